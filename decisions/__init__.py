@@ -1,0 +1,3 @@
+"""The expert decision-workflow tracker: domain, workflow, storage and charts.
+
+Importable and testable without Streamlit; the app's pages call into it."""

@@ -1,0 +1,5 @@
+import sys
+
+from decisions.cli import main
+
+sys.exit(main())

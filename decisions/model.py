@@ -1,0 +1,121 @@
+"""The vocabulary of the programme: stages, roles, kinds, and the plain records that cross
+module boundaries. Nothing here touches storage or the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STAGES = (
+    "proposed",
+    "decided",
+    "in_build",
+    "built",
+    "demonstrated",
+    "approved",
+    "in_test",
+    "tested",
+    "ready",
+)
+WITHDRAWN = "withdrawn"
+ALL_STAGES = STAGES + (WITHDRAWN,)
+STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
+
+# Stages a person sets by hand; the others follow from evidence.
+MANUAL_STAGES = ("proposed", "decided", "in_build", "built", "ready", WITHDRAWN)
+DERIVED_STAGES = ("demonstrated", "approved", "in_test", "tested")
+
+ROLES = ("expert", "analyst", "tester", "manager", "admin", "viewer")
+SCOPES = ("hospital", "municipality", "joint")
+CRITICALITIES = ("critical", "high", "medium", "low")
+ORGANIZATION_KINDS = ("hospital", "municipality", "gp_office")
+VERDICTS = ("approve", "changes_requested")
+TEST_KINDS = ("application", "integrated", "acceptance", "regression")
+RUN_RESULTS = ("passed", "failed", "blocked")
+DEFECT_STATUSES = ("open", "fixed", "closed", "deferred")
+FORUM_LEVELS = {1: "domain expert group", 2: "joint decision group", 3: "steering group"}
+
+# Which side of the programme an organisation kind speaks for in the approval rule.
+SIDE_OF_KIND = {"hospital": "hospital", "municipality": "municipality", "gp_office": "municipality"}
+
+
+def stage_at_least(stage: str, floor: str) -> bool:
+    """True when `stage` is `floor` or further along (withdrawn is never further)."""
+    return stage in STAGE_RANK and STAGE_RANK[stage] >= STAGE_RANK[floor]
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    """The approval rule's numbers; kept in settings, not in code."""
+
+    min_approvers: int = 2
+    min_approvers_critical: int = 3
+    joint_needs_both_sides: bool = True
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in person as the services see them."""
+
+    email: str
+    name: str
+    roles: frozenset[str]
+    domains: frozenset[str] = frozenset()
+    forums: frozenset[str] = frozenset()
+    organization: str = ""
+    side: str = ""
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+SYSTEM_ACTOR = Actor(email="system", name="System", roles=frozenset({"admin"}))
+
+
+@dataclass(frozen=True)
+class DemoFact:
+    date: str
+    attendees: int
+
+
+@dataclass(frozen=True)
+class VerdictFact:
+    expert: str
+    verdict: str
+    date: str
+    side: str
+    in_domain: bool
+    seq: int = 0  # tie-break for verdicts on the same date: order of recording
+
+
+@dataclass(frozen=True)
+class RunFact:
+    date: str
+    result: str
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """Everything the stage of one decision depends on."""
+
+    base_stage: str
+    built_at: str | None = None
+    ready_marked: bool = False
+    scope: str = "hospital"
+    criticality: str = "medium"
+    demos: tuple[DemoFact, ...] = ()
+    verdicts: tuple[VerdictFact, ...] = ()
+    # One entry per covering test case: its runs (possibly none).
+    runs_by_case: dict[str, tuple[RunFact, ...]] = field(default_factory=dict)
+
+
+class WorkflowError(Exception):
+    """A change the workflow or the permissions refuse; the message says why."""
+
+
+class StaleRecord(WorkflowError):
+    """The record changed since the form was built."""
+
+
+class NotFound(WorkflowError):
+    """A referenced record does not exist."""

@@ -1,0 +1,180 @@
+"""Storage: the only place that speaks SQL. This module holds the connection, transactions,
+settings and the append-only event log; the query modules beside it hold the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from decisions.model import WorkflowError
+from decisions.store.schema import migrations
+
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "decisions.db"
+BUSY_TIMEOUT_MS = 10_000
+GENESIS_HASH = "0" * 64
+
+
+def database_path(explicit: str | os.PathLike | None = None) -> Path:
+    """--db, else $DECISIONS_DB, else data/decisions.db."""
+    return Path(explicit or os.environ.get("DECISIONS_DB") or DEFAULT_DB)
+
+
+def connect(path: str | os.PathLike, *, migrate: bool = True) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), WAL, foreign keys on."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    if migrate and migrations.pending(Database(conn)):
+        with transaction(conn):  # under the write lock, so two first starts do not race
+            migrations.apply(Database(conn))
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so a
+    transaction that reads and then writes waits for the busy timeout instead of failing."""
+    if conn.in_transaction:
+        raise RuntimeError("a transaction is already open on this connection")
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000 * 3
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                raise WorkflowError(
+                    "The database is busy with another change; please try again."
+                ) from error
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> list[dict]:
+    return [dict(row) for row in conn.execute(sql, params)]
+
+
+def one(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> dict | None:
+    row = conn.execute(sql, params).fetchone()
+    return dict(row) if row else None
+
+
+def scalar(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def is_empty(conn: sqlite3.Connection) -> bool:
+    """True when the programme holds no organisations, experts or decisions."""
+    return not any(
+        scalar(conn, f"SELECT EXISTS (SELECT 1 FROM {table})")
+        for table in ("organizations", "experts", "decisions")
+    )
+
+
+# Settings --------------------------------------------------------------------------------
+
+
+def get_settings(conn: sqlite3.Connection) -> dict[str, Any]:
+    return {row["key"]: json.loads(row["value"]) for row in conn.execute("SELECT * FROM settings")}
+
+
+def put_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, json.dumps(value)),
+    )
+
+
+# The event log ---------------------------------------------------------------------------
+
+EVENT_FIELDS = (
+    "id",
+    "at",
+    "actor",
+    "entity",
+    "entity_key",
+    "action",
+    "from_value",
+    "to_value",
+    "reason",
+)
+
+
+def event_hash(previous: str, event: dict) -> str:
+    """Each event's hash covers the one before it, so any edit to the log shows."""
+    body = json.dumps([previous] + [event.get(f) for f in EVENT_FIELDS], ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def last_event(conn: sqlite3.Connection) -> tuple[int, str]:
+    row = conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
+def append_events(conn: sqlite3.Connection, events: list[dict]) -> None:
+    """Append events (dicts of EVENT_FIELDS without id) inside the caller's transaction."""
+    if not conn.in_transaction:
+        raise RuntimeError("events are written inside the change's transaction")
+    last_id, previous = last_event(conn)
+    chained = []
+    for offset, event in enumerate(events, start=1):
+        row = {f: event.get(f) for f in EVENT_FIELDS}
+        row["id"] = last_id + offset
+        for f in ("from_value", "to_value"):
+            if row[f] is not None:
+                row[f] = str(row[f])
+        previous = event_hash(previous, row)
+        chained.append((*[row[f] for f in EVENT_FIELDS], previous))
+    conn.executemany(
+        f"INSERT INTO events ({', '.join(EVENT_FIELDS)}, hash) "
+        f"VALUES ({', '.join('?' * (len(EVENT_FIELDS) + 1))})",
+        chained,
+    )
+
+
+def verify_event_log(conn: sqlite3.Connection) -> list[str]:
+    """Findings in the event log: a broken hash chain or a gap in its numbering."""
+    findings = []
+    previous, expected_id = GENESIS_HASH, 1
+    cursor = conn.execute(f"SELECT {', '.join(EVENT_FIELDS)}, hash FROM events ORDER BY id")
+    for row in cursor:
+        event = dict(row)
+        if event["id"] != expected_id:
+            findings.append(f"event log: event {expected_id} is missing (next is {event['id']})")
+        if event_hash(previous, event) != event["hash"]:
+            findings.append(f"event log: event {event['id']} does not match its hash")
+            if len(findings) > 20:
+                break
+        previous, expected_id = event["hash"], event["id"] + 1
+    return findings
+
+
+def events_for(conn: sqlite3.Connection, entity: str, key: str) -> list[dict]:
+    return rows(
+        conn,
+        "SELECT * FROM events WHERE entity = ? AND entity_key = ? ORDER BY id",
+        (entity, key),
+    )

@@ -1,0 +1,280 @@
+"""Queries on decisions, the people who act on them, and the facts their stage is derived from."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import defaultdict
+
+import pandas as pd
+
+from decisions.model import SIDE_OF_KIND, Actor, DecisionFacts, DemoFact, RunFact, VerdictFact
+from decisions.store import one, rows, scalar
+
+_SIDE_SQL = "CASE o.kind WHEN 'hospital' THEN 'hospital' ELSE 'municipality' END"
+
+# People -----------------------------------------------------------------------------------
+
+
+def load_actor(conn: sqlite3.Connection, email: str) -> Actor | None:
+    """The person with this email as the services see them, or None if unknown/inactive."""
+    person = one(
+        conn,
+        "SELECT e.email, e.name, e.organization, o.kind FROM experts e "
+        "JOIN organizations o ON o.code = e.organization WHERE e.email = ? AND e.active = 1",
+        (email.strip().lower(),),
+    )
+    if person is None:
+        return None
+    email = person["email"]
+
+    def column(sql: str) -> frozenset[str]:
+        return frozenset(r[0] for r in conn.execute(sql, (email,)))
+
+    return Actor(
+        email=email,
+        name=person["name"],
+        roles=column("SELECT role FROM expert_roles WHERE expert = ?"),
+        domains=column("SELECT domain FROM expert_domains WHERE expert = ?"),
+        forums=column("SELECT forum FROM forum_members WHERE expert = ?"),
+        organization=person["organization"],
+        side=SIDE_OF_KIND[person["kind"]],
+    )
+
+
+def directory(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Everyone in the directory with their organisation, roles and domains."""
+    return pd.read_sql_query(
+        """
+        SELECT e.email, e.name, e.organization, o.name AS organization_name, o.kind,
+               e.allocation_pct, e.active,
+               (SELECT group_concat(role, ';') FROM expert_roles r WHERE r.expert = e.email)
+                   AS roles,
+               (SELECT group_concat(domain, ';') FROM expert_domains d WHERE d.expert = e.email)
+                   AS domains
+        FROM experts e JOIN organizations o ON o.code = e.organization
+        ORDER BY e.name
+        """,
+        conn,
+    )
+
+
+def forum(conn: sqlite3.Connection, code: str) -> dict | None:
+    return one(conn, "SELECT * FROM forums WHERE code = ?", (code,))
+
+
+def forum_member_emails(conn: sqlite3.Connection, forum_code: str) -> set[str]:
+    return {
+        r[0]
+        for r in conn.execute("SELECT expert FROM forum_members WHERE forum = ?", (forum_code,))
+    }
+
+
+def reference_list(conn: sqlite3.Connection, table: str) -> list[dict]:
+    """Rows of a reference table (organizations, domains, forums, modules, waves)."""
+    if table not in ("organizations", "domains", "forums", "modules", "waves"):
+        raise ValueError(f"not a reference list: {table}")
+    return rows(conn, f"SELECT * FROM {table} ORDER BY code")
+
+
+# One decision -----------------------------------------------------------------------------
+
+
+def get_decision(conn: sqlite3.Connection, key: str) -> dict | None:
+    """A decision with its organisations and deciders as lists."""
+    decision = one(conn, "SELECT * FROM decisions WHERE key = ?", (key,))
+    if decision is None:
+        return None
+    decision["organizations"] = [
+        r[0]
+        for r in conn.execute(
+            "SELECT organization FROM decision_organizations WHERE decision = ? ORDER BY 1", (key,)
+        )
+    ]
+    decision["decided_by"] = [
+        r[0]
+        for r in conn.execute(
+            "SELECT expert FROM decision_deciders WHERE decision = ? ORDER BY 1", (key,)
+        )
+    ]
+    return decision
+
+
+def next_decision_key(conn: sqlite3.Connection, domain: str) -> str:
+    """The next free key in the domain's series, e.g. MED-0042."""
+    prefix = re.sub(r"[^A-Z0-9]", "", domain.upper())[:6] or "DEC"
+    numbers = [
+        int(r[0][len(prefix) + 1 :])
+        for r in conn.execute("SELECT key FROM decisions WHERE key LIKE ?", (prefix + "-%",))
+        if r[0][len(prefix) + 1 :].isdigit()
+    ]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def insert_decision(conn: sqlite3.Connection, decision: dict, organizations: list[str]) -> None:
+    columns = list(decision)
+    conn.execute(
+        f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [decision[c] for c in columns],
+    )
+    set_decision_organizations(conn, decision["key"], organizations)
+
+
+def set_decision_organizations(conn: sqlite3.Connection, key: str, codes: list[str]) -> None:
+    conn.execute("DELETE FROM decision_organizations WHERE decision = ?", (key,))
+    conn.executemany(
+        "INSERT INTO decision_organizations (decision, organization) VALUES (?, ?)",
+        [(key, code) for code in codes],
+    )
+
+
+def set_deciders(conn: sqlite3.Connection, key: str, emails: list[str]) -> None:
+    conn.execute("DELETE FROM decision_deciders WHERE decision = ?", (key,))
+    conn.executemany(
+        "INSERT INTO decision_deciders (decision, expert) VALUES (?, ?)",
+        [(key, email) for email in emails],
+    )
+
+
+def update_decision(
+    conn: sqlite3.Connection, key: str, changes: dict, expected_row_version: int | None = None
+) -> bool:
+    """Apply `changes` and bump the row version; False when the row version did not match."""
+    assignments = "".join(f"{c} = ?, " for c in changes)
+    sql = f"UPDATE decisions SET {assignments}row_version = row_version + 1 WHERE key = ?"
+    params = [*changes.values(), key]
+    if expected_row_version is not None:
+        sql += " AND row_version = ?"
+        params.append(expected_row_version)
+    return conn.execute(sql, params).rowcount == 1
+
+
+def add_decision_version(conn: sqlite3.Connection, version: dict) -> None:
+    conn.execute(
+        "INSERT INTO decision_versions (decision, version, decision_text, rationale, started_at,"
+        " reason) VALUES (:decision, :version, :decision_text, :rationale, :started_at, :reason)",
+        version,
+    )
+
+
+def decision_versions(conn: sqlite3.Connection, key: str) -> list[dict]:
+    return rows(conn, "SELECT * FROM decision_versions WHERE decision = ? ORDER BY version", (key,))
+
+
+def open_severe_defects(conn: sqlite3.Connection, key: str) -> list[dict]:
+    """Open defects rated 1 or 2 by vendor or clinicians, linked to the decision directly or
+    through a test case that covers it."""
+    return rows(
+        conn,
+        """
+        SELECT * FROM defects
+        WHERE status = 'open' AND min(severity_vendor, severity_clinical) <= 2
+          AND (decision = ? OR test_case IN
+               (SELECT test_case FROM test_case_decisions WHERE decision = ?))
+        ORDER BY key
+        """,
+        (key, key),
+    )
+
+
+# The facts a stage is derived from ---------------------------------------------------------
+
+
+def decision_facts(
+    conn: sqlite3.Connection, keys: list[str] | None = None
+) -> dict[str, DecisionFacts]:
+    """The facts behind the stage of each decision (all decisions when `keys` is None)."""
+    if keys is None:
+        where, params = "", []
+    else:
+        if not keys:
+            return {}
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS fact_keys (key TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.fact_keys")
+        conn.executemany("INSERT OR IGNORE INTO temp.fact_keys VALUES (?)", [(k,) for k in keys])
+        where, params = "IN (SELECT key FROM temp.fact_keys)", []
+
+    def restrict(column: str) -> str:
+        return f"WHERE {column} {where}" if where else ""
+
+    demos: dict[str, list[DemoFact]] = defaultdict(list)
+    for r in conn.execute(
+        f"""
+        SELECT dd.decision, d.date,
+               (SELECT count(*) FROM demo_attendees a WHERE a.demo = d.key) AS attendees
+        FROM demo_decisions dd JOIN demos d ON d.key = dd.demo {restrict("dd.decision")}
+        """,
+        params,
+    ):
+        demos[r[0]].append(DemoFact(date=r[1], attendees=r[2]))
+
+    verdicts: dict[str, list[VerdictFact]] = defaultdict(list)
+    for r in conn.execute(
+        f"""
+        SELECT a.decision, a.expert, a.verdict, a.date, {_SIDE_SQL} AS side,
+               ed.domain IS NOT NULL AS in_domain, a.id
+        FROM approvals a
+        JOIN decisions dec ON dec.key = a.decision
+        JOIN experts e ON e.email = a.expert
+        JOIN organizations o ON o.code = e.organization
+        LEFT JOIN expert_domains ed ON ed.expert = a.expert AND ed.domain = dec.domain
+        {restrict("a.decision")}
+        """,
+        params,
+    ):
+        verdicts[r[0]].append(VerdictFact(r[1], r[2], r[3], r[4], bool(r[5]), r[6]))
+
+    runs: dict[str, dict[str, list[RunFact]]] = defaultdict(lambda: defaultdict(list))
+    for r in conn.execute(
+        f"""
+        SELECT tcd.decision, tcd.test_case, tr.date, tr.result, tr.id
+        FROM test_case_decisions tcd LEFT JOIN test_runs tr ON tr.test_case = tcd.test_case
+        {restrict("tcd.decision")}
+        """,
+        params,
+    ):
+        case_runs = runs[r[0]][r[1]]
+        if r[2] is not None:
+            case_runs.append(RunFact(date=r[2], result=r[3], seq=r[4]))
+
+    facts = {}
+    for r in conn.execute(
+        "SELECT key, base_stage, built_at, ready_at, scope, criticality FROM decisions "
+        + restrict("key"),
+        params,
+    ):
+        key = r[0]
+        facts[key] = DecisionFacts(
+            base_stage=r[1],
+            built_at=r[2],
+            ready_marked=r[3] is not None,
+            scope=r[4],
+            criticality=r[5],
+            demos=tuple(demos.get(key, ())),
+            verdicts=tuple(verdicts.get(key, ())),
+            runs_by_case={case: tuple(rs) for case, rs in runs.get(key, {}).items()},
+        )
+    return facts
+
+
+def stored_stages(conn: sqlite3.Connection) -> dict[str, str]:
+    return {r[0]: r[1] for r in conn.execute("SELECT key, stage FROM decisions")}
+
+
+def decisions_covered_by_case(conn: sqlite3.Connection, test_case: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT decision FROM test_case_decisions WHERE test_case = ?", (test_case,)
+        )
+    ]
+
+
+def decisions_of_demo(conn: sqlite3.Connection, demo: str) -> list[str]:
+    return [
+        r[0] for r in conn.execute("SELECT decision FROM demo_decisions WHERE demo = ?", (demo,))
+    ]
+
+
+def count_decisions(conn: sqlite3.Connection) -> int:
+    return scalar(conn, "SELECT count(*) FROM decisions")

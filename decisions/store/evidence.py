@@ -1,0 +1,209 @@
+"""Queries on evidence: demos, approvals, test cases, test runs and defects."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from decisions.store import one, rows
+
+
+def _insert(conn: sqlite3.Connection, table: str, record: dict) -> int:
+    columns = list(record)
+    cursor = conn.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [record[c] for c in columns],
+    )
+    return cursor.lastrowid
+
+
+def _update(
+    conn: sqlite3.Connection, table: str, key: str, changes: dict, expected_row_version: int | None
+) -> bool:
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changes)}, "
+        "row_version = row_version + 1 WHERE key = ?"
+    )
+    params = [*changes.values(), key]
+    if expected_row_version is not None:
+        sql += " AND row_version = ?"
+        params.append(expected_row_version)
+    return conn.execute(sql, params).rowcount == 1
+
+
+def _replace_links(
+    conn: sqlite3.Connection,
+    table: str,
+    owner_column: str,
+    owner: str,
+    member_column: str,
+    members: list[str],
+) -> None:
+    conn.execute(f"DELETE FROM {table} WHERE {owner_column} = ?", (owner,))
+    conn.executemany(
+        f"INSERT INTO {table} ({owner_column}, {member_column}) VALUES (?, ?)",
+        [(owner, m) for m in dict.fromkeys(members)],
+    )
+
+
+# Demos --------------------------------------------------------------------------------------
+
+
+def get_demo(conn: sqlite3.Connection, key: str) -> dict | None:
+    demo = one(conn, "SELECT * FROM demos WHERE key = ?", (key,))
+    if demo is None:
+        return None
+    for link, column in (
+        ("demo_decisions", "decision"),
+        ("demo_invitees", "expert"),
+        ("demo_attendees", "expert"),
+    ):
+        demo[link.removeprefix("demo_")] = [
+            r[0]
+            for r in conn.execute(f"SELECT {column} FROM {link} WHERE demo = ? ORDER BY 1", (key,))
+        ]
+    return demo
+
+
+def next_key(conn: sqlite3.Connection, table: str, prefix: str) -> str:
+    numbers = [
+        int(r[0][len(prefix) + 1 :])
+        for r in conn.execute(f"SELECT key FROM {table} WHERE key LIKE ?", (prefix + "-%",))
+        if r[0][len(prefix) + 1 :].isdigit()
+    ]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def save_demo(
+    conn: sqlite3.Connection,
+    demo: dict,
+    decisions: list[str],
+    invitees: list[str],
+    attendees: list[str],
+    expected_row_version: int | None = None,
+) -> bool:
+    """Insert or update a demo with its decisions, invitees and attendees."""
+    key = demo["key"]
+    if one(conn, "SELECT 1 FROM demos WHERE key = ?", (key,)):
+        changes = {c: v for c, v in demo.items() if c != "key"}
+        if not _update(conn, "demos", key, changes, expected_row_version):
+            return False
+    else:
+        _insert(conn, "demos", demo)
+    _replace_links(conn, "demo_decisions", "demo", key, "decision", decisions)
+    _replace_links(conn, "demo_invitees", "demo", key, "expert", invitees)
+    _replace_links(conn, "demo_attendees", "demo", key, "expert", attendees)
+    return True
+
+
+# Approvals ----------------------------------------------------------------------------------
+
+
+def insert_approval(conn: sqlite3.Connection, approval: dict) -> int:
+    return _insert(conn, "approvals", approval)
+
+
+# Tests and defects --------------------------------------------------------------------------
+
+
+def get_test_case(conn: sqlite3.Connection, key: str) -> dict | None:
+    case = one(conn, "SELECT * FROM test_cases WHERE key = ?", (key,))
+    if case is not None:
+        case["decisions"] = [
+            r[0]
+            for r in conn.execute(
+                "SELECT decision FROM test_case_decisions WHERE test_case = ? ORDER BY 1", (key,)
+            )
+        ]
+    return case
+
+
+def save_test_case(
+    conn: sqlite3.Connection,
+    case: dict,
+    decisions: list[str],
+    expected_row_version: int | None = None,
+) -> bool:
+    key = case["key"]
+    if one(conn, "SELECT 1 FROM test_cases WHERE key = ?", (key,)):
+        changes = {c: v for c, v in case.items() if c != "key"}
+        if not _update(conn, "test_cases", key, changes, expected_row_version):
+            return False
+    else:
+        _insert(conn, "test_cases", case)
+    _replace_links(conn, "test_case_decisions", "test_case", key, "decision", decisions)
+    return True
+
+
+def insert_test_run(conn: sqlite3.Connection, run: dict) -> int:
+    return _insert(conn, "test_runs", run)
+
+
+def get_defect(conn: sqlite3.Connection, key: str) -> dict | None:
+    return one(conn, "SELECT * FROM defects WHERE key = ?", (key,))
+
+
+def save_defect(
+    conn: sqlite3.Connection, defect: dict, expected_row_version: int | None = None
+) -> bool:
+    key = defect["key"]
+    if one(conn, "SELECT 1 FROM defects WHERE key = ?", (key,)):
+        changes = {c: v for c, v in defect.items() if c != "key"}
+        return _update(conn, "defects", key, changes, expected_row_version)
+    _insert(conn, "defects", defect)
+    return True
+
+
+# A decision's evidence, for its page --------------------------------------------------------
+
+
+def demos_of_decision(conn: sqlite3.Connection, key: str) -> list[dict]:
+    return rows(
+        conn,
+        """
+        SELECT d.key, d.date, d.module, d.presenter, d.held, d.notes, d.recording_url,
+               (SELECT group_concat(expert, ';') FROM demo_attendees a WHERE a.demo = d.key)
+                   AS attendees
+        FROM demo_decisions dd JOIN demos d ON d.key = dd.demo
+        WHERE dd.decision = ? ORDER BY d.date
+        """,
+        (key,),
+    )
+
+
+def approvals_of_decision(conn: sqlite3.Connection, key: str) -> list[dict]:
+    return rows(
+        conn,
+        """
+        SELECT a.id, a.expert, e.name, e.organization, a.verdict, a.date, a.comment
+        FROM approvals a JOIN experts e ON e.email = a.expert
+        WHERE a.decision = ? ORDER BY a.date, a.id
+        """,
+        (key,),
+    )
+
+
+def test_runs_of_decision(conn: sqlite3.Connection, key: str) -> list[dict]:
+    return rows(
+        conn,
+        """
+        SELECT tc.key AS test_case, tc.title, tc.kind, tr.id AS run, tr.date, tr.result,
+               tr.tester, tr.defect, tr.notes
+        FROM test_case_decisions tcd
+        JOIN test_cases tc ON tc.key = tcd.test_case
+        LEFT JOIN test_runs tr ON tr.test_case = tc.key
+        WHERE tcd.decision = ? ORDER BY tc.key, tr.date, tr.id
+        """,
+        (key,),
+    )
+
+
+def defects_of_decision(conn: sqlite3.Connection, key: str) -> list[dict]:
+    return rows(
+        conn,
+        """
+        SELECT * FROM defects WHERE decision = ? OR test_case IN
+            (SELECT test_case FROM test_case_decisions WHERE decision = ?)
+        ORDER BY key
+        """,
+        (key, key),
+    )

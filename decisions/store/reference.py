@@ -1,0 +1,32 @@
+"""Queries on the reference lists and the directory: organisations, domains, forums, modules,
+waves, experts and their links."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from decisions.store import rows
+
+TABLES = (
+    "organizations", "domains", "forums", "forum_domains", "modules", "waves",
+    "wave_organizations", "experts", "expert_domains", "expert_roles", "forum_members",
+)  # fmt: skip
+
+
+def insert_rows(conn: sqlite3.Connection, table: str, records: list[dict]) -> None:
+    """Insert plain records into one of the reference tables."""
+    if table not in TABLES:
+        raise ValueError(f"not a reference table: {table}")
+    if not records:
+        return
+    columns = list(records[0])
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [[r[c] for c in columns] for r in records],
+    )
+
+
+def list_table(conn: sqlite3.Connection, table: str) -> list[dict]:
+    if table not in TABLES:
+        raise ValueError(f"not a reference table: {table}")
+    return rows(conn, f"SELECT * FROM {table}")

@@ -1,0 +1,267 @@
+"""The schema, as numbered migrations applied in order by sqlite-utils."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("decisions")
+
+SCHEMA_V1 = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE organizations (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('hospital', 'municipality', 'gp_office'))
+);
+CREATE TABLE domains (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE forums (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    level INTEGER NOT NULL CHECK (level IN (1, 2, 3)),
+    scope TEXT NOT NULL CHECK (scope IN ('hospital', 'municipality', 'joint'))
+);
+CREATE TABLE forum_domains (
+    forum TEXT NOT NULL REFERENCES forums(code) ON UPDATE CASCADE,
+    domain TEXT NOT NULL REFERENCES domains(code) ON UPDATE CASCADE,
+    PRIMARY KEY (forum, domain)
+);
+CREATE TABLE modules (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    domain TEXT NOT NULL REFERENCES domains(code) ON UPDATE CASCADE
+);
+CREATE TABLE waves (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    go_live TEXT NOT NULL,
+    row_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE wave_organizations (
+    wave TEXT NOT NULL REFERENCES waves(code) ON UPDATE CASCADE,
+    organization TEXT NOT NULL REFERENCES organizations(code) ON UPDATE CASCADE,
+    PRIMARY KEY (wave, organization)
+);
+CREATE TABLE wave_replans (
+    id INTEGER PRIMARY KEY,
+    wave TEXT NOT NULL REFERENCES waves(code) ON UPDATE CASCADE,
+    old_go_live TEXT NOT NULL,
+    new_go_live TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    replanned_by TEXT NOT NULL,
+    replanned_at TEXT NOT NULL
+);
+CREATE TABLE experts (
+    email TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    organization TEXT NOT NULL REFERENCES organizations(code) ON UPDATE CASCADE,
+    allocation_pct INTEGER NOT NULL CHECK (allocation_pct BETWEEN 1 AND 100),
+    active INTEGER NOT NULL DEFAULT 1,
+    row_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE expert_domains (
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    domain TEXT NOT NULL REFERENCES domains(code) ON UPDATE CASCADE,
+    PRIMARY KEY (expert, domain)
+);
+CREATE INDEX expert_domains_domain ON expert_domains(domain);
+CREATE TABLE expert_roles (
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('expert', 'analyst', 'tester', 'manager', 'admin', 'viewer')),
+    PRIMARY KEY (expert, role)
+);
+CREATE TABLE forum_members (
+    forum TEXT NOT NULL REFERENCES forums(code) ON UPDATE CASCADE,
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    PRIMARY KEY (forum, expert)
+);
+CREATE INDEX forum_members_expert ON forum_members(expert);
+CREATE TABLE decisions (
+    key TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    domain TEXT NOT NULL REFERENCES domains(code) ON UPDATE CASCADE,
+    module TEXT NOT NULL REFERENCES modules(code) ON UPDATE CASCADE,
+    forum TEXT NOT NULL REFERENCES forums(code) ON UPDATE CASCADE,
+    scope TEXT NOT NULL CHECK (scope IN ('hospital', 'municipality', 'joint')),
+    all_organizations INTEGER NOT NULL DEFAULT 0,
+    criticality TEXT NOT NULL CHECK (criticality IN ('critical', 'high', 'medium', 'low')),
+    stage TEXT NOT NULL,
+    base_stage TEXT NOT NULL CHECK (base_stage IN
+        ('proposed', 'decided', 'in_build', 'built', 'withdrawn')),
+    built_at TEXT,
+    ready_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1,
+    version_started_at TEXT,
+    question TEXT NOT NULL DEFAULT '',
+    decision TEXT NOT NULL DEFAULT '',
+    rationale TEXT NOT NULL DEFAULT '',
+    decided_at TEXT,
+    needed_by TEXT,
+    owner TEXT REFERENCES experts(email) ON UPDATE CASCADE,
+    withdrawn_reason TEXT,
+    created_at TEXT NOT NULL,
+    stage_since TEXT NOT NULL,
+    row_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX decisions_stage ON decisions(stage);
+CREATE INDEX decisions_domain ON decisions(domain);
+CREATE INDEX decisions_forum ON decisions(forum);
+CREATE INDEX decisions_module ON decisions(module);
+CREATE TABLE decision_organizations (
+    decision TEXT NOT NULL REFERENCES decisions(key) ON UPDATE CASCADE,
+    organization TEXT NOT NULL REFERENCES organizations(code) ON UPDATE CASCADE,
+    PRIMARY KEY (decision, organization)
+);
+CREATE INDEX decision_organizations_org ON decision_organizations(organization);
+CREATE TABLE decision_deciders (
+    decision TEXT NOT NULL REFERENCES decisions(key) ON UPDATE CASCADE,
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    PRIMARY KEY (decision, expert)
+);
+CREATE TABLE decision_versions (
+    decision TEXT NOT NULL REFERENCES decisions(key) ON UPDATE CASCADE,
+    version INTEGER NOT NULL,
+    decision_text TEXT NOT NULL,
+    rationale TEXT NOT NULL,
+    started_at TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (decision, version)
+);
+CREATE TABLE demos (
+    key TEXT PRIMARY KEY,
+    date TEXT NOT NULL,
+    module TEXT NOT NULL REFERENCES modules(code) ON UPDATE CASCADE,
+    presenter TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    held INTEGER NOT NULL DEFAULT 0,
+    notes TEXT NOT NULL DEFAULT '',
+    recording_url TEXT NOT NULL DEFAULT '',
+    row_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX demos_date ON demos(date);
+CREATE TABLE demo_decisions (
+    demo TEXT NOT NULL REFERENCES demos(key) ON UPDATE CASCADE,
+    decision TEXT NOT NULL REFERENCES decisions(key) ON UPDATE CASCADE,
+    PRIMARY KEY (demo, decision)
+);
+CREATE INDEX demo_decisions_decision ON demo_decisions(decision);
+CREATE TABLE demo_invitees (
+    demo TEXT NOT NULL REFERENCES demos(key) ON UPDATE CASCADE,
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    PRIMARY KEY (demo, expert)
+);
+CREATE TABLE demo_attendees (
+    demo TEXT NOT NULL REFERENCES demos(key) ON UPDATE CASCADE,
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    PRIMARY KEY (demo, expert)
+);
+CREATE TABLE approvals (
+    id INTEGER PRIMARY KEY,
+    decision TEXT NOT NULL REFERENCES decisions(key) ON UPDATE CASCADE,
+    expert TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'changes_requested')),
+    date TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX approvals_decision ON approvals(decision);
+CREATE INDEX approvals_expert ON approvals(expert);
+CREATE TABLE test_cases (
+    key TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('application', 'integrated', 'acceptance', 'regression')),
+    row_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE test_case_decisions (
+    test_case TEXT NOT NULL REFERENCES test_cases(key) ON UPDATE CASCADE,
+    decision TEXT NOT NULL REFERENCES decisions(key) ON UPDATE CASCADE,
+    PRIMARY KEY (test_case, decision)
+);
+CREATE INDEX test_case_decisions_decision ON test_case_decisions(decision);
+CREATE TABLE defects (
+    key TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    severity_vendor INTEGER NOT NULL CHECK (severity_vendor BETWEEN 1 AND 4),
+    severity_clinical INTEGER NOT NULL CHECK (severity_clinical BETWEEN 1 AND 4),
+    status TEXT NOT NULL CHECK (status IN ('open', 'fixed', 'closed', 'deferred')),
+    decision TEXT REFERENCES decisions(key) ON UPDATE CASCADE,
+    test_case TEXT REFERENCES test_cases(key) ON UPDATE CASCADE,
+    opened TEXT,
+    closed TEXT,
+    row_version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX defects_decision ON defects(decision);
+CREATE TABLE test_runs (
+    id INTEGER PRIMARY KEY,
+    test_case TEXT NOT NULL REFERENCES test_cases(key) ON UPDATE CASCADE,
+    date TEXT NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('passed', 'failed', 'blocked')),
+    tester TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    defect TEXT REFERENCES defects(key) ON UPDATE CASCADE,
+    notes TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX test_runs_case ON test_runs(test_case, date);
+CREATE TABLE criteria (
+    wave TEXT NOT NULL REFERENCES waves(code) ON UPDATE CASCADE,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('computed', 'reported')),
+    metric TEXT NOT NULL,
+    comparator TEXT NOT NULL CHECK (comparator IN ('>=', '<=', '==')),
+    threshold REAL NOT NULL,
+    owner TEXT REFERENCES experts(email) ON UPDATE CASCADE,
+    waiver_reason TEXT,
+    waiver_until TEXT,
+    row_version INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (wave, code)
+);
+CREATE TABLE measurements (
+    id INTEGER PRIMARY KEY,
+    wave TEXT NOT NULL,
+    criterion TEXT NOT NULL,
+    date TEXT NOT NULL,
+    value REAL NOT NULL,
+    reported_by TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+    evidence_url TEXT NOT NULL DEFAULT '',
+    FOREIGN KEY (wave, criterion) REFERENCES criteria(wave, code) ON UPDATE CASCADE
+);
+CREATE INDEX measurements_criterion ON measurements(wave, criterion, date);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_value TEXT,
+    to_value TEXT,
+    reason TEXT,
+    hash TEXT NOT NULL
+);
+CREATE INDEX events_entity ON events(entity, entity_key, id);
+CREATE INDEX events_action_at ON events(action, at);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+"""
+
+
+@migrations()
+def m001_schema(db: Database) -> None:
+    db.executescript(SCHEMA_V1)
+
+
+@migrations()
+def m002_decision_search(db: Database) -> None:
+    # unicode61 folds case for æ, ø and å too (SQLite's LIKE and lower() fold only ASCII);
+    # diacritics are kept so "gra" does not match "grå".
+    db["decisions"].enable_fts(
+        ["title", "question", "decision", "rationale"],
+        fts_version="FTS5",
+        tokenize="unicode61 remove_diacritics 0",
+        create_triggers=True,
+    )
