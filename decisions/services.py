@@ -10,12 +10,8 @@ from collections.abc import Iterable
 from decisions import store
 from decisions.model import (
     CRITICALITIES,
-    DEFECT_STATUSES,
-    RUN_RESULTS,
     SCOPES,
     STAGE_RANK,
-    TEST_KINDS,
-    VERDICTS,
     Actor,
     ApprovalRule,
     NotFound,
@@ -23,8 +19,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
-from decisions.store import evidence as evidence_store
-from decisions.workflow import check_action, derive_stage, norm_time
+from decisions.workflow import check_action, derive_stage
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
@@ -67,7 +62,9 @@ def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
 # Validation helpers ---------------------------------------------------------------------------
 
 
-def _text(value: str | None, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
+def text_field(
+    value: str | None, field: str, *, required: bool = False, limit: int = MAX_TEXT
+) -> str:
     value = (value or "").strip() if field != "decision" else (value or "").rstrip()
     if required and not value:
         raise WorkflowError(f"{field} is required")
@@ -76,7 +73,7 @@ def _text(value: str | None, field: str, *, required: bool = False, limit: int =
     return value
 
 
-def _choice(value: str, field: str, choices: Iterable[str]) -> str:
+def choice_field(value: str, field: str, choices: Iterable[str]) -> str:
     choices = tuple(choices)
     if value not in choices:
         raise WorkflowError(f"{field} must be one of {', '.join(choices)}, not {value!r}")
@@ -101,7 +98,7 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         raise WorkflowError(f"{field} must be a date as YYYY-MM-DD, not {text!r}") from None
 
 
-def _evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
+def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
     """When a recorded event happened: now when not given or today (so it sorts after
     anything else done today), never in the future."""
     date = parse_date(value, field)
@@ -113,19 +110,19 @@ def _evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field:
     return date
 
 
-def _require(actor: Actor, *roles: str, doing: str) -> None:
+def require_role(actor: Actor, *roles: str, doing: str) -> None:
     if not actor.has(*roles):
         raise WorkflowError(f"{doing} needs the role {' or '.join(roles)}")
 
 
-def _decision(conn: sqlite3.Connection, key: str) -> dict:
-    decision = decision_store.get_decision(conn, key)
+def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
+    decision = decision_store.getget_decision_or_fail(conn, key)
     if decision is None:
         raise NotFound(f"no decision {key!r}")
     return decision
 
 
-def _event(
+def event(
     actor: Actor,
     at: str,
     entity: str,
@@ -147,6 +144,20 @@ def _event(
     }
 
 
+def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
+    emails = [e.strip().lower() for e in emails if e and e.strip()]
+    known = {
+        r[0]
+        for r in conn.execute(
+            f"SELECT email FROM experts WHERE email IN ({', '.join('?' * len(emails))})", emails
+        )
+    }
+    unknown = [e for e in emails if e not in known]
+    if unknown:
+        raise WorkflowError(f"{field}: not in the directory: {', '.join(unknown)}")
+    return list(dict.fromkeys(emails))
+
+
 # Derived stages ---------------------------------------------------------------------------------
 
 
@@ -158,7 +169,7 @@ def refresh_stages(
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
-    stored = {k: decision_store.get_decision(conn, k) for k in keys}
+    stored = {k: decision_store.getget_decision_or_fail(conn, k) for k in keys}
     events = []
     for key, fact in facts.items():
         derived = derive_stage(fact, rule)
@@ -170,8 +181,8 @@ def refresh_stages(
             changes.update(base_stage="in_build", built_at=None, ready_at=None)
         elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and decision["ready_at"]:
             changes["ready_at"] = None  # the evidence no longer says tested
-        decision_store.update_decision(conn, key, changes)
-        events.append(_event(actor, at, "decision", key, "stage", decision["stage"], derived, why))
+        decision_store.updateget_decision_or_fail(conn, key, changes)
+        events.append(event(actor, at, "decision", key, "stage", decision["stage"], derived, why))
     return events
 
 
@@ -180,20 +191,20 @@ def refresh_stages(
 
 def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str:
     """Propose a new decision; returns its key."""
-    _require(actor, "expert", "analyst", "manager", "admin", doing="Proposing a decision")
+    require_role(actor, "expert", "analyst", "manager", "admin", doing="Proposing a decision")
     with store.transaction(conn):
         record = _validated_decision_fields(conn, fields, new=True)
         organizations = record.pop("organizations")
         key = fields.get("key") or decision_store.next_decision_key(conn, record["domain"])
-        if decision_store.get_decision(conn, key):
+        if decision_store.getget_decision_or_fail(conn, key):
             raise WorkflowError(f"a decision with key {key} exists already")
         at = now(conn)
         record.update(
             key=key, stage="proposed", base_stage="proposed", created_at=at, stage_since=at
         )
-        decision_store.insert_decision(conn, record, organizations)
+        decision_store.insertget_decision_or_fail(conn, record, organizations)
         store.append_events(
-            conn, [_event(actor, at, "decision", key, "created", None, "proposed", record["title"])]
+            conn, [event(actor, at, "decision", key, "created", None, "proposed", record["title"])]
         )
     return key
 
@@ -202,7 +213,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
     """The editable fields of a decision, checked against the reference lists."""
     record: dict = {}
     if new or "title" in fields:
-        record["title"] = _text(fields.get("title"), "title", required=True, limit=MAX_TITLE)
+        record["title"] = text_field(fields.get("title"), "title", required=True, limit=MAX_TITLE)
     for ref, table in (("domain", "domains"), ("module", "modules"), ("forum", "forums")):
         if new or ref in fields:
             code = (fields.get(ref) or "").strip()
@@ -219,14 +230,14 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
                 f"not {record['domain']}"
             )
     if new or "scope" in fields:
-        record["scope"] = _choice(fields.get("scope", ""), "scope", SCOPES)
+        record["scope"] = choice_field(fields.get("scope", ""), "scope", SCOPES)
     if new or "criticality" in fields:
-        record["criticality"] = _choice(
+        record["criticality"] = choice_field(
             fields.get("criticality", "medium"), "criticality", CRITICALITIES
         )
     for name in ("question", "rationale"):
         if new or name in fields:
-            record[name] = _text(fields.get(name), name)
+            record[name] = text_field(fields.get(name), name)
     if new or "needed_by" in fields:
         record["needed_by"] = parse_date(fields.get("needed_by"), "needed_by")
     if new or "owner" in fields:
@@ -252,7 +263,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
 
 
 def _save(conn: sqlite3.Connection, key: str, changes: dict, row_version: int | None) -> None:
-    if not decision_store.update_decision(conn, key, changes, row_version):
+    if not decision_store.updateget_decision_or_fail(conn, key, changes, row_version):
         raise StaleRecord(STALE_MESSAGE.format(what=f"Decision {key}"))
 
 
@@ -269,9 +280,9 @@ def decide(
 ) -> None:
     """proposed -> decided, with the text and the forum members who decided."""
     with store.transaction(conn):
-        decision = _decision(conn, key)
+        decision = get_decision_or_fail(conn, key)
         check_action("decide", decision["stage"], actor, forum=decision["forum"])
-        text = _text(decision_text, "decision", required=True)
+        text = text_field(decision_text, "decision", required=True)
         deciders = [e.strip().lower() for e in decided_by if e.strip()]
         if not deciders:
             raise WorkflowError("decided by: name at least one expert who decided")
@@ -282,13 +293,13 @@ def decide(
                 f"decided by: {', '.join(outsiders)} not a member of the forum {decision['forum']}"
             )
         at = now(conn)
-        decided_on = _evidence_date(conn, decided_at, "decided_at")
+        decided_on = evidence_date(conn, decided_at, "decided_at")
         _save(
             conn,
             key,
             {
                 "decision": text,
-                "rationale": _text(rationale, "rationale"),
+                "rationale": text_field(rationale, "rationale"),
                 "decided_at": decided_on[:10],
                 "stage": "decided",
                 "base_stage": "decided",
@@ -311,7 +322,7 @@ def decide(
         store.append_events(
             conn,
             [
-                _event(
+                event(
                     actor,
                     at,
                     "decision",
@@ -336,9 +347,9 @@ def escalate(
 ) -> None:
     """Move a proposal up to a higher-level forum."""
     with store.transaction(conn):
-        decision = _decision(conn, key)
+        decision = get_decision_or_fail(conn, key)
         check_action("escalate", decision["stage"], actor, forum=decision["forum"])
-        reason = _text(reason, "reason", required=True)
+        reason = text_field(reason, "reason", required=True)
         current = decision_store.forum(conn, decision["forum"])
         target = decision_store.forum(conn, to_forum)
         if target is None:
@@ -352,7 +363,7 @@ def escalate(
         _save(conn, key, {"forum": to_forum}, row_version)
         store.append_events(
             conn,
-            [_event(actor, at, "decision", key, "escalated", current["code"], to_forum, reason)],
+            [event(actor, at, "decision", key, "escalated", current["code"], to_forum, reason)],
         )
 
 
@@ -369,7 +380,7 @@ def set_manual_stage(
     if action not in ("start_build", "mark_built", "mark_ready", "withdraw"):
         raise WorkflowError(f"{action} is not a manual transition")
     with store.transaction(conn):
-        decision = _decision(conn, key)
+        decision = get_decision_or_fail(conn, key)
         check_action(
             action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
         )
@@ -388,13 +399,13 @@ def set_manual_stage(
                 )
             changes.update(stage="ready", ready_at=at)
         else:
-            reason = _text(reason, "reason", required=True)
+            reason = text_field(reason, "reason", required=True)
             changes.update(stage="withdrawn", base_stage="withdrawn", withdrawn_reason=reason)
         _save(conn, key, changes, row_version)
         store.append_events(
             conn,
             [
-                _event(
+                event(
                     actor,
                     at,
                     "decision",
@@ -425,11 +436,13 @@ def revise(
     """New decision text after `decided`: version N+1, back to decided, older evidence suspect.
     Returns the new version number."""
     with store.transaction(conn):
-        decision = _decision(conn, key)
+        decision = get_decision_or_fail(conn, key)
         check_action("revise", decision["stage"], actor, forum=decision["forum"])
-        text = _text(decision_text, "decision", required=True)
-        reason = _text(reason, "reason", required=True)
-        rationale = decision["rationale"] if rationale is None else _text(rationale, "rationale")
+        text = text_field(decision_text, "decision", required=True)
+        reason = text_field(reason, "reason", required=True)
+        rationale = (
+            decision["rationale"] if rationale is None else text_field(rationale, "rationale")
+        )
         if text == decision["decision"] and rationale == decision["rationale"]:
             raise WorkflowError("the decision text is unchanged; nothing to revise")
         at = now(conn)
@@ -462,11 +475,11 @@ def revise(
             },
         )
         events = [
-            _event(actor, at, "decision", key, "revised", decision["version"], version, reason)
+            event(actor, at, "decision", key, "revised", decision["version"], version, reason)
         ]
         if decision["stage"] != "decided":
             events.append(
-                _event(
+                event(
                     actor,
                     at,
                     "decision",
@@ -492,7 +505,7 @@ def edit_decision(
     """Change a decision's details (not its decided text, which `revise` versions).
     Returns the names of the fields that changed."""
     with store.transaction(conn):
-        decision = _decision(conn, key)
+        decision = get_decision_or_fail(conn, key)
         check_action("edit", decision["stage"], actor, forum=decision["forum"])
         allowed = {
             "title",
@@ -536,295 +549,13 @@ def edit_decision(
         if "organizations" in changed:
             decision_store.set_decision_organizations(conn, key, organizations)
         events = [
-            _event(actor, at, "decision", key, "edited", old[c], changed[c], c)
+            event(actor, at, "decision", key, "edited", old[c], changed[c], c)
             for c in sorted(changed)
         ]
         events = [e | {"action": f"edited:{e['reason']}", "reason": None} for e in events]
         events += refresh_stages(conn, [key], actor, at, "approval rule re-checked")
         store.append_events(conn, events)
         return sorted(changed)
-
-
-# Evidence -------------------------------------------------------------------------------------
-
-
-def _people_exist(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
-    emails = [e.strip().lower() for e in emails if e and e.strip()]
-    known = {
-        r[0]
-        for r in conn.execute(
-            f"SELECT email FROM experts WHERE email IN ({', '.join('?' * len(emails))})", emails
-        )
-    }
-    unknown = [e for e in emails if e not in known]
-    if unknown:
-        raise WorkflowError(f"{field}: not in the directory: {', '.join(unknown)}")
-    return list(dict.fromkeys(emails))
-
-
-def save_demo(
-    conn: sqlite3.Connection,
-    actor: Actor,
-    *,
-    module: str,
-    date,
-    decisions: list[str],
-    presenter: str,
-    invitees: list[str] = (),
-    attendees: list[str] = (),
-    notes: str = "",
-    recording_url: str = "",
-    key: str | None = None,
-    row_version: int | None = None,
-) -> str:
-    """Schedule a demo (no attendees yet) or record one that was held (attendees given).
-    A held demo moves the built decisions it showed to demonstrated. Returns its key."""
-    _require(actor, "analyst", "manager", "admin", doing="Recording a demo")
-    with store.transaction(conn):
-        if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
-            raise WorkflowError(f"module {module!r} is not in the list of modules")
-        if not decisions:
-            raise WorkflowError("decisions: a demo shows at least one decision")
-        for k in decisions:
-            _decision(conn, k)
-        presenter = _people_exist(conn, [presenter], "presenter")[0]
-        invitees = _people_exist(conn, list(invitees), "invitees")
-        attendees = _people_exist(conn, list(attendees), "attendees")
-        held = bool(attendees)
-        if held:
-            when = _evidence_date(conn, date, "date")
-        else:
-            when = parse_date(date, "date")
-            if when is None:
-                raise WorkflowError("date is required")
-        if key is None:
-            key = evidence_store.next_key(conn, "demos", "DEMO")
-        existing = evidence_store.get_demo(conn, key)
-        record = {
-            "key": key,
-            "date": when,
-            "module": module,
-            "presenter": presenter,
-            "held": int(held),
-            "notes": _text(notes, "notes"),
-            "recording_url": _text(recording_url, "recording_url", limit=2000),
-        }
-        if not evidence_store.save_demo(conn, record, decisions, invitees, attendees, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
-        at = now(conn)
-        action = "held" if held else "scheduled"
-        events = [
-            _event(
-                actor,
-                at,
-                "demo",
-                key,
-                action if not existing else f"updated:{action}",
-                None,
-                when,
-                f"{len(attendees)} attended",
-            )
-        ]
-        affected = set(decisions) | set(existing["decisions"] if existing else [])
-        events += refresh_stages(conn, affected, actor, at, f"demo {key}")
-        store.append_events(conn, events)
-        return key
-
-
-def record_verdict(
-    conn: sqlite3.Connection,
-    actor: Actor,
-    key: str,
-    verdict: str,
-    *,
-    comment: str = "",
-    date=None,
-    expert: str | None = None,
-) -> str:
-    """An expert's approve or changes_requested on a demonstrated decision. Returns the stage
-    the decision is in afterwards."""
-    _choice(verdict, "verdict", VERDICTS)
-    expert = (expert or actor.email).strip().lower()
-    if expert != actor.email and not actor.has("admin"):
-        raise WorkflowError("only an admin may record a verdict for someone else")
-    with store.transaction(conn):
-        decision = _decision(conn, key)
-        verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
-        if verdict_by is None:
-            raise WorkflowError(f"expert {expert} is not in the directory")
-        action = "approve" if verdict == "approve" else "request_changes"
-        check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
-        comment = _text(comment, "comment", required=verdict == "changes_requested")
-        when = _evidence_date(conn, date, "date")
-        if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
-            raise WorkflowError(
-                f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
-            )
-        approval_id = evidence_store.insert_approval(
-            conn,
-            {
-                "decision": key,
-                "expert": expert,
-                "verdict": verdict,
-                "date": when,
-                "comment": comment,
-            },
-        )
-        at = now(conn)
-        events = [
-            _event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)
-        ]
-        events += refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
-        store.append_events(conn, events)
-        return decision_store.get_decision(conn, key)["stage"]
-
-
-def save_test_case(
-    conn: sqlite3.Connection,
-    actor: Actor,
-    *,
-    title: str,
-    kind: str,
-    decisions: list[str],
-    key: str | None = None,
-    row_version: int | None = None,
-) -> str:
-    _require(actor, "tester", "analyst", "admin", doing="Recording a test case")
-    with store.transaction(conn):
-        record = {
-            "title": _text(title, "title", required=True, limit=MAX_TITLE),
-            "kind": _choice(kind, "kind", TEST_KINDS),
-        }
-        if not decisions:
-            raise WorkflowError("decisions: a test case covers at least one decision")
-        for k in decisions:
-            _decision(conn, k)
-        key = key or evidence_store.next_key(conn, "test_cases", "TC")
-        existing = evidence_store.get_test_case(conn, key)
-        if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
-        at = now(conn)
-        events = [
-            _event(
-                actor,
-                at,
-                "test_case",
-                key,
-                "updated" if existing else "created",
-                None,
-                ";".join(decisions),
-                record["title"],
-            )
-        ]
-        affected = set(decisions) | set(existing["decisions"] if existing else [])
-        events += refresh_stages(conn, affected, actor, at, f"test case {key}")
-        store.append_events(conn, events)
-        return key
-
-
-def record_test_run(
-    conn: sqlite3.Connection,
-    actor: Actor,
-    *,
-    test_case: str,
-    result: str,
-    date=None,
-    tester: str | None = None,
-    defect: str | None = None,
-    notes: str = "",
-) -> int:
-    """A run of a test case; its result moves the decisions it covers. Returns the run id."""
-    _require(actor, "tester", "analyst", "admin", doing="Recording a test run")
-    _choice(result, "result", RUN_RESULTS)
-    with store.transaction(conn):
-        case = evidence_store.get_test_case(conn, test_case)
-        if case is None:
-            raise NotFound(f"no test case {test_case!r}")
-        if not case["decisions"]:
-            raise WorkflowError(f"test case {test_case} covers no decision; link one first")
-        tester = _people_exist(conn, [tester or actor.email], "tester")[0]
-        if defect and evidence_store.get_defect(conn, defect) is None:
-            raise WorkflowError(f"defect {defect!r} does not exist")
-        when = _evidence_date(conn, date, "date")
-        run_id = evidence_store.insert_test_run(
-            conn,
-            {
-                "test_case": test_case,
-                "date": when,
-                "result": result,
-                "tester": tester,
-                "defect": defect or None,
-                "notes": _text(notes, "notes"),
-            },
-        )
-        at = now(conn)
-        events = [_event(actor, at, "test_run", str(run_id), result, None, test_case, defect)]
-        events += refresh_stages(
-            conn, case["decisions"], actor, at, f"test run of {test_case}: {result}"
-        )
-        store.append_events(conn, events)
-        return run_id
-
-
-def save_defect(
-    conn: sqlite3.Connection,
-    actor: Actor,
-    *,
-    title: str,
-    severity_vendor: int,
-    severity_clinical: int,
-    status: str = "open",
-    decision: str | None = None,
-    test_case: str | None = None,
-    opened=None,
-    closed=None,
-    key: str | None = None,
-    row_version: int | None = None,
-) -> str:
-    _require(actor, "tester", "analyst", "manager", "admin", doing="Recording a defect")
-    with store.transaction(conn):
-        for name, value in (
-            ("severity_vendor", severity_vendor),
-            ("severity_clinical", severity_clinical),
-        ):
-            if int(value) not in (1, 2, 3, 4):
-                raise WorkflowError(f"{name} must be 1, 2, 3 or 4, not {value!r}")
-        if decision:
-            _decision(conn, decision)
-        if test_case and evidence_store.get_test_case(conn, test_case) is None:
-            raise WorkflowError(f"test case {test_case!r} does not exist")
-        key = key or evidence_store.next_key(conn, "defects", "DEF")
-        existing = evidence_store.get_defect(conn, key)
-        record = {
-            "key": key,
-            "title": _text(title, "title", required=True, limit=MAX_TITLE),
-            "severity_vendor": int(severity_vendor),
-            "severity_clinical": int(severity_clinical),
-            "status": _choice(status, "status", DEFECT_STATUSES),
-            "decision": decision or None,
-            "test_case": test_case or None,
-            "opened": parse_date(opened, "opened") or now(conn)[:10],
-            "closed": parse_date(closed, "closed"),
-        }
-        if not evidence_store.save_defect(conn, record, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {key}"))
-        at = now(conn)
-        store.append_events(
-            conn,
-            [
-                _event(
-                    actor,
-                    at,
-                    "defect",
-                    key,
-                    "updated" if existing else "opened",
-                    existing["status"] if existing else None,
-                    record["status"],
-                    record["title"],
-                )
-            ],
-        )
-        return key
 
 
 # Integrity ------------------------------------------------------------------------------------

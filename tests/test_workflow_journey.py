@@ -1,6 +1,6 @@
 """A decision's whole journey through the services, from proposal to production."""
 
-from decisions import services
+from decisions import evidence, services
 from decisions.store import decisions as decision_store
 
 
@@ -24,19 +24,19 @@ def test_a_decision_goes_from_question_to_production(programme, actor):
     services.set_manual_stage(programme, actor("ana@hemit.no"), key, "start_build")
     services.set_manual_stage(programme, actor("ana@hemit.no"), key, "mark_built")
     assert stage(programme, key) == "built"
-    services.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM", date=None,
+    evidence.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM", date=None,
                        decisions=[key], presenter="ana@hemit.no",
                        attendees=["hanne@stolav.no", "per@stolav.no"])  # fmt: skip
     assert stage(programme, key) == "demonstrated"
-    services.record_verdict(programme, actor("hanne@stolav.no"), key, "approve")
+    evidence.record_verdict(programme, actor("hanne@stolav.no"), key, "approve")
     assert stage(programme, key) == "demonstrated"
-    services.record_verdict(programme, actor("per@stolav.no"), key, "approve")
+    evidence.record_verdict(programme, actor("per@stolav.no"), key, "approve")
     assert stage(programme, key) == "approved"
-    case = services.save_test_case(programme, actor("tess@hemit.no"), title="Sign twice",
+    case = evidence.save_test_case(programme, actor("tess@hemit.no"), title="Sign twice",
                                    kind="application", decisions=[key])  # fmt: skip
-    services.record_test_run(programme, actor("tess@hemit.no"), test_case=case, result="failed")
+    evidence.record_test_run(programme, actor("tess@hemit.no"), test_case=case, result="failed")
     assert stage(programme, key) == "in_test"
-    services.record_test_run(programme, actor("tess@hemit.no"), test_case=case, result="passed")
+    evidence.record_test_run(programme, actor("tess@hemit.no"), test_case=case, result="passed")
     assert stage(programme, key) == "tested"
     services.set_manual_stage(programme, actor("mona@hemit.no"), key, "mark_ready")
     assert stage(programme, key) == "ready"
