@@ -116,7 +116,7 @@ def require_role(actor: Actor, *roles: str, doing: str) -> None:
 
 
 def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
-    decision = decision_store.getget_decision_or_fail(conn, key)
+    decision = decision_store.get_decision(conn, key)
     if decision is None:
         raise NotFound(f"no decision {key!r}")
     return decision
@@ -169,7 +169,7 @@ def refresh_stages(
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
-    stored = {k: decision_store.getget_decision_or_fail(conn, k) for k in keys}
+    stored = {k: decision_store.get_decision(conn, k) for k in keys}
     events = []
     for key, fact in facts.items():
         derived = derive_stage(fact, rule)
@@ -196,7 +196,7 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
         record = _validated_decision_fields(conn, fields, new=True)
         organizations = record.pop("organizations")
         key = fields.get("key") or decision_store.next_decision_key(conn, record["domain"])
-        if decision_store.getget_decision_or_fail(conn, key):
+        if decision_store.get_decision(conn, key):
             raise WorkflowError(f"a decision with key {key} exists already")
         at = now(conn)
         record.update(
