@@ -181,7 +181,7 @@ def refresh_stages(
             changes.update(base_stage="in_build", built_at=None, ready_at=None)
         elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and decision["ready_at"]:
             changes["ready_at"] = None  # the evidence no longer says tested
-        decision_store.updateget_decision_or_fail(conn, key, changes)
+        decision_store.update_decision(conn, key, changes)
         events.append(event(actor, at, "decision", key, "stage", decision["stage"], derived, why))
     return events
 
@@ -202,7 +202,7 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
         record.update(
             key=key, stage="proposed", base_stage="proposed", created_at=at, stage_since=at
         )
-        decision_store.insertget_decision_or_fail(conn, record, organizations)
+        decision_store.insert_decision(conn, record, organizations)
         store.append_events(
             conn, [event(actor, at, "decision", key, "created", None, "proposed", record["title"])]
         )
@@ -263,7 +263,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
 
 
 def _save(conn: sqlite3.Connection, key: str, changes: dict, row_version: int | None) -> None:
-    if not decision_store.updateget_decision_or_fail(conn, key, changes, row_version):
+    if not decision_store.update_decision(conn, key, changes, row_version):
         raise StaleRecord(STALE_MESSAGE.format(what=f"Decision {key}"))
 
 
