@@ -1,0 +1,247 @@
+"""Browser tests: the real `streamlit run` on a free port, driven by headless Chromium.
+
+Fixtures:
+- `app_server`: base URL of an app whose database does not exist yet, so its first start
+  builds the demo programme (module-scoped; `app_server_db` is that database's path).
+- `demo_db_server`: base URL of an app on a small prebuilt demo (`demo --scale 0.2`), shared
+  by the whole session (`demo_db` is its path). Tests that change data should each pick
+  their own decisions, or copy `demo_db` and start their own server with `start_app`.
+- `start_app(db_path) -> url`: start another server (stopped at the end of the session).
+- `page`: a Playwright page in a fresh browser context; a screenshot is saved to
+  /tmp/shots/e2e-failure-<test>.png when the test fails.
+Helpers, as fixtures that return the function (no import needed):
+- `wait_idle(page)`: wait until connected and no script runs. Never sleep; after a click,
+  wait for what should appear with `playwright.sync_api.expect(...)`, which retries.
+- `sign_in_as(page, name_or_email)`: the demo sign-in in the sidebar.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SHOTS = Path("/tmp/shots")
+IDLE = "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
+SERVER_START_TIMEOUT = 60.0
+DEMO_SCALE = "0.2"
+
+
+def _skip_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"browser tests need Chromium at {CHROMIUM}"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "browser tests need the playwright package"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    reason = _skip_reason()
+    for item in items:
+        if here not in Path(item.fspath).parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+# -- servers -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppProcess:
+    """One `streamlit run streamlit_app.py` in its own process group, logging to a file."""
+
+    def __init__(self, db_path: Path, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        env = {**os.environ, "DECISIONS_DB": str(db_path)}
+        command = [
+            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+            "--server.port", str(self.port),
+            "--server.address", "127.0.0.1",
+            "--server.headless", "true",
+            "--server.fileWatcherType", "none",
+            "--browser.gatherUsageStats", "false",
+        ]  # fmt: skip
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def wait_healthy(self, timeout: float = SERVER_START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as reply:
+                    if reply.read().strip() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"streamlit not healthy after {timeout:.0f} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def start_app(tmp_path_factory):
+    """start_app(db_path) -> base URL of a healthy server on that database."""
+    started: list[AppProcess] = []
+    logs = tmp_path_factory.mktemp("streamlit-logs")
+
+    def start(db_path: Path) -> str:
+        app = AppProcess(Path(db_path), logs / f"server-{len(started)}.log")
+        started.append(app)
+        app.wait_healthy()
+        return app.url
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+@pytest.fixture(scope="module")
+def app_server_db(tmp_path_factory) -> Path:
+    """A database path that does not exist yet: the app's first start builds the demo."""
+    path = tmp_path_factory.mktemp("first-start") / "decisions.db"
+    assert not path.exists()
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_server(start_app, app_server_db) -> str:
+    return start_app(app_server_db)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small demo programme, built once per session with the command line."""
+    path = tmp_path_factory.mktemp("demo") / "decisions.db"
+    subprocess.run(
+        [sys.executable, "-m", "decisions", "demo", "--db", str(path), "--scale", DEMO_SCALE],
+        cwd=REPO, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_db_server(start_app, demo_db) -> str:
+    return start_app(demo_db)
+
+
+@pytest.fixture
+def demo_db_copy(demo_db, tmp_path) -> Path:
+    """A private copy of the small demo, for a test that needs data nobody else touches."""
+    copy = tmp_path / "decisions.db"
+    shutil.copyfile(demo_db, copy)
+    return copy
+
+
+# -- browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+        page.screenshot(path=str(SHOTS / f"e2e-failure-{name}.png"), full_page=True)
+    context.close()
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def idle(page, timeout: float = 30_000) -> None:
+    """Wait until the app is connected and its script has finished running."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def sign_in(page, name_or_email: str) -> None:
+    """Sign in with the demo sign-in: pick the person from the directory in the sidebar."""
+    from playwright.sync_api import expect
+
+    idle(page)
+    picker = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first
+    picker.locator("input").click()
+    picker.locator("input").fill(name_or_email)
+    page.get_by_role("option").filter(has_text=name_or_email).first.click()
+    idle(page)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(name_or_email.split("@")[0])
+
+
+@pytest.fixture
+def wait_idle():
+    """wait_idle(page): the app is connected and its script has finished running."""
+    return idle
+
+
+@pytest.fixture
+def sign_in_as():
+    """sign_in_as(page, name_or_email): the demo sign-in, as that person."""
+    return sign_in
