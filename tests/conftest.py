@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from decisions import store
+from decisions.model import STAGES
 from decisions.store import decisions as decision_store
 from decisions.store import reference
+from decisions.workflow import ACTIONS
 
 
 @pytest.fixture
@@ -144,3 +148,81 @@ def programme(fresh_db):
 def actor(programme):
     """actor('hanne@stolav.no') -> the Actor the services see."""
     return lambda email: decision_store.load_actor(programme, email)
+
+
+# Driving decisions through the services (tests of the workflow core) ----------------------
+
+DECISION_FIELDS = {
+    "title": "Double-check of high-risk infusions",
+    "domain": "MED",
+    "module": "MED-ADM",
+    "forum": "MED-H",
+    "scope": "hospital",
+    "organizations": ["STO"],
+    "criticality": "medium",
+}
+
+
+def drive_decision(conn, stage: str, **fields) -> str:
+    """A new decision (DECISION_FIELDS | fields) taken to `stage` through the services, with
+    just enough evidence: one held demo, the approvers the default rule needs, one test case."""
+    from decisions import evidence, services
+
+    people = {email: decision_store.load_actor(conn, email) for email in PEOPLE}
+    fields = DECISION_FIELDS | fields
+    key = services.create_decision(conn, people["hanne@stolav.no"], fields)
+    if stage == "withdrawn":
+        services.set_manual_stage(conn, people["mona@hemit.no"], key, "withdraw", reason="dup")
+        return key
+    path = STAGES[1 : STAGES.index(stage) + 1]
+    if "decided" in path:
+        deciders = sorted(decision_store.forum_member_emails(conn, fields["forum"]))[:1]
+        services.decide(conn, people["mona@hemit.no"], key, decision_text="As decided.",
+                        decided_by=deciders)  # fmt: skip
+    for step in ("start_build", "mark_built"):
+        if ACTIONS[step].to_stage in path:
+            services.set_manual_stage(conn, people["ana@hemit.no"], key, step)
+    if "demonstrated" in path:
+        evidence.save_demo(conn, people["ana@hemit.no"], module=fields["module"], date=None,
+                           decisions=[key], presenter="ana@hemit.no",
+                           attendees=["hanne@stolav.no"])  # fmt: skip
+    if "approved" in path:
+        approvers = ["hanne@stolav.no", "ola@trondheim.kommune.no" if fields["scope"] == "joint"
+                     else "per@stolav.no", "kari@stolav.no"]  # fmt: skip
+        for email in approvers[: 3 if fields["criticality"] == "critical" else 2]:
+            evidence.record_verdict(conn, people[email], key, "approve")
+    if "in_test" in path:
+        case = evidence.save_test_case(conn, people["tess@hemit.no"], title=f"Test of {key}",
+                                       kind="application", decisions=[key])  # fmt: skip
+        result = "passed" if "tested" in path else "failed"
+        evidence.record_test_run(conn, people["tess@hemit.no"], test_case=case, result=result)
+    if "ready" in path:
+        services.set_manual_stage(conn, people["mona@hemit.no"], key, "mark_ready")
+    assert decision_store.get_decision(conn, key)["stage"] == stage
+    return key
+
+
+@pytest.fixture
+def decision_at(programme):
+    """decision_at('approved', scope='joint') -> key of a new decision at that stage."""
+    return lambda stage, **fields: drive_decision(programme, stage, **fields)
+
+
+@pytest.fixture
+def advance_clock(programme):
+    """advance_clock(days=1): move the programme clock on, so what follows is dated later."""
+
+    def advance(days: int = 1) -> str:
+        clock = dt.date.fromisoformat(store.get_settings(programme)["clock"])
+        clock += dt.timedelta(days=days)
+        store.put_setting(programme, "clock", clock.isoformat())
+        return clock.isoformat()
+
+    return advance
+
+
+def snapshot(conn) -> dict[str, list[tuple]]:
+    """Every row of every table, to show that a refused change wrote nothing."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: [tuple(r) for r in conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid')]
+            for t in tables}  # fmt: skip
