@@ -5,6 +5,7 @@ events in one transaction."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 
 from decisions import store
 from decisions.model import (
@@ -16,10 +17,12 @@ from decisions.model import (
     NotFound,
     StaleRecord,
     WorkflowError,
+    stage_at_least,
 )
 from decisions.services import (
     MAX_TITLE,
     STALE_MESSAGE,
+    approval_rule,
     choice_field,
     event,
     evidence_date,
@@ -33,9 +36,9 @@ from decisions.services import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.workflow import check_action, norm_time
+from decisions.workflow import ApprovalProgress, approval_progress, check_action, norm_time
 
-# ------------------------------------------------------------------------------------
+# Demos ------------------------------------------------------------------------------------------
 
 
 def save_demo(
@@ -50,42 +53,39 @@ def save_demo(
     attendees: list[str] = (),
     notes: str = "",
     recording_url: str = "",
+    held: bool | None = None,
     key: str | None = None,
     row_version: int | None = None,
 ) -> str:
-    """Schedule a demo (no attendees yet) or record one that was held (attendees given).
-    A held demo moves the built decisions it showed to demonstrated. Returns its key."""
+    """Schedule a demo (held=False: today or later, no attendees yet) or record one that was
+    held (held=True: its attendees, never in the future); held=None infers it from the
+    attendees, as an import does. A held demo with an attending expert moves the built
+    decisions it showed to demonstrated. Returns the demo's key."""
     require_role(actor, "analyst", "manager", "admin", doing="Recording a demo")
     with store.transaction(conn):
-        if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
-            raise WorkflowError(f"module {module!r} is not in the list of modules")
-        if not decisions:
-            raise WorkflowError("decisions: a demo shows at least one decision")
-        for k in decisions:
-            get_decision_or_fail(conn, k)
-        presenter = known_people(conn, [presenter], "presenter")[0]
-        invitees = known_people(conn, list(invitees), "invitees")
-        attendees = known_people(conn, list(attendees), "attendees")
-        held = bool(attendees)
-        if held:
-            when = evidence_date(conn, date, "date")
-        else:
-            when = parse_date(date, "date")
-            if when is None:
-                raise WorkflowError("date is required")
-        if key is None:
-            key = evidence_store.next_key(conn, "demos", "DEMO")
-        existing = evidence_store.get_demo(conn, key)
+        existing = evidence_store.get_demo(conn, key) if key else None
+        if key and existing is None and row_version is not None:
+            raise NotFound(f"no demo {key!r}")
+        scheduling = held is False and existing is None
+        held = bool(attendees) if held is None else held
+        when = _demo_date(conn, date, held=held, attendees=attendees, scheduling=scheduling)
+        earlier = existing["decisions"] if existing else []
+        _check_demo_decisions(conn, module, decisions, held=held, when=when, earlier=earlier)
         record = {
-            "key": key,
             "date": when,
             "module": module,
-            "presenter": presenter,
+            "presenter": known_people(conn, [presenter], "presenter")[0],
             "held": int(held),
             "notes": text_field(notes, "notes"),
-            "recording_url": text_field(recording_url, "recording_url", limit=2000),
+            "recording_url": _url(recording_url),
         }
-        if not evidence_store.save_demo(conn, record, decisions, invitees, attendees, row_version):
+        invitees = known_people(conn, list(invitees), "invited experts")
+        attendees = known_people(conn, list(attendees), "attendees")
+        key = key or evidence_store.next_key(conn, "demos", "DEMO")
+        saved = evidence_store.save_demo(
+            conn, {"key": key, **record}, decisions, invitees, attendees, row_version
+        )
+        if not saved:
             raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
         at = now(conn)
         action = "held" if held else "scheduled"
@@ -95,16 +95,81 @@ def save_demo(
                 at,
                 "demo",
                 key,
-                action if not existing else f"updated:{action}",
-                None,
+                f"updated:{action}" if existing else action,
+                existing["date"] if existing else None,
                 when,
-                f"{len(attendees)} attended",
+                f"{len(attendees)} attended" if held else f"{len(invitees)} invited",
             )
         ]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
-        events += refresh_stages(conn, affected, actor, at, f"demo {key}")
+        events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
         store.append_events(conn, events)
         return key
+
+
+def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool) -> str:
+    if held:
+        if not attendees:
+            raise WorkflowError(
+                "attendees: a held demo needs at least one attending expert; "
+                "if nobody came, leave it scheduled or move its date"
+            )
+        return evidence_date(conn, date, "date")
+    if attendees:
+        raise WorkflowError("attendees are recorded once the demo was held")
+    when = parse_date(date, "date")
+    if when is None:
+        raise WorkflowError("date is required")
+    if scheduling and when[:10] < now(conn)[:10]:
+        raise WorkflowError(
+            f"date {when[:10]} has passed; schedule today or later, or record a held demo "
+            "with its attendees"
+        )
+    return when
+
+
+def _check_demo_decisions(
+    conn: sqlite3.Connection,
+    module: str,
+    keys: list[str],
+    *,
+    held: bool,
+    when: str,
+    earlier: list[str],
+) -> None:
+    if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
+        raise WorkflowError(f"module {module!r} is not in the list of modules")
+    if not keys:
+        raise WorkflowError("decisions: a demo shows at least one decision")
+    floor = "built" if held else "in_build"
+    for key in keys:
+        decision = get_decision_or_fail(conn, key)
+        if decision["module"] != module:
+            raise WorkflowError(f"decisions: {key} configures module {decision['module']}, "
+                                f"not {module}")  # fmt: skip
+        if key in earlier:
+            continue  # already on the demo: its stage may have moved on since
+        if not stage_at_least(decision["stage"], floor):
+            stage = decision["stage"].replace("_", " ")
+            raise WorkflowError(
+                f"decisions: {key} is {stage}; a demo shows configuration that is "
+                f"{'built' if held else 'in build or built'}"
+            )
+        if held and norm_time(when) < norm_time(decision["built_at"] or when):
+            raise WorkflowError(
+                f"decisions: {key} was marked built on {decision['built_at'][:10]}, after this "
+                "demo; a demo counts only for the build round it showed"
+            )
+
+
+def _url(value: str) -> str:
+    url = text_field(value, "recording link", limit=2000)
+    if url and not url.lower().startswith(("https://", "http://")):
+        raise WorkflowError(f"recording link must start with https:// or http://, not {url!r}")
+    return url
+
+
+# Verdicts ---------------------------------------------------------------------------------------
 
 
 def record_verdict(
@@ -119,40 +184,112 @@ def record_verdict(
 ) -> str:
     """An expert's approve or changes_requested on a demonstrated decision. Returns the stage
     the decision is in afterwards."""
+    with store.transaction(conn):
+        events = _verdict(conn, actor, key, verdict, comment=comment, date=date, expert=expert)
+        store.append_events(conn, events)
+        return decision_store.get_decision(conn, key)["stage"]
+
+
+def record_demo_verdicts(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    demo: str,
+    verdicts: Mapping[str, tuple[str, str]],
+    *,
+    date=None,
+) -> dict[str, str]:
+    """After a demo, an attending expert's verdicts on the decisions it showed, in one pass:
+    {decision key: (verdict, comment)}. Each is recorded as its own verdict with its own event,
+    all in one transaction: when one is refused, none is written. Returns each decision's
+    stage afterwards."""
+    if not verdicts:
+        raise WorkflowError("verdicts: choose a verdict for at least one decision")
+    with store.transaction(conn):
+        shown = evidence_store.get_demo(conn, demo)
+        if shown is None:
+            raise NotFound(f"no demo {demo!r}")
+        if not shown["held"] or actor.email not in shown["attendees"]:
+            raise WorkflowError(
+                f"only experts who attended demo {demo} give their verdicts from it; "
+                "use the approvals queue instead"
+            )
+        strangers = [k for k in verdicts if k not in shown["decisions"]]
+        if strangers:
+            raise WorkflowError(f"demo {demo} did not show {', '.join(strangers)}")
+        events = []
+        for key, (verdict, comment) in verdicts.items():
+            try:
+                events += _verdict(conn, actor, key, verdict, comment=comment, date=date)
+            except WorkflowError as error:
+                raise WorkflowError(f"{key}: {error}; no verdict was saved") from None
+        store.append_events(conn, events)
+        return {k: decision_store.get_decision(conn, k)["stage"] for k in verdicts}
+
+
+def _verdict(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    key: str,
+    verdict: str,
+    *,
+    comment: str,
+    date,
+    expert: str | None = None,
+) -> list[dict]:
+    """Check and write one verdict inside the caller's transaction; returns its events."""
     choice_field(verdict, "verdict", VERDICTS)
     expert = (expert or actor.email).strip().lower()
     if expert != actor.email and not actor.has("admin"):
         raise WorkflowError("only an admin may record a verdict for someone else")
-    with store.transaction(conn):
-        decision = get_decision_or_fail(conn, key)
-        verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
-        if verdict_by is None:
-            raise WorkflowError(f"expert {expert} is not in the directory")
-        action = "approve" if verdict == "approve" else "request_changes"
-        check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
-        comment = text_field(comment, "comment", required=verdict == "changes_requested")
-        when = evidence_date(conn, date, "date")
-        if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
-            raise WorkflowError(
-                f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
-            )
-        approval_id = evidence_store.insert_approval(
-            conn,
-            {
-                "decision": key,
-                "expert": expert,
-                "verdict": verdict,
-                "date": when,
-                "comment": comment,
-            },
+    decision = get_decision_or_fail(conn, key)
+    verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
+    if verdict_by is None:
+        raise WorkflowError(f"expert {expert} is not in the directory")
+    action = "approve" if verdict == "approve" else "request_changes"
+    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
+    comment = text_field(comment, "comment", required=verdict == "changes_requested")
+    when = evidence_date(conn, date, "date")
+    if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
+        raise WorkflowError(
+            f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
         )
-        at = now(conn)
-        events = [
-            event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)
+    approval_id = evidence_store.insert_approval(
+        conn,
+        {"decision": key, "expert": expert, "verdict": verdict, "date": when, "comment": comment},
+    )
+    at = now(conn)
+    events = [event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)]
+    return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
+
+
+def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, ApprovalProgress]:
+    """How far each decision's verdicts of its current round go towards the approval rule."""
+    rule = approval_rule(conn)
+    status = {}
+    for key, facts in decision_store.decision_facts(conn, keys).items():
+        counted = [
+            v
+            for v in facts.verdicts
+            if facts.built_at is None or norm_time(v.date) >= norm_time(facts.built_at)
         ]
-        events += refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
-        store.append_events(conn, events)
-        return decision_store.get_decision(conn, key)["stage"]
+        status[key] = approval_progress(counted, facts.scope, facts.criticality, rule)
+    return status
+
+
+def describe_progress(progress: ApprovalProgress, scope: str) -> str:
+    """One line for a person: what of the approval rule is met and what is missing."""
+    have = f"{progress.approvers} of {progress.needed} approvers"
+    if scope == "joint":
+        have += (
+            f" (hospital side {progress.hospital_side}, "
+            f"municipality side {progress.municipality_side})"
+        )
+    if progress.met:
+        return f"rule met: {have}"
+    return f"{have}; " + "; ".join(progress.missing)
+
+
+# Test cases, runs and defects -------------------------------------------------------------------
 
 
 def save_test_case(
@@ -165,18 +302,21 @@ def save_test_case(
     key: str | None = None,
     row_version: int | None = None,
 ) -> str:
+    """Create or change a test case and the decisions it covers. Returns its key."""
     require_role(actor, "tester", "analyst", "admin", doing="Recording a test case")
     with store.transaction(conn):
         record = {
             "title": text_field(title, "title", required=True, limit=MAX_TITLE),
             "kind": choice_field(kind, "kind", TEST_KINDS),
         }
+        decisions = list(dict.fromkeys(decisions))
         if not decisions:
             raise WorkflowError("decisions: a test case covers at least one decision")
         for k in decisions:
-            get_decision_or_fail(conn, k)
+            if get_decision_or_fail(conn, k)["stage"] == "withdrawn":
+                raise WorkflowError(f"decisions: {k} is withdrawn; a test case cannot cover it")
+        existing = evidence_store.get_test_case(conn, key) if key else None
         key = key or evidence_store.next_key(conn, "test_cases", "TC")
-        existing = evidence_store.get_test_case(conn, key)
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
         at = now(conn)
@@ -187,13 +327,13 @@ def save_test_case(
                 "test_case",
                 key,
                 "updated" if existing else "created",
-                None,
+                ";".join(existing["decisions"]) if existing else None,
                 ";".join(decisions),
                 record["title"],
             )
         ]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
-        events += refresh_stages(conn, affected, actor, at, f"test case {key}")
+        events += refresh_stages(conn, sorted(affected), actor, at, f"test case {key}")
         store.append_events(conn, events)
         return key
 
@@ -207,11 +347,18 @@ def record_test_run(
     date=None,
     tester: str | None = None,
     defect: str | None = None,
+    new_defect: Mapping | None = None,
     notes: str = "",
 ) -> int:
-    """A run of a test case; its result moves the decisions it covers. Returns the run id."""
+    """A run of a test case; its result moves the decisions it covers. A failed or blocked
+    run may open a new defect in the same transaction (`new_defect`: title, severity_vendor,
+    severity_clinical), linked to the run and the test case. Returns the run id."""
     require_role(actor, "tester", "analyst", "admin", doing="Recording a test run")
     choice_field(result, "result", RUN_RESULTS)
+    if defect and new_defect:
+        raise WorkflowError("defect: link an existing defect or open a new one, not both")
+    if new_defect and result == "passed":
+        raise WorkflowError("defect: a passed run opens no defect")
     with store.transaction(conn):
         case = evidence_store.get_test_case(conn, test_case)
         if case is None:
@@ -222,6 +369,15 @@ def record_test_run(
         if defect and evidence_store.get_defect(conn, defect) is None:
             raise WorkflowError(f"defect {defect!r} does not exist")
         when = evidence_date(conn, date, "date")
+        at = now(conn)
+        events = []
+        if new_defect:
+            only = case["decisions"][0] if len(case["decisions"]) == 1 else None
+            fields = {"status": "open", "opened": when[:10], **new_defect}
+            record = _defect_record(conn, fields | {"test_case": test_case, "decision": only})
+            defect = record["key"]
+            evidence_store.save_defect(conn, record)
+            events.append(_defect_event(actor, at, record, None))
         run_id = evidence_store.insert_test_run(
             conn,
             {
@@ -233,8 +389,7 @@ def record_test_run(
                 "notes": text_field(notes, "notes"),
             },
         )
-        at = now(conn)
-        events = [event(actor, at, "test_run", str(run_id), result, None, test_case, defect)]
+        events.append(event(actor, at, "test_run", str(run_id), result, None, test_case, defect))
         events += refresh_stages(
             conn, case["decisions"], actor, at, f"test run of {test_case}: {result}"
         )
@@ -257,47 +412,70 @@ def save_defect(
     key: str | None = None,
     row_version: int | None = None,
 ) -> str:
+    """Open or change a defect with its two severity ratings. Returns its key."""
     require_role(actor, "tester", "analyst", "manager", "admin", doing="Recording a defect")
     with store.transaction(conn):
-        for name, value in (
-            ("severity_vendor", severity_vendor),
-            ("severity_clinical", severity_clinical),
-        ):
-            if int(value) not in (1, 2, 3, 4):
-                raise WorkflowError(f"{name} must be 1, 2, 3 or 4, not {value!r}")
-        if decision:
-            get_decision_or_fail(conn, decision)
-        if test_case and evidence_store.get_test_case(conn, test_case) is None:
-            raise WorkflowError(f"test case {test_case!r} does not exist")
-        key = key or evidence_store.next_key(conn, "defects", "DEF")
-        existing = evidence_store.get_defect(conn, key)
-        record = {
-            "key": key,
-            "title": text_field(title, "title", required=True, limit=MAX_TITLE),
-            "severity_vendor": int(severity_vendor),
-            "severity_clinical": int(severity_clinical),
-            "status": choice_field(status, "status", DEFECT_STATUSES),
-            "decision": decision or None,
-            "test_case": test_case or None,
-            "opened": parse_date(opened, "opened") or now(conn)[:10],
-            "closed": parse_date(closed, "closed"),
-        }
-        if not evidence_store.save_defect(conn, record, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {key}"))
-        at = now(conn)
-        store.append_events(
+        existing = evidence_store.get_defect(conn, key) if key else None
+        record = _defect_record(
             conn,
-            [
-                event(
-                    actor,
-                    at,
-                    "defect",
-                    key,
-                    "updated" if existing else "opened",
-                    existing["status"] if existing else None,
-                    record["status"],
-                    record["title"],
-                )
-            ],
+            {
+                "key": key,
+                "title": title,
+                "severity_vendor": severity_vendor,
+                "severity_clinical": severity_clinical,
+                "status": status,
+                "decision": decision,
+                "test_case": test_case,
+                "opened": opened,
+                "closed": closed,
+            },
         )
-        return key
+        if not evidence_store.save_defect(conn, record, row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {record['key']}"))
+        store.append_events(conn, [_defect_event(actor, now(conn), record, existing)])
+        return record["key"]
+
+
+def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
+    """A defect's fields checked and normalised; a new key when none is given."""
+    severities = {}
+    for name in ("severity_vendor", "severity_clinical"):
+        value = fields.get(name)
+        if str(value).strip() not in ("1", "2", "3", "4"):
+            raise WorkflowError(f"{name.replace('_', ' ')} must be 1, 2, 3 or 4, not {value!r}")
+        severities[name] = int(value)
+    decision = fields.get("decision") or None
+    if decision:
+        get_decision_or_fail(conn, decision)
+    test_case = fields.get("test_case") or None
+    if test_case and evidence_store.get_test_case(conn, test_case) is None:
+        raise WorkflowError(f"test case {test_case!r} does not exist")
+    status = choice_field(fields.get("status") or "open", "status", DEFECT_STATUSES)
+    opened = parse_date(fields.get("opened"), "opened") or now(conn)[:10]
+    closed = parse_date(fields.get("closed"), "closed")
+    if closed and closed[:10] < opened[:10]:
+        raise WorkflowError(f"closed {closed[:10]} is before opened {opened[:10]}")
+    return {
+        "key": fields.get("key") or evidence_store.next_key(conn, "defects", "DEF"),
+        "title": text_field(fields.get("title"), "defect title", required=True, limit=MAX_TITLE),
+        **severities,
+        "status": status,
+        "decision": decision,
+        "test_case": test_case,
+        "opened": opened,
+        "closed": closed,
+    }
+
+
+def _defect_event(actor: Actor, at: str, record: dict, existing: dict | None) -> dict:
+    return event(
+        actor,
+        at,
+        "defect",
+        record["key"],
+        "updated" if existing else "opened",
+        existing["status"] if existing else None,
+        record["status"],
+        f"{record['title']} (vendor {record['severity_vendor']}, "
+        f"clinical {record['severity_clinical']})",
+    )

@@ -1,0 +1,487 @@
+"""Queries behind the evidence screens: the approvals queue, demo lists, testing lists,
+coverage of a wave and suspect evidence. Each is one query into a DataFrame, so the pages stay
+fast at tens of thousands of decisions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+from decisions.store import rows
+
+
+def norm(column: str) -> str:
+    """SQL for workflow.norm_time: a date or timestamp as sortable 'YYYY-MM-DDTHH:MM:SS'."""
+    return (
+        f"(CASE WHEN length({column}) = 10 THEN {column} || 'T00:00:00' "
+        f"ELSE substr(replace({column}, ' ', 'T'), 1, 19) END)"
+    )
+
+
+def _frame(conn: sqlite3.Connection, sql: str, params: dict | list | tuple = ()) -> pd.DataFrame:
+    return pd.read_sql_query(sql, conn, params=params)
+
+
+# The approvals queue ------------------------------------------------------------------------
+
+
+def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
+    """Demonstrated decisions in the expert's domains whose latest verdict from this expert in
+    the current round is not an approval, the longest-waiting first."""
+    return _frame(
+        conn,
+        f"""
+        SELECT d.key, d.title, d.domain, d.module, d.scope, d.criticality, d.stage,
+               d.built_at, d.stage_since AS demonstrated_since, d.row_version,
+               (SELECT a.verdict FROM approvals a
+                 WHERE a.decision = d.key AND a.expert = :expert
+                   AND {norm("a.date")} >= {norm("d.built_at")}
+                 ORDER BY {norm("a.date")} DESC, a.id DESC LIMIT 1) AS my_verdict
+        FROM decisions d
+        WHERE d.stage = 'demonstrated'
+          AND d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
+          AND my_verdict IS NOT 'approve'
+        ORDER BY d.stage_since, d.key
+        """,
+        {"expert": expert},
+    )
+
+
+def demos_attended_awaiting_verdicts(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
+    """Held demos the expert attended that still show a demonstrated decision of the expert's
+    domains without their approval in its current round, newest first."""
+    return _frame(
+        conn,
+        f"""
+        SELECT dm.key, dm.date, dm.module, count(*) AS awaiting
+        FROM demo_attendees att
+        JOIN demos dm ON dm.key = att.demo AND dm.held = 1
+        JOIN demo_decisions dd ON dd.demo = dm.key
+        JOIN decisions d ON d.key = dd.decision AND d.stage = 'demonstrated'
+        WHERE att.expert = :expert
+          AND d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
+          AND {norm("dm.date")} >= {norm("d.built_at")}
+          AND (SELECT a.verdict FROM approvals a
+                WHERE a.decision = d.key AND a.expert = :expert
+                  AND {norm("a.date")} >= {norm("d.built_at")}
+                ORDER BY {norm("a.date")} DESC, a.id DESC LIMIT 1) IS NOT 'approve'
+        GROUP BY dm.key
+        ORDER BY dm.date DESC, dm.key
+        """,
+        {"expert": expert},
+    )
+
+
+def decisions_brief(conn: sqlite3.Connection, keys: list[str]) -> pd.DataFrame:
+    """Key, title, domain, module, stage and round start of the given decisions."""
+    marks = ", ".join("?" * len(keys))
+    return _frame(
+        conn,
+        f"SELECT key, title, domain, module, scope, criticality, stage, built_at, row_version "
+        f"FROM decisions WHERE key IN ({marks}) ORDER BY key",
+        keys,
+    )
+
+
+# Demos ----------------------------------------------------------------------------------------
+
+_DEMO_FILTERS = """
+    (:module IS NULL OR dm.module = :module)
+    AND (:domain IS NULL OR m.domain = :domain)
+    AND (:organization IS NULL OR EXISTS (
+        SELECT 1 FROM demo_decisions fd JOIN decisions fdec ON fdec.key = fd.decision
+        WHERE fd.demo = dm.key AND (fdec.all_organizations = 1 OR EXISTS (
+            SELECT 1 FROM decision_organizations o
+            WHERE o.decision = fdec.key AND o.organization = :organization))))
+"""
+
+
+def demos(
+    conn: sqlite3.Connection,
+    *,
+    upcoming: bool,
+    today: str,
+    module: str | None = None,
+    domain: str | None = None,
+    organization: str | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Upcoming demos (scheduled, today or later, soonest first) or past ones (held, or whose
+    date has passed, newest first), filtered by module, the module's domain and the
+    organisations the shown decisions affect."""
+    when = (
+        "dm.held = 0 AND substr(dm.date, 1, 10) >= :today"
+        if upcoming
+        else "(dm.held = 1 OR substr(dm.date, 1, 10) < :today)"
+    )
+    order = "dm.date, dm.key" if upcoming else "dm.date DESC, dm.key DESC"
+    return _frame(
+        conn,
+        f"""
+        SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.module, m.name AS module_name,
+               m.domain, dm.presenter, p.name AS presenter_name, dm.held,
+               (SELECT group_concat(decision, ';') FROM demo_decisions x WHERE x.demo = dm.key)
+                   AS decisions,
+               (SELECT count(*) FROM demo_invitees x WHERE x.demo = dm.key) AS invited,
+               (SELECT count(*) FROM demo_attendees x WHERE x.demo = dm.key) AS attended,
+               dm.notes, dm.recording_url, dm.row_version
+        FROM demos dm
+        JOIN modules m ON m.code = dm.module
+        LEFT JOIN experts p ON p.email = dm.presenter
+        WHERE {when} AND {_DEMO_FILTERS}
+        ORDER BY {order}
+        LIMIT :limit
+        """,
+        {
+            "today": today,
+            "module": module,
+            "domain": domain,
+            "organization": organization,
+            "limit": limit,
+        },
+    )
+
+
+def demo_calendar_entries(conn: sqlite3.Connection, keys: list[str]) -> list[dict]:
+    """The demos with their module name, presenter, decisions and invitees, for a calendar."""
+    if not keys:
+        return []
+    marks = ", ".join("?" * len(keys))
+    return rows(
+        conn,
+        f"""
+        SELECT dm.key, dm.date, dm.module, m.name AS module_name, dm.presenter,
+               p.name AS presenter_name, dm.notes,
+               (SELECT group_concat(x.decision || ' ' || dec.title, char(10))
+                  FROM demo_decisions x JOIN decisions dec ON dec.key = x.decision
+                 WHERE x.demo = dm.key) AS decisions,
+               (SELECT group_concat(i.expert || ' ' || e.name, char(10))
+                  FROM demo_invitees i JOIN experts e ON e.email = i.expert
+                 WHERE i.demo = dm.key) AS invitees
+        FROM demos dm JOIN modules m ON m.code = dm.module
+        LEFT JOIN experts p ON p.email = dm.presenter
+        WHERE dm.key IN ({marks}) ORDER BY dm.date, dm.key
+        """,
+        keys,
+    )
+
+
+def demonstrable_decisions(conn: sqlite3.Connection, module: str) -> pd.DataFrame:
+    """Decisions of a module a demo can show: in build or further, not withdrawn."""
+    return _frame(
+        conn,
+        """
+        SELECT key, title, stage FROM decisions
+        WHERE module = :module AND stage NOT IN ('proposed', 'decided', 'withdrawn')
+        ORDER BY stage = 'built' DESC, key
+        """,
+        {"module": module},
+    )
+
+
+def people_of_domain(conn: sqlite3.Connection, domain: str | None) -> pd.DataFrame:
+    """Active experts of a domain (everyone active when no domain), by name."""
+    return _frame(
+        conn,
+        """
+        SELECT e.email, e.name, e.organization FROM experts e
+        WHERE e.active = 1 AND (:domain IS NULL OR EXISTS (
+            SELECT 1 FROM expert_domains d WHERE d.expert = e.email AND d.domain = :domain))
+        ORDER BY e.name, e.email
+        """,
+        {"domain": domain},
+    )
+
+
+def people_with_role(conn: sqlite3.Connection, *roles: str) -> pd.DataFrame:
+    marks = ", ".join("?" * len(roles))
+    return _frame(
+        conn,
+        f"""
+        SELECT e.email, e.name, e.organization FROM experts e
+        WHERE e.active = 1 AND EXISTS (
+            SELECT 1 FROM expert_roles r WHERE r.expert = e.email AND r.role IN ({marks}))
+        ORDER BY e.name, e.email
+        """,
+        list(roles),
+    )
+
+
+# Testing --------------------------------------------------------------------------------------
+
+_LATEST_RUN = """
+    SELECT tr.*, row_number() OVER (
+        PARTITION BY tr.test_case ORDER BY {date} DESC, tr.id DESC) AS recency
+    FROM test_runs tr
+"""
+
+
+def test_cases(
+    conn: sqlite3.Connection,
+    *,
+    kind: str | None = None,
+    result: str | None = None,
+    search: str = "",
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Test cases with what they cover and their latest run; `result` filters on the latest
+    run's result ('never' for cases never run)."""
+    return _frame(
+        conn,
+        f"""
+        WITH latest AS ({_LATEST_RUN.format(date=norm("tr.date"))})
+        SELECT tc.key, tc.title, tc.kind,
+               (SELECT group_concat(decision, ';') FROM test_case_decisions x
+                 WHERE x.test_case = tc.key) AS decisions,
+               (SELECT count(*) FROM test_runs x WHERE x.test_case = tc.key) AS runs,
+               substr(l.date, 1, 10) AS last_run, coalesce(l.result, 'never') AS last_result,
+               l.defect AS last_defect, tc.row_version
+        FROM test_cases tc
+        LEFT JOIN latest l ON l.test_case = tc.key AND l.recency = 1
+        WHERE (:kind IS NULL OR tc.kind = :kind)
+          AND (:result IS NULL OR coalesce(l.result, 'never') = :result)
+          AND (:search = '' OR tc.key LIKE :like OR tc.title LIKE :like OR EXISTS (
+                SELECT 1 FROM test_case_decisions x
+                WHERE x.test_case = tc.key AND x.decision LIKE :like))
+        ORDER BY tc.key
+        LIMIT :limit
+        """,
+        {
+            "kind": kind,
+            "result": result,
+            "search": search,
+            "like": f"%{search}%",
+            "limit": limit,
+        },
+    )
+
+
+def test_runs(conn: sqlite3.Connection, *, limit: int = 200) -> pd.DataFrame:
+    """The latest recorded runs, newest first."""
+    return _frame(
+        conn,
+        f"""
+        SELECT tr.id, substr(tr.date, 1, 10) AS date, tr.test_case, tc.title, tr.result,
+               tr.tester, tr.defect, tr.notes
+        FROM test_runs tr JOIN test_cases tc ON tc.key = tr.test_case
+        ORDER BY {norm("tr.date")} DESC, tr.id DESC
+        LIMIT :limit
+        """,
+        {"limit": limit},
+    )
+
+
+def test_case_keys(conn: sqlite3.Connection, search: str = "", limit: int = 200) -> list[str]:
+    """Keys of test cases matching `search` in key or title, for a picker."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT key FROM test_cases WHERE ? = '' OR key LIKE ? OR title LIKE ? "
+            "ORDER BY key LIMIT ?",
+            (search, f"%{search}%", f"%{search}%", limit),
+        )
+    ]
+
+
+def decision_keys(
+    conn: sqlite3.Connection, search: str = "", *, min_stage: tuple[str, ...] = (), limit: int = 200
+) -> pd.DataFrame:
+    """Keys and titles of decisions matching `search`, in the given stages (any when empty)."""
+    marks = ", ".join("?" * len(min_stage))
+    stage_filter = f"AND stage IN ({marks})" if min_stage else ""
+    return _frame(
+        conn,
+        f"""
+        SELECT key, title, stage FROM decisions
+        WHERE (? = '' OR key LIKE ? OR title LIKE ?) {stage_filter}
+        ORDER BY key LIMIT ?
+        """,
+        [search, f"%{search}%", f"%{search}%", *min_stage, limit],
+    )
+
+
+_DISAGREE = "d.severity_vendor <> d.severity_clinical"
+
+
+def defects(
+    conn: sqlite3.Connection,
+    *,
+    status: str | None = None,
+    disagreeing: bool = False,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Defects with both severity ratings side by side, the worse first."""
+    return _frame(
+        conn,
+        f"""
+        SELECT d.key, d.title, d.severity_vendor, d.severity_clinical,
+               min(d.severity_vendor, d.severity_clinical) AS worst,
+               {_DISAGREE} AS disagree, d.status, d.decision, d.test_case, d.opened, d.closed,
+               d.row_version
+        FROM defects d
+        WHERE (:status IS NULL OR d.status = :status)
+          AND (:disagreeing = 0 OR {_DISAGREE})
+        ORDER BY d.status <> 'open', worst, d.key
+        LIMIT :limit
+        """,
+        {"status": status, "disagreeing": int(disagreeing), "limit": limit},
+    )
+
+
+def defect_counts(conn: sqlite3.Connection) -> dict:
+    """Open defects by worse severity, and how many defects' two ratings disagree."""
+    row = conn.execute(
+        f"""
+        SELECT count(*) FILTER (WHERE d.status = 'open'),
+               count(*) FILTER (WHERE d.status = 'open'
+                                AND min(d.severity_vendor, d.severity_clinical) = 1),
+               count(*) FILTER (WHERE d.status = 'open'
+                                AND min(d.severity_vendor, d.severity_clinical) = 2),
+               count(*) FILTER (WHERE {_DISAGREE})
+        FROM defects d
+        """
+    ).fetchone()
+    return {"open": row[0], "open_sev1": row[1], "open_sev2": row[2], "disagreeing": row[3]}
+
+
+# Coverage of a wave -----------------------------------------------------------------------------
+
+
+def _in_wave(alias: str) -> str:
+    return f"""(:wave IS NULL OR {alias}.all_organizations = 1 OR EXISTS (
+        SELECT 1 FROM decision_organizations o
+        JOIN wave_organizations w ON w.organization = o.organization
+        WHERE o.decision = {alias}.key AND w.wave = :wave))"""
+
+
+def uncovered_decisions(
+    conn: sqlite3.Connection, wave: str | None, limit: int = 500
+) -> pd.DataFrame:
+    """Decisions in the wave's scope, approved or further, that no test case covers."""
+    return _frame(
+        conn,
+        f"""
+        SELECT d.key, d.title, d.domain, d.module, d.criticality, d.stage,
+               d.stage_since
+        FROM decisions d
+        WHERE d.stage IN ('approved', 'in_test', 'tested', 'ready')
+          AND NOT EXISTS (SELECT 1 FROM test_case_decisions x WHERE x.decision = d.key)
+          AND {_in_wave("d")}
+        ORDER BY d.criticality = 'critical' DESC, d.stage_since, d.key
+        LIMIT :limit
+        """,
+        {"wave": wave, "limit": limit},
+    )
+
+
+def never_run_cases(conn: sqlite3.Connection, wave: str | None, limit: int = 500) -> pd.DataFrame:
+    """Test cases covering a decision in the wave's scope that were never run."""
+    return _frame(
+        conn,
+        f"""
+        SELECT tc.key, tc.title, tc.kind,
+               (SELECT group_concat(decision, ';') FROM test_case_decisions x
+                 WHERE x.test_case = tc.key) AS decisions
+        FROM test_cases tc
+        WHERE NOT EXISTS (SELECT 1 FROM test_runs r WHERE r.test_case = tc.key)
+          AND EXISTS (SELECT 1 FROM test_case_decisions x JOIN decisions d ON d.key = x.decision
+                      WHERE x.test_case = tc.key AND {_in_wave("d")})
+        ORDER BY tc.key
+        LIMIT :limit
+        """,
+        {"wave": wave, "limit": limit},
+    )
+
+
+def failing_decisions(conn: sqlite3.Connection, wave: str | None, limit: int = 500) -> pd.DataFrame:
+    """Decisions in test whose covering test case's latest run of the current round failed or
+    was blocked, with that run's defect (or the newest open defect of the case)."""
+    return _frame(
+        conn,
+        f"""
+        WITH counted AS (
+            SELECT x.decision, tr.test_case, tr.date, tr.result, tr.defect, tr.id,
+                   row_number() OVER (PARTITION BY x.decision, tr.test_case
+                                      ORDER BY {norm("tr.date")} DESC, tr.id DESC) AS recency
+            FROM decisions d
+            JOIN test_case_decisions x ON x.decision = d.key
+            JOIN test_runs tr ON tr.test_case = x.test_case
+            WHERE d.stage = 'in_test' AND {norm("tr.date")} >= {norm("d.built_at")}
+              AND {_in_wave("d")}
+        ),
+        failing AS (
+            SELECT c.*, coalesce(c.defect, (
+                SELECT f.key FROM defects f WHERE f.test_case = c.test_case AND f.status = 'open'
+                ORDER BY f.opened DESC, f.key DESC LIMIT 1)) AS defect_key
+            FROM counted c WHERE c.recency = 1 AND c.result IN ('failed', 'blocked')
+        )
+        SELECT d.key, d.title, d.domain, d.criticality, c.test_case,
+               substr(c.date, 1, 10) AS run_date, c.result, c.defect_key AS defect,
+               df.severity_vendor, df.severity_clinical, df.status AS defect_status
+        FROM failing c
+        JOIN decisions d ON d.key = c.decision
+        LEFT JOIN defects df ON df.key = c.defect_key
+        ORDER BY d.criticality = 'critical' DESC, d.key, c.test_case
+        LIMIT :limit
+        """,
+        {"wave": wave, "limit": limit},
+    )
+
+
+def coverage_counts(conn: sqlite3.Connection, wave: str | None) -> dict:
+    """How many decisions of the wave are approved or further, and how many of them no test
+    case covers."""
+    row = conn.execute(
+        f"""
+        SELECT count(*),
+               count(*) FILTER (WHERE NOT EXISTS (
+                   SELECT 1 FROM test_case_decisions x WHERE x.decision = d.key))
+        FROM decisions d
+        WHERE d.stage IN ('approved', 'in_test', 'tested', 'ready') AND {_in_wave("d")}
+        """,
+        {"wave": wave},
+    ).fetchone()
+    return {"approved_or_later": row[0], "uncovered": row[1]}
+
+
+# Suspect evidence -------------------------------------------------------------------------------
+
+
+def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFrame:
+    """Per revised decision: the demos, verdicts and test runs dated before its current
+    version started (suspect), and whether new evidence of each kind exists since."""
+    start = norm("d.version_started_at")
+    return _frame(
+        conn,
+        f"""
+        WITH revised AS (
+            SELECT d.key, d.title, d.domain, d.module, d.stage, d.version,
+                   d.version_started_at,
+                   (SELECT count(*) FROM demo_decisions x JOIN demos dm ON dm.key = x.demo
+                     WHERE x.decision = d.key AND dm.held = 1
+                       AND {norm("dm.date")} < {start}) AS suspect_demos,
+                   (SELECT count(*) FROM demo_decisions x JOIN demos dm ON dm.key = x.demo
+                     WHERE x.decision = d.key AND dm.held = 1
+                       AND {norm("dm.date")} >= {start}) AS new_demos,
+                   (SELECT count(*) FROM approvals a
+                     WHERE a.decision = d.key AND {norm("a.date")} < {start})
+                       AS suspect_verdicts,
+                   (SELECT count(*) FROM approvals a
+                     WHERE a.decision = d.key AND {norm("a.date")} >= {start}) AS new_verdicts,
+                   (SELECT count(*) FROM test_case_decisions x
+                     JOIN test_runs tr ON tr.test_case = x.test_case
+                     WHERE x.decision = d.key AND {norm("tr.date")} < {start}) AS suspect_runs,
+                   (SELECT count(*) FROM test_case_decisions x
+                     JOIN test_runs tr ON tr.test_case = x.test_case
+                     WHERE x.decision = d.key AND {norm("tr.date")} >= {start}) AS new_runs
+            FROM decisions d
+            WHERE d.version_started_at IS NOT NULL AND d.stage <> 'withdrawn'
+        )
+        SELECT * FROM revised
+        WHERE suspect_demos + suspect_verdicts + suspect_runs > 0
+        ORDER BY version_started_at DESC, key
+        LIMIT :limit
+        """,
+        {"limit": limit},
+    )
