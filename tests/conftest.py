@@ -224,5 +224,5 @@ def advance_clock(programme):
 def snapshot(conn) -> dict[str, list[tuple]]:
     """Every row of every table, to show that a refused change wrote nothing."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return {t: [tuple(r) for r in conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid')]
+    return {t: sorted((tuple(r) for r in conn.execute(f'SELECT * FROM "{t}"')), key=repr)
             for t in tables}  # fmt: skip

@@ -1,0 +1,192 @@
+"""The workflow rules, exhaustively: every stage x action x role is allowed or refused as the
+spec says, in the pure rule and in the services, and a refused action writes nothing."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import build_small_programme, drive_decision, snapshot
+
+from decisions import evidence, services, store
+from decisions.model import ALL_STAGES, DERIVED_STAGES, ROLES, Actor, WorkflowError
+from decisions.store import decisions as decision_store
+from decisions.workflow import ACTIONS, action_refusal, allowed_actions, check_action
+
+# Written from SPEC.md section 3, not from workflow.ACTIONS: (stages it is taken from, roles).
+LIVE = {"proposed", "decided", "in_build", "built", "demonstrated", "approved", "in_test",
+        "tested", "ready"}  # fmt: skip
+AFTER_DECIDED = LIVE - {"proposed"}
+FORUM_PEOPLE = {"expert", "manager", "admin"}
+EXPECTED = {
+    "decide": ({"proposed"}, FORUM_PEOPLE),
+    "escalate": ({"proposed"}, FORUM_PEOPLE),
+    "start_build": ({"decided"}, {"analyst", "admin"}),
+    "mark_built": ({"in_build"}, {"analyst", "admin"}),
+    "approve": ({"demonstrated", "approved"}, {"expert"}),
+    "request_changes": ({"demonstrated", "approved"}, {"expert"}),
+    "mark_ready": ({"tested"}, {"manager", "admin"}),
+    "revise": (AFTER_DECIDED, FORUM_PEOPLE),
+    "edit": (LIVE, {"expert", "analyst", "manager", "admin"}),
+    "withdraw": (LIVE, {"manager", "admin"}),
+}
+NEEDS_MEMBERSHIP = {
+    "decide": "forum",
+    "escalate": "forum",
+    "revise": "forum",
+    "approve": "domain",
+    "request_changes": "domain",
+}
+
+
+def allowed(action: str, stage: str, role: str) -> bool:
+    stages, roles = EXPECTED[action]
+    return stage in stages and role in roles
+
+
+def insider(role: str) -> Actor:
+    """Someone with one role who sits in forum MED-H and works in domain MED."""
+    return Actor(f"{role}@x.no", role, frozenset({role}), frozenset({"MED"}), frozenset({"MED-H"}))
+
+
+def outsider(role: str) -> Actor:
+    return Actor(f"{role}@x.no", role, frozenset({role}), frozenset({"LAB"}), frozenset({"LAB-H"}))
+
+
+def test_the_expected_table_names_every_action():
+    assert set(EXPECTED) == set(ACTIONS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+@pytest.mark.parametrize("stage", ALL_STAGES)
+def test_each_stage_action_and_role_is_allowed_or_refused(stage, action, role):
+    refusal = action_refusal(action, stage, insider(role), forum="MED-H", domain="MED")
+    if allowed(action, stage, role):
+        assert refusal is None
+    else:
+        assert refusal, "a refusal says why"
+        if stage not in EXPECTED[action][0]:
+            assert stage.replace("_", " ") in refusal
+        else:
+            assert "role" in refusal
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("stage", ALL_STAGES)
+def test_allowed_actions_lists_exactly_the_allowed_ones_in_workflow_order(stage, role):
+    expected = [a for a in ACTIONS if allowed(a, stage, role)]
+    assert allowed_actions(stage, insider(role), forum="MED-H", domain="MED") == expected
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_experts_act_only_in_their_own_forum_or_domain(action):
+    stage = sorted(EXPECTED[action][0])[0]
+    refusal = action_refusal(action, stage, outsider("expert"), forum="MED-H", domain="MED")
+    where = NEEDS_MEMBERSHIP.get(action)
+    if where is None:
+        assert bool(refusal) == ("expert" not in EXPECTED[action][1])
+    else:
+        assert refusal and ("MED-H" if where == "forum" else "MED") in refusal
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+@pytest.mark.parametrize("action", ["decide", "escalate", "revise"])
+def test_management_acts_for_any_forum(action, role):
+    stage = sorted(EXPECTED[action][0])[0]
+    assert action_refusal(action, stage, outsider(role), forum="MED-H", domain="MED") is None
+
+
+def test_a_second_role_does_not_lift_the_membership_rule():
+    expert_and_analyst = Actor("x@x.no", "X", frozenset({"expert", "analyst"}))
+    assert action_refusal("decide", "proposed", expert_and_analyst, forum="MED-H")
+    assert action_refusal("start_build", "decided", expert_and_analyst, forum="MED-H") is None
+
+
+def test_an_unknown_action_is_refused():
+    assert "unknown action" in action_refusal("approve_by_hand", "built", insider("admin"))
+    with pytest.raises(WorkflowError, match="unknown action"):
+        check_action("approve_by_hand", "built", insider("admin"))
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_no_one_sets_a_derived_stage_by_hand(action):
+    assert ACTIONS[action].to_stage not in DERIVED_STAGES
+
+
+# The same table through the services: refused means nothing written ---------------------------
+
+ROLE_PEOPLE = {
+    "expert": "hanne@stolav.no",
+    "analyst": "ana@hemit.no",
+    "tester": "tess@hemit.no",
+    "manager": "mona@hemit.no",
+    "admin": "admin@hemit.no",
+    "viewer": "vera@hemit.no",
+}
+
+
+def take(conn, person: Actor, action: str, key: str) -> None:
+    """Take `action` on decision `key` through the service that does it."""
+    if action == "decide":
+        services.decide(conn, person, key, decision_text="Two nurses sign.",
+                        decided_by=["hanne@stolav.no"])  # fmt: skip
+    elif action == "escalate":
+        services.escalate(conn, person, key, to_forum="FBG", reason="affects both sides")
+    elif action in ("approve", "request_changes"):
+        verdict = "approve" if action == "approve" else "changes_requested"
+        evidence.record_verdict(conn, person, key, verdict, comment="needs a second look")
+    elif action == "revise":
+        services.revise(conn, person, key, decision_text="Three nurses sign.", reason="audit")
+    elif action == "edit":
+        services.edit_decision(conn, person, key, {"title": "A clearer title"})
+    else:
+        services.set_manual_stage(conn, person, key, action, reason="no longer needed")
+
+
+@pytest.fixture(scope="session")
+def staged_template(tmp_path_factory):
+    """A programme file with one decision at each stage (built once, copied per test)."""
+    path = tmp_path_factory.mktemp("staged") / "staged.db"
+    conn = store.connect(path)
+    build_small_programme(conn)
+    keys = {stage: drive_decision(conn, stage) for stage in ALL_STAGES}
+    conn.close()
+    return path, keys
+
+
+@pytest.fixture
+def staged(staged_template, tmp_path):
+    template, keys = staged_template
+    path = tmp_path / "staged.db"
+    shutil.copy(template, path)
+    conn = store.connect(path)
+    yield conn, keys
+    conn.close()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_services_allow_and_refuse_as_the_table_says(staged, action, role):
+    conn, keys = staged
+    person = decision_store.load_actor(conn, ROLE_PEOPLE[role])
+    for stage, key in keys.items():
+        before = snapshot(conn)
+        if allowed(action, stage, role):
+            take(conn, person, action, key)
+            assert len(snapshot(conn)["events"]) > len(before["events"]), (stage, "no event")
+        else:
+            with pytest.raises(WorkflowError):
+                take(conn, person, action, key)
+            assert snapshot(conn) == before, f"refused {action} at {stage} wrote something"
+    assert services.check(conn) == []
+
+
+@pytest.mark.parametrize("action", sorted(NEEDS_MEMBERSHIP))
+def test_services_refuse_an_expert_from_another_forum_or_domain(staged, action):
+    conn, keys = staged
+    stage = sorted(EXPECTED[action][0])[0]
+    before = snapshot(conn)
+    with pytest.raises(WorkflowError, match="MED"):
+        take(conn, decision_store.load_actor(conn, "lab@stolav.no"), action, keys[stage])
+    assert snapshot(conn) == before
