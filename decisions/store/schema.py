@@ -265,3 +265,9 @@ def m002_decision_search(db: Database) -> None:
         tokenize="unicode61 remove_diacritics 0",
         create_triggers=True,
     )
+
+
+@migrations()
+def m003_forum_row_version(db: Database) -> None:
+    # Forums are edited on the people and settings page; optimistic concurrency as elsewhere.
+    db.execute("ALTER TABLE forums ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1")
