@@ -178,7 +178,7 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
     start = facts.built_at
     if not any(d.attendees > 0 and counts_from(d.date, start) for d in facts.demos):
         return "built"
-    verdicts = [v for v in facts.verdicts if counts_from(v.date, start)]
+    verdicts = [v for v in facts.verdicts if counts_from(v.date, start) and v.in_domain]
     if any(v.verdict == "changes_requested" for v in latest_verdicts(verdicts).values()):
         return "in_build"
     if not approval_progress(verdicts, facts.scope, facts.criticality, rule).met:
