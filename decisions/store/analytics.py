@@ -75,6 +75,7 @@ BACKLOG_QUERIES: dict[str, str] = {
         SELECT email, name, organization, allocation_pct, active FROM experts ORDER BY name""",
     "expert_domains": "SELECT expert, domain FROM expert_domains",
     "forum_members": "SELECT forum, expert FROM forum_members",
+    "expert_roles": "SELECT expert, role FROM expert_roles",
     "demo_invitees": """
         SELECT i.demo, i.expert FROM demo_invitees i JOIN demos d ON d.key = i.demo
         WHERE d.held = 0""",

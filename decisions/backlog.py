@@ -1,0 +1,195 @@
+"""Backlog analytics as pure functions over the loaded tables: cumulative flow, aging per
+stage, time per stage and per escalation level (median and 85th percentile, from the event
+log), bottlenecks by domain and forum, decisions past their needed-by date, and each expert's
+workload against their allocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from decisions import history
+from decisions.model import STAGES
+
+Tables = dict[str, pd.DataFrame]
+CLOSED = ("ready", "withdrawn")
+OVERLOAD_FACTOR = 2.0  # open items per full-time equivalent, against the programme's median
+ACTIVITY_DAYS = 28  # "lately", for the idle flag
+
+
+def _days_between(start: pd.Series, end: pd.Series | str) -> pd.Series:
+    start = pd.to_datetime(start, format="ISO8601")
+    end = pd.to_datetime(end, format="ISO8601")
+    return (end - start).dt.total_seconds() / 86_400
+
+
+def _summary(frame: pd.DataFrame, by: str, days: str = "days") -> pd.DataFrame:
+    """count, median and 85th percentile of `days` per `by`."""
+    grouped = frame.groupby(by, sort=False)[days]
+    out = pd.DataFrame(
+        {
+            "count": grouped.size(),
+            "median_days": grouped.median().round(1),
+            "p85_days": grouped.quantile(0.85).round(1),
+        }
+    )
+    return out.reset_index()
+
+
+def _stage_order(frame: pd.DataFrame, column: str = "stage") -> pd.DataFrame:
+    order = {s: i for i, s in enumerate((*STAGES, "withdrawn"))}
+    return frame.sort_values(column, key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def current(tables: Tables, as_of: dt.date) -> pd.DataFrame:
+    """The decisions as of a date with their stage, since when, and days in that stage."""
+    decisions = history.snapshot(tables, as_of).decisions.copy()
+    decisions["days_in_stage"] = _days_between(decisions["since"], history.cutoff(as_of)).round(1)
+    return decisions
+
+
+def cumulative_flow(tables: Tables, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
+    """date, stage, count: decisions at each stage (withdrawn left out) week by week."""
+    dates = history.weekly_dates(as_of, weeks)
+    counts = history.stage_counts_over(tables["stage_events"], dates)[list(STAGES)]
+    return counts.reset_index().melt("date", var_name="stage", value_name="count")
+
+
+def aging(decisions: pd.DataFrame) -> pd.DataFrame:
+    """stage, count, median_days, p85_days, max_days: how long open decisions have been
+    waiting in their current stage."""
+    open_ = decisions[~decisions["stage"].isin(CLOSED)].rename(columns={"days_in_stage": "days"})
+    out = _summary(open_, "stage")
+    out["max_days"] = out["stage"].map(open_.groupby("stage")["days"].max()).round(1)
+    return _stage_order(out)
+
+
+def time_per_stage(events: pd.DataFrame) -> pd.DataFrame:
+    """stage, count, median_days, p85_days: how long decisions stayed in each stage they
+    have left (the time from entering a stage to the next stage event)."""
+    ordered = events.assign(next_at=events.groupby("key", sort=False)["at"].shift(-1))
+    left = ordered.dropna(subset=["next_at"])
+    left = left.assign(days=_days_between(left["at"], left["next_at"]))
+    return _stage_order(_summary(left, "stage"))
+
+
+def time_per_level(tables: Tables, backlog: Tables) -> pd.DataFrame:
+    """level, forum_level, count, median_days, p85_days, still_there: time a proposal spent at
+    each forum level before it was escalated further or decided (or withdrawn)."""
+    events, escalations = tables["stage_events"], backlog["escalations"]
+    created = events.drop_duplicates("key", keep="first")[["key", "at"]]
+    first_forum = escalations.drop_duplicates("key", keep="first").set_index("key")["from_forum"]
+    forum_now = tables["decisions"].set_index("key")["forum"]
+    created = created.assign(
+        forum=created["key"].map(first_forum).fillna(created["key"].map(forum_now))
+    )
+    moves = escalations.rename(columns={"to_forum": "forum"})[["key", "at", "forum"]]
+    segments = pd.concat([created, moves], ignore_index=True).sort_values(["key", "at"])
+    decided = events[events["stage"] != "proposed"].drop_duplicates("key", keep="first")
+    segments["end"] = segments.groupby("key")["at"].shift(-1)
+    segments["end"] = segments["end"].fillna(segments["key"].map(decided.set_index("key")["at"]))
+    levels = backlog["forums"].set_index("code")["level"]
+    segments["level"] = segments["forum"].map(levels)
+    done = segments.dropna(subset=["end"]).assign(days=lambda s: _days_between(s["at"], s["end"]))
+    out = _summary(done, "level").sort_values("level").reset_index(drop=True)
+    out["still_there"] = out["level"].map(segments[segments["end"].isna()].groupby("level").size())
+    out["still_there"] = out["still_there"].fillna(0).astype(int)
+    out.insert(1, "forum_level", out["level"].map(_LEVEL_NAMES))
+    return out
+
+
+_LEVEL_NAMES = {1: "domain expert group", 2: "joint decision group", 3: "steering group"}
+
+
+def overdue(decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Proposals still undecided after their needed-by date, most overdue first."""
+    needed = decisions["needed_by"].fillna("").str.slice(0, 10)
+    late = decisions[(decisions["stage"] == "proposed") & (needed != "") & (needed < str(as_of))]
+    late = late.assign(
+        days_overdue=(as_of - pd.to_datetime(late["needed_by"]).dt.date).map(lambda d: d.days)
+    )
+    columns = ["key", "title", "domain", "forum", "criticality", "needed_by", "days_overdue",
+               "owner"]  # fmt: skip
+    return late.sort_values("days_overdue", ascending=False)[columns].reset_index(drop=True)
+
+
+def bottlenecks(decisions: pd.DataFrame, as_of: dt.date, by: str) -> pd.DataFrame:
+    """Per domain or forum (`by`): open decisions, how many wait at proposed, for approval
+    (demonstrated) and in test, how many are overdue, and how long they have waited in their
+    stage (median, 85th percentile). Worst first: most overdue, then longest waits."""
+    open_ = decisions[~decisions["stage"].isin(CLOSED)]
+    late = set(overdue(decisions, as_of)["key"])
+    grouped = open_.assign(
+        proposed=open_["stage"] == "proposed",
+        awaiting_approval=open_["stage"] == "demonstrated",
+        in_test=open_["stage"] == "in_test",
+        is_overdue=open_["key"].isin(late),
+    ).groupby(by)
+    out = pd.DataFrame(
+        {
+            "open": grouped.size(),
+            "proposed": grouped["proposed"].sum(),
+            "awaiting_approval": grouped["awaiting_approval"].sum(),
+            "in_test": grouped["in_test"].sum(),
+            "overdue": grouped["is_overdue"].sum(),
+            "median_days_in_stage": grouped["days_in_stage"].median().round(1),
+            "p85_days_in_stage": grouped["days_in_stage"].quantile(0.85).round(1),
+        }
+    ).reset_index()
+    return out.sort_values(["overdue", "p85_days_in_stage"], ascending=False, ignore_index=True)
+
+
+def workload(
+    tables: Tables, backlog: Tables, decisions: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
+    """Each active expert's open items against their allocation: decisions they own that are
+    not done, proposals in their forums, demonstrated decisions of their domains still
+    without their verdict, and demos they are invited to. `per_fte` is open items per
+    full-time equivalent; overloaded is more than OVERLOAD_FACTOR times the median of that,
+    idle is no open item and no recorded activity in the last ACTIVITY_DAYS days."""
+    roles = backlog["expert_roles"]
+    people = backlog["experts"]
+    people = people[(people["active"] == 1) & people["email"].isin(
+        roles.loc[roles["role"] == "expert", "expert"])].copy()  # fmt: skip
+    open_ = decisions[~decisions["stage"].isin(CLOSED)]
+    owned = open_.groupby("owner").size()
+    proposals = open_[open_["stage"] == "proposed"].groupby("forum").size()
+    in_forums = (
+        backlog["forum_members"]
+        .assign(n=lambda m: m["forum"].map(proposals).fillna(0))
+        .groupby("expert")["n"]
+        .sum()
+    )
+    shown = open_.loc[open_["stage"] == "demonstrated", ["key", "domain"]]
+    pairs = shown.merge(backlog["expert_domains"], on="domain")
+    given = tables["approvals"][["expert", "decision"]].drop_duplicates()
+    pairs = pairs.merge(given.rename(columns={"decision": "key"}), how="left", indicator=True)
+    due = pairs[pairs["_merge"] == "left_only"]
+    invited = backlog["demo_invitees"].groupby("expert").size()
+    since = (as_of - dt.timedelta(days=ACTIVITY_DAYS)).isoformat()
+    recent = backlog["actor_events"]
+    active = recent[(recent["at"] >= since) & (recent["at"] <= history.cutoff(as_of))]
+    email = people["email"]
+    people["owned_open"] = email.map(owned).fillna(0).astype(int)
+    people["proposals_in_forums"] = email.map(in_forums).fillna(0).astype(int)
+    people["verdicts_due"] = email.map(due.groupby("expert").size()).fillna(0).astype(int)
+    people["demo_invitations"] = email.map(invited).fillna(0).astype(int)
+    people["open_items"] = people[["owned_open", "proposals_in_forums", "verdicts_due",
+                                   "demo_invitations"]].sum(axis=1)  # fmt: skip
+    people["recent_activity"] = email.map(active.groupby("actor").size()).fillna(0).astype(int)
+    people["per_fte"] = (people["open_items"] / (people["allocation_pct"] / 100)).round(1)
+    typical = float(np.median(people["per_fte"])) if len(people) else 0.0
+    people["flag"] = np.select(
+        [
+            (people["per_fte"] > OVERLOAD_FACTOR * typical) & (people["open_items"] > 0),
+            (people["open_items"] == 0) & (people["recent_activity"] == 0),
+        ],
+        ["overloaded", "idle"],
+        default="",
+    )
+    columns = ["email", "name", "organization", "allocation_pct", "owned_open",
+               "proposals_in_forums", "verdicts_due", "demo_invitations", "open_items",
+               "per_fte", "recent_activity", "flag"]  # fmt: skip
+    return people.sort_values("per_fte", ascending=False)[columns].reset_index(drop=True)

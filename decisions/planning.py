@@ -1,0 +1,197 @@
+"""Use cases of the plan: re-plan a wave's go-live, save a go-live criterion (threshold,
+owner, waiver), record a reported criterion's measurement. Each checks the actor, validates,
+writes and appends its events in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from decisions import store
+from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
+from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
+from decisions.services import (
+    MAX_TITLE,
+    STALE_MESSAGE,
+    choice_field,
+    event,
+    evidence_date,
+    known_people,
+    now,
+    parse_date,
+    require_role,
+    text_field,
+)
+from decisions.store import analytics
+
+CRITERION_KINDS = ("computed", "reported")
+
+
+def _wave_or_fail(conn: sqlite3.Connection, code: str) -> dict:
+    wave = analytics.get_wave(conn, code)
+    if wave is None:
+        raise NotFound(f"no wave {code!r}")
+    return wave
+
+
+def replan_wave(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    wave: str,
+    *,
+    go_live,
+    reason: str,
+    row_version: int | None = None,
+) -> None:
+    """Move a wave's go-live date, keeping the old date, the reason and who in its history."""
+    require_role(actor, "manager", "admin", doing="Re-planning a wave")
+    with store.transaction(conn):
+        record = _wave_or_fail(conn, wave)
+        new_date = parse_date(go_live, "go_live")
+        if new_date is None:
+            raise WorkflowError("go_live: give the new go-live date")
+        new_date = new_date[:10]
+        reason = text_field(reason, "reason", required=True)
+        if new_date == record["go_live"]:
+            raise WorkflowError(f"go_live: wave {wave} goes live on {new_date} already")
+        if not analytics.replan_wave(conn, wave, new_date, row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
+        at = now(conn)
+        analytics.insert_replan(conn, {"wave": wave, "old_go_live": record["go_live"],
+                                       "new_go_live": new_date, "reason": reason,
+                                       "replanned_by": actor.email, "replanned_at": at})  # fmt: skip
+        store.append_events(
+            conn, [event(actor, at, "wave", wave, "replanned", record["go_live"], new_date, reason)]
+        )
+
+
+def _number(value, field: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise WorkflowError(f"{field} must be a number, not {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise WorkflowError(f"{field} must be a finite number, not {value!r}")
+    return number
+
+
+def _materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
+    """A wave with no stored criteria is evaluated on the default set; store that set before
+    the first edit so that editing one criterion keeps the others. Returns the events."""
+    if store.scalar(conn, "SELECT 1 FROM criteria WHERE wave = ?", (wave,)):
+        return []
+    for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
+        analytics.insert_criterion(conn, {"wave": wave, "code": code, "name": name, "kind": kind,
+                                          "metric": metric, "comparator": comparator,
+                                          "threshold": threshold})  # fmt: skip
+    return [{"entity": "criterion", "entity_key": f"{wave}/{row[0]}", "action": "created",
+             "to_value": f"{row[4]} {row[5]:g}", "reason": "default criteria"}
+            for row in DEFAULT_CRITERIA]  # fmt: skip
+
+
+def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | None) -> dict:
+    merged = {**(current or {}), **fields}
+    kind = choice_field(merged.get("kind") or "", "kind", CRITERION_KINDS)
+    metric = text_field(merged.get("metric"), "metric", required=True, limit=100)
+    if kind == "computed" and metric not in METRICS:
+        raise WorkflowError(
+            f"metric {metric!r} is not a computed metric; one of {', '.join(METRICS)}"
+        )
+    owner = (merged.get("owner") or "").strip().lower() or None
+    if owner:
+        known_people(conn, [owner], "owner")
+    waiver_reason = text_field(merged.get("waiver_reason"), "waiver_reason") or None
+    waiver_until = parse_date(merged.get("waiver_until"), "waiver_until")
+    if bool(waiver_reason) != bool(waiver_until):
+        raise WorkflowError("waiver: give both a reason and an expiry date, or neither")
+    return {
+        "name": text_field(merged.get("name"), "name", required=True, limit=MAX_TITLE),
+        "kind": kind,
+        "metric": metric,
+        "comparator": choice_field(merged.get("comparator") or "", "comparator", COMPARATORS),
+        "threshold": _number(merged.get("threshold"), "threshold"),
+        "owner": owner,
+        "waiver_reason": waiver_reason,
+        "waiver_until": waiver_until[:10] if waiver_until else None,
+    }
+
+
+def save_criterion(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    wave: str,
+    code: str,
+    fields: dict,
+    *,
+    row_version: int | None = None,
+) -> list[str]:
+    """Create or change a wave's criterion. `fields` may hold name, kind, metric, comparator,
+    threshold, owner, waiver_reason, waiver_until (a waiver needs both). Returns the names
+    of the fields that changed."""
+    require_role(actor, "manager", "admin", doing="Changing go-live criteria")
+    code = text_field(code, "code", required=True, limit=20)
+    with store.transaction(conn):
+        _wave_or_fail(conn, wave)
+        at = now(conn)
+        events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
+        current = analytics.get_criterion(conn, wave, code)
+        record = _criterion_record(conn, fields, current)
+        key = f"{wave}/{code}"
+        if current is None:
+            analytics.insert_criterion(conn, {"wave": wave, "code": code, **record})
+            changed = sorted(record)
+            events.append(event(actor, at, "criterion", key, "created", None,
+                                f"{record['comparator']} {record['threshold']:g}", record["name"]))  # fmt: skip
+        else:
+            changed = sorted(c for c, v in record.items() if current[c] != v)
+            if not changed:
+                return []
+            if not analytics.update_criterion(
+                conn, wave, code, {c: record[c] for c in changed}, row_version
+            ):
+                raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {key}"))
+            events += [event(actor, at, "criterion", key, f"edited:{c}", current[c], record[c])
+                       for c in changed]  # fmt: skip
+        if "waiver_reason" in changed or "waiver_until" in changed:
+            action = "waived" if record["waiver_reason"] else "waiver_removed"
+            events.append(event(actor, at, "criterion", key, action, None,
+                                record["waiver_until"], record["waiver_reason"]))  # fmt: skip
+        store.append_events(conn, events)
+        return changed
+
+
+def record_measurement(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    wave: str,
+    criterion: str,
+    *,
+    value,
+    date=None,
+    evidence_url: str = "",
+    reported_by: str | None = None,
+) -> int:
+    """A reported criterion's measured value, by its owner or a manager. Returns its id."""
+    with store.transaction(conn):
+        current = analytics.get_criterion(conn, wave, criterion)
+        if current is None:
+            raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
+        if current["kind"] != "reported":
+            raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
+        if not (actor.has("manager", "admin") or actor.email == current["owner"]):
+            raise WorkflowError(
+                "Recording a measurement needs the criterion's owner or the role manager or admin"
+            )
+        reporter = known_people(conn, [reported_by or actor.email], "reported_by")[0]
+        measurement = {
+            "wave": wave,
+            "criterion": criterion,
+            "date": evidence_date(conn, date, "date")[:10],
+            "value": _number(value, "value"),
+            "reported_by": reporter,
+            "evidence_url": text_field(evidence_url, "evidence_url", limit=2000),
+        }
+        measurement_id = analytics.insert_measurement(conn, measurement)
+        store.append_events(conn, [event(actor, now(conn), "measurement", str(measurement_id),
+                                         "recorded", None, f"{measurement['value']:g}",
+                                         f"{wave}/{criterion} on {measurement['date']}")])  # fmt: skip
+        return measurement_id
