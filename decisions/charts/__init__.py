@@ -1,0 +1,32 @@
+"""Altair chart builders: a DataFrame in, a chart out. One module per screen; the shared
+stage palette lives here so every chart colours a stage the same way."""
+
+from __future__ import annotations
+
+import altair as alt
+
+from decisions.model import ALL_STAGES
+
+# From early (cool) to done (green); withdrawn grey.
+STAGE_COLORS: dict[str, str] = {
+    "proposed": "#9ecae1",
+    "decided": "#6baed6",
+    "in_build": "#4292c6",
+    "built": "#2171b5",
+    "demonstrated": "#fdae6b",
+    "approved": "#fd8d3c",
+    "in_test": "#e6550d",
+    "tested": "#74c476",
+    "ready": "#238b45",
+    "withdrawn": "#bdbdbd",
+}
+
+
+def stage_color(field: str = "stage", title: str = "Stage") -> alt.Color:
+    """A colour encoding of `field` with the stages in workflow order."""
+    return alt.Color(
+        f"{field}:N",
+        title=title,
+        scale=alt.Scale(domain=list(ALL_STAGES), range=[STAGE_COLORS[s] for s in ALL_STAGES]),
+        sort=list(ALL_STAGES),
+    )

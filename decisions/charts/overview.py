@@ -1,0 +1,52 @@
+"""Charts of the overview: the pipeline by stage and each wave's decisions by stage."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from decisions.charts import stage_color
+from decisions.model import ALL_STAGES
+
+
+def pipeline_chart(counts: pd.DataFrame) -> alt.Chart:
+    """Bars of decisions per stage, in workflow order; `counts` has stage and decisions."""
+    full = pd.DataFrame({"stage": list(ALL_STAGES)}).merge(counts, on="stage", how="left")
+    full["decisions"] = full["decisions"].fillna(0).astype(int)
+    bars = (
+        alt.Chart(full)
+        .mark_bar()
+        .encode(
+            x=alt.X("stage:N", sort=list(ALL_STAGES), title=None, axis=alt.Axis(labelAngle=-30)),
+            y=alt.Y("decisions:Q", title="Decisions"),
+            color=stage_color().legend(None),
+            tooltip=["stage", "decisions"],
+        )
+    )
+    labels = bars.mark_text(dy=-6).encode(text="decisions:Q", color=alt.value("#333"))
+    return (bars + labels).properties(height=260)
+
+
+def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
+    """One stacked bar per wave of the decisions in its scope by stage; `counts` has wave,
+    name, stage and decisions, in go-live order."""
+    waves = list(dict.fromkeys(counts["name"]))
+    order = {stage: rank for rank, stage in enumerate(ALL_STAGES)}
+    data = counts.assign(order=counts["stage"].map(order))
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", sort=waves, title=None),
+            x=alt.X(
+                "decisions:Q",
+                stack="normalize",
+                title="Share of decisions in scope",
+                axis=alt.Axis(format="%"),
+            ),
+            color=stage_color(),
+            order=alt.Order("order:Q"),
+            tooltip=["name", "stage", "decisions"],
+        )
+        .properties(height=max(60, 40 * len(waves)))
+    )

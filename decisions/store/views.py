@@ -1,0 +1,335 @@
+"""Queries behind the core screens: the register's search and filters, the overview's figures,
+a person's work queues and a decision's timeline. Each returns a DataFrame or plain rows."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+import pandas as pd
+
+from decisions.model import Actor
+from decisions.store import rows, scalar
+
+
+def _in(values: tuple | list) -> str:
+    return f"({', '.join('?' * len(values))})"
+
+
+# The register --------------------------------------------------------------------------------
+
+_KEY_LIKE = re.compile(r"^[A-Za-z0-9]+-\d*$")
+
+
+def fts_query(text: str) -> str | None:
+    """The user's words as an FTS5 query: every word must appear, each as a prefix.
+    Each word is quoted, so nothing the user types is read as FTS syntax."""
+    words = re.findall(r"\w+", text)
+    return " ".join(f'"{word}"*' for word in words) or None
+
+
+@dataclass(frozen=True)
+class RegisterQuery:
+    """What the register shows: search text and filters (an empty filter lets everything in)."""
+
+    text: str = ""
+    domains: tuple[str, ...] = ()
+    forums: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    criticalities: tuple[str, ...] = ()
+    waves: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+
+
+def _register_where(query: RegisterQuery) -> tuple[str, list]:
+    clauses, params = [], []
+    match = fts_query(query.text)
+    if match:
+        search = "d.rowid IN (SELECT rowid FROM decisions_fts WHERE decisions_fts MATCH ?)"
+        params.append(match)
+        if _KEY_LIKE.match(query.text.strip()):
+            search = f"({search} OR d.key LIKE ?)"
+            params.append(query.text.strip().upper() + "%")
+        clauses.append(search)
+    for column, values in (
+        ("domain", query.domains),
+        ("forum", query.forums),
+        ("module", query.modules),
+        ("stage", query.stages),
+        ("criticality", query.criticalities),
+    ):
+        if values:
+            clauses.append(f"d.{column} IN {_in(values)}")
+            params += list(values)
+    if query.waves:
+        clauses.append(
+            "(d.all_organizations = 1 OR EXISTS (SELECT 1 FROM decision_organizations o "
+            "JOIN wave_organizations w ON w.organization = o.organization "
+            f"WHERE o.decision = d.key AND w.wave IN {_in(query.waves)}))"
+        )
+        params += list(query.waves)
+    if query.organizations:
+        clauses.append(
+            "(d.all_organizations = 1 OR EXISTS (SELECT 1 FROM decision_organizations o "
+            f"WHERE o.decision = d.key AND o.organization IN {_in(query.organizations)}))"
+        )
+        params += list(query.organizations)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def search_decisions(
+    conn: sqlite3.Connection, query: RegisterQuery, limit: int = 500
+) -> tuple[pd.DataFrame, int]:
+    """The first `limit` decisions matching `query` (by key), and how many match in all."""
+    where, params = _register_where(query)
+    total = scalar(conn, f"SELECT count(*) FROM decisions d{where}", params)
+    frame = pd.read_sql_query(
+        f"""
+        SELECT d.key, d.title, d.stage, d.domain, d.module, d.forum, d.scope, d.criticality,
+               d.needed_by, d.owner, substr(d.stage_since, 1, 10) AS stage_since, d.version
+        FROM decisions d{where}
+        ORDER BY d.key LIMIT ?
+        """,
+        conn,
+        params=[*params, limit],
+    )
+    return frame, total
+
+
+def filter_choices(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+    """(code, name) of every domain, forum, module, wave and organisation, for the filters."""
+    return {
+        table: [
+            (r["code"], r["name"])
+            for r in rows(conn, f"SELECT code, name FROM {table} ORDER BY code")
+        ]
+        for table in ("domains", "forums", "modules", "waves", "organizations")
+    }
+
+
+# The overview --------------------------------------------------------------------------------
+
+
+def next_go_lives(conn: sqlite3.Connection, today: str) -> pd.DataFrame:
+    """Waves going live on or after `today`, soonest first, with their organisations."""
+    return pd.read_sql_query(
+        """
+        SELECT w.code, w.name, w.go_live,
+               (SELECT group_concat(o.name, ', ') FROM wave_organizations wo
+                JOIN organizations o ON o.code = wo.organization WHERE wo.wave = w.code)
+                   AS organizations,
+               (SELECT count(*) FROM wave_replans r WHERE r.wave = w.code) AS replans
+        FROM waves w WHERE w.go_live >= ? ORDER BY w.go_live, w.code
+        """,
+        conn,
+        params=[today],
+    )
+
+
+def stage_counts(conn: sqlite3.Connection) -> pd.DataFrame:
+    """How many decisions are at each stage."""
+    return pd.read_sql_query(
+        "SELECT stage, count(*) AS decisions FROM decisions GROUP BY stage", conn
+    )
+
+
+def wave_stage_counts(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Per wave, how many decisions in its scope are at each stage (withdrawn left out)."""
+    return pd.read_sql_query(
+        """
+        SELECT w.code AS wave, w.name, d.stage, count(*) AS decisions
+        FROM waves w JOIN decisions d ON d.stage != 'withdrawn' AND (
+            d.all_organizations = 1 OR EXISTS (
+                SELECT 1 FROM decision_organizations o
+                JOIN wave_organizations wo ON wo.organization = o.organization
+                WHERE o.decision = d.key AND wo.wave = w.code))
+        GROUP BY w.code, d.stage ORDER BY w.go_live, w.code
+        """,
+        conn,
+    )
+
+
+def overdue_proposals(conn: sqlite3.Connection, today: str, limit: int = 200) -> pd.DataFrame:
+    """Decisions still proposed after their needed-by date, most overdue first."""
+    return pd.read_sql_query(
+        """
+        SELECT key, title, forum, criticality, needed_by,
+               CAST(julianday(?) - julianday(needed_by) AS INTEGER) AS days_overdue
+        FROM decisions WHERE stage = 'proposed' AND needed_by < ?
+        ORDER BY needed_by, key LIMIT ?
+        """,
+        conn,
+        params=[today, today, limit],
+    )
+
+
+def count_overdue_proposals(conn: sqlite3.Connection, today: str) -> int:
+    return scalar(
+        conn, "SELECT count(*) FROM decisions WHERE stage = 'proposed' AND needed_by < ?", (today,)
+    )
+
+
+def stuck_longest(conn: sqlite3.Connection, today: str, limit: int = 15) -> pd.DataFrame:
+    """Decisions still moving that have sat longest in their current stage."""
+    return pd.read_sql_query(
+        """
+        SELECT key, title, stage, forum, substr(stage_since, 1, 10) AS since,
+               CAST(julianday(?) - julianday(substr(stage_since, 1, 10)) AS INTEGER)
+                   AS days_in_stage
+        FROM decisions WHERE stage NOT IN ('ready', 'withdrawn')
+        ORDER BY stage_since, key LIMIT ?
+        """,
+        conn,
+        params=[today, limit],
+    )
+
+
+_LAST_ESCALATION = """
+    SELECT entity_key, max(id) AS id FROM events
+    WHERE entity = 'decision' AND action = 'escalated' GROUP BY entity_key
+"""
+
+
+def escalated_open(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Proposals that were escalated and still wait for a decision, with the last escalation."""
+    return pd.read_sql_query(
+        f"""
+        SELECT d.key, d.title, e.from_value AS from_forum, d.forum, substr(e.at, 1, 10) AS since,
+               e.reason
+        FROM ({_LAST_ESCALATION}) last
+        JOIN events e ON e.id = last.id
+        JOIN decisions d ON d.key = last.entity_key
+        WHERE d.stage = 'proposed' ORDER BY e.at
+        """,
+        conn,
+    )
+
+
+# A person's work -----------------------------------------------------------------------------
+
+_QUEUE_COLUMNS = (
+    "d.key, d.title, d.stage, d.domain, d.forum, d.criticality, d.needed_by, "
+    "substr(d.stage_since, 1, 10) AS stage_since"
+)
+
+
+def awaiting_forum_decision(
+    conn: sqlite3.Connection, actor: Actor, limit: int = 500
+) -> pd.DataFrame:
+    """Proposals in the forums the person sits in."""
+    forums = sorted(actor.forums)
+    return pd.read_sql_query(
+        f"""
+        SELECT {_QUEUE_COLUMNS} FROM decisions d
+        WHERE d.stage = 'proposed' AND d.forum IN {_in(forums)}
+        ORDER BY coalesce(d.needed_by, '9999'), d.key LIMIT ?
+        """,
+        conn,
+        params=[*forums, limit],
+    )
+
+
+def awaiting_build(conn: sqlite3.Connection, actor: Actor, limit: int = 500) -> pd.DataFrame:
+    """Decided decisions and builds in progress, in the person's domains (all when they have
+    none)."""
+    domains = sorted(actor.domains)
+    in_domains = f"AND d.domain IN {_in(domains)}" if domains else ""
+    return pd.read_sql_query(
+        f"""
+        SELECT {_QUEUE_COLUMNS} FROM decisions d
+        WHERE d.stage IN ('decided', 'in_build') {in_domains}
+        ORDER BY d.stage DESC, d.stage_since, d.key LIMIT ?
+        """,
+        conn,
+        params=[*domains, limit],
+    )
+
+
+def escalated_by(conn: sqlite3.Connection, email: str, limit: int = 500) -> pd.DataFrame:
+    """Decisions the person escalated, with where they are now."""
+    return pd.read_sql_query(
+        f"""
+        SELECT {_QUEUE_COLUMNS}, substr(e.at, 1, 10) AS escalated, e.from_value AS from_forum,
+               e.reason
+        FROM events e JOIN decisions d ON d.key = e.entity_key
+        WHERE e.entity = 'decision' AND e.action = 'escalated' AND e.actor = ?
+        ORDER BY e.id DESC LIMIT ?
+        """,
+        conn,
+        params=[email, limit],
+    )
+
+
+def owned_by(conn: sqlite3.Connection, email: str, limit: int = 500) -> pd.DataFrame:
+    """Decisions the person owns that are not ready or withdrawn."""
+    return pd.read_sql_query(
+        f"""
+        SELECT {_QUEUE_COLUMNS} FROM decisions d
+        WHERE d.owner = ? AND d.stage NOT IN ('ready', 'withdrawn')
+        ORDER BY coalesce(d.needed_by, '9999'), d.key LIMIT ?
+        """,
+        conn,
+        params=[email, limit],
+    )
+
+
+# One decision --------------------------------------------------------------------------------
+
+
+def decision_timeline(conn: sqlite3.Connection, key: str) -> list[dict]:
+    """Every event about the decision and its evidence (demos, verdicts, test cases and runs,
+    defects), oldest first."""
+    cases = "SELECT test_case FROM test_case_decisions WHERE decision = :key"
+    return rows(
+        conn,
+        f"""
+        SELECT id, at, actor, entity, entity_key, action, from_value, to_value, reason
+        FROM events WHERE
+            (entity = 'decision' AND entity_key = :key)
+         OR (entity = 'demo' AND entity_key IN
+                (SELECT demo FROM demo_decisions WHERE decision = :key))
+         OR (entity = 'approval' AND entity_key IN
+                (SELECT CAST(id AS TEXT) FROM approvals WHERE decision = :key))
+         OR (entity = 'test_case' AND entity_key IN ({cases}))
+         OR (entity = 'test_run' AND entity_key IN
+                (SELECT CAST(id AS TEXT) FROM test_runs WHERE test_case IN ({cases})))
+         OR (entity = 'defect' AND entity_key IN
+                (SELECT key FROM defects WHERE decision = :key OR test_case IN ({cases})))
+        ORDER BY id
+        """,
+        {"key": key},
+    )
+
+
+def people_names(conn: sqlite3.Connection, emails: list[str]) -> dict[str, str]:
+    """Names of the given people, by email."""
+    emails = sorted(set(emails))
+    return {
+        r["email"]: r["name"]
+        for r in rows(conn, f"SELECT email, name FROM experts WHERE email IN {_in(emails)}", emails)
+    }
+
+
+def forums_above(conn: sqlite3.Connection, forum: str) -> list[dict]:
+    """Forums at a higher level than `forum`: where a proposal can be escalated to."""
+    return rows(
+        conn,
+        "SELECT code, name, level FROM forums "
+        "WHERE level > (SELECT level FROM forums WHERE code = ?) ORDER BY level, code",
+        (forum,),
+    )
+
+
+def forum_members(conn: sqlite3.Connection, forum: str) -> list[dict]:
+    return rows(
+        conn,
+        "SELECT e.email, e.name FROM forum_members m JOIN experts e ON e.email = m.expert "
+        "WHERE m.forum = ? AND e.active = 1 ORDER BY e.name",
+        (forum,),
+    )
+
+
+def modules_of_domain(conn: sqlite3.Connection, domain: str) -> list[dict]:
+    return rows(conn, "SELECT code, name FROM modules WHERE domain = ? ORDER BY code", (domain,))

@@ -1,0 +1,62 @@
+"""Pure shaping for the screens: days left, how a piece of evidence counts, the approval
+progress of the current round, and events told as sentences. No storage, no UI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from decisions.model import DecisionFacts, VerdictFact
+from decisions.workflow import counts_from
+
+
+def days_left(go_live: str, today: dt.date) -> int:
+    return (dt.date.fromisoformat(go_live[:10]) - today).days
+
+
+def evidence_note(date: str, decision: dict) -> str:
+    """Why a demo, verdict or test run of `decision` dated `date` counts for nothing now, or ''
+    when it counts: suspect (before the current version) or from an earlier build round."""
+    started = decision.get("version_started_at")
+    if not counts_from(date, started):
+        return f"suspect: dated before version {decision['version']} started on {started[:10]}"
+    built = decision.get("built_at")
+    if built and not counts_from(date, built):
+        return f"earlier build round: dated before it was built again on {built[:10]}"
+    return ""
+
+
+def round_verdicts(facts: DecisionFacts) -> list[VerdictFact]:
+    """The verdicts that count for the current build round."""
+    return [v for v in facts.verdicts if counts_from(v.date, facts.built_at)]
+
+
+def _change(event: dict) -> str:
+    return f"{event['from_value'] or '-'} → {event['to_value'] or '-'}"
+
+
+def describe_event(event: dict) -> str:
+    """One event of a decision's timeline as a short sentence."""
+    entity, action = event["entity"], event["action"]
+    if entity == "decision":
+        if action == "created":
+            return f"created as {event['to_value']}"
+        if action == "stage":
+            return f"stage {_change(event)}"
+        if action == "escalated":
+            return f"escalated from {event['from_value']} to {event['to_value']}"
+        if action == "revised":
+            return f"revised: version {_change(event)}"
+        if action.startswith("edited:"):
+            return f"{action.removeprefix('edited:')} edited: {_change(event)}"
+        return action
+    if entity == "approval":
+        return "approved" if action == "approve" else "changes requested"
+    if entity == "demo":
+        return f"demo {event['entity_key']} {action.replace(':', ' ')}"
+    if entity == "test_run":
+        return f"test run of {event['to_value']}: {action}"
+    if entity == "test_case":
+        return f"test case {event['entity_key']} {action}"
+    if entity == "defect":
+        return f"defect {event['entity_key']} {action}: {event['to_value']}"
+    return f"{entity} {event['entity_key']} {action}"

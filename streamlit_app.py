@@ -1,0 +1,189 @@
+"""The app: one database connection per run, sign-in, the sidebar every page shares, and the
+navigation over the pages. `streamlit run streamlit_app.py`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from decisions import services, store
+from decisions.model import ROLES, Actor
+from decisions.store import decisions as decision_store
+
+DEMO_NOTICE = (
+    "**Demo programme.** The people, decisions and evidence here are invented, so try anything. "
+    "To start a real programme, create an empty database with `python -m decisions init --db "
+    "PATH`, set the environment variable `DECISIONS_DB=PATH` and restart the app."
+)
+AUTH_HELP = """
+This programme database is not a demo, so people must sign in with the organisation's
+single sign-on. Add an `[auth]` section to `.streamlit/secrets.toml` and restart the app:
+
+```toml
+[auth]
+redirect_uri = "https://decisions.example.org/oauth2callback"
+cookie_secret = "a long random string"
+client_id = "..."
+client_secret = "..."
+server_metadata_url = "https://login.example.org/.well-known/openid-configuration"
+```
+
+Everyone who signs in must be in the directory (People and settings) with the same email.
+"""
+
+
+def pages() -> dict[str, list[st.Page]]:
+    def page(name: str, title: str, icon: str, **options) -> st.Page:
+        return st.Page(f"pages/{name}.py", title=title, icon=f":material/{icon}:", **options)
+
+    return {
+        "Work": [
+            page("overview", "Overview", "dashboard", default=True),
+            page("decisions_register", "Decisions", "list_alt", url_path="decisions"),
+            page("decision", "Decision", "description", url_path="decision", visibility="hidden"),
+            page("my_work", "My work", "inbox"),
+            page("new_decision", "New decision", "add_circle"),
+        ],
+        "Evidence": [
+            page("demos", "Demos", "co_present"),
+            page("approvals", "Approvals", "task_alt"),
+            page("testing", "Testing", "science"),
+            page("suspect", "Suspect evidence", "report"),
+        ],
+        "Programme": [
+            page("readiness", "Readiness", "flag"),
+            page("backlog", "Backlog", "hourglass"),
+            page("plan", "Plan", "calendar_month"),
+        ],
+        "Admin": [
+            page("data", "Data", "database"),
+            page("people", "People and settings", "group"),
+        ],
+    }
+
+
+def open_database() -> None:
+    """Open this run's connection; on the very first start, build the demo programme."""
+    path = store.database_path()
+    if not path.exists():
+        from decisions import demo
+
+        st.title("Setting up the demo programme")
+        bar = st.progress(0.0, text="Creating the demo programme…")
+
+        def progress(fraction: float, text: str | None = None) -> None:
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=text or "Creating…")
+
+        ui.build_demo_once(path, lambda conn: demo.build_demo(conn, progress=progress))
+        st.rerun()
+    st.session_state["_conn"] = store.connect(path)
+
+
+def auth_configured() -> bool:
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+def signed_in(conn, demo: bool) -> Actor | None:
+    """The person signed in for this run, or None."""
+    if auth_configured():
+        if not st.user.is_logged_in:
+            return None
+        return decision_store.load_actor(conn, str(st.user.get("email") or ""))
+    email = st.session_state.get("_signed_in")
+    return decision_store.load_actor(conn, email) if demo and email else None
+
+
+def sign_in_with_sso(conn) -> None:
+    st.title("Decisions")
+    if not st.user.is_logged_in:
+        st.write("Sign in with your organisation account to see the programme.")
+        if st.button("Sign in", type="primary", icon=":material/login:"):
+            providers = [k for k, v in st.secrets["auth"].items() if isinstance(v, dict)]
+            st.login(providers[0] if providers and "client_id" not in st.secrets["auth"] else None)
+        return
+    st.error(
+        f"{st.user.get('email')} is not in this programme's directory, or is no longer active. "
+        "Ask a programme administrator to add you under People and settings."
+    )
+    if st.button("Sign out", icon=":material/logout:"):
+        st.logout()
+
+
+def demo_sign_in(conn) -> None:
+    """The demo's sign-in: pick anyone from the directory (no password)."""
+    people = decision_store.directory(conn)
+    people = people[people["active"] == 1]
+    with st.sidebar:
+        st.caption(":material/science: **Demo sign-in**: act as anyone in the directory.")
+        role = st.pills("Role", ROLES, key="_demo_role", help="Show only people with this role")
+        if role:
+            people = people[people["roles"].fillna("").str.split(";").map(lambda r: role in r)]
+        labels = {
+            row.email: f"{row.name} ({row.email}) · {row.organization_name} · "
+            f"{(row.roles or 'no role').replace(';', ', ')}"
+            for row in people.itertuples()
+        }
+        current = st.session_state.get("_signed_in")
+        emails = list(labels)
+        st.selectbox(
+            "Person",
+            emails,
+            index=emails.index(current) if current in labels else None,
+            format_func=labels.get,
+            placeholder="Choose a person…",
+            key="_demo_person",
+            on_change=lambda: st.session_state.update(
+                _signed_in=st.session_state.get("_demo_person")
+            ),
+        )
+
+
+def sidebar(conn, person: Actor, demo: bool) -> None:
+    with st.sidebar:
+        st.markdown(f"**{ui.md(person.name)}**")
+        st.caption(
+            f"{ui.md(person.organization)} · {ui.md(', '.join(sorted(person.roles)) or 'no role')}"
+        )
+        if st.button("Sign out", icon=":material/logout:", key="_sign_out"):
+            if demo and not auth_configured():
+                st.session_state.pop("_signed_in", None)
+                st.session_state.pop("_demo_person", None)
+                st.rerun()
+            st.logout()
+        st.caption(f"Programme today: **{services.today(conn):%d %b %Y}**")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Decisions", page_icon=":material/account_tree:", layout="wide")
+    open_database()
+    conn = st.session_state["_conn"]
+    try:
+        demo = bool(store.get_settings(conn).get("demo"))
+        person = signed_in(conn, demo)
+        st.session_state["_actor"] = person
+        navigation = st.navigation(pages(), position="sidebar" if person else "hidden")
+        if demo:
+            st.info(DEMO_NOTICE, icon=":material/science:")
+        if auth_configured():
+            if person is None:
+                sign_in_with_sso(conn)
+                return
+        elif not demo:
+            st.title("Decisions")
+            st.error("Sign-in is not configured.", icon=":material/lock:")
+            st.markdown(AUTH_HELP)
+            return
+        else:
+            demo_sign_in(conn)
+            if person is None:
+                st.title("Decisions")
+                st.write("Choose who you are in the sidebar to see the programme as them.")
+                return
+        sidebar(conn, person, demo)
+        navigation.run()
+    finally:
+        conn.close()
+        st.session_state.pop("_conn", None)
+
+
+main()
