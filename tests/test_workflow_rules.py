@@ -11,6 +11,7 @@ from conftest import build_small_programme, drive_decision, snapshot
 from decisions import evidence, services, store
 from decisions.model import ALL_STAGES, DERIVED_STAGES, ROLES, Actor, WorkflowError
 from decisions.store import decisions as decision_store
+from decisions.store import evidence as evidence_store
 from decisions.workflow import ACTIONS, action_refusal, allowed_actions, check_action
 
 # Written from SPEC.md section 3, not from workflow.ACTIONS: (stages it is taken from, roles).
@@ -190,3 +191,108 @@ def test_services_refuse_an_expert_from_another_forum_or_domain(staged, action):
     with pytest.raises(WorkflowError, match="MED"):
         take(conn, decision_store.load_actor(conn, "lab@stolav.no"), action, keys[stage])
     assert snapshot(conn) == before
+
+
+# Transitions with conditions: withdrawal, escalation, ready -----------------------------------
+
+
+def person(conn, email):
+    return decision_store.load_actor(conn, email)
+
+
+@pytest.mark.parametrize("stage", sorted(LIVE))
+def test_withdrawal_from_any_stage_with_a_reason(programme, decision_at, stage):
+    key = decision_at(stage)
+    manager = person(programme, "mona@hemit.no")
+    before = snapshot(programme)
+    with pytest.raises(WorkflowError, match="reason is required"):
+        services.set_manual_stage(programme, manager, key, "withdraw", reason=" ")
+    assert snapshot(programme) == before
+    services.set_manual_stage(programme, manager, key, "withdraw", reason="duplicate of MED-7")
+    decision = decision_store.get_decision(programme, key)
+    assert (decision["stage"], decision["base_stage"]) == ("withdrawn", "withdrawn")
+    assert decision["withdrawn_reason"] == "duplicate of MED-7"
+    last = store.events_for(programme, "decision", key)[-1]
+    assert (last["action"], last["from_value"], last["to_value"], last["reason"]) == (
+        "stage", stage, "withdrawn", "duplicate of MED-7")  # fmt: skip
+    assert services.check(programme) == []
+
+
+def test_new_evidence_does_not_bring_a_withdrawn_decision_back(programme, decision_at):
+    key = decision_at("in_test")
+    services.set_manual_stage(programme, person(programme, "admin@hemit.no"), key, "withdraw",
+                              reason="the module was dropped")  # fmt: skip
+    case = evidence_store.test_runs_of_decision(programme, key)[0]["test_case"]
+    tester = person(programme, "tess@hemit.no")
+    evidence.record_test_run(programme, tester, test_case=case, result="passed")
+    assert decision_store.get_decision(programme, key)["stage"] == "withdrawn"
+    assert services.check(programme) == []
+
+
+def test_escalation_goes_up_with_a_reason_and_is_an_event(programme, decision_at):
+    key = decision_at("proposed")
+    services.escalate(programme, person(programme, "hanne@stolav.no"), key, to_forum="FBG",
+                      reason="affects the municipalities too")  # fmt: skip
+    decision = decision_store.get_decision(programme, key)
+    assert (decision["forum"], decision["stage"]) == ("FBG", "proposed")
+    last = store.events_for(programme, "decision", key)[-1]
+    assert (last["action"], last["from_value"], last["to_value"], last["reason"]) == (
+        "escalated", "MED-H", "FBG", "affects the municipalities too")  # fmt: skip
+    with pytest.raises(WorkflowError, match="member of the forum FBG"):
+        services.escalate(programme, person(programme, "hanne@stolav.no"), key,
+                          to_forum="STEER", reason="no agreement")  # fmt: skip
+    services.escalate(programme, person(programme, "mona@hemit.no"), key, to_forum="STEER",
+                      reason="no agreement")  # fmt: skip
+    assert decision_store.get_decision(programme, key)["forum"] == "STEER"
+    assert services.check(programme) == []
+
+
+@pytest.mark.parametrize(
+    ("start", "to_forum", "reason", "message"),
+    [
+        ("MED-H", "MED-M", "sideways", "escalation goes up"),
+        ("MED-H", "MED-H", "same forum", "escalation goes up"),
+        ("FBG", "MED-H", "down again", "escalation goes up"),
+        ("MED-H", "NOPE", "unknown", "not in the list of forums"),
+        ("MED-H", "FBG", "", "reason is required"),
+    ],
+)
+def test_escalation_refused(programme, decision_at, start, to_forum, reason, message):
+    key = decision_at("proposed", forum=start)
+    before = snapshot(programme)
+    with pytest.raises(WorkflowError, match=message):
+        services.escalate(programme, person(programme, "mona@hemit.no"), key,
+                          to_forum=to_forum, reason=reason)  # fmt: skip
+    assert snapshot(programme) == before
+
+
+@pytest.mark.parametrize(
+    ("vendor", "clinical", "status", "link", "refused"),
+    [
+        (1, 4, "open", "decision", True),
+        (4, 2, "open", "decision", True),
+        (2, 2, "open", "test_case", True),
+        (3, 3, "open", "decision", False),
+        (1, 1, "fixed", "decision", False),
+        (1, 1, "closed", "test_case", False),
+        (2, 1, "deferred", "decision", False),
+    ],
+)
+def test_mark_ready_is_refused_with_an_open_severe_defect(
+    programme, decision_at, vendor, clinical, status, link, refused
+):
+    key = decision_at("tested")
+    case = evidence_store.test_runs_of_decision(programme, key)[0]["test_case"]
+    defect = evidence.save_defect(programme, person(programme, "tess@hemit.no"),
+                                  title="Second signature not required", severity_vendor=vendor,
+                                  severity_clinical=clinical, status=status,
+                                  **{link: key if link == "decision" else case})  # fmt: skip
+    manager = person(programme, "mona@hemit.no")
+    before = snapshot(programme)
+    if refused:
+        with pytest.raises(WorkflowError, match=defect):
+            services.set_manual_stage(programme, manager, key, "mark_ready")
+        assert snapshot(programme) == before
+    else:
+        assert services.set_manual_stage(programme, manager, key, "mark_ready") == "ready"
+    assert services.check(programme) == []
