@@ -1,0 +1,275 @@
+"""People and settings use cases: the expert directory, the forums and the approval rule's
+numbers. Only managers and admins change them; each change is checked, written with its events
+and with the stages it moves, in one transaction."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import asdict
+
+from decisions import store
+from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
+from decisions.services import (
+    STALE_MESSAGE,
+    approval_rule,
+    choice_field,
+    event,
+    now,
+    refresh_stages,
+    require_role,
+    text_field,
+)
+from decisions.store import decisions as decision_store
+from decisions.store import people as people_store
+from decisions.workflow import derive_stage
+
+EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
+MAX_APPROVERS = 10
+RULE_SETTINGS = {
+    "min_approvers": "approval.min_approvers",
+    "min_approvers_critical": "approval.min_approvers_critical",
+    "joint_needs_both_sides": "approval.joint_needs_both_sides",
+}
+
+
+def _listed(values) -> list[str]:
+    if isinstance(values, str):
+        values = values.split(";")
+    return list(dict.fromkeys(v.strip() for v in values or () if v and v.strip()))
+
+
+def _known(conn: sqlite3.Connection, table: str, codes: list[str], field: str) -> list[str]:
+    unknown = people_store.unknown_codes(conn, table, codes)
+    if unknown:
+        raise WorkflowError(f"{field}: not in the list of {table}: {', '.join(unknown)}")
+    return codes
+
+
+def _changes(old: dict, new: dict) -> dict[str, tuple]:
+    """field: (old, new) for every field that differs; lists as ;-joined text."""
+
+    def text(value):
+        return ";".join(value) if isinstance(value, list) else value
+
+    return {f: (text(old.get(f)), text(v)) for f, v in new.items() if text(old.get(f)) != text(v)}
+
+
+def _field_events(actor: Actor, at: str, entity: str, key: str, changes: dict) -> list[dict]:
+    return [
+        event(actor, at, entity, key, f"edited:{field}", old, new)
+        for field, (old, new) in sorted(changes.items())
+    ]
+
+
+# Experts ----------------------------------------------------------------------------------------
+
+
+def save_expert(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    organization: str,
+    domains: list[str],
+    roles: list[str],
+    allocation_pct: int,
+    active: bool = True,
+    forums: list[str] | None = None,
+    row_version: int | None = None,
+) -> str:
+    """Add an expert (no row_version) or change one (the row_version the form was built from).
+    Empty forums: the level-1 forums of the expert's domains. A change of domains or
+    organisation re-derives the stages of the decisions the expert gave verdicts on.
+    Returns the email."""
+    require_role(actor, "manager", "admin", doing="Changing the expert directory")
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email):
+        raise WorkflowError(f"email {email!r} is not an email address")
+    with store.transaction(conn):
+        existing = people_store.get_expert(conn, email)
+        if existing and row_version is None:
+            raise WorkflowError(f"{email} is in the directory already; edit them instead")
+        if existing is None and row_version is not None:
+            raise WorkflowError(f"{email} is not in the directory")
+        record = {
+            "email": email,
+            "name": text_field(name, "name", required=True, limit=200),
+            "organization": _known(conn, "organizations", [organization], "organization")[0],
+            "allocation_pct": _allocation(allocation_pct),
+            "active": int(bool(active)),
+        }
+        domains = _known(conn, "domains", _listed(domains), "domains")
+        roles = [choice_field(r, "roles", ROLES) for r in _listed(roles)]
+        if not roles:
+            raise WorkflowError("roles: give at least one role")
+        forums = _known(conn, "forums", _listed(forums), "forums")
+        forums = forums or people_store.default_forums(conn, domains)
+        _check_admin_change(conn, actor, existing, roles, record["active"])
+        if not people_store.save_expert(conn, record, domains, roles, forums, row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Expert {email}"))
+        at = now(conn)
+        new = record | {"domains": sorted(domains), "roles": sorted(roles),
+                        "forums": sorted(forums)}  # fmt: skip
+        if existing is None:
+            events = [
+                event(actor, at, "expert", email, "created", None, ";".join(roles), record["name"])
+            ]
+        else:
+            changes = _changes(existing, new)
+            events = _field_events(actor, at, "expert", email, changes)
+            if {"domains", "organization"} & set(changes):
+                keys = people_store.decisions_with_verdicts_by(conn, email)
+                events += refresh_stages(conn, keys, actor, at, f"expert {email} changed")
+        store.append_events(conn, events)
+        return email
+
+
+def _allocation(value) -> int:
+    try:
+        pct = int(value)
+    except (TypeError, ValueError):
+        raise WorkflowError(f"allocation must be a whole percentage, not {value!r}") from None
+    if not 1 <= pct <= 100:
+        raise WorkflowError(f"allocation must be from 1 to 100 %, not {pct}")
+    return pct
+
+
+def _check_admin_change(
+    conn: sqlite3.Connection, actor: Actor, existing: dict | None, roles: list[str], active: int
+) -> None:
+    had = bool(existing) and "admin" in existing["roles"]
+    was_active_admin = had and bool(existing["active"])
+    is_active_admin = "admin" in roles and bool(active)
+    changes_admin = had != ("admin" in roles) or was_active_admin != is_active_admin
+    if changes_admin and not actor.has("admin"):
+        raise WorkflowError("only an admin grants, removes or deactivates the admin role")
+    last = was_active_admin and people_store.active_admins(conn) == [existing["email"]]
+    if last and not is_active_admin:
+        raise WorkflowError(f"{existing['email']} is the last active admin; name another first")
+
+
+# Forums -----------------------------------------------------------------------------------------
+
+
+def save_forum(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    level: int,
+    scope: str,
+    domains: list[str],
+    members: list[str],
+    row_version: int | None = None,
+) -> str:
+    """Add a forum (no row_version) or change one, with its domains and members.
+    Returns the code."""
+    require_role(actor, "manager", "admin", doing="Changing the forums")
+    code = (code or "").strip().upper()
+    if not CODE.match(code):
+        raise WorkflowError(
+            f"code {code!r}: up to 20 capital letters, digits, '-' or '_', e.g. MED-H"
+        )
+    with store.transaction(conn):
+        existing = people_store.get_forum(conn, code)
+        if existing and row_version is None:
+            raise WorkflowError(f"forum {code} exists already; edit it instead")
+        if existing is None and row_version is not None:
+            raise WorkflowError(f"forum {code} does not exist")
+        name = text_field(name, "name", required=True, limit=200)
+        if people_store.forum_name_taken(conn, name, code):
+            raise WorkflowError(f"name {name!r} is taken by another forum")
+        if str(level) not in ("1", "2", "3"):
+            raise WorkflowError(f"level must be 1, 2 or 3, not {level!r}")
+        record = {"code": code, "name": name, "level": int(level),
+                  "scope": choice_field(scope, "scope", SCOPES)}  # fmt: skip
+        domains = _known(conn, "domains", _listed(domains), "domains")
+        members = [m.lower() for m in _listed(members)]
+        strangers = [m for m in members if people_store.get_expert(conn, m) is None]
+        if strangers:
+            raise WorkflowError(f"members: not in the directory: {', '.join(strangers)}")
+        if not people_store.save_forum(conn, record, domains, members, row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Forum {code}"))
+        at = now(conn)
+        new = record | {"domains": sorted(domains), "members": sorted(members)}
+        if existing is None:
+            events = [event(actor, at, "forum", code, "created", None, record["level"], name)]
+        else:
+            events = _field_events(actor, at, "forum", code, _changes(existing, new))
+        store.append_events(conn, events)
+        return code
+
+
+# The approval rule ------------------------------------------------------------------------------
+
+
+def validated_rule(
+    min_approvers: int, min_approvers_critical: int, joint_needs_both_sides: bool
+) -> ApprovalRule:
+    """The rule's numbers checked: 1 to MAX_APPROVERS, and critical needs no fewer."""
+    numbers = {}
+    for field, value in (("min_approvers", min_approvers),
+                         ("min_approvers_critical", min_approvers_critical)):  # fmt: skip
+        if str(value).strip() not in {str(n) for n in range(1, MAX_APPROVERS + 1)}:
+            raise WorkflowError(
+                f"{field.replace('_', ' ')} must be a whole number from 1 to {MAX_APPROVERS}, "
+                f"not {value!r}"
+            )
+        numbers[field] = int(value)
+    if numbers["min_approvers_critical"] < numbers["min_approvers"]:
+        raise WorkflowError(
+            "min approvers critical must be at least min approvers: a critical decision "
+            "needs no fewer approvals than any other"
+        )
+    return ApprovalRule(**numbers, joint_needs_both_sides=bool(joint_needs_both_sides))
+
+
+def rule_effect(conn: sqlite3.Connection, rule: ApprovalRule) -> dict:
+    """What applying `rule` would do, without writing: {'moves': Counter of (from, to) stage
+    pairs, 'ready_lost': decisions marked ready that would lose the mark}."""
+    keys = people_store.keys_past_demonstration(conn)
+    stored = decision_store.stored_stages(conn)
+    moves: Counter = Counter()
+    ready_lost = 0
+    for key, facts in decision_store.decision_facts(conn, keys).items():
+        derived = derive_stage(facts, rule)
+        if derived != stored[key]:
+            moves[(stored[key], derived)] += 1
+            ready_lost += stored[key] == "ready"
+    return {"moves": moves, "ready_lost": ready_lost}
+
+
+def set_approval_rule(
+    conn: sqlite3.Connection, actor: Actor, rule: ApprovalRule, *, expected: ApprovalRule
+) -> dict[tuple[str, str], int]:
+    """Change the approval rule's numbers and, in the same transaction, re-derive the stage of
+    every decision at demonstrated or further (a stricter rule takes approvals back, a looser
+    one grants them; a decision marked ready that falls below tested loses the mark and must
+    be marked again). `expected` is the rule the form was built from. Returns the stage moves
+    as {(from, to): count}."""
+    require_role(actor, "manager", "admin", doing="Changing the approval rule")
+    rule = validated_rule(rule.min_approvers, rule.min_approvers_critical,
+                          rule.joint_needs_both_sides)  # fmt: skip
+    with store.transaction(conn):
+        current = approval_rule(conn)
+        if current != expected:
+            raise StaleRecord(STALE_MESSAGE.format(what="The approval rule"))
+        if rule == current:
+            raise WorkflowError("the approval rule is unchanged; nothing to save")
+        at = now(conn)
+        events = []
+        old, new = asdict(current), asdict(rule)
+        for field, setting in RULE_SETTINGS.items():
+            if old[field] != new[field]:
+                store.put_setting(conn, setting, new[field])
+                events.append(event(actor, at, "setting", setting, "changed", old[field],
+                                    new[field]))  # fmt: skip
+        keys = people_store.keys_past_demonstration(conn)
+        moved = refresh_stages(conn, keys, actor, at, "approval rule changed")
+        store.append_events(conn, events + moved)
+        return dict(Counter((e["from_value"], e["to_value"]) for e in moved))

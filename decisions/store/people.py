@@ -1,0 +1,245 @@
+"""Queries on the directory and the decision structure: experts with their domains, roles and
+forums; forums with their domains and members."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+
+from decisions.store import one
+
+_LINKS = {
+    # link table: (owner column, member column)
+    "expert_domains": ("expert", "domain"),
+    "expert_roles": ("expert", "role"),
+    "forum_members": ("expert", "forum"),
+    "forum_domains": ("forum", "domain"),
+}
+
+
+def _members(conn: sqlite3.Connection, table: str, owner: str, *, reverse=False) -> list:
+    owner_column, member_column = _LINKS[table]
+    if reverse:  # read the link from the other end
+        owner_column, member_column = member_column, owner_column
+    sql = f"SELECT {member_column} FROM {table} WHERE {owner_column} = ? ORDER BY 1"
+    return [r[0] for r in conn.execute(sql, (owner,))]
+
+
+def _replace(
+    conn: sqlite3.Connection, table: str, owner: str, members: list[str], *, reverse=False
+) -> None:
+    owner_column, member_column = _LINKS[table]
+    if reverse:
+        owner_column, member_column = member_column, owner_column
+    conn.execute(f"DELETE FROM {table} WHERE {owner_column} = ?", (owner,))
+    conn.executemany(
+        f"INSERT INTO {table} ({owner_column}, {member_column}) VALUES (?, ?)",
+        [(owner, m) for m in dict.fromkeys(members)],
+    )
+
+
+def _upsert(
+    conn: sqlite3.Connection, table: str, key_column: str, record: dict, expected: int | None
+) -> bool:
+    """Insert, or update when the key exists and the row version matches; False when stale."""
+    key = record[key_column]
+    if one(conn, f"SELECT 1 FROM {table} WHERE {key_column} = ?", (key,)) is None:
+        columns = list(record)
+        conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [record[c] for c in columns],
+        )
+        return True
+    changes = {c: v for c, v in record.items() if c != key_column}
+    sql = (
+        f"UPDATE {table} SET {''.join(f'{c} = ?, ' for c in changes)}"
+        f"row_version = row_version + 1 WHERE {key_column} = ?"
+    )
+    params = [*changes.values(), key]
+    if expected is not None:
+        sql += " AND row_version = ?"
+        params.append(expected)
+    return conn.execute(sql, params).rowcount == 1
+
+
+# Experts ----------------------------------------------------------------------------------------
+
+
+def get_expert(conn: sqlite3.Connection, email: str) -> dict | None:
+    """An expert with domains, roles and forums as sorted lists."""
+    expert = one(conn, "SELECT * FROM experts WHERE email = ?", (email,))
+    if expert is not None:
+        expert["domains"] = _members(conn, "expert_domains", email)
+        expert["roles"] = _members(conn, "expert_roles", email)
+        expert["forums"] = _members(conn, "forum_members", email)
+    return expert
+
+
+def save_expert(
+    conn: sqlite3.Connection,
+    record: dict,
+    domains: list[str],
+    roles: list[str],
+    forums: list[str],
+    expected_row_version: int | None = None,
+) -> bool:
+    email = record["email"]
+    if not _upsert(conn, "experts", "email", record, expected_row_version):
+        return False
+    _replace(conn, "expert_domains", email, domains)
+    _replace(conn, "expert_roles", email, roles)
+    _replace(conn, "forum_members", email, forums)
+    return True
+
+
+def experts(
+    conn: sqlite3.Connection,
+    *,
+    search: str = "",
+    organization: str | None = None,
+    domain: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    limit: int = 1000,
+) -> pd.DataFrame:
+    """The expert directory with organisation, domains, roles, forums and allocation."""
+    return pd.read_sql_query(
+        """
+        SELECT e.email, e.name, e.organization, o.name AS organization_name, o.kind,
+               (SELECT group_concat(domain, ';') FROM
+                  (SELECT domain FROM expert_domains WHERE expert = e.email ORDER BY 1))
+                   AS domains,
+               (SELECT group_concat(role, ';') FROM
+                  (SELECT role FROM expert_roles WHERE expert = e.email ORDER BY 1)) AS roles,
+               (SELECT group_concat(forum, ';') FROM
+                  (SELECT forum FROM forum_members WHERE expert = e.email ORDER BY 1)) AS forums,
+               e.allocation_pct, e.active, e.row_version
+        FROM experts e JOIN organizations o ON o.code = e.organization
+        WHERE (:search = '' OR e.email LIKE :like OR e.name LIKE :like)
+          AND (:organization IS NULL OR e.organization = :organization)
+          AND (:domain IS NULL OR EXISTS (SELECT 1 FROM expert_domains d
+                                          WHERE d.expert = e.email AND d.domain = :domain))
+          AND (:role IS NULL OR EXISTS (SELECT 1 FROM expert_roles r
+                                        WHERE r.expert = e.email AND r.role = :role))
+          AND (:active IS NULL OR e.active = :active)
+        ORDER BY e.name, e.email
+        LIMIT :limit
+        """,
+        conn,
+        params={
+            "search": search,
+            "like": f"%{search}%",
+            "organization": organization,
+            "domain": domain,
+            "role": role,
+            "active": None if active is None else int(active),
+            "limit": limit,
+        },
+    )
+
+
+def active_admins(conn: sqlite3.Connection) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT e.email FROM experts e JOIN expert_roles r ON r.expert = e.email "
+            "WHERE r.role = 'admin' AND e.active = 1 ORDER BY 1"
+        )
+    ]
+
+
+def default_forums(conn: sqlite3.Connection, domains: list[str]) -> list[str]:
+    """The level-1 forums whose domains overlap the given domains."""
+    marks = ", ".join("?" * len(domains))
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT f.code FROM forums f JOIN forum_domains d ON d.forum = f.code "
+            f"WHERE f.level = 1 AND d.domain IN ({marks}) ORDER BY 1",
+            list(domains),
+        )
+    ]
+
+
+def decisions_with_verdicts_by(conn: sqlite3.Connection, email: str) -> list[str]:
+    """Decisions past built on which the expert gave a verdict: their stage depends on the
+    expert's domains and organisation."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT a.decision FROM approvals a JOIN decisions d ON d.key = a.decision "
+            "WHERE a.expert = ? AND d.base_stage = 'built' ORDER BY 1",
+            (email,),
+        )
+    ]
+
+
+def unknown_codes(conn: sqlite3.Connection, table: str, codes: list[str]) -> list[str]:
+    """The codes not in a reference table (organizations, domains, forums)."""
+    if table not in ("organizations", "domains", "forums"):
+        raise ValueError(f"not a reference list: {table}")
+    known = {r[0] for r in conn.execute(f"SELECT code FROM {table}")}
+    return [c for c in codes if c not in known]
+
+
+# Forums -----------------------------------------------------------------------------------------
+
+
+def get_forum(conn: sqlite3.Connection, code: str) -> dict | None:
+    """A forum with its domains and members as sorted lists."""
+    forum = one(conn, "SELECT * FROM forums WHERE code = ?", (code,))
+    if forum is not None:
+        forum["domains"] = _members(conn, "forum_domains", code)
+        forum["members"] = _members(conn, "forum_members", code, reverse=True)
+    return forum
+
+
+def save_forum(
+    conn: sqlite3.Connection,
+    record: dict,
+    domains: list[str],
+    members: list[str],
+    expected_row_version: int | None = None,
+) -> bool:
+    code = record["code"]
+    if not _upsert(conn, "forums", "code", record, expected_row_version):
+        return False
+    _replace(conn, "forum_domains", code, domains)
+    _replace(conn, "forum_members", code, members, reverse=True)
+    return True
+
+
+def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> bool:
+    return one(conn, "SELECT 1 FROM forums WHERE name = ? AND code <> ?", (name, code)) is not None
+
+
+def forums(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Forums by level with scope, domains, member count and members."""
+    return pd.read_sql_query(
+        """
+        SELECT f.code, f.name, f.level, f.scope,
+               (SELECT group_concat(domain, ';') FROM
+                  (SELECT domain FROM forum_domains WHERE forum = f.code ORDER BY 1)) AS domains,
+               (SELECT count(*) FROM forum_members m WHERE m.forum = f.code) AS member_count,
+               (SELECT group_concat(expert, ';') FROM
+                  (SELECT expert FROM forum_members WHERE forum = f.code ORDER BY 1)) AS members,
+               f.row_version
+        FROM forums f ORDER BY f.level, f.code
+        """,
+        conn,
+    )
+
+
+# The approval rule ------------------------------------------------------------------------------
+
+
+def keys_past_demonstration(conn: sqlite3.Connection) -> list[str]:
+    """Decisions whose stage the approval rule can move: demonstrated or further."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT key FROM decisions "
+            "WHERE stage IN ('demonstrated', 'approved', 'in_test', 'tested', 'ready')"
+        )
+    ]
