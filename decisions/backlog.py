@@ -110,8 +110,16 @@ def overdue(decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     late = late.assign(
         days_overdue=(as_of - pd.to_datetime(late["needed_by"]).dt.date).map(lambda d: d.days)
     )
-    columns = ["key", "title", "domain", "forum", "criticality", "needed_by", "days_overdue",
-               "owner"]  # fmt: skip
+    columns = [
+        "key",
+        "title",
+        "domain",
+        "forum",
+        "criticality",
+        "needed_by",
+        "days_overdue",
+        "owner",
+    ]
     return late.sort_values("days_overdue", ascending=False)[columns].reset_index(drop=True)
 
 
@@ -151,8 +159,10 @@ def workload(
     idle is no open item and no recorded activity in the last ACTIVITY_DAYS days."""
     roles = backlog["expert_roles"]
     people = backlog["experts"]
-    people = people[(people["active"] == 1) & people["email"].isin(
-        roles.loc[roles["role"] == "expert", "expert"])].copy()  # fmt: skip
+    people = people[
+        (people["active"] == 1)
+        & people["email"].isin(roles.loc[roles["role"] == "expert", "expert"])
+    ].copy()
     open_ = decisions[~decisions["stage"].isin(CLOSED)]
     owned = open_.groupby("owner").size()
     proposals = open_[open_["stage"] == "proposed"].groupby("forum").size()
@@ -176,8 +186,9 @@ def workload(
     people["proposals_in_forums"] = email.map(in_forums).fillna(0).astype(int)
     people["verdicts_due"] = email.map(due.groupby("expert").size()).fillna(0).astype(int)
     people["demo_invitations"] = email.map(invited).fillna(0).astype(int)
-    people["open_items"] = people[["owned_open", "proposals_in_forums", "verdicts_due",
-                                   "demo_invitations"]].sum(axis=1)  # fmt: skip
+    people["open_items"] = people[
+        ["owned_open", "proposals_in_forums", "verdicts_due", "demo_invitations"]
+    ].sum(axis=1)
     people["recent_activity"] = email.map(active.groupby("actor").size()).fillna(0).astype(int)
     people["per_fte"] = (people["open_items"] / (people["allocation_pct"] / 100)).round(1)
     typical = float(np.median(people["per_fte"])) if len(people) else 0.0
@@ -189,7 +200,18 @@ def workload(
         ["overloaded", "idle"],
         default="",
     )
-    columns = ["email", "name", "organization", "allocation_pct", "owned_open",
-               "proposals_in_forums", "verdicts_due", "demo_invitations", "open_items",
-               "per_fte", "recent_activity", "flag"]  # fmt: skip
+    columns = [
+        "email",
+        "name",
+        "organization",
+        "allocation_pct",
+        "owned_open",
+        "proposals_in_forums",
+        "verdicts_due",
+        "demo_invitations",
+        "open_items",
+        "per_fte",
+        "recent_activity",
+        "flag",
+    ]
     return people.sort_values("per_fte", ascending=False)[columns].reset_index(drop=True)

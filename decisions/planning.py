@@ -56,9 +56,17 @@ def replan_wave(
         if not analytics.replan_wave(conn, wave, new_date, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
         at = now(conn)
-        analytics.insert_replan(conn, {"wave": wave, "old_go_live": record["go_live"],
-                                       "new_go_live": new_date, "reason": reason,
-                                       "replanned_by": actor.email, "replanned_at": at})  # fmt: skip
+        analytics.insert_replan(
+            conn,
+            {
+                "wave": wave,
+                "old_go_live": record["go_live"],
+                "new_go_live": new_date,
+                "reason": reason,
+                "replanned_by": actor.email,
+                "replanned_at": at,
+            },
+        )
         store.append_events(
             conn, [event(actor, at, "wave", wave, "replanned", record["go_live"], new_date, reason)]
         )
@@ -80,12 +88,28 @@ def _materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     if store.scalar(conn, "SELECT 1 FROM criteria WHERE wave = ?", (wave,)):
         return []
     for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
-        analytics.insert_criterion(conn, {"wave": wave, "code": code, "name": name, "kind": kind,
-                                          "metric": metric, "comparator": comparator,
-                                          "threshold": threshold})  # fmt: skip
-    return [{"entity": "criterion", "entity_key": f"{wave}/{row[0]}", "action": "created",
-             "to_value": f"{row[4]} {row[5]:g}", "reason": "default criteria"}
-            for row in DEFAULT_CRITERIA]  # fmt: skip
+        analytics.insert_criterion(
+            conn,
+            {
+                "wave": wave,
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "metric": metric,
+                "comparator": comparator,
+                "threshold": threshold,
+            },
+        )
+    return [
+        {
+            "entity": "criterion",
+            "entity_key": f"{wave}/{row[0]}",
+            "action": "created",
+            "to_value": f"{row[4]} {row[5]:g}",
+            "reason": "default criteria",
+        }
+        for row in DEFAULT_CRITERIA
+    ]
 
 
 def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | None) -> dict:
@@ -139,8 +163,18 @@ def save_criterion(
         if current is None:
             analytics.insert_criterion(conn, {"wave": wave, "code": code, **record})
             changed = sorted(record)
-            events.append(event(actor, at, "criterion", key, "created", None,
-                                f"{record['comparator']} {record['threshold']:g}", record["name"]))  # fmt: skip
+            events.append(
+                event(
+                    actor,
+                    at,
+                    "criterion",
+                    key,
+                    "created",
+                    None,
+                    f"{record['comparator']} {record['threshold']:g}",
+                    record["name"],
+                )
+            )
         else:
             changed = sorted(c for c, v in record.items() if current[c] != v)
             if not changed:
@@ -149,12 +183,24 @@ def save_criterion(
                 conn, wave, code, {c: record[c] for c in changed}, row_version
             ):
                 raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {key}"))
-            events += [event(actor, at, "criterion", key, f"edited:{c}", current[c], record[c])
-                       for c in changed]  # fmt: skip
+            events += [
+                event(actor, at, "criterion", key, f"edited:{c}", current[c], record[c])
+                for c in changed
+            ]
         if "waiver_reason" in changed or "waiver_until" in changed:
             action = "waived" if record["waiver_reason"] else "waiver_removed"
-            events.append(event(actor, at, "criterion", key, action, None,
-                                record["waiver_until"], record["waiver_reason"]))  # fmt: skip
+            events.append(
+                event(
+                    actor,
+                    at,
+                    "criterion",
+                    key,
+                    action,
+                    None,
+                    record["waiver_until"],
+                    record["waiver_reason"],
+                )
+            )
         store.append_events(conn, events)
         return changed
 
@@ -191,7 +237,19 @@ def record_measurement(
             "evidence_url": text_field(evidence_url, "evidence_url", limit=2000),
         }
         measurement_id = analytics.insert_measurement(conn, measurement)
-        store.append_events(conn, [event(actor, now(conn), "measurement", str(measurement_id),
-                                         "recorded", None, f"{measurement['value']:g}",
-                                         f"{wave}/{criterion} on {measurement['date']}")])  # fmt: skip
+        store.append_events(
+            conn,
+            [
+                event(
+                    actor,
+                    now(conn),
+                    "measurement",
+                    str(measurement_id),
+                    "recorded",
+                    None,
+                    f"{measurement['value']:g}",
+                    f"{wave}/{criterion} on {measurement['date']}",
+                )
+            ],
+        )
         return measurement_id

@@ -152,8 +152,16 @@ def _cases(snap: Snapshot, never_run_only: bool) -> pd.DataFrame:
 
 def _defects(snap: Snapshot, worst: int) -> pd.DataFrame:
     defects = snap.defects[snap.defects["worst"] == worst]
-    columns = ["key", "title", "severity_vendor", "severity_clinical", "status", "decision",
-               "test_case", "opened"]  # fmt: skip
+    columns = [
+        "key",
+        "title",
+        "severity_vendor",
+        "severity_clinical",
+        "status",
+        "decision",
+        "test_case",
+        "opened",
+    ]
     out = defects[columns].copy()
     out["ratings_disagree"] = out["severity_vendor"] != out["severity_clinical"]
     return out.sort_values("key")
@@ -162,8 +170,15 @@ def _defects(snap: Snapshot, worst: int) -> pd.DataFrame:
 def severity_disagreements(snap: Snapshot) -> pd.DataFrame:
     """Open defects whose vendor and clinical ratings differ (the worse one counts)."""
     d = snap.defects
-    columns = ["key", "title", "severity_vendor", "severity_clinical", "worst", "decision",
-               "test_case"]  # fmt: skip
+    columns = [
+        "key",
+        "title",
+        "severity_vendor",
+        "severity_clinical",
+        "worst",
+        "decision",
+        "test_case",
+    ]
     return d[d["severity_vendor"] != d["severity_clinical"]][columns].sort_values("key")
 
 
@@ -408,10 +423,13 @@ def evaluate(
                     predicted,
                     outlook(value, state, predicted, go_live),
                     tuple(trend),
-                )  # fmt: skip
+                )
             )
-        out.append(WaveReadiness(wave, str(all_waves.loc[wave, "name"]), go_live, as_of,
-                                 tuple(results), final[wave]))  # fmt: skip
+        out.append(
+            WaveReadiness(
+                wave, str(all_waves.loc[wave, "name"]), go_live, as_of, tuple(results), final[wave]
+            )
+        )
     return out
 
 

@@ -206,3 +206,10 @@ def measurement_history(conn: sqlite3.Connection, wave: str, criterion: str) -> 
         WHERE m.wave = ? AND m.criterion = ? ORDER BY m.date DESC, m.id DESC""",
         (wave, criterion),
     )
+
+
+def data_marker(conn: sqlite3.Connection) -> str:
+    """Changes whenever the programme does (every change appends an event): a cache key."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+    return f"{path}#{last or 0}"

@@ -1,0 +1,95 @@
+"""Charts of the backlog page: cumulative flow, aging and time per stage, bottlenecks, and
+expert workload against allocation."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from decisions.charts import stage_color
+from decisions.model import STAGES
+
+FLAG_COLORS = alt.Scale(domain=["overloaded", "idle", ""], range=["#cb181d", "#969696", "#4292c6"])
+
+
+def cumulative_flow_chart(flow: pd.DataFrame) -> alt.Chart:
+    """Stacked areas of decisions per stage over time (`flow`: date, stage, count)."""
+    order = {stage: rank for rank, stage in enumerate(STAGES)}
+    data = flow.assign(date=pd.to_datetime(flow["date"]), order=flow["stage"].map(order))
+    return (
+        alt.Chart(data)
+        .mark_area()
+        .encode(
+            x=alt.X("date:T", title=None),
+            y=alt.Y("count:Q", stack=True, title="Decisions"),
+            color=stage_color(),
+            order=alt.Order("order:Q", sort="descending"),
+            tooltip=[alt.Tooltip("date:T"), "stage:N", "count:Q"],
+        )
+        .properties(height=320)
+    )
+
+
+def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart:
+    """Median (bar) and 85th percentile (tick) of days per `by` (stage or forum level)."""
+    sort = list(summary[by].astype(str))
+    data = summary.assign(**{by: summary[by].astype(str)})
+    base = alt.Chart(data).encode(y=alt.Y(f"{by}:N", sort=sort, title=None))
+    tooltip = [f"{by}:N", "count:Q", "median_days:Q", "p85_days:Q"]
+    bars = base.mark_bar(color="#6baed6").encode(
+        x=alt.X("median_days:Q", title=title), tooltip=tooltip
+    )
+    ticks = base.mark_tick(color="#cb181d", thickness=3, size=18).encode(
+        x="p85_days:Q", tooltip=tooltip
+    )
+    return (bars + ticks).properties(height=28 * max(len(data), 1) + 20)
+
+
+def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
+    """The `top` worst domains or forums: open decisions waiting at each kind of step."""
+    data = table.head(top).melt(
+        id_vars=[by],
+        value_vars=["proposed", "awaiting_approval", "in_test", "overdue"],
+        var_name="waiting",
+        value_name="decisions",
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{by}:N", sort=list(table.head(top)[by]), title=None),
+            x=alt.X("decisions:Q", title="Decisions"),
+            color=alt.Color("waiting:N", title=None, legend=alt.Legend(orient="top")),
+            yOffset="waiting:N",
+            tooltip=[f"{by}:N", "waiting:N", "decisions:Q"],
+        )
+        .properties(height=60 * min(len(table), top) + 20)
+    )
+
+
+def workload_chart(workload: pd.DataFrame) -> alt.Chart:
+    """Each expert's open items against their allocation, overloaded and idle picked out."""
+    return (
+        alt.Chart(workload)
+        .mark_circle(size=60, opacity=0.7)
+        .encode(
+            x=alt.X("allocation_pct:Q", title="Allocation (%)", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("open_items:Q", title="Open items"),
+            color=alt.Color(
+                "flag:N",
+                scale=FLAG_COLORS,
+                title=None,
+                legend=alt.Legend(orient="top", labelExpr="datum.label || 'normal'"),
+            ),
+            tooltip=[
+                "name:N",
+                "email:N",
+                "allocation_pct:Q",
+                "open_items:Q",
+                "per_fte:Q",
+                "recent_activity:Q",
+                "flag:N",
+            ],
+        )
+        .properties(height=320)
+    )

@@ -1,0 +1,129 @@
+"""Charts of the readiness page: the burn-up with the go-live rule and the forecast, the
+criteria's sparklines, and the report for the steering committee as one PNG."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+SERIES = ["scope", "approved or further", "ready"]
+SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
+STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "no_data": "#969696"}
+
+
+def _series_color() -> alt.Color:
+    return alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=SERIES, range=SERIES_COLORS),
+        legend=alt.Legend(orient="top"),
+    )
+
+
+def burn_up_chart(
+    series: pd.DataFrame, forecast: pd.DataFrame, go_live: dt.date, as_of: dt.date
+) -> alt.LayerChart:
+    """Decisions in scope, at approved or further, and ready, week by week; dashed lines carry
+    the recent rate on to go-live, which is a red rule."""
+    data = series.assign(date=pd.to_datetime(series["date"]))
+    ahead = forecast.assign(date=pd.to_datetime(forecast["date"]))
+    x = alt.X("date:T", title=None)
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x=x,
+            y=alt.Y("count:Q", title="Decisions"),
+            color=_series_color(),
+            tooltip=[alt.Tooltip("date:T"), "series:N", "count:Q"],
+        )
+    )
+    dashed = (
+        alt.Chart(ahead)
+        .mark_line(strokeDash=[6, 4])
+        .encode(
+            x=x,
+            y="count:Q",
+            color=_series_color(),
+            tooltip=[
+                alt.Tooltip("date:T", title="forecast"),
+                "series:N",
+                alt.Tooltip("count:Q", format=".0f"),
+            ],
+        )
+    )
+    marks = pd.DataFrame(
+        {
+            "date": pd.to_datetime([go_live, as_of]),
+            "label": [f"go-live {go_live}", f"as of {as_of}"],
+        }
+    )
+    rule = (
+        alt.Chart(marks)
+        .mark_rule(strokeWidth=2)
+        .encode(
+            x="date:T",
+            color=alt.Color("label:N", scale=alt.Scale(range=["#cb181d", "#969696"]), legend=None),
+            strokeDash=alt.condition(
+                alt.datum.label == f"as of {as_of}", alt.value([2, 2]), alt.value([1, 0])
+            ),
+        )
+    )
+    text = rule.mark_text(align="left", dx=4, dy=-4, baseline="bottom").encode(
+        text="label:N", y=alt.value(10)
+    )
+    return (lines + dashed + rule + text).properties(height=320)
+
+
+def sparkline(trend: pd.DataFrame) -> alt.Chart:
+    """A small line of a criterion's weekly values (`trend`: date, value)."""
+    return (
+        alt.Chart(trend.assign(date=pd.to_datetime(trend["date"])))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("date:T", axis=None),
+            y=alt.Y("value:Q", axis=None),
+            tooltip=[alt.Tooltip("date:T"), "value:Q"],
+        )
+        .properties(width=120, height=30)
+    )
+
+
+def criteria_table_chart(table: pd.DataFrame) -> alt.Chart:
+    """The criteria table drawn as text, for the PNG report (`table` with criterion, status,
+    value, target, forecast, outlook)."""
+    columns = ["criterion", "status", "value", "target", "forecast", "outlook"]
+    rows = table[columns].astype(str).reset_index(drop=True)
+    long = rows.reset_index().melt("index", var_name="column", value_name="text")
+    return (
+        alt.Chart(long)
+        .mark_text(align="left", baseline="middle")
+        .encode(
+            x=alt.X(
+                "column:N",
+                sort=columns,
+                title=None,
+                axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False),
+            ),
+            y=alt.Y("index:O", axis=None),
+            text="text:N",
+            color=alt.condition(
+                alt.datum.text == "not_met", alt.value("#cb181d"), alt.value("#222")
+            ),
+        )
+        .properties(width=900, height=22 * max(len(rows), 1))
+    )
+
+
+def report_chart(title: str, table: pd.DataFrame, burn_up: alt.LayerChart) -> alt.VConcatChart:
+    return alt.vconcat(criteria_table_chart(table), burn_up.properties(width=900)).properties(
+        title=alt.TitleParams(title, fontSize=16, anchor="start")
+    )
+
+
+def to_png(chart: alt.TopLevelMixin, scale: float = 1.5) -> bytes:
+    """A chart as PNG bytes (vl-convert, no browser needed)."""
+    return vl_convert.vegalite_to_png(chart.to_json(), scale=scale)
