@@ -1,0 +1,632 @@
+"""The write side of an import: for each KIND, resolve references, compare with what is on
+record, apply the workflow rules row by row, write set-wise and record the events. Runs inside
+the importer's one transaction; any row error makes the importer roll everything back."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from contextlib import contextmanager
+
+from decisions import services, store
+from decisions.io.kinds import Issue, Row
+from decisions.model import STAGE_RANK, Actor, DecisionFacts
+from decisions.store import decisions as decision_store
+from decisions.store import transfer
+from decisions.workflow import approval_progress, counts_from, norm_time
+
+_MANUAL_PATH = ("proposed", "decided", "in_build", "built")
+# Decision columns that restore a new decision's state; an existing one keeps its own.
+_RESTORE_ONLY = {"version", "version_started_at", "built_at", "ready_at"}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return sorted(a or []) == sorted(b or [])
+    return (a if a != "" else None) == (b if b != "" else None)
+
+
+class Applier:
+    """Applies the checked rows of each file, collecting row errors instead of stopping."""
+
+    def __init__(self, conn: sqlite3.Connection, actor: Actor, progress) -> None:
+        self.conn, self.actor, self.progress = conn, actor, progress
+        self.at = services.now(conn)
+        self.today = self.at[:10]
+        self.errors: list[Issue] = []
+        self.write_seconds = 0.0
+        self.decision_rows: list[tuple[object, Row]] = []
+        self.pending_ready: dict[str, tuple[object, Row, str | None]] = {}
+        self.rule = services.approval_rule(conn)
+
+    # Plumbing -------------------------------------------------------------------------------
+
+    def run(self, files: list) -> None:
+        from decisions.io.importer import existing_records
+
+        total = sum(len(f.rows) for f in files) or 1
+        done = 0
+        for file in files:
+            self.progress(done / total, f"{file.kind.name}: {len(file.rows):,} rows")
+            self.file = file
+            self.catalog = transfer.reference_codes(self.conn)
+            self.names = {
+                table: {self._name_of(table, v).lower(): code for code, v in entries.items()}
+                for table, entries in self.catalog.items()
+                if table in ("domains", "forums", "modules")
+            }
+            self.existing = existing_records(self.conn, file.kind)
+            handler = getattr(self, "_" + file.kind.name.replace("-", "_"))
+            handler([r for r in file.rows if not self._reject_parsed(r)])
+            done += len(file.rows)
+        self.progress(0.99, "checking the stages against the evidence")
+        self._mark_ready()
+        self._check_stages()
+        self.progress(1.0, "done")
+
+    @staticmethod
+    def _name_of(table: str, value) -> str:
+        return value if isinstance(value, str) else value["name"]
+
+    def _reject_parsed(self, row: Row) -> bool:
+        if row.errors:
+            self._outcome(row, "rejected")
+            return True
+        return False
+
+    def _outcome(self, row: Row, status: str) -> None:
+        from decisions.io.importer import RowOutcome
+
+        key = "/".join(str(row.values.get(c) or "") for c in self.file.kind.key)
+        self.file.report.rows.append(
+            RowOutcome(row.number, key, status, [i.message for i in row.errors])
+        )
+
+    def fail(self, row: Row, column: str, message: str) -> None:
+        issue = Issue(self.file.source.name, row.number, column, message)
+        row.errors.append(issue)
+        self.errors.append(issue)
+
+    @contextmanager
+    def writing(self):
+        started = time.perf_counter()
+        yield
+        self.write_seconds += time.perf_counter() - started
+
+    def event(self, entity: str, key: str, action: str, old=None, new=None, reason=None) -> dict:
+        return services.event(self.actor, self.at, entity, key, action, old, new, reason)
+
+    def append(self, events: list[dict]) -> None:
+        if events:
+            with self.writing():
+                store.append_events(self.conn, events)
+
+    def refresh(self, keys, why: str) -> None:
+        keys = list(dict.fromkeys(keys))
+        if keys:
+            with self.writing():
+                events = services.refresh_stages(self.conn, keys, self.actor, self.at, why)
+            self.append(events)
+
+    def finish(self, row: Row, current: dict | None, changed: bool) -> str:
+        status = "rejected" if row.errors else "new" if current is None else (
+            "updated" if changed else "unchanged")  # fmt: skip
+        self._outcome(row, status)
+        return status
+
+    def diff(self, values: dict, current: dict | None, ignore=()) -> list[str]:
+        if current is None:
+            return list(values)
+        return [c for c, v in values.items() if c not in ignore and not _same(v, current.get(c))]
+
+    # References -----------------------------------------------------------------------------
+
+    def ref(self, row: Row, column: str, table: str, value: str | None) -> str | None:
+        """A domain, module or forum given by code or name, as its code."""
+        if not value:
+            return value
+        if value in self.catalog[table]:
+            return value
+        code = self.names[table].get(value.lower())
+        if code is None:
+            self.fail(row, column, f"{value!r} is not in the list of {table} (by code or name)")
+        return code
+
+    def refs(self, row: Row, column: str, table: str) -> list[str]:
+        codes = [self.ref(row, column, table, v) for v in row.values.get(column) or []]
+        return [c for c in codes if c]
+
+    def known(self, row: Row, column: str, table: str, values: list[str] | str | None) -> None:
+        values = [values] if isinstance(values, str) else values or []
+        unknown = [v for v in values if v not in self.catalog[table]]
+        if unknown:
+            what = {"experts": "people in the directory", "test_cases": "test cases"}.get(
+                table, table
+            )
+            self.fail(row, column, f"not among the {what}: {', '.join(unknown)}")
+
+    def not_future(self, row: Row, column: str) -> None:
+        date = row.values.get(column)
+        if date and date[:10] > self.today:
+            self.fail(row, column, f"{date[:10]} is in the future (the programme's today is "
+                      f"{self.today}); record what has happened")  # fmt: skip
+
+    # Reference lists ------------------------------------------------------------------------
+
+    def _upsert_simple(self, rows, table, entity, columns, links=None) -> None:
+        records, link_sets, events = [], {}, []
+        for row in rows:
+            v = row.values
+            current = self.existing.get(row.key(self.file.kind))
+            merged = {**(current or {}), **v}
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) in ("new", "updated"):
+                records.append({c: merged.get(c) for c in columns})
+                key = merged[columns[0]]
+                if links and links[0] in v:
+                    link_sets[key] = merged[links[0]]
+                action = "created" if current is None else "updated"
+                events.append(
+                    self.event(
+                        entity,
+                        key,
+                        action,
+                        None,
+                        merged.get("name"),
+                        None if current is None else ", ".join(changed),
+                    )
+                )
+        with self.writing():
+            transfer.upsert(self.conn, table, records, (columns[0],))
+            if links:
+                transfer.replace_links(self.conn, links[1], links[2], links[3], link_sets)
+        self.append(events)
+
+    def _organizations(self, rows: list[Row]) -> None:
+        self._upsert_simple(rows, "organizations", "organization", ["code", "name", "kind"])
+
+    def _domains(self, rows: list[Row]) -> None:
+        self._upsert_simple(rows, "domains", "domain", ["code", "name"])
+
+    def _forums(self, rows: list[Row]) -> None:
+        for row in rows:
+            if "domains" in row.values:
+                row.values["domains"] = self.refs(row, "domains", "domains")
+        self._upsert_simple(
+            [r for r in rows if not self._reject_parsed(r)], "forums", "forum",
+            ["code", "name", "level", "scope"], ("domains", "forum_domains", "forum", "domain"),
+        )  # fmt: skip
+
+    def _modules(self, rows: list[Row]) -> None:
+        for row in rows:
+            row.values["domain"] = self.ref(row, "domain", "domains", row.values["domain"])
+        self._upsert_simple(
+            [r for r in rows if not self._reject_parsed(r)], "modules", "module",
+            ["code", "name", "domain"],
+        )  # fmt: skip
+
+    def _waves(self, rows: list[Row]) -> None:
+        replans, events = [], []
+        for row in rows:
+            v = row.values
+            self.known(row, "organizations", "organizations", v["organizations"])
+            old = self.catalog["waves"].get(v["code"])
+            if old and old != v["go_live"]:
+                if not v.get("replan_reason"):
+                    self.fail(row, "replan_reason", f"go_live moves from {old} to "
+                              f"{v['go_live']}: say why in replan_reason")  # fmt: skip
+                else:
+                    replans.append({"wave": v["code"], "old_go_live": old,
+                                    "new_go_live": v["go_live"], "reason": v["replan_reason"],
+                                    "replanned_by": self.actor.email,
+                                    "replanned_at": self.at})  # fmt: skip
+                    events.append(self.event("wave", v["code"], "replanned", old, v["go_live"],
+                                             v["replan_reason"]))  # fmt: skip
+        good = [r for r in rows if not self._reject_parsed(r)]
+        replans = [p for p in replans if any(r.values["code"] == p["wave"] for r in good)]
+        for row in good:
+            row.values.pop("replan_reason", None)
+        self._upsert_simple(
+            good,
+            "waves",
+            "wave",
+            ["code", "name", "go_live"],
+            ("organizations", "wave_organizations", "wave", "organization"),
+        )
+        with self.writing():
+            transfer.insert_many(self.conn, "wave_replans", replans)
+        self.append(events)
+
+    def _experts(self, rows: list[Row]) -> None:
+        records, links, events = [], {"domains": {}, "roles": {}, "forums": {}}, []
+        level1 = {code: self.catalog["forum_domains"].get(code, set())
+                  for code, f in self.catalog["forums"].items() if f["level"] == 1}  # fmt: skip
+        for row in rows:
+            v = row.values
+            self.known(row, "organization", "organizations", v["organization"])
+            v["domains"] = self.refs(row, "domains", "domains")
+            v["forums"] = self.refs(row, "forums", "forums")
+            if not v["forums"] and "expert" in v["roles"]:
+                v["forums"] = sorted(c for c, ds in level1.items() if ds & set(v["domains"]))
+            v.setdefault("active", True)
+            if v["active"] is None:
+                v["active"] = True
+            current = self.existing.get((v["email"],))
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+                continue
+            records.append(
+                {
+                    "email": v["email"],
+                    "name": v["name"],
+                    "organization": v["organization"],
+                    "allocation_pct": v["allocation_pct"],
+                    "active": int(v["active"]),
+                }
+            )
+            for column in links:
+                links[column][v["email"]] = v[column]
+            events.append(
+                self.event(
+                    "expert",
+                    v["email"],
+                    "created" if current is None else "updated",
+                    None,
+                    v["name"],
+                    None if current is None else ", ".join(changed),
+                )
+            )
+        with self.writing():
+            transfer.upsert(self.conn, "experts", records, ("email",))
+            transfer.replace_links(
+                self.conn, "expert_domains", "expert", "domain", links["domains"]
+            )
+            transfer.replace_links(self.conn, "expert_roles", "expert", "role", links["roles"])
+            forum_links = links["forums"]
+            transfer.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
+        self.append(events)
+
+    # Decisions ------------------------------------------------------------------------------
+
+    def _decisions(self, rows: list[Row]) -> None:
+        from decisions.io.decisions import DecisionRows
+
+        DecisionRows(self).apply(rows)
+
+    # Evidence -------------------------------------------------------------------------------
+
+    def _demos(self, rows: list[Row]) -> None:
+        records, links, events, affected = (
+            [],
+            {"decisions": {}, "attendees": {}, "invitees": {}},
+            [],
+            set(),
+        )
+        for row in rows:
+            v = row.values
+            v["module"] = self.ref(row, "module", "modules", v["module"])
+            self.known(row, "decisions", "decisions", v["decisions"])
+            for column in ("presenter", "attendees", "invitees"):
+                self.known(row, column, "experts", v.get(column))
+            if v["attendees"]:
+                self.not_future(row, "date")
+            current = self.existing.get((v["key"],))
+            merged = {**(current or {"notes": None, "recording_url": None, "invitees": []}), **v}
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+                continue
+            held = bool(merged["attendees"])
+            records.append({"key": v["key"], "date": v["date"], "module": v["module"],
+                            "presenter": v["presenter"], "held": int(held),
+                            "notes": merged["notes"] or "",
+                            "recording_url": merged["recording_url"] or ""})  # fmt: skip
+            for column in links:
+                links[column][v["key"]] = merged[column]
+            action = "held" if held else "scheduled"
+            events.append(self.event("demo", v["key"], action if current is None
+                                     else f"updated:{action}", None, v["date"],
+                                     f"{len(merged['attendees'])} attended"))  # fmt: skip
+            affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
+        with self.writing():
+            transfer.upsert(self.conn, "demos", records, ("key",))
+            for column, table in (("decisions", "demo_decisions"),
+                                  ("attendees", "demo_attendees"),
+                                  ("invitees", "demo_invitees")):  # fmt: skip
+                member = "decision" if column == "decisions" else "expert"
+                transfer.replace_links(self.conn, table, "demo", member, links[column])
+        self.append(events)
+        self.refresh(affected, f"demos imported from {self.file.source.name}")
+
+    def _approvals(self, rows: list[Row]) -> None:
+        ids = transfer.evidence_ids(self.conn, "approvals", ("decision", "expert", "date"))
+        events, affected = [], set()
+        for row in rows:
+            v = row.values
+            decision = self.catalog["decisions"].get(v["decision"])
+            person = self.catalog["experts"].get(v["expert"])
+            if decision is None:
+                self.fail(row, "decision", f"no decision {v['decision']}")
+            if person is None:
+                self.fail(row, "expert", f"{v['expert']} is not in the directory")
+            elif decision and ("expert" not in person["roles"]
+                               or decision["domain"] not in person["domains"]):  # fmt: skip
+                self.fail(row, "expert", f"{v['expert']} is not an expert of the domain "
+                          f"{decision['domain']} of {v['decision']}")  # fmt: skip
+            if v["verdict"] == "changes_requested" and not v.get("comment"):
+                self.fail(row, "comment", "a changes_requested verdict needs a comment")
+            self.not_future(row, "date")
+            current = self.existing.get(row.key(self.file.kind))
+            if current and current["verdict"] != v["verdict"]:
+                self.fail(row, "verdict", f"{v['expert']} recorded {current['verdict']} on "
+                          f"{v['date']}; a verdict on record does not change, record a new "
+                          "one with its own date")  # fmt: skip
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) == "updated":
+                with self.writing():
+                    transfer.update_where(self.conn, "approvals",
+                                          {"id": ids[row.key(self.file.kind)]},
+                                          {"comment": v.get("comment") or ""})  # fmt: skip
+            elif current is None and not row.errors:
+                with self.writing():
+                    (new_id,) = transfer.insert(self.conn, "approvals", [
+                        {"decision": v["decision"], "expert": v["expert"],
+                         "verdict": v["verdict"], "date": v["date"],
+                         "comment": v.get("comment") or ""}])  # fmt: skip
+                events.append(
+                    self.event(
+                        "approval",
+                        str(new_id),
+                        v["verdict"],
+                        None,
+                        v["decision"],
+                        v.get("comment") or None,
+                    )
+                )
+                affected.add(v["decision"])
+        self.append(events)
+        self.refresh(affected, f"verdicts imported from {self.file.source.name}")
+
+    def _test_cases(self, rows: list[Row]) -> None:
+        records, links, events, affected = [], {}, [], set()
+        for row in rows:
+            v = row.values
+            self.known(row, "decisions", "decisions", v["decisions"])
+            current = self.existing.get((v["key"],))
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+                continue
+            records.append({"key": v["key"], "title": v["title"], "kind": v["kind"]})
+            links[v["key"]] = v["decisions"]
+            events.append(self.event("test_case", v["key"], "created" if current is None
+                                     else "updated", None, ";".join(v["decisions"]),
+                                     v["title"]))  # fmt: skip
+            affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
+        with self.writing():
+            transfer.upsert(self.conn, "test_cases", records, ("key",))
+            transfer.replace_links(self.conn, "test_case_decisions", "test_case", "decision",
+                                   links)  # fmt: skip
+        self.append(events)
+        self.refresh(affected, f"test cases imported from {self.file.source.name}")
+
+    def _defects(self, rows: list[Row]) -> None:
+        records, events = [], []
+        for row in rows:
+            v = row.values
+            if v.get("decision"):
+                self.known(row, "decision", "decisions", v["decision"])
+            if v.get("test_case"):
+                self.known(row, "test_case", "test_cases", v["test_case"])
+            current = self.existing.get((v["key"],))
+            merged = {**(current or {}), **v}
+            merged["opened"] = merged.get("opened") or self.today
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+                continue
+            records.append({c: merged.get(c) for c in (
+                "key", "title", "severity_vendor", "severity_clinical", "status", "decision",
+                "test_case", "opened", "closed")})  # fmt: skip
+            events.append(self.event("defect", v["key"], "opened" if current is None
+                                     else "updated", current["status"] if current else None,
+                                     v["status"], v["title"]))  # fmt: skip
+        with self.writing():
+            transfer.upsert(self.conn, "defects", records, ("key",))
+        self.append(events)
+
+    def _test_runs(self, rows: list[Row]) -> None:
+        ids = transfer.evidence_ids(self.conn, "test_runs", ("test_case", "date", "tester"))
+        events, cases = [], set()
+        for row in rows:
+            v = row.values
+            case = v["test_case"]
+            if case not in self.catalog["test_cases"]:
+                self.fail(row, "test_case", f"no test case {case}")
+            elif case not in self.catalog["covered_cases"]:
+                self.fail(row, "test_case", f"test case {case} covers no decision; link one")
+            self.known(row, "tester", "experts", v["tester"])
+            if v.get("defect"):
+                self.known(row, "defect", "defects", v["defect"])
+            self.not_future(row, "date")
+            current = self.existing.get(row.key(self.file.kind))
+            if current and current["result"] != v["result"]:
+                self.fail(row, "result", f"this run is on record as {current['result']}; a run's "
+                          "result does not change, record a new run")  # fmt: skip
+            changed = self.diff(v, current)
+            status = self.finish(row, current, bool(changed))
+            fields = {"defect": v.get("defect"), "notes": v.get("notes") or ""}
+            if status == "updated":
+                with self.writing():
+                    transfer.update_where(
+                        self.conn, "test_runs", {"id": ids[row.key(self.file.kind)]}, fields
+                    )
+            elif status == "new":
+                with self.writing():
+                    (new_id,) = transfer.insert(self.conn, "test_runs", [
+                        {"test_case": case, "date": v["date"], "result": v["result"],
+                         "tester": v["tester"], **fields}])  # fmt: skip
+                events.append(self.event("test_run", str(new_id), v["result"], None, case,
+                                         v.get("defect")))  # fmt: skip
+                cases.add(case)
+        self.append(events)
+        covered = [k for c in cases for k in decision_store.decisions_covered_by_case(self.conn, c)]
+        self.refresh(covered, f"test runs imported from {self.file.source.name}")
+
+    # Readiness ------------------------------------------------------------------------------
+
+    def _criteria(self, rows: list[Row]) -> None:
+        records, events = [], []
+        for row in rows:
+            v = row.values
+            self.known(row, "wave", "waves", v["wave"])
+            if v.get("owner"):
+                self.known(row, "owner", "experts", v["owner"])
+            if bool(v.get("waiver_reason")) != bool(v.get("waiver_until")):
+                column = "waiver_until" if v.get("waiver_reason") else "waiver_reason"
+                self.fail(row, column, "a waiver needs both its reason and its expiry date")
+            current = self.existing.get(row.key(self.file.kind))
+            merged = {**(current or {}), **v}
+            changed = self.diff(v, current)
+            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+                continue
+            records.append({c: merged.get(c) for c in (
+                "wave", "code", "name", "kind", "metric", "comparator", "threshold", "owner",
+                "waiver_reason", "waiver_until")})  # fmt: skip
+            events.append(self.event("criterion", f"{v['wave']}/{v['code']}", "created"
+                                     if current is None else "updated", None, v["threshold"],
+                                     merged.get("waiver_reason")))  # fmt: skip
+        with self.writing():
+            transfer.upsert(self.conn, "criteria", records, ("wave", "code"))
+        self.append(events)
+
+    def _measurements(self, rows: list[Row]) -> None:
+        ids = transfer.evidence_ids(self.conn, "measurements", ("wave", "criterion", "date"))
+        events = []
+        for row in rows:
+            v = row.values
+            kind = self.catalog["criteria"].get((v["wave"], v["criterion"]))
+            if kind is None:
+                self.fail(row, "criterion", f"wave {v['wave']} has no criterion {v['criterion']}")
+            elif kind != "reported":
+                self.fail(row, "criterion", f"{v['criterion']} is computed from the tracker's "
+                          "data; only reported criteria take measurements")  # fmt: skip
+            self.known(row, "reported_by", "experts", v["reported_by"])
+            self.not_future(row, "date")
+            current = self.existing.get(row.key(self.file.kind))
+            merged = {**(current or {}), **v}
+            changed = self.diff(v, current)
+            status = self.finish(row, current, bool(changed))
+            fields = {"value": v["value"], "reported_by": v["reported_by"],
+                      "evidence_url": merged.get("evidence_url") or ""}  # fmt: skip
+            if status == "updated":
+                with self.writing():
+                    transfer.update_where(
+                        self.conn, "measurements", {"id": ids[row.key(self.file.kind)]}, fields
+                    )
+            elif status == "new":
+                with self.writing():
+                    transfer.insert_many(self.conn, "measurements", [
+                        {"wave": v["wave"], "criterion": v["criterion"], "date": v["date"],
+                         **fields}])  # fmt: skip
+            if status in ("new", "updated"):
+                events.append(
+                    self.event(
+                        "measurement",
+                        f"{v['wave']}/{v['criterion']}",
+                        "reported",
+                        None,
+                        v["value"],
+                        v["date"],
+                    )
+                )
+        self.append(events)
+
+    # After every file -----------------------------------------------------------------------
+
+    def _mark_ready(self) -> None:
+        """Ready is marked last, once the evidence of every file says tested."""
+        events = []
+        for key, (file, row, ready_at) in self.pending_ready.items():
+            self.file = file
+            decision = decision_store.get_decision(self.conn, key)
+            if decision["stage"] != "tested":
+                continue  # the stage check says what is missing
+            severe = decision_store.open_severe_defects(self.conn, key)
+            if severe:
+                self.fail(row, "stage", "cannot be ready: open severity 1-2 defects "
+                          + ", ".join(d["key"] for d in severe))  # fmt: skip
+                continue
+            with self.writing():
+                decision_store.update_decision(
+                    self.conn, key,
+                    {"stage": "ready", "ready_at": ready_at or self.at, "stage_since": self.at},
+                )  # fmt: skip
+            events.append(
+                self.event(
+                    "decision",
+                    key,
+                    "stage",
+                    "tested",
+                    "ready",
+                    f"marked ready by import of {file.source.name}",
+                )
+            )
+        self.append(events)
+
+    def _check_stages(self) -> None:
+        """Every decision row's stage must be the one the workflow and the evidence give."""
+        rows = [(f, r) for f, r in self.decision_rows if not r.errors]
+        if not rows:
+            return
+        stored = decision_store.stored_stages(self.conn)
+        wrong = [(f, r) for f, r in rows if stored[r.values["key"]] != r.values["stage"]]
+        facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
+        for file, row in wrong:
+            self.file = file
+            key = row.values["key"]
+            self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
+                                                  self.rule))  # fmt: skip
+            for outcome in file.report.rows:
+                if outcome.number == row.number:
+                    outcome.status = "rejected"
+                    outcome.errors = [i.message for i in row.errors]
+
+
+def explain_stage(target: str, actual: str, facts: DecisionFacts, rule) -> str:
+    """Why a decision is at `actual` rather than the `target` a file claims."""
+    if (
+        target == "withdrawn"
+        or actual == "withdrawn"
+        or (STAGE_RANK.get(target, 0) < STAGE_RANK.get(actual, 0))
+    ):
+        return (f"stage {target}: the workflow and the evidence on record give {actual}; "
+                "an import does not remove evidence or go back a stage")  # fmt: skip
+    return f"stage {target} needs evidence that is missing (it is {actual}): " + missing_evidence(
+        actual, facts, rule
+    )
+
+
+def missing_evidence(actual: str, facts: DecisionFacts, rule) -> str:
+    start = facts.built_at
+    if actual in ("proposed", "decided"):
+        return "it must be decided, built and marked built first"
+    if actual == "in_build":
+        return "changes were requested in the current build round; it must be built again"
+    if actual == "built":
+        return f"no demo with an attending expert on or after the build round began ({start})"
+    if actual == "demonstrated":
+        counted = [v for v in facts.verdicts if counts_from(v.date, start)]
+        return "; ".join(approval_progress(counted, facts.scope, facts.criticality, rule).missing)
+    if actual == "approved":
+        if not facts.runs_by_case:
+            return "no test case covers it"
+        return "no run of its test cases in the current build round"
+    if actual == "in_test":
+        failing = []
+        for case, runs in sorted(facts.runs_by_case.items()):
+            counted = sorted((r for r in runs if counts_from(r.date, start)),
+                             key=lambda r: (norm_time(r.date), r.seq))  # fmt: skip
+            if not counted or counted[-1].result != "passed":
+                failing.append(f"{case} ({counted[-1].result if counted else 'never run'})")
+        return "the latest run of these test cases did not pass: " + ", ".join(failing)
+    if actual == "tested":
+        return "it is not marked ready"
+    return f"the evidence gives {actual}"

@@ -1,0 +1,54 @@
+"""Backups: a consistent online copy of the database, taken while the app writes, and checked
+before it is handed over."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from decisions import services, store
+from decisions.store import transfer
+
+
+class BackupFailed(Exception):
+    pass
+
+
+def backup(conn: sqlite3.Connection, dest: str | os.PathLike) -> Path:
+    """Copy the database to `dest` as of one moment (VACUUM INTO runs in a single read
+    transaction, so writers carry on and the copy holds whole transactions only), then run
+    the integrity checks on the copy. Refuses to overwrite a file."""
+    dest = Path(dest)
+    if dest.exists():
+        raise BackupFailed(f"{dest} exists already; choose a new name")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+    os.close(handle)
+    os.unlink(partial)  # VACUUM INTO writes only into a file that does not exist
+    try:
+        transfer.vacuum_into(conn, Path(partial))
+        findings = check_copy(Path(partial))
+        if findings:
+            raise BackupFailed("the copy fails its check: " + "; ".join(findings[:5]))
+        os.replace(partial, dest)
+    finally:
+        for leftover in (partial, partial + "-wal", partial + "-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return dest
+
+
+def check_copy(path: Path) -> list[str]:
+    copy = store.connect(path, migrate=False)
+    try:
+        return services.check(copy)
+    finally:
+        copy.close()
+
+
+def backup_bytes(conn: sqlite3.Connection) -> bytes:
+    """A checked backup as bytes, for a download."""
+    with tempfile.TemporaryDirectory() as folder:
+        return backup(conn, Path(folder) / "backup.db").read_bytes()

@@ -1,0 +1,309 @@
+"""Decision rows of an import, through the workflow: a new key is proposed and taken along
+the manual stages it claims (decide, start build, mark built, withdraw); an existing one is
+edited, escalated, decided, revised or moved on as the app would do it. Stages from `built`
+on are left to the evidence; the importer checks them once every file is written."""
+
+from __future__ import annotations
+
+from decisions.io.kinds import Row
+from decisions.store import decisions as decision_store
+from decisions.store import transfer
+
+_PATH = ("proposed", "decided", "in_build", "built")
+_EDITABLE = ("title", "question", "needed_by", "owner", "criticality", "organizations",
+             "module", "scope")  # fmt: skip
+
+
+class DecisionRows:
+    def __init__(self, applier) -> None:
+        self.a = applier
+        self.new_records: list[dict] = []
+        self.organizations: dict[str, list[str]] = {}
+        self.deciders: dict[str, list[str]] = {}
+        self.versions: list[dict] = []
+        self.events: list[dict] = []
+        self.touched: list[str] = []
+
+    def apply(self, rows: list[Row]) -> None:
+        a = self.a
+        for row in rows:
+            a.decision_rows.append((a.file, row))
+            self._references(row)
+            current = a.existing.get((row.values["key"],))
+            changed = False
+            if not row.errors:
+                if current is None:
+                    self._new(row)
+                else:
+                    changed = self._update(row, current)
+            a.finish(row, current, current is not None and not row.errors and changed)
+        with a.writing():
+            transfer.insert_many(a.conn, "decisions", self.new_records)
+            transfer.replace_links(a.conn, "decision_organizations", "decision",
+                                   "organization", self.organizations)  # fmt: skip
+            transfer.replace_links(a.conn, "decision_deciders", "decision", "expert",
+                                   self.deciders)  # fmt: skip
+            transfer.insert_many(a.conn, "decision_versions", self.versions)
+        a.append(self.events)
+        a.refresh(self.touched, f"decisions imported from {a.file.source.name}")
+
+    # Checks -----------------------------------------------------------------------------------
+
+    def _references(self, row: Row) -> None:
+        a, v = self.a, row.values
+        v["domain"] = a.ref(row, "domain", "domains", v["domain"])
+        v["module"] = a.ref(row, "module", "modules", v["module"])
+        v["forum"] = a.ref(row, "forum", "forums", v["forum"])
+        module = a.catalog["modules"].get(v["module"])
+        if module and v["domain"] and module["domain"] != v["domain"]:
+            a.fail(row, "module", f"module {v['module']} belongs to domain {module['domain']}, "
+                   f"not {v['domain']}")  # fmt: skip
+        organizations = v["organizations"]
+        if [o.upper() for o in organizations] == ["ALL"]:
+            v["organizations"] = ["ALL"]
+        else:
+            a.known(row, "organizations", "organizations", organizations)
+        if v.get("owner"):
+            a.known(row, "owner", "experts", v["owner"])
+        a.known(row, "decided_by", "experts", v.get("decided_by"))
+        version, started = v.get("version") or 1, v.get("version_started_at")
+        if version > 1 and not started:
+            a.fail(row, "version_started_at", f"version {version} needs the date it started")
+        if version == 1 and started:
+            a.fail(row, "version_started_at", "version 1 has no start date; leave it empty")
+
+    def _deciders_ok(self, row: Row, forum: str) -> bool:
+        a, v = self.a, row.values
+        if not v.get("decision"):
+            a.fail(row, "decision", f"stage {v['stage']} needs the decision text")
+        deciders = v.get("decided_by") or []
+        if not deciders:
+            a.fail(row, "decided_by", "name at least one expert who decided")
+        outsiders = [e for e in deciders if e not in a.catalog["forum_members"].get(forum, ())]
+        if outsiders and not row.errors:
+            a.fail(row, "decided_by", f"{', '.join(outsiders)} not a member of the forum {forum}")
+        return not row.errors
+
+    # A new key ----------------------------------------------------------------------------
+
+    def _new(self, row: Row) -> None:
+        a, v = self.a, row.values
+        key, target = v["key"], v["stage"]
+        decided = target not in ("proposed", "withdrawn") or (
+            target == "withdrawn" and bool(v.get("decision"))
+        )
+        if not decided and (v.get("decision") or v.get("decided_by")):
+            a.fail(row, "decision", "a proposed decision has no decision text or decided_by "
+                   "yet; give the stage decided to record them")  # fmt: skip
+        if decided and not self._deciders_ok(row, v["forum"]):
+            return
+        if target == "withdrawn" and not v.get("withdrawn_reason"):
+            a.fail(row, "withdrawn_reason", "a withdrawn decision needs the reason")
+        if row.errors:
+            return
+        base = target if target in ("proposed", "decided", "in_build", "withdrawn") else "built"
+        version = v.get("version") or 1
+        self.new_records.append({
+            "key": key, "title": v["title"], "domain": v["domain"], "module": v["module"],
+            "forum": v["forum"], "scope": v["scope"],
+            "all_organizations": int(v["organizations"] == ["ALL"]),
+            "criticality": v["criticality"], "stage": base, "base_stage": base,
+            "built_at": v.get("built_at") or (a.at if base == "built" else None),
+            "ready_at": None, "version": version,
+            "version_started_at": v.get("version_started_at"),
+            "question": v.get("question") or "", "decision": v.get("decision") or "",
+            "rationale": v.get("rationale") or "",
+            "decided_at": v.get("decided_at") or (a.today if decided else None),
+            "needed_by": v.get("needed_by"), "owner": v.get("owner"),
+            "withdrawn_reason": v.get("withdrawn_reason") if base == "withdrawn" else None,
+            "created_at": a.at, "stage_since": a.at,
+        })  # fmt: skip
+        self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
+        events = [a.event("decision", key, "created", None, "proposed", v["title"])]
+        if decided:
+            self.deciders[key] = v["decided_by"]
+            self.versions.append({"decision": key, "version": version,
+                                  "decision_text": v["decision"],
+                                  "rationale": v.get("rationale") or "",
+                                  "started_at": v.get("version_started_at"),
+                                  "reason": "imported"})  # fmt: skip
+            events.append(a.event("decision", key, "stage", "proposed", "decided",
+                                  f"decided by {', '.join(v['decided_by'])}"))  # fmt: skip
+            if version > 1:
+                events.append(a.event("decision", key, "revised", 1, version,
+                                      f"imported at version {version}"))  # fmt: skip
+        if base == "withdrawn":
+            events.append(a.event("decision", key, "stage", "decided" if decided else "proposed",
+                                  "withdrawn", v["withdrawn_reason"]))  # fmt: skip
+        elif base in ("in_build", "built"):
+            steps = _PATH[2 : _PATH.index(base) + 1]
+            previous = ("decided",) + steps[:-1]
+            events += [a.event("decision", key, "stage", old, new) for old, new in
+                       zip(previous, steps, strict=True)]  # fmt: skip
+        self.events += events
+        if base == "built":
+            self.touched.append(key)
+        if target == "ready":
+            a.pending_ready[key] = (a.file, row, v.get("ready_at"))
+
+    # An existing key --------------------------------------------------------------------------
+
+    def _update(self, row: Row, current: dict) -> bool:
+        """Apply the row's changes to an existing decision; True when anything changed."""
+        a, v = self.a, row.values
+        key, target, stage = v["key"], v["stage"], current["stage"]
+        if stage == "withdrawn":
+            if target != "withdrawn" or a.diff(v, current, ignore={"withdrawn_reason"}):
+                a.fail(row, "stage", "a withdrawn decision does not change")
+            return False
+        if not _same_text(v, current, "domain"):
+            a.fail(row, "domain", f"the domain of {key} is {current['domain']}; a decision "
+                   "does not move to another domain")  # fmt: skip
+        text_changed = not _same_text(v, current, "decision")
+        rationale_changed = not _same_text(v, current, "rationale")
+        deciding = stage == "proposed" and target not in ("proposed", "withdrawn")
+        if stage == "proposed" and not deciding and (v.get("decision") or v.get("decided_by")):
+            a.fail(row, "decision", "a proposed decision has no decision text or decided_by "
+                   "yet; give the stage decided to record them")  # fmt: skip
+        if not deciding and stage != "proposed":
+            for column in ("decided_by", "decided_at"):
+                if column in v and not _same_text(v, current, column):
+                    a.fail(row, column, f"{column} was recorded when {key} was decided; it "
+                           "does not change (revise the decision text instead)")  # fmt: skip
+        changes: dict = {}
+        events: list[dict] = []
+        forum = self._forum(row, current, changes, events)
+        if deciding and not self._deciders_ok(row, forum):
+            return False
+        if row.errors:
+            return False
+        self._edits(row, current, changes, events, proposed=stage == "proposed")
+        if deciding:
+            stage = self._decide(row, current, changes, events)
+        elif stage != "proposed" and (text_changed or rationale_changed):
+            stage = self._revise(row, current, changes, events)
+        stage = self._move(row, stage, changes, events)
+        if row.errors:
+            return False
+        if changes:
+            with a.writing():
+                decision_store.update_decision(a.conn, key, changes)
+        self.events += events
+        if changes or key in self.organizations:
+            self.touched.append(key)
+        if target == "ready" and current["stage"] != "ready":
+            a.pending_ready[key] = (a.file, row, None)
+        return bool(changes) or bool(events)
+
+    def _forum(self, row: Row, current: dict, changes: dict, events: list) -> str:
+        a, v = self.a, row.values
+        old, new = current["forum"], v["forum"]
+        if new == old:
+            return old
+        levels = a.catalog["forums"]
+        if current["stage"] != "proposed" or levels[new]["level"] <= levels[old]["level"]:
+            a.fail(row, "forum", f"the forum changes only by escalating a proposal to a "
+                   f"higher-level forum ({old} is level {levels[old]['level']})")  # fmt: skip
+            return old
+        changes["forum"] = new
+        events.append(a.event("decision", v["key"], "escalated", old, new,
+                              f"escalated by import of {a.file.source.name}"))  # fmt: skip
+        return new
+
+    def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
+        a, v = self.a, row.values
+        editable = _EDITABLE + (("rationale",) if proposed else ())
+        for column in editable:
+            if column not in v or _same_text(v, current, column):
+                continue
+            old, new = current.get(column), v[column]
+            if column == "organizations":
+                all_orgs = new == ["ALL"]
+                changes["all_organizations"] = int(all_orgs)
+                self.organizations[v["key"]] = [] if all_orgs else new
+                old, new = ";".join(sorted(old or [])), ";".join(sorted(new))
+            else:
+                changes[column] = new if new is not None or column not in (
+                    "question", "rationale") else ""  # fmt: skip
+            events.append(a.event("decision", v["key"], f"edited:{column}", old, new))
+
+    def _decide(self, row: Row, current: dict, changes: dict, events: list) -> str:
+        a, v = self.a, row.values
+        changes.update(decision=v["decision"], rationale=v.get("rationale") or "",
+                       decided_at=v.get("decided_at") or a.today, stage="decided",
+                       base_stage="decided", stage_since=a.at)  # fmt: skip
+        self.deciders[v["key"]] = v["decided_by"]
+        self.versions.append({"decision": v["key"], "version": current["version"],
+                              "decision_text": v["decision"],
+                              "rationale": v.get("rationale") or "", "started_at": None,
+                              "reason": "decided"})  # fmt: skip
+        events.append(a.event("decision", v["key"], "stage", "proposed", "decided",
+                              f"decided by {', '.join(v['decided_by'])}"))  # fmt: skip
+        return "decided"
+
+    def _revise(self, row: Row, current: dict, changes: dict, events: list) -> str:
+        a, v = self.a, row.values
+        if not v.get("decision"):
+            a.fail(row, "decision", "a decided decision keeps a decision text")
+            return current["stage"]
+        version = current["version"] + 1
+        rationale = v["rationale"] if "rationale" in v else current.get("rationale")
+        reason = f"revised by import of {a.file.source.name}"
+        changes.update(decision=v["decision"], rationale=rationale or "", version=version,
+                       version_started_at=a.at, stage="decided", base_stage="decided",
+                       built_at=None, ready_at=None, stage_since=a.at)  # fmt: skip
+        self.versions.append({"decision": v["key"], "version": version,
+                              "decision_text": v["decision"], "rationale": rationale or "",
+                              "started_at": a.at, "reason": reason})  # fmt: skip
+        events.append(a.event("decision", v["key"], "revised", current["version"], version,
+                              reason))  # fmt: skip
+        if current["stage"] != "decided":
+            events.append(a.event("decision", v["key"], "stage", current["stage"], "decided",
+                                  f"revised to version {version}"))  # fmt: skip
+        return "decided"
+
+    def _move(self, row: Row, stage: str, changes: dict, events: list) -> str:
+        """The manual steps from `stage` to the row's stage: start build, mark built,
+        withdraw. Stages past built are the evidence's."""
+        a, v = self.a, row.values
+        target, key = v["stage"], v["key"]
+        if target == "withdrawn":
+            if not v.get("withdrawn_reason"):
+                a.fail(row, "withdrawn_reason", "withdrawing needs the reason")
+                return stage
+            changes.update(
+                stage="withdrawn",
+                base_stage="withdrawn",
+                withdrawn_reason=v["withdrawn_reason"],
+                stage_since=a.at,
+            )
+            events.append(a.event("decision", key, "stage", stage, "withdrawn",
+                                  v["withdrawn_reason"]))  # fmt: skip
+            return "withdrawn"
+        base = stage if stage in _PATH else "built"
+        goal = target if target in _PATH else "built"
+        if _PATH.index(goal) < _PATH.index(base):
+            a.fail(
+                row,
+                "stage",
+                f"cannot go from {stage} back to {target}: only the evidence "
+                "(a changes_requested verdict) or a revised decision text moves it back",
+            )
+            return stage
+        if base == "proposed" and goal != "proposed":
+            return stage  # _decide was refused; its error says why
+        for step in _PATH[_PATH.index(base) + 1 : _PATH.index(goal) + 1]:
+            changes.update(stage=step, base_stage=step, stage_since=a.at,
+                           built_at=a.at if step == "built" else None)  # fmt: skip
+            events.append(a.event("decision", key, "stage", stage, step))
+            stage = step
+        return stage
+
+
+def _same_text(values: dict, current: dict, column: str) -> bool:
+    if column not in values:
+        return True
+    new, old = values[column], current.get(column)
+    if isinstance(new, list) or isinstance(old, list):
+        return sorted(new or []) == sorted(old or [])
+    return (new or None) == (old or None)

@@ -1,0 +1,35 @@
+"""Export: every KIND in exactly its import format, as CSV (UTF-8 with BOM) or xlsx."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from decisions.io import formats
+from decisions.io.kinds import KINDS, ORDER
+from decisions.store import transfer
+
+FORMATS = ("csv", "xlsx")
+
+
+def export_kind(conn: sqlite3.Connection, kind: str, fmt: str = "csv") -> bytes:
+    """One KIND as the bytes of a file in the import format."""
+    spec = KINDS[kind]
+    header = spec.header
+    records = transfer.export_rows(conn, kind)
+    rows = [[record[c] for c in header] for record in records]
+    text_columns = {i for i, c in enumerate(spec.columns) if c.is_text}
+    if fmt == "xlsx":
+        return formats.write_xlsx(header, rows, text_columns, kind)
+    return formats.write_csv(header, rows, text_columns)
+
+
+def export_all(conn: sqlite3.Connection, folder: Path, fmt: str = "csv") -> list[Path]:
+    """Every KIND into `folder` as KIND.csv or KIND.xlsx; returns the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in ORDER:
+        path = folder / f"{kind}.{fmt}"
+        path.write_bytes(export_kind(conn, kind, fmt))
+        written.append(path)
+    return written

@@ -1,0 +1,218 @@
+"""Reading and writing tables as CSV or xlsx: encodings, separators, and spreadsheet formula
+neutralising. Knows nothing of KINDs; a table is a header and rows of text cells."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be read (not CSV or xlsx, empty, too big)."""
+
+
+@dataclass
+class Table:
+    """A file's header and rows as text cells, and how it was read."""
+
+    header: list[str]
+    rows: list[list[str]]
+    detected: str
+    notes: list[str] = field(default_factory=list)
+
+
+# Formula neutralising -------------------------------------------------------------------------
+
+
+def _looks_like_formula(text: str) -> bool:
+    # A leading quote before a formula-looking text is itself quoted, so that unquoting on
+    # import gives back exactly what was exported.
+    if text.startswith("'"):
+        return _looks_like_formula(text[1:])
+    return text.startswith(FORMULA_STARTS)
+
+
+def neutralise(text: str) -> str:
+    """A text cell as spreadsheets should show it: as text, never as a formula."""
+    return "'" + text if _looks_like_formula(text) else text
+
+
+def restore(text: str) -> str:
+    """The inverse of `neutralise`."""
+    if text.startswith("'") and _looks_like_formula(text[1:]):
+        return text[1:]
+    return text
+
+
+# Reading ------------------------------------------------------------------------------------
+
+
+def read_table(name: str, data: bytes, *, max_bytes: int) -> Table:
+    """The first sheet or the CSV of a file, as text cells. Raises FileRejected."""
+    if len(data) > max_bytes:
+        raise FileRejected(
+            f"the file is too big: {len(data):,} bytes, at most {max_bytes:,} (setting import.max_bytes)"
+        )
+    if not data.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise FileRejected("the file is empty")
+    lower = name.lower()
+    if data.startswith(XLSX_MAGIC):
+        if not lower.endswith(".xlsx"):
+            raise FileRejected("a zip or Office file that is not .xlsx; save it as .xlsx or CSV")
+        table = _read_xlsx(data)
+    elif lower.endswith(".xlsx"):
+        raise FileRejected("named .xlsx but not an xlsx workbook")
+    elif lower.endswith((".xls", ".xlsm", ".xlsb", ".ods", ".zip")) or b"\x00" in data[:4096]:
+        raise FileRejected("not a CSV or xlsx file; save it as CSV (UTF-8) or .xlsx")
+    else:
+        table = _read_csv(data)
+    if not table.header or not any(table.header):
+        raise FileRejected("the file is empty: no header row")
+    return table
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "UTF-8 with BOM"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "Windows-1252 (Excel)"
+
+
+def _read_csv(data: bytes) -> Table:
+    try:
+        text, encoding = _decode(data)
+    except UnicodeDecodeError as error:
+        raise FileRejected(f"not a text file: {error}") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    if delimiter == "," and "\t" in first_line and "," not in first_line:
+        delimiter = "\t"
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise FileRejected(f"not a readable CSV file: {error}") from None
+    records = [r for r in records if any(cell.strip() for cell in r)]
+    if not records:
+        raise FileRejected("the file is empty")
+    separator = {";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
+    detected = f"CSV, {encoding}, {separator}-separated"
+    notes = []
+    if delimiter == ";" or encoding.startswith("Windows"):
+        notes.append("read as a spreadsheet saved by Excel in a Norwegian locale")
+    header = [h.strip().lstrip("\ufeff") for h in records[0]]
+    return Table(header=header, rows=records[1:], detected=detected, notes=notes)
+
+
+def _read_xlsx(data: bytes) -> Table:
+    import openpyxl  # imported here: slow to import, and only xlsx needs it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        raise FileRejected("not a readable xlsx workbook (damaged zip)") from None
+    if "xl/workbook.xml" not in names:
+        raise FileRejected("a zip file that is not an xlsx workbook")
+    notes = []
+    if any(n.endswith("vbaProject.bin") for n in names):
+        notes.append("macros in the workbook were ignored")
+    if any(n.startswith("xl/externalLinks/") for n in names):
+        notes.append("external links in the workbook were not followed")
+    try:
+        book = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True, keep_links=False, keep_vba=False
+        )
+    except Exception as error:  # openpyxl raises many kinds for a damaged workbook
+        raise FileRejected(f"not a readable xlsx workbook: {error}") from None
+    try:
+        sheet = book.worksheets[0]
+        records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    records = [r for r in records if any(cell.strip() for cell in r)]
+    if not records:
+        raise FileRejected("the file is empty: the first sheet has no rows")
+    header = [h.strip() for h in records[0]]
+    while header and not header[-1]:
+        header.pop()
+    return Table(header=header, rows=records[1:], detected="xlsx, first sheet", notes=notes)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def format_number(value: float | int) -> str:
+    """A number as its shortest text: 95.0 -> '95', 0.25 -> '0.25'."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def write_csv(header: list[str], rows: list[list], text_columns: set[int]) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel reads the letters right), formulas neutralised."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(_out_cells(row, text_columns))
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def write_xlsx(header: list[str], rows: list[list], text_columns: set[int], title: str) -> bytes:
+    """The same columns on the first sheet of an xlsx workbook."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for index, value in enumerate(row):
+            if value is None or value == "":
+                cells.append(None)
+            elif index in text_columns or not isinstance(value, int | float):
+                cells.append(neutralise(str(value)) if index in text_columns else str(value))
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _out_cells(row: list, text_columns: set[int]) -> list[str]:
+    cells = []
+    for index, value in enumerate(row):
+        if value is None:
+            cells.append("")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            cells.append(format_number(value))
+        elif index in text_columns:
+            cells.append(neutralise(str(value)))
+        else:
+            cells.append(str(value))
+    return cells

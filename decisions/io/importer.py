@@ -1,0 +1,196 @@
+"""Import: read and check whole files, then write every row of every file in one transaction
+through the workflow rules (events, versions and derived stages as if entered by hand), or
+write nothing. A dry run does all of it and rolls back, which is also the page's preview."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from decisions import store
+from decisions.io import formats
+from decisions.io.kinds import (
+    KINDS,
+    ORDER,
+    Issue,
+    Kind,
+    Row,
+    check_header,
+    db_value,
+    guess_kind,
+    kind_or_none,
+    parse_rows,
+)
+from decisions.model import Actor
+from decisions.store import transfer
+
+MAX_ERRORS = 200
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Source:
+    """A file to import: its name (as errors name it), its bytes, and its KIND (None: guess)."""
+
+    name: str
+    data: bytes
+    kind: str | None = None
+
+
+@dataclass
+class RowOutcome:
+    number: int
+    key: str
+    status: str  # new, updated, unchanged, rejected
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FileReport:
+    name: str
+    kind: str | None
+    detected: str = ""
+    notes: list[str] = field(default_factory=list)
+    rows: list[RowOutcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(r.status for r in self.rows)
+        return {s: counted.get(s, 0) for s in ("new", "updated", "unchanged", "rejected")}
+
+
+@dataclass
+class ImportResult:
+    files: list[FileReport]
+    errors: list[Issue]
+    written: bool
+    validate_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error_lines(self, limit: int = MAX_ERRORS) -> list[str]:
+        lines = [str(e) for e in self.errors[:limit]]
+        if len(self.errors) > limit:
+            lines.append(f"... and {len(self.errors) - limit} more errors")
+        return lines
+
+
+class _Rollback(Exception):
+    pass
+
+
+@dataclass
+class _File:
+    source: Source
+    report: FileReport
+    kind: Kind
+    rows: list[Row]
+    decimal_comma: bool = False
+
+
+def max_bytes(conn: sqlite3.Connection) -> int:
+    return int(store.get_settings(conn).get("import.max_bytes", DEFAULT_MAX_BYTES))
+
+
+def import_sources(
+    conn: sqlite3.Connection,
+    sources: list[Source],
+    actor: Actor,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Check every file, then write all of them in dependency order in one transaction, or
+    nothing (always nothing on a dry run)."""
+    started = time.perf_counter()
+    files, errors = _read_all(sources, max_bytes(conn))
+    result = ImportResult([f.report for f in files], errors, written=False)
+    if errors:
+        result.validate_seconds = time.perf_counter() - started
+        return result
+    from decisions.io.apply import Applier  # the write side: workflow rules per KIND
+
+    try:
+        with store.transaction(conn):
+            applier = Applier(conn, actor, progress or (lambda fraction, text: None))
+            applier.run(files)
+            result.errors = applier.errors
+            result.validate_seconds = time.perf_counter() - started - applier.write_seconds
+            result.write_seconds = applier.write_seconds
+            if result.errors or dry_run:
+                raise _Rollback
+    except _Rollback:
+        return result
+    result.written = True
+    return result
+
+
+def _read_all(sources: list[Source], limit: int) -> tuple[list[_File], list[Issue]]:
+    files: list[_File] = []
+    errors: list[Issue] = []
+    seen_kinds: dict[str, str] = {}
+    for source in sources:
+        report = FileReport(source.name, source.kind)
+        try:
+            table = formats.read_table(source.name, source.data, max_bytes=limit)
+        except formats.FileRejected as rejected:
+            errors.append(Issue(source.name, 0, "", str(rejected)))
+            files.append(_File(source, report, KINDS[ORDER[0]], []))
+            continue
+        report.detected, report.notes = table.detected, table.notes
+        kind_name = source.kind or guess_kind(table.header)
+        kind = kind_or_none(kind_name or "")
+        if kind is None:
+            what = f"unknown KIND {source.kind!r}" if source.kind else "cannot tell the KIND"
+            errors.append(Issue(source.name, 1, "", f"{what}; expected one of {', '.join(ORDER)}"))
+            files.append(_File(source, report, KINDS[ORDER[0]], []))
+            continue
+        report.kind = kind.name
+        if kind.name in seen_kinds:
+            errors.append(Issue(source.name, 0, "", f"{kind.name} also comes from "
+                                f"{seen_kinds[kind.name]}; import one file per KIND"))  # fmt: skip
+        seen_kinds[kind.name] = source.name
+        header_issues = check_header(kind, table.header, source.name)
+        errors += header_issues
+        decimal_comma = "semicolon" in table.detected
+        rows = [] if header_issues else parse_rows(kind, table, source.name,
+                                                   decimal_comma=decimal_comma)  # fmt: skip
+        _flag_duplicates(kind, rows, source.name)
+        files.append(_File(source, report, kind, rows, decimal_comma))
+    files.sort(key=lambda f: ORDER.index(f.kind.name))
+    for file in files:
+        for row in file.rows:
+            errors += row.errors
+    return files, errors
+
+
+def _flag_duplicates(kind: Kind, rows: list[Row], file: str) -> None:
+    first: dict[tuple, int] = {}
+    for row in rows:
+        if row.errors:
+            continue
+        key = row.key(kind)
+        if key in first:
+            shown = "/".join(str(k) for k in key)
+            row.errors.append(Issue(file, row.number, kind.key[-1] if len(kind.key) == 1
+                                    else "/".join(kind.key),
+                                    f"duplicate key {shown}: also on row {first[key]}"))  # fmt: skip
+        else:
+            first[key] = row.number
+
+
+def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
+    """Every record of a KIND as typed values, exactly as a file row would carry them."""
+    records = {}
+    for raw in transfer.export_rows(conn, kind.name):
+        record = {name: db_value(kind.column[name], value) for name, value in raw.items()}
+        records[tuple(record[c] for c in kind.key)] = record
+    return records

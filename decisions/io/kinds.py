@@ -1,0 +1,363 @@
+"""The KINDs of FORMATS.md: their columns, keys and dependency order, and how a table of text
+cells becomes checked, typed rows. Cell-level rules only; references and workflow rules are
+the importer's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from decisions.io.formats import Table, restore
+from decisions.model import (
+    ALL_STAGES,
+    CRITICALITIES,
+    DEFECT_STATUSES,
+    ORGANIZATION_KINDS,
+    ROLES,
+    RUN_RESULTS,
+    SCOPES,
+    TEST_KINDS,
+    VERDICTS,
+)
+from decisions.services import MAX_TEXT, MAX_TITLE
+
+MAX_CODE = 40
+MAX_URL = 2000
+_CODE = re.compile(r"^[^\s;]+$")
+_EMAIL = re.compile(r"^[^\s;@]+@[^\s;@]+$")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "text"  # text code ref email date int number choice list emails yesno
+    required: bool = False  # the header must carry it
+    filled: bool | None = None  # the cell must be filled (default: when required)
+    choices: tuple[str, ...] = ()
+    limit: int = MAX_TEXT
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def must_fill(self) -> bool:
+        return self.required if self.filled is None else self.filled
+
+    @property
+    def is_text(self) -> bool:
+        return self.type == "text"
+
+
+def _c(name: str, type_: str = "text", **options) -> Column:
+    return Column(name, type_, **options)
+
+
+def _r(name: str, type_: str = "text", **options) -> Column:
+    return Column(name, type_, required=True, **options)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    column: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column", {c.name: c for c in self.columns})
+
+    @property
+    def header(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+_NAME = {"limit": MAX_TITLE}
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("organizations", (_r("code", "code"), _r("name", **_NAME),
+             _r("kind", "choice", choices=ORGANIZATION_KINDS)), ("code",)),
+        Kind("domains", (_r("code", "code"), _r("name", **_NAME)), ("code",)),
+        Kind("forums", (_r("code", "code"), _r("name", **_NAME),
+             _r("level", "int", low=1, high=3), _r("scope", "choice", choices=SCOPES),
+             _c("domains", "list")), ("code",)),
+        Kind("modules", (_r("code", "code"), _r("name", **_NAME), _r("domain", "ref")),
+             ("code",)),
+        Kind("waves", (_r("code", "code"), _r("name", **_NAME), _r("go_live", "date"),
+             _r("organizations", "list"), _c("replan_reason")), ("code",)),
+        Kind("experts", (_r("email", "email"), _r("name", **_NAME), _r("organization", "ref"),
+             _r("domains", "list", filled=False), _r("roles", "list", choices=ROLES),
+             _r("allocation_pct", "int", low=1, high=100), _c("forums", "list"),
+             _c("active", "yesno")), ("email",)),
+        Kind("decisions", (_r("key", "code"), _r("title", **_NAME), _r("domain", "ref"),
+             _r("module", "ref"), _r("forum", "ref"), _r("scope", "choice", choices=SCOPES),
+             _r("organizations", "list"),
+             _r("criticality", "choice", choices=CRITICALITIES),
+             _r("stage", "choice", choices=ALL_STAGES), _c("question"), _c("decision"),
+             _c("rationale"), _c("decided_at", "date"), _c("decided_by", "emails"),
+             _c("needed_by", "date"), _c("owner", "email"),
+             _c("version", "int", low=1, high=10_000), _c("version_started_at", "date"),
+             _c("built_at", "date"), _c("ready_at", "date"), _c("withdrawn_reason")),
+             ("key",)),
+        Kind("demos", (_r("key", "code"), _r("date", "date"), _r("module", "ref"),
+             _r("decisions", "list"), _r("presenter", "email"),
+             _r("attendees", "emails", filled=False), _c("notes"),
+             _c("recording_url", limit=MAX_URL), _c("invitees", "emails")), ("key",)),
+        Kind("approvals", (_r("decision", "code"), _r("expert", "email"),
+             _r("verdict", "choice", choices=VERDICTS), _r("date", "date"), _c("comment")),
+             ("decision", "expert", "date")),
+        Kind("test-cases", (_r("key", "code"), _r("title", **_NAME),
+             _r("kind", "choice", choices=TEST_KINDS), _r("decisions", "list")), ("key",)),
+        Kind("defects", (_r("key", "code"), _r("title", **_NAME),
+             _r("severity_vendor", "int", low=1, high=4),
+             _r("severity_clinical", "int", low=1, high=4),
+             _r("status", "choice", choices=DEFECT_STATUSES), _c("decision", "code"),
+             _c("test_case", "code"), _c("opened", "date"), _c("closed", "date")), ("key",)),
+        Kind("test-runs", (_r("test_case", "code"), _r("date", "date"),
+             _r("result", "choice", choices=RUN_RESULTS), _r("tester", "email"),
+             _c("defect", "code"), _c("notes")), ("test_case", "date", "tester")),
+        Kind("criteria", (_r("wave", "code"), _r("code", "code"), _r("name", **_NAME),
+             _r("kind", "choice", choices=("computed", "reported")), _r("metric", **_NAME),
+             _r("comparator", "choice", choices=(">=", "<=", "==")),
+             _r("threshold", "number"), _c("owner", "email"), _c("waiver_reason"),
+             _c("waiver_until", "date")), ("wave", "code")),
+        Kind("measurements", (_r("wave", "code"), _r("criterion", "code"), _r("date", "date"),
+             _r("value", "number"), _r("reported_by", "email"),
+             _c("evidence_url", limit=MAX_URL)), ("wave", "criterion", "date")),
+    )
+}  # fmt: skip
+
+ORDER: tuple[str, ...] = tuple(KINDS)
+
+
+def kind_or_none(name: str) -> Kind | None:
+    return KINDS.get(name.strip().lower().replace("_", "-"))
+
+
+def guess_kind(header: list[str]) -> str | None:
+    """The KIND whose columns fit this header best, or None when none carries its required
+    columns."""
+    names = {h.strip().lower() for h in header}
+    fitting = [
+        (len(names & set(k.header)) - len(names - set(k.header)), k.name)
+        for k in KINDS.values()
+        if set(k.required) <= names
+    ]
+    return max(fitting)[1] if fitting else None
+
+
+# Rows -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issue:
+    file: str
+    row: int  # 1 is the header; 0 is the file as a whole
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}:{self.column}: {self.message}"
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict  # column -> typed value (None or [] when empty)
+    errors: list[Issue] = field(default_factory=list)
+
+    def key(self, kind: Kind) -> tuple:
+        return tuple(self.values.get(c) for c in kind.key)
+
+
+class CellError(ValueError):
+    pass
+
+
+def check_header(kind: Kind, header: list[str], file: str) -> list[Issue]:
+    """Missing, unknown, duplicate and blank column names."""
+    issues = []
+    seen: set[str] = set()
+    for position, name in enumerate(header, start=1):
+        label = name.strip().lower()
+        if not label:
+            issues.append(Issue(file, 1, f"#{position}", "a column without a name"))
+        elif label not in kind.column:
+            issues.append(
+                Issue(
+                    file,
+                    1,
+                    name,
+                    f"unknown column for {kind.name}; expected {', '.join(kind.header)}",
+                )  # fmt: skip
+            )
+        elif label in seen:
+            issues.append(Issue(file, 1, name, "the column appears twice"))
+        seen.add(label)
+    for name in kind.required:
+        if name not in seen:
+            issues.append(Issue(file, 1, name, f"required column {name} is missing"))
+    return issues
+
+
+def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = False) -> list[Row]:
+    """Typed rows; each carries its cell errors."""
+    header = [h.strip().lower() for h in table.header]
+    width = len(header)
+    rows = []
+    for number, cells in enumerate(table.rows, start=2):
+        row = Row(number=number, values={})
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            row.errors.append(
+                Issue(file, number, f"#{width + 1}", f"more cells than the {width} columns")
+            )
+        for index, name in enumerate(header):
+            column = kind.column.get(name)
+            if column is None:
+                continue
+            raw = cells[index] if index < len(cells) else ""
+            try:
+                row.values[name] = parse_cell(column, raw, decimal_comma=decimal_comma)
+            except CellError as error:
+                row.errors.append(Issue(file, number, name, str(error)))
+        rows.append(row)
+    return rows
+
+
+def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
+    """One cell as its typed value; raises CellError saying what was expected."""
+    text = restore(raw) if column.is_text else raw.strip()
+    if column.is_text:
+        text = text.rstrip() if column.name == "decision" else text.strip()
+    if not text:
+        if column.must_fill:
+            raise CellError(f"{column.name} is required")
+        return [] if column.type in ("list", "emails") else None
+    if len(text) > column.limit:
+        raise CellError(f"too long: {len(text)} characters, at most {column.limit}")
+    parse = _PARSERS[column.type]
+    return parse(column, text, decimal_comma)
+
+
+def db_value(column: Column, value):
+    """A stored value typed as `parse_cell` types a file's cell, so the two compare."""
+    if value is None or value == "":
+        return [] if column.type in ("list", "emails") else None
+    if column.type in ("list", "emails"):
+        return str(value).split(";")
+    if column.type == "yesno":
+        return value == "yes"
+    if column.type == "int":
+        return int(value)
+    if column.type == "number":
+        return float(value)
+    return value
+
+
+def _text(column: Column, text: str, _: bool) -> str:
+    return text
+
+
+def _code(column: Column, text: str, _: bool) -> str:
+    if len(text) > MAX_CODE or not _CODE.match(text):
+        raise CellError(f"{text!r} is not a code (no spaces or ';', at most {MAX_CODE} characters)")
+    return text
+
+
+def _email(column: Column, text: str, _: bool) -> str:
+    text = text.lower()
+    if not _EMAIL.match(text):
+        raise CellError(f"{text!r} is not an email address")
+    return text
+
+
+def _date(column: Column, text: str, _: bool) -> str:
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text).isoformat()
+        if len(text) < 16 or text[4] != "-":
+            raise ValueError
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed.replace(microsecond=0, tzinfo=None).isoformat()
+    except ValueError:
+        raise CellError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def _number(column: Column, text: str, decimal_comma: bool) -> float:
+    candidate = text.replace(",", ".") if decimal_comma else text
+    try:
+        value = float(candidate)
+    except ValueError:
+        raise CellError(f"{text!r} is not a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise CellError(f"{text!r} is not a number")
+    _in_range(column, value, text)
+    return value
+
+
+def _int(column: Column, text: str, decimal_comma: bool) -> int:
+    value = _number(Column(column.name), text, decimal_comma)
+    if not value.is_integer():
+        raise CellError(f"{text!r} is not a whole number")
+    _in_range(column, value, text)
+    return int(value)
+
+
+def _in_range(column: Column, value: float, text: str) -> None:
+    low, high = column.low, column.high
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise CellError(f"{text} is out of range; expected {low:g} to {high:g}")
+
+
+def _choice(column: Column, text: str, _: bool) -> str:
+    if text not in column.choices:
+        lowered = text.lower()
+        if lowered in column.choices:
+            return lowered
+        raise CellError(f"{text!r} is not one of {', '.join(column.choices)}")
+    return text
+
+
+def _list(column: Column, text: str, _: bool) -> list[str]:
+    items = list(dict.fromkeys(item.strip() for item in text.split(";") if item.strip()))
+    if column.choices:
+        wrong = [i for i in items if i.lower() not in column.choices]
+        if wrong:
+            raise CellError(f"{', '.join(wrong)}: expected {', '.join(column.choices)}")
+        items = [i.lower() for i in items]
+    if column.must_fill and not items:
+        raise CellError(f"{column.name} is required")
+    return items
+
+
+def _emails(column: Column, text: str, _: bool) -> list[str]:
+    return [_email(column, item, False) for item in _list(column, text, False)]
+
+
+def _yesno(column: Column, text: str, _: bool) -> bool:
+    lowered = text.lower()
+    if lowered in ("yes", "true", "1", "ja"):
+        return True
+    if lowered in ("no", "false", "0", "nei"):
+        return False
+    raise CellError(f"{text!r}: expected yes or no")
+
+
+_PARSERS = {
+    "text": _text,
+    "code": _code,
+    "ref": _text,
+    "email": _email,
+    "date": _date,
+    "int": _int,
+    "number": _number,
+    "choice": _choice,
+    "list": _list,
+    "emails": _emails,
+    "yesno": _yesno,
+}

@@ -1,0 +1,228 @@
+"""Bulk reads and writes for import, export and backup: every KIND as rows of the public file
+format, and set-wise upserts of plain records."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+from decisions.store import rows
+
+_LIST = (
+    "(SELECT group_concat({col}, ';') FROM (SELECT {col} FROM {table} WHERE {where} ORDER BY 1))"
+)
+
+
+def _list(col: str, table: str, where: str) -> str:
+    return _LIST.format(col=col, table=table, where=where)
+
+
+EXPORT_SQL: dict[str, str] = {
+    "organizations": "SELECT code, name, kind FROM organizations ORDER BY code",
+    "domains": "SELECT code, name FROM domains ORDER BY code",
+    "forums": f"""
+        SELECT code, name, level, scope, {_list("domain", "forum_domains", "forum = f.code")}
+            AS domains
+        FROM forums f ORDER BY code""",
+    "modules": "SELECT code, name, domain FROM modules ORDER BY code",
+    "waves": f"""
+        SELECT code, name, go_live,
+               {_list("organization", "wave_organizations", "wave = w.code")} AS organizations,
+               NULL AS replan_reason
+        FROM waves w ORDER BY code""",
+    "experts": f"""
+        SELECT email, name, organization,
+               {_list("domain", "expert_domains", "expert = e.email")} AS domains,
+               {_list("role", "expert_roles", "expert = e.email")} AS roles,
+               allocation_pct, {_list("forum", "forum_members", "expert = e.email")} AS forums,
+               CASE active WHEN 1 THEN 'yes' ELSE 'no' END AS active
+        FROM experts e ORDER BY email""",
+    "decisions": f"""
+        SELECT key, title, domain, module, forum, scope,
+               CASE WHEN all_organizations THEN 'ALL' ELSE
+                   {_list("organization", "decision_organizations", "decision = d.key")}
+               END AS organizations,
+               criticality, stage, question, decision, rationale, decided_at,
+               {_list("expert", "decision_deciders", "decision = d.key")} AS decided_by,
+               needed_by, owner, version, version_started_at, built_at, ready_at,
+               withdrawn_reason
+        FROM decisions d ORDER BY key""",
+    "demos": f"""
+        SELECT key, date, module, {_list("decision", "demo_decisions", "demo = m.key")}
+                   AS decisions,
+               presenter, {_list("expert", "demo_attendees", "demo = m.key")} AS attendees,
+               notes, recording_url,
+               {_list("expert", "demo_invitees", "demo = m.key")} AS invitees
+        FROM demos m ORDER BY key""",
+    "approvals": """
+        SELECT decision, expert, verdict, date, comment FROM approvals
+        ORDER BY decision, date, id""",
+    "test-cases": f"""
+        SELECT key, title, kind,
+               {_list("decision", "test_case_decisions", "test_case = t.key")} AS decisions
+        FROM test_cases t ORDER BY key""",
+    "defects": """
+        SELECT key, title, severity_vendor, severity_clinical, status, decision, test_case,
+               opened, closed
+        FROM defects ORDER BY key""",
+    "test-runs": """
+        SELECT test_case, date, result, tester, defect, notes FROM test_runs
+        ORDER BY test_case, date, id""",
+    "criteria": """
+        SELECT wave, code, name, kind, metric, comparator, threshold, owner, waiver_reason,
+               waiver_until
+        FROM criteria ORDER BY wave, code""",
+    "measurements": """
+        SELECT wave, criterion, date, value, reported_by, evidence_url FROM measurements
+        ORDER BY wave, criterion, date, id""",
+}
+
+
+def export_rows(conn: sqlite3.Connection, kind: str) -> list[dict]:
+    """Every record of a KIND as a dict of the file's columns (lists joined with ';')."""
+    return rows(conn, EXPORT_SQL[kind])
+
+
+def count_rows(conn: sqlite3.Connection, kind: str) -> int:
+    return conn.execute(f"SELECT count(*) FROM ({EXPORT_SQL[kind]})").fetchone()[0]
+
+
+# What references resolve against -------------------------------------------------------------
+
+
+def reference_codes(conn: sqlite3.Connection) -> dict:
+    """The codes and names every reference is checked against, read in a few queries."""
+    catalog: dict = {
+        "organizations": {r[0]: r[1] for r in conn.execute("SELECT code, kind FROM organizations")},
+        "domains": {r[0]: r[1] for r in conn.execute("SELECT code, name FROM domains")},
+        "forums": {
+            r[0]: {"name": r[1], "level": r[2], "scope": r[3]}
+            for r in conn.execute("SELECT code, name, level, scope FROM forums")
+        },
+        "modules": {
+            r[0]: {"name": r[1], "domain": r[2]}
+            for r in conn.execute("SELECT code, name, domain FROM modules")
+        },
+        "waves": {r[0]: r[1] for r in conn.execute("SELECT code, go_live FROM waves")},
+        "test_cases": {r[0] for r in conn.execute("SELECT key FROM test_cases")},
+        "defects": {r[0] for r in conn.execute("SELECT key FROM defects")},
+        "criteria": {
+            (r[0], r[1]): r[2] for r in conn.execute("SELECT wave, code, kind FROM criteria")
+        },
+        "decisions": {
+            r[0]: {"domain": r[1], "forum": r[2]}
+            for r in conn.execute("SELECT key, domain, forum FROM decisions")
+        },
+    }
+    experts: dict[str, dict] = {
+        r[0]: {"organization": r[1], "domains": set(), "roles": set(), "forums": set()}
+        for r in conn.execute("SELECT email, organization FROM experts")
+    }
+    for table, column, bucket in (
+        ("expert_domains", "domain", "domains"),
+        ("expert_roles", "role", "roles"),
+        ("forum_members", "forum", "forums"),
+    ):
+        for email, value in conn.execute(f"SELECT expert, {column} FROM {table}"):
+            experts[email][bucket].add(value)
+    catalog["experts"] = experts
+    members: dict[str, set[str]] = defaultdict(set)
+    for email, info in experts.items():
+        for forum_code in info["forums"]:
+            members[forum_code].add(email)
+    catalog["forum_members"] = members
+    forum_domains: dict[str, set[str]] = defaultdict(set)
+    for forum_code, domain in conn.execute("SELECT forum, domain FROM forum_domains"):
+        forum_domains[forum_code].add(domain)
+    catalog["forum_domains"] = forum_domains
+    catalog["covered_cases"] = {
+        r[0] for r in conn.execute("SELECT DISTINCT test_case FROM test_case_decisions")
+    }
+    return catalog
+
+
+# Writes ---------------------------------------------------------------------------------------
+
+_VERSIONED = {"waves", "experts", "decisions", "demos", "test_cases", "defects", "criteria"}
+
+
+def upsert(conn: sqlite3.Connection, table: str, records: list[dict], key: tuple[str, ...]) -> None:
+    """Insert records, or update the ones whose key exists (bumping their row version)."""
+    if not records:
+        return
+    columns = list(records[0])
+    updates = [f"{c} = excluded.{c}" for c in columns if c not in key]
+    if table in _VERSIONED:
+        updates.append(f"row_version = {table}.row_version + 1")
+    action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+    conn.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) {action}",
+        [[r[c] for c in columns] for r in records],
+    )
+
+
+def insert(conn: sqlite3.Connection, table: str, records: list[dict]) -> list[int]:
+    """Insert records; returns their rowids in order."""
+    ids = []
+    for record in records:
+        columns = list(record)
+        cursor = conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [record[c] for c in columns],
+        )
+        ids.append(cursor.lastrowid)
+    return ids
+
+
+def insert_many(conn: sqlite3.Connection, table: str, records: list[dict]) -> None:
+    if records:
+        columns = list(records[0])
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [[r[c] for c in columns] for r in records],
+        )
+
+
+def update_where(
+    conn: sqlite3.Connection, table: str, where: dict, changes: dict, *, bump: bool = False
+) -> None:
+    sets = [f"{c} = ?" for c in changes] + (["row_version = row_version + 1"] if bump else [])
+    conn.execute(
+        f"UPDATE {table} SET {', '.join(sets)} WHERE {' AND '.join(f'{c} = ?' for c in where)}",
+        [*changes.values(), *where.values()],
+    )
+
+
+def replace_links(
+    conn: sqlite3.Connection, table: str, owner: str, member: str, links: dict[str, list[str]]
+) -> None:
+    """Set each owner's members in a link table to exactly the given list."""
+    if not links:
+        return
+    conn.executemany(f"DELETE FROM {table} WHERE {owner} = ?", [(o,) for o in links])
+    conn.executemany(
+        f"INSERT INTO {table} ({owner}, {member}) VALUES (?, ?)",
+        [(o, m) for o, members in links.items() for m in dict.fromkeys(members)],
+    )
+
+
+def evidence_ids(conn: sqlite3.Connection, table: str, key: tuple[str, ...]) -> dict[tuple, int]:
+    """Rows of approvals, test_runs or measurements by their natural key, newest id winning."""
+    return {
+        tuple(r[:-1]): r[-1]
+        for r in conn.execute(f"SELECT {', '.join(key)}, id FROM {table} ORDER BY id")
+    }
+
+
+# Backup ---------------------------------------------------------------------------------------
+
+
+def vacuum_into(conn: sqlite3.Connection, dest: Path) -> None:
+    """A consistent, compacted copy of the database as of one read transaction."""
+    conn.execute("VACUUM INTO ?", (str(dest),))
+
+
+def database_file(conn: sqlite3.Connection) -> Path:
+    return Path(conn.execute("PRAGMA database_list").fetchone()[2])
