@@ -4,10 +4,12 @@ events in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Mapping
 
 from decisions import store
+from decisions.calendar import CalendarDemo, demos_calendar
 from decisions.model import (
     DEFECT_STATUSES,
     RUN_RESULTS,
@@ -36,6 +38,7 @@ from decisions.services import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
+from decisions.store import queues
 from decisions.workflow import ApprovalProgress, approval_progress, check_action, norm_time
 
 # Demos ------------------------------------------------------------------------------------------
@@ -160,6 +163,27 @@ def _check_demo_decisions(
                 f"decisions: {key} was marked built on {decision['built_at'][:10]}, after this "
                 "demo; a demo counts only for the build round it showed"
             )
+
+
+def demos_ics(conn: sqlite3.Connection, keys: list[str], *, name: str = "Demos") -> str:
+    """The given demos as an iCalendar file's text."""
+    entries = [
+        CalendarDemo(
+            key=d["key"],
+            date=d["date"],
+            module=d["module"],
+            module_name=d["module_name"],
+            presenter=(d["presenter"], d["presenter_name"] or d["presenter"]),
+            decisions=tuple((d["decisions"] or "").splitlines()),
+            invitees=tuple(
+                tuple(line.split(" ", 1)) for line in (d["invitees"] or "").splitlines()
+            ),
+            notes=d["notes"],
+            sequence=d["row_version"] - 1,
+        )
+        for d in queues.demo_calendar_entries(conn, keys)
+    ]
+    return demos_calendar(entries, stamp=dt.datetime.now(dt.UTC), name=name)
 
 
 def _url(value: str) -> str:

@@ -152,7 +152,7 @@ def demo_calendar_entries(conn: sqlite3.Connection, keys: list[str]) -> list[dic
         conn,
         f"""
         SELECT dm.key, dm.date, dm.module, m.name AS module_name, dm.presenter,
-               p.name AS presenter_name, dm.notes,
+               p.name AS presenter_name, dm.notes, dm.row_version,
                (SELECT group_concat(x.decision || ' ' || dec.title, char(10))
                   FROM demo_decisions x JOIN decisions dec ON dec.key = x.decision
                  WHERE x.demo = dm.key) AS decisions,
