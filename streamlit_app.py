@@ -182,8 +182,7 @@ def main() -> None:
         sidebar(conn, person, demo)
         navigation.run()
     finally:
-        conn.close()
-        st.session_state.pop("_conn", None)
+        conn.close()  # the next run opens its own; pages see a closed one as no frame
 
 
 main()

@@ -34,15 +34,22 @@ def actor() -> Actor | None:
     return st.session_state.get("_actor")
 
 
+def _is_open(connection: sqlite3.Connection | None) -> bool:
+    try:
+        return connection is not None and connection.total_changes >= 0
+    except sqlite3.ProgrammingError:  # closed when the previous run ended
+        return False
+
+
 def _require_frame() -> None:
     """Rerun through streamlit_app.py when a page was started without it.
 
     Streamlit treats an app with a pages/ folder as an old-style multipage app until the first
     st.navigation call in the process, so the very first run (and every AppTest run) may
-    execute a page file directly, without the connection or the sign-in. Switching that mode
+    execute a page file directly, without this run's connection or the sign-in. Switching that mode
     off and rerunning runs the entry script, which then runs the requested page.
     """
-    if "_conn" not in st.session_state:
+    if not _is_open(st.session_state.get("_conn")):
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False

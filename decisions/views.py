@@ -60,3 +60,31 @@ def describe_event(event: dict) -> str:
     if entity == "defect":
         return f"defect {event['entity_key']} {action}: {event['to_value']}"
     return f"{entity} {event['entity_key']} {action}"
+
+
+def with_notes(evidence: list[dict], decision: dict) -> list[dict]:
+    """Demos or test runs of `decision`, each with a `note` on why it does not count ('' when
+    it does). A scheduled demo and a test case never run have nothing to count yet."""
+    shaped = []
+    for row in evidence:
+        if row.get("held") == 0:
+            note = "scheduled, not held yet"
+        elif row.get("date") is None:
+            note = "never run"
+        else:
+            note = evidence_note(row["date"], decision)
+        shaped.append({**row, "note": note})
+    return shaped
+
+
+def verdicts_with_notes(approvals: list[dict], decision: dict) -> list[dict]:
+    """Verdicts on `decision` (oldest first), each with a `note` on why it does not count:
+    suspect, from an earlier round, or superseded by the same expert's later verdict."""
+    latest = {row["expert"]: row["id"] for row in approvals}  # oldest first: the last wins
+    shaped = []
+    for row in approvals:
+        note = evidence_note(row["date"], decision)
+        if not note and latest[row["expert"]] != row["id"]:
+            note = "superseded by this expert's later verdict"
+        shaped.append({**row, "note": note})
+    return shaped

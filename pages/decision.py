@@ -1,4 +1,298 @@
+"""One decision (deep link `?key=MED-0042`): its fields, evidence, versions and timeline, and
+the actions the signed-in person may take on it now."""
+
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
-st.title("decision")
-st.info("This page is being built.")
+import ui
+from decisions import evidence, services, workflow
+from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
+from decisions.store import decisions as decision_store
+from decisions.store import evidence as evidence_store
+from decisions.store import views
+from decisions.views import describe_event, verdicts_with_notes, with_notes
+
+conn = ui.conn()
+person = ui.actor()
+key = st.query_params.get("key", "").strip().upper()
+decision = decision_store.get_decision(conn, key) if key else None
+if decision is None:
+    st.title("Decision")
+    if key:
+        st.error(f"There is no decision {key}.", icon=":material/search_off:")
+    st.write("Open a decision from the register, or link to one as `/decision?key=MED-0042`.")
+    st.page_link("pages/decisions_register.py", label="Decisions", icon=":material/list_alt:")
+    st.stop()
+
+# The row version the forms below were built from is the one shown on the previous run.
+BUILT_FROM = f"_built_from:{key}"
+built_from = st.session_state.get(BUILT_FROM, decision["row_version"])
+today = services.today(conn)
+
+ui.show_flash()
+st.title(f"{key} · {ui.md(decision['title'])}")
+stage = decision["stage"]
+st.markdown(
+    f":blue-badge[{stage.replace('_', ' ')}] :gray-badge[version {decision['version']}] "
+    f":{'red' if decision['criticality'] == 'critical' else 'gray'}-badge["
+    f"{decision['criticality']}] :gray-badge[{decision['scope']}]"
+)
+
+
+def paragraph(label: str, text: str) -> None:
+    st.markdown(f"**{label}**")
+    if text:
+        st.markdown(ui.md(text).replace("\n", "  \n"))
+    else:
+        st.caption("—")
+
+
+def people(emails: list[str]) -> str:
+    names = views.people_names(conn, emails)
+    return ", ".join(names.get(e, e) for e in emails)
+
+
+texts, facts = st.columns([3, 2])
+with texts:
+    paragraph("Question", decision["question"])
+    paragraph("Decision", decision["decision"])
+    paragraph("Rationale", decision["rationale"])
+    if decision["withdrawn_reason"]:
+        paragraph("Withdrawn because", decision["withdrawn_reason"])
+with facts, st.container(border=True):
+    organizations = "all" if decision["all_organizations"] else ", ".join(decision["organizations"])
+    for label, value in (
+        ("Domain / module", f"{decision['domain']} / {decision['module']}"),
+        ("Forum", decision["forum"]),
+        ("Organisations", organizations),
+        ("Needed by", decision["needed_by"]),
+        ("Decided", decision["decided_at"]),
+        ("Decided by", people(decision["decided_by"])),
+        ("Owner", people([decision["owner"]]) if decision["owner"] else None),
+        ("In this stage since", (decision["stage_since"] or "")[:10]),
+        ("Current version since", (decision["version_started_at"] or "")[:10] or None),
+        ("Created", decision["created_at"][:10]),
+    ):
+        st.markdown(f"**{label}:** {ui.md(value) if value else '—'}")
+    st.caption(f"Link to this page: `/decision?key={key}`")
+
+
+def table(rows: list[dict], columns: list[str], empty: str) -> None:
+    """Evidence rows; the ones that do not count are greyed, with their note."""
+    if not rows:
+        st.caption(empty)
+        return
+    frame = pd.DataFrame(rows)[columns]
+    grey = frame["note"].fillna("") != ""
+    styled = frame.style.apply(
+        lambda row: ["color: #9e9e9e" if grey[row.name] else "" for _ in row], axis=1
+    )
+    st.dataframe(styled, hide_index=True)
+
+
+evidence_tab, versions_tab, timeline_tab = st.tabs(["Evidence", "Versions", "Timeline"])
+with evidence_tab:
+    if stage_at_least(stage, "built"):
+        progress = evidence.approval_status(conn, [key])[key]
+        line = evidence.describe_progress(progress, decision["scope"])
+        (st.success if progress.met else st.warning)(f"Approval rule: {line}")
+    st.markdown("**Demos**")
+    demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
+    for demo in demos:
+        demo["attended"] = len((demo["attendees"] or "").split(";")) if demo["attendees"] else 0
+    table(demos, ["key", "date", "module", "presenter", "attended", "note"], "No demo yet.")
+    st.markdown("**Verdicts**")
+    verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
+    table(
+        verdicts, ["date", "name", "organization", "verdict", "comment", "note"], "No verdict yet."
+    )
+    st.markdown("**Test runs**")
+    runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
+    table(runs, ["test_case", "title", "date", "result", "tester", "defect", "note"],
+          "No test case covers this decision yet.")  # fmt: skip
+    st.markdown("**Defects**")
+    defects = evidence_store.defects_of_decision(conn, key)
+    if defects:
+        st.dataframe(
+            pd.DataFrame(defects)[
+                ["key", "title", "severity_vendor", "severity_clinical", "status", "opened"]
+            ],
+            hide_index=True,
+        )
+    else:
+        st.caption("No defect is linked to this decision.")
+with versions_tab:
+    versions = decision_store.decision_versions(conn, key)
+    if versions:
+        st.dataframe(
+            pd.DataFrame(versions)[
+                ["version", "started_at", "reason", "decision_text", "rationale"]
+            ],
+            hide_index=True,
+        )
+    else:
+        st.caption("Not decided yet: the first version is written when the forum decides.")
+with timeline_tab:
+    events = views.decision_timeline(conn, key)
+    names = views.people_names(conn, [e["actor"] for e in events])
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when": e["at"].replace("T", " "),
+                    "who": names.get(e["actor"], e["actor"]),
+                    "what": describe_event(e),
+                    "why": e["reason"] or "",
+                }
+                for e in reversed(events)
+            ],
+            columns=["when", "who", "what", "why"],
+        ),
+        hide_index=True,
+    )
+
+
+# Actions ---------------------------------------------------------------------------------------
+
+
+def attempt(done: str, change) -> None:
+    """Make the change; on success say so after the rerun, on refusal say why."""
+    try:
+        change()
+    except WorkflowError as error:
+        ui.show_refusal(error)
+    else:
+        ui.flash(done)
+        st.rerun()
+
+
+def decide_form() -> None:
+    members = {m["email"]: m["name"] for m in views.forum_members(conn, decision["forum"])}
+    with st.form("decide"):
+        text = st.text_area("Decision", decision["decision"])
+        rationale = st.text_area("Rationale", decision["rationale"])
+        deciders = st.multiselect(
+            f"Decided by (members of {decision['forum']})",
+            list(members),
+            default=[person.email] if person.email in members else [],
+            format_func=lambda email: members[email],
+        )
+        when = st.date_input("Decided on", today, max_value=today)
+        if st.form_submit_button("Record the decision", type="primary"):
+            attempt("The decision is recorded.", lambda: services.decide(
+                conn, person, key, decision_text=text, rationale=rationale,
+                decided_by=deciders, decided_at=when, row_version=built_from))  # fmt: skip
+
+
+def escalate_form() -> None:
+    higher = {f["code"]: f"{f['name']} (level {f['level']})" for f in views.forums_above(conn, decision["forum"])}  # fmt: skip
+    with st.form("escalate"):
+        target = st.selectbox("To forum", list(higher), format_func=higher.get)
+        reason = st.text_area("Why")
+        if st.form_submit_button("Escalate", type="primary"):
+            attempt(f"Escalated to {target}.", lambda: services.escalate(
+                conn, person, key, to_forum=target or "", reason=reason,
+                row_version=built_from))  # fmt: skip
+
+
+def manual_form(action: str) -> None:
+    spec = workflow.ACTIONS[action]
+    with st.form(action):
+        reason = st.text_area("Why") if spec.needs_reason else ""
+        if st.form_submit_button(spec.label, type="primary"):
+            attempt(f"{spec.label}: done.", lambda: services.set_manual_stage(
+                conn, person, key, action, reason=reason, row_version=built_from))  # fmt: skip
+
+
+def verdict_form(choices: list[str]) -> None:
+    labels = {"approve": "Approve", "changes_requested": "Request changes"}
+    with st.form("verdict"):
+        verdict = st.radio("Your verdict", choices, format_func=labels.get, horizontal=True)
+        comment = st.text_area("Comment (required when requesting changes)")
+        if st.form_submit_button("Give verdict", type="primary"):
+            attempt("Your verdict is recorded.", lambda: evidence.record_verdict(
+                conn, person, key, verdict, comment=comment))  # fmt: skip
+
+
+def revise_form() -> None:
+    with st.form("revise"):
+        st.caption(
+            "A new version sends the decision back to decided; its demos, verdicts and test runs "
+            "so far become suspect until renewed."
+        )
+        text = st.text_area("Decision", decision["decision"])
+        rationale = st.text_area("Rationale", decision["rationale"])
+        reason = st.text_area("Why it changes")
+        if st.form_submit_button("Make a new version", type="primary"):
+            attempt("A new version is made.", lambda: services.revise(
+                conn, person, key, decision_text=text, rationale=rationale, reason=reason,
+                row_version=built_from))  # fmt: skip
+
+
+def edit_form() -> None:
+    modules = {m["code"]: m["name"] for m in views.modules_of_domain(conn, decision["domain"])}
+    all_orgs = [o["code"] for o in decision_store.reference_list(conn, "organizations")]
+    with st.form("edit"):
+        title = st.text_input("Title", decision["title"])
+        question = st.text_area("Question", decision["question"])
+        fields = {"title": title, "question": question}
+        if stage == "proposed":
+            fields["rationale"] = st.text_area("Rationale", decision["rationale"])
+        left, right = st.columns(2)
+        with left:
+            fields["module"] = st.selectbox(
+                "Module", list(modules), index=list(modules).index(decision["module"]),
+                format_func=lambda code: f"{code} · {modules[code]}")  # fmt: skip
+            fields["scope"] = st.selectbox("Scope", SCOPES, SCOPES.index(decision["scope"]))
+            fields["criticality"] = st.selectbox(
+                "Criticality", CRITICALITIES, CRITICALITIES.index(decision["criticality"])
+            )
+        with right:
+            needed = decision["needed_by"]
+            fields["needed_by"] = st.date_input(
+                "Needed by", dt.date.fromisoformat(needed[:10]) if needed else None
+            )
+            fields["owner"] = st.text_input("Owner (email)", decision["owner"] or "")
+            everyone = st.checkbox("All organisations", bool(decision["all_organizations"]))
+            chosen = st.multiselect("Organisations", all_orgs, default=decision["organizations"])
+        fields["organizations"] = ["ALL"] if everyone else chosen
+        if st.form_submit_button("Save details", type="primary"):
+            attempt("The details are saved.", lambda: services.edit_decision(
+                conn, person, key, fields, row_version=built_from))  # fmt: skip
+
+
+st.subheader("What you can do")
+allowed = (
+    workflow.allowed_actions(stage, person, forum=decision["forum"], domain=decision["domain"])
+    if person
+    else []
+)
+verdicts_allowed = [
+    verdict
+    for action, verdict in (("approve", "approve"), ("request_changes", "changes_requested"))
+    if action in allowed
+]
+if not allowed:
+    st.caption(f"Nothing is yours to do on this decision while it is {stage.replace('_', ' ')}.")
+for action in allowed:
+    spec = workflow.ACTIONS[action]
+    if action == "request_changes":
+        continue  # one verdict form offers both
+    label = "Give your verdict" if action == "approve" else spec.label
+    with st.expander(label, expanded=len(allowed) == 1):
+        if action == "decide":
+            decide_form()
+        elif action == "escalate":
+            escalate_form()
+        elif action == "approve":
+            verdict_form(verdicts_allowed)
+        elif action == "revise":
+            revise_form()
+        elif action == "edit":
+            edit_form()
+        else:
+            manual_form(action)
+
+st.session_state[BUILT_FROM] = decision["row_version"]
