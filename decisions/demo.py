@@ -1,0 +1,1065 @@
+"""The demo programme (SPEC.md section 6): the organisations and waves of the Helseplattformen
+plan, experts, decisions in every stage with their evidence and event history, criteria and
+reported measurements, with the programme clock at 2022-09-15.
+
+Generated deterministically from a seed. Each decision's life is planned first (manual steps,
+demos, verdicts, test runs with their times); then the life is replayed in time order through
+`workflow.derive_stage`, exactly as the services would, so every stage event and the stored
+stage follow from the same facts that `services.check` derives from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from decisions import programme, store
+from decisions.model import (
+    SIDE_OF_KIND,
+    STAGE_RANK,
+    STAGES,
+    SYSTEM_ACTOR,
+    WITHDRAWN,
+    ApprovalRule,
+    DecisionFacts,
+    DemoFact,
+    RunFact,
+    VerdictFact,
+    WorkflowError,
+)
+from decisions.readiness import DEFAULT_CRITERIA
+from decisions.store import bulk, reference
+from decisions.workflow import derive_stage
+
+CLOCK = "2022-09-15"
+EPOCH = dt.datetime(2020, 1, 6)  # a Monday: the programme's first working week
+DAY = 86_400
+WEEK = 7 * DAY
+CLOCK_T = int((dt.datetime.fromisoformat(CLOCK) - EPOCH).total_seconds())
+LAST_T = CLOCK_T - 7 * 3600  # the last moment evidence may carry: the day before the clock
+RULE = ApprovalRule()
+
+ORGANIZATIONS = (  # code, name, kind, email domain, weight among the experts
+    ("STO", "St. Olavs hospital HF", "hospital", "stolav.no", 28),
+    ("HNT", "Helse Nord-Trøndelag HF", "hospital", "hnt.no", 14),
+    ("HMR", "Helse Møre og Romsdal HF", "hospital", "helse-mr.no", 12),
+    ("TRD", "Trondheim kommune", "municipality", "trondheim.kommune.no", 22),
+    ("LADE", "Lade legesenter", "gp_office", "ladelegesenter.no", 1.5),
+    ("HEIM", "Heimdal legesenter", "gp_office", "heimdallegesenter.no", 1.5),
+    ("ROR", "Røros kommune", "municipality", "roros.kommune.no", 2),
+    ("OSK", "Os kommune", "municipality", "os.kommune.no", 1),
+    ("HOL", "Holtålen kommune", "municipality", "holtalen.kommune.no", 1),
+    ("IFO", "Indre Fosen kommune", "municipality", "indrefosen.kommune.no", 2),
+    ("ORL", "Ørland kommune", "municipality", "orland.kommune.no", 2),
+    ("AFJ", "Åfjord kommune", "municipality", "afjord.kommune.no", 1.5),
+    ("LEV", "Levanger kommune", "municipality", "levanger.kommune.no", 3),
+    ("VER", "Verdal kommune", "municipality", "verdal.kommune.no", 3),
+    ("ALE", "Ålesund kommune", "municipality", "alesund.kommune.no", 5),
+)
+WAVES = (  # code, name, go-live, organisations
+    ("W1", "Trondheim kommune", "2022-05-07", ("TRD", "LADE", "HEIM")),
+    ("W2", "St. Olavs hospital and neighbouring municipalities", "2022-11-12",
+     ("STO", "ROR", "OSK", "HOL", "IFO", "ORL", "AFJ")),
+    ("W3", "Helse Nord-Trøndelag", "2023-02-11", ("HNT", "LEV", "VER")),
+    ("W4", "Helse Møre og Romsdal", "2023-04-29", ("HMR", "ALE")),
+)  # fmt: skip
+REPLAN = (
+    "W2",
+    "2022-05-07",
+    "2022-11-12",
+    "2021-09-28T14:00:00",
+    "St. Olavs hospital postponed: integrated testing and end-user training could not be "
+    "completed for a safe go-live in May; Trondheim kommune keeps 2022-05-07",
+)
+
+MEASUREMENTS = (  # wave, reported criterion, (date, value) history
+    ("W1", "R7", (("2021-11-15", 35), ("2021-12-15", 48), ("2022-01-14", 60),
+                  ("2022-02-15", 72), ("2022-03-15", 84), ("2022-04-14", 93), ("2022-05-03", 97))),
+    ("W1", "R7S", (("2021-11-15", 0.5), ("2022-01-14", 0.8), ("2022-03-15", 1.1),
+                   ("2022-05-03", 1.2))),
+    ("W1", "R8", (("2022-03-12", 0), ("2022-04-09", 1))),
+    ("W1", "R8M", (("2022-02-19", 0), ("2022-03-26", 1))),
+    ("W2", "R7", (("2022-03-15", 4), ("2022-04-14", 9), ("2022-05-16", 17), ("2022-06-15", 26),
+                  ("2022-07-15", 38), ("2022-08-15", 51), ("2022-09-12", 63))),
+    ("W2", "R7S", (("2022-03-15", 0.3), ("2022-05-16", 0.6), ("2022-07-15", 0.9),
+                   ("2022-08-15", 1.0), ("2022-09-12", 1.1))),
+    ("W2", "R8", (("2022-08-20", 0), ("2022-09-10", 1))),
+    ("W2", "R8M", (("2022-06-18", 0), ("2022-09-03", 0))),
+    ("W3", "R7", (("2022-06-15", 1), ("2022-07-15", 2), ("2022-08-15", 4), ("2022-09-12", 7))),
+    ("W3", "R7S", (("2022-06-15", 0.1), ("2022-08-15", 0.2), ("2022-09-12", 0.3))),
+    ("W4", "R7", (("2022-08-15", 0), ("2022-09-12", 1))),
+)  # fmt: skip
+
+FIRST_NAMES = (
+    "Kari", "Ingrid", "Anne", "Marit", "Liv", "Solveig", "Ragnhild", "Hilde", "Silje", "Ida",
+    "Nora", "Ingeborg", "Sigrid", "Tone", "Randi", "Guro", "Astrid", "Åse", "Bodil", "Mette",
+    "Camilla", "Hanne", "Line", "Marte", "Eli", "Torunn", "Siri", "Therese", "Kristin", "Berit",
+    "Ole", "Lars", "Per", "Jan", "Knut", "Bjørn", "Arne", "Erik", "Tor", "Geir", "Håkon",
+    "Magnus", "Jonas", "Sindre", "Eirik", "Øystein", "Trond", "Svein", "Odd", "Stian", "Rune",
+    "Espen", "Vegard", "Anders", "Thomas", "Morten", "Jørgen", "Sverre", "Halvard", "Ståle",
+)  # fmt: skip
+LAST_NAMES = (
+    "Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen",
+    "Jensen", "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg", "Haugen", "Hagen",
+    "Johannessen", "Andreassen", "Jacobsen", "Dahl", "Jørgensen", "Halvorsen", "Henriksen",
+    "Lund", "Sørensen", "Jakobsen", "Moen", "Gundersen", "Iversen", "Strand", "Solberg",
+    "Svendsen", "Eide", "Knutsen", "Martinsen", "Paulsen", "Bakken", "Kristoffersen", "Mathisen",
+    "Lie", "Amundsen", "Nguyen", "Rasmussen", "Ali", "Lunde", "Solheim", "Berge", "Moe",
+    "Nygård", "Bakke", "Kristensen", "Fredriksen", "Holm", "Lien", "Hauge", "Christensen",
+    "Andresen", "Nielsen", "Knudsen", "Evensen", "Sæther", "Aas", "Myhre", "Hanssen", "Ødegård",
+    "Tangen", "Røed", "Aasen", "Grønli", "Fossum", "Brekke", "Rønning", "Lyngstad", "Skjevdal",
+)  # fmt: skip
+
+DOMAIN_WEIGHTS = {
+    "MED": 11, "LAB": 6, "RAD": 4, "SUR": 6, "EME": 5, "MAT": 4, "PSY": 5, "HOM": 6, "NUR": 5,
+    "GP": 5, "PAD": 9, "DOC": 10, "INT": 7, "MIG": 4, "TRN": 3, "REP": 4, "ICU": 3, "ONC": 3,
+}  # fmt: skip
+TOPICS = {
+    "MED": ("High-risk infusions", "Insulin dosing", "Antibiotic stewardship", "Dose rounding"),
+    "LAB": ("Specimen labelling", "Critical lab values", "Point-of-care tests", "Microbiology"),
+    "RAD": ("Contrast allergy screening", "Imaging protocols", "Result acknowledgement"),
+    "SUR": ("Surgical safety checklist", "Theatre booking", "Implant registration"),
+    "EME": ("Triage levels", "Ambulance hand-over", "Tracking board columns"),
+    "MAT": ("Partogram", "Newborn registration", "Pregnancy card"),
+    "PSY": ("Involuntary admission", "Risk assessment", "Substance abuse follow-up"),
+    "HOM": ("Home visit planning", "Service decisions", "Medicine dispensers at home"),
+    "NUR": ("Fall risk", "Nutrition screening", "Resident care plans"),
+    "GP": ("Sick notes", "Chronic care reviews", "Patient messages"),
+    "PAD": ("Waiting lists", "Appointment reminders", "Patient payment", "Transfer orders"),
+    "DOC": ("Admission note", "Discharge summary", "Vital signs", "Nursing care plan"),
+    "INT": ("Prescription interface", "Referral messages", "Device data", "Lab instruments"),
+    "MIG": ("Medication list migration", "Allergy migration", "Appointment migration"),
+    "TRN": ("E-learning paths", "Super user training", "Proficiency tests"),
+    "REP": ("Activity reporting", "Quality indicators", "Registry submissions"),
+    "ICU": ("Ventilator charting", "Fluid balance", "Sedation scores"),
+    "ONC": ("Chemotherapy regimens", "Cancer pathway timers", "Tumour board lists"),
+}
+ASPECTS = (
+    "default order set", "user access by role", "ward workflow", "print and label layout",
+    "alerts and notifications", "documentation template", "naming convention",
+    "coding and classification", "hand-over routine", "patient portal display",
+    "downtime procedure", "consent and access control", "worklist columns",
+    "escalation to physician", "audit trail", "follow-up reminders",
+)  # fmt: skip
+OPTIONS = (
+    "the vendor's foundation build unchanged", "the foundation build with local naming",
+    "one shared regional build", "separate builds per organisation", "a simplified workflow",
+    "the national standard", "a structured form instead of free text",
+)  # fmt: skip
+RATIONALES = (
+    "Keeps the build close to the foundation system and eases upgrades.",
+    "Matches current clinical practice in all organisations.",
+    "Required by national regulation.",
+    "Reduces double documentation for nurses.",
+    "Agreed after a risk assessment with the patient safety team.",
+)
+ESCALATION_REASONS = (
+    "the hospital and municipal groups disagree",
+    "affects the workflows of several domains",
+    "cost and contract implications",
+    "needs a decision on regional standardisation",
+    "patient safety risk needs a higher-level decision",
+)
+CHANGE_COMMENTS = (
+    "The order of fields does not match the ward workflow.",
+    "The alert fires too often; alert fatigue.",
+    "Missing the municipal care levels.",
+    "Label text is not readable on the printers we use.",
+    "Not what was decided: the double check is missing.",
+)
+WITHDRAW_REASONS = (
+    "duplicate of another decision",
+    "covered by the vendor's standard content",
+    "no longer needed after the regional agreement",
+)
+REVISE_REASONS = (
+    "new national guideline",
+    "the first version did not cover the municipalities",
+    "changed after a patient safety review",
+    "found unworkable in the integrated test",
+)
+DEFECT_PROBLEMS = (
+    "wrong default value", "field missing from the form", "interface message rejected",
+    "print layout cut off", "alert not shown", "access denied for the role",
+    "duplicate entries after save", "time zone shown wrongly", "slow search",
+)  # fmt: skip
+
+TARGET_SHARES = (  # of the decisions that are not withdrawn, in stage order
+    ("proposed", 6), ("decided", 5), ("in_build", 7), ("built", 5), ("demonstrated", 7),
+    ("approved", 8), ("in_test", 9), ("tested", 15), ("ready", 38),
+)  # fmt: skip
+WITHDRAWN_SHARE = 0.04
+
+
+def iso(t: int) -> str:
+    return (EPOCH + dt.timedelta(seconds=t)).isoformat()
+
+
+@dataclass
+class Person:
+    email: str
+    name: str
+    organization: str
+    side: str
+    roles: list[str]
+    domains: list[str]
+    allocation: int
+    forums: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Case:
+    primary: str
+    kind: str
+    title: str
+    created: int
+    runs: list[tuple[int, str, str, dict | None]] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    key: str = ""
+
+
+@dataclass
+class Plan:
+    """One decision's planned life: manual steps and the evidence it gathers, with times."""
+
+    key: str
+    domain: str
+    module: str
+    scope: str
+    criticality: str
+    forum: str
+    created: int
+    steps: list[tuple[int, str, dict]] = field(default_factory=list)
+    verdicts: list[tuple[int, str, str, str]] = field(default_factory=list)
+    demos: list[tuple[int, list[str], list[str], str]] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    built: int | None = None  # when the last build round started
+    first_forum: str = ""
+
+    def step(self, t: int, kind: str, **payload) -> int:
+        self.steps.append((t, kind, payload))
+        return t
+
+
+class Generator:
+    """Builds the demo programme in memory; `write` stores it in one transaction."""
+
+    def __init__(self, rng: random.Random, scale: float, lists: dict[str, list[dict]]):
+        self.rng = rng
+        self.scale = scale
+        self.lists = lists
+        self.org_kind = {o[0]: o[2] for o in ORGANIZATIONS}
+        self.forums = {f["code"]: f for f in lists["forums"]}
+        self.modules_of = defaultdict(list)
+        self.slot_of = {}  # each module's weekly demo slot: a weekday and an hour
+        for index, module in enumerate(lists["modules"]):
+            self.modules_of[module["domain"]].append(module["code"])
+            hour = 10 if index // 5 % 2 == 0 else 13
+            self.slot_of[module["code"]] = (index % 5) * DAY + hour * 3600
+        self.sides_of = defaultdict(set)  # domain -> sides with a level-1 forum
+        for f in lists["forums"]:
+            if f["level"] == 1 and f["scope"] != "joint":
+                for fd in lists["forum_domains"]:
+                    if fd["forum"] == f["code"]:
+                        self.sides_of[fd["domain"]].add(f["scope"])
+        self.people: list[Person] = []
+        self.plans: list[Plan] = []
+        self.events: list[tuple[str, int, dict]] = []
+
+    # Time -----------------------------------------------------------------------------------
+
+    def later(self, t: int, days: float) -> int:
+        """A working-hours moment about `days` after `t`, never before it."""
+        y = t + int(days * DAY)
+        day = y // DAY
+        if day % 7 >= 5:
+            day += 7 - day % 7
+        y = day * DAY + self.rng.randint(8 * 3600, 16 * 3600)
+        return y if y > t else t + self.rng.randint(600, 3600)
+
+    def gap(self, base: float, mean: float) -> float:
+        return base + min(self.rng.expovariate(1 / mean), 4 * mean)
+
+    def slot(self, t: int, module: str) -> int:
+        """The module's next weekly demo slot at or after `t`."""
+        slot = t // WEEK * WEEK + self.slot_of[module]
+        return slot if slot >= t else slot + WEEK
+
+    def event(self, t: int | str, actor: str, entity: str, key: str, action: str,
+              from_value=None, to_value=None, reason=None, rank: int = 1) -> None:  # fmt: skip
+        at = iso(t) if isinstance(t, int) else t
+        self.events.append(
+            (at, rank, {"at": at, "actor": actor, "entity": entity, "entity_key": key,
+                        "action": action, "from_value": from_value, "to_value": to_value,
+                        "reason": reason})  # fmt: skip
+        )
+
+    # People ---------------------------------------------------------------------------------
+
+    def make_people(self) -> None:
+        rng = self.rng
+        count = max(round(420 * self.scale), 100)
+        orgs = [o[0] for o in ORGANIZATIONS]
+        weights = [o[4] for o in ORGANIZATIONS]
+        mail = {o[0]: o[3] for o in ORGANIZATIONS}
+        fixed_roles = [["admin"], ["admin"], ["manager"], ["manager"], ["manager"], ["viewer"]]
+        taken: set[str] = set()
+        for index in range(count):
+            org = "STO" if index < len(fixed_roles) else rng.choices(orgs, weights)[0]
+            side = SIDE_OF_KIND[self.org_kind[org]]
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            local = f"{first}.{last}".lower()
+            for a, b in (("æ", "ae"), ("ø", "o"), ("å", "a")):
+                local = local.replace(a, b)
+            email, n = f"{local}@{mail[org]}", 2
+            while email in taken:
+                email, n = f"{local}{n}@{mail[org]}", n + 1
+            taken.add(email)
+            roles = fixed_roles[index] if index < len(fixed_roles) else self.draw_roles()
+            domains = [d for d in DOMAIN_WEIGHTS if side in self.sides_of[d]]
+            chosen = rng.sample(domains, rng.choice((1, 1, 2, 2, 2, 3)))
+            allocation = 100 if "analyst" in roles else rng.choice((10, 20, 20, 30, 40, 50, 50, 60, 80, 100))  # fmt: skip
+            self.people.append(Person(email, f"{first} {last}", org, side, roles, chosen, allocation))
+        self.fill_pools()
+        self.assign_forums()
+
+    def draw_roles(self) -> list[str]:
+        r = self.rng.random()
+        if r < 0.76:
+            return ["expert", "tester"] if self.rng.random() < 0.04 else ["expert"]
+        if r < 0.88:
+            return ["analyst"]
+        if r < 0.95:
+            return ["tester"]
+        if r < 0.975:
+            return ["manager"]
+        return ["admin"] if r < 0.985 else ["viewer"]
+
+    def fill_pools(self) -> None:
+        """At least three experts of each domain on each side that has a forum for it, so
+        that critical decisions can be approved."""
+        for domain, sides in self.sides_of.items():
+            for side in sorted(sides):
+                pool = [p for p in self.people if "expert" in p.roles and p.side == side]
+                while sum(domain in p.domains for p in pool) < 3:
+                    free = [p for p in pool if domain not in p.domains and len(p.domains) < 3]
+                    self.rng.choice(free or [p for p in pool if domain not in p.domains]).domains.append(domain)  # fmt: skip
+        self.pool = defaultdict(list)  # (domain, side) -> approving experts
+        for p in self.people:
+            if "expert" in p.roles:
+                for d in p.domains:
+                    self.pool[d, p.side].append(p.email)
+        self.by_role = defaultdict(list)
+        for p in self.people:
+            for role in p.roles:
+                self.by_role[role].append(p)
+
+    def assign_forums(self) -> None:
+        rng = self.rng
+        domain_forums = defaultdict(list)
+        for fd in self.lists["forum_domains"]:
+            forum = self.forums[fd["forum"]]
+            if forum["level"] == 1:
+                domain_forums[fd["domain"]].append(forum)
+        for p in self.by_role["expert"]:
+            for d in p.domains:
+                for forum in domain_forums[d]:
+                    if forum["scope"] == p.side or (forum["scope"] == "joint" and rng.random() < 0.5):
+                        p.forums.add(forum["code"])
+        for forum in self.forums.values():
+            if forum["level"] == 1 and forum["scope"] == "joint":
+                for d in (fd["domain"] for fd in self.lists["forum_domains"] if fd["forum"] == forum["code"]):  # fmt: skip
+                    for side in ("hospital", "municipality"):
+                        members = [e for e in self.pool[d, side] if forum["code"] in self.person(e).forums]  # fmt: skip
+                        if not members:
+                            self.person(self.pool[d, side][0]).forums.add(forum["code"])
+        experts = self.by_role["expert"]
+        joint = rng.sample(experts, max(6, len(experts) // 20))
+        for side in ("hospital", "municipality"):
+            joint.append(next(p for p in experts if p.side == side))
+        for p in joint:
+            p.forums.add("FBG")
+        for p in self.by_role["manager"] + rng.sample(experts, max(3, len(experts) // 60)):
+            p.forums.add("STYR")
+        self.members = defaultdict(list)
+        for p in self.people:
+            for forum in sorted(p.forums):
+                self.members[forum].append(p.email)
+
+    def person(self, email: str) -> Person:
+        if not hasattr(self, "_people_by_email"):
+            self._people_by_email = {p.email: p for p in self.people}
+        return self._people_by_email[email]
+
+    # Decisions ------------------------------------------------------------------------------
+
+    def make_decisions(self, progress: Callable[[float, str], None]) -> None:
+        rng = self.rng
+        count = round(3000 * self.scale)
+        domains, weights = zip(*DOMAIN_WEIGHTS.items(), strict=True)
+        ages = [rng.random() for _ in range(count)]
+        withdrawn = [rng.random() < WITHDRAWN_SHARE for _ in range(count)]
+        # Older decisions have come further, with noise: rank by age and deal out the stages.
+        scores = sorted(range(count), key=lambda i: ages[i] + rng.gauss(0, 0.2))
+        live = [i for i in scores if not withdrawn[i]]
+        targets = {i: WITHDRAWN for i in range(count) if withdrawn[i]}
+        total = sum(share for _, share in TARGET_SHARES)
+        start = 0
+        for stage, share in TARGET_SHARES:
+            end = start + round(len(live) * share / total)
+            for i in live[start:end] if stage != "ready" else live[start:]:
+                targets[i] = stage
+            start = end
+        numbers: dict[str, int] = defaultdict(int)
+        span = CLOCK_T - 30 * DAY
+        for i in range(count):
+            domain = rng.choices(domains, weights)[0]
+            numbers[domain] += 1
+            key = f"{domain}-{numbers[domain]:04d}"
+            created = int(span * (1 - ages[i]))
+            self.plans.append(self.plan_decision(key, domain, targets[i], created))
+            if i % max(1, count // 20) == 0:
+                progress(0.05 + 0.45 * i / count, f"Planning decisions ({i:,} of {count:,})")
+        self.share_test_cases()
+
+    def plan_decision(self, key: str, domain: str, target: str, created: int) -> Plan:
+        """A decision's life that reaches `target` before the clock; started earlier (and,
+        if need be, at a quicker pace) when it would not fit."""
+        pace = 1.0
+        for _ in range(30):
+            state = self.rng.getstate()
+            plan = self.plan_life(key, domain, target, created, pace)
+            end = max([s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
+                      + [r[0] for c in plan.cases for r in c.runs])  # fmt: skip
+            if end <= LAST_T:
+                return plan
+            self.rng.setstate(state)
+            created -= end - LAST_T + DAY
+            if created < 0:
+                created, pace = self.rng.randint(0, 30 * DAY), pace * 0.7
+        raise RuntimeError(f"the life of {key} does not fit before the clock")
+
+    def plan_life(self, key: str, domain: str, target: str, created: int, pace: float) -> Plan:
+        rng = self.rng
+        sides = sorted(self.sides_of[domain])
+        if len(sides) == 2:
+            scope = rng.choices(("hospital", "municipality", "joint"), (45, 30, 25))[0]
+        else:
+            scope = sides[0]
+        code = {"hospital": "H", "municipality": "M", "joint": "J"}[scope]
+        forum = f"{domain}-{code}" if f"{domain}-{code}" in self.forums else "FBG"
+        plan = Plan(key, domain, rng.choice(self.modules_of[domain]), scope,
+                    rng.choices(("critical", "high", "medium", "low"), (8, 22, 45, 25))[0],
+                    forum, created)  # fmt: skip
+        plan.first_forum = forum
+        plan.step(created, "create")
+        t = created
+        withdraw_after = None
+        if target == WITHDRAWN:
+            withdraw_after = rng.choice(STAGES[:6])
+            target = withdraw_after
+        if rng.random() < (0.15 if target == "proposed" else 0.07):
+            t = self.escalate(plan, t, pace)
+        if target != "proposed":
+            t = plan.step(self.later(t, self.gap(10, 30) * pace), "decide",
+                          deciders=rng.sample(self.members[plan.forum],
+                                              min(len(self.members[plan.forum]),
+                                                  rng.randint(1, 3))))  # fmt: skip
+            if rng.random() < 0.08 and STAGE_RANK[target] >= STAGE_RANK["decided"]:
+                first = rng.choice(("demonstrated", "approved", "in_test", "tested"))
+                t = self.build_round(plan, t, first, pace, final=False)
+                t = plan.step(self.later(t, self.gap(5, 20) * pace), "revise",
+                              reason=rng.choice(REVISE_REASONS))  # fmt: skip
+            if target != "decided":
+                t = self.build_round(plan, t, target, pace, final=True)
+        if withdraw_after is not None:
+            plan.step(self.later(t, self.gap(5, 30) * pace), "withdraw",
+                      reason=rng.choice(WITHDRAW_REASONS))  # fmt: skip
+        return plan
+
+    def escalate(self, plan: Plan, t: int, pace: float) -> int:
+        path = ["FBG", "STYR"] if self.forums[plan.forum]["level"] == 1 else ["STYR"]
+        if len(path) == 2 and self.rng.random() < 0.75:
+            path = path[:1]
+        for forum in path:
+            t = plan.step(self.later(t, self.gap(7, 20) * pace), "escalate", to=forum,
+                          reason=self.rng.choice(ESCALATION_REASONS))  # fmt: skip
+            plan.forum = forum
+        return t
+
+    def build_round(self, plan: Plan, t: int, target: str, pace: float, *, final: bool) -> int:
+        """From decided (or a revision) through build, demo, verdicts and tests to `target`."""
+        rng = self.rng
+        t = plan.step(self.later(t, self.gap(5, 20) * pace), "start_build")
+        if final and STAGE_RANK[target] >= STAGE_RANK["in_build"] and rng.random() < 0.14:
+            t = plan.step(self.later(t, self.gap(7, 25) * pace), "mark_built")
+            t = self.demo(plan, t, pace)
+            approvers = self.approvers(plan)
+            for email in approvers[: rng.randint(0, 1)]:
+                t = self.verdict(plan, t, email, "approve", pace)
+            critic = rng.choice(self.pool[plan.domain, self.side_of_scope(plan)])
+            t = self.verdict(plan, t, critic, "changes_requested", pace)
+            if target == "in_build":
+                return t
+        elif target == "in_build":
+            return t
+        t = plan.step(self.later(t, self.gap(7, 25) * pace), "mark_built")
+        plan.built = t
+        if target == "built":
+            return t
+        t = self.demo(plan, t, pace)
+        approvers = self.approvers(plan)
+        if target == "demonstrated":
+            for email in self.partial(plan, approvers):
+                t = self.verdict(plan, t, email, "approve", pace)
+            return t
+        for email in approvers:
+            t = self.verdict(plan, t, email, "approve", pace)
+        if target == "approved":
+            if rng.random() < 0.3:
+                plan.cases.append(self.new_case(plan, self.later(t, self.gap(2, 10) * pace)))
+            return t
+        return self.test(plan, t, target, pace)
+
+    def side_of_scope(self, plan: Plan) -> str:
+        if plan.scope != "joint":
+            return plan.scope
+        return self.rng.choice(("hospital", "municipality"))
+
+    def approvers(self, plan: Plan) -> list[str]:
+        """Domain experts enough for the approval rule, from both sides when joint."""
+        rng = self.rng
+        needed = RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
+        needed += rng.random() < 0.15  # sometimes one more than needed
+        if plan.scope == "joint":
+            chosen = [rng.choice(self.pool[plan.domain, "hospital"]),
+                      rng.choice(self.pool[plan.domain, "municipality"])]  # fmt: skip
+            others = sorted(set(self.pool[plan.domain, "hospital"] + self.pool[plan.domain, "municipality"]) - set(chosen))  # fmt: skip
+        else:
+            chosen, others = [], list(self.pool[plan.domain, plan.scope])
+        chosen += rng.sample(others, min(len(others), max(0, needed - len(chosen))))
+        rng.shuffle(chosen)
+        return chosen
+
+    def partial(self, plan: Plan, approvers: list[str]) -> list[str]:
+        """Approvals that fall short of the rule: too few, or one side missing."""
+        if plan.scope == "joint" and self.rng.random() < 0.4:
+            side = self.rng.choice(("hospital", "municipality"))
+            one_side = self.pool[plan.domain, side]
+            return self.rng.sample(one_side, min(len(one_side), 2))
+        needed = RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
+        return approvers[: self.rng.randint(0, needed - 1)]
+
+    def verdict(self, plan: Plan, t: int, email: str, verdict: str, pace: float) -> int:
+        t = self.later(t, self.gap(0.5, 7) * pace)
+        comment = self.rng.choice(CHANGE_COMMENTS) if verdict == "changes_requested" else ""
+        plan.verdicts.append((t, email, verdict, comment))
+        return t
+
+    def demo(self, plan: Plan, t: int, pace: float) -> int:
+        rng = self.rng
+        slot = self.slot(self.later(t, self.gap(1, 10) * pace), plan.module)
+        pool = self.pool[plan.domain, "hospital"] + self.pool[plan.domain, "municipality"]
+        attendees = rng.sample(pool, min(len(pool), rng.randint(2, 6)))
+        invitees = list(dict.fromkeys(attendees + rng.sample(pool, min(len(pool), rng.randint(0, 3)))))
+        analysts = [p.email for p in self.by_role["analyst"] if plan.domain in p.domains]
+        presenter = rng.choice(analysts or [p.email for p in self.by_role["analyst"]])
+        plan.demos.append((slot, attendees, invitees, presenter))
+        return slot
+
+    def new_case(self, plan: Plan, t: int) -> Case:
+        rng = self.rng
+        kind = rng.choices(("application", "integrated", "acceptance", "regression"), (5, 3, 2, 1))[0]  # fmt: skip
+        aspect = rng.choice(ASPECTS)
+        return Case(plan.key, kind, f"{plan.module} {kind} test: {aspect}", t)
+
+    def test(self, plan: Plan, t: int, target: str, pace: float) -> int:
+        """Test cases and runs: the latest run of every case passes for tested and ready;
+        at least one fails or is blocked for in_test."""
+        rng = self.rng
+        cases = [self.new_case(plan, self.later(t, self.gap(2, 10) * pace))
+                 for _ in range(rng.choice((1, 1, 1, 2)))]  # fmt: skip
+        plan.cases.extend(cases)
+        failing = rng.randrange(len(cases)) if target == "in_test" else -1
+        last = t
+        for index, case in enumerate(cases):
+            r = self.later(case.created, self.gap(3, 15) * pace)
+            for _ in range(rng.choice((0, 0, 1, 1, 2)) if index != failing else rng.randint(0, 1)):
+                r = self.run(plan, case, r, rng.choice(("failed", "failed", "blocked")), True, pace)  # fmt: skip
+            if index == failing:
+                r = self.run(plan, case, r, rng.choice(("failed", "failed", "blocked")), False, pace)  # fmt: skip
+            else:
+                case.runs.append((r, "passed", self.tester(), None))
+            last = max(last, r)
+        if target == "ready":
+            plan.step(self.later(last, self.gap(3, 20) * pace), "mark_ready")
+        return last
+
+    def run(self, plan: Plan, case: Case, t: int, result: str, fixed: bool, pace: float) -> int:
+        """A failed or blocked run, with its defect; `fixed` when a later run passes."""
+        rng = self.rng
+        defect = None
+        if result == "failed" and rng.random() < 0.8:
+            vendor = rng.choices((1, 2, 3, 4), (6, 20, 44, 30))[0]
+            clinical = vendor
+            if rng.random() < 0.25:  # the clinicians judge it differently, usually worse
+                clinical = min(4, max(1, vendor + rng.choice((-2, -1, -1, 1))))
+            modules = {m["code"]: m["name"] for m in self.lists["modules"]}
+            status = rng.choice(("fixed", "closed", "closed")) if fixed else rng.choice(("open", "open", "open", "deferred"))  # fmt: skip
+            defect = {"title": f"{modules[plan.module]}: {rng.choice(DEFECT_PROBLEMS)}",
+                      "severity_vendor": vendor, "severity_clinical": clinical,
+                      "status": status, "decision": plan.key, "opened": t}  # fmt: skip
+        case.runs.append((t, result, self.tester(), defect))
+        nxt = self.later(t, self.gap(2, 10) * pace)
+        if defect and fixed:
+            defect["closed"] = nxt - 3600
+        return nxt
+
+    def tester(self) -> str:
+        return self.rng.choice(self.by_role["tester"]).email
+
+    def share_test_cases(self) -> None:
+        """Some passing test cases also cover another decision of the same module whose own
+        tests passed in the same period (integrated tests touch several decisions)."""
+        by_module = defaultdict(list)
+        for plan in self.plans:
+            by_module[plan.module].append(plan)
+        for plan in self.plans:
+            for case in plan.cases:
+                case.decisions = [plan.key]
+                if not case.runs or case.runs[-1][1] != "passed" or self.rng.random() > 0.15:
+                    continue
+                if any(r[3] and r[3]["status"] in ("open", "deferred") for r in case.runs):
+                    continue
+                others = [o for o in by_module[plan.module]
+                          if o is not plan and o.cases and o.built is not None
+                          and o.built <= case.runs[0][0]
+                          and all(c.runs and c.runs[-1][1] == "passed" for c in o.cases)]  # fmt: skip
+                if others:
+                    case.decisions.append(self.rng.choice(others).key)
+
+    # Keys and ids in time order -------------------------------------------------------------
+
+    def number_evidence(self) -> None:
+        """Keys for demos, test cases and defects, ids for verdicts and runs, in time order
+        (the stage rules break ties between verdicts or runs by id)."""
+        self.demo_rows: dict[tuple[str, int], dict] = {}
+        for plan in self.plans:
+            for slot, attendees, invitees, presenter in plan.demos:
+                demo = self.demo_rows.setdefault(
+                    (plan.module, slot),
+                    {"decisions": [], "attendees": [], "invitees": [], "presenter": presenter},
+                )
+                demo["decisions"].append(plan.key)
+                demo["attendees"] += [a for a in attendees if a not in demo["attendees"]]
+                demo["invitees"] += [i for i in invitees if i not in demo["invitees"]]
+        for number, (module, slot) in enumerate(sorted(self.demo_rows, key=lambda k: (k[1], k[0])), 1):  # fmt: skip
+            self.demo_rows[module, slot]["key"] = f"DEMO-{number:04d}"
+        verdicts = sorted((v[0], p, j) for p, plan in enumerate(self.plans)
+                          for j, v in enumerate(plan.verdicts))  # fmt: skip
+        self.verdict_id = {(p, j): n for n, (_, p, j) in enumerate(verdicts, 1)}
+        cases = sorted((c.created, p, j) for p, plan in enumerate(self.plans)
+                       for j, c in enumerate(plan.cases))  # fmt: skip
+        self.cases = []
+        for number, (_, p, j) in enumerate(cases, 1):
+            case = self.plans[p].cases[j]
+            case.key = f"TC-{number:04d}"
+            self.cases.append(case)
+        runs = sorted((r[0], n, j) for n, c in enumerate(self.cases) for j, r in enumerate(c.runs))
+        self.run_rows, defects = [], 0
+        for number, (_, n, j) in enumerate(runs, 1):
+            case = self.cases[n]
+            t, result, tester, defect = case.runs[j]
+            if defect is not None:
+                defects += 1
+                defect.update(key=f"DEF-{defects:04d}", test_case=case.key)
+            self.run_rows.append((number, case.key, t, result, defect, tester))
+
+    # Replaying each life through the stage rules --------------------------------------------
+
+    def replay_all(self, progress: Callable[[float, str], None]) -> None:
+        covering = defaultdict(list)
+        for case in self.cases:
+            for key in case.decisions:
+                covering[key].append(case)
+        runs_of = defaultdict(list)
+        for number, case_key, t, result, _, tester in self.run_rows:
+            runs_of[case_key].append((t, number, result, tester))
+        self.decision_rows, self.versions, self.deciders, self.orgs = [], [], [], []
+        for index, plan in enumerate(self.plans):
+            self.replay(index, plan, covering[plan.key], runs_of)
+            if index % max(1, len(self.plans) // 10) == 0:
+                progress(0.5 + 0.3 * index / len(self.plans), "Replaying decision histories")
+
+    def happenings(self, index: int, plan: Plan, cases: list[Case], runs_of: dict) -> list:
+        found: list[tuple] = [(t, 0, n, kind, data) for n, (t, kind, data) in enumerate(plan.steps)]
+        for j, (t, email, verdict, _) in enumerate(plan.verdicts):
+            number = self.verdict_id[index, j]
+            side = self.person(email).side
+            found.append((t, 1, number, "verdict", (VerdictFact(email, verdict, iso(t), side, True, number), email)))  # fmt: skip
+        for slot, *_ in plan.demos:
+            demo = self.demo_rows[plan.module, slot]
+            found.append((slot, 1, 0, "demo", (DemoFact(iso(slot), len(demo["attendees"])), demo)))  # fmt: skip
+        for case in cases:
+            found.append((case.created, 1, 0, "case", case.key))
+            for t, number, result, tester in runs_of[case.key]:
+                found.append((t, 1, number, "run", (case.key, RunFact(iso(t), result, number), tester)))  # fmt: skip
+        found.sort(key=lambda h: h[:3])
+        return found
+
+    def replay(self, index: int, plan: Plan, cases: list[Case], runs_of: dict) -> None:
+        rng = self.rng
+        topic = rng.choice(TOPICS[plan.domain])
+        aspect = rng.choice(ASPECTS)
+        title = f"{topic}: {aspect}"
+        side_pool = self.pool[plan.domain, self.side_of_scope(plan)]
+        owner = rng.choice(side_pool) if rng.random() < 0.85 else None
+        analysts = [p.email for p in self.by_role["analyst"] if plan.domain in p.domains]
+        analyst = rng.choice(analysts or [p.email for p in self.by_role["analyst"]])
+        manager = rng.choice(self.by_role["manager"]).email
+        proposer = owner or rng.choice(side_pool)
+        s = {"base": "proposed", "built_at": None, "ready_at": None, "version": 1,
+             "vstart": None, "stage": "proposed", "since": iso(plan.created), "text": "",
+             "rationale": "", "decided_at": None, "withdrawn_reason": None}  # fmt: skip
+        demos, verdicts, runs = [], [], {}
+        forum = plan.first_forum
+
+        def stage_event(at: str, actor: str, to: str, reason: str | None) -> None:
+            self.event(at, actor, "decision", plan.key, "stage", s["stage"], to, reason)
+            s["stage"], s["since"] = to, at
+
+        for t, _, _, kind, data in self.happenings(index, plan, cases, runs_of):
+            at, actor, why = iso(t), analyst, None
+            if kind == "create":
+                self.event(at, proposer, "decision", plan.key, "created", None, "proposed", title)
+                continue
+            if kind == "escalate":
+                self.event(at, rng.choice(self.members[forum] or [manager]), "decision",
+                           plan.key, "escalated", forum, data["to"], data["reason"])  # fmt: skip
+                forum = data["to"]
+                continue
+            if kind == "decide":
+                deciders = data["deciders"] or [manager]
+                s.update(base="decided", decided_at=at[:10], text=self.decision_text(plan, topic),
+                         rationale=rng.choice(RATIONALES))  # fmt: skip
+                self.deciders += [(plan.key, e) for e in deciders]
+                self.versions.append((plan.key, 1, s["text"], s["rationale"], None, "decided"))
+                stage_event(at, deciders[0], "decided", f"decided by {', '.join(deciders)}")
+            elif kind == "start_build":
+                s.update(base="in_build", built_at=None)
+                stage_event(at, analyst, "in_build", None)
+            elif kind == "mark_built":
+                s.update(base="built", built_at=at)
+                stage_event(at, analyst, "built", None)
+            elif kind == "revise":
+                author = rng.choice(self.members[forum] or [manager])
+                s["version"] += 1
+                s.update(base="decided", built_at=None, ready_at=None, vstart=at,
+                         text=self.decision_text(plan, topic))  # fmt: skip
+                self.versions.append((plan.key, s["version"], s["text"], s["rationale"], at, data["reason"]))  # fmt: skip
+                self.event(at, author, "decision", plan.key, "revised", s["version"] - 1, s["version"], data["reason"])  # fmt: skip
+                if s["stage"] != "decided":
+                    stage_event(at, author, "decided", f"revised to version {s['version']}")
+            elif kind == "withdraw":
+                s.update(base=WITHDRAWN, withdrawn_reason=data["reason"])
+                stage_event(at, manager, WITHDRAWN, data["reason"])
+            elif kind == "mark_ready":
+                if s["stage"] != "tested":
+                    continue
+                s["ready_at"] = at
+                actor, why = manager, "marked ready for production"
+            elif kind == "verdict":
+                verdicts.append(data[0])
+                actor, why = data[1], f"{data[0].verdict} by {data[1]}"
+            elif kind == "demo":
+                demos.append(data[0])
+                actor, why = data[1]["presenter"], f"demo {data[1]['key']}"
+            elif kind == "case":
+                runs.setdefault(data, [])
+                why = f"test case {data}"
+            elif kind == "run":
+                runs.setdefault(data[0], []).append(data[1])
+                actor, why = data[2], f"test run of {data[0]}: {data[1].result}"
+            facts = DecisionFacts(s["base"], s["built_at"], s["ready_at"] is not None, plan.scope,
+                                  plan.criticality, tuple(demos), tuple(verdicts),
+                                  {c: tuple(r) for c, r in runs.items()})  # fmt: skip
+            derived = derive_stage(facts, RULE)
+            if derived == s["stage"]:
+                continue
+            if derived == "in_build" and s["base"] == "built":  # changes were requested
+                s.update(base="in_build", built_at=None, ready_at=None)
+            elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and s["ready_at"]:
+                s["ready_at"] = None
+            stage_event(at, actor, derived, why)
+        self.add_decision_row(plan, s, forum, title, topic, aspect, owner)
+
+    def decision_text(self, plan: Plan, topic: str) -> str:
+        who = {"hospital": "The hospitals", "municipality": "The municipalities",
+               "joint": "All organisations"}[plan.scope]  # fmt: skip
+        return f"{who} use {self.rng.choice(OPTIONS)} for {topic.lower()}."
+
+    def add_decision_row(self, plan, s, forum, title, topic, aspect, owner) -> None:
+        rng = self.rng
+        hospitals = [o[0] for o in ORGANIZATIONS if o[2] == "hospital"]
+        municipal = [o[0] for o in ORGANIZATIONS if o[2] != "hospital"]
+        all_orgs = plan.scope == "joint" and rng.random() < 0.6 or rng.random() < 0.05
+        if all_orgs:
+            orgs = []
+        elif plan.scope == "hospital":
+            orgs = hospitals if rng.random() < 0.4 else rng.sample(hospitals, rng.randint(1, 2))
+        elif plan.scope == "municipality":
+            orgs = municipal if rng.random() < 0.3 else rng.sample(municipal, rng.randint(1, 5))
+        else:
+            orgs = rng.sample(hospitals, rng.randint(1, 3)) + rng.sample(municipal, rng.randint(1, 6))  # fmt: skip
+        self.orgs += [(plan.key, o) for o in sorted(orgs)]
+        needed_by = (EPOCH + dt.timedelta(seconds=plan.created, days=rng.randint(45, 300))).date()
+        self.decision_rows.append((
+            plan.key, title, plan.domain, plan.module, forum, plan.scope, int(all_orgs),
+            plan.criticality, s["stage"], s["base"], s["built_at"], s["ready_at"], s["version"],
+            s["vstart"], f"How should {topic.lower()} handle the {aspect}?", s["text"],
+            s["rationale"], s["decided_at"], needed_by.isoformat(), owner, s["withdrawn_reason"],
+            iso(plan.created), s["since"],
+        ))  # fmt: skip
+
+    # Scheduled demos, criteria and measurements -----------------------------------------------
+
+    def schedule_demos(self) -> None:
+        """Future demos (invitations, no attendees yet) for some of the built decisions."""
+        number = len(self.demo_rows)
+        for row in self.decision_rows:
+            key, domain, module, stage = row[0], row[2], row[3], row[8]
+            if stage != "built" or self.rng.random() > 0.6:
+                continue
+            slot = self.slot(CLOCK_T + self.rng.randint(1, 30) * DAY, module)
+            pool = self.pool[domain, "hospital"] + self.pool[domain, "municipality"]
+            if (module, slot) not in self.demo_rows:
+                number += 1
+                analysts = [p.email for p in self.by_role["analyst"] if domain in p.domains]
+                self.demo_rows[module, slot] = {
+                    "key": f"DEMO-{number:04d}", "decisions": [], "attendees": [],
+                    "invitees": [], "presenter": self.rng.choice(analysts or [p.email for p in self.by_role["analyst"]]),
+                }  # fmt: skip
+            demo = self.demo_rows[module, slot]
+            demo["decisions"].append(key)
+            invited = self.rng.sample(pool, min(len(pool), self.rng.randint(3, 6)))
+            demo["invitees"] += [e for e in invited if e not in demo["invitees"]]
+
+    def criteria(self) -> tuple[list[tuple], list[tuple]]:
+        """Each wave's default criteria, two waivers for St. Olavs (one expired), and the
+        reported measurements with their history up to the clock."""
+        rng = self.rng
+        managers = [p.email for p in self.by_role["manager"]]
+        waivers = {
+            ("W2", "C4N"): ("Regression cases are planned for the final integrated test cycle "
+                            "in October", "2022-11-30", "2022-07-04T10:00:00"),
+            ("W2", "C5B"): ("Severity-2 backlog accepted until the August release",
+                            "2022-08-31", "2022-06-13T10:00:00"),
+        }  # fmt: skip
+        criteria, measurements = [], []
+        for wave, *_ in WAVES:
+            for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
+                owner = rng.choice(managers)
+                reason, until, at = waivers.get((wave, code), (None, None, None))
+                criteria.append((wave, code, name, kind, metric, comparator, threshold, owner,
+                                 reason, until))  # fmt: skip
+                self.event("2021-06-01T09:00:00", owner, "criterion", f"{wave}:{code}",
+                           "created", None, f"{comparator} {threshold:g}", name, rank=0)  # fmt: skip
+                if reason:
+                    self.event(at, owner, "criterion", f"{wave}:{code}", "waived", None, until,
+                               reason, rank=0)  # fmt: skip
+        owner_of = {(c[0], c[1]): c[7] for c in criteria}
+        for wave, code, values in MEASUREMENTS:
+            for date, value in values:
+                noisy = round(value + rng.uniform(-1, 1), 1) if code == "R7" else value
+                measurements.append((len(measurements) + 1, wave, code, date, noisy,
+                                     owner_of[wave, code],
+                                     f"https://helseplattformen.example/evidence/{wave}/{code}/{date}"))  # fmt: skip
+                self.event(f"{date}T15:00:00", owner_of[wave, code], "measurement",
+                           str(len(measurements)), "reported", None, noisy, f"{wave}:{code}",
+                           rank=0)  # fmt: skip
+        return criteria, measurements
+
+    # Writing ------------------------------------------------------------------------------------
+
+    def setup_events(self, manager: str) -> None:
+        at = "2020-01-06T08:00:00"
+        for code, name, *_ in ORGANIZATIONS:
+            self.event(at, "system", "organization", code, "created", None, name, rank=-1)
+        for code, name, go_live, _ in WAVES:
+            first = REPLAN[1] if code == REPLAN[0] else go_live
+            self.event(at, manager, "wave", code, "created", None, first, name, rank=-1)
+        wave, old, new, replanned_at, reason = REPLAN
+        self.event(replanned_at, manager, "wave", wave, "replanned", old, new, reason, rank=0)
+        for p in self.people:
+            self.event(at, "system", "expert", p.email, "created", None, ";".join(p.roles),
+                       p.name, rank=-1)  # fmt: skip
+
+    def evidence_rows(self) -> dict[str, list[tuple]]:
+        """Rows of the evidence tables, with the events that recorded them."""
+        tables: dict[str, list[tuple]] = defaultdict(list)
+        for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
+            held = bool(demo["attendees"])
+            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), "", ""))  # fmt: skip
+            tables["demo_decisions"] += [(demo["key"], k) for k in dict.fromkeys(demo["decisions"])]  # fmt: skip
+            tables["demo_attendees"] += [(demo["key"], e) for e in demo["attendees"]]
+            tables["demo_invitees"] += [(demo["key"], e) for e in demo["invitees"]]
+            if held:
+                self.event(slot, demo["presenter"], "demo", demo["key"], "held", None, iso(slot),
+                           f"{len(demo['attendees'])} attended", rank=0)  # fmt: skip
+            else:
+                self.event(CLOCK_T - self.rng.randint(1, 20) * DAY, demo["presenter"], "demo",
+                           demo["key"], "scheduled", None, iso(slot), "0 attended", rank=0)  # fmt: skip
+        for p, plan in enumerate(self.plans):
+            for j, (t, email, verdict, comment) in enumerate(plan.verdicts):
+                number = self.verdict_id[p, j]
+                tables["approvals"].append((number, plan.key, email, verdict, iso(t), comment))
+                self.event(t, email, "approval", str(number), verdict, None, plan.key,
+                           comment or None, rank=0)  # fmt: skip
+        tables["approvals"].sort()
+        for case in self.cases:
+            tables["test_cases"].append((case.key, case.title, case.kind))
+            tables["test_case_decisions"] += [(case.key, k) for k in case.decisions]
+            self.event(case.created, self.tester(), "test_case", case.key, "created", None,
+                       ";".join(case.decisions), case.title, rank=0)  # fmt: skip
+        for number, case_key, t, result, defect, tester in self.run_rows:
+            if defect:
+                closed = defect.get("closed")
+                tables["defects"].append((
+                    defect["key"], defect["title"], defect["severity_vendor"],
+                    defect["severity_clinical"], defect["status"], defect["decision"], case_key,
+                    iso(t)[:10], iso(closed)[:10] if closed else None,
+                ))  # fmt: skip
+                self.event(t, tester, "defect", defect["key"], "opened", None, "open",
+                           defect["title"], rank=0)  # fmt: skip
+                if defect["status"] != "open":
+                    self.event(closed or t + 3600, tester, "defect", defect["key"], "updated",
+                               "open", defect["status"], defect["title"], rank=0)  # fmt: skip
+            tables["test_runs"].append((number, case_key, iso(t), result, tester,
+                                        defect["key"] if defect else None, ""))  # fmt: skip
+            self.event(t, tester, "test_run", str(number), result, None, case_key,
+                       defect["key"] if defect else None, rank=0)  # fmt: skip
+        return tables
+
+    def write(self, conn: sqlite3.Connection, with_lists: bool) -> None:
+        manager = self.by_role["manager"][0].email
+        self.setup_events(manager)
+        tables = self.evidence_rows()
+        criteria, measurements = self.criteria()
+        people = self.people
+        inserts = [
+            ("organizations", ("code", "name", "kind"), [o[:3] for o in ORGANIZATIONS]),
+            ("waves", ("code", "name", "go_live"), [w[:3] for w in WAVES]),
+            ("wave_organizations", ("wave", "organization"),
+             [(w[0], o) for w in WAVES for o in w[3]]),
+            ("wave_replans", ("wave", "old_go_live", "new_go_live", "reason", "replanned_by",
+                              "replanned_at"),
+             [(REPLAN[0], REPLAN[1], REPLAN[2], REPLAN[4], manager, REPLAN[3])]),
+            ("experts", ("email", "name", "organization", "allocation_pct"),
+             [(p.email, p.name, p.organization, p.allocation) for p in people]),
+            ("expert_domains", ("expert", "domain"), [(p.email, d) for p in people for d in p.domains]),
+            ("expert_roles", ("expert", "role"), [(p.email, r) for p in people for r in p.roles]),
+            ("forum_members", ("forum", "expert"), [(f, e) for f, es in self.members.items() for e in es]),
+            ("decisions", DECISION_COLUMNS, self.decision_rows),
+            ("decision_organizations", ("decision", "organization"), self.orgs),
+            ("decision_deciders", ("decision", "expert"), self.deciders),
+            ("decision_versions", ("decision", "version", "decision_text", "rationale",
+                                   "started_at", "reason"), self.versions),
+            ("demos", ("key", "date", "module", "presenter", "held", "notes", "recording_url"),
+             tables["demos"]),
+            ("demo_decisions", ("demo", "decision"), tables["demo_decisions"]),
+            ("demo_attendees", ("demo", "expert"), tables["demo_attendees"]),
+            ("demo_invitees", ("demo", "expert"), tables["demo_invitees"]),
+            ("approvals", ("id", "decision", "expert", "verdict", "date", "comment"),
+             tables["approvals"]),
+            ("test_cases", ("key", "title", "kind"), tables["test_cases"]),
+            ("test_case_decisions", ("test_case", "decision"), tables["test_case_decisions"]),
+            ("defects", ("key", "title", "severity_vendor", "severity_clinical", "status",
+                         "decision", "test_case", "opened", "closed"), tables["defects"]),
+            ("test_runs", ("id", "test_case", "date", "result", "tester", "defect", "notes"),
+             tables["test_runs"]),
+            ("criteria", ("wave", "code", "name", "kind", "metric", "comparator", "threshold",
+                          "owner", "waiver_reason", "waiver_until"), criteria),
+            ("measurements", ("id", "wave", "criterion", "date", "value", "reported_by",
+                              "evidence_url"), measurements),
+        ]  # fmt: skip
+        with store.transaction(conn):
+            if with_lists:
+                for e in programme.insert_reference_lists(conn, self.lists, SYSTEM_ACTOR, "2020-01-06T07:00:00"):  # fmt: skip
+                    self.events.append((e["at"], -2, e))
+            for table, columns, values in inserts:
+                bulk.insert_many(conn, table, columns, values)
+            for key, value in SETTINGS.items():
+                store.put_setting(conn, key, value)
+            ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))
+            store.append_events(conn, [self.events[i][2] for i in ordered])
+
+
+DECISION_COLUMNS = (
+    "key", "title", "domain", "module", "forum", "scope", "all_organizations", "criticality",
+    "stage", "base_stage", "built_at", "ready_at", "version", "version_started_at", "question",
+    "decision", "rationale", "decided_at", "needed_by", "owner", "withdrawn_reason",
+    "created_at", "stage_since",
+)  # fmt: skip
+SETTINGS = {
+    "clock": CLOCK,
+    "demo": True,
+    "approval.min_approvers": RULE.min_approvers,
+    "approval.min_approvers_critical": RULE.min_approvers_critical,
+    "approval.joint_needs_both_sides": RULE.joint_needs_both_sides,
+}
+
+
+def _ignore(fraction: float, message: str) -> None:
+    """No progress display."""
+
+
+def _usable_lists(conn: sqlite3.Connection, lists: dict[str, list[dict]]) -> bool:
+    """False when the database has no reference lists yet (the demo adds the defaults); True
+    when it holds the defaults (after `init`); refuses any other lists."""
+    if not programme.reference_lists_present(conn):
+        return False
+    for kind in programme.REFERENCE_FILES:
+        present = {r["code"] for r in reference.list_table(conn, kind)}
+        missing = sorted({r["code"] for r in lists[kind]} - present)
+        if missing:
+            raise WorkflowError(
+                f"the demo needs the default {kind}; missing: {', '.join(missing[:5])}"
+            )
+    return True
+
+
+def build_demo(
+    conn: sqlite3.Connection,
+    scale: float = 1,
+    seed: int = 7,
+    progress: Callable[[float, str], None] | None = None,
+) -> str:
+    """Create the demo programme in an empty database, in one transaction. Returns a one-line
+    summary. The same seed and scale give the same database content."""
+    progress = progress or _ignore
+    if scale <= 0:
+        raise WorkflowError(f"scale must be above 0, not {scale}")
+    if not store.is_empty(conn):
+        raise WorkflowError("the database holds a programme already; the demo needs an empty one")
+    lists = programme.read_reference_lists()
+    with_lists = not _usable_lists(conn, lists)
+    generator = Generator(random.Random(seed), scale, lists)
+    progress(0.0, "Creating organisations and experts")
+    generator.make_people()
+    generator.make_decisions(progress)
+    generator.number_evidence()
+    generator.replay_all(progress)
+    generator.schedule_demos()
+    progress(0.85, "Writing the programme")
+    generator.write(conn, with_lists)
+    progress(1.0, "Demo programme ready")
+    stages = defaultdict(int)
+    for row in generator.decision_rows:
+        stages[row[8]] += 1
+    return (
+        f"{len(generator.decision_rows):,} decisions, {len(generator.people):,} experts, "
+        f"{len(generator.events):,} events, {stages['ready']:,} ready; clock {CLOCK}"
+    )
