@@ -563,7 +563,7 @@ def edit_decision(
 
 def check(conn: sqlite3.Connection) -> list[str]:
     """Every inconsistency found: SQLite integrity, foreign keys, the event log, and stored
-    stages that differ from the stages the evidence gives."""
+    stages that differ from the stages the evidence gives or the event log tells."""
     findings = [
         f"integrity: {r[0]}" for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"
     ]
@@ -578,4 +578,7 @@ def check(conn: sqlite3.Connection) -> list[str]:
         derived = derive_stage(facts, rule)
         if stored[key] != derived:
             findings.append(f"stage: {key} is stored as {stored[key]}, the evidence says {derived}")
+    for key, logged in decision_store.logged_stages(conn).items():
+        if logged != stored[key]:
+            findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
     return findings

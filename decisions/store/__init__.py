@@ -143,7 +143,7 @@ def append_events(conn: sqlite3.Connection, events: list[dict]) -> None:
     for offset, event in enumerate(events, start=1):
         row = {f: event.get(f) for f in EVENT_FIELDS}
         row["id"] = last_id + offset
-        for f in ("from_value", "to_value"):
+        for f in EVENT_FIELDS[1:]:  # hashed as the text the TEXT columns will give back
             if row[f] is not None:
                 row[f] = str(row[f])
         previous = event_hash(previous, row)

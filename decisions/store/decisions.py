@@ -261,6 +261,24 @@ def stored_stages(conn: sqlite3.Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in conn.execute("SELECT key, stage FROM decisions")}
 
 
+def logged_stages(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """Each decision's stage as its event log tells it: the to_value of its last 'created'
+    or 'stage' event (None when it has none)."""
+    return {
+        r[0]: r[1]
+        for r in conn.execute(
+            """
+            SELECT d.key,
+                   (SELECT e.to_value FROM events e
+                     WHERE e.entity = 'decision' AND e.entity_key = d.key
+                       AND e.action IN ('created', 'stage')
+                     ORDER BY e.id DESC LIMIT 1)
+            FROM decisions d
+            """
+        )
+    }
+
+
 def decisions_covered_by_case(conn: sqlite3.Connection, test_case: str) -> list[str]:
     return [
         r[0]

@@ -271,3 +271,14 @@ def m002_decision_search(db: Database) -> None:
 def m003_forum_row_version(db: Database) -> None:
     # Forums are edited on the people and settings page; optimistic concurrency as elsewhere.
     db.execute("ALTER TABLE forums ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1")
+
+
+@migrations()
+def m004_events_no_replace(db: Database) -> None:
+    # INSERT OR REPLACE removes the old row without firing events_no_delete unless the
+    # connection happens to have recursive_triggers on; refuse an insert over an event outright.
+    db.execute(
+        "CREATE TRIGGER events_no_replace BEFORE INSERT ON events "
+        "WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
+        "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
+    )
