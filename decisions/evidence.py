@@ -8,6 +8,8 @@ import datetime as dt
 import sqlite3
 from collections.abc import Mapping
 
+import pandas as pd
+
 from decisions import store
 from decisions.calendar import CalendarDemo, demos_calendar
 from decisions.model import (
@@ -311,6 +313,31 @@ def describe_progress(progress: ApprovalProgress, scope: str) -> str:
     if progress.met:
         return f"rule met: {have}"
     return f"{have}; " + "; ".join(progress.missing)
+
+
+# Suspect evidence -----------------------------------------------------------------------------
+
+REDO = (
+    ("demos", "a new demo"),
+    ("verdicts", "approvals"),
+    ("runs", "test runs"),
+)
+
+
+def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFrame:
+    """Revised decisions with evidence of an earlier version, and what must be redone: each
+    kind of suspect evidence with nothing new of its kind since the revision."""
+    frame = queues.suspect_evidence(conn, limit)
+    frame["must_redo"] = [
+        ", ".join(
+            label
+            for kind, label in REDO
+            if getattr(row, f"suspect_{kind}") and not getattr(row, f"new_{kind}")
+        )
+        or "nothing: new evidence exists"
+        for row in frame.itertuples()
+    ]
+    return frame
 
 
 # Test cases, runs and defects -------------------------------------------------------------------

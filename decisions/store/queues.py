@@ -48,6 +48,19 @@ def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
     )
 
 
+def awaiting_approval(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFrame:
+    """Every demonstrated decision, the longest-waiting first."""
+    return _frame(
+        conn,
+        """
+        SELECT key, title, domain, module, scope, criticality, stage_since AS demonstrated_since
+        FROM decisions WHERE stage = 'demonstrated'
+        ORDER BY stage_since, key LIMIT :limit
+        """,
+        {"limit": limit},
+    )
+
+
 def demos_attended_awaiting_verdicts(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
     """Held demos the expert attended that still show a demonstrated decision of the expert's
     domains without their approval in its current round, newest first."""
@@ -140,6 +153,20 @@ def demos(
             "organization": organization,
             "limit": limit,
         },
+    )
+
+
+def demos_to_record(conn: sqlite3.Connection, today: str, limit: int = 300) -> pd.DataFrame:
+    """Scheduled demos dated today or earlier that are not recorded as held, newest first."""
+    return _frame(
+        conn,
+        """
+        SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.module, p.name AS presenter_name
+        FROM demos dm LEFT JOIN experts p ON p.email = dm.presenter
+        WHERE dm.held = 0 AND substr(dm.date, 1, 10) <= :today
+        ORDER BY dm.date DESC, dm.key LIMIT :limit
+        """,
+        {"today": today, "limit": limit},
     )
 
 
@@ -272,33 +299,16 @@ def test_runs(conn: sqlite3.Connection, *, limit: int = 200) -> pd.DataFrame:
     )
 
 
-def test_case_keys(conn: sqlite3.Connection, search: str = "", limit: int = 200) -> list[str]:
-    """Keys of test cases matching `search` in key or title, for a picker."""
-    return [
-        r[0]
+def test_case_titles(conn: sqlite3.Connection, search: str = "", limit: int = 200) -> dict:
+    """{key: title} of test cases matching `search` in key or title, for a picker."""
+    return {
+        r[0]: r[1]
         for r in conn.execute(
-            "SELECT key FROM test_cases WHERE ? = '' OR key LIKE ? OR title LIKE ? "
+            "SELECT key, title FROM test_cases WHERE ? = '' OR key LIKE ? OR title LIKE ? "
             "ORDER BY key LIMIT ?",
             (search, f"%{search}%", f"%{search}%", limit),
         )
-    ]
-
-
-def decision_keys(
-    conn: sqlite3.Connection, search: str = "", *, min_stage: tuple[str, ...] = (), limit: int = 200
-) -> pd.DataFrame:
-    """Keys and titles of decisions matching `search`, in the given stages (any when empty)."""
-    marks = ", ".join("?" * len(min_stage))
-    stage_filter = f"AND stage IN ({marks})" if min_stage else ""
-    return _frame(
-        conn,
-        f"""
-        SELECT key, title, stage FROM decisions
-        WHERE (? = '' OR key LIKE ? OR title LIKE ?) {stage_filter}
-        ORDER BY key LIMIT ?
-        """,
-        [search, f"%{search}%", f"%{search}%", *min_stage, limit],
-    )
+    }
 
 
 _DISAGREE = "d.severity_vendor <> d.severity_clinical"
