@@ -335,7 +335,7 @@ class Applier:
                 member = "decision" if column == "decisions" else "expert"
                 transfer.replace_links(self.conn, table, "demo", member, links[column])
         self.append(events)
-        self.refresh(affected, f"demos imported from {self.file.source.name}")
+        self.refresh(affected, f"demos imported from {self.file.label}")
 
     def _approvals(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "approvals", ("decision", "expert", "date"))
@@ -384,7 +384,7 @@ class Applier:
                 )
                 affected.add(v["decision"])
         self.append(events)
-        self.refresh(affected, f"verdicts imported from {self.file.source.name}")
+        self.refresh(affected, f"verdicts imported from {self.file.label}")
 
     def _test_cases(self, rows: list[Row]) -> None:
         records, links, events, affected = [], {}, [], set()
@@ -406,7 +406,7 @@ class Applier:
             transfer.replace_links(self.conn, "test_case_decisions", "test_case", "decision",
                                    links)  # fmt: skip
         self.append(events)
-        self.refresh(affected, f"test cases imported from {self.file.source.name}")
+        self.refresh(affected, f"test cases imported from {self.file.label}")
 
     def _defects(self, rows: list[Row]) -> None:
         records, events = [], []
@@ -468,7 +468,7 @@ class Applier:
                 cases.add(case)
         self.append(events)
         covered = [k for c in cases for k in decision_store.decisions_covered_by_case(self.conn, c)]
-        self.refresh(covered, f"test runs imported from {self.file.source.name}")
+        self.refresh(covered, f"test runs imported from {self.file.label}")
 
     # Readiness ------------------------------------------------------------------------------
 
@@ -566,7 +566,7 @@ class Applier:
                     "stage",
                     "tested",
                     "ready",
-                    f"marked ready by import of {file.source.name}",
+                    f"marked ready by import of {file.label}",
                 )
             )
         self.append(events)

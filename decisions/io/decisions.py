@@ -45,7 +45,7 @@ class DecisionRows:
                                    self.deciders)  # fmt: skip
             transfer.insert_many(a.conn, "decision_versions", self.versions)
         a.append(self.events)
-        a.refresh(self.touched, f"decisions imported from {a.file.source.name}")
+        a.refresh(self.touched, f"decisions imported from {a.file.label}")
 
     # Checks -----------------------------------------------------------------------------------
 
@@ -207,7 +207,7 @@ class DecisionRows:
             return old
         changes["forum"] = new
         events.append(a.event("decision", v["key"], "escalated", old, new,
-                              f"escalated by import of {a.file.source.name}"))  # fmt: skip
+                              f"escalated by import of {a.file.label}"))  # fmt: skip
         return new
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
@@ -248,7 +248,7 @@ class DecisionRows:
             return current["stage"]
         version = current["version"] + 1
         rationale = v["rationale"] if "rationale" in v else current.get("rationale")
-        reason = f"revised by import of {a.file.source.name}"
+        reason = f"revised by import of {a.file.label}"
         changes.update(decision=v["decision"], rationale=rationale or "", version=version,
                        version_started_at=a.at, stage="decided", base_stage="decided",
                        built_at=None, ready_at=None, stage_since=a.at)  # fmt: skip

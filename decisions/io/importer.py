@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,11 @@ class _File:
     kind: Kind
     rows: list[Row]
     decimal_comma: bool = False
+
+    @property
+    def label(self) -> str:
+        """The file's name without its folder, for event reasons."""
+        return Path(self.source.name).name
 
 
 def max_bytes(conn: sqlite3.Connection) -> int:
