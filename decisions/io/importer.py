@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from decisions import store
 from decisions.io import formats
