@@ -286,7 +286,7 @@ def forecast(
     gap = threshold - last_value
     if abs(slope) < 1e-12 or (slope > 0) != (gap > 0):
         return None
-    needed = math.ceil(gap / slope)
+    needed = math.ceil(round(gap / slope, 6))  # 14.000000001 days is 14 days
     return None if needed > NEVER_DAYS else last_day + dt.timedelta(days=needed)
 
 

@@ -1,4 +1,96 @@
+"""Backlog: how decisions flow and where they wait: cumulative flow, aging per stage, time per
+stage and per escalation level, bottlenecks by domain and forum, decisions past their
+needed-by date, and expert workload against allocation."""
+
+import datetime as dt
+
 import streamlit as st
 
-st.title("backlog")
-st.info("This page is being built.")
+import ui
+from decisions import backlog, history, services
+from decisions.charts import backlog as charts
+from decisions.store import analytics
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the backlog…")
+def load(_conn, marker: str, as_of: dt.date):
+    """The tables and the decisions as of the date; reloaded only when the programme changed."""
+    tables = history.prepare(analytics.load_readiness_tables(_conn))
+    since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
+    extra = analytics.load_backlog_tables(_conn, since)
+    return tables, extra, backlog.current(tables, as_of)
+
+
+conn = ui.conn()
+today = services.today(conn)
+st.title("Backlog")
+st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
+tables, extra, decisions = load(conn, analytics.data_marker(conn), today)
+
+late = backlog.overdue(decisions, today)
+open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
+columns = st.columns(3)
+columns[0].metric("Open decisions", f"{open_count:,}")
+columns[1].metric("Proposals past needed-by", f"{len(late):,}")
+columns[2].metric("Escalations on record", f"{len(extra['escalations']):,}")
+
+flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
+    ["Cumulative flow", "Aging", "Time per stage", "Bottlenecks", "Past needed-by", "Workload"]
+)
+with flow:
+    weeks = st.slider("Weeks shown", 4, 104, 26, step=2, key="backlog_weeks")
+    st.altair_chart(charts.cumulative_flow_chart(backlog.cumulative_flow(tables, today, weeks)))
+    st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
+with aging:
+    per_stage = backlog.aging(decisions)
+    st.caption("How long open decisions have waited in their current stage (days).")
+    st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in current stage (median)"))
+    st.dataframe(per_stage, hide_index=True)
+    stage = st.selectbox(
+        "Oldest in stage",
+        list(per_stage["stage"]),
+        index=None,
+        key="backlog_aging_stage",
+        placeholder="Choose a stage",
+    )
+    if stage:
+        oldest = decisions[decisions["stage"] == stage].nlargest(100, "days_in_stage")
+        ui.decision_table(
+            oldest[["key", "title", "domain", "forum", "days_in_stage", "owner"]], "backlog_oldest"
+        )
+with durations:
+    st.caption(
+        "Time spent in each stage before moving on, from the event log "
+        "(bar: median; red tick: 85th percentile)."
+    )
+    per_stage = backlog.time_per_stage(tables["stage_events"])
+    st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in stage (median)"))
+    st.dataframe(per_stage, hide_index=True)
+    st.subheader("Per escalation level")
+    st.caption(
+        "Time a proposal spent at each forum level before it was escalated or decided; "
+        "`still_there` counts those waiting now."
+    )
+    per_level = backlog.time_per_level(tables, extra)
+    st.altair_chart(charts.duration_chart(per_level, "forum_level", "Days at level (median)"))
+    st.dataframe(per_level, hide_index=True)
+with bottlenecks:
+    by = st.segmented_control("By", ["domain", "forum"], default="domain", key="backlog_by")
+    table = backlog.bottlenecks(decisions, today, by or "domain")
+    st.altair_chart(charts.bottleneck_chart(table, by or "domain"))
+    st.dataframe(table, hide_index=True)
+with overdue_tab:
+    st.caption("Proposals still undecided after the date they were needed by, most overdue first.")
+    ui.decision_table(late, "backlog_overdue", total=len(late))
+with workload_tab:
+    people = backlog.workload(tables, extra, decisions, today)
+    counts = people["flag"].value_counts()
+    st.caption(
+        f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "
+        f"overloaded (more than {backlog.OVERLOAD_FACTOR:g}× the median per full-time "
+        f"equivalent), {counts.get('idle', 0)} idle (nothing open and no activity in "
+        f"{backlog.ACTIVITY_DAYS} days)."
+    )
+    st.altair_chart(charts.workload_chart(people))
+    flag = st.segmented_control("Show", ["overloaded", "idle"], key="backlog_flag")
+    st.dataframe(people[people["flag"] == flag] if flag else people, hide_index=True)

@@ -127,3 +127,41 @@ def report_chart(title: str, table: pd.DataFrame, burn_up: alt.LayerChart) -> al
 def to_png(chart: alt.TopLevelMixin, scale: float = 1.5) -> bytes:
     """A chart as PNG bytes (vl-convert, no browser needed)."""
     return vl_convert.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChart:
+    """Each wave's go-live moves: a bar from the old date to the new one per re-plan, and the
+    current go-live date as a diamond."""
+    names = dict(zip(waves["code"], waves["name"], strict=True))
+    moves = replans.assign(
+        wave_name=replans["wave"].map(names),
+        old=pd.to_datetime(replans["old_go_live"]),
+        new=pd.to_datetime(replans["new_go_live"]),
+    )
+    now = waves.assign(wave_name=waves["name"], date=pd.to_datetime(waves["go_live"]))
+    order = list(waves["name"])
+    y = alt.Y("wave_name:N", sort=order, title=None)
+    tooltip = [
+        "wave_name:N",
+        alt.Tooltip("old:T", title="from"),
+        alt.Tooltip("new:T", title="to"),
+        "reason:N",
+        alt.Tooltip("replanned_by_name:N", title="by"),
+        alt.Tooltip("replanned_at:N", title="when"),
+    ]
+    bars = (
+        alt.Chart(moves)
+        .mark_rule(strokeWidth=3, color="#fd8d3c")
+        .encode(x=alt.X("old:T", title="Go-live date"), x2="new:T", y=y, tooltip=tooltip)
+    )
+    starts = (
+        alt.Chart(moves)
+        .mark_point(color="#fd8d3c", size=60)
+        .encode(x="old:T", y=y, tooltip=tooltip)
+    )
+    current = (
+        alt.Chart(now)
+        .mark_point(shape="diamond", size=140, filled=True, color="#cb181d")
+        .encode(x="date:T", y=y, tooltip=["wave_name:N", alt.Tooltip("go_live:N", title="go-live")])
+    )
+    return (bars + starts + current).properties(height=50 * max(len(order), 1) + 30)
