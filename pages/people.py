@@ -1,4 +1,234 @@
+"""People and settings, for managers and admins: the expert directory, the forums with their
+level, scope and members, and the approval rule's numbers."""
+
 import streamlit as st
 
-st.title("people")
-st.info("This page is being built.")
+import ui
+from decisions import admin, services
+from decisions.model import FORUM_LEVELS, ROLES, SCOPES, WorkflowError
+from decisions.store import decisions as decision_store
+from decisions.store import people as people_store
+
+SHOWN = 500
+NEW = "(new)"
+
+conn = ui.conn()
+person = ui.actor()
+
+
+def codes(table: str) -> dict[str, str]:
+    return {r["code"]: f"{r['code']} · {r['name']}"
+            for r in decision_store.reference_list(conn, table)}  # fmt: skip
+
+
+def seen(kind: str, key: str, row_version: int) -> int:
+    """The row version the form was first shown with, so a concurrent change is noticed."""
+    return st.session_state.setdefault(f"people_seen_{kind}_{key}", row_version)
+
+
+def forget(kind: str, key: str) -> None:
+    st.session_state.pop(f"people_seen_{kind}_{key}", None)
+
+
+def split(text: str | None) -> list[str]:
+    return [v for v in (text or "").split(";") if v]
+
+
+# Experts ----------------------------------------------------------------------------------------
+
+
+def experts_tab() -> None:
+    organizations, domains = codes("organizations"), codes("domains")
+    a, b, c, d, e = st.columns([2, 2, 2, 1, 1])
+    search = a.text_input("Search name or email", key="people_search")
+    organization = b.selectbox("Organisation", list(organizations), index=None,
+                               format_func=organizations.get, placeholder="All",
+                               key="people_org")  # fmt: skip
+    domain = c.selectbox("Domain", list(domains), index=None, format_func=domains.get,
+                         placeholder="All", key="people_domain")  # fmt: skip
+    role = d.selectbox("Role", ROLES, index=None, placeholder="All", key="people_role")
+    active = e.selectbox("Active", ["yes", "no"], index=None, placeholder="All",
+                         key="people_active")  # fmt: skip
+    frame = people_store.experts(conn, search=search, organization=organization, domain=domain,
+                                 role=role, active=None if active is None else active == "yes",
+                                 limit=SHOWN)  # fmt: skip
+    st.dataframe(
+        frame.drop(columns=["row_version", "kind"]),
+        hide_index=True,
+        key="people_table",
+        column_config={
+            "allocation_pct": st.column_config.ProgressColumn(
+                "allocation", format="%d %%", min_value=0, max_value=100
+            ),
+            "active": st.column_config.CheckboxColumn("active"),
+        },
+    )
+    if len(frame) >= SHOWN:
+        st.caption(f"Showing the first {SHOWN}; narrow the search to see others.")
+    emails = {r.email: f"{r.name} ({r.email})" for r in frame.itertuples()}
+    chosen = st.selectbox("Add or edit", [NEW, *emails], format_func=lambda v: emails.get(v, v),
+                          key="people_edit")  # fmt: skip
+    expert_form(None if chosen == NEW else people_store.get_expert(conn, chosen))
+
+
+def expert_form(expert: dict | None) -> None:
+    organizations, domains, forums = codes("organizations"), codes("domains"), codes("forums")
+    version = seen("expert", expert["email"], expert["row_version"]) if expert else None
+    with st.form(f"expert_form_{expert['email'] if expert else 'new'}", enter_to_submit=False):
+        st.markdown(f"**{ui.md(expert['name']) if expert else 'New expert'}**")
+        left, right = st.columns(2)
+        email = left.text_input("Email", value=expert["email"] if expert else "",
+                                disabled=expert is not None)  # fmt: skip
+        name = right.text_input("Name", value=expert["name"] if expert else "")
+        orgs = list(organizations)
+        organization = left.selectbox("Organisation", orgs, format_func=organizations.get,
+                                      index=orgs.index(expert["organization"]) if expert else None)  # fmt: skip
+        allocation = right.number_input("Allocation %", min_value=0, max_value=100, step=5,
+                                        value=expert["allocation_pct"] if expert else 20)  # fmt: skip
+        chosen_domains = st.multiselect("Domains", list(domains), format_func=domains.get,
+                                        default=expert["domains"] if expert else [])  # fmt: skip
+        roles = st.multiselect("Roles", ROLES, default=expert["roles"] if expert else ["expert"])
+        chosen_forums = st.multiselect(
+            "Forums", list(forums), format_func=forums.get,
+            default=expert["forums"] if expert else [],
+            help="When empty: the level-1 forums of the expert's domains",
+        )  # fmt: skip
+        active = st.checkbox("Active", value=bool(expert["active"]) if expert else True)
+        if not st.form_submit_button("Save the expert", type="primary"):
+            return
+    if expert:
+        forget("expert", expert["email"])
+    try:
+        saved = admin.save_expert(
+            conn, person, email=expert["email"] if expert else email, name=name,
+            organization=organization or "", domains=chosen_domains, roles=roles,
+            allocation_pct=allocation, active=active, forums=chosen_forums, row_version=version,
+        )  # fmt: skip
+    except WorkflowError as error:
+        ui.show_refusal(error)
+        return
+    ui.flash(f"{saved} saved.")
+    st.rerun()
+
+
+# Forums -----------------------------------------------------------------------------------------
+
+
+def forums_tab() -> None:
+    frame = people_store.forums(conn)
+    frame = frame.assign(level=frame["level"].map(lambda n: f"{n} · {FORUM_LEVELS[n]}"))
+    st.dataframe(frame.drop(columns=["row_version"]), hide_index=True, key="forums_table")
+    labels = {r.code: f"{r.code} · {r.name}" for r in frame.itertuples()}
+    chosen = st.selectbox("Add or edit", [NEW, *labels], format_func=lambda v: labels.get(v, v),
+                          key="forum_edit")  # fmt: skip
+    forum_form(None if chosen == NEW else people_store.get_forum(conn, chosen))
+
+
+def forum_form(forum: dict | None) -> None:
+    domains = codes("domains")
+    directory = people_store.experts(conn, active=True, limit=100_000)
+    people = {r.email: f"{r.name} ({r.email})" for r in directory.itertuples()}
+    for email in forum["members"] if forum else []:
+        people.setdefault(email, f"{email} (inactive)")
+    version = seen("forum", forum["code"], forum["row_version"]) if forum else None
+    with st.form(f"forum_form_{forum['code'] if forum else 'new'}", enter_to_submit=False):
+        left, right = st.columns(2)
+        code = left.text_input("Code", value=forum["code"] if forum else "",
+                               disabled=forum is not None)  # fmt: skip
+        name = right.text_input("Name", value=forum["name"] if forum else "")
+        levels = list(FORUM_LEVELS)
+        level = left.selectbox("Level", levels, format_func=lambda n: f"{n} · {FORUM_LEVELS[n]}",
+                               index=levels.index(forum["level"]) if forum else 0)  # fmt: skip
+        scope = right.selectbox("Scope", SCOPES,
+                                index=SCOPES.index(forum["scope"]) if forum else 0)  # fmt: skip
+        chosen_domains = st.multiselect("Domains", list(domains), format_func=domains.get,
+                                        default=forum["domains"] if forum else [])  # fmt: skip
+        members = st.multiselect("Members", list(people), format_func=people.get,
+                                 default=forum["members"] if forum else [])  # fmt: skip
+        if not st.form_submit_button("Save the forum", type="primary"):
+            return
+    if forum:
+        forget("forum", forum["code"])
+    try:
+        saved = admin.save_forum(
+            conn, person, code=forum["code"] if forum else code, name=name, level=level,
+            scope=scope, domains=chosen_domains, members=members, row_version=version,
+        )  # fmt: skip
+    except WorkflowError as error:
+        ui.show_refusal(error)
+        return
+    ui.flash(f"Forum {saved} saved.")
+    st.rerun()
+
+
+# The approval rule ------------------------------------------------------------------------------
+
+
+def rule_tab() -> None:
+    current = services.approval_rule(conn)
+    expected = st.session_state.setdefault("people_rule_seen", current)
+    st.markdown(
+        f"A decision is approved when at least **{current.min_approvers}** experts of its domain "
+        f"approve it (**{current.min_approvers_critical}** when it is critical)"
+        + (", with at least one from each side when its scope is joint."
+           if current.joint_needs_both_sides else ".")
+        + " Each expert's latest verdict in the current build round counts."
+    )  # fmt: skip
+    with st.form("rule_form", enter_to_submit=False):
+        left, right = st.columns(2)
+        minimum = left.number_input("Approvers needed", min_value=1, max_value=admin.MAX_APPROVERS,
+                                    value=current.min_approvers)  # fmt: skip
+        critical = right.number_input("Approvers needed for critical decisions", min_value=1,
+                                      max_value=admin.MAX_APPROVERS,
+                                      value=current.min_approvers_critical)  # fmt: skip
+        both = st.checkbox("Joint decisions need an approver from each side",
+                           value=current.joint_needs_both_sides)  # fmt: skip
+        left, right = st.columns(2)
+        preview = left.form_submit_button("Preview the effect")
+        apply = right.form_submit_button("Change the rule", type="primary")
+    if not (preview or apply):
+        return
+    try:
+        rule = admin.validated_rule(minimum, critical, both)
+        if preview:
+            show_effect(admin.rule_effect(conn, rule))
+            return
+        st.session_state.pop("people_rule_seen", None)
+        moves = admin.set_approval_rule(conn, person, rule, expected=expected)
+    except WorkflowError as error:
+        ui.show_refusal(error)
+        return
+    moved = sum(moves.values())
+    ui.flash(f"Approval rule changed; {moved:,} decisions moved stage"
+             + (": " + ", ".join(f"{n:,} {a.replace('_', ' ')} → {b.replace('_', ' ')}"
+                                 for (a, b), n in sorted(moves.items())) if moves else ".")
+             )  # fmt: skip
+    st.rerun()
+
+
+def show_effect(effect: dict) -> None:
+    if not effect["moves"]:
+        st.info("This rule moves no decision.", icon=":material/info:")
+        return
+    lines = [f"- {n:,} from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
+             for (a, b), n in sorted(effect["moves"].items())]  # fmt: skip
+    st.warning("This rule would move:\n" + "\n".join(lines), icon=":material/rule:")
+    if effect["ready_lost"]:
+        st.warning(f"{effect['ready_lost']:,} decisions marked ready would lose the mark; if the "
+                   "rule is loosened again they come back as tested and must be marked ready "
+                   "again.", icon=":material/warning:")  # fmt: skip
+
+
+st.title("People and settings")
+ui.show_flash()
+if person is None or not person.has("manager", "admin"):
+    st.warning("People and settings is for programme managers and admins. Ask one of them to "
+               "change the directory, the forums or the approval rule.", icon=":material/lock:")  # fmt: skip
+    st.stop()
+experts, forums, rule = st.tabs(["Experts", "Forums", "Approval rule"])
+with experts:
+    experts_tab()
+with forums:
+    forums_tab()
+with rule:
+    rule_tab()
