@@ -130,13 +130,13 @@ def _read_xlsx(data: bytes) -> Table:
         book = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False, keep_vba=False
         )
+        try:
+            sheet = book.worksheets[0]
+            records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
-        raise FileRejected(f"not a readable xlsx workbook: {error}") from None
-    try:
-        sheet = book.worksheets[0]
-        records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
+        raise FileRejected(_unreadable(error)) from None
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         raise FileRejected("the file is empty: the first sheet has no rows")
@@ -144,6 +144,13 @@ def _read_xlsx(data: bytes) -> Table:
     while header and not header[-1]:
         header.pop()
     return Table(header=header, rows=records[1:], detected="xlsx, first sheet", notes=notes)
+
+
+def _unreadable(error: Exception) -> str:
+    cause = error.__cause__ or error.__context__ or error
+    if type(cause).__module__.startswith("defusedxml"):
+        return "refused: the workbook declares XML entities or DTDs (unsafe XML)"
+    return f"not a readable xlsx workbook: {str(error).splitlines()[0]}"
 
 
 def _cell_text(value: object) -> str:

@@ -232,7 +232,7 @@ def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = Fal
 def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
     text = restore(raw) if column.is_text else raw.strip()
-    if column.is_text:
+    if text == raw:  # a neutralised cell keeps its leading tab or line break
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
         if column.must_fill:
