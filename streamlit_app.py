@@ -161,7 +161,9 @@ def main() -> None:
         demo = bool(store.get_settings(conn).get("demo"))
         person = signed_in(conn, demo)
         st.session_state["_actor"] = person
-        navigation = st.navigation(pages(), position="sidebar" if person else "hidden")
+        navigation = st.navigation(
+            pages(), position="sidebar" if person else "hidden", expanded=True
+        )
         if demo:
             st.info(DEMO_NOTICE, icon=":material/science:")
         if auth_configured():

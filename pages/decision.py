@@ -63,19 +63,22 @@ with texts:
         paragraph("Withdrawn because", decision["withdrawn_reason"])
 with facts, st.container(border=True):
     organizations = "all" if decision["all_organizations"] else ", ".join(decision["organizations"])
-    for label, value in (
-        ("Domain / module", f"{decision['domain']} / {decision['module']}"),
-        ("Forum", decision["forum"]),
-        ("Organisations", organizations),
-        ("Needed by", decision["needed_by"]),
-        ("Decided", decision["decided_at"]),
-        ("Decided by", people(decision["decided_by"])),
-        ("Owner", people([decision["owner"]]) if decision["owner"] else None),
-        ("In this stage since", (decision["stage_since"] or "")[:10]),
-        ("Current version since", (decision["version_started_at"] or "")[:10] or None),
-        ("Created", decision["created_at"][:10]),
-    ):
-        st.markdown(f"**{label}:** {ui.md(value) if value else '—'}")
+    lines = [
+        f"**{label}:** {ui.md(value) if value else '—'}"
+        for label, value in (
+            ("Domain / module", f"{decision['domain']} / {decision['module']}"),
+            ("Forum", decision["forum"]),
+            ("Organisations", organizations),
+            ("Needed by", decision["needed_by"]),
+            ("Decided", decision["decided_at"]),
+            ("Decided by", people(decision["decided_by"])),
+            ("Owner", people([decision["owner"]]) if decision["owner"] else None),
+            ("In this stage since", (decision["stage_since"] or "")[:10]),
+            ("Current version since", (decision["version_started_at"] or "")[:10] or None),
+            ("Created", decision["created_at"][:10]),
+        )
+    ]
+    st.markdown("  \n".join(lines))
     st.caption(f"Link to this page: `/decision?key={key}`")
 
 
@@ -84,7 +87,9 @@ def table(rows: list[dict], columns: list[str], empty: str) -> None:
     if not rows:
         st.caption(empty)
         return
-    frame = pd.DataFrame(rows)[columns]
+    frame = pd.DataFrame(rows)[columns].astype(object).fillna("")
+    if "date" in frame:
+        frame["date"] = frame["date"].str.replace("T", " ")
     grey = frame["note"].fillna("") != ""
     styled = frame.style.apply(
         lambda row: ["color: #9e9e9e" if grey[row.name] else "" for _ in row], axis=1
@@ -102,15 +107,15 @@ with evidence_tab:
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
     for demo in demos:
         demo["attended"] = len((demo["attendees"] or "").split(";")) if demo["attendees"] else 0
-    table(demos, ["key", "date", "module", "presenter", "attended", "note"], "No demo yet.")
+    table(demos, ["key", "date", "note", "module", "presenter", "attended"], "No demo yet.")
     st.markdown("**Verdicts**")
     verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
     table(
-        verdicts, ["date", "name", "organization", "verdict", "comment", "note"], "No verdict yet."
+        verdicts, ["date", "name", "verdict", "note", "organization", "comment"], "No verdict yet."
     )
     st.markdown("**Test runs**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
-    table(runs, ["test_case", "title", "date", "result", "tester", "defect", "note"],
+    table(runs, ["test_case", "date", "result", "note", "title", "tester", "defect"],
           "No test case covers this decision yet.")  # fmt: skip
     st.markdown("**Defects**")
     defects = evidence_store.defects_of_decision(conn, key)

@@ -17,7 +17,12 @@ def pipeline_chart(counts: pd.DataFrame) -> alt.Chart:
         alt.Chart(full)
         .mark_bar()
         .encode(
-            x=alt.X("stage:N", sort=list(ALL_STAGES), title=None, axis=alt.Axis(labelAngle=-30)),
+            x=alt.X(
+                "stage:N",
+                sort=list(ALL_STAGES),
+                title=None,
+                axis=alt.Axis(labelAngle=-40, labelOverlap=False),
+            ),
             y=alt.Y("decisions:Q", title="Decisions"),
             color=stage_color().legend(None),
             tooltip=["stage", "decisions"],
@@ -37,14 +42,14 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("name:N", sort=waves, title=None),
+            y=alt.Y("name:N", sort=waves, title=None, axis=alt.Axis(labelLimit=200)),
             x=alt.X(
                 "decisions:Q",
                 stack="normalize",
                 title="Share of decisions in scope",
                 axis=alt.Axis(format="%"),
             ),
-            color=stage_color(),
+            color=stage_color().legend(None),  # the pipeline beside it shows the colours
             order=alt.Order("order:Q"),
             tooltip=["name", "stage", "decisions"],
         )
