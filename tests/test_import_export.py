@@ -293,17 +293,13 @@ def test_ready_is_taken_when_the_evidence_of_the_same_import_says_tested(built, 
     built_at = decision_store.get_decision(built, "MED-0001")["built_at"]
     # the round began today on the programme clock; evidence before it would not count
     assert built_at.startswith("2022-09-15")
-    sources = [transfer_io.Source(s.name, open(s.name, "rb").read(), s.kind)
-               for s in transfer_io.folder_sources(folder)]  # fmt: skip
-    result = transfer_io.import_sources(built, sources, SYSTEM_ACTOR)
+    result = transfer_io.import_sources(built, transfer_io.folder_sources(folder), SYSTEM_ACTOR)
     assert not result.ok
     assert any("no demo with an attending expert on or after" in str(e) for e in result.errors)
     for name in ("demos.csv", "approvals.csv", "test-runs.csv"):
         path = folder / name
         path.write_text(path.read_text().replace("2022-09-0", "2022-09-15T23:5"))
-    sources = [transfer_io.Source(s.name, open(s.name, "rb").read(), s.kind)
-               for s in transfer_io.folder_sources(folder)]  # fmt: skip
-    result = transfer_io.import_sources(built, sources, SYSTEM_ACTOR)
+    result = transfer_io.import_sources(built, transfer_io.folder_sources(folder), SYSTEM_ACTOR)
     assert result.ok, result.error_lines()
     assert decision_store.get_decision(built, "MED-0001")["stage"] == "ready"
     stages = [e["to_value"] for e in store.events_for(built, "decision", "MED-0001")

@@ -30,19 +30,24 @@ __all__ = [
     "export_kind",
     "folder_sources",
     "guess_kind",
+    "kind_files",
     "import_sources",
 ]
 
 
+def kind_files(folder: Path) -> list[tuple[str, Path]]:
+    """The KIND.csv / KIND.xlsx files of a folder, in dependency order."""
+    return [
+        (kind, folder / f"{kind}{suffix}")
+        for kind in ORDER
+        for suffix in (".csv", ".xlsx")
+        if (folder / f"{kind}{suffix}").is_file()
+    ]
+
+
 def folder_sources(folder: Path) -> list[Source]:
-    """The KIND.csv / KIND.xlsx files of a folder."""
-    sources = []
-    for kind in ORDER:
-        for suffix in (".csv", ".xlsx"):
-            path = folder / f"{kind}{suffix}"
-            if path.is_file():
-                sources.append(Source(str(path), b"", kind))
-    return sources
+    """The KIND files of a folder, read, ready for `import_sources`."""
+    return [Source(str(path), path.read_bytes(), kind) for kind, path in kind_files(folder)]
 
 
 def _too_big(paths: list[Path], limit: int) -> list[str]:
@@ -81,16 +86,16 @@ def cli_import(args: argparse.Namespace) -> int:
     conn = _open(args)
     if conn is None:
         return 1
-    sources = folder_sources(path) if kind == "all" else [Source(str(path), b"", kind)]
-    if not sources:
+    files = kind_files(path) if kind == "all" else [(kind, path)]
+    if not files:
         print(f"{path}:0:: no KIND.csv or KIND.xlsx files in this folder", file=sys.stderr)
         return 1
-    too_big = _too_big([Path(s.name) for s in sources], max_bytes(conn))
+    too_big = _too_big([p for _, p in files], max_bytes(conn))
     for line in too_big:
         print(line, file=sys.stderr)
     if too_big:
         return 1
-    sources = [Source(s.name, Path(s.name).read_bytes(), s.kind) for s in sources]
+    sources = [Source(str(p), p.read_bytes(), k) for k, p in files]
     result = import_sources(conn, sources, SYSTEM_ACTOR, dry_run=args.dry_run)
     for line in result.error_lines():
         print(line, file=sys.stderr)

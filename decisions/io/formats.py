@@ -9,7 +9,8 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A line feed too: XML (xlsx) turns a leading carriage return into one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_MAGIC = b"PK\x03\x04"
 
 
