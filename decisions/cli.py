@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 from decisions import store
+from decisions.model import WorkflowError
 
 COMMANDS: dict[str, str] = {
     "init": "create an empty programme database (schema and reference lists)",
@@ -71,8 +72,13 @@ def _init(args: argparse.Namespace) -> int:
     if not store.is_empty(conn):
         print(f"{path}: holds a programme already; not overwritten", file=sys.stderr)
         return 1
-    programme.init_reference_lists(conn)
-    print(f"{path}: empty programme created")
+    try:
+        counts = programme.init_reference_lists(conn)
+    except WorkflowError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 1
+    listed = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    print(f"{path}: empty programme created ({listed})")
     return 0
 
 
@@ -84,7 +90,11 @@ def _demo(args: argparse.Namespace) -> int:
     if not store.is_empty(conn):
         print(f"{path}: holds a programme already; not overwritten", file=sys.stderr)
         return 1
-    summary = demo.build_demo(conn, scale=args.scale, seed=args.seed)
+    try:
+        summary = demo.build_demo(conn, scale=args.scale, seed=args.seed)
+    except WorkflowError as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 1
     print(f"{path}: demo programme created ({summary})")
     return 0
 

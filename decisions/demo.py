@@ -292,9 +292,20 @@ class Generator:
               from_value=None, to_value=None, reason=None, rank: int = 1) -> None:  # fmt: skip
         at = iso(t) if isinstance(t, int) else t
         self.events.append(
-            (at, rank, {"at": at, "actor": actor, "entity": entity, "entity_key": key,
-                        "action": action, "from_value": from_value, "to_value": to_value,
-                        "reason": reason})  # fmt: skip
+            (
+                at,
+                rank,
+                {
+                    "at": at,
+                    "actor": actor,
+                    "entity": entity,
+                    "entity_key": key,
+                    "action": action,
+                    "from_value": from_value,
+                    "to_value": to_value,
+                    "reason": reason,
+                },
+            )  # fmt: skip
         )
 
     # People ---------------------------------------------------------------------------------
@@ -322,7 +333,9 @@ class Generator:
             domains = [d for d in DOMAIN_WEIGHTS if side in self.sides_of[d]]
             chosen = rng.sample(domains, rng.choice((1, 1, 2, 2, 2, 3)))
             allocation = 100 if "analyst" in roles else rng.choice((10, 20, 20, 30, 40, 50, 50, 60, 80, 100))  # fmt: skip
-            self.people.append(Person(email, f"{first} {last}", org, side, roles, chosen, allocation))
+            self.people.append(
+                Person(email, f"{first} {last}", org, side, roles, chosen, allocation)
+            )
         self.fill_pools()
         self.assign_forums()
 
@@ -367,7 +380,9 @@ class Generator:
         for p in self.by_role["expert"]:
             for d in p.domains:
                 for forum in domain_forums[d]:
-                    if forum["scope"] == p.side or (forum["scope"] == "joint" and rng.random() < 0.5):
+                    if forum["scope"] == p.side or (
+                        forum["scope"] == "joint" and rng.random() < 0.5
+                    ):
                         p.forums.add(forum["code"])
         for forum in self.forums.values():
             if forum["level"] == 1 and forum["scope"] == "joint":
@@ -433,6 +448,7 @@ class Generator:
             state = self.rng.getstate()
             plan = self.plan_life(key, domain, target, created, pace)
             end = max([s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
+                      + [d[0] for d in plan.demos] + [c.created for c in plan.cases]
                       + [r[0] for c in plan.cases for r in c.runs])  # fmt: skip
             if end <= LAST_T:
                 return plan
@@ -532,7 +548,9 @@ class Generator:
     def approvers(self, plan: Plan) -> list[str]:
         """Domain experts enough for the approval rule, from both sides when joint."""
         rng = self.rng
-        needed = RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
+        needed = (
+            RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
+        )
         needed += rng.random() < 0.15  # sometimes one more than needed
         if plan.scope == "joint":
             chosen = [rng.choice(self.pool[plan.domain, "hospital"]),
@@ -550,7 +568,9 @@ class Generator:
             side = self.rng.choice(("hospital", "municipality"))
             one_side = self.pool[plan.domain, side]
             return self.rng.sample(one_side, min(len(one_side), 2))
-        needed = RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
+        needed = (
+            RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
+        )
         return approvers[: self.rng.randint(0, needed - 1)]
 
     def verdict(self, plan: Plan, t: int, email: str, verdict: str, pace: float) -> int:
@@ -564,7 +584,9 @@ class Generator:
         slot = self.slot(self.later(t, self.gap(1, 10) * pace), plan.module)
         pool = self.pool[plan.domain, "hospital"] + self.pool[plan.domain, "municipality"]
         attendees = rng.sample(pool, min(len(pool), rng.randint(2, 6)))
-        invitees = list(dict.fromkeys(attendees + rng.sample(pool, min(len(pool), rng.randint(0, 3)))))
+        invitees = list(
+            dict.fromkeys(attendees + rng.sample(pool, min(len(pool), rng.randint(0, 3))))
+        )
         analysts = [p.email for p in self.by_role["analyst"] if plan.domain in p.domains]
         presenter = rng.choice(analysts or [p.email for p in self.by_role["analyst"]])
         plan.demos.append((slot, attendees, invitees, presenter))
@@ -783,10 +805,10 @@ class Generator:
             elif kind == "run":
                 runs.setdefault(data[0], []).append(data[1])
                 actor, why = data[2], f"test run of {data[0]}: {data[1].result}"
-            facts = DecisionFacts(s["base"], s["built_at"], s["ready_at"] is not None, plan.scope,
-                                  plan.criticality, tuple(demos), tuple(verdicts),
-                                  {c: tuple(r) for c, r in runs.items()})  # fmt: skip
-            derived = derive_stage(facts, RULE)
+            if s["base"] != "built":  # derive_stage gives the hand-set stage then
+                derived = s["base"]
+            else:
+                derived = derive_stage(self.facts(s, plan, demos, verdicts, runs), RULE)
             if derived == s["stage"]:
                 continue
             if derived == "in_build" and s["base"] == "built":  # changes were requested
@@ -795,6 +817,14 @@ class Generator:
                 s["ready_at"] = None
             stage_event(at, actor, derived, why)
         self.add_decision_row(plan, s, forum, title, topic, aspect, owner)
+
+    @staticmethod
+    def facts(s: dict, plan: Plan, demos: list, verdicts: list, runs: dict) -> DecisionFacts:
+        """The facts as `store.decisions.decision_facts` will read them from the database."""
+        return DecisionFacts(
+            s["base"], s["built_at"], s["ready_at"] is not None, plan.scope, plan.criticality,
+            tuple(demos), tuple(verdicts), {c: tuple(r) for c, r in runs.items()},
+        )  # fmt: skip
 
     def decision_text(self, plan: Plan, topic: str) -> str:
         who = {"hospital": "The hospitals", "municipality": "The municipalities",
@@ -1054,7 +1084,8 @@ def build_demo(
     generator.replay_all(progress)
     generator.schedule_demos()
     progress(0.85, "Writing the programme")
-    generator.write(conn, with_lists)
+    with bulk.large_cache(conn):
+        generator.write(conn, with_lists)
     progress(1.0, "Demo programme ready")
     stages = defaultdict(int)
     for row in generator.decision_rows:

@@ -4,7 +4,8 @@ the caller's transaction."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 
 def table_names(conn: sqlite3.Connection) -> set[str]:
@@ -27,4 +28,18 @@ def insert_many(
 
 def row_counts(conn: sqlite3.Connection, tables: Sequence[str]) -> dict[str, int]:
     known = table_names(conn)
-    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables if t in known}
+    return {
+        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables if t in known
+    }
+
+
+@contextmanager
+def large_cache(conn: sqlite3.Connection, megabytes: int = 256) -> Iterator[None]:
+    """A bigger page cache while bulk inserts fill the indexes, which otherwise spill to disk
+    page by page once they outgrow SQLite's default 2 MB."""
+    old = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = -{megabytes * 1024}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(old)}")
