@@ -18,10 +18,9 @@ def export_kind(conn: sqlite3.Connection, kind: str, fmt: str = "csv") -> bytes:
     header = spec.header
     records = transfer.export_rows(conn, kind)
     rows = [[record[c] for c in header] for record in records]
-    text_columns = {i for i, c in enumerate(spec.columns) if c.is_text}
     if fmt == "xlsx":
-        return formats.write_xlsx(header, rows, text_columns, kind)
-    return formats.write_csv(header, rows, text_columns)
+        return formats.write_xlsx(header, rows, kind)
+    return formats.write_csv(header, rows)
 
 
 def export_all(conn: sqlite3.Connection, folder: Path, fmt: str = "csv") -> list[Path]:

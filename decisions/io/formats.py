@@ -180,47 +180,44 @@ def format_number(value: float | int) -> str:
     return str(value)
 
 
-def write_csv(header: list[str], rows: list[list], text_columns: set[int]) -> bytes:
+def write_csv(header: list[str], rows: list[list]) -> bytes:
     """UTF-8 CSV with a BOM (so Excel reads the letters right), formulas neutralised."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow(_out_cells(row, text_columns))
+    writer.writerows([_out_text(value) for value in row] for row in rows)
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
-def write_xlsx(header: list[str], rows: list[list], text_columns: set[int], title: str) -> bytes:
-    """The same columns on the first sheet of an xlsx workbook."""
+def write_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
+    """The same columns on the first sheet of an xlsx workbook; text is always a string cell
+    (openpyxl would take any text starting with '=' for a formula)."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     sheet.append(header)
     for row in rows:
         cells = []
-        for index, value in enumerate(row):
-            if value is None or value == "":
-                cells.append(None)
-            elif index in text_columns or not isinstance(value, int | float):
-                cells.append(neutralise(str(value)) if index in text_columns else str(value))
-            else:
+        for value in row:
+            if isinstance(value, int | float) and not isinstance(value, bool):
                 cells.append(value)
+            elif value is None or value == "":
+                cells.append(None)
+            else:
+                cell = WriteOnlyCell(sheet, neutralise(str(value)))
+                cell.data_type = "s"
+                cells.append(cell)
         sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _out_cells(row: list, text_columns: set[int]) -> list[str]:
-    cells = []
-    for index, value in enumerate(row):
-        if value is None:
-            cells.append("")
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            cells.append(format_number(value))
-        elif index in text_columns:
-            cells.append(neutralise(str(value)))
-        else:
-            cells.append(str(value))
-    return cells
+def _out_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value)
+    return neutralise(str(value))

@@ -43,10 +43,6 @@ class Column:
     def must_fill(self) -> bool:
         return self.required if self.filled is None else self.filled
 
-    @property
-    def is_text(self) -> bool:
-        return self.type == "text"
-
 
 def _c(name: str, type_: str = "text", **options) -> Column:
     return Column(name, type_, **options)
@@ -231,7 +227,7 @@ def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = Fal
 
 def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
-    text = restore(raw) if column.is_text else raw.strip()
+    text = restore(raw)
     if text == raw:  # a neutralised cell keeps its leading tab or line break
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
