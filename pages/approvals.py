@@ -38,8 +38,10 @@ def queue_section(queue: pd.DataFrame) -> None:
     shown = with_progress(queue)
     if len(queue) > SHOWN:
         st.caption(f"Showing the {SHOWN} that have waited longest of {len(queue):,}.")
-    columns = ["key", "title", "domain", "scope", "criticality", "demonstrated_since",
-               "my_verdict", "approval_rule"]  # fmt: skip
+    shown["demonstrated_since"] = shown["demonstrated_since"].str[:10]
+    shown["my_verdict"] = shown["my_verdict"].fillna("").str.replace("_", " ")
+    columns = ["key", "approval_rule", "title", "domain", "scope", "criticality",
+               "demonstrated_since", "my_verdict"]  # fmt: skip
     ui.decision_table(shown[columns], "approvals_queue")
     verdict_form(shown)
 

@@ -52,8 +52,10 @@ def experts_tab() -> None:
     frame = people_store.experts(conn, search=search, organization=organization, domain=domain,
                                  role=role, active=None if active is None else active == "yes",
                                  limit=SHOWN)  # fmt: skip
+    columns = ["email", "name", "organization", "roles", "domains", "allocation_pct", "active",
+               "forums"]  # fmt: skip
     st.dataframe(
-        frame.drop(columns=["row_version", "kind"]),
+        frame[columns].fillna(""),
         hide_index=True,
         key="people_table",
         column_config={

@@ -32,7 +32,8 @@ def cases_tab() -> None:
                               placeholder="Any", key="tc_result")  # fmt: skip
     search = right.text_input("Search key, title or decision", key="tc_search")
     cases = queues.test_cases(conn, kind=kind, result=result, search=search, limit=SHOWN)
-    st.dataframe(cases.drop(columns=["row_version"]), hide_index=True, key="tc_table")
+    cases = cases.drop(columns=["row_version"]).fillna({"last_run": "", "last_defect": ""})
+    st.dataframe(cases, hide_index=True, key="tc_table")
     if len(cases) >= SHOWN:
         st.caption(f"Showing the first {SHOWN}; narrow the filters to see others.")
     if not can_record:
