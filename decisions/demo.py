@@ -845,12 +845,14 @@ class Generator:
         else:
             orgs = rng.sample(hospitals, rng.randint(1, 3)) + rng.sample(municipal, rng.randint(1, 6))  # fmt: skip
         self.orgs += [(plan.key, o) for o in sorted(orgs)]
-        needed_by = (EPOCH + dt.timedelta(seconds=plan.created, days=rng.randint(45, 300))).date()
+        needed_by = EPOCH + dt.timedelta(seconds=plan.created, days=rng.randint(45, 300))
+        if s["stage"] == "proposed" and rng.random() < 0.8:  # most open proposals are not late
+            needed_by = EPOCH + dt.timedelta(seconds=CLOCK_T, days=rng.randint(5, 120))
         self.decision_rows.append((
             plan.key, title, plan.domain, plan.module, forum, plan.scope, int(all_orgs),
             plan.criticality, s["stage"], s["base"], s["built_at"], s["ready_at"], s["version"],
             s["vstart"], f"How should {topic.lower()} handle the {aspect}?", s["text"],
-            s["rationale"], s["decided_at"], needed_by.isoformat(), owner, s["withdrawn_reason"],
+            s["rationale"], s["decided_at"], needed_by.date().isoformat(), owner, s["withdrawn_reason"],
             iso(plan.created), s["since"],
         ))  # fmt: skip
 
