@@ -1,0 +1,453 @@
+"""The app shell and the core pages, run with AppTest on a small demo programme: sign-in,
+navigation, the register, the decision page and its forms, my work and new decision."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import build_small_programme, drive_decision
+from streamlit.testing.v1 import AppTest
+
+import ui
+from decisions import services, store
+from decisions.store import decisions as decision_store
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+TIMEOUT = 60
+STAGES_TO_MAKE = ("proposed", "decided", "in_build", "demonstrated", "tested", "withdrawn")
+
+
+def make_programme(path: Path, *, demo: bool = True) -> dict[str, str]:
+    """The small programme with one decision at each of STAGES_TO_MAKE; returns their keys."""
+    conn = store.connect(path)
+    build_small_programme(conn)
+    store.put_setting(conn, "demo", demo)
+    keys = {
+        stage: drive_decision(
+            conn,
+            stage,
+            title=f"Infusjon økt {stage}",
+            needed_by="2022-09-01",
+            owner="per@stolav.no",
+        )
+        for stage in STAGES_TO_MAKE
+    }
+    conn.close()
+    return keys
+
+
+@pytest.fixture
+def demo_db(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    keys = make_programme(path)
+    monkeypatch.setenv("DECISIONS_DB", str(path))
+    return path, keys
+
+
+@pytest.fixture
+def keys(demo_db):
+    return demo_db[1]
+
+
+@pytest.fixture
+def db(demo_db):
+    conn = store.connect(demo_db[0])
+    yield conn
+    conn.close()
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+
+def signed_in(email: str, page: str | None = None, **query) -> AppTest:
+    at = app()
+    at.sidebar.selectbox[0].set_value(email).run()
+    if page:
+        at.query_params.update(query)
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Every piece of text on the page and in the sidebar, for 'shows X' assertions."""
+    parts = [
+        e.value for kind in ("title", "markdown", "caption", "subheader") for e in getattr(at, kind)
+    ]
+    parts += [
+        e.value for kind in ("success", "error", "warning", "info") for e in getattr(at, kind)
+    ]
+    parts += [t.label for t in at.tabs] + [x.label for x in at.expander]
+    return "\n".join(str(p) for p in parts)
+
+
+def button(at: AppTest, label: str):
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r} among {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def stage(db, key: str) -> str:
+    return decision_store.get_decision(db, key)["stage"]
+
+
+# Sign-in -----------------------------------------------------------------------------------
+
+
+def test_demo_database_asks_who_you_are_and_shows_the_demo_banner(demo_db):
+    at = app()
+    assert not at.exception
+    assert "Demo programme" in texts(at)
+    assert "Choose who you are" in texts(at)
+    options = at.sidebar.selectbox[0].options
+    assert any(
+        "Hanne" in o and "hanne@stolav.no" in o and "St. Olavs hospital" in o for o in options
+    )
+    assert not at.dataframe  # nothing of the programme before sign-in
+
+
+def test_demo_sign_in_puts_the_person_in_the_sidebar_with_the_programme_today(demo_db):
+    at = signed_in("hanne@stolav.no")
+    sidebar = "\n".join(str(e.value) for e in [*at.sidebar.markdown, *at.sidebar.caption])
+    assert "Hanne" in sidebar and "15 Sep 2022" in sidebar
+    assert at.session_state["_actor"].email == "hanne@stolav.no"
+    assert "Overview" in texts(at) and "Demo programme" in texts(at)
+
+
+def test_sign_in_keeps_the_deep_link(keys):
+    at = app()
+    at.query_params["key"] = keys["decided"]
+    at.switch_page("pages/decision.py").run()
+    at.sidebar.selectbox[0].set_value("ana@hemit.no").run()
+    assert keys["decided"] in at.title[0].value
+
+
+def test_the_role_filter_narrows_the_people(demo_db):
+    at = app()
+    at.sidebar.pills[0].set_value("analyst").run()
+    options = at.sidebar.selectbox[0].options
+    assert len(options) == 1 and "ana@hemit.no" in options[0]
+
+
+def test_sign_out_forgets_the_person(demo_db):
+    at = signed_in("hanne@stolav.no")
+    button(at, "Sign out").click().run()
+    assert "Choose who you are" in texts(at)
+    assert at.session_state["_actor"] is None
+
+
+def test_a_real_database_without_auth_says_how_to_configure_it(tmp_path, monkeypatch):
+    path = tmp_path / "real.db"
+    make_programme(path, demo=False)
+    monkeypatch.setenv("DECISIONS_DB", str(path))
+    at = app()
+    assert not at.exception
+    assert "Sign-in is not configured" in texts(at) and "[auth]" in texts(at)
+    assert not at.sidebar.selectbox and "Demo programme" not in texts(at)
+
+
+AUTH = {"client_id": "x", "client_secret": "y", "redirect_uri": "http://localhost/oauth2callback",
+        "cookie_secret": "z", "server_metadata_url": "https://id.example/.well-known"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("email", "sees"),
+    [
+        ("hanne@stolav.no", "Overview"),
+        ("HANNE@stolav.no", "Overview"),
+        ("stranger@example.org", "not in this programme's directory"),
+    ],
+)
+def test_single_sign_on_maps_the_email_to_the_directory(demo_db, email, sees):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email}
+    at.run()
+    assert not at.exception
+    assert sees in texts(at)
+    assert not at.sidebar.selectbox  # no demo sign-in when single sign-on is configured
+
+
+def test_single_sign_on_offers_to_sign_in(demo_db):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+# First start ---------------------------------------------------------------------------------
+
+
+def small_demo(conn, progress=None) -> str:
+    progress(0.5, "halfway")
+    build_small_programme(conn)
+    store.put_setting(conn, "demo", True)
+    return "small"
+
+
+def test_first_start_builds_the_demo_programme(tmp_path, monkeypatch):
+    from decisions import demo
+
+    path = tmp_path / "new" / "decisions.db"
+    monkeypatch.setenv("DECISIONS_DB", str(path))
+    monkeypatch.setattr(demo, "build_demo", small_demo)
+    at = app()
+    assert not at.exception
+    assert path.exists() and "Demo programme" in texts(at)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["decisions.db"]
+
+
+def test_two_sessions_starting_at_once_build_the_demo_once(tmp_path):
+    path = tmp_path / "decisions.db"
+    builds = []
+    start = threading.Barrier(4)
+
+    def build(conn):
+        builds.append(threading.get_ident())
+        build_small_programme(conn)
+
+    def session():
+        start.wait()
+        ui.build_demo_once(path, build)
+
+    threads = [threading.Thread(target=session) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(builds) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.db"]
+    conn = store.connect(path)
+    assert decision_store.load_actor(conn, "hanne@stolav.no") is not None
+
+
+def test_a_failed_build_leaves_no_database_and_no_lock(tmp_path):
+    path = tmp_path / "decisions.db"
+
+    def broken(conn):
+        raise RuntimeError("generator broke")
+
+    with pytest.raises(RuntimeError):
+        ui.build_demo_once(path, broken)
+    assert list(tmp_path.iterdir()) == []
+
+
+# Every page ------------------------------------------------------------------------------------
+
+PAGES = ["pages/overview.py", "pages/decisions_register.py", "pages/my_work.py",
+         "pages/new_decision.py", "pages/decision.py"]  # fmt: skip
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize(
+    "email", ["hanne@stolav.no", "ana@hemit.no", "mona@hemit.no", "vera@hemit.no"]
+)
+def test_every_core_page_runs_for_every_role(keys, page, email):
+    at = signed_in(email, page, key=keys["demonstrated"])
+    assert not at.exception
+    assert at.title
+
+
+def test_overview_shows_go_lives_pipeline_and_attention(keys):
+    at = signed_in("mona@hemit.no")
+    assert [m.label for m in at.metric] == ["Wave 1"]
+    assert at.metric[0].value == "58 days"  # 2022-09-15 to 2022-11-12
+    shown = texts(at)
+    assert "Overdue (1)" in shown  # the proposal needed by 2022-09-01
+    overdue = at.dataframe[0].value
+    assert list(overdue["key"]) == [keys["proposed"]]
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_overview_lists_escalations_and_suspect_evidence(keys, db):
+    mona = decision_store.load_actor(db, "mona@hemit.no")
+    services.escalate(db, mona, keys["proposed"], to_forum="FBG", reason="affects both sides")
+    store.put_setting(db, "clock", "2022-09-16")
+    services.revise(db, mona, keys["tested"], decision_text="Three nurses sign.", reason="audit")
+    at = signed_in("mona@hemit.no")
+    shown = texts(at)
+    assert "Escalated (1)" in shown and "Suspect evidence (1)" in shown
+    tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
+    assert any(keys["tested"] in list(t["key"]) for t in tables.values())
+
+
+# The register ----------------------------------------------------------------------------------
+
+
+def test_register_lists_all_then_searches_and_filters(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    assert len(at.dataframe[0].value) == len(STAGES_TO_MAKE)
+    assert f"**{len(STAGES_TO_MAKE)}** decisions found" in texts(at)
+    at.text_input(key="register_text").input("ØKT withdrawn").run()
+    assert list(at.dataframe[0].value["key"]) == [keys["withdrawn"]]
+    at.text_input(key="register_text").input("").run()
+    at.multiselect(key="register_stages").set_value(["proposed", "decided"]).run()
+    assert sorted(at.dataframe[0].value["key"]) == sorted([keys["proposed"], keys["decided"]])
+    at.multiselect(key="register_waves").set_value(["W1"]).run()
+    assert len(at.dataframe[0].value) == 2  # the decisions are for STO, which is in W1
+
+
+def test_register_query_with_syntax_characters_does_not_fail(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    at.text_input(key="register_text").input('"unbalanced (AND * -NOT: ^').run()
+    assert not at.exception
+    assert "0** decisions found" in texts(at)
+
+
+def test_selecting_a_row_in_the_register_opens_the_decision(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    first = at.dataframe[0].value["key"].iloc[0]
+    at.session_state["register_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.startswith(first)
+
+
+# The decision page ---------------------------------------------------------------------------------
+
+
+def test_decision_page_by_deep_link_shows_fields_evidence_and_timeline(keys):
+    key = keys["tested"]
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
+    assert at.title[0].value.startswith(f"{key} · Infusjon økt tested")
+    shown = texts(at)
+    assert "As decided\\." in shown and "Approval rule: rule met: 2 of 2 approvers" in shown
+    timeline = at.dataframe[-1].value
+    assert timeline["what"].iloc[-1] == "created as proposed"
+    assert "stage approved → tested" in list(timeline["what"])
+    assert "Nothing is yours to do" in shown  # a viewer takes no action
+
+
+def test_unknown_key_says_so(keys):
+    at = signed_in("vera@hemit.no", "pages/decision.py", key="NOPE-0001")
+    assert "There is no decision NOPE-0001." in texts(at)
+
+
+def test_suspect_evidence_is_labelled_with_the_reason(keys, db):
+    key = keys["tested"]
+    mona = decision_store.load_actor(db, "mona@hemit.no")
+    store.put_setting(db, "clock", "2022-09-16")  # the revision comes a day after the evidence
+    services.revise(db, mona, key, decision_text="Three nurses sign.", reason="audit finding")
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
+    version_start = decision_store.get_decision(db, key)["version_started_at"][:10]
+    notes = at.dataframe[0].value["note"]  # the demos
+    assert list(notes) == [f"suspect: dated before version 2 started on {version_start}"]
+
+
+def test_a_manual_transition_through_the_form_changes_the_stage_and_the_timeline(keys, db):
+    key = keys["decided"]
+    at = signed_in("ana@hemit.no", "pages/decision.py", key=key)
+    events_before = len(at.dataframe[-1].value)
+    button(at, "Start the build").click().run()
+    assert not at.exception
+    assert stage(db, key) == "in_build"
+    assert "Start the build: done." in texts(at)
+    timeline = at.dataframe[-1].value
+    assert len(timeline) == events_before + 1
+    assert timeline["what"].iloc[0] == "stage decided → in_build"
+    assert [b.label for b in at.button if b.label == "Mark as built"]  # the next action is offered
+
+
+def test_a_stale_form_is_refused(keys, db):
+    key = keys["decided"]
+    at = signed_in("ana@hemit.no", "pages/decision.py", key=key)
+    mona = decision_store.load_actor(db, "mona@hemit.no")
+    services.edit_decision(db, mona, key, {"title": "Changed meanwhile"})
+    button(at, "Start the build").click().run()
+    assert not at.exception
+    assert "changed by someone else" in texts(at)
+    assert stage(db, key) == "decided"
+    button(at, "Start the build").click().run()  # the page now shows the current record
+    assert stage(db, key) == "in_build"
+
+
+def test_the_forum_decides_through_the_form(keys, db):
+    key = keys["proposed"]
+    at = signed_in("hanne@stolav.no", "pages/decision.py", key=key)
+    decision_box = next(t for t in at.text_area if t.label == "Decision")
+    decision_box.input("Two nurses sign for every high-risk infusion.")
+    button(at, "Record the decision").click().run()
+    assert not at.exception
+    record = decision_store.get_decision(db, key)
+    assert record["stage"] == "decided" and record["decided_by"] == ["hanne@stolav.no"]
+
+
+def test_an_empty_decision_text_is_refused_with_the_reason(keys, db):
+    key = keys["proposed"]
+    at = signed_in("hanne@stolav.no", "pages/decision.py", key=key)
+    button(at, "Record the decision").click().run()
+    assert "decision is required" in texts(at)
+    assert stage(db, key) == "proposed"
+
+
+def test_an_expert_gives_a_verdict_through_the_form(keys, db):
+    key = keys["demonstrated"]
+    at = signed_in("per@stolav.no", "pages/decision.py", key=key)
+    button(at, "Give verdict").click().run()
+    assert not at.exception
+    assert stage(db, key) == "demonstrated"  # one of the two approvers
+    assert "Your verdict is recorded." in texts(at)
+    assert at.dataframe[-1].value["what"].iloc[0] == "approved"
+
+
+def test_user_text_is_shown_as_typed_not_as_markup(demo_db, db):
+    hanne = decision_store.load_actor(db, "hanne@stolav.no")
+    key = services.create_decision(db, hanne, {
+        "title": "**bold** :red[alarm] <b>x</b> [link](http://evil)", "domain": "MED",
+        "module": "MED-ADM", "forum": "MED-H", "scope": "hospital", "organizations": ["STO"],
+        "question": "# heading\n:material/warning: $x$"})  # fmt: skip
+    at = signed_in("hanne@stolav.no", "pages/decision.py", key=key)
+    title = at.title[0].value
+    assert "\\*\\*bold\\*\\*" in title and "\\:red\\[alarm\\]" in title and "\\<b\\>" in title
+    assert "\\# heading" in texts(at) and "\\$x\\$" in texts(at)
+
+
+# My work and new decision ----------------------------------------------------------------------
+
+
+def test_my_work_shows_what_awaits_the_person(keys):
+    at = signed_in("per@stolav.no", "pages/my_work.py")
+    tables = [d.value for d in at.dataframe]
+    labels = [t.label for t in at.tabs]
+    assert labels[:2] == ["Awaiting your forum (1)", "Awaiting your verdict (1)"]
+    assert list(tables[0]["key"]) == [keys["proposed"]]
+    assert list(tables[1]["key"]) == [keys["demonstrated"]]
+    owned = tables[-1]
+    assert keys["proposed"] in list(owned["key"]) and keys["withdrawn"] not in list(owned["key"])
+
+
+def test_my_work_shows_builds_to_an_analyst(keys):
+    at = signed_in("ana@hemit.no", "pages/my_work.py")
+    assert at.tabs[0].label == "To build (2)"
+    assert sorted(at.dataframe[0].value["key"]) == sorted([keys["decided"], keys["in_build"]])
+
+
+def test_new_decision_is_proposed_and_linked(keys, db):
+    at = signed_in("hanne@stolav.no", "pages/new_decision.py")
+    next(t for t in at.text_input if t.label == "Title").input("Barcode scanning at the bedside")
+    next(m for m in at.multiselect if m.label == "Organisations").set_value(["STO"])
+    button(at, "Propose").click().run()
+    assert not at.exception
+    new_key = at.session_state["_new_decision"]
+    record = decision_store.get_decision(db, new_key)
+    assert record["title"] == "Barcode scanning at the bedside" and record["stage"] == "proposed"
+    assert f"Decision {new_key} is proposed" in texts(at)
+    assert at.page_link[0].label == f"Open {new_key}"
+
+
+def test_new_decision_refusal_names_the_field(keys, db):
+    at = signed_in("hanne@stolav.no", "pages/new_decision.py")
+    before = decision_store.count_decisions(db)
+    button(at, "Propose").click().run()
+    assert "title is required" in texts(at)
+    assert decision_store.count_decisions(db) == before
+
+
+def test_a_viewer_cannot_propose(keys):
+    at = signed_in("vera@hemit.no", "pages/new_decision.py")
+    assert "needs the role" in texts(at)
+    assert not [b for b in at.button if b.label == "Propose"]
