@@ -226,3 +226,22 @@ def snapshot(conn) -> dict[str, list[tuple]]:
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     return {t: sorted((tuple(r) for r in conn.execute(f'SELECT * FROM "{t}"')), key=repr)
             for t in tables}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _navigation_only(monkeypatch):
+    """AppTest: run every page through streamlit_app.py's st.navigation.
+
+    Streamlit treats an app with a pages/ folder as an old-style multipage app until the first
+    st.navigation call, and AppTest resets that before every run; the page file would then run
+    without the entry script (no connection, no sign-in) and the rerun that recovers from it
+    swallows a clicked button. This keeps AppTest in st.navigation mode from the start."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
