@@ -43,6 +43,7 @@ CHROMIUM_ARGS = [
 SHOTS = Path("/tmp/shots")
 IDLE = "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
 SERVER_START_TIMEOUT = 60.0
+TIMEOUT_MS = 30_000  # for actions and for expect(); generous: the test machine is shared
 DEMO_SCALE = "0.2"
 
 
@@ -190,8 +191,9 @@ def demo_db_copy(demo_db, tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -203,7 +205,7 @@ def browser():
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     yield page
     report = getattr(request.node, "report_call", None)
