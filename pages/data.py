@@ -1,4 +1,160 @@
+"""Data: import a file in the public formats after a preview of what it would change, export
+any KIND as CSV or xlsx, and download a checked backup of the whole database. For programme
+managers and administrators."""
+
+import pandas as pd
 import streamlit as st
 
-st.title("data")
-st.info("This page is being built.")
+import ui
+from decisions import io as data_io
+
+PREVIEW_ROWS = 1000
+GUESS = "Guess from the headers"
+FORMAT_LABELS = {"csv": "CSV (UTF-8)", "xlsx": "Excel (xlsx)"}
+STATUS_ORDER = {"rejected": 0, "new": 1, "updated": 2, "unchanged": 3}
+
+conn = ui.conn()
+person = ui.actor()
+
+
+def progress_bar(label: str):
+    bar = st.progress(0.0, text=label)
+    return lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text)
+
+
+def run_import(upload, kind: str | None, *, dry_run: bool, label: str) -> data_io.ImportResult:
+    source = data_io.Source(upload.name, upload.getvalue(), kind)
+    return data_io.import_sources(
+        conn, [source], person, dry_run=dry_run, progress=progress_bar(label)
+    )
+
+
+def outcome_table(result: data_io.ImportResult) -> pd.DataFrame:
+    rows = [
+        {"row": r.number, "key": r.key, "status": r.status, "errors": "; ".join(r.errors)}
+        for report in result.files
+        for r in report.rows
+    ]
+    frame = pd.DataFrame(rows, columns=["row", "key", "status", "errors"])
+    order = frame["status"].map(STATUS_ORDER)
+    return frame.assign(_order=order).sort_values(["_order", "row"]).drop(columns="_order")
+
+
+def show_preview(result: data_io.ImportResult) -> None:
+    report = result.files[0]
+    st.caption(f"Read as {report.detected or 'unreadable'}; KIND: {report.kind or 'unknown'}.")
+    for note in report.notes:
+        st.caption(f":material/info: {note[0].upper()}{note[1:]}.")
+    columns = st.columns(4)
+    for column, (status, count) in zip(columns, report.counts.items(), strict=True):
+        column.metric(status.capitalize(), f"{count:,}")
+    if not result.ok:
+        st.error(
+            f"{len(result.errors):,} problem(s): nothing will be imported until the file is "
+            "fixed. Each line says FILE:ROW:COLUMN (row 1 is the header).",
+            icon=":material/block:",
+        )
+        st.code("\n".join(result.error_lines()), language=None)
+    frame = outcome_table(result)
+    if not frame.empty:
+        shown = frame.head(PREVIEW_ROWS)
+        if len(frame) > len(shown):
+            st.caption(f"Showing {len(shown):,} of {len(frame):,} rows, problems first.")
+        st.dataframe(shown, hide_index=True, key="preview_rows")
+
+
+def import_section() -> None:
+    st.subheader("Import")
+    st.write(
+        "Upload one KIND as CSV or xlsx, in the columns of the public format (an export shows "
+        "them). The whole file is checked first; you see what would change before anything "
+        "is written, and then it is written in one go or not at all."
+    )
+    upload = st.file_uploader(
+        "File", type=["csv", "xlsx"], key=f"upload_{st.session_state.get('_uploads', 0)}"
+    )
+    choice = st.selectbox("KIND", [GUESS, *data_io.ORDER], key="import_kind")
+    if upload is None:
+        return
+    kind = None if choice == GUESS else choice
+    token = (upload.file_id, choice)
+    if st.session_state.get("_preview_token") != token:
+        result = run_import(upload, kind, dry_run=True, label="Checking the file…")
+        st.session_state.update(_preview_token=token, _preview=result)
+    result = st.session_state["_preview"]
+    show_preview(result)
+    counts = result.files[0].counts
+    changes = counts["new"] + counts["updated"]
+    if not result.ok:
+        return
+    if not changes:
+        st.info("Everything in this file is on record already; there is nothing to import.")
+        return
+    if st.button(f"Import {changes:,} changed row(s)", type="primary", icon=":material/upload:"):
+        done = run_import(upload, kind, dry_run=False, label="Importing…")
+        if not done.ok:
+            st.error("The import was refused; nothing was written.", icon=":material/block:")
+            st.code("\n".join(done.error_lines()), language=None)
+            return
+        st.session_state.pop("_preview_token", None)
+        st.session_state["_uploads"] = st.session_state.get("_uploads", 0) + 1
+        ui.flash(f"Imported {upload.name}: {counts['new']:,} new, {counts['updated']:,} updated.")
+        st.rerun()
+
+
+def export_section() -> None:
+    st.subheader("Export")
+    st.write(
+        "Any KIND in exactly the import format, or every KIND in one zip (the folder "
+        "`import all` takes). Text that a spreadsheet would run as a formula is written with "
+        "a leading ' so it shows as text."
+    )
+    left, right = st.columns(2)
+    kind = left.selectbox("KIND", ["all", *data_io.ORDER], key="export_kind",
+                          format_func=lambda k: "Everything (zip)" if k == "all" else k)  # fmt: skip
+    fmt = right.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get,
+                      horizontal=True, key="export_format")  # fmt: skip
+    db_file = data_io.database_file(conn)
+    name = f"{kind}.zip" if kind == "all" else f"{kind}.{fmt}"
+    st.download_button(
+        f"Download {name}",
+        data=lambda: data_io.export_from(db_file, kind, fmt),
+        file_name=name,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def backup_section() -> None:
+    st.subheader("Backup")
+    st.write(
+        "A consistent copy of the whole database, with the event log, as of the moment you "
+        "click; the app keeps working meanwhile. The copy passes the integrity check before "
+        "you get it. Restore it by pointing DECISIONS_DB at the file."
+    )
+    db_file = data_io.database_file(conn)
+    st.download_button(
+        "Download a backup",
+        data=lambda: data_io.backup_from(db_file),
+        file_name=f"{db_file.stem}-backup.db",
+        mime="application/vnd.sqlite3",
+        icon=":material/backup:",
+        on_click="ignore",
+    )
+
+
+st.title("Data")
+if person is None or not person.has("manager", "admin"):
+    st.info(
+        "Import, export and backups are for programme managers and administrators.",
+        icon=":material/lock:",
+    )
+    st.stop()
+ui.show_flash()
+import_tab, export_tab, backup_tab = st.tabs(["Import", "Export", "Backup"])
+with import_tab:
+    import_section()
+with export_tab:
+    export_section()
+with backup_tab:
+    backup_section()

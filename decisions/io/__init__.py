@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 from decisions import store
-from decisions.io.backup import BackupFailed, backup, backup_bytes
-from decisions.io.exporter import FORMATS, export_all, export_kind
+from decisions.io.backup import BackupFailed, backup, backup_bytes, backup_from
+from decisions.io.exporter import FORMATS, export_all, export_from, export_kind, export_zip
 from decisions.io.importer import ImportResult, Source, import_sources, max_bytes
 from decisions.io.kinds import KINDS, ORDER, guess_kind
 from decisions.model import SYSTEM_ACTOR
+from decisions.store.transfer import database_file
 
 __all__ = [
     "FORMATS",
@@ -23,11 +24,15 @@ __all__ = [
     "Source",
     "backup",
     "backup_bytes",
+    "backup_from",
+    "database_file",
     "cli_backup",
     "cli_export",
     "cli_import",
     "export_all",
+    "export_from",
     "export_kind",
+    "export_zip",
     "folder_sources",
     "guess_kind",
     "kind_files",

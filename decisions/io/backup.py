@@ -52,3 +52,12 @@ def backup_bytes(conn: sqlite3.Connection) -> bytes:
     """A checked backup as bytes, for a download."""
     with tempfile.TemporaryDirectory() as folder:
         return backup(conn, Path(folder) / "backup.db").read_bytes()
+
+
+def backup_from(db_path: Path) -> bytes:
+    """`backup_bytes` on a connection of its own (for a download prepared on another thread)."""
+    conn = store.connect(db_path, migrate=False)
+    try:
+        return backup_bytes(conn)
+    finally:
+        conn.close()

@@ -119,7 +119,7 @@ def import_sources(
     started = time.perf_counter()
     files, errors = _read_all(sources, max_bytes(conn))
     result = ImportResult([f.report for f in files], errors, written=False)
-    if errors:
+    if errors:  # whole files unreadable: no rows to check
         result.validate_seconds = time.perf_counter() - started
         return result
     from decisions.io.apply import Applier  # the write side: workflow rules per KIND
@@ -128,7 +128,7 @@ def import_sources(
         with store.transaction(conn):
             applier = Applier(conn, actor, progress or (lambda fraction, text: None))
             applier.run(files)
-            result.errors = applier.errors
+            result.errors = _in_file_order(files)
             result.validate_seconds = time.perf_counter() - started - applier.write_seconds
             result.write_seconds = applier.write_seconds
             if result.errors or dry_run:
@@ -172,10 +172,13 @@ def _read_all(sources: list[Source], limit: int) -> tuple[list[_File], list[Issu
         _flag_duplicates(kind, rows, source.name)
         files.append(_File(source, report, kind, rows, decimal_comma))
     files.sort(key=lambda f: ORDER.index(f.kind.name))
-    for file in files:
-        for row in file.rows:
-            errors += row.errors
     return files, errors
+
+
+def _in_file_order(files: list[_File]) -> list[Issue]:
+    """Every row's errors, from reading its cells and from the workflow rules, by file and
+    row."""
+    return [issue for f in files for row in f.rows for issue in row.errors]
 
 
 def _flag_duplicates(kind: Kind, rows: list[Row], file: str) -> None:
