@@ -91,3 +91,11 @@ def test_analyst_finds_a_decision_and_starts_its_build(
     page.get_by_role("tab", name="Timeline").click()
     timeline = page.get_by_test_id("stTabs").get_by_test_id("stDataFrame").last
     expect(timeline).to_contain_text("stage decided → in_build")
+
+
+def test_deep_link_opens_the_decision_after_sign_in(demo_db_server, demo_db, page, sign_in_as):
+    decision, analyst, _ = a_decided_decision(demo_db)
+    page.goto(f"{demo_db_server}/decision?key={decision['key']}")
+    sign_in_as(page, analyst)
+    expect(page.get_by_role("heading", name=decision["key"])).to_be_visible()
+    expect(page.get_by_text(decision["title"]).first).to_be_visible()
