@@ -237,11 +237,11 @@ def people_with_role(conn: sqlite3.Connection, *roles: str) -> pd.DataFrame:
 
 # Testing --------------------------------------------------------------------------------------
 
-_LATEST_RUN = """
-    SELECT tr.*, row_number() OVER (
-        PARTITION BY tr.test_case ORDER BY {date} DESC, tr.id DESC) AS recency
-    FROM test_runs tr
-"""
+def _latest_run_id(case: str) -> str:
+    return (
+        f"(SELECT tr.id FROM test_runs tr WHERE tr.test_case = {case} "
+        f"ORDER BY {norm('tr.date')} DESC, tr.id DESC LIMIT 1)"
+    )
 
 
 def test_cases(
@@ -257,21 +257,23 @@ def test_cases(
     return _frame(
         conn,
         f"""
-        WITH latest AS ({_LATEST_RUN.format(date=norm("tr.date"))})
-        SELECT tc.key, tc.title, tc.kind,
+        WITH cases AS (
+            SELECT tc.key, tc.title, tc.kind, tc.row_version, {_latest_run_id("tc.key")} AS run
+            FROM test_cases tc
+            WHERE (:kind IS NULL OR tc.kind = :kind)
+              AND (:search = '' OR tc.key LIKE :like OR tc.title LIKE :like OR EXISTS (
+                    SELECT 1 FROM test_case_decisions x
+                    WHERE x.test_case = tc.key AND x.decision LIKE :like))
+        )
+        SELECT c.key, c.title, c.kind,
                (SELECT group_concat(decision, ';') FROM test_case_decisions x
-                 WHERE x.test_case = tc.key) AS decisions,
-               (SELECT count(*) FROM test_runs x WHERE x.test_case = tc.key) AS runs,
+                 WHERE x.test_case = c.key) AS decisions,
+               (SELECT count(*) FROM test_runs x WHERE x.test_case = c.key) AS runs,
                substr(l.date, 1, 10) AS last_run, coalesce(l.result, 'never') AS last_result,
-               l.defect AS last_defect, tc.row_version
-        FROM test_cases tc
-        LEFT JOIN latest l ON l.test_case = tc.key AND l.recency = 1
-        WHERE (:kind IS NULL OR tc.kind = :kind)
-          AND (:result IS NULL OR coalesce(l.result, 'never') = :result)
-          AND (:search = '' OR tc.key LIKE :like OR tc.title LIKE :like OR EXISTS (
-                SELECT 1 FROM test_case_decisions x
-                WHERE x.test_case = tc.key AND x.decision LIKE :like))
-        ORDER BY tc.key
+               l.defect AS last_defect, c.row_version
+        FROM cases c LEFT JOIN test_runs l ON l.id = c.run
+        WHERE (:result IS NULL OR coalesce(l.result, 'never') = :result)
+        ORDER BY c.key
         LIMIT :limit
         """,
         {

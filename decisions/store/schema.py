@@ -282,3 +282,15 @@ def m004_events_no_replace(db: Database) -> None:
         "WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
         "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
     )
+
+
+@migrations()
+def m005_evidence_indexes(db: Database) -> None:
+    # The testing and approvals screens look defects up by test case, and demos by attendee.
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS defects_test_case ON defects(test_case);
+        CREATE INDEX IF NOT EXISTS demo_attendees_expert ON demo_attendees(expert);
+        CREATE INDEX IF NOT EXISTS demo_invitees_expert ON demo_invitees(expert);
+        """
+    )
