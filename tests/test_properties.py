@@ -5,9 +5,11 @@ and a refused action leaves the database exactly as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from conftest import PEOPLE, build_small_programme, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -155,14 +157,24 @@ def events(conn):
     return [tuple(r) for r in conn.execute("SELECT * FROM events ORDER BY id")]
 
 
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Path:
+    """The small programme with one proposal, built once and copied for each example."""
+    path = tmp_path_factory.mktemp("properties") / "template.db"
+    conn = store.connect(path)
+    build_small_programme(conn)
+    propose(conn, decision_store.load_actor(conn, "hanne@stolav.no"), None, 3)
+    conn.close()
+    return path
+
+
 @settings(max_examples=50, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 @given(steps=st.lists(STEP, min_size=5, max_size=25))
-def test_random_work_keeps_the_programme_consistent(steps):
+def test_random_work_keeps_the_programme_consistent(template, steps):
     with tempfile.TemporaryDirectory() as folder:
+        shutil.copy(template, Path(folder) / "programme.db")
         conn = store.connect(Path(folder) / "programme.db")
-        build_small_programme(conn)
-        propose(conn, decision_store.load_actor(conn, "hanne@stolav.no"), None, 3)
         log = events(conn)
         for step in steps:
             action, email, key = choose(conn, step)
