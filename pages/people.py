@@ -8,6 +8,7 @@ from decisions import admin, services
 from decisions.model import FORUM_LEVELS, ROLES, SCOPES, WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
+from decisions.store import queues
 
 SHOWN = 500
 NEW = "(new)"
@@ -128,7 +129,7 @@ def forums_tab() -> None:
 
 def forum_form(forum: dict | None) -> None:
     domains = codes("domains")
-    directory = people_store.experts(conn, active=True, limit=100_000)
+    directory = queues.people_of_domain(conn, None)  # everyone active
     people = {r.email: f"{r.name} ({r.email})" for r in directory.itertuples()}
     for email in forum["members"] if forum else []:
         people.setdefault(email, f"{email} (inactive)")

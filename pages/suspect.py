@@ -5,10 +5,18 @@ import streamlit as st
 
 import ui
 from decisions import evidence
+from decisions.store import analytics
 
 SHOWN = 500
 
 conn = ui.conn()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def suspect_evidence(_conn, marker: str):
+    """Recomputed only when the programme changed."""
+    return evidence.suspect_evidence(_conn, limit=SHOWN)
+
 
 st.title("Suspect evidence")
 st.caption(
@@ -16,7 +24,7 @@ st.caption(
     "stay in its history but no longer count: they are suspect until new evidence exists. "
     "Select a row to open the decision."
 )
-suspect = evidence.suspect_evidence(conn, limit=SHOWN)
+suspect = suspect_evidence(conn, analytics.data_marker(conn))
 if suspect.empty:
     st.success("No evidence is suspect: no revised decision has evidence of an earlier version.")
     st.stop()

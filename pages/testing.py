@@ -7,9 +7,9 @@ import streamlit as st
 import ui
 from decisions import evidence, services
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
+from decisions.store import analytics, queues
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import queues
 
 SHOWN = 300
 SEVERITIES = (1, 2, 3, 4)
@@ -170,15 +170,23 @@ def defect_form() -> None:
     st.rerun()
 
 
+@st.cache_data(max_entries=20, show_spinner="Checking coverage…")
+def wave_coverage(_conn, marker: str, wave: str | None) -> tuple:
+    """Coverage of a wave; recomputed only when the programme changed."""
+    return (
+        queues.coverage_counts(_conn, wave),
+        queues.uncovered_decisions(_conn, wave, limit=SHOWN),
+        queues.never_run_cases(_conn, wave, limit=SHOWN),
+        queues.failing_decisions(_conn, wave, limit=SHOWN),
+    )
+
+
 def coverage_tab() -> None:
     waves = {w["code"]: f"{w['code']} · {w['name']} · go-live {w['go_live']}"
              for w in decision_store.reference_list(conn, "waves")}  # fmt: skip
     wave = st.selectbox("Wave", list(waves), index=None, format_func=waves.get,
                         placeholder="All waves", key="coverage_wave")  # fmt: skip
-    counts = queues.coverage_counts(conn, wave)
-    uncovered = queues.uncovered_decisions(conn, wave, limit=SHOWN)
-    never = queues.never_run_cases(conn, wave, limit=SHOWN)
-    failing = queues.failing_decisions(conn, wave, limit=SHOWN)
+    counts, uncovered, never, failing = wave_coverage(conn, analytics.data_marker(conn), wave)
     a, b, c = st.columns(3)
     a.metric("Approved or further, no test case",
              f"{counts['uncovered']:,} of {counts['approved_or_later']:,}")  # fmt: skip
