@@ -1,0 +1,225 @@
+"""Time every page's server-side run at demo volume (scale 1) and ten times that (scale 10).
+
+    python benchmarks/bench_pages.py                    # both scales, every page
+    python benchmarks/bench_pages.py --scales 1 --pages overview decision
+    python benchmarks/bench_pages.py --gc off           # without Streamlit's post-run GC
+    python benchmarks/bench_pages.py --profile readiness --scales 10
+
+Each page runs through streamlit_app.py with AppTest, signed in (an admin, so every form and
+action is drawn; My work and Decision also as the busiest expert), one warm-up run and then
+`--runs` timed runs; the median is compared with an empty script's run in the same process.
+AppTest leaves out the garbage collection the server does after every run
+(`runner.postScriptGC`); this script puts it back, as the server does it, so the figures
+include it whenever the configuration (.streamlit/config.toml, or --gc) turns it on.
+Demo databases are built once as /tmp/bench-s<scale>.db and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.chdir(REPO)  # AppTest paths and .streamlit/config.toml are relative to the repo
+
+from streamlit import config  # noqa: E402
+from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1.local_script_runner import LocalScriptRunner  # noqa: E402
+
+from decisions import store  # noqa: E402
+
+TARGETS = {1: 0.5, 10: 2.0}  # seconds per page run
+PAGES = sorted(path.stem for path in (REPO / "pages").glob("*.py"))
+AS_EXPERT_TOO = ("my_work", "decision")
+
+
+def restore_post_run_gc() -> None:
+    """Run gc.collect(2) after each script run when runner.postScriptGC is on, as the server's
+    ScriptRunner does (AppTest's LocalScriptRunner skips it)."""
+    finished = LocalScriptRunner._on_script_finished
+
+    def on_script_finished(self, *args, **kwargs):
+        finished(self, *args, **kwargs)
+        if config.get_option("runner.postScriptGC"):
+            gc.collect(2)
+
+    LocalScriptRunner._on_script_finished = on_script_finished
+
+
+def skip_pages_directory_mode() -> None:
+    """Run the entry script straight away, as the server does after its first run.
+
+    With a pages/ folder, Streamlit starts in its old pages-directory mode until st.navigation
+    is called; AppTest resets that before every run, so each run would first start the page on
+    its own and rerun through streamlit_app.py (ui._require_frame), which the server does not.
+    """
+    created = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        created(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
+def demo_database(scale: float) -> Path:
+    path = Path(f"/tmp/bench-s{scale:g}.db")
+    if not path.exists():
+        print(f"building the demo at scale {scale:g} into {path} …", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "decisions", "demo", "--db", str(path), "--scale", f"{scale:g}"],
+            cwd=REPO,
+            check=True,
+        )
+    return path
+
+
+def sample(db: Path) -> dict[str, str]:
+    """Who signs in, and the decision the Decision page shows: the busiest of each."""
+    conn = store.connect(db, migrate=False)
+    try:
+        admin = store.scalar(
+            conn,
+            "SELECT e.email FROM experts e JOIN expert_roles r ON r.expert = e.email "
+            "WHERE r.role = 'admin' AND e.active = 1 ORDER BY e.email LIMIT 1",
+        )
+        expert = store.scalar(
+            conn,
+            "SELECT m.expert FROM forum_members m JOIN expert_roles r ON r.expert = m.expert "
+            "WHERE r.role = 'expert' GROUP BY m.expert ORDER BY count(*) DESC, m.expert LIMIT 1",
+        )
+        decision = store.scalar(
+            conn,
+            "SELECT entity_key FROM events WHERE entity = 'decision' GROUP BY entity_key "
+            "ORDER BY count(*) DESC, entity_key LIMIT 1",
+        )
+    finally:
+        conn.close()
+    return {"admin": admin, "expert": expert, "decision": decision}
+
+
+def timed_runs(app: AppTest, runs: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of `runs` runs after one warm-up; raises if the page fails.
+    CPU time (all threads of this process) is steadier than wall time on a busy machine."""
+    walls, cpus = [], []
+    for attempt in range(runs + 1):
+        wall, cpu = time.perf_counter(), time.process_time()
+        app.run(timeout=120)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if app.exception:
+            raise RuntimeError(app.exception[0].message)
+        if attempt:
+            walls.append(wall)
+            cpus.append(cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def empty_page_median(runs: int) -> tuple[float, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as empty:
+        empty.write("")
+    try:
+        return timed_runs(AppTest.from_file(empty.name), runs)
+    finally:
+        os.unlink(empty.name)
+
+
+def page_app(page: str, email: str, decision: str) -> AppTest:
+    app = AppTest.from_file(REPO / "streamlit_app.py", default_timeout=120)
+    app.session_state["_signed_in"] = email
+    app.run()
+    app.switch_page(f"pages/{page}.py")
+    if page == "decision":
+        app.query_params["key"] = decision
+    return app
+
+
+def cases(pages: list[str], people: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(label, page, email) for every run to time."""
+    found = [(page, page, people["admin"]) for page in pages]
+    found += [
+        (f"{page} (expert)", page, people["expert"]) for page in pages if page in AS_EXPERT_TOO
+    ]
+    return found
+
+
+def bench_scale(
+    scale: float, pages: list[str], runs: int
+) -> list[tuple[str, tuple[float, float] | str]]:
+    db = demo_database(scale)
+    os.environ["DECISIONS_DB"] = str(db)
+    people = sample(db)
+    results: list[tuple[str, tuple[float, float] | str]] = [
+        ("(empty page)", empty_page_median(runs))
+    ]
+    for label, page, email in cases(pages, people):
+        try:
+            results.append((label, timed_runs(page_app(page, email, people["decision"]), runs)))
+        except Exception as error:  # a broken page is reported, and the rest still run
+            results.append((label, f"error: {error}"))
+    return results
+
+
+def print_table(scale: float, results: list[tuple[str, tuple[float, float] | str]]) -> None:
+    target = TARGETS.get(int(scale))
+    empty_wall, empty_cpu = results[0][1]
+    print(f"\nscale {scale:g}  (postScriptGC {config.get_option('runner.postScriptGC')})")
+    print(f"{'page':<26} {'wall s':>8} {'cpu s':>8} {'x empty':>8}  target (on cpu s)")
+    print(f"{results[0][0]:<26} {empty_wall:>8.3f} {empty_cpu:>8.3f}")
+    for label, seconds in results[1:]:
+        if isinstance(seconds, str):
+            print(f"{label:<26} {seconds}")
+            continue
+        wall, cpu = seconds
+        verdict = "" if target is None else ("ok" if cpu < target else f"OVER {target} s")
+        print(f"{label:<26} {wall:>8.3f} {cpu:>8.3f} {cpu / empty_cpu:>8.1f}  {verdict}")
+
+
+def profile(scale: float, page: str, runs: int) -> None:
+    db = demo_database(scale)
+    os.environ["DECISIONS_DB"] = str(db)
+    people = sample(db)
+    app = page_app(page, people["admin"], people["decision"])
+    app.run()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        app.run()
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs().sort_stats("cumulative")
+    stats.print_stats(40)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=PAGES)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per page")
+    parser.add_argument("--gc", choices=("config", "on", "off"), default="config",
+                        help="Streamlit's post-run garbage collection (default: as configured)")  # fmt: skip
+    parser.add_argument("--profile", metavar="PAGE", choices=PAGES,
+                        help="cProfile this page's runs instead of timing every page")  # fmt: skip
+    args = parser.parse_args()
+    restore_post_run_gc()
+    skip_pages_directory_mode()
+    if args.gc != "config":
+        config.set_option("runner.postScriptGC", args.gc == "on")
+    if args.profile:
+        profile(args.scales[0], args.profile, args.runs)
+        return
+    for scale in args.scales:
+        print_table(scale, bench_scale(scale, args.pages, args.runs))
+
+
+if __name__ == "__main__":
+    main()
