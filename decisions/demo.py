@@ -10,6 +10,7 @@ stage follow from the same facts that `services.check` derives from."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import sqlite3
 from collections import defaultdict
@@ -194,8 +195,16 @@ TARGET_SHARES = (  # of the decisions that are not withdrawn, in stage order
 WITHDRAWN_SHARE = 0.04
 
 
+@functools.cache
+def _day(day: int) -> str:
+    return (EPOCH + dt.timedelta(days=day)).date().isoformat()
+
+
 def iso(t: int) -> str:
-    return (EPOCH + dt.timedelta(seconds=t)).isoformat()
+    """Seconds since EPOCH as 'YYYY-MM-DDTHH:MM:SS' (called a few hundred thousand times)."""
+    day, second = divmod(t, DAY)
+    hour, second = divmod(second, 3600)
+    return f"{_day(day)}T{hour:02d}:{second // 60:02d}:{second % 60:02d}"
 
 
 @dataclass
@@ -266,6 +275,7 @@ class Generator:
                     if fd["forum"] == f["code"]:
                         self.sides_of[fd["domain"]].add(f["scope"])
         self.people: list[Person] = []
+        self.proposals = 0
         self.plans: list[Plan] = []
         self.events: list[tuple[str, int, dict]] = []
 
@@ -369,6 +379,12 @@ class Generator:
         for p in self.people:
             for role in p.roles:
                 self.by_role[role].append(p)
+        everyone = [p.email for p in self.by_role["analyst"]]
+        self.analysts = {  # who builds and presents in each domain
+            d: [p.email for p in self.by_role["analyst"] if d in p.domains] or everyone
+            for d in DOMAIN_WEIGHTS
+        }
+        self.people_by_email = {p.email: p for p in self.people}
 
     def assign_forums(self) -> None:
         rng = self.rng
@@ -405,9 +421,7 @@ class Generator:
                 self.members[forum].append(p.email)
 
     def person(self, email: str) -> Person:
-        if not hasattr(self, "_people_by_email"):
-            self._people_by_email = {p.email: p for p in self.people}
-        return self._people_by_email[email]
+        return self.people_by_email[email]
 
     # Decisions ------------------------------------------------------------------------------
 
@@ -445,14 +459,12 @@ class Generator:
         if need be, at a quicker pace) when it would not fit."""
         pace = 1.0
         for _ in range(30):
-            state = self.rng.getstate()
             plan = self.plan_life(key, domain, target, created, pace)
             end = max([s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
                       + [d[0] for d in plan.demos] + [c.created for c in plan.cases]
                       + [r[0] for c in plan.cases for r in c.runs])  # fmt: skip
             if end <= LAST_T:
                 return plan
-            self.rng.setstate(state)
             created -= end - LAST_T + DAY
             if created < 0:
                 created, pace = self.rng.randint(0, 30 * DAY), pace * 0.7
@@ -587,8 +599,7 @@ class Generator:
         invitees = list(
             dict.fromkeys(attendees + rng.sample(pool, min(len(pool), rng.randint(0, 3))))
         )
-        analysts = [p.email for p in self.by_role["analyst"] if plan.domain in p.domains]
-        presenter = rng.choice(analysts or [p.email for p in self.by_role["analyst"]])
+        presenter = rng.choice(self.analysts[plan.domain])
         plan.demos.append((slot, attendees, invitees, presenter))
         return slot
 
@@ -646,9 +657,11 @@ class Generator:
     def share_test_cases(self) -> None:
         """Some passing test cases also cover another decision of the same module whose own
         tests passed in the same period (integrated tests touch several decisions)."""
-        by_module = defaultdict(list)
+        by_module = defaultdict(list)  # decisions whose every own test case passed at last
         for plan in self.plans:
-            by_module[plan.module].append(plan)
+            passed = all(c.runs and c.runs[-1][1] == "passed" for c in plan.cases)
+            if plan.cases and plan.built is not None and passed:
+                by_module[plan.module].append(plan)
         for plan in self.plans:
             for case in plan.cases:
                 case.decisions = [plan.key]
@@ -656,10 +669,10 @@ class Generator:
                     continue
                 if any(r[3] and r[3]["status"] in ("open", "deferred") for r in case.runs):
                     continue
-                others = [o for o in by_module[plan.module]
-                          if o is not plan and o.cases and o.built is not None
-                          and o.built <= case.runs[0][0]
-                          and all(c.runs and c.runs[-1][1] == "passed" for c in o.cases)]  # fmt: skip
+                first_run = case.runs[0][0]
+                others = [
+                    o for o in by_module[plan.module] if o is not plan and o.built <= first_run
+                ]
                 if others:
                     case.decisions.append(self.rng.choice(others).key)
 
@@ -739,8 +752,7 @@ class Generator:
         title = f"{topic}: {aspect}"
         side_pool = self.pool[plan.domain, self.side_of_scope(plan)]
         owner = rng.choice(side_pool) if rng.random() < 0.85 else None
-        analysts = [p.email for p in self.by_role["analyst"] if plan.domain in p.domains]
-        analyst = rng.choice(analysts or [p.email for p in self.by_role["analyst"]])
+        analyst = rng.choice(self.analysts[plan.domain])
         manager = rng.choice(self.by_role["manager"]).email
         proposer = owner or rng.choice(side_pool)
         s = {"base": "proposed", "built_at": None, "ready_at": None, "version": 1,
@@ -845,9 +857,12 @@ class Generator:
         else:
             orgs = rng.sample(hospitals, rng.randint(1, 3)) + rng.sample(municipal, rng.randint(1, 6))  # fmt: skip
         self.orgs += [(plan.key, o) for o in sorted(orgs)]
-        needed_by = EPOCH + dt.timedelta(seconds=plan.created, days=rng.randint(45, 300))
-        if s["stage"] == "proposed" and rng.random() < 0.8:  # most open proposals are not late
-            needed_by = EPOCH + dt.timedelta(seconds=CLOCK_T, days=rng.randint(5, 120))
+        due = plan.created + rng.randint(45, 300) * DAY
+        if s["stage"] == "proposed":  # one open proposal in four is late
+            self.proposals += 1
+            late = self.proposals % 4 == 1
+            due = CLOCK_T + rng.randint(1, 60) * DAY * (-1 if late else 1)
+        needed_by = EPOCH + dt.timedelta(seconds=due)
         self.decision_rows.append((
             plan.key, title, plan.domain, plan.module, forum, plan.scope, int(all_orgs),
             plan.criticality, s["stage"], s["base"], s["built_at"], s["ready_at"], s["version"],
@@ -869,10 +884,9 @@ class Generator:
             pool = self.pool[domain, "hospital"] + self.pool[domain, "municipality"]
             if (module, slot) not in self.demo_rows:
                 number += 1
-                analysts = [p.email for p in self.by_role["analyst"] if domain in p.domains]
                 self.demo_rows[module, slot] = {
                     "key": f"DEMO-{number:04d}", "decisions": [], "attendees": [],
-                    "invitees": [], "presenter": self.rng.choice(analysts or [p.email for p in self.by_role["analyst"]]),
+                    "invitees": [], "presenter": self.rng.choice(self.analysts[domain]),
                 }  # fmt: skip
             demo = self.demo_rows[module, slot]
             demo["decisions"].append(key)
