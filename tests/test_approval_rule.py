@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from decisions import evidence, services, store
+from decisions import admin, evidence, services, store
 from decisions.model import ApprovalRule, DecisionFacts, DemoFact, RunFact, VerdictFact
 from decisions.store import decisions as decision_store
 from decisions.store import reference
@@ -302,3 +302,20 @@ def test_joint_needs_both_sides_is_a_setting(programme, decision_at):
         "demonstrated",
         "approved",
     ]
+
+
+def test_changing_the_rule_re_derives_the_stages(programme, decision_at):
+    one = decision_at("demonstrated")
+    verdict(programme, "hanne@stolav.no", one)
+    two = decision_at("approved")
+    manager = decision_store.load_actor(programme, "mona@hemit.no")
+    looser = ApprovalRule(min_approvers=1)
+    assert admin.set_approval_rule(programme, manager, looser, expected=DEFAULT) == {
+        ("demonstrated", "approved"): 1
+    }
+    assert (stage(programme, one), stage(programme, two)) == ("approved", "approved")
+    stricter = ApprovalRule(min_approvers=3, min_approvers_critical=3)
+    assert admin.set_approval_rule(programme, manager, stricter, expected=looser) == {
+        ("approved", "demonstrated"): 2
+    }
+    assert services.check(programme) == []
