@@ -61,6 +61,12 @@ def show_refusal(error: WorkflowError) -> None:
     st.error(str(error), icon=":material/block:")
 
 
+def data_version() -> str:
+    """Changes whenever the programme's data does (every change appends an event): a cache
+    key for figures that are costly to compute, with st.cache_data."""
+    return f"{store.database_path()}#{store.last_event(conn())[1]}"
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
 
 
@@ -91,7 +97,9 @@ def open_decision(key: str) -> None:
     st.switch_page(DECISION_PAGE, query_params={"key": key})
 
 
-def decision_table(frame: pd.DataFrame, key: str, *, total: int | None = None) -> None:
+def decision_table(
+    frame: pd.DataFrame, key: str, *, total: int | None = None, height: int | str = "auto"
+) -> None:
     """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision."""
     shown = frame.head(ROWS_SHOWN)
     if total is not None and total > len(shown):
@@ -99,6 +107,7 @@ def decision_table(frame: pd.DataFrame, key: str, *, total: int | None = None) -
     event = st.dataframe(
         shown,
         key=key,
+        height=height,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from decisions.model import DecisionFacts, VerdictFact
+import pandas as pd
+
+from decisions.model import DecisionFacts, VerdictFact, stage_at_least
 from decisions.workflow import counts_from
 
 
@@ -88,3 +90,11 @@ def verdicts_with_notes(approvals: list[dict], decision: dict) -> list[dict]:
             note = "superseded by this expert's later verdict"
         shaped.append({**row, "note": note})
     return shaped
+
+
+def approved_share(wave_counts: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per wave: (decisions approved or further, decisions in scope), from wave_stage_counts."""
+    further = wave_counts["stage"].map(lambda s: stage_at_least(s, "approved"))
+    totals = wave_counts.groupby("wave")["decisions"].sum()
+    approved = wave_counts[further].groupby("wave")["decisions"].sum()
+    return {wave: (int(approved.get(wave, 0)), int(total)) for wave, total in totals.items()}

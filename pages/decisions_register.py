@@ -58,4 +58,4 @@ query = views.RegisterQuery(
 )
 found, total = views.search_decisions(conn, query, limit=ui.ROWS_SHOWN)
 st.write(f"**{total:,}** decision{'s' if total != 1 else ''} found. Select a row to open it.")
-ui.decision_table(found, "register_table", total=total)
+ui.decision_table(found, "register_table", total=total, height=600)

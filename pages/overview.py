@@ -1,36 +1,70 @@
 """Overview: the next go-lives, each wave's decisions at a glance, the pipeline by stage, and
 what needs attention now."""
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from decisions import services
 from decisions.charts.overview import pipeline_chart, wave_stage_chart
 from decisions.store import queues, views
-from decisions.views import days_left
+from decisions.views import approved_share, days_left
 
-conn = ui.conn()
-today = services.today(conn)
+
+@st.cache_data(max_entries=8, show_spinner="Counting…")
+def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
+    """Everything the overview shows; computed once per change of the data (`version`)."""
+    conn = ui.conn()
+    suspect = queues.suspect_evidence(conn)
+    return {
+        "waves": views.next_go_lives(conn, today),
+        "per_wave": views.wave_stage_counts(conn),
+        "stages": views.stage_counts(conn),
+        "overdue": views.overdue_proposals(conn, today),
+        "overdue_total": views.count_overdue_proposals(conn, today),
+        "stuck": views.stuck_longest(conn, today),
+        "escalated": views.escalated_open(conn),
+        "suspect": suspect[
+            [
+                "key",
+                "title",
+                "stage",
+                "version",
+                "suspect_demos",
+                "suspect_verdicts",
+                "suspect_runs",
+            ]
+        ],
+    }
+
+
+today = services.today(ui.conn())
+data = figures(ui.data_version(), today.isoformat())
 
 st.title("Overview")
 st.caption(f"The programme as of {today:%A %d %B %Y}.")
 
 st.subheader("Next go-lives")
-waves = views.next_go_lives(conn, today.isoformat())
+waves, per_wave = data["waves"], data["per_wave"]
+shares = approved_share(per_wave)
 if waves.empty:
     st.write("No wave is planned after today.")
 for column, wave in zip(st.columns(max(len(waves), 1)), waves.itertuples(), strict=False):
     with column, st.container(border=True):
-        left = days_left(wave.go_live, today)
-        st.metric(ui.md(wave.name), f"{left} days", help=f"Go-live {wave.go_live}")
+        st.metric(ui.md(wave.name), f"{days_left(wave.go_live, today)} days")
         st.caption(f"{wave.go_live} · {ui.md(wave.organizations or 'no organisations')}")
+        approved, in_scope = shares.get(wave.code, (0, 0))
+        if in_scope:
+            st.progress(
+                approved / in_scope,
+                text=f"{approved:,} of {in_scope:,} decisions approved or further",
+            )
         if wave.replans:
             st.caption(f"Re-planned {wave.replans} time{'s' if wave.replans > 1 else ''}")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Decisions per wave")
-    per_wave = views.wave_stage_counts(conn)
     if per_wave.empty:
         st.write("No decisions in any wave's scope yet.")
     else:
@@ -40,36 +74,29 @@ with left:
         )
 with right:
     st.subheader("Pipeline")
-    st.altair_chart(pipeline_chart(views.stage_counts(conn)))
+    st.altair_chart(pipeline_chart(data["stages"]))
 
 st.subheader("Needs attention")
-overdue = views.overdue_proposals(conn, today.isoformat())
-stuck = views.stuck_longest(conn, today.isoformat())
-escalated = views.escalated_open(conn)
-suspect = queues.suspect_evidence(conn)[
-    ["key", "title", "stage", "version", "suspect_demos", "suspect_verdicts", "suspect_runs"]
-]
-overdue_total = views.count_overdue_proposals(conn, today.isoformat())
-tabs = st.tabs(
+overdue_tab, stuck_tab, escalated_tab, suspect_tab = st.tabs(
     [
-        f"Overdue ({overdue_total:,})",
+        f"Overdue ({data['overdue_total']:,})",
         "Stuck longest",
-        f"Escalated ({len(escalated):,})",
-        f"Suspect evidence ({len(suspect):,})",
+        f"Escalated ({len(data['escalated']):,})",
+        f"Suspect evidence ({len(data['suspect']):,})",
     ]
 )
-with tabs[0]:
+with overdue_tab:
     st.caption("Still proposed after the date the decision was needed by.")
-    ui.decision_table(overdue, "overview_overdue", total=overdue_total)
-with tabs[1]:
+    ui.decision_table(data["overdue"], "overview_overdue", total=data["overdue_total"])
+with stuck_tab:
     st.caption("Decisions still on their way that have sat longest in their current stage.")
-    ui.decision_table(stuck, "overview_stuck")
-with tabs[2]:
+    ui.decision_table(data["stuck"], "overview_stuck")
+with escalated_tab:
     st.caption("Proposals escalated to a higher forum that still wait for a decision.")
-    ui.decision_table(escalated, "overview_escalated")
-with tabs[3]:
+    ui.decision_table(data["escalated"], "overview_escalated")
+with suspect_tab:
     st.caption(
         "Revised decisions with demos, verdicts or test runs from before the current version; "
         "they count for nothing until renewed."
     )
-    ui.decision_table(suspect, "overview_suspect")
+    ui.decision_table(data["suspect"], "overview_suspect")

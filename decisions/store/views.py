@@ -139,12 +139,15 @@ def wave_stage_counts(conn: sqlite3.Connection) -> pd.DataFrame:
     """Per wave, how many decisions in its scope are at each stage (withdrawn left out)."""
     return pd.read_sql_query(
         """
+        WITH scope AS (
+            SELECT wo.wave, o.decision FROM decision_organizations o
+            JOIN wave_organizations wo ON wo.organization = o.organization
+            UNION
+            SELECT w.code, d.key FROM waves w JOIN decisions d ON d.all_organizations = 1
+        )
         SELECT w.code AS wave, w.name, d.stage, count(*) AS decisions
-        FROM waves w JOIN decisions d ON d.stage != 'withdrawn' AND (
-            d.all_organizations = 1 OR EXISTS (
-                SELECT 1 FROM decision_organizations o
-                JOIN wave_organizations wo ON wo.organization = o.organization
-                WHERE o.decision = d.key AND wo.wave = w.code))
+        FROM scope s JOIN waves w ON w.code = s.wave JOIN decisions d ON d.key = s.decision
+        WHERE d.stage != 'withdrawn'
         GROUP BY w.code, d.stage ORDER BY w.go_live, w.code
         """,
         conn,
@@ -186,22 +189,16 @@ def stuck_longest(conn: sqlite3.Connection, today: str, limit: int = 15) -> pd.D
     )
 
 
-_LAST_ESCALATION = """
-    SELECT entity_key, max(id) AS id FROM events
-    WHERE entity = 'decision' AND action = 'escalated' GROUP BY entity_key
-"""
-
-
 def escalated_open(conn: sqlite3.Connection) -> pd.DataFrame:
     """Proposals that were escalated and still wait for a decision, with the last escalation."""
     return pd.read_sql_query(
-        f"""
+        """
         SELECT d.key, d.title, e.from_value AS from_forum, d.forum, substr(e.at, 1, 10) AS since,
                e.reason
-        FROM ({_LAST_ESCALATION}) last
-        JOIN events e ON e.id = last.id
-        JOIN decisions d ON d.key = last.entity_key
-        WHERE d.stage = 'proposed' ORDER BY e.at
+        FROM decisions d JOIN events e ON e.id = (
+            SELECT max(id) FROM events x
+            WHERE x.entity = 'decision' AND x.entity_key = d.key AND x.action = 'escalated')
+        WHERE d.stage = 'proposed' ORDER BY e.at, d.key
         """,
         conn,
     )
