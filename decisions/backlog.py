@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from decisions import history
-from decisions.model import STAGES
+from decisions.history import Programme
+from decisions.model import ALL_STAGES, STAGES
 
 Tables = dict[str, pd.DataFrame]
 CLOSED = ("ready", "withdrawn")
@@ -43,17 +44,28 @@ def _stage_order(frame: pd.DataFrame, column: str = "stage") -> pd.DataFrame:
     return frame.sort_values(column, key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-def current(tables: Tables, as_of: dt.date) -> pd.DataFrame:
-    """The decisions as of a date with their stage, since when, and days in that stage."""
-    decisions = history.snapshot(tables, as_of).decisions.copy()
-    decisions["days_in_stage"] = _days_between(decisions["since"], history.cutoff(as_of)).round(1)
-    return decisions
+def current(programme: Programme, as_of: dt.date) -> pd.DataFrame:
+    """The decisions as of a date (created by then) with their stage, since when, and days in
+    that stage. Needs the programme with all of its stage events."""
+    codes = history.stages_on(programme, as_of)
+    events = programme.tables["stage_events"]
+    known = np.flatnonzero(programme.event_day <= as_of.toordinal())
+    owners = programme.event_decision[known]
+    last = known[np.append(owners[1:] != owners[:-1], True)] if len(known) else known
+    since = programme.decisions["created_at"].str.slice(0, 19).to_numpy(copy=True)
+    since[programme.event_decision[last]] = events["at"].to_numpy()[last]
+    exists = codes != history.NOT_CREATED
+    decisions = programme.decisions[exists].assign(
+        stage=np.asarray(ALL_STAGES, dtype=object)[codes[exists]], since=since[exists]
+    )
+    end = f"{as_of.isoformat()}T23:59:59"
+    return decisions.assign(days_in_stage=_days_between(decisions["since"], end).round(1))
 
 
-def cumulative_flow(tables: Tables, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
+def cumulative_flow(programme: Programme, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
     """date, stage, count: decisions at each stage (withdrawn left out) week by week."""
     dates = history.weekly_dates(as_of, weeks)
-    counts = history.stage_counts_over(tables["stage_events"], dates)[list(STAGES)]
+    counts = history.stage_counts_over(programme, dates)[list(STAGES)]
     return counts.reset_index().melt("date", var_name="stage", value_name="count")
 
 
@@ -75,13 +87,13 @@ def time_per_stage(events: pd.DataFrame) -> pd.DataFrame:
     return _stage_order(_summary(left, "stage"))
 
 
-def time_per_level(tables: Tables, backlog: Tables) -> pd.DataFrame:
+def time_per_level(programme: Programme, backlog: Tables) -> pd.DataFrame:
     """level, forum_level, count, median_days, p85_days, still_there: time a proposal spent at
     each forum level before it was escalated further or decided (or withdrawn)."""
-    events, escalations = tables["stage_events"], backlog["escalations"]
+    events, escalations = programme.tables["stage_events"], backlog["escalations"]
     created = events.drop_duplicates("key", keep="first")[["key", "at"]]
     first_forum = escalations.drop_duplicates("key", keep="first").set_index("key")["from_forum"]
-    forum_now = tables["decisions"].set_index("key")["forum"]
+    forum_now = programme.decisions.set_index("key")["forum"]
     created = created.assign(
         forum=created["key"].map(first_forum).fillna(created["key"].map(forum_now))
     )
@@ -149,9 +161,7 @@ def bottlenecks(decisions: pd.DataFrame, as_of: dt.date, by: str) -> pd.DataFram
     return out.sort_values(["overdue", "p85_days_in_stage"], ascending=False, ignore_index=True)
 
 
-def workload(
-    tables: Tables, backlog: Tables, decisions: pd.DataFrame, as_of: dt.date
-) -> pd.DataFrame:
+def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Each active expert's open items against their allocation: decisions they own that are
     not done, proposals in their forums, demonstrated decisions of their domains still
     without their verdict, and demos they are invited to. `per_fte` is open items per
@@ -174,13 +184,13 @@ def workload(
     )
     shown = open_.loc[open_["stage"] == "demonstrated", ["key", "domain"]]
     pairs = shown.merge(backlog["expert_domains"], on="domain")
-    given = tables["approvals"][["expert", "decision"]].drop_duplicates()
+    given = backlog["approvals"]
     pairs = pairs.merge(given.rename(columns={"decision": "key"}), how="left", indicator=True)
     due = pairs[pairs["_merge"] == "left_only"]
     invited = backlog["demo_invitees"].groupby("expert").size()
     since = (as_of - dt.timedelta(days=ACTIVITY_DAYS)).isoformat()
     recent = backlog["actor_events"]
-    active = recent[(recent["at"] >= since) & (recent["at"] <= history.cutoff(as_of))]
+    active = recent[(recent["at"] >= since) & (recent["at"] <= f"{as_of.isoformat()}T23:59:59")]
     email = people["email"]
     people["owned_open"] = email.map(owned).fillna(0).astype(int)
     people["proposals_in_forums"] = email.map(in_forums).fillna(0).astype(int)

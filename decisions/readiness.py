@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from decisions import history
-from decisions.history import Snapshot, Tables
-from decisions.model import STAGE_RANK
+from decisions.history import STAGE_CODE, Programme, Snapshot
 
 # The default criteria of SPEC.md section 4, created for every wave and editable per wave.
 # (code, name, kind, metric, comparator, threshold)
@@ -44,6 +43,7 @@ STATUSES = ("met", "not_met", "waived", "no_data")
 OUTLOOKS = ("on_track", "at_risk", "off_track", "no_data")
 TREND_WEEKS = 8  # the sparkline
 FORECAST_WEEKS = 4  # the recent rate the forecast extrapolates
+BURN_UP_WEEKS = 26
 AT_RISK_DAYS = 14  # met at the recent rate, but less than this before go-live
 NEVER_DAYS = 5 * 365  # a forecast further out than this is "never at the current rate"
 
@@ -56,61 +56,66 @@ def _pct(part: int, whole: int) -> float | None:
     return None if whole == 0 else math.floor(10_000 * part / whole) / 100
 
 
-def _rank(stages: pd.Series) -> pd.Series:
-    return stages.map(STAGE_RANK).fillna(-1)
+def _count(mask: np.ndarray) -> int:
+    return int(np.count_nonzero(mask))
 
 
 def critical_ready_pct(snap: Snapshot) -> float | None:
-    critical = snap.decisions[snap.decisions["criticality"] == "critical"]
-    return _pct(int((critical["stage"] == "ready").sum()), len(critical))
+    critical = snap.in_scope & snap.programme.array("decisions", "critical")
+    return _pct(_count(critical & (snap.stage == STAGE_CODE["ready"])), _count(critical))
 
 
 def approved_or_further_pct(snap: Snapshot) -> float | None:
-    further = _rank(snap.decisions["stage"]) >= STAGE_RANK["approved"]
-    return _pct(int(further.sum()), len(snap.decisions))
+    further = snap.in_scope & history.rank_at_least(snap.stage, "approved")
+    return _pct(_count(further), _count(snap.in_scope))
 
 
-def _overdue(snap: Snapshot) -> pd.DataFrame:
-    d = snap.decisions
-    needed = d["needed_by"].fillna("").str.slice(0, 10)
-    return d[(d["stage"] == "proposed") & (needed != "") & (needed < snap.as_of.isoformat())]
+def _overdue(snap: Snapshot) -> np.ndarray:
+    needed = snap.programme.array("decisions", "needed_day")
+    return snap.in_scope & (snap.stage == STAGE_CODE["proposed"]) & (needed < snap.day)
 
 
 def overdue_proposed_count(snap: Snapshot) -> float:
-    return len(_overdue(snap))
+    return _count(_overdue(snap))
 
 
 def tests_passed_pct(snap: Snapshot) -> float | None:
-    cases = snap.test_cases
-    return _pct(int((cases["result"] == "passed").sum()), len(cases))
+    passed = snap.case_in_scope & (snap.case_result == history.RESULT_CODE["passed"])
+    return _pct(_count(passed), _count(snap.case_in_scope))
 
 
 def tests_never_run_count(snap: Snapshot) -> float:
-    return int(snap.test_cases["result"].isna().sum())
+    return _count(snap.case_in_scope & (snap.case_result == history.NEVER_RUN))
+
+
+def _worst(snap: Snapshot, severity: int) -> np.ndarray:
+    return snap.defect_in_scope & (snap.programme.array("defects", "worst") == severity)
 
 
 def open_sev1_defects(snap: Snapshot) -> float:
-    return int((snap.defects["worst"] == 1).sum())
+    return _count(_worst(snap, 1))
 
 
 def open_sev2_defects(snap: Snapshot) -> float:
-    return int((snap.defects["worst"] == 2).sum())
+    return _count(_worst(snap, 2))
 
 
 def _module_evidence(snap: Snapshot) -> pd.DataFrame:
-    """module, demo, approval: for each module of the wave's decisions, whether a held demo
-    and an approving verdict are on record."""
-    modules = pd.DataFrame({"module": sorted(snap.decisions["module"].unique())})
-    approving = snap.approvals[snap.approvals["verdict"] == "approve"]
-    approved = snap.decisions.loc[snap.decisions["key"].isin(approving["decision"]), "module"]
-    modules["demo"] = modules["module"].isin(snap.demos["module"])
-    modules["approval"] = modules["module"].isin(approved)
-    return modules
+    """module, name, demo, approval: for each module of the wave's decisions, whether a held
+    demo of it and an approving verdict on one of those decisions are on record."""
+    modules, decisions = snap.programme.tables["modules"], snap.programme.decisions
+    of_decision = decisions["module_pos"].to_numpy(dtype=np.int64)
+    used = np.bincount(of_decision[snap.in_scope], minlength=len(modules)) > 0
+    approving = snap.in_scope & (decisions["first_approval_day"].to_numpy() <= snap.day)
+    approved = np.bincount(of_decision[approving], minlength=len(modules)) > 0
+    shown = modules["first_demo_day"].to_numpy() <= snap.day
+    out = modules[used][["code", "name"]].rename(columns={"code": "module"})
+    return out.assign(demo=shown[used], approval=approved[used]).reset_index(drop=True)
 
 
 def modules_unapproved_count(snap: Snapshot) -> float:
     modules = _module_evidence(snap)
-    return int((~(modules["demo"] & modules["approval"])).sum())
+    return _count(~(modules["demo"].to_numpy() & modules["approval"].to_numpy()))
 
 
 METRICS: dict[str, Callable[[Snapshot], float | None]] = {
@@ -129,63 +134,44 @@ METRICS: dict[str, Callable[[Snapshot], float | None]] = {
 
 
 # The records behind each number ---------------------------------------------------------------
-
-_DECISION_COLUMNS = ["key", "title", "stage", "criticality", "domain", "module", "needed_by"]
+# Each gives the rows behind a number by id; `records` adds their details from the store.
 
 
 def _decisions_below(snap: Snapshot, floor: str, critical_only: bool = False) -> pd.DataFrame:
-    d = snap.decisions
+    chosen = snap.in_scope & ~history.rank_at_least(snap.stage, floor)
     if critical_only:
-        d = d[d["criticality"] == "critical"]
-    return d[_rank(d["stage"]) < STAGE_RANK[floor]][_DECISION_COLUMNS].sort_values("key")
+        chosen &= snap.programme.array("decisions", "critical")
+    return _decisions(snap, chosen)
+
+
+def _decisions(snap: Snapshot, chosen: np.ndarray) -> pd.DataFrame:
+    stage = np.asarray(history.ALL_STAGES, dtype=object)[snap.stage[chosen]]
+    return pd.DataFrame({"decision": snap.programme.array("decisions", "key")[chosen],
+                         "stage": stage})  # fmt: skip
 
 
 def _cases(snap: Snapshot, never_run_only: bool) -> pd.DataFrame:
-    cases = snap.test_cases
-    cases = cases[cases["result"].isna()] if never_run_only else cases[cases["result"] != "passed"]
-    covers = snap.coverage.groupby("test_case")["decision"].agg(lambda s: ";".join(sorted(s)))
-    out = cases[["key", "title", "kind", "result", "run_date"]].copy()
-    out["result"] = out["result"].fillna("never run")
-    out["decisions"] = out["key"].map(covers)
-    return out.sort_values("key")
+    cases = snap.test_cases.rename(columns={"key": "test_case"})
+    return cases[cases["result"].isna()] if never_run_only else cases[cases["result"] != "passed"]
 
 
 def _defects(snap: Snapshot, worst: int) -> pd.DataFrame:
-    defects = snap.defects[snap.defects["worst"] == worst]
-    columns = [
-        "key",
-        "title",
-        "severity_vendor",
-        "severity_clinical",
-        "status",
-        "decision",
-        "test_case",
-        "opened",
-    ]
-    out = defects[columns].copy()
-    out["ratings_disagree"] = out["severity_vendor"] != out["severity_clinical"]
-    return out.sort_values("key")
+    return snap.programme.tables["defects"][_worst(snap, worst)][["key"]].rename(
+        columns={"key": "defect"}
+    )
 
 
-def severity_disagreements(snap: Snapshot) -> pd.DataFrame:
-    """Open defects whose vendor and clinical ratings differ (the worse one counts)."""
+def _disagreeing(snap: Snapshot) -> pd.DataFrame:
     d = snap.defects
-    columns = [
-        "key",
-        "title",
-        "severity_vendor",
-        "severity_clinical",
-        "worst",
-        "decision",
-        "test_case",
-    ]
-    return d[d["severity_vendor"] != d["severity_clinical"]][columns].sort_values("key")
+    return d[d["severity_vendor"] != d["severity_clinical"]][["key"]].rename(
+        columns={"key": "defect"}
+    )
 
 
 RECORDS: dict[str, Callable[[Snapshot], pd.DataFrame]] = {
     "critical_ready_pct": lambda s: _decisions_below(s, "ready", critical_only=True),
     "approved_or_further_pct": lambda s: _decisions_below(s, "approved"),
-    "overdue_proposed_count": lambda s: _overdue(s)[_DECISION_COLUMNS].sort_values("needed_by"),
+    "overdue_proposed_count": lambda s: _decisions(s, _overdue(s)),
     "tests_passed_pct": lambda s: _cases(s, never_run_only=False),
     "tests_never_run_count": lambda s: _cases(s, never_run_only=True),
     "open_sev1_defects": lambda s: _defects(s, 1),
@@ -215,9 +201,10 @@ def default_criteria() -> list[Criterion]:
     return [Criterion(*row) for row in DEFAULT_CRITERIA]
 
 
-def criteria_of(tables: Tables, wave: str) -> list[Criterion]:
+def criteria_of(programme: Programme, wave: str) -> list[Criterion]:
     """The wave's criteria as stored, or the default set when it has none."""
-    rows = tables["criteria"][tables["criteria"]["wave"] == wave]
+    stored = programme.tables["criteria"]
+    rows = stored[stored["wave"] == wave]
     if rows.empty:
         return default_criteria()
     records = rows.drop(columns=["wave"]).astype(object).where(rows.notna(), None)
@@ -250,15 +237,30 @@ def status(value: float | None, criterion: Criterion, as_of: dt.date) -> str:
     return "no_data" if value is None else "not_met"
 
 
-def reported_value(measurements: pd.DataFrame, code: str) -> float | None:
-    """The latest measurement of a reported criterion among those given (already dated)."""
-    own = measurements[measurements["criterion"] == code]
-    return None if own.empty else float(own["value"].iloc[-1])
+Measured = dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
 
 
-def criterion_value(criterion: Criterion, snap: Snapshot) -> float | None:
+def measured(programme: Programme) -> Measured:
+    """(wave, criterion) -> the days and values of its measurements, in date order."""
+    m = programme.tables["measurements"]
+    return {
+        (wave, code): (group["day"].to_numpy(), group["value"].to_numpy(dtype=float))
+        for (wave, code), group in m.groupby(["wave", "criterion"], sort=False)
+    }
+
+
+def reported_value(series: tuple[np.ndarray, np.ndarray] | None, day: int) -> float | None:
+    """The latest measured value dated on or before `day`, or None."""
+    if series is None:
+        return None
+    days, values = series
+    found = int(np.searchsorted(days, day, side="right"))
+    return None if found == 0 else float(values[found - 1])
+
+
+def criterion_value(criterion: Criterion, snap: Snapshot, values: Measured) -> float | None:
     if criterion.kind == "reported":
-        return reported_value(snap.measurements, criterion.code)
+        return reported_value(values.get((snap.wave, criterion.code)), snap.day)
     metric = METRICS.get(criterion.metric)
     return None if metric is None else metric(snap)
 
@@ -385,81 +387,109 @@ class WaveReadiness:
 
 
 def evaluate(
-    tables: Tables,
+    programme: Programme,
     as_of: dt.date,
     waves: list[str] | None = None,
     weeks: int = TREND_WEEKS,
 ) -> list[WaveReadiness]:
     """Every wave's criteria (or those of `waves`) as of a date, with the weekly trend over
-    `weeks` weeks up to it and the forecast from that trend. `tables` from `history.prepare`."""
-    all_waves = tables["waves"].set_index("code")
+    `weeks` weeks up to it and the forecast from that trend."""
+    all_waves = programme.tables["waves"].set_index("code")
     codes = list(all_waves.index) if waves is None else waves
-    membership = history.wave_membership(tables)
-    scope = {w: membership.loc[membership["wave"] == w, "decision"] for w in codes}
-    criteria = {w: criteria_of(tables, w) for w in codes}
-    values: dict[tuple[str, str], list[tuple[dt.date, float | None]]] = {}
+    criteria = {w: criteria_of(programme, w) for w in codes}
+    values = measured(programme)
+    trends: dict[tuple[str, str], list[tuple[dt.date, float | None]]] = {}
     final: dict[str, Snapshot] = {}
     for day in history.weekly_dates(as_of, weeks):
-        whole = history.snapshot(tables, day)
+        stages = history.stages_on(programme, day)
+        results, runs = history.case_results_on(programme, day)
         for wave in codes:
-            snap = history.scoped(whole, scope[wave], wave)
+            snap = history.scoped(programme, day, stages, results, runs, wave)
             for c in criteria[wave]:
-                values.setdefault((wave, c.code), []).append((day, criterion_value(c, snap)))
+                trends.setdefault((wave, c.code), []).append(
+                    (day, criterion_value(c, snap, values))
+                )
             final[wave] = snap
     out = []
     for wave in codes:
         go_live = history.as_date(all_waves.loc[wave, "go_live"])
-        results = []
-        for c in criteria[wave]:
-            trend = values[(wave, c.code)]
-            value = trend[-1][1]
-            state = status(value, c, as_of)
-            predicted = forecast(trend, c.comparator, c.threshold)
-            results.append(
-                CriterionResult(
-                    c,
-                    value,
-                    state,
-                    predicted,
-                    outlook(value, state, predicted, go_live),
-                    tuple(trend),
-                )
-            )
-        out.append(
-            WaveReadiness(
-                wave, str(all_waves.loc[wave, "name"]), go_live, as_of, tuple(results), final[wave]
-            )
-        )
+        results = tuple(_result(c, trends[(wave, c.code)], as_of, go_live) for c in criteria[wave])
+        name = str(all_waves.loc[wave, "name"])
+        out.append(WaveReadiness(wave, name, go_live, as_of, results, final[wave]))
     return out
 
 
-def records(wave: WaveReadiness, code: str) -> pd.DataFrame:
+def _result(
+    criterion: Criterion,
+    trend: list[tuple[dt.date, float | None]],
+    as_of: dt.date,
+    go_live: dt.date,
+) -> CriterionResult:
+    value = trend[-1][1]
+    state = status(value, criterion, as_of)
+    predicted = forecast(trend, criterion.comparator, criterion.threshold)
+    return CriterionResult(
+        criterion, value, state, predicted, outlook(value, state, predicted, go_live), tuple(trend)
+    )
+
+
+def records(conn: sqlite3.Connection, wave: WaveReadiness, code: str) -> pd.DataFrame:
     """The records behind a criterion's number: which decisions are not there yet, which
-    test cases failed or never ran, which defects are open, which measurements were made."""
+    test cases failed or never ran, which defects are open, which modules lack evidence,
+    which measurements were reported."""
     result = wave.result(code)
     if result.criterion.kind == "reported":
         m = wave.snapshot.measurements
         own = m[m["criterion"] == code]
         return own[["date", "value", "reported_by", "evidence_url"]].iloc[::-1]
     show = RECORDS.get(result.criterion.metric)
-    return pd.DataFrame() if show is None else show(wave.snapshot).reset_index(drop=True)
+    if show is None:
+        return pd.DataFrame()
+    return with_details(conn, show(wave.snapshot)).reset_index(drop=True)
 
 
-def burn_up(tables: Tables, wave: WaveReadiness, start: dt.date | None = None) -> pd.DataFrame:
+def severity_disagreements(conn: sqlite3.Connection, wave: WaveReadiness) -> pd.DataFrame:
+    """Open defects in the wave whose vendor and clinical ratings differ (the worse counts)."""
+    return with_details(conn, _disagreeing(wave.snapshot))
+
+
+_SHOWN = {
+    "decision": ["key", "title", "stage", "criticality", "domain", "module", "needed_by",
+                 "owner"],
+    "test_case": ["key", "title", "kind", "result", "run_date", "decisions"],
+    "defect": ["key", "title", "severity_vendor", "severity_clinical", "ratings_disagree",
+               "status", "decision", "test_case", "opened", "closed"],
+}  # fmt: skip
+_DETAILS = {"decision": "decisions", "test_case": "test_cases", "defect": "defects"}
+
+
+def with_details(conn: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of decision, test_case or defect keys, with the columns a person reads."""
+    from decisions.store import analytics
+
+    kind = next((c for c in _DETAILS if c in rows.columns), None)
+    if kind is None:
+        return rows
+    found = analytics.details(conn, _DETAILS[kind], list(rows[kind]))
+    if kind == "defect":
+        out = rows.rename(columns={"defect": "key"}).merge(found, on="key")
+        out["ratings_disagree"] = out["severity_vendor"] != out["severity_clinical"]
+    else:
+        out = rows.rename(columns={kind: "key"}).merge(found, on="key")
+    if kind == "test_case":
+        out["result"] = out["result"].fillna("never run")
+    return out[_SHOWN[kind]].sort_values("key", ignore_index=True)
+
+
+def burn_up(programme: Programme, wave: WaveReadiness, weeks: int) -> pd.DataFrame:
     """date, series, count: the wave's scope and the decisions at approved-or-further and at
-    ready, week by week up to the as-of date (from `start`, else the first stage event)."""
-    membership = history.wave_membership(tables)
-    keys = membership.loc[membership["wave"] == wave.wave, "decision"]
-    events = tables["stage_events"]
-    if start is None:
-        first = events.loc[events["key"].isin(keys), "at"].min()
-        start = history.as_date(first) if isinstance(first, str) else wave.as_of
-    weeks = max(1, (wave.as_of - start).days // 7 + 1)
-    counts = history.stage_counts_over(events, history.weekly_dates(wave.as_of, weeks), keys)
-    further = [s for s, rank in STAGE_RANK.items() if rank >= STAGE_RANK["approved"]]
+    ready, week by week over `weeks` weeks up to the as-of date."""
+    scope = programme.scope[wave.wave]
+    counts = history.stage_counts_over(programme, history.weekly_dates(wave.as_of, weeks), scope)
+    further = [s for s, code in STAGE_CODE.items() if history.rank_at_least(code, "approved")]
     series = pd.DataFrame(
         {
-            "scope": counts[list(STAGE_RANK)].sum(axis=1),
+            "scope": counts.drop(columns=["withdrawn"]).sum(axis=1),
             "approved or further": counts[further].sum(axis=1),
             "ready": counts["ready"],
         }
@@ -487,19 +517,24 @@ def burn_up_forecast(
 
 
 def assess(
-    conn: sqlite3.Connection, as_of: dt.date | None = None, wave: str | None = None
-) -> tuple[Tables, list[WaveReadiness]]:
+    conn: sqlite3.Connection,
+    as_of: dt.date | None = None,
+    wave: str | None = None,
+    weeks: int = TREND_WEEKS,
+) -> tuple[Programme, list[WaveReadiness]]:
     """Load the programme once and evaluate every wave (or one) as of a date (default: the
-    programme's today). Raises LookupError for an unknown wave."""
+    programme's today), with history enough to go `weeks` weeks further back (for the
+    burn-up). Raises LookupError for an unknown wave."""
     from decisions import services
     from decisions.store import analytics
 
-    tables = history.prepare(analytics.load_readiness_tables(conn))
-    if wave is not None and wave not in set(tables["waves"]["code"]):
-        known = ", ".join(tables["waves"]["code"]) or "none"
-        raise LookupError(f"unknown wave {wave!r} (waves: {known})")
     as_of = as_of or services.today(conn)
-    return tables, evaluate(tables, as_of, None if wave is None else [wave])
+    since = as_of - dt.timedelta(weeks=max(weeks, TREND_WEEKS))
+    programme = history.prepare(analytics.load_readiness_tables(conn, since), since)
+    if wave is not None and wave not in programme.scope:
+        known = ", ".join(programme.scope) or "none"
+        raise LookupError(f"unknown wave {wave!r} (waves: {known})")
+    return programme, evaluate(programme, as_of, None if wave is None else [wave])
 
 
 # The command line ---------------------------------------------------------------------------

@@ -15,17 +15,17 @@ from decisions.store import analytics
 @st.cache_resource(max_entries=4, show_spinner="Reading the backlog…")
 def load(_conn, marker: str, as_of: dt.date):
     """The tables and the decisions as of the date; reloaded only when the programme changed."""
-    tables = history.prepare(analytics.load_readiness_tables(_conn))
+    programme = history.prepare(analytics.load_readiness_tables(_conn))
     since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
     extra = analytics.load_backlog_tables(_conn, since)
-    return tables, extra, backlog.current(tables, as_of)
+    return programme, extra, backlog.current(programme, as_of)
 
 
 conn = ui.conn()
 today = services.today(conn)
 st.title("Backlog")
 st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
-tables, extra, decisions = load(conn, analytics.data_marker(conn), today)
+programme, extra, decisions = load(conn, analytics.data_marker(conn), today)
 
 late = backlog.overdue(decisions, today)
 open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
@@ -39,7 +39,7 @@ flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
 )
 with flow:
     weeks = st.slider("Weeks shown", 4, 104, 26, step=2, key="backlog_weeks")
-    st.altair_chart(charts.cumulative_flow_chart(backlog.cumulative_flow(tables, today, weeks)))
+    st.altair_chart(charts.cumulative_flow_chart(backlog.cumulative_flow(programme, today, weeks)))
     st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
 with aging:
     per_stage = backlog.aging(decisions)
@@ -63,7 +63,7 @@ with durations:
         "Time spent in each stage before moving on, from the event log "
         "(bar: median; red tick: 85th percentile)."
     )
-    per_stage = backlog.time_per_stage(tables["stage_events"])
+    per_stage = backlog.time_per_stage(programme.tables["stage_events"])
     st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in stage (median)"))
     st.dataframe(per_stage, hide_index=True)
     st.subheader("Per escalation level")
@@ -71,7 +71,7 @@ with durations:
         "Time a proposal spent at each forum level before it was escalated or decided; "
         "`still_there` counts those waiting now."
     )
-    per_level = backlog.time_per_level(tables, extra)
+    per_level = backlog.time_per_level(programme, extra)
     st.altair_chart(charts.duration_chart(per_level, "forum_level", "Days at level (median)"))
     st.dataframe(per_level, hide_index=True)
 with bottlenecks:
@@ -83,7 +83,7 @@ with overdue_tab:
     st.caption("Proposals still undecided after the date they were needed by, most overdue first.")
     ui.decision_table(late, "backlog_overdue", total=len(late))
 with workload_tab:
-    people = backlog.workload(tables, extra, decisions, today)
+    people = backlog.workload(extra, decisions, today)
     counts = people["flag"].value_counts()
     st.caption(
         f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "

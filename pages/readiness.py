@@ -25,7 +25,7 @@ OUTLOOK_LABELS = {
 @st.cache_resource(max_entries=6, show_spinner="Evaluating the criteria…")
 def assess(_conn, marker: str, as_of: dt.date):
     """Every wave evaluated as of the date; recomputed only when the programme changed."""
-    return readiness.assess(_conn, as_of)
+    return readiness.assess(_conn, as_of, weeks=readiness.BURN_UP_WEEKS)
 
 
 def criteria_table(wave: readiness.WaveReadiness) -> pd.DataFrame:
@@ -86,7 +86,7 @@ def summary(wave: readiness.WaveReadiness) -> None:
 
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
     result = wave.result(code)
-    behind = readiness.records(wave, code)
+    behind = readiness.records(ui.conn(), wave, code)
     st.subheader(f"Behind {code}: {result.criterion.name}")
     if result.criterion.kind == "reported":
         st.caption("Measurements reported up to the as-of date, latest first.")
@@ -100,7 +100,7 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
     else:
         st.dataframe(behind, hide_index=True, key=f"records_{code}")
     if result.criterion.metric in ("open_sev1_defects", "open_sev2_defects"):
-        disagree = readiness.severity_disagreements(wave.snapshot)
+        disagree = readiness.severity_disagreements(ui.conn(), wave)
         st.caption(
             f"Open defects where vendor and clinicians disagree on severity "
             f"(the worse rating counts): {len(disagree):,}"
@@ -193,7 +193,7 @@ with right:
         key="readiness_as_of",
         help="See the readiness as it stood on an earlier date",
     )
-tables, results = assess(conn, analytics.data_marker(conn), as_of)
+programme, results = assess(conn, analytics.data_marker(conn), as_of)
 wave = next(w for w in results if w.wave == code)
 summary(wave)
 
@@ -239,7 +239,7 @@ st.caption(
     "Decisions in the wave's scope reaching approved and ready, week by week; the dashed "
     "lines carry the last four weeks' rate on to go-live."
 )
-series = readiness.burn_up(tables, wave)
+series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
 burn = charts.burn_up_chart(
     series, readiness.burn_up_forecast(series, wave.go_live), wave.go_live, wave.as_of
 )

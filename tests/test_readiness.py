@@ -12,9 +12,9 @@ from conftest import drive_decision
 
 from decisions import evidence, history, planning, readiness, store
 from decisions.readiness import Criterion, CriterionResult, WaveReadiness
-from decisions.store import analytics, reference
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
+from decisions.store import reference
 
 REPO = Path(__file__).resolve().parents[1]
 D = dt.date.fromisoformat
@@ -154,7 +154,7 @@ def test_metrics_as_of_past_dates(known, as_of, code, expected):
 def test_a_decision_in_two_waves_counts_in_each_and_withdrawn_leaves_scope(known):
     conn, keys = known
     waves = evaluate(conn, "2022-09-15")
-    overdue = {w: set(readiness.records(waves[w], "C3")["key"]) for w in ("W1", "W2")}
+    overdue = {w: set(readiness.records(conn, waves[w], "C3")["key"]) for w in ("W1", "W2")}
     assert overdue == {"W1": {keys["k3"]}, "W2": {keys["k3"]}}
     scope = set(waves["W1"].snapshot.decisions["key"])
     assert keys["k4"] not in scope and keys["k5"] in set(waves["W2"].snapshot.decisions["key"])
@@ -171,26 +171,19 @@ def test_a_decision_in_two_waves_counts_in_each_and_withdrawn_leaves_scope(known
 def test_records_behind_decision_numbers(known, code, expected_keys):
     conn, keys = known
     wave = evaluate(conn, "2022-09-15")["W1"]
-    assert set(readiness.records(wave, code)["key"]) == {keys[k] for k in expected_keys}
+    assert set(readiness.records(conn, wave, code)["key"]) == {keys[k] for k in expected_keys}
 
 
 def test_records_behind_tests_defects_and_modules(known):
     conn, keys = known
     wave = evaluate(conn, "2022-09-15")["W1"]
-    cases = readiness.records(wave, "C4")
+    cases = readiness.records(conn, wave, "C4")
     assert sorted(cases["result"]) == ["failed", "never run"]
-    assert list(readiness.records(wave, "C4N")["result"]) == ["never run"]
-    sev1 = readiness.records(wave, "C5")
+    assert list(readiness.records(conn, wave, "C4N")["result"]) == ["never run"]
+    sev1 = readiness.records(conn, wave, "C5")
     assert list(sev1["title"]) == ["Wrong dose shown"] and bool(sev1["ratings_disagree"][0])
-    assert list(readiness.severity_disagreements(wave.snapshot)["title"]) == ["Wrong dose shown"]
-    assert list(readiness.records(wave, "C6")["module"]) == ["LAB-ORD"]
-
-
-def test_stored_stages_and_history_agree_at_the_clock(known):
-    conn, _ = known
-    tables = history.prepare(analytics.load_readiness_tables(conn))
-    rebuilt = history.stages_as_of(tables["stage_events"], "2022-09-15").set_index("key")["stage"]
-    assert rebuilt.to_dict() == decision_store.stored_stages(conn)
+    assert list(readiness.severity_disagreements(conn, wave)["title"]) == ["Wrong dose shown"]
+    assert list(readiness.records(conn, wave, "C6")["module"]) == ["LAB-ORD"]
 
 
 # Criteria: waivers and reported values --------------------------------------------------------
@@ -233,7 +226,10 @@ def test_reported_criteria_take_the_latest_measurement_up_to_the_date(known, act
         (80.0, "not_met"),
         (92.0, "met"),
     ]
-    assert list(readiness.records(evaluate(conn, "2022-09-15")["W1"], "R7")["value"]) == [92, 80]
+    assert list(readiness.records(conn, evaluate(conn, "2022-09-15")["W1"], "R7")["value"]) == [
+        92,
+        80,
+    ]
 
 
 def test_a_wave_without_stored_criteria_uses_the_defaults(known):
@@ -381,8 +377,8 @@ def _approve(conn, key: str) -> None:
 
 def test_burn_up_counts_scope_approved_and_ready(known):
     conn, _ = known
-    tables, results = readiness.assess(conn, D("2022-09-15"), "W1")
-    series = readiness.burn_up(tables, results[0]).pivot(
+    programme, results = readiness.assess(conn, D("2022-09-15"), "W1", weeks=4)
+    series = readiness.burn_up(programme, results[0], 4).pivot(
         index="date", columns="series", values="count"
     )
     assert series.loc[D("2022-09-15")].to_dict() == {
@@ -390,7 +386,7 @@ def test_burn_up_counts_scope_approved_and_ready(known):
         "ready": 1,
         "scope": 5,
     }
-    ahead = readiness.burn_up_forecast(readiness.burn_up(tables, results[0]), D("2022-11-12"))
+    ahead = readiness.burn_up_forecast(readiness.burn_up(programme, results[0], 4), D("2022-11-12"))
     assert set(ahead["date"]) == {D("2022-09-15"), D("2022-11-12")}
     assert ahead["count"].max() <= 5
 

@@ -6,6 +6,8 @@ that later code compares plain strings."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
 
 import pandas as pd
@@ -21,54 +23,101 @@ def _norm(column: str) -> str:
     )
 
 
+def _day(column: str) -> str:
+    """SQL for the day number (Python's date.toordinal) of a date or timestamp column."""
+    return f"CAST(julianday(substr({column}, 1, 10)) - 1721424.5 AS INTEGER)"
+
+
 def _frame(conn: sqlite3.Connection, sql: str, params: tuple | dict = ()) -> pd.DataFrame:
-    return pd.read_sql_query(sql, conn, params=params)
+    frame = pd.read_sql_query(sql, conn, params=params)
+    # Plain object strings: pandas' Arrow-backed strings are slow in isin and row lookups.
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c])]
+    return frame.astype(dict.fromkeys(text, object)) if text else frame
 
 
+# Only what the metrics need, by key and with day numbers; the records behind a number get
+# their details on demand. Plain scans in index order: the joins happen in pandas.
 READINESS_QUERIES: dict[str, str] = {
+    # `waves`: a bit mask of the waves (bit i: the i-th wave by code) the decision's
+    # organisations go live in; `first_approval_day`: its first approving verdict.
     "decisions": """
-        SELECT key, title, domain, module, forum, scope, all_organizations, criticality, stage,
-               needed_by, owner, created_at, stage_since
-        FROM decisions""",
-    "decision_organizations": "SELECT decision, organization FROM decision_organizations",
+        SELECT d.key, d.criticality = 'critical' AS critical, d.stage, d.module,
+               d.all_organizations, """
+    + _day("d.needed_by")
+    + """ AS needed_day, """
+    + _day("d.created_at")
+    + """ AS created_day, w.waves, """
+    + _day("a.first")
+    + """ AS first_approval_day
+        FROM decisions d
+        LEFT JOIN (
+            SELECT x.decision, sum(DISTINCT 1 << b.bit) AS waves
+            FROM decision_organizations x
+            JOIN wave_organizations wo ON wo.organization = x.organization
+            JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS bit FROM waves) b
+                ON b.code = wo.wave
+            GROUP BY x.decision
+        ) w ON w.decision = d.key
+        LEFT JOIN (
+            SELECT decision, min(date) AS first FROM approvals WHERE verdict = 'approve'
+            GROUP BY decision
+        ) a ON a.decision = d.key""",
     "waves": "SELECT code, name, go_live, row_version FROM waves ORDER BY go_live, code",
-    "wave_organizations": "SELECT wave, organization FROM wave_organizations",
-    # Stage events in the order they happened: the programme's history of stages.
+    # The stage events after :since (a timestamp), each decision's in the order they happened.
+    # (+e.entity: use the index on action and time, not the one on entity.)
     "stage_events": """
-        SELECT entity_key AS key, at, to_value AS stage, id FROM events
-        WHERE entity = 'decision' AND action IN ('created', 'stage')
-        ORDER BY at, id""",
+        SELECT e.entity_key AS key, e.at, """
+    + _day("e.at")
+    + """ AS day, e.from_value AS from_stage, e.to_value AS stage, e.id
+        FROM events e
+        WHERE e.action IN ('created', 'stage') AND e.at > :since AND +e.entity = 'decision'
+        ORDER BY e.entity_key, e.at, e.id""",
     "test_cases": """
-        SELECT tc.key, tc.title, tc.kind, min(ev.at) AS created
-        FROM test_cases tc
-        LEFT JOIN events ev ON ev.entity = 'test_case' AND ev.entity_key = tc.key
-             AND ev.action = 'created'
-        GROUP BY tc.key""",
+        SELECT tc.key, c.created_day
+        FROM test_cases tc LEFT JOIN (
+            SELECT entity_key, """
+    + _day("min(at)")
+    + """ AS created_day FROM events
+            WHERE entity = 'test_case' AND action = 'created' GROUP BY entity_key
+        ) c ON c.entity_key = tc.key""",
     "coverage": "SELECT test_case, decision FROM test_case_decisions",
-    "test_runs": f"""
-        SELECT id, test_case, {_norm("date")} AS date, result, defect FROM test_runs
-        ORDER BY 2, 1""",
-    "defects": f"""
-        SELECT key, title, severity_vendor, severity_clinical, status, decision, test_case,
-               {_norm("opened")} AS opened, {_norm("closed")} AS closed
+    # Each test case's runs in the order they happened (the index on test case and date).
+    "test_runs": """
+        SELECT test_case, """
+    + _day("date")
+    + """ AS day, CASE result WHEN 'passed' THEN 0 WHEN 'failed' THEN 1 ELSE 2 END AS code
+        FROM test_runs ORDER BY test_case, date, id""",
+    "defects": """
+        SELECT key, severity_vendor, severity_clinical, status, decision, test_case, """
+    + _day("opened")
+    + """ AS opened_day, """
+    + _day("closed")
+    + """ AS closed_day
         FROM defects""",
-    "demos": f"SELECT key, {_norm('date')} AS date, module, held FROM demos",
-    "approvals": f"""
-        SELECT id, decision, expert, verdict, {_norm("date")} AS date FROM approvals""",
-    "modules": "SELECT code, name, domain FROM modules",
+    # The first held demo of each module, the first approving verdict on each decision.
+    "first_demos": """
+        SELECT module, """
+    + _day("min(date)")
+    + """ AS day FROM demos WHERE held = 1 GROUP BY module""",
+    "modules": "SELECT code, name FROM modules",
     "criteria": """
         SELECT wave, code, name, kind, metric, comparator, threshold, owner, waiver_reason,
                waiver_until, row_version
         FROM criteria ORDER BY wave, rowid""",
-    "measurements": f"""
-        SELECT id, wave, criterion, {_norm("date")} AS date, value, reported_by, evidence_url
+    "measurements": """
+        SELECT id, wave, criterion, """
+    + _norm("date")
+    + """ AS date, """
+    + _day("date")
+    + """ AS day, value, reported_by, evidence_url
         FROM measurements ORDER BY wave, criterion, 4, id""",
 }
 
 BACKLOG_QUERIES: dict[str, str] = {
     "escalations": """
         SELECT entity_key AS key, at, from_value AS from_forum, to_value AS to_forum, id
-        FROM events WHERE entity = 'decision' AND action = 'escalated' ORDER BY at, id""",
+        FROM events WHERE entity = 'decision' AND action = 'escalated'
+        ORDER BY entity_key, at, id""",
     "forums": "SELECT code, name, level, scope FROM forums",
     "domains": "SELECT code, name FROM domains",
     "experts": """
@@ -81,12 +130,20 @@ BACKLOG_QUERIES: dict[str, str] = {
         WHERE d.held = 0""",
     # What each person did lately: the events they authored, with when.
     "actor_events": "SELECT actor, at FROM events WHERE at >= :since",
+    "approvals": "SELECT DISTINCT expert, decision FROM approvals",
 }
 
 
-def load_readiness_tables(conn: sqlite3.Connection) -> dict[str, pd.DataFrame]:
-    """Everything readiness and history need, one query per table."""
-    return {name: _frame(conn, sql) for name, sql in READINESS_QUERIES.items()}
+def load_readiness_tables(
+    conn: sqlite3.Connection, since: dt.date | None = None
+) -> dict[str, pd.DataFrame]:
+    """Everything readiness and history need, one query per table; the stage events only
+    after the day `since` (all of them when None)."""
+    after = "" if since is None else f"{since.isoformat()}T23:59:59"
+    return {
+        name: _frame(conn, sql, {"since": after} if ":since" in sql else ())
+        for name, sql in READINESS_QUERIES.items()
+    }
 
 
 def load_backlog_tables(conn: sqlite3.Connection, since: str) -> dict[str, pd.DataFrame]:
@@ -96,6 +153,27 @@ def load_backlog_tables(conn: sqlite3.Connection, since: str) -> dict[str, pd.Da
         name: _frame(conn, sql, {"since": since} if ":since" in sql else ())
         for name, sql in BACKLOG_QUERIES.items()
     }
+
+
+DETAIL_QUERIES = {
+    "decisions": """
+        SELECT key, title, criticality, domain, module, forum, needed_by, owner
+        FROM decisions WHERE key IN (SELECT value FROM json_each(:keys))""",
+    "test_cases": """
+        SELECT tc.key, tc.title, tc.kind,
+               (SELECT group_concat(decision, ';') FROM test_case_decisions x
+                WHERE x.test_case = tc.key) AS decisions
+        FROM test_cases tc WHERE tc.key IN (SELECT value FROM json_each(:keys))""",
+    "defects": """
+        SELECT key, title, severity_vendor, severity_clinical, status, decision, test_case,
+               opened, closed
+        FROM defects WHERE key IN (SELECT value FROM json_each(:keys))""",
+}
+
+
+def details(conn: sqlite3.Connection, kind: str, keys: list) -> pd.DataFrame:
+    """The display columns of the given decisions, test_cases or defects."""
+    return _frame(conn, DETAIL_QUERIES[kind], {"keys": json.dumps([str(k) for k in keys])})
 
 
 def organizations(conn: sqlite3.Connection) -> pd.DataFrame:
