@@ -193,13 +193,12 @@ st.title("Demos")
 ui.show_flash()
 chosen = filters()
 upcoming, past, schedule, record = st.tabs(
-    ["Upcoming", "Past", "Schedule a demo", "Record a held demo"]
+    ["Upcoming", "Past", "Schedule a demo", "Record a held demo"],
+    key="demos_tab",
+    on_change="rerun",
 )
-with upcoming:
-    upcoming_tab(chosen)
-with past:
-    past_tab(chosen)
-with schedule:
-    schedule_tab()
-with record:
-    record_tab()
+for tab, show in ((upcoming, lambda: upcoming_tab(chosen)), (past, lambda: past_tab(chosen)),
+                  (schedule, schedule_tab), (record, record_tab)):  # fmt: skip
+    if tab.open:
+        with tab:
+            show()

@@ -228,10 +228,10 @@ if person is None or not person.has("manager", "admin"):
     st.warning("People and settings is for programme managers and admins. Ask one of them to "
                "change the directory, the forums or the approval rule.", icon=":material/lock:")  # fmt: skip
     st.stop()
-experts, forums, rule = st.tabs(["Experts", "Forums", "Approval rule"])
-with experts:
-    experts_tab()
-with forums:
-    forums_tab()
-with rule:
-    rule_tab()
+experts, forums, rule = st.tabs(
+    ["Experts", "Forums", "Approval rule"], key="people_tab", on_change="rerun"
+)
+for tab, show in ((experts, experts_tab), (forums, forums_tab), (rule, rule_tab)):
+    if tab.open:
+        with tab:
+            show()

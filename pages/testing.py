@@ -181,12 +181,23 @@ def wave_coverage(_conn, marker: str, wave: str | None) -> tuple:
     )
 
 
+def matching(frame, text: str):
+    """Rows with `text` in any of their text columns, as typed (case ignored)."""
+    hits = frame.astype(str).apply(lambda c: c.str.contains(text, case=False, regex=False))
+    return frame[hits.any(axis=1)]
+
+
 def coverage_tab() -> None:
     waves = {w["code"]: f"{w['code']} · {w['name']} · go-live {w['go_live']}"
              for w in decision_store.reference_list(conn, "waves")}  # fmt: skip
-    wave = st.selectbox("Wave", list(waves), index=None, format_func=waves.get,
-                        placeholder="All waves", key="coverage_wave")  # fmt: skip
+    left, right = st.columns(2)
+    wave = left.selectbox("Wave", list(waves), index=None, format_func=waves.get,
+                          placeholder="All waves", key="coverage_wave")  # fmt: skip
+    search = right.text_input("Find a decision or test case", key="coverage_search")
     counts, uncovered, never, failing = wave_coverage(conn, analytics.data_marker(conn), wave)
+    if search.strip():
+        uncovered, never, failing = (matching(f, search.strip()) for f in (uncovered, never,
+                                                                            failing))  # fmt: skip
     a, b, c = st.columns(3)
     a.metric("Approved or further, no test case",
              f"{counts['uncovered']:,} of {counts['approved_or_later']:,}")  # fmt: skip
@@ -211,15 +222,21 @@ def coverage_tab() -> None:
 st.title("Testing")
 ui.show_flash()
 cases, runs, defects, coverage = st.tabs(
-    ["Test cases", "Record a run", "Defects", "Coverage of a wave"]
+    ["Test cases", "Record a run", "Defects", "Coverage of a wave"],
+    key="testing_tab",
+    on_change="rerun",
 )
-with cases:
-    cases_tab()
-with runs:
-    run_tab()
-    st.subheader("Latest runs")
-    st.dataframe(queues.test_runs(conn, limit=100), hide_index=True, key="runs_table")
-with defects:
-    defects_tab()
-with coverage:
-    coverage_tab()
+if cases.open:
+    with cases:
+        cases_tab()
+if runs.open:
+    with runs:
+        run_tab()
+        st.subheader("Latest runs")
+        st.dataframe(queues.test_runs(conn, limit=100), hide_index=True, key="runs_table")
+if defects.open:
+    with defects:
+        defects_tab()
+if coverage.open:
+    with coverage:
+        coverage_tab()

@@ -26,8 +26,10 @@ def app(programme, db_path):
     file directly and reruns, which drops a form's submit trigger."""
     connections = []
 
-    def open_page(page: str, email: str) -> AppTest:
+    def open_page(page: str, email: str, tab: str | None = None) -> AppTest:
         at = AppTest.from_file(str(PAGES / f"{page}.py"), default_timeout=60)
+        if tab:
+            at.session_state[f"{page}_tab"] = tab
         connections.append(store.connect(db_path))
         at.session_state["_conn"] = connections[-1]
         at.session_state["_actor"] = decision_store.load_actor(programme, email)
@@ -125,7 +127,7 @@ def test_someone_without_a_domain_sees_what_awaits_every_expert(app, decision_at
 
 
 def schedule_tab(app, email="ana@hemit.no"):
-    at = app("demos", email)
+    at = app("demos", email, tab="Schedule a demo")
     at.selectbox(key="schedule_module").set_value("MED-ADM")
     at.run()
     return at
@@ -139,6 +141,8 @@ def test_an_analyst_schedules_a_demo_that_is_then_upcoming_with_a_calendar(
     widget(at.multiselect, "Invited experts (of MED)").set_value(["hanne@stolav.no"])
     submit(at, "Schedule the demo")
     assert "scheduled for 22 Sep 2022 with 1 invited" in texts(at.success)
+    at.session_state["demos_tab"] = "Upcoming"
+    at.run()
     upcoming = at.dataframe[0].value
     assert upcoming["decisions"].tolist() == [key]
     assert at.get("download_button")
@@ -160,7 +164,7 @@ def test_recording_a_held_demo_moves_its_decisions_and_needs_an_attendee(
     evidence.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM", date="2022-09-15",
                        decisions=[key], presenter="ana@hemit.no",
                        invitees=["hanne@stolav.no"], held=False)  # fmt: skip
-    at = app("demos", "ana@hemit.no")
+    at = app("demos", "ana@hemit.no", tab="Record a held demo")
     attendees = widget(at.multiselect, "Experts who attended")
     assert attendees.value == ["hanne@stolav.no"]  # the invited, to tick off
     attendees.set_value([])
@@ -174,7 +178,7 @@ def test_recording_a_held_demo_moves_its_decisions_and_needs_an_attendee(
 
 
 def test_experts_see_demos_but_do_not_schedule_them(app, decision_at):
-    at = app("demos", "hanne@stolav.no")
+    at = app("demos", "hanne@stolav.no", tab="Schedule a demo")
     assert "Analysts, managers and admins schedule demos." in texts(at.info)
 
 
@@ -187,13 +191,15 @@ def test_a_tester_records_a_failed_run_with_its_defect_and_sees_the_decision_fai
     key = decision_at("approved")
     case = evidence.save_test_case(programme, actor("tess@hemit.no"), title="Dose check",
                                    kind="acceptance", decisions=[key])  # fmt: skip
-    at = app("testing", "tess@hemit.no")
+    at = app("testing", "tess@hemit.no", tab="Record a run")
     widget(at.radio, "Result").set_value("failed")
     widget(at.text_input, "New defect: title").input("Dose rounds wrongly")
     widget(at.selectbox, "Vendor severity").set_value(3)
     widget(at.selectbox, "Clinical severity").set_value(1)
     submit(at, "Record the run")
     assert f"of {case} recorded: failed with a new defect. Now: {key} in test" in texts(at.success)
+    at.session_state["testing_tab"] = "Coverage of a wave"
+    at.run()
     failing = next(d.value for d in at.dataframe if {"criticality", "defect"} <= set(d.value))
     assert failing[["key", "defect"]].values.tolist() == [[key, "DEF-0001"]]
 
@@ -210,7 +216,7 @@ def test_an_invalid_run_is_refused_on_the_page(app, programme, decision_at, acto
     key = decision_at("approved")
     evidence.save_test_case(programme, actor("tess@hemit.no"), title="Dose check",
                             kind="acceptance", decisions=[key])  # fmt: skip
-    at = app("testing", "tess@hemit.no")
+    at = app("testing", "tess@hemit.no", tab="Record a run")
     widget(at.radio, "Result").set_value("failed")
     if "date" in fill:
         widget(at.date_input, "Run on").set_value(fill["date"])
@@ -239,7 +245,7 @@ def test_a_test_case_is_added_and_an_unknown_decision_refused(app, programme, de
 
 def test_coverage_shows_approved_decisions_without_a_test_case(app, decision_at):
     key = decision_at("approved")
-    at = app("testing", "mona@hemit.no")
+    at = app("testing", "mona@hemit.no", tab="Coverage of a wave")
     at.selectbox(key="coverage_wave").set_value("W1")
     at.run()
     uncovered = next(d.value for d in at.dataframe if "stage_since" in d.value)
@@ -274,7 +280,7 @@ def test_people_and_settings_is_for_managers_and_admins(app, email):
 
 def test_a_manager_changes_the_approval_rule_and_the_stages_follow(app, programme, decision_at):
     key = decision_at("approved")
-    at = app("people", "mona@hemit.no")
+    at = app("people", "mona@hemit.no", tab="Approval rule")
     widget(at.number_input, "Approvers needed").set_value(3)
     submit(at, "Preview the effect")
     assert "1 from approved to demonstrated" in texts(at.warning)
@@ -285,7 +291,7 @@ def test_a_manager_changes_the_approval_rule_and_the_stages_follow(app, programm
 
 
 def test_an_invalid_rule_is_refused(app, programme):
-    at = app("people", "admin@hemit.no")
+    at = app("people", "admin@hemit.no", tab="Approval rule")
     before = snapshot(programme)
     widget(at.number_input, "Approvers needed").set_value(5)
     submit(at, "Change the rule")
