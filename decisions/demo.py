@@ -221,7 +221,6 @@ class Person:
 
 @dataclass
 class Case:
-    primary: str
     kind: str
     title: str
     created: int
@@ -607,7 +606,7 @@ class Generator:
         rng = self.rng
         kind = rng.choices(("application", "integrated", "acceptance", "regression"), (5, 3, 2, 1))[0]  # fmt: skip
         aspect = rng.choice(ASPECTS)
-        return Case(plan.key, kind, f"{plan.module} {kind} test: {aspect}", t)
+        return Case(kind, f"{plan.module} {kind} test: {aspect}", t)
 
     def test(self, plan: Plan, t: int, target: str, pace: float) -> int:
         """Test cases and runs: the latest run of every case passes for tested and ready;
