@@ -68,8 +68,9 @@ def open_database() -> None:
     if not path.exists():
         from decisions import demo
 
+        st.navigation(pages(), position="hidden")  # no menu until the programme exists
         st.title("Setting up the demo programme")
-        bar = st.progress(0.0, text="Creating the demo programme…")
+        bar = st.progress(0.0, text="Creating the demo programme; this takes a minute…")
 
         def progress(fraction: float, text: str | None = None) -> None:
             bar.progress(min(max(float(fraction), 0.0), 1.0), text=text or "Creating…")

@@ -10,12 +10,14 @@ from decisions.charts.overview import pipeline_chart, wave_stage_chart
 from decisions.store import queues, views
 from decisions.views import approved_share, days_left
 
+SUSPECT_SHOWN = 1000
+
 
 @st.cache_data(max_entries=8, show_spinner="Counting…")
 def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
     """Everything the overview shows; computed once per change of the data (`version`)."""
     conn = ui.conn()
-    suspect = queues.suspect_evidence(conn)
+    suspect = queues.suspect_evidence(conn, limit=SUSPECT_SHOWN)
     return {
         "waves": views.next_go_lives(conn, today),
         "per_wave": views.wave_stage_counts(conn),
@@ -82,7 +84,8 @@ overdue_tab, stuck_tab, escalated_tab, suspect_tab = st.tabs(
         f"Overdue ({data['overdue_total']:,})",
         "Stuck longest",
         f"Escalated ({len(data['escalated']):,})",
-        f"Suspect evidence ({len(data['suspect']):,})",
+        f"Suspect evidence ({len(data['suspect']):,}"
+        f"{'+' if len(data['suspect']) >= SUSPECT_SHOWN else ''})",
     ]
 )
 with overdue_tab:
