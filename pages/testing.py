@@ -209,12 +209,13 @@ def coverage_tab() -> None:
     if failing.empty:
         st.write("No decision is failing.")
     else:
-        ui.decision_table(failing, "coverage_failing")
+        ui.decision_table(failing.fillna({"defect": "", "defect_status": ""}), "coverage_failing")
     st.subheader("Approved or further, not covered by any test case")
     if uncovered.empty:
         st.write("Every approved decision in scope has a test case.")
     else:
-        ui.decision_table(uncovered, "coverage_uncovered")
+        ui.decision_table(uncovered.assign(stage_since=uncovered["stage_since"].str[:10]),
+                          "coverage_uncovered")  # fmt: skip
     st.subheader("Test cases never run")
     st.dataframe(never, hide_index=True, key="coverage_never")
 
@@ -233,7 +234,8 @@ if runs.open:
     with runs:
         run_tab()
         st.subheader("Latest runs")
-        st.dataframe(queues.test_runs(conn, limit=100), hide_index=True, key="runs_table")
+        latest = queues.test_runs(conn, limit=100).fillna({"defect": ""})
+        st.dataframe(latest, hide_index=True, key="runs_table")
 if defects.open:
     with defects:
         defects_tab()
