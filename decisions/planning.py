@@ -103,7 +103,7 @@ def _materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     return [
         {
             "entity": "criterion",
-            "entity_key": f"{wave}/{row[0]}",
+            "entity_key": f"{wave}:{row[0]}",
             "action": "created",
             "to_value": f"{row[4]} {row[5]:g}",
             "reason": "default criteria",
@@ -159,7 +159,7 @@ def save_criterion(
         events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, code)
         record = _criterion_record(conn, fields, current)
-        key = f"{wave}/{code}"
+        key = f"{wave}:{code}"
         if current is None:
             analytics.insert_criterion(conn, {"wave": wave, "code": code, **record})
             changed = sorted(record)
@@ -245,10 +245,10 @@ def record_measurement(
                     now(conn),
                     "measurement",
                     str(measurement_id),
-                    "recorded",
+                    "reported",
                     None,
                     f"{measurement['value']:g}",
-                    f"{wave}/{criterion} on {measurement['date']}",
+                    f"{wave}:{criterion} on {measurement['date']}",
                 )
             ],
         )

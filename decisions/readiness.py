@@ -42,9 +42,9 @@ COMPARATORS = (">=", "<=", "==")
 STATUSES = ("met", "not_met", "waived", "no_data")
 OUTLOOKS = ("on_track", "at_risk", "off_track", "no_data")
 TREND_WEEKS = 8  # the sparkline
-FORECAST_WEEKS = 4  # the recent rate the forecast extrapolates
+FORECAST_WEEKS = 8  # the recent rate the forecast extrapolates
 BURN_UP_WEEKS = 26
-AT_RISK_DAYS = 14  # met at the recent rate, but less than this before go-live
+AT_RISK_DAYS = 14  # met at the recent rate within this many days of go-live, either side
 NEVER_DAYS = 5 * 365  # a forecast further out than this is "never at the current rate"
 
 
@@ -299,14 +299,15 @@ def outlook(
     go_live: dt.date,
     margin_days: int = AT_RISK_DAYS,
 ) -> str:
-    """on_track: met, or met at the recent rate at least `margin_days` before go-live;
-    at_risk: met at that rate, but closer to go-live than that; off_track: after go-live or
-    never at that rate; no_data: nothing to measure. A waiver does not change the outlook."""
+    """on_track: met, or met at the recent rate more than `margin_days` before go-live;
+    at_risk: met at that rate within `margin_days` of go-live, before or after (a push can
+    still make it); off_track: later than that, or never at that rate; no_data: nothing to
+    measure. A waiver does not change the outlook."""
     if state == "met":
         return "on_track"
     if value is None:
         return "no_data"
-    if predicted is None or predicted > go_live:
+    if predicted is None or predicted > go_live + dt.timedelta(days=margin_days):
         return "off_track"
     return "at_risk" if predicted > go_live - dt.timedelta(days=margin_days) else "on_track"
 

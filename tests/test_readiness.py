@@ -314,7 +314,8 @@ def test_forecast(trend, comparator, threshold, expected):
         (50, "not_met", "2022-10-01", "on_track"),
         (50, "not_met", "2022-11-01", "at_risk"),  # 11 days before go-live
         (50, "not_met", "2022-11-12", "at_risk"),  # on go-live day
-        (50, "not_met", "2022-11-13", "off_track"),
+        (50, "not_met", "2022-11-26", "at_risk"),  # 14 days late: a push can make it
+        (50, "not_met", "2022-11-27", "off_track"),
         (50, "not_met", None, "off_track"),  # never at this rate
         (50, "waived", None, "off_track"),  # a waiver does not change where the trend goes
         (None, "no_data", None, "no_data"),
