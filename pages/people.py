@@ -194,10 +194,13 @@ def rule_tab() -> None:
     try:
         rule = admin.validated_rule(minimum, critical, both)
         if preview:
-            show_effect(admin.rule_effect(conn, rule))
+            with st.spinner("Re-deriving the stage of every demonstrated or later decision…"):
+                effect = admin.rule_effect(conn, rule)
+            show_effect(effect)
             return
         st.session_state.pop("people_rule_seen", None)
-        moves = admin.set_approval_rule(conn, person, rule, expected=expected)
+        with st.spinner("Changing the rule and moving the stages it changes…"):
+            moves = admin.set_approval_rule(conn, person, rule, expected=expected)
     except WorkflowError as error:
         ui.show_refusal(error)
         return
