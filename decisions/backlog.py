@@ -44,18 +44,19 @@ def _stage_order(frame: pd.DataFrame, column: str = "stage") -> pd.DataFrame:
     return frame.sort_values(column, key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-def current(programme: Programme, as_of: dt.date) -> pd.DataFrame:
-    """The decisions as of a date (created by then) with their stage, since when, and days in
-    that stage. Needs the programme with all of its stage events."""
+def current(programme: Programme, backlog: Tables, as_of: dt.date) -> pd.DataFrame:
+    """The decisions as of a date (created by then) with their details, stage, since when,
+    and days in that stage. Needs the programme with all of its stage events."""
     codes = history.stages_on(programme, as_of)
     events = programme.tables["stage_events"]
     known = np.flatnonzero(programme.event_day <= as_of.toordinal())
     owners = programme.event_decision[known]
     last = known[np.append(owners[1:] != owners[:-1], True)] if len(known) else known
-    since = programme.decisions["created_at"].str.slice(0, 19).to_numpy(copy=True)
+    details = programme.decisions[["key"]].merge(backlog["decisions"], on="key", how="left")
+    since = details["created_at"].str.slice(0, 19).to_numpy(copy=True)
     since[programme.event_decision[last]] = events["at"].to_numpy()[last]
     exists = codes != history.NOT_CREATED
-    decisions = programme.decisions[exists].assign(
+    decisions = details[exists].assign(
         stage=np.asarray(ALL_STAGES, dtype=object)[codes[exists]], since=since[exists]
     )
     end = f"{as_of.isoformat()}T23:59:59"
@@ -93,7 +94,7 @@ def time_per_level(programme: Programme, backlog: Tables) -> pd.DataFrame:
     events, escalations = programme.tables["stage_events"], backlog["escalations"]
     created = events.drop_duplicates("key", keep="first")[["key", "at"]]
     first_forum = escalations.drop_duplicates("key", keep="first").set_index("key")["from_forum"]
-    forum_now = programme.decisions.set_index("key")["forum"]
+    forum_now = backlog["decisions"].set_index("key")["forum"]
     created = created.assign(
         forum=created["key"].map(first_forum).fillna(created["key"].map(forum_now))
     )
@@ -102,12 +103,13 @@ def time_per_level(programme: Programme, backlog: Tables) -> pd.DataFrame:
     decided = events[events["stage"] != "proposed"].drop_duplicates("key", keep="first")
     segments["end"] = segments.groupby("key")["at"].shift(-1)
     segments["end"] = segments["end"].fillna(segments["key"].map(decided.set_index("key")["at"]))
-    levels = backlog["forums"].set_index("code")["level"]
-    segments["level"] = segments["forum"].map(levels)
+    segments["level"] = segments["forum"].map(backlog["forums"].set_index("code")["level"])
     done = segments.dropna(subset=["end"]).assign(days=lambda s: _days_between(s["at"], s["end"]))
-    out = _summary(done, "level").sort_values("level").reset_index(drop=True)
-    out["still_there"] = out["level"].map(segments[segments["end"].isna()].groupby("level").size())
-    out["still_there"] = out["still_there"].fillna(0).astype(int)
+    waiting = segments[segments["end"].isna()].groupby("level").size()
+    levels = sorted(set(done["level"].dropna()) | set(waiting.index))
+    out = pd.DataFrame({"level": levels}).merge(_summary(done, "level"), on="level", how="left")
+    out["count"] = out["count"].fillna(0).astype(int)
+    out["still_there"] = out["level"].map(waiting).fillna(0).astype(int)
     out.insert(1, "forum_level", out["level"].map(_LEVEL_NAMES))
     return out
 

@@ -18,7 +18,7 @@ def load(_conn, marker: str, as_of: dt.date):
     programme = history.prepare(analytics.load_readiness_tables(_conn))
     since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
     extra = analytics.load_backlog_tables(_conn, since)
-    return programme, extra, backlog.current(programme, as_of)
+    return programme, extra, backlog.current(programme, extra, as_of)
 
 
 conn = ui.conn()

@@ -114,6 +114,9 @@ READINESS_QUERIES: dict[str, str] = {
 }
 
 BACKLOG_QUERIES: dict[str, str] = {
+    "decisions": """
+        SELECT key, title, domain, forum, criticality, needed_by, owner, created_at
+        FROM decisions""",
     "escalations": """
         SELECT entity_key AS key, at, from_value AS from_forum, to_value AS to_forum, id
         FROM events WHERE entity = 'decision' AND action = 'escalated'

@@ -1,0 +1,132 @@
+"""Backlog analytics on a small programme with known dates: cumulative flow, aging, time per
+stage and per escalation level, bottlenecks, proposals past needed-by, expert workload."""
+
+import datetime as dt
+
+import pytest
+
+from decisions import backlog, evidence, history, services, store
+from decisions.store import analytics
+from decisions.store import decisions as decision_store
+
+D = dt.date.fromisoformat
+TODAY = D("2022-09-15")
+
+
+def act(conn, email):
+    return decision_store.load_actor(conn, email)
+
+
+def at(conn, day: str) -> None:
+    store.put_setting(conn, "clock", day)
+
+
+@pytest.fixture
+def flow(programme):
+    """From 2022-09-01: A (needed by 09-05) escalated to the joint group on 09-03, still
+    proposed; B decided 09-04, in build 09-06, built 09-10; C (needed by 09-10, owned by
+    Kari at 20 %) still proposed. Ola is invited to a demo; the lab expert does nothing."""
+    conn = programme
+    fields = {"domain": "MED", "module": "MED-ADM", "forum": "MED-H", "scope": "hospital",
+              "organizations": ["STO"], "criticality": "medium"}  # fmt: skip
+    hanne, mona, ana = (act(conn, e) for e in ("hanne@stolav.no", "mona@hemit.no",
+                                                "ana@hemit.no"))  # fmt: skip
+    at(conn, "2022-09-01")
+    a = services.create_decision(conn, hanne, fields | {"title": "A", "needed_by": "2022-09-05"})
+    b = services.create_decision(conn, hanne, fields | {"title": "B"})
+    c = services.create_decision(conn, hanne, fields | {"title": "C", "needed_by": "2022-09-10",
+                                                        "owner": "kari@stolav.no"})  # fmt: skip
+    at(conn, "2022-09-03")
+    services.escalate(conn, mona, a, to_forum="FBG", reason="affects municipalities")
+    at(conn, "2022-09-04")
+    services.decide(conn, hanne, b, decision_text="Yes.", decided_by=["hanne@stolav.no"])
+    at(conn, "2022-09-06")
+    services.set_manual_stage(conn, ana, b, "start_build")
+    at(conn, "2022-09-10")
+    services.set_manual_stage(conn, ana, b, "mark_built")
+    evidence.save_demo(conn, ana, module="MED-ADM", date="2022-09-20", decisions=[b],
+                       presenter="ana@hemit.no", invitees=["ola@trondheim.kommune.no"])  # fmt: skip
+    conn.execute("UPDATE experts SET allocation_pct = 20 WHERE email = 'kari@stolav.no'")
+    at(conn, "2022-09-15")
+    programme_ = history.prepare(analytics.load_readiness_tables(conn))
+    extra = analytics.load_backlog_tables(conn, "2022-08-18")
+    return programme_, extra, backlog.current(programme_, extra, TODAY), {"a": a, "b": b, "c": c}
+
+
+def rows(frame, key: str) -> dict:
+    return {r[key]: r for r in frame.to_dict("records")}
+
+
+def test_cumulative_flow(flow):
+    programme, *_ = flow
+    counts = backlog.cumulative_flow(programme, TODAY, weeks=2)
+    table = counts.pivot(index="date", columns="stage", values="count")
+    assert table.loc[D("2022-09-01"), "proposed"] == 3  # the whole day counts
+    assert (
+        table.loc[D("2022-09-08"), "proposed"] == 2 and table.loc[D("2022-09-08"), "in_build"] == 1
+    )
+    assert table.loc[TODAY, "built"] == 1 and table.loc[TODAY].sum() == 3
+
+
+def test_aging_per_stage(flow):
+    _, _, decisions, _ = flow
+    aged = rows(backlog.aging(decisions), "stage")
+    assert set(aged) == {"proposed", "built"}
+    assert (aged["proposed"]["count"], round(aged["proposed"]["median_days"])) == (2, 14)
+    assert (aged["built"]["count"], round(aged["built"]["max_days"])) == (1, 5)
+
+
+def test_time_per_stage(flow):
+    programme, *_ = flow
+    spent = rows(backlog.time_per_stage(programme.tables["stage_events"]), "stage")
+    assert set(spent) == {"proposed", "decided", "in_build"}  # the stages something has left
+    assert [round(spent[s]["median_days"]) for s in ("proposed", "decided", "in_build")] == [
+        3,
+        2,
+        4,
+    ]
+
+
+def test_time_per_escalation_level(flow):
+    programme, extra, *_ = flow
+    levels = rows(backlog.time_per_level(programme, extra), "level")
+    # level 1: A 2 days before escalation, B 3 days before its decision; C still there
+    assert (levels[1]["count"], round(levels[1]["median_days"], 1), levels[1]["still_there"]) == (
+        2, 2.5, 1)  # fmt: skip
+    assert levels[1]["p85_days"] == pytest.approx(2.85, abs=0.06)
+    assert (levels[2]["count"], levels[2]["still_there"]) == (0, 1)  # A waits at level 2
+
+
+def test_proposals_past_needed_by(flow):
+    _, _, decisions, keys = flow
+    late = backlog.overdue(decisions, TODAY)
+    assert list(late["key"]) == [keys["a"], keys["c"]]
+    assert list(late["days_overdue"]) == [10, 5]
+
+
+@pytest.mark.parametrize(
+    "by, expected",
+    [
+        ("domain", {"MED": (3, 2, 2)}),
+        ("forum", {"FBG": (1, 1, 1), "MED-H": (2, 1, 1)}),
+    ],
+)
+def test_bottlenecks(flow, by, expected):
+    _, _, decisions, _ = flow
+    found = backlog.bottlenecks(decisions, TODAY, by)
+    assert {r[by]: (r["open"], r["proposed"], r["overdue"]) for r in found.to_dict("records")} == (
+        expected
+    )
+    assert list(found[by])[0] == ("FBG" if by == "forum" else "MED")  # most overdue first
+
+
+def test_workload_against_allocation(flow):
+    _, extra, decisions, _ = flow
+    people = rows(backlog.workload(extra, decisions, TODAY), "email")
+    kari, ola, lab = (people[e] for e in ("kari@stolav.no", "ola@trondheim.kommune.no",
+                                          "lab@stolav.no"))  # fmt: skip
+    assert (kari["owned_open"], kari["proposals_in_forums"], kari["per_fte"]) == (1, 1, 10.0)
+    assert kari["flag"] == "overloaded"
+    assert (ola["demo_invitations"], ola["flag"]) == (1, "")
+    assert (lab["open_items"], lab["flag"]) == (0, "idle")
+    assert "ana@hemit.no" not in people  # analysts are not counted as experts here
