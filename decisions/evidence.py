@@ -40,6 +40,7 @@ from decisions.services import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
+from decisions.store import people as people_store
 from decisions.store import queues
 from decisions.workflow import ApprovalProgress, approval_progress, check_action, norm_time
 
@@ -86,6 +87,11 @@ def save_demo(
         }
         invitees = known_people(conn, list(invitees), "invited experts")
         attendees = known_people(conn, list(attendees), "attendees")
+        if held and not people_store.with_role(conn, attendees, "expert"):
+            raise WorkflowError(
+                f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
+                "when at least one expert saw it"
+            )
         key = key or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version

@@ -62,6 +62,7 @@ def test_a_scheduled_demo_moves_nothing_until_it_is_recorded_with_attendees(
         ({"module": "LAB-ORD"}, "configures module MED-ADM"),
         ({"presenter": "nobody@x.no"}, "not in the directory"),
         ({"attendees": ["ghost@x.no"]}, "not in the directory"),
+        ({"attendees": ["ana@hemit.no", "tess@hemit.no"]}, "attended, but no expert"),
         ({"recording_url": "javascript:alert(1)"}, "https://"),
         ({"notes": "x" * 20_001}, "too long"),
     ],

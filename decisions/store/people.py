@@ -139,6 +139,18 @@ def experts(
     )
 
 
+def with_role(conn: sqlite3.Connection, emails: list[str], role: str) -> list[str]:
+    """Those of `emails` who have `role`."""
+    marks = ", ".join("?" * len(emails))
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT expert FROM expert_roles WHERE role = ? AND expert IN ({marks}) ORDER BY 1",
+            [role, *emails],
+        )
+    ]
+
+
 def active_admins(conn: sqlite3.Connection) -> list[str]:
     return [
         r[0]
