@@ -37,11 +37,25 @@ def connect(path: str | os.PathLike, *, migrate: bool = True) -> sqlite3.Connect
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn)
     if migrate and migrations.pending(Database(conn)):
         with transaction(conn):  # under the write lock, so two first starts do not race
             migrations.apply(Database(conn))
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """First connections to a new file race for the switch, and SQLite answers the losers
+    'database is locked' at once, without waiting for the busy timeout: retry until it."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
