@@ -83,8 +83,8 @@ MEASUREMENTS = (  # wave, reported criterion, (date, value) history
                    ("2022-05-03", 1.2))),
     ("W1", "R8", (("2022-03-12", 0), ("2022-04-09", 1))),
     ("W1", "R8M", (("2022-02-19", 0), ("2022-03-26", 1))),
-    ("W2", "R7", (("2022-03-15", 4), ("2022-04-14", 9), ("2022-05-16", 17), ("2022-06-15", 26),
-                  ("2022-07-15", 38), ("2022-08-15", 51), ("2022-09-12", 63))),
+    ("W2", "R7", (("2022-03-15", 4), ("2022-04-14", 10), ("2022-05-16", 19), ("2022-06-15", 31),
+                  ("2022-07-15", 45), ("2022-08-15", 60), ("2022-09-12", 74))),
     ("W2", "R7S", (("2022-03-15", 0.3), ("2022-05-16", 0.6), ("2022-07-15", 0.9),
                    ("2022-08-15", 1.0), ("2022-09-12", 1.1))),
     ("W2", "R8", (("2022-08-20", 0), ("2022-09-10", 1))),
@@ -193,6 +193,11 @@ TARGET_SHARES = (  # of the decisions that are not withdrawn, in stage order
     ("approved", 8), ("in_test", 9), ("tested", 15), ("ready", 38),
 )  # fmt: skip
 WITHDRAWN_SHARE = 0.04
+# About how many days a life to each stage takes at pace 1 (the sum of the mean gaps).
+EXPECTED_DAYS = {
+    "proposed": 20, "decided": 40, "in_build": 65, "built": 97, "demonstrated": 112,
+    "approved": 132, "in_test": 160, "tested": 172, "ready": 195, WITHDRAWN: 90,
+}  # fmt: skip
 
 
 @functools.cache
@@ -428,7 +433,7 @@ class Generator:
         rng = self.rng
         count = round(3000 * self.scale)
         domains, weights = zip(*DOMAIN_WEIGHTS.items(), strict=True)
-        ages = [rng.random() for _ in range(count)]
+        ages = [rng.random() ** 0.7 for _ in range(count)]  # more decisions early on
         withdrawn = [rng.random() < WITHDRAWN_SHARE for _ in range(count)]
         # Older decisions have come further, with noise: rank by age and deal out the stages.
         scores = sorted(range(count), key=lambda i: ages[i] + rng.gauss(0, 0.2))
@@ -454,19 +459,22 @@ class Generator:
         self.share_test_cases()
 
     def plan_decision(self, key: str, domain: str, target: str, created: int) -> Plan:
-        """A decision's life that reaches `target` before the clock; started earlier (and,
-        if need be, at a quicker pace) when it would not fit."""
-        pace = 1.0
-        for _ in range(30):
+        """A decision's life that reaches `target` before the clock, paced to take a good part
+        of the time left (so that progress shows over the months), quicker when it would not
+        fit, and started earlier as a last resort."""
+        window = (LAST_T - created) / DAY
+        pace = min(4.0, max(0.5, window * self.rng.uniform(0.4, 0.9) / EXPECTED_DAYS[target]))
+        for _ in range(40):
             plan = self.plan_life(key, domain, target, created, pace)
             end = max([s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
                       + [d[0] for d in plan.demos] + [c.created for c in plan.cases]
                       + [r[0] for c in plan.cases for r in c.runs])  # fmt: skip
             if end <= LAST_T:
                 return plan
-            created -= end - LAST_T + DAY
-            if created < 0:
-                created, pace = self.rng.randint(0, 30 * DAY), pace * 0.7
+            if pace > 0.3:
+                pace *= 0.75
+            else:
+                created = max(0, created - (end - LAST_T) - DAY)
         raise RuntimeError(f"the life of {key} does not fit before the clock")
 
     def plan_life(self, key: str, domain: str, target: str, created: int, pace: float) -> Plan:
@@ -857,9 +865,9 @@ class Generator:
             orgs = rng.sample(hospitals, rng.randint(1, 3)) + rng.sample(municipal, rng.randint(1, 6))  # fmt: skip
         self.orgs += [(plan.key, o) for o in sorted(orgs)]
         due = plan.created + rng.randint(45, 300) * DAY
-        if s["stage"] == "proposed":  # one open proposal in four is late
+        if s["stage"] == "proposed":  # one open proposal in six is late
             self.proposals += 1
-            late = self.proposals % 4 == 1
+            late = self.proposals % 6 == 1
             due = CLOCK_T + rng.randint(1, 60) * DAY * (-1 if late else 1)
         needed_by = EPOCH + dt.timedelta(seconds=due)
         self.decision_rows.append((
