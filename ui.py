@@ -57,8 +57,8 @@ def _require_frame() -> None:
 
 
 def show_refusal(error: WorkflowError) -> None:
-    """A refused change: say why; nothing was written."""
-    st.error(str(error), icon=":material/block:")
+    """A refused change: say why (the message may quote user input); nothing was written."""
+    st.error(md(error), icon=":material/block:")
 
 
 def data_version() -> str:

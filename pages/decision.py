@@ -115,8 +115,11 @@ with evidence_tab:
     )
     st.markdown("**Test runs**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
-    table(runs, ["test_case", "date", "result", "note", "title", "tester", "defect"],
-          "No test case covers this decision yet.")  # fmt: skip
+    table(
+        runs,
+        ["test_case", "date", "result", "note", "title", "tester", "defect"],
+        "No test case covers this decision yet.",
+    )
     st.markdown("**Defects**")
     defects = evidence_store.defects_of_decision(conn, key)
     if defects:
@@ -163,13 +166,14 @@ with timeline_tab:
 
 
 def attempt(done: str, change) -> None:
-    """Make the change; on success say so after the rerun, on refusal say why."""
+    """Make the change; on success say so after the rerun (`done` may name the result as
+    {result}), on refusal say why."""
     try:
-        change()
+        result = change()
     except WorkflowError as error:
         ui.show_refusal(error)
     else:
-        ui.flash(done)
+        ui.flash(done.replace("{result}", str(result).replace("_", " ")))
         st.rerun()
 
 
@@ -186,20 +190,36 @@ def decide_form() -> None:
         )
         when = st.date_input("Decided on", today, max_value=today)
         if st.form_submit_button("Record the decision", type="primary"):
-            attempt("The decision is recorded.", lambda: services.decide(
-                conn, person, key, decision_text=text, rationale=rationale,
-                decided_by=deciders, decided_at=when, row_version=built_from))  # fmt: skip
+            attempt(
+                "The decision is recorded.",
+                lambda: services.decide(
+                    conn,
+                    person,
+                    key,
+                    decision_text=text,
+                    rationale=rationale,
+                    decided_by=deciders,
+                    decided_at=when,
+                    row_version=built_from,
+                ),
+            )
 
 
 def escalate_form() -> None:
-    higher = {f["code"]: f"{f['name']} (level {f['level']})" for f in views.forums_above(conn, decision["forum"])}  # fmt: skip
+    higher = {
+        f["code"]: f"{f['name']} (level {f['level']})"
+        for f in views.forums_above(conn, decision["forum"])
+    }
     with st.form("escalate"):
         target = st.selectbox("To forum", list(higher), format_func=higher.get)
         reason = st.text_area("Why")
         if st.form_submit_button("Escalate", type="primary"):
-            attempt(f"Escalated to {target}.", lambda: services.escalate(
-                conn, person, key, to_forum=target or "", reason=reason,
-                row_version=built_from))  # fmt: skip
+            attempt(
+                f"Escalated to {target}.",
+                lambda: services.escalate(
+                    conn, person, key, to_forum=target or "", reason=reason, row_version=built_from
+                ),
+            )
 
 
 def manual_form(action: str) -> None:
@@ -207,8 +227,12 @@ def manual_form(action: str) -> None:
     with st.form(action):
         reason = st.text_area("Why") if spec.needs_reason else ""
         if st.form_submit_button(spec.label, type="primary"):
-            attempt(f"{spec.label}: done.", lambda: services.set_manual_stage(
-                conn, person, key, action, reason=reason, row_version=built_from))  # fmt: skip
+            attempt(
+                f"{spec.label}: done; {key} is now {{result}}.",
+                lambda: services.set_manual_stage(
+                    conn, person, key, action, reason=reason, row_version=built_from
+                ),
+            )
 
 
 def verdict_form(choices: list[str]) -> None:
@@ -217,8 +241,10 @@ def verdict_form(choices: list[str]) -> None:
         verdict = st.radio("Your verdict", choices, format_func=labels.get, horizontal=True)
         comment = st.text_area("Comment (required when requesting changes)")
         if st.form_submit_button("Give verdict", type="primary"):
-            attempt("Your verdict is recorded.", lambda: evidence.record_verdict(
-                conn, person, key, verdict, comment=comment))  # fmt: skip
+            attempt(
+                "Your verdict is recorded; the decision is {result}.",
+                lambda: evidence.record_verdict(conn, person, key, verdict, comment=comment),
+            )
 
 
 def revise_form() -> None:
@@ -231,9 +257,18 @@ def revise_form() -> None:
         rationale = st.text_area("Rationale", decision["rationale"])
         reason = st.text_area("Why it changes")
         if st.form_submit_button("Make a new version", type="primary"):
-            attempt("A new version is made.", lambda: services.revise(
-                conn, person, key, decision_text=text, rationale=rationale, reason=reason,
-                row_version=built_from))  # fmt: skip
+            attempt(
+                "A new version is made.",
+                lambda: services.revise(
+                    conn,
+                    person,
+                    key,
+                    decision_text=text,
+                    rationale=rationale,
+                    reason=reason,
+                    row_version=built_from,
+                ),
+            )
 
 
 def edit_form() -> None:
@@ -248,8 +283,11 @@ def edit_form() -> None:
         left, right = st.columns(2)
         with left:
             fields["module"] = st.selectbox(
-                "Module", list(modules), index=list(modules).index(decision["module"]),
-                format_func=lambda code: f"{code} · {modules[code]}")  # fmt: skip
+                "Module",
+                list(modules),
+                index=list(modules).index(decision["module"]),
+                format_func=lambda code: f"{code} · {modules[code]}",
+            )
             fields["scope"] = st.selectbox("Scope", SCOPES, SCOPES.index(decision["scope"]))
             fields["criticality"] = st.selectbox(
                 "Criticality", CRITICALITIES, CRITICALITIES.index(decision["criticality"])
@@ -264,8 +302,10 @@ def edit_form() -> None:
             chosen = st.multiselect("Organisations", all_orgs, default=decision["organizations"])
         fields["organizations"] = ["ALL"] if everyone else chosen
         if st.form_submit_button("Save details", type="primary"):
-            attempt("The details are saved.", lambda: services.edit_decision(
-                conn, person, key, fields, row_version=built_from))  # fmt: skip
+            attempt(
+                "The details are saved.",
+                lambda: services.edit_decision(conn, person, key, fields, row_version=built_from),
+            )
 
 
 st.subheader("What you can do")

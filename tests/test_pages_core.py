@@ -345,7 +345,7 @@ def test_a_manual_transition_through_the_form_changes_the_stage_and_the_timeline
     button(at, "Start the build").click().run()
     assert not at.exception
     assert stage(db, key) == "in_build"
-    assert "Start the build: done." in texts(at)
+    assert f"Start the build: done; {key} is now in build." in texts(at)
     timeline = at.dataframe[-1].value
     assert len(timeline) == events_before + 1
     assert timeline["what"].iloc[0] == "stage decided → in_build"
@@ -390,7 +390,7 @@ def test_an_expert_gives_a_verdict_through_the_form(keys, db):
     button(at, "Give verdict").click().run()
     assert not at.exception
     assert stage(db, key) == "demonstrated"  # one of the two approvers
-    assert "Your verdict is recorded." in texts(at)
+    assert "Your verdict is recorded; the decision is demonstrated." in texts(at)
     assert at.dataframe[-1].value["what"].iloc[0] == "approved"
 
 
