@@ -448,14 +448,15 @@ class Generator:
             start = end
         numbers: dict[str, int] = defaultdict(int)
         span = CLOCK_T - 30 * DAY
-        for i in range(count):
+        oldest_first = sorted(range(count), key=lambda i: -ages[i])  # keys in order of creation
+        for n, i in enumerate(oldest_first):
             domain = rng.choices(domains, weights)[0]
             numbers[domain] += 1
             key = f"{domain}-{numbers[domain]:04d}"
             created = int(span * (1 - ages[i]))
             self.plans.append(self.plan_decision(key, domain, targets[i], created))
-            if i % max(1, count // 20) == 0:
-                progress(0.05 + 0.45 * i / count, f"Planning decisions ({i:,} of {count:,})")
+            if n % max(1, count // 20) == 0:
+                progress(0.05 + 0.45 * n / count, f"Planning decisions ({n:,} of {count:,})")
         self.share_test_cases()
 
     def plan_decision(self, key: str, domain: str, target: str, created: int) -> Plan:
