@@ -17,25 +17,29 @@ conn = ui.conn()
 person = ui.actor()
 
 
-def progress_bar(label: str):
-    bar = st.progress(0.0, text=label)
-    return lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0), text=text)
-
-
 def run_import(upload, kind: str | None, *, dry_run: bool, label: str) -> data_io.ImportResult:
+    """The import (or its dry run) with a progress bar that goes away when it is done."""
+    slot = st.empty()
+    bar = slot.progress(0.0, text=label)
     source = data_io.Source(upload.name, upload.getvalue(), kind)
-    return data_io.import_sources(
-        conn, [source], person, dry_run=dry_run, progress=progress_bar(label)
-    )
+    try:
+        return data_io.import_sources(
+            conn, [source], person, dry_run=dry_run,
+            progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0),
+                                                         text=f"{label} {text}"),
+        )  # fmt: skip
+    finally:
+        slot.empty()
 
 
 def outcome_table(result: data_io.ImportResult) -> pd.DataFrame:
     rows = [
-        {"row": r.number, "key": r.key, "status": r.status, "errors": "; ".join(r.errors)}
+        {"row": r.number, "key": r.key, "status": r.status, "changes": ", ".join(r.changes),
+         "errors": "; ".join(r.errors)}
         for report in result.files
         for r in report.rows
-    ]
-    frame = pd.DataFrame(rows, columns=["row", "key", "status", "errors"])
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["row", "key", "status", "changes", "errors"])
     order = frame["status"].map(STATUS_ORDER)
     return frame.assign(_order=order).sort_values(["_order", "row"]).drop(columns="_order")
 
@@ -64,7 +68,6 @@ def show_preview(result: data_io.ImportResult) -> None:
 
 
 def import_section() -> None:
-    st.subheader("Import")
     st.write(
         "Upload one KIND as CSV or xlsx, in the columns of the public format (an export shows "
         "them). The whole file is checked first; you see what would change before anything "
@@ -103,7 +106,6 @@ def import_section() -> None:
 
 
 def export_section() -> None:
-    st.subheader("Export")
     st.write(
         "Any KIND in exactly the import format, or every KIND in one zip (the folder "
         "`import all` takes). Text that a spreadsheet would run as a formula is written with "
@@ -126,7 +128,6 @@ def export_section() -> None:
 
 
 def backup_section() -> None:
-    st.subheader("Backup")
     st.write(
         "A consistent copy of the whole database, with the event log, as of the moment you "
         "click; the app keeps working meanwhile. The copy passes the integrity check before "

@@ -74,12 +74,12 @@ class Applier:
             return True
         return False
 
-    def _outcome(self, row: Row, status: str) -> None:
+    def _outcome(self, row: Row, status: str, changes: list[str] = ()) -> None:
         from decisions.io.importer import RowOutcome
 
         key = "/".join(str(row.values.get(c) or "") for c in self.file.kind.key)
         self.file.report.rows.append(
-            RowOutcome(row.number, key, status, [i.message for i in row.errors])
+            RowOutcome(row.number, key, status, [i.message for i in row.errors], list(changes))
         )
 
     def fail(self, row: Row, column: str, message: str) -> None:
@@ -108,10 +108,11 @@ class Applier:
                 events = services.refresh_stages(self.conn, keys, self.actor, self.at, why)
             self.append(events)
 
-    def finish(self, row: Row, current: dict | None, changed: bool) -> str:
+    def finish(self, row: Row, current: dict | None, changed: list[str]) -> str:
+        """Record the row's outcome (with the columns it changes) and return its status."""
         status = "rejected" if row.errors else "new" if current is None else (
             "updated" if changed else "unchanged")  # fmt: skip
-        self._outcome(row, status)
+        self._outcome(row, status, changed if status == "updated" else [])
         return status
 
     def diff(self, values: dict, current: dict | None, ignore=()) -> list[str]:
@@ -160,7 +161,7 @@ class Applier:
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) in ("new", "updated"):
+            if self.finish(row, current, changed) in ("new", "updated"):
                 records.append({c: merged.get(c) for c in columns})
                 key = merged[columns[0]]
                 if links and links[0] in v:
@@ -253,7 +254,7 @@ class Applier:
                 v["active"] = True
             current = self.existing.get((v["email"],))
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+            if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
             records.append(
                 {
@@ -313,7 +314,7 @@ class Applier:
             current = self.existing.get((v["key"],))
             merged = {**(current or {"notes": None, "recording_url": None, "invitees": []}), **v}
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+            if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
             held = bool(merged["attendees"])
             records.append({"key": v["key"], "date": v["date"], "module": v["module"],
@@ -361,7 +362,7 @@ class Applier:
                           f"{v['date']}; a verdict on record does not change, record a new "
                           "one with its own date")  # fmt: skip
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) == "updated":
+            if self.finish(row, current, changed) == "updated":
                 with self.writing():
                     transfer.update_where(self.conn, "approvals",
                                           {"id": ids[row.key(self.file.kind)]},
@@ -393,7 +394,7 @@ class Applier:
             self.known(row, "decisions", "decisions", v["decisions"])
             current = self.existing.get((v["key"],))
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+            if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
             records.append({"key": v["key"], "title": v["title"], "kind": v["kind"]})
             links[v["key"]] = v["decisions"]
@@ -420,7 +421,7 @@ class Applier:
             merged = {**(current or {}), **v}
             merged["opened"] = merged.get("opened") or self.today
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+            if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
             records.append({c: merged.get(c) for c in (
                 "key", "title", "severity_vendor", "severity_clinical", "status", "decision",
@@ -451,7 +452,7 @@ class Applier:
                 self.fail(row, "result", f"this run is on record as {current['result']}; a run's "
                           "result does not change, record a new run")  # fmt: skip
             changed = self.diff(v, current)
-            status = self.finish(row, current, bool(changed))
+            status = self.finish(row, current, changed)
             fields = {"defect": v.get("defect"), "notes": v.get("notes") or ""}
             if status == "updated":
                 with self.writing():
@@ -485,7 +486,7 @@ class Applier:
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
             changed = self.diff(v, current)
-            if self.finish(row, current, bool(changed)) not in ("new", "updated"):
+            if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
             records.append({c: merged.get(c) for c in (
                 "wave", "code", "name", "kind", "metric", "comparator", "threshold", "owner",
@@ -513,7 +514,7 @@ class Applier:
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
             changed = self.diff(v, current)
-            status = self.finish(row, current, bool(changed))
+            status = self.finish(row, current, changed)
             fields = {"value": v["value"], "reported_by": v["reported_by"],
                       "evidence_url": merged.get("evidence_url") or ""}  # fmt: skip
             if status == "updated":

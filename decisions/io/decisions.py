@@ -10,6 +10,10 @@ from decisions.store import decisions as decision_store
 from decisions.store import transfer
 
 _PATH = ("proposed", "decided", "in_build", "built")
+# Stored columns an update touches, as the file's column a person changed (None: internal).
+_SHOWN_AS = {"base_stage": None, "stage_since": None, "built_at": "stage", "ready_at": "stage",
+             "all_organizations": "organizations", "version": None,
+             "version_started_at": None}  # fmt: skip
 _EDITABLE = ("title", "question", "needed_by", "owner", "criticality", "organizations",
              "module", "scope")  # fmt: skip
 
@@ -30,13 +34,13 @@ class DecisionRows:
             a.decision_rows.append((a.file, row))
             self._references(row)
             current = a.existing.get((row.values["key"],))
-            changed = False
+            changed: list[str] = []
             if not row.errors:
                 if current is None:
                     self._new(row)
                 else:
                     changed = self._update(row, current)
-            a.finish(row, current, current is not None and not row.errors and changed)
+            a.finish(row, current, changed)
         with a.writing():
             transfer.insert_many(a.conn, "decisions", self.new_records)
             transfer.replace_links(a.conn, "decision_organizations", "decision",
@@ -148,14 +152,14 @@ class DecisionRows:
 
     # An existing key --------------------------------------------------------------------------
 
-    def _update(self, row: Row, current: dict) -> bool:
-        """Apply the row's changes to an existing decision; True when anything changed."""
+    def _update(self, row: Row, current: dict) -> list[str]:
+        """Apply the row's changes to an existing decision; returns the columns changed."""
         a, v = self.a, row.values
         key, target, stage = v["key"], v["stage"], current["stage"]
         if stage == "withdrawn":
             if target != "withdrawn" or a.diff(v, current, ignore={"withdrawn_reason"}):
                 a.fail(row, "stage", "a withdrawn decision does not change")
-            return False
+            return []
         if not _same_text(v, current, "domain"):
             a.fail(row, "domain", f"the domain of {key} is {current['domain']}; a decision "
                    "does not move to another domain")  # fmt: skip
@@ -174,9 +178,9 @@ class DecisionRows:
         events: list[dict] = []
         forum = self._forum(row, current, changes, events)
         if deciding and not self._deciders_ok(row, forum):
-            return False
+            return []
         if row.errors:
-            return False
+            return []
         self._edits(row, current, changes, events, proposed=stage == "proposed")
         if deciding:
             stage = self._decide(row, current, changes, events)
@@ -184,7 +188,7 @@ class DecisionRows:
             stage = self._revise(row, current, changes, events)
         stage = self._move(row, stage, changes, events)
         if row.errors:
-            return False
+            return []
         if changes:
             with a.writing():
                 decision_store.update_decision(a.conn, key, changes)
@@ -193,7 +197,8 @@ class DecisionRows:
             self.touched.append(key)
         if target == "ready" and current["stage"] != "ready":
             a.pending_ready[key] = (a.file, row, None)
-        return bool(changes) or bool(events)
+        shown = {_SHOWN_AS.get(c, c) for c in changes} - {None}
+        return sorted(shown | ({"stage"} if target != current["stage"] else set()))
 
     def _forum(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values

@@ -190,29 +190,26 @@ def write_csv(header: list[str], rows: list[list]) -> bytes:
 
 
 def write_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
-    """The same columns on the first sheet of an xlsx workbook; text is always a string cell
-    (openpyxl would take any text starting with '=' for a formula)."""
+    """The same columns on the first sheet of an xlsx workbook. Text is neutralised, so none
+    starts with '=' and openpyxl writes every text as a string cell, never a formula."""
     import openpyxl
-    from openpyxl.cell import WriteOnlyCell
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     sheet.append(header)
     for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                cells.append(value)
-            elif value is None or value == "":
-                cells.append(None)
-            else:
-                cell = WriteOnlyCell(sheet, neutralise(str(value)))
-                cell.data_type = "s"
-                cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_xlsx_value(value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _xlsx_value(value):
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return neutralise(str(value))
 
 
 def _out_text(value) -> str:

@@ -49,6 +49,7 @@ class RowOutcome:
     key: str
     status: str  # new, updated, unchanged, rejected
     errors: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # the columns an update changes
 
 
 @dataclass

@@ -205,6 +205,9 @@ def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = Fal
     """Typed rows; each carries its cell errors."""
     header = [h.strip().lower() for h in table.header]
     width = len(header)
+    columns = [(i, kind.column[name]) for i, name in enumerate(header) if name in kind.column]
+    optional = {c.name for _, c in columns if not c.must_fill}
+    lists = {c.name for _, c in columns if c.type in ("list", "emails")}
     rows = []
     for number, cells in enumerate(table.rows, start=2):
         row = Row(number=number, values={})
@@ -212,23 +215,23 @@ def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = Fal
             row.errors.append(
                 Issue(file, number, f"#{width + 1}", f"more cells than the {width} columns")
             )
-        for index, name in enumerate(header):
-            column = kind.column.get(name)
-            if column is None:
-                continue
+        for index, column in columns:
             raw = cells[index] if index < len(cells) else ""
+            if not raw and column.name in optional:
+                row.values[column.name] = [] if column.name in lists else None
+                continue
             try:
-                row.values[name] = parse_cell(column, raw, decimal_comma=decimal_comma)
+                row.values[column.name] = parse_cell(column, raw, decimal_comma=decimal_comma)
             except CellError as error:
-                row.errors.append(Issue(file, number, name, str(error)))
+                row.errors.append(Issue(file, number, column.name, str(error)))
         rows.append(row)
     return rows
 
 
 def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
-    text = restore(raw)
-    if text == raw:  # a neutralised cell keeps its leading tab or line break
+    text = restore(raw) if raw[:1] == "'" else raw
+    if text is raw:  # a neutralised cell keeps its leading tab or line break
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
         if column.must_fill:
