@@ -270,3 +270,36 @@ def test_the_command_line_builds_the_same_demo_in_another_process(conn, tmp_path
             assert dump(copy, table) == dump(conn, table), table
     again = cli("demo", "--db", str(path), "--scale", str(SCALE))
     assert again.returncode == 1 and "holds a programme" in again.stderr
+
+
+@pytest.mark.parametrize("day", ["2021-03-01", "2021-11-15", "2022-06-01", "2022-09-15"])
+def test_past_stages_are_backed_by_evidence_dated_by_then(conn, day):
+    """Time travel: a decision's stage on a past day (its last stage event by then) rests on
+    demos, approvals and runs that had happened by then."""
+    end = f"{day}T23:59:59"
+    as_of = dict(
+        conn.execute(
+            "SELECT entity_key, to_value FROM events WHERE id IN (SELECT max(id) FROM events "
+            "WHERE entity = 'decision' AND action IN ('created', 'stage') AND at <= ? "
+            "GROUP BY entity_key)",
+            (end,),
+        ).fetchall()
+    )
+    demoed = {r[0] for r in conn.execute(
+        "SELECT dd.decision FROM demo_decisions dd JOIN demos d ON d.key = dd.demo "
+        "WHERE d.held = 1 AND d.date <= ?", (end,))}  # fmt: skip
+    approvers = dict(conn.execute(
+        "SELECT decision, count(DISTINCT expert) FROM approvals WHERE verdict = 'approve' "
+        "AND date <= ? GROUP BY decision", (end,)).fetchall())  # fmt: skip
+    run = {r[0] for r in conn.execute(
+        "SELECT c.decision FROM test_case_decisions c JOIN test_runs r "
+        "ON r.test_case = c.test_case WHERE r.date <= ?", (end,))}  # fmt: skip
+    further = ("demonstrated", "approved", "in_test", "tested", "ready")
+    assert as_of, "no decision existed by then"
+    for key, stage in as_of.items():
+        if stage in further:
+            assert key in demoed, (key, stage)
+        if stage in further[1:]:
+            assert approvers.get(key, 0) >= 2, (key, stage)
+        if stage in further[2:]:
+            assert key in run, (key, stage)
