@@ -95,8 +95,9 @@ def time_per_level(programme: Programme, backlog: Tables) -> pd.DataFrame:
     created = events.drop_duplicates("key", keep="first")[["key", "at"]]
     first_forum = escalations.drop_duplicates("key", keep="first").set_index("key")["from_forum"]
     forum_now = backlog["decisions"].set_index("key")["forum"]
+    escalated_from = created["key"].map(first_forum).astype(object)
     created = created.assign(
-        forum=created["key"].map(first_forum).fillna(created["key"].map(forum_now))
+        forum=escalated_from.where(escalated_from.notna(), created["key"].map(forum_now))
     )
     moves = escalations.rename(columns={"to_forum": "forum"})[["key", "at", "forum"]]
     segments = pd.concat([created, moves], ignore_index=True).sort_values(["key", "at"])

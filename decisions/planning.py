@@ -218,6 +218,9 @@ def record_measurement(
 ) -> int:
     """A reported criterion's measured value, by its owner or a manager. Returns its id."""
     with store.transaction(conn):
+        _wave_or_fail(conn, wave)
+        at = now(conn)
+        events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, criterion)
         if current is None:
             raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
@@ -237,19 +240,17 @@ def record_measurement(
             "evidence_url": text_field(evidence_url, "evidence_url", limit=2000),
         }
         measurement_id = analytics.insert_measurement(conn, measurement)
-        store.append_events(
-            conn,
-            [
-                event(
-                    actor,
-                    now(conn),
-                    "measurement",
-                    str(measurement_id),
-                    "reported",
-                    None,
-                    f"{measurement['value']:g}",
-                    f"{wave}:{criterion} on {measurement['date']}",
-                )
-            ],
+        events.append(
+            event(
+                actor,
+                at,
+                "measurement",
+                str(measurement_id),
+                "reported",
+                None,
+                f"{measurement['value']:g}",
+                f"{wave}:{criterion} on {measurement['date']}",
+            )
         )
+        store.append_events(conn, events)
         return measurement_id

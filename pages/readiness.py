@@ -110,20 +110,28 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
 
 def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> None:
     crit = wave.result(code).criterion
+    form = f"criterion_{wave.wave}_{code}"
     with (
         st.expander(f"Change {code}: threshold, owner, waiver", icon=":material/edit:"),
-        st.form(f"criterion_{wave.wave}_{code}"),
+        st.form(form),
     ):
         comparator = st.selectbox(
             "Comparator",
             readiness.COMPARATORS,
             index=readiness.COMPARATORS.index(crit.comparator),
+            key=f"{form}_comparator",
         )
-        threshold = st.number_input("Threshold", value=float(crit.threshold))
-        owner = st.text_input("Owner (email)", value=crit.owner or "")
-        reason = st.text_input("Waiver reason", value=crit.waiver_reason or "")
-        until = st.date_input("Waiver until", value=history_date(crit.waiver_until))
-        if st.form_submit_button("Save criterion", type="primary"):
+        threshold = st.number_input(
+            "Threshold", value=float(crit.threshold), key=f"{form}_threshold"
+        )
+        owner = st.text_input("Owner (email)", value=crit.owner or "", key=f"{form}_owner")
+        reason = st.text_input(
+            "Waiver reason", value=crit.waiver_reason or "", key=f"{form}_reason"
+        )
+        until = st.date_input(
+            "Waiver until", value=history_date(crit.waiver_until), key=f"{form}_until"
+        )
+        if st.form_submit_button("Save criterion", type="primary", key=f"{form}_save"):
             fields = {
                 "comparator": comparator,
                 "threshold": threshold,
@@ -144,14 +152,15 @@ def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> No
 
 def record_measurement(conn, person, wave: readiness.WaveReadiness, code: str) -> None:
     crit = wave.result(code).criterion
+    form = f"measure_{wave.wave}_{code}"
     with (
         st.expander(f"Report a value for {code}", icon=":material/add_chart:"),
-        st.form(f"measure_{wave.wave}_{code}", clear_on_submit=True),
+        st.form(form, clear_on_submit=True),
     ):
-        value = st.number_input("Value", value=None, placeholder=crit.metric)
-        date = st.date_input("Measured on", value=services.today(conn))
-        url = st.text_input("Evidence link")
-        if st.form_submit_button("Record", type="primary"):
+        value = st.number_input("Value", value=None, placeholder=crit.metric, key=f"{form}_value")
+        date = st.date_input("Measured on", value=services.today(conn), key=f"{form}_date")
+        url = st.text_input("Evidence link", key=f"{form}_url")
+        if st.form_submit_button("Record", type="primary", key=f"{form}_save"):
             try:
                 planning.record_measurement(
                     conn, person, wave.wave, code, value=value, date=date, evidence_url=url

@@ -166,6 +166,13 @@ def test_the_owner_records_a_measurement_with_its_evidence(owned, actor):
     assert (logged["action"], logged["to_value"]) == ("reported", "87.5")
 
 
+def test_a_measurement_on_a_wave_still_on_the_default_criteria(programme, actor):
+    planning.record_measurement(programme, actor("mona@hemit.no"), "W1", "R8", value=1)
+    assert len(criteria(programme)) == len(DEFAULT_CRITERIA)
+    assert store.rows(programme, "SELECT criterion, value FROM measurements") == [
+        {"criterion": "R8", "value": 1.0}]  # fmt: skip
+
+
 def test_a_measurement_without_a_date_is_dated_today(owned, actor):
     planning.record_measurement(owned, actor("mona@hemit.no"), "W1", "R7", value=50)
     assert store.rows(owned, "SELECT date FROM measurements")[0]["date"] == "2022-09-15"
