@@ -467,7 +467,7 @@ class Generator:
         pace = min(4.0, max(0.5, window * self.rng.uniform(0.4, 0.9) / EXPECTED_DAYS[target]))
         for _ in range(40):
             plan = self.plan_life(key, domain, target, created, pace)
-            end = max([s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
+            end = max([plan.created] + [s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
                       + [d[0] for d in plan.demos] + [c.created for c in plan.cases]
                       + [r[0] for c in plan.cases for r in c.runs])  # fmt: skip
             if end <= LAST_T:
@@ -491,7 +491,6 @@ class Generator:
                     rng.choices(("critical", "high", "medium", "low"), (8, 22, 45, 25))[0],
                     forum, created)  # fmt: skip
         plan.first_forum = forum
-        plan.step(created, "create")
         t = created
         withdraw_after = None
         if target == WITHDRAWN:
@@ -755,103 +754,25 @@ class Generator:
 
     def replay(self, index: int, plan: Plan, cases: list[Case], runs_of: dict) -> None:
         rng = self.rng
-        topic = rng.choice(TOPICS[plan.domain])
-        aspect = rng.choice(ASPECTS)
-        title = f"{topic}: {aspect}"
+        topic, aspect = rng.choice(TOPICS[plan.domain]), rng.choice(ASPECTS)
         side_pool = self.pool[plan.domain, self.side_of_scope(plan)]
         owner = rng.choice(side_pool) if rng.random() < 0.85 else None
-        analyst = rng.choice(self.analysts[plan.domain])
-        manager = rng.choice(self.by_role["manager"]).email
-        proposer = owner or rng.choice(side_pool)
-        s = {"base": "proposed", "built_at": None, "ready_at": None, "version": 1,
-             "vstart": None, "stage": "proposed", "since": iso(plan.created), "text": "",
-             "rationale": "", "decided_at": None, "withdrawn_reason": None}  # fmt: skip
-        demos, verdicts, runs = [], [], {}
-        forum = plan.first_forum
-
-        def stage_event(at: str, actor: str, to: str, reason: str | None) -> None:
-            self.event(at, actor, "decision", plan.key, "stage", s["stage"], to, reason)
-            s["stage"], s["since"] = to, at
-
+        life = Life(self, plan, topic, analyst=rng.choice(self.analysts[plan.domain]),
+                    manager=rng.choice(self.by_role["manager"]).email)  # fmt: skip
+        life.record(iso(plan.created), owner or rng.choice(side_pool), "created", None,
+                    "proposed", f"{topic}: {aspect}")  # fmt: skip
         for t, _, _, kind, data in self.happenings(index, plan, cases, runs_of):
-            at, actor, why = iso(t), analyst, None
-            if kind == "create":
-                self.event(at, proposer, "decision", plan.key, "created", None, "proposed", title)
-                continue
-            if kind == "escalate":
-                self.event(at, rng.choice(self.members[forum] or [manager]), "decision",
-                           plan.key, "escalated", forum, data["to"], data["reason"])  # fmt: skip
-                forum = data["to"]
-                continue
-            if kind == "decide":
-                deciders = data["deciders"] or [manager]
-                s.update(base="decided", decided_at=at[:10], text=self.decision_text(plan, topic),
-                         rationale=rng.choice(RATIONALES))  # fmt: skip
-                self.deciders += [(plan.key, e) for e in deciders]
-                self.versions.append((plan.key, 1, s["text"], s["rationale"], None, "decided"))
-                stage_event(at, deciders[0], "decided", f"decided by {', '.join(deciders)}")
-            elif kind == "start_build":
-                s.update(base="in_build", built_at=None)
-                stage_event(at, analyst, "in_build", None)
-            elif kind == "mark_built":
-                s.update(base="built", built_at=at)
-                stage_event(at, analyst, "built", None)
-            elif kind == "revise":
-                author = rng.choice(self.members[forum] or [manager])
-                s["version"] += 1
-                s.update(base="decided", built_at=None, ready_at=None, vstart=at,
-                         text=self.decision_text(plan, topic))  # fmt: skip
-                self.versions.append((plan.key, s["version"], s["text"], s["rationale"], at, data["reason"]))  # fmt: skip
-                self.event(at, author, "decision", plan.key, "revised", s["version"] - 1, s["version"], data["reason"])  # fmt: skip
-                if s["stage"] != "decided":
-                    stage_event(at, author, "decided", f"revised to version {s['version']}")
-            elif kind == "withdraw":
-                s.update(base=WITHDRAWN, withdrawn_reason=data["reason"])
-                stage_event(at, manager, WITHDRAWN, data["reason"])
-            elif kind == "mark_ready":
-                if s["stage"] != "tested":
-                    continue
-                s["ready_at"] = at
-                actor, why = manager, "marked ready for production"
-            elif kind == "verdict":
-                verdicts.append(data[0])
-                actor, why = data[1], f"{data[0].verdict} by {data[1]}"
-            elif kind == "demo":
-                demos.append(data[0])
-                actor, why = data[1]["presenter"], f"demo {data[1]['key']}"
-            elif kind == "case":
-                runs.setdefault(data, [])
-                why = f"test case {data}"
-            elif kind == "run":
-                runs.setdefault(data[0], []).append(data[1])
-                actor, why = data[2], f"test run of {data[0]}: {data[1].result}"
-            if s["base"] != "built":  # derive_stage gives the hand-set stage then
-                derived = s["base"]
-            else:
-                derived = derive_stage(self.facts(s, plan, demos, verdicts, runs), RULE)
-            if derived == s["stage"]:
-                continue
-            if derived == "in_build" and s["base"] == "built":  # changes were requested
-                s.update(base="in_build", built_at=None, ready_at=None)
-            elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and s["ready_at"]:
-                s["ready_at"] = None
-            stage_event(at, actor, derived, why)
-        self.add_decision_row(plan, s, forum, title, topic, aspect, owner)
-
-    @staticmethod
-    def facts(s: dict, plan: Plan, demos: list, verdicts: list, runs: dict) -> DecisionFacts:
-        """The facts as `store.decisions.decision_facts` will read them from the database."""
-        return DecisionFacts(
-            s["base"], s["built_at"], s["ready_at"] is not None, plan.scope, plan.criticality,
-            tuple(demos), tuple(verdicts), {c: tuple(r) for c, r in runs.items()},
-        )  # fmt: skip
+            life.happen(iso(t), kind, data)
+        self.add_decision_row(plan, life, f"{topic}: {aspect}", topic, aspect, owner)
 
     def decision_text(self, plan: Plan, topic: str) -> str:
         who = {"hospital": "The hospitals", "municipality": "The municipalities",
                "joint": "All organisations"}[plan.scope]  # fmt: skip
         return f"{who} use {self.rng.choice(OPTIONS)} for {topic.lower()}."
 
-    def add_decision_row(self, plan, s, forum, title, topic, aspect, owner) -> None:
+    def add_decision_row(
+        self, plan: Plan, life: Life, title: str, topic: str, aspect: str, owner: str | None
+    ) -> None:
         rng = self.rng
         hospitals = [o[0] for o in ORGANIZATIONS if o[2] == "hospital"]
         municipal = [o[0] for o in ORGANIZATIONS if o[2] != "hospital"]
@@ -866,17 +787,17 @@ class Generator:
             orgs = rng.sample(hospitals, rng.randint(1, 3)) + rng.sample(municipal, rng.randint(1, 6))  # fmt: skip
         self.orgs += [(plan.key, o) for o in sorted(orgs)]
         due = plan.created + rng.randint(45, 300) * DAY
-        if s["stage"] == "proposed":  # one open proposal in six is late
+        if life.stage == "proposed":  # one open proposal in six is late
             self.proposals += 1
             late = self.proposals % 6 == 1
             due = CLOCK_T + rng.randint(1, 60) * DAY * (-1 if late else 1)
         needed_by = EPOCH + dt.timedelta(seconds=due)
         self.decision_rows.append((
-            plan.key, title, plan.domain, plan.module, forum, plan.scope, int(all_orgs),
-            plan.criticality, s["stage"], s["base"], s["built_at"], s["ready_at"], s["version"],
-            s["vstart"], f"How should {topic.lower()} handle the {aspect}?", s["text"],
-            s["rationale"], s["decided_at"], needed_by.date().isoformat(), owner, s["withdrawn_reason"],
-            iso(plan.created), s["since"],
+            plan.key, title, plan.domain, plan.module, life.forum, plan.scope, int(all_orgs),
+            plan.criticality, life.stage, life.base, life.built_at, life.ready_at, life.version,
+            life.version_started_at, f"How should {topic.lower()} handle the {aspect}?",
+            life.text, life.rationale, life.decided_at, needed_by.date().isoformat(), owner,
+            life.withdrawn_reason, iso(plan.created), life.since,
         ))  # fmt: skip
 
     # Scheduled demos, criteria and measurements -----------------------------------------------
@@ -1049,6 +970,124 @@ class Generator:
                 store.put_setting(conn, key, value)
             ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))
             store.append_events(conn, [self.events[i][2] for i in ordered])
+
+
+class Life:
+    """One decision's life replayed in time order as the services would record it: each
+    manual step or piece of evidence, then the stage that `derive_stage` gives, with the same
+    side effects as `services.refresh_stages`."""
+
+    def __init__(self, gen: Generator, plan: Plan, topic: str, *, analyst: str, manager: str):
+        self.gen, self.plan, self.topic = gen, plan, topic
+        self.analyst, self.manager = analyst, manager
+        self.base, self.built_at, self.ready_at = "proposed", None, None
+        self.version, self.version_started_at = 1, None
+        self.stage, self.since = "proposed", iso(plan.created)
+        self.text = self.rationale = ""
+        self.decided_at = self.withdrawn_reason = None
+        self.forum = plan.first_forum
+        self.demos: list[DemoFact] = []
+        self.verdicts: list[VerdictFact] = []
+        self.runs: dict[str, list[RunFact]] = {}
+
+    def record(self, at: str, actor: str, action: str, from_value, to_value, reason) -> None:
+        self.gen.event(at, actor, "decision", self.plan.key, action, from_value, to_value, reason)
+
+    def move(self, at: str, actor: str, stage: str, reason: str | None) -> None:
+        self.record(at, actor, "stage", self.stage, stage, reason)
+        self.stage, self.since = stage, at
+
+    def happen(self, at: str, kind: str, data) -> None:
+        handled = getattr(self, f"on_{kind}")(at, data)
+        if handled is not None:
+            self.settle(at, *handled)
+
+    def settle(self, at: str, actor: str, why: str | None) -> None:
+        if self.base != "built":  # derive_stage gives the hand-set stage then
+            derived = self.base
+        else:
+            facts = DecisionFacts(
+                self.base, self.built_at, self.ready_at is not None, self.plan.scope,
+                self.plan.criticality, tuple(self.demos), tuple(self.verdicts),
+                {c: tuple(r) for c, r in self.runs.items()},
+            )  # fmt: skip
+            derived = derive_stage(facts, RULE)
+        if derived == self.stage:
+            return
+        if derived == "in_build" and self.base == "built":  # changes were requested
+            self.base, self.built_at, self.ready_at = "in_build", None, None
+        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and self.ready_at:
+            self.ready_at = None
+        self.move(at, actor, derived, why)
+
+    # Manual steps: each returns None when the stage needs no derivation afterwards.
+
+    def on_escalate(self, at: str, data: dict) -> None:
+        actor = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
+        self.record(at, actor, "escalated", self.forum, data["to"], data["reason"])
+        self.forum = data["to"]
+
+    def on_decide(self, at: str, data: dict) -> None:
+        deciders = data["deciders"] or [self.manager]
+        self.base, self.decided_at = "decided", at[:10]
+        self.text = self.gen.decision_text(self.plan, self.topic)
+        self.rationale = self.gen.rng.choice(RATIONALES)
+        self.gen.deciders += [(self.plan.key, e) for e in deciders]
+        self.gen.versions.append((self.plan.key, 1, self.text, self.rationale, None, "decided"))
+        self.move(at, deciders[0], "decided", f"decided by {', '.join(deciders)}")
+
+    def on_start_build(self, at: str, data: dict) -> None:
+        self.base, self.built_at = "in_build", None
+        self.move(at, self.analyst, "in_build", None)
+
+    def on_mark_built(self, at: str, data: dict) -> tuple[str, str]:
+        self.base, self.built_at = "built", at
+        self.move(at, self.analyst, "built", None)
+        return self.analyst, "evidence on record"
+
+    def on_revise(self, at: str, data: dict) -> None:
+        author = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
+        self.version += 1
+        self.base, self.built_at, self.ready_at = "decided", None, None
+        self.version_started_at = at
+        self.text = self.gen.decision_text(self.plan, self.topic)
+        self.gen.versions.append(
+            (self.plan.key, self.version, self.text, self.rationale, at, data["reason"])
+        )
+        self.record(at, author, "revised", self.version - 1, self.version, data["reason"])
+        if self.stage != "decided":
+            self.move(at, author, "decided", f"revised to version {self.version}")
+
+    def on_withdraw(self, at: str, data: dict) -> None:
+        self.base, self.withdrawn_reason = WITHDRAWN, data["reason"]
+        self.move(at, self.manager, WITHDRAWN, data["reason"])
+
+    def on_mark_ready(self, at: str, data: dict) -> tuple[str, str] | None:
+        if self.stage != "tested":  # a shared test case failed since: not ready after all
+            return None
+        self.ready_at = at
+        return self.manager, "marked ready for production"
+
+    # Evidence: each returns who recorded it and why the stage may move.
+
+    def on_verdict(self, at: str, data: tuple) -> tuple[str, str]:
+        fact, expert = data
+        self.verdicts.append(fact)
+        return expert, f"{fact.verdict} by {expert}"
+
+    def on_demo(self, at: str, data: tuple) -> tuple[str, str]:
+        fact, demo = data
+        self.demos.append(fact)
+        return demo["presenter"], f"demo {demo['key']}"
+
+    def on_case(self, at: str, case_key: str) -> tuple[str, str]:
+        self.runs.setdefault(case_key, [])
+        return self.analyst, f"test case {case_key}"
+
+    def on_run(self, at: str, data: tuple) -> tuple[str, str]:
+        case_key, fact, tester = data
+        self.runs.setdefault(case_key, []).append(fact)
+        return tester, f"test run of {case_key}: {fact.result}"
 
 
 DECISION_COLUMNS = (
