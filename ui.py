@@ -61,12 +61,6 @@ def show_refusal(error: WorkflowError) -> None:
     st.error(md(error), icon=":material/block:")
 
 
-def data_version() -> str:
-    """Changes whenever the programme's data does (every change appends an event): a cache
-    key for figures that are costly to compute, with st.cache_data."""
-    return f"{store.database_path()}#{store.last_event(conn())[1]}"
-
-
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
 
 

@@ -1,13 +1,15 @@
 """Overview: the next go-lives, each wave's decisions at a glance, the pipeline by stage, and
 what needs attention now."""
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import services
+from decisions import readiness, services
 from decisions.charts.overview import pipeline_chart, wave_stage_chart
-from decisions.store import queues, views
+from decisions.store import analytics, queues, views
 from decisions.views import approved_share, days_left
 
 SUSPECT_SHOWN = 1000
@@ -40,8 +42,20 @@ def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
     }
 
 
+@st.cache_data(max_entries=8, show_spinner="Evaluating the go-live criteria…")
+def criteria_met(version: str, today: dt.date) -> dict[str, tuple[int, int, bool]]:
+    """Per wave: criteria met or waived, criteria in all, and whether that is a go."""
+    _, waves = readiness.assess(ui.conn(), today)
+    return {
+        w.wave: (sum(c.status in ("met", "waived") for c in w.criteria), len(w.criteria), w.go)
+        for w in waves
+    }
+
+
 today = services.today(ui.conn())
-data = figures(ui.data_version(), today.isoformat())
+version = analytics.data_marker(ui.conn())
+data = figures(version, today.isoformat())
+criteria = criteria_met(version, today)
 
 st.title("Overview")
 st.caption(f"The programme as of {today:%A %d %B %Y}.")
@@ -55,6 +69,12 @@ for column, wave in zip(st.columns(max(len(waves), 1)), waves.itertuples(), stri
     with column, st.container(border=True):
         st.metric(ui.md(wave.name), f"{days_left(wave.go_live, today)} days")
         st.caption(f"{wave.go_live} · {ui.md(wave.organizations or 'no organisations')}")
+        met, total, go = criteria.get(wave.code, (0, 0, False))
+        if total:
+            st.markdown(
+                f"{':green-badge[GO]' if go else ':red-badge[NO GO]'} "
+                f"{met} of {total} go-live criteria met or waived"
+            )
         approved, in_scope = shares.get(wave.code, (0, 0))
         if in_scope:
             st.progress(

@@ -256,6 +256,7 @@ def test_overview_shows_go_lives_pipeline_and_attention(keys):
     at = signed_in("mona@hemit.no")
     assert [m.label for m in at.metric] == ["Wave 1"]
     assert at.metric[0].value == "58 days"  # 2022-09-15 to 2022-11-12
+    assert ":red-badge[NO GO]" in texts(at) and "of 12 go-live criteria met or waived" in texts(at)
     shown = texts(at)
     assert "Overdue (1)" in shown  # the proposal needed by 2022-09-01
     overdue = at.dataframe[0].value
