@@ -17,14 +17,15 @@ conn = ui.conn()
 person = ui.actor()
 
 
-def run_import(upload, kind: str | None, *, dry_run: bool, label: str) -> data_io.ImportResult:
-    """The import (or its dry run) with a progress bar that goes away when it is done."""
+def run_import(uploads, kind: str | None, *, dry_run: bool, label: str):
+    """The import (or its dry run) of every uploaded file as one, with a progress bar that goes
+    away when it is done."""
     slot = st.empty()
     bar = slot.progress(0.0, text=label)
-    source = data_io.Source(upload.name, upload.getvalue(), kind)
+    sources = [data_io.Source(u.name, u.getvalue(), kind) for u in uploads]
     try:
         return data_io.import_sources(
-            conn, [source], person, dry_run=dry_run,
+            conn, sources, person, dry_run=dry_run,
             progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0),
                                                          text=f"{label} {text}"),
         )  # fmt: skip
@@ -32,30 +33,38 @@ def run_import(upload, kind: str | None, *, dry_run: bool, label: str) -> data_i
         slot.empty()
 
 
+def totals(result: data_io.ImportResult) -> dict[str, int]:
+    return {s: sum(r.counts[s] for r in result.files) for s in STATUS_ORDER}
+
+
 def outcome_table(result: data_io.ImportResult) -> pd.DataFrame:
     rows = [
-        {"row": r.number, "key": r.key, "status": r.status, "changes": ", ".join(r.changes),
-         "errors": "; ".join(r.errors)}
+        {"file": report.name, "row": r.number, "key": r.key, "status": r.status,
+         "changes": ", ".join(r.changes), "errors": "; ".join(r.errors)}
         for report in result.files
         for r in report.rows
     ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["row", "key", "status", "changes", "errors"])
-    order = frame["status"].map(STATUS_ORDER)
-    return frame.assign(_order=order).sort_values(["_order", "row"]).drop(columns="_order")
+    frame = pd.DataFrame(rows, columns=["file", "row", "key", "status", "changes", "errors"])
+    if len(result.files) == 1:
+        frame = frame.drop(columns="file")
+    order = frame["status"].map(STATUS_ORDER)  # problems first; then files in import order
+    return frame.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
 
 
 def show_preview(result: data_io.ImportResult) -> None:
-    report = result.files[0]
-    st.caption(f"Read as {report.detected or 'unreadable'}; KIND: {report.kind or 'unknown'}.")
-    for note in report.notes:
-        st.caption(f":material/info: {note[0].upper()}{note[1:]}.")
+    for report in result.files:
+        counts = ", ".join(f"{n:,} {status}" for status, n in report.counts.items())
+        st.caption(f"**{ui.md(report.name)}**: read as {report.detected or 'unreadable'}; "
+                   f"KIND {report.kind or 'unknown'}; {counts}.")  # fmt: skip
+        for note in report.notes:
+            st.caption(f":material/info: {note[0].upper()}{note[1:]}.")
     columns = st.columns(4)
-    for column, (status, count) in zip(columns, report.counts.items(), strict=True):
+    for column, (status, count) in zip(columns, totals(result).items(), strict=True):
         column.metric(status.capitalize(), f"{count:,}")
     if not result.ok:
         st.error(
-            f"{len(result.errors):,} problem(s): nothing will be imported until the file is "
-            "fixed. Each line says FILE:ROW:COLUMN (row 1 is the header).",
+            f"{len(result.errors):,} problem(s): nothing will be imported until they are "
+            "fixed. Each line says FILE:ROW:COLUMN (row 1 is the header, 0 the whole file).",
             icon=":material/block:",
         )
         st.code("\n".join(result.error_lines()), language=None)
@@ -69,39 +78,44 @@ def show_preview(result: data_io.ImportResult) -> None:
 
 def import_section() -> None:
     st.write(
-        "Upload one KIND as CSV or xlsx, in the columns of the public format (an export shows "
-        "them). The whole file is checked first; you see what would change before anything "
-        "is written, and then it is written in one go or not at all."
+        "Upload a KIND as CSV or xlsx, in the columns of the public format (an export shows "
+        "them), or several KIND files at once (as `import all`: in dependency order, as one). "
+        "Everything is checked first; you see what would change before anything is written, "
+        "and then it is written in one go or not at all."
     )
-    upload = st.file_uploader(
-        "File", type=["csv", "xlsx"], key=f"upload_{st.session_state.get('_uploads', 0)}"
-    )
-    choice = st.selectbox("KIND", [GUESS, *data_io.ORDER], key="import_kind")
-    if upload is None:
+    uploads = st.file_uploader(
+        "Files", type=["csv", "xlsx"], accept_multiple_files=True,
+        key=f"upload_{st.session_state.get('_uploads', 0)}",
+    )  # fmt: skip
+    choice = st.selectbox("KIND", [GUESS, *data_io.ORDER], key="import_kind",
+                          help="For a single file; several files are told apart by their "
+                          "headers.")  # fmt: skip
+    if not uploads:
         return
-    kind = None if choice == GUESS else choice
-    token = (upload.file_id, choice)
+    kind = None if choice == GUESS or len(uploads) > 1 else choice
+    token = (tuple(u.file_id for u in uploads), kind)
     if st.session_state.get("_preview_token") != token:
-        result = run_import(upload, kind, dry_run=True, label="Checking the file…")
+        result = run_import(uploads, kind, dry_run=True, label="Checking…")
         st.session_state.update(_preview_token=token, _preview=result)
     result = st.session_state["_preview"]
     show_preview(result)
-    counts = result.files[0].counts
+    counts = totals(result)
     changes = counts["new"] + counts["updated"]
     if not result.ok:
         return
     if not changes:
-        st.info("Everything in this file is on record already; there is nothing to import.")
+        st.info("Everything in these files is on record already; there is nothing to import.")
         return
     if st.button(f"Import {changes:,} changed row(s)", type="primary", icon=":material/upload:"):
-        done = run_import(upload, kind, dry_run=False, label="Importing…")
+        done = run_import(uploads, kind, dry_run=False, label="Importing…")
         if not done.ok:
             st.error("The import was refused; nothing was written.", icon=":material/block:")
             st.code("\n".join(done.error_lines()), language=None)
             return
         st.session_state.pop("_preview_token", None)
         st.session_state["_uploads"] = st.session_state.get("_uploads", 0) + 1
-        ui.flash(f"Imported {upload.name}: {counts['new']:,} new, {counts['updated']:,} updated.")
+        names = ", ".join(u.name for u in uploads)
+        ui.flash(f"Imported {names}: {counts['new']:,} new, {counts['updated']:,} updated.")
         st.rerun()
 
 

@@ -15,7 +15,7 @@ from decisions import cli, evidence, services, store
 from decisions import io as transfer_io
 from decisions.io import formats
 from decisions.io.kinds import KINDS, guess_kind
-from decisions.model import SYSTEM_ACTOR
+from decisions.model import SYSTEM_ACTOR, WorkflowError
 from decisions.store import decisions as decision_store
 
 DECISION_HEADER = "key,title,domain,module,forum,scope,organizations,criticality,stage"
@@ -362,3 +362,10 @@ def test_importing_a_file_twice_adds_no_events(built):
     result = run_import(built, "decisions", "", data=data)
     assert result.files[0].counts["unchanged"] == 2
     assert events(built) == first
+
+
+@pytest.mark.parametrize("email", ["hanne@stolav.no", "ana@hemit.no", "vera@hemit.no"])
+def test_only_managers_and_admins_import(programme, actor, email):
+    source = transfer_io.Source("organizations.csv", b"code,name,kind\nX,Y,hospital\n")
+    with pytest.raises(WorkflowError, match="needs the role manager or admin"):
+        transfer_io.import_sources(programme, [source], actor(email))

@@ -48,6 +48,11 @@ def upload(at: AppTest, name: str, data: bytes, kind: str | None = None) -> AppT
     return run(at)
 
 
+def upload_many(at: AppTest, files: dict[str, bytes]) -> AppTest:
+    at.get("file_uploader")[0].set_value([(n, d, "text/csv") for n, d in files.items()])
+    return run(at)
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -76,7 +81,7 @@ def test_a_preview_shows_what_would_change_then_confirming_writes_it(app, progra
     assert metrics(at) == {"New": "1", "Updated": "1", "Unchanged": "0", "Rejected": "0"}
     preview = at.dataframe[0].value
     assert preview[["key", "status"]].values.tolist() == [["LEV", "new"], ["STO", "updated"]]
-    assert "KIND: organizations" in "".join(c.value for c in at.caption)
+    assert "KIND organizations; 1 new, 1 updated" in "".join(c.value for c in at.caption)
     assert "LEV" not in organizations(programme)  # nothing written by the preview
     at.button[0].click()
     run(at)
@@ -118,3 +123,17 @@ def test_a_file_with_nothing_new_says_so(app):
     data = b"code,name,kind\nSTO,St. Olavs hospital,hospital\n"
     at = upload(app("admin@hemit.no"), "organizations.csv", data)
     assert "nothing to import" in at.info[0].value
+
+
+def test_several_files_import_together_in_dependency_order(app, programme):
+    experts = (b"email,name,organization,domains,roles,allocation_pct\n"
+               b"new@levanger.kommune.no,Nina,LEV,MED,expert,40\n")  # fmt: skip
+    at = upload_many(
+        app("mona@hemit.no"), {"experts.csv": experts, "organizations.csv": ORGANIZATIONS}
+    )
+    assert metrics(at) == {"New": "2", "Updated": "1", "Unchanged": "0", "Rejected": "0"}
+    assert at.dataframe[0].value["file"].tolist()[0] == "organizations.csv"
+    at.button[0].click()
+    run(at)
+    person = store.one(programme, "SELECT * FROM experts WHERE email = 'new@levanger.kommune.no'")
+    assert person["organization"] == "LEV"

@@ -25,7 +25,7 @@ from decisions.io.kinds import (
     kind_or_none,
     parse_rows,
 )
-from decisions.model import Actor
+from decisions.model import Actor, WorkflowError
 from decisions.store import transfer
 
 MAX_ERRORS = 200
@@ -116,7 +116,11 @@ def import_sources(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Check every file, then write all of them in dependency order in one transaction, or
-    nothing (always nothing on a dry run)."""
+    nothing (always nothing on a dry run). Imports are a manager's or admin's bulk change:
+    each row goes through the workflow's rules and events as if entered by hand, with
+    `actor` as the one who made the changes."""
+    if not actor.has("manager", "admin"):
+        raise WorkflowError("Importing needs the role manager or admin")
     started = time.perf_counter()
     files, errors = _read_all(sources, max_bytes(conn))
     result = ImportResult([f.report for f in files], errors, written=False)
