@@ -126,11 +126,12 @@ def build_demo_once(path: Path, build: Callable[[sqlite3.Connection], None]) -> 
         try:
             descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            if time.time() - _mtime(lock) > STALE_BUILD_SECONDS:
-                lock.unlink(missing_ok=True)  # the session building it died
+            if _abandoned(lock):
+                lock.unlink(missing_ok=True)
             time.sleep(0.5)
             continue
         try:
+            os.write(descriptor, str(os.getpid()).encode())
             if not path.exists():
                 _build_and_rename(path, build)
         finally:
@@ -138,11 +139,22 @@ def build_demo_once(path: Path, build: Callable[[sqlite3.Connection], None]) -> 
             lock.unlink(missing_ok=True)
 
 
-def _mtime(path: Path) -> float:
+def _abandoned(lock: Path) -> bool:
+    """True when the process that took the lock is gone, or has held it far too long."""
     try:
-        return path.stat().st_mtime
-    except FileNotFoundError:
-        return time.time()
+        owner = int(lock.read_text() or 0)
+        age = time.time() - lock.stat().st_mtime
+    except (FileNotFoundError, ValueError):
+        return False  # just released, or being written
+    if age > STALE_BUILD_SECONDS:
+        return True
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError):
+        return False
+    return False
 
 
 def _build_and_rename(path: Path, build: Callable[[sqlite3.Connection], None]) -> None:

@@ -225,6 +225,18 @@ def test_two_sessions_starting_at_once_build_the_demo_once(tmp_path):
     assert decision_store.load_actor(conn, "hanne@stolav.no") is not None
 
 
+def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    path = tmp_path / "decisions.db"
+    (tmp_path / "decisions.db.building").write_text(gone)
+    ui.build_demo_once(path, build_small_programme)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decisions.db"]
+
+
 def test_a_failed_build_leaves_no_database_and_no_lock(tmp_path):
     path = tmp_path / "decisions.db"
 
