@@ -3,7 +3,10 @@ navigation over the pages. `streamlit run streamlit_app.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
+from streamlit.errors import StreamlitMissingAuthlibError
 
 import ui
 from decisions import services, store
@@ -94,16 +97,26 @@ def signed_in(conn, demo: bool) -> Actor | None:
     return decision_store.load_actor(conn, email) if demo and email else None
 
 
-def sign_in_with_sso(conn) -> None:
+def sso_provider() -> str | None:
+    """The provider named in [auth.NAME], or None when [auth] itself holds the client."""
+    section = st.secrets["auth"]
+    if "client_id" in section:
+        return None
+    return next((name for name, value in section.items() if isinstance(value, Mapping)), None)
+
+
+def sign_in_with_sso() -> None:
     st.title("Decisions")
     if not st.user.is_logged_in:
         st.write("Sign in with your organisation account to see the programme.")
         if st.button("Sign in", type="primary", icon=":material/login:"):
-            providers = [k for k, v in st.secrets["auth"].items() if isinstance(v, dict)]
-            st.login(providers[0] if providers and "client_id" not in st.secrets["auth"] else None)
+            try:
+                st.login(sso_provider())
+            except StreamlitMissingAuthlibError:
+                st.error("Single sign-on needs the Authlib package: `pip install streamlit[auth]`.")
         return
     st.error(
-        f"{st.user.get('email')} is not in this programme's directory, or is no longer active. "
+        f"{ui.md(st.user.get('email'))} is not in this programme's directory, or is no longer active. "
         "Ask a programme administrator to add you under People and settings."
     )
     if st.button("Sign out", icon=":material/logout:"):
@@ -169,7 +182,7 @@ def main() -> None:
             st.info(DEMO_NOTICE, icon=":material/science:")
         if auth_configured():
             if person is None:
-                sign_in_with_sso(conn)
+                sign_in_with_sso()
                 return
         elif not demo:
             st.title("Decisions")

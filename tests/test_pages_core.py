@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from conftest import build_small_programme, drive_decision
 from streamlit.testing.v1 import AppTest
 
@@ -177,6 +178,27 @@ def test_single_sign_on_offers_to_sign_in(demo_db):
     at.user = {"is_logged_in": False}
     at.run()
     assert [b.label for b in at.button] == ["Sign in"]
+    assert "Choose who you are" not in texts(at) and not at.dataframe
+
+
+@pytest.mark.parametrize(
+    ("auth", "provider"),
+    [
+        (AUTH, None),
+        ({"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "z",
+          "microsoft": {"client_id": "x", "client_secret": "y",
+                        "server_metadata_url": "https://id.example/.well-known"}}, "microsoft"),
+    ],
+)  # fmt: skip
+def test_sign_in_asks_the_configured_provider(demo_db, monkeypatch, auth, provider):
+    asked = []
+    monkeypatch.setattr(st, "login", asked.append)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = auth
+    at.user = {"is_logged_in": False}
+    at.run()
+    button(at, "Sign in").click().run()
+    assert not at.exception and asked == [provider]
 
 
 # First start ---------------------------------------------------------------------------------
