@@ -486,3 +486,41 @@ def test_a_viewer_cannot_propose(keys):
     at = signed_in("vera@hemit.no", "pages/new_decision.py")
     assert "needs the role" in texts(at)
     assert not [b for b in at.button if b.label == "Propose"]
+
+
+def test_a_proposal_is_escalated_through_the_form(keys, db):
+    key = keys["proposed"]
+    at = signed_in("hanne@stolav.no", "pages/decision.py", key=key)
+    box = at.expander[[x.label for x in at.expander].index("Escalate to a higher forum")]
+    box.selectbox[0].set_value("FBG")
+    box.text_area[0].input("Affects the municipalities too")
+    button(at, "Escalate").click().run()
+    assert not at.exception
+    assert decision_store.get_decision(db, key)["forum"] == "FBG"
+    assert at.dataframe[-1].value["what"].iloc[0] == "escalated from MED-H to FBG"
+
+
+def test_a_revision_through_the_form_makes_a_new_version(keys, db):
+    key = keys["tested"]
+    at = signed_in("mona@hemit.no", "pages/decision.py", key=key)
+    box = at.expander[[x.label for x in at.expander].index("Revise the decision text")]
+    box.text_area[0].input("Three nurses sign.")
+    box.text_area[2].input("Audit finding")
+    button(at, "Make a new version").click().run()
+    assert not at.exception
+    record = decision_store.get_decision(db, key)
+    assert (record["version"], record["stage"]) == (2, "decided")
+    assert "A new version is made." in texts(at)
+
+
+def test_details_are_edited_through_the_form(keys, db):
+    key = keys["decided"]
+    at = signed_in("mona@hemit.no", "pages/decision.py", key=key)
+    box = at.expander[[x.label for x in at.expander].index("Edit details")]
+    box.text_input[0].input("Clearer title")
+    box.selectbox[2].set_value("critical")
+    button(at, "Save details").click().run()
+    assert not at.exception
+    record = decision_store.get_decision(db, key)
+    assert (record["title"], record["criticality"]) == ("Clearer title", "critical")
+    assert at.title[0].value.endswith("Clearer title")
