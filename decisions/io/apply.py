@@ -340,7 +340,7 @@ class Applier:
 
     def _approvals(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "approvals", ("decision", "expert", "date"))
-        events, affected = [], set()
+        added: list[dict] = []
         for row in rows:
             v = row.values
             decision = self.catalog["decisions"].get(v["decision"])
@@ -368,23 +368,16 @@ class Applier:
                                           {"id": ids[row.key(self.file.kind)]},
                                           {"comment": v.get("comment") or ""})  # fmt: skip
             elif current is None and not row.errors:
-                with self.writing():
-                    (new_id,) = transfer.insert(self.conn, "approvals", [
-                        {"decision": v["decision"], "expert": v["expert"],
-                         "verdict": v["verdict"], "date": v["date"],
-                         "comment": v.get("comment") or ""}])  # fmt: skip
-                events.append(
-                    self.event(
-                        "approval",
-                        str(new_id),
-                        v["verdict"],
-                        None,
-                        v["decision"],
-                        v.get("comment") or None,
-                    )
-                )
-                affected.add(v["decision"])
-        self.append(events)
+                added.append({"decision": v["decision"], "expert": v["expert"],
+                              "verdict": v["verdict"], "date": v["date"],
+                              "comment": v.get("comment") or ""})  # fmt: skip
+        with self.writing():
+            new_ids = transfer.insert(self.conn, "approvals", added)
+        self.append([
+            self.event("approval", str(i), a["verdict"], None, a["decision"], a["comment"] or None)
+            for i, a in zip(new_ids, added, strict=True)
+        ])  # fmt: skip
+        affected = {a["decision"] for a in added}
         self.refresh(affected, f"verdicts imported from {self.file.label}")
 
     def _test_cases(self, rows: list[Row]) -> None:
@@ -435,7 +428,7 @@ class Applier:
 
     def _test_runs(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "test_runs", ("test_case", "date", "tester"))
-        events, cases = [], set()
+        added: list[dict] = []
         for row in rows:
             v = row.values
             case = v["test_case"]
@@ -460,15 +453,15 @@ class Applier:
                         self.conn, "test_runs", {"id": ids[row.key(self.file.kind)]}, fields
                     )
             elif status == "new":
-                with self.writing():
-                    (new_id,) = transfer.insert(self.conn, "test_runs", [
-                        {"test_case": case, "date": v["date"], "result": v["result"],
-                         "tester": v["tester"], **fields}])  # fmt: skip
-                events.append(self.event("test_run", str(new_id), v["result"], None, case,
-                                         v.get("defect")))  # fmt: skip
-                cases.add(case)
-        self.append(events)
-        covered = [k for c in cases for k in decision_store.decisions_covered_by_case(self.conn, c)]
+                added.append({"test_case": case, "date": v["date"], "result": v["result"],
+                              "tester": v["tester"], **fields})  # fmt: skip
+        with self.writing():
+            new_ids = transfer.insert(self.conn, "test_runs", added)
+        self.append([
+            self.event("test_run", str(i), r["result"], None, r["test_case"], r["defect"])
+            for i, r in zip(new_ids, added, strict=True)
+        ])  # fmt: skip
+        covered = transfer.decisions_covered(self.conn, {r["test_case"] for r in added})
         self.refresh(covered, f"test runs imported from {self.file.label}")
 
     # Readiness ------------------------------------------------------------------------------
@@ -545,10 +538,10 @@ class Applier:
     def _mark_ready(self) -> None:
         """Ready is marked last, once the evidence of every file says tested."""
         events = []
+        stored = decision_store.stored_stages(self.conn) if self.pending_ready else {}
         for key, (file, row, ready_at) in self.pending_ready.items():
             self.file = file
-            decision = decision_store.get_decision(self.conn, key)
-            if decision["stage"] != "tested":
+            if stored[key] != "tested":
                 continue  # the stage check says what is missing
             severe = decision_store.open_severe_defects(self.conn, key)
             if severe:

@@ -3,6 +3,7 @@ format, and set-wise upserts of plain records."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -142,6 +143,18 @@ def reference_codes(conn: sqlite3.Connection) -> dict:
     return catalog
 
 
+def decisions_covered(conn: sqlite3.Connection, cases: set[str]) -> list[str]:
+    """The decisions that any of these test cases cover."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT decision FROM test_case_decisions "
+            "WHERE test_case IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(cases)),),
+        )
+    ]
+
+
 # Writes ---------------------------------------------------------------------------------------
 
 _VERSIONED = {"waves", "experts", "decisions", "demos", "test_cases", "defects", "criteria"}
@@ -164,16 +177,14 @@ def upsert(conn: sqlite3.Connection, table: str, records: list[dict], key: tuple
 
 
 def insert(conn: sqlite3.Connection, table: str, records: list[dict]) -> list[int]:
-    """Insert records; returns their rowids in order."""
-    ids = []
-    for record in records:
-        columns = list(record)
-        cursor = conn.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [record[c] for c in columns],
-        )
-        ids.append(cursor.lastrowid)
-    return ids
+    """Insert records with an INTEGER PRIMARY KEY `id` in one batch; returns their ids in
+    order. Inside the caller's write transaction each new row takes max(id) + 1 (the table has
+    no AUTOINCREMENT), so the ids follow from the largest before."""
+    if not records:
+        return []
+    first = (conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0) + 1
+    insert_many(conn, table, records)
+    return list(range(first, first + len(records)))
 
 
 def insert_many(conn: sqlite3.Connection, table: str, records: list[dict]) -> None:
