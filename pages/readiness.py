@@ -40,7 +40,7 @@ def criteria_table(wave: readiness.WaveReadiness) -> pd.DataFrame:
                 "status": STATUS_LABELS[c.status],
                 "value": c.value,
                 "target": f"{crit.comparator} {crit.threshold:g}",
-                "trend": [v if v is not None else float("nan") for _, v in c.trend],
+                "trend": [v for _, v in c.trend if v is not None],
                 "forecast": c.forecast.isoformat() if c.forecast else "",
                 "outlook": OUTLOOK_LABELS[c.outlook],
                 "says": readiness.outlook_text(c, wave.go_live),
@@ -71,7 +71,7 @@ def summary(wave: readiness.WaveReadiness) -> None:
     text = (
         f"{counts.get('met', 0)} met, {counts.get('waived', 0)} waived, "
         f"{counts.get('not_met', 0)} not met, {counts.get('no_data', 0)} without data; "
-        f"of those not met: {outlooks.get('at_risk', 0)} at risk, "
+        f"outlook of the rest at the recent rate: {outlooks.get('at_risk', 0)} at risk, "
         f"{outlooks.get('off_track', 0)} off track."
     )
     when = f"{left} days to go-live" if left >= 0 else f"went live {-left} days before"
@@ -210,12 +210,14 @@ table = criteria_table(wave)
 st.dataframe(
     table.drop(columns=["code"]),
     hide_index=True,
+    height=36 * (len(table) + 1) + 4,  # every criterion in view, no inner scrolling
     key="criteria_table",
     on_select=lambda: st.session_state.update(readiness_records=_selected_code()),
     selection_mode="single-row",
     column_config={
         "criterion": st.column_config.TextColumn(pinned=True),
-        "value": st.column_config.NumberColumn(format="%g"),
+        "value": st.column_config.NumberColumn(format="%g", width=70),
+        "forecast": st.column_config.TextColumn(width=95),
         "trend": st.column_config.LineChartColumn(f"trend ({readiness.TREND_WEEKS} weeks)"),
         "says": st.column_config.TextColumn("at the recent rate", width="large"),
     },
@@ -246,7 +248,7 @@ if chosen:
 st.subheader("Burn-up")
 st.caption(
     "Decisions in the wave's scope reaching approved and ready, week by week; the dashed "
-    "lines carry the last four weeks' rate on to go-live."
+    f"lines carry the last {readiness.FORECAST_WEEKS} weeks' rate on to go-live."
 )
 series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
 burn = charts.burn_up_chart(

@@ -55,27 +55,19 @@ def burn_up_chart(
             ],
         )
     )
-    marks = pd.DataFrame(
-        {
-            "date": pd.to_datetime([go_live, as_of]),
-            "label": [f"go-live {go_live}", f"as of {as_of}"],
-        }
+    go = _rule(go_live, f"go-live {go_live}", "#cb181d", [1, 0], top=4)
+    now = _rule(as_of, f"as of {as_of}", "#737373", [4, 3], top=22)
+    return (lines + dashed + go + now).properties(height=320)
+
+
+def _rule(day: dt.date, label: str, color: str, dash: list[int], top: int) -> alt.LayerChart:
+    """A vertical rule at `day`, labelled to its left `top` pixels from the top."""
+    at = alt.Chart(pd.DataFrame({"date": pd.to_datetime([day]), "label": [label]}))
+    rule = at.mark_rule(color=color, strokeWidth=2, strokeDash=dash).encode(x="date:T")
+    text = at.mark_text(align="right", dx=-4, dy=top, color=color, baseline="top").encode(
+        x="date:T", y=alt.value(0), text="label:N"
     )
-    rule = (
-        alt.Chart(marks)
-        .mark_rule(strokeWidth=2)
-        .encode(
-            x="date:T",
-            color=alt.Color("label:N", scale=alt.Scale(range=["#cb181d", "#969696"]), legend=None),
-            strokeDash=alt.condition(
-                alt.datum.label == f"as of {as_of}", alt.value([2, 2]), alt.value([1, 0])
-            ),
-        )
-    )
-    text = rule.mark_text(align="left", dx=4, dy=-4, baseline="bottom").encode(
-        text="label:N", y=alt.value(10)
-    )
-    return (lines + dashed + rule + text).properties(height=320)
+    return rule + text
 
 
 def sparkline(trend: pd.DataFrame) -> alt.Chart:
@@ -92,34 +84,31 @@ def sparkline(trend: pd.DataFrame) -> alt.Chart:
     )
 
 
-def criteria_table_chart(table: pd.DataFrame) -> alt.Chart:
-    """The criteria table drawn as text, for the PNG report (`table` with criterion, status,
-    value, target, forecast, outlook)."""
-    columns = ["criterion", "status", "value", "target", "forecast", "outlook"]
-    rows = table[columns].astype(str).reset_index(drop=True)
-    long = rows.reset_index().melt("index", var_name="column", value_name="text")
-    return (
-        alt.Chart(long)
-        .mark_text(align="left", baseline="middle")
-        .encode(
-            x=alt.X(
-                "column:N",
-                sort=columns,
-                title=None,
-                axis=alt.Axis(orient="top", labelAngle=0, domain=False, ticks=False),
-            ),
-            y=alt.Y("index:O", axis=None),
-            text="text:N",
-            color=alt.condition(
-                alt.datum.text == "not_met", alt.value("#cb181d"), alt.value("#222")
-            ),
-        )
-        .properties(width=900, height=22 * max(len(rows), 1))
-    )
+REPORT_COLUMNS = {"criterion": 0, "status": 290, "value": 370, "target": 450, "forecast": 530,
+                  "outlook": 630}  # fmt: skip
+
+
+def criteria_table_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """The criteria table drawn as text, for the PNG report (`table` with the columns of
+    REPORT_COLUMNS); unmet criteria in red."""
+    rows = table[list(REPORT_COLUMNS)].astype(str).reset_index(drop=True)
+    rows.index += 1
+    data = pd.concat([pd.DataFrame([dict(zip(REPORT_COLUMNS, REPORT_COLUMNS, strict=True))]),
+                      rows]).reset_index(names="row")  # fmt: skip
+    base = alt.Chart(data).encode(y=alt.Y("row:O", axis=None))
+    unmet = "datum.status == 'not_met' || datum.status == 'not met'"
+    red = alt.condition(unmet, alt.value("#cb181d"), alt.value("#222"))
+    layers = [
+        base.mark_text(
+            align="left", fontWeight=alt.ExprRef("datum.row == 0 ? 'bold' : 'normal'")
+        ).encode(x=alt.value(offset), text=f"{column}:N", color=red)
+        for column, offset in REPORT_COLUMNS.items()
+    ]
+    return alt.layer(*layers).properties(width=720, height=22 * len(data))
 
 
 def report_chart(title: str, table: pd.DataFrame, burn_up: alt.LayerChart) -> alt.VConcatChart:
-    return alt.vconcat(criteria_table_chart(table), burn_up.properties(width=900)).properties(
+    return alt.vconcat(criteria_table_chart(table), burn_up.properties(width=720)).properties(
         title=alt.TitleParams(title, fontSize=16, anchor="start")
     )
 
