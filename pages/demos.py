@@ -150,6 +150,8 @@ def record_tab() -> None:
     module_domain = domain_of(module)
     experts = people_label(queues.people_of_domain(conn, None))
     presenters = people_label(queues.people_with_role(conn, "analyst", "manager", "admin"))
+    # the version the form was first shown with, so a change by someone else meanwhile shows
+    seen = st.session_state.setdefault(f"demo_seen_{chosen}", demo["row_version"]) if demo else None
     with st.form("record_demo_form", enter_to_submit=False):
         st.markdown(f"**Module {ui.md(module)}** (domain {ui.md(module_domain)})")
         date = st.date_input("Held on", value=today, format="YYYY-MM-DD")
@@ -171,10 +173,11 @@ def record_tab() -> None:
                                   placeholder="https://…")  # fmt: skip
         if not st.form_submit_button("Record the demo as held", type="primary"):
             return
+    st.session_state.pop(f"demo_seen_{chosen}", None)
     try:
         key = evidence.save_demo(
             conn, person, key=demo["key"] if demo else None,
-            row_version=demo["row_version"] if demo else None, module=module, date=date,
+            row_version=seen, module=module, date=date,
             decisions=decisions, presenter=presenter or "", attendees=attendees,
             invitees=demo["invitees"] if demo else [], notes=notes, recording_url=recording,
             held=True,

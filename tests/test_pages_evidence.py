@@ -312,3 +312,20 @@ def test_a_manager_adds_an_expert_and_a_bad_email_is_refused(app, programme):
     assert "siri@trondheim.kommune.no saved." in texts(at.success), texts(at.error)
     assert decision_store.load_actor(programme, "siri@trondheim.kommune.no").forums == {
         "MED-H", "MED-M"}  # fmt: skip
+
+
+def test_recording_a_demo_someone_else_changed_meanwhile_is_refused(
+    app, programme, decision_at, actor
+):
+    key = decision_at("built")
+    demo = evidence.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM",
+                              date="2022-09-15", decisions=[key], presenter="ana@hemit.no",
+                              invitees=["hanne@stolav.no"], held=False)  # fmt: skip
+    at = app("demos", "ana@hemit.no", tab="Record a held demo")
+    evidence.save_demo(programme, actor("mona@hemit.no"), key=demo, row_version=1,
+                       module="MED-ADM", date="2022-09-15", decisions=[key],
+                       presenter="ana@hemit.no", invitees=["hanne@stolav.no"],
+                       notes="Moved room", held=False)  # fmt: skip
+    submit(at, "Record the demo as held")
+    assert "changed by someone else" in texts(at.error)
+    assert stage(programme, key) == "built"
