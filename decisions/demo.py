@@ -453,7 +453,7 @@ class Generator:
             domain = rng.choices(domains, weights)[0]
             numbers[domain] += 1
             key = f"{domain}-{numbers[domain]:04d}"
-            created = int(span * (1 - ages[i]))
+            created = self.later(int(span * (1 - ages[i])), 0)  # in working hours
             self.plans.append(self.plan_decision(key, domain, targets[i], created))
             if n % max(1, count // 20) == 0:
                 progress(0.05 + 0.45 * n / count, f"Planning decisions ({n:,} of {count:,})")
