@@ -67,7 +67,7 @@ def show_preview(result: data_io.ImportResult) -> None:
             "fixed. Each line says FILE:ROW:COLUMN (row 1 is the header, 0 the whole file).",
             icon=":material/block:",
         )
-        st.code("\n".join(result.error_lines()), language=None)
+        st.code("\n".join(result.error_lines()), language=None, wrap_lines=True)
     frame = outcome_table(result)
     if not frame.empty:
         shown = frame.head(PREVIEW_ROWS)
@@ -110,7 +110,7 @@ def import_section() -> None:
         done = run_import(uploads, kind, dry_run=False, label="Importing…")
         if not done.ok:
             st.error("The import was refused; nothing was written.", icon=":material/block:")
-            st.code("\n".join(done.error_lines()), language=None)
+            st.code("\n".join(done.error_lines()), language=None, wrap_lines=True)
             return
         st.session_state.pop("_preview_token", None)
         st.session_state["_uploads"] = st.session_state.get("_uploads", 0) + 1

@@ -157,7 +157,7 @@ def _read_all(sources: list[Source], limit: int) -> tuple[list[_File], list[Issu
             files.append(_File(source, report, KINDS[ORDER[0]], []))
             continue
         report.detected, report.notes = table.detected, table.notes
-        kind_name = source.kind or guess_kind(table.header)
+        kind_name = source.kind or guess_kind(table.header) or Path(source.name).stem
         kind = kind_or_none(kind_name or "")
         if kind is None:
             what = f"unknown KIND {source.kind!r}" if source.kind else "cannot tell the KIND"
