@@ -95,7 +95,6 @@ class _File:
     report: FileReport
     kind: Kind
     rows: list[Row]
-    decimal_comma: bool = False
 
     @property
     def label(self) -> str:
@@ -140,6 +139,9 @@ def import_sources(
                 raise _Rollback
     except _Rollback:
         return result
+    except (sqlite3.IntegrityError, WorkflowError) as refused:  # a rule the checks missed
+        result.errors = [Issue(files[0].source.name, 0, "", f"refused: {refused}")]
+        return result
     result.written = True
     return result
 
@@ -175,7 +177,7 @@ def _read_all(sources: list[Source], limit: int) -> tuple[list[_File], list[Issu
         rows = [] if header_issues else parse_rows(kind, table, source.name,
                                                    decimal_comma=decimal_comma)  # fmt: skip
         _flag_duplicates(kind, rows, source.name)
-        files.append(_File(source, report, kind, rows, decimal_comma))
+        files.append(_File(source, report, kind, rows))
     files.sort(key=lambda f: ORDER.index(f.kind.name))
     return files, errors
 
@@ -194,8 +196,7 @@ def _flag_duplicates(kind: Kind, rows: list[Row], file: str) -> None:
         key = row.key(kind)
         if key in first:
             shown = "/".join(str(k) for k in key)
-            row.errors.append(Issue(file, row.number, kind.key[-1] if len(kind.key) == 1
-                                    else "/".join(kind.key),
+            row.errors.append(Issue(file, row.number, "/".join(kind.key),
                                     f"duplicate key {shown}: also on row {first[key]}"))  # fmt: skip
         else:
             first[key] = row.number

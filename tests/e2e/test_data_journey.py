@@ -83,7 +83,7 @@ def test_a_bad_upload_shows_its_errors_and_no_import_button(
     upload = tmp_path / "experts.csv"
     upload.write_text("email,name\nnot-an-email,X\n", encoding="utf-8")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
-    expect(page.get_by_text("nothing will be imported until the file is fixed")).to_be_visible()
+    expect(page.get_by_text("nothing will be imported until they are fixed")).to_be_visible()
     wait_idle(page)
     page.screenshot(path=f"{SHOTS}/data-4-errors.png", full_page=True)
     expect(page.get_by_role("button", name="Import")).to_have_count(0)
