@@ -6,6 +6,7 @@ import streamlit as st
 
 import ui
 from decisions import evidence, services
+from decisions.charts import evidence as charts
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
 from decisions.store import analytics, queues
 from decisions.store import decisions as decision_store
@@ -119,6 +120,15 @@ def defects_tab() -> None:
                             key="defect_status")  # fmt: skip
     disagreeing = right.toggle("Only where vendor and clinicians disagree", key="defect_disagree")
     frame = queues.defects(conn, status=status, disagreeing=disagreeing, limit=SHOWN)
+    pairs = queues.severity_pairs(conn, status)
+    if not pairs.empty:
+        chart, about = st.columns([1, 2])
+        chart.altair_chart(charts.severity_matrix_chart(pairs), width="content")
+        about.caption(
+            "Defects by the vendor's rating (across) and the clinicians' (down); numbers off the "
+            "diagonal, in black, are defects the two rate differently. Readiness counts the worse "
+            "of the two."
+        )
     st.dataframe(
         frame.drop(columns=["row_version"]),
         hide_index=True,

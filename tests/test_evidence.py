@@ -454,3 +454,16 @@ def test_a_demo_for_an_unknown_key_with_a_row_version_is_not_found(programme, ac
     key = decision_at("built")
     with pytest.raises(NotFound):
         hold_demo(programme, actor, [key], key="DEMO-0404", row_version=1)
+
+
+def test_the_severity_matrix_counts_each_pair_of_ratings(programme, actor):
+    from decisions.charts.evidence import severity_matrix_chart
+
+    tess = actor("tess@hemit.no")
+    for vendor, clinical in ((3, 1), (3, 1), (2, 2)):
+        evidence.save_defect(programme, tess, title="x", severity_vendor=vendor,
+                             severity_clinical=clinical)  # fmt: skip
+    pairs = queues.severity_pairs(programme)
+    assert pairs.values.tolist() == [[2, 2, 1], [3, 1, 2]]
+    spec = severity_matrix_chart(pairs).to_dict()
+    assert spec["layer"][0]["mark"]["type"] == "rect"

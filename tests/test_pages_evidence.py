@@ -5,6 +5,7 @@ who use it, and each form saves a valid submission and refuses an invalid one wi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,8 @@ def submit(at: AppTest, label: str) -> AppTest:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    """The elements' text as shown: markdown escapes of user text removed."""
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
 
 
 def stage(conn, key):

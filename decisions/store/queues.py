@@ -342,6 +342,19 @@ def defects(
     )
 
 
+def severity_pairs(conn: sqlite3.Connection, status: str | None = None) -> pd.DataFrame:
+    """How many defects carry each pair of vendor and clinical severity."""
+    return _frame(
+        conn,
+        """
+        SELECT severity_vendor, severity_clinical, count(*) AS defects FROM defects
+        WHERE :status IS NULL OR status = :status
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        {"status": status},
+    )
+
+
 def defect_counts(conn: sqlite3.Connection) -> dict:
     """Open defects by worse severity, and how many defects' two ratings disagree."""
     row = conn.execute(
