@@ -6,7 +6,7 @@ Fixtures:
 - `demo_db_server`: base URL of an app on a small prebuilt demo (`demo --scale 0.2`), shared
   by the whole session (`demo_db` is its path). Tests that change data should each pick
   their own decisions, or copy `demo_db` and start their own server with `start_app`.
-- `start_app(db_path) -> url`: start another server (stopped at the end of the session).
+- `start_app(db_path) -> url`: start another server, stopped when the test ends.
 - `page`: a Playwright page in a fresh browser context; a screenshot is saved to
   /tmp/shots/e2e-failure-<test>.png when the test fails.
 Helpers, as fixtures that return the function (no import needed):
@@ -132,21 +132,38 @@ class AppProcess:
                 self.process.wait()
 
 
-@pytest.fixture(scope="session")
-def start_app(tmp_path_factory):
-    """start_app(db_path) -> base URL of a healthy server on that database."""
-    started: list[AppProcess] = []
-    logs = tmp_path_factory.mktemp("streamlit-logs")
+class Servers:
+    """Starts servers and stops every one it started."""
 
-    def start(db_path: Path) -> str:
-        app = AppProcess(Path(db_path), logs / f"server-{len(started)}.log")
-        started.append(app)
+    def __init__(self, logs: Path):
+        self.logs = logs
+        self.started: list[AppProcess] = []
+
+    def start(self, db_path: Path) -> str:
+        app = AppProcess(Path(db_path), self.logs / f"server-{time.monotonic_ns()}.log")
+        self.started.append(app)
         app.wait_healthy()
         return app.url
 
-    yield start
-    for app in started:
-        app.stop()
+    def stop_all(self) -> None:
+        for app in self.started:
+            app.stop()
+
+
+@pytest.fixture(scope="session")
+def _shared_servers(tmp_path_factory):
+    servers = Servers(tmp_path_factory.mktemp("streamlit-logs"))
+    yield servers
+    servers.stop_all()
+
+
+@pytest.fixture
+def start_app(tmp_path):
+    """start_app(db_path) -> base URL of a healthy server on that database, stopped when the
+    test ends."""
+    servers = Servers(tmp_path)
+    yield servers.start
+    servers.stop_all()
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +175,10 @@ def app_server_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app_server(start_app, app_server_db) -> str:
-    return start_app(app_server_db)
+def app_server(app_server_db):
+    servers = Servers(app_server_db.parent)
+    yield servers.start(app_server_db)
+    servers.stop_all()
 
 
 @pytest.fixture(scope="session")
@@ -174,8 +193,8 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_db_server(start_app, demo_db) -> str:
-    return start_app(demo_db)
+def demo_db_server(_shared_servers, demo_db) -> str:
+    return _shared_servers.start(demo_db)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ GRID_ROW_PX = 35
 
 
 def test_first_start_builds_the_demo_then_shows_the_app(app_server, app_server_db, page, wait_idle):
+    assert not app_server_db.exists(), "run this module's tests in order, with a fresh server"
     page.goto(app_server)
     expect(page.get_by_text("Setting up the demo programme")).to_be_visible(timeout=FIRST_RUN)
     expect(page.get_by_test_id("stProgress")).to_be_visible()
@@ -66,9 +67,10 @@ def select_row(page, grid, row: int) -> None:
 def test_analyst_finds_a_decision_and_starts_its_build(
     app_server, app_server_db, page, wait_idle, sign_in_as
 ):
+    page.goto(app_server)
+    expect(page.get_by_text("Demo programme.")).to_be_visible(timeout=DEMO_BUILD_TIMEOUT)
     decision, analyst, words = a_decided_decision(app_server_db)
     key = decision["key"]
-    page.goto(app_server)
     sign_in_as(page, analyst)
 
     page.get_by_role("link", name="Decisions").click()
@@ -84,7 +86,7 @@ def test_analyst_finds_a_decision_and_starts_its_build(
     assert f"key={key}" in page.url
     page.get_by_text("Start the build", exact=True).first.click()
     page.get_by_role("button", name="Start the build").click()
-    expect(page.get_by_text("Start the build: done.")).to_be_visible()
+    expect(page.get_by_text("Start the build: done")).to_be_visible()
     expect(page.get_by_text("in build", exact=True)).to_be_visible()
     wait_idle(page)
 
