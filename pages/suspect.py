@@ -30,7 +30,7 @@ if suspect.empty:
     st.stop()
 
 a, b, c, d = st.columns(4)
-a.metric("Revised decisions with suspect evidence", f"{len(suspect):,}")
+a.metric("Revised, with suspect evidence", f"{len(suspect):,}")
 b.metric("Need a new demo", int(suspect["must_redo"].str.contains("demo").sum()))
 c.metric("Need approvals again", int(suspect["must_redo"].str.contains("approvals").sum()))
 d.metric("Need test runs again", int(suspect["must_redo"].str.contains("test runs").sum()))
