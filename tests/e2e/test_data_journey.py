@@ -3,10 +3,12 @@ what it would change, confirms, and the rows are in the database."""
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 from playwright.sync_api import expect
 
-from decisions import store
+from decisions import services, store
 
 pytestmark = pytest.mark.e2e
 
@@ -87,3 +89,33 @@ def test_a_bad_upload_shows_its_errors_and_no_import_button(
     wait_idle(page)
     page.screenshot(path=f"{SHOTS}/data-4-errors.png", full_page=True)
     expect(page.get_by_role("button", name="Import")).to_have_count(0)
+
+
+def test_a_manager_downloads_an_export_and_a_backup(
+    start_app, demo_db_copy, page, wait_idle, sign_in_as, tmp_path
+):
+    url = start_app(demo_db_copy)
+    page.goto(url)
+    sign_in_as(page, a_manager(demo_db_copy))
+    open_data_page(page, wait_idle)
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download all.zip").click()
+    path = tmp_path / "all.zip"
+    download.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        assert "decisions.csv" in archive.namelist()
+        assert archive.read("organizations.csv").startswith(b"\xef\xbb\xbfcode,name,kind")
+    page.screenshot(path=f"{SHOTS}/data-5-export.png", full_page=True)
+    page.get_by_role("tab", name="Backup").click()
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Download a backup").click()
+    backup = tmp_path / "backup.db"
+    download.value.save_as(backup)
+    assert backup.read_bytes().startswith(b"SQLite format 3\x00")
+    copy = store.connect(backup, migrate=False)
+    try:
+        assert services.check(copy) == []
+    finally:
+        copy.close()
+    page.screenshot(path=f"{SHOTS}/data-6-backup.png", full_page=True)
