@@ -5,7 +5,8 @@ Fixtures:
   builds the demo programme (module-scoped; `app_server_db` is that database's path).
 - `demo_db_server`: base URL of an app on a small prebuilt demo (`demo --scale 0.2`), shared
   by the whole session (`demo_db` is its path). Tests that change data should each pick
-  their own decisions, or copy `demo_db` and start their own server with `start_app`.
+  their own decisions, or take `demo_db_copy` (a private copy of it) and start their own
+  server on it with `start_app`.
 - `start_app(db_path) -> url`: start another server, stopped when the test ends.
 - `page`: a Playwright page in a fresh browser context; a screenshot is saved to
   /tmp/shots/e2e-failure-<test>.png when the test fails.
@@ -18,9 +19,9 @@ Helpers, as fixtures that return the function (no import needed):
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -199,9 +200,15 @@ def demo_db_server(_shared_servers, demo_db) -> str:
 
 @pytest.fixture
 def demo_db_copy(demo_db, tmp_path) -> Path:
-    """A private copy of the small demo, for a test that needs data nobody else touches."""
+    """A private copy of the small demo, for a test that needs data nobody else touches (a
+    consistent copy even while `demo_db_server` has the demo open in WAL mode)."""
     copy = tmp_path / "decisions.db"
-    shutil.copyfile(demo_db, copy)
+    source, target = sqlite3.connect(demo_db), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
     return copy
 
 
