@@ -80,10 +80,11 @@ def aging(decisions: pd.DataFrame) -> pd.DataFrame:
 
 
 def time_per_stage(events: pd.DataFrame) -> pd.DataFrame:
-    """stage, count, median_days, p85_days: how long decisions stayed in each stage they
-    have left (the time from entering a stage to the next stage event)."""
+    """stage, count, median_days, p85_days: how long decisions stayed in each open stage
+    they have left (the time from entering a stage to the next stage event)."""
     ordered = events.assign(next_at=events.groupby("key", sort=False)["at"].shift(-1))
     left = ordered.dropna(subset=["next_at"])
+    left = left[~left["stage"].isin(CLOSED)]  # a revision reopening a ready one is no wait
     left = left.assign(days=_days_between(left["at"], left["next_at"]))
     return _stage_order(_summary(left, "stage"))
 

@@ -42,7 +42,7 @@ def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart
     ticks = base.mark_tick(color="#cb181d", thickness=3, size=18).encode(
         x="p85_days:Q", tooltip=tooltip
     )
-    return (bars + ticks).properties(height=28 * max(len(data), 1) + 20)
+    return (bars + ticks).properties(height=max(160, 28 * len(data) + 40))
 
 
 def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:

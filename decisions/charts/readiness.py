@@ -129,7 +129,7 @@ def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChar
     )
     now = waves.assign(wave_name=waves["name"], date=pd.to_datetime(waves["go_live"]))
     order = list(waves["name"])
-    y = alt.Y("wave_name:N", sort=order, title=None)
+    y = alt.Y("wave_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     tooltip = [
         "wave_name:N",
         alt.Tooltip("old:T", title="from"),
