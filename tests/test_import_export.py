@@ -369,3 +369,18 @@ def test_only_managers_and_admins_import(programme, actor, email):
     source = transfer_io.Source("organizations.csv", b"code,name,kind\nX,Y,hospital\n")
     with pytest.raises(WorkflowError, match="needs the role manager or admin"):
         transfer_io.import_sources(programme, [source], actor(email))
+
+
+def test_absent_optional_columns_keep_what_is_on_record(programme):
+    with store.transaction(programme):
+        programme.execute("UPDATE experts SET active = 0 WHERE email = 'kari@stolav.no'")
+        programme.execute("INSERT INTO forum_members VALUES ('FBG', 'kari@stolav.no')")
+    text = "email,name,organization,domains,roles,allocation_pct\n" + (
+        "kari@stolav.no,Kari Nordmann,STO,MED,expert,50\n"
+    )
+    result = run_import(programme, "experts", text)
+    assert result.ok and result.files[0].rows[0].changes == ["name"]
+    forums = [r[0] for r in programme.execute(
+        "SELECT forum FROM forum_members WHERE expert = 'kari@stolav.no' ORDER BY 1")]  # fmt: skip
+    assert forums == ["FBG", "MED-H"]
+    assert store.scalar(programme, "SELECT active FROM experts WHERE email = 'kari@stolav.no'") == 0

@@ -246,13 +246,14 @@ class Applier:
             v = row.values
             self.known(row, "organization", "organizations", v["organization"])
             v["domains"] = self.refs(row, "domains", "domains")
-            v["forums"] = self.refs(row, "forums", "forums")
-            if not v["forums"] and "expert" in v["roles"]:
-                v["forums"] = sorted(c for c, ds in level1.items() if ds & set(v["domains"]))
-            v.setdefault("active", True)
-            if v["active"] is None:
-                v["active"] = True
             current = self.existing.get((v["email"],))
+            if "forums" in v or current is None:  # an absent column keeps what is on record
+                v["forums"] = self.refs(row, "forums", "forums")
+                if not v["forums"] and "expert" in v["roles"]:
+                    v["forums"] = sorted(c for c, ds in level1.items() if ds & set(v["domains"]))
+            if v.get("active") is None:
+                v["active"] = True if current is None else current["active"]
+            v = {**(current or {}), **v}
             changed = self.diff(v, current)
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
