@@ -247,33 +247,43 @@ class Snapshot:
         return m[(m["wave"] == self.wave) & (_days(m["day"], 0) <= self.day)]
 
 
+@dataclass(frozen=True, eq=False)
+class Day:
+    """What one date gives for the whole programme, shared by every wave's snapshot."""
+
+    as_of: dt.date
+    stages: np.ndarray  # per decision: stage code
+    results: np.ndarray  # per test case: latest result code
+    runs: np.ndarray  # per test case: the day of that run
+    open_defects: np.ndarray  # per defect: open at the end of the day
+
+
+def day_state(programme: Programme, day: dt.date | str) -> Day:
+    results, runs = case_results_on(programme, day)
+    return Day(
+        as_date(day), stages_on(programme, day), results, runs, defects_open_on(programme, day)
+    )
+
+
 def snapshot(programme: Programme, day: dt.date | str, wave: str | None = None) -> Snapshot:
     """The programme (or one wave of it) as of `day`."""
-    stages = stages_on(programme, day)
-    results, runs = case_results_on(programme, day)
-    return scoped(programme, day, stages, results, runs, wave)
+    return scoped(programme, day_state(programme, day), wave)
 
 
-def scoped(
-    programme: Programme,
-    day: dt.date | str,
-    stages: np.ndarray,
-    results: np.ndarray,
-    runs: np.ndarray,
-    wave: str | None,
-) -> Snapshot:
+def scoped(programme: Programme, day: Day, wave: str | None) -> Snapshot:
     """The part that counts for a wave (all decisions when `wave` is None): its decisions
     (created and not withdrawn), the test cases covering them, the defects linked to them
     directly or through such a test case."""
-    d = day_number(day)
-    alive = (stages != NOT_CREATED) & (stages != WITHDRAWN)
+    alive = (day.stages != NOT_CREATED) & (day.stages != WITHDRAWN)
     in_scope = alive & programme.scope[wave] if wave is not None else alive
     tables = programme.tables
     cov = tables["coverage"]
     covering = np.zeros(len(tables["test_cases"]), dtype=bool)
     covered = cov["case"].to_numpy(dtype=np.int64)
     covering[covered[in_scope[cov["decision"].to_numpy(dtype=np.int64)]]] = True
-    case_in_scope = covering & (tables["test_cases"]["created_day"].to_numpy() <= d)
+    case_in_scope = covering & (
+        tables["test_cases"]["created_day"].to_numpy() <= day.as_of.toordinal()
+    )
     f = tables["defects"]
     by_decision = f["decision_pos"].to_numpy(dtype=np.int64)
     by_case = f["case"].to_numpy(dtype=np.int64)
@@ -282,14 +292,14 @@ def scoped(
     )
     return Snapshot(
         programme=programme,
-        as_of=as_date(day),
+        as_of=day.as_of,
         wave=wave,
-        stage=stages,
+        stage=day.stages,
         in_scope=in_scope,
-        case_result=results,
-        case_run=runs,
+        case_result=day.results,
+        case_run=day.runs,
         case_in_scope=case_in_scope,
-        defect_in_scope=linked & defects_open_on(programme, day),
+        defect_in_scope=linked & day.open_defects,
     )
 
 

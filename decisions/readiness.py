@@ -100,22 +100,30 @@ def open_sev2_defects(snap: Snapshot) -> float:
     return _count(_worst(snap, 2))
 
 
-def _module_evidence(snap: Snapshot) -> pd.DataFrame:
-    """module, name, demo, approval: for each module of the wave's decisions, whether a held
-    demo of it and an approving verdict on one of those decisions are on record."""
+def _module_flags(snap: Snapshot) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per module: used by a decision in scope; shown in a held demo; approved (an approving
+    verdict on one of those decisions) - all by the as-of date."""
     modules, decisions = snap.programme.tables["modules"], snap.programme.decisions
     of_decision = decisions["module_pos"].to_numpy(dtype=np.int64)
     used = np.bincount(of_decision[snap.in_scope], minlength=len(modules)) > 0
     approving = snap.in_scope & (decisions["first_approval_day"].to_numpy() <= snap.day)
     approved = np.bincount(of_decision[approving], minlength=len(modules)) > 0
     shown = modules["first_demo_day"].to_numpy() <= snap.day
-    out = modules[used][["code", "name"]].rename(columns={"code": "module"})
+    return used, shown, approved
+
+
+def _module_evidence(snap: Snapshot) -> pd.DataFrame:
+    """module, name, demo, approval: for each module of the wave's decisions, whether a held
+    demo of it and an approving verdict on one of those decisions are on record."""
+    used, shown, approved = _module_flags(snap)
+    out = snap.programme.tables["modules"][used][["code", "name"]]
+    out = out.rename(columns={"code": "module"})
     return out.assign(demo=shown[used], approval=approved[used]).reset_index(drop=True)
 
 
 def modules_unapproved_count(snap: Snapshot) -> float:
-    modules = _module_evidence(snap)
-    return _count(~(modules["demo"].to_numpy() & modules["approval"].to_numpy()))
+    used, shown, approved = _module_flags(snap)
+    return _count(used & ~(shown & approved))
 
 
 METRICS: dict[str, Callable[[Snapshot], float | None]] = {
@@ -402,10 +410,9 @@ def evaluate(
     trends: dict[tuple[str, str], list[tuple[dt.date, float | None]]] = {}
     final: dict[str, Snapshot] = {}
     for day in history.weekly_dates(as_of, weeks):
-        stages = history.stages_on(programme, day)
-        results, runs = history.case_results_on(programme, day)
+        state = history.day_state(programme, day)
         for wave in codes:
-            snap = history.scoped(programme, day, stages, results, runs, wave)
+            snap = history.scoped(programme, state, wave)
             for c in criteria[wave]:
                 trends.setdefault((wave, c.code), []).append(
                     (day, criterion_value(c, snap, values))
