@@ -556,8 +556,8 @@ def _print_text(results: list[WaveReadiness]) -> None:
             value = "-" if c.value is None else f"{c.value:g}"
             line = f"  {c.code:<4} {c.status:<8} {value:>8} {c.criterion.comparator} "
             line += f"{c.criterion.threshold:g}  {c.criterion.name}"
-            if c.forecast:
-                line += f"  (forecast {c.forecast})"
+            if c.status != "met":
+                line += f"  [{c.outlook.replace('_', ' ')}: {outlook_text(c, wave.go_live)}]"
             print(line)
 
 
