@@ -86,9 +86,10 @@ def free_port() -> int:
 
 
 class AppProcess:
-    """One `streamlit run streamlit_app.py` in its own process group, logging to a file."""
+    """One `streamlit run streamlit_app.py` in its own process group, logging to a file;
+    `options` are more `--section.option value` flags."""
 
-    def __init__(self, db_path: Path, log_path: Path):
+    def __init__(self, db_path: Path, log_path: Path, options: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -100,6 +101,7 @@ class AppProcess:
             "--server.headless", "true",
             "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false",
+            *options,
         ]  # fmt: skip
         with open(log_path, "wb") as log:
             self.process = subprocess.Popen(
