@@ -33,12 +33,17 @@ STALE_MESSAGE = (
 
 def now(conn: sqlite3.Connection) -> str:
     """The current moment on the programme clock: its date (when one is set) with the real
-    time of day, so the demo programme's changes happen on its own 'today'."""
-    real = dt.datetime.now().replace(microsecond=0)
+    time of day, so the demo programme's changes happen on its own 'today'. Never earlier
+    than the last recorded event: past real midnight the fixed date's time of day would
+    run backwards and a build marked at 23:00 would refuse evidence recorded at 00:05."""
+    moment = dt.datetime.now().replace(microsecond=0)
     clock = store.get_settings(conn).get("clock")
     if clock:
-        real = dt.datetime.combine(dt.date.fromisoformat(clock), real.time())
-    return real.isoformat()
+        moment = dt.datetime.combine(dt.date.fromisoformat(clock), moment.time())
+    last = store.last_event_time(conn)
+    if last and last >= moment.isoformat():
+        moment = dt.datetime.fromisoformat(last) + dt.timedelta(seconds=1)
+    return moment.isoformat()
 
 
 def today(conn: sqlite3.Connection) -> dt.date:
@@ -169,20 +174,19 @@ def refresh_stages(
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
-    stored = {k: decision_store.get_decision(conn, k) for k in keys}
+    stored = decision_store.stored_stages(conn, keys)
     events = []
     for key, fact in facts.items():
         derived = derive_stage(fact, rule)
-        decision = stored[key]
-        if derived == decision["stage"]:
+        if derived == stored[key]:
             continue
         changes: dict = {"stage": derived, "stage_since": at}
         if derived == "in_build" and fact.base_stage == "built":  # changes were requested
             changes.update(base_stage="in_build", built_at=None, ready_at=None)
-        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and decision["ready_at"]:
+        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and fact.ready_marked:
             changes["ready_at"] = None  # the evidence no longer says tested
         decision_store.update_decision(conn, key, changes)
-        events.append(event(actor, at, "decision", key, "stage", decision["stage"], derived, why))
+        events.append(event(actor, at, "decision", key, "stage", stored[key], derived, why))
     return events
 
 
@@ -273,7 +277,7 @@ def decide(
     key: str,
     *,
     decision_text: str,
-    rationale: str = "",
+    rationale: str | None = None,
     decided_by: list[str],
     decided_at=None,
     row_version: int | None = None,
@@ -294,12 +298,15 @@ def decide(
             )
         at = now(conn)
         decided_on = evidence_date(conn, decided_at, "decided_at")
+        if rationale is None:  # keep the proposal's rationale
+            rationale = decision["rationale"]
+        rationale = text_field(rationale, "rationale")
         _save(
             conn,
             key,
             {
                 "decision": text,
-                "rationale": text_field(rationale, "rationale"),
+                "rationale": rationale,
                 "decided_at": decided_on[:10],
                 "stage": "decided",
                 "base_stage": "decided",
@@ -314,7 +321,7 @@ def decide(
                 "decision": key,
                 "version": 1,
                 "decision_text": text,
-                "rationale": rationale or "",
+                "rationale": rationale,
                 "started_at": None,
                 "reason": "decided",
             },

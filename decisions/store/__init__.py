@@ -148,6 +148,12 @@ def last_event(conn: sqlite3.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
+def last_event_time(conn: sqlite3.Connection) -> str | None:
+    """When the most recently appended event happened ('YYYY-MM-DDTHH:MM:SS')."""
+    at = scalar(conn, "SELECT at FROM events ORDER BY id DESC LIMIT 1")
+    return at[:19].replace(" ", "T") if at else None
+
+
 def append_events(conn: sqlite3.Connection, events: list[dict]) -> None:
     """Append events (dicts of EVENT_FIELDS without id) inside the caller's transaction."""
     if not conn.in_transaction:

@@ -180,10 +180,17 @@ def open_severe_defects(conn: sqlite3.Connection, key: str) -> list[dict]:
 # The facts a stage is derived from ---------------------------------------------------------
 
 
+_BULK_KEYS = 2_000
+
+
 def decision_facts(
     conn: sqlite3.Connection, keys: list[str] | None = None
 ) -> dict[str, DecisionFacts]:
     """The facts behind the stage of each decision (all decisions when `keys` is None)."""
+    if keys is not None and len(keys) > _BULK_KEYS:
+        # Reading everything beats filling the key table row by row for a large share.
+        wanted = set(keys)
+        return {k: f for k, f in decision_facts(conn).items() if k in wanted}
     if keys is None:
         where, params = "", []
     else:
@@ -257,8 +264,14 @@ def decision_facts(
     return facts
 
 
-def stored_stages(conn: sqlite3.Connection) -> dict[str, str]:
-    return {r[0]: r[1] for r in conn.execute("SELECT key, stage FROM decisions")}
+def stored_stages(conn: sqlite3.Connection, keys: list[str] | None = None) -> dict[str, str]:
+    """Each decision's stored stage (of `keys` only, when given)."""
+    if keys is not None and len(keys) <= 500:
+        marks = ", ".join("?" * len(keys))
+        sql = f"SELECT key, stage FROM decisions WHERE key IN ({marks})"
+        return {r[0]: r[1] for r in conn.execute(sql, keys)}
+    stages = {r[0]: r[1] for r in conn.execute("SELECT key, stage FROM decisions")}
+    return stages if keys is None else {k: stages[k] for k in keys if k in stages}
 
 
 def logged_stages(conn: sqlite3.Connection) -> dict[str, str | None]:
