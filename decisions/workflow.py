@@ -55,7 +55,7 @@ ACTIONS: dict[str, Action] = {
                ("expert", "manager", "admin"), "decided", needs_reason=True,
                expert_must_be_in="forum"),
         Action("edit", "Edit details", _NOT_WITHDRAWN, ("expert", "analyst", "manager", "admin"),
-               None),
+               None, expert_must_be_in="forum"),
         Action("withdraw", "Withdraw", _NOT_WITHDRAWN, ("manager", "admin"), WITHDRAWN,
                needs_reason=True),
     )

@@ -35,6 +35,7 @@ NEEDS_MEMBERSHIP = {
     "decide": "forum",
     "escalate": "forum",
     "revise": "forum",
+    "edit": "forum",
     "approve": "domain",
     "request_changes": "domain",
 }
