@@ -203,6 +203,7 @@ class Criterion:
     waiver_reason: str | None = None
     waiver_until: str | None = None
     row_version: int | None = None
+    waived_at: str | None = None  # when the waiver in force was granted (the event log)
 
 
 def default_criteria() -> list[Criterion]:
@@ -229,18 +230,22 @@ def compare(value: float, comparator: str, threshold: float) -> bool:
     raise ValueError(f"comparator must be one of {', '.join(COMPARATORS)}, not {comparator!r}")
 
 
-def waiver_active(reason: str | None, until: str | None, as_of: dt.date) -> bool:
-    """A waiver counts when it has a reason and has not expired by the as-of date."""
-    if not reason:
+def waiver_active(
+    reason: str | None, until: str | None, as_of: dt.date, granted: str | None = None
+) -> bool:
+    """A waiver counts when it has a reason, was granted by the as-of date (when the log says
+    when it was) and has not expired by then."""
+    day = as_of.isoformat()
+    if not reason or (granted and str(granted)[:10] > day):
         return False
-    return not until or str(until)[:10] >= as_of.isoformat()
+    return not until or str(until)[:10] >= day
 
 
 def status(value: float | None, criterion: Criterion, as_of: dt.date) -> str:
     """met, waived (not met, or nothing to measure, under a waiver in force), no_data, not_met."""
     if value is not None and compare(value, criterion.comparator, criterion.threshold):
         return "met"
-    if waiver_active(criterion.waiver_reason, criterion.waiver_until, as_of):
+    if waiver_active(criterion.waiver_reason, criterion.waiver_until, as_of, criterion.waived_at):
         return "waived"
     return "no_data" if value is None else "not_met"
 

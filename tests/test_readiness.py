@@ -204,6 +204,44 @@ def test_a_waiver_counts_until_it_expires(known, actor):
     assert evaluate(conn, "2022-09-15")["W2"].result("C4N").status == "met"  # other wave
 
 
+@pytest.mark.parametrize(
+    "as_of, expected",
+    [
+        ("2022-09-04", "not_met"),  # before it was granted
+        ("2022-09-05", "waived"),  # the day it was granted
+        ("2022-09-12", "waived"),
+        ("2022-09-15", "waived"),  # the day it expires
+        ("2022-09-16", "not_met"),  # after it expired
+    ],
+)
+def test_a_waiver_counts_from_when_it_was_granted_until_it_expires(known, actor, as_of, expected):
+    conn, _ = known
+    store.put_setting(conn, "clock", "2022-09-05")
+    reason = {"waiver_reason": "Acceptance run planned for week 40"}
+    planning.save_criterion(conn, actor("mona@hemit.no"), "W1", "C4N",
+                            {**reason, "waiver_until": "2022-09-10"})  # fmt: skip
+    store.put_setting(conn, "clock", "2022-09-08")  # extending it keeps the grant date
+    planning.save_criterion(conn, actor("mona@hemit.no"), "W1", "C4N",
+                            {**reason, "waiver_until": "2022-09-15"})  # fmt: skip
+    store.put_setting(conn, "clock", "2022-09-20")
+    assert evaluate(conn, as_of)["W1"].result("C4N").status == expected
+
+
+def test_a_waiver_removed_and_granted_again_counts_from_the_new_grant(known, actor):
+    conn, _ = known
+    mona = actor("mona@hemit.no")
+    for day, fields in [
+        ("2022-09-02", {"waiver_reason": "first", "waiver_until": "2022-12-01"}),
+        ("2022-09-05", {"waiver_reason": "", "waiver_until": None}),
+        ("2022-09-10", {"waiver_reason": "again", "waiver_until": "2022-12-01"}),
+    ]:
+        store.put_setting(conn, "clock", day)
+        planning.save_criterion(conn, mona, "W1", "C4N", fields)
+    store.put_setting(conn, "clock", "2022-09-15")
+    statuses = [evaluate(conn, d)["W1"].result("C4N").status for d in ("2022-09-09", "2022-09-10")]
+    assert statuses == ["not_met", "waived"]
+
+
 def test_reported_criteria_take_the_latest_measurement_up_to_the_date(known, actor):
     conn, _ = known
     mona = actor("mona@hemit.no")
@@ -236,6 +274,21 @@ def test_a_wave_without_stored_criteria_uses_the_defaults(known):
     conn, _ = known
     codes = [c.code for c in evaluate(conn, "2022-09-15")["W1"].criteria]
     assert codes == [row[0] for row in readiness.DEFAULT_CRITERIA]
+
+
+@pytest.mark.parametrize(
+    "reason, until, granted, as_of, expected",
+    [
+        ("agreed", "2022-10-01", "2022-09-10T09:00:00", "2022-09-09", False),
+        ("agreed", "2022-10-01", "2022-09-10T09:00:00", "2022-09-10", True),
+        ("agreed", "2022-10-01", "2022-09-10T09:00:00", "2022-10-01", True),
+        ("agreed", "2022-10-01", "2022-09-10T09:00:00", "2022-10-02", False),
+        ("agreed", "2022-10-01", None, "2020-01-01", True),  # grant date unknown
+        ("", "2022-10-01", "2022-09-10T09:00:00", "2022-09-20", False),
+    ],
+)
+def test_waiver_active(reason, until, granted, as_of, expected):
+    assert readiness.waiver_active(reason, until, D(as_of), granted) is expected
 
 
 @pytest.mark.parametrize(

@@ -100,10 +100,20 @@ READINESS_QUERIES: dict[str, str] = {
     + _day("min(date)")
     + """ AS day FROM demos WHERE held = 1 GROUP BY module""",
     "modules": "SELECT code, name FROM modules",
+    # `waived_at`: the first 'waived' event of the criterion since its last 'waiver_removed',
+    # i.e. when the waiver in force was granted (extending it keeps that date).
     "criteria": """
-        SELECT wave, code, name, kind, metric, comparator, threshold, owner, waiver_reason,
-               waiver_until, row_version
-        FROM criteria ORDER BY wave, rowid""",
+        SELECT c.wave, c.code, c.name, c.kind, c.metric, c.comparator, c.threshold, c.owner,
+               c.waiver_reason, c.waiver_until, c.row_version,
+               CASE WHEN c.waiver_reason <> '' THEN (
+                   SELECT min(w.at) FROM events w
+                   WHERE w.entity = 'criterion' AND w.entity_key = c.wave || ':' || c.code
+                     AND w.action = 'waived' AND w.at >= coalesce((
+                         SELECT max(r.at) FROM events r
+                         WHERE r.entity = 'criterion' AND r.entity_key = w.entity_key
+                           AND r.action = 'waiver_removed'), '')
+               ) END AS waived_at
+        FROM criteria c ORDER BY c.wave, c.rowid""",
     "measurements": """
         SELECT id, wave, criterion, """
     + _norm("date")
