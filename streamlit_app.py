@@ -11,6 +11,7 @@ from streamlit.errors import StreamlitMissingAuthlibError
 import ui
 from decisions import services, store
 from decisions.model import ROLES, Actor
+from decisions.store import analytics
 from decisions.store import decisions as decision_store
 
 DEMO_NOTICE = (
@@ -123,26 +124,37 @@ def sign_in_with_sso() -> None:
         st.logout()
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def sign_in_choices(_conn, marker: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The active people as email -> label (by name), and per role their emails; built once
+    per change of the data (`marker`), not on every run of every page."""
+    people = decision_store.directory(_conn)
+    people = people[people["active"] == 1]
+    labels: dict[str, str] = {}
+    by_role: dict[str, list[str]] = {role: [] for role in ROLES}
+    for row in people.itertuples():
+        roles = (row.roles or "").split(";")
+        labels[row.email] = (
+            f"{row.name} ({row.email}) · {row.organization_name} · "
+            f"{', '.join(roles) if row.roles else 'no role'}"
+        )
+        for role in set(roles) & set(ROLES):
+            by_role[role].append(row.email)
+    return labels, by_role
+
+
 def demo_sign_in(conn) -> None:
     """The demo's sign-in: pick anyone from the directory (no password)."""
-    people = decision_store.directory(conn)
-    people = people[people["active"] == 1]
+    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn))
     with st.sidebar:
         st.caption(":material/science: **Demo sign-in**: act as anyone in the directory.")
         role = st.pills("Role", ROLES, key="_demo_role", help="Show only people with this role")
-        if role:
-            people = people[people["roles"].fillna("").str.split(";").map(lambda r: role in r)]
-        labels = {
-            row.email: f"{row.name} ({row.email}) · {row.organization_name} · "
-            f"{(row.roles or 'no role').replace(';', ', ')}"
-            for row in people.itertuples()
-        }
+        emails = by_role[role] if role else list(labels)
         current = st.session_state.get("_signed_in")
-        emails = list(labels)
         st.selectbox(
             "Person",
             emails,
-            index=emails.index(current) if current in labels else None,
+            index=emails.index(current) if current in emails else None,
             format_func=labels.get,
             placeholder="Choose a person…",
             key="_demo_person",

@@ -83,18 +83,22 @@ with facts, st.container(border=True):
 
 
 def table(rows: list[dict], columns: list[str], empty: str) -> None:
-    """Evidence rows; the ones that do not count are greyed, with their note."""
+    """Evidence rows, each with a status first: it counts, or why it does not."""
     if not rows:
         st.caption(empty)
         return
     frame = pd.DataFrame(rows)[columns].astype(object).fillna("")
     if "date" in frame:
         frame["date"] = frame["date"].str.replace("T", " ")
-    grey = frame["note"].fillna("") != ""
-    styled = frame.style.apply(
-        lambda row: ["color: #9e9e9e" if grey[row.name] else "" for _ in row], axis=1
+    notes = frame.pop("note")
+    frame.insert(0, "status", notes.map(lambda note: f"✗ {note}" if note else "✓ counts"))
+    if not_counted := int((notes != "").sum()):
+        st.caption(f"{not_counted} of {len(frame)} do not count now (✗, with the reason).")
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config={"status": st.column_config.TextColumn("status", pinned=True)},
     )
-    st.dataframe(styled, hide_index=True)
 
 
 evidence_tab, versions_tab, timeline_tab = st.tabs(["Evidence", "Versions", "Timeline"])

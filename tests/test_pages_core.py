@@ -12,7 +12,7 @@ from conftest import build_small_programme, drive_decision
 from streamlit.testing.v1 import AppTest
 
 import ui
-from decisions import services, store
+from decisions import admin, services, store
 from decisions.store import decisions as decision_store
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
@@ -131,6 +131,31 @@ def test_the_role_filter_narrows_the_people(demo_db):
     at.sidebar.pills[0].set_value("analyst").run()
     options = at.sidebar.selectbox[0].options
     assert len(options) == 1 and "ana@hemit.no" in options[0]
+
+
+def test_the_people_to_pick_follow_changes_to_the_directory(demo_db, db):
+    at = app()
+    mona = decision_store.load_actor(db, "mona@hemit.no")
+    siri = {"email": "siri@trd.no", "name": "Siri Østby", "organization": "TRD", "domains": ["MED"]}
+    admin.save_expert(db, mona, **siri, roles=["analyst"], allocation_pct=40)
+    at.run()
+    assert any("siri@trd.no" in o for o in at.sidebar.selectbox[0].options)
+    at.sidebar.pills[0].set_value("analyst").run()
+    assert (
+        sum("siri@trd.no" in o or "ana@hemit.no" in o for o in at.sidebar.selectbox[0].options) == 2
+    )
+    row_version = store.scalar(db, "SELECT row_version FROM experts WHERE email = 'siri@trd.no'")
+    admin.save_expert(
+        db,
+        mona,
+        **siri,
+        roles=["analyst"],
+        allocation_pct=40,
+        active=False,
+        row_version=row_version,
+    )
+    at.run()
+    assert not any("siri@trd.no" in o for o in at.sidebar.selectbox[0].options)
 
 
 def test_sign_out_forgets_the_person(demo_db):
@@ -369,8 +394,23 @@ def test_suspect_evidence_is_labelled_with_the_reason(keys, db):
     services.revise(db, mona, key, decision_text="Three nurses sign.", reason="audit finding")
     at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
     version_start = decision_store.get_decision(db, key)["version_started_at"][:10]
-    notes = at.dataframe[0].value["note"]  # the demos
-    assert list(notes) == [f"suspect: dated before version 2 started on {version_start}"]
+    demos = at.dataframe[0].value
+    assert list(demos["status"]) == [
+        f"✗ suspect: dated before version 2 started on {version_start}"
+    ]
+    assert "note" not in demos
+    assert "1 of 1 do not count now" in texts(at)
+    verdicts = at.dataframe[1].value
+    assert all(
+        status.startswith("✗ suspect: dated before version 2") for status in verdicts["status"]
+    )
+
+
+def test_evidence_that_counts_says_so(keys):
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
+    for table in at.dataframe[:3]:  # demos, verdicts, test runs
+        assert set(table.value["status"]) == {"✓ counts"}
+    assert "do not count now" not in texts(at)
 
 
 def test_a_manual_transition_through_the_form_changes_the_stage_and_the_timeline(keys, db):
