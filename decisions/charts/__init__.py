@@ -1,5 +1,8 @@
 """Altair chart builders: a DataFrame in, a chart out. One module per screen; the shared
-stage palette lives here so every chart colours a stage the same way."""
+stage palette lives here so every chart colours a stage the same way.
+
+Encodings are channel objects with explicit types, never shorthand strings ("a:Q"): Altair
+parses and validates a shorthand against the whole schema, about a hundred times slower."""
 
 from __future__ import annotations
 
@@ -25,8 +28,14 @@ STAGE_COLORS: dict[str, str] = {
 def stage_color(field: str = "stage", title: str = "Stage") -> alt.Color:
     """A colour encoding of `field` with the stages in workflow order."""
     return alt.Color(
-        f"{field}:N",
+        field,
+        type="nominal",
         title=title,
         scale=alt.Scale(domain=list(ALL_STAGES), range=[STAGE_COLORS[s] for s in ALL_STAGES]),
         sort=list(ALL_STAGES),
     )
+
+
+def tip(field: str, type: str = "nominal", **options) -> alt.Tooltip:
+    """A tooltip channel of `field` (channel objects: see the module's docstring)."""
+    return alt.Tooltip(field, type=type, **options)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from decisions.charts import stage_color
+from decisions.charts import stage_color, tip
 from decisions.model import STAGES
 
+NUMBERS_SHOWN = ("allocation_pct", "open_items", "per_fte", "recent_activity")
 FLAG_COLORS = alt.Scale(domain=["overloaded", "idle", ""], range=["#cb181d", "#969696", "#4292c6"])
 
 
@@ -20,11 +21,11 @@ def cumulative_flow_chart(flow: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_area()
         .encode(
-            x=alt.X("date:T", title=None),
-            y=alt.Y("count:Q", stack=True, title="Decisions"),
+            x=alt.X("date", type="temporal", title=None),
+            y=alt.Y("count", type="quantitative", stack=True, title="Decisions"),
             color=stage_color(),
-            order=alt.Order("order:Q", sort="descending"),
-            tooltip=[alt.Tooltip("date:T"), "stage:N", "count:Q"],
+            order=alt.Order("order", type="quantitative", sort="descending"),
+            tooltip=[tip("date", "temporal"), tip("stage"), tip("count", "quantitative")],
         )
         .properties(height=320)
     )
@@ -34,13 +35,13 @@ def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart
     """Median (bar) and 85th percentile (tick) of days per `by` (stage or forum level)."""
     sort = list(summary[by].astype(str))
     data = summary.assign(**{by: summary[by].astype(str)})
-    base = alt.Chart(data).encode(y=alt.Y(f"{by}:N", sort=sort, title=None))
-    tooltip = [f"{by}:N", "count:Q", "median_days:Q", "p85_days:Q"]
+    base = alt.Chart(data).encode(y=alt.Y(by, type="nominal", sort=sort, title=None))
+    tooltip = [tip(by), *(tip(c, "quantitative") for c in ("count", "median_days", "p85_days"))]
     bars = base.mark_bar(color="#6baed6").encode(
-        x=alt.X("median_days:Q", title=title), tooltip=tooltip
+        x=alt.X("median_days", type="quantitative", title=title), tooltip=tooltip
     )
     ticks = base.mark_tick(color="#cb181d", thickness=3, size=18).encode(
-        x="p85_days:Q", tooltip=tooltip
+        x=alt.X("p85_days", type="quantitative"), tooltip=tooltip
     )
     return (bars + ticks).properties(height=max(160, 28 * len(data) + 40))
 
@@ -57,11 +58,11 @@ def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{by}:N", sort=list(table.head(top)[by]), title=None),
-            x=alt.X("decisions:Q", title="Decisions"),
-            color=alt.Color("waiting:N", title=None, legend=alt.Legend(orient="top")),
-            yOffset="waiting:N",
-            tooltip=[f"{by}:N", "waiting:N", "decisions:Q"],
+            y=alt.Y(by, type="nominal", sort=list(table.head(top)[by]), title=None),
+            x=alt.X("decisions", type="quantitative", title="Decisions"),
+            color=alt.Color("waiting", type="nominal", title=None, legend=alt.Legend(orient="top")),
+            yOffset=alt.YOffset("waiting", type="nominal"),
+            tooltip=[tip(by), tip("waiting"), tip("decisions", "quantitative")],
         )
         .properties(height=60 * min(len(table), top) + 20)
     )
@@ -73,22 +74,25 @@ def workload_chart(workload: pd.DataFrame) -> alt.Chart:
         alt.Chart(workload)
         .mark_circle(size=60, opacity=0.7)
         .encode(
-            x=alt.X("allocation_pct:Q", title="Allocation (%)", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("open_items:Q", title="Open items"),
+            x=alt.X(
+                "allocation_pct",
+                type="quantitative",
+                title="Allocation (%)",
+                scale=alt.Scale(domain=[0, 100]),
+            ),
+            y=alt.Y("open_items", type="quantitative", title="Open items"),
             color=alt.Color(
-                "flag:N",
+                "flag",
+                type="nominal",
                 scale=FLAG_COLORS,
                 title=None,
                 legend=alt.Legend(orient="top", labelExpr="datum.label || 'normal'"),
             ),
             tooltip=[
-                "name:N",
-                "email:N",
-                "allocation_pct:Q",
-                "open_items:Q",
-                "per_fte:Q",
-                "recent_activity:Q",
-                "flag:N",
+                tip("name"),
+                tip("email"),
+                *(tip(c, "quantitative") for c in NUMBERS_SHOWN),
+                tip("flag"),
             ],
         )
         .properties(height=320)

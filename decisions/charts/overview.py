@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from decisions.charts import stage_color
+from decisions.charts import stage_color, tip
 from decisions.model import ALL_STAGES
 
 
@@ -18,17 +18,20 @@ def pipeline_chart(counts: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X(
-                "stage:N",
+                "stage",
+                type="nominal",
                 sort=list(ALL_STAGES),
                 title=None,
                 axis=alt.Axis(labelAngle=-40, labelOverlap=False),
             ),
-            y=alt.Y("decisions:Q", title="Decisions"),
+            y=alt.Y("decisions", type="quantitative", title="Decisions"),
             color=stage_color().legend(None),
-            tooltip=["stage", "decisions"],
+            tooltip=[tip("stage"), tip("decisions", "quantitative")],
         )
     )
-    labels = bars.mark_text(dy=-6).encode(text="decisions:Q", color=alt.value("#333"))
+    labels = bars.mark_text(dy=-6).encode(
+        text=alt.Text("decisions", type="quantitative"), color=alt.value("#333")
+    )
     return (bars + labels).properties(height=260)
 
 
@@ -42,16 +45,17 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("name:N", sort=waves, title=None, axis=alt.Axis(labelLimit=200)),
+            y=alt.Y("name", type="nominal", sort=waves, title=None, axis=alt.Axis(labelLimit=200)),
             x=alt.X(
-                "decisions:Q",
+                "decisions",
+                type="quantitative",
                 stack="normalize",
                 title="Share of decisions in scope",
                 axis=alt.Axis(format="%"),
             ),
             color=stage_color().legend(None),  # the pipeline beside it shows the colours
-            order=alt.Order("order:Q"),
-            tooltip=["name", "stage", "decisions"],
+            order=alt.Order("order", type="quantitative"),
+            tooltip=[tip("name"), tip("stage"), tip("decisions", "quantitative")],
         )
         .properties(height=max(60, 40 * len(waves)))
     )

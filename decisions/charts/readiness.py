@@ -9,6 +9,8 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
+from decisions.charts import tip
+
 SERIES = ["scope", "approved or further", "ready"]
 SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
 STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "no_data": "#969696"}
@@ -16,7 +18,8 @@ STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "n
 
 def _series_color() -> alt.Color:
     return alt.Color(
-        "series:N",
+        "series",
+        type="nominal",
         title=None,
         scale=alt.Scale(domain=SERIES, range=SERIES_COLORS),
         legend=alt.Legend(orient="top"),
@@ -30,15 +33,15 @@ def burn_up_chart(
     the recent rate on to go-live, which is a red rule."""
     data = series.assign(date=pd.to_datetime(series["date"]))
     ahead = forecast.assign(date=pd.to_datetime(forecast["date"]))
-    x = alt.X("date:T", title=None)
+    x = alt.X("date", type="temporal", title=None)
     lines = (
         alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=x,
-            y=alt.Y("count:Q", title="Decisions"),
+            y=alt.Y("count", type="quantitative", title="Decisions"),
             color=_series_color(),
-            tooltip=[alt.Tooltip("date:T"), "series:N", "count:Q"],
+            tooltip=[tip("date", "temporal"), tip("series"), tip("count", "quantitative")],
         )
     )
     dashed = (
@@ -46,12 +49,12 @@ def burn_up_chart(
         .mark_line(strokeDash=[6, 4])
         .encode(
             x=x,
-            y="count:Q",
+            y=alt.Y("count", type="quantitative"),
             color=_series_color(),
             tooltip=[
-                alt.Tooltip("date:T", title="forecast"),
-                "series:N",
-                alt.Tooltip("count:Q", format=".0f"),
+                tip("date", "temporal", title="forecast"),
+                tip("series"),
+                tip("count", "quantitative", format=".0f"),
             ],
         )
     )
@@ -63,9 +66,11 @@ def burn_up_chart(
 def _rule(day: dt.date, label: str, color: str, dash: list[int], top: int) -> alt.LayerChart:
     """A vertical rule at `day`, labelled to its left `top` pixels from the top."""
     at = alt.Chart(pd.DataFrame({"date": pd.to_datetime([day]), "label": [label]}))
-    rule = at.mark_rule(color=color, strokeWidth=2, strokeDash=dash).encode(x="date:T")
+    rule = at.mark_rule(color=color, strokeWidth=2, strokeDash=dash).encode(
+        x=alt.X("date", type="temporal")
+    )
     text = at.mark_text(align="right", dx=-4, dy=top, color=color, baseline="top").encode(
-        x="date:T", y=alt.value(0), text="label:N"
+        x=alt.X("date", type="temporal"), y=alt.value(0), text=alt.Text("label", type="nominal")
     )
     return rule + text
 
@@ -76,9 +81,9 @@ def sparkline(trend: pd.DataFrame) -> alt.Chart:
         alt.Chart(trend.assign(date=pd.to_datetime(trend["date"])))
         .mark_line(point=True)
         .encode(
-            x=alt.X("date:T", axis=None),
-            y=alt.Y("value:Q", axis=None),
-            tooltip=[alt.Tooltip("date:T"), "value:Q"],
+            x=alt.X("date", type="temporal", axis=None),
+            y=alt.Y("value", type="quantitative", axis=None),
+            tooltip=[tip("date", "temporal"), tip("value", "quantitative")],
         )
         .properties(width=120, height=30)
     )
@@ -95,13 +100,13 @@ def criteria_table_chart(table: pd.DataFrame) -> alt.LayerChart:
     rows.index += 1
     data = pd.concat([pd.DataFrame([dict(zip(REPORT_COLUMNS, REPORT_COLUMNS, strict=True))]),
                       rows]).reset_index(names="row")  # fmt: skip
-    base = alt.Chart(data).encode(y=alt.Y("row:O", axis=None))
+    base = alt.Chart(data).encode(y=alt.Y("row", type="ordinal", axis=None))
     unmet = "datum.status == 'not_met' || datum.status == 'not met'"
     red = alt.condition(unmet, alt.value("#cb181d"), alt.value("#222"))
     layers = [
         base.mark_text(
             align="left", fontWeight=alt.ExprRef("datum.row == 0 ? 'bold' : 'normal'")
-        ).encode(x=alt.value(offset), text=f"{column}:N", color=red)
+        ).encode(x=alt.value(offset), text=alt.Text(column, type="nominal"), color=red)
         for column, offset in REPORT_COLUMNS.items()
     ]
     return alt.layer(*layers).properties(width=720, height=22 * len(data))
@@ -129,28 +134,37 @@ def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChar
     )
     now = waves.assign(wave_name=waves["name"], date=pd.to_datetime(waves["go_live"]))
     order = list(waves["name"])
-    y = alt.Y("wave_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("wave_name", type="nominal", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     tooltip = [
-        "wave_name:N",
-        alt.Tooltip("old:T", title="from"),
-        alt.Tooltip("new:T", title="to"),
-        "reason:N",
-        alt.Tooltip("replanned_by_name:N", title="by"),
-        alt.Tooltip("replanned_at:N", title="when"),
+        tip("wave_name"),
+        tip("old", "temporal", title="from"),
+        tip("new", "temporal", title="to"),
+        tip("reason"),
+        tip("replanned_by_name", title="by"),
+        tip("replanned_at", title="when"),
     ]
     bars = (
         alt.Chart(moves)
         .mark_rule(strokeWidth=3, color="#fd8d3c")
-        .encode(x=alt.X("old:T", title="Go-live date"), x2="new:T", y=y, tooltip=tooltip)
+        .encode(
+            x=alt.X("old", type="temporal", title="Go-live date"),
+            x2=alt.X2("new"),
+            y=y,
+            tooltip=tooltip,
+        )
     )
     starts = (
         alt.Chart(moves)
         .mark_point(color="#fd8d3c", size=60)
-        .encode(x="old:T", y=y, tooltip=tooltip)
+        .encode(x=alt.X("old", type="temporal"), y=y, tooltip=tooltip)
     )
     current = (
         alt.Chart(now)
         .mark_point(shape="diamond", size=140, filled=True, color="#cb181d")
-        .encode(x="date:T", y=y, tooltip=["wave_name:N", alt.Tooltip("go_live:N", title="go-live")])
+        .encode(
+            x=alt.X("date", type="temporal"),
+            y=y,
+            tooltip=[tip("wave_name"), tip("go_live", title="go-live")],
+        )
     )
     return (bars + starts + current).properties(height=50 * max(len(order), 1) + 30)
