@@ -18,6 +18,12 @@ Tables = dict[str, pd.DataFrame]
 CLOSED = ("ready", "withdrawn")
 OVERLOAD_FACTOR = 2.0  # open items per full-time equivalent, against the programme's median
 ACTIVITY_DAYS = 28  # "lately", for the idle flag
+# The tables each part reads: of the readiness tables only the decisions and their stage
+# events (no evidence); of the backlog tables, the base ones and those of the workload.
+PROGRAMME_TABLES = ("decisions", "waves", "stage_events")
+BASE_TABLES = ("decisions", "escalations", "forums")
+WORKLOAD_TABLES = ("experts", "expert_roles", "expert_domains", "forum_members",
+                   "demo_invitees", "actor_events", "approvals")  # fmt: skip
 
 
 def _days_between(start: pd.Series, end: pd.Series | str) -> pd.Series:
@@ -189,6 +195,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     shown = open_.loc[open_["stage"] == "demonstrated", ["key", "domain"]]
     pairs = shown.merge(backlog["expert_domains"], on="domain")
     given = backlog["approvals"]
+    given = given[given["decision"].isin(shown["key"])]  # a small merge, not one of every verdict
     pairs = pairs.merge(given.rename(columns={"decision": "key"}), how="left", indicator=True)
     due = pairs[pairs["_merge"] == "left_only"]
     invited = backlog["demo_invitees"].groupby("expert").size()

@@ -14,18 +14,37 @@ from decisions.store import analytics
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the backlog…")
 def load(_conn, marker: str, as_of: dt.date):
-    """The tables and the decisions as of the date; reloaded only when the programme changed."""
-    programme = history.prepare(analytics.load_readiness_tables(_conn))
-    since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
-    extra = analytics.load_backlog_tables(_conn, since)
+    """The decisions' stage history and details, and each decision as of the date; reloaded
+    only when the programme changed."""
+    tables = analytics.load_readiness_tables(_conn, only=backlog.PROGRAMME_TABLES)
+    programme = history.prepare(tables)
+    extra = analytics.load_backlog_tables(_conn, "", backlog.BASE_TABLES)
     return programme, extra, backlog.current(programme, extra, as_of)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Timing the stages…")
+def stage_times(_conn, marker: str, as_of: dt.date):
+    """Time per stage and per escalation level, from the event log."""
+    programme, extra, _ = load(_conn, marker, as_of)
+    per_stage = backlog.time_per_stage(programme.tables["stage_events"])
+    return per_stage, backlog.time_per_level(programme, extra)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Counting open items…")
+def workload(_conn, marker: str, as_of: dt.date):
+    """Each expert's open items against their allocation."""
+    _, _, decisions = load(_conn, marker, as_of)
+    since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
+    people = analytics.load_backlog_tables(_conn, since, backlog.WORKLOAD_TABLES)
+    return backlog.workload(people, decisions, as_of)
 
 
 conn = ui.conn()
 today = services.today(conn)
+marker = analytics.data_marker(conn)
 st.title("Backlog")
 st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
-programme, extra, decisions = load(conn, analytics.data_marker(conn), today)
+programme, extra, decisions = load(conn, marker, today)
 
 late = backlog.overdue(decisions, today)
 open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
@@ -34,63 +53,76 @@ columns[0].metric("Open decisions", f"{open_count:,}")
 columns[1].metric("Proposals past needed-by", f"{len(late):,}")
 columns[2].metric("Escalations on record", f"{len(extra['escalations']):,}")
 
+# Only the chosen tab runs (a tab switch reruns the page).
 flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
-    ["Cumulative flow", "Aging", "Time per stage", "Bottlenecks", "Past needed-by", "Workload"]
+    ["Cumulative flow", "Aging", "Time per stage", "Bottlenecks", "Past needed-by", "Workload"],
+    key="backlog_tab",
+    on_change="rerun",
 )
-with flow:
-    weeks = st.slider("Weeks shown", 4, 104, 26, step=2, key="backlog_weeks")
-    st.altair_chart(charts.cumulative_flow_chart(backlog.cumulative_flow(programme, today, weeks)))
-    st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
-with aging:
-    per_stage = backlog.aging(decisions)
-    st.caption("How long open decisions have waited in their current stage (days).")
-    st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in current stage (median)"))
-    st.dataframe(per_stage, hide_index=True)
-    stage = st.selectbox(
-        "Oldest in stage",
-        list(per_stage["stage"]),
-        index=None,
-        key="backlog_aging_stage",
-        placeholder="Choose a stage",
-    )
-    if stage:
-        oldest = decisions[decisions["stage"] == stage].nlargest(100, "days_in_stage")
-        ui.decision_table(
-            oldest[["key", "title", "domain", "forum", "days_in_stage", "owner"]], "backlog_oldest"
+if flow.open:
+    with flow:
+        weeks = st.slider("Weeks shown", 4, 104, 26, step=2, key="backlog_weeks")
+        st.altair_chart(
+            charts.cumulative_flow_chart(backlog.cumulative_flow(programme, today, weeks))
         )
-with durations:
-    st.caption(
-        "Time spent in each stage before moving on, from the event log "
-        "(bar: median; red tick: 85th percentile)."
-    )
-    per_stage = backlog.time_per_stage(programme.tables["stage_events"])
-    st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in stage (median)"))
-    st.dataframe(per_stage, hide_index=True)
-    st.subheader("Per escalation level")
-    st.caption(
-        "Time a proposal spent at each forum level before it was escalated or decided; "
-        "`still_there` counts those waiting now."
-    )
-    per_level = backlog.time_per_level(programme, extra)
-    st.altair_chart(charts.duration_chart(per_level, "forum_level", "Days at level (median)"))
-    st.dataframe(per_level, hide_index=True)
-with bottlenecks:
-    by = st.segmented_control("By", ["domain", "forum"], default="domain", key="backlog_by")
-    table = backlog.bottlenecks(decisions, today, by or "domain")
-    st.altair_chart(charts.bottleneck_chart(table, by or "domain"))
-    st.dataframe(table, hide_index=True)
-with overdue_tab:
-    st.caption("Proposals still undecided after the date they were needed by, most overdue first.")
-    ui.decision_table(late, "backlog_overdue", total=len(late))
-with workload_tab:
-    people = backlog.workload(extra, decisions, today)
-    counts = people["flag"].value_counts()
-    st.caption(
-        f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "
-        f"overloaded (more than {backlog.OVERLOAD_FACTOR:g}× the median per full-time "
-        f"equivalent), {counts.get('idle', 0)} idle (nothing open and no activity in "
-        f"{backlog.ACTIVITY_DAYS} days)."
-    )
-    st.altair_chart(charts.workload_chart(people))
-    flag = st.segmented_control("Show", ["overloaded", "idle"], key="backlog_flag")
-    st.dataframe(people[people["flag"] == flag] if flag else people, hide_index=True)
+        st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
+if aging.open:
+    with aging:
+        per_stage = backlog.aging(decisions)
+        st.caption("How long open decisions have waited in their current stage (days).")
+        st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in current stage (median)"))
+        st.dataframe(per_stage, hide_index=True)
+        stage = st.selectbox(
+            "Oldest in stage",
+            list(per_stage["stage"]),
+            index=None,
+            key="backlog_aging_stage",
+            placeholder="Choose a stage",
+        )
+        if stage:
+            oldest = decisions[decisions["stage"] == stage].nlargest(100, "days_in_stage")
+            ui.decision_table(
+                oldest[["key", "title", "domain", "forum", "days_in_stage", "owner"]],
+                "backlog_oldest",
+            )
+if durations.open:
+    with durations:
+        st.caption(
+            "Time spent in each stage before moving on, from the event log "
+            "(bar: median; red tick: 85th percentile)."
+        )
+        per_stage, per_level = stage_times(conn, marker, today)
+        st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in stage (median)"))
+        st.dataframe(per_stage, hide_index=True)
+        st.subheader("Per escalation level")
+        st.caption(
+            "Time a proposal spent at each forum level before it was escalated or decided; "
+            "`still_there` counts those waiting now."
+        )
+        st.altair_chart(charts.duration_chart(per_level, "forum_level", "Days at level (median)"))
+        st.dataframe(per_level, hide_index=True)
+if bottlenecks.open:
+    with bottlenecks:
+        by = st.segmented_control("By", ["domain", "forum"], default="domain", key="backlog_by")
+        table = backlog.bottlenecks(decisions, today, by or "domain")
+        st.altair_chart(charts.bottleneck_chart(table, by or "domain"))
+        st.dataframe(table, hide_index=True)
+if overdue_tab.open:
+    with overdue_tab:
+        st.caption(
+            "Proposals still undecided after the date they were needed by, most overdue first."
+        )
+        ui.decision_table(late, "backlog_overdue", total=len(late))
+if workload_tab.open:
+    with workload_tab:
+        people = workload(conn, marker, today)
+        counts = people["flag"].value_counts()
+        st.caption(
+            f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "
+            f"overloaded (more than {backlog.OVERLOAD_FACTOR:g}× the median per full-time "
+            f"equivalent), {counts.get('idle', 0)} idle (nothing open and no activity in "
+            f"{backlog.ACTIVITY_DAYS} days)."
+        )
+        st.altair_chart(charts.workload_chart(people))
+        flag = st.segmented_control("Show", ["overloaded", "idle"], key="backlog_flag")
+        st.dataframe(people[people["flag"] == flag] if flag else people, hide_index=True)

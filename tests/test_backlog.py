@@ -2,14 +2,17 @@
 stage and per escalation level, bottlenecks, proposals past needed-by, expert workload."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from decisions import backlog, evidence, history, services, store
 from decisions.store import analytics
 from decisions.store import decisions as decision_store
 
 D = dt.date.fromisoformat
+APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 TODAY = D("2022-09-15")
 
 
@@ -130,3 +133,32 @@ def test_workload_against_allocation(flow):
     assert (ola["demo_invitations"], ola["flag"]) == (1, "")
     assert (lab["open_items"], lab["flag"]) == (0, "idle")
     assert "ana@hemit.no" not in people  # analysts are not counted as experts here
+
+
+# The page -----------------------------------------------------------------------------------------
+
+TABS = {  # tab: (charts, tables) it draws
+    "Cumulative flow": (1, 0),
+    "Aging": (1, 1),
+    "Time per stage": (2, 2),
+    "Bottlenecks": (1, 1),
+    "Past needed-by": (0, 1),
+    "Workload": (1, 1),
+}
+
+
+def test_the_page_runs_only_the_chosen_tab(flow, programme, db_path, monkeypatch):
+    store.put_setting(programme, "demo", True)  # to sign in from the sidebar
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    at.sidebar.selectbox[0].set_value("vera@hemit.no").run()
+    at.switch_page("pages/backlog.py").run()
+    assert [t.label for t in at.tabs] == list(TABS)
+    for tab, (charts, tables) in TABS.items():
+        at.session_state["backlog_tab"] = tab
+        at.run()
+        assert not at.exception, (tab, at.exception)
+        assert (len(at.get("vega_lite_chart")), len(at.dataframe)) == (charts, tables), tab
+    at.session_state["backlog_tab"] = "Past needed-by"
+    at.run()
+    assert list(at.dataframe[0].value["title"]) == ["A", "C"]

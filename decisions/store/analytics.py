@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -129,7 +130,7 @@ BACKLOG_QUERIES: dict[str, str] = {
         FROM decisions""",
     "escalations": """
         SELECT entity_key AS key, at, from_value AS from_forum, to_value AS to_forum, id
-        FROM events WHERE entity = 'decision' AND action = 'escalated'
+        FROM events WHERE +entity = 'decision' AND action = 'escalated'
         ORDER BY entity_key, at, id""",
     "forums": "SELECT code, name, level, scope FROM forums",
     "domains": "SELECT code, name FROM domains",
@@ -148,23 +149,33 @@ BACKLOG_QUERIES: dict[str, str] = {
 
 
 def load_readiness_tables(
-    conn: sqlite3.Connection, since: dt.date | None = None
+    conn: sqlite3.Connection, since: dt.date | None = None, only: Iterable[str] | None = None
 ) -> dict[str, pd.DataFrame]:
     """Everything readiness and history need, one query per table; the stage events only
-    after the day `since` (all of them when None)."""
+    after the day `since` (all of them when None). With `only`, the other tables come empty
+    (with their columns: history.prepare needs every table)."""
     after = "" if since is None else f"{since.isoformat()}T23:59:59"
+    wanted = set(READINESS_QUERIES if only is None else only)
     return {
-        name: _frame(conn, sql, {"since": after} if ":since" in sql else ())
+        name: _frame(
+            conn,
+            sql if name in wanted else f"SELECT * FROM ({sql}) LIMIT 0",
+            {"since": after} if ":since" in sql else (),
+        )
         for name, sql in READINESS_QUERIES.items()
     }
 
 
-def load_backlog_tables(conn: sqlite3.Connection, since: str) -> dict[str, pd.DataFrame]:
-    """Everything the backlog analytics need beyond the readiness tables; `since` bounds the
-    recent activity read from the event log."""
+def load_backlog_tables(
+    conn: sqlite3.Connection, since: str, names: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The backlog analytics' tables beyond the readiness ones (all, or those named); `since`
+    bounds the recent activity read from the event log."""
     return {
-        name: _frame(conn, sql, {"since": since} if ":since" in sql else ())
-        for name, sql in BACKLOG_QUERIES.items()
+        name: _frame(conn, BACKLOG_QUERIES[name], {"since": since})
+        if ":since" in BACKLOG_QUERIES[name]
+        else _frame(conn, BACKLOG_QUERIES[name])
+        for name in (BACKLOG_QUERIES if names is None else names)
     }
 
 
