@@ -171,6 +171,18 @@ def bottlenecks(decisions: pd.DataFrame, as_of: dt.date, by: str) -> pd.DataFram
     return out.sort_values(["overdue", "p85_days_in_stage"], ascending=False, ignore_index=True)
 
 
+def _verdicts_due(shown: pd.DataFrame, backlog: Tables) -> pd.Series:
+    """Per expert: the demonstrated decisions of their domains, less those they have given a
+    verdict on (counted per domain, not per pair: the pairs run to hundreds of thousands)."""
+    domains = backlog["expert_domains"]
+    owed = domains["domain"].map(shown.groupby("domain").size()).fillna(0)
+    owed = owed.groupby(domains["expert"]).sum()
+    given = backlog["approvals"].rename(columns={"decision": "key"})
+    given = given[given["key"].isin(shown["key"])].merge(shown[["key", "domain"]], on="key")
+    given = given.merge(domains, on=["expert", "domain"]).groupby("expert").size()
+    return owed.sub(given, fill_value=0)
+
+
 def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Each active expert's open items against their allocation: decisions they own that are
     not done, proposals in their forums, demonstrated decisions of their domains still
@@ -192,12 +204,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
         .groupby("expert")["n"]
         .sum()
     )
-    shown = open_.loc[open_["stage"] == "demonstrated", ["key", "domain"]]
-    pairs = shown.merge(backlog["expert_domains"], on="domain")
-    given = backlog["approvals"]
-    given = given[given["decision"].isin(shown["key"])]  # a small merge, not one of every verdict
-    pairs = pairs.merge(given.rename(columns={"decision": "key"}), how="left", indicator=True)
-    due = pairs[pairs["_merge"] == "left_only"]
+    due = _verdicts_due(open_.loc[open_["stage"] == "demonstrated"], backlog)
     invited = backlog["demo_invitees"].groupby("expert").size()
     since = (as_of - dt.timedelta(days=ACTIVITY_DAYS)).isoformat()
     recent = backlog["actor_events"]
@@ -205,7 +212,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     email = people["email"]
     people["owned_open"] = email.map(owned).fillna(0).astype(int)
     people["proposals_in_forums"] = email.map(in_forums).fillna(0).astype(int)
-    people["verdicts_due"] = email.map(due.groupby("expert").size()).fillna(0).astype(int)
+    people["verdicts_due"] = email.map(due).fillna(0).astype(int)
     people["demo_invitations"] = email.map(invited).fillna(0).astype(int)
     people["open_items"] = people[
         ["owned_open", "proposals_in_forums", "verdicts_due", "demo_invitations"]
