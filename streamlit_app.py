@@ -7,33 +7,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 from streamlit.errors import StreamlitMissingAuthlibError
-
-import ui
-from decisions import services, store
-from decisions.model import ROLES, Actor
-from decisions.store import analytics
-from decisions.store import decisions as decision_store
-
-DEMO_NOTICE = (
-    "**Demo programme.** The people, decisions and evidence here are invented, so try anything. "
-    "To start a real programme, create an empty database with `python -m decisions init --db "
-    "PATH`, set the environment variable `DECISIONS_DB=PATH` and restart the app."
-)
-AUTH_HELP = """
-This programme database is not a demo, so people must sign in with the organisation's
-single sign-on. Add an `[auth]` section to `.streamlit/secrets.toml` and restart the app:
-
-```toml
-[auth]
-redirect_uri = "https://decisions.example.org/oauth2callback"
-cookie_secret = "a long random string"
-client_id = "..."
-client_secret = "..."
-server_metadata_url = "https://login.example.org/.well-known/openid-configuration"
-```
-
-Everyone who signs in must be in the directory (People and settings) with the same email.
-"""
+from streamlit.runtime.pages_manager import PagesManager
 
 
 def pages() -> dict[str, list[st.Page]]:
@@ -64,6 +38,39 @@ def pages() -> dict[str, list[st.Page]]:
             page("people", "People and settings", "group"),
         ],
     }
+
+
+if PagesManager.uses_pages_directory:
+    # A process's first run starts as an old-style pages/ app, whose menu lists the raw page
+    # files until st.navigation runs; hide it now, before the slow imports below let it show.
+    st.navigation(pages(), position="hidden")
+
+import ui  # noqa: E402
+from decisions import services, store  # noqa: E402
+from decisions.model import ROLES, Actor  # noqa: E402
+from decisions.store import analytics  # noqa: E402
+from decisions.store import decisions as decision_store  # noqa: E402
+
+DEMO_NOTICE = (
+    "**Demo programme.** The people, decisions and evidence here are invented, so try anything. "
+    "To start a real programme, create an empty database with `python -m decisions init --db "
+    "PATH`, set the environment variable `DECISIONS_DB=PATH` and restart the app."
+)
+AUTH_HELP = """
+This programme database is not a demo, so people must sign in with the organisation's
+single sign-on. Add an `[auth]` section to `.streamlit/secrets.toml` and restart the app:
+
+```toml
+[auth]
+redirect_uri = "https://decisions.example.org/oauth2callback"
+cookie_secret = "a long random string"
+client_id = "..."
+client_secret = "..."
+server_metadata_url = "https://login.example.org/.well-known/openid-configuration"
+```
+
+Everyone who signs in must be in the directory (People and settings) with the same email.
+"""
 
 
 def open_database() -> None:
