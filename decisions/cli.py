@@ -64,39 +64,44 @@ class UsageError(Exception):
     """The command's words were off (exit 2)."""
 
 
-def _init(args: argparse.Namespace) -> int:
-    from decisions import programme
-
+def _fill_empty_programme(args: argparse.Namespace, fill: Callable, done: Callable) -> int:
+    """Open the database, refuse one that holds a programme, fill it, print what was made."""
     path = store.database_path(args.db)
     conn = store.connect(path)
     if not store.is_empty(conn):
         print(f"{path}: holds a programme already; not overwritten", file=sys.stderr)
         return 1
     try:
-        counts = programme.init_reference_lists(conn)
+        result = fill(conn)
     except WorkflowError as error:
         print(f"{path}: {error}", file=sys.stderr)
         return 1
-    listed = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    print(f"{path}: empty programme created ({listed})")
+    print(f"{path}: {done(result)}")
     return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from decisions import programme
+
+    return _fill_empty_programme(
+        args,
+        programme.init_reference_lists,
+        lambda counts: (
+            "empty programme created ("
+            + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            + ")"
+        ),
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
     from decisions import demo
 
-    path = store.database_path(args.db)
-    conn = store.connect(path)
-    if not store.is_empty(conn):
-        print(f"{path}: holds a programme already; not overwritten", file=sys.stderr)
-        return 1
-    try:
-        summary = demo.build_demo(conn, scale=args.scale, seed=args.seed)
-    except WorkflowError as error:
-        print(f"{path}: {error}", file=sys.stderr)
-        return 1
-    print(f"{path}: demo programme created ({summary})")
-    return 0
+    return _fill_empty_programme(
+        args,
+        lambda conn: demo.build_demo(conn, scale=args.scale, seed=args.seed),
+        lambda summary: f"demo programme created ({summary})",
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
