@@ -35,7 +35,8 @@ def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart
     """Median (bar) and 85th percentile (tick) of days per `by` (stage or forum level)."""
     sort = list(summary[by].astype(str))
     data = summary.assign(**{by: summary[by].astype(str)})
-    base = alt.Chart(data).encode(y=alt.Y(by, type="nominal", sort=sort, title=None))
+    y = alt.Y(by, type="nominal", sort=sort, title=None, axis=alt.Axis(labelLimit=220))
+    base = alt.Chart(data).encode(y=y)
     tooltip = [tip(by), *(tip(c, "quantitative") for c in ("count", "median_days", "p85_days"))]
     bars = base.mark_bar(color="#6baed6").encode(
         x=alt.X("median_days", type="quantitative", title=title), tooltip=tooltip
