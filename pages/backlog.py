@@ -53,7 +53,10 @@ columns[0].metric("Open decisions", f"{open_count:,}")
 columns[1].metric("Proposals past needed-by", f"{len(late):,}")
 columns[2].metric("Escalations on record", f"{len(extra['escalations']):,}")
 
-# Only the chosen tab runs (a tab switch reruns the page).
+# Only the chosen tab runs (a tab switch reruns the page). Streamlit forgets the state of
+# widgets not drawn, so the hidden tabs' choices are kept here (their widgets take no default).
+for key, default in {"backlog_weeks": 26, "backlog_by": "domain", "backlog_flag": None}.items():
+    st.session_state[key] = st.session_state.get(key, default)
 flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
     ["Cumulative flow", "Aging", "Time per stage", "Bottlenecks", "Past needed-by", "Workload"],
     key="backlog_tab",
@@ -61,7 +64,7 @@ flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
 )
 if flow.open:
     with flow:
-        weeks = st.slider("Weeks shown", 4, 104, 26, step=2, key="backlog_weeks")
+        weeks = st.slider("Weeks shown", 4, 104, step=2, key="backlog_weeks")
         st.altair_chart(
             charts.cumulative_flow_chart(backlog.cumulative_flow(programme, today, weeks))
         )
@@ -103,7 +106,7 @@ if durations.open:
         st.dataframe(per_level, hide_index=True)
 if bottlenecks.open:
     with bottlenecks:
-        by = st.segmented_control("By", ["domain", "forum"], default="domain", key="backlog_by")
+        by = st.segmented_control("By", ["domain", "forum"], key="backlog_by")
         table = backlog.bottlenecks(decisions, today, by or "domain")
         st.altair_chart(charts.bottleneck_chart(table, by or "domain"))
         st.dataframe(table, hide_index=True)

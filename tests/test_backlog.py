@@ -162,3 +162,23 @@ def test_the_page_runs_only_the_chosen_tab(flow, programme, db_path, monkeypatch
     at.session_state["backlog_tab"] = "Past needed-by"
     at.run()
     assert list(at.dataframe[0].value["title"]) == ["A", "C"]
+
+
+def test_a_hidden_tab_keeps_its_choices(flow, programme, db_path, monkeypatch):
+    store.put_setting(programme, "demo", True)
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    at.sidebar.selectbox[0].set_value("vera@hemit.no").run()
+    at.switch_page("pages/backlog.py").run()
+    assert at.slider(key="backlog_weeks").value == 26
+    at.slider(key="backlog_weeks").set_value(50).run()
+    at.session_state["backlog_tab"] = "Bottlenecks"
+    at.run()
+    at.segmented_control(key="backlog_by").set_value("forum").run()
+    for tab in ("Aging", "Cumulative flow", "Bottlenecks"):
+        at.session_state["backlog_tab"] = tab
+        at.run()
+    assert not at.exception
+    assert at.segmented_control(key="backlog_by").value == "forum"
+    assert "FBG" in list(at.dataframe[0].value["forum"])
+    assert at.session_state["backlog_weeks"] == 50
