@@ -14,18 +14,19 @@ from decisions.store import analytics
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the backlog…")
 def load(_conn, marker: str, as_of: dt.date):
-    """The decisions' stage history and details, and each decision as of the date; reloaded
-    only when the programme changed."""
+    """The decisions' stage history and details, each decision as of the date, and those past
+    their needed-by date; reloaded only when the programme changed."""
     tables = analytics.load_readiness_tables(_conn, only=backlog.PROGRAMME_TABLES)
     programme = history.prepare(tables)
     extra = analytics.load_backlog_tables(_conn, "", backlog.BASE_TABLES)
-    return programme, extra, backlog.current(programme, extra, as_of)
+    decisions = backlog.current(programme, extra, as_of)
+    return programme, extra, decisions, backlog.overdue(decisions, as_of)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Timing the stages…")
 def stage_times(_conn, marker: str, as_of: dt.date):
     """Time per stage and per escalation level, from the event log."""
-    programme, extra, _ = load(_conn, marker, as_of)
+    programme, extra, *_ = load(_conn, marker, as_of)
     per_stage = backlog.time_per_stage(programme.tables["stage_events"])
     return per_stage, backlog.time_per_level(programme, extra)
 
@@ -33,7 +34,7 @@ def stage_times(_conn, marker: str, as_of: dt.date):
 @st.cache_resource(max_entries=4, show_spinner="Counting open items…")
 def workload(_conn, marker: str, as_of: dt.date):
     """Each expert's open items against their allocation."""
-    _, _, decisions = load(_conn, marker, as_of)
+    decisions = load(_conn, marker, as_of)[2]
     since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
     people = analytics.load_backlog_tables(_conn, since, backlog.WORKLOAD_TABLES)
     return backlog.workload(people, decisions, as_of)
@@ -44,9 +45,7 @@ today = services.today(conn)
 marker = analytics.data_marker(conn)
 st.title("Backlog")
 st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
-programme, extra, decisions = load(conn, marker, today)
-
-late = backlog.overdue(decisions, today)
+programme, extra, decisions, late = load(conn, marker, today)
 open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
 columns = st.columns(3)
 columns[0].metric("Open decisions", f"{open_count:,}")
