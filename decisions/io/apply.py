@@ -485,9 +485,18 @@ class Applier:
             records.append({c: merged.get(c) for c in (
                 "wave", "code", "name", "kind", "metric", "comparator", "threshold", "owner",
                 "waiver_reason", "waiver_until")})  # fmt: skip
-            events.append(self.event("criterion", f"{v['wave']}/{v['code']}", "created"
-                                     if current is None else "updated", None, v["threshold"],
-                                     merged.get("waiver_reason")))  # fmt: skip
+            key = f"{v['wave']}:{v['code']}"  # as planning and the demo key criterion events
+            events.append(self.event("criterion", key, "created" if current is None else "updated",
+                                     None, v["threshold"], merged.get("waiver_reason")))  # fmt: skip
+            waiver = (merged.get("waiver_reason"), merged.get("waiver_until"))
+            if waiver != (
+                (current or {}).get("waiver_reason"),
+                (current or {}).get("waiver_until"),
+            ):
+                # readiness counts a waiver from its grant, the first 'waived' event
+                events.append(self.event("criterion", key,
+                                         "waived" if waiver[0] else "waiver_removed", None,
+                                         waiver[1], waiver[0]))  # fmt: skip
         with self.writing():
             transfer.upsert(self.conn, "criteria", records, ("wave", "code"))
         self.append(events)
@@ -525,7 +534,7 @@ class Applier:
                 events.append(
                     self.event(
                         "measurement",
-                        f"{v['wave']}/{v['criterion']}",
+                        f"{v['wave']}:{v['criterion']}",
                         "reported",
                         None,
                         v["value"],
