@@ -294,3 +294,21 @@ def m005_evidence_indexes(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS demo_invitees_expert ON demo_invitees(expert);
         """
     )
+
+
+@migrations()
+def m006_analytics_covering_indexes(db: Database) -> None:
+    # Covering indexes for the bulk loads of readiness and the backlog (store/analytics.py):
+    # the stage events are read from the index alone instead of ~200k scattered table rows, the
+    # decisions' few readiness columns without scanning their long text, and the first
+    # approvals in verdict order. events(action, at, ...) supersedes events_action_at.
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS events_action_at_values
+            ON events(action, at, entity, entity_key, from_value, to_value);
+        DROP INDEX IF EXISTS events_action_at;
+        CREATE INDEX IF NOT EXISTS decisions_readiness ON decisions(
+            key, criticality, stage, module, all_organizations, needed_by, created_at);
+        CREATE INDEX IF NOT EXISTS approvals_verdict ON approvals(verdict, decision, date);
+        """
+    )
