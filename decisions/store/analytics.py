@@ -40,7 +40,8 @@ def _frame(conn: sqlite3.Connection, sql: str, params: tuple | dict = ()) -> pd.
 # their details on demand. Plain scans in index order: the joins happen in pandas.
 READINESS_QUERIES: dict[str, str] = {
     # `waves`: a bit mask of the waves (bit i: the i-th wave by code) the decision's
-    # organisations go live in; `first_approval_day`: its first approving verdict.
+    # organisations go live in; `first_approval_day`: its first approving verdict. (CROSS JOIN:
+    # walk decision_organizations by its covering primary key, not by organisation.)
     "decisions": """
         SELECT d.key, d.criticality = 'critical' AS critical, d.stage, d.module,
                d.all_organizations, """
@@ -52,11 +53,12 @@ READINESS_QUERIES: dict[str, str] = {
     + """ AS first_approval_day
         FROM decisions d
         LEFT JOIN (
-            SELECT x.decision, sum(DISTINCT 1 << b.bit) AS waves
-            FROM decision_organizations x
-            JOIN wave_organizations wo ON wo.organization = x.organization
-            JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS bit FROM waves) b
-                ON b.code = wo.wave
+            SELECT x.decision, sum(DISTINCT o.bit) AS waves
+            FROM decision_organizations x CROSS JOIN (
+                SELECT wo.organization, 1 << b.bit AS bit FROM wave_organizations wo
+                JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS bit FROM waves) b
+                    ON b.code = wo.wave
+            ) o ON o.organization = x.organization
             GROUP BY x.decision
         ) w ON w.decision = d.key
         LEFT JOIN (
