@@ -99,6 +99,25 @@ def scalar(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> 
     return row[0] if row else None
 
 
+def update_versioned(
+    conn: sqlite3.Connection,
+    table: str,
+    where: dict,
+    changes: dict,
+    expected_row_version: int | None = None,
+) -> bool:
+    """Apply `changes` to the row matching `where` and bump its row version; False when no
+    row matched, or its row version was not `expected_row_version` (someone else saved first)."""
+    assignments = "".join(f"{c} = ?, " for c in changes)
+    conditions = " AND ".join(f"{c} = ?" for c in where)
+    sql = f"UPDATE {table} SET {assignments}row_version = row_version + 1 WHERE {conditions}"
+    params = [*changes.values(), *where.values()]
+    if expected_row_version is not None:
+        sql += " AND row_version = ?"
+        params.append(expected_row_version)
+    return conn.execute(sql, params).rowcount == 1
+
+
 def is_empty(conn: sqlite3.Connection) -> bool:
     """True when the programme holds no organisations, experts or decisions."""
     return not any(

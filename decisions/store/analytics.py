@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from decisions.store import one
+from decisions.store import one, update_versioned
 
 
 def _norm(column: str) -> str:
@@ -282,13 +282,8 @@ def update_criterion(
     changes: dict,
     expected_row_version: int | None,
 ) -> bool:
-    assignments = "".join(f"{c} = ?, " for c in changes)
-    sql = f"UPDATE criteria SET {assignments}row_version = row_version + 1 WHERE wave = ? AND code = ?"
-    params = [*changes.values(), wave, code]
-    if expected_row_version is not None:
-        sql += " AND row_version = ?"
-        params.append(expected_row_version)
-    return conn.execute(sql, params).rowcount == 1
+    where = {"wave": wave, "code": code}
+    return update_versioned(conn, "criteria", where, changes, expected_row_version)
 
 
 def insert_measurement(conn: sqlite3.Connection, measurement: dict) -> int:

@@ -9,7 +9,7 @@ from collections import defaultdict
 import pandas as pd
 
 from decisions.model import SIDE_OF_KIND, Actor, DecisionFacts, DemoFact, RunFact, VerdictFact
-from decisions.store import one, rows, scalar
+from decisions.store import one, rows, scalar, update_versioned
 
 _SIDE_SQL = "CASE o.kind WHEN 'hospital' THEN 'hospital' ELSE 'municipality' END"
 
@@ -140,13 +140,7 @@ def update_decision(
     conn: sqlite3.Connection, key: str, changes: dict, expected_row_version: int | None = None
 ) -> bool:
     """Apply `changes` and bump the row version; False when the row version did not match."""
-    assignments = "".join(f"{c} = ?, " for c in changes)
-    sql = f"UPDATE decisions SET {assignments}row_version = row_version + 1 WHERE key = ?"
-    params = [*changes.values(), key]
-    if expected_row_version is not None:
-        sql += " AND row_version = ?"
-        params.append(expected_row_version)
-    return conn.execute(sql, params).rowcount == 1
+    return update_versioned(conn, "decisions", {"key": key}, changes, expected_row_version)
 
 
 def add_decision_version(conn: sqlite3.Connection, version: dict) -> None:

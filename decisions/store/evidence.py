@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions.store import one, rows
+from decisions.store import one, rows, update_versioned
 
 
 def _insert(conn: sqlite3.Connection, table: str, record: dict) -> int:
@@ -19,15 +19,7 @@ def _insert(conn: sqlite3.Connection, table: str, record: dict) -> int:
 def _update(
     conn: sqlite3.Connection, table: str, key: str, changes: dict, expected_row_version: int | None
 ) -> bool:
-    sql = (
-        f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changes)}, "
-        "row_version = row_version + 1 WHERE key = ?"
-    )
-    params = [*changes.values(), key]
-    if expected_row_version is not None:
-        sql += " AND row_version = ?"
-        params.append(expected_row_version)
-    return conn.execute(sql, params).rowcount == 1
+    return update_versioned(conn, table, {"key": key}, changes, expected_row_version)
 
 
 def _replace_links(

@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import one
+from decisions.store import one, update_versioned
 
 _LINKS = {
     # link table: (owner column, member column)
@@ -52,15 +52,7 @@ def _upsert(
         )
         return True
     changes = {c: v for c, v in record.items() if c != key_column}
-    sql = (
-        f"UPDATE {table} SET {''.join(f'{c} = ?, ' for c in changes)}"
-        f"row_version = row_version + 1 WHERE {key_column} = ?"
-    )
-    params = [*changes.values(), key]
-    if expected is not None:
-        sql += " AND row_version = ?"
-        params.append(expected)
-    return conn.execute(sql, params).rowcount == 1
+    return update_versioned(conn, table, {key_column: key}, changes, expected)
 
 
 # Experts ----------------------------------------------------------------------------------------
