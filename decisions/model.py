@@ -20,8 +20,7 @@ WITHDRAWN = "withdrawn"
 ALL_STAGES = STAGES + (WITHDRAWN,)
 STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 
-# Stages a person sets by hand; the others follow from evidence.
-MANUAL_STAGES = ("proposed", "decided", "in_build", "built", "ready", WITHDRAWN)
+# Stages that follow from evidence; the others a person sets by hand.
 DERIVED_STAGES = ("demonstrated", "approved", "in_test", "tested")
 
 ROLES = ("expert", "analyst", "tester", "manager", "admin", "viewer")

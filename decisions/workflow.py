@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from decisions.model import (
-    ALL_STAGES,
     STAGES,
     WITHDRAWN,
     Actor,
@@ -195,7 +194,3 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
     if not all(result == "passed" for result in latest_results):
         return "in_test"
     return "ready" if facts.ready_marked else "tested"
-
-
-def is_stage(value: str) -> bool:
-    return value in ALL_STAGES

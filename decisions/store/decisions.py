@@ -286,15 +286,6 @@ def logged_stages(conn: sqlite3.Connection) -> dict[str, str | None]:
     }
 
 
-def decisions_covered_by_case(conn: sqlite3.Connection, test_case: str) -> list[str]:
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT decision FROM test_case_decisions WHERE test_case = ?", (test_case,)
-        )
-    ]
-
-
 def decisions_of_demo(conn: sqlite3.Connection, demo: str) -> list[str]:
     return [
         r[0] for r in conn.execute("SELECT decision FROM demo_decisions WHERE demo = ?", (demo,))
