@@ -127,6 +127,13 @@ def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
     return decision
 
 
+def stage_event(
+    actor: Actor, at: str, key: str, from_stage: str, to_stage: str, why: str | None
+) -> dict:
+    """The event of a decision's stage change; history replays stages from these."""
+    return event(actor, at, "decision", key, "stage", from_stage, to_stage, why)
+
+
 def event(
     actor: Actor,
     at: str,
@@ -186,7 +193,7 @@ def refresh_stages(
         elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and fact.ready_marked:
             changes["ready_at"] = None  # the evidence no longer says tested
         decision_store.update_decision(conn, key, changes)
-        events.append(event(actor, at, "decision", key, "stage", stored[key], derived, why))
+        events.append(stage_event(actor, at, key, stored[key], derived, why))
     return events
 
 
@@ -326,21 +333,8 @@ def decide(
                 "reason": "decided",
             },
         )
-        store.append_events(
-            conn,
-            [
-                event(
-                    actor,
-                    at,
-                    "decision",
-                    key,
-                    "stage",
-                    "proposed",
-                    "decided",
-                    f"decided by {', '.join(deciders)}",
-                )
-            ],
-        )
+        why = f"decided by {', '.join(deciders)}"
+        store.append_events(conn, [stage_event(actor, at, key, "proposed", "decided", why)])
 
 
 def escalate(
@@ -409,25 +403,11 @@ def set_manual_stage(
             reason = text_field(reason, "reason", required=True)
             changes.update(stage="withdrawn", base_stage="withdrawn", withdrawn_reason=reason)
         _save(conn, key, changes, row_version)
-        store.append_events(
-            conn,
-            [
-                event(
-                    actor,
-                    at,
-                    "decision",
-                    key,
-                    "stage",
-                    decision["stage"],
-                    changes["stage"],
-                    reason or None,
-                )
-            ],
-        )
+        moved = stage_event(actor, at, key, decision["stage"], changes["stage"], reason or None)
         # mark_built may be carried further at once by evidence already dated in the round
-        events = refresh_stages(conn, [key], actor, at, "evidence on record")
-        store.append_events(conn, events)
-        return events[-1]["to_value"] if events else changes["stage"]
+        carried = refresh_stages(conn, [key], actor, at, "evidence on record")
+        store.append_events(conn, [moved, *carried])
+        return carried[-1]["to_value"] if carried else changes["stage"]
 
 
 def revise(
@@ -485,18 +465,8 @@ def revise(
             event(actor, at, "decision", key, "revised", decision["version"], version, reason)
         ]
         if decision["stage"] != "decided":
-            events.append(
-                event(
-                    actor,
-                    at,
-                    "decision",
-                    key,
-                    "stage",
-                    decision["stage"],
-                    "decided",
-                    f"revised to version {version}",
-                )
-            )
+            why = f"revised to version {version}"
+            events.append(stage_event(actor, at, key, decision["stage"], "decided", why))
         store.append_events(conn, events)
         return version
 
