@@ -276,10 +276,10 @@ def logged_stages(conn: sqlite3.Connection) -> dict[str, str | None]:
         for r in conn.execute(
             """
             SELECT d.key,
-                   (SELECT e.to_value FROM events e
-                     WHERE e.entity = 'decision' AND e.entity_key = d.key
-                       AND e.action IN ('created', 'stage')
-                     ORDER BY e.id DESC LIMIT 1)
+                   (SELECT e.to_value FROM events e WHERE e.id = (
+                       SELECT max(x.id) FROM events x
+                       WHERE x.entity = 'decision' AND x.entity_key = d.key
+                         AND x.action IN ('created', 'stage')))
             FROM decisions d
             """
         )

@@ -312,3 +312,19 @@ def m006_analytics_covering_indexes(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS approvals_verdict ON approvals(verdict, decision, date);
         """
     )
+
+
+@migrations()
+def m007_history_indexes(db: Database) -> None:
+    # One entity's events by action and time: a decision's last stage event, a test case's
+    # creation, its last escalation, each a seek (the id follows as the rowid), where
+    # events(entity, entity_key, id) made every event of the entity a table lookup. Test runs
+    # in the order history replays them, with their result, from the index alone.
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS events_entity_action ON events(entity, entity_key, action, at);
+        DROP INDEX IF EXISTS events_entity;
+        CREATE INDEX IF NOT EXISTS test_runs_case_order ON test_runs(test_case, date, id, result);
+        DROP INDEX IF EXISTS test_runs_case;
+        """
+    )
