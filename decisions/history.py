@@ -21,6 +21,7 @@ from decisions.model import ALL_STAGES, STAGE_RANK
 
 Tables = dict[str, pd.DataFrame]
 STAGE_CODE = {stage: code for code, stage in enumerate(ALL_STAGES)}  # withdrawn is last
+_STAGES = pd.Index(ALL_STAGES, dtype=object)  # position = STAGE_CODE
 WITHDRAWN = STAGE_CODE["withdrawn"]
 NOT_CREATED = -1
 RESULT_CODE = {"passed": 0, "failed": 1, "blocked": 2}
@@ -47,9 +48,15 @@ def _days(column: pd.Series, missing: int) -> np.ndarray:
     return column.fillna(missing).to_numpy(dtype=np.int64)
 
 
+def _objects(values: pd.Series) -> pd.Index:
+    """The values as an index of Python objects: a plain array would be made an index of
+    pandas' Arrow-backed strings on the way, at a cost per value."""
+    return pd.Index(values.to_numpy(dtype=object), dtype=object)
+
+
 def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     """Positions in `index` of each value; -1 for a missing one (or None)."""
-    return index.get_indexer(values.to_numpy(dtype=object))
+    return index.get_indexer(_objects(values))
 
 
 def _next_day_in_group(group: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -87,7 +94,8 @@ class Programme:
 
 
 def _codes(stages: pd.Series) -> np.ndarray:
-    return stages.map(STAGE_CODE).fillna(NOT_CREATED).to_numpy(dtype=np.int64)
+    """STAGE_CODE of each stage; NOT_CREATED (-1) for none."""
+    return _STAGES.get_indexer(_objects(stages)).astype(np.int64)
 
 
 def prepare(tables: Tables, since: dt.date | None = None) -> Programme:
@@ -99,7 +107,9 @@ def prepare(tables: Tables, since: dt.date | None = None) -> Programme:
     decisions["needed_day"] = _days(decisions["needed_day"], FAR)
     decisions["created_day"] = _days(decisions["created_day"], 0)
     tables["decisions"] = decisions
-    keys = pd.Index(decisions["key"].to_numpy(dtype=object))
+    keys = pd.Index(decisions["key"].to_numpy(), dtype=object)
+    decisions["waves"] = _by_key(tables["decision_waves"], "waves", keys, 0)
+    decisions["first_approval_day"] = _by_key(tables["first_approvals"], "day", keys, FAR)
     events = tables["stage_events"]
     events["decision"] = _positions(events["key"], keys)
     events = tables["stage_events"] = events[events["decision"] >= 0].reset_index(drop=True)
@@ -117,9 +127,18 @@ def prepare(tables: Tables, since: dt.date | None = None) -> Programme:
     )
 
 
+def _by_key(frame: pd.DataFrame, column: str, keys: pd.Index, missing: int) -> np.ndarray:
+    """`column` of `frame` (one row per `key`) for each of `keys`; `missing` where none."""
+    values = np.full(len(keys), missing, dtype=np.int64)
+    at = _positions(frame["key"], keys)
+    found = at >= 0
+    values[at[found]] = _days(frame[column], missing)[found]
+    return values
+
+
 def _wave_scopes(tables: Tables) -> dict[str, np.ndarray]:
     """wave -> per decision, whether one of its organisations (or all) goes live in it."""
-    bits = tables["decisions"]["waves"].fillna(0).to_numpy(dtype=np.int64)
+    bits = tables["decisions"]["waves"].to_numpy()
     everywhere = tables["decisions"]["all_organizations"].to_numpy() == 1
     return {
         wave: everywhere | ((bits >> bit) & 1).astype(bool)
@@ -129,8 +148,8 @@ def _wave_scopes(tables: Tables) -> dict[str, np.ndarray]:
 
 def _prepare_evidence(tables: Tables, decisions: pd.DataFrame, keys: pd.Index) -> None:
     cases, modules = tables["test_cases"], tables["modules"]
-    case_keys = pd.Index(cases["key"].to_numpy(dtype=object))
-    module_codes = pd.Index(modules["code"].to_numpy(dtype=object))
+    case_keys = pd.Index(cases["key"].to_numpy(), dtype=object)
+    module_codes = pd.Index(modules["code"].to_numpy(), dtype=object)
     cases["created_day"] = _days(cases["created_day"], 0)
     coverage = tables["coverage"]
     coverage["case"] = _positions(coverage["test_case"], case_keys)
@@ -145,7 +164,6 @@ def _prepare_evidence(tables: Tables, decisions: pd.DataFrame, keys: pd.Index) -
     defects["opened_day"] = _days(defects["opened_day"], 0)
     defects["closed_day"] = _days(defects["closed_day"], FAR)
     decisions["module_pos"] = _positions(decisions["module"], module_codes)
-    decisions["first_approval_day"] = _days(decisions["first_approval_day"], FAR)
     first_demo = np.full(len(modules) + 1, FAR, dtype=np.int64)
     demos = tables["first_demos"]
     first_demo[_positions(demos["module"], module_codes)] = _days(demos["day"], FAR)

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from decisions.store import one, update_versioned
@@ -29,42 +30,56 @@ def _day(column: str) -> str:
     return f"CAST(julianday(substr({column}, 1, 10)) - 1721424.5 AS INTEGER)"
 
 
+def _column(values: np.ndarray) -> pd.Series:
+    """One column of a result: int64 when all are integers, float64 when all are numbers or
+    NULL (NULL as NaN), else plain objects. (Strings stay Python strings: pandas' Arrow-backed
+    strings cost a conversion each way and are slow in isin and row lookups.)"""
+    kinds = set(map(type, values))
+    if kinds and kinds <= {int}:
+        return pd.Series(values.astype(np.int64))
+    if kinds & {int, float} and kinds <= {int, float, type(None)}:
+        return pd.Series(values.astype(np.float64))
+    return pd.Series(values, dtype=object, copy=False)
+
+
 def _frame(conn: sqlite3.Connection, sql: str, params: tuple | dict = ()) -> pd.DataFrame:
-    frame = pd.read_sql_query(sql, conn, params=params)
-    # Plain object strings: pandas' Arrow-backed strings are slow in isin and row lookups.
-    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c])]
-    return frame.astype(dict.fromkeys(text, object)) if text else frame
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: a sqlite3.Row per row costs a conversion each
+    cursor.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    table = np.empty((0, len(names)), dtype=object)
+    if rows := cursor.fetchall():
+        table = np.empty((len(rows), len(names)), dtype=object)
+        table[:] = rows
+    return pd.DataFrame({name: _column(table[:, i]) for i, name in enumerate(names)})
 
 
 # Only what the metrics need, by key and with day numbers; the records behind a number get
-# their details on demand. Plain scans in index order: the joins happen in pandas.
+# their details on demand. Plain scans in index order: the joins happen in pandas (by key, in
+# history.prepare), so that a caller that needs no wave scope or approvals skips their reads.
 READINESS_QUERIES: dict[str, str] = {
-    # `waves`: a bit mask of the waves (bit i: the i-th wave by code) the decision's
-    # organisations go live in; `first_approval_day`: its first approving verdict. (CROSS JOIN:
-    # walk decision_organizations by its covering primary key, not by organisation.)
     "decisions": """
-        SELECT d.key, d.criticality = 'critical' AS critical, d.stage, d.module,
-               d.all_organizations, """
-    + _day("d.needed_by")
+        SELECT key, criticality = 'critical' AS critical, stage, module, all_organizations, """
+    + _day("needed_by")
     + """ AS needed_day, """
-    + _day("d.created_at")
-    + """ AS created_day, w.waves, """
-    + _day("a.first")
-    + """ AS first_approval_day
-        FROM decisions d
-        LEFT JOIN (
-            SELECT x.decision, sum(DISTINCT o.bit) AS waves
-            FROM decision_organizations x CROSS JOIN (
-                SELECT wo.organization, 1 << b.bit AS bit FROM wave_organizations wo
-                JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS bit FROM waves) b
-                    ON b.code = wo.wave
-            ) o ON o.organization = x.organization
-            GROUP BY x.decision
-        ) w ON w.decision = d.key
-        LEFT JOIN (
-            SELECT decision, min(date) AS first FROM approvals WHERE verdict = 'approve'
-            GROUP BY decision
-        ) a ON a.decision = d.key""",
+    + _day("created_at")
+    + """ AS created_day
+        FROM decisions""",
+    # A bit mask of the waves (bit i: the i-th wave by code) the decision's organisations go
+    # live in. (CROSS JOIN: walk decision_organizations by its covering primary key.)
+    "decision_waves": """
+        SELECT x.decision AS key, sum(DISTINCT o.bit) AS waves
+        FROM decision_organizations x CROSS JOIN (
+            SELECT wo.organization, 1 << b.bit AS bit FROM wave_organizations wo
+            JOIN (SELECT code, row_number() OVER (ORDER BY code) - 1 AS bit FROM waves) b
+                ON b.code = wo.wave
+        ) o ON o.organization = x.organization
+        GROUP BY x.decision""",
+    # Each decision's first approving verdict.
+    "first_approvals": """
+        SELECT decision AS key, """
+    + _day("min(date)")
+    + """ AS day FROM approvals WHERE verdict = 'approve' GROUP BY decision""",
     "waves": "SELECT code, name, go_live, row_version FROM waves ORDER BY go_live, code",
     # The stage events after :since (a timestamp), each decision's in the order they happened.
     # (+e.entity: use the index on action and time, not the one on entity.)
@@ -75,16 +90,17 @@ READINESS_QUERIES: dict[str, str] = {
         FROM events e
         WHERE e.action IN ('created', 'stage') AND e.at > :since AND +e.entity = 'decision'
         ORDER BY e.entity_key, e.at, e.id""",
+    # Each test case's creation: a seek in events(entity, entity_key, action, at) per case.
     "test_cases": """
-        SELECT tc.key, c.created_day
-        FROM test_cases tc LEFT JOIN (
-            SELECT entity_key, """
-    + _day("min(at)")
-    + """ AS created_day FROM events
-            WHERE entity = 'test_case' AND action = 'created' GROUP BY entity_key
-        ) c ON c.entity_key = tc.key""",
+        SELECT tc.key, """
+    + _day(
+        """(SELECT min(e.at) FROM events e WHERE e.entity = 'test_case'
+                AND e.entity_key = tc.key AND e.action = 'created')"""
+    )
+    + """ AS created_day
+        FROM test_cases tc""",
     "coverage": "SELECT test_case, decision FROM test_case_decisions",
-    # Each test case's runs in the order they happened (the index on test case and date).
+    # Each test case's runs in the order they happened, from the covering index alone.
     "test_runs": """
         SELECT test_case, """
     + _day("date")
@@ -127,9 +143,15 @@ READINESS_QUERIES: dict[str, str] = {
 }
 
 BACKLOG_QUERIES: dict[str, str] = {
+    # `stage_since`: when the decision reached the stage it was in at :until (a timestamp).
     "decisions": """
-        SELECT key, title, domain, forum, criticality, needed_by, owner, created_at
-        FROM decisions""",
+        SELECT d.key, d.title, d.domain, d.forum, d.criticality, d.needed_by, d.owner,
+               d.created_at, (
+                   SELECT max(e.at) FROM events e WHERE e.entity = 'decision'
+                   AND e.entity_key = d.key AND e.action IN ('created', 'stage')
+                   AND e.at <= :until
+               ) AS stage_since
+        FROM decisions d""",
     "escalations": """
         SELECT entity_key AS key, at, from_value AS from_forum, to_value AS to_forum, id
         FROM events WHERE +entity = 'decision' AND action = 'escalated'
@@ -169,14 +191,17 @@ def load_readiness_tables(
 
 
 def load_backlog_tables(
-    conn: sqlite3.Connection, since: str, names: Iterable[str] | None = None
+    conn: sqlite3.Connection,
+    names: Iterable[str] | None = None,
+    since: str = "",
+    until: str = "9999",
 ) -> dict[str, pd.DataFrame]:
-    """The backlog analytics' tables beyond the readiness ones (all, or those named); `since`
-    bounds the recent activity read from the event log."""
+    """The backlog analytics' tables beyond the readiness ones (all, or those named). `since`
+    (a timestamp) bounds the recent activity read from the event log; `until` dates each
+    decision's stage as it stood then."""
+    params = {"since": since, "until": until}
     return {
-        name: _frame(conn, BACKLOG_QUERIES[name], {"since": since})
-        if ":since" in BACKLOG_QUERIES[name]
-        else _frame(conn, BACKLOG_QUERIES[name])
+        name: _frame(conn, BACKLOG_QUERIES[name], params)
         for name in (BACKLOG_QUERIES if names is None else names)
     }
 
