@@ -6,6 +6,7 @@ workload against their allocation."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,14 @@ import pandas as pd
 from decisions import history
 from decisions.history import Programme
 from decisions.model import ALL_STAGES, STAGES
+from decisions.store import analytics
 
 Tables = dict[str, pd.DataFrame]
 CLOSED = ("ready", "withdrawn")
-OVERLOAD_FACTOR = 2.0  # open items per full-time equivalent, against the programme's median
+# Open items per full-time equivalent, against the programme's median: more than twice it is
+# overloaded; a quarter of it or less, with nothing done lately, is idle (capacity to spare).
+OVERLOAD_FACTOR = 2.0
+IDLE_FACTOR = 0.25
 ACTIVITY_DAYS = 28  # "lately", for the idle flag
 # The tables each part reads: of the readiness tables only the decisions and their stage
 # events (no evidence); of the backlog tables, the base ones and those of the workload.
@@ -50,23 +55,23 @@ def _stage_order(frame: pd.DataFrame, column: str = "stage") -> pd.DataFrame:
     return frame.sort_values(column, key=lambda s: s.map(order)).reset_index(drop=True)
 
 
+def end_of(day: dt.date) -> str:
+    """The last timestamp of a day, as the event log writes them."""
+    return f"{day.isoformat()}T23:59:59"
+
+
 def current(programme: Programme, backlog: Tables, as_of: dt.date) -> pd.DataFrame:
     """The decisions as of a date (created by then) with their details, stage, since when,
-    and days in that stage. Needs the programme with all of its stage events."""
+    and days in that stage. Needs the programme's stage events after `as_of` and the backlog
+    decisions' `stage_since` read until the end of that day."""
     codes = history.stages_on(programme, as_of)
-    events = programme.tables["stage_events"]
-    known = np.flatnonzero(programme.event_day <= as_of.toordinal())
-    owners = programme.event_decision[known]
-    last = known[np.append(owners[1:] != owners[:-1], True)] if len(known) else known
     details = programme.decisions[["key"]].merge(backlog["decisions"], on="key", how="left")
-    since = details["created_at"].str.slice(0, 19).to_numpy(copy=True)
-    since[programme.event_decision[last]] = events["at"].to_numpy()[last]
+    since = details["stage_since"].fillna(details["created_at"].str.slice(0, 19))
     exists = codes != history.NOT_CREATED
     decisions = details[exists].assign(
         stage=np.asarray(ALL_STAGES, dtype=object)[codes[exists]], since=since[exists]
     )
-    end = f"{as_of.isoformat()}T23:59:59"
-    return decisions.assign(days_in_stage=_days_between(decisions["since"], end).round(1))
+    return decisions.assign(days_in_stage=_days_between(decisions["since"], end_of(as_of)).round(1))
 
 
 def cumulative_flow(programme: Programme, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
@@ -188,7 +193,8 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     not done, proposals in their forums, demonstrated decisions of their domains still
     without their verdict, and demos they are invited to. `per_fte` is open items per
     full-time equivalent; overloaded is more than OVERLOAD_FACTOR times the median of that,
-    idle is no open item and no recorded activity in the last ACTIVITY_DAYS days."""
+    idle is at most IDLE_FACTOR times it and no recorded activity in the last ACTIVITY_DAYS
+    days."""
     roles = backlog["expert_roles"]
     people = backlog["experts"]
     people = people[
@@ -208,7 +214,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     invited = backlog["demo_invitees"].groupby("expert").size()
     since = (as_of - dt.timedelta(days=ACTIVITY_DAYS)).isoformat()
     recent = backlog["actor_events"]
-    active = recent[(recent["at"] >= since) & (recent["at"] <= f"{as_of.isoformat()}T23:59:59")]
+    active = recent[(recent["at"] >= since) & (recent["at"] <= end_of(as_of))]
     email = people["email"]
     people["owned_open"] = email.map(owned).fillna(0).astype(int)
     people["proposals_in_forums"] = email.map(in_forums).fillna(0).astype(int)
@@ -223,7 +229,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     people["flag"] = np.select(
         [
             (people["per_fte"] > OVERLOAD_FACTOR * typical) & (people["open_items"] > 0),
-            (people["open_items"] == 0) & (people["recent_activity"] == 0),
+            (people["per_fte"] <= IDLE_FACTOR * typical) & (people["recent_activity"] == 0),
         ],
         ["overloaded", "idle"],
         default="",
@@ -243,3 +249,36 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
         "flag",
     ]
     return people.sort_values("per_fte", ascending=False)[columns].reset_index(drop=True)
+
+
+# Loading: each part reads only what it needs ----------------------------------------------------
+
+
+def load_current(conn: sqlite3.Connection, as_of: dt.date) -> tuple[Tables, pd.DataFrame]:
+    """The base backlog tables and the decisions as of a date (`current`): no stage history
+    before the date, no evidence."""
+    tables = analytics.load_readiness_tables(conn, as_of, only=PROGRAMME_TABLES)
+    base = analytics.load_backlog_tables(conn, BASE_TABLES, until=end_of(as_of))
+    return base, current(history.prepare(tables, as_of), base, as_of)
+
+
+def load_flow(conn: sqlite3.Connection, as_of: dt.date, weeks: int) -> pd.DataFrame:
+    """The cumulative flow of the `weeks` weeks up to a date, from their stage events only."""
+    start = as_of - dt.timedelta(weeks=weeks)
+    tables = analytics.load_readiness_tables(conn, start, only=PROGRAMME_TABLES)
+    return cumulative_flow(history.prepare(tables, start), as_of, weeks)
+
+
+def load_stage_times(conn: sqlite3.Connection, base: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Time per stage and per escalation level, from the whole stage history."""
+    programme = history.prepare(analytics.load_readiness_tables(conn, only=PROGRAMME_TABLES))
+    return time_per_stage(programme.tables["stage_events"]), time_per_level(programme, base)
+
+
+def load_workload(
+    conn: sqlite3.Connection, decisions: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
+    """Each expert's open items against their allocation (`workload`)."""
+    since = (as_of - dt.timedelta(days=ACTIVITY_DAYS)).isoformat()
+    people = analytics.load_backlog_tables(conn, WORKLOAD_TABLES, since=since)
+    return workload(people, decisions, as_of)

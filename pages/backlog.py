@@ -7,37 +7,32 @@ import datetime as dt
 import streamlit as st
 
 import ui
-from decisions import backlog, history, services
+from decisions import backlog, services
 from decisions.charts import backlog as charts
 from decisions.store import analytics
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the backlog…")
 def load(_conn, marker: str, as_of: dt.date):
-    """The decisions' stage history and details, each decision as of the date, and those past
-    their needed-by date; reloaded only when the programme changed."""
-    tables = analytics.load_readiness_tables(_conn, only=backlog.PROGRAMME_TABLES)
-    programme = history.prepare(tables)
-    extra = analytics.load_backlog_tables(_conn, "", backlog.BASE_TABLES)
-    decisions = backlog.current(programme, extra, as_of)
-    return programme, extra, decisions, backlog.overdue(decisions, as_of)
+    """The decisions as of the date with their details, and those past their needed-by date;
+    reloaded only when the programme changed."""
+    base, decisions = backlog.load_current(_conn, as_of)
+    return base, decisions, backlog.overdue(decisions, as_of)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Replaying the weeks…")
+def cumulative_flow(_conn, marker: str, as_of: dt.date, weeks: int):
+    return backlog.load_flow(_conn, as_of, weeks)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Timing the stages…")
 def stage_times(_conn, marker: str, as_of: dt.date):
-    """Time per stage and per escalation level, from the event log."""
-    programme, extra, *_ = load(_conn, marker, as_of)
-    per_stage = backlog.time_per_stage(programme.tables["stage_events"])
-    return per_stage, backlog.time_per_level(programme, extra)
+    return backlog.load_stage_times(_conn, load(_conn, marker, as_of)[0])
 
 
 @st.cache_resource(max_entries=4, show_spinner="Counting open items…")
 def workload(_conn, marker: str, as_of: dt.date):
-    """Each expert's open items against their allocation."""
-    decisions = load(_conn, marker, as_of)[2]
-    since = (as_of - dt.timedelta(days=backlog.ACTIVITY_DAYS)).isoformat()
-    people = analytics.load_backlog_tables(_conn, since, backlog.WORKLOAD_TABLES)
-    return backlog.workload(people, decisions, as_of)
+    return backlog.load_workload(_conn, load(_conn, marker, as_of)[1], as_of)
 
 
 conn = ui.conn()
@@ -45,12 +40,12 @@ today = services.today(conn)
 marker = analytics.data_marker(conn)
 st.title("Backlog")
 st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
-programme, extra, decisions, late = load(conn, marker, today)
+base, decisions, late = load(conn, marker, today)
 open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
 columns = st.columns(3)
 columns[0].metric("Open decisions", f"{open_count:,}")
 columns[1].metric("Proposals past needed-by", f"{len(late):,}")
-columns[2].metric("Escalations on record", f"{len(extra['escalations']):,}")
+columns[2].metric("Escalations on record", f"{len(base['escalations']):,}")
 
 # Only the chosen tab runs (a tab switch reruns the page). Streamlit forgets the state of
 # widgets not drawn, so the hidden tabs' choices are kept here (their widgets take no default).
@@ -64,9 +59,7 @@ flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
 if flow.open:
     with flow:
         weeks = st.slider("Weeks shown", 4, 104, step=2, key="backlog_weeks")
-        st.altair_chart(
-            charts.cumulative_flow_chart(backlog.cumulative_flow(programme, today, weeks))
-        )
+        st.altair_chart(charts.cumulative_flow_chart(cumulative_flow(conn, marker, today, weeks)))
         st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
 if aging.open:
     with aging:
@@ -122,8 +115,8 @@ if workload_tab.open:
         st.caption(
             f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "
             f"overloaded (more than {backlog.OVERLOAD_FACTOR:g}× the median per full-time "
-            f"equivalent), {counts.get('idle', 0)} idle (nothing open and no activity in "
-            f"{backlog.ACTIVITY_DAYS} days)."
+            f"equivalent), {counts.get('idle', 0)} idle (at most {backlog.IDLE_FACTOR:g}× the "
+            f"median and no activity in {backlog.ACTIVITY_DAYS} days: capacity to spare)."
         )
         st.altair_chart(charts.workload_chart(people))
         flag = st.segmented_control("Show", ["overloaded", "idle"], key="backlog_flag")

@@ -79,7 +79,7 @@ def workload_chart(workload: pd.DataFrame) -> alt.Chart:
                 "allocation_pct",
                 type="quantitative",
                 title="Allocation (%)",
-                scale=alt.Scale(domain=[0, 100]),
+                scale=alt.Scale(domain=[0, 100], padding=8),  # whole points at 100 %
             ),
             y=alt.Y("open_items", type="quantitative", title="Open items"),
             color=alt.Color(
