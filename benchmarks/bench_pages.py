@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.chdir(REPO)  # AppTest paths and .streamlit/config.toml are relative to the repo
 
+import streamlit as st  # noqa: E402
 from streamlit import config  # noqa: E402
 from streamlit.runtime.pages_manager import PagesManager  # noqa: E402
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
@@ -44,6 +45,8 @@ from decisions import store  # noqa: E402
 TARGETS = {1: 0.5, 10: 2.0}  # seconds per page run
 PAGES = sorted(path.stem for path in (REPO / "pages").glob("*.py"))
 AS_EXPERT_TOO = ("my_work", "decision")
+# Only the open Backlog tab computes: each tab beyond the first is timed on its own.
+BACKLOG_TABS = ("Aging", "Time per stage", "Bottlenecks", "Past needed-by", "Workload")
 
 
 def restore_post_run_gc() -> None:
@@ -119,24 +122,37 @@ def sample(db: Path) -> dict[str, str]:
 
 
 class Timing(NamedTuple):
-    first_cpu: float  # the warm-up run: cold caches, as after any change to the data
+    first_cpu: float  # the warm-up run: the page's first run in the process
     wall: float  # medians of the runs after it
     cpu: float
+    changed_cpu: float  # median of runs after a change to the data: every cache cold
+
+
+def _run(app: AppTest) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    app.run(timeout=120)
+    if app.exception:
+        raise RuntimeError(app.exception[0].message)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _after_a_change(app: AppTest) -> float:
+    """CPU seconds of a run with every Streamlit cache emptied, as a change to the data
+    leaves them (the caches are keyed on the data marker; the code stays imported)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return _run(app)[1]
 
 
 def timed_runs(app: AppTest, runs: int) -> Timing:
-    """The warm-up run's CPU seconds, then median wall and CPU seconds of `runs` runs; raises
-    if the page fails. CPU time (all threads of this process) is steadier than wall time on a
-    busy machine."""
-    walls, cpus = [], []
-    for _ in range(runs + 1):
-        wall, cpu = time.perf_counter(), time.process_time()
-        app.run(timeout=120)
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-        if app.exception:
-            raise RuntimeError(app.exception[0].message)
-    return Timing(cpus[0], statistics.median(walls[1:]), statistics.median(cpus[1:]))
+    """The warm-up run's CPU seconds, median wall and CPU seconds of `runs` runs, and of
+    `runs` runs after a change to the data; raises if the page fails. CPU time (all threads
+    of this process) is steadier than wall time on a busy machine."""
+    first = _run(app)[1]
+    walls, cpus = zip(*(_run(app) for _ in range(runs)), strict=True)
+    changed = [_after_a_change(app) for _ in range(runs)]
+    return Timing(first, statistics.median(walls), statistics.median(cpus),
+                  statistics.median(changed))  # fmt: skip
 
 
 def empty_page_median(runs: int) -> Timing:
@@ -148,22 +164,38 @@ def empty_page_median(runs: int) -> Timing:
         os.unlink(empty.name)
 
 
-def page_app(page: str, email: str, decision: str) -> AppTest:
+class Case(NamedTuple):
+    label: str
+    page: str
+    email: str
+    state: dict  # session state set before the timed runs
+
+
+def page_app(case: Case, decision: str) -> AppTest:
     app = AppTest.from_file(REPO / "streamlit_app.py", default_timeout=120)
-    app.session_state["_signed_in"] = email
+    app.session_state["_signed_in"] = case.email
     app.run()
-    app.switch_page(f"pages/{page}.py")
-    if page == "decision":
+    app.switch_page(f"pages/{case.page}.py")
+    if case.page == "decision":
         app.query_params["key"] = decision
+    for key, value in case.state.items():
+        app.session_state[key] = value
     return app
 
 
-def cases(pages: list[str], people: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(label, page, email) for every run to time."""
-    found = [(page, page, people["admin"]) for page in pages]
+def cases(pages: list[str], people: dict[str, str]) -> list[Case]:
+    """Every run to time."""
+    found = [Case(page, page, people["admin"], {}) for page in pages]
     found += [
-        (f"{page} (expert)", page, people["expert"]) for page in pages if page in AS_EXPERT_TOO
+        Case(f"{page} (expert)", page, people["expert"], {})
+        for page in pages
+        if page in AS_EXPERT_TOO
     ]
+    if "backlog" in pages:
+        found += [
+            Case(f"backlog: {tab}", "backlog", people["admin"], {"backlog_tab": tab})
+            for tab in BACKLOG_TABS
+        ]
     return found
 
 
@@ -172,11 +204,11 @@ def bench_scale(scale: float, pages: list[str], runs: int) -> list[tuple[str, Ti
     os.environ["DECISIONS_DB"] = str(db)
     people = sample(db)
     results: list[tuple[str, Timing | str]] = [("(empty page)", empty_page_median(runs))]
-    for label, page, email in cases(pages, people):
+    for case in cases(pages, people):
         try:
-            results.append((label, timed_runs(page_app(page, email, people["decision"]), runs)))
+            results.append((case.label, timed_runs(page_app(case, people["decision"]), runs)))
         except Exception as error:  # a broken page is reported, and the rest still run
-            results.append((label, f"error: {error}"))
+            results.append((case.label, f"error: {error}"))
     return results
 
 
@@ -184,15 +216,18 @@ def print_table(scale: float, results: list[tuple[str, Timing | str]]) -> None:
     target = TARGETS.get(int(scale))
     empty = results[0][1]
     print(f"\nscale {scale:g}  (postScriptGC {config.get_option('runner.postScriptGC')})")
-    print(f"{'page':<26} {'first cpu':>9} {'wall s':>8} {'cpu s':>8} {'x empty':>8}  target")
+    print(f"{'page':<28} {'first cpu':>9} {'wall s':>8} {'cpu s':>8} {'x empty':>8} "
+          f"{'changed':>8}  target")  # fmt: skip
     for label, timing in results:
         if isinstance(timing, str):
-            print(f"{label:<26} {timing}")
+            print(f"{label:<28} {timing}")
             continue
-        verdict = "" if target is None else ("ok" if timing.cpu < target else f"OVER {target} s")
+        worst = max(timing.cpu, timing.changed_cpu)
+        verdict = "" if target is None else ("ok" if worst < target else f"OVER {target} s")
         print(
-            f"{label:<26} {timing.first_cpu:>9.3f} {timing.wall:>8.3f} {timing.cpu:>8.3f} "
-            f"{timing.cpu / empty.cpu:>8.1f}  {verdict if timing is not empty else ''}"
+            f"{label:<28} {timing.first_cpu:>9.3f} {timing.wall:>8.3f} {timing.cpu:>8.3f} "
+            f"{timing.cpu / empty.cpu:>8.1f} {timing.changed_cpu:>8.3f}  "
+            f"{verdict if timing is not empty else ''}"
         )
 
 
@@ -201,7 +236,7 @@ def profile(scale: float, page: str, runs: int) -> None:
     db = demo_database(scale)
     os.environ["DECISIONS_DB"] = str(db)
     people = sample(db)
-    app = page_app(page, people["admin"], people["decision"])
+    app = page_app(Case(page, page, people["admin"], {}), people["decision"])
     app.run()
     profiler = cProfile.Profile()
     run_script = LocalScriptRunner._run_script
