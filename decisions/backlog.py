@@ -90,32 +90,58 @@ def aging(decisions: pd.DataFrame) -> pd.DataFrame:
     return _stage_order(out)
 
 
+def _seconds(stamps: pd.Series) -> np.ndarray:
+    """Timestamps ('YYYY-MM-DDTHH:MM:SS', or a bare date) as seconds, for differences."""
+    return np.array(stamps.to_numpy(dtype=object), dtype="datetime64[s]").astype(np.int64)
+
+
+def _first_of_key(keys: np.ndarray) -> np.ndarray:
+    """For rows sorted by key: whether each is its key's first."""
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return first
+
+
 def time_per_stage(events: pd.DataFrame) -> pd.DataFrame:
     """stage, count, median_days, p85_days: how long decisions stayed in each open stage
-    they have left (the time from entering a stage to the next stage event)."""
-    ordered = events.assign(next_at=events.groupby("key", sort=False)["at"].shift(-1))
-    left = ordered.dropna(subset=["next_at"])
-    left = left[~left["stage"].isin(CLOSED)]  # a revision reopening a ready one is no wait
-    left = left.assign(days=_days_between(left["at"], left["next_at"]))
-    return _stage_order(_summary(left, "stage"))
+    they have left (the time from entering a stage to the next stage event). `events`: the
+    stage events in order of decision and time."""
+    keys, seconds = events["key"].to_numpy(), _seconds(events["at"])
+    left = np.zeros(len(keys), dtype=bool)
+    left[:-1] = ~_first_of_key(keys)[1:]  # the decision's next event follows
+    left &= ~events["stage"].isin(CLOSED).to_numpy()  # a revision reopening a ready one
+    days = np.zeros(len(keys))
+    days[:-1] = (seconds[1:] - seconds[:-1]) / 86_400
+    waits = pd.DataFrame({"stage": events["stage"].to_numpy()[left], "days": days[left]})
+    return _stage_order(_summary(waits, "stage"))
 
 
-def time_per_level(programme: Programme, backlog: Tables) -> pd.DataFrame:
+def _by_key(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    return pd.Series(values, index=pd.Index(keys, dtype=object), dtype=object)
+
+
+def time_per_level(events: pd.DataFrame, backlog: Tables) -> pd.DataFrame:
     """level, forum_level, count, median_days, p85_days, still_there: time a proposal spent at
-    each forum level before it was escalated further or decided (or withdrawn)."""
-    events, escalations = programme.tables["stage_events"], backlog["escalations"]
-    created = events.drop_duplicates("key", keep="first")[["key", "at"]]
-    first_forum = escalations.drop_duplicates("key", keep="first").set_index("key")["from_forum"]
-    forum_now = backlog["decisions"].set_index("key")["forum"]
-    escalated_from = created["key"].map(first_forum).astype(object)
-    created = created.assign(
-        forum=escalated_from.where(escalated_from.notna(), created["key"].map(forum_now))
-    )
+    each forum level before it was escalated further or decided (or withdrawn). `events`: the
+    stage events in order of decision and time."""
+    escalations = backlog["escalations"]
+    keys, stamps = events["key"].to_numpy(), events["at"].to_numpy()
+    first = _first_of_key(keys)
+    created = pd.DataFrame({"key": keys[first], "at": stamps[first]})
+    first_forum = escalations.drop_duplicates("key", keep="first")
+    first_forum = _by_key(first_forum["key"].to_numpy(), first_forum["from_forum"].to_numpy())
+    decisions = backlog["decisions"]
+    forum_now = _by_key(decisions["key"].to_numpy(), decisions["forum"].to_numpy())
+    escalated_from = created["key"].map(first_forum)
+    created["forum"] = escalated_from.where(escalated_from.notna(), created["key"].map(forum_now))
     moves = escalations.rename(columns={"to_forum": "forum"})[["key", "at", "forum"]]
     segments = pd.concat([created, moves], ignore_index=True).sort_values(["key", "at"])
-    decided = events[events["stage"] != "proposed"].drop_duplicates("key", keep="first")
+    beyond = np.flatnonzero(events["stage"].to_numpy() != "proposed")
+    decided = beyond[_first_of_key(keys[beyond])]
     segments["end"] = segments.groupby("key")["at"].shift(-1)
-    segments["end"] = segments["end"].fillna(segments["key"].map(decided.set_index("key")["at"]))
+    segments["end"] = segments["end"].fillna(
+        segments["key"].map(_by_key(keys[decided], stamps[decided]))
+    )
     segments["level"] = segments["forum"].map(backlog["forums"].set_index("code")["level"])
     done = segments.dropna(subset=["end"]).assign(days=lambda s: _days_between(s["at"], s["end"]))
     waiting = segments[segments["end"].isna()].groupby("level").size()
@@ -271,8 +297,8 @@ def load_flow(conn: sqlite3.Connection, as_of: dt.date, weeks: int) -> pd.DataFr
 
 def load_stage_times(conn: sqlite3.Connection, base: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Time per stage and per escalation level, from the whole stage history."""
-    programme = history.prepare(analytics.load_readiness_tables(conn, only=PROGRAMME_TABLES))
-    return time_per_stage(programme.tables["stage_events"]), time_per_level(programme, base)
+    events = analytics.load_readiness_tables(conn, only=("stage_events",))["stage_events"]
+    return time_per_stage(events), time_per_level(events, base)
 
 
 def load_workload(

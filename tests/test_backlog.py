@@ -112,7 +112,7 @@ def test_time_per_stage(flow):
 
 def test_time_per_escalation_level(flow):
     programme, extra, *_ = flow
-    levels = rows(backlog.time_per_level(programme, extra), "level")
+    levels = rows(backlog.time_per_level(programme.tables["stage_events"], extra), "level")
     # level 1: A 2 days before escalation, B 3 days before its decision; C still there
     assert (levels[1]["count"], round(levels[1]["median_days"], 1), levels[1]["still_there"]) == (
         2, 2.5, 1)  # fmt: skip
