@@ -4,6 +4,7 @@ The app side of the product; the domain lives in decisions/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sqlite3
@@ -15,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from decisions import store
+from decisions import readiness, store
+from decisions.history import Programme
 from decisions.model import Actor, WorkflowError
+from decisions.store import analytics
 
 DECISION_PAGE = "pages/decision.py"
 ROWS_SHOWN = 500
@@ -26,6 +29,17 @@ def conn() -> sqlite3.Connection:
     """This run's connection, opened by streamlit_app.py and closed when the run ends."""
     _require_frame()
     return st.session_state["_conn"]
+
+
+@st.cache_resource(max_entries=6, show_spinner="Evaluating the go-live criteria…")
+def _assessed(_conn: sqlite3.Connection, marker: str, as_of: dt.date):
+    return readiness.assess(_conn, as_of, weeks=readiness.BURN_UP_WEEKS)
+
+
+def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadiness]]:
+    """Every wave evaluated as of the date, with history enough for the burn-up; shared by
+    the pages (shared objects: never modify them) and recomputed when the programme changes."""
+    return _assessed(conn(), analytics.data_marker(conn()), as_of)
 
 
 def actor() -> Actor | None:

@@ -494,6 +494,20 @@ def with_details(conn: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
     return out[_SHOWN[kind]].sort_values("key", ignore_index=True)
 
 
+def stages_per_wave(waves: list[WaveReadiness]) -> pd.DataFrame:
+    """wave, name, stage, decisions: how many of each wave's decisions in scope stand at each
+    stage on its evaluation date (withdrawn ones are out of scope), waves in the given order."""
+    rows = []
+    for wave in waves:
+        snap = wave.snapshot
+        codes, counts = np.unique(snap.stage[snap.in_scope], return_counts=True)
+        rows += [
+            (wave.wave, wave.name, history.ALL_STAGES[c], int(n))
+            for c, n in zip(codes, counts, strict=True)
+        ]
+    return pd.DataFrame(rows, columns=["wave", "name", "stage", "decisions"])
+
+
 def burn_up(programme: Programme, wave: WaveReadiness, weeks: int) -> pd.DataFrame:
     """date, series, count: the wave's scope and the decisions at approved-or-further and at
     ready, week by week over `weeks` weeks up to the as-of date."""

@@ -22,7 +22,6 @@ def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
     suspect = queues.suspect_evidence(conn, limit=SUSPECT_SHOWN)
     return {
         "waves": views.next_go_lives(conn, today),
-        "per_wave": views.wave_stage_counts(conn),
         "stages": views.stage_counts(conn),
         "overdue": views.overdue_proposals(conn, today),
         "overdue_total": views.count_overdue_proposals(conn, today),
@@ -42,26 +41,27 @@ def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
     }
 
 
-@st.cache_data(max_entries=8, show_spinner="Evaluating the go-live criteria…")
-def criteria_met(version: str, today: dt.date) -> dict[str, tuple[int, int, bool]]:
-    """Per wave: criteria met or waived, criteria in all, and whether that is a go."""
-    _, waves = readiness.assess(ui.conn(), today)
-    return {
+def wave_readiness(today: dt.date) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
+    """Per wave: criteria met or waived, criteria in all, and whether that is a go; and its
+    decisions in scope per stage."""
+    _, waves = ui.readiness_as_of(today)
+    met = {
         w.wave: (sum(c.status in ("met", "waived") for c in w.criteria), len(w.criteria), w.go)
         for w in waves
     }
+    return met, readiness.stages_per_wave(waves)
 
 
 today = services.today(ui.conn())
 version = analytics.data_marker(ui.conn())
 data = figures(version, today.isoformat())
-criteria = criteria_met(version, today)
+criteria, per_wave = wave_readiness(today)
 
 st.title("Overview")
 st.caption(f"The programme as of {today:%A %d %B %Y}.")
 
 st.subheader("Next go-lives")
-waves, per_wave = data["waves"], data["per_wave"]
+waves = data["waves"]
 shares = approved_share(per_wave)
 if waves.empty:
     st.write("No wave is planned after today.")

@@ -4,16 +4,10 @@ re-planning a wave (managers), with the readiness outlook that moves with it."""
 import streamlit as st
 
 import ui
-from decisions import history, planning, readiness, services
+from decisions import history, planning, services
 from decisions.charts import readiness as charts
 from decisions.model import WorkflowError
 from decisions.store import analytics
-
-
-@st.cache_resource(max_entries=4, show_spinner="Evaluating the criteria…")
-def assess(_conn, marker: str, as_of):
-    return readiness.assess(_conn, as_of)[1]
-
 
 conn = ui.conn()
 person = ui.actor()
@@ -28,7 +22,7 @@ st.subheader("Waves")
 if waves.empty:
     st.info("No waves yet; import them on the Data page.")
     st.stop()
-results = assess(conn, analytics.data_marker(conn), today)
+results = ui.readiness_as_of(today)[1]
 outlook = {w.wave: w for w in results}
 shown = waves.assign(
     days_to_go_live=[(history.as_date(d) - today).days for d in waves["go_live"]],

@@ -22,12 +22,6 @@ OUTLOOK_LABELS = {
 }
 
 
-@st.cache_resource(max_entries=6, show_spinner="Evaluating the criteria…")
-def assess(_conn, marker: str, as_of: dt.date):
-    """Every wave evaluated as of the date; recomputed only when the programme changed."""
-    return readiness.assess(_conn, as_of, weeks=readiness.BURN_UP_WEEKS)
-
-
 def criteria_table(wave: readiness.WaveReadiness) -> pd.DataFrame:
     rows = []
     for c in wave.criteria:
@@ -202,7 +196,7 @@ with right:
         key="readiness_as_of",
         help="See the readiness as it stood on an earlier date",
     )
-programme, results = assess(conn, analytics.data_marker(conn), as_of)
+programme, results = ui.readiness_as_of(as_of)
 wave = next(w for w in results if w.wave == code)
 summary(wave)
 

@@ -160,6 +160,16 @@ def test_a_decision_in_two_waves_counts_in_each_and_withdrawn_leaves_scope(known
     assert keys["k4"] not in scope and keys["k5"] in set(waves["W2"].snapshot.decisions["key"])
 
 
+def test_stages_per_wave_count_each_waves_scope_as_of_the_date(known):
+    conn, _ = known
+    counts = readiness.stages_per_wave(list(evaluate(conn, "2022-09-15").values()))
+    assert {(r.wave, r.stage): r.decisions for r in counts.itertuples()} == {
+        ("W1", "ready"): 1, ("W1", "approved"): 1, ("W1", "proposed"): 2, ("W1", "in_test"): 1,
+        ("W2", "proposed"): 1, ("W2", "in_test"): 1,
+    }  # fmt: skip
+    assert readiness.stages_per_wave(list(evaluate(conn, "2022-08-31").values())).empty
+
+
 @pytest.mark.parametrize(
     "code, expected_keys",
     [

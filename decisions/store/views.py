@@ -135,25 +135,6 @@ def stage_counts(conn: sqlite3.Connection) -> pd.DataFrame:
     )
 
 
-def wave_stage_counts(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Per wave, how many decisions in its scope are at each stage (withdrawn left out)."""
-    return pd.read_sql_query(
-        """
-        WITH scope AS (
-            SELECT wo.wave, o.decision FROM decision_organizations o
-            JOIN wave_organizations wo ON wo.organization = o.organization
-            UNION
-            SELECT w.code, d.key FROM waves w JOIN decisions d ON d.all_organizations = 1
-        )
-        SELECT w.code AS wave, w.name, d.stage, count(*) AS decisions
-        FROM scope s JOIN waves w ON w.code = s.wave JOIN decisions d ON d.key = s.decision
-        WHERE d.stage != 'withdrawn'
-        GROUP BY w.code, d.stage ORDER BY w.go_live, w.code
-        """,
-        conn,
-    )
-
-
 def overdue_proposals(conn: sqlite3.Connection, today: str, limit: int = 200) -> pd.DataFrame:
     """Decisions still proposed after their needed-by date, most overdue first."""
     return pd.read_sql_query(
