@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 from decisions import backlog, readiness, services, store  # noqa: E402
 
 PAST = dt.date(2022, 6, 1)
+EARLY = dt.date(2020, 9, 1)  # the stage events of two years to replay
 
 
 def demo_database(directory: Path, scale: float) -> Path:
@@ -65,6 +66,9 @@ def steps(conn) -> dict[str, Callable[[], object]]:
     return {
         "readiness, all waves, at the clock": lambda: readiness.assess(conn, today),
         f"readiness, all waves, as of {PAST}": lambda: readiness.assess(conn, PAST),
+        f"readiness, all waves, as of {EARLY} (2 years back)": lambda: readiness.assess(
+            conn, EARLY
+        ),
         "readiness page load (26 weeks of history)": lambda: readiness.assess(
             conn, today, weeks=readiness.BURN_UP_WEEKS
         ),
