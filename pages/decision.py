@@ -11,7 +11,7 @@ from decisions import evidence, services, workflow
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import views
+from decisions.store import reference, views
 from decisions.views import describe_event, verdicts_with_notes, with_notes
 
 conn = ui.conn()
@@ -277,7 +277,7 @@ def revise_form() -> None:
 
 def edit_form() -> None:
     modules = {m["code"]: m["name"] for m in views.modules_of_domain(conn, decision["domain"])}
-    all_orgs = [o["code"] for o in decision_store.reference_list(conn, "organizations")]
+    all_orgs = [o["code"] for o in reference.list_table(conn, "organizations")]
     with st.form("edit"):
         title = st.text_input("Title", decision["title"])
         question = st.text_area("Question", decision["question"])

@@ -11,7 +11,7 @@ from decisions import evidence, services
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import queues
+from decisions.store import queues, reference
 
 SHOWN = 300
 NEW_DEMO = "(a demo that was not scheduled here)"
@@ -23,7 +23,7 @@ today = services.today(conn)
 
 def option(table: str, label: str, key: str) -> str | None:
     codes = {r["code"]: f"{r['code']} · {r['name']}"
-             for r in decision_store.reference_list(conn, table)}  # fmt: skip
+             for r in reference.list_table(conn, table)}  # fmt: skip
     return st.selectbox(label, list(codes), index=None, format_func=codes.get,
                         placeholder="All", key=key)  # fmt: skip
 
@@ -40,7 +40,7 @@ def filters() -> dict:
 
 
 def domain_of(module: str) -> str:
-    return next(m["domain"] for m in decision_store.reference_list(conn, "modules")
+    return next(m["domain"] for m in reference.list_table(conn, "modules")
                 if m["code"] == module)  # fmt: skip
 
 

@@ -5,7 +5,6 @@ import streamlit as st
 import ui
 from decisions import services
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError
-from decisions.store import decisions as decision_store
 from decisions.store import reference
 
 conn = ui.conn()
@@ -13,7 +12,7 @@ person = ui.actor()
 
 
 def names(table: str) -> dict[str, str]:
-    return {r["code"]: r["name"] for r in decision_store.reference_list(conn, table)}
+    return {r["code"]: r["name"] for r in reference.list_table(conn, table)}
 
 
 st.title("New decision")
@@ -23,7 +22,7 @@ if not person.has("expert", "analyst", "manager", "admin"):
     st.stop()
 
 domains, forums, organizations = names("domains"), names("forums"), names("organizations")
-modules = decision_store.reference_list(conn, "modules")
+modules = reference.list_table(conn, "modules")
 mine = sorted(person.domains & set(domains))
 domain = st.selectbox(
     "Domain",

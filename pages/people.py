@@ -6,9 +6,8 @@ import streamlit as st
 import ui
 from decisions import admin, services
 from decisions.model import FORUM_LEVELS, ROLES, SCOPES, WorkflowError
-from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
-from decisions.store import queues
+from decisions.store import queues, reference
 
 SHOWN = 500
 NEW = "(new)"
@@ -19,7 +18,7 @@ person = ui.actor()
 
 def codes(table: str) -> dict[str, str]:
     return {r["code"]: f"{r['code']} · {r['name']}"
-            for r in decision_store.reference_list(conn, table)}  # fmt: skip
+            for r in reference.list_table(conn, table)}  # fmt: skip
 
 
 def seen(kind: str, key: str, row_version: int) -> int:

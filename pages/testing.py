@@ -8,7 +8,7 @@ import ui
 from decisions import evidence, services
 from decisions.charts import evidence as charts
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
-from decisions.store import analytics, queues
+from decisions.store import analytics, queues, reference
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 
@@ -199,7 +199,7 @@ def matching(frame, text: str):
 
 def coverage_tab() -> None:
     waves = {w["code"]: f"{w['code']} · {w['name']} · go-live {w['go_live']}"
-             for w in decision_store.reference_list(conn, "waves")}  # fmt: skip
+             for w in reference.list_table(conn, "waves")}  # fmt: skip
     left, right = st.columns(2)
     wave = left.selectbox("Wave", list(waves), index=None, format_func=waves.get,
                           placeholder="All waves", key="coverage_wave")  # fmt: skip

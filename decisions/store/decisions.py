@@ -70,13 +70,6 @@ def forum_member_emails(conn: sqlite3.Connection, forum_code: str) -> set[str]:
     }
 
 
-def reference_list(conn: sqlite3.Connection, table: str) -> list[dict]:
-    """Rows of a reference table (organizations, domains, forums, modules, waves)."""
-    if table not in ("organizations", "domains", "forums", "modules", "waves"):
-        raise ValueError(f"not a reference list: {table}")
-    return rows(conn, f"SELECT * FROM {table} ORDER BY code")
-
-
 # One decision -----------------------------------------------------------------------------
 
 

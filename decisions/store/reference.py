@@ -26,7 +26,11 @@ def insert_rows(conn: sqlite3.Connection, table: str, records: list[dict]) -> No
     )
 
 
+CODED = ("organizations", "domains", "forums", "modules", "waves")  # listed by code
+
+
 def list_table(conn: sqlite3.Connection, table: str) -> list[dict]:
+    """Rows of a reference table; the lists with a code in order of it."""
     if table not in TABLES:
         raise ValueError(f"not a reference table: {table}")
-    return rows(conn, f"SELECT * FROM {table}")
+    return rows(conn, f"SELECT * FROM {table}" + (" ORDER BY code" if table in CODED else ""))
