@@ -271,12 +271,9 @@ def replan_wave(
     conn: sqlite3.Connection, code: str, go_live: str, expected_row_version: int | None
 ) -> bool:
     """Move the wave's go-live date; False when the row version did not match."""
-    sql = "UPDATE waves SET go_live = ?, row_version = row_version + 1 WHERE code = ?"
-    params: list = [go_live, code]
-    if expected_row_version is not None:
-        sql += " AND row_version = ?"
-        params.append(expected_row_version)
-    return conn.execute(sql, params).rowcount == 1
+    return update_versioned(
+        conn, "waves", {"code": code}, {"go_live": go_live}, expected_row_version
+    )
 
 
 def insert_replan(conn: sqlite3.Connection, replan: dict) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions.store import rows
+from decisions.store import rows, transfer
 
 TABLES = (
     "organizations", "domains", "forums", "forum_domains", "modules", "waves",
@@ -17,13 +17,7 @@ def insert_rows(conn: sqlite3.Connection, table: str, records: list[dict]) -> No
     """Insert plain records into one of the reference tables."""
     if table not in TABLES:
         raise ValueError(f"not a reference table: {table}")
-    if not records:
-        return
-    columns = list(records[0])
-    conn.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [[r[c] for c in columns] for r in records],
-    )
+    transfer.insert_many(conn, table, records)
 
 
 CODED = ("organizations", "domains", "forums", "modules", "waves")  # listed by code

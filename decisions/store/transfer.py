@@ -188,6 +188,7 @@ def insert(conn: sqlite3.Connection, table: str, records: list[dict]) -> list[in
 
 
 def insert_many(conn: sqlite3.Connection, table: str, records: list[dict]) -> None:
+    """Insert plain records, all with the same keys, in one batch."""
     if records:
         columns = list(records[0])
         conn.executemany(
@@ -196,12 +197,11 @@ def insert_many(conn: sqlite3.Connection, table: str, records: list[dict]) -> No
         )
 
 
-def update_where(
-    conn: sqlite3.Connection, table: str, where: dict, changes: dict, *, bump: bool = False
-) -> None:
-    sets = [f"{c} = ?" for c in changes] + (["row_version = row_version + 1"] if bump else [])
+def update_where(conn: sqlite3.Connection, table: str, where: dict, changes: dict) -> None:
+    """Apply `changes` to the rows matching `where` (tables without a row version)."""
+    sets = ", ".join(f"{c} = ?" for c in changes)
     conn.execute(
-        f"UPDATE {table} SET {', '.join(sets)} WHERE {' AND '.join(f'{c} = ?' for c in where)}",
+        f"UPDATE {table} SET {sets} WHERE {' AND '.join(f'{c} = ?' for c in where)}",
         [*changes.values(), *where.values()],
     )
 
