@@ -95,14 +95,21 @@ def auth_configured() -> bool:
     return st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
+DEMO_PERSON = "as"  # the demo sign-in's widget key and URL parameter
+
+
 def signed_in(conn, demo: bool) -> Actor | None:
     """The person signed in for this run, or None."""
     if auth_configured():
         if not st.user.is_logged_in:
             return None
         return decision_store.load_actor(conn, str(st.user.get("email") or ""))
-    email = st.session_state.get("_signed_in")
-    return decision_store.load_actor(conn, email) if demo and email else None
+    # The demo's choice lives in the URL too (?as=EMAIL), so a reload keeps it.
+    email = st.session_state.get("_signed_in") or st.query_params.get(DEMO_PERSON)
+    person = decision_store.load_actor(conn, email) if demo and email else None
+    if person is not None:
+        st.session_state["_signed_in"] = person.email
+    return person
 
 
 def sso_provider() -> str | None:
@@ -157,17 +164,15 @@ def demo_sign_in(conn) -> None:
         st.caption(":material/science: **Demo sign-in**: act as anyone in the directory.")
         role = st.pills("Role", ROLES, key="_demo_role", help="Show only people with this role")
         emails = by_role[role] if role else list(labels)
-        current = st.session_state.get("_signed_in")
+        current = st.session_state.get("_signed_in") or st.query_params.get(DEMO_PERSON)
         st.selectbox(
             "Person",
             emails,
             index=emails.index(current) if current in emails else None,
             format_func=labels.get,
             placeholder="Choose a person…",
-            key="_demo_person",
-            on_change=lambda: st.session_state.update(
-                _signed_in=st.session_state.get("_demo_person")
-            ),
+            key=DEMO_PERSON,
+            on_change=lambda: st.session_state.update(_signed_in=st.session_state.get(DEMO_PERSON)),
         )
 
 
@@ -180,7 +185,8 @@ def sidebar(conn, person: Actor, demo: bool) -> None:
         if st.button("Sign out", icon=":material/logout:", key="_sign_out"):
             if demo and not auth_configured():
                 st.session_state.pop("_signed_in", None)
-                st.session_state.pop("_demo_person", None)
+                st.session_state.pop(DEMO_PERSON, None)
+                st.query_params.pop(DEMO_PERSON, None)
                 st.rerun()
             st.logout()
         st.caption(f"Programme today: **{services.today(conn):%d %b %Y}**")
@@ -214,6 +220,8 @@ def main() -> None:
                 st.title("Decisions")
                 st.write("Choose who you are in the sidebar to see the programme as them.")
                 return
+        if demo and not auth_configured() and st.query_params.get(DEMO_PERSON) != person.email:
+            st.query_params[DEMO_PERSON] = person.email  # page links drop it; put it back
         sidebar(conn, person, demo)
         navigation.run()
     finally:

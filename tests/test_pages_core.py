@@ -165,6 +165,30 @@ def test_sign_out_forgets_the_person(demo_db):
     assert at.session_state["_actor"] is None
 
 
+def test_a_demo_sign_in_is_kept_in_the_url_and_read_back_from_it(demo_db):
+    at = signed_in("hanne@stolav.no")
+    assert at.query_params["as"] == "hanne@stolav.no"
+    reloaded = app_with_query({"as": "hanne@stolav.no"})  # a new session: a reload
+    assert reloaded.session_state["_actor"].email == "hanne@stolav.no"
+    assert app_with_query({"as": "nobody@example.org"}).session_state["_actor"] is None
+    button(at, "Sign out").click().run()
+    assert "as" not in at.query_params
+
+
+def test_a_real_database_ignores_a_demo_sign_in_in_the_url(tmp_path, monkeypatch):
+    path = tmp_path / "real.db"
+    make_programme(path, demo=False)
+    monkeypatch.setenv("DECISIONS_DB", str(path))
+    at = app_with_query({"as": "hanne@stolav.no"})
+    assert "Sign-in is not configured" in texts(at) and at.session_state["_actor"] is None
+
+
+def app_with_query(params: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    return at.run()
+
+
 def test_a_real_database_without_auth_says_how_to_configure_it(tmp_path, monkeypatch):
     path = tmp_path / "real.db"
     make_programme(path, demo=False)

@@ -101,3 +101,24 @@ def test_deep_link_opens_the_decision_after_sign_in(demo_db_server, demo_db, pag
     sign_in_as(page, analyst)
     expect(page.get_by_role("heading", name=decision["key"])).to_be_visible()
     expect(page.get_by_text(decision["title"]).first).to_be_visible()
+
+
+def test_a_demo_sign_in_survives_a_reload_until_sign_out(
+    demo_db_server, demo_db, page, sign_in_as, wait_idle
+):
+    _, analyst, _ = a_decided_decision(demo_db)
+    page.goto(demo_db_server)
+    sign_in_as(page, analyst)
+    sidebar, menu = page.get_by_test_id("stSidebar"), page.get_by_test_id("stSidebarNav")
+    menu.get_by_role("link", name="My work").click()
+    wait_idle(page)
+    assert "as=" in page.url  # the page link dropped it; the app put it back
+    page.reload()
+    expect(page.get_by_role("heading", name="My work")).to_be_visible()
+    expect(sidebar.get_by_role("button", name="Sign out")).to_be_visible()
+    menu.get_by_role("link", name="Decisions").click()  # the new session remembers it
+    expect(page.get_by_role("heading", name="Decisions")).to_be_visible()
+    sidebar.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("Choose who you are in the sidebar")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("Choose who you are in the sidebar")).to_be_visible()
