@@ -297,7 +297,7 @@ def load_flow(conn: sqlite3.Connection, as_of: dt.date, weeks: int) -> pd.DataFr
 
 def load_stage_times(conn: sqlite3.Connection, base: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Time per stage and per escalation level, from the whole stage history."""
-    events = analytics.load_readiness_tables(conn, only=("stage_events",))["stage_events"]
+    events = analytics.load_backlog_tables(conn, ["stage_history"])["stage_history"]
     return time_per_stage(events), time_per_level(events, base)
 
 

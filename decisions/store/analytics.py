@@ -156,6 +156,12 @@ BACKLOG_QUERIES: dict[str, str] = {
         SELECT entity_key AS key, at, from_value AS from_forum, to_value AS to_forum, id
         FROM events WHERE +entity = 'decision' AND action = 'escalated'
         ORDER BY entity_key, at, id""",
+    # Every decision's stage events, in the order they happened: what time per stage needs.
+    "stage_history": """
+        SELECT e.entity_key AS key, e.at, e.to_value AS stage
+        FROM events e
+        WHERE e.action IN ('created', 'stage') AND +e.entity = 'decision'
+        ORDER BY e.entity_key, e.at, e.id""",
     "forums": "SELECT code, name, level, scope FROM forums",
     "domains": "SELECT code, name FROM domains",
     "experts": """
