@@ -164,7 +164,7 @@ def demo_sign_in(conn) -> None:
         st.caption(":material/science: **Demo sign-in**: act as anyone in the directory.")
         role = st.pills("Role", ROLES, key="_demo_role", help="Show only people with this role")
         emails = by_role[role] if role else list(labels)
-        current = st.session_state.get("_signed_in") or st.query_params.get(DEMO_PERSON)
+        current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
         st.selectbox(
             "Person",
             emails,

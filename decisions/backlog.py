@@ -31,10 +31,13 @@ WORKLOAD_TABLES = ("experts", "expert_roles", "expert_domains", "forum_members",
                    "demo_invitees", "actor_events", "approvals")  # fmt: skip
 
 
-def _days_between(start: pd.Series, end: pd.Series | str) -> pd.Series:
-    start = pd.to_datetime(start, format="ISO8601")
-    end = pd.to_datetime(end, format="ISO8601")
-    return (end - start).dt.total_seconds() / 86_400
+def _seconds(stamps: pd.Series | str) -> np.ndarray:
+    """Timestamps ('YYYY-MM-DDTHH:MM:SS', or a bare date) as seconds, for differences."""
+    return np.asarray(np.asarray(stamps, dtype=object), dtype="datetime64[s]").astype(np.int64)
+
+
+def _days_between(start: pd.Series, end: pd.Series | str) -> np.ndarray:
+    return (_seconds(end) - _seconds(start)) / 86_400
 
 
 def _summary(frame: pd.DataFrame, by: str, days: str = "days") -> pd.DataFrame:
@@ -55,11 +58,6 @@ def _stage_order(frame: pd.DataFrame, column: str = "stage") -> pd.DataFrame:
     return frame.sort_values(column, key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-def end_of(day: dt.date) -> str:
-    """The last timestamp of a day, as the event log writes them."""
-    return f"{day.isoformat()}T23:59:59"
-
-
 def current(programme: Programme, backlog: Tables, as_of: dt.date) -> pd.DataFrame:
     """The decisions as of a date (created by then) with their details, stage, since when,
     and days in that stage. Needs the programme's stage events after `as_of` and the backlog
@@ -71,7 +69,9 @@ def current(programme: Programme, backlog: Tables, as_of: dt.date) -> pd.DataFra
     decisions = details[exists].assign(
         stage=np.asarray(ALL_STAGES, dtype=object)[codes[exists]], since=since[exists]
     )
-    return decisions.assign(days_in_stage=_days_between(decisions["since"], end_of(as_of)).round(1))
+    return decisions.assign(
+        days_in_stage=_days_between(decisions["since"], history.end_of_day(as_of)).round(1)
+    )
 
 
 def cumulative_flow(programme: Programme, as_of: dt.date, weeks: int = 26) -> pd.DataFrame:
@@ -90,33 +90,21 @@ def aging(decisions: pd.DataFrame) -> pd.DataFrame:
     return _stage_order(out)
 
 
-def _seconds(stamps: pd.Series) -> np.ndarray:
-    """Timestamps ('YYYY-MM-DDTHH:MM:SS', or a bare date) as seconds, for differences."""
-    return np.array(stamps.to_numpy(dtype=object), dtype="datetime64[s]").astype(np.int64)
-
-
-def _first_of_key(keys: np.ndarray) -> np.ndarray:
-    """For rows sorted by key: whether each is its key's first."""
-    first = np.ones(len(keys), dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    return first
-
-
 def time_per_stage(events: pd.DataFrame) -> pd.DataFrame:
     """stage, count, median_days, p85_days: how long decisions stayed in each open stage
     they have left (the time from entering a stage to the next stage event). `events`: the
     stage events in order of decision and time."""
-    keys, seconds = events["key"].to_numpy(), _seconds(events["at"])
+    keys, stamps = events["key"].to_numpy(), events["at"].to_numpy()
     left = np.zeros(len(keys), dtype=bool)
-    left[:-1] = ~_first_of_key(keys)[1:]  # the decision's next event follows
+    left[:-1] = ~history.first_in_group(keys)[1:]  # the decision's next event follows
     left &= ~events["stage"].isin(CLOSED).to_numpy()  # a revision reopening a ready one
     days = np.zeros(len(keys))
-    days[:-1] = (seconds[1:] - seconds[:-1]) / 86_400
+    days[:-1] = _days_between(stamps[:-1], stamps[1:])
     waits = pd.DataFrame({"stage": events["stage"].to_numpy()[left], "days": days[left]})
     return _stage_order(_summary(waits, "stage"))
 
 
-def _by_key(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+def _series_by_key(keys: np.ndarray, values: np.ndarray) -> pd.Series:
     return pd.Series(values, index=pd.Index(keys, dtype=object), dtype=object)
 
 
@@ -126,21 +114,23 @@ def time_per_level(events: pd.DataFrame, backlog: Tables) -> pd.DataFrame:
     stage events in order of decision and time."""
     escalations = backlog["escalations"]
     keys, stamps = events["key"].to_numpy(), events["at"].to_numpy()
-    first = _first_of_key(keys)
+    first = history.first_in_group(keys)
     created = pd.DataFrame({"key": keys[first], "at": stamps[first]})
     first_forum = escalations.drop_duplicates("key", keep="first")
-    first_forum = _by_key(first_forum["key"].to_numpy(), first_forum["from_forum"].to_numpy())
+    first_forum = _series_by_key(
+        first_forum["key"].to_numpy(), first_forum["from_forum"].to_numpy()
+    )
     decisions = backlog["decisions"]
-    forum_now = _by_key(decisions["key"].to_numpy(), decisions["forum"].to_numpy())
+    forum_now = _series_by_key(decisions["key"].to_numpy(), decisions["forum"].to_numpy())
     escalated_from = created["key"].map(first_forum)
     created["forum"] = escalated_from.where(escalated_from.notna(), created["key"].map(forum_now))
     moves = escalations.rename(columns={"to_forum": "forum"})[["key", "at", "forum"]]
     segments = pd.concat([created, moves], ignore_index=True).sort_values(["key", "at"])
     beyond = np.flatnonzero(events["stage"].to_numpy() != "proposed")
-    decided = beyond[_first_of_key(keys[beyond])]
+    decided = beyond[history.first_in_group(keys[beyond])]
     segments["end"] = segments.groupby("key")["at"].shift(-1)
     segments["end"] = segments["end"].fillna(
-        segments["key"].map(_by_key(keys[decided], stamps[decided]))
+        segments["key"].map(_series_by_key(keys[decided], stamps[decided]))
     )
     segments["level"] = segments["forum"].map(backlog["forums"].set_index("code")["level"])
     done = segments.dropna(subset=["end"]).assign(days=lambda s: _days_between(s["at"], s["end"]))
@@ -240,7 +230,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     invited = backlog["demo_invitees"].groupby("expert").size()
     since = (as_of - dt.timedelta(days=ACTIVITY_DAYS)).isoformat()
     recent = backlog["actor_events"]
-    active = recent[(recent["at"] >= since) & (recent["at"] <= end_of(as_of))]
+    active = recent[(recent["at"] >= since) & (recent["at"] <= history.end_of_day(as_of))]
     email = people["email"]
     people["owned_open"] = email.map(owned).fillna(0).astype(int)
     people["proposals_in_forums"] = email.map(in_forums).fillna(0).astype(int)
@@ -284,7 +274,7 @@ def load_current(conn: sqlite3.Connection, as_of: dt.date) -> tuple[Tables, pd.D
     """The base backlog tables and the decisions as of a date (`current`): no stage history
     before the date, no evidence."""
     tables = analytics.load_readiness_tables(conn, as_of, only=PROGRAMME_TABLES)
-    base = analytics.load_backlog_tables(conn, BASE_TABLES, until=end_of(as_of))
+    base = analytics.load_backlog_tables(conn, BASE_TABLES, until=history.end_of_day(as_of))
     return base, current(history.prepare(tables, as_of), base, as_of)
 
 

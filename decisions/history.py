@@ -39,6 +39,18 @@ def day_number(value: dt.date | str) -> int:
     return as_date(value).toordinal()
 
 
+def end_of_day(day: dt.date) -> str:
+    """The last timestamp of a day, as the event log writes them."""
+    return f"{day.isoformat()}T23:59:59"
+
+
+def first_in_group(group: np.ndarray) -> np.ndarray:
+    """For rows sorted by group: whether each is its group's first."""
+    first = np.ones(len(group), dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    return first
+
+
 def weekly_dates(end: dt.date, weeks: int) -> list[dt.date]:
     """`weeks` + 1 dates a week apart, ending at `end`."""
     return [end - dt.timedelta(weeks=k) for k in range(weeks, -1, -1)]
@@ -181,8 +193,7 @@ def stages_on(programme: Programme, day: dt.date | str) -> np.ndarray:
             f"the stage events were loaded from {dt.date.fromordinal(programme.since)}"
         )
     later = np.flatnonzero(programme.event_day > d)
-    owners = programme.event_decision[later]
-    first = later[np.append(True, owners[1:] != owners[:-1])] if len(later) else later
+    first = later[first_in_group(programme.event_decision[later])]
     stages = programme.stored.copy()
     stages[programme.event_decision[first]] = programme.event_from[first]
     stages[programme.created > d] = NOT_CREATED

@@ -54,6 +54,13 @@ def _frame(conn: sqlite3.Connection, sql: str, params: tuple | dict = ()) -> pd.
     return pd.DataFrame({name: _column(table[:, i]) for i, name in enumerate(names)})
 
 
+# Every decision's stage events ('created' and 'stage'), each decision's in the order they
+# happened. (+e.entity: use the index on action and time, not the one on entity.)
+_STAGE_EVENTS = """
+        FROM events e
+        WHERE e.action IN ('created', 'stage') AND +e.entity = 'decision' {after}
+        ORDER BY e.entity_key, e.at, e.id"""
+
 # Only what the metrics need, by key and with day numbers; the records behind a number get
 # their details on demand. Plain scans in index order: the joins happen in pandas (by key, in
 # history.prepare), so that a caller that needs no wave scope or approvals skips their reads.
@@ -81,15 +88,12 @@ READINESS_QUERIES: dict[str, str] = {
     + _day("min(date)")
     + """ AS day FROM approvals WHERE verdict = 'approve' GROUP BY decision""",
     "waves": "SELECT code, name, go_live, row_version FROM waves ORDER BY go_live, code",
-    # The stage events after :since (a timestamp), each decision's in the order they happened.
-    # (+e.entity: use the index on action and time, not the one on entity.)
+    # The stage events after :since (a timestamp).
     "stage_events": """
         SELECT e.entity_key AS key, e.at, """
     + _day("e.at")
-    + """ AS day, e.from_value AS from_stage, e.to_value AS stage, e.id
-        FROM events e
-        WHERE e.action IN ('created', 'stage') AND e.at > :since AND +e.entity = 'decision'
-        ORDER BY e.entity_key, e.at, e.id""",
+    + """ AS day, e.from_value AS from_stage, e.to_value AS stage, e.id"""
+    + _STAGE_EVENTS.format(after="AND e.at > :since"),
     # Each test case's creation: a seek in events(entity, entity_key, action, at) per case.
     "test_cases": """
         SELECT tc.key, """
@@ -156,12 +160,9 @@ BACKLOG_QUERIES: dict[str, str] = {
         SELECT entity_key AS key, at, from_value AS from_forum, to_value AS to_forum, id
         FROM events WHERE +entity = 'decision' AND action = 'escalated'
         ORDER BY entity_key, at, id""",
-    # Every decision's stage events, in the order they happened: what time per stage needs.
-    "stage_history": """
-        SELECT e.entity_key AS key, e.at, e.to_value AS stage
-        FROM events e
-        WHERE e.action IN ('created', 'stage') AND +e.entity = 'decision'
-        ORDER BY e.entity_key, e.at, e.id""",
+    # All of them, with only what time per stage needs.
+    "stage_history": "SELECT e.entity_key AS key, e.at, e.to_value AS stage"
+    + _STAGE_EVENTS.format(after=""),
     "forums": "SELECT code, name, level, scope FROM forums",
     "domains": "SELECT code, name FROM domains",
     "experts": """
