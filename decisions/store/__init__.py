@@ -61,9 +61,12 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so a
-    transaction that reads and then writes waits for the busy timeout instead of failing."""
+    transaction that reads and then writes waits for the busy timeout instead of failing.
+    Inside an open transaction (an import calling the use cases row by row) it is a
+    savepoint: a refused row is undone alone, and the outer transaction decides the rest."""
     if conn.in_transaction:
-        raise RuntimeError("a transaction is already open on this connection")
+        yield from _savepoint(conn)
+        return
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000 * 3
     while True:
         try:
@@ -83,6 +86,18 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def _savepoint(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("SAVEPOINT nested")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK TO nested")
+        conn.execute("RELEASE nested")
+        raise
+    else:
+        conn.execute("RELEASE nested")
 
 
 def rows(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> list[dict]:
