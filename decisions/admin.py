@@ -9,7 +9,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import asdict
 
-from decisions import store
+from decisions import permissions, store
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -18,7 +18,6 @@ from decisions.services import (
     event,
     now,
     refresh_stages,
-    require_role,
     text_field,
 )
 from decisions.store import decisions as decision_store
@@ -85,7 +84,7 @@ def save_expert(
     Empty forums: the level-1 forums of the expert's domains. A change of domains or
     organisation re-derives the stages of the decisions the expert gave verdicts on.
     Returns the email."""
-    require_role(actor, "manager", "admin", doing="Changing the expert directory")
+    permissions.check(actor, "manage_people")
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise WorkflowError(f"email {email!r} is not an email address")
@@ -141,13 +140,15 @@ def _allocation(value) -> int:
 def _check_admin_change(
     conn: sqlite3.Connection, actor: Actor, existing: dict | None, roles: list[str], active: int
 ) -> None:
-    had = bool(existing) and "admin" in existing["roles"]
+    admin_role = permissions.ADMIN_ROLE
+    had = bool(existing) and admin_role in existing["roles"]
     was_active_admin = had and bool(existing["active"])
-    is_active_admin = "admin" in roles and bool(active)
-    changes_admin = had != ("admin" in roles) or was_active_admin != is_active_admin
-    if changes_admin and not actor.has("admin"):
-        raise WorkflowError("only an admin grants, removes or deactivates the admin role")
-    last = was_active_admin and people_store.active_admins(conn) == [existing["email"]]
+    is_active_admin = admin_role in roles and bool(active)
+    changes_admin = had != (admin_role in roles) or was_active_admin != is_active_admin
+    if changes_admin:
+        permissions.check(actor, "grant_admin")
+    active_admins = people_store.active_with_role(conn, admin_role)
+    last = was_active_admin and active_admins == [existing["email"]]
     if last and not is_active_admin:
         raise WorkflowError(f"{existing['email']} is the last active admin; name another first")
 
@@ -169,7 +170,7 @@ def save_forum(
 ) -> str:
     """Add a forum (no row_version) or change one, with its domains and members.
     Returns the code."""
-    require_role(actor, "manager", "admin", doing="Changing the forums")
+    permissions.check(actor, "manage_forums")
     code = (code or "").strip().upper()
     if not CODE.match(code):
         raise WorkflowError(
@@ -252,7 +253,7 @@ def set_approval_rule(
     one grants them; a decision marked ready that falls below tested loses the mark and must
     be marked again). `expected` is the rule the form was built from. Returns the stage moves
     as {(from, to): count}."""
-    require_role(actor, "manager", "admin", doing="Changing the approval rule")
+    permissions.check(actor, "set_approval_rule")
     rule = validated_rule(rule.min_approvers, rule.min_approvers_critical,
                           rule.joint_needs_both_sides)  # fmt: skip
     with store.transaction(conn):

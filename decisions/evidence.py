@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from decisions import store
+from decisions import permissions, store
 from decisions.calendar import CalendarDemo, demos_calendar
 from decisions.model import (
     DEFECT_STATUSES,
@@ -35,7 +35,6 @@ from decisions.services import (
     now,
     parse_date,
     refresh_stages,
-    require_role,
     text_field,
 )
 from decisions.store import decisions as decision_store
@@ -67,7 +66,7 @@ def save_demo(
     held (held=True: its attendees, never in the future); held=None infers it from the
     attendees, as an import does. A held demo with an attending expert moves the built
     decisions it showed to demonstrated. Returns the demo's key."""
-    require_role(actor, "analyst", "manager", "admin", doing="Recording a demo")
+    permissions.check(actor, "record_demo")
     with store.transaction(conn):
         existing = evidence_store.get_demo(conn, key) if key else None
         if key and existing is None and row_version is not None:
@@ -87,7 +86,9 @@ def save_demo(
         }
         invitees = known_people(conn, list(invitees), "invited experts")
         attendees = known_people(conn, list(attendees), "attendees")
-        if held and not people_store.with_role(conn, attendees, "expert"):
+        if held and not people_store.with_role(
+            conn, attendees, *permissions.roles_for("attend_demo")
+        ):
             raise WorkflowError(
                 f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
                 "when at least one expert saw it"
@@ -271,8 +272,8 @@ def _verdict(
     """Check and write one verdict inside the caller's transaction; returns its events."""
     choice_field(verdict, "verdict", VERDICTS)
     expert = (expert or actor.email).strip().lower()
-    if expert != actor.email and not actor.has("admin"):
-        raise WorkflowError("only an admin may record a verdict for someone else")
+    if expert != actor.email:
+        permissions.check(actor, "verdict_for_other")
     decision = get_decision_or_fail(conn, key)
     verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
     if verdict_by is None:
@@ -360,7 +361,7 @@ def save_test_case(
     row_version: int | None = None,
 ) -> str:
     """Create or change a test case and the decisions it covers. Returns its key."""
-    require_role(actor, "tester", "analyst", "admin", doing="Recording a test case")
+    permissions.check(actor, "save_test_case")
     with store.transaction(conn):
         record = {
             "title": text_field(title, "title", required=True, limit=MAX_TITLE),
@@ -410,7 +411,7 @@ def record_test_run(
     """A run of a test case; its result moves the decisions it covers. A failed or blocked
     run may open a new defect in the same transaction (`new_defect`: title, severity_vendor,
     severity_clinical), linked to the run and the test case. Returns the run id."""
-    require_role(actor, "tester", "analyst", "admin", doing="Recording a test run")
+    permissions.check(actor, "record_test_run")
     choice_field(result, "result", RUN_RESULTS)
     if defect and new_defect:
         raise WorkflowError("defect: link an existing defect or open a new one, not both")
@@ -470,7 +471,7 @@ def save_defect(
     row_version: int | None = None,
 ) -> str:
     """Open or change a defect with its two severity ratings. Returns its key."""
-    require_role(actor, "tester", "analyst", "manager", "admin", doing="Recording a defect")
+    permissions.check(actor, "save_defect")
     with store.transaction(conn):
         existing = evidence_store.get_defect(conn, key) if key else None
         record = _defect_record(

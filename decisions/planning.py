@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions import store
+from decisions import permissions, store
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
@@ -18,7 +18,6 @@ from decisions.services import (
     known_people,
     now,
     parse_date,
-    require_role,
     text_field,
 )
 from decisions.store import analytics
@@ -43,7 +42,7 @@ def replan_wave(
     row_version: int | None = None,
 ) -> None:
     """Move a wave's go-live date, keeping the old date, the reason and who in its history."""
-    require_role(actor, "manager", "admin", doing="Re-planning a wave")
+    permissions.check(actor, "replan_wave")
     with store.transaction(conn):
         record = _wave_or_fail(conn, wave)
         new_date = parse_date(go_live, "go_live")
@@ -151,7 +150,7 @@ def save_criterion(
     """Create or change a wave's criterion. `fields` may hold name, kind, metric, comparator,
     threshold, owner, waiver_reason, waiver_until (a waiver needs both). Returns the names
     of the fields that changed."""
-    require_role(actor, "manager", "admin", doing="Changing go-live criteria")
+    permissions.check(actor, "save_criterion")
     code = text_field(code, "code", required=True, limit=20)
     with store.transaction(conn):
         _wave_or_fail(conn, wave)
@@ -226,10 +225,7 @@ def record_measurement(
             raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
         if current["kind"] != "reported":
             raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
-        if not (actor.has("manager", "admin") or actor.email == current["owner"]):
-            raise WorkflowError(
-                "Recording a measurement needs the criterion's owner or the role manager or admin"
-            )
+        permissions.check(actor, "record_measurement", permissions.Target(owner=current["owner"]))
         reporter = known_people(conn, [reported_by or actor.email], "reported_by")[0]
         measurement = {
             "wave": wave,

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 
-from decisions import store
+from decisions import permissions, store
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
@@ -115,11 +115,6 @@ def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: 
     return date
 
 
-def require_role(actor: Actor, *roles: str, doing: str) -> None:
-    if not actor.has(*roles):
-        raise WorkflowError(f"{doing} needs the role {' or '.join(roles)}")
-
-
 def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
     decision = decision_store.get_decision(conn, key)
     if decision is None:
@@ -202,7 +197,7 @@ def refresh_stages(
 
 def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str:
     """Propose a new decision; returns its key."""
-    require_role(actor, "expert", "analyst", "manager", "admin", doing="Proposing a decision")
+    permissions.check(actor, "propose")
     with store.transaction(conn):
         record = _validated_decision_fields(conn, fields, new=True)
         organizations = record.pop("organizations")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decisions import permissions
 from decisions.model import (
     STAGES,
     WITHDRAWN,
@@ -15,51 +16,42 @@ from decisions.model import (
     VerdictFact,
     WorkflowError,
 )
+from decisions.permissions import PERMISSIONS
 
 
 @dataclass(frozen=True)
 class Action:
+    """A step of a decision's workflow: the stages it is taken from and the stage it sets.
+    Who may take it is the permission table's business (permissions.PERMISSIONS)."""
+
     name: str
-    label: str
     from_stages: tuple[str, ...]
-    roles: tuple[str, ...]
     to_stage: str | None  # None: the stage does not change by itself
     needs_reason: bool = False
-    # The expert must sit in the decision's forum (decide, escalate, revise)
-    # or work in its domain (verdicts).
-    expert_must_be_in: str | None = None
+
+    @property
+    def label(self) -> str:
+        return PERMISSIONS[self.name].label
 
 
 _AFTER_DECIDED = STAGES[1:]
 _NOT_WITHDRAWN = STAGES
 
-# fmt: off
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in (
-        Action("decide", "Record the decision", ("proposed",), ("expert", "manager", "admin"),
-               "decided", expert_must_be_in="forum"),
-        Action("escalate", "Escalate to a higher forum", ("proposed",),
-               ("expert", "manager", "admin"), None, needs_reason=True,
-               expert_must_be_in="forum"),
-        Action("start_build", "Start the build", ("decided",), ("analyst", "admin"), "in_build"),
-        Action("mark_built", "Mark as built", ("in_build",), ("analyst", "admin"), "built"),
-        Action("approve", "Approve", ("demonstrated", "approved"), ("expert",), None,
-               expert_must_be_in="domain"),
-        Action("request_changes", "Request changes", ("demonstrated", "approved"), ("expert",),
-               "in_build", needs_reason=True, expert_must_be_in="domain"),
-        Action("mark_ready", "Mark ready for production", ("tested",), ("manager", "admin"),
-               "ready"),
-        Action("revise", "Revise the decision text", _AFTER_DECIDED,
-               ("expert", "manager", "admin"), "decided", needs_reason=True,
-               expert_must_be_in="forum"),
-        Action("edit", "Edit details", _NOT_WITHDRAWN, ("expert", "analyst", "manager", "admin"),
-               None, expert_must_be_in="forum"),
-        Action("withdraw", "Withdraw", _NOT_WITHDRAWN, ("manager", "admin"), WITHDRAWN,
-               needs_reason=True),
+        Action("decide", ("proposed",), "decided"),
+        Action("escalate", ("proposed",), None, needs_reason=True),
+        Action("start_build", ("decided",), "in_build"),
+        Action("mark_built", ("in_build",), "built"),
+        Action("approve", ("demonstrated", "approved"), None),
+        Action("request_changes", ("demonstrated", "approved"), "in_build", needs_reason=True),
+        Action("mark_ready", ("tested",), "ready"),
+        Action("revise", _AFTER_DECIDED, "decided", needs_reason=True),
+        Action("edit", _NOT_WITHDRAWN, None),
+        Action("withdraw", _NOT_WITHDRAWN, WITHDRAWN, needs_reason=True),
     )
 }
-# fmt: on
 
 
 def action_refusal(
@@ -71,15 +63,7 @@ def action_refusal(
         return f"unknown action {action!r}"
     if stage not in spec.from_stages:
         return f"cannot {spec.label.lower()} a decision that is {stage.replace('_', ' ')}"
-    if not actor.has(*spec.roles):
-        return f"{spec.label} needs the role {' or '.join(spec.roles)}"
-    if actor.has(*(role for role in spec.roles if role != "expert")):
-        return None  # managers and admins act for the forum; experts must belong to it
-    if spec.expert_must_be_in == "forum" and forum not in actor.forums:
-        return f"{spec.label} needs a member of the forum {forum}"
-    if spec.expert_must_be_in == "domain" and domain not in actor.domains:
-        return f"{spec.label} needs an expert of the domain {domain}"
-    return None
+    return permissions.refusal(actor, action, permissions.Target(forum=forum, domain=domain))
 
 
 def check_action(

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, services
+from decisions import evidence, permissions, services
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import queues
@@ -110,7 +110,7 @@ def demo_section() -> None:
 
 st.title("Approvals")
 ui.show_flash()
-if person is None or not person.has("expert") or not person.domains:
+if not permissions.may_act_anywhere(person, "approve"):
     st.info("The approvals queue is for experts with a domain: it lists demonstrated decisions "
             "of their domains that await their verdict. You are signed in without that, so "
             "here is what awaits every expert.", icon=":material/info:")  # fmt: skip

@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from decisions import io as data_io
+from decisions import permissions
 
 PREVIEW_ROWS = 1000
 GUESS = "Guess from the headers"
@@ -159,11 +160,8 @@ def backup_section() -> None:
 
 
 st.title("Data")
-if person is None or not person.has("manager", "admin"):
-    st.info(
-        "Import, export and backups are for programme managers and administrators.",
-        icon=":material/lock:",
-    )
+if not permissions.allowed(person, "import"):
+    st.info(permissions.refusal(person, "import"), icon=":material/lock:")
     st.stop()
 ui.show_flash()
 import_tab, export_tab, backup_tab = st.tabs(["Import", "Export", "Backup"])

@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 import ui
-from decisions import evidence, services
+from decisions import evidence, permissions, services
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
@@ -92,8 +92,8 @@ def past_tab(chosen: dict) -> None:
 
 
 def schedule_tab() -> None:
-    if not person.has("analyst", "manager", "admin"):
-        st.info("Analysts, managers and admins schedule demos.", icon=":material/lock:")
+    if not permissions.allowed(person, "record_demo"):
+        st.info(permissions.refusal(person, "record_demo"), icon=":material/lock:")
         return
     module = option("modules", "Module to show", "schedule_module")
     if module is None:
@@ -103,7 +103,7 @@ def schedule_tab() -> None:
     titles = {r.key: f"{r.key} · {r.title} ({r.stage.replace('_', ' ')})"
               for r in choices.itertuples()}  # fmt: skip
     module_domain = domain_of(module)
-    presenters = people_label(queues.people_with_role(conn, "analyst", "manager", "admin"))
+    presenters = people_label(queues.people_with_role(conn, *permissions.roles_for("record_demo")))
     experts = people_label(queues.people_of_domain(conn, module_domain))
     with st.form("schedule_demo", enter_to_submit=False):
         date = st.date_input("Date", value=today + dt.timedelta(days=7), format="YYYY-MM-DD")
@@ -130,8 +130,8 @@ def schedule_tab() -> None:
 
 
 def record_tab() -> None:
-    if not person.has("analyst", "manager", "admin"):
-        st.info("Analysts, managers and admins record demos.", icon=":material/lock:")
+    if not permissions.allowed(person, "record_demo"):
+        st.info(permissions.refusal(person, "record_demo"), icon=":material/lock:")
         return
     due = queues.demos_to_record(conn, today.isoformat(), limit=SHOWN)
     labels = {NEW_DEMO: NEW_DEMO} | {
@@ -149,7 +149,7 @@ def record_tab() -> None:
               for r in choices.itertuples()}  # fmt: skip
     module_domain = domain_of(module)
     experts = people_label(queues.people_of_domain(conn, None))
-    presenters = people_label(queues.people_with_role(conn, "analyst", "manager", "admin"))
+    presenters = people_label(queues.people_with_role(conn, *permissions.roles_for("record_demo")))
     # the version the form was first shown with, so a change by someone else meanwhile shows
     seen = st.session_state.setdefault(f"demo_seen_{chosen}", demo["row_version"]) if demo else None
     with st.form("record_demo_form", enter_to_submit=False):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from decisions import permissions
 from decisions.store import queues, views
 
 conn = ui.conn()
@@ -17,12 +18,12 @@ if person.forums:
         ("Awaiting your forum", "Proposals in your forums, waiting for a decision.",
          views.awaiting_forum_decision(conn, person))
     )  # fmt: skip
-if person.has("expert") and person.domains:
+if permissions.may_act_anywhere(person, "approve"):
     queue_list.append(
         ("Awaiting your verdict", "Demonstrated decisions of your domains without your approval "
          "in this build round.", queues.approvals_queue(conn, person.email))
     )  # fmt: skip
-if person.has("analyst", "admin"):
+if permissions.may_act_anywhere(person, "mark_built"):
     queue_list.append(
         ("To build", "Decided, or in build, in your domains.", views.awaiting_build(conn, person))
     )  # fmt: skip

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from decisions import services
+from decisions import permissions, services
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError
 from decisions.store import reference
 
@@ -17,7 +17,7 @@ def names(table: str) -> dict[str, str]:
 
 st.title("New decision")
 ui.show_flash()
-if not person.has("expert", "analyst", "manager", "admin"):
+if not permissions.allowed(person, "propose"):
     st.info("Proposing a decision needs the role expert, analyst, manager or admin.")
     st.stop()
 

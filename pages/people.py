@@ -4,7 +4,7 @@ level, scope and members, and the approval rule's numbers."""
 import streamlit as st
 
 import ui
-from decisions import admin, services
+from decisions import admin, permissions, services
 from decisions.model import FORUM_LEVELS, ROLES, SCOPES, WorkflowError
 from decisions.store import people as people_store
 from decisions.store import queues, reference
@@ -226,9 +226,9 @@ def show_effect(effect: dict) -> None:
 
 st.title("People and settings")
 ui.show_flash()
-if person is None or not person.has("manager", "admin"):
-    st.warning("People and settings is for programme managers and admins. Ask one of them to "
-               "change the directory, the forums or the approval rule.", icon=":material/lock:")  # fmt: skip
+if not permissions.allowed(person, "manage_people"):
+    st.warning(f"{permissions.refusal(person, 'manage_people')}. Ask one of them to change the "
+               "directory, the forums or the approval rule.", icon=":material/lock:")  # fmt: skip
     st.stop()
 experts, forums, rule = st.tabs(
     ["Experts", "Forums", "Approval rule"], key="people_tab", on_change="rerun"

@@ -4,7 +4,7 @@ re-planning a wave (managers), with the readiness outlook that moves with it."""
 import streamlit as st
 
 import ui
-from decisions import history, planning, services
+from decisions import history, permissions, planning, services
 from decisions.charts import readiness as charts
 from decisions.model import WorkflowError
 from decisions.store import analytics
@@ -50,7 +50,7 @@ else:
         hide_index=True,
     )
 
-if person and person.has("manager", "admin"):
+if permissions.allowed(person, "replan_wave"):
     st.subheader("Re-plan a wave")
     names = {w.code: f"{w.name} · go-live {w.go_live}" for w in waves.itertuples()}
     with st.form("replan"):

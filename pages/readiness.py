@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import planning, readiness, services
+from decisions import permissions, planning, readiness, services
 from decisions.charts import readiness as charts
 from decisions.model import WorkflowError
 from decisions.store import analytics
@@ -229,14 +229,11 @@ chosen = st.selectbox(
 )
 if chosen:
     show_records(wave, chosen)
-    if person and person.has("manager", "admin"):
+    if permissions.allowed(person, "save_criterion"):
         edit_criterion(conn, person, wave, chosen)
     crit = wave.result(chosen).criterion
-    if (
-        crit.kind == "reported"
-        and person
-        and (person.has("manager", "admin") or person.email == crit.owner)
-    ):
+    owned = permissions.Target(owner=crit.owner or "")
+    if crit.kind == "reported" and permissions.allowed(person, "record_measurement", owned):
         record_measurement(conn, person, wave, chosen)
 
 st.subheader("Burn-up")

@@ -5,7 +5,7 @@ of a wave: approved decisions nobody tests, test cases never run, decisions fail
 import streamlit as st
 
 import ui
-from decisions import evidence, services
+from decisions import evidence, permissions, services
 from decisions.charts import evidence as charts
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
 from decisions.store import analytics, queues, reference
@@ -18,7 +18,7 @@ SEVERITY_HELP = "1 critical, 2 serious, 3 moderate, 4 minor"
 
 conn = ui.conn()
 person = ui.actor()
-can_record = person.has("tester", "analyst", "admin")
+can_record = permissions.allowed(person, "record_test_run")
 
 
 def keys_from(text: str) -> list[str]:
@@ -59,7 +59,7 @@ def cases_tab() -> None:
 
 def run_tab() -> None:
     if not can_record:
-        st.info("Testers, analysts and admins record test runs.", icon=":material/lock:")
+        st.info(permissions.refusal(person, "record_test_run"), icon=":material/lock:")
         return
     search = st.text_input("Find the test case", key="run_search",
                            placeholder="key or words of the title")  # fmt: skip
@@ -72,7 +72,7 @@ def run_tab() -> None:
     covered = evidence_store.get_test_case(conn, case)["decisions"]
     st.caption(f"Covers: {ui.md(', '.join(covered) or 'no decision')}")
     testers = {r.email: f"{r.name} ({r.email})"
-               for r in queues.people_with_role(conn, "tester", "analyst").itertuples()}  # fmt: skip
+               for r in queues.people_with_role(conn, *permissions.roles_for("record_test_run")).itertuples()}  # fmt: skip
     with st.form("record_run", clear_on_submit=True, enter_to_submit=False):
         result = st.radio("Result", RUN_RESULTS, horizontal=True)
         date = st.date_input("Run on", value=services.today(conn), format="YYYY-MM-DD")
@@ -140,7 +140,7 @@ def defects_tab() -> None:
             "disagree": st.column_config.CheckboxColumn("disagree"),
         },
     )
-    if can_record or person.has("manager"):
+    if permissions.allowed(person, "save_defect"):
         defect_form()
 
 

@@ -143,12 +143,13 @@ def with_role(conn: sqlite3.Connection, emails: list[str], role: str) -> list[st
     ]
 
 
-def active_admins(conn: sqlite3.Connection) -> list[str]:
+def active_with_role(conn: sqlite3.Connection, role: str) -> list[str]:
     return [
         r[0]
         for r in conn.execute(
             "SELECT e.email FROM experts e JOIN expert_roles r ON r.expert = e.email "
-            "WHERE r.role = 'admin' AND e.active = 1 ORDER BY 1"
+            "WHERE r.role = ? AND e.active = 1 ORDER BY 1",
+            (role,),
         )
     ]
 

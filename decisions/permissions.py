@@ -1,0 +1,156 @@
+"""Who may do what: the one permission table of the product.
+
+Every action a person can take is a row here: which roles may take it and, for some roles,
+where it applies (the decision's forum, its domain, or the record's owner). The use cases ask
+`check` before they change anything; the pages ask `allowed` what to show; the import and the
+command line reach the same answer through the use cases. No other module spells a role name.
+Which stage an action starts from is the workflow's business (workflow.ACTIONS), not this one's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from decisions.model import Actor, WorkflowError
+
+FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
+# The role that holds every permission, and of which one active holder always remains.
+ADMIN_ROLE = "admin"
+ANYONE = "*"  # a grant to every signed-in person (with `where`, the record's owner)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """`role` may take the action; with `where`, only on records of their forum, their domain,
+    or that they own."""
+
+    role: str
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: str
+    label: str  # how a refusal names the act: "<label> needs ..."
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The record an action applies to, as far as permissions care."""
+
+    forum: str = ""
+    domain: str = ""
+    owner: str = ""
+
+
+def _anyone(*roles: str) -> tuple[Grant, ...]:
+    return tuple(Grant(role) for role in roles)
+
+
+_FORUM_PEOPLE = (Grant("expert", FORUM), *_anyone("manager", "admin"))
+_DOMAIN_EXPERTS = (Grant("expert", DOMAIN),)
+_MANAGERS = _anyone("manager", "admin")
+_BUILDERS = _anyone("analyst", "admin")
+_DEMO_PEOPLE = _anyone("analyst", "manager", "admin")
+_TEST_PEOPLE = _anyone("tester", "analyst", "admin")
+
+# fmt: off
+PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
+    # Decisions
+    Permission("propose", "Proposing a decision", _anyone("expert", "analyst", "manager", "admin")),
+    Permission("decide", "Record the decision", _FORUM_PEOPLE),
+    Permission("escalate", "Escalate to a higher forum", _FORUM_PEOPLE),
+    Permission("start_build", "Start the build", _BUILDERS),
+    Permission("mark_built", "Mark as built", _BUILDERS),
+    Permission("approve", "Approve", _DOMAIN_EXPERTS),
+    Permission("request_changes", "Request changes", _DOMAIN_EXPERTS),
+    Permission("verdict_for_other", "Recording a verdict for someone else", _anyone("admin")),
+    Permission("mark_ready", "Mark ready for production", _MANAGERS),
+    Permission("revise", "Revise the decision text", _FORUM_PEOPLE),
+    Permission("edit", "Edit details", (Grant("expert", FORUM), *_anyone("analyst", "manager", "admin"))),
+    Permission("withdraw", "Withdraw", _MANAGERS),
+    # Evidence
+    Permission("record_demo", "Recording a demo", _DEMO_PEOPLE),
+    Permission("attend_demo", "Attending a demo as evidence", _anyone("expert")),
+    Permission("save_test_case", "Recording a test case", _TEST_PEOPLE),
+    Permission("record_test_run", "Recording a test run", _TEST_PEOPLE),
+    Permission("save_defect", "Recording a defect", _anyone("tester", "analyst", "manager", "admin")),
+    # Plan and readiness
+    Permission("replan_wave", "Re-planning a wave", _MANAGERS),
+    Permission("save_criterion", "Changing go-live criteria", _MANAGERS),
+    Permission("record_measurement", "Recording a measurement",
+               (*_MANAGERS, Grant(ANYONE, OWNER))),
+    # People and settings
+    Permission("manage_people", "Changing the expert directory", _MANAGERS),
+    Permission("grant_admin", "Granting, removing or deactivating the admin role", _anyone("admin")),
+    Permission("manage_forums", "Changing the forums", _MANAGERS),
+    Permission("set_approval_rule", "Changing the approval rule", _MANAGERS),
+    # Data
+    Permission("import", "Importing files", _MANAGERS),
+    Permission("export", "Exporting the programme", _MANAGERS),
+    Permission("backup", "Taking a backup", _MANAGERS),
+)}
+# fmt: on
+
+
+def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
+    if grant.where == FORUM:
+        return target.forum in actor.forums
+    if grant.where == DOMAIN:
+        return target.domain in actor.domains
+    if grant.where == OWNER:
+        return bool(target.owner) and target.owner == actor.email
+    return True
+
+
+def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str | None:
+    """Why `actor` may not take `action` on `target`, or None when they may."""
+    permission = PERMISSIONS.get(action)
+    if permission is None:
+        return f"unknown action {action!r}"
+    if actor is None:
+        return f"{permission.label} needs a signed-in person"
+    held = [g for g in permission.grants if g.role in actor.roles or g.role == ANYONE]
+    if any(_where_met(g, actor, target) for g in held):
+        return None
+    unconditional = [g.role for g in permission.grants if g.where is None]
+    if held and held[0].where == FORUM:  # they hold the role, but not here
+        return f"{permission.label} needs a member of the forum {target.forum}"
+    if held and held[0].where == DOMAIN:
+        return f"{permission.label} needs an expert of the domain {target.domain}"
+    if any(g.where == OWNER for g in permission.grants):
+        return (
+            f"{permission.label} needs the criterion's owner or the role "
+            f"{' or '.join(unconditional)}"
+        )
+    roles = list(dict.fromkeys(g.role for g in permission.grants))
+    return f"{permission.label} needs the role {' or '.join(roles)}"
+
+
+def allowed(actor: Actor | None, action: str, target: Target = Target()) -> bool:
+    return refusal(actor, action, target) is None
+
+
+def check(actor: Actor | None, action: str, target: Target = Target()) -> None:
+    """Raise WorkflowError with the reason when `actor` may not take `action` on `target`."""
+    reason = refusal(actor, action, target)
+    if reason:
+        raise WorkflowError(reason)
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    """The roles that may take `action` somewhere (to list who can be named for it)."""
+    return tuple(dict.fromkeys(g.role for g in PERMISSIONS[action].grants if g.role != ANYONE))
+
+
+def may_act_anywhere(actor: Actor | None, action: str) -> bool:
+    """True when `actor` holds a role that takes `action` on some record (a forum or domain
+    they belong to): for showing a page or a form before a record is chosen."""
+    if actor is None:
+        return False
+    return any(
+        g.role in actor.roles and (g.where is None or (g.where == FORUM and actor.forums)
+                                   or (g.where == DOMAIN and actor.domains))
+        for g in PERMISSIONS[action].grants
+    )  # fmt: skip
