@@ -42,7 +42,13 @@ from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import people as people_store
 from decisions.store import queues
-from decisions.workflow import ApprovalProgress, approval_progress, check_action, norm_time
+from decisions.workflow import (
+    ApprovalProgress,
+    approval_progress,
+    check_action,
+    norm_time,
+    round_verdicts,
+)
 
 # Demos ------------------------------------------------------------------------------------------
 
@@ -299,11 +305,7 @@ def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Appr
     rule = approval_rule(conn)
     status = {}
     for key, facts in decision_store.decision_facts(conn, keys).items():
-        counted = [
-            v
-            for v in facts.verdicts
-            if facts.built_at is None or norm_time(v.date) >= norm_time(facts.built_at)
-        ]
+        counted = round_verdicts(facts)
         status[key] = approval_progress(counted, facts.scope, facts.criticality, rule)
     return status
 

@@ -14,15 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from decisions.store import one, update_versioned
-
-
-def _norm(column: str) -> str:
-    """SQL for workflow.norm_time on a column."""
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL WHEN length({column}) = 10 "
-        f"THEN {column} || 'T00:00:00' ELSE substr(replace({column}, ' ', 'T'), 1, 19) END"
-    )
+from decisions.store import one, rules, update_versioned
 
 
 def _day(column: str) -> str:
@@ -139,7 +131,7 @@ READINESS_QUERIES: dict[str, str] = {
         FROM criteria c ORDER BY c.wave, c.rowid""",
     "measurements": """
         SELECT id, wave, criterion, """
-    + _norm("date")
+    + rules.norm_time("date")
     + """ AS date, """
     + _day("date")
     + """ AS day, value, reported_by, evidence_url

@@ -8,10 +8,9 @@ from collections import defaultdict
 
 import pandas as pd
 
-from decisions.model import SIDE_OF_KIND, Actor, DecisionFacts, DemoFact, RunFact, VerdictFact
-from decisions.store import one, rows, scalar, update_versioned
-
-_SIDE_SQL = "CASE o.kind WHEN 'hospital' THEN 'hospital' ELSE 'municipality' END"
+from decisions.model import Actor, DecisionFacts, DemoFact, RunFact, VerdictFact
+from decisions.store import one, rows, rules, scalar, update_versioned
+from decisions.workflow import side_of
 
 # People -----------------------------------------------------------------------------------
 
@@ -38,7 +37,7 @@ def load_actor(conn: sqlite3.Connection, email: str) -> Actor | None:
         domains=column("SELECT domain FROM expert_domains WHERE expert = ?"),
         forums=column("SELECT forum FROM forum_members WHERE expert = ?"),
         organization=person["organization"],
-        side=SIDE_OF_KIND[person["kind"]],
+        side=side_of(person["kind"]),
     )
 
 
@@ -205,7 +204,7 @@ def decision_facts(
     verdicts: dict[str, list[VerdictFact]] = defaultdict(list)
     for r in conn.execute(
         f"""
-        SELECT a.decision, a.expert, a.verdict, a.date, {_SIDE_SQL} AS side,
+        SELECT a.decision, a.expert, a.verdict, a.date, {rules.side_of("o.kind")} AS side,
                ed.domain IS NOT NULL AS in_domain, a.id
         FROM approvals a
         JOIN decisions dec ON dec.key = a.decision
