@@ -1,6 +1,7 @@
 """The workflow's rules restated in SQL, each once, for the queries that must filter or count
 in the database for speed. Each fragment names the Python rule it restates;
-tests/test_one_rule.py compares the two over the demo programme."""
+tests/test_one_rule.py compares the two over the demo programme. The subqueries use
+aliases of their own (lv, lr, wo_d, wo_w, ao), so they can sit inside any query."""
 
 from __future__ import annotations
 
@@ -30,17 +31,17 @@ def newest_first(date: str, seq: str) -> str:
 def latest_verdict(decision: str, expert: str, start: str) -> str:
     """workflow.latest_verdicts for one expert: the verdict of `expert` on `decision` that
     counts in the round begun at `start` (the latest by time, then by id), or NULL."""
-    return f"""(SELECT a.verdict FROM approvals a
-                 WHERE a.decision = {decision} AND a.expert = {expert}
-                   AND {counts_from("a.date", start)}
-                 ORDER BY {newest_first("a.date", "a.id")} LIMIT 1)"""
+    return f"""(SELECT lv.verdict FROM approvals lv
+                 WHERE lv.decision = {decision} AND lv.expert = {expert}
+                   AND {counts_from("lv.date", start)}
+                 ORDER BY {newest_first("lv.date", "lv.id")} LIMIT 1)"""
 
 
 def latest_run_id(case: str) -> str:
     """The id of the latest run of test case `case` (by time, then by id), or NULL."""
     return (
-        f"(SELECT tr.id FROM test_runs tr WHERE tr.test_case = {case} "
-        f"ORDER BY {newest_first('tr.date', 'tr.id')} LIMIT 1)"
+        f"(SELECT lr.id FROM test_runs lr WHERE lr.test_case = {case} "
+        f"ORDER BY {newest_first('lr.date', 'lr.id')} LIMIT 1)"
     )
 
 
@@ -55,17 +56,17 @@ def in_wave_scope(decision: str, waves: str) -> str:
     list `waves` (e.g. '(:wave)', '(?, ?)'): it affects all organisations, or one of its
     organisations goes live in the wave."""
     return f"""({decision}.all_organizations = 1 OR EXISTS (
-        SELECT 1 FROM decision_organizations o
-        JOIN wave_organizations w ON w.organization = o.organization
-        WHERE o.decision = {decision}.key AND w.wave IN {waves}))"""
+        SELECT 1 FROM decision_organizations wo_d
+        JOIN wave_organizations wo_w ON wo_w.organization = wo_d.organization
+        WHERE wo_d.decision = {decision}.key AND wo_w.wave IN {waves}))"""
 
 
 def affects_organization(decision: str, organizations: str) -> str:
     """Decision row `decision` affects one of the organisations of the SQL list
     `organizations`: all organisations, or one of its own."""
     return f"""({decision}.all_organizations = 1 OR EXISTS (
-        SELECT 1 FROM decision_organizations o
-        WHERE o.decision = {decision}.key AND o.organization IN {organizations}))"""
+        SELECT 1 FROM decision_organizations ao
+        WHERE ao.decision = {decision}.key AND ao.organization IN {organizations}))"""
 
 
 def is_overdue(decision: str, today: str) -> str:
