@@ -17,9 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from decisions import programme, store
+from decisions import programme, settings, store
 from decisions.model import (
-    SIDE_OF_KIND,
     STAGE_RANK,
     STAGES,
     SYSTEM_ACTOR,
@@ -33,7 +32,7 @@ from decisions.model import (
 )
 from decisions.readiness import DEFAULT_CRITERIA
 from decisions.store import bulk, reference
-from decisions.workflow import derive_stage
+from decisions.workflow import approvers_needed, derive_stage, side_of, stage_changes
 
 CLOCK = "2022-09-15"
 EPOCH = dt.datetime(2020, 1, 6)  # a Monday: the programme's first working week
@@ -334,7 +333,7 @@ class Generator:
         taken: set[str] = set()
         for index in range(count):
             org = "STO" if index < len(fixed_roles) else rng.choices(orgs, weights)[0]
-            side = SIDE_OF_KIND[self.org_kind[org]]
+            side = side_of(self.org_kind[org])
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             local = f"{first}.{last}".lower()
             for a, b in (("æ", "ae"), ("ø", "o"), ("å", "a")):
@@ -567,9 +566,7 @@ class Generator:
     def approvers(self, plan: Plan) -> list[str]:
         """Domain experts enough for the approval rule, from both sides when joint."""
         rng = self.rng
-        needed = (
-            RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
-        )
+        needed = approvers_needed(plan.criticality, RULE)
         needed += rng.random() < 0.15  # sometimes one more than needed
         if plan.scope == "joint":
             chosen = [rng.choice(self.pool[plan.domain, "hospital"]),
@@ -587,9 +584,7 @@ class Generator:
             side = self.rng.choice(("hospital", "municipality"))
             one_side = self.pool[plan.domain, side]
             return self.rng.sample(one_side, min(len(one_side), 2))
-        needed = (
-            RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
-        )
+        needed = approvers_needed(plan.criticality, RULE)
         return approvers[: self.rng.randint(0, needed - 1)]
 
     def verdict(self, plan: Plan, t: int, email: str, verdict: str, pace: float) -> int:
@@ -966,8 +961,8 @@ class Generator:
                     self.events.append((e["at"], -2, e))
             for table, columns, values in inserts:
                 bulk.insert_many(conn, table, columns, values)
-            for key, value in SETTINGS.items():
-                store.put_setting(conn, key, value)
+            for setting, value in SETTINGS.items():
+                settings.put(conn, setting, value)
             ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))
             store.append_events(conn, [self.events[i][2] for i in ordered])
 
@@ -1002,22 +997,28 @@ class Life:
         if handled is not None:
             self.settle(at, *handled)
 
+    def facts(self) -> DecisionFacts:
+        """What the stage is derived from (before built the hand-set stage alone counts, so
+        the evidence is left out for speed)."""
+        if self.base != "built":
+            return DecisionFacts(self.base, ready_marked=self.ready_at is not None)
+        return DecisionFacts(
+            self.base, self.built_at, self.ready_at is not None, self.plan.scope,
+            self.plan.criticality, tuple(self.demos), tuple(self.verdicts),
+            {c: tuple(r) for c, r in self.runs.items()},
+        )  # fmt: skip
+
     def settle(self, at: str, actor: str, why: str | None) -> None:
-        if self.base != "built":  # derive_stage gives the hand-set stage then
-            derived = self.base
-        else:
-            facts = DecisionFacts(
-                self.base, self.built_at, self.ready_at is not None, self.plan.scope,
-                self.plan.criticality, tuple(self.demos), tuple(self.verdicts),
-                {c: tuple(r) for c, r in self.runs.items()},
-            )  # fmt: skip
-            derived = derive_stage(facts, RULE)
+        """The stage the evidence gives now, with the side effects services.refresh_stages
+        writes (workflow.stage_changes)."""
+        facts = self.facts()
+        derived = derive_stage(facts, RULE)
         if derived == self.stage:
             return
-        if derived == "in_build" and self.base == "built":  # changes were requested
-            self.base, self.built_at, self.ready_at = "in_build", None, None
-        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and self.ready_at:
-            self.ready_at = None
+        changes = stage_changes(facts, derived)
+        self.base = changes.get("base_stage", self.base)
+        self.built_at = changes.get("built_at", self.built_at)
+        self.ready_at = changes.get("ready_at", self.ready_at)
         self.move(at, actor, derived, why)
 
     # Manual steps: each returns None when the stage needs no derivation afterwards.
@@ -1097,11 +1098,9 @@ DECISION_COLUMNS = (
     "created_at", "stage_since",
 )  # fmt: skip
 SETTINGS = {
-    "clock": CLOCK,
-    "demo": True,
-    "approval.min_approvers": RULE.min_approvers,
-    "approval.min_approvers_critical": RULE.min_approvers_critical,
-    "approval.joint_needs_both_sides": RULE.joint_needs_both_sides,
+    settings.CLOCK: CLOCK,
+    settings.DEMO: True,
+    **{setting: getattr(RULE, field) for field, setting in settings.APPROVAL_RULE.items()},
 }
 
 

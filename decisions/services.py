@@ -7,7 +7,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 
-from decisions import store
+from decisions import settings, store
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
@@ -37,7 +37,7 @@ def now(conn: sqlite3.Connection) -> str:
     than the last recorded event: past real midnight the fixed date's time of day would
     run backwards and a build marked at 23:00 would refuse evidence recorded at 00:05."""
     moment = dt.datetime.now().replace(microsecond=0)
-    clock = store.get_settings(conn).get("clock")
+    clock = settings.get(conn, settings.CLOCK)
     if clock:
         moment = dt.datetime.combine(dt.date.fromisoformat(clock), moment.time())
     last = store.last_event_time(conn)
@@ -51,17 +51,7 @@ def today(conn: sqlite3.Connection) -> dt.date:
 
 
 def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
-    settings = store.get_settings(conn)
-    default = ApprovalRule()
-    return ApprovalRule(
-        min_approvers=int(settings.get("approval.min_approvers", default.min_approvers)),
-        min_approvers_critical=int(
-            settings.get("approval.min_approvers_critical", default.min_approvers_critical)
-        ),
-        joint_needs_both_sides=bool(
-            settings.get("approval.joint_needs_both_sides", default.joint_needs_both_sides)
-        ),
-    )
+    return settings.approval_rule(conn)
 
 
 # Validation helpers ---------------------------------------------------------------------------

@@ -13,8 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from decisions import backlog, demo, store
-from decisions.model import ORGANIZATION_KINDS, DecisionFacts, RunFact, VerdictFact
+from decisions import admin, backlog, demo, settings, store
+from decisions.model import (
+    ORGANIZATION_KINDS,
+    DecisionFacts,
+    RunFact,
+    VerdictFact,
+    WorkflowError,
+)
 from decisions.store import decisions as decision_store
 from decisions.store import rules
 from decisions.store import views as view_store
@@ -218,3 +224,27 @@ def test_no_query_restates_a_rule_outside_the_rules_module(rule):
         if path.name != "rules.py" and re.search(RESTATEMENTS[rule], path.read_text())
     ]
     assert spelled == []
+
+
+# Settings declared once ---------------------------------------------------------------------
+
+
+def test_every_setting_the_demo_writes_is_declared(conn):
+    assert set(store.get_settings(conn)) <= set(settings.BY_NAME)
+    assert settings.get(conn, settings.CLOCK) == demo.CLOCK
+    assert settings.approval_rule(conn) == ApprovalRule()
+
+
+def test_an_undeclared_setting_is_refused(fresh_db):
+    with store.transaction(fresh_db), pytest.raises(WorkflowError, match="no setting 'clok'"):
+        settings.put(fresh_db, "clok", "2022-09-15")
+
+
+def test_a_setting_not_stored_reads_as_its_default(fresh_db):
+    assert settings.get(fresh_db, settings.MIN_APPROVERS) == ApprovalRule().min_approvers
+    assert settings.approval_rule(fresh_db) == ApprovalRule()
+
+
+def test_the_approval_rule_settings_cover_every_field_of_the_rule():
+    assert set(settings.APPROVAL_RULE) == set(ApprovalRule.__dataclass_fields__)
+    assert set(admin.RULE_SETTINGS.values()) == {s.name for s in settings.APPROVAL_RULE.values()}
