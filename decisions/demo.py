@@ -31,7 +31,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.readiness import DEFAULT_CRITERIA
-from decisions.store import bulk, reference
+from decisions.store import bulk, reference, write
 from decisions.workflow import approvers_needed, derive_stage, side_of, stage_changes
 
 CLOCK = "2022-09-15"
@@ -960,7 +960,7 @@ class Generator:
                 for e in programme.insert_reference_lists(conn, self.lists, SYSTEM_ACTOR, "2020-01-06T07:00:00"):  # fmt: skip
                     self.events.append((e["at"], -2, e))
             for table, columns, values in inserts:
-                bulk.insert_many(conn, table, columns, values)
+                write.insert_rows(conn, table, columns, values)
             for setting, value in SETTINGS.items():
                 settings.put(conn, setting, value)
             ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))

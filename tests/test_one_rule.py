@@ -22,7 +22,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
-from decisions.store import rules
+from decisions.store import rules, transfer
 from decisions.store import views as view_store
 from decisions.workflow import (
     NO_DATE,
@@ -248,3 +248,30 @@ def test_a_setting_not_stored_reads_as_its_default(fresh_db):
 def test_the_approval_rule_settings_cover_every_field_of_the_rule():
     assert set(settings.APPROVAL_RULE) == set(ApprovalRule.__dataclass_fields__)
     assert set(admin.RULE_SETTINGS.values()) == {s.name for s in settings.APPROVAL_RULE.values()}
+
+
+# One way to write ----------------------------------------------------------------------------
+
+
+def test_an_imported_forum_takes_a_new_row_version_so_an_open_form_goes_stale(programme):
+    before = store.one(programme, "SELECT * FROM forums WHERE code = 'MED-H'")
+    with store.transaction(programme):
+        transfer.upsert(programme, "forums", [{**before, "name": "Renamed"}], ("code",))
+    after = store.one(programme, "SELECT * FROM forums WHERE code = 'MED-H'")
+    assert (after["name"], after["row_version"]) == ("Renamed", before["row_version"] + 1)
+
+
+def _without_temp_tables(text: str) -> str:
+    """A module's text less the lines on temporary tables (a read's scratch space)."""
+    return "\n".join(line for line in text.splitlines() if "temp." not in line)
+
+
+@pytest.mark.parametrize("statement", ["INSERT INTO", "UPDATE ", "DELETE FROM"])
+def test_only_the_writers_module_writes_rows(statement):
+    writing = [
+        path.name
+        for path in sorted(STORE.glob("*.py"))
+        if path.name not in ("write.py", "schema.py")
+        and statement in _without_temp_tables(path.read_text())
+    ]
+    assert writing == []

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from decisions.store import one, rules, update_versioned
+from decisions.store import one, rules, write
 
 
 def _day(column: str) -> str:
@@ -270,18 +270,13 @@ def replan_wave(
     conn: sqlite3.Connection, code: str, go_live: str, expected_row_version: int | None
 ) -> bool:
     """Move the wave's go-live date; False when the row version did not match."""
-    return update_versioned(
+    return write.update_versioned(
         conn, "waves", {"code": code}, {"go_live": go_live}, expected_row_version
     )
 
 
 def insert_replan(conn: sqlite3.Connection, replan: dict) -> None:
-    conn.execute(
-        "INSERT INTO wave_replans (wave, old_go_live, new_go_live, reason, replanned_by, "
-        "replanned_at) VALUES (:wave, :old_go_live, :new_go_live, :reason, :replanned_by, "
-        ":replanned_at)",
-        replan,
-    )
+    write.insert_one(conn, "wave_replans", replan)
 
 
 def get_criterion(conn: sqlite3.Connection, wave: str, code: str) -> dict | None:
@@ -289,11 +284,7 @@ def get_criterion(conn: sqlite3.Connection, wave: str, code: str) -> dict | None
 
 
 def insert_criterion(conn: sqlite3.Connection, criterion: dict) -> None:
-    columns = list(criterion)
-    conn.execute(
-        f"INSERT INTO criteria ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [criterion[c] for c in columns],
-    )
+    write.insert_one(conn, "criteria", criterion)
 
 
 def update_criterion(
@@ -304,16 +295,11 @@ def update_criterion(
     expected_row_version: int | None,
 ) -> bool:
     where = {"wave": wave, "code": code}
-    return update_versioned(conn, "criteria", where, changes, expected_row_version)
+    return write.update_versioned(conn, "criteria", where, changes, expected_row_version)
 
 
 def insert_measurement(conn: sqlite3.Connection, measurement: dict) -> int:
-    cursor = conn.execute(
-        "INSERT INTO measurements (wave, criterion, date, value, reported_by, evidence_url) "
-        "VALUES (:wave, :criterion, :date, :value, :reported_by, :evidence_url)",
-        measurement,
-    )
-    return cursor.lastrowid
+    return write.insert_one(conn, "measurements", measurement)
 
 
 def measurement_history(conn: sqlite3.Connection, wave: str, criterion: str) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import one, update_versioned
+from decisions.store import one, write
 
 _LINKS = {
     # link table: (owner column, member column)
@@ -32,27 +32,7 @@ def _replace(
     owner_column, member_column = _LINKS[table]
     if reverse:
         owner_column, member_column = member_column, owner_column
-    conn.execute(f"DELETE FROM {table} WHERE {owner_column} = ?", (owner,))
-    conn.executemany(
-        f"INSERT INTO {table} ({owner_column}, {member_column}) VALUES (?, ?)",
-        [(owner, m) for m in dict.fromkeys(members)],
-    )
-
-
-def _upsert(
-    conn: sqlite3.Connection, table: str, key_column: str, record: dict, expected: int | None
-) -> bool:
-    """Insert, or update when the key exists and the row version matches; False when stale."""
-    key = record[key_column]
-    if one(conn, f"SELECT 1 FROM {table} WHERE {key_column} = ?", (key,)) is None:
-        columns = list(record)
-        conn.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [record[c] for c in columns],
-        )
-        return True
-    changes = {c: v for c, v in record.items() if c != key_column}
-    return update_versioned(conn, table, {key_column: key}, changes, expected)
+    write.replace_links(conn, table, owner_column, member_column, {owner: members})
 
 
 # Experts ----------------------------------------------------------------------------------------
@@ -77,7 +57,7 @@ def save_expert(
     expected_row_version: int | None = None,
 ) -> bool:
     email = record["email"]
-    if not _upsert(conn, "experts", "email", record, expected_row_version):
+    if not write.save(conn, "experts", "email", record, expected_row_version):
         return False
     _replace(conn, "expert_domains", email, domains)
     _replace(conn, "expert_roles", email, roles)
@@ -207,7 +187,7 @@ def save_forum(
     expected_row_version: int | None = None,
 ) -> bool:
     code = record["code"]
-    if not _upsert(conn, "forums", "code", record, expected_row_version):
+    if not write.save(conn, "forums", "code", record, expected_row_version):
         return False
     _replace(conn, "forum_domains", code, domains)
     _replace(conn, "forum_members", code, members, reverse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions.store import rows, transfer
+from decisions.store import rows, write
 
 TABLES = (
     "organizations", "domains", "forums", "forum_domains", "modules", "waves",
@@ -17,7 +17,7 @@ def insert_rows(conn: sqlite3.Connection, table: str, records: list[dict]) -> No
     """Insert plain records into one of the reference tables."""
     if table not in TABLES:
         raise ValueError(f"not a reference table: {table}")
-    transfer.insert_many(conn, table, records)
+    write.insert(conn, table, records)
 
 
 CODED = ("organizations", "domains", "forums", "modules", "waves")  # listed by code
