@@ -19,6 +19,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
+from decisions.store import reference
 from decisions.workflow import check_action, derive_stage
 
 MAX_TEXT = 20_000
@@ -148,13 +149,7 @@ def event(
 
 def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
     emails = [e.strip().lower() for e in emails if e and e.strip()]
-    known = {
-        r[0]
-        for r in conn.execute(
-            f"SELECT email FROM experts WHERE email IN ({', '.join('?' * len(emails))})", emails
-        )
-    }
-    unknown = [e for e in emails if e not in known]
+    unknown = reference.unknown_emails(conn, emails)
     if unknown:
         raise WorkflowError(f"{field}: not in the directory: {', '.join(unknown)}")
     return list(dict.fromkeys(emails))
@@ -218,13 +213,11 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
     for ref, table in (("domain", "domains"), ("module", "modules"), ("forum", "forums")):
         if new or ref in fields:
             code = (fields.get(ref) or "").strip()
-            if not store.scalar(conn, f"SELECT 1 FROM {table} WHERE code = ?", (code,)):
+            if reference.unknown_codes(conn, table, [code]):
                 raise WorkflowError(f"{ref} {code!r} is not in the list of {table}")
             record[ref] = code
     if "module" in record and "domain" in record:
-        module_domain = store.scalar(
-            conn, "SELECT domain FROM modules WHERE code = ?", (record["module"],)
-        )
+        module_domain = reference.module_domain(conn, record["module"])
         if module_domain != record["domain"]:
             raise WorkflowError(
                 f"module {record['module']} belongs to domain {module_domain}, "
@@ -243,7 +236,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
         record["needed_by"] = parse_date(fields.get("needed_by"), "needed_by")
     if new or "owner" in fields:
         owner = (fields.get("owner") or "").strip().lower() or None
-        if owner and not store.scalar(conn, "SELECT 1 FROM experts WHERE email = ?", (owner,)):
+        if owner and reference.unknown_emails(conn, [owner]):
             raise WorkflowError(f"owner {owner} is not in the directory")
         record["owner"] = owner
     if new or "organizations" in fields:
@@ -254,8 +247,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
         if not all_orgs:
             if not organizations:
                 raise WorkflowError("organizations: name at least one, or ALL")
-            known = {r[0] for r in conn.execute("SELECT code FROM organizations")}
-            unknown = [o for o in organizations if o not in known]
+            unknown = reference.unknown_codes(conn, "organizations", organizations)
             if unknown:
                 raise WorkflowError(f"organizations not in the list: {', '.join(unknown)}")
         record["all_organizations"] = int(all_orgs)
@@ -531,13 +523,7 @@ def edit_decision(
 def check(conn: sqlite3.Connection) -> list[str]:
     """Every inconsistency found: SQLite integrity, foreign keys, the event log, and stored
     stages that differ from the stages the evidence gives or the event log tells."""
-    findings = [
-        f"integrity: {r[0]}" for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"
-    ]
-    findings += [
-        f"foreign key: {r[0]} row {r[1]} refers to a missing {r[2]}"
-        for r in conn.execute("PRAGMA foreign_key_check")
-    ]
+    findings = store.integrity_findings(conn)
     findings += store.verify_event_log(conn)
     rule = approval_rule(conn)
     stored = decision_store.stored_stages(conn)

@@ -275,3 +275,18 @@ def test_only_the_writers_module_writes_rows(statement):
         and statement in _without_temp_tables(path.read_text())
     ]
     assert writing == []
+
+
+# No SQL outside the store ------------------------------------------------------------------
+
+DECISIONS = STORE.parent
+SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b|\.execute\(")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["services.py", "programme.py", "demo.py", "settings.py", "history.py", "backlog.py",
+     "readiness.py", "views.py", "workflow.py", "admin.py"],
+)  # fmt: skip
+def test_the_use_cases_and_rules_speak_no_sql(module):
+    assert not SQL.search((DECISIONS / module).read_text()), module

@@ -115,6 +115,17 @@ def scalar(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> 
     return row[0] if row else None
 
 
+def integrity_findings(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's own checks find: a damaged file, rows referring to missing rows."""
+    findings = [
+        f"integrity: {r[0]}" for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"
+    ]
+    return findings + [
+        f"foreign key: {r[0]} row {r[1]} refers to a missing {r[2]}"
+        for r in conn.execute("PRAGMA foreign_key_check")
+    ]
+
+
 def is_empty(conn: sqlite3.Connection) -> bool:
     """True when the programme holds no organisations, experts or decisions."""
     return not any(

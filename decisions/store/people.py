@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import one, write
+from decisions.store import one, reference, write
 
 _LINKS = {
     # link table: (owner column, member column)
@@ -163,8 +163,7 @@ def unknown_codes(conn: sqlite3.Connection, table: str, codes: list[str]) -> lis
     """The codes not in a reference table (organizations, domains, forums)."""
     if table not in ("organizations", "domains", "forums"):
         raise ValueError(f"not a reference list: {table}")
-    known = {r[0] for r in conn.execute(f"SELECT code FROM {table}")}
-    return [c for c in codes if c not in known]
+    return reference.unknown_codes(conn, table, codes)
 
 
 # Forums -----------------------------------------------------------------------------------------
