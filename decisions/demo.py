@@ -304,22 +304,8 @@ class Generator:
     def event(self, t: int | str, actor: str, entity: str, key: str, action: str,
               from_value=None, to_value=None, reason=None, rank: int = 1) -> None:  # fmt: skip
         at = iso(t) if isinstance(t, int) else t
-        self.events.append(
-            (
-                at,
-                rank,
-                {
-                    "at": at,
-                    "actor": actor,
-                    "entity": entity,
-                    "entity_key": key,
-                    "action": action,
-                    "from_value": from_value,
-                    "to_value": to_value,
-                    "reason": reason,
-                },
-            )  # fmt: skip
-        )
+        values = (at, actor, entity, key, action, from_value, to_value, reason)
+        self.events.append((at, rank, dict(zip(store.EVENT_FIELDS[1:], values, strict=True))))
 
     # People ---------------------------------------------------------------------------------
 

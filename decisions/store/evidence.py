@@ -43,13 +43,12 @@ def save_demo(
     expected_row_version: int | None = None,
 ) -> bool:
     """Insert or update a demo with its decisions, invitees and attendees."""
-    key = demo["key"]
-    if not write.save(conn, "demos", "key", demo, expected_row_version):
-        return False
-    write.replace_links(conn, "demo_decisions", "demo", "decision", {key: decisions})
-    write.replace_links(conn, "demo_invitees", "demo", "expert", {key: invitees})
-    write.replace_links(conn, "demo_attendees", "demo", "expert", {key: attendees})
-    return True
+    links = {
+        ("demo_decisions", "demo", "decision"): decisions,
+        ("demo_invitees", "demo", "expert"): invitees,
+        ("demo_attendees", "demo", "expert"): attendees,
+    }
+    return write.save(conn, "demos", "key", demo, expected_row_version, links)
 
 
 # Approvals ----------------------------------------------------------------------------------
@@ -80,11 +79,8 @@ def save_test_case(
     decisions: list[str],
     expected_row_version: int | None = None,
 ) -> bool:
-    key = case["key"]
-    if not write.save(conn, "test_cases", "key", case, expected_row_version):
-        return False
-    write.replace_links(conn, "test_case_decisions", "test_case", "decision", {key: decisions})
-    return True
+    links = {("test_case_decisions", "test_case", "decision"): decisions}
+    return write.save(conn, "test_cases", "key", case, expected_row_version, links)
 
 
 def insert_test_run(conn: sqlite3.Connection, run: dict) -> int:

@@ -26,15 +26,6 @@ def _members(conn: sqlite3.Connection, table: str, owner: str, *, reverse=False)
     return [r[0] for r in conn.execute(sql, (owner,))]
 
 
-def _replace(
-    conn: sqlite3.Connection, table: str, owner: str, members: list[str], *, reverse=False
-) -> None:
-    owner_column, member_column = _LINKS[table]
-    if reverse:
-        owner_column, member_column = member_column, owner_column
-    write.replace_links(conn, table, owner_column, member_column, {owner: members})
-
-
 # Experts ----------------------------------------------------------------------------------------
 
 
@@ -56,13 +47,12 @@ def save_expert(
     forums: list[str],
     expected_row_version: int | None = None,
 ) -> bool:
-    email = record["email"]
-    if not write.save(conn, "experts", "email", record, expected_row_version):
-        return False
-    _replace(conn, "expert_domains", email, domains)
-    _replace(conn, "expert_roles", email, roles)
-    _replace(conn, "forum_members", email, forums)
-    return True
+    links = {
+        ("expert_domains", *_LINKS["expert_domains"]): domains,
+        ("expert_roles", *_LINKS["expert_roles"]): roles,
+        ("forum_members", *_LINKS["forum_members"]): forums,
+    }
+    return write.save(conn, "experts", "email", record, expected_row_version, links)
 
 
 def experts(
@@ -185,12 +175,11 @@ def save_forum(
     members: list[str],
     expected_row_version: int | None = None,
 ) -> bool:
-    code = record["code"]
-    if not write.save(conn, "forums", "code", record, expected_row_version):
-        return False
-    _replace(conn, "forum_domains", code, domains)
-    _replace(conn, "forum_members", code, members, reverse=True)
-    return True
+    links = {
+        ("forum_domains", *_LINKS["forum_domains"]): domains,
+        ("forum_members", *reversed(_LINKS["forum_members"])): members,  # from the forum's end
+    }
+    return write.save(conn, "forums", "code", record, expected_row_version, links)
 
 
 def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> bool:

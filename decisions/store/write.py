@@ -108,15 +108,21 @@ def save(
     key_column: str,
     record: Mapping,
     expected_row_version: int | None = None,
+    links: Mapping[tuple[str, str, str], Iterable] | None = None,
 ) -> bool:
-    """Insert `record`, or update the row with its key when the row version matches; False
-    when stale."""
+    """Insert `record`, or update the row with its key when the row version matches, and set
+    its `links` ({(link table, column of this row's key, member column): members}) to exactly
+    the given members. False when stale (then nothing is written)."""
     key = record[key_column]
     if conn.execute(f"SELECT 1 FROM {table} WHERE {key_column} = ?", (key,)).fetchone() is None:
         insert_one(conn, table, record)
-        return True
-    changes = {c: v for c, v in record.items() if c != key_column}
-    return update_versioned(conn, table, {key_column: key}, changes, expected_row_version)
+    else:
+        changes = {c: v for c, v in record.items() if c != key_column}
+        if not update_versioned(conn, table, {key_column: key}, changes, expected_row_version):
+            return False
+    for (link_table, owner, member), members in (links or {}).items():
+        replace_links(conn, link_table, owner, member, {key: members})
+    return True
 
 
 def replace_links(
