@@ -32,7 +32,14 @@ from decisions.model import (
 )
 from decisions.readiness import DEFAULT_CRITERIA
 from decisions.store import bulk, reference, write
-from decisions.workflow import approvers_needed, derive_stage, side_of, stage_changes
+from decisions.workflow import (
+    ACTIONS,
+    approvers_needed,
+    derive_stage,
+    side_of,
+    stage_changes,
+    step_changes,
+)
 
 CLOCK = "2022-09-15"
 EPOCH = dt.datetime(2020, 1, 6)  # a Monday: the programme's first working week
@@ -983,6 +990,14 @@ class Life:
         if handled is not None:
             self.settle(at, *handled)
 
+    def set_columns(self, changes: dict) -> None:
+        """Take the stage columns a step or the evidence changes (not the stage itself: `move`
+        records that with its event)."""
+        self.base = changes.get("base_stage", self.base)
+        self.built_at = changes.get("built_at", self.built_at)
+        self.ready_at = changes.get("ready_at", self.ready_at)
+        self.version_started_at = changes.get("version_started_at", self.version_started_at)
+
     def facts(self) -> DecisionFacts:
         """What the stage is derived from (before built the hand-set stage alone counts, so
         the evidence is left out for speed)."""
@@ -1001,13 +1016,19 @@ class Life:
         derived = derive_stage(facts, RULE)
         if derived == self.stage:
             return
-        changes = stage_changes(facts, derived)
-        self.base = changes.get("base_stage", self.base)
-        self.built_at = changes.get("built_at", self.built_at)
-        self.ready_at = changes.get("ready_at", self.ready_at)
+        self.set_columns(stage_changes(facts, derived))
         self.move(at, actor, derived, why)
 
     # Manual steps: each returns None when the stage needs no derivation afterwards.
+
+    def take(self, action: str, at: str) -> str:
+        """Take a step by hand as the services do: refused from a stage the workflow does not
+        allow it at, then the stage columns of workflow.step_changes. Returns its stage."""
+        if self.stage not in ACTIONS[action].from_stages:
+            raise RuntimeError(f"the demo plans {action} for {self.plan.key} at {self.stage}")
+        changes = step_changes(action, at)
+        self.set_columns(changes)
+        return changes["stage"]
 
     def on_escalate(self, at: str, data: dict) -> None:
         actor = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
@@ -1016,43 +1037,40 @@ class Life:
 
     def on_decide(self, at: str, data: dict) -> None:
         deciders = data["deciders"] or [self.manager]
-        self.base, self.decided_at = "decided", at[:10]
+        stage, self.decided_at = self.take("decide", at), at[:10]
         self.text = self.gen.decision_text(self.plan, self.topic)
         self.rationale = self.gen.rng.choice(RATIONALES)
         self.gen.deciders += [(self.plan.key, e) for e in deciders]
         self.gen.versions.append((self.plan.key, 1, self.text, self.rationale, None, "decided"))
-        self.move(at, deciders[0], "decided", f"decided by {', '.join(deciders)}")
+        self.move(at, deciders[0], stage, f"decided by {', '.join(deciders)}")
 
     def on_start_build(self, at: str, data: dict) -> None:
-        self.base, self.built_at = "in_build", None
-        self.move(at, self.analyst, "in_build", None)
+        self.move(at, self.analyst, self.take("start_build", at), None)
 
     def on_mark_built(self, at: str, data: dict) -> tuple[str, str]:
-        self.base, self.built_at = "built", at
-        self.move(at, self.analyst, "built", None)
+        self.move(at, self.analyst, self.take("mark_built", at), None)
         return self.analyst, "evidence on record"
 
     def on_revise(self, at: str, data: dict) -> None:
         author = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
         self.version += 1
-        self.base, self.built_at, self.ready_at = "decided", None, None
-        self.version_started_at = at
+        stage = self.take("revise", at)
         self.text = self.gen.decision_text(self.plan, self.topic)
         self.gen.versions.append(
             (self.plan.key, self.version, self.text, self.rationale, at, data["reason"])
         )
         self.record(at, author, "revised", self.version - 1, self.version, data["reason"])
-        if self.stage != "decided":
-            self.move(at, author, "decided", f"revised to version {self.version}")
+        if self.stage != stage:
+            self.move(at, author, stage, f"revised to version {self.version}")
 
     def on_withdraw(self, at: str, data: dict) -> None:
-        self.base, self.withdrawn_reason = WITHDRAWN, data["reason"]
-        self.move(at, self.manager, WITHDRAWN, data["reason"])
+        self.withdrawn_reason = data["reason"]
+        self.move(at, self.manager, self.take("withdraw", at), data["reason"])
 
     def on_mark_ready(self, at: str, data: dict) -> tuple[str, str] | None:
-        if self.stage != "tested":  # a shared test case failed since: not ready after all
-            return None
-        self.ready_at = at
+        if self.stage not in ACTIONS["mark_ready"].from_stages:
+            return None  # a shared test case failed since: not ready after all
+        self.take("mark_ready", at)  # the stage follows from the evidence and the mark
         return self.manager, "marked ready for production"
 
     # Evidence: each returns who recorded it and why the stage may move.

@@ -20,7 +20,7 @@ from decisions.model import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import reference
-from decisions.workflow import check_action, derive_stage
+from decisions.workflow import check_action, derive_stage, step_changes
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
@@ -297,9 +297,7 @@ def decide(
                 "decision": text,
                 "rationale": rationale,
                 "decided_at": decided_on[:10],
-                "stage": "decided",
-                "base_stage": "decided",
-                "stage_since": at,
+                **step_changes("decide", at),
             },
             row_version,
         )
@@ -368,22 +366,17 @@ def set_manual_stage(
             action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
         )
         at = now(conn)
-        changes: dict = {"stage_since": at}
-        if action == "start_build":
-            changes.update(stage="in_build", base_stage="in_build", built_at=None)
-        elif action == "mark_built":
-            changes.update(stage="built", base_stage="built", built_at=at)
-        elif action == "mark_ready":
+        changes = step_changes(action, at)
+        if action == "mark_ready":
             severe = decision_store.open_severe_defects(conn, key)
             if severe:
                 raise WorkflowError(
                     "cannot mark ready: open severity 1-2 defects "
                     + ", ".join(d["key"] for d in severe)
                 )
-            changes.update(stage="ready", ready_at=at)
-        else:
+        elif action == "withdraw":
             reason = text_field(reason, "reason", required=True)
-            changes.update(stage="withdrawn", base_stage="withdrawn", withdrawn_reason=reason)
+            changes["withdrawn_reason"] = reason
         _save(conn, key, changes, row_version)
         moved = stage_event(actor, at, key, decision["stage"], changes["stage"], reason or None)
         # mark_built may be carried further at once by evidence already dated in the round
@@ -423,12 +416,7 @@ def revise(
                 "decision": text,
                 "rationale": rationale,
                 "version": version,
-                "version_started_at": at,
-                "stage": "decided",
-                "base_stage": "decided",
-                "built_at": None,
-                "ready_at": None,
-                "stage_since": at,
+                **step_changes("revise", at),
             },
             row_version,
         )

@@ -298,3 +298,26 @@ def missing_evidence(actual: str, facts: DecisionFacts, rule: ApprovalRule) -> s
     if actual == "tested":
         return "it is not marked ready"
     return f"the evidence gives {actual}"
+
+
+HAND_STEPS = ("decide", "start_build", "mark_built", "mark_ready", "revise", "withdraw")
+
+
+def step_changes(action: str, at: str) -> dict:
+    """The stage columns a hand-taken step writes at `at`: its stage, the hand-set base stage
+    and the marks of the round (mark_built begins a build round, start_build and a revision
+    end it; a revision begins a version; mark_ready marks ready)."""
+    if action not in HAND_STEPS:
+        raise ValueError(f"{action} is not a step taken by hand")
+    stage = ACTIONS[action].to_stage
+    changes = {"stage": stage, "stage_since": at}
+    if action == "mark_ready":
+        return changes | {"ready_at": at}
+    changes["base_stage"] = stage
+    if action == "start_build":
+        changes["built_at"] = None
+    elif action == "mark_built":
+        changes["built_at"] = at
+    elif action == "revise":
+        changes.update(built_at=None, ready_at=None, version_started_at=at)
+    return changes

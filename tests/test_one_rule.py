@@ -36,6 +36,7 @@ from decisions.workflow import (
     missing_evidence,
     round_verdicts,
     side_of,
+    step_changes,
 )
 
 STORE = Path(__file__).resolve().parents[1] / "decisions" / "store"
@@ -290,3 +291,27 @@ SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b|\.
 )  # fmt: skip
 def test_the_use_cases_and_rules_speak_no_sql(module):
     assert not SQL.search((DECISIONS / module).read_text()), module
+
+
+# Steps by hand: one set of stage columns for the services and the demo ---------------------
+
+
+@pytest.mark.parametrize(
+    "action, expected",
+    [
+        ("decide", {"stage": "decided", "base_stage": "decided"}),
+        ("start_build", {"stage": "in_build", "base_stage": "in_build", "built_at": None}),
+        ("mark_built", {"stage": "built", "base_stage": "built", "built_at": "T"}),
+        ("mark_ready", {"stage": "ready", "ready_at": "T"}),
+        ("withdraw", {"stage": "withdrawn", "base_stage": "withdrawn"}),
+        ("revise", {"stage": "decided", "base_stage": "decided", "built_at": None,
+                    "ready_at": None, "version_started_at": "T"}),
+    ],
+)  # fmt: skip
+def test_a_step_by_hand_writes_its_stage_and_the_marks_of_the_round(action, expected):
+    assert step_changes(action, "T") == {**expected, "stage_since": "T"}
+
+
+def test_a_verdict_is_no_step_by_hand():
+    with pytest.raises(ValueError, match="request_changes is not a step taken by hand"):
+        step_changes("request_changes", "T")
