@@ -13,20 +13,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from decisions import admin, backlog, demo, settings, store
+from decisions import admin, backlog, demo, history, readiness, settings, store
 from decisions.model import (
     ORGANIZATION_KINDS,
+    ApprovalRule,
     DecisionFacts,
     RunFact,
     VerdictFact,
     WorkflowError,
 )
+from decisions.store import analytics, rules, transfer
 from decisions.store import decisions as decision_store
-from decisions.store import rules, transfer
 from decisions.store import views as view_store
 from decisions.workflow import (
     NO_DATE,
-    ApprovalRule,
     counts_from,
     explain_stage,
     in_wave_scope,
@@ -315,3 +315,25 @@ def test_a_step_by_hand_writes_its_stage_and_the_marks_of_the_round(action, expe
 def test_a_verdict_is_no_step_by_hand():
     with pytest.raises(ValueError, match="request_changes is not a step taken by hand"):
         step_changes("request_changes", "T")
+
+
+def test_the_readiness_wave_scope_is_the_queries_wave_scope(conn):
+    programme = history.prepare(analytics.load_readiness_tables(conn))
+    keys = programme.decisions["key"].to_numpy()
+    for wave, in_scope in programme.scope.items():
+        sql = f"SELECT d.key FROM decisions d WHERE {rules.in_wave_scope('d', '(?)')}"
+        assert set(keys[in_scope]) == {r[0] for r in conn.execute(sql, (wave,))}, wave
+
+
+def test_the_readiness_overdue_count_is_the_queries_overdue_count(conn):
+    programme = history.prepare(analytics.load_readiness_tables(conn))
+    sql = (
+        "SELECT count(*) FROM decisions d "
+        f"WHERE {rules.in_wave_scope('d', '(?)')} AND {rules.is_overdue('d', '?')}"
+    )
+    counts = {}
+    for wave in programme.scope:
+        snap = history.snapshot(programme, demo.CLOCK, wave)
+        counts[wave] = readiness.overdue_proposed_count(snap)
+        assert counts[wave] == conn.execute(sql, (wave, demo.CLOCK)).fetchone()[0], wave
+    assert sum(counts.values()) > 0
