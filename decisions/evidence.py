@@ -46,6 +46,7 @@ from decisions.workflow import (
     ApprovalProgress,
     approval_progress,
     check_action,
+    describe_progress,  # noqa: F401  (the pages' name for it)
     norm_time,
     round_verdicts,
 )
@@ -308,19 +309,6 @@ def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Appr
         counted = round_verdicts(facts)
         status[key] = approval_progress(counted, facts.scope, facts.criticality, rule)
     return status
-
-
-def describe_progress(progress: ApprovalProgress, scope: str) -> str:
-    """One line for a person: what of the approval rule is met and what is missing."""
-    have = f"{progress.approvers} of {progress.needed} approvers"
-    if scope == "joint":
-        have += (
-            f" (hospital side {progress.hospital_side}, "
-            f"municipality side {progress.municipality_side})"
-        )
-    if progress.met:
-        return f"rule met: {have}"
-    return f"{have}; " + "; ".join(progress.missing)
 
 
 # Suspect evidence -----------------------------------------------------------------------------

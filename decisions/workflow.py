@@ -256,6 +256,19 @@ def side_of(kind: str) -> str:
     return SIDE_OF_KIND[kind]
 
 
+def describe_progress(progress: ApprovalProgress, scope: str) -> str:
+    """One line for a person: what of the approval rule is met and what is missing."""
+    have = f"{progress.approvers} of {progress.needed} approvers"
+    if scope == "joint":
+        have += (
+            f" (hospital side {progress.hospital_side}, "
+            f"municipality side {progress.municipality_side})"
+        )
+    if progress.met:
+        return f"rule met: {have}"
+    return f"{have}; " + "; ".join(progress.missing)
+
+
 def explain_stage(target: str, actual: str, facts: DecisionFacts, rule: ApprovalRule) -> str:
     """Why a decision is at `actual` rather than the `target` asked for (by a file, a page)."""
     if (
