@@ -9,7 +9,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import asdict
 
-from decisions import permissions, store
+from decisions import permissions, settings, store
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -27,11 +27,7 @@ from decisions.workflow import derive_stage
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 MAX_APPROVERS = 10
-RULE_SETTINGS = {
-    "min_approvers": "approval.min_approvers",
-    "min_approvers_critical": "approval.min_approvers_critical",
-    "joint_needs_both_sides": "approval.joint_needs_both_sides",
-}
+RULE_SETTINGS = {field: setting.name for field, setting in settings.APPROVAL_RULE.items()}
 
 
 def _listed(values) -> list[str]:

@@ -15,6 +15,7 @@ from decisions import history
 from decisions.history import Programme
 from decisions.model import ALL_STAGES, STAGES
 from decisions.store import analytics
+from decisions.workflow import NO_DATE, is_overdue
 
 Tables = dict[str, pd.DataFrame]
 CLOSED = ("ready", "withdrawn")
@@ -148,8 +149,8 @@ _LEVEL_NAMES = {1: "domain expert group", 2: "joint decision group", 3: "steerin
 
 def overdue(decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Proposals still undecided after their needed-by date, most overdue first."""
-    needed = decisions["needed_by"].fillna("").str.slice(0, 10)
-    late = decisions[(decisions["stage"] == "proposed") & (needed != "") & (needed < str(as_of))]
+    needed = decisions["needed_by"].fillna("").str.slice(0, 10).replace("", NO_DATE)
+    late = decisions[is_overdue(decisions["stage"], needed, str(as_of))]
     late = late.assign(
         days_overdue=(as_of - pd.to_datetime(late["needed_by"]).dt.date).map(lambda d: d.days)
     )

@@ -17,9 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from decisions import programme, store
+from decisions import programme, settings, store
 from decisions.model import (
-    SIDE_OF_KIND,
     STAGE_RANK,
     STAGES,
     SYSTEM_ACTOR,
@@ -32,8 +31,15 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.readiness import DEFAULT_CRITERIA
-from decisions.store import bulk, reference
-from decisions.workflow import derive_stage
+from decisions.store import bulk, reference, write
+from decisions.workflow import (
+    ACTIONS,
+    approvers_needed,
+    derive_stage,
+    side_of,
+    stage_changes,
+    step_changes,
+)
 
 CLOCK = "2022-09-15"
 EPOCH = dt.datetime(2020, 1, 6)  # a Monday: the programme's first working week
@@ -305,22 +311,8 @@ class Generator:
     def event(self, t: int | str, actor: str, entity: str, key: str, action: str,
               from_value=None, to_value=None, reason=None, rank: int = 1) -> None:  # fmt: skip
         at = iso(t) if isinstance(t, int) else t
-        self.events.append(
-            (
-                at,
-                rank,
-                {
-                    "at": at,
-                    "actor": actor,
-                    "entity": entity,
-                    "entity_key": key,
-                    "action": action,
-                    "from_value": from_value,
-                    "to_value": to_value,
-                    "reason": reason,
-                },
-            )  # fmt: skip
-        )
+        values = (at, actor, entity, key, action, from_value, to_value, reason)
+        self.events.append((at, rank, dict(zip(store.EVENT_FIELDS[1:], values, strict=True))))
 
     # People ---------------------------------------------------------------------------------
 
@@ -334,7 +326,7 @@ class Generator:
         taken: set[str] = set()
         for index in range(count):
             org = "STO" if index < len(fixed_roles) else rng.choices(orgs, weights)[0]
-            side = SIDE_OF_KIND[self.org_kind[org]]
+            side = side_of(self.org_kind[org])
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             local = f"{first}.{last}".lower()
             for a, b in (("æ", "ae"), ("ø", "o"), ("å", "a")):
@@ -567,9 +559,7 @@ class Generator:
     def approvers(self, plan: Plan) -> list[str]:
         """Domain experts enough for the approval rule, from both sides when joint."""
         rng = self.rng
-        needed = (
-            RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
-        )
+        needed = approvers_needed(plan.criticality, RULE)
         needed += rng.random() < 0.15  # sometimes one more than needed
         if plan.scope == "joint":
             chosen = [rng.choice(self.pool[plan.domain, "hospital"]),
@@ -587,9 +577,7 @@ class Generator:
             side = self.rng.choice(("hospital", "municipality"))
             one_side = self.pool[plan.domain, side]
             return self.rng.sample(one_side, min(len(one_side), 2))
-        needed = (
-            RULE.min_approvers_critical if plan.criticality == "critical" else RULE.min_approvers
-        )
+        needed = approvers_needed(plan.criticality, RULE)
         return approvers[: self.rng.randint(0, needed - 1)]
 
     def verdict(self, plan: Plan, t: int, email: str, verdict: str, pace: float) -> int:
@@ -965,9 +953,9 @@ class Generator:
                 for e in programme.insert_reference_lists(conn, self.lists, SYSTEM_ACTOR, "2020-01-06T07:00:00"):  # fmt: skip
                     self.events.append((e["at"], -2, e))
             for table, columns, values in inserts:
-                bulk.insert_many(conn, table, columns, values)
-            for key, value in SETTINGS.items():
-                store.put_setting(conn, key, value)
+                write.insert_rows(conn, table, columns, values)
+            for setting, value in SETTINGS.items():
+                settings.put(conn, setting, value)
             ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))
             store.append_events(conn, [self.events[i][2] for i in ordered])
 
@@ -1002,25 +990,45 @@ class Life:
         if handled is not None:
             self.settle(at, *handled)
 
+    def set_columns(self, changes: dict) -> None:
+        """Take the stage columns a step or the evidence changes (not the stage itself: `move`
+        records that with its event)."""
+        self.base = changes.get("base_stage", self.base)
+        self.built_at = changes.get("built_at", self.built_at)
+        self.ready_at = changes.get("ready_at", self.ready_at)
+        self.version_started_at = changes.get("version_started_at", self.version_started_at)
+
+    def facts(self) -> DecisionFacts:
+        """What the stage is derived from (before built the hand-set stage alone counts, so
+        the evidence is left out for speed)."""
+        if self.base != "built":
+            return DecisionFacts(self.base, ready_marked=self.ready_at is not None)
+        return DecisionFacts(
+            self.base, self.built_at, self.ready_at is not None, self.plan.scope,
+            self.plan.criticality, tuple(self.demos), tuple(self.verdicts),
+            {c: tuple(r) for c, r in self.runs.items()},
+        )  # fmt: skip
+
     def settle(self, at: str, actor: str, why: str | None) -> None:
-        if self.base != "built":  # derive_stage gives the hand-set stage then
-            derived = self.base
-        else:
-            facts = DecisionFacts(
-                self.base, self.built_at, self.ready_at is not None, self.plan.scope,
-                self.plan.criticality, tuple(self.demos), tuple(self.verdicts),
-                {c: tuple(r) for c, r in self.runs.items()},
-            )  # fmt: skip
-            derived = derive_stage(facts, RULE)
+        """The stage the evidence gives now, with the side effects services.refresh_stages
+        writes (workflow.stage_changes)."""
+        facts = self.facts()
+        derived = derive_stage(facts, RULE)
         if derived == self.stage:
             return
-        if derived == "in_build" and self.base == "built":  # changes were requested
-            self.base, self.built_at, self.ready_at = "in_build", None, None
-        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and self.ready_at:
-            self.ready_at = None
+        self.set_columns(stage_changes(facts, derived))
         self.move(at, actor, derived, why)
 
     # Manual steps: each returns None when the stage needs no derivation afterwards.
+
+    def take(self, action: str, at: str) -> str:
+        """Take a step by hand as the services do: refused from a stage the workflow does not
+        allow it at, then the stage columns of workflow.step_changes. Returns its stage."""
+        if self.stage not in ACTIONS[action].from_stages:
+            raise RuntimeError(f"the demo plans {action} for {self.plan.key} at {self.stage}")
+        changes = step_changes(action, at)
+        self.set_columns(changes)
+        return changes["stage"]
 
     def on_escalate(self, at: str, data: dict) -> None:
         actor = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
@@ -1029,43 +1037,40 @@ class Life:
 
     def on_decide(self, at: str, data: dict) -> None:
         deciders = data["deciders"] or [self.manager]
-        self.base, self.decided_at = "decided", at[:10]
+        stage, self.decided_at = self.take("decide", at), at[:10]
         self.text = self.gen.decision_text(self.plan, self.topic)
         self.rationale = self.gen.rng.choice(RATIONALES)
         self.gen.deciders += [(self.plan.key, e) for e in deciders]
         self.gen.versions.append((self.plan.key, 1, self.text, self.rationale, None, "decided"))
-        self.move(at, deciders[0], "decided", f"decided by {', '.join(deciders)}")
+        self.move(at, deciders[0], stage, f"decided by {', '.join(deciders)}")
 
     def on_start_build(self, at: str, data: dict) -> None:
-        self.base, self.built_at = "in_build", None
-        self.move(at, self.analyst, "in_build", None)
+        self.move(at, self.analyst, self.take("start_build", at), None)
 
     def on_mark_built(self, at: str, data: dict) -> tuple[str, str]:
-        self.base, self.built_at = "built", at
-        self.move(at, self.analyst, "built", None)
+        self.move(at, self.analyst, self.take("mark_built", at), None)
         return self.analyst, "evidence on record"
 
     def on_revise(self, at: str, data: dict) -> None:
         author = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
         self.version += 1
-        self.base, self.built_at, self.ready_at = "decided", None, None
-        self.version_started_at = at
+        stage = self.take("revise", at)
         self.text = self.gen.decision_text(self.plan, self.topic)
         self.gen.versions.append(
             (self.plan.key, self.version, self.text, self.rationale, at, data["reason"])
         )
         self.record(at, author, "revised", self.version - 1, self.version, data["reason"])
-        if self.stage != "decided":
-            self.move(at, author, "decided", f"revised to version {self.version}")
+        if self.stage != stage:
+            self.move(at, author, stage, f"revised to version {self.version}")
 
     def on_withdraw(self, at: str, data: dict) -> None:
-        self.base, self.withdrawn_reason = WITHDRAWN, data["reason"]
-        self.move(at, self.manager, WITHDRAWN, data["reason"])
+        self.withdrawn_reason = data["reason"]
+        self.move(at, self.manager, self.take("withdraw", at), data["reason"])
 
     def on_mark_ready(self, at: str, data: dict) -> tuple[str, str] | None:
-        if self.stage != "tested":  # a shared test case failed since: not ready after all
-            return None
-        self.ready_at = at
+        if self.stage not in ACTIONS["mark_ready"].from_stages:
+            return None  # a shared test case failed since: not ready after all
+        self.take("mark_ready", at)  # the stage follows from the evidence and the mark
         return self.manager, "marked ready for production"
 
     # Evidence: each returns who recorded it and why the stage may move.
@@ -1097,11 +1102,9 @@ DECISION_COLUMNS = (
     "created_at", "stage_since",
 )  # fmt: skip
 SETTINGS = {
-    "clock": CLOCK,
-    "demo": True,
-    "approval.min_approvers": RULE.min_approvers,
-    "approval.min_approvers_critical": RULE.min_approvers_critical,
-    "approval.joint_needs_both_sides": RULE.joint_needs_both_sides,
+    settings.CLOCK: CLOCK,
+    settings.DEMO: True,
+    **{setting: getattr(RULE, field) for field, setting in settings.APPROVAL_RULE.items()},
 }
 
 

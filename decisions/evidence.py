@@ -41,7 +41,14 @@ from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import people as people_store
 from decisions.store import queues
-from decisions.workflow import ApprovalProgress, approval_progress, check_action, norm_time
+from decisions.workflow import (
+    ApprovalProgress,
+    approval_progress,
+    check_action,
+    describe_progress,  # noqa: F401  (the pages' name for it)
+    norm_time,
+    round_verdicts,
+)
 
 # Demos ------------------------------------------------------------------------------------------
 
@@ -300,26 +307,9 @@ def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Appr
     rule = approval_rule(conn)
     status = {}
     for key, facts in decision_store.decision_facts(conn, keys).items():
-        counted = [
-            v
-            for v in facts.verdicts
-            if facts.built_at is None or norm_time(v.date) >= norm_time(facts.built_at)
-        ]
+        counted = round_verdicts(facts)
         status[key] = approval_progress(counted, facts.scope, facts.criticality, rule)
     return status
-
-
-def describe_progress(progress: ApprovalProgress, scope: str) -> str:
-    """One line for a person: what of the approval rule is met and what is missing."""
-    have = f"{progress.approvers} of {progress.needed} approvers"
-    if scope == "joint":
-        have += (
-            f" (hospital side {progress.hospital_side}, "
-            f"municipality side {progress.municipality_side})"
-        )
-    if progress.met:
-        return f"rule met: {have}"
-    return f"{have}; " + "; ".join(progress.missing)
 
 
 # Suspect evidence -----------------------------------------------------------------------------

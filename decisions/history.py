@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from decisions.model import ALL_STAGES, STAGE_RANK
+from decisions.workflow import in_wave_scope
 
 Tables = dict[str, pd.DataFrame]
 STAGE_CODE = {stage: code for code, stage in enumerate(ALL_STAGES)}  # withdrawn is last
@@ -151,9 +152,9 @@ def _by_key(frame: pd.DataFrame, column: str, keys: pd.Index, missing: int) -> n
 def _wave_scopes(tables: Tables) -> dict[str, np.ndarray]:
     """wave -> per decision, whether one of its organisations (or all) goes live in it."""
     bits = tables["decisions"]["waves"].to_numpy()
-    everywhere = tables["decisions"]["all_organizations"].to_numpy() == 1
+    everywhere = tables["decisions"]["all_organizations"].to_numpy()
     return {
-        wave: everywhere | ((bits >> bit) & 1).astype(bool)
+        wave: in_wave_scope(everywhere, ((bits >> bit) & 1).astype(bool))
         for bit, wave in enumerate(sorted(tables["waves"]["code"]))
     }
 

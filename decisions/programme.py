@@ -37,9 +37,7 @@ def read_reference_lists(folder: Path = DATA_DIR) -> dict[str, list[dict]]:
 
 
 def reference_lists_present(conn: sqlite3.Connection) -> bool:
-    return any(
-        store.scalar(conn, f"SELECT EXISTS (SELECT 1 FROM {table})") for table in REFERENCE_FILES
-    )
+    return any(reference.has_rows(conn, table) for table in REFERENCE_FILES)
 
 
 def insert_reference_lists(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from decisions import history
 from decisions.history import STAGE_CODE, Programme, Snapshot
+from decisions.workflow import OVERDUE_STAGE, is_overdue
 
 # The default criteria of SPEC.md section 4, created for every wave and editable per wave.
 # (code, name, kind, metric, comparator, threshold)
@@ -72,7 +73,9 @@ def approved_or_further_pct(snap: Snapshot) -> float | None:
 
 def _overdue(snap: Snapshot) -> np.ndarray:
     needed = snap.programme.array("decisions", "needed_day")
-    return snap.in_scope & (snap.stage == STAGE_CODE["proposed"]) & (needed < snap.day)
+    return snap.in_scope & is_overdue(
+        snap.stage, needed, snap.day, proposed=STAGE_CODE[OVERDUE_STAGE]
+    )
 
 
 def overdue_proposed_count(snap: Snapshot) -> float:

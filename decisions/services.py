@@ -7,7 +7,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 
-from decisions import permissions, store
+from decisions import permissions, settings, store
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
@@ -19,7 +19,8 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
-from decisions.workflow import check_action, derive_stage
+from decisions.store import reference
+from decisions.workflow import check_action, derive_stage, step_changes
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
@@ -37,7 +38,7 @@ def now(conn: sqlite3.Connection) -> str:
     than the last recorded event: past real midnight the fixed date's time of day would
     run backwards and a build marked at 23:00 would refuse evidence recorded at 00:05."""
     moment = dt.datetime.now().replace(microsecond=0)
-    clock = store.get_settings(conn).get("clock")
+    clock = settings.get(conn, settings.CLOCK)
     if clock:
         moment = dt.datetime.combine(dt.date.fromisoformat(clock), moment.time())
     last = store.last_event_time(conn)
@@ -51,17 +52,7 @@ def today(conn: sqlite3.Connection) -> dt.date:
 
 
 def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
-    settings = store.get_settings(conn)
-    default = ApprovalRule()
-    return ApprovalRule(
-        min_approvers=int(settings.get("approval.min_approvers", default.min_approvers)),
-        min_approvers_critical=int(
-            settings.get("approval.min_approvers_critical", default.min_approvers_critical)
-        ),
-        joint_needs_both_sides=bool(
-            settings.get("approval.joint_needs_both_sides", default.joint_needs_both_sides)
-        ),
-    )
+    return settings.approval_rule(conn)
 
 
 # Validation helpers ---------------------------------------------------------------------------
@@ -153,13 +144,7 @@ def event(
 
 def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
     emails = [e.strip().lower() for e in emails if e and e.strip()]
-    known = {
-        r[0]
-        for r in conn.execute(
-            f"SELECT email FROM experts WHERE email IN ({', '.join('?' * len(emails))})", emails
-        )
-    }
-    unknown = [e for e in emails if e not in known]
+    unknown = reference.unknown_emails(conn, emails)
     if unknown:
         raise WorkflowError(f"{field}: not in the directory: {', '.join(unknown)}")
     return list(dict.fromkeys(emails))
@@ -223,13 +208,11 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
     for ref, table in (("domain", "domains"), ("module", "modules"), ("forum", "forums")):
         if new or ref in fields:
             code = (fields.get(ref) or "").strip()
-            if not store.scalar(conn, f"SELECT 1 FROM {table} WHERE code = ?", (code,)):
+            if reference.unknown_codes(conn, table, [code]):
                 raise WorkflowError(f"{ref} {code!r} is not in the list of {table}")
             record[ref] = code
     if "module" in record and "domain" in record:
-        module_domain = store.scalar(
-            conn, "SELECT domain FROM modules WHERE code = ?", (record["module"],)
-        )
+        module_domain = reference.module_domain(conn, record["module"])
         if module_domain != record["domain"]:
             raise WorkflowError(
                 f"module {record['module']} belongs to domain {module_domain}, "
@@ -248,7 +231,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
         record["needed_by"] = parse_date(fields.get("needed_by"), "needed_by")
     if new or "owner" in fields:
         owner = (fields.get("owner") or "").strip().lower() or None
-        if owner and not store.scalar(conn, "SELECT 1 FROM experts WHERE email = ?", (owner,)):
+        if owner and reference.unknown_emails(conn, [owner]):
             raise WorkflowError(f"owner {owner} is not in the directory")
         record["owner"] = owner
     if new or "organizations" in fields:
@@ -259,8 +242,7 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
         if not all_orgs:
             if not organizations:
                 raise WorkflowError("organizations: name at least one, or ALL")
-            known = {r[0] for r in conn.execute("SELECT code FROM organizations")}
-            unknown = [o for o in organizations if o not in known]
+            unknown = reference.unknown_codes(conn, "organizations", organizations)
             if unknown:
                 raise WorkflowError(f"organizations not in the list: {', '.join(unknown)}")
         record["all_organizations"] = int(all_orgs)
@@ -310,9 +292,7 @@ def decide(
                 "decision": text,
                 "rationale": rationale,
                 "decided_at": decided_on[:10],
-                "stage": "decided",
-                "base_stage": "decided",
-                "stage_since": at,
+                **step_changes("decide", at),
             },
             row_version,
         )
@@ -381,22 +361,17 @@ def set_manual_stage(
             action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
         )
         at = now(conn)
-        changes: dict = {"stage_since": at}
-        if action == "start_build":
-            changes.update(stage="in_build", base_stage="in_build", built_at=None)
-        elif action == "mark_built":
-            changes.update(stage="built", base_stage="built", built_at=at)
-        elif action == "mark_ready":
+        changes = step_changes(action, at)
+        if action == "mark_ready":
             severe = decision_store.open_severe_defects(conn, key)
             if severe:
                 raise WorkflowError(
                     "cannot mark ready: open severity 1-2 defects "
                     + ", ".join(d["key"] for d in severe)
                 )
-            changes.update(stage="ready", ready_at=at)
-        else:
+        elif action == "withdraw":
             reason = text_field(reason, "reason", required=True)
-            changes.update(stage="withdrawn", base_stage="withdrawn", withdrawn_reason=reason)
+            changes["withdrawn_reason"] = reason
         _save(conn, key, changes, row_version)
         moved = stage_event(actor, at, key, decision["stage"], changes["stage"], reason or None)
         # mark_built may be carried further at once by evidence already dated in the round
@@ -436,12 +411,7 @@ def revise(
                 "decision": text,
                 "rationale": rationale,
                 "version": version,
-                "version_started_at": at,
-                "stage": "decided",
-                "base_stage": "decided",
-                "built_at": None,
-                "ready_at": None,
-                "stage_since": at,
+                **step_changes("revise", at),
             },
             row_version,
         )
@@ -536,13 +506,7 @@ def edit_decision(
 def check(conn: sqlite3.Connection) -> list[str]:
     """Every inconsistency found: SQLite integrity, foreign keys, the event log, and stored
     stages that differ from the stages the evidence gives or the event log tells."""
-    findings = [
-        f"integrity: {r[0]}" for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"
-    ]
-    findings += [
-        f"foreign key: {r[0]} row {r[1]} refers to a missing {r[2]}"
-        for r in conn.execute("PRAGMA foreign_key_check")
-    ]
+    findings = store.integrity_findings(conn)
     findings += store.verify_event_log(conn)
     rule = approval_rule(conn)
     stored = decision_store.stored_stages(conn)

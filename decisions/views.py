@@ -7,8 +7,8 @@ import datetime as dt
 
 import pandas as pd
 
-from decisions.model import DecisionFacts, VerdictFact, stage_at_least
-from decisions.workflow import counts_from
+from decisions.model import stage_at_least
+from decisions.workflow import counts_from, evidence_order
 
 
 def days_left(go_live: str, today: dt.date) -> int:
@@ -25,11 +25,6 @@ def evidence_note(date: str, decision: dict) -> str:
     if built and not counts_from(date, built):
         return f"earlier build round: dated before it was built again on {built[:10]}"
     return ""
-
-
-def round_verdicts(facts: DecisionFacts) -> list[VerdictFact]:
-    """The verdicts that count for the current build round."""
-    return [v for v in facts.verdicts if counts_from(v.date, facts.built_at)]
 
 
 def _change(event: dict) -> str:
@@ -82,7 +77,10 @@ def with_notes(evidence: list[dict], decision: dict) -> list[dict]:
 def verdicts_with_notes(approvals: list[dict], decision: dict) -> list[dict]:
     """Verdicts on `decision` (oldest first), each with a `note` on why it does not count:
     suspect, from an earlier round, or superseded by the same expert's later verdict."""
-    latest = {row["expert"]: row["id"] for row in approvals}  # oldest first: the last wins
+    latest = {
+        row["expert"]: row["id"]
+        for row in sorted(approvals, key=lambda r: evidence_order(r["date"], r["id"]))
+    }
     shaped = []
     for row in approvals:
         note = evidence_note(row["date"], decision)

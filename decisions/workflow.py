@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 from decisions import permissions
 from decisions.model import (
+    SIDE_OF_KIND,
+    STAGE_RANK,
     STAGES,
     WITHDRAWN,
     Actor,
     ApprovalRule,
     DecisionFacts,
+    RunFact,
     VerdictFact,
     WorkflowError,
 )
@@ -97,12 +100,18 @@ def counts_from(date: str, start: str | None) -> bool:
     return start is None or norm_time(date) >= norm_time(start)
 
 
+def evidence_order(date: str, seq: int) -> tuple[str, int]:
+    """The order of a decision's verdicts or test runs: by time, then by order of recording
+    (id). The last in this order is the latest, the only one that counts."""
+    return norm_time(date), seq
+
+
 def latest_verdicts(
     verdicts: tuple[VerdictFact, ...] | list[VerdictFact],
 ) -> dict[str, VerdictFact]:
     """Each expert's latest verdict: the only one that counts."""
     latest: dict[str, VerdictFact] = {}
-    for v in sorted(verdicts, key=lambda v: (norm_time(v.date), v.seq)):
+    for v in sorted(verdicts, key=lambda v: evidence_order(v.date, v.seq)):
         latest[v.expert] = v
     return latest
 
@@ -127,7 +136,7 @@ def approval_progress(
     approving = [
         v for v in latest_verdicts(verdicts).values() if v.verdict == "approve" and v.in_domain
     ]
-    needed = rule.min_approvers_critical if criticality == "critical" else rule.min_approvers
+    needed = approvers_needed(criticality, rule)
     hospital = sum(1 for v in approving if v.side == "hospital")
     municipality = sum(1 for v in approving if v.side == "municipality")
     missing = []
@@ -158,23 +167,154 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
     """
     if facts.base_stage != "built":
         return facts.base_stage
-    start = facts.built_at
-    if not any(d.attendees > 0 and counts_from(d.date, start) for d in facts.demos):
+    if not any(d.attendees > 0 and counts_from(d.date, facts.built_at) for d in facts.demos):
         return "built"
-    verdicts = [v for v in facts.verdicts if counts_from(v.date, start) and v.in_domain]
+    verdicts = [v for v in round_verdicts(facts) if v.in_domain]
     if any(v.verdict == "changes_requested" for v in latest_verdicts(verdicts).values()):
         return "in_build"
     if not approval_progress(verdicts, facts.scope, facts.criticality, rule).met:
         return "demonstrated"
-    latest_results = []
-    for runs in facts.runs_by_case.values():
-        counted = sorted(
-            (r for r in runs if counts_from(r.date, start)),
-            key=lambda r: (norm_time(r.date), r.seq),
-        )
-        latest_results.append(counted[-1].result if counted else None)
+    latest_results = [run and run.result for run in latest_runs(facts).values()]
     if not any(latest_results):
         return "approved"
     if not all(result == "passed" for result in latest_results):
         return "in_test"
     return "ready" if facts.ready_marked else "tested"
+
+
+# The rules the screens, the import, the demo and the SQL restatements share ------------------
+# (decisions/store/rules.py restates some of them in SQL; tests/test_one_rule.py compares.)
+
+
+def approvers_needed(criticality: str, rule: ApprovalRule) -> int:
+    """How many approving experts of the domain the rule asks for at this criticality."""
+    return rule.min_approvers_critical if criticality == "critical" else rule.min_approvers
+
+
+def round_verdicts(facts: DecisionFacts) -> list[VerdictFact]:
+    """The verdicts dated in the current build round (from `built_at`): the ones that count."""
+    return [v for v in facts.verdicts if counts_from(v.date, facts.built_at)]
+
+
+def latest_runs(facts: DecisionFacts) -> dict[str, RunFact | None]:
+    """Each covering test case's latest run in the current build round (None: none yet)."""
+    latest: dict[str, RunFact | None] = {}
+    for case, runs in facts.runs_by_case.items():
+        counted = sorted(
+            (r for r in runs if counts_from(r.date, facts.built_at)),
+            key=lambda r: evidence_order(r.date, r.seq),
+        )
+        latest[case] = counted[-1] if counted else None
+    return latest
+
+
+def stage_changes(facts: DecisionFacts, derived: str) -> dict:
+    """The columns besides `stage` that change when the evidence moves a decision to
+    `derived`: requested changes end the build round; below tested a ready mark lapses."""
+    if derived == "in_build" and facts.base_stage == "built":
+        return {"base_stage": "in_build", "built_at": None, "ready_at": None}
+    if STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and facts.ready_marked:
+        return {"ready_at": None}
+    return {}
+
+
+OVERDUE_STAGE = "proposed"
+NO_DATE = "9999-12-31"  # a needed-by date that never comes: stands in for none
+
+
+def is_overdue(stage, needed_by, today, *, proposed=OVERDUE_STAGE):
+    """A proposal still undecided after its needed-by date. Element-wise on numpy arrays or
+    pandas Series as well (stages as codes: pass the code of proposed); a missing needed-by
+    must come as a value after any day (a far date), never as None."""
+    return (stage == proposed) & (needed_by < today)
+
+
+def in_wave_scope(all_organizations, goes_live_in_wave):
+    """Whether a decision counts for a wave: it affects all organisations, or one of its
+    organisations goes live in the wave. Element-wise on numpy arrays as well."""
+    return (all_organizations == 1) | goes_live_in_wave
+
+
+def side_of(kind: str) -> str:
+    """The side of the programme an organisation of this kind speaks for."""
+    return SIDE_OF_KIND[kind]
+
+
+def describe_progress(progress: ApprovalProgress, scope: str) -> str:
+    """One line for a person: what of the approval rule is met and what is missing."""
+    have = f"{progress.approvers} of {progress.needed} approvers"
+    if scope == "joint":
+        have += (
+            f" (hospital side {progress.hospital_side}, "
+            f"municipality side {progress.municipality_side})"
+        )
+    if progress.met:
+        return f"rule met: {have}"
+    return f"{have}; " + "; ".join(progress.missing)
+
+
+def explain_stage(target: str, actual: str, facts: DecisionFacts, rule: ApprovalRule) -> str:
+    """Why a decision is at `actual` rather than the `target` asked for (by a file, a page)."""
+    if (
+        target == WITHDRAWN
+        or actual == WITHDRAWN
+        or STAGE_RANK.get(target, 0) < STAGE_RANK.get(actual, 0)
+    ):
+        return (
+            f"stage {target}: the workflow and the evidence on record give {actual}; "
+            "an import does not remove evidence or go back a stage"
+        )
+    missing = missing_evidence(actual, facts, rule)
+    return f"stage {target} needs evidence that is missing (it is {actual}): {missing}"
+
+
+def missing_evidence(actual: str, facts: DecisionFacts, rule: ApprovalRule) -> str:
+    """What keeps a decision at `actual`: the evidence the next stage needs."""
+    if actual in ("proposed", "decided"):
+        return "it must be decided, built and marked built first"
+    if actual == "in_build":
+        return "changes were requested in the current build round; it must be built again"
+    if actual == "built":
+        return (
+            f"no demo with an attending expert on or after the build round began ({facts.built_at})"
+        )
+    if actual == "demonstrated":
+        progress = approval_progress(round_verdicts(facts), facts.scope, facts.criticality, rule)
+        return "; ".join(progress.missing)
+    if actual == "approved":
+        if not facts.runs_by_case:
+            return "no test case covers it"
+        return "no run of its test cases in the current build round"
+    if actual == "in_test":
+        failing = [
+            f"{case} ({run.result if run else 'never run'})"
+            for case, run in sorted(latest_runs(facts).items())
+            if run is None or run.result != "passed"
+        ]
+        return "the latest run of these test cases did not pass: " + ", ".join(failing)
+    if actual == "tested":
+        return "it is not marked ready"
+    return f"the evidence gives {actual}"
+
+
+HAND_STEPS = ("decide", "start_build", "mark_built", "mark_ready", "revise", "withdraw")
+
+
+def step_changes(action: str, at: str) -> dict:
+    """The stage columns a hand-taken step writes at `at`: its stage, the hand-set base stage
+    and the marks of the round (mark_built begins a build round, start_build and a revision
+    end it; a revision begins a version; mark_ready marks ready)."""
+    if action not in HAND_STEPS:
+        raise ValueError(f"{action} is not a step taken by hand")
+    stage = ACTIONS[action].to_stage
+    changes = {"stage": stage, "stage_since": at}
+    if action == "mark_ready":
+        return changes | {"ready_at": at}
+    changes["base_stage"] = stage
+    if action == "start_build":
+        changes["built_at"] = None
+    elif action == "mark_built":
+        changes["built_at"] = at
+    elif action == "revise":
+        changes.update(built_at=None, ready_at=None, version_started_at=at)
+    return changes

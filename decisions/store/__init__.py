@@ -16,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from decisions.model import WorkflowError
+from decisions.store import write
 from decisions.store.schema import migrations
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "decisions.db"
@@ -114,23 +115,15 @@ def scalar(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> 
     return row[0] if row else None
 
 
-def update_versioned(
-    conn: sqlite3.Connection,
-    table: str,
-    where: dict,
-    changes: dict,
-    expected_row_version: int | None = None,
-) -> bool:
-    """Apply `changes` to the row matching `where` and bump its row version; False when no
-    row matched, or its row version was not `expected_row_version` (someone else saved first)."""
-    assignments = "".join(f"{c} = ?, " for c in changes)
-    conditions = " AND ".join(f"{c} = ?" for c in where)
-    sql = f"UPDATE {table} SET {assignments}row_version = row_version + 1 WHERE {conditions}"
-    params = [*changes.values(), *where.values()]
-    if expected_row_version is not None:
-        sql += " AND row_version = ?"
-        params.append(expected_row_version)
-    return conn.execute(sql, params).rowcount == 1
+def integrity_findings(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's own checks find: a damaged file, rows referring to missing rows."""
+    findings = [
+        f"integrity: {r[0]}" for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"
+    ]
+    return findings + [
+        f"foreign key: {r[0]} row {r[1]} refers to a missing {r[2]}"
+        for r in conn.execute("PRAGMA foreign_key_check")
+    ]
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:
@@ -149,11 +142,7 @@ def get_settings(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def put_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
-    conn.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, json.dumps(value)),
-    )
+    write.upsert(conn, "settings", [{"key": key, "value": json.dumps(value)}], ("key",))
 
 
 # The event log ---------------------------------------------------------------------------
@@ -202,11 +191,7 @@ def append_events(conn: sqlite3.Connection, events: list[dict]) -> None:
                 row[f] = str(row[f])
         previous = event_hash(previous, row)
         chained.append((*[row[f] for f in EVENT_FIELDS], previous))
-    conn.executemany(
-        f"INSERT INTO events ({', '.join(EVENT_FIELDS)}, hash) "
-        f"VALUES ({', '.join('?' * (len(EVENT_FIELDS) + 1))})",
-        chained,
-    )
+    write.insert_rows(conn, "events", (*EVENT_FIELDS, "hash"), chained)
 
 
 def verify_event_log(conn: sqlite3.Connection) -> list[str]:

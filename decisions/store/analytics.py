@@ -14,15 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from decisions.store import one, update_versioned
-
-
-def _norm(column: str) -> str:
-    """SQL for workflow.norm_time on a column."""
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL WHEN length({column}) = 10 "
-        f"THEN {column} || 'T00:00:00' ELSE substr(replace({column}, ' ', 'T'), 1, 19) END"
-    )
+from decisions.store import one, rules, write
 
 
 def _day(column: str) -> str:
@@ -139,7 +131,7 @@ READINESS_QUERIES: dict[str, str] = {
         FROM criteria c ORDER BY c.wave, c.rowid""",
     "measurements": """
         SELECT id, wave, criterion, """
-    + _norm("date")
+    + rules.norm_time("date")
     + """ AS date, """
     + _day("date")
     + """ AS day, value, reported_by, evidence_url
@@ -278,18 +270,13 @@ def replan_wave(
     conn: sqlite3.Connection, code: str, go_live: str, expected_row_version: int | None
 ) -> bool:
     """Move the wave's go-live date; False when the row version did not match."""
-    return update_versioned(
+    return write.update_versioned(
         conn, "waves", {"code": code}, {"go_live": go_live}, expected_row_version
     )
 
 
 def insert_replan(conn: sqlite3.Connection, replan: dict) -> None:
-    conn.execute(
-        "INSERT INTO wave_replans (wave, old_go_live, new_go_live, reason, replanned_by, "
-        "replanned_at) VALUES (:wave, :old_go_live, :new_go_live, :reason, :replanned_by, "
-        ":replanned_at)",
-        replan,
-    )
+    write.insert_one(conn, "wave_replans", replan)
 
 
 def get_criterion(conn: sqlite3.Connection, wave: str, code: str) -> dict | None:
@@ -297,11 +284,7 @@ def get_criterion(conn: sqlite3.Connection, wave: str, code: str) -> dict | None
 
 
 def insert_criterion(conn: sqlite3.Connection, criterion: dict) -> None:
-    columns = list(criterion)
-    conn.execute(
-        f"INSERT INTO criteria ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [criterion[c] for c in columns],
-    )
+    write.insert_one(conn, "criteria", criterion)
 
 
 def update_criterion(
@@ -312,16 +295,11 @@ def update_criterion(
     expected_row_version: int | None,
 ) -> bool:
     where = {"wave": wave, "code": code}
-    return update_versioned(conn, "criteria", where, changes, expected_row_version)
+    return write.update_versioned(conn, "criteria", where, changes, expected_row_version)
 
 
 def insert_measurement(conn: sqlite3.Connection, measurement: dict) -> int:
-    cursor = conn.execute(
-        "INSERT INTO measurements (wave, criterion, date, value, reported_by, evidence_url) "
-        "VALUES (:wave, :criterion, :date, :value, :reported_by, :evidence_url)",
-        measurement,
-    )
-    return cursor.lastrowid
+    return write.insert_one(conn, "measurements", measurement)
 
 
 def measurement_history(conn: sqlite3.Connection, wave: str, criterion: str) -> pd.DataFrame:

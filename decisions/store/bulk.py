@@ -1,29 +1,15 @@
-"""Bulk inserts for generated programmes: many rows of one table in one executemany, inside
-the caller's transaction."""
+"""Helpers for generated programmes: row counts, and a larger page cache while store.write's
+bulk inserts fill the indexes."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 
 def table_names(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-def insert_many(
-    conn: sqlite3.Connection, table: str, columns: Sequence[str], values: Iterable[Sequence]
-) -> None:
-    """INSERT every row of `values` (in `columns` order) into `table`."""
-    if table not in table_names(conn):
-        raise ValueError(f"no table {table!r}")
-    if not conn.in_transaction:
-        raise RuntimeError("bulk inserts run inside the caller's transaction")
-    conn.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        values,
-    )
 
 
 def row_counts(conn: sqlite3.Connection, tables: Sequence[str]) -> dict[str, int]:

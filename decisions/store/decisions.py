@@ -8,10 +8,9 @@ from collections import defaultdict
 
 import pandas as pd
 
-from decisions.model import SIDE_OF_KIND, Actor, DecisionFacts, DemoFact, RunFact, VerdictFact
-from decisions.store import one, rows, scalar, update_versioned
-
-_SIDE_SQL = "CASE o.kind WHEN 'hospital' THEN 'hospital' ELSE 'municipality' END"
+from decisions.model import Actor, DecisionFacts, DemoFact, RunFact, VerdictFact
+from decisions.store import one, rows, rules, scalar, write
+from decisions.workflow import side_of
 
 # People -----------------------------------------------------------------------------------
 
@@ -38,7 +37,7 @@ def load_actor(conn: sqlite3.Connection, email: str) -> Actor | None:
         domains=column("SELECT domain FROM expert_domains WHERE expert = ?"),
         forums=column("SELECT forum FROM forum_members WHERE expert = ?"),
         organization=person["organization"],
-        side=SIDE_OF_KIND[person["kind"]],
+        side=side_of(person["kind"]),
     )
 
 
@@ -105,43 +104,27 @@ def next_decision_key(conn: sqlite3.Connection, domain: str) -> str:
 
 
 def insert_decision(conn: sqlite3.Connection, decision: dict, organizations: list[str]) -> None:
-    columns = list(decision)
-    conn.execute(
-        f"INSERT INTO decisions ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [decision[c] for c in columns],
-    )
+    write.insert_one(conn, "decisions", decision)
     set_decision_organizations(conn, decision["key"], organizations)
 
 
 def set_decision_organizations(conn: sqlite3.Connection, key: str, codes: list[str]) -> None:
-    conn.execute("DELETE FROM decision_organizations WHERE decision = ?", (key,))
-    conn.executemany(
-        "INSERT INTO decision_organizations (decision, organization) VALUES (?, ?)",
-        [(key, code) for code in codes],
-    )
+    write.replace_links(conn, "decision_organizations", "decision", "organization", {key: codes})
 
 
 def set_deciders(conn: sqlite3.Connection, key: str, emails: list[str]) -> None:
-    conn.execute("DELETE FROM decision_deciders WHERE decision = ?", (key,))
-    conn.executemany(
-        "INSERT INTO decision_deciders (decision, expert) VALUES (?, ?)",
-        [(key, email) for email in emails],
-    )
+    write.replace_links(conn, "decision_deciders", "decision", "expert", {key: emails})
 
 
 def update_decision(
     conn: sqlite3.Connection, key: str, changes: dict, expected_row_version: int | None = None
 ) -> bool:
     """Apply `changes` and bump the row version; False when the row version did not match."""
-    return update_versioned(conn, "decisions", {"key": key}, changes, expected_row_version)
+    return write.update_versioned(conn, "decisions", {"key": key}, changes, expected_row_version)
 
 
 def add_decision_version(conn: sqlite3.Connection, version: dict) -> None:
-    conn.execute(
-        "INSERT INTO decision_versions (decision, version, decision_text, rationale, started_at,"
-        " reason) VALUES (:decision, :version, :decision_text, :rationale, :started_at, :reason)",
-        version,
-    )
+    write.insert_one(conn, "decision_versions", version)
 
 
 def decision_versions(conn: sqlite3.Connection, key: str) -> list[dict]:
@@ -205,7 +188,7 @@ def decision_facts(
     verdicts: dict[str, list[VerdictFact]] = defaultdict(list)
     for r in conn.execute(
         f"""
-        SELECT a.decision, a.expert, a.verdict, a.date, {_SIDE_SQL} AS side,
+        SELECT a.decision, a.expert, a.verdict, a.date, {rules.side_of("o.kind")} AS side,
                ed.domain IS NOT NULL AS in_domain, a.id
         FROM approvals a
         JOIN decisions dec ON dec.key = a.decision

@@ -4,38 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions.store import one, rows, update_versioned
-
-
-def _insert(conn: sqlite3.Connection, table: str, record: dict) -> int:
-    columns = list(record)
-    cursor = conn.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [record[c] for c in columns],
-    )
-    return cursor.lastrowid
-
-
-def _update(
-    conn: sqlite3.Connection, table: str, key: str, changes: dict, expected_row_version: int | None
-) -> bool:
-    return update_versioned(conn, table, {"key": key}, changes, expected_row_version)
-
-
-def _replace_links(
-    conn: sqlite3.Connection,
-    table: str,
-    owner_column: str,
-    owner: str,
-    member_column: str,
-    members: list[str],
-) -> None:
-    conn.execute(f"DELETE FROM {table} WHERE {owner_column} = ?", (owner,))
-    conn.executemany(
-        f"INSERT INTO {table} ({owner_column}, {member_column}) VALUES (?, ?)",
-        [(owner, m) for m in dict.fromkeys(members)],
-    )
-
+from decisions.store import one, rows, write
 
 # Demos --------------------------------------------------------------------------------------
 
@@ -74,24 +43,19 @@ def save_demo(
     expected_row_version: int | None = None,
 ) -> bool:
     """Insert or update a demo with its decisions, invitees and attendees."""
-    key = demo["key"]
-    if one(conn, "SELECT 1 FROM demos WHERE key = ?", (key,)):
-        changes = {c: v for c, v in demo.items() if c != "key"}
-        if not _update(conn, "demos", key, changes, expected_row_version):
-            return False
-    else:
-        _insert(conn, "demos", demo)
-    _replace_links(conn, "demo_decisions", "demo", key, "decision", decisions)
-    _replace_links(conn, "demo_invitees", "demo", key, "expert", invitees)
-    _replace_links(conn, "demo_attendees", "demo", key, "expert", attendees)
-    return True
+    links = {
+        ("demo_decisions", "demo", "decision"): decisions,
+        ("demo_invitees", "demo", "expert"): invitees,
+        ("demo_attendees", "demo", "expert"): attendees,
+    }
+    return write.save(conn, "demos", "key", demo, expected_row_version, links)
 
 
 # Approvals ----------------------------------------------------------------------------------
 
 
 def insert_approval(conn: sqlite3.Connection, approval: dict) -> int:
-    return _insert(conn, "approvals", approval)
+    return write.insert_one(conn, "approvals", approval)
 
 
 # Tests and defects --------------------------------------------------------------------------
@@ -115,19 +79,12 @@ def save_test_case(
     decisions: list[str],
     expected_row_version: int | None = None,
 ) -> bool:
-    key = case["key"]
-    if one(conn, "SELECT 1 FROM test_cases WHERE key = ?", (key,)):
-        changes = {c: v for c, v in case.items() if c != "key"}
-        if not _update(conn, "test_cases", key, changes, expected_row_version):
-            return False
-    else:
-        _insert(conn, "test_cases", case)
-    _replace_links(conn, "test_case_decisions", "test_case", key, "decision", decisions)
-    return True
+    links = {("test_case_decisions", "test_case", "decision"): decisions}
+    return write.save(conn, "test_cases", "key", case, expected_row_version, links)
 
 
 def insert_test_run(conn: sqlite3.Connection, run: dict) -> int:
-    return _insert(conn, "test_runs", run)
+    return write.insert_one(conn, "test_runs", run)
 
 
 def get_defect(conn: sqlite3.Connection, key: str) -> dict | None:
@@ -137,12 +94,7 @@ def get_defect(conn: sqlite3.Connection, key: str) -> dict | None:
 def save_defect(
     conn: sqlite3.Connection, defect: dict, expected_row_version: int | None = None
 ) -> bool:
-    key = defect["key"]
-    if one(conn, "SELECT 1 FROM defects WHERE key = ?", (key,)):
-        changes = {c: v for c, v in defect.items() if c != "key"}
-        return _update(conn, "defects", key, changes, expected_row_version)
-    _insert(conn, "defects", defect)
-    return True
+    return write.save(conn, "defects", "key", defect, expected_row_version)
 
 
 # A decision's evidence, for its page --------------------------------------------------------

@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import one, update_versioned
+from decisions.store import one, reference, write
 
 _LINKS = {
     # link table: (owner column, member column)
@@ -24,35 +24,6 @@ def _members(conn: sqlite3.Connection, table: str, owner: str, *, reverse=False)
         owner_column, member_column = member_column, owner_column
     sql = f"SELECT {member_column} FROM {table} WHERE {owner_column} = ? ORDER BY 1"
     return [r[0] for r in conn.execute(sql, (owner,))]
-
-
-def _replace(
-    conn: sqlite3.Connection, table: str, owner: str, members: list[str], *, reverse=False
-) -> None:
-    owner_column, member_column = _LINKS[table]
-    if reverse:
-        owner_column, member_column = member_column, owner_column
-    conn.execute(f"DELETE FROM {table} WHERE {owner_column} = ?", (owner,))
-    conn.executemany(
-        f"INSERT INTO {table} ({owner_column}, {member_column}) VALUES (?, ?)",
-        [(owner, m) for m in dict.fromkeys(members)],
-    )
-
-
-def _upsert(
-    conn: sqlite3.Connection, table: str, key_column: str, record: dict, expected: int | None
-) -> bool:
-    """Insert, or update when the key exists and the row version matches; False when stale."""
-    key = record[key_column]
-    if one(conn, f"SELECT 1 FROM {table} WHERE {key_column} = ?", (key,)) is None:
-        columns = list(record)
-        conn.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [record[c] for c in columns],
-        )
-        return True
-    changes = {c: v for c, v in record.items() if c != key_column}
-    return update_versioned(conn, table, {key_column: key}, changes, expected)
 
 
 # Experts ----------------------------------------------------------------------------------------
@@ -76,13 +47,12 @@ def save_expert(
     forums: list[str],
     expected_row_version: int | None = None,
 ) -> bool:
-    email = record["email"]
-    if not _upsert(conn, "experts", "email", record, expected_row_version):
-        return False
-    _replace(conn, "expert_domains", email, domains)
-    _replace(conn, "expert_roles", email, roles)
-    _replace(conn, "forum_members", email, forums)
-    return True
+    links = {
+        ("expert_domains", *_LINKS["expert_domains"]): domains,
+        ("expert_roles", *_LINKS["expert_roles"]): roles,
+        ("forum_members", *_LINKS["forum_members"]): forums,
+    }
+    return write.save(conn, "experts", "email", record, expected_row_version, links)
 
 
 def experts(
@@ -184,8 +154,7 @@ def unknown_codes(conn: sqlite3.Connection, table: str, codes: list[str]) -> lis
     """The codes not in a reference table (organizations, domains, forums)."""
     if table not in ("organizations", "domains", "forums"):
         raise ValueError(f"not a reference list: {table}")
-    known = {r[0] for r in conn.execute(f"SELECT code FROM {table}")}
-    return [c for c in codes if c not in known]
+    return reference.unknown_codes(conn, table, codes)
 
 
 # Forums -----------------------------------------------------------------------------------------
@@ -207,12 +176,11 @@ def save_forum(
     members: list[str],
     expected_row_version: int | None = None,
 ) -> bool:
-    code = record["code"]
-    if not _upsert(conn, "forums", "code", record, expected_row_version):
-        return False
-    _replace(conn, "forum_domains", code, domains)
-    _replace(conn, "forum_members", code, members, reverse=True)
-    return True
+    links = {
+        ("forum_domains", *_LINKS["forum_domains"]): domains,
+        ("forum_members", *reversed(_LINKS["forum_members"])): members,  # from the forum's end
+    }
+    return write.save(conn, "forums", "code", record, expected_row_version, links)
 
 
 def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> bool:

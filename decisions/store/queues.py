@@ -8,15 +8,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import rows
-
-
-def norm(column: str) -> str:
-    """SQL for workflow.norm_time: a date or timestamp as sortable 'YYYY-MM-DDTHH:MM:SS'."""
-    return (
-        f"(CASE WHEN length({column}) = 10 THEN {column} || 'T00:00:00' "
-        f"ELSE substr(replace({column}, ' ', 'T'), 1, 19) END)"
-    )
+from decisions.store import rows, rules
 
 
 def _frame(conn: sqlite3.Connection, sql: str, params: dict | list | tuple = ()) -> pd.DataFrame:
@@ -34,10 +26,7 @@ def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
         f"""
         SELECT d.key, d.title, d.domain, d.module, d.scope, d.criticality, d.stage,
                d.built_at, d.stage_since AS demonstrated_since, d.row_version,
-               (SELECT a.verdict FROM approvals a
-                 WHERE a.decision = d.key AND a.expert = :expert
-                   AND {norm("a.date")} >= {norm("d.built_at")}
-                 ORDER BY {norm("a.date")} DESC, a.id DESC LIMIT 1) AS my_verdict
+               {rules.latest_verdict("d.key", ":expert", "d.built_at")} AS my_verdict
         FROM decisions d
         WHERE d.stage = 'demonstrated'
           AND d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
@@ -74,11 +63,8 @@ def demos_attended_awaiting_verdicts(conn: sqlite3.Connection, expert: str) -> p
         CROSS JOIN decisions d ON d.key = dd.decision AND d.stage = 'demonstrated'
         WHERE att.expert = :expert
           AND d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
-          AND {norm("dm.date")} >= {norm("d.built_at")}
-          AND (SELECT a.verdict FROM approvals a
-                WHERE a.decision = d.key AND a.expert = :expert
-                  AND {norm("a.date")} >= {norm("d.built_at")}
-                ORDER BY {norm("a.date")} DESC, a.id DESC LIMIT 1) IS NOT 'approve'
+          AND {rules.counts_from("dm.date", "d.built_at")}
+          AND {rules.latest_verdict("d.key", ":expert", "d.built_at")} IS NOT 'approve'
         GROUP BY dm.key
         ORDER BY dm.date DESC, dm.key
         """,
@@ -99,15 +85,17 @@ def decisions_brief(conn: sqlite3.Connection, keys: list[str]) -> pd.DataFrame:
 
 # Demos ----------------------------------------------------------------------------------------
 
-_DEMO_FILTERS = """
+_DEMO_FILTERS = (
+    """
     (:module IS NULL OR dm.module = :module)
     AND (:domain IS NULL OR m.domain = :domain)
     AND (:organization IS NULL OR EXISTS (
         SELECT 1 FROM demo_decisions fd JOIN decisions fdec ON fdec.key = fd.decision
-        WHERE fd.demo = dm.key AND (fdec.all_organizations = 1 OR EXISTS (
-            SELECT 1 FROM decision_organizations o
-            WHERE o.decision = fdec.key AND o.organization = :organization))))
+        WHERE fd.demo = dm.key AND """
+    + rules.affects_organization("fdec", "(:organization)")
+    + """))
 """
+)
 
 
 def demos(
@@ -238,13 +226,6 @@ def people_with_role(conn: sqlite3.Connection, *roles: str) -> pd.DataFrame:
 # Testing --------------------------------------------------------------------------------------
 
 
-def _latest_run_id(case: str) -> str:
-    return (
-        f"(SELECT tr.id FROM test_runs tr WHERE tr.test_case = {case} "
-        f"ORDER BY {norm('tr.date')} DESC, tr.id DESC LIMIT 1)"
-    )
-
-
 def test_cases(
     conn: sqlite3.Connection,
     *,
@@ -259,7 +240,7 @@ def test_cases(
         conn,
         f"""
         WITH cases AS (
-            SELECT tc.key, tc.title, tc.kind, tc.row_version, {_latest_run_id("tc.key")} AS run
+            SELECT tc.key, tc.title, tc.kind, tc.row_version, {rules.latest_run_id("tc.key")} AS run
             FROM test_cases tc
             WHERE (:kind IS NULL OR tc.kind = :kind)
               AND (:search = '' OR tc.key LIKE :like OR tc.title LIKE :like OR EXISTS (
@@ -295,7 +276,7 @@ def test_runs(conn: sqlite3.Connection, *, limit: int = 200) -> pd.DataFrame:
         SELECT tr.id, substr(tr.date, 1, 10) AS date, tr.test_case, tc.title, tr.result,
                tr.tester, tr.defect, tr.notes
         FROM test_runs tr JOIN test_cases tc ON tc.key = tr.test_case
-        ORDER BY {norm("tr.date")} DESC, tr.id DESC
+        ORDER BY {rules.newest_first("tr.date", "tr.id")}
         LIMIT :limit
         """,
         {"limit": limit},
@@ -375,10 +356,7 @@ def defect_counts(conn: sqlite3.Connection) -> dict:
 
 
 def _in_wave(alias: str) -> str:
-    return f"""(:wave IS NULL OR {alias}.all_organizations = 1 OR EXISTS (
-        SELECT 1 FROM decision_organizations o
-        JOIN wave_organizations w ON w.organization = o.organization
-        WHERE o.decision = {alias}.key AND w.wave = :wave))"""
+    return f"(:wave IS NULL OR {rules.in_wave_scope(alias, '(:wave)')})"
 
 
 def uncovered_decisions(
@@ -429,11 +407,11 @@ def failing_decisions(conn: sqlite3.Connection, wave: str | None, limit: int = 5
         WITH counted AS (
             SELECT x.decision, tr.test_case, tr.date, tr.result, tr.defect, tr.id,
                    row_number() OVER (PARTITION BY x.decision, tr.test_case
-                                      ORDER BY {norm("tr.date")} DESC, tr.id DESC) AS recency
+                                      ORDER BY {rules.newest_first("tr.date", "tr.id")}) AS recency
             FROM decisions d
             JOIN test_case_decisions x ON x.decision = d.key
             JOIN test_runs tr ON tr.test_case = x.test_case
-            WHERE d.stage = 'in_test' AND {norm("tr.date")} >= {norm("d.built_at")}
+            WHERE d.stage = 'in_test' AND {rules.counts_from("tr.date", "d.built_at")}
               AND {_in_wave("d")}
         ),
         failing AS (
@@ -477,7 +455,11 @@ def coverage_counts(conn: sqlite3.Connection, wave: str | None) -> dict:
 def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFrame:
     """Per revised decision: the demos, verdicts and test runs dated before its current
     version started (suspect), and whether new evidence of each kind exists since."""
-    start = norm("d.version_started_at")
+    suspect = {
+        date: f"NOT {rules.counts_from(date, 'd.version_started_at')}"
+        for date in ("dm.date", "a.date", "tr.date")
+    }
+    new = {date: rules.counts_from(date, "d.version_started_at") for date in suspect}
     return _frame(
         conn,
         f"""
@@ -486,21 +468,21 @@ def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFram
                    d.version_started_at,
                    (SELECT count(*) FROM demo_decisions x JOIN demos dm ON dm.key = x.demo
                      WHERE x.decision = d.key AND dm.held = 1
-                       AND {norm("dm.date")} < {start}) AS suspect_demos,
+                       AND {suspect["dm.date"]}) AS suspect_demos,
                    (SELECT count(*) FROM demo_decisions x JOIN demos dm ON dm.key = x.demo
                      WHERE x.decision = d.key AND dm.held = 1
-                       AND {norm("dm.date")} >= {start}) AS new_demos,
+                       AND {new["dm.date"]}) AS new_demos,
                    (SELECT count(*) FROM approvals a
-                     WHERE a.decision = d.key AND {norm("a.date")} < {start})
+                     WHERE a.decision = d.key AND {suspect["a.date"]})
                        AS suspect_verdicts,
                    (SELECT count(*) FROM approvals a
-                     WHERE a.decision = d.key AND {norm("a.date")} >= {start}) AS new_verdicts,
+                     WHERE a.decision = d.key AND {new["a.date"]}) AS new_verdicts,
                    (SELECT count(*) FROM test_case_decisions x
                      JOIN test_runs tr ON tr.test_case = x.test_case
-                     WHERE x.decision = d.key AND {norm("tr.date")} < {start}) AS suspect_runs,
+                     WHERE x.decision = d.key AND {suspect["tr.date"]}) AS suspect_runs,
                    (SELECT count(*) FROM test_case_decisions x
                      JOIN test_runs tr ON tr.test_case = x.test_case
-                     WHERE x.decision = d.key AND {norm("tr.date")} >= {start}) AS new_runs
+                     WHERE x.decision = d.key AND {new["tr.date"]}) AS new_runs
             FROM decisions d
             WHERE d.version_started_at IS NOT NULL AND d.stage <> 'withdrawn'
         )

@@ -8,7 +8,7 @@ import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
-from decisions.store import rows
+from decisions.store import rows, write
 
 _LIST = (
     "(SELECT group_concat({col}, ';') FROM (SELECT {col} FROM {table} WHERE {where} ORDER BY 1))"
@@ -157,66 +157,13 @@ def decisions_covered(conn: sqlite3.Connection, cases: set[str]) -> list[str]:
 
 # Writes ---------------------------------------------------------------------------------------
 
-_VERSIONED = {"waves", "experts", "decisions", "demos", "test_cases", "defects", "criteria"}
-
-
-def upsert(conn: sqlite3.Connection, table: str, records: list[dict], key: tuple[str, ...]) -> None:
-    """Insert records, or update the ones whose key exists (bumping their row version)."""
-    if not records:
-        return
-    columns = list(records[0])
-    updates = [f"{c} = excluded.{c}" for c in columns if c not in key]
-    if table in _VERSIONED:
-        updates.append(f"row_version = {table}.row_version + 1")
-    action = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
-    conn.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({', '.join(key)}) {action}",
-        [[r[c] for c in columns] for r in records],
-    )
-
-
-def insert(conn: sqlite3.Connection, table: str, records: list[dict]) -> list[int]:
-    """Insert records with an INTEGER PRIMARY KEY `id` in one batch; returns their ids in
-    order. Inside the caller's write transaction each new row takes max(id) + 1 (the table has
-    no AUTOINCREMENT), so the ids follow from the largest before."""
-    if not records:
-        return []
-    first = (conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0) + 1
-    insert_many(conn, table, records)
-    return list(range(first, first + len(records)))
-
-
-def insert_many(conn: sqlite3.Connection, table: str, records: list[dict]) -> None:
-    """Insert plain records, all with the same keys, in one batch."""
-    if records:
-        columns = list(records[0])
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [[r[c] for c in columns] for r in records],
-        )
-
-
-def update_where(conn: sqlite3.Connection, table: str, where: dict, changes: dict) -> None:
-    """Apply `changes` to the rows matching `where` (tables without a row version)."""
-    sets = ", ".join(f"{c} = ?" for c in changes)
-    conn.execute(
-        f"UPDATE {table} SET {sets} WHERE {' AND '.join(f'{c} = ?' for c in where)}",
-        [*changes.values(), *where.values()],
-    )
-
-
-def replace_links(
-    conn: sqlite3.Connection, table: str, owner: str, member: str, links: dict[str, list[str]]
-) -> None:
-    """Set each owner's members in a link table to exactly the given list."""
-    if not links:
-        return
-    conn.executemany(f"DELETE FROM {table} WHERE {owner} = ?", [(o,) for o in links])
-    conn.executemany(
-        f"INSERT INTO {table} ({owner}, {member}) VALUES (?, ?)",
-        [(o, m) for o, members in links.items() for m in dict.fromkeys(members)],
-    )
+# The import writes through the store's one set of writers, under the names it has used:
+# insert (numbered rows), insert_many (plain records), upsert, update_where, replace_links.
+insert = write.insert_numbered
+insert_many = write.insert
+upsert = write.upsert
+update_where = write.update_where
+replace_links = write.replace_links
 
 
 def evidence_ids(conn: sqlite3.Connection, table: str, key: tuple[str, ...]) -> dict[tuple, int]:

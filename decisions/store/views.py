@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from decisions.model import Actor
-from decisions.store import rows, scalar
+from decisions.store import rows, rules, scalar
 
 
 def _in(values: tuple | list) -> str:
@@ -64,17 +64,10 @@ def _register_where(query: RegisterQuery) -> tuple[str, list]:
             clauses.append(f"d.{column} IN {_in(values)}")
             params += list(values)
     if query.waves:
-        clauses.append(
-            "(d.all_organizations = 1 OR EXISTS (SELECT 1 FROM decision_organizations o "
-            "JOIN wave_organizations w ON w.organization = o.organization "
-            f"WHERE o.decision = d.key AND w.wave IN {_in(query.waves)}))"
-        )
+        clauses.append(rules.in_wave_scope("d", _in(query.waves)))
         params += list(query.waves)
     if query.organizations:
-        clauses.append(
-            "(d.all_organizations = 1 OR EXISTS (SELECT 1 FROM decision_organizations o "
-            f"WHERE o.decision = d.key AND o.organization IN {_in(query.organizations)}))"
-        )
+        clauses.append(rules.affects_organization("d", _in(query.organizations)))
         params += list(query.organizations)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
@@ -138,20 +131,22 @@ def stage_counts(conn: sqlite3.Connection) -> pd.DataFrame:
 def overdue_proposals(conn: sqlite3.Connection, today: str, limit: int = 200) -> pd.DataFrame:
     """Decisions still proposed after their needed-by date, most overdue first."""
     return pd.read_sql_query(
-        """
-        SELECT key, title, forum, criticality, needed_by,
-               CAST(julianday(?) - julianday(needed_by) AS INTEGER) AS days_overdue
-        FROM decisions WHERE stage = 'proposed' AND needed_by < ?
-        ORDER BY needed_by, key LIMIT ?
+        f"""
+        SELECT d.key, d.title, d.forum, d.criticality, d.needed_by,
+               {rules.days_overdue("d", ":today")} AS days_overdue
+        FROM decisions d WHERE {rules.is_overdue("d", ":today")}
+        ORDER BY d.needed_by, d.key LIMIT :limit
         """,
         conn,
-        params=[today, today, limit],
+        params={"today": today, "limit": limit},
     )
 
 
 def count_overdue_proposals(conn: sqlite3.Connection, today: str) -> int:
     return scalar(
-        conn, "SELECT count(*) FROM decisions WHERE stage = 'proposed' AND needed_by < ?", (today,)
+        conn,
+        f"SELECT count(*) FROM decisions d WHERE {rules.is_overdue('d', ':today')}",
+        {"today": today},
     )
 
 

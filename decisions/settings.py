@@ -1,0 +1,84 @@
+"""Every setting the programme keeps, declared once: its key, its default and what it means.
+Code reads and writes a setting through its entry here, so no key is typed in two modules."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from decisions import store
+from decisions.model import ApprovalRule, WorkflowError
+
+_RULE = ApprovalRule()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+CLOCK = Setting(
+    "clock", None, "The programme's date (YYYY-MM-DD) in place of today's; none: the real date"
+)
+DEMO = Setting("demo", False, "The database holds the demo programme (sign-in by choosing)")
+MIN_APPROVERS = Setting(
+    "approval.min_approvers", _RULE.min_approvers, "Approving experts of the domain needed"
+)
+MIN_APPROVERS_CRITICAL = Setting(
+    "approval.min_approvers_critical",
+    _RULE.min_approvers_critical,
+    "Approving experts of the domain needed for a critical decision",
+)
+JOINT_NEEDS_BOTH_SIDES = Setting(
+    "approval.joint_needs_both_sides",
+    _RULE.joint_needs_both_sides,
+    "A joint decision needs an approver from the hospital side and the municipality side",
+)
+IMPORT_MAX_BYTES = Setting(
+    "import.max_bytes", 50 * 1024 * 1024, "The largest file an import accepts, in bytes"
+)
+
+SETTINGS: tuple[Setting, ...] = (
+    CLOCK,
+    DEMO,
+    MIN_APPROVERS,
+    MIN_APPROVERS_CRITICAL,
+    JOINT_NEEDS_BOTH_SIDES,
+    IMPORT_MAX_BYTES,
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+# The approval rule's fields (model.ApprovalRule) and the settings that keep them.
+APPROVAL_RULE: dict[str, Setting] = {
+    "min_approvers": MIN_APPROVERS,
+    "min_approvers_critical": MIN_APPROVERS_CRITICAL,
+    "joint_needs_both_sides": JOINT_NEEDS_BOTH_SIDES,
+}
+
+
+def get(conn: sqlite3.Connection, setting: Setting) -> Any:
+    """The setting's stored value, or its default."""
+    return store.get_settings(conn).get(setting.name, setting.default)
+
+
+def put(conn: sqlite3.Connection, setting: Setting | str, value: Any) -> None:
+    """Store a declared setting's value, inside the caller's transaction."""
+    name = setting.name if isinstance(setting, Setting) else setting
+    if name not in BY_NAME:
+        raise WorkflowError(f"no setting {name!r}; the settings are {', '.join(BY_NAME)}")
+    store.put_setting(conn, name, value)
+
+
+def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
+    """The approval rule's numbers as the settings hold them."""
+    stored = store.get_settings(conn)
+    kinds = {"min_approvers": int, "min_approvers_critical": int, "joint_needs_both_sides": bool}
+    return ApprovalRule(
+        **{
+            field: kinds[field](stored.get(setting.name, setting.default))
+            for field, setting in APPROVAL_RULE.items()
+        }
+    )
