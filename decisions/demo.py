@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from decisions import programme, settings, store
+from decisions import permissions, programme, settings, store
 from decisions.model import (
     STAGE_RANK,
     STAGES,
@@ -205,6 +205,12 @@ EXPECTED_DAYS = {
     "approved": 132, "in_test": 160, "tested": 172, "ready": 195, WITHDRAWN: 90,
 }  # fmt: skip
 
+# Who plays each part of the story: the first role the permission table gives each act.
+BUILDER = permissions.roles_for("mark_built")[0]
+EXPERT = permissions.roles_for("approve")[0]
+TESTER = permissions.roles_for("record_test_run")[0]
+MANAGER = permissions.roles_for("mark_ready")[0]
+
 
 @functools.cache
 def _day(day: int) -> str:
@@ -338,7 +344,7 @@ class Generator:
             roles = fixed_roles[index] if index < len(fixed_roles) else self.draw_roles()
             domains = [d for d in DOMAIN_WEIGHTS if side in self.sides_of[d]]
             chosen = rng.sample(domains, rng.choice((1, 1, 2, 2, 2, 3)))
-            allocation = 100 if "analyst" in roles else rng.choice((10, 20, 20, 30, 40, 50, 50, 60, 80, 100))  # fmt: skip
+            allocation = 100 if BUILDER in roles else rng.choice((10, 20, 20, 30, 40, 50, 50, 60, 80, 100))  # fmt: skip
             self.people.append(
                 Person(email, f"{first} {last}", org, side, roles, chosen, allocation)
             )
@@ -362,22 +368,22 @@ class Generator:
         that critical decisions can be approved."""
         for domain, sides in self.sides_of.items():
             for side in sorted(sides):
-                pool = [p for p in self.people if "expert" in p.roles and p.side == side]
+                pool = [p for p in self.people if EXPERT in p.roles and p.side == side]
                 while sum(domain in p.domains for p in pool) < 3:
                     free = [p for p in pool if domain not in p.domains and len(p.domains) < 3]
                     self.rng.choice(free or [p for p in pool if domain not in p.domains]).domains.append(domain)  # fmt: skip
         self.pool = defaultdict(list)  # (domain, side) -> approving experts
         for p in self.people:
-            if "expert" in p.roles:
+            if EXPERT in p.roles:
                 for d in p.domains:
                     self.pool[d, p.side].append(p.email)
         self.by_role = defaultdict(list)
         for p in self.people:
             for role in p.roles:
                 self.by_role[role].append(p)
-        everyone = [p.email for p in self.by_role["analyst"]]
+        everyone = [p.email for p in self.by_role[BUILDER]]
         self.analysts = {  # who builds and presents in each domain
-            d: [p.email for p in self.by_role["analyst"] if d in p.domains] or everyone
+            d: [p.email for p in self.by_role[BUILDER] if d in p.domains] or everyone
             for d in DOMAIN_WEIGHTS
         }
         self.people_by_email = {p.email: p for p in self.people}
@@ -389,7 +395,7 @@ class Generator:
             forum = self.forums[fd["forum"]]
             if forum["level"] == 1:
                 domain_forums[fd["domain"]].append(forum)
-        for p in self.by_role["expert"]:
+        for p in self.by_role[EXPERT]:
             for d in p.domains:
                 for forum in domain_forums[d]:
                     if forum["scope"] == p.side or (
@@ -403,13 +409,13 @@ class Generator:
                         members = [e for e in self.pool[d, side] if forum["code"] in self.person(e).forums]  # fmt: skip
                         if not members:
                             self.person(self.pool[d, side][0]).forums.add(forum["code"])
-        experts = self.by_role["expert"]
+        experts = self.by_role[EXPERT]
         joint = rng.sample(experts, max(6, len(experts) // 20))
         for side in ("hospital", "municipality"):
             joint.append(next(p for p in experts if p.side == side))
         for p in joint:
             p.forums.add("FBG")
-        for p in self.by_role["manager"] + rng.sample(experts, max(3, len(experts) // 60)):
+        for p in self.by_role[MANAGER] + rng.sample(experts, max(3, len(experts) // 60)):
             p.forums.add("STYR")
         self.members = defaultdict(list)
         for p in self.people:
@@ -647,7 +653,7 @@ class Generator:
         return nxt
 
     def tester(self) -> str:
-        return self.rng.choice(self.by_role["tester"]).email
+        return self.rng.choice(self.by_role[TESTER]).email
 
     def share_test_cases(self) -> None:
         """Some passing test cases also cover another decision of the same module whose own
@@ -746,7 +752,7 @@ class Generator:
         side_pool = self.pool[plan.domain, self.side_of_scope(plan)]
         owner = rng.choice(side_pool) if rng.random() < 0.85 else None
         life = Life(self, plan, topic, analyst=rng.choice(self.analysts[plan.domain]),
-                    manager=rng.choice(self.by_role["manager"]).email)  # fmt: skip
+                    manager=rng.choice(self.by_role[MANAGER]).email)  # fmt: skip
         life.record(iso(plan.created), owner or rng.choice(side_pool), "created", None,
                     "proposed", f"{topic}: {aspect}")  # fmt: skip
         for t, _, _, kind, data in self.happenings(index, plan, cases, runs_of):
@@ -814,7 +820,7 @@ class Generator:
         """Each wave's default criteria, two waivers for St. Olavs (one expired), and the
         reported measurements with their history up to the clock."""
         rng = self.rng
-        managers = [p.email for p in self.by_role["manager"]]
+        managers = [p.email for p in self.by_role[MANAGER]]
         waivers = {
             ("W2", "C4N"): ("Regression cases are planned for the final integrated test cycle "
                             "in October", "2022-11-30", "2022-07-04T10:00:00"),
@@ -907,7 +913,7 @@ class Generator:
         return tables
 
     def write(self, conn: sqlite3.Connection, with_lists: bool) -> None:
-        manager = self.by_role["manager"][0].email
+        manager = self.by_role[MANAGER][0].email
         self.setup_events(manager)
         tables = self.evidence_rows()
         criteria, measurements = self.criteria()
