@@ -9,7 +9,9 @@ import time
 from contextlib import contextmanager
 
 from decisions import services, store
-from decisions.io.kinds import Issue, Row
+from decisions.io.decisions import DecisionRows
+from decisions.io.kinds import Issue, Kind, Row, db_value
+from decisions.io.report import RowOutcome
 from decisions.model import STAGE_RANK, Actor, DecisionFacts
 from decisions.store import decisions as decision_store
 from decisions.store import transfer
@@ -24,6 +26,15 @@ def _same(a, b) -> bool:
     if isinstance(a, list) or isinstance(b, list):
         return sorted(a or []) == sorted(b or [])
     return (a if a != "" else None) == (b if b != "" else None)
+
+
+def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
+    """Every record of a KIND as typed values, exactly as a file row would carry them."""
+    records = {}
+    for raw in transfer.export_rows(conn, kind.name):
+        record = {name: db_value(kind.column[name], value) for name, value in raw.items()}
+        records[tuple(record[c] for c in kind.key)] = record
+    return records
 
 
 class Applier:
@@ -42,8 +53,6 @@ class Applier:
     # Plumbing -------------------------------------------------------------------------------
 
     def run(self, files: list) -> None:
-        from decisions.io.importer import existing_records
-
         total = sum(len(f.rows) for f in files) or 1
         done = 0
         for file in files:
@@ -75,8 +84,6 @@ class Applier:
         return False
 
     def _outcome(self, row: Row, status: str, changes: list[str] = ()) -> None:
-        from decisions.io.importer import RowOutcome
-
         key = "/".join(str(row.values.get(c) or "") for c in self.file.kind.key)
         self.file.report.rows.append(
             RowOutcome(row.number, key, status, [i.message for i in row.errors], list(changes))
@@ -291,8 +298,6 @@ class Applier:
     # Decisions ------------------------------------------------------------------------------
 
     def _decisions(self, rows: list[Row]) -> None:
-        from decisions.io.decisions import DecisionRows
-
         DecisionRows(self).apply(rows)
 
     # Evidence -------------------------------------------------------------------------------
