@@ -141,13 +141,22 @@ def _allocation(value) -> int:
 def _check_admin_change(
     conn: sqlite3.Connection, actor: Actor, existing: dict | None, roles: list[str], active: int
 ) -> None:
+    check_admin_change(actor, existing, roles, active, people_store.active_admins(conn))
+
+
+def check_admin_change(
+    actor: Actor, existing: dict | None, roles: list[str], active: int, active_admins: list[str]
+) -> None:
+    """Only an admin grants, removes or deactivates admin, and one active admin always remains
+    (`active_admins`: the active admins as they stand without this change). The People page and the
+    import both ask it."""
     had = bool(existing) and "admin" in existing["roles"]
     was_active_admin = had and bool(existing["active"])
     is_active_admin = "admin" in roles and bool(active)
     changes_admin = had != ("admin" in roles) or was_active_admin != is_active_admin
     if changes_admin and not actor.has("admin"):
         raise WorkflowError("only an admin grants, removes or deactivates the admin role")
-    last = was_active_admin and people_store.active_admins(conn) == [existing["email"]]
+    last = was_active_admin and list(active_admins) == [existing["email"]]
     if last and not is_active_admin:
         raise WorkflowError(f"{existing['email']} is the last active admin; name another first")
 

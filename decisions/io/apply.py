@@ -4,16 +4,18 @@ the importer's one transaction; any row error makes the importer roll everything
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
 
-from decisions import services, store
+from decisions import admin, services, store
 from decisions.io.decisions import DecisionRows
 from decisions.io.kinds import Issue, Kind, Row, db_value
 from decisions.io.report import RowOutcome
-from decisions.model import STAGE_RANK, Actor, DecisionFacts
+from decisions.model import STAGE_RANK, Actor, DecisionFacts, WorkflowError
 from decisions.store import decisions as decision_store
+from decisions.store import people as people_store
 from decisions.store import transfer
 from decisions.workflow import approval_progress, counts_from, norm_time
 
@@ -35,6 +37,17 @@ def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
         record = {name: db_value(kind.column[name], value) for name, value in raw.items()}
         records[tuple(record[c] for c in kind.key)] = record
     return records
+
+
+def column_named(message: str, kind: Kind, default: str) -> str:
+    """The column a refusal's message starts with ('decided by: ...', 'comment is required'),
+    else `default`."""
+    lead = re.split(r"[:\s]", message.strip(), maxsplit=1)[0].lower()
+    spaced = message.split(":", 1)[0].strip().lower().replace(" ", "_")
+    for name in (spaced, lead):
+        if name in kind.column:
+            return name
+    return default
 
 
 class Applier:
@@ -88,6 +101,15 @@ class Applier:
         self.file.report.rows.append(
             RowOutcome(row.number, key, status, [i.message for i in row.errors], list(changes))
         )
+
+    def obey(self, row: Row, column: str, check, *args, **kwargs):
+        """Ask one of the app's rules about a row: its value, or None when it refuses, its
+        refusal then the row's error (in the column the message names first, else `column`)."""
+        try:
+            return check(*args, **kwargs)
+        except WorkflowError as refused:
+            self.fail(row, column_named(str(refused), self.file.kind, column), str(refused))
+            return None
 
     def fail(self, row: Row, column: str, message: str) -> None:
         issue = Issue(self.file.source.name, row.number, column, message)
@@ -192,6 +214,10 @@ class Applier:
 
     def _organizations(self, rows: list[Row]) -> None:
         self._upsert_simple(rows, "organizations", "organization", ["code", "name", "kind"])
+        changed = {r.values["code"] for r in rows if not r.errors and r.values["kind"] != (
+            self.existing.get((r.values["code"],)) or r.values)["kind"]}  # fmt: skip
+        people = [e for e, p in self.catalog["experts"].items() if p["organization"] in changed]
+        self.refresh_verdicts_by(people, f"organisations imported from {self.file.label}")
 
     def _domains(self, rows: list[Row]) -> None:
         self._upsert_simple(rows, "domains", "domain", ["code", "name"])
@@ -247,6 +273,8 @@ class Applier:
 
     def _experts(self, rows: list[Row]) -> None:
         records, links, events = [], {"domains": {}, "roles": {}, "forums": {}}, []
+        moved: list[str] = []  # experts whose verdicts may count differently now
+        admins_after = self._admins_after(rows)
         level1 = {code: self.catalog["forum_domains"].get(code, set())
                   for code, f in self.catalog["forums"].items() if f["level"] == 1}  # fmt: skip
         for row in rows:
@@ -261,9 +289,15 @@ class Applier:
             if v.get("active") is None:
                 v["active"] = True if current is None else current["active"]
             v = {**(current or {}), **v}
+            admins = sorted(admins_after | ({v["email"]} if current and current["active"]
+                                            and "admin" in current["roles"] else set()))  # fmt: skip
+            self.obey(row, "roles", admin.check_admin_change, self.actor, current, v["roles"],
+                      v["active"], admins)  # fmt: skip
             changed = self.diff(v, current)
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
+            if current and {"domains", "organization"} & set(changed):
+                moved.append(v["email"])
             records.append(
                 {
                     "email": v["email"],
@@ -294,6 +328,29 @@ class Applier:
             forum_links = links["forums"]
             transfer.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
         self.append(events)
+        self.refresh_verdicts_by(moved, f"experts imported from {self.file.label}")
+
+    def _admins_after(self, rows: list[Row]) -> set[str]:
+        """Who is an active admin once every row of the file is written."""
+        admins = {
+            key[0] for key, r in self.existing.items() if r["active"] and "admin" in r["roles"]
+        }
+        for row in rows:
+            v, current = row.values, self.existing.get((row.values["email"],))
+            active = v["active"] if v.get("active") is not None else (current or {}).get(
+                "active", True)  # fmt: skip
+            if active and "admin" in v["roles"]:
+                admins.add(v["email"])
+            else:
+                admins.discard(v["email"])
+        return admins
+
+    def refresh_verdicts_by(self, emails: list[str], why: str) -> None:
+        """Re-derive the decisions whose verdicts these experts gave: their domains or side
+        decide whether the verdicts count (as the People page does)."""
+        keys = [k for email in emails for k in people_store.decisions_with_verdicts_by(
+            self.conn, email)]  # fmt: skip
+        self.refresh(keys, why)
 
     # Decisions ------------------------------------------------------------------------------
 
