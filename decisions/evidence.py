@@ -67,7 +67,7 @@ def save_demo(
     held (held=True: its attendees, never in the future); held=None infers it from the
     attendees, as an import does. A held demo with an attending expert moves the built
     decisions it showed to demonstrated. Returns the demo's key."""
-    require_role(actor, "analyst", "manager", "admin", doing="Recording a demo")
+    check_may_record_demo(actor)
     with store.transaction(conn):
         existing = evidence_store.get_demo(conn, key) if key else None
         if key and existing is None and row_version is not None:
@@ -87,11 +87,8 @@ def save_demo(
         }
         invitees = known_people(conn, list(invitees), "invited experts")
         attendees = known_people(conn, list(attendees), "attendees")
-        if held and not people_store.with_role(conn, attendees, "expert"):
-            raise WorkflowError(
-                f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
-                "when at least one expert saw it"
-            )
+        if held:
+            check_an_expert_attended(attendees, people_store.with_role(conn, attendees, "expert"))
         key = key or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version
@@ -116,6 +113,20 @@ def save_demo(
         events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
         store.append_events(conn, events)
         return key
+
+
+def check_may_record_demo(actor: Actor) -> None:
+    require_role(actor, "analyst", "manager", "admin", doing="Recording a demo")
+
+
+def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:
+    """A held demo counts when at least one of its attendees is an expert (`experts`: those
+    of the attendees who have the role)."""
+    if not experts:
+        raise WorkflowError(
+            f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
+            "when at least one expert saw it"
+        )
 
 
 def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool) -> str:
@@ -269,22 +280,12 @@ def _verdict(
     expert: str | None = None,
 ) -> list[dict]:
     """Check and write one verdict inside the caller's transaction; returns its events."""
-    choice_field(verdict, "verdict", VERDICTS)
     expert = (expert or actor.email).strip().lower()
-    if expert != actor.email and not actor.has("admin"):
-        raise WorkflowError("only an admin may record a verdict for someone else")
+    check_verdict_author(actor, expert)
     decision = get_decision_or_fail(conn, key)
     verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
-    if verdict_by is None:
-        raise WorkflowError(f"expert {expert} is not in the directory")
-    action = "approve" if verdict == "approve" else "request_changes"
-    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
-    comment = text_field(comment, "comment", required=verdict == "changes_requested")
     when = evidence_date(conn, date, "date")
-    if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
-        raise WorkflowError(
-            f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
-        )
+    comment = check_verdict(decision, expert, verdict_by, verdict, comment, when)
     approval_id = evidence_store.insert_approval(
         conn,
         {"decision": key, "expert": expert, "verdict": verdict, "date": when, "comment": comment},
@@ -292,6 +293,31 @@ def _verdict(
     at = now(conn)
     events = [event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)]
     return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
+
+
+def check_verdict_author(actor: Actor, expert: str) -> None:
+    """An expert records their own verdict; only an admin records one for someone else."""
+    if expert != actor.email and not actor.has("admin"):
+        raise WorkflowError("only an admin may record a verdict for someone else")
+
+
+def check_verdict(
+    decision: Mapping, expert: str, verdict_by: Actor | None, verdict: str, comment: str, when: str
+) -> str:
+    """The rules of one verdict given by `verdict_by` (None: `expert` is no active person) on
+    `decision` (its stage, domain and built_at) dated `when`; returns the comment, checked.
+    Recording a verdict and importing one both ask it."""
+    choice_field(verdict, "verdict", VERDICTS)
+    if verdict_by is None:
+        raise WorkflowError(f"expert {expert} is not in the directory")
+    action = "approve" if verdict == "approve" else "request_changes"
+    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
+    comment = text_field(comment, "comment", required=verdict == "changes_requested")
+    if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
+        raise WorkflowError(
+            f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
+        )
+    return comment
 
 
 def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, ApprovalProgress]:
@@ -410,7 +436,7 @@ def record_test_run(
     """A run of a test case; its result moves the decisions it covers. A failed or blocked
     run may open a new defect in the same transaction (`new_defect`: title, severity_vendor,
     severity_clinical), linked to the run and the test case. Returns the run id."""
-    require_role(actor, "tester", "analyst", "admin", doing="Recording a test run")
+    check_may_record_test_run(actor)
     choice_field(result, "result", RUN_RESULTS)
     if defect and new_defect:
         raise WorkflowError("defect: link an existing defect or open a new one, not both")
@@ -452,6 +478,10 @@ def record_test_run(
         )
         store.append_events(conn, events)
         return run_id
+
+
+def check_may_record_test_run(actor: Actor) -> None:
+    require_role(actor, "tester", "analyst", "admin", doing="Recording a test run")
 
 
 def save_defect(

@@ -8,16 +8,24 @@ import re
 import sqlite3
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
-from decisions import admin, services, store
+from decisions import admin, evidence, services, store
 from decisions.io.decisions import DecisionRows
 from decisions.io.kinds import Issue, Kind, Row, db_value
 from decisions.io.report import RowOutcome
-from decisions.model import STAGE_RANK, Actor, DecisionFacts, WorkflowError
+from decisions.model import (
+    SIDE_OF_KIND,
+    STAGE_RANK,
+    Actor,
+    DecisionFacts,
+    VerdictFact,
+    WorkflowError,
+)
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
 from decisions.store import transfer
-from decisions.workflow import approval_progress, counts_from, norm_time
+from decisions.workflow import approval_progress, counts_from, derive_stage, norm_time
 
 _MANUAL_PATH = ("proposed", "decided", "in_build", "built")
 # Decision columns that restore a new decision's state; an existing one keeps its own.
@@ -110,6 +118,17 @@ class Applier:
         except WorkflowError as refused:
             self.fail(row, column_named(str(refused), self.file.kind, column), str(refused))
             return None
+
+    def permitted(self, rows: list[Row], column: str, check, *args) -> bool:
+        """Ask a use case's permission rule once for a whole file; when it refuses, every row
+        carries the refusal."""
+        try:
+            check(*args)
+        except WorkflowError as refused:
+            for row in rows:
+                self.fail(row, column, str(refused))
+            return False
+        return True
 
     def fail(self, row: Row, column: str, message: str) -> None:
         issue = Issue(self.file.source.name, row.number, column, message)
@@ -366,6 +385,8 @@ class Applier:
             [],
             set(),
         )
+        self.permitted(rows, "key", evidence.check_may_record_demo, self.actor)
+        people = self.catalog["experts"]
         for row in rows:
             v = row.values
             v["module"] = self.ref(row, "module", "modules", v["module"])
@@ -374,6 +395,10 @@ class Applier:
                 self.known(row, column, "experts", v.get(column))
             if v["attendees"]:
                 self.not_future(row, "date")
+                if not row.errors:
+                    experts = [a for a in v["attendees"] if "expert" in people[a]["roles"]]
+                    self.obey(row, "attendees", evidence.check_an_expert_attended,
+                              v["attendees"], experts)  # fmt: skip
             current = self.existing.get((v["key"],))
             merged = {**(current or {"notes": None, "recording_url": None, "invitees": []}), **v}
             changed = self.diff(v, current)
@@ -403,6 +428,8 @@ class Applier:
 
     def _approvals(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "approvals", ("decision", "expert", "date"))
+        keys = sorted({r.values["decision"] for r in rows} & set(self.catalog["decisions"]))
+        round_ = _Rounds(self, keys)
         added: list[dict] = []
         for row in rows:
             v = row.values
@@ -412,18 +439,15 @@ class Applier:
                 self.fail(row, "decision", f"no decision {v['decision']}")
             if person is None:
                 self.fail(row, "expert", f"{v['expert']} is not in the directory")
-            elif decision and ("expert" not in person["roles"]
-                               or decision["domain"] not in person["domains"]):  # fmt: skip
-                self.fail(row, "expert", f"{v['expert']} is not an expert of the domain "
-                          f"{decision['domain']} of {v['decision']}")  # fmt: skip
-            if v["verdict"] == "changes_requested" and not v.get("comment"):
-                self.fail(row, "comment", "a changes_requested verdict needs a comment")
+            self.obey(row, "expert", evidence.check_verdict_author, self.actor, v["expert"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             if current and current["verdict"] != v["verdict"]:
                 self.fail(row, "verdict", f"{v['expert']} recorded {current['verdict']} on "
                           f"{v['date']}; a verdict on record does not change, record a new "
                           "one with its own date")  # fmt: skip
+            if current is None and not row.errors:
+                round_.verdict(row)
             changed = self.diff(v, current)
             if self.finish(row, current, changed) == "updated":
                 with self.writing():
@@ -492,6 +516,7 @@ class Applier:
     def _test_runs(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "test_runs", ("test_case", "date", "tester"))
         added: list[dict] = []
+        self.permitted(rows, "tester", evidence.check_may_record_test_run, self.actor)
         for row in rows:
             v = row.values
             case = v["test_case"]
@@ -654,6 +679,59 @@ class Applier:
                 if outcome.number == row.number:
                     outcome.status = "rejected"
                     outcome.errors = [i.message for i in row.errors]
+
+
+class _Rounds:
+    """The verdicts of an approvals file, row by row as the app would record them: a verdict
+    dated in its decision's current build round must pass evidence.check_verdict against the
+    stage the decision has reached by then (the rows before it included); an earlier one is
+    history that counts for nothing, but its author must have been an expert of the domain."""
+
+    def __init__(self, applier: Applier, keys: list[str]) -> None:
+        self.a = applier
+        self.facts = decision_store.decision_facts(applier.conn, keys)
+        self.stages = decision_store.stored_stages(applier.conn, keys)
+        self.people: dict[str, Actor | None] = {}
+        self.seq = 10**12  # after every verdict on record
+
+    def person(self, email: str) -> Actor | None:
+        """The active person with this email, as the app's verdict sees them."""
+        if email not in self.people:
+            self.people[email] = decision_store.load_actor(self.a.conn, email)
+        return self.people[email]
+
+    def as_on_record(self, email: str) -> Actor:
+        """The expert as the directory holds them, active or not."""
+        p = self.a.catalog["experts"][email]
+        return Actor(email=email, name=email, roles=frozenset(p["roles"]),
+                     domains=frozenset(p["domains"]), organization=p["organization"])  # fmt: skip
+
+    def verdict(self, row: Row) -> None:
+        a, v = self.a, row.values
+        key, expert = v["decision"], v["expert"]
+        fact = self.facts[key]
+        domain = a.catalog["decisions"][key]["domain"]
+        if not (fact.base_stage == "built" and counts_from(v["date"], fact.built_at)):
+            a.obey(row, "expert", evidence.check_verdict,
+                   {"stage": "demonstrated", "domain": domain, "built_at": None}, expert,
+                   self.as_on_record(expert), v["verdict"], v.get("comment") or "",
+                   v["date"])  # fmt: skip
+            return
+        decision = {"stage": self.stages[key], "domain": domain, "built_at": fact.built_at}
+        a.obey(row, "expert", evidence.check_verdict, decision, expert, self.person(expert),
+               v["verdict"], v.get("comment") or "", v["date"])  # fmt: skip
+        if row.errors:
+            return
+        p = a.catalog["experts"][expert]
+        side = SIDE_OF_KIND[a.catalog["organizations"][p["organization"]]]
+        self.seq += 1
+        given = VerdictFact(expert, v["verdict"], v["date"], side, domain in p["domains"],
+                            self.seq)  # fmt: skip
+        fact = replace(fact, verdicts=(*fact.verdicts, given))
+        stage = derive_stage(fact, a.rule)
+        if stage == "in_build":  # changes requested: the round is over
+            fact = replace(fact, base_stage="in_build", built_at=None)
+        self.facts[key], self.stages[key] = fact, stage
 
 
 def explain_stage(target: str, actual: str, facts: DecisionFacts, rule) -> str:
