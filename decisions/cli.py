@@ -150,6 +150,9 @@ def _import_actor(conn, email: str | None):
     return SYSTEM_ACTOR if email is None else decision_store.load_actor(conn, email)
 
 
+_ROW_NOTES = 50  # the rows' notes printed per file
+
+
 def _import(args: argparse.Namespace) -> int:
     """`import KIND FILE` / `import all DIR` [--as EMAIL]: exit 0 written (or a clean dry run),
     1 rejected, 2 usage."""
@@ -192,9 +195,12 @@ def _import(args: argparse.Namespace) -> int:
         print(f"{report.name}: {report.kind}, {report.detected}: {counts}")
         for note in report.notes:
             print(f"{report.name}: {note}")
-        for row in report.rows:
-            for note in row.notes:
-                print(f"{report.name}:{row.number}: {row.key}: {note}")
+        notes = [f"{report.name}:{row.number}: {row.key}: {note}"
+                 for row in report.rows for note in row.notes]  # fmt: skip
+        for line in notes[:_ROW_NOTES]:
+            print(line)
+        if len(notes) > _ROW_NOTES:
+            print(f"{report.name}: ... and {len(notes) - _ROW_NOTES} more notes")
     if result.ok:
         print("dry run: nothing written" if args.dry_run else f"imported as {actor.email}")
     return 0 if result.ok else 1

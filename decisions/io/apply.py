@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from decisions import admin, evidence, services, store
 from decisions.io.decisions import DecisionRows
-from decisions.io.kinds import Issue, Kind, Row, db_value
+from decisions.io.kinds import Issue, Kind, Row, db_value, plain
 from decisions.io.report import RowOutcome
 from decisions.model import (
     SIDE_OF_KIND,
@@ -25,7 +25,13 @@ from decisions.model import (
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
 from decisions.store import transfer
-from decisions.workflow import approval_progress, counts_from, derive_stage, norm_time
+from decisions.workflow import (
+    approval_progress,
+    check_action,
+    counts_from,
+    derive_stage,
+    norm_time,
+)
 
 _MANUAL_PATH = ("proposed", "decided", "in_build", "built")
 # Decision columns that restore a new decision's state; an existing one keeps its own.
@@ -35,7 +41,7 @@ _RESTORE_ONLY = {"version", "version_started_at", "built_at", "ready_at"}
 def _same(a, b) -> bool:
     if isinstance(a, list) or isinstance(b, list):
         return sorted(a or []) == sorted(b or [])
-    return (a if a != "" else None) == (b if b != "" else None)
+    return plain(a) == plain(b)
 
 
 def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
@@ -70,6 +76,8 @@ class Applier:
         self.decision_rows: list[tuple[object, Row]] = []
         self.pending_ready: dict[str, tuple[object, Row, str | None]] = {}
         self.rule = services.approval_rule(conn)
+        self.built_here: set[str] = set()  # decisions this import marked built
+        self.outcomes: dict[str, dict[int, RowOutcome]] = {}
 
     # Plumbing -------------------------------------------------------------------------------
 
@@ -107,7 +115,14 @@ class Applier:
     def _outcome(self, row: Row, status: str, changes: list[str] = ()) -> None:
         key = "/".join(str(row.values.get(c) or "") for c in self.file.kind.key)
         self.file.report.rows.append(
-            RowOutcome(row.number, key, status, [i.message for i in row.errors], list(changes))
+            RowOutcome(
+                row.number,
+                key,
+                status,
+                [i.message for i in row.errors],
+                list(changes),
+                [] if row.errors else list(row.notes),
+            )  # fmt: skip
         )
 
     def obey(self, row: Row, column: str, check, *args, **kwargs):
@@ -640,6 +655,11 @@ class Applier:
             self.file = file
             if stored[key] != "tested":
                 continue  # the stage check says what is missing
+            decision = self.catalog["decisions"][key]
+            self.obey(row, "stage", check_action, "mark_ready", "tested", self.actor,
+                      forum=decision["forum"], domain=decision["domain"])  # fmt: skip
+            if row.errors:
+                continue
             severe = decision_store.open_severe_defects(self.conn, key)
             if severe:
                 self.fail(row, "stage", "cannot be ready: open severity 1-2 defects "
@@ -662,23 +682,37 @@ class Applier:
             )
         self.append(events)
 
+    def _outcome_of(self, file, row: Row) -> RowOutcome:
+        """The outcome recorded for a row, to amend once every file is written."""
+        if file.report.name not in self.outcomes:
+            self.outcomes[file.report.name] = {o.number: o for o in file.report.rows}
+        return self.outcomes[file.report.name][row.number]
+
     def _check_stages(self) -> None:
         """Every decision row's stage must be the one the workflow and the evidence give."""
         rows = [(f, r) for f, r in self.decision_rows if not r.errors]
         if not rows:
             return
         stored = decision_store.stored_stages(self.conn)
-        wrong = [(f, r) for f, r in rows if stored[r.values["key"]] != r.values["stage"]]
+        wrong = []
+        for file, row in rows:
+            key, target = row.values["key"], row.values["stage"]
+            if stored[key] == target:
+                continue
+            if target == "built" and key in self.built_here:  # the evidence carried it on
+                row.notes.append(f"the evidence of this import takes it on to {stored[key]}")
+                self._outcome_of(file, row).notes = list(row.notes)
+                continue
+            wrong.append((file, row))
         facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
         for file, row in wrong:
             self.file = file
             key = row.values["key"]
             self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
                                                   self.rule))  # fmt: skip
-            for outcome in file.report.rows:
-                if outcome.number == row.number:
-                    outcome.status = "rejected"
-                    outcome.errors = [i.message for i in row.errors]
+            outcome = self._outcome_of(file, row)
+            outcome.status, outcome.errors = "rejected", [i.message for i in row.errors]
+            outcome.notes = []
 
 
 class _Rounds:
