@@ -386,7 +386,7 @@ def save_test_case(
     row_version: int | None = None,
 ) -> str:
     """Create or change a test case and the decisions it covers. Returns its key."""
-    require_role(actor, "tester", "analyst", "admin", doing="Recording a test case")
+    check_may_record_test_case(actor)
     with store.transaction(conn):
         record = {
             "title": text_field(title, "title", required=True, limit=MAX_TITLE),
@@ -478,6 +478,10 @@ def record_test_run(
         )
         store.append_events(conn, events)
         return run_id
+
+
+def check_may_record_test_case(actor: Actor) -> None:
+    require_role(actor, "tester", "analyst", "admin", doing="Recording a test case")
 
 
 def check_may_record_test_run(actor: Actor) -> None:

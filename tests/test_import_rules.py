@@ -125,6 +125,16 @@ def test_a_manager_cannot_import_test_runs(programme, actor, decision_at):
     assert stage(programme, key) == "in_test"
 
 
+def test_a_manager_cannot_import_test_cases(programme, actor, decision_at):
+    key = decision_at("approved")
+    text = f"key,title,kind,decisions\nTC-0100,Sign twice,application,{key}\n"
+    result = run_import(programme, "test-cases", text, actor("mona@hemit.no"))
+    assert messages(result) == [
+        "test-cases.csv:2:key: Recording a test case needs the role tester or analyst or admin"
+    ]
+    assert run_import(programme, "test-cases", text).ok
+
+
 # 3. Demos ---------------------------------------------------------------------------------
 
 
@@ -156,8 +166,10 @@ def test_a_manager_cannot_move_a_decision_into_build(programme, actor, decision_
 
 
 def test_a_manager_cannot_import_a_new_decision_as_built(programme, actor):
-    text = DECISIONS + "MED-0100,New,MED,MED-ADM,MED-H,hospital,STO,high,built,Do it.," + (
-        "hanne@stolav.no,2022-09-01\n"
+    text = (
+        DECISIONS
+        + "MED-0100,New,MED,MED-ADM,MED-H,hospital,STO,high,built,Do it.,"
+        + ("hanne@stolav.no,2022-09-01\n")
     )
     result = run_import(programme, "decisions", text, actor("mona@hemit.no"))
     assert messages(result) == [
@@ -202,10 +214,12 @@ def migration_folder(folder: Path) -> Path:
     (folder / "approvals.csv").write_text(APPROVALS + "".join(
         f"{key},{who},approve,2022-08-11,\n" for key in ("MED-0100", "MED-0101")
         for who in ("hanne@stolav.no", "per@stolav.no")))  # fmt: skip
-    (folder / "test-cases.csv").write_text("key,title,kind,decisions\n"
-                                           "TC-0100,Both,application,MED-0100;MED-0101\n")
-    (folder / "test-runs.csv").write_text("test_case,date,result,tester\n"
-                                          "TC-0100,2022-08-12,passed,tess@hemit.no\n")
+    (folder / "test-cases.csv").write_text(
+        "key,title,kind,decisions\nTC-0100,Both,application,MED-0100;MED-0101\n"
+    )
+    (folder / "test-runs.csv").write_text(
+        "test_case,date,result,tester\nTC-0100,2022-08-12,passed,tess@hemit.no\n"
+    )
     return folder
 
 

@@ -484,6 +484,7 @@ class Applier:
 
     def _test_cases(self, rows: list[Row]) -> None:
         records, links, events, affected = [], {}, [], set()
+        self.permitted(rows, "key", evidence.check_may_record_test_case, self.actor)
         for row in rows:
             v = row.values
             self.known(row, "decisions", "decisions", v["decisions"])
