@@ -656,9 +656,8 @@ class Applier:
             self.file = file
             if stored[key] != "tested":
                 continue  # the stage check says what is missing
-            decision = self.catalog["decisions"][key]
             self.obey(row, "stage", check_action, "mark_ready", "tested", self.actor,
-                      forum=decision["forum"], domain=decision["domain"])  # fmt: skip
+                      forum=row.values["forum"], domain=row.values["domain"])  # fmt: skip
             if row.errors:
                 continue
             severe = decision_store.open_severe_defects(self.conn, key)

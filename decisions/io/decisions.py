@@ -224,8 +224,11 @@ class DecisionRows:
             if not self._may(row, "revise", stage, current):
                 return []
             stage = self._revise(row, current, changes, events)
-            row.notes.append(f"revised to version {current['version'] + 1}: the stage is now "
-                             f"decided (was {current['stage']})")  # fmt: skip
+            moved = f"is now decided (was {current['stage']})"
+            row.notes.append(
+                f"revised to version {current['version'] + 1}; the stage "
+                + (moved if current["stage"] != "decided" else "stays decided")
+            )
         stage = self._move(row, stage, changes, events)
         if row.errors:
             return []
