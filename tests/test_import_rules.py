@@ -22,6 +22,15 @@ DECISIONS = ("key,title,domain,module,forum,scope,organizations,criticality,stag
              "decided_by,decided_at\n")  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _check_is_clean_afterwards(request):
+    """Whatever an import wrote or refused, `check` finds nothing wrong afterwards."""
+    conn = request.getfixturevalue("programme") if "programme" in request.fixturenames else None
+    yield
+    if conn is not None:
+        assert services.check(conn) == []
+
+
 def run_import(conn, kind, text, actor=SYSTEM_ACTOR, *, data=None, name=None):
     source = transfer_io.Source(name or f"{kind}.csv", data if data is not None else
                                 text.encode(), kind)  # fmt: skip
