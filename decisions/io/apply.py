@@ -699,8 +699,10 @@ class Applier:
             key, target = row.values["key"], row.values["stage"]
             if stored[key] == target:
                 continue
-            if target == "built" and key in self.built_here:  # the evidence carried it on
-                row.notes.append(f"the evidence of this import takes it on to {stored[key]}")
+            if target == "built" and (key in self.built_here or STAGE_RANK.get(
+                    stored[key], 0) > STAGE_RANK["built"]):  # fmt: skip
+                # marked built, by this import or before; the evidence carried it on
+                row.notes.append(f"built; the evidence takes it on to {stored[key]}")
                 self._outcome_of(file, row).notes = list(row.notes)
                 continue
             wrong.append((file, row))
