@@ -136,6 +136,16 @@ def _allocation(value) -> int:
 def _check_admin_change(
     conn: sqlite3.Connection, actor: Actor, existing: dict | None, roles: list[str], active: int
 ) -> None:
+    active_admins = people_store.active_with_role(conn, permissions.ADMIN_ROLE)
+    check_admin_change(actor, existing, roles, active, active_admins)
+
+
+def check_admin_change(
+    actor: Actor, existing: dict | None, roles: list[str], active: int, active_admins: list[str]
+) -> None:
+    """Only an admin grants, removes or deactivates admin, and one active admin always remains
+    (`active_admins`: the active admins as they stand without this change). The People page and the
+    import both ask it."""
     admin_role = permissions.ADMIN_ROLE
     had = bool(existing) and admin_role in existing["roles"]
     was_active_admin = had and bool(existing["active"])
@@ -143,8 +153,7 @@ def _check_admin_change(
     changes_admin = had != (admin_role in roles) or was_active_admin != is_active_admin
     if changes_admin:
         permissions.check(actor, "grant_admin")
-    active_admins = people_store.active_with_role(conn, admin_role)
-    last = was_active_admin and active_admins == [existing["email"]]
+    last = was_active_admin and list(active_admins) == [existing["email"]]
     if last and not is_active_admin:
         raise WorkflowError(f"{existing['email']} is the last active admin; name another first")
 

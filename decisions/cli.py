@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from decisions import store
 from decisions.model import WorkflowError
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands["import"].add_argument("path", metavar="FILE", help="the file (a folder for all)")
     commands["import"].add_argument("--dry-run", action="store_true",
                                     help="validate and report, write nothing")  # fmt: skip
+    commands["import"].add_argument("--as", dest="as_email", metavar="EMAIL",
+                                    help="import as this person, with their permissions "
+                                    "(default: system, an admin)")  # fmt: skip
     commands["export"].add_argument("kind", metavar="KIND", help="a KIND of FORMATS.md, or all")
     commands["export"].add_argument("--format", choices=("csv", "xlsx"), default="csv")
     commands["export"].add_argument("--out", help="file (folder for all); stdout when absent")
@@ -119,22 +123,124 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
-def _import(args: argparse.Namespace) -> int:
+def _open(args: argparse.Namespace):
+    path = store.database_path(args.db)
+    if not path.exists():
+        print(f"{path}: no such database", file=sys.stderr)
+        return None
+    return store.connect(path)
+
+
+def _kind_word(args: argparse.Namespace) -> str:
     from decisions import io
 
-    return io.cli_import(args)
+    kind = args.kind.strip().lower()
+    if kind != "all" and kind not in io.KINDS:
+        raise UsageError(f"unknown KIND {args.kind!r}; expected all or one of "
+                         f"{', '.join(io.ORDER)}")  # fmt: skip
+    return kind
+
+
+def _import_actor(conn, email: str | None):
+    """The person an import acts as: `system` (an admin) without --as, else the named
+    person with their own roles; None when no active person has that email."""
+    from decisions.model import SYSTEM_ACTOR
+    from decisions.store import decisions as decision_store
+
+    return SYSTEM_ACTOR if email is None else decision_store.load_actor(conn, email)
+
+
+_ROW_NOTES = 50  # the rows' notes printed per file
+
+
+def _import(args: argparse.Namespace) -> int:
+    """`import KIND FILE` / `import all DIR` [--as EMAIL]: exit 0 written (or a clean dry run),
+    1 rejected, 2 usage."""
+    from decisions import io
+
+    kind, path = _kind_word(args), Path(args.path)
+    if kind == "all" and not path.is_dir():
+        raise UsageError(f"{path}: not a folder (import all takes a folder of KIND files)")
+    if kind != "all" and not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    conn = _open(args)
+    if conn is None:
+        return 1
+    actor = _import_actor(conn, args.as_email)
+    if actor is None:
+        print(f"--as {args.as_email}: no active person with this email in the directory",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    files = io.kind_files(path) if kind == "all" else [(kind, path)]
+    if not files:
+        print(f"{path}:0:: no KIND.csv or KIND.xlsx files in this folder", file=sys.stderr)
+        return 1
+    limit = io.max_bytes(conn)
+    too_big = [f"{p}:0:: the file is too big: {p.stat().st_size:,} bytes, at most {limit:,} "
+               "(setting import.max_bytes)" for _, p in files if p.stat().st_size > limit]  # fmt: skip
+    for line in too_big:
+        print(line, file=sys.stderr)
+    if too_big:
+        return 1
+    sources = [io.Source(str(p), p.read_bytes(), k) for k, p in files]
+    try:
+        result = io.import_sources(conn, sources, actor, dry_run=args.dry_run)
+    except WorkflowError as refused:
+        print(f"--as {actor.email}: {refused}", file=sys.stderr)
+        return 1
+    for line in result.error_lines():
+        print(line, file=sys.stderr)
+    for report in result.files:
+        counts = ", ".join(f"{n} {status}" for status, n in report.counts.items())
+        print(f"{report.name}: {report.kind}, {report.detected}: {counts}")
+        for note in report.notes:
+            print(f"{report.name}: {note}")
+        notes = [f"{report.name}:{row.number}: {row.key}: {note}"
+                 for row in report.rows for note in row.notes]  # fmt: skip
+        for line in notes[:_ROW_NOTES]:
+            print(line)
+        if len(notes) > _ROW_NOTES:
+            print(f"{report.name}: ... and {len(notes) - _ROW_NOTES} more notes")
+    if result.ok:
+        print("dry run: nothing written" if args.dry_run else f"imported as {actor.email}")
+    return 0 if result.ok else 1
 
 
 def _export(args: argparse.Namespace) -> int:
     from decisions import io
 
-    return io.cli_export(args)
+    kind = _kind_word(args)
+    if kind == "all" and not args.out:
+        raise UsageError("export all needs --out DIR")
+    conn = _open(args)
+    if conn is None:
+        return 1
+    if kind == "all":
+        for path in io.export_all(conn, Path(args.out), args.format):
+            print(path)
+        return 0
+    data = io.export_kind(conn, kind, args.format)
+    if args.out:
+        Path(args.out).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
 
 
 def _backup(args: argparse.Namespace) -> int:
     from decisions import io
 
-    return io.cli_backup(args)
+    conn = _open(args)
+    if conn is None:
+        return 1
+    try:
+        dest = io.backup(conn, args.dest)
+    except io.BackupFailed as failed:
+        print(f"{args.dest}: {failed}", file=sys.stderr)
+        return 1
+    print(f"{dest}: backup written and checked")
+    return 0
 
 
 def _readiness(args: argparse.Namespace) -> int:

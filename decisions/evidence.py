@@ -93,12 +93,10 @@ def save_demo(
         }
         invitees = known_people(conn, list(invitees), "invited experts")
         attendees = known_people(conn, list(attendees), "attendees")
-        if held and not people_store.with_role(
-            conn, attendees, *permissions.roles_for("attend_demo")
-        ):
-            raise WorkflowError(
-                f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
-                "when at least one expert saw it"
+        if held:
+            check_an_expert_attended(
+                attendees,
+                people_store.with_role(conn, attendees, *permissions.roles_for("attend_demo")),
             )
         key = key or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
@@ -124,6 +122,16 @@ def save_demo(
         events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
         store.append_events(conn, events)
         return key
+
+
+def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:
+    """A held demo counts when at least one of its attendees is an expert (`experts`: those
+    of the attendees who have the role)."""
+    if not experts:
+        raise WorkflowError(
+            f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
+            "when at least one expert saw it"
+        )
 
 
 def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool) -> str:
@@ -277,22 +285,12 @@ def _verdict(
     expert: str | None = None,
 ) -> list[dict]:
     """Check and write one verdict inside the caller's transaction; returns its events."""
-    choice_field(verdict, "verdict", VERDICTS)
     expert = (expert or actor.email).strip().lower()
-    if expert != actor.email:
-        permissions.check(actor, "verdict_for_other")
+    check_verdict_author(actor, expert)
     decision = get_decision_or_fail(conn, key)
     verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
-    if verdict_by is None:
-        raise WorkflowError(f"expert {expert} is not in the directory")
-    action = "approve" if verdict == "approve" else "request_changes"
-    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
-    comment = text_field(comment, "comment", required=verdict == "changes_requested")
     when = evidence_date(conn, date, "date")
-    if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
-        raise WorkflowError(
-            f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
-        )
+    comment = check_verdict(decision, expert, verdict_by, verdict, comment, when)
     approval_id = evidence_store.insert_approval(
         conn,
         {"decision": key, "expert": expert, "verdict": verdict, "date": when, "comment": comment},
@@ -300,6 +298,31 @@ def _verdict(
     at = now(conn)
     events = [event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)]
     return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
+
+
+def check_verdict_author(actor: Actor, expert: str) -> None:
+    """An expert records their own verdict; only an admin records one for someone else."""
+    if expert != actor.email:
+        permissions.check(actor, "verdict_for_other")
+
+
+def check_verdict(
+    decision: Mapping, expert: str, verdict_by: Actor | None, verdict: str, comment: str, when: str
+) -> str:
+    """The rules of one verdict given by `verdict_by` (None: `expert` is no active person) on
+    `decision` (its stage, domain and built_at) dated `when`; returns the comment, checked.
+    Recording a verdict and importing one both ask it."""
+    choice_field(verdict, "verdict", VERDICTS)
+    if verdict_by is None:
+        raise WorkflowError(f"expert {expert} is not in the directory")
+    action = "approve" if verdict == "approve" else "request_changes"
+    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
+    comment = text_field(comment, "comment", required=verdict == "changes_requested")
+    if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
+        raise WorkflowError(
+            f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
+        )
+    return comment
 
 
 def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, ApprovalProgress]:

@@ -63,9 +63,6 @@ class Actor:
     organization: str = ""
     side: str = ""
 
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles & set(roles))
-
 
 SYSTEM_ACTOR = Actor(email="system", name="System", roles=frozenset({"admin"}))
 

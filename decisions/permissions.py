@@ -144,6 +144,11 @@ def roles_for(action: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(g.role for g in PERMISSIONS[action].grants if g.role != ANYONE))
 
 
+def roles_where(action: str, where: str) -> tuple[str, ...]:
+    """The roles that take `action` only where `where` holds (e.g. who sits in forums)."""
+    return tuple(g.role for g in PERMISSIONS[action].grants if g.where == where)
+
+
 def may_act_anywhere(actor: Actor | None, action: str) -> bool:
     """True when `actor` holds a role that takes `action` on some record (a forum or domain
     they belong to): for showing a page or a form before a record is chosen."""

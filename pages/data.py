@@ -135,7 +135,7 @@ def export_section() -> None:
     name = f"{kind}.zip" if kind == "all" else f"{kind}.{fmt}"
     st.download_button(
         f"Download {name}",
-        data=lambda: data_io.export_from(db_file, kind, fmt),
+        data=lambda: data_io.export_from(db_file, kind, fmt, actor=person),
         file_name=name,
         icon=":material/download:",
         on_click="ignore",
@@ -151,7 +151,7 @@ def backup_section() -> None:
     db_file = data_io.database_file(conn)
     st.download_button(
         "Download a backup",
-        data=lambda: data_io.backup_from(db_file),
+        data=lambda: data_io.backup_from(db_file, actor=person),
         file_name=f"{db_file.stem}-backup.db",
         mime="application/vnd.sqlite3",
         icon=":material/backup:",

@@ -128,7 +128,7 @@ def _export(conn, actor, _setup):
 
 
 def _backup(conn, actor, setup):
-    transfer_io.backup_database(conn, setup["tmp"] / f"{actor.email}.db", actor=actor)
+    transfer_io.backup(conn, setup["tmp"] / f"{actor.email}.db", actor=actor)
 
 
 CALLS = {

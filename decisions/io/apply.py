@@ -4,16 +4,34 @@ the importer's one transaction; any row error makes the importer roll everything
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 
-from decisions import services, store
-from decisions.io.kinds import Issue, Row
-from decisions.model import STAGE_RANK, Actor, DecisionFacts
+from decisions import admin, evidence, permissions, services, store
+from decisions.io.decisions import DecisionRows
+from decisions.io.kinds import Issue, Kind, Row, db_value, plain
+from decisions.io.report import RowOutcome
+from decisions.model import (
+    SIDE_OF_KIND,
+    STAGE_RANK,
+    Actor,
+    DecisionFacts,
+    VerdictFact,
+    WorkflowError,
+)
 from decisions.store import decisions as decision_store
+from decisions.store import people as people_store
 from decisions.store import transfer
-from decisions.workflow import approval_progress, counts_from, norm_time
+from decisions.workflow import (
+    approval_progress,
+    check_action,
+    counts_from,
+    derive_stage,
+    norm_time,
+)
 
 _MANUAL_PATH = ("proposed", "decided", "in_build", "built")
 # Decision columns that restore a new decision's state; an existing one keeps its own.
@@ -23,7 +41,27 @@ _RESTORE_ONLY = {"version", "version_started_at", "built_at", "ready_at"}
 def _same(a, b) -> bool:
     if isinstance(a, list) or isinstance(b, list):
         return sorted(a or []) == sorted(b or [])
-    return (a if a != "" else None) == (b if b != "" else None)
+    return plain(a) == plain(b)
+
+
+def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
+    """Every record of a KIND as typed values, exactly as a file row would carry them."""
+    records = {}
+    for raw in transfer.export_rows(conn, kind.name):
+        record = {name: db_value(kind.column[name], value) for name, value in raw.items()}
+        records[tuple(record[c] for c in kind.key)] = record
+    return records
+
+
+def column_named(message: str, kind: Kind, default: str) -> str:
+    """The column a refusal's message starts with ('decided by: ...', 'comment is required'),
+    else `default`."""
+    lead = re.split(r"[:\s]", message.strip(), maxsplit=1)[0].lower()
+    spaced = message.split(":", 1)[0].strip().lower().replace(" ", "_")
+    for name in (spaced, lead):
+        if name in kind.column:
+            return name
+    return default
 
 
 class Applier:
@@ -38,12 +76,12 @@ class Applier:
         self.decision_rows: list[tuple[object, Row]] = []
         self.pending_ready: dict[str, tuple[object, Row, str | None]] = {}
         self.rule = services.approval_rule(conn)
+        self.built_here: set[str] = set()  # decisions this import marked built
+        self.outcomes: dict[str, dict[int, RowOutcome]] = {}
 
     # Plumbing -------------------------------------------------------------------------------
 
     def run(self, files: list) -> None:
-        from decisions.io.importer import existing_records
-
         total = sum(len(f.rows) for f in files) or 1
         done = 0
         for file in files:
@@ -75,12 +113,37 @@ class Applier:
         return False
 
     def _outcome(self, row: Row, status: str, changes: list[str] = ()) -> None:
-        from decisions.io.importer import RowOutcome
-
         key = "/".join(str(row.values.get(c) or "") for c in self.file.kind.key)
         self.file.report.rows.append(
-            RowOutcome(row.number, key, status, [i.message for i in row.errors], list(changes))
+            RowOutcome(
+                row.number,
+                key,
+                status,
+                [i.message for i in row.errors],
+                list(changes),
+                [] if row.errors else list(row.notes),
+            )  # fmt: skip
         )
+
+    def obey(self, row: Row, column: str, check, *args, **kwargs):
+        """Ask one of the app's rules about a row: its value, or None when it refuses, its
+        refusal then the row's error (in the column the message names first, else `column`)."""
+        try:
+            return check(*args, **kwargs)
+        except WorkflowError as refused:
+            self.fail(row, column_named(str(refused), self.file.kind, column), str(refused))
+            return None
+
+    def permitted(self, rows: list[Row], column: str, check, *args) -> bool:
+        """Ask a use case's permission rule once for a whole file; when it refuses, every row
+        carries the refusal."""
+        try:
+            check(*args)
+        except WorkflowError as refused:
+            for row in rows:
+                self.fail(row, column, str(refused))
+            return False
+        return True
 
     def fail(self, row: Row, column: str, message: str) -> None:
         issue = Issue(self.file.source.name, row.number, column, message)
@@ -185,6 +248,10 @@ class Applier:
 
     def _organizations(self, rows: list[Row]) -> None:
         self._upsert_simple(rows, "organizations", "organization", ["code", "name", "kind"])
+        changed = {r.values["code"] for r in rows if not r.errors and r.values["kind"] != (
+            self.existing.get((r.values["code"],)) or r.values)["kind"]}  # fmt: skip
+        people = [e for e, p in self.catalog["experts"].items() if p["organization"] in changed]
+        self.refresh_verdicts_by(people, f"organisations imported from {self.file.label}")
 
     def _domains(self, rows: list[Row]) -> None:
         self._upsert_simple(rows, "domains", "domain", ["code", "name"])
@@ -240,6 +307,8 @@ class Applier:
 
     def _experts(self, rows: list[Row]) -> None:
         records, links, events = [], {"domains": {}, "roles": {}, "forums": {}}, []
+        moved: list[str] = []  # experts whose verdicts may count differently now
+        admins_after = self._admins_after(rows)
         level1 = {code: self.catalog["forum_domains"].get(code, set())
                   for code, f in self.catalog["forums"].items() if f["level"] == 1}  # fmt: skip
         for row in rows:
@@ -249,14 +318,21 @@ class Applier:
             current = self.existing.get((v["email"],))
             if "forums" in v or current is None:  # an absent column keeps what is on record
                 v["forums"] = self.refs(row, "forums", "forums")
-                if not v["forums"] and "expert" in v["roles"]:
+                seated = set(permissions.roles_where("decide", permissions.FORUM))
+                if not v["forums"] and seated & set(v["roles"]):
                     v["forums"] = sorted(c for c, ds in level1.items() if ds & set(v["domains"]))
             if v.get("active") is None:
                 v["active"] = True if current is None else current["active"]
             v = {**(current or {}), **v}
+            admins = sorted(admins_after | ({v["email"]} if current and current["active"]
+                                            and permissions.ADMIN_ROLE in current["roles"] else set()))  # fmt: skip
+            self.obey(row, "roles", admin.check_admin_change, self.actor, current, v["roles"],
+                      v["active"], admins)  # fmt: skip
             changed = self.diff(v, current)
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
+            if current and {"domains", "organization"} & set(changed):
+                moved.append(v["email"])
             records.append(
                 {
                     "email": v["email"],
@@ -287,12 +363,35 @@ class Applier:
             forum_links = links["forums"]
             transfer.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
         self.append(events)
+        self.refresh_verdicts_by(moved, f"experts imported from {self.file.label}")
+
+    def _admins_after(self, rows: list[Row]) -> set[str]:
+        """Who is an active admin once every row of the file is written."""
+        admins = {
+            key[0]
+            for key, r in self.existing.items()
+            if r["active"] and permissions.ADMIN_ROLE in r["roles"]
+        }
+        for row in rows:
+            v, current = row.values, self.existing.get((row.values["email"],))
+            active = v["active"] if v.get("active") is not None else (current or {}).get(
+                "active", True)  # fmt: skip
+            if active and permissions.ADMIN_ROLE in v["roles"]:
+                admins.add(v["email"])
+            else:
+                admins.discard(v["email"])
+        return admins
+
+    def refresh_verdicts_by(self, emails: list[str], why: str) -> None:
+        """Re-derive the decisions whose verdicts these experts gave: their domains or side
+        decide whether the verdicts count (as the People page does)."""
+        keys = [k for email in emails for k in people_store.decisions_with_verdicts_by(
+            self.conn, email)]  # fmt: skip
+        self.refresh(keys, why)
 
     # Decisions ------------------------------------------------------------------------------
 
     def _decisions(self, rows: list[Row]) -> None:
-        from decisions.io.decisions import DecisionRows
-
         DecisionRows(self).apply(rows)
 
     # Evidence -------------------------------------------------------------------------------
@@ -304,6 +403,8 @@ class Applier:
             [],
             set(),
         )
+        self.permitted(rows, "key", permissions.check, self.actor, "record_demo")
+        people = self.catalog["experts"]
         for row in rows:
             v = row.values
             v["module"] = self.ref(row, "module", "modules", v["module"])
@@ -312,6 +413,11 @@ class Applier:
                 self.known(row, column, "experts", v.get(column))
             if v["attendees"]:
                 self.not_future(row, "date")
+                if not row.errors:
+                    attending = set(permissions.roles_for("attend_demo"))
+                    experts = [a for a in v["attendees"] if attending & set(people[a]["roles"])]
+                    self.obey(row, "attendees", evidence.check_an_expert_attended,
+                              v["attendees"], experts)  # fmt: skip
             current = self.existing.get((v["key"],))
             merged = {**(current or {"notes": None, "recording_url": None, "invitees": []}), **v}
             changed = self.diff(v, current)
@@ -341,6 +447,8 @@ class Applier:
 
     def _approvals(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "approvals", ("decision", "expert", "date"))
+        keys = sorted({r.values["decision"] for r in rows} & set(self.catalog["decisions"]))
+        round_ = _Rounds(self, keys)
         added: list[dict] = []
         for row in rows:
             v = row.values
@@ -350,18 +458,15 @@ class Applier:
                 self.fail(row, "decision", f"no decision {v['decision']}")
             if person is None:
                 self.fail(row, "expert", f"{v['expert']} is not in the directory")
-            elif decision and ("expert" not in person["roles"]
-                               or decision["domain"] not in person["domains"]):  # fmt: skip
-                self.fail(row, "expert", f"{v['expert']} is not an expert of the domain "
-                          f"{decision['domain']} of {v['decision']}")  # fmt: skip
-            if v["verdict"] == "changes_requested" and not v.get("comment"):
-                self.fail(row, "comment", "a changes_requested verdict needs a comment")
+            self.obey(row, "expert", evidence.check_verdict_author, self.actor, v["expert"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             if current and current["verdict"] != v["verdict"]:
                 self.fail(row, "verdict", f"{v['expert']} recorded {current['verdict']} on "
                           f"{v['date']}; a verdict on record does not change, record a new "
                           "one with its own date")  # fmt: skip
+            if current is None and not row.errors:
+                round_.verdict(row)
             changed = self.diff(v, current)
             if self.finish(row, current, changed) == "updated":
                 with self.writing():
@@ -383,6 +488,7 @@ class Applier:
 
     def _test_cases(self, rows: list[Row]) -> None:
         records, links, events, affected = [], {}, [], set()
+        self.permitted(rows, "key", permissions.check, self.actor, "save_test_case")
         for row in rows:
             v = row.values
             self.known(row, "decisions", "decisions", v["decisions"])
@@ -430,6 +536,7 @@ class Applier:
     def _test_runs(self, rows: list[Row]) -> None:
         ids = transfer.evidence_ids(self.conn, "test_runs", ("test_case", "date", "tester"))
         added: list[dict] = []
+        self.permitted(rows, "tester", permissions.check, self.actor, "record_test_run")
         for row in rows:
             v = row.values
             case = v["test_case"]
@@ -553,6 +660,10 @@ class Applier:
             self.file = file
             if stored[key] != "tested":
                 continue  # the stage check says what is missing
+            self.obey(row, "stage", check_action, "mark_ready", "tested", self.actor,
+                      forum=row.values["forum"], domain=row.values["domain"])  # fmt: skip
+            if row.errors:
+                continue
             severe = decision_store.open_severe_defects(self.conn, key)
             if severe:
                 self.fail(row, "stage", "cannot be ready: open severity 1-2 defects "
@@ -575,23 +686,92 @@ class Applier:
             )
         self.append(events)
 
+    def _outcome_of(self, file, row: Row) -> RowOutcome:
+        """The outcome recorded for a row, to amend once every file is written."""
+        if file.report.name not in self.outcomes:
+            self.outcomes[file.report.name] = {o.number: o for o in file.report.rows}
+        return self.outcomes[file.report.name][row.number]
+
     def _check_stages(self) -> None:
         """Every decision row's stage must be the one the workflow and the evidence give."""
         rows = [(f, r) for f, r in self.decision_rows if not r.errors]
         if not rows:
             return
         stored = decision_store.stored_stages(self.conn)
-        wrong = [(f, r) for f, r in rows if stored[r.values["key"]] != r.values["stage"]]
+        wrong = []
+        for file, row in rows:
+            key, target = row.values["key"], row.values["stage"]
+            if stored[key] == target:
+                continue
+            if target == "built" and (key in self.built_here or STAGE_RANK.get(
+                    stored[key], 0) > STAGE_RANK["built"]):  # fmt: skip
+                # marked built, by this import or before; the evidence carried it on
+                row.notes.append(f"built; the evidence takes it on to {stored[key]}")
+                self._outcome_of(file, row).notes = list(row.notes)
+                continue
+            wrong.append((file, row))
         facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
         for file, row in wrong:
             self.file = file
             key = row.values["key"]
             self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
                                                   self.rule))  # fmt: skip
-            for outcome in file.report.rows:
-                if outcome.number == row.number:
-                    outcome.status = "rejected"
-                    outcome.errors = [i.message for i in row.errors]
+            outcome = self._outcome_of(file, row)
+            outcome.status, outcome.errors = "rejected", [i.message for i in row.errors]
+            outcome.notes = []
+
+
+class _Rounds:
+    """The verdicts of an approvals file, row by row as the app would record them: a verdict
+    dated in its decision's current build round must pass evidence.check_verdict against the
+    stage the decision has reached by then (the rows before it included); an earlier one is
+    history that counts for nothing, but its author must have been an expert of the domain."""
+
+    def __init__(self, applier: Applier, keys: list[str]) -> None:
+        self.a = applier
+        self.facts = decision_store.decision_facts(applier.conn, keys)
+        self.stages = decision_store.stored_stages(applier.conn, keys)
+        self.people: dict[str, Actor | None] = {}
+        self.seq = 10**12  # after every verdict on record
+
+    def person(self, email: str) -> Actor | None:
+        """The active person with this email, as the app's verdict sees them."""
+        if email not in self.people:
+            self.people[email] = decision_store.load_actor(self.a.conn, email)
+        return self.people[email]
+
+    def as_on_record(self, email: str) -> Actor:
+        """The expert as the directory holds them, active or not."""
+        p = self.a.catalog["experts"][email]
+        return Actor(email=email, name=email, roles=frozenset(p["roles"]),
+                     domains=frozenset(p["domains"]), organization=p["organization"])  # fmt: skip
+
+    def verdict(self, row: Row) -> None:
+        a, v = self.a, row.values
+        key, expert = v["decision"], v["expert"]
+        fact = self.facts[key]
+        domain = a.catalog["decisions"][key]["domain"]
+        if not (fact.base_stage == "built" and counts_from(v["date"], fact.built_at)):
+            a.obey(row, "expert", evidence.check_verdict,
+                   {"stage": "demonstrated", "domain": domain, "built_at": None}, expert,
+                   self.as_on_record(expert), v["verdict"], v.get("comment") or "",
+                   v["date"])  # fmt: skip
+            return
+        decision = {"stage": self.stages[key], "domain": domain, "built_at": fact.built_at}
+        a.obey(row, "expert", evidence.check_verdict, decision, expert, self.person(expert),
+               v["verdict"], v.get("comment") or "", v["date"])  # fmt: skip
+        if row.errors:
+            return
+        p = a.catalog["experts"][expert]
+        side = SIDE_OF_KIND[a.catalog["organizations"][p["organization"]]]
+        self.seq += 1
+        given = VerdictFact(expert, v["verdict"], v["date"], side, domain in p["domains"],
+                            self.seq)  # fmt: skip
+        fact = replace(fact, verdicts=(*fact.verdicts, given))
+        stage = derive_stage(fact, a.rule)
+        if stage == "in_build":  # changes requested: the round is over
+            fact = replace(fact, base_stage="in_build", built_at=None)
+        self.facts[key], self.stages[key] = fact, stage
 
 
 def explain_stage(target: str, actual: str, facts: DecisionFacts, rule) -> str:

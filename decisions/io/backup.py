@@ -8,7 +8,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from decisions import services, store
+from decisions import permissions, services, store
+from decisions.model import SYSTEM_ACTOR, Actor
 from decisions.store import transfer
 
 
@@ -16,10 +17,13 @@ class BackupFailed(Exception):
     pass
 
 
-def backup(conn: sqlite3.Connection, dest: str | os.PathLike) -> Path:
+def backup(
+    conn: sqlite3.Connection, dest: str | os.PathLike, *, actor: Actor = SYSTEM_ACTOR
+) -> Path:
     """Copy the database to `dest` as of one moment (VACUUM INTO runs in a single read
     transaction, so writers carry on and the copy holds whole transactions only), then run
     the integrity checks on the copy. Refuses to overwrite a file."""
+    permissions.check(actor, "backup")
     dest = Path(dest)
     if dest.exists():
         raise BackupFailed(f"{dest} exists already; choose a new name")
@@ -48,16 +52,16 @@ def check_copy(path: Path) -> list[str]:
         copy.close()
 
 
-def backup_bytes(conn: sqlite3.Connection) -> bytes:
+def backup_bytes(conn: sqlite3.Connection, *, actor: Actor = SYSTEM_ACTOR) -> bytes:
     """A checked backup as bytes, for a download."""
     with tempfile.TemporaryDirectory() as folder:
-        return backup(conn, Path(folder) / "backup.db").read_bytes()
+        return backup(conn, Path(folder) / "backup.db", actor=actor).read_bytes()
 
 
-def backup_from(db_path: Path) -> bytes:
+def backup_from(db_path: Path, *, actor: Actor) -> bytes:
     """`backup_bytes` on a connection of its own (for a download prepared on another thread)."""
     conn = store.connect(db_path, migrate=False)
     try:
-        return backup_bytes(conn)
+        return backup_bytes(conn, actor=actor)
     finally:
         conn.close()

@@ -5,15 +5,17 @@ on are left to the evidence; the importer checks them once every file is written
 
 from __future__ import annotations
 
-from decisions.io.kinds import Row
+from decisions.io.kinds import Row, plain
 from decisions.store import decisions as decision_store
 from decisions.store import transfer
+from decisions.workflow import check_action, norm_time
 
 _PATH = ("proposed", "decided", "in_build", "built")
 # Stored columns an update touches, as the file's column a person changed (None: internal).
 _SHOWN_AS = {"base_stage": None, "stage_since": None, "built_at": "stage", "ready_at": "stage",
              "all_organizations": "organizations", "version": None,
              "version_started_at": None}  # fmt: skip
+_STEP_ACTION = {"in_build": "start_build", "built": "mark_built"}
 _EDITABLE = ("title", "question", "needed_by", "owner", "criticality", "organizations",
              "module", "scope")  # fmt: skip
 
@@ -88,6 +90,14 @@ class DecisionRows:
             a.fail(row, "decided_by", f"{', '.join(outsiders)} not a member of the forum {forum}")
         return not row.errors
 
+    def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
+        """Whether the importing person may take this workflow action now: the app's own
+        permission table (workflow.ACTIONS), its refusal the row's error."""
+        a = self.a
+        a.obey(row, "stage", check_action, action, stage, a.actor, forum=decision["forum"],
+               domain=decision["domain"])  # fmt: skip
+        return not row.errors
+
     # A new key ----------------------------------------------------------------------------
 
     def _new(self, row: Row) -> None:
@@ -106,18 +116,34 @@ class DecisionRows:
         if row.errors:
             return
         base = target if target in ("proposed", "decided", "in_build", "withdrawn") else "built"
+        steps = [("decide", "proposed")] if decided else []
+        if base in ("in_build", "built"):
+            steps += [("start_build", "decided")] + ([("mark_built", "in_build")]
+                                                     if base == "built" else [])  # fmt: skip
+        if base == "withdrawn":
+            steps.append(("withdraw", "decided" if decided else "proposed"))
+        if not all(self._may(row, action, stage, v) for action, stage in steps):
+            return
         version = v.get("version") or 1
+        decided_at = v.get("decided_at") or (a.today if decided else None)
+        built_at = v.get("built_at")
+        if base == "built" and not built_at:
+            # the round began no later than the text was decided, so that the evidence of a
+            # programme in progress, imported with it, counts
+            built_at = max((d for d in (decided_at, v.get("version_started_at")) if d),
+                           key=norm_time)  # fmt: skip
+            row.notes.append(f"no built_at: its build round is taken to begin {built_at}")
         self.new_records.append({
             "key": key, "title": v["title"], "domain": v["domain"], "module": v["module"],
             "forum": v["forum"], "scope": v["scope"],
             "all_organizations": int(v["organizations"] == ["ALL"]),
             "criticality": v["criticality"], "stage": base, "base_stage": base,
-            "built_at": v.get("built_at") or (a.at if base == "built" else None),
+            "built_at": built_at,
             "ready_at": None, "version": version,
             "version_started_at": v.get("version_started_at"),
             "question": v.get("question") or "", "decision": v.get("decision") or "",
             "rationale": v.get("rationale") or "",
-            "decided_at": v.get("decided_at") or (a.today if decided else None),
+            "decided_at": decided_at,
             "needed_by": v.get("needed_by"), "owner": v.get("owner"),
             "withdrawn_reason": v.get("withdrawn_reason") if base == "withdrawn" else None,
             "created_at": a.at, "stage_since": a.at,
@@ -147,6 +173,7 @@ class DecisionRows:
         self.events += events
         if base == "built":
             self.touched.append(key)
+            a.built_here.add(key)
         if target == "ready":
             a.pending_ready[key] = (a.file, row, v.get("ready_at"))
 
@@ -166,6 +193,10 @@ class DecisionRows:
         text_changed = not _same_text(v, current, "decision")
         rationale_changed = not _same_text(v, current, "rationale")
         deciding = stage == "proposed" and target not in ("proposed", "withdrawn")
+        revising = stage != "proposed" and (text_changed or rationale_changed)
+        if revising and target == stage:
+            # the exported stage, with a new text: revising sends it back to decided
+            target = v["stage"] = "decided"
         if stage == "proposed" and not deciding and (v.get("decision") or v.get("decided_by")):
             a.fail(row, "decision", "a proposed decision has no decision text or decided_by "
                    "yet; give the stage decided to record them")  # fmt: skip
@@ -181,11 +212,23 @@ class DecisionRows:
             return []
         if row.errors:
             return []
+        escalated = len(events)
         self._edits(row, current, changes, events, proposed=stage == "proposed")
+        if len(events) > escalated and not self._may(row, "edit", stage, current):
+            return []
         if deciding:
+            if not self._may(row, "decide", stage, current):
+                return []
             stage = self._decide(row, current, changes, events)
-        elif stage != "proposed" and (text_changed or rationale_changed):
+        elif revising:
+            if not self._may(row, "revise", stage, current):
+                return []
             stage = self._revise(row, current, changes, events)
+            moved = f"is now decided (was {current['stage']})"
+            row.notes.append(
+                f"revised to version {current['version'] + 1}; the stage "
+                + (moved if current["stage"] != "decided" else "stays decided")
+            )
         stage = self._move(row, stage, changes, events)
         if row.errors:
             return []
@@ -209,6 +252,8 @@ class DecisionRows:
         if current["stage"] != "proposed" or levels[new]["level"] <= levels[old]["level"]:
             a.fail(row, "forum", f"the forum changes only by escalating a proposal to a "
                    f"higher-level forum ({old} is level {levels[old]['level']})")  # fmt: skip
+            return old
+        if not self._may(row, "escalate", "proposed", current):
             return old
         changes["forum"] = new
         events.append(a.event("decision", v["key"], "escalated", old, new,
@@ -276,6 +321,8 @@ class DecisionRows:
             if not v.get("withdrawn_reason"):
                 a.fail(row, "withdrawn_reason", "withdrawing needs the reason")
                 return stage
+            if not self._may(row, "withdraw", stage, v):
+                return stage
             changes.update(
                 stage="withdrawn",
                 base_stage="withdrawn",
@@ -298,6 +345,10 @@ class DecisionRows:
         if base == "proposed" and goal != "proposed":
             return stage  # _decide was refused; its error says why
         for step in _PATH[_PATH.index(base) + 1 : _PATH.index(goal) + 1]:
+            if not self._may(row, _STEP_ACTION[step], stage, v):
+                return stage
+            if step == "built":
+                a.built_here.add(key)
             changes.update(stage=step, base_stage=step, stage_since=a.at,
                            built_at=a.at if step == "built" else None)  # fmt: skip
             events.append(a.event("decision", key, "stage", stage, step))
@@ -311,4 +362,4 @@ def _same_text(values: dict, current: dict, column: str) -> bool:
     new, old = values[column], current.get(column)
     if isinstance(new, list) or isinstance(old, list):
         return sorted(new or []) == sorted(old or [])
-    return (new or None) == (old or None)
+    return plain(new) == plain(old)

@@ -7,16 +7,20 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from decisions import store
+from decisions import permissions, store
 from decisions.io import formats
 from decisions.io.kinds import KINDS, ORDER
+from decisions.model import SYSTEM_ACTOR, Actor
 from decisions.store import transfer
 
 FORMATS = ("csv", "xlsx")
 
 
-def export_kind(conn: sqlite3.Connection, kind: str, fmt: str = "csv") -> bytes:
-    """One KIND as the bytes of a file in the import format."""
+def export_kind(
+    conn: sqlite3.Connection, kind: str, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR
+) -> bytes:
+    """One KIND as the bytes of a file in the import format, when `actor` may export."""
+    permissions.check(actor, "export")
     spec = KINDS[kind]
     header = spec.header
     records = transfer.export_rows(conn, kind)
@@ -26,31 +30,36 @@ def export_kind(conn: sqlite3.Connection, kind: str, fmt: str = "csv") -> bytes:
     return formats.write_csv(header, rows)
 
 
-def export_all(conn: sqlite3.Connection, folder: Path, fmt: str = "csv") -> list[Path]:
+def export_all(
+    conn: sqlite3.Connection, folder: Path, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR
+) -> list[Path]:
     """Every KIND into `folder` as KIND.csv or KIND.xlsx; returns the files written."""
+    permissions.check(actor, "export")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in ORDER:
         path = folder / f"{kind}.{fmt}"
-        path.write_bytes(export_kind(conn, kind, fmt))
+        path.write_bytes(export_kind(conn, kind, fmt, actor=actor))
         written.append(path)
     return written
 
 
-def export_zip(conn: sqlite3.Connection, fmt: str = "csv") -> bytes:
+def export_zip(conn: sqlite3.Connection, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR) -> bytes:
     """Every KIND as KIND.csv (or .xlsx) in one zip: the folder `import all` takes."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for kind in ORDER:
-            archive.writestr(f"{kind}.{fmt}", export_kind(conn, kind, fmt))
+            archive.writestr(f"{kind}.{fmt}", export_kind(conn, kind, fmt, actor=actor))
     return out.getvalue()
 
 
-def export_from(db_path: Path, kind: str, fmt: str = "csv") -> bytes:
+def export_from(db_path: Path, kind: str, fmt: str, *, actor: Actor) -> bytes:
     """`export_kind`, or `export_zip` for kind 'all', on a connection of its own (for a
     download prepared on another thread)."""
     conn = store.connect(db_path, migrate=False)
     try:
-        return export_zip(conn, fmt) if kind == "all" else export_kind(conn, kind, fmt)
+        if kind == "all":
+            return export_zip(conn, fmt, actor=actor)
+        return export_kind(conn, kind, fmt, actor=actor)
     finally:
         conn.close()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from decisions import store
+from decisions import permissions, store
 from decisions.io import formats
+from decisions.io.apply import Applier
 from decisions.io.kinds import (
     KINDS,
     ORDER,
@@ -20,13 +20,12 @@ from decisions.io.kinds import (
     Kind,
     Row,
     check_header,
-    db_value,
     guess_kind,
     kind_or_none,
     parse_rows,
 )
+from decisions.io.report import FileReport
 from decisions.model import Actor, WorkflowError
-from decisions.store import transfer
 
 MAX_ERRORS = 200
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -41,29 +40,6 @@ class Source:
     name: str
     data: bytes
     kind: str | None = None
-
-
-@dataclass
-class RowOutcome:
-    number: int
-    key: str
-    status: str  # new, updated, unchanged, rejected
-    errors: list[str] = field(default_factory=list)
-    changes: list[str] = field(default_factory=list)  # the columns an update changes
-
-
-@dataclass
-class FileReport:
-    name: str
-    kind: str | None
-    detected: str = ""
-    notes: list[str] = field(default_factory=list)
-    rows: list[RowOutcome] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counted = Counter(r.status for r in self.rows)
-        return {s: counted.get(s, 0) for s in ("new", "updated", "unchanged", "rejected")}
 
 
 @dataclass
@@ -118,16 +94,13 @@ def import_sources(
     nothing (always nothing on a dry run). Imports are a manager's or admin's bulk change:
     each row goes through the workflow's rules and events as if entered by hand, with
     `actor` as the one who made the changes."""
-    if not actor.has("manager", "admin"):
-        raise WorkflowError("Importing needs the role manager or admin")
+    permissions.check(actor, "import")
     started = time.perf_counter()
     files, errors = _read_all(sources, max_bytes(conn))
     result = ImportResult([f.report for f in files], errors, written=False)
     if errors:  # whole files unreadable: no rows to check
         result.validate_seconds = time.perf_counter() - started
         return result
-    from decisions.io.apply import Applier  # the write side: workflow rules per KIND
-
     try:
         with store.transaction(conn):
             applier = Applier(conn, actor, progress or (lambda fraction, text: None))
@@ -200,12 +173,3 @@ def _flag_duplicates(kind: Kind, rows: list[Row], file: str) -> None:
                                     f"duplicate key {shown}: also on row {first[key]}"))  # fmt: skip
         else:
             first[key] = row.number
-
-
-def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
-    """Every record of a KIND as typed values, exactly as a file row would carry them."""
-    records = {}
-    for raw in transfer.export_rows(conn, kind.name):
-        record = {name: db_value(kind.column[name], value) for name, value in raw.items()}
-        records[tuple(record[c] for c in kind.key)] = record
-    return records

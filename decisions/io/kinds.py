@@ -166,6 +166,7 @@ class Row:
     number: int
     values: dict  # column -> typed value (None or [] when empty)
     errors: list[Issue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what importing it did beyond its columns
 
     def key(self, kind: Kind) -> tuple:
         return tuple(self.values.get(c) for c in kind.key)
@@ -241,6 +242,14 @@ def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
         raise CellError(f"too long: {len(text)} characters, at most {column.limit}")
     parse = _PARSERS[column.type]
     return parse(column, text, decimal_comma)
+
+
+def plain(value):
+    """A cell's value as compared with the record: a text's line endings and surrounding
+    whitespace are no change (a spreadsheet turns CRLF into LF); empty is None."""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return None if value == "" else value
 
 
 def db_value(column: Column, value):

@@ -101,14 +101,14 @@ def experts(
     )
 
 
-def with_role(conn: sqlite3.Connection, emails: list[str], role: str) -> list[str]:
-    """Those of `emails` who have `role`."""
-    marks = ", ".join("?" * len(emails))
+def with_role(conn: sqlite3.Connection, emails: list[str], *roles: str) -> list[str]:
+    """Those of `emails` who have one of `roles`."""
     return [
         r[0]
         for r in conn.execute(
-            f"SELECT expert FROM expert_roles WHERE role = ? AND expert IN ({marks}) ORDER BY 1",
-            [role, *emails],
+            f"SELECT DISTINCT expert FROM expert_roles WHERE role IN ({', '.join('?' * len(roles))}) "
+            f"AND expert IN ({', '.join('?' * len(emails))}) ORDER BY 1",
+            [*roles, *emails],
         )
     ]
 
