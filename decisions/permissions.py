@@ -87,7 +87,7 @@ PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
     Permission("manage_forums", "Changing the forums", _MANAGERS),
     Permission("set_approval_rule", "Changing the approval rule", _MANAGERS),
     # Data
-    Permission("import", "Importing files", _MANAGERS),
+    Permission("import", "Importing", _MANAGERS),
     Permission("export", "Exporting the programme", _MANAGERS),
     Permission("backup", "Taking a backup", _MANAGERS),
 )}

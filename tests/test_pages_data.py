@@ -64,7 +64,7 @@ def organizations(conn) -> dict[str, str]:
 @pytest.mark.parametrize("email", ["vera@hemit.no", "hanne@stolav.no", "ana@hemit.no"])
 def test_people_who_are_not_managers_see_a_message(app, email):
     at = app(email)
-    assert "Importing files needs the role manager or admin" in at.info[0].value
+    assert "Importing needs the role manager or admin" in at.info[0].value
     assert not at.get("file_uploader") and not at.tabs
 
 
