@@ -19,7 +19,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
-from decisions.workflow import check_action, derive_stage
+from decisions.workflow import check_action, derive_stage, norm_time
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
@@ -104,14 +104,19 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
 
 
 def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
-    """When a recorded event happened: now when not given or today (so it sorts after
-    anything else done today), never in the future."""
+    """When a recorded event happened: now when not given or a bare date of today (so it
+    sorts after anything else done today), never later than now: a timestamp later today is
+    in the future as much as tomorrow is, and would count for a build round started after it."""
     date = parse_date(value, field)
     current = now(conn)
     if date is None or date == current[:10]:
         return current
-    if date[:10] > current[:10]:
-        raise WorkflowError(f"{field} {date[:10]} is in the future; record what has happened")
+    if norm_time(date) > current:
+        shown = date if len(date) == 10 else date.replace("T", " ")
+        raise WorkflowError(
+            f"{field} {shown} is in the future (it is now {current.replace('T', ' ')}); "
+            "record what has happened"
+        )
     return date
 
 
