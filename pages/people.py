@@ -21,15 +21,6 @@ def codes(table: str) -> dict[str, str]:
             for r in reference.list_table(conn, table)}  # fmt: skip
 
 
-def seen(kind: str, key: str, row_version: int) -> int:
-    """The row version the form was first shown with, so a concurrent change is noticed."""
-    return st.session_state.setdefault(f"people_seen_{kind}_{key}", row_version)
-
-
-def forget(kind: str, key: str) -> None:
-    st.session_state.pop(f"people_seen_{kind}_{key}", None)
-
-
 def split(text: str | None) -> list[str]:
     return [v for v in (text or "").split(";") if v]
 
@@ -75,7 +66,7 @@ def experts_tab() -> None:
 
 def expert_form(expert: dict | None) -> None:
     organizations, domains, forums = codes("organizations"), codes("domains"), codes("forums")
-    version = seen("expert", expert["email"], expert["row_version"]) if expert else None
+    version = ui.seen("expert", expert["email"], expert["row_version"]) if expert else None
     with st.form(f"expert_form_{expert['email'] if expert else 'new'}", enter_to_submit=False):
         st.markdown(f"**{ui.md(expert['name']) if expert else 'New expert'}**")
         left, right = st.columns(2)
@@ -99,7 +90,7 @@ def expert_form(expert: dict | None) -> None:
         if not st.form_submit_button("Save the expert", type="primary"):
             return
     if expert:
-        forget("expert", expert["email"])
+        ui.forget("expert", expert["email"])
     try:
         saved = admin.save_expert(
             conn, person, email=expert["email"] if expert else email, name=name,
@@ -132,7 +123,7 @@ def forum_form(forum: dict | None) -> None:
     people = {r.email: f"{r.name} ({r.email})" for r in directory.itertuples()}
     for email in forum["members"] if forum else []:
         people.setdefault(email, f"{email} (inactive)")
-    version = seen("forum", forum["code"], forum["row_version"]) if forum else None
+    version = ui.seen("forum", forum["code"], forum["row_version"]) if forum else None
     with st.form(f"forum_form_{forum['code'] if forum else 'new'}", enter_to_submit=False):
         left, right = st.columns(2)
         code = left.text_input("Code", value=forum["code"] if forum else "",
@@ -150,7 +141,7 @@ def forum_form(forum: dict | None) -> None:
         if not st.form_submit_button("Save the forum", type="primary"):
             return
     if forum:
-        forget("forum", forum["code"])
+        ui.forget("forum", forum["code"])
     try:
         saved = admin.save_forum(
             conn, person, code=forum["code"] if forum else code, name=name, level=level,

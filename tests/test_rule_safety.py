@@ -50,3 +50,93 @@ def test_a_bare_date_of_today_means_now_and_an_earlier_time_today_is_kept(progra
             services.evidence_date(programme, dt.datetime(2022, 9, 15, 10, 5), "date")
         with pytest.raises(WorkflowError, match="in the future"):
             services.evidence_date(programme, "2022-09-16", "date")
+
+
+# Two people saving the same criterion or wave from forms opened at the same time -------------
+
+
+@pytest.fixture
+def app_db(programme, db_path, monkeypatch):
+    from test_readiness import build_known_programme
+
+    from decisions import store
+
+    keys = build_known_programme(programme)
+    store.put_setting(programme, "demo", True)
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    return programme, keys
+
+
+def test_a_criterion_form_opened_before_another_managers_save_is_refused(app_db):
+    from test_pages_programme import by_key, open_page, texts
+
+    from decisions.store import analytics
+
+    conn, _ = app_db
+    first = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
+    second = open_page("admin@hemit.no", "pages/readiness.py", wave="W1")
+    for at in (first, second):
+        by_key(at, "readiness_records").set_value("C4N").run()
+    first.text_input(key="criterion_W1_C4N_reason").input("Acceptance cycle in October")
+    first.date_input(key="criterion_W1_C4N_until").set_value(dt.date(2022, 10, 31))
+    first.button(key="criterion_W1_C4N_save").click().run()
+    assert "Criterion C4N saved." in texts(first)
+    saved = analytics.get_criterion(conn, "W1", "C4N")
+    before = snapshot(conn)
+    second.number_input(key="criterion_W1_C4N_threshold").set_value(1.0)
+    second.button(key="criterion_W1_C4N_save").click().run()
+    assert not second.exception, second.exception
+    assert "Criterion W1\\:C4N was changed by someone else" in texts(second)
+    assert snapshot(conn) == before
+    assert analytics.get_criterion(conn, "W1", "C4N")["waiver_reason"] == saved["waiver_reason"]
+    # reloaded, the form shows the waiver and a save goes through
+    second.number_input(key="criterion_W1_C4N_threshold").set_value(1.0)
+    second.button(key="criterion_W1_C4N_save").click().run()
+    assert "Criterion C4N saved." in texts(second)
+
+
+def test_a_stored_criterion_edited_in_two_sessions_keeps_the_first_save(app_db, actor):
+    from test_pages_programme import by_key, open_page, texts
+
+    from decisions import planning
+    from decisions.store import analytics
+
+    conn, _ = app_db
+    planning.save_criterion(conn, actor("mona@hemit.no"), "W1", "C4N", {"threshold": 0})
+    first = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
+    second = open_page("admin@hemit.no", "pages/readiness.py", wave="W1")
+    for at in (first, second):
+        by_key(at, "readiness_records").set_value("C4N").run()
+    first.text_input(key="criterion_W1_C4N_reason").input("Acceptance cycle in October")
+    first.date_input(key="criterion_W1_C4N_until").set_value(dt.date(2022, 10, 31))
+    first.button(key="criterion_W1_C4N_save").click().run()
+    assert "Criterion C4N saved." in texts(first)
+    second.text_input(key="criterion_W1_C4N_owner").input("kari@stolav.no")
+    second.button(key="criterion_W1_C4N_save").click().run()
+    assert "changed by someone else" in texts(second)
+    stored = analytics.get_criterion(conn, "W1", "C4N")
+    assert (stored["waiver_reason"], stored["owner"]) == ("Acceptance cycle in October", None)
+
+
+def test_a_replan_form_opened_before_another_managers_replan_is_refused(app_db):
+    from test_pages_programme import by_key, open_page, texts
+
+    from decisions.store import analytics
+
+    conn, _ = app_db
+    first = open_page("mona@hemit.no", "pages/plan.py")
+    second = open_page("admin@hemit.no", "pages/plan.py")
+    by_key(first, "replan_date").set_value(dt.date(2023, 5, 13))
+    by_key(first, "replan_reason").input("Build not ready")
+    next(b for b in first.button if b.label == "Re-plan").click()
+    first.run()
+    assert "re-planned to 2023-05-13" in texts(first)
+    before = snapshot(conn)
+    by_key(second, "replan_date").set_value(dt.date(2023, 1, 14))
+    by_key(second, "replan_reason").input("Move it to January")
+    next(b for b in second.button if b.label == "Re-plan").click()
+    second.run()
+    assert not second.exception, second.exception
+    assert "Wave W1 was changed by someone else since you opened it; nothing" in texts(second)
+    assert snapshot(conn) == before
+    assert analytics.get_wave(conn, "W1")["go_live"] == "2023-05-13"
