@@ -11,7 +11,6 @@ from decisions import store
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
-    STAGE_RANK,
     Actor,
     ApprovalRule,
     NotFound,
@@ -19,7 +18,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
-from decisions.workflow import check_action, derive_stage, norm_time
+from decisions.workflow import check_action, derive_stage, norm_time, tests_say_passed
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
@@ -182,7 +181,11 @@ def refresh_stages(
     conn: sqlite3.Connection, keys: Iterable[str], actor: Actor, at: str, why: str
 ) -> list[dict]:
     """Bring each decision's stored stage to what its evidence gives, inside the caller's
-    transaction, and return the stage events to append."""
+    transaction, and return the stage events to append.
+
+    A ready mark is a fact that survives what is not test evidence: a stricter approval rule
+    or an edit lowers the stage, and the stage is ready again once the evidence says tested.
+    It is dropped when the tests no longer say passed, or a new build round starts."""
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
@@ -190,15 +193,16 @@ def refresh_stages(
     events = []
     for key, fact in facts.items():
         derived = derive_stage(fact, rule)
-        if derived == stored[key]:
-            continue
-        changes: dict = {"stage": derived, "stage_since": at}
+        changes: dict = {}
         if derived == "in_build" and fact.base_stage == "built":  # changes were requested
             changes.update(base_stage="in_build", built_at=None, ready_at=None)
-        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and fact.ready_marked:
-            changes["ready_at"] = None  # the evidence no longer says tested
-        decision_store.update_decision(conn, key, changes)
-        events.append(stage_event(actor, at, key, stored[key], derived, why))
+        elif fact.ready_marked and fact.base_stage == "built" and not tests_say_passed(fact):
+            changes["ready_at"] = None  # the tests no longer say passed: mark it again
+        if derived != stored[key]:
+            changes.update(stage=derived, stage_since=at)
+            events.append(stage_event(actor, at, key, stored[key], derived, why))
+        if changes:
+            decision_store.update_decision(conn, key, changes)
     return events
 
 

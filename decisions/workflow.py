@@ -182,15 +182,28 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
         return "in_build"
     if not approval_progress(verdicts, facts.scope, facts.criticality, rule).met:
         return "demonstrated"
-    latest_results = []
-    for runs in facts.runs_by_case.values():
-        counted = sorted(
-            (r for r in runs if counts_from(r.date, start)),
-            key=lambda r: (norm_time(r.date), r.seq),
-        )
-        latest_results.append(counted[-1].result if counted else None)
+    latest_results = latest_run_results(facts)
     if not any(latest_results):
         return "approved"
     if not all(result == "passed" for result in latest_results):
         return "in_test"
     return "ready" if facts.ready_marked else "tested"
+
+
+def latest_run_results(facts: DecisionFacts) -> list[str | None]:
+    """The latest result in the current round of each covering test case (None: not run)."""
+    results = []
+    for runs in facts.runs_by_case.values():
+        counted = sorted(
+            (r for r in runs if counts_from(r.date, facts.built_at)),
+            key=lambda r: (norm_time(r.date), r.seq),
+        )
+        results.append(counted[-1].result if counted else None)
+    return results
+
+
+def tests_say_passed(facts: DecisionFacts) -> bool:
+    """The test evidence alone says tested: a covering case, every one's latest run passed.
+    A ready mark stands while this holds, whatever the approval rule makes of the verdicts."""
+    results = latest_run_results(facts)
+    return bool(results) and all(result == "passed" for result in results)

@@ -11,6 +11,7 @@ from decisions.store import queues, reference
 
 SHOWN = 500
 NEW = "(new)"
+PREVIEW = "people_rule_preview"  # (rule, effect) shown, awaiting confirmation
 
 conn = ui.conn()
 person = ui.actor()
@@ -160,13 +161,8 @@ def forum_form(forum: dict | None) -> None:
 def rule_tab() -> None:
     current = services.approval_rule(conn)
     expected = st.session_state.setdefault("people_rule_seen", current)
-    st.markdown(
-        f"A decision is approved when at least **{current.min_approvers}** experts of its domain "
-        f"approve it (**{current.min_approvers_critical}** when it is critical)"
-        + (", with at least one from each side when its scope is joint."
-           if current.joint_needs_both_sides else ".")
-        + " Each expert's latest verdict in the current build round counts."
-    )  # fmt: skip
+    st.markdown(describe_rule(current) + " Each expert's latest verdict in the current build "
+                "round counts.")  # fmt: skip
     with st.form("rule_form", enter_to_submit=False):
         left, right = st.columns(2)
         minimum = left.number_input("Approvers needed", min_value=1, max_value=admin.MAX_APPROVERS,
@@ -176,19 +172,32 @@ def rule_tab() -> None:
                                       value=current.min_approvers_critical)  # fmt: skip
         both = st.checkbox("Joint decisions need an approver from each side",
                            value=current.joint_needs_both_sides)  # fmt: skip
-        left, right = st.columns(2)
-        preview = left.form_submit_button("Preview the effect")
-        apply = right.form_submit_button("Change the rule", type="primary")
-    if not (preview or apply):
-        return
-    try:
-        rule = admin.validated_rule(minimum, critical, both)
-        if preview:
+        preview = st.form_submit_button("Preview the effect", type="primary")
+    if preview:
+        st.session_state.pop(PREVIEW, None)
+        try:
+            rule = admin.validated_rule(minimum, critical, both)
+            if rule == current:
+                raise WorkflowError("the approval rule is unchanged; nothing to save")
             with st.spinner("Re-deriving the stage of every demonstrated or later decision…"):
-                effect = admin.rule_effect(conn, rule)
-            show_effect(effect)
+                st.session_state[PREVIEW] = (rule, admin.rule_effect(conn, rule))
+        except WorkflowError as error:
+            ui.show_refusal(error)
             return
-        st.session_state.pop("people_rule_seen", None)
+    if PREVIEW not in st.session_state:
+        return
+    rule, effect = st.session_state[PREVIEW]
+    st.markdown(f"**The new rule:** {describe_rule(rule)}")
+    show_effect(effect)
+    left, right = st.columns(2)
+    if right.button("Cancel", key="rule_cancel"):
+        st.session_state.pop(PREVIEW, None)
+        st.rerun()
+    if not left.button("Change the rule", type="primary", key="rule_confirm"):
+        return
+    st.session_state.pop(PREVIEW, None)
+    st.session_state.pop("people_rule_seen", None)
+    try:
         with st.spinner("Changing the rule and moving the stages it changes…"):
             moves = admin.set_approval_rule(conn, person, rule, expected=expected)
     except WorkflowError as error:
@@ -202,17 +211,28 @@ def rule_tab() -> None:
     st.rerun()
 
 
+def describe_rule(rule) -> str:
+    return (
+        f"A decision is approved when at least **{rule.min_approvers}** experts of its domain "
+        f"approve it (**{rule.min_approvers_critical}** when it is critical)"
+        + (", with at least one from each side when its scope is joint."
+           if rule.joint_needs_both_sides else ".")
+    )  # fmt: skip
+
+
 def show_effect(effect: dict) -> None:
     if not effect["moves"]:
         st.info("This rule moves no decision.", icon=":material/info:")
-        return
-    lines = [f"- {n:,} from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
-             for (a, b), n in sorted(effect["moves"].items())]  # fmt: skip
-    st.warning("This rule would move:\n" + "\n".join(lines), icon=":material/rule:")
-    if effect["ready_lost"]:
-        st.warning(f"{effect['ready_lost']:,} decisions marked ready would lose the mark; if the "
-                   "rule is loosened again they come back as tested and must be marked ready "
-                   "again.", icon=":material/warning:")  # fmt: skip
+    else:
+        lines = [f"- {n:,} from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
+                 for (a, b), n in sorted(effect["moves"].items())]  # fmt: skip
+        st.warning("This rule would move:\n" + "\n".join(lines), icon=":material/rule:")
+    if effect["ready_held"]:
+        st.info(f"{effect['ready_held']:,} decisions now ready fall below ready; each keeps its "
+                "ready mark and is ready again as soon as the evidence says tested, e.g. when "
+                "the rule is changed back.", icon=":material/bookmark:")  # fmt: skip
+    st.caption("Nothing is changed until you confirm. Changing the rule back puts every "
+               "decision where it was.")  # fmt: skip
 
 
 st.title("People and settings")

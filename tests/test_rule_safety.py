@@ -140,3 +140,83 @@ def test_a_replan_form_opened_before_another_managers_replan_is_refused(app_db):
     assert "Wave W1 was changed by someone else since you opened it; nothing" in texts(second)
     assert snapshot(conn) == before
     assert analytics.get_wave(conn, "W1")["go_live"] == "2023-05-13"
+
+
+# Changing the approval rule and changing it back puts every decision where it was --------------
+
+
+def test_a_rule_changed_and_changed_back_puts_every_decision_where_it_was(
+    programme, actor, decision_at
+):
+    from decisions import admin
+    from decisions.model import ApprovalRule
+
+    keys = [decision_at(s) for s in ("demonstrated", "approved", "tested", "ready", "ready")]
+    keys.append(decision_at("ready", criticality="critical"))
+    before = {k: stage(programme, k) for k in keys}
+    mona = actor("mona@hemit.no")
+    stricter = ApprovalRule(min_approvers=3, min_approvers_critical=3)
+    effect = admin.rule_effect(programme, stricter)
+    assert effect["moves"] == {("approved", "demonstrated"): 1, ("tested", "demonstrated"): 1,
+                               ("ready", "demonstrated"): 2}  # fmt: skip
+    assert effect["ready_held"] == 2
+    admin.set_approval_rule(programme, mona, stricter, expected=ApprovalRule())
+    assert [stage(programme, k) for k in keys] == ["demonstrated"] * 5 + ["ready"]
+    assert services.check(programme) == []
+    admin.set_approval_rule(programme, mona, ApprovalRule(), expected=stricter)
+    assert {k: stage(programme, k) for k in keys} == before
+    assert services.check(programme) == []
+
+
+def test_a_ready_mark_kept_below_tested_is_dropped_when_a_test_run_fails(
+    programme, actor, decision_at
+):
+    from decisions import admin
+    from decisions.model import ApprovalRule
+
+    key = decision_at("ready")
+    mona, tess = actor("mona@hemit.no"), actor("tess@hemit.no")
+    stricter = ApprovalRule(min_approvers=3, min_approvers_critical=3)
+    admin.set_approval_rule(programme, mona, stricter, expected=ApprovalRule())
+    case = programme.execute(
+        "SELECT test_case FROM test_case_decisions WHERE decision = ?", (key,)
+    ).fetchone()[0]
+    evidence.record_test_run(programme, tess, test_case=case, result="failed")
+    evidence.record_test_run(programme, tess, test_case=case, result="passed")
+    admin.set_approval_rule(programme, mona, ApprovalRule(), expected=stricter)
+    assert stage(programme, key) == "tested"  # the mark predates a failing run: give it again
+    assert services.check(programme) == []
+
+
+@pytest.fixture
+def people_page(programme, db_path):
+    from test_pages_evidence import app as app_fixture
+
+    yield from app_fixture.__wrapped__(programme, db_path)
+
+
+def test_the_rule_form_previews_then_asks_to_confirm_and_back_again_restores_ready(
+    programme, decision_at, people_page
+):
+    from test_pages_evidence import submit, texts, widget
+
+    from decisions.model import ApprovalRule
+
+    ready = decision_at("ready")
+    at = people_page("people", "mona@hemit.no", tab="Approval rule")
+    assert not [b for b in at.button if b.label == "Change the rule"]  # a preview first
+    widget(at.number_input, "Approvers needed").set_value(3)
+    submit(at, "Preview the effect")
+    assert "1 from ready to demonstrated" in texts(at.warning)
+    assert "keeps its ready mark" in texts(at.info)
+    assert services.approval_rule(programme) == ApprovalRule()  # nothing changed yet
+    submit(at, "Change the rule")
+    assert services.approval_rule(programme).min_approvers == 3
+    assert stage(programme, ready) == "demonstrated"
+    assert not [b for b in at.button if b.label == "Change the rule"]  # asks again next time
+    widget(at.number_input, "Approvers needed").set_value(2)
+    submit(at, "Preview the effect")
+    assert "1 from demonstrated to ready" in texts(at.warning)
+    submit(at, "Change the rule")
+    assert stage(programme, ready) == "ready"
+    assert services.check(programme) == []
