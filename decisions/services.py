@@ -11,11 +11,13 @@ from decisions import store
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
+    STAGE_RANK,
     Actor,
     ApprovalRule,
     NotFound,
     StaleRecord,
     WorkflowError,
+    stage_at_least,
 )
 from decisions.store import decisions as decision_store
 from decisions.workflow import check_action, derive_stage, norm_time, tests_say_passed
@@ -480,16 +482,39 @@ def revise(
         return version
 
 
+# The fields the approval rule reads (and, for the organisations, the waves a decision counts
+# for); edited after `built` only with a reason, and never raising the stage by themselves.
+RULE_FIELDS = ("domain", "scope", "criticality", "organizations", "all_organizations")
+
+
+def hold_stage(conn: sqlite3.Connection, key: str, stage_before: str, at: str) -> bool:
+    """After an edit of the fields the approval rule reads, inside the caller's transaction:
+    when the evidence on record would now carry the decision past `stage_before`, cap it
+    there from `at`, until evidence dated after the edit carries it on (workflow.derive_stage
+    honours the cap, so the stored stage stays what the evidence says). Returns True when
+    it holds the stage."""
+    if not stage_at_least(stage_before, "built"):
+        return False
+    facts = decision_store.decision_facts(conn, [key])[key]
+    if STAGE_RANK[derive_stage(facts, approval_rule(conn))] <= STAGE_RANK[stage_before]:
+        return False
+    decision_store.update_decision(conn, key, {"stage_cap": stage_before, "stage_cap_since": at})
+    return True
+
+
 def edit_decision(
     conn: sqlite3.Connection,
     actor: Actor,
     key: str,
     fields: dict,
     *,
+    reason: str | None = None,
     row_version: int | None = None,
 ) -> list[str]:
-    """Change a decision's details (not its decided text, which `revise` versions).
-    Returns the names of the fields that changed."""
+    """Change a decision's details (not its decided text, which `revise` versions). From
+    `built` on, a change of the fields the approval rule reads (domain, scope, criticality,
+    organisations) needs a `reason`, which the edit events carry, and keeps or lowers the
+    stage, never raises it: new evidence does. Returns the names of the fields that changed."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
         check_action("edit", decision["stage"], actor, forum=decision["forum"])
@@ -530,16 +555,28 @@ def edit_decision(
                 )
         if not changed:
             return []
+        reason = text_field(reason, "reason") or None
+        rule_fields = [c for c in RULE_FIELDS if c in changed]
+        guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
+        if guarded and not reason:
+            shown = ", ".join(dict.fromkeys(c.replace("all_", "") for c in rule_fields))
+            raise WorkflowError(
+                f"{shown}: the approval rule and the waves read these; on a decision that is "
+                f"{decision['stage'].replace('_', ' ')} give the reason for the change"
+            )
         at = now(conn)
         _save(conn, key, {c: v for c, v in changed.items() if c != "organizations"}, row_version)
         if "organizations" in changed:
             decision_store.set_decision_organizations(conn, key, organizations)
         events = [
-            event(actor, at, "decision", key, "edited", old[c], changed[c], c)
+            event(actor, at, "decision", key, f"edited:{c}", old[c], changed[c], reason)
             for c in sorted(changed)
         ]
-        events = [e | {"action": f"edited:{e['reason']}", "reason": None} for e in events]
-        events += refresh_stages(conn, [key], actor, at, "approval rule re-checked")
+        why = "approval rule re-checked"
+        if guarded:
+            hold_stage(conn, key, decision["stage"], at)
+            why = f"{', '.join(rule_fields)} edited: {reason}"
+        events += refresh_stages(conn, [key], actor, at, why)
         store.append_events(conn, events)
         return sorted(changed)
 

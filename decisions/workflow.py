@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from decisions.model import (
+    STAGE_RANK,
     STAGES,
     WITHDRAWN,
     Actor,
@@ -170,10 +171,50 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
 
     Hand-set stages (proposed .. built, withdrawn) come from `base_stage`; from `built` on,
     demos, verdicts and test runs dated in the current round (from `built_at`) carry it
-    further, and a `ready` mark holds only while the evidence says tested.
+    further, and a `ready` mark holds only while the evidence says tested. An edit of the
+    fields the approval rule reads caps the stage where it was (`stage_cap`) until evidence
+    dated after the edit carries it past.
     """
     if facts.base_stage != "built":
         return facts.base_stage
+    stage = _evidence_stage(facts, rule)
+    cap = facts.stage_cap
+    if (
+        cap in STAGE_RANK
+        and STAGE_RANK[stage] > STAGE_RANK[cap]
+        and cap_applies(facts)
+        and not _carried_past(facts, cap, facts.stage_cap_since or "")
+    ):
+        return cap
+    return stage
+
+
+def cap_applies(facts: DecisionFacts) -> bool:
+    """A stage cap set in the current build round (a new round starts afresh)."""
+    if not (facts.stage_cap and facts.stage_cap_since):
+        return False
+    return facts.built_at is None or norm_time(facts.built_at) <= norm_time(facts.stage_cap_since)
+
+
+def _carried_past(facts: DecisionFacts, cap: str, since: str) -> bool:
+    """Evidence dated after `since` of the kind that takes a decision past `cap`: a held demo
+    past built, an expert's approval past demonstrated, a test run past approved."""
+    after = norm_time(since)
+
+    def fresh(date: str) -> bool:
+        return norm_time(date) > after and counts_from(date, facts.built_at)
+
+    if cap == "built":
+        return any(d.attendees > 0 and fresh(d.date) for d in facts.demos)
+    if cap == "demonstrated":
+        counted = [v for v in facts.verdicts if counts_from(v.date, facts.built_at) and v.in_domain]
+        return any(
+            v.verdict == "approve" and fresh(v.date) for v in latest_verdicts(counted).values()
+        )
+    return any(fresh(r.date) for runs in facts.runs_by_case.values() for r in runs)
+
+
+def _evidence_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
     start = facts.built_at
     if not any(d.attendees > 0 and counts_from(d.date, start) for d in facts.demos):
         return "built"

@@ -220,3 +220,151 @@ def test_the_rule_form_previews_then_asks_to_confirm_and_back_again_restores_rea
     submit(at, "Change the rule")
     assert stage(programme, ready) == "ready"
     assert services.check(programme) == []
+
+
+# The fields the approval rule reads, edited after built ---------------------------------------
+
+RULE_EDITS = [
+    ({"criticality": "critical"}, {"criticality": "high"}, ["hanne", "per"]),
+    ({"scope": "joint"}, {"scope": "hospital"}, ["hanne", "per"]),
+]
+
+
+def approve(conn, actor, key, *names):
+    for name in names:
+        email = "ola@trondheim.kommune.no" if name == "ola" else f"{name}@stolav.no"
+        evidence.record_verdict(conn, actor(email), key, "approve")
+
+
+def edit_events(conn, key) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(
+        "SELECT action, from_value, to_value, reason FROM events WHERE entity = 'decision' "
+        "AND entity_key = ? AND action LIKE 'edited:%' ORDER BY id", (key,))]  # fmt: skip
+
+
+@pytest.mark.parametrize(("made", "edit", "approvers"), RULE_EDITS)
+def test_lowering_the_approval_bar_after_the_verdicts_does_not_approve(
+    programme, actor, decision_at, made, edit, approvers
+):
+    key = decision_at("demonstrated", **made)
+    approve(programme, actor, key, *approvers)
+    assert stage(programme, key) == "demonstrated"
+    ana = actor("ana@hemit.no")
+    services.edit_decision(programme, ana, key, edit, reason="classified again by the forum")
+    assert stage(programme, key) == "demonstrated"  # kept: the edit raises nothing by itself
+    assert services.check(programme) == []
+    [(field, old, new, why)] = edit_events(programme, key)
+    assert (field, why) == (f"edited:{next(iter(edit))}", "classified again by the forum")
+    approve(programme, actor, key, "kari")  # new evidence after the edit raises it
+    assert stage(programme, key) == "approved"
+    assert services.check(programme) == []
+
+
+def test_a_verdict_given_again_after_the_edit_counts(programme, actor, decision_at):
+    key = decision_at("demonstrated", criticality="critical")
+    approve(programme, actor, key, "hanne", "per")
+    services.edit_decision(programme, actor("ana@hemit.no"), key, {"criticality": "high"},
+                           reason="not critical after all")  # fmt: skip
+    approve(programme, actor, key, "hanne")
+    assert stage(programme, key) == "approved"
+    assert services.check(programme) == []
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [{"criticality": "high"}, {"scope": "joint"}, {"organizations": ["TRD"]},
+     {"organizations": ["ALL"]}],
+)  # fmt: skip
+def test_a_rule_field_edited_after_built_needs_a_reason(programme, actor, decision_at, edit):
+    key = decision_at("built", criticality="critical")
+    before = snapshot(programme)
+    with pytest.raises(WorkflowError, match="give the reason"):
+        services.edit_decision(programme, actor("ana@hemit.no"), key, edit)
+    assert snapshot(programme) == before
+    with pytest.raises(WorkflowError, match="give the reason"):
+        services.edit_decision(programme, actor("ana@hemit.no"), key, edit, reason="  ")
+    assert snapshot(programme) == before
+    changed = services.edit_decision(programme, actor("ana@hemit.no"), key, edit,
+                                     reason="the forum said so")  # fmt: skip
+    assert next(iter(edit)) in changed
+    assert {e[3] for e in edit_events(programme, key)} == {"the forum said so"}
+
+
+def test_other_fields_and_earlier_stages_need_no_reason(programme, actor, decision_at):
+    built = decision_at("built")
+    services.edit_decision(programme, actor("ana@hemit.no"), built, {"title": "Clearer"})
+    decided = decision_at("decided")
+    services.edit_decision(programme, actor("ana@hemit.no"), decided, {"criticality": "low"})
+    assert decision_store.get_decision(programme, decided)["criticality"] == "low"
+
+
+def test_an_edit_may_lower_the_stage_but_not_raise_it_back(programme, actor, decision_at):
+    key = decision_at("ready")
+    ana = actor("ana@hemit.no")
+    services.edit_decision(programme, ana, key, {"criticality": "critical"}, reason="audit")
+    assert stage(programme, key) == "demonstrated"
+    services.edit_decision(programme, ana, key, {"criticality": "medium"}, reason="undo")
+    assert stage(programme, key) == "demonstrated"
+    assert services.check(programme) == []
+    approve(programme, actor, key, "kari")  # a verdict after the edits: ready as it was
+    assert stage(programme, key) == "ready"
+    assert services.check(programme) == []
+
+
+def test_a_held_stage_survives_an_approval_rule_change_and_back(programme, actor, decision_at):
+    from decisions import admin
+    from decisions.model import ApprovalRule
+
+    key = decision_at("demonstrated", criticality="critical")
+    approve(programme, actor, key, "hanne", "per")
+    services.edit_decision(programme, actor("ana@hemit.no"), key, {"criticality": "high"},
+                           reason="not critical")  # fmt: skip
+    mona = actor("mona@hemit.no")
+    looser = ApprovalRule(min_approvers=1)
+    admin.set_approval_rule(programme, mona, looser, expected=ApprovalRule())
+    assert stage(programme, key) == "demonstrated"
+    admin.set_approval_rule(programme, mona, ApprovalRule(), expected=looser)
+    assert stage(programme, key) == "demonstrated"
+    assert services.check(programme) == []
+
+
+def test_a_new_build_round_ends_the_hold(programme, actor, decision_at):
+    key = decision_at("demonstrated", criticality="critical")
+    approve(programme, actor, key, "hanne", "per")
+    ana = actor("ana@hemit.no")
+    services.edit_decision(programme, ana, key, {"criticality": "high"}, reason="not critical")
+    evidence.record_verdict(programme, actor("kari@stolav.no"), key, "changes_requested",
+                            comment="wrong default")  # fmt: skip
+    assert stage(programme, key) == "in_build"
+    services.set_manual_stage(programme, ana, key, "mark_built")
+    evidence.save_demo(programme, ana, module="MED-ADM", date=None, decisions=[key],
+                       presenter="ana@hemit.no", attendees=["hanne@stolav.no"])  # fmt: skip
+    approve(programme, actor, key, "hanne", "per")
+    assert stage(programme, key) == "approved"
+    assert services.check(programme) == []
+
+
+def test_derive_stage_keeps_a_cap_until_fresh_evidence():
+    from decisions.model import ApprovalRule, DecisionFacts, DemoFact, VerdictFact
+    from decisions.workflow import derive_stage
+
+    verdicts = (VerdictFact("a@x", "approve", "2022-09-10", "hospital", True, 1),
+                VerdictFact("b@x", "approve", "2022-09-11", "hospital", True, 2))  # fmt: skip
+    base = DecisionFacts(base_stage="built", built_at="2022-09-01T08:00:00",
+                         demos=(DemoFact("2022-09-05", 2),), verdicts=verdicts)  # fmt: skip
+    rule = ApprovalRule()
+    assert derive_stage(base, rule) == "approved"
+    capped = DecisionFacts(**{**base.__dict__, "stage_cap": "demonstrated",
+                              "stage_cap_since": "2022-09-12T10:00:00"})  # fmt: skip
+    assert derive_stage(capped, rule) == "demonstrated"
+    again = VerdictFact("a@x", "approve", "2022-09-12T10:00:01", "hospital", True, 3)
+    fresh = DecisionFacts(**{**capped.__dict__, "verdicts": (*verdicts, again)})
+    assert derive_stage(fresh, rule) == "approved"
+    demo_after = DecisionFacts(**{**capped.__dict__, "demos": (DemoFact("2022-09-13", 1),)})
+    assert derive_stage(demo_after, rule) == "demonstrated"  # a demo is no verdict
+    old_round = DecisionFacts(**{**capped.__dict__, "built_at": "2022-09-12T11:00:00",
+                                 "demos": (DemoFact("2022-09-13", 1),),
+                                 "verdicts": tuple(VerdictFact(v.expert, "approve", "2022-09-14",
+                                                               "hospital", True, v.seq)
+                                                   for v in verdicts)})  # fmt: skip
+    assert derive_stage(old_round, rule) == "approved"
