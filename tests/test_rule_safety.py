@@ -368,3 +368,66 @@ def test_derive_stage_keeps_a_cap_until_fresh_evidence():
                                                                "hospital", True, v.seq)
                                                    for v in verdicts)})  # fmt: skip
     assert derive_stage(old_round, rule) == "approved"
+
+
+@pytest.fixture
+def decision_page(programme, db_path, monkeypatch, actor):
+    """A critical decision at demonstrated with two of its three approvals, on an app DB."""
+    from conftest import drive_decision
+
+    from decisions import store
+
+    key = drive_decision(programme, "demonstrated", criticality="critical")
+    approve(programme, actor, key, "hanne", "per")
+    store.put_setting(programme, "demo", True)
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    return key
+
+
+def test_the_edit_form_asks_why_and_says_the_stage_is_held(programme, decision_page):
+    from test_pages_core import button, signed_in, texts
+
+    key = decision_page
+    at = signed_in("ana@hemit.no", "pages/decision.py", key=key)
+    box = at.expander[[x.label for x in at.expander].index("Edit details")]
+    box.selectbox[2].set_value("high")
+    before = snapshot(programme)
+    button(at, "Save details").click().run()
+    assert not at.exception, at.exception
+    assert "give the reason for the change" in texts(at)
+    assert snapshot(programme) == before
+    box = at.expander[[x.label for x in at.expander].index("Edit details")]
+    box.selectbox[2].set_value("high")
+    next(t for t in box.text_input if t.label.startswith("Why")).input("Not critical after all")
+    button(at, "Save details").click().run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "Saved: criticality." in shown and "It stays demonstrated" in shown
+    assert "Held at demonstrated" in shown
+    record = decision_store.get_decision(programme, key)
+    assert (record["criticality"], record["stage"]) == ("high", "demonstrated")
+    assert services.check(programme) == []
+
+
+def test_the_edit_form_says_which_waves_the_decision_leaves(programme, decision_page):
+    from test_pages_core import button, signed_in, texts
+
+    from decisions import store
+    from decisions.store import reference
+
+    with store.transaction(programme):
+        reference.insert_rows(programme, "waves",
+                              [{"code": "W2", "name": "Wave 2", "go_live": "2023-02-11"}])  # fmt: skip
+        reference.insert_rows(
+            programme, "wave_organizations", [{"wave": "W2", "organization": "STO"}]
+        )
+    at = signed_in("ana@hemit.no", "pages/decision.py", key=decision_page)
+    box = at.expander[[x.label for x in at.expander].index("Edit details")]
+    box.multiselect[0].set_value(["TRD"])
+    next(t for t in box.text_input if t.label.startswith("Why")).input("Only Trondheim")
+    button(at, "Save details").click().run()
+    assert not at.exception, at.exception
+    assert "It counts for the readiness of W1; no longer for W2." in texts(at)
+    assert edit_events(programme, decision_page) == [
+        ("edited:organizations", "STO", "TRD", "Only Trondheim")
+    ]
