@@ -107,6 +107,12 @@ with evidence_tab:
         progress = evidence.approval_status(conn, [key])[key]
         line = evidence.describe_progress(progress, decision["scope"])
         (st.success if progress.met else st.warning)(f"Approval rule: {line}")
+        if decision["ready_at"] and stage not in ("ready", "withdrawn"):
+            st.info(
+                f"Marked ready on {decision['ready_at'][:10]}: the mark stands, and the decision "
+                "is ready again as soon as the evidence says tested.",
+                icon=":material/bookmark:",
+            )
         since = decision["stage_cap_since"]
         if decision["stage_cap"] == stage and since and (decision["built_at"] or "") <= since:
             st.info(

@@ -431,3 +431,20 @@ def test_the_edit_form_says_which_waves_the_decision_leaves(programme, decision_
     assert edit_events(programme, decision_page) == [
         ("edited:organizations", "STO", "TRD", "Only Trondheim")
     ]
+
+
+def test_the_decision_page_says_a_kept_ready_mark_stands(
+    programme, db_path, monkeypatch, actor, decision_at
+):
+    from test_pages_core import signed_in, texts
+
+    from decisions import admin, store
+    from decisions.model import ApprovalRule
+
+    key = decision_at("ready")
+    stricter = ApprovalRule(min_approvers=3, min_approvers_critical=3)
+    admin.set_approval_rule(programme, actor("mona@hemit.no"), stricter, expected=ApprovalRule())
+    store.put_setting(programme, "demo", True)
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
+    assert "Marked ready on 2022-09-15: the mark stands" in texts(at)
