@@ -558,8 +558,8 @@ def edit_decision(
         reason = text_field(reason, "reason") or None
         rule_fields = [c for c in RULE_FIELDS if c in changed]
         guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
+        shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
         if guarded and not reason:
-            shown = ", ".join(dict.fromkeys(c.replace("all_", "") for c in rule_fields))
             raise WorkflowError(
                 f"{shown}: the approval rule and the waves read these; on a decision that is "
                 f"{decision['stage'].replace('_', ' ')} give the reason for the change"
@@ -575,7 +575,7 @@ def edit_decision(
         why = "approval rule re-checked"
         if guarded:
             hold_stage(conn, key, decision["stage"], at)
-            why = f"{', '.join(rule_fields)} edited: {reason}"
+            why = f"{shown} edited: {reason}"
         events += refresh_stages(conn, [key], actor, at, why)
         store.append_events(conn, events)
         return sorted(changed)
