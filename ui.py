@@ -84,6 +84,21 @@ def md(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+# Forms that change a versioned record -----------------------------------------------------------
+
+
+def seen(kind: str, key: str, row_version: int | None) -> int | None:
+    """The row version of the record when its form was first shown in this session, kept
+    across reruns so that a save sends that one and a change made meanwhile by someone else
+    is refused as stale (the current one is read again on each run)."""
+    return st.session_state.setdefault(f"_seen:{kind}:{key}", row_version)
+
+
+def forget(kind: str, key: str) -> None:
+    """After a save (done or refused): the form is built afresh from the record."""
+    st.session_state.pop(f"_seen:{kind}:{key}", None)
+
+
 # Messages that survive the rerun after a change -----------------------------------------------
 
 

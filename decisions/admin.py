@@ -237,17 +237,18 @@ def validated_rule(
 
 def rule_effect(conn: sqlite3.Connection, rule: ApprovalRule) -> dict:
     """What applying `rule` would do, without writing: {'moves': Counter of (from, to) stage
-    pairs, 'ready_lost': decisions marked ready that would lose the mark}."""
+    pairs, 'ready_held': decisions now ready that would fall below it (each keeps its ready
+    mark, so it is ready again when the rule lets the evidence say tested again)}."""
     keys = people_store.keys_past_demonstration(conn)
     stored = decision_store.stored_stages(conn)
     moves: Counter = Counter()
-    ready_lost = 0
+    ready_held = 0
     for key, facts in decision_store.decision_facts(conn, keys).items():
         derived = derive_stage(facts, rule)
         if derived != stored[key]:
             moves[(stored[key], derived)] += 1
-            ready_lost += stored[key] == "ready"
-    return {"moves": moves, "ready_lost": ready_lost}
+            ready_held += stored[key] == "ready"
+    return {"moves": moves, "ready_held": ready_held}
 
 
 def set_approval_rule(
@@ -255,9 +256,9 @@ def set_approval_rule(
 ) -> dict[tuple[str, str], int]:
     """Change the approval rule's numbers and, in the same transaction, re-derive the stage of
     every decision at demonstrated or further (a stricter rule takes approvals back, a looser
-    one grants them; a decision marked ready that falls below tested loses the mark and must
-    be marked again). `expected` is the rule the form was built from. Returns the stage moves
-    as {(from, to): count}."""
+    one grants them; a decision marked ready keeps its mark, so changing the rule back puts
+    every decision where it was). `expected` is the rule the form was built from. Returns the
+    stage moves as {(from, to): count}."""
     permissions.check(actor, "set_approval_rule")
     rule = validated_rule(rule.min_approvers, rule.min_approvers_critical,
                           rule.joint_needs_both_sides)  # fmt: skip

@@ -103,6 +103,10 @@ class DecisionFacts:
     verdicts: tuple[VerdictFact, ...] = ()
     # One entry per covering test case: its runs (possibly none).
     runs_by_case: dict[str, tuple[RunFact, ...]] = field(default_factory=dict)
+    # Set by an edit of a field the approval rule reads: the stage may not go past
+    # `stage_cap` until evidence dated after `stage_cap_since` carries it on.
+    stage_cap: str | None = None
+    stage_cap_since: str | None = None
 
 
 class WorkflowError(Exception):

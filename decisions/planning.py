@@ -23,6 +23,9 @@ from decisions.services import (
 from decisions.store import analytics
 
 CRITERION_KINDS = ("computed", "reported")
+# The row version a criterion form sends when it was built from the default set, before the
+# wave had stored criteria: a criterion stored meanwhile (by anyone) makes that form stale.
+FROM_DEFAULTS = 0
 
 
 def _wave_or_fail(conn: sqlite3.Connection, code: str) -> dict:
@@ -148,12 +151,17 @@ def save_criterion(
     row_version: int | None = None,
 ) -> list[str]:
     """Create or change a wave's criterion. `fields` may hold name, kind, metric, comparator,
-    threshold, owner, waiver_reason, waiver_until (a waiver needs both). Returns the names
-    of the fields that changed."""
+    threshold, owner, waiver_reason, waiver_until (a waiver needs both). `row_version` is the
+    one the form was built from (FROM_DEFAULTS for the default set not stored yet; None
+    checks nothing). Returns the names of the fields that changed."""
     permissions.check(actor, "save_criterion")
     code = text_field(code, "code", required=True, limit=20)
     with store.transaction(conn):
         _wave_or_fail(conn, wave)
+        if row_version == FROM_DEFAULTS:
+            if analytics.get_criterion(conn, wave, code) is not None:
+                raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {wave}:{code}"))
+            row_version = None  # the defaults stored just below are the ones the form showed
         at = now(conn)
         events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, code)

@@ -17,10 +17,17 @@ from decisions.model import (
     NotFound,
     StaleRecord,
     WorkflowError,
+    stage_at_least,
 )
 from decisions.store import decisions as decision_store
 from decisions.store import reference
-from decisions.workflow import check_action, derive_stage, step_changes
+from decisions.workflow import (
+    check_action,
+    derive_stage,
+    norm_time,
+    stage_changes,
+    step_changes,
+)
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
@@ -95,14 +102,19 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
 
 
 def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
-    """When a recorded event happened: now when not given or today (so it sorts after
-    anything else done today), never in the future."""
+    """When a recorded event happened: now when not given or a bare date of today (so it
+    sorts after anything else done today), never later than now: a timestamp later today is
+    in the future as much as tomorrow is, and would count for a build round started after it."""
     date = parse_date(value, field)
     current = now(conn)
     if date is None or date == current[:10]:
         return current
-    if date[:10] > current[:10]:
-        raise WorkflowError(f"{field} {date[:10]} is in the future; record what has happened")
+    if norm_time(date) > current:
+        shown = date if len(date) == 10 else date.replace("T", " ")
+        raise WorkflowError(
+            f"{field} {shown} is in the future (it is now {current.replace('T', ' ')}); "
+            "record what has happened"
+        )
     return date
 
 
@@ -157,7 +169,11 @@ def refresh_stages(
     conn: sqlite3.Connection, keys: Iterable[str], actor: Actor, at: str, why: str
 ) -> list[dict]:
     """Bring each decision's stored stage to what its evidence gives, inside the caller's
-    transaction, and return the stage events to append."""
+    transaction, and return the stage events to append.
+
+    A ready mark is a fact that survives what is not test evidence: a stricter approval rule
+    or an edit lowers the stage, and the stage is ready again once the evidence says tested.
+    It is dropped when the tests no longer say passed, or a new build round starts."""
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
@@ -165,15 +181,12 @@ def refresh_stages(
     events = []
     for key, fact in facts.items():
         derived = derive_stage(fact, rule)
-        if derived == stored[key]:
-            continue
-        changes: dict = {"stage": derived, "stage_since": at}
-        if derived == "in_build" and fact.base_stage == "built":  # changes were requested
-            changes.update(base_stage="in_build", built_at=None, ready_at=None)
-        elif STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and fact.ready_marked:
-            changes["ready_at"] = None  # the evidence no longer says tested
-        decision_store.update_decision(conn, key, changes)
-        events.append(stage_event(actor, at, key, stored[key], derived, why))
+        changes = stage_changes(fact, derived)
+        if derived != stored[key]:
+            changes.update(stage=derived, stage_since=at)
+            events.append(stage_event(actor, at, key, stored[key], derived, why))
+        if changes:
+            decision_store.update_decision(conn, key, changes)
     return events
 
 
@@ -436,16 +449,39 @@ def revise(
         return version
 
 
+# The fields the approval rule reads (and, for the organisations, the waves a decision counts
+# for); edited after `built` only with a reason, and never raising the stage by themselves.
+RULE_FIELDS = ("domain", "scope", "criticality", "organizations", "all_organizations")
+
+
+def hold_stage(conn: sqlite3.Connection, key: str, stage_before: str, at: str) -> bool:
+    """After an edit of the fields the approval rule reads, inside the caller's transaction:
+    when the evidence on record would now carry the decision past `stage_before`, cap it
+    there from `at`, until evidence dated after the edit carries it on (workflow.derive_stage
+    honours the cap, so the stored stage stays what the evidence says). Returns True when
+    it holds the stage."""
+    if not stage_at_least(stage_before, "built"):
+        return False
+    facts = decision_store.decision_facts(conn, [key])[key]
+    if STAGE_RANK[derive_stage(facts, approval_rule(conn))] <= STAGE_RANK[stage_before]:
+        return False
+    decision_store.update_decision(conn, key, {"stage_cap": stage_before, "stage_cap_since": at})
+    return True
+
+
 def edit_decision(
     conn: sqlite3.Connection,
     actor: Actor,
     key: str,
     fields: dict,
     *,
+    reason: str | None = None,
     row_version: int | None = None,
 ) -> list[str]:
-    """Change a decision's details (not its decided text, which `revise` versions).
-    Returns the names of the fields that changed."""
+    """Change a decision's details (not its decided text, which `revise` versions). From
+    `built` on, a change of the fields the approval rule reads (domain, scope, criticality,
+    organisations) needs a `reason`, which the edit events carry, and keeps or lowers the
+    stage, never raises it: new evidence does. Returns the names of the fields that changed."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
         check_action("edit", decision["stage"], actor, forum=decision["forum"])
@@ -486,16 +522,28 @@ def edit_decision(
                 )
         if not changed:
             return []
+        reason = text_field(reason, "reason") or None
+        rule_fields = [c for c in RULE_FIELDS if c in changed]
+        guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
+        shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
+        if guarded and not reason:
+            raise WorkflowError(
+                f"{shown}: the approval rule and the waves read these; on a decision that is "
+                f"{decision['stage'].replace('_', ' ')} give the reason for the change"
+            )
         at = now(conn)
         _save(conn, key, {c: v for c, v in changed.items() if c != "organizations"}, row_version)
         if "organizations" in changed:
             decision_store.set_decision_organizations(conn, key, organizations)
         events = [
-            event(actor, at, "decision", key, "edited", old[c], changed[c], c)
+            event(actor, at, "decision", key, f"edited:{c}", old[c], changed[c], reason)
             for c in sorted(changed)
         ]
-        events = [e | {"action": f"edited:{e['reason']}", "reason": None} for e in events]
-        events += refresh_stages(conn, [key], actor, at, "approval rule re-checked")
+        why = "approval rule re-checked"
+        if guarded:
+            hold_stage(conn, key, decision["stage"], at)
+            why = f"{shown} edited: {reason}"
+        events += refresh_stages(conn, [key], actor, at, why)
         store.append_events(conn, events)
         return sorted(changed)
 

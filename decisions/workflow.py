@@ -163,11 +163,52 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
 
     Hand-set stages (proposed .. built, withdrawn) come from `base_stage`; from `built` on,
     demos, verdicts and test runs dated in the current round (from `built_at`) carry it
-    further, and a `ready` mark holds only while the evidence says tested.
+    further, and a `ready` mark holds only while the evidence says tested. An edit of the
+    fields the approval rule reads caps the stage where it was (`stage_cap`) until evidence
+    dated after the edit carries it past.
     """
     if facts.base_stage != "built":
         return facts.base_stage
-    if not any(d.attendees > 0 and counts_from(d.date, facts.built_at) for d in facts.demos):
+    stage = _evidence_stage(facts, rule)
+    cap = facts.stage_cap
+    if (
+        cap in STAGE_RANK
+        and STAGE_RANK[stage] > STAGE_RANK[cap]
+        and cap_applies(facts)
+        and not _carried_past(facts, cap, facts.stage_cap_since or "")
+    ):
+        return cap
+    return stage
+
+
+def cap_applies(facts: DecisionFacts) -> bool:
+    """A stage cap set in the current build round (a new round starts afresh)."""
+    if not (facts.stage_cap and facts.stage_cap_since):
+        return False
+    return facts.built_at is None or norm_time(facts.built_at) <= norm_time(facts.stage_cap_since)
+
+
+def _carried_past(facts: DecisionFacts, cap: str, since: str) -> bool:
+    """Evidence dated after `since` of the kind that takes a decision past `cap`: a held demo
+    past built, an expert's approval past demonstrated, a test run past approved."""
+    after = norm_time(since)
+
+    def fresh(date: str) -> bool:
+        return norm_time(date) > after and counts_from(date, facts.built_at)
+
+    if cap == "built":
+        return any(d.attendees > 0 and fresh(d.date) for d in facts.demos)
+    if cap == "demonstrated":
+        counted = [v for v in round_verdicts(facts) if v.in_domain]
+        return any(
+            v.verdict == "approve" and fresh(v.date) for v in latest_verdicts(counted).values()
+        )
+    return any(fresh(r.date) for runs in facts.runs_by_case.values() for r in runs)
+
+
+def _evidence_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
+    start = facts.built_at
+    if not any(d.attendees > 0 and counts_from(d.date, start) for d in facts.demos):
         return "built"
     verdicts = [v for v in round_verdicts(facts) if v.in_domain]
     if any(v.verdict == "changes_requested" for v in latest_verdicts(verdicts).values()):
@@ -209,11 +250,13 @@ def latest_runs(facts: DecisionFacts) -> dict[str, RunFact | None]:
 
 
 def stage_changes(facts: DecisionFacts, derived: str) -> dict:
-    """The columns besides `stage` that change when the evidence moves a decision to
-    `derived`: requested changes end the build round; below tested a ready mark lapses."""
+    """The columns besides `stage` that the evidence changes when it gives `derived`: requested
+    changes end the build round; a ready mark lapses when the tests no longer say passed. (A
+    ready mark is otherwise a fact that survives: a stricter rule or an edit lowers the stage,
+    and it is ready again once the evidence says tested.)"""
     if derived == "in_build" and facts.base_stage == "built":
         return {"base_stage": "in_build", "built_at": None, "ready_at": None}
-    if STAGE_RANK.get(derived, 0) < STAGE_RANK["tested"] and facts.ready_marked:
+    if facts.ready_marked and facts.base_stage == "built" and not tests_say_passed(facts):
         return {"ready_at": None}
     return {}
 
@@ -318,3 +361,15 @@ def step_changes(action: str, at: str) -> dict:
     elif action == "revise":
         changes.update(built_at=None, ready_at=None, version_started_at=at)
     return changes
+
+
+def latest_run_results(facts: DecisionFacts) -> list[str | None]:
+    """The latest result in the current round of each covering test case (None: not run)."""
+    return [run and run.result for run in latest_runs(facts).values()]
+
+
+def tests_say_passed(facts: DecisionFacts) -> bool:
+    """The test evidence alone says tested: a covering case, every one's latest run passed.
+    A ready mark stands while this holds, whatever the approval rule makes of the verdicts."""
+    results = latest_run_results(facts)
+    return bool(results) and all(result == "passed" for result in results)

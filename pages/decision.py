@@ -9,9 +9,9 @@ import streamlit as st
 import ui
 from decisions import evidence, services, workflow
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
+from decisions.store import analytics, reference, views
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import reference, views
 from decisions.views import describe_event, verdicts_with_notes, with_notes
 
 conn = ui.conn()
@@ -107,6 +107,20 @@ with evidence_tab:
         progress = evidence.approval_status(conn, [key])[key]
         line = evidence.describe_progress(progress, decision["scope"])
         (st.success if progress.met else st.warning)(f"Approval rule: {line}")
+        if decision["ready_at"] and stage not in ("ready", "withdrawn"):
+            st.info(
+                f"Marked ready on {decision['ready_at'][:10]}: the mark stands, and the decision "
+                "is ready again as soon as the evidence says tested.",
+                icon=":material/bookmark:",
+            )
+        since = decision["stage_cap_since"]
+        if decision["stage_cap"] == stage and since and (decision["built_at"] or "") <= since:
+            st.info(
+                f"Held at {stage.replace('_', ' ')}: scope, criticality or organisations were "
+                f"edited on {since[:10]}, and an edit raises no stage. Evidence given after "
+                "that edit carries it on.",
+                icon=":material/pan_tool:",
+            )
     st.markdown("**Demos**")
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
     for demo in demos:
@@ -305,11 +319,64 @@ def edit_form() -> None:
             everyone = st.checkbox("All organisations", bool(decision["all_organizations"]))
             chosen = st.multiselect("Organisations", all_orgs, default=decision["organizations"])
         fields["organizations"] = ["ALL"] if everyone else chosen
+        reason = ""
+        if stage_at_least(stage, "built"):
+            reason = st.text_input(
+                "Why (needed to change scope, criticality or organisations)",
+                help="The approval rule reads scope and criticality, and the organisations "
+                "decide which waves the decision counts for. The change keeps or lowers the "
+                "stage; new evidence carries it on.",
+            )
         if st.form_submit_button("Save details", type="primary"):
             attempt(
-                "The details are saved.",
-                lambda: services.edit_decision(conn, person, key, fields, row_version=built_from),
+                "{result}",
+                lambda: edited(
+                    services.edit_decision(
+                        conn, person, key, fields, reason=reason, row_version=built_from
+                    )
+                ),
             )
+
+
+def waves_of(record: dict) -> list[str]:
+    """The waves whose readiness the decision counts for, by its organisations."""
+    orgs = set(record["organizations"])
+    return [
+        w.code
+        for w in analytics.waves(conn).itertuples()
+        if record["all_organizations"] or orgs & set((w.organizations or "").split(";"))
+    ]
+
+
+def edited(changed: list[str]) -> str:
+    """What an edit did, said after the rerun: the fields, the stage, the waves."""
+    if not changed:
+        return "Nothing was changed."
+    after = decision_store.get_decision(conn, key)
+    said = [f"Saved: {', '.join(c.replace('_', ' ') for c in changed)}."]
+    if after["stage"] != stage:
+        said.append(
+            f"The approval rule now reads it as {after['stage'].replace('_', ' ')} "
+            f"(it was {stage.replace('_', ' ')})."
+        )
+    elif after["stage_cap"] == stage and after["stage_cap_since"] != decision["stage_cap_since"]:
+        said.append(
+            f"It stays {stage.replace('_', ' ')}: the evidence on record would take it further "
+            "under the new details, but an edit raises no stage; evidence given from now on "
+            "(a verdict, a demo, a test run) carries it on."
+        )
+    before_waves, after_waves = waves_of(decision), waves_of(after)
+    if before_waves != after_waves:
+        left = [w for w in before_waves if w not in after_waves]
+        joined = [w for w in after_waves if w not in before_waves]
+        said.append(
+            "It counts for the readiness of "
+            + (", ".join(after_waves) or "no wave")
+            + (f"; no longer for {', '.join(left)}" if left else "")
+            + (f"; newly for {', '.join(joined)}" if joined else "")
+            + "."
+        )
+    return " ".join(said)
 
 
 st.subheader("What you can do")

@@ -11,6 +11,7 @@ from decisions.store import queues, reference
 
 SHOWN = 500
 NEW = "(new)"
+PREVIEW = "people_rule_preview"  # (rule, effect) shown, awaiting confirmation
 
 conn = ui.conn()
 person = ui.actor()
@@ -19,15 +20,6 @@ person = ui.actor()
 def codes(table: str) -> dict[str, str]:
     return {r["code"]: f"{r['code']} · {r['name']}"
             for r in reference.list_table(conn, table)}  # fmt: skip
-
-
-def seen(kind: str, key: str, row_version: int) -> int:
-    """The row version the form was first shown with, so a concurrent change is noticed."""
-    return st.session_state.setdefault(f"people_seen_{kind}_{key}", row_version)
-
-
-def forget(kind: str, key: str) -> None:
-    st.session_state.pop(f"people_seen_{kind}_{key}", None)
 
 
 def split(text: str | None) -> list[str]:
@@ -75,7 +67,7 @@ def experts_tab() -> None:
 
 def expert_form(expert: dict | None) -> None:
     organizations, domains, forums = codes("organizations"), codes("domains"), codes("forums")
-    version = seen("expert", expert["email"], expert["row_version"]) if expert else None
+    version = ui.seen("expert", expert["email"], expert["row_version"]) if expert else None
     with st.form(f"expert_form_{expert['email'] if expert else 'new'}", enter_to_submit=False):
         st.markdown(f"**{ui.md(expert['name']) if expert else 'New expert'}**")
         left, right = st.columns(2)
@@ -99,7 +91,7 @@ def expert_form(expert: dict | None) -> None:
         if not st.form_submit_button("Save the expert", type="primary"):
             return
     if expert:
-        forget("expert", expert["email"])
+        ui.forget("expert", expert["email"])
     try:
         saved = admin.save_expert(
             conn, person, email=expert["email"] if expert else email, name=name,
@@ -132,7 +124,7 @@ def forum_form(forum: dict | None) -> None:
     people = {r.email: f"{r.name} ({r.email})" for r in directory.itertuples()}
     for email in forum["members"] if forum else []:
         people.setdefault(email, f"{email} (inactive)")
-    version = seen("forum", forum["code"], forum["row_version"]) if forum else None
+    version = ui.seen("forum", forum["code"], forum["row_version"]) if forum else None
     with st.form(f"forum_form_{forum['code'] if forum else 'new'}", enter_to_submit=False):
         left, right = st.columns(2)
         code = left.text_input("Code", value=forum["code"] if forum else "",
@@ -150,7 +142,7 @@ def forum_form(forum: dict | None) -> None:
         if not st.form_submit_button("Save the forum", type="primary"):
             return
     if forum:
-        forget("forum", forum["code"])
+        ui.forget("forum", forum["code"])
     try:
         saved = admin.save_forum(
             conn, person, code=forum["code"] if forum else code, name=name, level=level,
@@ -169,13 +161,8 @@ def forum_form(forum: dict | None) -> None:
 def rule_tab() -> None:
     current = services.approval_rule(conn)
     expected = st.session_state.setdefault("people_rule_seen", current)
-    st.markdown(
-        f"A decision is approved when at least **{current.min_approvers}** experts of its domain "
-        f"approve it (**{current.min_approvers_critical}** when it is critical)"
-        + (", with at least one from each side when its scope is joint."
-           if current.joint_needs_both_sides else ".")
-        + " Each expert's latest verdict in the current build round counts."
-    )  # fmt: skip
+    st.markdown(describe_rule(current) + " Each expert's latest verdict in the current build "
+                "round counts.")  # fmt: skip
     with st.form("rule_form", enter_to_submit=False):
         left, right = st.columns(2)
         minimum = left.number_input("Approvers needed", min_value=1, max_value=admin.MAX_APPROVERS,
@@ -185,19 +172,32 @@ def rule_tab() -> None:
                                       value=current.min_approvers_critical)  # fmt: skip
         both = st.checkbox("Joint decisions need an approver from each side",
                            value=current.joint_needs_both_sides)  # fmt: skip
-        left, right = st.columns(2)
-        preview = left.form_submit_button("Preview the effect")
-        apply = right.form_submit_button("Change the rule", type="primary")
-    if not (preview or apply):
-        return
-    try:
-        rule = admin.validated_rule(minimum, critical, both)
-        if preview:
+        preview = st.form_submit_button("Preview the effect", type="primary")
+    if preview:
+        st.session_state.pop(PREVIEW, None)
+        try:
+            rule = admin.validated_rule(minimum, critical, both)
+            if rule == current:
+                raise WorkflowError("the approval rule is unchanged; nothing to save")
             with st.spinner("Re-deriving the stage of every demonstrated or later decision…"):
-                effect = admin.rule_effect(conn, rule)
-            show_effect(effect)
+                st.session_state[PREVIEW] = (rule, admin.rule_effect(conn, rule))
+        except WorkflowError as error:
+            ui.show_refusal(error)
             return
-        st.session_state.pop("people_rule_seen", None)
+    if PREVIEW not in st.session_state:
+        return
+    rule, effect = st.session_state[PREVIEW]
+    st.markdown(f"**The new rule:** {describe_rule(rule)}")
+    show_effect(effect)
+    left, right = st.columns(2)
+    if right.button("Cancel", key="rule_cancel"):
+        st.session_state.pop(PREVIEW, None)
+        st.rerun()
+    if not left.button("Change the rule", type="primary", key="rule_confirm"):
+        return
+    st.session_state.pop(PREVIEW, None)
+    st.session_state.pop("people_rule_seen", None)
+    try:
         with st.spinner("Changing the rule and moving the stages it changes…"):
             moves = admin.set_approval_rule(conn, person, rule, expected=expected)
     except WorkflowError as error:
@@ -211,17 +211,28 @@ def rule_tab() -> None:
     st.rerun()
 
 
+def describe_rule(rule) -> str:
+    return (
+        f"A decision is approved when at least **{rule.min_approvers}** experts of its domain "
+        f"approve it (**{rule.min_approvers_critical}** when it is critical)"
+        + (", with at least one from each side when its scope is joint."
+           if rule.joint_needs_both_sides else ".")
+    )  # fmt: skip
+
+
 def show_effect(effect: dict) -> None:
     if not effect["moves"]:
         st.info("This rule moves no decision.", icon=":material/info:")
-        return
-    lines = [f"- {n:,} from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
-             for (a, b), n in sorted(effect["moves"].items())]  # fmt: skip
-    st.warning("This rule would move:\n" + "\n".join(lines), icon=":material/rule:")
-    if effect["ready_lost"]:
-        st.warning(f"{effect['ready_lost']:,} decisions marked ready would lose the mark; if the "
-                   "rule is loosened again they come back as tested and must be marked ready "
-                   "again.", icon=":material/warning:")  # fmt: skip
+    else:
+        lines = [f"- {n:,} from {a.replace('_', ' ')} to {b.replace('_', ' ')}"
+                 for (a, b), n in sorted(effect["moves"].items())]  # fmt: skip
+        st.warning("This rule would move:\n" + "\n".join(lines), icon=":material/rule:")
+    if effect["ready_held"]:
+        st.info(f"{effect['ready_held']:,} decisions now ready fall below ready; each keeps its "
+                "ready mark and is ready again as soon as the evidence says tested, e.g. when "
+                "the rule is changed back.", icon=":material/bookmark:")  # fmt: skip
+    st.caption("Nothing is changed until you confirm. Changing the rule back puts every "
+               "decision where it was.")  # fmt: skip
 
 
 st.title("People and settings")

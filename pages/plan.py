@@ -53,20 +53,19 @@ else:
 if permissions.allowed(person, "replan_wave"):
     st.subheader("Re-plan a wave")
     names = {w.code: f"{w.name} · go-live {w.go_live}" for w in waves.itertuples()}
+    # Each wave's version when the form was opened: a re-plan by someone else meanwhile
+    # makes this one stale.
+    versions = {w.code: ui.seen("wave", w.code, int(w.row_version)) for w in waves.itertuples()}
     with st.form("replan"):
         code = st.selectbox("Wave", list(names), format_func=names.get, key="replan_wave")
         new_date = st.date_input("New go-live date", value=None, key="replan_date")
         reason = st.text_area("Reason (required)", key="replan_reason")
         if st.form_submit_button("Re-plan", type="primary"):
-            wave = waves.set_index("code").loc[code]
+            for seen_code in versions:
+                ui.forget("wave", seen_code)
             try:
                 planning.replan_wave(
-                    conn,
-                    person,
-                    code,
-                    go_live=new_date,
-                    reason=reason,
-                    row_version=int(wave["row_version"]),
+                    conn, person, code, go_live=new_date, reason=reason, row_version=versions[code]
                 )
             except WorkflowError as error:
                 ui.show_refusal(error)

@@ -105,6 +105,9 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
 def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> None:
     crit = wave.result(code).criterion
     form = f"criterion_{wave.wave}_{code}"
+    # The version the form was opened with: a save by someone else meanwhile makes it stale.
+    stored = planning.FROM_DEFAULTS if crit.row_version is None else crit.row_version
+    version = ui.seen("criterion", f"{wave.wave}:{code}", stored)
     with (
         st.expander(f"Change {code}: threshold, owner, waiver", icon=":material/edit:"),
         st.form(form),
@@ -133,10 +136,9 @@ def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> No
                 "waiver_reason": reason,
                 "waiver_until": until if reason else None,
             }
+            ui.forget("criterion", f"{wave.wave}:{code}")
             try:
-                planning.save_criterion(
-                    conn, person, wave.wave, code, fields, row_version=crit.row_version
-                )
+                planning.save_criterion(conn, person, wave.wave, code, fields, row_version=version)
             except WorkflowError as error:
                 ui.show_refusal(error)
             else:

@@ -296,8 +296,9 @@ def test_an_invalid_rule_is_refused(app, programme):
     at = app("people", "admin@hemit.no", tab="Approval rule")
     before = snapshot(programme)
     widget(at.number_input, "Approvers needed").set_value(5)
-    submit(at, "Change the rule")
+    submit(at, "Preview the effect")
     assert "critical must be at least" in texts(at.error) and snapshot(programme) == before
+    assert not [b for b in at.button if b.label == "Change the rule"]
 
 
 def test_a_manager_adds_an_expert_and_a_bad_email_is_refused(app, programme):

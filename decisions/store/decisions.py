@@ -216,8 +216,8 @@ def decision_facts(
 
     facts = {}
     for r in conn.execute(
-        "SELECT key, base_stage, built_at, ready_at, scope, criticality FROM decisions "
-        + restrict("key"),
+        "SELECT key, base_stage, built_at, ready_at, scope, criticality, stage_cap, "
+        "stage_cap_since FROM decisions " + restrict("key"),
         params,
     ):
         key = r[0]
@@ -230,6 +230,8 @@ def decision_facts(
             demos=tuple(demos.get(key, ())),
             verdicts=tuple(verdicts.get(key, ())),
             runs_by_case={case: tuple(rs) for case, rs in runs.get(key, {}).items()},
+            stage_cap=r[6],
+            stage_cap_since=r[7],
         )
     return facts
 

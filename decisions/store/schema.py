@@ -328,3 +328,16 @@ def m007_history_indexes(db: Database) -> None:
         DROP INDEX IF EXISTS test_runs_case;
         """
     )
+
+
+@migrations()
+def m008_decision_stage_cap(db: Database) -> None:
+    # An edit of a field the approval rule reads (domain, scope, criticality, organisations)
+    # after `built` never raises the stage by itself: the stage it had is kept as a cap, from
+    # the edit's time, until evidence dated after the edit carries the decision on.
+    db.executescript(
+        """
+        ALTER TABLE decisions ADD COLUMN stage_cap TEXT;
+        ALTER TABLE decisions ADD COLUMN stage_cap_since TEXT;
+        """
+    )
