@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decisions.model import Actor, WorkflowError
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
-# The role that holds every permission, and of which one active holder always remains.
+# The role that only its holders grant, and of which one active holder always remains.
 ADMIN_ROLE = "admin"
 ANYONE = "*"  # a grant to every signed-in person (with `where`, the record's owner)
 
@@ -159,3 +159,12 @@ def may_act_anywhere(actor: Actor | None, action: str) -> bool:
                                    or (g.where == DOMAIN and actor.domains))
         for g in PERMISSIONS[action].grants
     )  # fmt: skip
+
+
+def who_may(action: str) -> str:
+    """The grants of `action` in words, as the README's table shows them."""
+    return ", ".join(
+        ("whoever owns it" if g.role == ANYONE else g.role)
+        + (f" (of its {g.where})" if g.where and g.role != ANYONE else "")
+        for g in PERMISSIONS[action].grants
+    )

@@ -244,3 +244,9 @@ def test_no_module_outside_the_permission_table_spells_a_role_name():
         for hit in spelled_roles(path)
     ]
     assert found == []
+
+
+def test_the_readme_shows_the_permission_table_as_it_is():
+    readme = (ROOT / "README.md").read_text()
+    for action, permission in PERMISSIONS.items():
+        assert f"| `{action}` | {permission.label} | {permissions.who_may(action)} |" in readme
