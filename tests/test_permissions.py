@@ -11,21 +11,13 @@ from pathlib import Path
 import pytest
 from conftest import DECISION_FIELDS, snapshot
 from test_workflow_rules import EXPECTED as WORKFLOW_EXPECTED
+from test_workflow_rules import ROLE_PEOPLE as PERSON  # the expert sits in MED-H, domain MED
 
 from decisions import admin, evidence, permissions, planning, services
 from decisions import io as transfer_io
 from decisions.model import ROLES, ApprovalRule, WorkflowError
 from decisions.permissions import PERMISSIONS, Target
 
-# One person of each role (tests/conftest.py PEOPLE); the expert sits in MED-H, domain MED.
-PERSON = {
-    "expert": "hanne@stolav.no",
-    "analyst": "ana@hemit.no",
-    "tester": "tess@hemit.no",
-    "manager": "mona@hemit.no",
-    "admin": "admin@hemit.no",
-    "viewer": "vera@hemit.no",
-}
 
 # Written from SPEC.md and the issues, not from permissions.PERMISSIONS.
 MANAGERS = {"manager", "admin"}
