@@ -18,7 +18,6 @@ from decisions import io as transfer_io
 from decisions.model import ROLES, ApprovalRule, WorkflowError
 from decisions.permissions import PERMISSIONS, Target
 
-
 # Written from SPEC.md and the issues, not from permissions.PERMISSIONS.
 MANAGERS = {"manager", "admin"}
 EXPECTED = {
