@@ -68,3 +68,16 @@ def test_every_page_renders_on_a_freshly_initialised_programme(empty_programme, 
 def test_the_approved_share_of_no_waves_is_empty():
     # An empty frame's boolean mask is of object dtype, which pandas reads as column labels.
     assert approved_share(readiness.stages_per_wave([])) == {}
+
+
+def test_the_overview_of_an_empty_programme_says_there_is_nothing_yet(empty_programme, monkeypatch):
+    monkeypatch.setenv("DECISIONS_DB", str(empty_programme))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": ADMIN, "email_verified": True}
+    at.run()
+    shown = [m.value for m in at.markdown]
+    assert "No wave is planned after today." in shown
+    assert "No decisions in any wave's scope yet." in shown
+    assert any(m.startswith("No decisions yet") for m in shown)  # not a chart of zeros
+    assert not at.get("vega_lite_chart")
