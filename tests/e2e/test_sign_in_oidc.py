@@ -4,6 +4,12 @@ freshly `init`-ed programme whose only data is its people. Nothing is stubbed: S
 st.login, Authlib and httpx do the discovery, the authorization code flow with PKCE and the
 token exchange; the app maps the ID token's email to the directory.
 
+Covered: sign in to an empty programme (its Overview renders), reload, the provider's session
+without the app's cookie (no password, only the account), sign out (the provider's session
+ends too) and signing in again asks for the password; a mixed-case email; an unknown, an
+inactive, an unverified and a missing email are refused with the reason; a placeholder cookie
+secret stops the app.
+
 Set SIGNIN_SHOTS=/some/folder to keep screenshots of the journey there."""
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from e2e.conftest import REPO, SERVER_START_TIMEOUT, AppProcess, free_port, idle
+from e2e.conftest import REPO, SERVER_START_TIMEOUT, TIMEOUT_MS, AppProcess, free_port, idle
+from e2e.conftest import SHOTS as FAILURE_SHOTS
 
 pytestmark = pytest.mark.e2e
 
@@ -170,18 +177,25 @@ def app(programme, tmp_path_factory):
 
 
 @pytest.fixture
-def new_page(browser):
-    """new_page() -> a page in a fresh browser context (no cookies from another sign-in)."""
+def new_page(browser, request):
+    """new_page() -> a page in a fresh browser context (no cookies from another sign-in); on a
+    failure each is saved to /tmp/shots like the `page` fixture's."""
     contexts = []
 
     def make():
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 
     yield make
-    for context in contexts:
+    report = getattr(request.node, "report_call", None)
+    for number, context in enumerate(contexts):
+        if report is not None and report.failed:
+            FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
+            name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+            for page in context.pages:
+                page.screenshot(path=str(FAILURE_SHOTS / f"e2e-failure-{name}-{number}.png"))
         context.close()
 
 
