@@ -3,6 +3,7 @@ navigation over the pages. `streamlit run streamlit_app.py`."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 
 import streamlit as st
@@ -63,7 +64,7 @@ single sign-on. Add an `[auth]` section to `.streamlit/secrets.toml` and restart
 ```toml
 [auth]
 redirect_uri = "https://decisions.example.org/oauth2callback"
-cookie_secret = "a long random string"
+cookie_secret = "..."  # python -c "import secrets; print(secrets.token_urlsafe(48))"
 client_id = "..."
 client_secret = "..."
 server_metadata_url = "https://login.example.org/.well-known/openid-configuration"
@@ -71,6 +72,17 @@ server_metadata_url = "https://login.example.org/.well-known/openid-configuratio
 
 Everyone who signs in must be in the directory (People and settings) with the same email.
 """
+# Placeholders people copy from documentation; anyone who reads it could sign session cookies.
+PLACEHOLDER_SECRETS = {
+    "a long random string",  # the README's example before it said how to make one
+    "paste the output of the command below",  # the README's example
+    "xxx",  # Streamlit's documentation
+    "...",
+    "changeme",
+    "secret",
+}
+MIN_SECRET_LENGTH = 32
+SSO_PACKAGES = ("authlib", "httpx")  # Streamlit's OIDC login runs Authlib over httpx
 
 
 def open_database() -> None:
@@ -101,15 +113,79 @@ DEMO_PERSON = "as"  # the demo sign-in's widget key and URL parameter
 def signed_in(conn, demo: bool) -> Actor | None:
     """The person signed in for this run, or None."""
     if auth_configured():
-        if not st.user.is_logged_in:
-            return None
-        return decision_store.load_actor(conn, str(st.user.get("email") or ""))
+        return sso_person(conn)[0]
     # The demo's choice lives in the URL too (?as=EMAIL), so a reload keeps it.
     email = st.session_state.get("_signed_in") or st.query_params.get(DEMO_PERSON)
     person = decision_store.load_actor(conn, email) if demo and email else None
     if person is not None:
         st.session_state["_signed_in"] = person.email
     return person
+
+
+def sso_person(conn) -> tuple[Actor | None, str]:
+    """The directory's person for the identity token's email, or None and why not (markdown).
+    Streamlit reads the token's claims into st.user; the email must be there and must not be
+    marked unverified (a provider that lets people set any email says email_verified=false)."""
+    if not st.user.is_logged_in:
+        return None, ""
+    email = str(st.user.get("email") or "").strip()
+    if not email:
+        return None, (
+            "Your sign-in did not include an email address, so the app cannot tell who you "
+            "are. Ask the administrator of the sign-in service to include the `email` claim "
+            "in the identity token for this app."
+        )
+    if str(st.user.get("email_verified", True)).lower() == "false":
+        return None, (
+            f"The sign-in service has not verified {ui.md(email)}, so it cannot be used to "
+            "sign in. Verify the address with the sign-in service, then sign in again."
+        )
+    person = decision_store.load_actor(conn, email)
+    if person is None:
+        return None, (
+            f"{ui.md(email)} is not in this programme's directory, or is no longer active. "
+            "Ask a programme administrator to add you under People and settings."
+        )
+    return person, ""
+
+
+def weak_cookie_secret() -> str | None:
+    """Why the [auth] cookie_secret may not be used, or None. Streamlit signs the session
+    cookie with it: whoever knows it can make a cookie for any email."""
+    secret = str(st.secrets["auth"].get("cookie_secret") or "")
+    if not secret:
+        return "`[auth]` has no `cookie_secret`."
+    if secret.strip().lower() in PLACEHOLDER_SECRETS:
+        return "`[auth]` `cookie_secret` is a placeholder from the documentation."
+    if len(secret) < MIN_SECRET_LENGTH:
+        return (
+            f"`[auth]` `cookie_secret` is {len(secret)} characters long; it must be at least "
+            f"{MIN_SECRET_LENGTH}."
+        )
+    return None
+
+
+def refuse_weak_cookie_secret() -> None:
+    """Stop the app, saying how to fix it, while the cookie secret is missing or guessable."""
+    problem = weak_cookie_secret()
+    if problem is None:
+        return
+    st.navigation(pages(), position="hidden")
+    st.title("Decisions")
+    st.error(
+        f"The app will not start: {problem} Anyone who knows the secret can sign in as anyone.",
+        icon=":material/lock:",
+    )
+    st.markdown(
+        "Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:\n\n"
+        '```\npython -c "import secrets; print(secrets.token_urlsafe(48))"\n```\n\n'
+        '```toml\n[auth]\ncookie_secret = "<the printed value>"\n```'
+    )
+    st.stop()
+
+
+def missing_sso_packages() -> list[str]:
+    return [name for name in SSO_PACKAGES if importlib.util.find_spec(name) is None]
 
 
 def sso_provider() -> str | None:
@@ -120,9 +196,17 @@ def sso_provider() -> str | None:
     return next((name for name, value in section.items() if isinstance(value, Mapping)), None)
 
 
-def sign_in_with_sso() -> None:
+def sign_in_with_sso(conn) -> None:
     st.title("Decisions")
     if not st.user.is_logged_in:
+        missing = missing_sso_packages()
+        if missing:
+            st.error(
+                f"Single sign-on needs the Python packages {', '.join(missing)}, which are not "
+                "installed. Install them with `pip install -r requirements.txt` and restart.",
+                icon=":material/error:",
+            )
+            return
         st.write("Sign in with your organisation account to see the programme.")
         if st.button("Sign in", type="primary", icon=":material/login:"):
             try:
@@ -130,10 +214,7 @@ def sign_in_with_sso() -> None:
             except StreamlitMissingAuthlibError:
                 st.error("Single sign-on needs the Authlib package: `pip install streamlit[auth]`.")
         return
-    st.error(
-        f"{ui.md(st.user.get('email'))} is not in this programme's directory, or is no longer active. "
-        "Ask a programme administrator to add you under People and settings."
-    )
+    st.error(sso_person(conn)[1], icon=":material/block:")
     if st.button("Sign out", icon=":material/logout:"):
         st.logout()
 
@@ -194,6 +275,8 @@ def sidebar(conn, person: Actor, demo: bool) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Decisions", page_icon=":material/account_tree:", layout="wide")
+    if auth_configured():
+        refuse_weak_cookie_secret()
     open_database()
     conn = st.session_state["_conn"]
     try:
@@ -207,7 +290,7 @@ def main() -> None:
             st.info(DEMO_NOTICE, icon=":material/science:")
         if auth_configured():
             if person is None:
-                sign_in_with_sso()
+                sign_in_with_sso(conn)
                 return
         elif not demo:
             st.title("Decisions")

@@ -92,7 +92,7 @@ def verdicts_with_notes(approvals: list[dict], decision: dict) -> list[dict]:
 
 def approved_share(wave_counts: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Per wave: (decisions approved or further, decisions in scope), from stages_per_wave."""
-    further = wave_counts["stage"].map(lambda s: stage_at_least(s, "approved"))
+    further = wave_counts["stage"].map(lambda s: stage_at_least(s, "approved")).astype(bool)
     totals = wave_counts.groupby("wave")["decisions"].sum()
-    approved = wave_counts[further].groupby("wave")["decisions"].sum()
+    approved = wave_counts.loc[further].groupby("wave")["decisions"].sum()
     return {wave: (int(approved.get(wave, 0)), int(total)) for wave, total in totals.items()}

@@ -96,7 +96,10 @@ with left:
         )
 with right:
     st.subheader("Pipeline")
-    st.altair_chart(pipeline_chart(data["stages"]))
+    if data["stages"]["decisions"].sum():
+        st.altair_chart(pipeline_chart(data["stages"]))
+    else:
+        st.write("No decisions yet: propose one under New decision, or import them under Data.")
 
 st.subheader("Needs attention")
 overdue_tab, stuck_tab, escalated_tab, suspect_tab = st.tabs(

@@ -29,6 +29,7 @@ def test_every_setting_is_a_streamlit_option(option):
         ("runner.magicEnabled", False),
         ("server.fileWatcherType", "none"),
         ("browser.gatherUsageStats", False),
+        ("client.showErrorDetails", "none"),
     ],
 )
 def test_setting(option, value):

@@ -200,7 +200,7 @@ def test_a_real_database_without_auth_says_how_to_configure_it(tmp_path, monkeyp
 
 
 AUTH = {"client_id": "x", "client_secret": "y", "redirect_uri": "http://localhost/oauth2callback",
-        "cookie_secret": "z", "server_metadata_url": "https://id.example/.well-known"}  # fmt: skip
+        "cookie_secret": "k" * 48, "server_metadata_url": "https://id.example/.well-known"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -234,7 +234,7 @@ def test_single_sign_on_offers_to_sign_in(demo_db):
     ("auth", "provider"),
     [
         (AUTH, None),
-        ({"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "z",
+        ({"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "k" * 48,
           "microsoft": {"client_id": "x", "client_secret": "y",
                         "server_metadata_url": "https://id.example/.well-known"}}, "microsoft"),
     ],
