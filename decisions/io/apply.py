@@ -18,7 +18,6 @@ from decisions.model import (
     SIDE_OF_KIND,
     STAGE_RANK,
     Actor,
-    DecisionFacts,
     VerdictFact,
     WorkflowError,
 )
@@ -26,11 +25,10 @@ from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
 from decisions.store import transfer
 from decisions.workflow import (
-    approval_progress,
     check_action,
     counts_from,
     derive_stage,
-    norm_time,
+    explain_stage,
 )
 
 _MANUAL_PATH = ("proposed", "decided", "in_build", "built")
@@ -686,7 +684,7 @@ class Applier:
             )
         self.append(events)
 
-    def _outcome_of(self, file, row: Row) -> RowOutcome:
+    def outcome_of(self, file, row: Row) -> RowOutcome:
         """The outcome recorded for a row, to amend once every file is written."""
         if file.report.name not in self.outcomes:
             self.outcomes[file.report.name] = {o.number: o for o in file.report.rows}
@@ -707,7 +705,7 @@ class Applier:
                     stored[key], 0) > STAGE_RANK["built"]):  # fmt: skip
                 # marked built, by this import or before; the evidence carried it on
                 row.notes.append(f"built; the evidence takes it on to {stored[key]}")
-                self._outcome_of(file, row).notes = list(row.notes)
+                self.outcome_of(file, row).notes = list(row.notes)
                 continue
             wrong.append((file, row))
         facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
@@ -716,7 +714,7 @@ class Applier:
             key = row.values["key"]
             self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
                                                   self.rule))  # fmt: skip
-            outcome = self._outcome_of(file, row)
+            outcome = self.outcome_of(file, row)
             outcome.status, outcome.errors = "rejected", [i.message for i in row.errors]
             outcome.notes = []
 
@@ -772,45 +770,3 @@ class _Rounds:
         if stage == "in_build":  # changes requested: the round is over
             fact = replace(fact, base_stage="in_build", built_at=None)
         self.facts[key], self.stages[key] = fact, stage
-
-
-def explain_stage(target: str, actual: str, facts: DecisionFacts, rule) -> str:
-    """Why a decision is at `actual` rather than the `target` a file claims."""
-    if (
-        target == "withdrawn"
-        or actual == "withdrawn"
-        or (STAGE_RANK.get(target, 0) < STAGE_RANK.get(actual, 0))
-    ):
-        return (f"stage {target}: the workflow and the evidence on record give {actual}; "
-                "an import does not remove evidence or go back a stage")  # fmt: skip
-    return f"stage {target} needs evidence that is missing (it is {actual}): " + missing_evidence(
-        actual, facts, rule
-    )
-
-
-def missing_evidence(actual: str, facts: DecisionFacts, rule) -> str:
-    start = facts.built_at
-    if actual in ("proposed", "decided"):
-        return "it must be decided, built and marked built first"
-    if actual == "in_build":
-        return "changes were requested in the current build round; it must be built again"
-    if actual == "built":
-        return f"no demo with an attending expert on or after the build round began ({start})"
-    if actual == "demonstrated":
-        counted = [v for v in facts.verdicts if counts_from(v.date, start)]
-        return "; ".join(approval_progress(counted, facts.scope, facts.criticality, rule).missing)
-    if actual == "approved":
-        if not facts.runs_by_case:
-            return "no test case covers it"
-        return "no run of its test cases in the current build round"
-    if actual == "in_test":
-        failing = []
-        for case, runs in sorted(facts.runs_by_case.items()):
-            counted = sorted((r for r in runs if counts_from(r.date, start)),
-                             key=lambda r: (norm_time(r.date), r.seq))  # fmt: skip
-            if not counted or counted[-1].result != "passed":
-                failing.append(f"{case} ({counted[-1].result if counted else 'never run'})")
-        return "the latest run of these test cases did not pass: " + ", ".join(failing)
-    if actual == "tested":
-        return "it is not marked ready"
-    return f"the evidence gives {actual}"

@@ -5,7 +5,9 @@ on are left to the evidence; the importer checks them once every file is written
 
 from __future__ import annotations
 
+from decisions import services
 from decisions.io.kinds import Row, plain
+from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import transfer
 from decisions.workflow import check_action, norm_time
@@ -29,6 +31,8 @@ class DecisionRows:
         self.versions: list[dict] = []
         self.events: list[dict] = []
         self.touched: list[str] = []
+        # rule fields edited after built: (row, key, stage before), held once all is written
+        self.holds: list[tuple[Row, str, str]] = []
 
     def apply(self, rows: list[Row]) -> None:
         a = self.a
@@ -50,6 +54,7 @@ class DecisionRows:
             transfer.replace_links(a.conn, "decision_deciders", "decision", "expert",
                                    self.deciders)  # fmt: skip
             transfer.insert_many(a.conn, "decision_versions", self.versions)
+            self._hold_stages()
         a.append(self.events)
         a.refresh(self.touched, f"decisions imported from {a.file.label}")
 
@@ -213,7 +218,7 @@ class DecisionRows:
         if row.errors:
             return []
         escalated = len(events)
-        self._edits(row, current, changes, events, proposed=stage == "proposed")
+        guarded = self._edits(row, current, changes, events, proposed=stage == "proposed")
         if len(events) > escalated and not self._may(row, "edit", stage, current):
             return []
         if deciding:
@@ -232,6 +237,8 @@ class DecisionRows:
         stage = self._move(row, stage, changes, events)
         if row.errors:
             return []
+        if guarded and stage == current["stage"]:
+            self.holds.append((row, key, stage))
         if changes:
             with a.writing():
                 decision_store.update_decision(a.conn, key, changes)
@@ -261,8 +268,13 @@ class DecisionRows:
         return new
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
+        """The row's edits of the decision's details, as services.edit_decision makes them:
+        from `built` on, an edit of a field the approval rule reads carries the import's
+        reason and never raises the stage (see _hold_stages). Returns whether it is such an
+        edit."""
         a, v = self.a, row.values
         editable = _EDITABLE + (("rationale",) if proposed else ())
+        edited = []
         for column in editable:
             if column not in v or _same_text(v, current, column):
                 continue
@@ -275,7 +287,24 @@ class DecisionRows:
             else:
                 changes[column] = new if new is not None or column not in (
                     "question", "rationale") else ""  # fmt: skip
-            events.append(a.event("decision", v["key"], f"edited:{column}", old, new))
+            edited.append((column, old, new))
+        guarded = stage_at_least(current["stage"], "built") and any(
+            column in services.RULE_FIELDS for column, _, _ in edited
+        )
+        reason = f"changed by import of {a.file.label} row {row.number}" if guarded else None
+        events += [a.event("decision", v["key"], f"edited:{column}", old, new, reason)
+                   for column, old, new in edited]  # fmt: skip
+        return guarded
+
+    def _hold_stages(self) -> None:
+        """Once the rows are written: a rule field edited after built keeps or lowers the
+        stage, never raises it (services.hold_stage), until evidence dated after the import."""
+        a = self.a
+        for row, key, stage in self.holds:
+            if services.hold_stage(a.conn, key, stage, a.at):
+                row.notes.append(f"held at {stage}: the rule fields changed; evidence dated "
+                                 "after this import carries it on")  # fmt: skip
+                a.outcome_of(a.file, row).notes = list(row.notes)
 
     def _decide(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
