@@ -476,3 +476,13 @@ def test_an_imported_organisations_edit_after_built_carries_the_imports_reason(
     assert (action, new, why) == ("edited:organizations", "ALL",
                                   "changed by import of decisions.csv row 2")  # fmt: skip
     assert stage(programme, key) == "built"
+
+
+def test_a_held_stage_in_a_file_needs_both_its_columns(programme):
+    text = (DECISIONS.rstrip("\n") + ",built_at,stage_cap\n"
+            "MED-0100,New,MED,MED-ADM,MED-H,hospital,STO,high,built,Do it.,"
+            "hanne@stolav.no,2022-09-01,2022-09-02,demonstrated\n")  # fmt: skip
+    result = run_import(programme, "decisions", text)
+    assert messages(result) == [
+        "decisions.csv:2:stage_cap_since: a held stage needs both stage_cap and stage_cap_since"
+    ]

@@ -31,10 +31,6 @@ from decisions.workflow import (
     explain_stage,
 )
 
-_MANUAL_PATH = ("proposed", "decided", "in_build", "built")
-# Decision columns that restore a new decision's state; an existing one keeps its own.
-_RESTORE_ONLY = {"version", "version_started_at", "built_at", "ready_at"}
-
 
 def _same(a, b) -> bool:
     if isinstance(a, list) or isinstance(b, list):

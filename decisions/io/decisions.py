@@ -1,7 +1,9 @@
 """Decision rows of an import, through the workflow: a new key is proposed and taken along
 the manual stages it claims (decide, start build, mark built, withdraw); an existing one is
 edited, escalated, decided, revised or moved on as the app would do it. Stages from `built`
-on are left to the evidence; the importer checks them once every file is written."""
+on are left to the evidence; the importer checks them once every file is written. The columns
+version, version_started_at, built_at, ready_at, stage_cap and stage_cap_since restore a new
+decision's state; a decision on record keeps its own."""
 
 from __future__ import annotations
 
@@ -82,6 +84,9 @@ class DecisionRows:
             a.fail(row, "version_started_at", f"version {version} needs the date it started")
         if version == 1 and started:
             a.fail(row, "version_started_at", "version 1 has no start date; leave it empty")
+        if bool(v.get("stage_cap")) != bool(v.get("stage_cap_since")):
+            column = "stage_cap_since" if v.get("stage_cap") else "stage_cap"
+            a.fail(row, column, "a held stage needs both stage_cap and stage_cap_since")
 
     def _deciders_ok(self, row: Row, forum: str) -> bool:
         a, v = self.a, row.values
@@ -152,6 +157,7 @@ class DecisionRows:
             "needed_by": v.get("needed_by"), "owner": v.get("owner"),
             "withdrawn_reason": v.get("withdrawn_reason") if base == "withdrawn" else None,
             "created_at": a.at, "stage_since": a.at,
+            "stage_cap": v.get("stage_cap"), "stage_cap_since": v.get("stage_cap_since"),
         })  # fmt: skip
         self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
         events = [a.event("decision", key, "created", None, "proposed", v["title"])]

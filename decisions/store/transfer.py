@@ -47,7 +47,7 @@ EXPORT_SQL: dict[str, str] = {
                criticality, stage, question, decision, rationale, decided_at,
                {_list("expert", "decision_deciders", "decision = d.key")} AS decided_by,
                needed_by, owner, version, version_started_at, built_at, ready_at,
-               withdrawn_reason
+               withdrawn_reason, stage_cap, stage_cap_since
         FROM decisions d ORDER BY key""",
     "demos": f"""
         SELECT key, date, module, {_list("decision", "demo_decisions", "demo = m.key")}
