@@ -23,12 +23,13 @@ from decisions.model import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
-from decisions.store import transfer
+from decisions.store import transfer, write
 from decisions.workflow import (
     check_action,
     counts_from,
     derive_stage,
     explain_stage,
+    step_changes,
 )
 
 
@@ -235,9 +236,9 @@ class Applier:
                     )
                 )
         with self.writing():
-            transfer.upsert(self.conn, table, records, (columns[0],))
+            write.upsert(self.conn, table, records, (columns[0],))
             if links:
-                transfer.replace_links(self.conn, links[1], links[2], links[3], link_sets)
+                write.replace_links(self.conn, links[1], links[2], links[3], link_sets)
         self.append(events)
 
     def _organizations(self, rows: list[Row]) -> None:
@@ -296,7 +297,7 @@ class Applier:
             ("organizations", "wave_organizations", "wave", "organization"),
         )
         with self.writing():
-            transfer.insert_many(self.conn, "wave_replans", replans)
+            write.insert(self.conn, "wave_replans", replans)
         self.append(events)
 
     def _experts(self, rows: list[Row]) -> None:
@@ -349,13 +350,11 @@ class Applier:
                 )
             )
         with self.writing():
-            transfer.upsert(self.conn, "experts", records, ("email",))
-            transfer.replace_links(
-                self.conn, "expert_domains", "expert", "domain", links["domains"]
-            )
-            transfer.replace_links(self.conn, "expert_roles", "expert", "role", links["roles"])
+            write.upsert(self.conn, "experts", records, ("email",))
+            write.replace_links(self.conn, "expert_domains", "expert", "domain", links["domains"])
+            write.replace_links(self.conn, "expert_roles", "expert", "role", links["roles"])
             forum_links = links["forums"]
-            transfer.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
+            write.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
         self.append(events)
         self.refresh_verdicts_by(moved, f"experts imported from {self.file.label}")
 
@@ -430,12 +429,12 @@ class Applier:
                                      f"{len(merged['attendees'])} attended"))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
-            transfer.upsert(self.conn, "demos", records, ("key",))
+            write.upsert(self.conn, "demos", records, ("key",))
             for column, table in (("decisions", "demo_decisions"),
                                   ("attendees", "demo_attendees"),
                                   ("invitees", "demo_invitees")):  # fmt: skip
                 member = "decision" if column == "decisions" else "expert"
-                transfer.replace_links(self.conn, table, "demo", member, links[column])
+                write.replace_links(self.conn, table, "demo", member, links[column])
         self.append(events)
         self.refresh(affected, f"demos imported from {self.file.label}")
 
@@ -464,7 +463,7 @@ class Applier:
             changed = self.diff(v, current)
             if self.finish(row, current, changed) == "updated":
                 with self.writing():
-                    transfer.update_where(self.conn, "approvals",
+                    write.update_where(self.conn, "approvals",
                                           {"id": ids[row.key(self.file.kind)]},
                                           {"comment": v.get("comment") or ""})  # fmt: skip
             elif current is None and not row.errors:
@@ -472,7 +471,7 @@ class Applier:
                               "verdict": v["verdict"], "date": v["date"],
                               "comment": v.get("comment") or ""})  # fmt: skip
         with self.writing():
-            new_ids = transfer.insert(self.conn, "approvals", added)
+            new_ids = write.insert_numbered(self.conn, "approvals", added)
         self.append([
             self.event("approval", str(i), a["verdict"], None, a["decision"], a["comment"] or None)
             for i, a in zip(new_ids, added, strict=True)
@@ -497,8 +496,8 @@ class Applier:
                                      v["title"]))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
-            transfer.upsert(self.conn, "test_cases", records, ("key",))
-            transfer.replace_links(self.conn, "test_case_decisions", "test_case", "decision",
+            write.upsert(self.conn, "test_cases", records, ("key",))
+            write.replace_links(self.conn, "test_case_decisions", "test_case", "decision",
                                    links)  # fmt: skip
         self.append(events)
         self.refresh(affected, f"test cases imported from {self.file.label}")
@@ -524,7 +523,7 @@ class Applier:
                                      else "updated", current["status"] if current else None,
                                      v["status"], v["title"]))  # fmt: skip
         with self.writing():
-            transfer.upsert(self.conn, "defects", records, ("key",))
+            write.upsert(self.conn, "defects", records, ("key",))
         self.append(events)
 
     def _test_runs(self, rows: list[Row]) -> None:
@@ -551,14 +550,14 @@ class Applier:
             fields = {"defect": v.get("defect"), "notes": v.get("notes") or ""}
             if status == "updated":
                 with self.writing():
-                    transfer.update_where(
+                    write.update_where(
                         self.conn, "test_runs", {"id": ids[row.key(self.file.kind)]}, fields
                     )
             elif status == "new":
                 added.append({"test_case": case, "date": v["date"], "result": v["result"],
                               "tester": v["tester"], **fields})  # fmt: skip
         with self.writing():
-            new_ids = transfer.insert(self.conn, "test_runs", added)
+            new_ids = write.insert_numbered(self.conn, "test_runs", added)
         self.append([
             self.event("test_run", str(i), r["result"], None, r["test_case"], r["defect"])
             for i, r in zip(new_ids, added, strict=True)
@@ -599,7 +598,7 @@ class Applier:
                                          "waived" if waiver[0] else "waiver_removed", None,
                                          waiver[1], waiver[0]))  # fmt: skip
         with self.writing():
-            transfer.upsert(self.conn, "criteria", records, ("wave", "code"))
+            write.upsert(self.conn, "criteria", records, ("wave", "code"))
         self.append(events)
 
     def _measurements(self, rows: list[Row]) -> None:
@@ -623,12 +622,12 @@ class Applier:
                       "evidence_url": merged.get("evidence_url") or ""}  # fmt: skip
             if status == "updated":
                 with self.writing():
-                    transfer.update_where(
+                    write.update_where(
                         self.conn, "measurements", {"id": ids[row.key(self.file.kind)]}, fields
                     )
             elif status == "new":
                 with self.writing():
-                    transfer.insert_many(self.conn, "measurements", [
+                    write.insert(self.conn, "measurements", [
                         {"wave": v["wave"], "criterion": v["criterion"], "date": v["date"],
                          **fields}])  # fmt: skip
             if status in ("new", "updated"):
@@ -664,10 +663,10 @@ class Applier:
                           + ", ".join(d["key"] for d in severe))  # fmt: skip
                 continue
             with self.writing():
+                changes = step_changes("mark_ready", self.at)
                 decision_store.update_decision(
-                    self.conn, key,
-                    {"stage": "ready", "ready_at": ready_at or self.at, "stage_since": self.at},
-                )  # fmt: skip
+                    self.conn, key, {**changes, "ready_at": ready_at or changes["ready_at"]}
+                )
             events.append(
                 self.event(
                     "decision",

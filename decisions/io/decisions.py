@@ -11,8 +11,8 @@ from decisions import services
 from decisions.io.kinds import Row, plain
 from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
-from decisions.store import transfer
-from decisions.workflow import check_action, norm_time
+from decisions.store import write
+from decisions.workflow import check_action, norm_time, step_changes
 
 _PATH = ("proposed", "decided", "in_build", "built")
 # Stored columns an update touches, as the file's column a person changed (None: internal).
@@ -50,12 +50,12 @@ class DecisionRows:
                     changed = self._update(row, current)
             a.finish(row, current, changed)
         with a.writing():
-            transfer.insert_many(a.conn, "decisions", self.new_records)
-            transfer.replace_links(a.conn, "decision_organizations", "decision",
+            write.insert(a.conn, "decisions", self.new_records)
+            write.replace_links(a.conn, "decision_organizations", "decision",
                                    "organization", self.organizations)  # fmt: skip
-            transfer.replace_links(a.conn, "decision_deciders", "decision", "expert",
+            write.replace_links(a.conn, "decision_deciders", "decision", "expert",
                                    self.deciders)  # fmt: skip
-            transfer.insert_many(a.conn, "decision_versions", self.versions)
+            write.insert(a.conn, "decision_versions", self.versions)
             self._hold_stages()
         a.append(self.events)
         a.refresh(self.touched, f"decisions imported from {a.file.label}")
@@ -315,8 +315,8 @@ class DecisionRows:
     def _decide(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
         changes.update(decision=v["decision"], rationale=v.get("rationale") or "",
-                       decided_at=v.get("decided_at") or a.today, stage="decided",
-                       base_stage="decided", stage_since=a.at)  # fmt: skip
+                       decided_at=v.get("decided_at") or a.today,
+                       **step_changes("decide", a.at))  # fmt: skip
         self.deciders[v["key"]] = v["decided_by"]
         self.versions.append({"decision": v["key"], "version": current["version"],
                               "decision_text": v["decision"],
@@ -335,8 +335,7 @@ class DecisionRows:
         rationale = v["rationale"] if "rationale" in v else current.get("rationale")
         reason = f"revised by import of {a.file.label}"
         changes.update(decision=v["decision"], rationale=rationale or "", version=version,
-                       version_started_at=a.at, stage="decided", base_stage="decided",
-                       built_at=None, ready_at=None, stage_since=a.at)  # fmt: skip
+                       **step_changes("revise", a.at))  # fmt: skip
         self.versions.append({"decision": v["key"], "version": version,
                               "decision_text": v["decision"], "rationale": rationale or "",
                               "started_at": a.at, "reason": reason})  # fmt: skip
@@ -358,12 +357,7 @@ class DecisionRows:
                 return stage
             if not self._may(row, "withdraw", stage, v):
                 return stage
-            changes.update(
-                stage="withdrawn",
-                base_stage="withdrawn",
-                withdrawn_reason=v["withdrawn_reason"],
-                stage_since=a.at,
-            )
+            changes.update(withdrawn_reason=v["withdrawn_reason"], **step_changes("withdraw", a.at))
             events.append(a.event("decision", key, "stage", stage, "withdrawn",
                                   v["withdrawn_reason"]))  # fmt: skip
             return "withdrawn"
@@ -384,8 +378,7 @@ class DecisionRows:
                 return stage
             if step == "built":
                 a.built_here.add(key)
-            changes.update(stage=step, base_stage=step, stage_since=a.at,
-                           built_at=a.at if step == "built" else None)  # fmt: skip
+            changes.update(step_changes(_STEP_ACTION[step], a.at))
             events.append(a.event("decision", key, "stage", stage, step))
             stage = step
         return stage
