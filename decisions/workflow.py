@@ -170,15 +170,22 @@ def derive_stage(facts: DecisionFacts, rule: ApprovalRule) -> str:
     if facts.base_stage != "built":
         return facts.base_stage
     stage = _evidence_stage(facts, rule)
+    return facts.stage_cap if _cap_holds(facts, stage) else stage
+
+
+def cap_holds(facts: DecisionFacts, rule: ApprovalRule) -> bool:
+    """Whether the stage cap keeps the decision below the stage its evidence gives."""
+    return facts.base_stage == "built" and _cap_holds(facts, _evidence_stage(facts, rule))
+
+
+def _cap_holds(facts: DecisionFacts, evidence_stage: str) -> bool:
     cap = facts.stage_cap
-    if (
+    return (
         cap in STAGE_RANK
-        and STAGE_RANK[stage] > STAGE_RANK[cap]
+        and STAGE_RANK[evidence_stage] > STAGE_RANK[cap]
         and cap_applies(facts)
         and not _carried_past(facts, cap, facts.stage_cap_since or "")
-    ):
-        return cap
-    return stage
+    )
 
 
 def cap_applies(facts: DecisionFacts) -> bool:
@@ -186,6 +193,14 @@ def cap_applies(facts: DecisionFacts) -> bool:
     if not (facts.stage_cap and facts.stage_cap_since):
         return False
     return facts.built_at is None or norm_time(facts.built_at) <= norm_time(facts.stage_cap_since)
+
+
+_RUN = "a test run is recorded after it"
+# What evidence, dated after the edit, takes a held decision on (as _carried_past reads it).
+_LIFTS_CAP = {
+    "built": "a demo with an attending expert is held after it",
+    "demonstrated": "an expert of the domain approves after it",
+}
 
 
 def _carried_past(facts: DecisionFacts, cap: str, since: str) -> bool:
@@ -312,7 +327,11 @@ def explain_stage(target: str, actual: str, facts: DecisionFacts, rule: Approval
 
 
 def missing_evidence(actual: str, facts: DecisionFacts, rule: ApprovalRule) -> str:
-    """What keeps a decision at `actual`: the evidence the next stage needs."""
+    """What keeps a decision at `actual`: the evidence the next stage needs, or the stage cap
+    of an edit of the fields the approval rule reads."""
+    if facts.stage_cap == actual and cap_holds(facts, rule):
+        since = (facts.stage_cap_since or "")[:10]
+        return f"held at {actual} since an edit on {since} until {_LIFTS_CAP.get(actual, _RUN)}"
     if actual in ("proposed", "decided"):
         return "it must be decided, built and marked built first"
     if actual == "in_build":

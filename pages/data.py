@@ -41,11 +41,13 @@ def totals(result: data_io.ImportResult) -> dict[str, int]:
 def outcome_table(result: data_io.ImportResult) -> pd.DataFrame:
     rows = [
         {"file": report.name, "row": r.number, "key": r.key, "status": r.status,
-         "changes": ", ".join(r.changes), "errors": "; ".join(r.errors)}
+         "changes": ", ".join(r.changes), "notes": "; ".join(r.notes),
+         "errors": "; ".join(r.errors)}
         for report in result.files
         for r in report.rows
     ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["file", "row", "key", "status", "changes", "errors"])
+    columns = ["file", "row", "key", "status", "changes", "notes", "errors"]
+    frame = pd.DataFrame(rows, columns=columns)
     if len(result.files) == 1:
         frame = frame.drop(columns="file")
     order = frame["status"].map(STATUS_ORDER)  # problems first; then files in import order

@@ -382,3 +382,107 @@ def test_there_is_no_import_cycle_inside_decisions_io():
 def test_the_command_line_handlers_live_in_cli():
     assert not [name for name in dir(transfer_io) if name.startswith("cli_")]
     assert "argparse" not in (IO / "__init__.py").read_text(encoding="utf-8")
+
+
+# 11. Fields the approval rule reads, edited by import ----------------------------------------
+
+
+def exported_decisions(conn) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(transfer_io.export_kind(conn, "decisions")
+                                           .decode("utf-8-sig"))))  # fmt: skip
+
+
+def edit_reasons(conn, key: str) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(
+        "SELECT action, from_value, to_value, reason FROM events WHERE entity = 'decision' "
+        "AND entity_key = ? AND action LIKE 'edited:%' ORDER BY id", (key,))]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("made", "column", "value"),
+    [({"criticality": "critical"}, "criticality", "high"),
+     ({"scope": "joint"}, "scope", "hospital")],
+)  # fmt: skip
+def test_an_imported_rule_field_edit_after_built_holds_the_stage(
+    programme, actor, decision_at, made, column, value
+):
+    key = decision_at("demonstrated", **made)
+    for email in ("hanne@stolav.no", "per@stolav.no"):
+        evidence.record_verdict(programme, actor(email), key, "approve")
+    assert stage(programme, key) == "demonstrated"
+    rows = exported_decisions(programme)
+    rows[0][column] = value
+    result = run_import(programme, "decisions", write_csv(rows))
+    assert result.ok, result.error_lines()
+    assert stage(programme, key) == "demonstrated"  # the edit raises nothing by itself
+    assert decision_store.get_decision(programme, key)[column] == value
+    [(action, _, new, why)] = edit_reasons(programme, key)
+    assert (action, new, why) == (f"edited:{column}", value,
+                                  "changed by import of decisions.csv row 2")  # fmt: skip
+    outcome = result.files[0].rows[0]
+    assert outcome.status == "updated" and column in outcome.changes
+    assert any("held at demonstrated" in note for note in outcome.notes), outcome.notes
+    evidence.record_verdict(programme, actor("kari@stolav.no"), key, "approve")
+    assert stage(programme, key) == "approved"  # new evidence after the edit carries it on
+
+
+def test_an_imported_rule_field_edit_may_lower_the_stage(programme, decision_at):
+    key = decision_at("approved")
+    rows = exported_decisions(programme)
+    rows[0]["criticality"] = "critical"
+    rows[0]["stage"] = "demonstrated"  # the row says the stage the edit leaves
+    result = run_import(programme, "decisions", write_csv(rows))
+    assert result.ok, result.error_lines()
+    assert stage(programme, key) == "demonstrated"
+    assert decision_store.get_decision(programme, key)["stage_cap"] is None
+
+
+def test_an_import_cannot_promote_a_decision_by_editing_a_rule_field(programme, actor, decision_at):
+    key = decision_at("demonstrated", criticality="critical")
+    for email in ("hanne@stolav.no", "per@stolav.no"):
+        evidence.record_verdict(programme, actor(email), key, "approve")
+    rows = exported_decisions(programme)
+    rows[0].update(criticality="high", stage="approved")
+    result = run_import(programme, "decisions", write_csv(rows))
+    assert len(result.errors) == 1, result.error_lines()
+    message = str(result.errors[0])
+    assert message.startswith("decisions.csv:2:stage: stage approved needs evidence that is "
+                              "missing (it is demonstrated): held at demonstrated since an edit "
+                              "on ")  # fmt: skip
+    assert message.endswith("until an expert of the domain approves after it")
+    assert stage(programme, key) == "demonstrated"
+    assert decision_store.get_decision(programme, key)["criticality"] == "critical"
+
+
+def test_an_imported_rule_field_edit_before_built_needs_no_hold(programme, decision_at):
+    key = decision_at("decided")
+    rows = exported_decisions(programme)
+    rows[0]["criticality"] = "low"
+    result = run_import(programme, "decisions", write_csv(rows))
+    assert result.ok, result.error_lines()
+    [(_, _, _, why)] = edit_reasons(programme, key)
+    assert why is None
+
+
+def test_an_imported_organisations_edit_after_built_carries_the_imports_reason(
+    programme, decision_at
+):
+    key = decision_at("built")
+    rows = exported_decisions(programme)
+    rows[0]["organizations"] = "ALL"
+    result = run_import(programme, "decisions", write_csv(rows))
+    assert result.ok, result.error_lines()
+    [(action, _, new, why)] = edit_reasons(programme, key)
+    assert (action, new, why) == ("edited:organizations", "ALL",
+                                  "changed by import of decisions.csv row 2")  # fmt: skip
+    assert stage(programme, key) == "built"
+
+
+def test_a_held_stage_in_a_file_needs_both_its_columns(programme):
+    text = (DECISIONS.rstrip("\n") + ",built_at,stage_cap\n"
+            "MED-0100,New,MED,MED-ADM,MED-H,hospital,STO,high,built,Do it.,"
+            "hanne@stolav.no,2022-09-01,2022-09-02,demonstrated\n")  # fmt: skip
+    result = run_import(programme, "decisions", text)
+    assert messages(result) == [
+        "decisions.csv:2:stage_cap_since: a held stage needs both stage_cap and stage_cap_since"
+    ]

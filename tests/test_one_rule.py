@@ -22,7 +22,7 @@ from decisions.model import (
     VerdictFact,
     WorkflowError,
 )
-from decisions.store import analytics, rules, transfer
+from decisions.store import analytics, rules, write
 from decisions.store import decisions as decision_store
 from decisions.store import views as view_store
 from decisions.workflow import (
@@ -257,7 +257,7 @@ def test_the_approval_rule_settings_cover_every_field_of_the_rule():
 def test_an_imported_forum_takes_a_new_row_version_so_an_open_form_goes_stale(programme):
     before = store.one(programme, "SELECT * FROM forums WHERE code = 'MED-H'")
     with store.transaction(programme):
-        transfer.upsert(programme, "forums", [{**before, "name": "Renamed"}], ("code",))
+        write.upsert(programme, "forums", [{**before, "name": "Renamed"}], ("code",))
     after = store.one(programme, "SELECT * FROM forums WHERE code = 'MED-H'")
     assert (after["name"], after["row_version"]) == ("Renamed", before["row_version"] + 1)
 

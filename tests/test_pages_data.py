@@ -137,3 +137,26 @@ def test_several_files_import_together_in_dependency_order(app, programme):
     run(at)
     person = store.one(programme, "SELECT * FROM experts WHERE email = 'new@levanger.kommune.no'")
     assert person["organization"] == "LEV"
+
+
+def test_the_preview_says_what_each_row_will_do_beyond_its_columns(app, programme, decision_at):
+    import csv
+    import io
+
+    from decisions import io as transfer_io
+
+    key = decision_at("demonstrated")
+    rows = list(csv.DictReader(io.StringIO(transfer_io.export_kind(programme, "decisions")
+                                           .decode("utf-8-sig"))))  # fmt: skip
+    rows[0]["decision"] = "As decided, and the pharmacist checks."
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    at = upload(app("mona@hemit.no"), "decisions.csv", out.getvalue().encode())
+    preview = at.dataframe[0].value
+    assert preview[["key", "status"]].values.tolist() == [[key, "updated"]]
+    assert preview["notes"].tolist() == [
+        "revised to version 2; the stage is now decided (was demonstrated)"
+    ]
+    assert decision_store.get_decision(programme, key)["version"] == 1  # only a preview

@@ -154,3 +154,29 @@ def test_dependency_order_is_the_formats_order():
     assert ORDER == ("organizations", "domains", "forums", "modules", "waves", "experts",
                      "decisions", "demos", "approvals", "test-cases", "defects", "test-runs",
                      "criteria", "measurements")  # fmt: skip
+
+
+def test_a_held_stage_survives_the_round_trip(programme, actor, decision_at, db_path, tmp_path):
+    from decisions import evidence
+
+    key = decision_at("demonstrated", criticality="critical")
+    for email in ("hanne@stolav.no", "per@stolav.no"):
+        evidence.record_verdict(programme, actor(email), key, "approve")
+    services.edit_decision(programme, actor("ana@hemit.no"), key, {"criticality": "high"},
+                           reason="not critical after all")  # fmt: skip
+    held = store.rows(programme, "SELECT stage, stage_cap, stage_cap_since FROM decisions")
+    assert held[0]["stage"] == held[0]["stage_cap"] == "demonstrated"
+    first, second, fresh = tmp_path / "first", tmp_path / "second", tmp_path / "fresh.db"
+    assert cli.main(["export", "all", "--out", str(first), "--db", str(db_path)]) == 0
+    assert cli.main(["init", "--db", str(fresh)]) == 0
+    assert cli.main(["import", "all", str(first), "--db", str(fresh)]) == 0
+    assert cli.main(["export", "all", "--out", str(second), "--db", str(fresh)]) == 0
+    for name in ("decisions.csv", "demos.csv", "approvals.csv"):  # `init` adds reference lists
+        assert files_of(first)[name] == files_of(second)[name], name
+    assert b",demonstrated," in files_of(second)["decisions.csv"]
+    conn = store.connect(fresh)
+    try:
+        assert store.rows(conn, "SELECT stage, stage_cap, stage_cap_since FROM decisions") == held
+        assert services.check(conn) == []
+    finally:
+        conn.close()

@@ -18,24 +18,19 @@ from decisions.model import (
     SIDE_OF_KIND,
     STAGE_RANK,
     Actor,
-    DecisionFacts,
     VerdictFact,
     WorkflowError,
 )
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
-from decisions.store import transfer
+from decisions.store import transfer, write
 from decisions.workflow import (
-    approval_progress,
     check_action,
     counts_from,
     derive_stage,
-    norm_time,
+    explain_stage,
+    step_changes,
 )
-
-_MANUAL_PATH = ("proposed", "decided", "in_build", "built")
-# Decision columns that restore a new decision's state; an existing one keeps its own.
-_RESTORE_ONLY = {"version", "version_started_at", "built_at", "ready_at"}
 
 
 def _same(a, b) -> bool:
@@ -241,9 +236,9 @@ class Applier:
                     )
                 )
         with self.writing():
-            transfer.upsert(self.conn, table, records, (columns[0],))
+            write.upsert(self.conn, table, records, (columns[0],))
             if links:
-                transfer.replace_links(self.conn, links[1], links[2], links[3], link_sets)
+                write.replace_links(self.conn, links[1], links[2], links[3], link_sets)
         self.append(events)
 
     def _organizations(self, rows: list[Row]) -> None:
@@ -302,7 +297,7 @@ class Applier:
             ("organizations", "wave_organizations", "wave", "organization"),
         )
         with self.writing():
-            transfer.insert_many(self.conn, "wave_replans", replans)
+            write.insert(self.conn, "wave_replans", replans)
         self.append(events)
 
     def _experts(self, rows: list[Row]) -> None:
@@ -355,13 +350,11 @@ class Applier:
                 )
             )
         with self.writing():
-            transfer.upsert(self.conn, "experts", records, ("email",))
-            transfer.replace_links(
-                self.conn, "expert_domains", "expert", "domain", links["domains"]
-            )
-            transfer.replace_links(self.conn, "expert_roles", "expert", "role", links["roles"])
+            write.upsert(self.conn, "experts", records, ("email",))
+            write.replace_links(self.conn, "expert_domains", "expert", "domain", links["domains"])
+            write.replace_links(self.conn, "expert_roles", "expert", "role", links["roles"])
             forum_links = links["forums"]
-            transfer.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
+            write.replace_links(self.conn, "forum_members", "expert", "forum", forum_links)
         self.append(events)
         self.refresh_verdicts_by(moved, f"experts imported from {self.file.label}")
 
@@ -436,12 +429,12 @@ class Applier:
                                      f"{len(merged['attendees'])} attended"))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
-            transfer.upsert(self.conn, "demos", records, ("key",))
+            write.upsert(self.conn, "demos", records, ("key",))
             for column, table in (("decisions", "demo_decisions"),
                                   ("attendees", "demo_attendees"),
                                   ("invitees", "demo_invitees")):  # fmt: skip
                 member = "decision" if column == "decisions" else "expert"
-                transfer.replace_links(self.conn, table, "demo", member, links[column])
+                write.replace_links(self.conn, table, "demo", member, links[column])
         self.append(events)
         self.refresh(affected, f"demos imported from {self.file.label}")
 
@@ -470,7 +463,7 @@ class Applier:
             changed = self.diff(v, current)
             if self.finish(row, current, changed) == "updated":
                 with self.writing():
-                    transfer.update_where(self.conn, "approvals",
+                    write.update_where(self.conn, "approvals",
                                           {"id": ids[row.key(self.file.kind)]},
                                           {"comment": v.get("comment") or ""})  # fmt: skip
             elif current is None and not row.errors:
@@ -478,7 +471,7 @@ class Applier:
                               "verdict": v["verdict"], "date": v["date"],
                               "comment": v.get("comment") or ""})  # fmt: skip
         with self.writing():
-            new_ids = transfer.insert(self.conn, "approvals", added)
+            new_ids = write.insert_numbered(self.conn, "approvals", added)
         self.append([
             self.event("approval", str(i), a["verdict"], None, a["decision"], a["comment"] or None)
             for i, a in zip(new_ids, added, strict=True)
@@ -503,8 +496,8 @@ class Applier:
                                      v["title"]))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
-            transfer.upsert(self.conn, "test_cases", records, ("key",))
-            transfer.replace_links(self.conn, "test_case_decisions", "test_case", "decision",
+            write.upsert(self.conn, "test_cases", records, ("key",))
+            write.replace_links(self.conn, "test_case_decisions", "test_case", "decision",
                                    links)  # fmt: skip
         self.append(events)
         self.refresh(affected, f"test cases imported from {self.file.label}")
@@ -530,7 +523,7 @@ class Applier:
                                      else "updated", current["status"] if current else None,
                                      v["status"], v["title"]))  # fmt: skip
         with self.writing():
-            transfer.upsert(self.conn, "defects", records, ("key",))
+            write.upsert(self.conn, "defects", records, ("key",))
         self.append(events)
 
     def _test_runs(self, rows: list[Row]) -> None:
@@ -557,14 +550,14 @@ class Applier:
             fields = {"defect": v.get("defect"), "notes": v.get("notes") or ""}
             if status == "updated":
                 with self.writing():
-                    transfer.update_where(
+                    write.update_where(
                         self.conn, "test_runs", {"id": ids[row.key(self.file.kind)]}, fields
                     )
             elif status == "new":
                 added.append({"test_case": case, "date": v["date"], "result": v["result"],
                               "tester": v["tester"], **fields})  # fmt: skip
         with self.writing():
-            new_ids = transfer.insert(self.conn, "test_runs", added)
+            new_ids = write.insert_numbered(self.conn, "test_runs", added)
         self.append([
             self.event("test_run", str(i), r["result"], None, r["test_case"], r["defect"])
             for i, r in zip(new_ids, added, strict=True)
@@ -605,7 +598,7 @@ class Applier:
                                          "waived" if waiver[0] else "waiver_removed", None,
                                          waiver[1], waiver[0]))  # fmt: skip
         with self.writing():
-            transfer.upsert(self.conn, "criteria", records, ("wave", "code"))
+            write.upsert(self.conn, "criteria", records, ("wave", "code"))
         self.append(events)
 
     def _measurements(self, rows: list[Row]) -> None:
@@ -629,12 +622,12 @@ class Applier:
                       "evidence_url": merged.get("evidence_url") or ""}  # fmt: skip
             if status == "updated":
                 with self.writing():
-                    transfer.update_where(
+                    write.update_where(
                         self.conn, "measurements", {"id": ids[row.key(self.file.kind)]}, fields
                     )
             elif status == "new":
                 with self.writing():
-                    transfer.insert_many(self.conn, "measurements", [
+                    write.insert(self.conn, "measurements", [
                         {"wave": v["wave"], "criterion": v["criterion"], "date": v["date"],
                          **fields}])  # fmt: skip
             if status in ("new", "updated"):
@@ -670,10 +663,10 @@ class Applier:
                           + ", ".join(d["key"] for d in severe))  # fmt: skip
                 continue
             with self.writing():
+                changes = step_changes("mark_ready", self.at)
                 decision_store.update_decision(
-                    self.conn, key,
-                    {"stage": "ready", "ready_at": ready_at or self.at, "stage_since": self.at},
-                )  # fmt: skip
+                    self.conn, key, {**changes, "ready_at": ready_at or changes["ready_at"]}
+                )
             events.append(
                 self.event(
                     "decision",
@@ -686,7 +679,7 @@ class Applier:
             )
         self.append(events)
 
-    def _outcome_of(self, file, row: Row) -> RowOutcome:
+    def outcome_of(self, file, row: Row) -> RowOutcome:
         """The outcome recorded for a row, to amend once every file is written."""
         if file.report.name not in self.outcomes:
             self.outcomes[file.report.name] = {o.number: o for o in file.report.rows}
@@ -707,7 +700,7 @@ class Applier:
                     stored[key], 0) > STAGE_RANK["built"]):  # fmt: skip
                 # marked built, by this import or before; the evidence carried it on
                 row.notes.append(f"built; the evidence takes it on to {stored[key]}")
-                self._outcome_of(file, row).notes = list(row.notes)
+                self.outcome_of(file, row).notes = list(row.notes)
                 continue
             wrong.append((file, row))
         facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
@@ -716,7 +709,7 @@ class Applier:
             key = row.values["key"]
             self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
                                                   self.rule))  # fmt: skip
-            outcome = self._outcome_of(file, row)
+            outcome = self.outcome_of(file, row)
             outcome.status, outcome.errors = "rejected", [i.message for i in row.errors]
             outcome.notes = []
 
@@ -772,45 +765,3 @@ class _Rounds:
         if stage == "in_build":  # changes requested: the round is over
             fact = replace(fact, base_stage="in_build", built_at=None)
         self.facts[key], self.stages[key] = fact, stage
-
-
-def explain_stage(target: str, actual: str, facts: DecisionFacts, rule) -> str:
-    """Why a decision is at `actual` rather than the `target` a file claims."""
-    if (
-        target == "withdrawn"
-        or actual == "withdrawn"
-        or (STAGE_RANK.get(target, 0) < STAGE_RANK.get(actual, 0))
-    ):
-        return (f"stage {target}: the workflow and the evidence on record give {actual}; "
-                "an import does not remove evidence or go back a stage")  # fmt: skip
-    return f"stage {target} needs evidence that is missing (it is {actual}): " + missing_evidence(
-        actual, facts, rule
-    )
-
-
-def missing_evidence(actual: str, facts: DecisionFacts, rule) -> str:
-    start = facts.built_at
-    if actual in ("proposed", "decided"):
-        return "it must be decided, built and marked built first"
-    if actual == "in_build":
-        return "changes were requested in the current build round; it must be built again"
-    if actual == "built":
-        return f"no demo with an attending expert on or after the build round began ({start})"
-    if actual == "demonstrated":
-        counted = [v for v in facts.verdicts if counts_from(v.date, start)]
-        return "; ".join(approval_progress(counted, facts.scope, facts.criticality, rule).missing)
-    if actual == "approved":
-        if not facts.runs_by_case:
-            return "no test case covers it"
-        return "no run of its test cases in the current build round"
-    if actual == "in_test":
-        failing = []
-        for case, runs in sorted(facts.runs_by_case.items()):
-            counted = sorted((r for r in runs if counts_from(r.date, start)),
-                             key=lambda r: (norm_time(r.date), r.seq))  # fmt: skip
-            if not counted or counted[-1].result != "passed":
-                failing.append(f"{case} ({counted[-1].result if counted else 'never run'})")
-        return "the latest run of these test cases did not pass: " + ", ".join(failing)
-    if actual == "tested":
-        return "it is not marked ready"
-    return f"the evidence gives {actual}"

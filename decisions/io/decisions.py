@@ -1,14 +1,18 @@
 """Decision rows of an import, through the workflow: a new key is proposed and taken along
 the manual stages it claims (decide, start build, mark built, withdraw); an existing one is
 edited, escalated, decided, revised or moved on as the app would do it. Stages from `built`
-on are left to the evidence; the importer checks them once every file is written."""
+on are left to the evidence; the importer checks them once every file is written. The columns
+version, version_started_at, built_at, ready_at, stage_cap and stage_cap_since restore a new
+decision's state; a decision on record keeps its own."""
 
 from __future__ import annotations
 
+from decisions import services
 from decisions.io.kinds import Row, plain
+from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
-from decisions.store import transfer
-from decisions.workflow import check_action, norm_time
+from decisions.store import write
+from decisions.workflow import check_action, norm_time, step_changes
 
 _PATH = ("proposed", "decided", "in_build", "built")
 # Stored columns an update touches, as the file's column a person changed (None: internal).
@@ -29,6 +33,8 @@ class DecisionRows:
         self.versions: list[dict] = []
         self.events: list[dict] = []
         self.touched: list[str] = []
+        # rule fields edited after built: (row, key, stage before), held once all is written
+        self.holds: list[tuple[Row, str, str]] = []
 
     def apply(self, rows: list[Row]) -> None:
         a = self.a
@@ -44,12 +50,13 @@ class DecisionRows:
                     changed = self._update(row, current)
             a.finish(row, current, changed)
         with a.writing():
-            transfer.insert_many(a.conn, "decisions", self.new_records)
-            transfer.replace_links(a.conn, "decision_organizations", "decision",
+            write.insert(a.conn, "decisions", self.new_records)
+            write.replace_links(a.conn, "decision_organizations", "decision",
                                    "organization", self.organizations)  # fmt: skip
-            transfer.replace_links(a.conn, "decision_deciders", "decision", "expert",
+            write.replace_links(a.conn, "decision_deciders", "decision", "expert",
                                    self.deciders)  # fmt: skip
-            transfer.insert_many(a.conn, "decision_versions", self.versions)
+            write.insert(a.conn, "decision_versions", self.versions)
+            self._hold_stages()
         a.append(self.events)
         a.refresh(self.touched, f"decisions imported from {a.file.label}")
 
@@ -77,6 +84,9 @@ class DecisionRows:
             a.fail(row, "version_started_at", f"version {version} needs the date it started")
         if version == 1 and started:
             a.fail(row, "version_started_at", "version 1 has no start date; leave it empty")
+        if bool(v.get("stage_cap")) != bool(v.get("stage_cap_since")):
+            column = "stage_cap_since" if v.get("stage_cap") else "stage_cap"
+            a.fail(row, column, "a held stage needs both stage_cap and stage_cap_since")
 
     def _deciders_ok(self, row: Row, forum: str) -> bool:
         a, v = self.a, row.values
@@ -147,6 +157,7 @@ class DecisionRows:
             "needed_by": v.get("needed_by"), "owner": v.get("owner"),
             "withdrawn_reason": v.get("withdrawn_reason") if base == "withdrawn" else None,
             "created_at": a.at, "stage_since": a.at,
+            "stage_cap": v.get("stage_cap"), "stage_cap_since": v.get("stage_cap_since"),
         })  # fmt: skip
         self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
         events = [a.event("decision", key, "created", None, "proposed", v["title"])]
@@ -213,7 +224,7 @@ class DecisionRows:
         if row.errors:
             return []
         escalated = len(events)
-        self._edits(row, current, changes, events, proposed=stage == "proposed")
+        guarded = self._edits(row, current, changes, events, proposed=stage == "proposed")
         if len(events) > escalated and not self._may(row, "edit", stage, current):
             return []
         if deciding:
@@ -232,6 +243,8 @@ class DecisionRows:
         stage = self._move(row, stage, changes, events)
         if row.errors:
             return []
+        if guarded and stage == current["stage"]:
+            self.holds.append((row, key, stage))
         if changes:
             with a.writing():
                 decision_store.update_decision(a.conn, key, changes)
@@ -261,8 +274,13 @@ class DecisionRows:
         return new
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
+        """The row's edits of the decision's details, as services.edit_decision makes them:
+        from `built` on, an edit of a field the approval rule reads carries the import's
+        reason and never raises the stage (see _hold_stages). Returns whether it is such an
+        edit."""
         a, v = self.a, row.values
         editable = _EDITABLE + (("rationale",) if proposed else ())
+        edited = []
         for column in editable:
             if column not in v or _same_text(v, current, column):
                 continue
@@ -275,13 +293,30 @@ class DecisionRows:
             else:
                 changes[column] = new if new is not None or column not in (
                     "question", "rationale") else ""  # fmt: skip
-            events.append(a.event("decision", v["key"], f"edited:{column}", old, new))
+            edited.append((column, old, new))
+        guarded = stage_at_least(current["stage"], "built") and any(
+            column in services.RULE_FIELDS for column, _, _ in edited
+        )
+        reason = f"changed by import of {a.file.label} row {row.number}" if guarded else None
+        events += [a.event("decision", v["key"], f"edited:{column}", old, new, reason)
+                   for column, old, new in edited]  # fmt: skip
+        return guarded
+
+    def _hold_stages(self) -> None:
+        """Once the rows are written: a rule field edited after built keeps or lowers the
+        stage, never raises it (services.hold_stage), until evidence dated after the import."""
+        a = self.a
+        for row, key, stage in self.holds:
+            if services.hold_stage(a.conn, key, stage, a.at):
+                row.notes.append(f"held at {stage}: the rule fields changed; evidence dated "
+                                 "after this import carries it on")  # fmt: skip
+                a.outcome_of(a.file, row).notes = list(row.notes)
 
     def _decide(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
         changes.update(decision=v["decision"], rationale=v.get("rationale") or "",
-                       decided_at=v.get("decided_at") or a.today, stage="decided",
-                       base_stage="decided", stage_since=a.at)  # fmt: skip
+                       decided_at=v.get("decided_at") or a.today,
+                       **step_changes("decide", a.at))  # fmt: skip
         self.deciders[v["key"]] = v["decided_by"]
         self.versions.append({"decision": v["key"], "version": current["version"],
                               "decision_text": v["decision"],
@@ -300,8 +335,7 @@ class DecisionRows:
         rationale = v["rationale"] if "rationale" in v else current.get("rationale")
         reason = f"revised by import of {a.file.label}"
         changes.update(decision=v["decision"], rationale=rationale or "", version=version,
-                       version_started_at=a.at, stage="decided", base_stage="decided",
-                       built_at=None, ready_at=None, stage_since=a.at)  # fmt: skip
+                       **step_changes("revise", a.at))  # fmt: skip
         self.versions.append({"decision": v["key"], "version": version,
                               "decision_text": v["decision"], "rationale": rationale or "",
                               "started_at": a.at, "reason": reason})  # fmt: skip
@@ -323,12 +357,7 @@ class DecisionRows:
                 return stage
             if not self._may(row, "withdraw", stage, v):
                 return stage
-            changes.update(
-                stage="withdrawn",
-                base_stage="withdrawn",
-                withdrawn_reason=v["withdrawn_reason"],
-                stage_since=a.at,
-            )
+            changes.update(withdrawn_reason=v["withdrawn_reason"], **step_changes("withdraw", a.at))
             events.append(a.event("decision", key, "stage", stage, "withdrawn",
                                   v["withdrawn_reason"]))  # fmt: skip
             return "withdrawn"
@@ -349,8 +378,7 @@ class DecisionRows:
                 return stage
             if step == "built":
                 a.built_here.add(key)
-            changes.update(stage=step, base_stage=step, stage_since=a.at,
-                           built_at=a.at if step == "built" else None)  # fmt: skip
+            changes.update(step_changes(_STEP_ACTION[step], a.at))
             events.append(a.event("decision", key, "stage", stage, step))
             stage = step
         return stage

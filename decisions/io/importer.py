@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from decisions import permissions, store
+from decisions import permissions, settings, store
 from decisions.io import formats
 from decisions.io.apply import Applier
 from decisions.io.kinds import (
@@ -28,7 +28,6 @@ from decisions.io.report import FileReport
 from decisions.model import Actor, WorkflowError
 
 MAX_ERRORS = 200
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 Progress = Callable[[float, str], None]
 
@@ -79,7 +78,8 @@ class _File:
 
 
 def max_bytes(conn: sqlite3.Connection) -> int:
-    return int(store.get_settings(conn).get("import.max_bytes", DEFAULT_MAX_BYTES))
+    """The largest file an import reads (the setting import.max_bytes)."""
+    return int(settings.get(conn, settings.IMPORT_MAX_BYTES))
 
 
 def import_sources(

@@ -17,12 +17,14 @@ from decisions.model import (
     ROLES,
     RUN_RESULTS,
     SCOPES,
+    STAGES,
     TEST_KINDS,
     VERDICTS,
 )
 from decisions.services import MAX_TEXT, MAX_TITLE
 
 MAX_CODE = 40
+HELD_STAGES = STAGES[STAGES.index("built") :]  # the stages an edit after built may hold
 MAX_URL = 2000
 _CODE = re.compile(r"^[^\s;]+$")
 _EMAIL = re.compile(r"^[^\s;@]+@[^\s;@]+$")
@@ -98,7 +100,8 @@ KINDS: dict[str, Kind] = {
              _c("rationale"), _c("decided_at", "date"), _c("decided_by", "emails"),
              _c("needed_by", "date"), _c("owner", "email"),
              _c("version", "int", low=1, high=10_000), _c("version_started_at", "date"),
-             _c("built_at", "date"), _c("ready_at", "date"), _c("withdrawn_reason")),
+             _c("built_at", "date"), _c("ready_at", "date"), _c("withdrawn_reason"),
+             _c("stage_cap", "choice", choices=HELD_STAGES), _c("stage_cap_since", "date")),
              ("key",)),
         Kind("demos", (_r("key", "code"), _r("date", "date"), _r("module", "ref"),
              _r("decisions", "list"), _r("presenter", "email"),

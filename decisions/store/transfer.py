@@ -1,5 +1,5 @@
-"""Bulk reads and writes for import, export and backup: every KIND as rows of the public file
-format, and set-wise upserts of plain records."""
+"""Bulk reads for import, export and backup: every KIND as rows of the public file format, and
+what references resolve against. The import writes through decisions.store.write."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
-from decisions.store import rows, write
+from decisions.store import rows
 
 _LIST = (
     "(SELECT group_concat({col}, ';') FROM (SELECT {col} FROM {table} WHERE {where} ORDER BY 1))"
@@ -47,7 +47,7 @@ EXPORT_SQL: dict[str, str] = {
                criticality, stage, question, decision, rationale, decided_at,
                {_list("expert", "decision_deciders", "decision = d.key")} AS decided_by,
                needed_by, owner, version, version_started_at, built_at, ready_at,
-               withdrawn_reason
+               withdrawn_reason, stage_cap, stage_cap_since
         FROM decisions d ORDER BY key""",
     "demos": f"""
         SELECT key, date, module, {_list("decision", "demo_decisions", "demo = m.key")}
@@ -155,15 +155,7 @@ def decisions_covered(conn: sqlite3.Connection, cases: set[str]) -> list[str]:
     ]
 
 
-# Writes ---------------------------------------------------------------------------------------
-
-# The import writes through the store's one set of writers, under the names it has used:
-# insert (numbered rows), insert_many (plain records), upsert, update_where, replace_links.
-insert = write.insert_numbered
-insert_many = write.insert
-upsert = write.upsert
-update_where = write.update_where
-replace_links = write.replace_links
+# Evidence rows by key -------------------------------------------------------------------------
 
 
 def evidence_ids(conn: sqlite3.Connection, table: str, key: tuple[str, ...]) -> dict[tuple, int]:
