@@ -44,8 +44,11 @@ from decisions.store import queues
 from decisions.workflow import (
     ApprovalProgress,
     approval_progress,
+    cap_holds,
     check_action,
+    derive_stage,
     describe_progress,  # noqa: F401  (the pages' name for it)
+    missing_evidence,
     norm_time,
     round_verdicts,
 )
@@ -333,6 +336,16 @@ def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Appr
         counted = round_verdicts(facts)
         status[key] = approval_progress(counted, facts.scope, facts.criticality, rule)
     return status
+
+
+def stage_hold(conn: sqlite3.Connection, key: str) -> str | None:
+    """When an edit of the fields the approval rule reads holds the decision below what its
+    evidence gives: what holds it and what lifts it ('held at ... until ...'); else None."""
+    rule = approval_rule(conn)
+    facts = decision_store.decision_facts(conn, [key])[key]
+    if not cap_holds(facts, rule):
+        return None
+    return missing_evidence(derive_stage(facts, rule), facts, rule)
 
 
 # Suspect evidence -----------------------------------------------------------------------------

@@ -113,12 +113,11 @@ with evidence_tab:
                 "is ready again as soon as the evidence says tested.",
                 icon=":material/bookmark:",
             )
-        since = decision["stage_cap_since"]
-        if decision["stage_cap"] == stage and since and (decision["built_at"] or "") <= since:
+        hold = evidence.stage_hold(conn, key)
+        if hold:
             st.info(
-                f"Held at {stage.replace('_', ' ')}: scope, criticality or organisations were "
-                f"edited on {since[:10]}, and an edit raises no stage. Evidence given after "
-                "that edit carries it on.",
+                f"{ui.md(hold.capitalize())}. Scope, criticality or organisations were edited, "
+                "and an edit raises no stage; evidence given after the edit carries it on.",
                 icon=":material/pan_tool:",
             )
     st.markdown("**Demos**")
