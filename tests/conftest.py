@@ -48,7 +48,9 @@ def pytest_configure(config):
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(WALL_CLOCK_DIR), os.environ.get("PYTHONPATH")) if p
     )
-    traveller = time_machine.travel(destination, tick=True)
+    # A timestamp, not the datetime: time-machine would also set the process's time zone to
+    # the datetime's, and a run with TZ=Europe/Oslo must keep Norway's summer-time changes.
+    traveller = time_machine.travel(destination.timestamp(), tick=True)
     traveller.start()
     config.add_cleanup(traveller.stop)
 
