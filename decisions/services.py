@@ -39,12 +39,19 @@ STALE_MESSAGE = (
 # The programme clock --------------------------------------------------------------------------
 
 
+def wall_clock() -> dt.datetime:
+    """The real moment (local time): the one place the programme clock reads it. Everything
+    else asks now() or today(); only a lock file's age and an iCalendar DTSTAMP, which are
+    about the real world, read the real clock themselves."""
+    return dt.datetime.now()
+
+
 def now(conn: sqlite3.Connection) -> str:
     """The current moment on the programme clock: its date (when one is set) with the real
     time of day, so the demo programme's changes happen on its own 'today'. Never earlier
     than the last recorded event: past real midnight the fixed date's time of day would
     run backwards and a build marked at 23:00 would refuse evidence recorded at 00:05."""
-    moment = dt.datetime.now().replace(microsecond=0)
+    moment = wall_clock().replace(microsecond=0)
     clock = settings.get(conn, settings.CLOCK)
     if clock:
         moment = dt.datetime.combine(dt.date.fromisoformat(clock), moment.time())

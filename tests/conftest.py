@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,50 @@ from decisions.model import STAGES
 from decisions.store import decisions as decision_store
 from decisions.store import reference
 from decisions.workflow import ACTIONS
+
+# A frozen wall clock: the whole suite at a chosen moment -----------------------------------
+
+WALL_CLOCK_ENV = "DECISIONS_TEST_WALL_CLOCK"
+WALL_CLOCK_DIR = Path(__file__).parent / "wall_clock"  # its sitecustomize.py moves subprocesses
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--wall-clock",
+        metavar="MOMENT",
+        default=os.environ.get(WALL_CLOCK_ENV) or None,
+        help="run the tests as if the real clock read MOMENT (ISO 8601, e.g. "
+        f"2026-03-29T00:59:30Z; default ${WALL_CLOCK_ENV}); it goes on ticking from there",
+    )
+
+
+def pytest_configure(config):
+    moment = config.getoption("wall_clock")
+    xdist_controller = config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput")
+    if not moment or xdist_controller:  # pytest-xdist's workers run the tests and do this
+        return
+    import time_machine
+
+    destination = dt.datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if destination.tzinfo is None:
+        destination = destination.replace(tzinfo=dt.UTC)
+    # Child processes (the CLI, `streamlit run`) start on the same clock: sitecustomize.py in
+    # WALL_CLOCK_DIR reads these two and travels to the moment plus the real time gone since.
+    os.environ[WALL_CLOCK_ENV] = destination.isoformat()
+    os.environ[WALL_CLOCK_ENV + "_SINCE"] = repr(time.time())
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(WALL_CLOCK_DIR), os.environ.get("PYTHONPATH")) if p
+    )
+    # A timestamp, not the datetime: time-machine would also set the process's time zone to
+    # the datetime's, and a run with TZ=Europe/Oslo must keep Norway's summer-time changes.
+    traveller = time_machine.travel(destination.timestamp(), tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config):
+    moment = config.getoption("wall_clock")
+    return f"wall clock frozen at {moment} (ticking)" if moment else None
 
 
 @pytest.fixture
@@ -206,6 +253,20 @@ def drive_decision(conn, stage: str, **fields) -> str:
 def decision_at(programme):
     """decision_at('approved', scope='joint') -> key of a new decision at that stage."""
     return lambda stage, **fields: drive_decision(programme, stage, **fields)
+
+
+@pytest.fixture
+def time_of_day(monkeypatch):
+    """time_of_day("09:00"): pin the real time of day that the programme clock puts on its
+    date, for a test whose figures depend on it (days in a stage measured to an end of day,
+    say); otherwise they would change with the hour the suite runs at."""
+    from decisions import services
+
+    def pin(clock: str) -> None:
+        moment = dt.datetime.combine(services.wall_clock().date(), dt.time.fromisoformat(clock))
+        monkeypatch.setattr(services, "wall_clock", lambda: moment)
+
+    return pin
 
 
 @pytest.fixture

@@ -26,10 +26,12 @@ def at(conn, day: str) -> None:
 
 
 @pytest.fixture
-def flow(programme):
+def flow(programme, time_of_day):
     """From 2022-09-01: A (needed by 09-05) escalated to the joint group on 09-03, still
     proposed; B decided 09-04, in build 09-06, built 09-10; C (needed by 09-10, owned by
-    Kari at 20 %) still proposed. Ola is invited to a demo; the lab expert does nothing."""
+    Kari at 20 %) still proposed. Ola is invited to a demo; the lab expert does nothing.
+    Everything happens at 09:00 (a second apart), whatever the hour the tests run at."""
+    time_of_day("09:00")
     conn = programme
     fields = {"domain": "MED", "module": "MED-ADM", "forum": "MED-H", "scope": "hospital",
               "organizations": ["STO"], "criticality": "medium"}  # fmt: skip
@@ -87,16 +89,17 @@ def test_decisions_as_of_a_past_date_with_their_stage_and_since_when(flow, progr
     }
     assert found[keys["b"]][:2] == ("decided", "2022-09-04")  # built later: not yet
     assert found[keys["c"]][:2] == ("proposed", "2022-09-01")
-    assert 1 < found[keys["b"]][2] <= 2 and 4 < found[keys["c"]][2] <= 5
+    # from 09:00 on the day it entered the stage to the end of 2022-09-05
+    assert (found[keys["b"]][2], found[keys["c"]][2]) == (1.6, 4.6)
 
 
 def test_aging_per_stage(flow):
     _, _, decisions, _ = flow
     aged = rows(backlog.aging(decisions), "stage")
     assert set(aged) == {"proposed", "built"}
-    # Days from the moment (the real time of day, on the clock's date) to the end of TODAY.
-    assert aged["proposed"]["count"] == 2 and 14 < aged["proposed"]["median_days"] <= 15
-    assert aged["built"]["count"] == 1 and 5 < aged["built"]["max_days"] <= 6
+    # Days from 09:00 on the day it entered the stage to the end of TODAY.
+    assert (aged["proposed"]["count"], aged["proposed"]["median_days"]) == (2, 14.6)
+    assert (aged["built"]["count"], aged["built"]["max_days"]) == (1, 5.6)
 
 
 def test_time_per_stage(flow):
