@@ -306,3 +306,20 @@ def _navigation_only(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def _check_is_clean_after_every_import(monkeypatch):
+    """Every import that writes, anywhere in the suite (the CLI, the Data page, the tests),
+    leaves a database that `check` finds nothing wrong with."""
+    from decisions import io, services
+
+    original = io.import_sources
+
+    def import_then_check(conn, *args, **kwargs):
+        result = original(conn, *args, **kwargs)
+        if result.written:
+            assert services.check(conn) == [], "check after an import"
+        return result
+
+    monkeypatch.setattr(io, "import_sources", import_then_check)
