@@ -19,11 +19,12 @@ from decisions.model import (
     WorkflowError,
     stage_at_least,
 )
+from decisions.store import analytics, reference
 from decisions.store import decisions as decision_store
-from decisions.store import reference
 from decisions.workflow import (
     check_action,
     derive_stage,
+    in_wave_scope,
     norm_time,
     stage_changes,
     step_changes,
@@ -195,6 +196,19 @@ def refresh_stages(
         if changes:
             decision_store.update_decision(conn, key, changes)
     return events
+
+
+def waves_counting(conn: sqlite3.Connection, decision: dict) -> list[str]:
+    """The waves whose readiness `decision` counts for, by its organisations."""
+    affected = set(decision["organizations"])
+    return [
+        wave.code
+        for wave in analytics.waves(conn).itertuples()
+        if in_wave_scope(
+            decision["all_organizations"],
+            bool(affected & set((wave.organizations or "").split(";"))),
+        )
+    ]
 
 
 # Decisions ------------------------------------------------------------------------------------

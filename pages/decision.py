@@ -9,9 +9,9 @@ import streamlit as st
 import ui
 from decisions import evidence, services, workflow
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
-from decisions.store import analytics, reference, views
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
+from decisions.store import reference, views
 from decisions.views import describe_event, verdicts_with_notes, with_notes
 
 conn = ui.conn()
@@ -337,16 +337,6 @@ def edit_form() -> None:
             )
 
 
-def waves_of(record: dict) -> list[str]:
-    """The waves whose readiness the decision counts for, by its organisations."""
-    orgs = set(record["organizations"])
-    return [
-        w.code
-        for w in analytics.waves(conn).itertuples()
-        if record["all_organizations"] or orgs & set((w.organizations or "").split(";"))
-    ]
-
-
 def edited(changed: list[str]) -> str:
     """What an edit did, said after the rerun: the fields, the stage, the waves."""
     if not changed:
@@ -364,7 +354,8 @@ def edited(changed: list[str]) -> str:
             "under the new details, but an edit raises no stage; evidence given from now on "
             "(a verdict, a demo, a test run) carries it on."
         )
-    before_waves, after_waves = waves_of(decision), waves_of(after)
+    before_waves = services.waves_counting(conn, decision)
+    after_waves = services.waves_counting(conn, after)
     if before_waves != after_waves:
         left = [w for w in before_waves if w not in after_waves]
         joined = [w for w in after_waves if w not in before_waves]
