@@ -210,6 +210,7 @@ BUILDER = permissions.roles_for("mark_built")[0]
 EXPERT = permissions.roles_for("approve")[0]
 TESTER = permissions.roles_for("record_test_run")[0]
 MANAGER = permissions.roles_for("mark_ready")[0]
+READER = permissions.roles_without_permissions()[0]
 
 
 @functools.cache
@@ -328,7 +329,8 @@ class Generator:
         orgs = [o[0] for o in ORGANIZATIONS]
         weights = [o[4] for o in ORGANIZATIONS]
         mail = {o[0]: o[3] for o in ORGANIZATIONS}
-        fixed_roles = [["admin"], ["admin"], ["manager"], ["manager"], ["manager"], ["viewer"]]
+        admin = permissions.ADMIN_ROLE
+        fixed_roles = [[admin], [admin], [MANAGER], [MANAGER], [MANAGER], [READER]]
         taken: set[str] = set()
         for index in range(count):
             org = "STO" if index < len(fixed_roles) else rng.choices(orgs, weights)[0]
@@ -354,14 +356,14 @@ class Generator:
     def draw_roles(self) -> list[str]:
         r = self.rng.random()
         if r < 0.76:
-            return ["expert", "tester"] if self.rng.random() < 0.04 else ["expert"]
+            return [EXPERT, TESTER] if self.rng.random() < 0.04 else [EXPERT]
         if r < 0.88:
-            return ["analyst"]
+            return [BUILDER]
         if r < 0.95:
-            return ["tester"]
+            return [TESTER]
         if r < 0.975:
-            return ["manager"]
-        return ["admin"] if r < 0.985 else ["viewer"]
+            return [MANAGER]
+        return [permissions.ADMIN_ROLE] if r < 0.985 else [READER]
 
     def fill_pools(self) -> None:
         """At least three experts of each domain on each side that has a forum for it, so

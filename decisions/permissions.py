@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from decisions.model import Actor, WorkflowError
+from decisions.model import ROLES, Actor, WorkflowError
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
 # The role that only its holders grant, and of which one active holder always remains.
@@ -142,6 +142,12 @@ def check(actor: Actor | None, action: str, target: Target = Target()) -> None:
 def roles_for(action: str) -> tuple[str, ...]:
     """The roles that may take `action` somewhere (to list who can be named for it)."""
     return tuple(dict.fromkeys(g.role for g in PERMISSIONS[action].grants if g.role != ANYONE))
+
+
+def roles_without_permissions() -> tuple[str, ...]:
+    """The roles that may only read (no action is granted to them)."""
+    granted = {g.role for p in PERMISSIONS.values() for g in p.grants}
+    return tuple(role for role in ROLES if role not in granted)
 
 
 def roles_where(action: str, where: str) -> tuple[str, ...]:
