@@ -565,9 +565,10 @@ def check(
     key (store.anchor.log_key)."""
     key = key or anchor.log_key()
     findings = store.integrity_findings(conn)
-    findings += store.verify_event_log(conn, key)
+    latest: dict = {}
+    findings += store.verify_event_log(conn, key, latest)
     if store.has_digests(conn):
-        findings += records.findings(conn)
+        findings += records.findings(conn, latest)
     last_id = store.last_event(conn)[0]
     for name, head in heads:
         found, _ = anchor.head_findings(

@@ -244,10 +244,13 @@ def _event_columns(conn: sqlite3.Connection) -> str:
     return ", ".join((*EVENT_FIELDS, "hash", *extra))
 
 
-def verify_event_log(conn: sqlite3.Connection, key: bytes | None = None) -> list[str]:
+def verify_event_log(
+    conn: sqlite3.Connection, key: bytes | None = None, latest: dict | None = None
+) -> list[str]:
     """Findings in the event log: a broken hash chain or a gap in its numbering; with the log
     key, events without a valid MAC after the first that has one (appended or rewritten by
-    someone without the key)."""
+    someone without the key). Fills `latest`, when given, with each record's latest digest
+    as records.latest_digests gives it, on the same pass."""
     findings: list[str] = []
     unkeyed: list[int] = []
     previous, expected_id, keyed = GENESIS_HASH, 1, False
@@ -256,14 +259,14 @@ def verify_event_log(conn: sqlite3.Connection, key: bytes | None = None) -> list
         event = dict(row)
         if event["id"] != expected_id:
             findings.append(f"event log: event {expected_id} is missing (next is {event['id']})")
-        if event_hash(previous, event) != event["hash"]:
+        if event_hash(previous, event) != event["hash"] and len(findings) <= 20:
             findings.append(f"event log: event {event['id']} does not match its hash")
-            if len(findings) > 20:
-                break
         if key is not None:  # from the first event with a MAC on, every one needs a valid one
             keyed = keyed or event["mac"] is not None
             if keyed and not anchor.mac_ok(key, event["id"], event["hash"], event["mac"]):
                 unkeyed.append(event["id"])
+        if latest is not None and event["digest"] is not None:
+            latest[event["entity"], event["entity_key"]] = (event["id"], event["digest"])
         previous, expected_id = event["hash"], event["id"] + 1
     if unkeyed:
         shown = ", ".join(str(i) for i in unkeyed[:10]) + (" ..." if len(unkeyed) > 10 else "")

@@ -78,19 +78,29 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 
 
 def _select(
-    conn: sqlite3.Connection, table: str, column: str | None, keys: list[str] | None
-) -> Iterable[sqlite3.Row]:
-    """All rows of `table`, or those whose `column` is one of `keys`, in a stable order."""
-    columns = [c for c in _columns(conn, table) if c not in NOT_COVERED_COLUMNS]
-    listed = ", ".join(columns)
-    sql = f"SELECT {listed} FROM {table}"
-    if keys is None or column is None:
-        yield from conn.execute(f"{sql} ORDER BY {listed}")
+    conn: sqlite3.Connection,
+    table: str,
+    first: tuple[str, ...],
+    keys: list | None,
+    *,
+    ordered: bool = False,
+) -> Iterable[tuple]:
+    """Rows of `table` as plain tuples, the columns `first` first, then the others (less
+    NOT_COVERED_COLUMNS); all rows, or those whose first column is one of `keys`. `ordered`:
+    by all columns in that order (a record's own rows in one canonical order)."""
+    columns = [*first, *(c for c in _columns(conn, table)
+                         if c not in first and c not in NOT_COVERED_COLUMNS)]  # fmt: skip
+    sql = f"SELECT {', '.join(columns)} FROM {table}"
+    order = f" ORDER BY {', '.join(columns)}" if ordered else ""
+    cursor = conn.cursor()
+    cursor.row_factory = None  # tuples: the bulk read is several times faster than with Row
+    if keys is None:
+        yield from cursor.execute(sql + order)
         return
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        yield from conn.execute(f"{sql} WHERE {column} IN ({marks}) ORDER BY {listed}", chunk)
+        yield from cursor.execute(f"{sql} WHERE {first[0]} IN ({marks}){order}", chunk)
 
 
 def _digest(value: object) -> str:
@@ -108,24 +118,21 @@ def digests(
     if wanted is not None and not wanted:
         return {}
     read_all = wanted is None or len(wanted) > _ALL_ABOVE or len(record.key) > 1
-    column = None if read_all else record.key[0]
     ask = None if read_all else wanted
     if ask is not None and record.key == ("id",):
         ask = [int(k) for k in ask if k.isdigit()]
     keep = None if wanted is None else set(wanted)
+    width = len(record.key)
     rows: dict[str, list] = {}
-    for row in _select(conn, record.table, column, ask):
-        key = ":".join(str(row[c]) for c in record.key)
+    for row in _select(conn, record.table, record.key, ask):
+        key = str(row[0]) if width == 1 else ":".join(str(v) for v in row[:width])
         if keep is None or key in keep:
-            rows[key] = [record.table, list(row)]
+            rows[key] = [record.table, row]
     for table, owner in record.parts:
         parts: dict[str, list] = defaultdict(list)
-        names = [c for c in _columns(conn, table) if c not in NOT_COVERED_COLUMNS]
-        rest = [i for i, name in enumerate(names) if name != owner]
-        for row in _select(conn, table, owner, None if read_all else list(rows)):
-            key = str(row[owner])
-            if key in rows:
-                parts[key].append([row[i] for i in rest])
+        asked = None if read_all else list(rows)
+        for row in _select(conn, table, (owner,), asked, ordered=True):
+            parts[str(row[0])].append(row[1:])
         for key, canonical in rows.items():
             canonical.append([table, parts.get(key, [])])
     return {key: _digest(canonical) for key, canonical in rows.items()}
@@ -142,24 +149,38 @@ def latest_digests(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[int,
     }
 
 
-def findings(conn: sqlite3.Connection) -> list[str]:
+def findings(conn: sqlite3.Connection, latest: dict | None = None) -> list[str]:
     """Each covered record that differs from its latest event's digest, has no event, or was
-    deleted while its latest event says it exists."""
-    latest = latest_digests(conn)
+    deleted while its latest event says it exists. `latest`: latest_digests, when the caller
+    has read them already (store.verify_event_log gathers them on its way)."""
+    latest = latest_digests(conn) if latest is None else latest
     out: list[str] = []
     for entity, record in COVERED.items():
-        current = digests(conn, entity)
-        where = f"{record.table} {'+'.join(record.key)}"
-        for key, digest in current.items():
-            logged = latest.get((entity, key))
-            if logged is None:
-                out.append(f"records: {where} {key} has no event that covers it (written "
-                           "directly into the database?)")  # fmt: skip
-            elif logged[1] != digest:
-                out.append(f"records: {where} {key} differs from the record its latest event "
-                           f"({logged[0]}) covers (changed directly in the database?)")  # fmt: skip
-        for (logged_entity, key), (event_id, digest) in latest.items():
-            if logged_entity == entity and key not in current and digest != ABSENT:
-                out.append(f"records: {where} {key} is gone, but its latest event ({event_id}) "
-                           "says it exists (deleted directly in the database?)")  # fmt: skip
+        found = _differences(conn, entity, record, latest)
+        out += found[:SHOWN]
+        if len(found) > SHOWN:
+            out.append(f"records: ... and {len(found) - SHOWN} more records of {record.table} "
+                       "like those")  # fmt: skip
+    return out
+
+
+SHOWN = 20  # findings named per table
+
+
+def _differences(conn: sqlite3.Connection, entity: str, record: Record, latest: dict) -> list[str]:
+    out: list[str] = []
+    current = digests(conn, entity)
+    where = f"{record.table} {'+'.join(record.key)}"
+    for key, digest in current.items():
+        logged = latest.get((entity, key))
+        if logged is None:
+            out.append(f"records: {where} {key} has no event that covers it (written "
+                       "directly into the database?)")  # fmt: skip
+        elif logged[1] != digest:
+            out.append(f"records: {where} {key} differs from the record its latest event "
+                       f"({logged[0]}) covers (changed directly in the database?)")  # fmt: skip
+    for (logged_entity, key), (event_id, digest) in latest.items():
+        if logged_entity == entity and key not in current and digest != ABSENT:
+            out.append(f"records: {where} {key} is gone, but its latest event ({event_id}) "
+                       "says it exists (deleted directly in the database?)")  # fmt: skip
     return out
