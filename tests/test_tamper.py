@@ -201,3 +201,39 @@ def test_check_anchor_refuses_to_move_a_head_the_log_no_longer_holds(programme, 
     status, _, err = check(programme, capsys, "--anchor", head_file)
     assert status == 1 and "before event" in err
     assert anchor.read_head(head_file) == written  # not moved over the cut
+
+
+def test_a_database_from_before_the_digests_is_sealed_and_covered_from_then_on(
+    programme, decision_at, capsys
+):
+    key = decision_at("ready")
+    path = path_of(programme)
+    programme.close()
+    # Make it as the code before m009 left it: no digest or MAC, hashes without digests.
+    old = sqlite3.connect(path, isolation_level=None)
+    triggers = [r[0] for r in old.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                          "AND tbl_name = 'events'")]  # fmt: skip
+    for name in ("events_no_update", "events_no_delete", "events_no_replace"):
+        old.execute(f"DROP TRIGGER {name}")
+    old.execute("ALTER TABLE events DROP COLUMN digest")
+    old.execute("ALTER TABLE events DROP COLUMN mac")
+    old.row_factory = sqlite3.Row
+    previous = store.GENESIS_HASH
+    for row in [dict(r) for r in old.execute("SELECT * FROM events ORDER BY id")]:
+        previous = store.event_hash(previous, row)
+        old.execute("UPDATE events SET hash = ? WHERE id = ?", (previous, row["id"]))
+    for sql in triggers:
+        old.execute(sql)
+    old.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_event_digests'")
+    last = old.execute("SELECT max(id) FROM events").fetchone()[0]
+    old.close()
+    conn = store.connect(path)  # migrates
+    sealed = store.rows(conn, "SELECT entity, entity_key, action FROM events WHERE id > ?",
+                        (last,))  # fmt: skip
+    assert {r["action"] for r in sealed} == {"sealed"}
+    assert ("decision", key) in {(r["entity"], r["entity_key"]) for r in sealed}
+    assert len(sealed) == sum(len(records.digests(conn, e)) for e in records.COVERED)
+    assert services.check(conn) == []
+    raw(conn).execute("UPDATE decisions SET decision = 'Something else' WHERE key = ?", (key,))
+    status, _, err = check(conn, capsys)
+    assert status == 1 and f"records: decisions key {key} differs" in err
