@@ -16,6 +16,7 @@ that differ from the evidence."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 from collections import defaultdict
@@ -95,17 +96,19 @@ def _select(
     cursor = conn.cursor()
     cursor.row_factory = None  # tuples: the bulk read is several times faster than with Row
     if keys is None:
-        yield from cursor.execute(sql + order)
-        return
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        yield from cursor.execute(f"{sql} WHERE {first[0]} IN ({marks}){order}", chunk)
+        return cursor.execute(sql + order)
+    return itertools.chain.from_iterable(
+        cursor.execute(f"{sql} WHERE {first[0]} IN ({', '.join('?' * len(chunk))}){order}",
+                     chunk).fetchall()
+        for chunk in (keys[i : i + _CHUNK] for i in range(0, len(keys), _CHUNK))
+    )  # fmt: skip
+
+
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _digest(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(value).encode()).hexdigest()
 
 
 def digests(
@@ -132,7 +135,7 @@ def digests(
         parts: dict[str, list] = defaultdict(list)
         asked = None if read_all else list(rows)
         for row in _select(conn, table, (owner,), asked, ordered=True):
-            parts[str(row[0])].append(row[1:])
+            parts[row[0]].append(row[1:])  # owners are text keys (codes, emails, keys)
         for key, canonical in rows.items():
             canonical.append([table, parts.get(key, [])])
     return {key: _digest(canonical) for key, canonical in rows.items()}
@@ -154,9 +157,12 @@ def findings(conn: sqlite3.Connection, latest: dict | None = None) -> list[str]:
     deleted while its latest event says it exists. `latest`: latest_digests, when the caller
     has read them already (store.verify_event_log gathers them on its way)."""
     latest = latest_digests(conn) if latest is None else latest
+    by_entity: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+    for (entity, key), logged in latest.items():
+        by_entity[entity][key] = logged
     out: list[str] = []
     for entity, record in COVERED.items():
-        found = _differences(conn, entity, record, latest)
+        found = _differences(conn, entity, record, by_entity[entity])
         out += found[:SHOWN]
         if len(found) > SHOWN:
             out.append(f"records: ... and {len(found) - SHOWN} more records of {record.table} "
@@ -167,20 +173,23 @@ def findings(conn: sqlite3.Connection, latest: dict | None = None) -> list[str]:
 SHOWN = 20  # findings named per table
 
 
-def _differences(conn: sqlite3.Connection, entity: str, record: Record, latest: dict) -> list[str]:
+def _differences(
+    conn: sqlite3.Connection, entity: str, record: Record, latest: dict[str, tuple[int, str]]
+) -> list[str]:
+    """`latest`: {entity_key: (event id, digest)} of this entity's records."""
     out: list[str] = []
     current = digests(conn, entity)
     where = f"{record.table} {'+'.join(record.key)}"
     for key, digest in current.items():
-        logged = latest.get((entity, key))
+        logged = latest.get(key)
         if logged is None:
             out.append(f"records: {where} {key} has no event that covers it (written "
                        "directly into the database?)")  # fmt: skip
         elif logged[1] != digest:
             out.append(f"records: {where} {key} differs from the record its latest event "
                        f"({logged[0]}) covers (changed directly in the database?)")  # fmt: skip
-    for (logged_entity, key), (event_id, digest) in latest.items():
-        if logged_entity == entity and key not in current and digest != ABSENT:
+    for key, (event_id, digest) in latest.items():
+        if key not in current and digest != ABSENT:
             out.append(f"records: {where} {key} is gone, but its latest event ({event_id}) "
                        "says it exists (deleted directly in the database?)")  # fmt: skip
     return out
