@@ -62,7 +62,9 @@ def test_an_untouched_programme_passes_with_the_key_and_a_head(programme, ready,
     assert "with the log key's MAC" in out
 
 
-def test_without_a_key_or_head_check_passes_and_warns(programme, decision_at, capsys):
+def test_without_a_key_or_head_check_passes_and_warns(programme, decision_at, monkeypatch,
+                                                     capsys):  # fmt: skip
+    monkeypatch.delenv(anchor.KEY_ENV, raising=False)
     decision_at("ready")
     status, out, err = check(programme, capsys)
     assert (status, err) == (0, "")
