@@ -239,3 +239,69 @@ def test_a_database_from_before_the_digests_is_sealed_and_covered_from_then_on(
     raw(conn).execute("UPDATE decisions SET decision = 'Something else' WHERE key = ?", (key,))
     status, _, err = check(conn, capsys)
     assert status == 1 and f"records: decisions key {key} differs" in err
+
+
+# Every write is logged: the writes that changed a record without an event of that record -----
+
+
+def logged(conn, entity: str, key: str) -> list[str]:
+    return [e["action"] for e in store.events_for(conn, entity, key) if e["action"] != "sealed"]
+
+
+def test_a_ready_mark_dropped_while_the_stage_stays_is_logged(programme, actor, decision_at):
+    from decisions import admin, evidence
+    from decisions.model import ApprovalRule
+
+    key = decision_at("ready")
+    mona, tess = actor("mona@hemit.no"), actor("tess@hemit.no")
+    admin.set_approval_rule(programme, mona, ApprovalRule(min_approvers=3,
+                            min_approvers_critical=3), expected=ApprovalRule())  # fmt: skip
+    stage_before = decision_store.get_decision(programme, key)["stage"]
+    case = store.scalar(programme, "SELECT test_case FROM test_case_decisions WHERE decision = ?",
+                        (key,))  # fmt: skip
+    evidence.record_test_run(programme, tess, test_case=case, result="failed")
+    after = decision_store.get_decision(programme, key)
+    assert (after["stage"], after["ready_at"]) == (stage_before, None)
+    assert logged(programme, "decision", key)[-1] == "edited:ready_at"
+    assert services.check(programme) == []
+
+
+def test_a_forum_member_who_joins_or_leaves_is_logged_on_the_person(programme, actor):
+    from decisions import admin
+
+    mona = actor("mona@hemit.no")
+    admin.save_forum(programme, mona, code="LAB-M", name="Lab municipal group", level=1,
+                     scope="municipality", domains=["LAB"],
+                     members=["ola@trondheim.kommune.no"])  # fmt: skip
+    admin.save_forum(programme, mona, code="LAB-M", name="Lab municipal group", level=1,
+                     scope="municipality", domains=["LAB"], members=["lab@stolav.no"],
+                     row_version=1)  # fmt: skip
+    assert logged(programme, "expert", "ola@trondheim.kommune.no") == ["edited:forums"] * 2
+    assert logged(programme, "expert", "lab@stolav.no") == ["edited:forums"]
+    assert services.check(programme) == []
+
+
+def test_the_default_criteria_stored_by_an_unchanged_save_are_logged(programme, actor):
+    from decisions import planning
+    from decisions.readiness import DEFAULT_CRITERIA
+
+    assert store.rows(programme, "SELECT * FROM criteria") == []  # the defaults, not stored
+    threshold = next(c[5] for c in DEFAULT_CRITERIA if c[0] == "C1")
+    assert planning.save_criterion(programme, actor("mona@hemit.no"), "W1", "C1",
+                                   {"threshold": threshold}) == []  # fmt: skip
+    assert logged(programme, "criterion", "W1:C1") == ["created"]
+    assert services.check(programme) == []
+
+
+def test_an_imported_measurement_is_logged_under_its_id(programme, actor):
+    from decisions import io as transfer_io
+    from decisions import planning
+
+    planning.save_criterion(programme, actor("mona@hemit.no"), "W1", "R7", {"threshold": 80})
+    text = ("wave,criterion,date,value,reported_by,evidence_url\n"
+            "W1,R7,2022-09-01,55,mona@hemit.no,\n")  # fmt: skip
+    source = transfer_io.Source("measurements.csv", text.encode(), "measurements")
+    assert transfer_io.import_sources(programme, [source], SYSTEM_ACTOR).ok
+    number = store.scalar(programme, "SELECT id FROM measurements")
+    assert logged(programme, "measurement", str(number)) == ["reported"]
+    assert services.check(programme) == []
