@@ -556,59 +556,64 @@ def edit_decision(
 
 
 def check(
-    conn: sqlite3.Connection, *, key: bytes | None = None, heads: Iterable[tuple[str, dict]] = ()
+    conn: sqlite3.Connection,
+    *,
+    log_key: bytes | None = None,
+    heads: Iterable[tuple[str, dict]] = (),
 ) -> list[str]:
     """Every inconsistency found: SQLite integrity, foreign keys, the event log (its hash chain
     and, with the log key, the events' MACs), covered records that differ from their latest
     event, the log against head files ((name, head) pairs), and stored stages that differ from
-    the stages the evidence gives or the event log tells. `key` defaults to the configured log
-    key (store.anchor.log_key)."""
-    key = key or anchor.log_key()
+    the stages the evidence gives or the event log tells. `log_key` defaults to the configured
+    one (store.anchor.log_key)."""
+    log_key = log_key or anchor.log_key()
     findings = store.integrity_findings(conn)
     latest: dict = {}
-    findings += store.verify_event_log(conn, key, latest)
+    findings += store.verify_event_log(conn, log_key, latest)
     if store.has_digests(conn):
         findings += records.findings(conn, latest)
     last_id = store.last_event(conn)[0]
     for name, head in heads:
         found, _ = anchor.head_findings(
-            name, head, key, last_id, store.event_hash_at(conn, int(head["event_id"]))
+            name, head, log_key, last_id, store.event_hash_at(conn, int(head["event_id"]))
         )
         findings += found
     rule = approval_rule(conn)
     stored = decision_store.stored_stages(conn)
-    for key_, facts in decision_store.decision_facts(conn).items():
+    for key, facts in decision_store.decision_facts(conn).items():
         derived = derive_stage(facts, rule)
-        if stored[key_] != derived:
-            findings.append(
-                f"stage: {key_} is stored as {stored[key_]}, the evidence says {derived}"
-            )
-    for key_, logged in decision_store.logged_stages(conn).items():
-        if logged != stored[key_]:
-            findings.append(f"history: {key_} is stored as {stored[key_]}, its events say {logged}")
+        if stored[key] != derived:
+            findings.append(f"stage: {key} is stored as {stored[key]}, the evidence says {derived}")
+    for key, logged in decision_store.logged_stages(conn).items():
+        if logged != stored[key]:
+            findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
     return findings
 
 
 def check_warnings(
-    conn: sqlite3.Connection, *, key: bytes | None = None, heads: Iterable[tuple[str, dict]] = ()
+    conn: sqlite3.Connection,
+    *,
+    log_key: bytes | None = None,
+    heads: Iterable[tuple[str, dict]] = (),
 ) -> list[str]:
     """What `check` could not prove on this database, as warnings (not findings): no log key,
     no event with a MAC yet, no head file to hold the log against."""
-    key = key or anchor.log_key()
+    log_key = log_key or anchor.log_key()
     warnings = []
     if not store.has_digests(conn):
         warnings.append("records: the schema predates record digests (m009); open the "
                         "database once with the app or any writing command")  # fmt: skip
-    if key is None:
+    if log_key is None:
         warnings.append(f"event log: not anchored: no log key (${anchor.KEY_ENV} or [log] key "
                         "in .streamlit/secrets.toml); a log recomputed or extended by "
                         "someone with the file would go unseen")  # fmt: skip
     elif store.last_event(conn)[0] and not store.keyed_events(conn):
         warnings.append("event log: no event carries a MAC of the log key yet (written "
-                        "before the key was set); the next change starts the keyed log")  # fmt: skip
+                        "before the key was set); the next change starts the keyed "
+                        "log")  # fmt: skip
     heads = list(heads)
     for name, head in heads:
-        warnings += anchor.head_findings(name, head, key, 0, None)[1]
+        warnings += anchor.head_findings(name, head, log_key, 0, None)[1]
     if not heads:
         warnings.append("event log: no head file to hold it against (check --head FILE, or "
                         "DB.head.json beside the database); events deleted from the end "
