@@ -199,6 +199,8 @@ def save_forum(
         strangers = [m for m in members if people_store.get_expert(conn, m) is None]
         if strangers:
             raise WorkflowError(f"members: not in the directory: {', '.join(strangers)}")
+        moved = sorted(set((existing or {}).get("members") or []) ^ set(members))
+        before = {m: people_store.get_expert(conn, m)["forums"] for m in moved}
         if not people_store.save_forum(conn, record, domains, members, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Forum {code}"))
         at = now(conn)
@@ -207,7 +209,13 @@ def save_forum(
             events = [event(actor, at, "forum", code, "created", None, record["level"], name)]
         else:
             events = _field_events(actor, at, "forum", code, _changes(existing, new))
-        store.append_events(conn, events)
+        # A member who joins or leaves changes that person's record (their forums) too.
+        joined_or_left = [
+            event(actor, at, "expert", m, "edited:forums", ";".join(before[m]),
+                  ";".join(people_store.get_expert(conn, m)["forums"]))
+            for m in moved
+        ]  # fmt: skip
+        store.append_events(conn, joined_or_left + events)
         return code
 
 

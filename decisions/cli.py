@@ -46,7 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands["readiness"].add_argument("--wave", help="one wave's code")
     commands["readiness"].add_argument("--as-of", help="evaluate as of this date (YYYY-MM-DD)")
     commands["readiness"].add_argument("--json", action="store_true", help="print JSON")
-    commands["backup"].add_argument("dest", metavar="DEST", help="where to write the copy")
+    commands["backup"].add_argument("dest", metavar="DEST", help="where to write the copy "
+                                    "(and its head file DEST.head.json)")  # fmt: skip
+    commands["check"].add_argument("--head", metavar="FILE", help="a head file (of a backup, or "
+                                   "of check --anchor) the log must still hold (default: "
+                                   "DB.head.json beside the database, when there)")  # fmt: skip
+    commands["check"].add_argument("--anchor", metavar="FILE", help="when the check finds "
+                                   "nothing, write the log's head to FILE (after checking the "
+                                   "log against the head already there)")  # fmt: skip
     return parser
 
 
@@ -109,18 +116,40 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    """`check [--head FILE] [--anchor FILE]`: findings on stderr (exit 1), warnings (what it
+    could not prove) and the log's head on stdout."""
     from decisions import services
+    from decisions.store import anchor
 
     path = store.database_path(args.db)
     if not path.exists():
         print(f"{path}: no such database", file=sys.stderr)
         return 1
-    findings = services.check(store.connect(path, migrate=False))
+    beside = Path(f"{path}.head.json")
+    names = [Path(args.head)] if args.head else [beside] if beside.is_file() else []
+    if args.anchor and Path(args.anchor).is_file() and Path(args.anchor) not in names:
+        names.append(Path(args.anchor))
+    try:
+        heads = [(str(name), anchor.read_head(name)) for name in names]
+    except anchor.HeadUnreadable as unreadable:
+        print(f"{path}: {unreadable}", file=sys.stderr)
+        return 1
+    conn = store.connect(path, migrate=False)
+    findings = services.check(conn, heads=heads)
+    for warning in services.check_warnings(conn, heads=heads):
+        print(f"{path}: warning: {warning}")
+    key = anchor.log_key()
+    head = anchor.head_record(*store.last_event(conn), key, str(path))
+    print(f"{path}: head: event {head['event_id']}, hash {head['hash']}"
+          + (", with the log key's MAC" if key else ", no MAC (no log key)"))  # fmt: skip
     for finding in findings:
         print(f"{path}: {finding}", file=sys.stderr)
-    if not findings:
-        print(f"{path}: ok")
-    return 1 if findings else 0
+    if findings:
+        return 1
+    if args.anchor:
+        print(f"{anchor.write_head(args.anchor, head)}: head written")
+    print(f"{path}: ok")
+    return 0
 
 
 def _open(args: argparse.Namespace):
@@ -230,6 +259,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _backup(args: argparse.Namespace) -> int:
     from decisions import io
+    from decisions.io.backup import head_path
 
     conn = _open(args)
     if conn is None:
@@ -239,7 +269,7 @@ def _backup(args: argparse.Namespace) -> int:
     except io.BackupFailed as failed:
         print(f"{args.dest}: {failed}", file=sys.stderr)
         return 1
-    print(f"{dest}: backup written and checked")
+    print(f"{dest}: backup written and checked; its head in {head_path(dest)}")
     return 0
 
 

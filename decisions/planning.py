@@ -185,6 +185,8 @@ def save_criterion(
         else:
             changed = sorted(c for c, v in record.items() if current[c] != v)
             if not changed:
+                if events:  # the default set, stored just now, is logged all the same
+                    store.append_events(conn, events)
                 return []
             if not analytics.update_criterion(
                 conn, wave, code, {c: record[c] for c in changed}, row_version

@@ -19,7 +19,7 @@ from decisions.model import (
     WorkflowError,
     stage_at_least,
 )
-from decisions.store import analytics, reference
+from decisions.store import analytics, anchor, records, reference
 from decisions.store import decisions as decision_store
 from decisions.workflow import (
     check_action,
@@ -193,6 +193,10 @@ def refresh_stages(
         if derived != stored[key]:
             changes.update(stage=derived, stage_since=at)
             events.append(stage_event(actor, at, key, stored[key], derived, why))
+        elif changes:  # the stage stays, yet the record changes: the log says so all the same
+            before = decision_store.get_decision(conn, key) or {}
+            events += [event(actor, at, "decision", key, f"edited:{c}", before.get(c), v, why)
+                       for c, v in changes.items()]  # fmt: skip
         if changes:
             decision_store.update_decision(conn, key, changes)
     return events
@@ -572,11 +576,29 @@ def edit_decision(
 # Integrity ------------------------------------------------------------------------------------
 
 
-def check(conn: sqlite3.Connection) -> list[str]:
-    """Every inconsistency found: SQLite integrity, foreign keys, the event log, and stored
-    stages that differ from the stages the evidence gives or the event log tells."""
+def check(
+    conn: sqlite3.Connection,
+    *,
+    log_key: bytes | None = None,
+    heads: Iterable[tuple[str, dict]] = (),
+) -> list[str]:
+    """Every inconsistency found: SQLite integrity, foreign keys, the event log (its hash chain
+    and, with the log key, the events' MACs), covered records that differ from their latest
+    event, the log against head files ((name, head) pairs), and stored stages that differ from
+    the stages the evidence gives or the event log tells. `log_key` defaults to the configured
+    one (store.anchor.log_key)."""
+    log_key = log_key or anchor.log_key()
     findings = store.integrity_findings(conn)
-    findings += store.verify_event_log(conn)
+    latest: dict = {}
+    findings += store.verify_event_log(conn, log_key, latest)
+    if store.has_digests(conn):
+        findings += records.findings(conn, latest)
+    last_id = store.last_event(conn)[0]
+    for name, head in heads:
+        found, _ = anchor.head_findings(
+            name, head, log_key, last_id, store.event_hash_at(conn, int(head["event_id"]))
+        )
+        findings += found
     rule = approval_rule(conn)
     stored = decision_store.stored_stages(conn)
     for key, facts in decision_store.decision_facts(conn).items():
@@ -587,3 +609,34 @@ def check(conn: sqlite3.Connection) -> list[str]:
         if logged != stored[key]:
             findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
     return findings
+
+
+def check_warnings(
+    conn: sqlite3.Connection,
+    *,
+    log_key: bytes | None = None,
+    heads: Iterable[tuple[str, dict]] = (),
+) -> list[str]:
+    """What `check` could not prove on this database, as warnings (not findings): no log key,
+    no event with a MAC yet, no head file to hold the log against."""
+    log_key = log_key or anchor.log_key()
+    warnings = []
+    if not store.has_digests(conn):
+        warnings.append("records: the schema predates record digests (m009); open the "
+                        "database once with the app or any writing command")  # fmt: skip
+    if log_key is None:
+        warnings.append(f"event log: not anchored: no log key (${anchor.KEY_ENV} or [log] key "
+                        "in .streamlit/secrets.toml); a log recomputed or extended by "
+                        "someone with the file would go unseen")  # fmt: skip
+    elif store.last_event(conn)[0] and not store.keyed_events(conn):
+        warnings.append("event log: no event carries a MAC of the log key yet (written "
+                        "before the key was set); the next change starts the keyed "
+                        "log")  # fmt: skip
+    heads = list(heads)
+    for name, head in heads:
+        warnings += anchor.head_findings(name, head, log_key, 0, None)[1]
+    if not heads:
+        warnings.append("event log: no head file to hold it against (check --head FILE, or "
+                        "DB.head.json beside the database); events deleted from the end "
+                        "would go unseen")  # fmt: skip
+    return warnings

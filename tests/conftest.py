@@ -183,6 +183,7 @@ def build_small_programme(conn) -> None:
                 conn, "forum_members", [{"forum": f, "expert": email} for f in forums]
             )
         store.put_setting(conn, "clock", "2022-09-15")
+        store.seal(conn, "2022-01-01T00:00:00")  # the rows above were written without events
 
 
 @pytest.fixture

@@ -31,6 +31,16 @@ def _check_is_clean_afterwards(request):
         assert services.check(conn) == []
 
 
+def deactivate(conn, email: str) -> None:
+    """Deactivate a person as the People page does: the change and its event."""
+    with store.transaction(conn):
+        conn.execute("UPDATE experts SET active = 0 WHERE email = ?", (email,))
+        at = services.now(conn)
+        store.append_events(
+            conn, [services.event(SYSTEM_ACTOR, at, "expert", email, "edited:active", 1, 0)]
+        )
+
+
 def run_import(conn, kind, text, actor=SYSTEM_ACTOR, *, data=None, name=None):
     source = transfer_io.Source(name or f"{kind}.csv", data if data is not None else
                                 text.encode(), kind)  # fmt: skip
@@ -93,8 +103,7 @@ def test_a_manager_cannot_import_a_verdict_for_someone_else(programme, actor, de
 
 def test_a_verdict_by_an_inactive_expert_does_not_count(programme, decision_at):
     key = decision_at("demonstrated")
-    with store.transaction(programme):
-        programme.execute("UPDATE experts SET active = 0 WHERE email = 'per@stolav.no'")
+    deactivate(programme, "per@stolav.no")
     text = APPROVALS + (
         f"{key},hanne@stolav.no,approve,2022-09-15T23:00:00,\n"
         f"{key},per@stolav.no,approve,2022-09-15T23:00:00,\n"
@@ -336,8 +345,7 @@ def test_import_as_an_unknown_or_inactive_person_is_refused(programme, db_path, 
                                                              email):  # fmt: skip
     if email == "inactive":
         email = "mona@hemit.no"
-        with store.transaction(programme):
-            programme.execute("UPDATE experts SET active = 0 WHERE email = ?", (email,))
+        deactivate(programme, email)
     path = tmp_path / "organizations.csv"
     path.write_text("code,name,kind\nNEW,New hospital,hospital\n")
     before = event_count(programme)

@@ -11,7 +11,9 @@ from decisions.store import analytics
 
 
 def events(conn, entity: str) -> list[dict]:
-    return store.rows(conn, "SELECT * FROM events WHERE entity = ? ORDER BY id", (entity,))
+    """The entity's events, less those sealing the fixture's rows (written without events)."""
+    return store.rows(conn, "SELECT * FROM events WHERE entity = ? AND action <> 'sealed' "
+                      "ORDER BY id", (entity,))  # fmt: skip
 
 
 # Re-planning ------------------------------------------------------------------------------------

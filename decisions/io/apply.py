@@ -620,21 +620,20 @@ class Applier:
             status = self.finish(row, current, changed)
             fields = {"value": v["value"], "reported_by": v["reported_by"],
                       "evidence_url": merged.get("evidence_url") or ""}  # fmt: skip
+            number = ids.get(row.key(self.file.kind))
             if status == "updated":
                 with self.writing():
-                    write.update_where(
-                        self.conn, "measurements", {"id": ids[row.key(self.file.kind)]}, fields
-                    )
+                    write.update_where(self.conn, "measurements", {"id": number}, fields)
             elif status == "new":
                 with self.writing():
-                    write.insert(self.conn, "measurements", [
+                    [number] = write.insert_numbered(self.conn, "measurements", [
                         {"wave": v["wave"], "criterion": v["criterion"], "date": v["date"],
                          **fields}])  # fmt: skip
-            if status in ("new", "updated"):
-                events.append(
+            if status in ("new", "updated") and number is not None:
+                events.append(  # keyed by the measurement's id, as planning.record_measurement
                     self.event(
                         "measurement",
-                        f"{v['wave']}:{v['criterion']}",
+                        str(number),
                         "reported",
                         None,
                         v["value"],

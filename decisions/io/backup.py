@@ -10,7 +10,7 @@ from pathlib import Path
 
 from decisions import permissions, services, store
 from decisions.model import SYSTEM_ACTOR, Actor
-from decisions.store import transfer
+from decisions.store import anchor, transfer
 
 
 class BackupFailed(Exception):
@@ -36,12 +36,28 @@ def backup(
         findings = check_copy(Path(partial))
         if findings:
             raise BackupFailed("the copy fails its check: " + "; ".join(findings[:5]))
+        head = anchor.head_record(*_last_event(Path(partial)), anchor.log_key(), str(dest))
         os.replace(partial, dest)
+        anchor.write_head(head_path(dest), head)
     finally:
         for leftover in (partial, partial + "-wal", partial + "-shm"):
             if os.path.exists(leftover):
                 os.unlink(leftover)
     return dest
+
+
+def head_path(dest: str | os.PathLike) -> Path:
+    """Where a backup's head file goes: DEST.head.json beside it. The log of the database it
+    was taken from must go on holding that head (`check --head`)."""
+    return Path(f"{dest}.head.json")
+
+
+def _last_event(path: Path) -> tuple[int, str]:
+    copy = store.connect(path, migrate=False)
+    try:
+        return store.last_event(copy)
+    finally:
+        copy.close()
 
 
 def check_copy(path: Path) -> list[str]:

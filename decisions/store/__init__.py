@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from decisions.model import WorkflowError
-from decisions.store import write
+from decisions.store import anchor, records, write
 from decisions.store.schema import migrations
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "decisions.db"
@@ -161,8 +161,12 @@ EVENT_FIELDS = (
 
 
 def event_hash(previous: str, event: dict) -> str:
-    """Each event's hash covers the one before it, so any edit to the log shows."""
-    body = json.dumps([previous] + [event.get(f) for f in EVENT_FIELDS], ensure_ascii=False)
+    """Each event's hash covers the one before it, so any edit to the log shows. An event about
+    a covered record (store.records) also covers that record's digest as written."""
+    values = [previous] + [event.get(f) for f in EVENT_FIELDS]
+    if event.get("digest") is not None:
+        values.append(event["digest"])
+    body = json.dumps(values, ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -177,38 +181,116 @@ def last_event_time(conn: sqlite3.Connection) -> str | None:
     return at[:19].replace(" ", "T") if at else None
 
 
+def record_digests(conn: sqlite3.Connection, events: list[dict]) -> list[str | None]:
+    """The digest of the record each event is about, as it stands now (None for an entity the
+    log does not cover; records.ABSENT for a record that does not exist)."""
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        if event.get("entity") in records.COVERED:
+            wanted.setdefault(event["entity"], set()).add(str(event["entity_key"]))
+    found = {entity: records.digests(conn, entity, keys) for entity, keys in wanted.items()}
+    return [
+        found[e["entity"]].get(str(e["entity_key"]), records.ABSENT)
+        if e.get("entity") in found
+        else None
+        for e in events
+    ]
+
+
 def append_events(conn: sqlite3.Connection, events: list[dict]) -> None:
-    """Append events (dicts of EVENT_FIELDS without id) inside the caller's transaction."""
+    """Append events (dicts of EVENT_FIELDS without id) inside the caller's transaction, after
+    the change they record: each carries the digest of its record as written and, when a log
+    key is configured (store.anchor), a MAC of its hash."""
     if not conn.in_transaction:
         raise RuntimeError("events are written inside the change's transaction")
     last_id, previous = last_event(conn)
+    key = anchor.log_key()
     chained = []
-    for offset, event in enumerate(events, start=1):
+    for offset, (event, digest) in enumerate(
+        zip(events, record_digests(conn, events), strict=True), start=1
+    ):
         row = {f: event.get(f) for f in EVENT_FIELDS}
         row["id"] = last_id + offset
         for f in EVENT_FIELDS[1:]:  # hashed as the text the TEXT columns will give back
             if row[f] is not None:
                 row[f] = str(row[f])
+        row["digest"] = digest
         previous = event_hash(previous, row)
-        chained.append((*[row[f] for f in EVENT_FIELDS], previous))
-    write.insert_rows(conn, "events", (*EVENT_FIELDS, "hash"), chained)
+        mac = anchor.mac(key, row["id"], previous) if key else None
+        chained.append((*[row[f] for f in EVENT_FIELDS], digest, previous, mac))
+    write.insert_rows(conn, "events", (*EVENT_FIELDS, "digest", "hash", "mac"), chained)
 
 
-def verify_event_log(conn: sqlite3.Connection) -> list[str]:
-    """Findings in the event log: a broken hash chain or a gap in its numbering."""
-    findings = []
-    previous, expected_id = GENESIS_HASH, 1
-    cursor = conn.execute(f"SELECT {', '.join(EVENT_FIELDS)}, hash FROM events ORDER BY id")
+def seal(conn: sqlite3.Connection, at: str, actor: str = "system") -> int:
+    """Append one `sealed` event for each covered record that no event covers yet (records
+    written before the log carried digests), inside the caller's transaction; returns how many.
+    A record sealed says only how it stood then: what was changed before cannot be told."""
+    covered = {key for key in records.latest_digests(conn)}
+    sealed = [
+        {"at": at, "actor": actor, "entity": entity, "entity_key": key, "action": "sealed"}
+        for entity in records.COVERED
+        for key in records.digests(conn, entity)
+        if (entity, key) not in covered
+    ]
+    if sealed:
+        append_events(conn, sealed)
+    return len(sealed)
+
+
+def _event_columns(conn: sqlite3.Connection) -> str:
+    """The events' columns to read; a database before m009 has no digest or MAC."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    extra = [c if c in have else f"NULL AS {c}" for c in ("digest", "mac")]
+    return ", ".join((*EVENT_FIELDS, "hash", *extra))
+
+
+def verify_event_log(
+    conn: sqlite3.Connection, key: bytes | None = None, latest: dict | None = None
+) -> list[str]:
+    """Findings in the event log: a broken hash chain or a gap in its numbering; with the log
+    key, events without a valid MAC after the first that has one (appended or rewritten by
+    someone without the key). Fills `latest`, when given, with each record's latest digest
+    as records.latest_digests gives it, on the same pass."""
+    findings: list[str] = []
+    unkeyed: list[int] = []
+    previous, expected_id, keyed = GENESIS_HASH, 1, False
+    cursor = conn.execute(f"SELECT {_event_columns(conn)} FROM events ORDER BY id")
     for row in cursor:
         event = dict(row)
         if event["id"] != expected_id:
             findings.append(f"event log: event {expected_id} is missing (next is {event['id']})")
-        if event_hash(previous, event) != event["hash"]:
+        if event_hash(previous, event) != event["hash"] and len(findings) <= 20:
             findings.append(f"event log: event {event['id']} does not match its hash")
-            if len(findings) > 20:
-                break
+        if key is not None:  # from the first event with a MAC on, every one needs a valid one
+            keyed = keyed or event["mac"] is not None
+            if keyed and not anchor.mac_ok(key, event["id"], event["hash"], event["mac"]):
+                unkeyed.append(event["id"])
+        if latest is not None and event["digest"] is not None:
+            latest[event["entity"], event["entity_key"]] = (event["id"], event["digest"])
         previous, expected_id = event["hash"], event["id"] + 1
+    if unkeyed:
+        shown = ", ".join(str(i) for i in unkeyed[:10]) + (" ..." if len(unkeyed) > 10 else "")
+        findings.append(
+            f"event log: {len(unkeyed)} event(s) carry no valid MAC of the log key ({shown}): "
+            "appended or rewritten by someone without the key"
+        )
     return findings
+
+
+def event_hash_at(conn: sqlite3.Connection, event_id: int) -> str | None:
+    return scalar(conn, "SELECT hash FROM events WHERE id = ?", (event_id,))
+
+
+def has_digests(conn: sqlite3.Connection) -> bool:
+    """Whether the events carry record digests (the schema is m009 or later)."""
+    return "digest" in {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+
+
+def keyed_events(conn: sqlite3.Connection) -> int:
+    """How many events carry a MAC."""
+    if "mac" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
+        return 0
+    return scalar(conn, "SELECT count(*) FROM events WHERE mac IS NOT NULL")
 
 
 def events_for(conn: sqlite3.Connection, entity: str, key: str) -> list[dict]:

@@ -341,3 +341,26 @@ def m008_decision_stage_cap(db: Database) -> None:
         ALTER TABLE decisions ADD COLUMN stage_cap_since TEXT;
         """
     )
+
+
+@migrations()
+def m009_event_digests(db: Database) -> None:
+    # Each event about a covered record carries the digest of the record as written (part of
+    # its hash), and with the log key a MAC of its hash (store.records, store.anchor). Records
+    # already there are sealed as they stand, by one event each, so that `check` covers them
+    # from here on (what was changed before cannot be told any more).
+    from decisions import store  # the store package imports this module
+
+    db.executescript(
+        """
+        ALTER TABLE events ADD COLUMN digest TEXT;
+        ALTER TABLE events ADD COLUMN mac TEXT;
+        """
+    )
+    store.seal(db.conn, store.last_event_time(db.conn) or _utc_now())
+
+
+def _utc_now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
