@@ -34,6 +34,7 @@ from decisions.services import (
     known_people,
     now,
     parse_date,
+    person_who_may,
     refresh_stages,
     text_field,
 )
@@ -86,7 +87,7 @@ def save_demo(
         record = {
             "date": when,
             "module": module,
-            "presenter": known_people(conn, [presenter], "presenter")[0],
+            "presenter": person_who_may(conn, presenter, "presenter", "record_demo"),
             "held": int(held),
             "notes": text_field(notes, "notes"),
             "recording_url": _url(recording_url),
@@ -96,7 +97,9 @@ def save_demo(
         if held:
             check_an_expert_attended(
                 attendees,
-                people_store.with_role(conn, attendees, *permissions.roles_for("attend_demo")),
+                people_store.with_role(
+                    conn, attendees, *permissions.roles_for("attend_demo"), active=True
+                ),
             )
         key = key or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
@@ -436,7 +439,7 @@ def record_test_run(
             raise NotFound(f"no test case {test_case!r}")
         if not case["decisions"]:
             raise WorkflowError(f"test case {test_case} covers no decision; link one first")
-        tester = known_people(conn, [tester or actor.email], "tester")[0]
+        tester = person_who_may(conn, tester or actor.email, "tester", "record_test_run")
         if defect and evidence_store.get_defect(conn, defect) is None:
             raise WorkflowError(f"defect {defect!r} does not exist")
         when = evidence_date(conn, date, "date")

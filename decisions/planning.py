@@ -18,6 +18,7 @@ from decisions.services import (
     known_people,
     now,
     parse_date,
+    person_who_may,
     text_field,
 )
 from decisions.store import analytics
@@ -233,8 +234,11 @@ def record_measurement(
             raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
         if current["kind"] != "reported":
             raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
-        permissions.check(actor, "record_measurement", permissions.Target(owner=current["owner"]))
-        reporter = known_people(conn, [reported_by or actor.email], "reported_by")[0]
+        owned = permissions.Target(owner=current["owner"])
+        permissions.check(actor, "record_measurement", owned)
+        reporter = person_who_may(
+            conn, reported_by or actor.email, "reported_by", "record_measurement", owned
+        )
         measurement = {
             "wave": wave,
             "criterion": criterion,

@@ -162,6 +162,26 @@ def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> lis
     return list(dict.fromkeys(emails))
 
 
+def person_who_may(
+    conn: sqlite3.Connection,
+    email: str,
+    field: str,
+    action: str,
+    target: permissions.Target | None = None,
+) -> str:
+    """The email of the active person named in `field` (a presenter, a tester, a reporter),
+    who must hold a role that may take `action` themselves: the same check the pages make
+    when they list whom to choose."""
+    email = known_people(conn, [email], field)[0]
+    person = decision_store.load_actor(conn, email)
+    if person is None:
+        raise WorkflowError(f"{field}: {email} is inactive; name an active person")
+    reason = permissions.refusal(person, action, target or permissions.Target())
+    if reason:
+        raise WorkflowError(f"{field}: {email} may not be named: {reason}")
+    return email
+
+
 # Derived stages ---------------------------------------------------------------------------------
 
 
