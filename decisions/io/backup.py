@@ -36,6 +36,7 @@ def backup(
         findings = check_copy(Path(partial))
         if findings:
             raise BackupFailed("the copy fails its check: " + "; ".join(findings[:5]))
+        transfer.use_rollback_journal(Path(partial))  # opens read-only from a read-only share
         os.replace(partial, dest)
     finally:
         for leftover in (partial, partial + "-wal", partial + "-shm"):

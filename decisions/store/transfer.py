@@ -182,5 +182,15 @@ def vacuum_into(conn: sqlite3.Connection, dest: Path) -> None:
     conn.execute("VACUUM INTO ?", (str(dest),))
 
 
+def use_rollback_journal(path: Path) -> None:
+    """Leave a copy in rollback-journal mode: a WAL database cannot be opened read-only
+    where its folder is read-only (a share), since a reader must create the -shm file."""
+    copy = sqlite3.connect(path, isolation_level=None)
+    try:
+        copy.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        copy.close()
+
+
 def database_file(conn: sqlite3.Connection) -> Path:
     return Path(conn.execute("PRAGMA database_list").fetchone()[2])
