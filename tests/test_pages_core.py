@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import ui
 from decisions import admin, services, store
 from decisions.store import decisions as decision_store
+from decisions.store import views
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 TIMEOUT = 60
@@ -380,6 +381,14 @@ def test_register_query_with_syntax_characters_does_not_fail(keys):
     at.text_input(key="register_text").input('"unbalanced (AND * -NOT: ^').run()
     assert not at.exception
     assert "0** decisions found" in texts(at)
+
+
+def test_the_register_search_takes_a_limited_text_and_says_which_words_it_searched(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    box = at.text_input(key="register_text")
+    assert box.max_chars == views.MAX_SEARCH_CHARS
+    box.input("økt " + " ".join(f"w{n}" for n in range(40))).run()
+    assert "Searching for the first 10 words: økt w0 w1" in texts(at)
 
 
 def test_selecting_a_row_in_the_register_opens_the_decision(keys):
