@@ -37,6 +37,7 @@ from decisions.services import (
     person_who_may,
     refresh_stages,
     text_field,
+    visible_field,
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
@@ -101,7 +102,7 @@ def save_demo(
                     conn, attendees, *permissions.roles_for("attend_demo"), active=True
                 ),
             )
-        key = key or evidence_store.next_key(conn, "demos", "DEMO")
+        key = visible_field(key, "key") or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version
         )
@@ -390,7 +391,7 @@ def save_test_case(
             if get_decision_or_fail(conn, k)["stage"] == "withdrawn":
                 raise WorkflowError(f"decisions: {k} is withdrawn; a test case cannot cover it")
         existing = evidence_store.get_test_case(conn, key) if key else None
-        key = key or evidence_store.next_key(conn, "test_cases", "TC")
+        key = visible_field(key, "key") or evidence_store.next_key(conn, "test_cases", "TC")
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
         at = now(conn)
@@ -530,7 +531,8 @@ def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
     if closed and closed[:10] < opened[:10]:
         raise WorkflowError(f"closed {closed[:10]} is before opened {opened[:10]}")
     return {
-        "key": fields.get("key") or evidence_store.next_key(conn, "defects", "DEF"),
+        "key": visible_field(fields.get("key"), "key")
+        or evidence_store.next_key(conn, "defects", "DEF"),
         "title": text_field(fields.get("title"), "defect title", required=True, limit=MAX_TITLE),
         **severities,
         "status": status,
