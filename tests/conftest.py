@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -219,6 +220,11 @@ def advance_clock(programme):
         return clock.isoformat()
 
     return advance
+
+
+def as_read(text: object) -> str:
+    """Markdown source as a person reads it: the escapes ui.md puts before user text removed."""
+    return re.sub(r"\\(.)", r"\1", str(text))
 
 
 def snapshot(conn) -> dict[str, list[tuple]]:
