@@ -10,6 +10,10 @@ import streamlit as st
 from streamlit.errors import StreamlitMissingAuthlibError
 from streamlit.runtime.pages_manager import PagesManager
 
+# The browser tab's icon is an emoji, drawn in the page: a :material/...: icon as the favicon
+# makes every viewer's browser fetch it from fonts.gstatic.com (tests/e2e/test_hostile_text.py).
+FAVICON = "🗂️"
+
 
 def pages() -> dict[str, list[st.Page]]:
     def page(name: str, title: str, icon: str, **options) -> st.Page:
@@ -44,6 +48,7 @@ def pages() -> dict[str, list[st.Page]]:
 if PagesManager.uses_pages_directory:
     # A process's first run starts as an old-style pages/ app, whose menu lists the raw page
     # files until st.navigation runs; hide it now, before the slow imports below let it show.
+    st.set_page_config(page_icon=FAVICON)  # before any navigation: see FAVICON
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
@@ -274,7 +279,7 @@ def sidebar(conn, person: Actor, demo: bool) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Decisions", page_icon=":material/account_tree:", layout="wide")
+    st.set_page_config(page_title="Decisions", page_icon=FAVICON, layout="wide")
     if auth_configured():
         refuse_weak_cookie_secret()
     open_database()
@@ -286,6 +291,7 @@ def main() -> None:
         navigation = st.navigation(
             pages(), position="sidebar" if person else "hidden", expanded=True
         )
+        st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         if demo:
             st.info(DEMO_NOTICE, icon=":material/science:")
         if auth_configured():

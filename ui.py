@@ -103,14 +103,15 @@ def forget(kind: str, key: str) -> None:
 
 
 def flash(message: str) -> None:
-    """Show `message` as a success on the next run (the one after st.rerun)."""
+    """Show `message` as a success on the next run (the one after st.rerun). It is plain text
+    (it quotes keys and names): shown as typed, never as markup."""
     st.session_state["_flash"] = message
 
 
 def show_flash() -> None:
     message = st.session_state.pop("_flash", None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(md(message), icon=":material/check_circle:")
 
 
 # Decision tables -----------------------------------------------------------------------------

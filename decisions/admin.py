@@ -19,6 +19,7 @@ from decisions.services import (
     now,
     refresh_stages,
     text_field,
+    visible_field,
 )
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
@@ -81,7 +82,7 @@ def save_expert(
     organisation re-derives the stages of the decisions the expert gave verdicts on.
     Returns the email."""
     permissions.check(actor, "manage_people")
-    email = (email or "").strip().lower()
+    email = visible_field((email or "").strip().lower(), "email")
     if not EMAIL.match(email):
         raise WorkflowError(f"email {email!r} is not an email address")
     with store.transaction(conn):
@@ -92,7 +93,7 @@ def save_expert(
             raise WorkflowError(f"{email} is not in the directory")
         record = {
             "email": email,
-            "name": text_field(name, "name", required=True, limit=200),
+            "name": visible_field(text_field(name, "name", required=True, limit=200), "name"),
             "organization": _known(conn, "organizations", [organization], "organization")[0],
             "allocation_pct": _allocation(allocation_pct),
             "active": int(bool(active)),
@@ -187,7 +188,7 @@ def save_forum(
             raise WorkflowError(f"forum {code} exists already; edit it instead")
         if existing is None and row_version is not None:
             raise WorkflowError(f"forum {code} does not exist")
-        name = text_field(name, "name", required=True, limit=200)
+        name = visible_field(text_field(name, "name", required=True, limit=200), "name")
         if people_store.forum_name_taken(conn, name, code):
             raise WorkflowError(f"name {name!r} is taken by another forum")
         if str(level) not in ("1", "2", "3"):

@@ -244,16 +244,20 @@ def _export(args: argparse.Namespace) -> int:
     conn = _open(args)
     if conn is None:
         return 1
-    if kind == "all":
-        for path in io.export_all(conn, Path(args.out), args.format):
-            print(path)
-        return 0
-    data = io.export_kind(conn, kind, args.format)
-    if args.out:
-        Path(args.out).write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+    try:
+        if kind == "all":
+            for path in io.export_all(conn, Path(args.out), args.format):
+                print(path)
+            return 0
+        data = io.export_kind(conn, kind, args.format)
+        if args.out:
+            io.write_file(Path(args.out), data)
+            return 0
+    except io.ExportRefused as refused:  # nothing written through a symbolic link
+        print(f"error: {refused}", file=sys.stderr)
+        return 1
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
     return 0
 
 

@@ -34,8 +34,10 @@ from decisions.services import (
     known_people,
     now,
     parse_date,
+    person_who_may,
     refresh_stages,
     text_field,
+    visible_field,
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
@@ -89,7 +91,7 @@ def save_demo(
         record = {
             "date": when,
             "module": module,
-            "presenter": known_people(conn, [presenter], "presenter")[0],
+            "presenter": person_who_may(conn, presenter, "presenter", "record_demo"),
             "held": int(held),
             "notes": text_field(notes, "notes"),
             "recording_url": _url(recording_url),
@@ -99,9 +101,11 @@ def save_demo(
         if held:
             check_an_expert_attended(
                 attendees,
-                people_store.with_role(conn, attendees, *permissions.roles_for("attend_demo")),
+                people_store.with_role(
+                    conn, attendees, *permissions.roles_for("attend_demo"), active=True
+                ),
             )
-        key = key or evidence_store.next_key(conn, "demos", "DEMO")
+        key = visible_field(key, "key") or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version
         )
@@ -400,7 +404,7 @@ def save_test_case(
             if get_decision_or_fail(conn, k)["stage"] == "withdrawn":
                 raise WorkflowError(f"decisions: {k} is withdrawn; a test case cannot cover it")
         existing = evidence_store.get_test_case(conn, key) if key else None
-        key = key or evidence_store.next_key(conn, "test_cases", "TC")
+        key = visible_field(key, "key") or evidence_store.next_key(conn, "test_cases", "TC")
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
         at = now(conn)
@@ -449,7 +453,7 @@ def record_test_run(
             raise NotFound(f"no test case {test_case!r}")
         if not case["decisions"]:
             raise WorkflowError(f"test case {test_case} covers no decision; link one first")
-        tester = known_people(conn, [tester or actor.email], "tester")[0]
+        tester = person_who_may(conn, tester or actor.email, "tester", "record_test_run")
         if defect and evidence_store.get_defect(conn, defect) is None:
             raise WorkflowError(f"defect {defect!r} does not exist")
         when = evidence_date(conn, date, "date")
@@ -540,7 +544,8 @@ def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
     if closed and closed[:10] < opened[:10]:
         raise WorkflowError(f"closed {closed[:10]} is before opened {opened[:10]}")
     return {
-        "key": fields.get("key") or evidence_store.next_key(conn, "defects", "DEF"),
+        "key": visible_field(fields.get("key"), "key")
+        or evidence_store.next_key(conn, "defects", "DEF"),
         "title": text_field(fields.get("title"), "defect title", required=True, limit=MAX_TITLE),
         **severities,
         "status": status,

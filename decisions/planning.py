@@ -18,7 +18,9 @@ from decisions.services import (
     known_people,
     now,
     parse_date,
+    person_who_may,
     text_field,
+    visible_field,
 )
 from decisions.store import analytics
 
@@ -130,7 +132,9 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     if bool(waiver_reason) != bool(waiver_until):
         raise WorkflowError("waiver: give both a reason and an expiry date, or neither")
     return {
-        "name": text_field(merged.get("name"), "name", required=True, limit=MAX_TITLE),
+        "name": visible_field(
+            text_field(merged.get("name"), "name", required=True, limit=MAX_TITLE), "name"
+        ),
         "kind": kind,
         "metric": metric,
         "comparator": choice_field(merged.get("comparator") or "", "comparator", COMPARATORS),
@@ -155,7 +159,7 @@ def save_criterion(
     one the form was built from (FROM_DEFAULTS for the default set not stored yet; None
     checks nothing). Returns the names of the fields that changed."""
     permissions.check(actor, "save_criterion")
-    code = text_field(code, "code", required=True, limit=20)
+    code = visible_field(text_field(code, "code", required=True, limit=20), "code")
     with store.transaction(conn):
         _wave_or_fail(conn, wave)
         if row_version == FROM_DEFAULTS:
@@ -235,8 +239,11 @@ def record_measurement(
             raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
         if current["kind"] != "reported":
             raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
-        permissions.check(actor, "record_measurement", permissions.Target(owner=current["owner"]))
-        reporter = known_people(conn, [reported_by or actor.email], "reported_by")[0]
+        owned = permissions.Target(owner=current["owner"])
+        permissions.check(actor, "record_measurement", owned)
+        reporter = person_who_may(
+            conn, reported_by or actor.email, "reported_by", "record_measurement", owned
+        )
         measurement = {
             "wave": wave,
             "criterion": criterion,

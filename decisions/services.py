@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 
 from decisions import permissions, settings, store
@@ -82,6 +83,34 @@ def text_field(
     if len(value) > limit:
         raise WorkflowError(f"{field} is too long: {len(value)} characters, at most {limit}")
     return value
+
+
+# Characters a key, an email or a name never holds: control characters, bidirectional
+# overrides and isolates, zero-width and other invisible formatting characters (Unicode
+# categories Cc, Cf, Zl, Zp, Cs). They make two names look alike or reorder what is shown.
+_INVISIBLE = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+
+
+def invisible_character(text: str) -> str | None:
+    """The first character of `text` that a key, email or name may not hold, described
+    (`U+202E RIGHT-TO-LEFT OVERRIDE at position 3`), or None."""
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) in _INVISIBLE:
+            name = unicodedata.name(char, "a control character")
+            return f"U+{ord(char):04X} {name} at position {position}"
+    return None
+
+
+def visible_field(value: str | None, field: str) -> str:
+    """A key, an email or a name: refused when it holds an invisible or control character
+    (the import's cells get the same check, see io.kinds)."""
+    found = invisible_character(value or "")
+    if found:
+        raise WorkflowError(
+            f"{field}: holds the invisible character {found}; "
+            "keys, emails and names take visible characters only"
+        )
+    return value or ""
 
 
 def choice_field(value: str, field: str, choices: Iterable[str]) -> str:
@@ -170,6 +199,26 @@ def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> lis
     return list(dict.fromkeys(emails))
 
 
+def person_who_may(
+    conn: sqlite3.Connection,
+    email: str,
+    field: str,
+    action: str,
+    target: permissions.Target | None = None,
+) -> str:
+    """The email of the active person named in `field` (a presenter, a tester, a reporter),
+    who must hold a role that may take `action` themselves: the same check the pages make
+    when they list whom to choose."""
+    email = known_people(conn, [email], field)[0]
+    person = decision_store.load_actor(conn, email)
+    if person is None:
+        raise WorkflowError(f"{field}: {email} is inactive; name an active person")
+    reason = permissions.refusal(person, action, target or permissions.Target())
+    if reason:
+        raise WorkflowError(f"{field}: {email} may not be named: {reason}")
+    return email
+
+
 # Derived stages ---------------------------------------------------------------------------------
 
 
@@ -224,7 +273,9 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
     with store.transaction(conn):
         record = _validated_decision_fields(conn, fields, new=True)
         organizations = record.pop("organizations")
-        key = fields.get("key") or decision_store.next_decision_key(conn, record["domain"])
+        key = visible_field(fields.get("key"), "key") or decision_store.next_decision_key(
+            conn, record["domain"]
+        )
         if decision_store.get_decision(conn, key):
             raise WorkflowError(f"a decision with key {key} exists already")
         at = now(conn)

@@ -40,6 +40,11 @@ JOINT_NEEDS_BOTH_SIDES = Setting(
 IMPORT_MAX_BYTES = Setting(
     "import.max_bytes", 50 * 1024 * 1024, "The largest file an import accepts, in bytes"
 )
+IMPORT_MAX_ROWS = Setting(
+    "import.max_rows",
+    100_000,
+    "The most rows a file of an import may hold (an xlsx's rows are counted before they are read)",
+)
 
 SETTINGS: tuple[Setting, ...] = (
     CLOCK,
@@ -48,6 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     MIN_APPROVERS_CRITICAL,
     JOINT_NEEDS_BOTH_SIDES,
     IMPORT_MAX_BYTES,
+    IMPORT_MAX_ROWS,
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -28,7 +28,7 @@ def run_import(uploads, kind: str | None, *, dry_run: bool, label: str):
         return data_io.import_sources(
             conn, sources, person, dry_run=dry_run,
             progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0),
-                                                         text=f"{label} {text}"),
+                                                         text=f"{label} {ui.md(text)}"),
         )  # fmt: skip
     finally:
         slot.empty()
@@ -60,7 +60,7 @@ def show_preview(result: data_io.ImportResult) -> None:
         st.caption(f"**{ui.md(report.name)}**: read as {report.detected or 'unreadable'}; "
                    f"KIND {report.kind or 'unknown'}; {counts}.")  # fmt: skip
         for note in report.notes:
-            st.caption(f":material/info: {note[0].upper()}{note[1:]}.")
+            st.caption(f":material/info: {ui.md(note[0].upper() + note[1:])}.")
     columns = st.columns(4)
     for column, (status, count) in zip(columns, totals(result).items(), strict=True):
         column.metric(status.capitalize(), f"{count:,}")

@@ -16,12 +16,15 @@ from decisions.views import describe_event, verdicts_with_notes, with_notes
 
 conn = ui.conn()
 person = ui.actor()
-key = st.query_params.get("key", "").strip().upper()
+key = st.query_params.get("key", "").strip()
 decision = decision_store.get_decision(conn, key) if key else None
+if decision is None and key != key.upper():  # a key typed in lower case
+    key = key.upper()
+    decision = decision_store.get_decision(conn, key)
 if decision is None:
     st.title("Decision")
     if key:
-        st.error(f"There is no decision {key}.", icon=":material/search_off:")
+        st.error(f"There is no decision {ui.md(key)}.", icon=":material/search_off:")
     st.write("Open a decision from the register, or link to one as `/decision?key=MED-0042`.")
     st.page_link("pages/decisions_register.py", label="Decisions", icon=":material/list_alt:")
     st.stop()
@@ -32,7 +35,7 @@ built_from = st.session_state.get(BUILT_FROM, decision["row_version"])
 today = services.today(conn)
 
 ui.show_flash()
-st.title(f"{key} · {ui.md(decision['title'])}")
+st.title(f"{ui.md(key)} · {ui.md(decision['title'])}")
 stage = decision["stage"]
 st.markdown(
     f":blue-badge[{stage.replace('_', ' ')}] :gray-badge[version {decision['version']}] "
@@ -79,7 +82,7 @@ with facts, st.container(border=True):
         )
     ]
     st.markdown("  \n".join(lines))
-    st.caption(f"Link to this page: `/decision?key={key}`")
+    st.caption(f"Link to this page: {ui.md(f'/decision?key={key}')}")
 
 
 def table(rows: list[dict], columns: list[str], empty: str) -> None:
@@ -200,7 +203,7 @@ def decide_form() -> None:
         text = st.text_area("Decision", decision["decision"])
         rationale = st.text_area("Rationale", decision["rationale"])
         deciders = st.multiselect(
-            f"Decided by (members of {decision['forum']})",
+            f"Decided by (members of {ui.md(decision['forum'])})",
             list(members),
             default=[person.email] if person.email in members else [],
             format_func=lambda email: members[email],

@@ -27,8 +27,12 @@ st.title("Decisions")
 text = st.text_input(
     "Search",
     key="register_text",
+    max_chars=views.MAX_SEARCH_CHARS,
     placeholder="Words from the title, question, decision or rationale, or a key like MED-0042",
 )
+if views.words_left_out(text):
+    searched = views.search_words(text)
+    st.caption(f"Searching for the first {len(searched)} words: {ui.md(' '.join(searched))}")
 with st.expander("Filters", icon=":material/filter_list:"):
     first, second, third = st.columns(3)
     with first:

@@ -74,6 +74,6 @@ with st.form("new_decision"):
 
 if created := st.session_state.get("_new_decision"):
     st.page_link(
-        ui.DECISION_PAGE, label=f"Open {created}", icon=":material/open_in_new:",
+        ui.DECISION_PAGE, label=f"Open {ui.md(created)}", icon=":material/open_in_new:",
         query_params={"key": created},
     )  # fmt: skip

@@ -81,7 +81,7 @@ def summary(wave: readiness.WaveReadiness) -> None:
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
     result = wave.result(code)
     behind = readiness.records(ui.conn(), wave, code)
-    st.subheader(f"Behind {code}: {result.criterion.name}")
+    st.subheader(f"Behind {ui.md(code)}: {ui.md(result.criterion.name)}")
     if result.criterion.kind == "reported":
         st.caption("Measurements reported up to the as-of date, latest first.")
     elif behind.empty:
@@ -109,7 +109,7 @@ def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> No
     stored = planning.FROM_DEFAULTS if crit.row_version is None else crit.row_version
     version = ui.seen("criterion", f"{wave.wave}:{code}", stored)
     with (
-        st.expander(f"Change {code}: threshold, owner, waiver", icon=":material/edit:"),
+        st.expander(f"Change {ui.md(code)}: threshold, owner, waiver", icon=":material/edit:"),
         st.form(form),
     ):
         comparator = st.selectbox(
@@ -150,7 +150,7 @@ def record_measurement(conn, person, wave: readiness.WaveReadiness, code: str) -
     crit = wave.result(code).criterion
     form = f"measure_{wave.wave}_{code}"
     with (
-        st.expander(f"Report a value for {code}", icon=":material/add_chart:"),
+        st.expander(f"Report a value for {ui.md(code)}", icon=":material/add_chart:"),
         st.form(form, clear_on_submit=True),
     ):
         value = st.number_input("Value", value=None, placeholder=crit.metric, key=f"{form}_value")

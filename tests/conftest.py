@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from pathlib import Path
 
@@ -281,6 +282,11 @@ def advance_clock(programme):
         return clock.isoformat()
 
     return advance
+
+
+def as_read(text: object) -> str:
+    """Markdown source as a person reads it: the escapes ui.md puts before user text removed."""
+    return re.sub(r"\\(.)", r"\1", str(text))
 
 
 def snapshot(conn) -> dict[str, list[tuple]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -97,3 +98,17 @@ def test_backups_taken_while_another_process_writes_pass_check(programme, db_pat
             store.scalar(conn, "SELECT count(*) FROM events WHERE to_value = 'decided'")
         )
         conn.close()
+
+
+def test_a_backup_is_handed_over_in_rollback_journal_mode(programme, tmp_path):
+    """A WAL file (header bytes 18-19 are 2) cannot be opened read-only from a read-only
+    share; a rollback-journal file (1) can, with no -wal or -shm beside it."""
+    dest = backup(programme, tmp_path / "b.db")
+    assert dest.read_bytes()[18:20] == b"\x01\x01"
+    assert not list(tmp_path.glob("b.db?*"))
+    copy = sqlite3.connect(f"file:{dest}?mode=ro", uri=True)
+    try:
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert copy.execute("SELECT count(*) FROM experts").fetchone()[0] == 10
+    finally:
+        copy.close()

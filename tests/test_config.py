@@ -58,3 +58,32 @@ def test_magic_writes_finds_a_bare_expression(tmp_path):
     script = tmp_path / "page.py"
     script.write_text('"""Docstring."""\nimport streamlit as st\n\nst.title("x")\n"shown"\n')
     assert magic_writes(script) == [5]
+
+
+def test_uploads_are_refused_above_the_import_limit():
+    """The upload limit was 200 MB while an import refuses more than 50 MB, after reading."""
+    from decisions import settings
+
+    assert SETTINGS["server"]["maxUploadSize"] * 1024 * 1024 == settings.IMPORT_MAX_BYTES.default
+    assert SETTINGS["server"]["enableXsrfProtection"] is True
+
+
+README = (REPO / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "--server.address 127.0.0.1",
+        'client.showErrorDetails = "none"',
+        "server.enableXsrfProtection = true",
+        "server.maxUploadSize = 50",
+        "X-Frame-Options",
+        "X-Content-Type-Options: nosniff",
+        "TLS",
+        "/_stcore/stream",
+    ],
+)
+def test_the_readme_gives_the_production_settings(words):
+    section = README.split("## Production settings", 1)[-1].split("\n## ", 1)[0]
+    assert "## Production settings" in README and words in section

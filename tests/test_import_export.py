@@ -86,6 +86,24 @@ def test_export_all_writes_every_kind(built, db_path, tmp_path):
     assert sorted(p.name for p in (tmp_path / "x").iterdir()) == sorted(f"{k}.csv" for k in KINDS)
 
 
+@pytest.mark.parametrize("kind", ["decisions", "all"])
+def test_export_refuses_to_write_through_a_symbolic_link(built, db_path, tmp_path, capsys, kind):
+    """A link planted where the export goes would make it overwrite the link's target."""
+    target = tmp_path / "precious.txt"
+    target.write_text("precious")
+    out = tmp_path / "out"
+    if kind == "all":
+        out.mkdir()
+        (out / "organizations.csv").symlink_to(target)
+    else:
+        out.symlink_to(target)
+    assert cli.main(["export", kind, "--out", str(out), "--db", str(db_path)]) == 1
+    assert "symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "precious"
+    if kind == "all":
+        assert sorted(p.name for p in out.iterdir()) == ["organizations.csv"]
+
+
 # Formulas, Unicode and line breaks ------------------------------------------------------------
 
 DANGEROUS = ["=HYPERLINK(\"http://evil\")", "+47 73 86 80 00", "-1", "@SUM(A1)", "\tTab",

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import build_small_programme, drive_decision
+from conftest import as_read, build_small_programme, drive_decision
 from streamlit.testing.v1 import AppTest
 
 import ui
 from decisions import admin, services, store
 from decisions.store import decisions as decision_store
+from decisions.store import views
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 TIMEOUT = 60
@@ -82,7 +83,7 @@ def texts(at: AppTest) -> str:
         e.value for kind in ("success", "error", "warning", "info") for e in getattr(at, kind)
     ]
     parts += [t.label for t in at.tabs] + [x.label for x in at.expander]
-    return "\n".join(str(p) for p in parts)
+    return as_read("\n".join(str(p) for p in parts))
 
 
 def button(at: AppTest, label: str):
@@ -123,7 +124,7 @@ def test_sign_in_keeps_the_deep_link(keys):
     at.query_params["key"] = keys["decided"]
     at.switch_page("pages/decision.py").run()
     at.sidebar.selectbox[0].set_value("ana@hemit.no").run()
-    assert keys["decided"] in at.title[0].value
+    assert keys["decided"] in as_read(at.title[0].value)
 
 
 def test_the_role_filter_narrows_the_people(demo_db):
@@ -382,13 +383,21 @@ def test_register_query_with_syntax_characters_does_not_fail(keys):
     assert "0** decisions found" in texts(at)
 
 
+def test_the_register_search_takes_a_limited_text_and_says_which_words_it_searched(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    box = at.text_input(key="register_text")
+    assert box.max_chars == views.MAX_SEARCH_CHARS
+    box.input("økt " + " ".join(f"w{n}" for n in range(40))).run()
+    assert "Searching for the first 10 words: økt w0 w1" in texts(at)
+
+
 def test_selecting_a_row_in_the_register_opens_the_decision(keys):
     at = signed_in("mona@hemit.no", "pages/decisions_register.py")
     first = at.dataframe[0].value["key"].iloc[0]
     at.session_state["register_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert at.title[0].value.startswith(first)
+    assert as_read(at.title[0].value).startswith(first)
 
 
 # The decision page ---------------------------------------------------------------------------------
@@ -397,9 +406,9 @@ def test_selecting_a_row_in_the_register_opens_the_decision(keys):
 def test_decision_page_by_deep_link_shows_fields_evidence_and_timeline(keys):
     key = keys["tested"]
     at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
-    assert at.title[0].value.startswith(f"{key} · Infusjon økt tested")
+    assert as_read(at.title[0].value).startswith(f"{key} · Infusjon økt tested")
     shown = texts(at)
-    assert "As decided\\." in shown and "Approval rule: rule met: 2 of 2 approvers" in shown
+    assert "As decided." in shown and "Approval rule: rule met: 2 of 2 approvers" in shown
     timeline = at.dataframe[-1].value
     assert timeline["what"].iloc[-1] == "created as proposed"
     assert "stage approved → tested" in list(timeline["what"])
@@ -502,7 +511,8 @@ def test_user_text_is_shown_as_typed_not_as_markup(demo_db, db):
     at = signed_in("hanne@stolav.no", "pages/decision.py", key=key)
     title = at.title[0].value
     assert "\\*\\*bold\\*\\*" in title and "\\:red\\[alarm\\]" in title and "\\<b\\>" in title
-    assert "\\# heading" in texts(at) and "\\$x\\$" in texts(at)
+    question = next(m.value for m in at.markdown if "heading" in m.value)
+    assert "\\# heading" in question and "\\$x\\$" in question
 
 
 # My work and new decision ----------------------------------------------------------------------
@@ -535,7 +545,7 @@ def test_new_decision_is_proposed_and_linked(keys, db):
     record = decision_store.get_decision(db, new_key)
     assert record["title"] == "Barcode scanning at the bedside" and record["stage"] == "proposed"
     assert f"Decision {new_key} is proposed" in texts(at)
-    assert at.page_link[0].label == f"Open {new_key}"
+    assert at.page_link[0].label == f"Open {ui.md(new_key)}"
 
 
 def test_new_decision_refusal_names_the_field(keys, db):
@@ -587,4 +597,4 @@ def test_details_are_edited_through_the_form(keys, db):
     assert not at.exception
     record = decision_store.get_decision(db, key)
     assert (record["title"], record["criticality"]) == ("Clearer title", "critical")
-    assert at.title[0].value.endswith("Clearer title")
+    assert as_read(at.title[0].value).endswith("Clearer title")

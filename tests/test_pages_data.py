@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import as_read
 from streamlit.testing.v1 import AppTest
 
 from decisions import store
@@ -87,7 +88,7 @@ def test_a_preview_shows_what_would_change_then_confirming_writes_it(app, progra
     run(at)
     assert organizations(programme)["LEV"] == "Levanger kommune"
     assert organizations(programme)["STO"] == "St. Olavs hospital HF"
-    assert "Imported organizations.csv: 1 new, 1 updated" in at.success[0].value
+    assert "Imported organizations.csv: 1 new, 1 updated" in as_read(at.success[0].value)
     actors = {e["actor"] for e in store.events_for(programme, "organization", "LEV")}
     assert actors == {"mona@hemit.no"}
 

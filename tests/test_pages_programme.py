@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import as_read
 from streamlit.testing.v1 import AppTest
 from test_readiness import W1_ON_15, build_known_programme
 
@@ -38,7 +39,7 @@ def open_page(email: str, page: str, **query) -> AppTest:
 def texts(at: AppTest) -> str:
     parts = [e.value for kind in ("title", "markdown", "caption", "subheader", "success",
                                   "error", "warning", "info") for e in getattr(at, kind)]  # fmt: skip
-    return "\n".join(str(p) for p in parts + [x.label for x in at.expander])
+    return as_read("\n".join(str(p) for p in parts + [x.label for x in at.expander]))
 
 
 def criteria_shown(at: AppTest) -> dict[str, object]:

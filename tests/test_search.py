@@ -176,3 +176,13 @@ def test_text_and_filters_combine(programme, decisions):
 def test_the_result_is_capped_but_the_count_is_not(programme, decisions):
     frame, total = views.search_decisions(programme, views.RegisterQuery(), limit=2)
     assert len(frame) == 2 and total == 3
+
+
+def test_a_long_search_is_cut_to_its_first_words(programme, decisions):
+    """5,000 words took 11 s on every rerun of the register: only the first words are
+    searched, and the register says so."""
+    endless = "infusjoner " + " ".join(f"ord{n}" for n in range(5_000))
+    assert views.search_words(endless) == ["infusjoner"] + [f"ord{n}" for n in range(9)]
+    assert len(views.fts_query(endless).split()) == views.MAX_SEARCH_WORDS
+    assert views.words_left_out(endless) and not views.words_left_out("infusjoner " * 50)
+    assert found(programme, "infusjoner " * 5_000) == [decisions["infusion"]]

@@ -6,7 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from decisions.io.backup import BackupFailed, backup, backup_bytes, backup_from
-from decisions.io.exporter import FORMATS, export_all, export_from, export_kind, export_zip
+from decisions.io.exporter import (
+    FORMATS,
+    ExportRefused,
+    export_all,
+    export_from,
+    export_kind,
+    export_zip,
+    write_file,
+)
 from decisions.io.importer import ImportResult, Source, import_sources, max_bytes
 from decisions.io.kinds import KINDS, ORDER, guess_kind
 from decisions.store.transfer import database_file
@@ -16,6 +24,7 @@ __all__ = [
     "KINDS",
     "ORDER",
     "BackupFailed",
+    "ExportRefused",
     "ImportResult",
     "Source",
     "backup",
@@ -31,6 +40,7 @@ __all__ = [
     "kind_files",
     "import_sources",
     "max_bytes",
+    "write_file",
 ]
 
 

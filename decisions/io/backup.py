@@ -37,6 +37,7 @@ def backup(
         if findings:
             raise BackupFailed("the copy fails its check: " + "; ".join(findings[:5]))
         head = anchor.head_record(*_last_event(Path(partial)), anchor.log_key(), str(dest))
+        transfer.use_rollback_journal(Path(partial))  # opens read-only from a read-only share
         os.replace(partial, dest)
         anchor.write_head(head_path(dest), head)
     finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -14,6 +16,26 @@ from decisions.model import SYSTEM_ACTOR, Actor
 from decisions.store import transfer
 
 FORMATS = ("csv", "xlsx")
+
+
+class ExportRefused(Exception):
+    """The file to write is not one an export may write (a symbolic link)."""
+
+
+def write_file(path: Path, data: bytes) -> Path:
+    """Write an export to `path`, never through a symbolic link: a link planted where the
+    file goes would otherwise make the export overwrite whatever it points at."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ExportRefused(
+                f"{path} is a symbolic link; nothing written. Name a plain file or a new one"
+            ) from None
+        raise
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    return path
 
 
 def export_kind(
@@ -36,11 +58,15 @@ def export_all(
     """Every KIND into `folder` as KIND.csv or KIND.xlsx; returns the files written."""
     permissions.check(actor, "export")
     folder.mkdir(parents=True, exist_ok=True)
+    links = [
+        str(folder / f"{kind}.{fmt}") for kind in ORDER if (folder / f"{kind}.{fmt}").is_symlink()
+    ]
+    if links:
+        raise ExportRefused(f"{', '.join(links)}: symbolic links; nothing written")
     written = []
     for kind in ORDER:
-        path = folder / f"{kind}.{fmt}"
-        path.write_bytes(export_kind(conn, kind, fmt, actor=actor))
-        written.append(path)
+        data = export_kind(conn, kind, fmt, actor=actor)
+        written.append(write_file(folder / f"{kind}.{fmt}", data))
     return written
 
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass, field
 
 # A line feed too: XML (xlsx) turns a leading carriage return into one.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_MAGIC = b"PK\x03\x04"
+# An xlsx is a zip of XML: it may expand to this many times the file limit, no more (a small
+# workbook of repeated rows compresses a hundredfold).
+XLSX_EXPANSION = 4
+MAX_ROWS = 100_000  # the default of the setting import.max_rows
 
 
 class FileRejected(Exception):
@@ -54,8 +59,10 @@ def restore(text: str) -> str:
 # Reading ------------------------------------------------------------------------------------
 
 
-def read_table(name: str, data: bytes, *, max_bytes: int) -> Table:
-    """The first sheet or the CSV of a file, as text cells. Raises FileRejected."""
+def read_table(name: str, data: bytes, *, max_bytes: int, max_rows: int = MAX_ROWS) -> Table:
+    """The first sheet or the CSV of a file, as text cells. Raises FileRejected, also for
+    more than `max_rows` rows after the header (an xlsx: before its rows are read) and for an
+    xlsx that expands to more than XLSX_EXPANSION times `max_bytes`."""
     if len(data) > max_bytes:
         raise FileRejected(
             f"the file is too big: {len(data):,} bytes, at most {max_bytes:,} (setting import.max_bytes)"
@@ -66,13 +73,13 @@ def read_table(name: str, data: bytes, *, max_bytes: int) -> Table:
     if data.startswith(XLSX_MAGIC):
         if not lower.endswith(".xlsx"):
             raise FileRejected("a zip or Office file that is not .xlsx; save it as .xlsx or CSV")
-        table = _read_xlsx(data)
+        table = _read_xlsx(data, max_bytes * XLSX_EXPANSION, max_rows)
     elif lower.endswith(".xlsx"):
         raise FileRejected("named .xlsx but not an xlsx workbook")
     elif lower.endswith((".xls", ".xlsm", ".xlsb", ".ods", ".zip")) or b"\x00" in data[:4096]:
         raise FileRejected("not a CSV or xlsx file; save it as CSV (UTF-8) or .xlsx")
     else:
-        table = _read_csv(data)
+        table = _read_csv(data, max_rows)
     if not table.header or not any(table.header):
         raise FileRejected("the file is empty: no header row")
     return table
@@ -87,7 +94,13 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "Windows-1252 (Excel)"
 
 
-def _read_csv(data: bytes) -> Table:
+def _too_many_rows(max_rows: int) -> FileRejected:
+    return FileRejected(
+        f"the file has more than {max_rows:,} rows (setting import.max_rows); split it"
+    )
+
+
+def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
     try:
         text, encoding = _decode(data)
     except UnicodeDecodeError as error:
@@ -97,9 +110,12 @@ def _read_csv(data: bytes) -> Table:
     if delimiter == "," and "\t" in first_line and "," not in first_line:
         delimiter = "\t"
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        records = list(itertools.islice(reader, max_rows + 2))
     except csv.Error as error:
         raise FileRejected(f"not a readable CSV file: {error}") from None
+    if len(records) > max_rows + 1:
+        raise _too_many_rows(max_rows)
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         raise FileRejected("the file is empty")
@@ -112,16 +128,22 @@ def _read_csv(data: bytes) -> Table:
     return Table(header=header, rows=records[1:], detected=detected, notes=notes)
 
 
-def _read_xlsx(data: bytes) -> Table:
+def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Table:
     import openpyxl  # imported here: slow to import, and only xlsx needs it
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
+            expanded = sum(entry.file_size for entry in archive.infolist())
     except zipfile.BadZipFile:
         raise FileRejected("not a readable xlsx workbook (damaged zip)") from None
     if "xl/workbook.xml" not in names:
         raise FileRejected("a zip file that is not an xlsx workbook")
+    if expanded > max_expanded:
+        raise FileRejected(
+            f"the workbook expands to {expanded:,} bytes uncompressed, at most {max_expanded:,} "
+            f"({XLSX_EXPANSION} times the setting import.max_bytes); save it as CSV or split it"
+        )
     notes = []
     if any(n.endswith("vbaProject.bin") for n in names):
         notes.append("macros in the workbook were ignored")
@@ -133,9 +155,16 @@ def _read_xlsx(data: bytes) -> Table:
         )
         try:
             sheet = book.worksheets[0]
-            records = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            if (sheet.max_row or 0) > max_rows + 1:  # the sheet's own dimension, read first
+                raise _too_many_rows(max_rows)
+            rows = itertools.islice(sheet.iter_rows(values_only=True), max_rows + 2)
+            records = [[_cell_text(v) for v in row] for row in rows]
+            if len(records) > max_rows + 1:  # the dimension was missing or wrong
+                raise _too_many_rows(max_rows)
         finally:
             book.close()
+    except FileRejected:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
         raise FileRejected(_unreadable(error)) from None
     records = [r for r in records if any(cell.strip() for cell in r)]

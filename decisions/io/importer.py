@@ -1,9 +1,14 @@
 """Import: read and check whole files, then write every row of every file in one transaction
 through the workflow rules (events, versions and derived stages as if entered by hand), or
-write nothing. A dry run does all of it and rolls back, which is also the page's preview."""
+write nothing. A dry run does all of it on a private in-memory copy of the database and
+throws the copy away, which is also the page's preview: it never takes the write lock, so
+other people's changes go on meanwhile. A real import first does the same check on a copy
+(files that fail it never take the lock), then runs again in one transaction on the database,
+where every row is checked again against what is there by then."""
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 import time
 from collections.abc import Callable
@@ -26,6 +31,7 @@ from decisions.io.kinds import (
 )
 from decisions.io.report import FileReport
 from decisions.model import Actor, WorkflowError
+from decisions.store import transfer
 
 MAX_ERRORS = 200
 
@@ -96,37 +102,64 @@ def import_sources(
     `actor` as the one who made the changes."""
     permissions.check(actor, "import")
     started = time.perf_counter()
-    files, errors = _read_all(sources, max_bytes(conn))
+    files, errors = _read_all(
+        sources, max_bytes(conn), settings.get(conn, settings.IMPORT_MAX_ROWS)
+    )
     result = ImportResult([f.report for f in files], errors, written=False)
     if errors:  # whole files unreadable: no rows to check
         result.validate_seconds = time.perf_counter() - started
         return result
+    progress = progress or (lambda fraction, text: None)
+    trial = files if dry_run else copy.deepcopy(files)
+    checked = _apply(transfer.private_copy(conn), trial, actor, progress, started, write=False)
+    if dry_run or not checked.ok:
+        return checked
+    return _apply(conn, files, actor, progress, started, write=True)
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    files: list[_File],
+    actor: Actor,
+    progress: Progress,
+    started: float,
+    *,
+    write: bool,
+) -> ImportResult:
+    """Every row of `files` through the use cases in one transaction on `conn`, committed
+    when `write` and nothing was refused, else rolled back."""
+    result = ImportResult([f.report for f in files], [], written=False)
     try:
         with store.transaction(conn):
-            applier = Applier(conn, actor, progress or (lambda fraction, text: None))
+            applier = Applier(conn, actor, progress)
             applier.run(files)
             result.errors = _in_file_order(files)
             result.validate_seconds = time.perf_counter() - started - applier.write_seconds
             result.write_seconds = applier.write_seconds
-            if result.errors or dry_run:
+            if result.errors or not write:
                 raise _Rollback
     except _Rollback:
         return result
     except (sqlite3.IntegrityError, WorkflowError) as refused:  # a rule the checks missed
         result.errors = [Issue(files[0].source.name, 0, "", f"refused: {refused}")]
         return result
+    finally:
+        if not write:
+            conn.close()  # the private copy
     result.written = True
     return result
 
 
-def _read_all(sources: list[Source], limit: int) -> tuple[list[_File], list[Issue]]:
+def _read_all(
+    sources: list[Source], limit: int, max_rows: int = formats.MAX_ROWS
+) -> tuple[list[_File], list[Issue]]:
     files: list[_File] = []
     errors: list[Issue] = []
     seen_kinds: dict[str, str] = {}
     for source in sources:
         report = FileReport(source.name, source.kind)
         try:
-            table = formats.read_table(source.name, source.data, max_bytes=limit)
+            table = formats.read_table(source.name, source.data, max_bytes=limit, max_rows=max_rows)
         except formats.FileRejected as rejected:
             errors.append(Issue(source.name, 0, "", str(rejected)))
             files.append(_File(source, report, KINDS[ORDER[0]], []))

@@ -21,7 +21,7 @@ from decisions.model import (
     TEST_KINDS,
     VERDICTS,
 )
-from decisions.services import MAX_TEXT, MAX_TITLE
+from decisions.services import MAX_TEXT, MAX_TITLE, invisible_character
 
 MAX_CODE = 40
 HELD_STAGES = STAGES[STAGES.index("built") :]  # the stages an edit after built may hold
@@ -243,6 +243,13 @@ def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
         return [] if column.type in ("list", "emails") else None
     if len(text) > column.limit:
         raise CellError(f"too long: {len(text)} characters, at most {column.limit}")
+    if column.type in _VISIBLE_ONLY or column.name == "name":
+        found = invisible_character(text)
+        if found:
+            raise CellError(
+                f"holds the invisible character {found}; "
+                "keys, emails and names take visible characters only"
+            )
     parse = _PARSERS[column.type]
     return parse(column, text, decimal_comma)
 
@@ -358,6 +365,9 @@ def _yesno(column: Column, text: str, _: bool) -> bool:
         return False
     raise CellError(f"{text!r}: expected yes or no")
 
+
+# Keys, codes, references to them, emails and lists of them (names: the `name` columns).
+_VISIBLE_ONLY = ("code", "ref", "email", "emails", "list")
 
 _PARSERS = {
     "text": _text,

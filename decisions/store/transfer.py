@@ -174,5 +174,25 @@ def vacuum_into(conn: sqlite3.Connection, dest: Path) -> None:
     conn.execute("VACUUM INTO ?", (str(dest),))
 
 
+def private_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """An in-memory copy of the database as of one read transaction, to try changes on
+    (an import's check and dry run) without taking the database's write lock."""
+    copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.backup(copy)
+    copy.row_factory = sqlite3.Row
+    copy.execute("PRAGMA foreign_keys = ON")
+    return copy
+
+
+def use_rollback_journal(path: Path) -> None:
+    """Leave a copy in rollback-journal mode: a WAL database cannot be opened read-only
+    where its folder is read-only (a share), since a reader must create the -shm file."""
+    copy = sqlite3.connect(path, isolation_level=None)
+    try:
+        copy.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        copy.close()
+
+
 def database_file(conn: sqlite3.Connection) -> Path:
     return Path(conn.execute("PRAGMA database_list").fetchone()[2])
