@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "readiness": "evaluate each wave's go-live criteria",
     "check": "integrity, foreign keys, event log and stored stages against the evidence",
     "backup": "consistent online copy of the database while the app runs",
+    "notify": "send the email notices due (digests, demo invitations, event notices)",
 }
 
 
@@ -47,7 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands["readiness"].add_argument("--as-of", help="evaluate as of this date (YYYY-MM-DD)")
     commands["readiness"].add_argument("--json", action="store_true", help="print JSON")
     commands["backup"].add_argument("dest", metavar="DEST", help="where to write the copy")
+    _notify_arguments(commands["notify"])
     return parser
+
+
+def _notify_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--dry-run", action="store_true",
+                         help="print what would be sent; send and record nothing")  # fmt: skip
+    command.add_argument("--as-of", help="the programme's date to decide on (YYYY-MM-DD)")
+    command.add_argument("--secrets", help="secrets.toml with an [smtp] table (default "
+                         ".streamlit/secrets.toml; $DECISIONS_SMTP_URL wins)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,6 +259,12 @@ def _readiness(args: argparse.Namespace) -> int:
     return readiness.cli_readiness(args)
 
 
+def _notify(args: argparse.Namespace) -> int:
+    from decisions import notices
+
+    return notices.cli_notify(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": _init,
     "demo": _demo,
@@ -257,4 +273,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "readiness": _readiness,
     "check": _check,
     "backup": _backup,
+    "notify": _notify,
 }

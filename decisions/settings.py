@@ -41,6 +41,20 @@ IMPORT_MAX_BYTES = Setting(
     "import.max_bytes", 50 * 1024 * 1024, "The largest file an import accepts, in bytes"
 )
 
+BASE_URL = Setting(
+    "app.base_url",
+    "http://localhost:8501",
+    "The app's address as people open it; notices link into it (e.g. /decision?key=...)",
+)
+NOTICE_DIGEST = Setting(
+    "notices.digest", "weekly", "Digest of what awaits a person: daily, weekly or off (default)"
+)
+NOTICE_EVENTS = Setting(
+    "notices.events",
+    ["demo", "changes_requested", "overdue", "off_track"],
+    "Event notices a person gets unless they choose otherwise (programme default)",
+)
+
 SETTINGS: tuple[Setting, ...] = (
     CLOCK,
     DEMO,
@@ -48,6 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
     MIN_APPROVERS_CRITICAL,
     JOINT_NEEDS_BOTH_SIDES,
     IMPORT_MAX_BYTES,
+    BASE_URL,
+    NOTICE_DIGEST,
+    NOTICE_EVENTS,
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
