@@ -10,13 +10,16 @@ import email.policy
 import io
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 import vobject
 from aiosmtpd.controller import Controller
+from streamlit.testing.v1 import AppTest
 
-from decisions import cli, evidence, notices, services, settings
+from decisions import cli, evidence, notices, services, settings, store
 from decisions.model import WorkflowError
+from decisions.store import decisions as decision_store
 from decisions.store import notices as notice_store
 
 BASE = "https://decisions.example.org"
@@ -431,3 +434,52 @@ def test_a_persons_own_invitations_download_as_one_calendar(
     assert cal.method.value == "PUBLISH"
     assert [e.uid.value for e in cal.vevent_list] == [f"{demo}@demos.decision-tracker"]
     assert other not in evidence.my_invitations_ics(programme_with_links, "per@stolav.no")
+
+
+# The Notices page ------------------------------------------------------------------------------
+
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "notices.py"
+
+
+@pytest.fixture
+def page(programme, db_path):
+    """page(email) -> the Notices page in AppTest, run signed in as `email`."""
+    opened = []
+
+    def open_page(email: str) -> AppTest:
+        at = AppTest.from_file(str(PAGE), default_timeout=60)
+        opened.append(store.connect(db_path))
+        at.session_state["_conn"] = opened[-1]
+        at.session_state["_actor"] = decision_store.load_actor(programme, email)
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    yield open_page
+    for conn in opened:
+        conn.close()
+
+
+def test_the_page_shows_my_notices_as_sent_and_saves_my_preferences(
+    programme_with_links, smtp, decision_at, page
+):
+    decision_at("demonstrated")
+    notify(programme_with_links, smtp.config)
+    at = page("hanne@stolav.no")
+    assert {"Received", "My preferences"} <= {t.label for t in at.tabs}
+    assert "Programme defaults" not in [t.label for t in at.tabs]
+    assert any("Digest · Weekly digest: 1 item await you" in e.label for e in at.expander)
+    assert any("sent " in c.value for c in at.caption)
+    at.radio[0].set_value("off")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert notices.preferences_of(programme_with_links, "hanne@stolav.no").digest == "off"
+
+
+def test_a_manager_sees_anyones_notices_and_sets_the_defaults(programme_with_links, page):
+    at = page("mona@hemit.no")
+    assert "Programme defaults" in [t.label for t in at.tabs]
+    assert at.selectbox(key="notices_person").value == "mona@hemit.no"
+    at.selectbox(key="notices_person").set_value("hanne@stolav.no").run()
+    assert not at.exception
