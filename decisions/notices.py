@@ -151,6 +151,21 @@ def set_defaults(
         )])  # fmt: skip
 
 
+def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
+    """The app's address as people open it, for the links in notices."""
+    permissions.check(actor, "manage_people")
+    url = (url or "").strip().rstrip("/")
+    if not url.lower().startswith(("https://", "http://")) or " " in url:
+        raise WorkflowError(f"app address: {url!r}; expected https://host[/path], the address "
+                            "people open the app at")  # fmt: skip
+    with store.transaction(conn):
+        before = settings.get(conn, settings.BASE_URL)
+        settings.put(conn, settings.BASE_URL, url)
+        store.append_events(conn, [services.event(
+            actor, services.now(conn), "setting", settings.BASE_URL.name, "changed", before, url
+        )])  # fmt: skip
+
+
 # Links into the app -----------------------------------------------------------------------
 
 

@@ -104,6 +104,18 @@ def defaults_tab() -> None:
         notices.defaults(conn),
         lambda digest, events: notices.set_defaults(conn, person, digest=digest, events=events),
     )
+    with st.form("base_url", enter_to_submit=False):
+        url = st.text_input("The app's address, for the links in notices",
+                            value=settings.get(conn, settings.BASE_URL))  # fmt: skip
+        if not st.form_submit_button("Save the address"):
+            return
+    try:
+        notices.set_base_url(conn, person, url)
+    except WorkflowError as error:
+        ui.show_refusal(error)
+        return
+    ui.flash("Saved. Notices link to the new address from the next run.")
+    st.rerun()
 
 
 st.title("Notices")

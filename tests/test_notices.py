@@ -483,3 +483,16 @@ def test_a_manager_sees_anyones_notices_and_sets_the_defaults(programme_with_lin
     assert at.selectbox(key="notices_person").value == "mona@hemit.no"
     at.selectbox(key="notices_person").set_value("hanne@stolav.no").run()
     assert not at.exception
+    at.text_input[0].set_value("https://beslutninger.example.no/")
+    next(b for b in at.button if b.label == "Save the address").click()
+    at.run()
+    assert not at.exception
+    assert settings.get(programme_with_links, settings.BASE_URL) == \
+        "https://beslutninger.example.no"  # fmt: skip
+
+
+def test_the_apps_address_is_a_managers_and_must_be_a_web_address(programme, actor):
+    with pytest.raises(WorkflowError, match="Changing the expert directory needs"):
+        notices.set_base_url(programme, actor("hanne@stolav.no"), "https://x.example.org")
+    with pytest.raises(WorkflowError, match="app address: 'x.example.org'; expected https://"):
+        notices.set_base_url(programme, actor("mona@hemit.no"), "x.example.org")
