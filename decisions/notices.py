@@ -220,16 +220,13 @@ def due_notices(
 def _digests(conn, as_of: dt.date, people: dict[str, Actor], prefs, link: Links) -> list[Notice]:
     today = as_of.isoformat()
     year, week, _ = as_of.isocalendar()
-    retest = _to_retest(conn)
-    invited: dict[str, list[dict]] = {}
-    for row in queues.invited_demos(conn, None, today).to_dict("records"):
-        invited.setdefault(row["person"], []).append(row)
+    queues_now = _digest_queues(conn, today)
     made = []
     for email, actor in people.items():
         frequency = prefs[email].digest
         if frequency == "off":
             continue
-        sections, more = _digest_sections(conn, actor, invited.get(email, []), retest, link)
+        sections, more = _digest_sections(actor, queues_now, link)
         if not any(sections.values()):
             continue
         dedup = f"digest:{today}" if frequency == "daily" else f"digest:{year}-W{week:02d}"
@@ -239,46 +236,67 @@ def _digests(conn, as_of: dt.date, people: dict[str, Actor], prefs, link: Links)
     return made
 
 
-def _to_retest(conn) -> list[dict]:
-    """Decisions in test whose failing run's defect is fixed: builds to run again."""
-    failing = queues.failing_decisions(conn, None, limit=100_000)
-    return failing[failing["defect_status"] == "fixed"].to_dict("records")
+def _by(frame, column: str) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in frame.to_dict("records"):
+        grouped.setdefault(row[column], []).append(row)
+    return grouped
 
 
-def _digest_sections(conn, actor: Actor, invited: list[dict], retest: list[dict], link: Links):
-    """The digest's sections from My work's queues: verdicts due (with the demo that showed
-    each), proposals in the person's forums, demos they are invited to, builds to retest."""
+def _digest_queues(conn, today: str) -> dict[str, dict]:
+    """My work's queues for everyone at once: verdicts due (approvals_queue), proposals in
+    their forums (awaiting_forum_decision), demos they are invited to, builds to retest (a
+    failing run whose defect is fixed)."""
+    verdicts = queues.approvals_queues(conn, first=SECTION_ITEMS)
+    failing = queues.failing_decisions(conn, None, limit=1_000_000)
+    return {
+        "verdicts": _by(verdicts, "expert"),
+        "shown": notice_store.latest_held_demo(conn, sorted(set(verdicts["key"]))),
+        "forum": _by(views.awaiting_forum_decisions(conn, SECTION_ITEMS), "member"),
+        "demos": _by(queues.invited_demos(conn, None, today), "person"),
+        "retest": failing[failing["defect_status"] == "fixed"].to_dict("records"),
+    }
+
+
+def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
+    """One person's digest sections, as My work shows them to this person."""
     lists: dict[str, list[Item]] = {"verdicts": [], "forum": [], "demos": [], "retest": []}
+    more = dict.fromkeys(lists, 0)
+    shown = found["shown"]
     if permissions.may_act_anywhere(actor, "approve"):
-        due = queues.approvals_queue(conn, actor.email).to_dict("records")
-        shown = notice_store.latest_held_demo(conn, [r["key"] for r in due[:SECTION_ITEMS]])
+        due = found["verdicts"].get(actor.email, [])
         lists["verdicts"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
                  f"shown in {shown[r['key']][0]} on {shown[r['key']][1]}" if r["key"] in shown
                  else "demonstrated")
             for r in due
         ]  # fmt: skip
+        more["verdicts"] = due[0]["waiting"] - len(due) if due else 0
     if actor.forums:
+        due = found["forum"].get(actor.email, [])
         lists["forum"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
                  f"{r['forum']}, needed by {r['needed_by'][:10]}" if r["needed_by"]
                  else r["forum"])
-            for r in views.awaiting_forum_decision(conn, actor).to_dict("records")
+            for r in due
         ]  # fmt: skip
+        more["forum"] = due[0]["waiting"] - len(due) if due else 0
     lists["demos"] = [
         Item(f"{r['key']} {r['module_name']}", link.page("demos"),
              texts.when(r["date"], r["start_time"], r["duration_min"])
              + (f", {r['place']}" if r["place"] else ""))
-        for r in invited
+        for r in found["demos"].get(actor.email, [])
     ]  # fmt: skip
     if permissions.may_act_anywhere(actor, "record_test_run"):
         lists["retest"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
                  f"test case {r['test_case']}, defect {r['defect']} fixed")
-            for r in retest if not actor.domains or r["domain"] in actor.domains
+            for r in found["retest"] if not actor.domains or r["domain"] in actor.domains
         ]  # fmt: skip
-    more = {k: max(len(v) - SECTION_ITEMS, 0) for k, v in lists.items()}
-    return {k: v[:SECTION_ITEMS] for k, v in lists.items()}, more
+    for name in ("demos", "retest"):
+        more[name] = max(len(lists[name]) - SECTION_ITEMS, 0)
+        lists[name] = lists[name][:SECTION_ITEMS]
+    return lists, more
 
 
 def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice]:
@@ -557,6 +575,11 @@ def _retry_at(now: str, attempts: int) -> str:
     return (dt.datetime.fromisoformat(now) + wait).isoformat(timespec="seconds")
 
 
+def _failed(conn: sqlite3.Connection, row: Mapping, error: str, now: str) -> None:
+    notice_store.mark_failed(conn, row["id"], error, _retry_at(now, row["attempts"]),
+                             row["attempts"] + 1)  # fmt: skip
+
+
 def _connect(config: SmtpConfig) -> smtplib.SMTP:
     kind = smtplib.SMTP_SSL if config.tls == "ssl" else smtplib.SMTP
     server = kind(config.host, config.port, timeout=config.timeout)
@@ -582,8 +605,7 @@ def send_pending(conn: sqlite3.Connection, config: SmtpConfig, now: str) -> Send
         report.stopped = f"{config.describe()}: {type(error).__name__}: {error}"
         with store.transaction(conn):
             for row in waiting:
-                notice_store.mark_failed(conn, row["id"], report.stopped,
-                                         _retry_at(now, row["attempts"]))  # fmt: skip
+                _failed(conn, row, report.stopped, now)
         report.failed = len(waiting)
         return report
     try:
@@ -593,20 +615,18 @@ def send_pending(conn: sqlite3.Connection, config: SmtpConfig, now: str) -> Send
                                     [row["person"]])  # fmt: skip
             except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
                 with store.transaction(conn):
-                    notice_store.mark_failed(conn, row["id"], _smtp_error(error),
-                                             _retry_at(now, row["attempts"]))  # fmt: skip
+                    _failed(conn, row, _smtp_error(error), now)
                 report.failed += 1
                 continue
             except OSError as error:  # the connection broke or timed out mid-way
                 report.stopped = f"{config.describe()}: {type(error).__name__}: {error}"
                 with store.transaction(conn):
                     for rest in waiting[index:]:
-                        notice_store.mark_failed(conn, rest["id"], report.stopped,
-                                                 _retry_at(now, rest["attempts"]))  # fmt: skip
+                        _failed(conn, rest, report.stopped, now)
                 report.failed += len(waiting) - index
                 return report
             with store.transaction(conn):
-                notice_store.mark_sent(conn, row["id"], moment(conn))
+                notice_store.mark_sent(conn, row["id"], moment(conn), row["attempts"] + 1)
             report.sent += 1
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):

@@ -496,3 +496,24 @@ def test_the_apps_address_is_a_managers_and_must_be_a_web_address(programme, act
         notices.set_base_url(programme, actor("hanne@stolav.no"), "https://x.example.org")
     with pytest.raises(WorkflowError, match="app address: 'x.example.org'; expected https://"):
         notices.set_base_url(programme, actor("mona@hemit.no"), "x.example.org")
+
+
+def test_the_digests_bulk_queues_are_my_works_queues_for_everyone(programme, decision_at, actor):
+    from decisions.store import queues, views
+
+    for stage in ("demonstrated", "demonstrated", "proposed", "proposed"):
+        decision_at(stage)
+    key = decision_at("demonstrated")
+    evidence.record_verdict(programme, actor("per@stolav.no"), key, "approve")
+    everyone = queues.approvals_queues(programme, first=1)
+    forums = views.awaiting_forum_decisions(programme, first=1)
+    for who in ("hanne@stolav.no", "per@stolav.no", "ola@trondheim.kommune.no", "lab@stolav.no"):
+        mine = queues.approvals_queue(programme, who)["key"].tolist()
+        bulk = everyone[everyone["expert"] == who]
+        assert bulk["key"].tolist() == mine[:1]
+        assert bulk["waiting"].tolist() == ([len(mine)] if mine else [])
+        members = views.awaiting_forum_decision(programme, actor(who))["key"].tolist()
+        bulk = forums[forums["member"] == who]
+        assert bulk["key"].tolist() == members[:1]
+        assert bulk["waiting"].tolist() == ([len(members)] if members else [])
+    assert key not in queues.approvals_queue(programme, "per@stolav.no")["key"].tolist()

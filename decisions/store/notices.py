@@ -51,20 +51,25 @@ def count_unsent(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM notices WHERE sent_at IS NULL").fetchone()[0]
 
 
-def mark_sent(conn: sqlite3.Connection, notice_id: int, at: str) -> None:
+def mark_sent(conn: sqlite3.Connection, notice_id: int, at: str, attempts: int) -> None:
+    """The server took the notice, at `at`, on try number `attempts`."""
     write.update_where(
         conn,
         "notices",
         {"id": notice_id},
-        {"sent_at": at, "last_error": "", "next_try_at": None},
+        {"sent_at": at, "attempts": attempts, "last_error": "", "next_try_at": None},
     )
-    conn.execute("UPDATE notices SET attempts = attempts + 1 WHERE id = ?", (notice_id,))
 
 
-def mark_failed(conn: sqlite3.Connection, notice_id: int, error: str, next_try_at: str) -> None:
-    conn.execute(
-        "UPDATE notices SET attempts = attempts + 1, last_error = ?, next_try_at = ? WHERE id = ?",
-        (error[:500], next_try_at, notice_id),
+def mark_failed(
+    conn: sqlite3.Connection, notice_id: int, error: str, next_try_at: str, attempts: int
+) -> None:
+    """Try number `attempts` failed with `error`; the next one is due at `next_try_at`."""
+    write.update_where(
+        conn,
+        "notices",
+        {"id": notice_id},
+        {"attempts": attempts, "last_error": error[:500], "next_try_at": next_try_at},
     )
 
 

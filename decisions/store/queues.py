@@ -18,6 +18,13 @@ def _frame(conn: sqlite3.Connection, sql: str, params: dict | list | tuple = ())
 # The approvals queue ------------------------------------------------------------------------
 
 
+def _verdict_due(expert: str) -> str:
+    """The approvals queue's rule: a demonstrated decision whose latest verdict from `expert`
+    in its current round is not an approval."""
+    return (f"d.stage = 'demonstrated' AND "
+            f"{rules.latest_verdict('d.key', expert, 'd.built_at')} IS NOT 'approve'")  # fmt: skip
+
+
 def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
     """Demonstrated decisions in the expert's domains whose latest verdict from this expert in
     the current round is not an approval, the longest-waiting first."""
@@ -28,12 +35,35 @@ def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
                d.built_at, d.stage_since AS demonstrated_since, d.row_version,
                {rules.latest_verdict("d.key", ":expert", "d.built_at")} AS my_verdict
         FROM decisions d
-        WHERE d.stage = 'demonstrated'
-          AND d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
-          AND my_verdict IS NOT 'approve'
+        WHERE d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
+          AND {_verdict_due(":expert")}
         ORDER BY d.stage_since, d.key
         """,
         {"expert": expert},
+    )
+
+
+def approvals_queues(conn: sqlite3.Connection, first: int) -> pd.DataFrame:
+    """approvals_queue of every expert in one query: each expert's first `first` rows in the
+    same order, `waiting` counting them all."""
+    return _frame(
+        conn,
+        f"""
+        WITH due AS (
+            SELECT ed.expert, d.key, d.stage_since,
+                   row_number() OVER (PARTITION BY ed.expert ORDER BY d.stage_since, d.key)
+                       AS position,
+                   count(*) OVER (PARTITION BY ed.expert) AS waiting
+            FROM decisions d  -- CROSS JOIN keeps this order: the few demonstrated ones outwards
+            CROSS JOIN expert_domains ed ON ed.domain = d.domain
+            WHERE {_verdict_due("ed.expert")}
+        )
+        SELECT due.expert, due.key, d.title, due.position, due.waiting
+        FROM due JOIN decisions d ON d.key = due.key
+        WHERE due.position <= :first
+        ORDER BY due.expert, due.position
+        """,
+        {"first": first},
     )
 
 

@@ -351,6 +351,8 @@ def m010_demo_invitations_and_notices(db: Database) -> None:
     # The notices sent by `python -m decisions notify`: one row per person and dedup key,
     # written in the transaction that decides to send it; sent_at stays NULL until the SMTP
     # server took it, so an interrupted or refused run is retried without duplicates.
+    # An expert's latest verdict on a decision (the approvals queue, for everyone at once in
+    # the digests) is a seek on approvals(decision, expert), not a scan of the expert's verdicts.
     db.executescript(
         """
         ALTER TABLE demos ADD COLUMN start_time TEXT NOT NULL DEFAULT '10:00';
@@ -381,6 +383,7 @@ def m010_demo_invitations_and_notices(db: Database) -> None:
         CREATE INDEX notices_pending ON notices(sent_at, next_try_at) WHERE sent_at IS NULL;
         CREATE INDEX notices_person ON notices(person, created_at);
         CREATE INDEX notices_ref ON notices(ref, person);
+        CREATE INDEX approvals_decision_expert ON approvals(decision, expert);
         CREATE TABLE notice_preferences (
             person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
             digest TEXT CHECK (digest IN ('daily', 'weekly', 'off')),
