@@ -438,16 +438,18 @@ def test_a_persons_own_invitations_download_as_one_calendar(
 
 # The Notices page ------------------------------------------------------------------------------
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "notices.py"
+PAGES = Path(__file__).resolve().parents[1] / "pages"
 
 
 @pytest.fixture
 def page(programme, db_path):
-    """page(email) -> the Notices page in AppTest, run signed in as `email`."""
+    """page(email, name='notices', tab=None) -> a page in AppTest, run signed in as `email`."""
     opened = []
 
-    def open_page(email: str) -> AppTest:
-        at = AppTest.from_file(str(PAGE), default_timeout=60)
+    def open_page(email: str, name: str = "notices", tab: str | None = None) -> AppTest:
+        at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=60)
+        if tab:
+            at.session_state[f"{name}_tab"] = tab
         opened.append(store.connect(db_path))
         at.session_state["_conn"] = opened[-1]
         at.session_state["_actor"] = decision_store.load_actor(programme, email)
@@ -517,3 +519,26 @@ def test_the_digests_bulk_queues_are_my_works_queues_for_everyone(programme, dec
         assert bulk["key"].tolist() == members[:1]
         assert bulk["waiting"].tolist() == ([len(members)] if members else [])
     assert key not in queues.approvals_queue(programme, "per@stolav.no")["key"].tolist()
+
+
+def test_the_demos_page_schedules_with_a_time_and_place_and_cancels(programme, page, decision_at):
+    decision_at("built")
+    at = page("ana@hemit.no", "demos", "Schedule a demo")
+    at.selectbox(key="schedule_module").set_value("MED-ADM").run()
+    at.time_input[0].set_value(dt.time(13, 30))
+    at.number_input[0].set_value(45)
+    next(t for t in at.text_input if t.label == "Place").set_value("Rom 3")
+    next(t for t in at.text_input if t.label == "Meeting link").set_value("https://m.example.org/x")
+    next(b for b in at.button if b.label == "Schedule the demo").click()
+    at.run()
+    assert not at.exception and not at.error
+    demo = evidence.evidence_store.get_demo(programme, "DEMO-0001")
+    assert (demo["start_time"], demo["duration_min"], demo["place"], demo["meeting_url"]) == \
+        ("13:30", 45, "Rom 3", "https://m.example.org/x")  # fmt: skip
+    at = page("ana@hemit.no", "demos", "Upcoming")
+    assert any(b.label == "Download my invitations (.ics)" for b in at.get("download_button"))
+    next(s for s in at.selectbox if s.label == "Demo").set_value("DEMO-0001")
+    next(b for b in at.button if b.label == "Cancel the demo").click()
+    at.run()
+    assert not at.exception
+    assert evidence.evidence_store.get_demo(programme, "DEMO-0001")["cancelled"] == 1
