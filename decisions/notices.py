@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import smtplib
 import sqlite3
@@ -21,7 +22,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
@@ -547,7 +548,9 @@ def email_message(row: Mapping, sender: str) -> EmailMessage:
     message["To"] = formataddr((row["name"], row["person"]))
     message["Subject"] = row["subject"]
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
-    message["Message-ID"] = make_msgid(f"notice-{row['id']}", "decision-tracker")
+    # The same Message-ID on every try of a notice, so a server can tell a repeat.
+    digest = hashlib.sha256(f"{row['person']}\n{row['dedup_key']}".encode()).hexdigest()[:20]
+    message["Message-ID"] = f"<notice-{row['id']}.{digest}@decision-tracker>"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(row["body_text"])
     message.add_alternative(row["body_html"], subtype="html")

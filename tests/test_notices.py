@@ -206,6 +206,8 @@ def test_a_refused_recipient_is_kept_and_sent_on_a_later_run(
     later = notices.moment(programme_with_links)[:10] + "T23:59:59"
     report = notices.send_pending(programme_with_links, smtp.config, later)
     assert report.sent == 1 and len(smtp.messages("hanne@stolav.no")) == 1
+    again = notices.email_message(kept, smtp.config.sender)  # what a repeat would carry
+    assert smtp.messages("hanne@stolav.no")[0]["Message-ID"] == again["Message-ID"]
 
 
 def test_an_unreachable_server_loses_nothing(programme_with_links, smtp, decision_at):
