@@ -89,6 +89,8 @@ def param_value(value: str) -> str:
 def fold(line: str) -> str:
     """Lines longer than 75 octets folded with CRLF and a space (RFC 5545 3.1), never inside a
     UTF-8 character."""
+    if len(line) * 4 <= MAX_OCTETS or len(line.encode()) <= MAX_OCTETS:
+        return line
     parts, current, size = [], "", 0
     for char in line:
         width = len(char.encode())

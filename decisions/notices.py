@@ -315,6 +315,7 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
     events = {e.key: e for e in evidence.demo_events(conn, keys, link.base)}
     stamp = dt.datetime.now(dt.UTC)
     made = []
+    requests: dict[str, str] = {}  # a demo's invitation is the same for each invitee
     for demo in demos:
         event = events.get(demo["key"])
         if event is None:
@@ -327,7 +328,7 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
                 kind = "demo_change" if latest in ("demo_invitation", "demo_change") else \
                     "demo_invitation"  # fmt: skip
                 made.append(_demo_notice(people[person], kind, event, f"demo:{event.key}:{seq}",
-                                         "REQUEST", stamp, link))  # fmt: skip
+                                         "REQUEST", stamp, link, requests))  # fmt: skip
         if demo["held"]:
             continue
         gone = told.get(demo["key"], set()) - (set() if demo["cancelled"] else invitees)
@@ -337,10 +338,16 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
     return made
 
 
-def _demo_notice(actor: Actor, kind, event: calendar.DemoEvent, dedup, method, stamp, link):
+def _demo_notice(
+    actor: Actor, kind, event: calendar.DemoEvent, dedup, method, stamp, link, made=None
+):
     if method == "CANCEL" and actor.email not in {a for a, _ in event.attendees}:
         event = _replace(event, attendees=((actor.email, actor.name),))
-    ics = calendar.calendar([event], method=method, stamp=stamp, name=f"Demo {event.key}")
+    made = {} if made is None else made
+    ics = made.get(event.key) or calendar.calendar(
+        [event], method=method, stamp=stamp, name=f"Demo {event.key}"
+    )
+    made[event.key] = ics
     decisions = [Item(line, link.decision(line.split(" ", 1)[0])) for line in event.decisions]
     message = texts.demo_invitation(
         actor.name, kind=kind, key=event.key, module=event.module,
