@@ -7,7 +7,7 @@ Only English exists yet; `language` picks the wording once others do."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 
 LANGUAGES = ("en",)
@@ -46,7 +46,6 @@ class Letter:
     facts: tuple[tuple[str, str], ...] = ()  # (label, value) lines
     action: Item | None = None
     footer: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _render(letter: Letter) -> Message:

@@ -9,7 +9,6 @@ import email
 import email.policy
 import io
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -228,7 +227,6 @@ def test_a_server_that_times_out_stops_the_run_quickly_and_loses_nothing(
     silent = socket.socket()  # accepts connections, never says hello
     silent.bind(("127.0.0.1", 0))
     silent.listen(5)
-    stop = threading.Event()
     try:
         config = notices.SmtpConfig("127.0.0.1", silent.getsockname()[1], tls="none",
                                     timeout=0.5)  # fmt: skip
@@ -237,7 +235,6 @@ def test_a_server_that_times_out_stops_the_run_quickly_and_loses_nothing(
         assert (dt.datetime.now() - started).total_seconds() < 5
         assert code == 1 and "timed out" in err.lower()
     finally:
-        stop.set()
         silent.close()
     waiting = notice_store.pending(programme_with_links, "9999")
     assert waiting and notices.send_pending(programme_with_links, smtp.config, "9999").sent == \
@@ -383,9 +380,8 @@ def test_a_person_chooses_their_own_notices_and_managers_set_the_defaults(
     schedule(conn, actor, key)
     notify(conn, smtp.config)
     assert not smtp.messages("hanne@stolav.no")  # no digest, no demo invitations
-    assert [m["Subject"][:10] for m in smtp.messages("per@stolav.no")] == ["Invitation"] or \
-        sorted(m["Subject"][:10] for m in smtp.messages("per@stolav.no")) == \
-        ["Daily dige", "Invitation"]  # fmt: skip
+    subjects = sorted(m["Subject"] for m in smtp.messages("per@stolav.no"))
+    assert [s.split(":")[0] for s in subjects] == ["Daily digest", "Invitation"]
 
 
 # Configuration and the command line -----------------------------------------------------------
