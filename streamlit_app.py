@@ -25,6 +25,7 @@ def pages() -> dict[str, list[st.Page]]:
             page("decisions_register", "Decisions", "list_alt", url_path="decisions"),
             page("decision", "Decision", "description", url_path="decision", visibility="hidden"),
             page("my_work", "My work", "inbox"),
+            page("notices", "Notices", "mail"),
             page("new_decision", "New decision", "add_circle"),
         ],
         "Evidence": [

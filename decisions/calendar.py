@@ -1,4 +1,8 @@
-"""Upcoming demos as an iCalendar file (RFC 5545), so experts can put them in their calendars.
+"""Demo invitations as iCalendar (RFC 5545) with iTIP methods (RFC 5546): one event per demo,
+its start and end in Europe/Oslo (TZID with the zone's VTIMEZONE, so no calendar reads a
+10:00 demo as 10:00 UTC), place or meeting link, organiser and attendees, a UID that stays the
+same across changes with a rising SEQUENCE; METHOD:REQUEST invites or updates,
+METHOD:CANCEL cancels, METHOD:PUBLISH is a person's own calendar file to import.
 A pure function of plain values: no storage, no clock."""
 
 from __future__ import annotations
@@ -11,21 +15,61 @@ from dataclasses import dataclass
 PRODID = "-//Decision tracker//Demos//EN"
 UID_DOMAIN = "demos.decision-tracker"
 MAX_OCTETS = 75
-DEMO_LENGTH = dt.timedelta(hours=1)
+TZID = "Europe/Oslo"
+METHODS = ("REQUEST", "CANCEL", "PUBLISH")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Norway's rules since 1996 (the EU's): CEST from the last Sunday of March 02:00, CET from
+# the last Sunday of October 03:00.
+VTIMEZONE = (
+    "BEGIN:VTIMEZONE",
+    f"TZID:{TZID}",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZNAME:CEST",
+    "DTSTART:19700329T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "TZNAME:CET",
+    "DTSTART:19701025T030000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+)
 
 
 @dataclass(frozen=True)
-class CalendarDemo:
+class DemoEvent:
     key: str
-    date: str  # 'YYYY-MM-DD' (all day) or 'YYYY-MM-DDTHH:MM[:SS]' (local time, one hour)
+    day: str  # 'YYYY-MM-DD'
+    start_time: str  # 'HH:MM', local time in Europe/Oslo
+    duration_min: int
     module: str
     module_name: str
-    presenter: tuple[str, str] | None = None  # (email, name)
+    organizer: tuple[str, str]  # (email, name): the presenter
+    attendees: tuple[tuple[str, str], ...] = ()  # (email, name): the invited experts
     decisions: tuple[str, ...] = ()  # one line each, e.g. 'MED-0042 Double-check of infusions'
-    invitees: tuple[tuple[str, str], ...] = ()  # (email, name)
+    place: str = ""
+    meeting_url: str = ""
     notes: str = ""
-    sequence: int = 0  # bumped on every change, so calendars replace the earlier copy
+    link: str = ""  # the demo in the app
+    sequence: int = 0  # rises with every change, so calendars replace the earlier copy
+    cancelled: bool = False
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(f"{self.day[:10]}T{self.start_time[:5]}")
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.duration_min)
+
+    @property
+    def uid(self) -> str:
+        return f"{self.key}@{UID_DOMAIN}"
 
 
 def escape_text(value: str) -> str:
@@ -45,6 +89,8 @@ def param_value(value: str) -> str:
 def fold(line: str) -> str:
     """Lines longer than 75 octets folded with CRLF and a space (RFC 5545 3.1), never inside a
     UTF-8 character."""
+    if len(line) * 4 <= MAX_OCTETS or len(line.encode()) <= MAX_OCTETS:
+        return line
     parts, current, size = [], "", 0
     for char in line:
         width = len(char.encode())
@@ -58,47 +104,52 @@ def fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def _when(date: str) -> list[str]:
-    if len(date) == 10:
-        day = dt.date.fromisoformat(date)
-        return [
-            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
-        ]
-    start = dt.datetime.fromisoformat(date).replace(tzinfo=None, microsecond=0)
-    return [f"DTSTART:{start:%Y%m%dT%H%M%S}", f"DTEND:{start + DEMO_LENGTH:%Y%m%dT%H%M%S}"]
-
-
-def _event(demo: CalendarDemo, stamp: str) -> list[str]:
+def _event(demo: DemoEvent, stamp: str, method: str) -> list[str]:
     description = "Decisions shown:\n" + "\n".join(demo.decisions or ("(none listed)",))
-    if demo.presenter:
-        description += f"\n\nPresenter: {demo.presenter[1]} <{demo.presenter[0]}>"
+    if demo.meeting_url:
+        description += f"\n\nMeeting link: {demo.meeting_url}"
+    description += f"\n\nPresenter: {demo.organizer[1]} <{demo.organizer[0]}>"
     if demo.notes:
         description += f"\n\n{demo.notes}"
+    if demo.link:
+        description += f"\n\nIn the tracker: {demo.link}"
+    cancelled = demo.cancelled or method == "CANCEL"
+    summary = f"Demo: {demo.module_name} ({demo.module})"
     lines = [
         "BEGIN:VEVENT",
-        f"UID:{escape_text(demo.key)}@{UID_DOMAIN}",
+        f"UID:{escape_text(demo.uid)}",
         f"DTSTAMP:{stamp}",
         f"SEQUENCE:{demo.sequence}",
-        *_when(demo.date),
-        f"SUMMARY:{escape_text(f'Demo: {demo.module_name} ({demo.module})')}",
+        f"DTSTART;TZID={TZID}:{demo.start:%Y%m%dT%H%M%S}",
+        f"DTEND;TZID={TZID}:{demo.end:%Y%m%dT%H%M%S}",
+        f"SUMMARY:{escape_text(('Cancelled: ' if cancelled else '') + summary)}",
         f"DESCRIPTION:{escape_text(description)}",
+        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         f"CATEGORIES:{escape_text(demo.module)}",
     ]
-    if demo.presenter:
-        lines.append(f"ORGANIZER;CN={param_value(demo.presenter[1])}:mailto:{demo.presenter[0]}")
+    location = demo.place or demo.meeting_url
+    if location:
+        lines.append(f"LOCATION:{escape_text(location)}")
+    if demo.meeting_url or demo.link:
+        lines.append(f"URL:{escape_text(demo.meeting_url or demo.link)}")
+    lines.append(f"ORGANIZER;CN={param_value(demo.organizer[1])}:mailto:{demo.organizer[0]}")
+    rsvp = "TRUE" if method == "REQUEST" else "FALSE"
     lines += [
-        f"ATTENDEE;CN={param_value(name)};ROLE=REQ-PARTICIPANT:mailto:{email}"
-        for email, name in demo.invitees
+        f"ATTENDEE;CN={param_value(name)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;"
+        f"RSVP={rsvp}:mailto:{email}"
+        for email, name in demo.attendees
     ]
     return [*lines, "END:VEVENT"]
 
 
-def demos_calendar(
-    demos: Iterable[CalendarDemo], *, stamp: dt.datetime, name: str = "Demos"
+def calendar(
+    demos: Iterable[DemoEvent], *, method: str, stamp: dt.datetime, name: str = "Demos"
 ) -> str:
-    """The demos as one VCALENDAR text with CRLF line ends; `stamp` is when it was made
-    (DTSTAMP, in UTC)."""
+    """The demos as one VCALENDAR text with CRLF line ends. `method`: REQUEST (an invitation
+    or its update, one demo), CANCEL (one demo) or PUBLISH (a person's own calendar file);
+    `stamp` is when it was made (DTSTAMP, in UTC)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     utc = stamp.astimezone(dt.UTC) if stamp.tzinfo else stamp
     stamp_text = f"{utc:%Y%m%dT%H%M%S}Z"
     lines = [
@@ -106,10 +157,11 @@ def demos_calendar(
         "VERSION:2.0",
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
+        f"METHOD:{method}",
         f"X-WR-CALNAME:{escape_text(name)}",
+        *VTIMEZONE,
     ]
     for demo in demos:
-        lines += _event(demo, stamp_text)
+        lines += _event(demo, stamp_text, method)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "readiness": "evaluate each wave's go-live criteria",
     "check": "integrity, foreign keys, event log and stored stages against the evidence",
     "backup": "consistent online copy of the database while the app runs",
+    "notify": "send the email notices due (digests, demo invitations, event notices)",
 }
 
 
@@ -54,7 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands["check"].add_argument("--anchor", metavar="FILE", help="when the check finds "
                                    "nothing, write the log's head to FILE (after checking the "
                                    "log against the head already there)")  # fmt: skip
+    _notify_arguments(commands["notify"])
     return parser
+
+
+def _notify_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--dry-run", action="store_true",
+                         help="print what would be sent; send and record nothing")  # fmt: skip
+    command.add_argument("--as-of", help="the programme's date to decide on (YYYY-MM-DD)")
+    command.add_argument("--secrets", help="secrets.toml with an [smtp] table (default "
+                         ".streamlit/secrets.toml; $DECISIONS_SMTP_URL wins)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +145,12 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{path}: {unreadable}", file=sys.stderr)
         return 1
     conn = store.connect(path, migrate=False)
+    pending = store.pending_migrations(conn)
+    if pending:
+        print(f"{path}: an older version wrote this database (its schema lacks "
+              f"{', '.join(pending)}); open it once with the app or any other command, which "
+              "upgrades it, then check it", file=sys.stderr)  # fmt: skip
+        return 1
     findings = services.check(conn, heads=heads)
     for warning in services.check_warnings(conn, heads=heads):
         print(f"{path}: warning: {warning}")
@@ -283,6 +299,12 @@ def _readiness(args: argparse.Namespace) -> int:
     return readiness.cli_readiness(args)
 
 
+def _notify(args: argparse.Namespace) -> int:
+    from decisions import notices
+
+    return notices.cli_notify(args)
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": _init,
     "demo": _demo,
@@ -291,4 +313,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "readiness": _readiness,
     "check": _check,
     "backup": _backup,
+    "notify": _notify,
 }

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from decisions import permissions, programme, settings, store
+from decisions import notices, permissions, programme, settings, store
 from decisions.model import (
     STAGE_RANK,
     STAGES,
@@ -45,6 +45,11 @@ CLOCK = "2022-09-15"
 EPOCH = dt.datetime(2020, 1, 6)  # a Monday: the programme's first working week
 DAY = 86_400
 WEEK = 7 * DAY
+DEMO_ROOMS = (
+    "St. Olavs hospital, Kunnskapssenteret, møterom 3",
+    "Hemit, Olav Kyrres gate 17, demorom 2",
+    "Helse Nord-Trøndelag, Levanger, møterom Nidelva",
+)
 CLOCK_T = int((dt.datetime.fromisoformat(CLOCK) - EPOCH).total_seconds())
 LAST_T = CLOCK_T - 7 * 3600  # the last moment evidence may carry: the day before the clock
 RULE = ApprovalRule()
@@ -796,6 +801,12 @@ class Generator:
             life.withdrawn_reason, iso(plan.created), life.since,
         ))  # fmt: skip
 
+    def demo_place(self, key: str) -> tuple[str, str]:
+        """Where a demo happens: a meeting room, a video meeting, or both."""
+        rng = random.Random(key)  # its own, so the programme's random sequence stays as it was
+        room, link = rng.choice(DEMO_ROOMS), f"https://meet.example.org/demo-{key.lower()}"
+        return rng.choice(((room, ""), ("", link), (room, link)))
+
     # Scheduled demos, criteria and measurements -----------------------------------------------
 
     def schedule_demos(self) -> None:
@@ -873,7 +884,8 @@ class Generator:
         tables: dict[str, list[tuple]] = defaultdict(list)
         for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
             held = bool(demo["attendees"])
-            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), "", ""))  # fmt: skip
+            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), "", "",
+                                    iso(slot)[11:16], *self.demo_place(demo["key"])))  # fmt: skip
             tables["demo_decisions"] += [(demo["key"], k) for k in dict.fromkeys(demo["decisions"])]  # fmt: skip
             tables["demo_attendees"] += [(demo["key"], e) for e in demo["attendees"]]
             tables["demo_invitees"] += [(demo["key"], e) for e in demo["invitees"]]
@@ -938,8 +950,8 @@ class Generator:
             ("decision_deciders", ("decision", "expert"), self.deciders),
             ("decision_versions", ("decision", "version", "decision_text", "rationale",
                                    "started_at", "reason"), self.versions),
-            ("demos", ("key", "date", "module", "presenter", "held", "notes", "recording_url"),
-             tables["demos"]),
+            ("demos", ("key", "date", "module", "presenter", "held", "notes", "recording_url",
+                       "start_time", "place", "meeting_url"), tables["demos"]),
             ("demo_decisions", ("demo", "decision"), tables["demo_decisions"]),
             ("demo_attendees", ("demo", "expert"), tables["demo_attendees"]),
             ("demo_invitees", ("demo", "expert"), tables["demo_invitees"]),
@@ -1160,11 +1172,14 @@ def build_demo(
     progress(0.85, "Writing the programme")
     with bulk.large_cache(conn):
         generator.write(conn, with_lists)
+    progress(0.95, "Writing the history of notices")
+    sent = notices.record_history(conn, dt.date.fromisoformat(CLOCK))
     progress(1.0, "Demo programme ready")
     stages = defaultdict(int)
     for row in generator.decision_rows:
         stages[row[8]] += 1
     return (
         f"{len(generator.decision_rows):,} decisions, {len(generator.people):,} experts, "
-        f"{len(generator.events):,} events, {stages['ready']:,} ready; clock {CLOCK}"
+        f"{len(generator.events):,} events, {stages['ready']:,} ready, {sent:,} notices sent; "
+        f"clock {CLOCK}"
     )

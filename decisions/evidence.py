@@ -10,8 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from decisions import permissions, store
-from decisions.calendar import CalendarDemo, demos_calendar
+from decisions import calendar, permissions, store
 from decisions.model import (
     DEFECT_STATUSES,
     RUN_RESULTS,
@@ -73,11 +72,18 @@ def save_demo(
     held: bool | None = None,
     key: str | None = None,
     row_version: int | None = None,
+    start_time: str | None = None,
+    duration_min: int | None = None,
+    place: str | None = None,
+    meeting_url: str | None = None,
 ) -> str:
     """Schedule a demo (held=False: today or later, no attendees yet) or record one that was
     held (held=True: its attendees, never in the future); held=None infers it from the
     attendees, as an import does. A held demo with an attending expert moves the built
-    decisions it showed to demonstrated. Returns the demo's key."""
+    decisions it showed to demonstrated. `start_time` ('HH:MM', Europe/Oslo), `duration_min`,
+    `place` and `meeting_url` make its calendar invitation; None keeps what the demo has (a
+    new demo: the time its date carries, else 10:00; 60 minutes; no place, no link).
+    Returns the demo's key."""
     permissions.check(actor, "record_demo")
     with store.transaction(conn):
         existing = evidence_store.get_demo(conn, key) if key else None
@@ -95,6 +101,7 @@ def save_demo(
             "held": int(held),
             "notes": text_field(notes, "notes"),
             "recording_url": _url(recording_url),
+            **_invitation_fields(existing, when, start_time, duration_min, place, meeting_url),
         }
         invitees = known_people(conn, list(invitees), "invited experts")
         attendees = known_people(conn, list(attendees), "attendees")
@@ -196,31 +203,114 @@ def _check_demo_decisions(
             )
 
 
-def demos_ics(conn: sqlite3.Connection, keys: list[str], *, name: str = "Demos") -> str:
-    """The given demos as an iCalendar file's text."""
-    entries = [
-        CalendarDemo(
+DEFAULT_START, DEFAULT_MINUTES = "10:00", 60
+
+
+def _invitation_fields(existing, when: str, start_time, duration_min, place, meeting_url) -> dict:
+    """The demo's start time, length, place and meeting link: given, or kept, or defaults."""
+    existing = existing or {}
+    if start_time is None:
+        carried = when[11:16] if len(when) >= 16 and when[11:16] != "00:00" else None
+        start_time = existing.get("start_time") or carried or DEFAULT_START
+    start_time = str(start_time).strip()[:5]
+    try:
+        dt.time.fromisoformat(start_time)
+    except ValueError:
+        raise WorkflowError(f"start time: {start_time!r} is not a time; expected HH:MM, e.g. "
+                            "10:00 (Oslo time)") from None  # fmt: skip
+    if duration_min is None:
+        duration_min = existing.get("duration_min") or DEFAULT_MINUTES
+    try:
+        duration_min = int(duration_min)
+    except (TypeError, ValueError):
+        raise WorkflowError(f"length: {duration_min!r} is not a number of minutes") from None
+    if not 5 <= duration_min <= 720:
+        raise WorkflowError(f"length: {duration_min} minutes; a demo lasts 5 to 720 minutes")
+    return {
+        "start_time": start_time,
+        "duration_min": duration_min,
+        "place": text_field(
+            existing.get("place", "") if place is None else place, "place", limit=200
+        ),  # fmt: skip
+        "meeting_url": _url(
+            existing.get("meeting_url", "") if meeting_url is None else meeting_url,
+            "meeting link",
+        ),
+    }
+
+
+def cancel_demo(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    key: str,
+    reason: str = "",
+    *,
+    row_version: int | None = None,
+) -> None:
+    """Cancel a scheduled demo: it stays on record, marked cancelled, its invitees get a
+    cancellation (METHOD:CANCEL) with the next `notify`. A held demo cannot be cancelled."""
+    permissions.check(actor, "record_demo")
+    with store.transaction(conn):
+        demo = evidence_store.get_demo(conn, key)
+        if demo is None:
+            raise NotFound(f"no demo {key!r}")
+        if demo["held"]:
+            raise WorkflowError(f"demo {key} was held; a held demo is evidence and stays")
+        if demo["cancelled"]:
+            raise WorkflowError(f"demo {key} is cancelled already")
+        if not evidence_store.cancel_demo(conn, key, row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
+        reason = text_field(reason, "reason", limit=500)
+        at = now(conn)
+        events = [event(actor, at, "demo", key, "cancelled", demo["date"], None, reason or None)]
+        events += refresh_stages(conn, demo["decisions"], actor, at, f"demo {key}")
+        store.append_events(conn, events)
+
+
+def demo_events(
+    conn: sqlite3.Connection, keys: list[str], base_url: str = ""
+) -> list[calendar.DemoEvent]:
+    """The demos as calendar events (invitees as attendees, presenter as organiser)."""
+    return [
+        calendar.DemoEvent(
             key=d["key"],
-            date=d["date"],
+            day=d["date"][:10],
+            start_time=d["start_time"],
+            duration_min=d["duration_min"],
             module=d["module"],
             module_name=d["module_name"],
-            presenter=(d["presenter"], d["presenter_name"] or d["presenter"]),
-            decisions=tuple((d["decisions"] or "").splitlines()),
-            invitees=tuple(
+            organizer=(d["presenter"], d["presenter_name"] or d["presenter"]),
+            attendees=tuple(
                 tuple(line.split(" ", 1)) for line in (d["invitees"] or "").splitlines()
             ),
+            decisions=tuple((d["decisions"] or "").splitlines()),
+            place=d["place"],
+            meeting_url=d["meeting_url"],
             notes=d["notes"],
+            link=f"{base_url.rstrip('/')}/demos" if base_url else "",
             sequence=d["row_version"] - 1,
+            cancelled=bool(d["cancelled"]),
         )
         for d in queues.demo_calendar_entries(conn, keys)
     ]
-    return demos_calendar(entries, stamp=dt.datetime.now(dt.UTC), name=name)
 
 
-def _url(value: str) -> str:
-    url = text_field(value, "recording link", limit=2000)
+def my_invitations_ics(conn: sqlite3.Connection, email: str, base_url: str = "") -> str:
+    """A person's own calendar file: the upcoming, not cancelled demos they are invited to
+    or present, each with its own UID and SEQUENCE (METHOD:PUBLISH, for importing)."""
+    keys = queues.invited_demos(conn, email, now(conn)[:10])["key"].tolist()
+    return calendar.calendar(
+        demo_events(conn, keys, base_url),
+        method="PUBLISH",
+        stamp=dt.datetime.now(dt.UTC),
+        name="My demo invitations",
+    )
+
+
+def _url(value: str, what: str = "recording link") -> str:
+    url = text_field(value, what, limit=2000)
     if url and not url.lower().startswith(("https://", "http://")):
-        raise WorkflowError(f"recording link must start with https:// or http://, not {url!r}")
+        raise WorkflowError(f"{what} must start with https:// or http://, not {url!r}")
     return url
 
 

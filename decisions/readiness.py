@@ -328,6 +328,18 @@ def outlook(
     return "at_risk" if predicted > go_live - dt.timedelta(days=margin_days) else "on_track"
 
 
+def outlook_before(result: CriterionResult, go_live: dt.date) -> str | None:
+    """The outlook the criterion had at its trend's previous weekly point (a week before), by
+    the same rules; None when the trend has no earlier point."""
+    trend = list(result.trend[:-1])
+    if not trend:
+        return None
+    day, value = trend[-1]
+    criterion = result.criterion
+    predicted = forecast(trend, criterion.comparator, criterion.threshold)
+    return outlook(value, status(value, criterion, day), predicted, go_live)
+
+
 def outlook_text(result: CriterionResult, go_live: dt.date) -> str:
     """The outlook in plain words, saying so when the current rate never gets there."""
     if result.status == "met":

@@ -46,6 +46,20 @@ IMPORT_MAX_ROWS = Setting(
     "The most rows a file of an import may hold (an xlsx's rows are counted before they are read)",
 )
 
+BASE_URL = Setting(
+    "app.base_url",
+    "http://localhost:8501",
+    "The app's address as people open it; notices link into it (e.g. /decision?key=...)",
+)
+NOTICE_DIGEST = Setting(
+    "notices.digest", "weekly", "Digest of what awaits a person: daily, weekly or off (default)"
+)
+NOTICE_EVENTS = Setting(
+    "notices.events",
+    ["demo", "changes_requested", "overdue", "off_track"],
+    "Event notices a person gets unless they choose otherwise (programme default)",
+)
+
 SETTINGS: tuple[Setting, ...] = (
     CLOCK,
     DEMO,
@@ -54,6 +68,9 @@ SETTINGS: tuple[Setting, ...] = (
     JOINT_NEEDS_BOTH_SIDES,
     IMPORT_MAX_BYTES,
     IMPORT_MAX_ROWS,
+    BASE_URL,
+    NOTICE_DIGEST,
+    NOTICE_EVENTS,
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -1,13 +1,14 @@
-"""Demos: upcoming and past demos filtered by module, domain and organisation, a calendar
-download of the upcoming ones, and the forms to schedule a demo and to record one that was
-held (which moves the built decisions it showed to demonstrated)."""
+"""Demos: upcoming and past demos filtered by module, domain and organisation, the signed-in
+person's own invitations as a calendar file, and the forms to schedule a demo (with its time,
+place and meeting link), cancel one, and record one that was held (which moves the built
+decisions it showed to demonstrated)."""
 
 import datetime as dt
 
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services
+from decisions import evidence, permissions, services, settings
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
@@ -72,14 +73,35 @@ def upcoming_tab(chosen: dict) -> None:
     upcoming = queues.demos(conn, upcoming=True, today=today.isoformat(), limit=SHOWN, **chosen)
     st.caption(f"{len(upcoming):,} scheduled from {today:%d %b %Y} on.")
     demo_table(upcoming, "demos_upcoming")
-    if not upcoming.empty:
-        st.download_button(
-            "Download as calendar (.ics)",
-            evidence.demos_ics(conn, upcoming["key"].tolist(), name="Upcoming demos"),
-            file_name="upcoming-demos.ics",
-            mime="text/calendar",
-            icon=":material/event:",
-        )
+    st.download_button(
+        "Download my invitations (.ics)",
+        evidence.my_invitations_ics(conn, person.email, settings.get(conn, settings.BASE_URL)),
+        file_name="my-demo-invitations.ics",
+        mime="text/calendar",
+        icon=":material/event:",
+        help="The demos you are invited to or present, in Oslo time, to import in your calendar",
+    )
+    if not upcoming.empty and permissions.allowed(person, "record_demo"):
+        cancel_form(upcoming)
+
+
+def cancel_form(upcoming) -> None:
+    with st.expander("Cancel a demo"):
+        labels = {r.key: f"{r.key} · {r.date} {r.start_time} · {r.module}"
+                  for r in upcoming.itertuples()}  # fmt: skip
+        with st.form("cancel_demo", enter_to_submit=False):
+            chosen = st.selectbox("Demo", list(labels), format_func=labels.get, index=None)
+            reason = st.text_input("Reason (the invited see it in the event log)")
+            if not st.form_submit_button("Cancel the demo") or chosen is None:
+                return
+        try:
+            evidence.cancel_demo(conn, person, chosen, reason)
+        except WorkflowError as error:
+            ui.show_refusal(error)
+            return
+        ui.flash(f"Demo {chosen} cancelled; the invited get the cancellation with the next "
+                 "notices run.")  # fmt: skip
+        st.rerun()
 
 
 def past_tab(chosen: dict) -> None:
@@ -107,6 +129,11 @@ def schedule_tab() -> None:
     experts = people_label(queues.people_of_domain(conn, module_domain))
     with st.form("schedule_demo", enter_to_submit=False):
         date = st.date_input("Date", value=today + dt.timedelta(days=7), format="YYYY-MM-DD")
+        left, right = st.columns(2)
+        start = left.time_input("Starts at (Oslo time)", value=dt.time(10, 0), step=900)
+        minutes = right.number_input("Length (minutes)", 5, 720, 60, step=15)
+        place = left.text_input("Place", max_chars=200, placeholder="Room, building")
+        meeting_url = right.text_input("Meeting link", placeholder="https://…")
         decisions = st.multiselect("Decisions it will show", list(titles),
                                    default=[k for k in titles if "(built)" in titles[k]][:10],
                                    format_func=titles.get)  # fmt: skip
@@ -121,7 +148,9 @@ def schedule_tab() -> None:
     try:
         key = evidence.save_demo(conn, person, module=module, date=date, decisions=decisions,
                                  presenter=presenter or "", invitees=invitees, notes=notes,
-                                 held=False)  # fmt: skip
+                                 held=False, start_time=start.strftime("%H:%M"),
+                                 duration_min=minutes, place=place,
+                                 meeting_url=meeting_url)  # fmt: skip
     except WorkflowError as error:
         ui.show_refusal(error)
         return

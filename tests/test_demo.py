@@ -158,6 +158,14 @@ def test_stage_events_tell_each_decisions_history_in_time_order(conn):
          "AND withdrawn_reason <> ''"),
         ("viewers", "SELECT count(*) FROM expert_roles WHERE role = 'viewer'"),
         ("steering group members", "SELECT count(*) FROM forum_members WHERE forum = 'STYR'"),
+        ("demos in a room", "SELECT count(*) FROM demos WHERE place <> ''"),
+        ("demos with a meeting link", "SELECT count(*) FROM demos WHERE meeting_url <> ''"),
+        ("demos in the afternoon", "SELECT count(*) FROM demos WHERE start_time >= '12:00'"),
+        ("digests sent", "SELECT count(*) FROM notices WHERE kind = 'digest' "
+         "AND sent_at IS NOT NULL"),
+        ("demo invitations sent with their calendar entry", "SELECT count(*) FROM notices "
+         "WHERE kind = 'demo_invitation' AND ics LIKE '%METHOD:REQUEST%'"),
+        ("overdue notices sent", "SELECT count(*) FROM notices WHERE kind = 'overdue'"),
     ],
 )  # fmt: skip
 def test_the_demo_shows(conn, what, sql):

@@ -45,6 +45,11 @@ def connect(path: str | os.PathLike, *, migrate: bool = True) -> sqlite3.Connect
     return conn
 
 
+def pending_migrations(conn: sqlite3.Connection) -> list[str]:
+    """The schema migrations this database has not had yet (an older version wrote it)."""
+    return [m.name for m in migrations.pending(Database(conn))]
+
+
 def _switch_to_wal(conn: sqlite3.Connection) -> None:
     """First connections to a new file race for the switch, and SQLite answers the losers
     'database is locked' at once, without waiting for the busy timeout: retry until it."""
@@ -235,6 +240,22 @@ def seal(conn: sqlite3.Connection, at: str, actor: str = "system") -> int:
     if sealed:
         append_events(conn, sealed)
     return len(sealed)
+
+
+def reseal(conn: sqlite3.Connection, at: str, entity: str, why: str) -> int:
+    """After a schema migration that changes the records of `entity` (a new column with its
+    default), append one `migrated` event for each record now different from its latest
+    event's digest, inside the migration's transaction; returns how many."""
+    latest = records.latest_digests(conn)
+    changed = [
+        {"at": at, "actor": "system", "entity": entity, "entity_key": key, "action": "migrated",
+         "reason": why}
+        for key, digest in records.digests(conn, entity).items()
+        if latest.get((entity, key), (None, None))[1] != digest
+    ]  # fmt: skip
+    if changed:
+        append_events(conn, changed)
+    return len(changed)
 
 
 def _event_columns(conn: sqlite3.Connection) -> str:

@@ -164,7 +164,7 @@ BACKLOG_QUERIES: dict[str, str] = {
     "expert_roles": "SELECT expert, role FROM expert_roles",
     "demo_invitees": """
         SELECT i.demo, i.expert FROM demo_invitees i JOIN demos d ON d.key = i.demo
-        WHERE d.held = 0""",
+        WHERE d.held = 0 AND d.cancelled = 0""",
     # What each person did lately: the events they authored, with when.
     "actor_events": "SELECT actor, at FROM events WHERE at >= :since",
     "approvals": "SELECT DISTINCT expert, decision FROM approvals",

@@ -51,6 +51,12 @@ def save_demo(
     return write.save(conn, "demos", "key", demo, expected_row_version, links)
 
 
+def cancel_demo(conn: sqlite3.Connection, key: str, expected_row_version: int | None) -> bool:
+    return write.update_versioned(
+        conn, "demos", {"key": key}, {"cancelled": 1}, expected_row_version
+    )
+
+
 # Approvals ----------------------------------------------------------------------------------
 
 

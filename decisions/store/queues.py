@@ -18,6 +18,13 @@ def _frame(conn: sqlite3.Connection, sql: str, params: dict | list | tuple = ())
 # The approvals queue ------------------------------------------------------------------------
 
 
+def _verdict_due(expert: str) -> str:
+    """The approvals queue's rule: a demonstrated decision whose latest verdict from `expert`
+    in its current round is not an approval."""
+    return (f"d.stage = 'demonstrated' AND "
+            f"{rules.latest_verdict('d.key', expert, 'd.built_at')} IS NOT 'approve'")  # fmt: skip
+
+
 def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
     """Demonstrated decisions in the expert's domains whose latest verdict from this expert in
     the current round is not an approval, the longest-waiting first."""
@@ -28,12 +35,35 @@ def approvals_queue(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
                d.built_at, d.stage_since AS demonstrated_since, d.row_version,
                {rules.latest_verdict("d.key", ":expert", "d.built_at")} AS my_verdict
         FROM decisions d
-        WHERE d.stage = 'demonstrated'
-          AND d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
-          AND my_verdict IS NOT 'approve'
+        WHERE d.domain IN (SELECT domain FROM expert_domains WHERE expert = :expert)
+          AND {_verdict_due(":expert")}
         ORDER BY d.stage_since, d.key
         """,
         {"expert": expert},
+    )
+
+
+def approvals_queues(conn: sqlite3.Connection, first: int) -> pd.DataFrame:
+    """approvals_queue of every expert in one query: each expert's first `first` rows in the
+    same order, `waiting` counting them all."""
+    return _frame(
+        conn,
+        f"""
+        WITH due AS (
+            SELECT ed.expert, d.key, d.stage_since,
+                   row_number() OVER (PARTITION BY ed.expert ORDER BY d.stage_since, d.key)
+                       AS position,
+                   count(*) OVER (PARTITION BY ed.expert) AS waiting
+            FROM decisions d  -- CROSS JOIN keeps this order: the few demonstrated ones outwards
+            CROSS JOIN expert_domains ed ON ed.domain = d.domain
+            WHERE {_verdict_due("ed.expert")}
+        )
+        SELECT due.expert, due.key, d.title, due.position, due.waiting
+        FROM due JOIN decisions d ON d.key = due.key
+        WHERE due.position <= :first
+        ORDER BY due.expert, due.position
+        """,
+        {"first": first},
     )
 
 
@@ -112,16 +142,17 @@ def demos(
     date has passed, newest first), filtered by module, the module's domain and the
     organisations the shown decisions affect."""
     when = (
-        "dm.held = 0 AND substr(dm.date, 1, 10) >= :today"
+        "dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) >= :today"
         if upcoming
-        else "(dm.held = 1 OR substr(dm.date, 1, 10) < :today)"
+        else "(dm.held = 1 OR dm.cancelled = 1 OR substr(dm.date, 1, 10) < :today)"
     )
     order = "dm.date, dm.key" if upcoming else "dm.date DESC, dm.key DESC"
     return _frame(
         conn,
         f"""
-        SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.module, m.name AS module_name,
-               m.domain, dm.presenter, p.name AS presenter_name, dm.held,
+        SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.start_time, dm.module,
+               m.name AS module_name, m.domain, dm.presenter, p.name AS presenter_name, dm.held,
+               dm.cancelled,
                (SELECT group_concat(decision, ';') FROM demo_decisions x WHERE x.demo = dm.key)
                    AS decisions,
                (SELECT count(*) FROM demo_invitees x WHERE x.demo = dm.key) AS invited,
@@ -151,7 +182,7 @@ def demos_to_record(conn: sqlite3.Connection, today: str, limit: int = 300) -> p
         """
         SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.module, p.name AS presenter_name
         FROM demos dm LEFT JOIN experts p ON p.email = dm.presenter
-        WHERE dm.held = 0 AND substr(dm.date, 1, 10) <= :today
+        WHERE dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) <= :today
         ORDER BY dm.date DESC, dm.key LIMIT :limit
         """,
         {"today": today, "limit": limit},
@@ -167,7 +198,8 @@ def demo_calendar_entries(conn: sqlite3.Connection, keys: list[str]) -> list[dic
         conn,
         f"""
         SELECT dm.key, dm.date, dm.module, m.name AS module_name, dm.presenter,
-               p.name AS presenter_name, dm.notes, dm.row_version,
+               p.name AS presenter_name, dm.notes, dm.row_version, dm.start_time,
+               dm.duration_min, dm.place, dm.meeting_url, dm.cancelled, dm.held,
                (SELECT group_concat(x.decision || ' ' || dec.title, char(10))
                   FROM demo_decisions x JOIN decisions dec ON dec.key = x.decision
                  WHERE x.demo = dm.key) AS decisions,
@@ -179,6 +211,30 @@ def demo_calendar_entries(conn: sqlite3.Connection, keys: list[str]) -> list[dic
         WHERE dm.key IN ({marks}) ORDER BY dm.date, dm.key
         """,
         keys,
+    )
+
+
+def invited_demos(conn: sqlite3.Connection, email: str | None, today: str) -> pd.DataFrame:
+    """Upcoming demos (scheduled, not cancelled, today or later) the person is invited to or
+    presents, soonest first; with `email` None, every person's, one row per person (`person`)
+    and demo."""
+    return _frame(
+        conn,
+        """
+        WITH people AS (
+            SELECT i.expert AS person, i.demo FROM demo_invitees i
+            UNION SELECT dm.presenter, dm.key FROM demos dm
+        )
+        SELECT pp.person, dm.key, substr(dm.date, 1, 10) AS date, dm.start_time,
+               dm.duration_min, dm.module, m.name AS module_name, dm.place, dm.meeting_url,
+               dm.row_version
+        FROM demos dm JOIN modules m ON m.code = dm.module
+        JOIN people pp ON pp.demo = dm.key
+        WHERE dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) >= :today
+          AND (:email IS NULL OR pp.person = :email)
+        ORDER BY pp.person, dm.date, dm.start_time, dm.key
+        """,
+        {"email": email, "today": today},
     )
 
 

@@ -364,3 +364,60 @@ def _utc_now() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@migrations()
+def m010_demo_invitations_and_notices(db: Database) -> None:
+    # What a calendar invitation needs: a local start time (Europe/Oslo), a length, a place or
+    # a meeting link, and whether the demo was cancelled. Existing demos start at the time their
+    # date carries (the demo generator's slots), else at 10:00, and last an hour.
+    # The notices sent by `python -m decisions notify`: one row per person and dedup key,
+    # written in the transaction that decides to send it; sent_at stays NULL until the SMTP
+    # server took it, so an interrupted or refused run is retried without duplicates.
+    # An expert's latest verdict on a decision (the approvals queue, for everyone at once in
+    # the digests) is a seek on approvals(decision, expert), not a scan of the expert's verdicts.
+    db.executescript(
+        """
+        ALTER TABLE demos ADD COLUMN start_time TEXT NOT NULL DEFAULT '10:00';
+        ALTER TABLE demos ADD COLUMN duration_min INTEGER NOT NULL DEFAULT 60
+            CHECK (duration_min BETWEEN 5 AND 720);
+        ALTER TABLE demos ADD COLUMN place TEXT NOT NULL DEFAULT '';
+        ALTER TABLE demos ADD COLUMN meeting_url TEXT NOT NULL DEFAULT '';
+        ALTER TABLE demos ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+        UPDATE demos SET start_time = substr(replace(date, ' ', 'T'), 12, 5)
+            WHERE length(date) >= 16 AND substr(replace(date, ' ', 'T'), 12, 5) <> '00:00';
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            person TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL DEFAULT '',
+            dedup_key TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body_text TEXT NOT NULL,
+            body_html TEXT NOT NULL,
+            ics TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            next_try_at TEXT,
+            UNIQUE (person, dedup_key)
+        );
+        CREATE INDEX notices_pending ON notices(sent_at, next_try_at) WHERE sent_at IS NULL;
+        CREATE INDEX notices_person ON notices(person, created_at);
+        CREATE INDEX notices_ref ON notices(ref, person);
+        CREATE INDEX approvals_decision_expert ON approvals(decision, expert);
+        CREATE TABLE notice_preferences (
+            person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
+            digest TEXT CHECK (digest IN ('daily', 'weekly', 'off')),
+            events TEXT,
+            language TEXT NOT NULL DEFAULT 'en',
+            row_version INTEGER NOT NULL DEFAULT 1
+        );
+        """
+    )
+    # The demos' new columns change the records m009 sealed: their digests follow, one event each.
+    from decisions import store  # the store package imports this module
+
+    at = store.last_event_time(db.conn) or _utc_now()
+    store.reseal(db.conn, at, "demo", "schema m010: demos carry a time, length and place")

@@ -205,6 +205,9 @@ _QUEUE_COLUMNS = (
 )
 
 
+_AWAITING_FORUM = "d.stage = 'proposed'"  # what waits for a forum's decision
+
+
 def awaiting_forum_decision(
     conn: sqlite3.Connection, actor: Actor, limit: int = 500
 ) -> pd.DataFrame:
@@ -213,11 +216,30 @@ def awaiting_forum_decision(
     return pd.read_sql_query(
         f"""
         SELECT {_QUEUE_COLUMNS} FROM decisions d
-        WHERE d.stage = 'proposed' AND d.forum IN {_in(forums)}
+        WHERE {_AWAITING_FORUM} AND d.forum IN {_in(forums)}
         ORDER BY coalesce(d.needed_by, '9999'), d.key LIMIT ?
         """,
         conn,
         params=[*forums, limit],
+    )
+
+
+def awaiting_forum_decisions(conn: sqlite3.Connection, first: int) -> pd.DataFrame:
+    """awaiting_forum_decision of every forum member in one query (`member`), each person's
+    first `first` rows in the same order, and `waiting` counting them all."""
+    return pd.read_sql_query(
+        f"""
+        SELECT * FROM (
+            SELECT m.expert AS member, {_QUEUE_COLUMNS},
+                   row_number() OVER mine AS position,
+                   count(*) OVER (PARTITION BY m.expert) AS waiting
+            FROM decisions d CROSS JOIN forum_members m ON m.forum = d.forum
+            WHERE {_AWAITING_FORUM}
+            WINDOW mine AS (PARTITION BY m.expert ORDER BY coalesce(d.needed_by, '9999'), d.key)
+        ) WHERE position <= ? ORDER BY member, position
+        """,
+        conn,
+        params=[first],
     )
 
 
