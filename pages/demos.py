@@ -53,7 +53,8 @@ def demo_table(frame, key: str) -> None:
     if frame.empty:
         st.write("No demos match.")
         return
-    shown = frame.drop(columns=["row_version", "presenter"]).copy()
+    # these lists leave cancelled demos out, so the column says nothing
+    shown = frame.drop(columns=["row_version", "presenter", "cancelled"], errors="ignore").copy()
     shown["held"] = shown["held"].map({1: "held", 0: "scheduled"})
     st.dataframe(
         shown,
@@ -63,6 +64,7 @@ def demo_table(frame, key: str) -> None:
             "recording_url": st.column_config.LinkColumn("recording"),
             "presenter_name": "presenter",
             "module_name": "module name",
+            "start_time": "starts",
         },
     )
     if len(frame) >= SHOWN:
