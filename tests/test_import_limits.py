@@ -135,40 +135,22 @@ def test_a_dry_run_never_holds_the_write_lock(programme, db_path):
     assert "MEANWHILE" in codes and "O1" not in codes
 
 
-def test_a_rejected_import_never_holds_the_write_lock(programme, db_path):
-    other = writer(db_path)
-    written = []
-
-    def progress(fraction, text):
-        if not written:
-            write_meanwhile(other, "MEANWHILE")
-            written.append(fraction)
-
-    bad = (ORGANIZATIONS + "O1,One,hospital\nO2,Two,castle\n").encode()
-    result = run(programme, "o.csv", bad, progress=progress)
-    assert written and not result.ok and not result.written
-
-
-def test_a_real_import_checks_again_what_changed_while_it_was_checked(programme, db_path, actor):
-    """The check runs on a copy; a change made meanwhile is seen by the write, which checks
-    every row again: here a decision withdrawn meanwhile refuses the import's new version."""
+def test_the_import_after_a_preview_checks_again_what_changed_meanwhile(programme, db_path):
+    """The preview runs on a copy; the import checks every row against the database as it is
+    by then: here a decision withdrawn after the preview refuses the import's new version."""
     from conftest import drive_decision
 
     key = drive_decision(programme, "decided")
-    other = store.connect(db_path)
-    mona = decision_store.load_actor(other, "mona@hemit.no")
-    calls = []
-
-    def progress(fraction, text):
-        calls.append(fraction)
-        if len(calls) == 1:  # during the check on the copy
-            services.set_manual_stage(other, mona, key, "withdraw", reason="meanwhile")
-
     exported = transfer_io.export_kind(programme, "decisions").decode("utf-8-sig")
     changed = exported.replace("As decided.", "Decided otherwise.").encode()
     source = transfer_io.Source("decisions.csv", changed, "decisions")
-    result = transfer_io.import_sources(programme, [source], SYSTEM_ACTOR, progress=progress)
-    assert not result.written, "the import wrote over a change made while it was checked"
+    preview = transfer_io.import_sources(programme, [source], SYSTEM_ACTOR, dry_run=True)
+    assert preview.ok and not preview.written
+    other = store.connect(db_path)
+    mona = decision_store.load_actor(other, "mona@hemit.no")
+    services.set_manual_stage(other, mona, key, "withdraw", reason="meanwhile")
+    other.close()
+    result = transfer_io.import_sources(programme, [source], SYSTEM_ACTOR)
+    assert not result.written, "the import wrote over a change made after its preview"
     assert any("withdrawn" in e.message for e in result.errors), result.error_lines()
     assert decision_store.get_decision(programme, key)["stage"] == "withdrawn"
-    other.close()
