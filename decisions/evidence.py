@@ -101,7 +101,7 @@ def save_demo(
             "held": int(held),
             "notes": text_field(notes, "notes"),
             "recording_url": _url(recording_url),
-            **_invitation_fields(existing, when, start_time, duration_min, place, meeting_url),
+            **invitation_fields(existing, when, start_time, duration_min, place, meeting_url),
         }
         invitees = known_people(conn, list(invitees), "invited experts")
         attendees = known_people(conn, list(attendees), "attendees")
@@ -206,7 +206,7 @@ def _check_demo_decisions(
 DEFAULT_START, DEFAULT_MINUTES = "10:00", 60
 
 
-def _invitation_fields(existing, when: str, start_time, duration_min, place, meeting_url) -> dict:
+def invitation_fields(existing, when: str, start_time, duration_min, place, meeting_url) -> dict:
     """The demo's start time, length, place and meeting link: given, or kept, or defaults."""
     existing = existing or {}
     if start_time is None:

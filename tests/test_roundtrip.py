@@ -180,3 +180,32 @@ def test_a_held_stage_survives_the_round_trip(programme, actor, decision_at, db_
         assert services.check(conn) == []
     finally:
         conn.close()
+
+
+def test_a_demos_time_place_link_and_cancellation_survive_the_round_trip(
+    programme, actor, decision_at, db_path, tmp_path
+):
+    from decisions import evidence
+
+    ana = actor("ana@hemit.no")
+    shown = decision_at("in_build")
+    kept = evidence.save_demo(programme, ana, module="MED-ADM", date="2022-09-20",
+                              decisions=[shown], presenter="ana@hemit.no", held=False,
+                              start_time="13:30", duration_min=45, place="Møterom Nidelva",
+                              meeting_url="https://meet.example/abc")  # fmt: skip
+    called_off = evidence.save_demo(programme, ana, module="MED-ADM", date="2022-09-21",
+                                    decisions=[shown], presenter="ana@hemit.no",
+                                    held=False)  # fmt: skip
+    evidence.cancel_demo(programme, ana, called_off)
+    columns = "key, start_time, duration_min, place, meeting_url, cancelled"
+    before = store.rows(programme, f"SELECT {columns} FROM demos ORDER BY key")
+    first, fresh = tmp_path / "first", tmp_path / "fresh.db"
+    assert cli.main(["export", "all", "--out", str(first), "--db", str(db_path)]) == 0
+    assert cli.main(["init", "--db", str(fresh)]) == 0
+    assert cli.main(["import", "all", str(first), "--db", str(fresh)]) == 0
+    conn = store.connect(fresh)
+    try:
+        assert store.rows(conn, f"SELECT {columns} FROM demos ORDER BY key") == before
+        assert {(r["key"], r["cancelled"]) for r in before} == {(kept, 0), (called_off, 1)}
+    finally:
+        conn.close()

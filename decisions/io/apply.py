@@ -413,6 +413,9 @@ class Applier:
                               v["attendees"], experts)  # fmt: skip
             current = self.existing.get((v["key"],))
             merged = {**(current or {"notes": None, "recording_url": None, "invitees": []}), **v}
+            meeting = self.obey(row, "start_time", evidence.invitation_fields, current,
+                                v["date"], v.get("start_time"), v.get("duration_min"),
+                                v.get("place"), v.get("meeting_url"))  # fmt: skip
             changed = self.diff(v, current)
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
@@ -420,7 +423,8 @@ class Applier:
             records.append({"key": v["key"], "date": v["date"], "module": v["module"],
                             "presenter": v["presenter"], "held": int(held),
                             "notes": merged["notes"] or "",
-                            "recording_url": merged["recording_url"] or ""})  # fmt: skip
+                            "recording_url": merged["recording_url"] or "", **meeting,
+                            "cancelled": int(bool(merged.get("cancelled")))})  # fmt: skip
             for column in links:
                 links[column][v["key"]] = merged[column]
             action = "held" if held else "scheduled"

@@ -54,7 +54,9 @@ EXPORT_SQL: dict[str, str] = {
                    AS decisions,
                presenter, {_list("expert", "demo_attendees", "demo = m.key")} AS attendees,
                notes, recording_url,
-               {_list("expert", "demo_invitees", "demo = m.key")} AS invitees
+               {_list("expert", "demo_invitees", "demo = m.key")} AS invitees,
+               start_time, duration_min, place, meeting_url,
+               CASE cancelled WHEN 1 THEN 'yes' ELSE 'no' END AS cancelled
         FROM demos m ORDER BY key""",
     "approvals": """
         SELECT decision, expert, verdict, date, comment FROM approvals
