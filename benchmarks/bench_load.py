@@ -137,6 +137,22 @@ def start_servers(
     raise SystemExit("the server did not become healthy in 300 s")
 
 
+def cpu_seconds(group: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of the process group: a
+    figure the other programs on a shared machine do not change much."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -155,6 +171,8 @@ class Results:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.messages: list[str] = []
+        self.cpu_before: float | None = None
+        self.cpu_after: float | None = None
 
     def error(self, page: str, message: str) -> None:
         self.errors[page] += 1
@@ -193,10 +211,11 @@ class Browser:
         back = BackMsg()
         state = back.rerun_script
         query = f"as={self.email}"
-        if page == "decision":
+        page_path = "overview" if page == "sign_in" else page
+        if page_path == "decision":
             query += f"&key={random.choice(self.keys)}"
         state.query_string = query
-        path = "" if page == "overview" else ("decisions" if page == "decisions_register" else page)
+        path = "" if page_path == "overview" else page_path
         if self.pages:
             state.page_script_hash = self.pages.get(path, "")
             state.page_name = path
@@ -236,7 +255,7 @@ async def session(url, email, keys, think, until, results, start_delay) -> None:
     browser = Browser(url, email, keys, results)
     try:
         await browser.connect()
-        await browser.run("overview")  # the first load, signing in from ?as=
+        await browser.run("sign_in")  # the first load (Overview), signing in from ?as=
         order = PAGES[1:] + PAGES[:1]
         i = 0
         while time.monotonic() < until:
@@ -313,7 +332,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(round(fraction * (len(ordered) - 1))), len(ordered) - 1)]
 
 
-async def drive(url, args, db) -> tuple[Results, Writer, float]:
+async def drive(url, args, db, group: int | None) -> tuple[Results, Writer, float]:
     experts, managers, keys = people(db, args.sessions, args.sessions)
     n_managers = max(1, round(args.sessions * args.managers))
     emails = [managers[i % len(managers)] for i in range(n_managers)]
@@ -321,6 +340,7 @@ async def drive(url, args, db) -> tuple[Results, Writer, float]:
     results = Results()
     ramp = min(args.think * 2, 10.0)
     started = time.monotonic()
+    results.cpu_before = cpu_seconds(group) if group else None
     until = started + args.duration
     writer = Writer(db, args.write_every, until) if args.write_every > 0 else None
     if writer:
@@ -329,6 +349,7 @@ async def drive(url, args, db) -> tuple[Results, Writer, float]:
         session(url, email, keys, args.think, until, results, ramp * i / len(emails))
         for i, email in enumerate(emails)])  # fmt: skip
     elapsed = time.monotonic() - started
+    results.cpu_after = cpu_seconds(group) if group else None
     if writer:
         writer.join(timeout=30)
     return results, writer, elapsed
@@ -339,10 +360,11 @@ def report(args, results: Results, writer: Writer | None, elapsed: float) -> Non
           f"{'no writes' if not writer else f'one change every {args.write_every:g} s'}, "
           f"scale {args.scale:g}, {args.processes} process(es), {elapsed:.0f} s")  # fmt: skip
     print(f"{'page':<12} {'runs':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'errors':>7}")
-    every = []
-    for page in [*PAGES, "connection"]:
+    every, steady = [], []
+    for page in [*PAGES, "sign_in", "connection"]:
         times = results.times.get(page, [])
         every += times
+        steady += times if page in PAGES else []
         if not times and not results.errors.get(page):
             continue
         if times:
@@ -351,11 +373,16 @@ def report(args, results: Results, writer: Writer | None, elapsed: float) -> Non
                   f"{results.errors.get(page, 0):>7}")  # fmt: skip
         else:
             print(f"{page:<12} {0:>6} {'':>7} {'':>7} {'':>7} {results.errors[page]:>7}")
-    if every:
-        print(f"{'all':<12} {len(every):>6} {statistics.median(every):>7.2f} "
-              f"{percentile(every, 0.95):>7.2f} {max(every):>7.2f} "
-              f"{sum(results.errors.values()):>7}")  # fmt: skip
+    if steady:
+        print(f"{'all pages':<12} {len(steady):>6} {statistics.median(steady):>7.2f} "
+              f"{percentile(steady, 0.95):>7.2f} {max(steady):>7.2f} "
+              f"{sum(results.errors.values()):>7}   (sign-in left out)")  # fmt: skip
     print(f"throughput: {len(every) / elapsed:.1f} page runs/s")
+    if results.cpu_before is not None and every:
+        used = results.cpu_after - results.cpu_before
+        print(f"server CPU: {used:.0f} s in {elapsed:.0f} s ({used / elapsed:.2f} cores), "
+              f"{used / len(every):.3f} s per page run")  # fmt: skip
+    print(f"benchmark's own CPU: {time.process_time():.0f} s (simulated browsers and writer)")
     if writer:
         print(f"writes: {writer.written} done, {len(writer.failed)} refused, "
               f"{writer.lost()} lost")  # fmt: skip
@@ -395,7 +422,9 @@ def main() -> None:
                 db, args.processes, log, args.dashboard_max_age, args.app_dir
             )
         try:
-            results, writer, elapsed = asyncio.run(drive(url, args, db))
+            results, writer, elapsed = asyncio.run(
+                drive(url, args, db, process.pid if process else None)
+            )
         finally:
             if process is not None:
                 stop(process)
