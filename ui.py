@@ -104,16 +104,17 @@ class Aggregates:
         with self._guard:
             lock = self._locks.setdefault(full, threading.Lock())
             latest = self._latest.get(full)
-        if latest is not None and latest.event_id >= current:
+        if latest is not None and latest.event_id == current:
             return latest
-        if latest is not None and latest.event_id >= needed and max_age > 0:
+        if latest is not None and needed <= latest.event_id < current and max_age > 0:
             age = (services.wall_clock() - latest.as_of).total_seconds()
             if age <= max_age:
                 self._refresh_in_background(full, lock, path, compute)
                 return latest
         with lock:  # single flight: wait for the computation under way, if any
             latest = self._latest.get(full)
-            if latest is not None and latest.event_id >= max(current, needed):
+            current = _event_id(analytics.data_marker(conn))[1]
+            if latest is not None and latest.event_id == current:  # computed while we waited
                 return latest
             return self._compute(full, conn, compute)
 
@@ -124,10 +125,8 @@ class Aggregates:
         computed = Computed(compute(conn), event_id, started)
         with self._guard:
             self.computations += 1
-            kept = self._latest.get(full)
-            if kept is None or kept.event_id <= event_id:
-                self._latest.pop(full, None)
-                self._latest[full] = computed
+            self._latest.pop(full, None)  # computations of one aggregate run one at a time
+            self._latest[full] = computed
             while len(self._latest) > AGGREGATES_KEPT:  # the least recently computed go
                 self._latest.pop(next(iter(self._latest)))
         return computed

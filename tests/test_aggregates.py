@@ -160,3 +160,24 @@ def test_a_managers_own_change_shows_at_once_when_figures_may_be_old(app_db, mon
     at.button(key="measure_W1_R7_save").click().run()
     assert "Measurement of R7 recorded." in texts(at)
     assert criteria_shown(at)["R7"] == 91.5
+
+
+def test_a_database_replaced_at_the_same_path_is_computed_afresh(db_path, actor, programme):
+    """A restored or rebuilt database may have fewer events than the one cached."""
+    aggregates = ui.Aggregates(lambda path: store.connect(path, migrate=False))
+    compute = Slow(0.0)
+    change(programme, actor)
+    change(programme, actor)
+    first = aggregates.get(programme, ("k",), compute)
+    programme.close()
+    for leftover in (db_path, db_path.with_name(db_path.name + "-wal")):
+        leftover.unlink(missing_ok=True)
+    from tests.conftest import build_small_programme
+
+    conn = store.connect(db_path)
+    try:
+        build_small_programme(conn)
+        again = aggregates.get(conn, ("k",), compute, max_age=60)
+        assert again.value == first.value - 2
+    finally:
+        conn.close()
