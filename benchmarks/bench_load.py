@@ -257,7 +257,7 @@ async def session(url, email, keys, think, until, results, start_delay) -> None:
         await browser.connect()
         await browser.run("sign_in")  # the first load (Overview), signing in from ?as=
         order = PAGES[1:] + PAGES[:1]
-        i = 0
+        i = random.randrange(len(order))  # browsers are not in step with each other
         while time.monotonic() < until:
             await asyncio.sleep(random.uniform(0.5, 1.5) * think)
             if time.monotonic() >= until:
