@@ -5,18 +5,21 @@ The app side of the product; the domain lives in decisions/."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from decisions import readiness, store
+from decisions import readiness, services, store
 from decisions.history import Programme
 from decisions.model import Actor, WorkflowError
 from decisions.store import analytics
@@ -31,15 +34,158 @@ def conn() -> sqlite3.Connection:
     return st.session_state["_conn"]
 
 
-@st.cache_resource(max_entries=6, show_spinner="Evaluating the go-live criteria…")
-def _assessed(_conn: sqlite3.Connection, marker: str, as_of: dt.date):
-    return readiness.assess(_conn, as_of, weeks=readiness.BURN_UP_WEEKS)
+def readiness_computed(as_of: dt.date) -> Computed:
+    """Every wave evaluated as of the date, with history enough for the burn-up (`.value`:
+    the programme and the waves), and as of when; see shared()."""
+    return shared(
+        ("readiness", as_of),
+        lambda c: readiness.assess(c, as_of, weeks=readiness.BURN_UP_WEEKS),
+        spinner="Evaluating the go-live criteria…",
+    )
 
 
 def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadiness]]:
     """Every wave evaluated as of the date, with history enough for the burn-up; shared by
     the pages (shared objects: never modify them) and recomputed when the programme changes."""
-    return _assessed(conn(), analytics.data_marker(conn()), as_of)
+    return readiness_computed(as_of).value
+
+
+# Aggregates shared by every session of the process ------------------------------------------
+
+MAX_AGE_VARIABLE = "DECISIONS_DASHBOARD_MAX_AGE"
+AGGREGATES_KEPT = 64
+
+
+@dataclass(frozen=True)
+class Computed:
+    value: Any
+    event_id: int  # the last event of the data it was computed from
+    as_of: dt.datetime  # when its computation began: the data it shows is at least this new
+
+
+def _event_id(marker: str) -> tuple[str, int]:
+    path, _, last = marker.rpartition("#")
+    return path, int(last)
+
+
+class Aggregates:
+    """Expensive figures (the readiness evaluation, the backlog's parts, the overview's
+    counts) computed once per process for all its sessions.
+
+    - Single flight: one computation per aggregate at a time. A session that needs it waits
+      for the one running, and uses its result when that covers the data the session saw; so
+      after a change each aggregate is computed once, not once per waiting session, and
+      changes that arrive while it computes are folded into the next computation.
+    - With `max_age` > 0 a dashboard may show the previous result, at most that many seconds
+      old, while one computation brings it up to date in the background (the page says as of
+      when). Never older than `needed`: the last event of the session's own change, so a
+      person's change shows at once.
+    """
+
+    def __init__(self, connect: Callable[[str], sqlite3.Connection]):
+        self._connect = connect
+        self._guard = threading.Lock()
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._latest: dict[tuple, Computed] = {}
+        self._refreshing: set[tuple] = set()
+        self.computations = 0  # how many times anything was computed (for tests, benchmarks)
+
+    def get(
+        self,
+        conn: sqlite3.Connection,
+        key: tuple,
+        compute: Callable[[sqlite3.Connection], Any],
+        *,
+        needed: int = 0,
+        max_age: float = 0.0,
+    ) -> Computed:
+        path, current = _event_id(analytics.data_marker(conn))
+        full = (path, *key)
+        with self._guard:
+            lock = self._locks.setdefault(full, threading.Lock())
+            latest = self._latest.get(full)
+        if latest is not None and latest.event_id == current:
+            return latest
+        if latest is not None and needed <= latest.event_id < current and max_age > 0:
+            age = (services.wall_clock() - latest.as_of).total_seconds()
+            if age <= max_age:
+                self._refresh_in_background(full, lock, path, compute)
+                return latest
+        with lock:  # single flight: wait for the computation under way, if any
+            latest = self._latest.get(full)
+            current = _event_id(analytics.data_marker(conn))[1]
+            if latest is not None and latest.event_id == current:  # computed while we waited
+                return latest
+            return self._compute(full, conn, compute)
+
+    def _compute(self, full: tuple, conn: sqlite3.Connection, compute) -> Computed:
+        """Compute and keep the result; the caller holds the aggregate's lock."""
+        event_id = _event_id(analytics.data_marker(conn))[1]
+        started = services.wall_clock()
+        computed = Computed(compute(conn), event_id, started)
+        with self._guard:
+            self.computations += 1
+            self._latest.pop(full, None)  # computations of one aggregate run one at a time
+            self._latest[full] = computed
+            while len(self._latest) > AGGREGATES_KEPT:  # the least recently computed go
+                self._latest.pop(next(iter(self._latest)))
+        return computed
+
+    def _refresh_in_background(self, full: tuple, lock: threading.Lock, path: str, compute):
+        with self._guard:
+            if full in self._refreshing:
+                return
+            self._refreshing.add(full)
+
+        def refresh() -> None:
+            try:
+                with lock:
+                    connection = self._connect(path)
+                    try:
+                        latest = self._latest.get(full)
+                        current = _event_id(analytics.data_marker(connection))[1]
+                        if latest is None or latest.event_id < current:
+                            self._compute(full, connection, compute)
+                    finally:
+                        connection.close()
+            except Exception:  # the next page run computes it in the foreground and shows why
+                logging.getLogger(__name__).exception("refreshing %s failed", full)
+            finally:
+                with self._guard:
+                    self._refreshing.discard(full)
+
+        threading.Thread(target=refresh, name=f"refresh {full[1]}", daemon=True).start()
+
+
+AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False))
+
+
+def dashboard_max_age() -> float:
+    """How many seconds old a dashboard's figures may be while they are brought up to date
+    ($DECISIONS_DASHBOARD_MAX_AGE; 0, the default, means always current)."""
+    try:
+        return max(float(os.environ.get(MAX_AGE_VARIABLE) or 0), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def shared(key: tuple, compute: Callable[[sqlite3.Connection], Any], *, spinner: str) -> Computed:
+    """The aggregate `key` of this process, computed by `compute(connection)` (which must not
+    call Streamlit: it may run in a background thread); never older than this session's own
+    last change. Shared objects: never modify them."""
+    needed = int(st.session_state.get(_OWN_CHANGE, 0))
+    with st.spinner(spinner):
+        computed = AGGREGATES.get(conn(), key, compute, needed=needed, max_age=dashboard_max_age())
+    return computed
+
+
+_OWN_CHANGE = "_own_change_event"
+
+
+def figures_as_of(*computed: Computed) -> None:
+    """A caption saying as of when the figures are (the oldest of those given)."""
+    moment = min(c.as_of for c in computed)
+    st.caption(f"Figures as of {moment:%H:%M:%S}.")
 
 
 def actor() -> Actor | None:
@@ -104,8 +250,10 @@ def forget(kind: str, key: str) -> None:
 
 def flash(message: str) -> None:
     """Show `message` as a success on the next run (the one after st.rerun). It is plain text
-    (it quotes keys and names): shown as typed, never as markup."""
+    (it quotes keys and names): shown as typed, never as markup. Called after every change a
+    person makes: from now on this session's dashboards include it."""
     st.session_state["_flash"] = message
+    st.session_state[_OWN_CHANGE] = _event_id(analytics.data_marker(conn()))[1]
 
 
 def show_flash() -> None:

@@ -40,6 +40,7 @@ from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E40
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner  # noqa: E402
 from streamlit.testing.v1.local_script_runner import LocalScriptRunner  # noqa: E402
 
+import ui  # noqa: E402
 from decisions import store  # noqa: E402
 
 TARGETS = {1: 0.5, 10: 2.0}  # seconds per page run
@@ -141,6 +142,7 @@ def _after_a_change(app: AppTest) -> float:
     leaves them (the caches are keyed on the data marker; the code stays imported)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    ui.AGGREGATES = ui.Aggregates(ui.AGGREGATES._connect)  # the shared aggregates too
     return _run(app)[1]
 
 

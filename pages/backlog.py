@@ -9,38 +9,47 @@ import streamlit as st
 import ui
 from decisions import backlog, services
 from decisions.charts import backlog as charts
-from decisions.store import analytics
+
+# Each part is computed once per change of the data for every session (ui.shared; shared
+# objects: never modify them); the parts that need the decisions read them from the same store.
 
 
-@st.cache_resource(max_entries=4, show_spinner="Reading the backlog…")
-def load(_conn, marker: str, as_of: dt.date):
-    """The decisions as of the date with their details, and those past their needed-by date;
-    reloaded only when the programme changed."""
-    base, decisions = backlog.load_current(_conn, as_of)
+def _read(connection, as_of: dt.date):
+    base, decisions = backlog.load_current(connection, as_of)
     return base, decisions, backlog.overdue(decisions, as_of)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Replaying the weeks…")
-def cumulative_flow(_conn, marker: str, as_of: dt.date, weeks: int):
-    return backlog.load_flow(_conn, as_of, weeks)
+def _current(connection, as_of: dt.date):
+    return ui.AGGREGATES.get(connection, ("backlog", as_of), lambda c: _read(c, as_of)).value
 
 
-@st.cache_resource(max_entries=4, show_spinner="Timing the stages…")
-def stage_times(_conn, marker: str, as_of: dt.date):
-    return backlog.load_stage_times(_conn, load(_conn, marker, as_of)[0])
+def load(as_of: dt.date) -> ui.Computed:
+    """The decisions as of the date with their details, and those past their needed-by date."""
+    return ui.shared(("backlog", as_of), lambda c: _read(c, as_of), spinner="Reading the backlog…")
 
 
-@st.cache_resource(max_entries=4, show_spinner="Counting open items…")
-def workload(_conn, marker: str, as_of: dt.date):
-    return backlog.load_workload(_conn, load(_conn, marker, as_of)[1], as_of)
+def cumulative_flow(as_of: dt.date, weeks: int):
+    compute = lambda c: backlog.load_flow(c, as_of, weeks)  # noqa: E731
+    return ui.shared(("backlog.flow", as_of, weeks), compute, spinner="Replaying the weeks…").value
+
+
+def stage_times(as_of: dt.date):
+    compute = lambda c: backlog.load_stage_times(c, _current(c, as_of)[0])  # noqa: E731
+    return ui.shared(("backlog.times", as_of), compute, spinner="Timing the stages…").value
+
+
+def workload(as_of: dt.date):
+    compute = lambda c: backlog.load_workload(c, _current(c, as_of)[1], as_of)  # noqa: E731
+    return ui.shared(("backlog.workload", as_of), compute, spinner="Counting open items…").value
 
 
 conn = ui.conn()
 today = services.today(conn)
-marker = analytics.data_marker(conn)
 st.title("Backlog")
 st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
-base, decisions, late = load(conn, marker, today)
+loaded = load(today)
+ui.figures_as_of(loaded)
+base, decisions, late = loaded.value
 open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
 columns = st.columns(3)
 columns[0].metric("Open decisions", f"{open_count:,}")
@@ -59,7 +68,7 @@ flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
 if flow.open:
     with flow:
         weeks = st.slider("Weeks shown", 4, 104, step=2, key="backlog_weeks")
-        st.altair_chart(charts.cumulative_flow_chart(cumulative_flow(conn, marker, today, weeks)))
+        st.altair_chart(charts.cumulative_flow_chart(cumulative_flow(today, weeks)))
         st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
 if aging.open:
     with aging:
@@ -86,7 +95,7 @@ if durations.open:
             "Time spent in each stage before moving on, from the event log "
             "(bar: median; red tick: 85th percentile)."
         )
-        per_stage, per_level = stage_times(conn, marker, today)
+        per_stage, per_level = stage_times(today)
         st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in stage (median)"))
         st.dataframe(per_stage, hide_index=True)
         st.subheader("Per escalation level")
@@ -110,7 +119,7 @@ if overdue_tab.open:
         ui.decision_table(late, "backlog_overdue", total=len(late))
 if workload_tab.open:
     with workload_tab:
-        people = workload(conn, marker, today)
+        people = workload(today)
         counts = people["flag"].value_counts()
         st.caption(
             f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "

@@ -1,24 +1,21 @@
 """Overview: the next go-lives, each wave's decisions at a glance, the pipeline by stage, and
 what needs attention now."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
 import ui
 from decisions import readiness, services
 from decisions.charts.overview import pipeline_chart, wave_stage_chart
-from decisions.store import analytics, queues, views
+from decisions.store import queues, views
 from decisions.views import approved_share, days_left
 
 SUSPECT_SHOWN = 1000
 
 
-@st.cache_data(max_entries=8, show_spinner="Counting…")
-def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
-    """Everything the overview shows; computed once per change of the data (`version`)."""
-    conn = ui.conn()
+def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
+    """Everything the overview shows; computed once per change of the data, for every session
+    (ui.shared: never modify the result)."""
     suspect = queues.suspect_evidence(conn, limit=SUSPECT_SHOWN)
     return {
         "waves": views.next_go_lives(conn, today),
@@ -41,10 +38,9 @@ def figures(version: str, today: str) -> dict[str, pd.DataFrame | int]:
     }
 
 
-def wave_readiness(today: dt.date) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
+def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
     """Per wave: criteria met or waived, criteria in all, and whether that is a go; and its
     decisions in scope per stage."""
-    _, waves = ui.readiness_as_of(today)
     met = {
         w.wave: (sum(c.status in ("met", "waived") for c in w.criteria), len(w.criteria), w.go)
         for w in waves
@@ -53,12 +49,16 @@ def wave_readiness(today: dt.date) -> tuple[dict[str, tuple[int, int, bool]], pd
 
 
 today = services.today(ui.conn())
-version = analytics.data_marker(ui.conn())
-data = figures(version, today.isoformat())
-criteria, per_wave = wave_readiness(today)
+counted = ui.shared(
+    ("overview", today), lambda c: figures(c, today.isoformat()), spinner="Counting…"
+)
+assessed = ui.readiness_computed(today)
+data = counted.value
+criteria, per_wave = wave_readiness(assessed.value[1])
 
 st.title("Overview")
 st.caption(f"The programme as of {today:%A %d %B %Y}.")
+ui.figures_as_of(counted, assessed)
 
 st.subheader("Next go-lives")
 waves = data["waves"]

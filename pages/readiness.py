@@ -198,7 +198,9 @@ with right:
         key="readiness_as_of",
         help="See the readiness as it stood on an earlier date",
     )
-programme, results = ui.readiness_as_of(as_of)
+assessed = ui.readiness_computed(as_of)
+programme, results = assessed.value
+ui.figures_as_of(assessed)
 wave = next(w for w in results if w.wave == code)
 summary(wave)
 

@@ -1,0 +1,440 @@
+"""Many people at once against the real server, as browsers talk to it: each simulated session
+speaks Streamlit's WebSocket protocol (`/_stcore/stream`, BackMsg / ForwardMsg protobufs),
+signs in with `?as=EMAIL`, and visits Overview, My work, Decisions, a decision, Approvals,
+Readiness and Backlog in turn with a think time between pages, while a writer changes the data
+through the services at a set rate. Prints p50 / p95 / max per page (from sending the rerun to
+the script's end), page runs per second, errors, and checks that no write was lost.
+
+    python benchmarks/bench_load.py --sessions 40 --think 2 --write-every 2 --processes 1
+    python benchmarks/bench_load.py --sessions 100 --think 5 --write-every 1 --processes 2
+    python benchmarks/bench_load.py --url http://127.0.0.1:8501 ...   # a server already running
+
+With --processes 1 it starts `streamlit run streamlit_app.py` (the README's way); with more,
+`scripts/serve --processes N` (HAProxy in front). The database is a private copy of the demo at
+`--scale` (built once into /tmp/bench-s{scale}.db). Loopback only; every run is bounded by
+--duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from decisions import services, store  # noqa: E402
+from decisions.store import decisions as decision_store  # noqa: E402
+
+PAGES = ["overview", "my_work", "decisions", "decision", "approvals", "readiness", "backlog"]
+PAGE_TIMEOUT = 120.0
+TITLE = "Load benchmark change"
+
+
+# -- the programme ------------------------------------------------------------------------------
+
+
+def demo_database(scale: float) -> Path:
+    path = Path(f"/tmp/bench-s{scale:g}.db")
+    if not path.exists():
+        print(f"building the demo at scale {scale:g} into {path} …", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "decisions", "demo", "--db", str(path), "--scale", f"{scale:g}"],
+            cwd=REPO,
+            check=True,
+        )
+    return path
+
+
+def private_copy(source: Path, folder: Path) -> Path:
+    target = folder / "decisions.db"
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return target
+
+
+def people(db: Path, experts: int, managers: int) -> tuple[list[str], list[str], list[str]]:
+    """Experts who sit in forums, managers, and decisions to open."""
+    conn = store.connect(db, migrate=False)
+    try:
+        expert_emails = [r[0] for r in conn.execute(
+            "SELECT m.expert FROM forum_members m JOIN experts e ON e.email = m.expert "
+            "WHERE e.active = 1 GROUP BY m.expert ORDER BY count(*) DESC, m.expert LIMIT ?",
+            (experts,))]  # fmt: skip
+        manager_emails = [r[0] for r in conn.execute(
+            "SELECT e.email FROM experts e JOIN expert_roles r ON r.expert = e.email "
+            "WHERE r.role = 'manager' AND e.active = 1 ORDER BY e.email LIMIT ?",
+            (managers,))]  # fmt: skip
+        keys = [r[0] for r in conn.execute(
+            "SELECT key FROM decisions WHERE stage != 'withdrawn' ORDER BY random() LIMIT 200")]  # fmt: skip
+    finally:
+        conn.close()
+    return expert_emails, manager_emails, keys
+
+
+# -- servers --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_servers(
+    db: Path, processes: int, log: Path, max_age: float, app_dir: Path = REPO
+) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    env = {**os.environ, "DECISIONS_DB": str(db), "DECISIONS_DASHBOARD_MAX_AGE": f"{max_age:g}"}
+    if processes == 1:
+        command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                   "--server.port", str(port), "--server.address", "127.0.0.1",
+                   "--server.headless", "true"]  # fmt: skip
+    else:
+        command = [sys.executable, str(app_dir / "scripts" / "serve"), "--processes", str(processes),
+                   "--port", str(port), "--backend-port", str(free_port()), "--db", str(db),
+                   "--dashboard-max-age", f"{max_age:g}"]  # fmt: skip
+    out = open(log, "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.read().strip() == b"ok" and (
+                    processes == 1 or "serve: http://" in log.read_text(errors="replace")
+                ):
+                    return url, process
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server did not become healthy in 300 s")
+
+
+def cpu_seconds(group: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of the process group: a
+    figure the other programs on a shared machine do not change much."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+# -- one browser ---------------------------------------------------------------------------------
+
+
+class Results:
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.messages: list[str] = []
+        self.cpu_before: float | None = None
+        self.cpu_after: float | None = None
+
+    def error(self, page: str, message: str) -> None:
+        self.errors[page] += 1
+        if len(self.messages) < 10:
+            self.messages.append(f"{page}: {message[:300]}")
+
+
+class Browser:
+    """One browser tab: the sticky cookie from loading the page, then one WebSocket."""
+
+    def __init__(self, url: str, email: str, keys: list[str], results: Results):
+        self.url, self.email, self.keys, self.results = url, email, keys, results
+        self.pages: dict[str, str] = {}  # url path -> page script hash
+        self.ws = None
+
+    def _cookie(self) -> str:
+        with urllib.request.urlopen(f"{self.url}/?as={self.email}", timeout=30) as reply:
+            reply.read()
+            cookies = reply.headers.get_all("Set-Cookie") or []
+        return "; ".join(c.split(";", 1)[0] for c in cookies)
+
+    async def connect(self) -> None:
+        cookie = await asyncio.to_thread(self._cookie)
+        headers = {"Origin": self.url, **({"Cookie": cookie} if cookie else {})}
+        self.ws = await websockets.connect(
+            self.url.replace("http", "ws", 1) + "/_stcore/stream",
+            subprotocols=["streamlit"],
+            additional_headers=headers,
+            max_size=None,
+            open_timeout=60,
+            ping_interval=None,
+        )
+
+    async def run(self, page: str) -> None:
+        """Ask for `page` as a click on its link would, and wait for the run to end."""
+        back = BackMsg()
+        state = back.rerun_script
+        query = f"as={self.email}"
+        page_path = "overview" if page == "sign_in" else page
+        if page_path == "decision":
+            query += f"&key={random.choice(self.keys)}"
+        state.query_string = query
+        path = "" if page_path == "overview" else page_path
+        if self.pages:
+            state.page_script_hash = self.pages.get(path, "")
+            state.page_name = path
+        started = time.monotonic()
+        await self.ws.send(back.SerializeToString())
+        failed = None
+        while True:
+            data = await asyncio.wait_for(self.ws.recv(), PAGE_TIMEOUT)
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "navigation":
+                self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
+                for p in msg.navigation.app_pages:
+                    if p.is_default:
+                        self.pages[""] = p.page_script_hash
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                element = msg.delta.new_element
+                if element.WhichOneof("type") == "heading" and os.environ.get("BENCH_DEBUG"):
+                    print(page, "->", element.heading.body, file=sys.stderr)
+                if element.WhichOneof("type") == "exception":
+                    failed = f"{element.exception.type}: {element.exception.message}"
+                elif element.WhichOneof("type") == "alert" and "locked" in element.alert.body:
+                    failed = element.alert.body
+            elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # st.rerun or switch_page: the next run follows
+                break
+        if failed:
+            self.results.error(page, failed)
+        else:
+            self.results.times[page].append(time.monotonic() - started)
+
+
+async def session(url, email, keys, think, until, results, start_delay) -> None:
+    await asyncio.sleep(start_delay)
+    browser = Browser(url, email, keys, results)
+    try:
+        await browser.connect()
+        await browser.run("sign_in")  # the first load (Overview), signing in from ?as=
+        order = PAGES[1:] + PAGES[:1]
+        i = random.randrange(len(order))  # browsers are not in step with each other
+        while time.monotonic() < until:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * think)
+            if time.monotonic() >= until:
+                break
+            page = order[i % len(order)]
+            i += 1
+            await browser.run("decisions" if page == "decisions" else page)
+    except Exception as error:
+        results.error("connection", f"{type(error).__name__}: {error}")
+    finally:
+        if browser.ws is not None:
+            await browser.ws.close()
+
+
+# -- the writer ---------------------------------------------------------------------------------
+
+
+class Writer(threading.Thread):
+    """One change through the services every `every` seconds (a new proposal, as an analyst);
+    counts what it wrote and what was refused."""
+
+    def __init__(self, db: Path, every: float, until: float):
+        super().__init__(daemon=True)
+        self.db, self.every, self.until = db, every, until
+        self.written = 0
+        self.failed: list[str] = []
+
+    def run(self) -> None:
+        conn = store.connect(self.db, migrate=False)
+        try:
+            analyst = store.scalar(conn, "SELECT r.expert FROM expert_roles r JOIN experts e "
+                                   "ON e.email = r.expert WHERE r.role = 'analyst' AND "
+                                   "e.active = 1 ORDER BY r.expert LIMIT 1")  # fmt: skip
+            actor = decision_store.load_actor(conn, analyst)
+            template = dict(conn.execute(
+                "SELECT domain, module, forum, scope, criticality, key FROM decisions d "
+                "WHERE module IS NOT NULL AND EXISTS (SELECT 1 FROM decision_organizations o "
+                "WHERE o.decision = d.key) LIMIT 1").fetchone())  # fmt: skip
+            organizations = [r[0] for r in conn.execute(
+                "SELECT organization FROM decision_organizations WHERE decision = ?",
+                (template.pop("key"),))]  # fmt: skip
+            next_at = time.monotonic()
+            while time.monotonic() < self.until:
+                try:
+                    services.create_decision(conn, actor, {
+                        **template, "organizations": organizations,
+                        "title": f"{TITLE} {self.written + 1}"})  # fmt: skip
+                    self.written += 1
+                except Exception as error:
+                    self.failed.append(f"{type(error).__name__}: {error}")
+                next_at += self.every
+                time.sleep(max(next_at - time.monotonic(), 0))
+        finally:
+            conn.close()
+
+    def lost(self) -> int:
+        conn = store.connect(self.db, migrate=False)
+        try:
+            stored = store.scalar(
+                conn, "SELECT count(*) FROM decisions WHERE title LIKE ?", (f"{TITLE} %",)
+            )
+        finally:
+            conn.close()
+        return self.written - stored
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(round(fraction * (len(ordered) - 1))), len(ordered) - 1)]
+
+
+async def drive(url, args, db, group: int | None) -> tuple[Results, Writer, float]:
+    experts, managers, keys = people(db, args.sessions, args.sessions)
+    n_managers = max(1, round(args.sessions * args.managers))
+    emails = [managers[i % len(managers)] for i in range(n_managers)]
+    emails += [experts[i % len(experts)] for i in range(args.sessions - n_managers)]
+    results = Results()
+    ramp = min(args.think * 2, 10.0)
+    started = time.monotonic()
+    results.cpu_before = cpu_seconds(group) if group else None
+    until = started + args.duration
+    writer = Writer(db, args.write_every, until) if args.write_every > 0 else None
+    if writer:
+        writer.start()
+    await asyncio.gather(*[
+        session(url, email, keys, args.think, until, results, ramp * i / len(emails))
+        for i, email in enumerate(emails)])  # fmt: skip
+    elapsed = time.monotonic() - started
+    results.cpu_after = cpu_seconds(group) if group else None
+    if writer:
+        writer.join(timeout=30)
+    return results, writer, elapsed
+
+
+def report(args, results: Results, writer: Writer | None, elapsed: float) -> None:
+    print(f"\n{args.sessions} sessions ({args.managers:.0%} managers), think {args.think:g} s, "
+          f"{'no writes' if not writer else f'one change every {args.write_every:g} s'}, "
+          f"scale {args.scale:g}, {args.processes} process(es), {elapsed:.0f} s")  # fmt: skip
+    print(f"{'page':<12} {'runs':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'errors':>7}")
+    every, steady = [], []
+    for page in [*PAGES, "sign_in", "connection"]:
+        times = results.times.get(page, [])
+        every += times
+        steady += times if page in PAGES else []
+        if not times and not results.errors.get(page):
+            continue
+        if times:
+            print(f"{page:<12} {len(times):>6} {statistics.median(times):>7.2f} "
+                  f"{percentile(times, 0.95):>7.2f} {max(times):>7.2f} "
+                  f"{results.errors.get(page, 0):>7}")  # fmt: skip
+        else:
+            print(f"{page:<12} {0:>6} {'':>7} {'':>7} {'':>7} {results.errors[page]:>7}")
+    if steady:
+        print(f"{'all pages':<12} {len(steady):>6} {statistics.median(steady):>7.2f} "
+              f"{percentile(steady, 0.95):>7.2f} {max(steady):>7.2f} "
+              f"{sum(results.errors.values()):>7}   (sign-in left out)")  # fmt: skip
+    print(f"throughput: {len(every) / elapsed:.1f} page runs/s")
+    if results.cpu_before is not None and every:
+        used = results.cpu_after - results.cpu_before
+        print(f"server CPU: {used:.0f} s in {elapsed:.0f} s ({used / elapsed:.2f} cores), "
+              f"{used / len(every):.3f} s per page run")  # fmt: skip
+    print(f"benchmark's own CPU: {time.process_time():.0f} s (simulated browsers and writer)")
+    if writer:
+        print(f"writes: {writer.written} done, {len(writer.failed)} refused, "
+              f"{writer.lost()} lost")  # fmt: skip
+        for message in writer.failed[:5]:
+            print(f"  write failed: {message}")
+    for message in results.messages:
+        print(f"  error: {message}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=40)
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between pages")
+    parser.add_argument("--write-every", type=float, default=2.0, help="0: no writes")
+    parser.add_argument("--managers", type=float, default=0.2, help="share of managers")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--dashboard-max-age", type=float, default=10.0)
+    parser.add_argument("--url", help="a server already running on the database --db")
+    parser.add_argument("--db", type=Path, help="with --url: the database it serves")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--app-dir", type=Path, default=REPO, help="run the app from this checkout (before/after)"
+    )
+    args = parser.parse_args()
+    random.seed(args.seed)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+        if args.url:
+            if not args.db:
+                parser.error("--url needs --db (the writer writes to it)")
+            url, db, process = args.url.rstrip("/"), args.db, None
+        else:
+            db = private_copy(demo_database(args.scale), Path(folder))
+            log = Path(folder) / "server.log"
+            url, process = start_servers(
+                db, args.processes, log, args.dashboard_max_age, args.app_dir
+            )
+        try:
+            results, writer, elapsed = asyncio.run(
+                drive(url, args, db, process.pid if process else None)
+            )
+        finally:
+            if process is not None:
+                stop(process)
+                server_log = log.read_text(errors="replace")
+                if "database is locked" in server_log:
+                    print("the server's log says: database is locked")
+                if os.environ.get("BENCH_KEEP_LOG"):
+                    shutil.copy(log, os.environ["BENCH_KEEP_LOG"])
+        report(args, results, writer, elapsed)
+
+
+if __name__ == "__main__":
+    main()
