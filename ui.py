@@ -253,7 +253,9 @@ def flash(message: str) -> None:
     (it quotes keys and names): shown as typed, never as markup. Called after every change a
     person makes: from now on this session's dashboards include it."""
     st.session_state["_flash"] = message
-    st.session_state[_OWN_CHANGE] = _event_id(analytics.data_marker(conn()))[1]
+    connection = st.session_state.get("_conn")
+    if _is_open(connection):  # a change made on a page of the app (not a bare test script)
+        st.session_state[_OWN_CHANGE] = _event_id(analytics.data_marker(connection))[1]
 
 
 def show_flash() -> None:
