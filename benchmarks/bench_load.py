@@ -42,6 +42,8 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_pages import demo_database  # noqa: E402
+
 from decisions import services, store  # noqa: E402
 from decisions.store import decisions as decision_store  # noqa: E402
 
@@ -51,18 +53,6 @@ TITLE = "Load benchmark change"
 
 
 # -- the programme ------------------------------------------------------------------------------
-
-
-def demo_database(scale: float) -> Path:
-    path = Path(f"/tmp/bench-s{scale:g}.db")
-    if not path.exists():
-        print(f"building the demo at scale {scale:g} into {path} …", file=sys.stderr)
-        subprocess.run(
-            [sys.executable, "-m", "decisions", "demo", "--db", str(path), "--scale", f"{scale:g}"],
-            cwd=REPO,
-            check=True,
-        )
-    return path
 
 
 def private_copy(source: Path, folder: Path) -> Path:
