@@ -63,6 +63,7 @@ def private_copy(source: Path, folder: Path) -> Path:
     finally:
         src.close()
         dst.close()
+    store.connect(target).close()  # migrated before any server or the writer opens it
     return target
 
 
