@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from decisions import io as data_io
 from decisions import permissions, planning, readiness, services
 from decisions.charts import readiness as charts
 from decisions.model import WorkflowError
@@ -268,7 +269,7 @@ right.download_button(
     "Criteria table (CSV)",
     key="report_csv",
     mime="text/csv",
-    data=table.drop(columns=["trend"]).to_csv(index=False),
+    data=data_io.table_csv(table.drop(columns=["trend"])),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
 )

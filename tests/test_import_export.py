@@ -402,3 +402,18 @@ def test_absent_optional_columns_keep_what_is_on_record(programme):
         "SELECT forum FROM forum_members WHERE expert = 'kari@stolav.no' ORDER BY 1")]  # fmt: skip
     assert forums == ["FBG", "MED-H"]
     assert store.scalar(programme, "SELECT active FROM experts WHERE email = 'kari@stolav.no'") == 0
+
+
+def test_a_table_a_page_offers_downloads_as_the_public_formats_write_csv():
+    """The Readiness page's criteria table: a BOM (so Excel reads 'opplært'), a criterion named
+    like a formula shown as text, an empty value empty."""
+    import pandas as pd
+
+    table = pd.DataFrame({"criterion": ['=HYPERLINK("http://127.0.0.1:9/")', "Opplært"],
+                          "value": [34.15, float("nan")], "target": [">= 100", ">= 90"]})  # fmt: skip
+    data = transfer_io.table_csv(table)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows == [["criterion", "value", "target"],
+                    ["'=HYPERLINK(\"http://127.0.0.1:9/\")", "34.15", ">= 100"],
+                    ["Opplært", "", ">= 90"]]  # fmt: skip

@@ -13,6 +13,7 @@ from decisions.io.exporter import (
     export_from,
     export_kind,
     export_zip,
+    table_csv,
     write_file,
 )
 from decisions.io.importer import ImportResult, Source, import_sources, max_bytes
@@ -39,6 +40,7 @@ __all__ = [
     "guess_kind",
     "kind_files",
     "import_sources",
+    "table_csv",
     "max_bytes",
     "write_file",
 ]

@@ -52,6 +52,16 @@ def export_kind(
     return formats.write_csv(header, rows)
 
 
+def table_csv(frame) -> bytes:
+    """A table a page offers for download (a pandas DataFrame), as the public formats write
+    CSV: UTF-8 with a BOM, and text that would start a formula neutralised."""
+    rows = [
+        [None if value != value else value for value in row]
+        for row in frame.itertuples(index=False)
+    ]
+    return formats.write_csv([str(c) for c in frame.columns], rows)
+
+
 def export_all(
     conn: sqlite3.Connection, folder: Path, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR
 ) -> list[Path]:
