@@ -305,3 +305,18 @@ def test_an_imported_measurement_is_logged_under_its_id(programme, actor):
     number = store.scalar(programme, "SELECT id FROM measurements")
     assert logged(programme, "measurement", str(number)) == ["reported"]
     assert services.check(programme) == []
+
+
+def test_a_migration_that_changes_records_reseals_just_those(programme, decision_at):
+    """m010 gives demos new columns with defaults, which changes records m009 sealed: the
+    migration re-seals them (store.reseal), one `migrated` event each, so check stays clean."""
+    decision_at("demonstrated")
+    [demo] = [r["key"] for r in store.rows(programme, "SELECT key FROM demos")]
+    raw(programme).execute("UPDATE demos SET place = 'Room 1' WHERE key = ?", (demo,))
+    assert any(demo in finding for finding in services.check(programme))
+    with store.transaction(programme):
+        assert store.reseal(programme, services.now(programme), "demo", "a new column") == 1
+        assert store.reseal(programme, services.now(programme), "decision", "nothing") == 0
+    assert services.check(programme) == []
+    [migrated] = store.rows(programme, "SELECT entity_key FROM events WHERE action = 'migrated'")
+    assert migrated["entity_key"] == demo
