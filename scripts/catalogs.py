@@ -28,12 +28,8 @@ DOMAINS = {
     "frame": ["streamlit_app.py", "ui.py"],
     "notices": ["decisions/notices.py", "decisions/notice_texts.py", "decisions/calendar.py"],
     "io": ["decisions/io/*.py"],
-    "expert": [
-        "pages/my_work.py",
-        "pages/decision.py",
-        "pages/approvals.py",
-        "pages/decisions_register.py",
-    ],
+    "search": ["pages/decisions_register.py", "decisions/demo.py"],
+    "expert": ["pages/my_work.py", "pages/decision.py", "pages/approvals.py"],
     "analyst": ["pages/new_decision.py", "pages/demos.py", "pages/people.py"],
     "programme": [
         "pages/testing.py",
@@ -42,9 +38,10 @@ DOMAINS = {
         "pages/overview.py",
         "pages/backlog.py",
         "pages/suspect.py",
+        "decisions/charts/*.py",
     ],
     "admin": ["pages/data.py", "pages/notices.py"],
-    "rules": ["decisions/*.py", "decisions/store/*.py", "decisions/charts/*.py"],
+    "rules": ["decisions/*.py", "decisions/store/*.py"],
 }
 
 
