@@ -39,7 +39,7 @@ _LOCALES = {"nb": "nb_NO", "en": "en"}
 _DATE = {"nb": "dd.MM.yyyy", "en": "dd MMM yyyy"}
 _DATE_MEDIUM = {"nb": "d. MMM y", "en": "d MMM y"}
 
-_language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+_language: ContextVar[str | None] = ContextVar("language", default=None)
 _lock = threading.Lock()
 
 
@@ -55,7 +55,14 @@ def use(language: str | None) -> str:
 
 
 def language() -> str:
-    return _language.get()
+    """The language of this thread's reader: what `use` set, else the installation's default."""
+    return _language.get() or installation_language()
+
+
+def installation_language() -> str:
+    """`DECISIONS_LANGUAGE` where set (the test suite sets English), else bokmål."""
+    chosen = os.environ.get("DECISIONS_LANGUAGE", "")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def from_browser(preferred: str | None) -> str | None:
