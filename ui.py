@@ -111,10 +111,12 @@ class Aggregates:
             if age <= max_age:
                 self._refresh_in_background(full, lock, path, compute)
                 return latest
+        seen = latest
         with lock:  # single flight: wait for the computation under way, if any
             latest = self._latest.get(full)
-            current = _event_id(analytics.data_marker(conn))[1]
-            if latest is not None and latest.event_id == current:  # computed while we waited
+            # A result computed while we waited covers the data this session saw when it asked;
+            # changes made since go into the next computation, not into one per waiter.
+            if latest is not seen and latest.event_id >= max(current, needed):
                 return latest
             return self._compute(full, conn, compute)
 

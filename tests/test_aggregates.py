@@ -86,6 +86,34 @@ def test_after_a_change_it_is_computed_once_more_not_once_per_session(
     assert set(results) == {before + 1}  # the decision's one creation event
 
 
+def test_changes_made_while_sessions_wait_do_not_make_each_waiter_compute_again(
+    aggregates, programme, db_path, actor
+):
+    compute = Slow(0.3)
+    aggregates.get(programme, ("k",), compute)
+    change(programme, actor)
+    writing = threading.Event()
+
+    def writer() -> None:  # a change every 50 ms while the sessions wait
+        conn = store.connect(db_path, migrate=False)
+        try:
+            while not writing.is_set():
+                change(conn, actor)
+                time.sleep(0.05)
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        results = sessions(db_path, lambda c: aggregates.get(c, ("k",), compute))
+    finally:
+        writing.set()
+        thread.join()
+    assert len(compute.runs) == 2  # the first, and one for all eight sessions
+    assert len({r.event_id for r in results}) == 1
+
+
 def test_without_a_maximum_age_every_read_is_current(aggregates, programme, actor):
     compute = Slow(0.0)
     first = aggregates.get(programme, ("k",), compute)
