@@ -77,8 +77,10 @@ class Aggregates:
       after a change each aggregate is computed once, not once per waiting session, and
       changes that arrive while it computes are folded into the next computation.
     - With `max_age` > 0 a dashboard may show the previous result, at most that many seconds
-      old, while one computation brings it up to date in the background (the page says as of
-      when). Never older than `needed`: the last event of the session's own change, so a
+      old, and one computation brings it up to date in the background once it is
+      `refresh_after` seconds old (half the maximum age unless given): while the data changes
+      all the time, each aggregate is computed about that often, not after every change (the
+      page says as of when). Never older than `needed`: the last event of the session's own change, so a
       person's change shows at once.
     """
 
@@ -98,6 +100,7 @@ class Aggregates:
         *,
         needed: int = 0,
         max_age: float = 0.0,
+        refresh_after: float | None = None,
     ) -> Computed:
         path, current = _event_id(analytics.data_marker(conn))
         full = (path, *key)
@@ -109,7 +112,8 @@ class Aggregates:
         if latest is not None and needed <= latest.event_id < current and max_age > 0:
             age = (services.wall_clock() - latest.as_of).total_seconds()
             if age <= max_age:
-                self._refresh_in_background(full, lock, path, compute)
+                if age >= (max_age / 2 if refresh_after is None else refresh_after):
+                    self._refresh_in_background(full, lock, path, compute)
                 return latest
         seen = latest
         with lock:  # single flight: wait for the computation under way, if any

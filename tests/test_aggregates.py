@@ -130,7 +130,9 @@ def test_with_a_maximum_age_the_previous_result_serves_while_one_refresh_runs(
     first = aggregates.get(programme, ("k",), compute)
     change(programme, actor)
     started = time.monotonic()
-    results = sessions(db_path, lambda c: aggregates.get(c, ("k",), compute, max_age=60))
+    results = sessions(
+        db_path, lambda c: aggregates.get(c, ("k",), compute, max_age=60, refresh_after=0)
+    )
     assert time.monotonic() - started < 0.25  # nobody waited for the computation
     assert {r.value for r in results} == {first.value}
     assert all(r.as_of == first.as_of for r in results)  # the page says as of when
@@ -140,6 +142,21 @@ def test_with_a_maximum_age_the_previous_result_serves_while_one_refresh_runs(
     time.sleep(0.1)
     assert compute.runs == [first.value, first.value + 1]  # one refresh for all the sessions
     assert aggregates.get(programme, ("k",), compute, max_age=60).value == first.value + 1
+
+
+def test_while_the_data_keeps_changing_an_old_enough_result_is_refreshed_not_every_change(
+    aggregates, programme, db_path, actor
+):
+    compute = Slow(0.02)
+    aggregates.get(programme, ("k",), compute)
+    stop = time.monotonic() + 1.2
+    served = []
+    while time.monotonic() < stop:  # a change and a page run every 20 ms
+        change(programme, actor)
+        served.append(aggregates.get(programme, ("k",), compute, max_age=60, refresh_after=0.5))
+        time.sleep(0.02)
+    assert len(served) > 25
+    assert 2 <= len(compute.runs) <= 4  # the first, then one refresh per half second or so
 
 
 def test_a_session_sees_its_own_change_at_once_even_with_a_maximum_age(
