@@ -28,19 +28,19 @@ def load(as_of: dt.date) -> ui.Computed:
     return ui.shared(("backlog", as_of), lambda c: _read(c, as_of), spinner="Reading the backlog…")
 
 
-def cumulative_flow(as_of: dt.date, weeks: int):
+def cumulative_flow(as_of: dt.date, weeks: int) -> ui.Computed:
     compute = lambda c: backlog.load_flow(c, as_of, weeks)  # noqa: E731
-    return ui.shared(("backlog.flow", as_of, weeks), compute, spinner="Replaying the weeks…").value
+    return ui.shared(("backlog.flow", as_of, weeks), compute, spinner="Replaying the weeks…")
 
 
-def stage_times(as_of: dt.date):
+def stage_times(as_of: dt.date) -> ui.Computed:
     compute = lambda c: backlog.load_stage_times(c, _current(c, as_of)[0])  # noqa: E731
-    return ui.shared(("backlog.times", as_of), compute, spinner="Timing the stages…").value
+    return ui.shared(("backlog.times", as_of), compute, spinner="Timing the stages…")
 
 
-def workload(as_of: dt.date):
+def workload(as_of: dt.date) -> ui.Computed:
     compute = lambda c: backlog.load_workload(c, _current(c, as_of)[1], as_of)  # noqa: E731
-    return ui.shared(("backlog.workload", as_of), compute, spinner="Counting open items…").value
+    return ui.shared(("backlog.workload", as_of), compute, spinner="Counting open items…")
 
 
 conn = ui.conn()
@@ -68,13 +68,20 @@ flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
 if flow.open:
     with flow:
         weeks = st.slider("Weeks shown", 4, 104, step=2, key="backlog_weeks")
-        st.altair_chart(charts.cumulative_flow_chart(cumulative_flow(today, weeks)))
+        flow_computed = cumulative_flow(today, weeks)
+        ui.chart(
+            lambda: charts.cumulative_flow_chart(flow_computed.value),
+            ("backlog.flow", today, weeks, flow_computed.event_id),
+        )
         st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
 if aging.open:
     with aging:
         per_stage = backlog.aging(decisions)
         st.caption("How long open decisions have waited in their current stage (days).")
-        st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in current stage (median)"))
+        ui.chart(
+            lambda: charts.duration_chart(per_stage, "stage", "Days in current stage (median)"),
+            ("backlog.aging", today, loaded.event_id),
+        )
         st.dataframe(per_stage, hide_index=True)
         stage = st.selectbox(
             "Oldest in stage",
@@ -95,21 +102,31 @@ if durations.open:
             "Time spent in each stage before moving on, from the event log "
             "(bar: median; red tick: 85th percentile)."
         )
-        per_stage, per_level = stage_times(today)
-        st.altair_chart(charts.duration_chart(per_stage, "stage", "Days in stage (median)"))
+        times = stage_times(today)
+        per_stage, per_level = times.value
+        ui.chart(
+            lambda: charts.duration_chart(per_stage, "stage", "Days in stage (median)"),
+            ("backlog.stages", today, times.event_id),
+        )
         st.dataframe(per_stage, hide_index=True)
         st.subheader("Per escalation level")
         st.caption(
             "Time a proposal spent at each forum level before it was escalated or decided; "
             "`still_there` counts those waiting now."
         )
-        st.altair_chart(charts.duration_chart(per_level, "forum_level", "Days at level (median)"))
+        ui.chart(
+            lambda: charts.duration_chart(per_level, "forum_level", "Days at level (median)"),
+            ("backlog.levels", today, times.event_id),
+        )
         st.dataframe(per_level, hide_index=True)
 if bottlenecks.open:
     with bottlenecks:
         by = st.segmented_control("By", ["domain", "forum"], key="backlog_by")
         table = backlog.bottlenecks(decisions, today, by or "domain")
-        st.altair_chart(charts.bottleneck_chart(table, by or "domain"))
+        ui.chart(
+            lambda: charts.bottleneck_chart(table, by or "domain"),
+            ("backlog.bottlenecks", today, by, loaded.event_id),
+        )
         st.dataframe(table, hide_index=True)
 if overdue_tab.open:
     with overdue_tab:
@@ -119,7 +136,8 @@ if overdue_tab.open:
         ui.decision_table(late, "backlog_overdue", total=len(late))
 if workload_tab.open:
     with workload_tab:
-        people = workload(today)
+        load_computed = workload(today)
+        people = load_computed.value
         counts = people["flag"].value_counts()
         st.caption(
             f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "
@@ -127,6 +145,9 @@ if workload_tab.open:
             f"equivalent), {counts.get('idle', 0)} idle (at most {backlog.IDLE_FACTOR:g}× the "
             f"median and no activity in {backlog.ACTIVITY_DAYS} days: capacity to spare)."
         )
-        st.altair_chart(charts.workload_chart(people))
+        ui.chart(
+            lambda: charts.workload_chart(people),
+            ("backlog.workload", today, load_computed.event_id),
+        )
         flag = st.segmented_control("Show", ["overloaded", "idle"], key="backlog_flag")
         st.dataframe(people[people["flag"] == flag] if flag else people, hide_index=True)

@@ -90,14 +90,16 @@ with left:
     if per_wave.empty:
         st.write("No decisions in any wave's scope yet.")
     else:
-        st.altair_chart(wave_stage_chart(per_wave))
+        ui.chart(lambda: wave_stage_chart(per_wave), ("overview.waves", today, assessed.event_id))
         st.page_link(
             "pages/readiness.py", label="Go-live criteria per wave", icon=":material/flag:"
         )
 with right:
     st.subheader("Pipeline")
     if data["stages"]["decisions"].sum():
-        st.altair_chart(pipeline_chart(data["stages"]))
+        ui.chart(
+            lambda: pipeline_chart(data["stages"]), ("overview.pipeline", today, counted.event_id)
+        )
     else:
         st.write("No decisions yet: propose one under New decision, or import them under Data.")
 

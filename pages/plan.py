@@ -42,7 +42,7 @@ st.subheader("Re-plan history")
 if replans.empty:
     st.write("No wave has been re-planned.")
 else:
-    st.altair_chart(charts.replan_timeline(replans, waves))
+    ui.chart(lambda: charts.replan_timeline(replans, waves))
     st.dataframe(
         replans[
             ["wave", "old_go_live", "new_go_live", "reason", "replanned_by_name", "replanned_at"]

@@ -247,10 +247,14 @@ st.caption(
     f"lines carry the last {readiness.FORECAST_WEEKS} weeks' rate on to go-live."
 )
 series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
-burn = charts.burn_up_chart(
-    series, readiness.burn_up_forecast(series, wave.go_live), wave.go_live, wave.as_of
-)
-st.altair_chart(burn)
+forecast = readiness.burn_up_forecast(series, wave.go_live)
+
+
+def burn() -> object:
+    return charts.burn_up_chart(series, forecast, wave.go_live, wave.as_of)
+
+
+ui.chart(burn, ("burn_up", code, as_of, assessed.event_id))
 
 title = f"{wave.name}: readiness as of {wave.as_of} ({'GO' if wave.go else 'NO GO'})"
 report = table[["criterion", "status", "value", "target", "forecast", "outlook"]].assign(
@@ -261,7 +265,7 @@ left.download_button(
     "Readiness report (PNG)",
     key="report_png",
     mime="image/png",
-    data=lambda: charts.to_png(charts.report_chart(title, report, burn)),
+    data=lambda: charts.to_png(charts.report_chart(title, report, burn())),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
 )

@@ -123,7 +123,8 @@ def defects_tab() -> None:
     pairs = queues.severity_pairs(conn, status)
     if not pairs.empty:
         chart, about = st.columns([1, 2])
-        chart.altair_chart(charts.severity_matrix_chart(pairs), width="content")
+        with chart:
+            ui.chart(lambda: charts.severity_matrix_chart(pairs), width="content")
         about.caption(
             "Defects by the vendor's rating (across) and the clinicians' (down); numbers off the "
             "diagonal, in black, are defects the two rate differently. Readiness counts the worse "

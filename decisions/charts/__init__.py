@@ -6,9 +6,24 @@ parses and validates a shorthand against the whole schema, about a hundred times
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 
 from decisions.model import ALL_STAGES
+
+# Altair's theme and data transformer are process-wide. Streamlit switches both while
+# st.altair_chart converts a chart, so a chart converted in another thread at that moment (the
+# Readiness PNG report) could come out without its data. The app therefore draws every chart
+# from the spec made here (ui.chart), never through st.altair_chart, and these are set once.
+alt.theme.enable("none")  # the default theme's fixed 300 px view; Streamlit sizes the charts
+alt.data_transformers.disable_max_rows()  # a 10x programme has charts of thousands of rows
+
+
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec with its data inline: what the app draws and the PNG renders."""
+    return chart.to_dict()
+
 
 # From early (cool) to done (green); withdrawn grey.
 STAGE_COLORS: dict[str, str] = {

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from decisions.charts import tip
+from decisions.charts import spec, tip
 
 SERIES = ["scope", "approved or further", "ready"]
 SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
@@ -120,7 +120,7 @@ def report_chart(title: str, table: pd.DataFrame, burn_up: alt.LayerChart) -> al
 
 def to_png(chart: alt.TopLevelMixin, scale: float = 1.5) -> bytes:
     """A chart as PNG bytes (vl-convert, no browser needed)."""
-    return vl_convert.vegalite_to_png(chart.to_json(), scale=scale)
+    return vl_convert.vegalite_to_png(spec(chart), scale=scale)
 
 
 def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChart:
