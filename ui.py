@@ -5,6 +5,7 @@ The app side of the product; the domain lives in decisions/."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -220,6 +221,25 @@ def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) ->
                 while len(_chart_specs) > CHART_SPECS_KEPT:
                     _chart_specs.pop(next(iter(_chart_specs)))
     st.vega_lite_chart(spec, **options)
+
+
+def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """st.fragment for a part of a page whose widgets should rerun only that part. Those
+    reruns skip streamlit_app.py, whose connection closed with the last full run, so the part
+    opens its own for the rerun and closes it after."""
+
+    @st.fragment
+    @functools.wraps(draw)
+    def part(*args: Any, **kwargs: Any) -> Any:
+        if _is_open(st.session_state.get("_conn")):  # drawn within a full run of the page
+            return draw(*args, **kwargs)
+        st.session_state["_conn"] = store.connect(store.database_path(), migrate=False)
+        try:
+            return draw(*args, **kwargs)
+        finally:
+            st.session_state["_conn"].close()
+
+    return part
 
 
 def actor() -> Actor | None:

@@ -223,23 +223,30 @@ st.dataframe(
 )
 
 
-labels = {c.code: f"{c.code} · {c.criterion.name}" for c in wave.criteria}
-chosen = st.selectbox(
-    "Show the records behind",
-    list(labels),
-    index=None,
-    format_func=labels.get,
-    key="readiness_records",
-    placeholder="Choose a criterion, or click a row",
-)
-if chosen:
+@ui.fragment
+def records_behind(wave: readiness.WaveReadiness) -> None:
+    """Choosing a criterion reruns only this part, not the table, the burn-up or the report."""
+    labels = {c.code: f"{c.code} · {c.criterion.name}" for c in wave.criteria}
+    chosen = st.selectbox(
+        "Show the records behind",
+        list(labels),
+        index=None,
+        format_func=labels.get,
+        key="readiness_records",
+        placeholder="Choose a criterion, or click a row",
+    )
+    if not chosen:
+        return
     show_records(wave, chosen)
     if permissions.allowed(person, "save_criterion"):
-        edit_criterion(conn, person, wave, chosen)
+        edit_criterion(ui.conn(), person, wave, chosen)
     crit = wave.result(chosen).criterion
     owned = permissions.Target(owner=crit.owner or "")
     if crit.kind == "reported" and permissions.allowed(person, "record_measurement", owned):
-        record_measurement(conn, person, wave, chosen)
+        record_measurement(ui.conn(), person, wave, chosen)
+
+
+records_behind(wave)
 
 st.subheader("Burn-up")
 st.caption(
