@@ -11,6 +11,7 @@ adds new texts untranslated and drops texts the code no longer has.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE_DIR = ROOT / "decisions" / "locale"
 LANGUAGES = ("nb", "en")
+# Fixed header dates, so that a run that changes no text leaves every catalog as it was (the
+# catalogs are edited on several branches at once; dates that change on each run would collide).
+STABLE_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 KEYWORDS = {"_": None, "N_": None, "n_": (1, 2)}
 
 # Each file belongs to one domain; the first pattern that matches decides.
@@ -56,7 +60,7 @@ def domain_files() -> dict[str, list[Path]]:
 
 
 def extract(paths: list[Path]) -> Catalog:
-    template = Catalog(fuzzy=False)
+    template = Catalog(fuzzy=False, creation_date=STABLE_DATE)
     for path in paths:
         for lineno, message, comments, _context in extract_from_file(
             "python", path, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
@@ -80,7 +84,13 @@ def updated(domain: str, language: str, template: Catalog) -> Catalog:
     if path.exists():
         catalog = read(path, domain, language)
     else:
-        catalog = Catalog(locale=language, domain=domain, project="decisions")
+        catalog = Catalog(
+            locale=language,
+            domain=domain,
+            project="decisions",
+            creation_date=STABLE_DATE,
+            revision_date=STABLE_DATE,
+        )
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
     return catalog
