@@ -42,6 +42,7 @@ st.markdown(
     f":{'red' if decision['criticality'] == 'critical' else 'gray'}-badge["
     f"{decision['criticality']}] :gray-badge[{decision['scope']}]"
 )
+verdict_slot = st.container()  # a verdict that awaits the reader comes first (filled below)
 
 
 def paragraph(label: str, text: str) -> None:
@@ -256,11 +257,31 @@ def manual_form(action: str) -> None:
 
 
 def verdict_form(choices: list[str]) -> None:
+    """No verdict is chosen for the expert: a comment written with the form left as it opened
+    must not approve by mistake."""
     labels = {"approve": "Approve", "changes_requested": "Request changes"}
+    shown = evidence_store.demos_of_decision(conn, key)
+    if shown:
+        demo = shown[-1]
+        when = str(demo["date"])[:10]
+        with st.popover(
+            f"The demo it was shown in: {demo['key']}, {when}", icon=":material/co_present:"
+        ):
+            st.markdown(ui.md(demo["notes"] or "No notes from the demo."))
+            if demo["recording_url"]:
+                st.caption("Recording")
+                st.code(demo["recording_url"], language=None)
     with st.form("verdict"):
-        verdict = st.radio("Your verdict", choices, format_func=labels.get, horizontal=True)
-        comment = st.text_area("Comment (required when requesting changes)")
+        verdict_column, comment_column = st.columns([1, 2])
+        verdict = verdict_column.radio("Your verdict", choices, index=None, format_func=labels.get)
+        comment = comment_column.text_area("Comment (required when requesting changes)")
         if st.form_submit_button("Give verdict", type="primary"):
+            if verdict is None:
+                st.error(
+                    "Choose Approve or Request changes: a comment alone gives no verdict.",
+                    icon=":material/block:",
+                )
+                return
             attempt(
                 "Your verdict is recorded; the decision is {result}.",
                 lambda: evidence.record_verdict(conn, person, key, verdict, comment=comment),
@@ -389,14 +410,16 @@ for action in allowed:
     spec = workflow.ACTIONS[action]
     if action == "request_changes":
         continue  # one verdict form offers both
-    label = "Give your verdict" if action == "approve" else spec.label
-    with st.expander(label, expanded=len(allowed) == 1):
+    if action == "approve":
+        with verdict_slot, st.container(border=True):
+            st.subheader("Your verdict awaits", anchor=False)
+            verdict_form(verdicts_allowed)
+        continue
+    with st.expander(spec.label, expanded=len(allowed) == 1):
         if action == "decide":
             decide_form()
         elif action == "escalate":
             escalate_form()
-        elif action == "approve":
-            verdict_form(verdicts_allowed)
         elif action == "revise":
             revise_form()
         elif action == "edit":

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import ui
 from decisions import admin, services, store
 from decisions.store import decisions as decision_store
+from decisions.store import evidence as evidence_store
 from decisions.store import views
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
@@ -495,11 +496,25 @@ def test_an_empty_decision_text_is_refused_with_the_reason(keys, db):
 def test_an_expert_gives_a_verdict_through_the_form(keys, db):
     key = keys["demonstrated"]
     at = signed_in("per@stolav.no", "pages/decision.py", key=key)
+    at.radio[0].set_value("approve")
     button(at, "Give verdict").click().run()
     assert not at.exception
     assert stage(db, key) == "demonstrated"  # one of the two approvers
     assert "Your verdict is recorded; the decision is demonstrated." in texts(at)
     assert at.dataframe[-1].value["what"].iloc[0] == "approved"
+
+
+def test_a_verdict_awaiting_the_expert_comes_first_with_no_choice_made(keys, db):
+    """A comment written with the form as it opened must not approve by mistake."""
+    key = keys["demonstrated"]
+    at = signed_in("per@stolav.no", "pages/decision.py", key=key)
+    assert at.subheader[0].value == "Your verdict awaits"  # above the record, not at the end
+    assert at.radio[0].value is None
+    at.text_area[0].input("Looks fine to me, but the dose field is unclear")
+    button(at, "Give verdict").click().run()
+    assert "Choose Approve or Request changes" in texts(at)
+    assert stage(db, key) == "demonstrated"
+    assert evidence_store.approvals_of_decision(db, key) == []
 
 
 def test_user_text_is_shown_as_typed_not_as_markup(demo_db, db):
