@@ -15,6 +15,14 @@ def days_left(go_live: str, today: dt.date) -> int:
     return (dt.date.fromisoformat(go_live[:10]) - today).days
 
 
+def go_status(go: bool, go_live: str, today: dt.date) -> str:
+    """A wave's go / no-go, or that it is live: a wave past its go-live date is no longer
+    waiting for a decision to go, whatever its criteria say today."""
+    if days_left(go_live, today) <= 0:
+        return f"live since {go_live[:10]}"
+    return "GO" if go else "NO GO"
+
+
 def evidence_note(date: str, decision: dict) -> str:
     """Why a demo, verdict or test run of `decision` dated `date` counts for nothing now, or ''
     when it counts: suspect (before the current version) or from an earlier build round."""

@@ -4,7 +4,7 @@ re-planning a wave (managers), with the readiness outlook that moves with it."""
 import streamlit as st
 
 import ui
-from decisions import history, permissions, planning, services
+from decisions import history, permissions, planning, services, views
 from decisions.charts import readiness as charts
 from decisions.model import WorkflowError
 from decisions.store import analytics
@@ -27,7 +27,10 @@ outlook = {w.wave: w for w in results}
 shown = waves.assign(
     days_to_go_live=[(history.as_date(d) - today).days for d in waves["go_live"]],
     replans=[int((replans["wave"] == c).sum()) for c in waves["code"]],
-    go=["GO" if outlook[c].go else "NO GO" for c in waves["code"]],
+    go=[
+        views.go_status(outlook[c].go, d, today)
+        for c, d in zip(waves["code"], waves["go_live"], strict=True)
+    ],
     criteria_met=[sum(r.status == "met" for r in outlook[c].criteria) for c in waves["code"]],
     at_risk=[sum(r.outlook == "at_risk" for r in outlook[c].criteria) for c in waves["code"]],
     off_track=[sum(r.outlook == "off_track" for r in outlook[c].criteria) for c in waves["code"]],

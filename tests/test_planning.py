@@ -1,6 +1,8 @@
 """Planning use cases: re-plan a wave, save a criterion (threshold, owner, waiver), record a
 measurement. Each is one transaction with its events; refusals write nothing."""
 
+import datetime as dt
+
 import pytest
 from conftest import snapshot
 
@@ -196,3 +198,13 @@ def test_measurement_refusals_write_nothing(owned, actor, who, code, fields, err
     with pytest.raises(WorkflowError, match=error):
         planning.record_measurement(owned, actor(who), "W1", code, **fields)
     assert snapshot(owned) == before
+
+
+def test_a_wave_past_its_go_live_date_is_live_not_no_go():
+    from decisions.views import go_status
+
+    today = dt.date(2022, 9, 15)
+    assert go_status(False, "2022-05-01", today) == "live since 2022-05-01"
+    assert go_status(True, "2022-09-15", today) == "live since 2022-09-15"
+    assert go_status(False, "2022-11-01", today) == "NO GO"
+    assert go_status(True, "2022-11-01", today) == "GO"
