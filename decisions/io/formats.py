@@ -10,6 +10,8 @@ import itertools
 import zipfile
 from dataclasses import dataclass, field
 
+from decisions.i18n import _
+
 # A line feed too: XML (xlsx) turns a leading carriage return into one.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 XLSX_MAGIC = b"PK\x03\x04"
@@ -31,6 +33,8 @@ class Table:
     rows: list[list[str]]
     detected: str
     notes: list[str] = field(default_factory=list)
+    # Saved by a spreadsheet in a Norwegian locale: dates dd.mm.yyyy and decimal commas.
+    norwegian: bool = False
 
 
 # Formula neutralising -------------------------------------------------------------------------
@@ -122,10 +126,16 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
     separator = {";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
     detected = f"CSV, {encoding}, {separator}-separated"
     notes = []
-    if delimiter == ";" or encoding.startswith("Windows"):
-        notes.append("read as a spreadsheet saved by Excel in a Norwegian locale")
+    norwegian = delimiter == ";" or encoding.startswith("Windows")
+    if norwegian:
+        notes.append(norwegian_note())
     header = [h.strip().lstrip("\ufeff") for h in records[0]]
-    return Table(header=header, rows=records[1:], detected=detected, notes=notes)
+    return Table(header, records[1:], detected, notes, norwegian=norwegian)
+
+
+def norwegian_note() -> str:
+    """What the report says of a file read as Norwegian."""
+    return _("Read as a Norwegian spreadsheet: dates dd.mm.yyyy, decimal comma")
 
 
 def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Table:
@@ -157,8 +167,8 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
             sheet = book.worksheets[0]
             if (sheet.max_row or 0) > max_rows + 1:  # the sheet's own dimension, read first
                 raise _too_many_rows(max_rows)
-            rows = itertools.islice(sheet.iter_rows(values_only=True), max_rows + 2)
-            records = [[_cell_text(v) for v in row] for row in rows]
+            rows = itertools.islice(sheet.iter_rows(), max_rows + 2)
+            records = [[_typed_text(cell) for cell in row] for row in rows]
             if len(records) > max_rows + 1:  # the dimension was missing or wrong
                 raise _too_many_rows(max_rows)
         finally:
@@ -181,6 +191,13 @@ def _unreadable(error: Exception) -> str:
     if type(cause).__module__.startswith("defusedxml"):
         return "refused: the workbook declares XML entities or DTDs (unsafe XML)"
     return f"not a readable xlsx workbook: {str(error).splitlines()[0]}"
+
+
+def _typed_text(cell) -> str:
+    value = getattr(cell, "value", None)
+    if isinstance(value, dt.datetime) and "h" in (cell.number_format or "").lower():
+        return value.replace(microsecond=0).isoformat()  # a timestamp, even at midnight
+    return _cell_text(value)
 
 
 def _cell_text(value: object) -> str:
@@ -209,36 +226,130 @@ def format_number(value: float | int) -> str:
     return str(value)
 
 
-def write_csv(header: list[str], rows: list[list]) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel reads the letters right), formulas neutralised."""
+def write_csv(
+    header: list[str], rows: list[list], *, norwegian: bool = False, dates: tuple[str, ...] = ()
+) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel reads the letters right), formulas neutralised. With
+    `norwegian`, as Excel in a Norwegian locale saves CSV: semicolons, decimal commas, the
+    columns named in `dates` as dd.mm.yyyy, in Windows-1252 where every letter fits it (else
+    UTF-8 with a BOM); the import reads it back as it was."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    if not norwegian:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows([_out_text(value) for value in row] for row in rows)
+        return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([_out_text(value) for value in row] for row in rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    is_date = [name in dates for name in header]
+    writer.writerows(
+        [_norwegian_text(value, date) for value, date in zip(row, is_date, strict=True)]
+        for row in rows
+    )
+    text = out.getvalue()
+    try:
+        return text.encode("cp1252")
+    except UnicodeEncodeError:
+        return b"\xef\xbb\xbf" + text.encode("utf-8")
 
 
-def write_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
-    """The same columns on the first sheet of an xlsx workbook. Text is neutralised, so none
-    starts with '=' and openpyxl writes every text as a string cell, never a formula."""
+def norwegian_date(value: str) -> str:
+    """An ISO date or timestamp as a Norwegian spreadsheet writes it: 15.11.2021 14:05:09."""
+    day = f"{value[8:10]}.{value[5:7]}.{value[:4]}"
+    return f"{day} {value[11:19]}" if len(value) > 10 else day
+
+
+def _norwegian_text(value, date: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value).replace(".", ",")
+    if date and value:
+        return norwegian_date(str(value))
+    return neutralise(str(value))
+
+
+def write_xlsx(
+    header: list[str],
+    rows: list[list],
+    title: str,
+    *,
+    dates: tuple[str, ...] = (),
+    wrapped: tuple[str, ...] = (),
+) -> bytes:
+    """The same columns on the first sheet of an xlsx workbook, readable as it opens: the
+    columns named in `dates` as date cells, numbers as number cells, every other value as a
+    text-typed cell (never a formula, so it needs no guarding apostrophe), column widths to
+    fit, the `wrapped` columns' text wrapped, the header frozen and filtered."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
-    sheet.append(header)
+    widths = [len(name) + 2 for name in header]
+    for row in rows[:_WIDTH_SAMPLE]:
+        for index, value in enumerate(row):
+            if value is not None:
+                longest = max(len(line) for line in str(value).split("\n"))
+                widths[index] = max(widths[index], min(longest + 2, _MAX_WIDTH))
+    for index, width in enumerate(widths, start=1):
+        if header[index - 1] in dates:
+            width = max(width, 20)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    if header:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    heading = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, name)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    kinds = ["date" if name in dates else "wrap" if name in wrapped else "text" for name in header]
     for row in rows:
-        sheet.append([_xlsx_value(value) for value in row])
+        sheet.append([_xlsx_cell(sheet, v, k, wrap) for v, k in zip(row, kinds, strict=True)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _xlsx_value(value):
+_WIDTH_SAMPLE = 500  # the rows a column's width is measured on
+_MAX_WIDTH = 60
+
+
+def _xlsx_cell(sheet, value, kind: str, wrap):
+    from openpyxl.cell import WriteOnlyCell
+
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    return neutralise(str(value))
+    text = str(value)
+    if kind == "date":
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            cell = WriteOnlyCell(sheet, moment if len(text) > 10 else moment.date())
+            cell.number_format = "dd.mm.yyyy hh:mm:ss" if len(text) > 10 else "dd.mm.yyyy"
+            return cell
+    cell = WriteOnlyCell(sheet)
+    # A text-typed cell: set after the value, so that openpyxl takes nothing for a formula.
+    # The guard stays only where the import needs it to give back exactly this text: before
+    # a leading tab or line break (the import strips whitespace around unguarded text) and
+    # before a guard that precedes a formula-looking text.
+    guarded = text.startswith(("'", "\t", "\r", "\n"))
+    cell.value = neutralise(text) if guarded else text
+    cell.data_type = "s"
+    cell.number_format = "@"
+    if kind == "wrap" or "\n" in text:
+        cell.alignment = wrap
+    return cell
 
 
 def _out_text(value) -> str:

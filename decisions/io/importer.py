@@ -178,9 +178,8 @@ def _read_all(
         seen_kinds[kind.name] = source.name
         header_issues = check_header(kind, table.header, source.name)
         errors += header_issues
-        decimal_comma = "semicolon" in table.detected
         rows = [] if header_issues else parse_rows(kind, table, source.name,
-                                                   decimal_comma=decimal_comma)  # fmt: skip
+                                                   norwegian=table.norwegian)  # fmt: skip
         _flag_duplicates(kind, rows, source.name)
         files.append(_File(source, report, kind, rows))
     files.sort(key=lambda f: ORDER.index(f.kind.name))

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from decisions.i18n import _
 from decisions.io.formats import Table, restore
 from decisions.model import (
     ALL_STAGES,
@@ -207,7 +208,7 @@ def check_header(kind: Kind, header: list[str], file: str) -> list[Issue]:
     return issues
 
 
-def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = False) -> list[Row]:
+def parse_rows(kind: Kind, table: Table, file: str, *, norwegian: bool = False) -> list[Row]:
     """Typed rows; each carries its cell errors."""
     header = [h.strip().lower() for h in table.header]
     width = len(header)
@@ -227,14 +228,14 @@ def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = Fal
                 row.values[column.name] = [] if column.name in lists else None
                 continue
             try:
-                row.values[column.name] = parse_cell(column, raw, decimal_comma=decimal_comma)
+                row.values[column.name] = parse_cell(column, raw, norwegian=norwegian)
             except CellError as error:
                 row.errors.append(Issue(file, number, column.name, str(error)))
         rows.append(row)
     return rows
 
 
-def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
+def parse_cell(column: Column, raw: str, *, norwegian: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
     text = restore(raw) if raw[:1] == "'" else raw
     if text is raw:  # a neutralised cell keeps its leading tab or line break
@@ -253,7 +254,7 @@ def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
                 "keys, emails and names take visible characters only"
             )
     parse = _PARSERS[column.type]
-    return parse(column, text, decimal_comma)
+    return parse(column, text, norwegian)
 
 
 def plain(value):
@@ -279,24 +280,28 @@ def db_value(column: Column, value):
     return value
 
 
-def _text(column: Column, text: str, _: bool) -> str:
+def _text(column: Column, text: str, norwegian: bool) -> str:
     return text
 
 
-def _code(column: Column, text: str, _: bool) -> str:
+def _code(column: Column, text: str, norwegian: bool) -> str:
     if len(text) > MAX_CODE or not _CODE.match(text):
         raise CellError(f"{text!r} is not a code (no spaces or ';', at most {MAX_CODE} characters)")
     return text
 
 
-def _email(column: Column, text: str, _: bool) -> str:
+def _email(column: Column, text: str, norwegian: bool) -> str:
     text = text.lower()
     if not _EMAIL.match(text):
         raise CellError(f"{text!r} is not an email address")
     return text
 
 
-def _date(column: Column, text: str, _: bool) -> str:
+def _date(column: Column, text: str, norwegian: bool) -> str:
+    if norwegian:
+        found = _NORWEGIAN_DATE.match(text)
+        if found:
+            return _norwegian_date(text, found)
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text).isoformat()
@@ -305,14 +310,67 @@ def _date(column: Column, text: str, _: bool) -> str:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return parsed.replace(microsecond=0, tzinfo=None).isoformat()
     except ValueError:
-        raise CellError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+        expected = "DD.MM.YYYY or YYYY-MM-DD" if norwegian else "YYYY-MM-DD"
+        raise CellError(_("{text} is not a date; expected {expected}", text=repr(text),
+                          expected=expected)) from None  # fmt: skip
 
 
-def _number(column: Column, text: str, decimal_comma: bool) -> float:
-    candidate = text.replace(",", ".") if decimal_comma else text
+# dd.mm.yyyy with an optional time, as a spreadsheet in a Norwegian locale writes dates.
+_NORWEGIAN_DATE = re.compile(
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+# What a spreadsheet makes of a decimal number it takes for a date: 1.1 -> 01.01.2026 (or
+# 2026-01-01 in an xlsx), 11.9 -> 11.09.2026, or 11.sep.
+_DATE_FROM_NUMBER = (
+    re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.\d{2,4}(?: 00:00(?::00)?)?$"),
+    re.compile(r"^\d{4}-(?P<m>\d{2})-(?P<d>\d{2})(?:[ T]00:00(?::00)?)?$"),
+    re.compile(r"^(?P<d>\d{1,2})\.? ?(?P<m>[a-zA-Z]{3})\.?$"),
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
+
+
+def _norwegian_date(text: str, found: re.Match) -> str:
+    day, month, year, hour, minute, second = found.groups()
+    try:
+        if hour is None:
+            return dt.date(int(year), int(month), int(day)).isoformat()
+        return dt.datetime(int(year), int(month), int(day), int(hour), int(minute),
+                           int(second or 0)).isoformat()  # fmt: skip
+    except ValueError:
+        raise CellError(_("{text} is not a date; expected DD.MM.YYYY or YYYY-MM-DD",
+                          text=repr(text))) from None  # fmt: skip
+
+
+def number_made_date(text: str) -> str | None:
+    """The decimal number a spreadsheet probably turned into this date ('01.01.2026' ->
+    '1.1'), or None when `text` does not look like such a date."""
+    for pattern in _DATE_FROM_NUMBER:
+        found = pattern.match(text.strip())
+        if found:
+            month = found["m"]
+            if month.isalpha():
+                if month.lower()[:3] not in _MONTHS + ("may", "oct", "dec"):
+                    return None
+                names = _MONTHS + ("may", "oct", "dec")
+                month = str((names.index(month.lower()[:3]) % 12) + 1)
+            if not 1 <= int(month) <= 12:
+                return None
+            return f"{int(found['d'])}.{int(month)}"
+        continue
+    return None
+
+
+def _number(column: Column, text: str, norwegian: bool) -> float:
+    candidate = text.replace(",", ".").replace("\u00a0", "").replace(" ", "") if norwegian else text
     try:
         value = float(candidate)
     except ValueError:
+        guess = number_made_date(text)
+        if guess is not None:
+            shown = guess.replace(".", ",") if norwegian else guess
+            raise CellError(_("{text} is a date in a number column: a spreadsheet probably made "
+                              "it of the number {number}; write the number and import again",
+                              text=repr(text), number=shown)) from None  # fmt: skip
         raise CellError(f"{text!r} is not a number") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise CellError(f"{text!r} is not a number")
@@ -320,8 +378,8 @@ def _number(column: Column, text: str, decimal_comma: bool) -> float:
     return value
 
 
-def _int(column: Column, text: str, decimal_comma: bool) -> int:
-    value = _number(Column(column.name), text, decimal_comma)
+def _int(column: Column, text: str, norwegian: bool) -> int:
+    value = _number(Column(column.name), text, norwegian)
     if not value.is_integer():
         raise CellError(f"{text!r} is not a whole number")
     _in_range(column, value, text)
@@ -334,7 +392,7 @@ def _in_range(column: Column, value: float, text: str) -> None:
         raise CellError(f"{text} is out of range; expected {low:g} to {high:g}")
 
 
-def _choice(column: Column, text: str, _: bool) -> str:
+def _choice(column: Column, text: str, norwegian: bool) -> str:
     if text not in column.choices:
         lowered = text.lower()
         if lowered in column.choices:
@@ -343,7 +401,7 @@ def _choice(column: Column, text: str, _: bool) -> str:
     return text
 
 
-def _list(column: Column, text: str, _: bool) -> list[str]:
+def _list(column: Column, text: str, norwegian: bool) -> list[str]:
     items = list(dict.fromkeys(item.strip() for item in text.split(";") if item.strip()))
     if column.choices:
         wrong = [i for i in items if i.lower() not in column.choices]
@@ -355,11 +413,11 @@ def _list(column: Column, text: str, _: bool) -> list[str]:
     return items
 
 
-def _emails(column: Column, text: str, _: bool) -> list[str]:
+def _emails(column: Column, text: str, norwegian: bool) -> list[str]:
     return [_email(column, item, False) for item in _list(column, text, False)]
 
 
-def _yesno(column: Column, text: str, _: bool) -> bool:
+def _yesno(column: Column, text: str, norwegian: bool) -> bool:
     lowered = text.lower()
     if lowered in ("yes", "true", "1", "ja"):
         return True
