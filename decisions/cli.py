@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands["import"].add_argument("--as", dest="as_email", metavar="EMAIL",
                                     help="import as this person, with their permissions "
                                     "(default: system, an admin)")  # fmt: skip
+    commands["import"].add_argument("--force", action="store_true",
+                                    help="add rows that nearly duplicate a record (a time "
+                                    "within a minute of it)")  # fmt: skip
     commands["export"].add_argument("kind", metavar="KIND", help="a KIND of FORMATS.md, or all")
     commands["export"].add_argument("--format", choices=("csv", "xlsx"), default="csv")
     commands["export"].add_argument("--out", help="file (folder for all); stdout when absent")
@@ -234,7 +237,8 @@ def _import(args: argparse.Namespace) -> int:
         return 1
     sources = [io.Source(str(p), p.read_bytes(), k) for k, p in files]
     try:
-        result = io.import_sources(conn, sources, actor, dry_run=args.dry_run)
+        result = io.import_sources(conn, sources, actor, dry_run=args.dry_run,
+                                   force=args.force)  # fmt: skip
     except WorkflowError as refused:
         print(f"--as {actor.email}: {refused}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ the importer's one transaction; any row error makes the importer roll everything
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 import time
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from decisions import admin, evidence, permissions, services, store
+from decisions.i18n import _
 from decisions.io.decisions import DecisionRows
 from decisions.io.kinds import Issue, Kind, Row, db_value, plain
 from decisions.io.report import RowOutcome
@@ -39,6 +41,44 @@ def _same(a, b) -> bool:
     return plain(a) == plain(b)
 
 
+def _seconds_apart(one: str, other: str) -> float:
+    try:
+        apart = dt.datetime.fromisoformat(one) - dt.datetime.fromisoformat(other)
+        return abs(apart.total_seconds())
+    except ValueError:
+        return float("inf")
+
+
+def spreadsheet_mangled(stored: str, given: str) -> bool:
+    """Whether `given` is what a spreadsheet's type-guessing makes of the text `stored`: the
+    same number written shorter (1.10 -> 1.1, 0042 -> 42, 1,50 -> 1.5), or a date made of a
+    text like 3/4 or 1.2."""
+    stored, given = stored.strip(), given.strip()
+    if stored == given:
+        return False
+    numbers = [_as_number(t) for t in (stored, given)]
+    if None not in numbers and numbers[0] == numbers[1]:
+        return True
+    if _DATE_LIKE_SOURCE.match(stored):
+        return bool(_DATE_LIKE.match(given))
+    return False
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
+# A short text a spreadsheet takes for a date (3/4, 1.2, 12-5), and what it makes of it.
+_DATE_LIKE_SOURCE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
+_DATE_LIKE = re.compile(
+    r"^(?:\d{4}-\d{2}-\d{2}(?:[ T][\d:]+)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}(?: [\d:]+)?"
+    r"|\d{1,2}[.-] ?[A-Za-z]{3}\.?)$"
+)
+
+
 def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
     """Every record of a KIND as typed values, exactly as a file row would carry them."""
     records = {}
@@ -62,8 +102,11 @@ def column_named(message: str, kind: Kind, default: str) -> str:
 class Applier:
     """Applies the checked rows of each file, collecting row errors instead of stopping."""
 
-    def __init__(self, conn: sqlite3.Connection, actor: Actor, progress) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, actor: Actor, progress, *, force: bool = False
+    ) -> None:
         self.conn, self.actor, self.progress = conn, actor, progress
+        self.force = force  # add rows that nearly duplicate a record (a spreadsheet's rounding)
         self.at = services.now(conn)
         self.today = self.at[:10]
         self.errors: list[Issue] = []
@@ -89,6 +132,9 @@ class Applier:
                 if table in ("domains", "forums", "modules")
             }
             self.existing = existing_records(self.conn, file.kind)
+            if "date" in file.kind.key:
+                self._rounded_times(file.rows)
+            self._mangled_texts(file.rows)
             handler = getattr(self, "_" + file.kind.name.replace("-", "_"))
             handler([r for r in file.rows if not self._reject_parsed(r)])
             done += len(file.rows)
@@ -96,6 +142,58 @@ class Applier:
         self._mark_ready()
         self._check_stages()
         self.progress(1.0, "done")
+
+    def _rounded_times(self, rows: list[Row]) -> None:
+        """A key's timestamp as a spreadsheet rounds it (11:13 or 11:13:00 for 11:13:27) is
+        the record's own: the row takes the record's time. A new row that is a record but for
+        less than a minute, or a date without the record's time, is a near-duplicate: refused
+        unless the import is forced."""
+        kind = self.file.kind
+        at = kind.key.index("date")
+        by_day: dict[tuple, list[str]] = {}
+        for key in self.existing:
+            by_day.setdefault(key[:at] + (key[at][:10],) + key[at + 1 :], []).append(key[at])
+        for row in rows:
+            key = row.key(kind)
+            stamp = key[at]
+            if row.errors or not stamp or key in self.existing:
+                continue
+            stamps = by_day.get(key[:at] + (stamp[:10],) + key[at + 1 :], [])
+            if len(stamp) > 10 and stamp[16:] in ("", ":00"):  # rounded to the minute
+                same = [s for s in stamps if s[:16] == stamp[:16]]
+                if len(same) == 1:
+                    row.values["date"] = same[0]
+                    row.notes.append(_("matched the record of {stamp}: the file's time is "
+                                       "rounded to the minute", stamp=same[0]))  # fmt: skip
+                    continue
+            near = [s for s in stamps if len(stamp) == 10 or _seconds_apart(s, stamp) < 60]
+            if near and not self.force:
+                self.fail(row, "date", _("{stamp} nearly duplicates the record of {other} (a "
+                                         "spreadsheet's rounding?); not added. Import with "
+                                         "--force to add it as a new record",
+                                         stamp=stamp, other=near[0]))  # fmt: skip
+            elif near:
+                row.notes.append(_("added next to the record of {other}, forced",
+                                   other=near[0]))  # fmt: skip
+
+    def _mangled_texts(self, rows: list[Row]) -> None:
+        """A text cell that differs from the record only as a spreadsheet's type-guessing
+        changes text (1.10 -> 1.1, 0042 -> 42, 3/4 -> a date) keeps the record's text, with a
+        warning, instead of making an edit (a new decision version)."""
+        kind = self.file.kind
+        texts = [c.name for c in kind.columns if c.type == "text" and c.name not in kind.key]
+        for row in rows:
+            current = None if row.errors else self.existing.get(row.key(kind))
+            if current is None:
+                continue
+            for name in texts:
+                given, stored = row.values.get(name), current.get(name)
+                if given and stored and given != stored and spreadsheet_mangled(stored, given):
+                    row.values[name] = stored
+                    row.notes.append(_("{column}: {given} looks like {stored} as a spreadsheet "
+                                       "changes text into a number or date; kept {stored}",
+                                       column=name, given=repr(given),
+                                       stored=repr(stored)))  # fmt: skip
 
     @staticmethod
     def _name_of(table: str, value) -> str:

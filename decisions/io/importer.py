@@ -94,11 +94,14 @@ def import_sources(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ImportResult:
     """Check every file, then write all of them in dependency order in one transaction, or
     nothing (always nothing on a dry run). Imports are a manager's or admin's bulk change:
     each row goes through the workflow's rules and events as if entered by hand, with
-    `actor` as the one who made the changes."""
+    `actor` as the one who made the changes. `force` adds rows that nearly duplicate a
+    record (a key's time within a minute of it, or its date without the time), which are
+    otherwise refused."""
     permissions.check(actor, "import")
     started = time.perf_counter()
     files, errors = _read_all(
@@ -110,10 +113,11 @@ def import_sources(
         return result
     progress = progress or (lambda fraction, text: None)
     if dry_run:  # a preview: on a private copy, so it never holds the write lock
-        return _apply(transfer.private_copy(conn), files, actor, progress, started, write=False)
+        return _apply(transfer.private_copy(conn), files, actor, progress, started,
+                      write=False, force=force)  # fmt: skip
     # The real thing checks every row against the database as it is, in the one transaction
     # that writes it: checking on a copy first would double an import's time.
-    return _apply(conn, files, actor, progress, started, write=True)
+    return _apply(conn, files, actor, progress, started, write=True, force=force)
 
 
 def _apply(
@@ -124,13 +128,14 @@ def _apply(
     started: float,
     *,
     write: bool,
+    force: bool = False,
 ) -> ImportResult:
     """Every row of `files` through the use cases in one transaction on `conn`, committed
     when `write` and nothing was refused, else rolled back."""
     result = ImportResult([f.report for f in files], [], written=False)
     try:
         with store.transaction(conn):
-            applier = Applier(conn, actor, progress)
+            applier = Applier(conn, actor, progress, force=force)
             applier.run(files)
             result.errors = _in_file_order(files)
             result.validate_seconds = time.perf_counter() - started - applier.write_seconds
