@@ -278,7 +278,9 @@ def test_the_messages_read_in_bokmal(reported, monkeypatch):
     monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
     i18n.use("nb")
     try:
-        text = "wave;criterion;date;value;reported_by\r\nW1;R7;15.11.2021;01.01.2026;per@stolav.no\r\n"
+        text = (
+            "wave;criterion;date;value;reported_by\r\nW1;R7;15.11.2021;01.01.2026;per@stolav.no\r\n"
+        )
         result = run_import(reported, "measurements", text.encode("cp1252"))
         assert "regneark" in result.files[0].notes[0]
         assert "tallet 1,1" in result.error_lines()[0]
