@@ -315,9 +315,10 @@ def _date(column: Column, text: str, norwegian: bool) -> str:
                           expected=expected)) from None  # fmt: skip
 
 
-# dd.mm.yyyy with an optional time, as a spreadsheet in a Norwegian locale writes dates.
+# dd.mm.yyyy (or dd.mm.yy) with an optional time, as a spreadsheet in a Norwegian locale
+# writes dates.
 _NORWEGIAN_DATE = re.compile(
-    r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 )
 # What a spreadsheet makes of a decimal number it takes for a date: 1.1 -> 01.01.2026 (or
 # 2026-01-01 in an xlsx), 11.9 -> 11.09.2026, or 11.sep.
@@ -331,6 +332,8 @@ _MONTHS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt",
 
 def _norwegian_date(text: str, found: re.Match) -> str:
     day, month, year, hour, minute, second = found.groups()
+    if len(year) == 2:  # 16.11.21 14:05, as LibreOffice shows a timestamp
+        year = "20" + year
     try:
         if hour is None:
             return dt.date(int(year), int(month), int(day)).isoformat()
