@@ -286,3 +286,26 @@ def test_the_messages_read_in_bokmal(reported, monkeypatch):
         assert "tallet 1,1" in result.error_lines()[0]
     finally:
         i18n.use("en")
+
+
+def test_the_data_page_offers_the_norwegian_export_for_csv(programme, db_path):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    page = Path(__file__).resolve().parents[1] / "pages" / "data.py"
+    at = AppTest.from_file(str(page), default_timeout=60)
+    conn = store.connect(db_path)
+    try:
+        at.session_state["_conn"] = conn
+        at.session_state["_actor"] = decision_store.load_actor(programme, "mona@hemit.no")
+        at.run()
+        assert not at.exception
+        box = at.checkbox(key="export_norwegian")
+        assert box.label == "For Norwegian Excel" and box.value is False
+        box.check().run()
+        assert at.checkbox(key="export_norwegian").value is True
+        at.radio(key="export_format").set_value("xlsx").run()
+        assert not [c for c in at.checkbox if c.key == "export_norwegian"]
+    finally:
+        conn.close()
