@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -338,18 +339,28 @@ def _xlsx_cell(sheet, value, kind: str, wrap):
             cell = WriteOnlyCell(sheet, moment if len(text) > 10 else moment.date())
             cell.number_format = "dd.mm.yyyy hh:mm:ss" if len(text) > 10 else "dd.mm.yyyy"
             return cell
-    cell = WriteOnlyCell(sheet)
-    # A text-typed cell: set after the value, so that openpyxl takes nothing for a formula.
     # The guard stays only where the import needs it to give back exactly this text: before
     # a leading tab or line break (the import strips whitespace around unguarded text) and
     # before a guard that precedes a formula-looking text.
-    guarded = text.startswith(("'", "\t", "\r", "\n"))
-    cell.value = neutralise(text) if guarded else text
+    if text.startswith(("'", "\t", "\r", "\n")):
+        text = neutralise(text)
+    long = "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
+    if not (long or text.startswith("=") or _NUMBER_OR_DATE_LIKE.match(text)):
+        return text  # openpyxl writes any other text as a string cell
+    cell = WriteOnlyCell(sheet)
+    # A text-typed cell, set after the value so that openpyxl takes nothing for a formula,
+    # formatted as text (@) where a spreadsheet would otherwise guess a number or date.
+    cell.value = text
     cell.data_type = "s"
     cell.number_format = "@"
-    if kind == "wrap" or "\n" in text:
+    if long:
         cell.alignment = wrap
     return cell
+
+
+# A text a spreadsheet would take for a number, date or time when it is edited (1.10, 0042,
+# 3/4, 10:00, 1e5): typed as text in its format too.
+_NUMBER_OR_DATE_LIKE = re.compile(r"^[\d\s.,:/+-]+$|^\d+[eE]\d+$")
 
 
 def _out_text(value) -> str:
