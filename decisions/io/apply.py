@@ -818,7 +818,7 @@ class Applier:
                 self.outcome_of(file, row).notes = list(row.notes)
                 continue
             wrong.append((file, row))
-        facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
+        facts = decision_store.decision_facts(self.conn, [r.values["key"] for _fact, r in wrong])
         for file, row in wrong:
             self.file = file
             key = row.values["key"]

@@ -70,23 +70,27 @@ def read_table(name: str, data: bytes, *, max_bytes: int, max_rows: int = MAX_RO
     xlsx that expands to more than XLSX_EXPANSION times `max_bytes`."""
     if len(data) > max_bytes:
         raise FileRejected(
-            f"the file is too big: {len(data):,} bytes, at most {max_bytes:,} (setting import.max_bytes)"
+            _(
+                "the file is too big: {size} bytes, at most {limit} (setting import.max_bytes)",
+                size=f"{len(data):,}",
+                limit=f"{max_bytes:,}",
+            )
         )
     if not data.strip(b"\xef\xbb\xbf \r\n\t"):
-        raise FileRejected("the file is empty")
+        raise FileRejected(_("the file is empty"))
     lower = name.lower()
     if data.startswith(XLSX_MAGIC):
         if not lower.endswith(".xlsx"):
-            raise FileRejected("a zip or Office file that is not .xlsx; save it as .xlsx or CSV")
+            raise FileRejected(_("a zip or Office file that is not .xlsx; save it as .xlsx or CSV"))
         table = _read_xlsx(data, max_bytes * XLSX_EXPANSION, max_rows)
     elif lower.endswith(".xlsx"):
-        raise FileRejected("named .xlsx but not an xlsx workbook")
+        raise FileRejected(_("named .xlsx but not an xlsx workbook"))
     elif lower.endswith((".xls", ".xlsm", ".xlsb", ".ods", ".zip")) or b"\x00" in data[:4096]:
-        raise FileRejected("not a CSV or xlsx file; save it as CSV (UTF-8) or .xlsx")
+        raise FileRejected(_("not a CSV or xlsx file; save it as CSV (UTF-8) or .xlsx"))
     else:
         table = _read_csv(data, max_rows)
     if not table.header or not any(table.header):
-        raise FileRejected("the file is empty: no header row")
+        raise FileRejected(_("the file is empty: no header row"))
     return table
 
 
@@ -101,7 +105,10 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 def _too_many_rows(max_rows: int) -> FileRejected:
     return FileRejected(
-        f"the file has more than {max_rows:,} rows (setting import.max_rows); split it"
+        _(
+            "the file has more than {limit} rows (setting import.max_rows); split it",
+            limit=f"{max_rows:,}",
+        )
     )
 
 
@@ -109,7 +116,7 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
     try:
         text, encoding = _decode(data)
     except UnicodeDecodeError as error:
-        raise FileRejected(f"not a text file: {error}") from None
+        raise FileRejected(_("not a text file: {error}", error=error)) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     if delimiter == "," and "\t" in first_line and "," not in first_line:
@@ -118,12 +125,12 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         records = list(itertools.islice(reader, max_rows + 2))
     except csv.Error as error:
-        raise FileRejected(f"not a readable CSV file: {error}") from None
+        raise FileRejected(_("not a readable CSV file: {error}", error=error)) from None
     if len(records) > max_rows + 1:
         raise _too_many_rows(max_rows)
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
-        raise FileRejected("the file is empty")
+        raise FileRejected(_("the file is empty"))
     separator = {";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
     detected = f"CSV, {encoding}, {separator}-separated"
     notes = []
@@ -147,19 +154,24 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
             names = set(archive.namelist())
             expanded = sum(entry.file_size for entry in archive.infolist())
     except zipfile.BadZipFile:
-        raise FileRejected("not a readable xlsx workbook (damaged zip)") from None
+        raise FileRejected(_("not a readable xlsx workbook (damaged zip)")) from None
     if "xl/workbook.xml" not in names:
-        raise FileRejected("a zip file that is not an xlsx workbook")
+        raise FileRejected(_("a zip file that is not an xlsx workbook"))
     if expanded > max_expanded:
         raise FileRejected(
-            f"the workbook expands to {expanded:,} bytes uncompressed, at most {max_expanded:,} "
-            f"({XLSX_EXPANSION} times the setting import.max_bytes); save it as CSV or split it"
+            _(
+                "the workbook expands to {size} bytes uncompressed, at most {limit} ({times} "
+                "times the setting import.max_bytes); save it as CSV or split it",
+                size=f"{expanded:,}",
+                limit=f"{max_expanded:,}",
+                times=XLSX_EXPANSION,
+            )
         )
     notes = []
     if any(n.endswith("vbaProject.bin") for n in names):
-        notes.append("macros in the workbook were ignored")
+        notes.append(_("macros in the workbook were ignored"))
     if any(n.startswith("xl/externalLinks/") for n in names):
-        notes.append("external links in the workbook were not followed")
+        notes.append(_("external links in the workbook were not followed"))
     try:
         book = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False, keep_vba=False
@@ -180,7 +192,7 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
         raise FileRejected(_unreadable(error)) from None
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
-        raise FileRejected("the file is empty: the first sheet has no rows")
+        raise FileRejected(_("the file is empty: the first sheet has no rows"))
     header = [h.strip() for h in records[0]]
     while header and not header[-1]:
         header.pop()
@@ -190,8 +202,8 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
 def _unreadable(error: Exception) -> str:
     cause = error.__cause__ or error.__context__ or error
     if type(cause).__module__.startswith("defusedxml"):
-        return "refused: the workbook declares XML entities or DTDs (unsafe XML)"
-    return f"not a readable xlsx workbook: {str(error).splitlines()[0]}"
+        return _("refused: the workbook declares XML entities or DTDs (unsafe XML)")
+    return _("not a readable xlsx workbook: {error}", error=str(error).splitlines()[0])
 
 
 def _typed_text(cell) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from decisions import permissions, settings, store
+from decisions.i18n import _
 from decisions.io import formats
 from decisions.io.apply import Applier
 from decisions.io.kinds import (
@@ -61,7 +62,7 @@ class ImportResult:
     def error_lines(self, limit: int = MAX_ERRORS) -> list[str]:
         lines = [str(e) for e in self.errors[:limit]]
         if len(self.errors) > limit:
-            lines.append(f"... and {len(self.errors) - limit} more errors")
+            lines.append(_("... and {count} more errors", count=len(self.errors) - limit))
         return lines
 
 
@@ -145,7 +146,7 @@ def _apply(
     except _Rollback:
         return result
     except (sqlite3.IntegrityError, WorkflowError) as refused:  # a rule the checks missed
-        result.errors = [Issue(files[0].source.name, 0, "", f"refused: {refused}")]
+        result.errors = [Issue(files[0].source.name, 0, "", _("refused: {why}", why=refused))]
         return result
     finally:
         if not write:
@@ -172,14 +173,17 @@ def _read_all(
         kind_name = source.kind or guess_kind(table.header) or Path(source.name).stem
         kind = kind_or_none(kind_name or "")
         if kind is None:
-            what = f"unknown KIND {source.kind!r}" if source.kind else "cannot tell the KIND"
-            errors.append(Issue(source.name, 1, "", f"{what}; expected one of {', '.join(ORDER)}"))
+            what = (_("unknown KIND {kind}", kind=repr(source.kind)) if source.kind
+                    else _("cannot tell the KIND"))  # fmt: skip
+            errors.append(Issue(source.name, 1, "", _("{what}; expected one of {kinds}",
+                                                      what=what, kinds=", ".join(ORDER))))  # fmt: skip
             files.append(_File(source, report, KINDS[ORDER[0]], []))
             continue
         report.kind = kind.name
         if kind.name in seen_kinds:
-            errors.append(Issue(source.name, 0, "", f"{kind.name} also comes from "
-                                f"{seen_kinds[kind.name]}; import one file per KIND"))  # fmt: skip
+            errors.append(Issue(source.name, 0, "", _("{kind} also comes from {other}; import "
+                                "one file per KIND", kind=kind.name,
+                                other=seen_kinds[kind.name])))  # fmt: skip
         seen_kinds[kind.name] = source.name
         header_issues = check_header(kind, table.header, source.name)
         errors += header_issues
@@ -206,6 +210,7 @@ def _flag_duplicates(kind: Kind, rows: list[Row], file: str) -> None:
         if key in first:
             shown = "/".join(str(k) for k in key)
             row.errors.append(Issue(file, row.number, "/".join(kind.key),
-                                    f"duplicate key {shown}: also on row {first[key]}"))  # fmt: skip
+                                    _("duplicate key {key}: also on row {row}", key=shown,
+                                      row=first[key])))  # fmt: skip
         else:
             first[key] = row.number

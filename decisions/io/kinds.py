@@ -189,22 +189,26 @@ def check_header(kind: Kind, header: list[str], file: str) -> list[Issue]:
     for position, name in enumerate(header, start=1):
         label = name.strip().lower()
         if not label:
-            issues.append(Issue(file, 1, f"#{position}", "a column without a name"))
+            issues.append(Issue(file, 1, f"#{position}", _("a column without a name")))
         elif label not in kind.column:
             issues.append(
                 Issue(
                     file,
                     1,
                     name,
-                    f"unknown column for {kind.name}; expected {', '.join(kind.header)}",
+                    _(
+                        "unknown column for {kind}; expected {columns}",
+                        kind=kind.name,
+                        columns=", ".join(kind.header),
+                    ),
                 )  # fmt: skip
             )
         elif label in seen:
-            issues.append(Issue(file, 1, name, "the column appears twice"))
+            issues.append(Issue(file, 1, name, _("the column appears twice")))
         seen.add(label)
     for name in kind.required:
         if name not in seen:
-            issues.append(Issue(file, 1, name, f"required column {name} is missing"))
+            issues.append(Issue(file, 1, name, _("required column {name} is missing", name=name)))
     return issues
 
 
@@ -213,14 +217,19 @@ def parse_rows(kind: Kind, table: Table, file: str, *, norwegian: bool = False) 
     header = [h.strip().lower() for h in table.header]
     width = len(header)
     columns = [(i, kind.column[name]) for i, name in enumerate(header) if name in kind.column]
-    optional = {c.name for _, c in columns if not c.must_fill}
-    lists = {c.name for _, c in columns if c.type in ("list", "emails")}
+    optional = {c.name for _index, c in columns if not c.must_fill}
+    lists = {c.name for _index, c in columns if c.type in ("list", "emails")}
     rows = []
     for number, cells in enumerate(table.rows, start=2):
         row = Row(number=number, values={})
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             row.errors.append(
-                Issue(file, number, f"#{width + 1}", f"more cells than the {width} columns")
+                Issue(
+                    file,
+                    number,
+                    f"#{width + 1}",
+                    _("more cells than the {width} columns", width=width),
+                )
             )
         for index, column in columns:
             raw = cells[index] if index < len(cells) else ""
@@ -242,16 +251,20 @@ def parse_cell(column: Column, raw: str, *, norwegian: bool = False):
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
         if column.must_fill:
-            raise CellError(f"{column.name} is required")
+            raise CellError(_("{column} is required", column=column.name))
         return [] if column.type in ("list", "emails") else None
     if len(text) > column.limit:
-        raise CellError(f"too long: {len(text)} characters, at most {column.limit}")
+        raise CellError(_("too long: {length} characters, at most {limit}", length=len(text),
+                          limit=column.limit))  # fmt: skip
     if column.type in _VISIBLE_ONLY or column.name == "name":
         found = invisible_character(text)
         if found:
             raise CellError(
-                f"holds the invisible character {found}; "
-                "keys, emails and names take visible characters only"
+                _(
+                    "holds the invisible character {found}; keys, emails and names take visible "
+                    "characters only",
+                    found=found,
+                )
             )
     parse = _PARSERS[column.type]
     return parse(column, text, norwegian)
@@ -286,14 +299,15 @@ def _text(column: Column, text: str, norwegian: bool) -> str:
 
 def _code(column: Column, text: str, norwegian: bool) -> str:
     if len(text) > MAX_CODE or not _CODE.match(text):
-        raise CellError(f"{text!r} is not a code (no spaces or ';', at most {MAX_CODE} characters)")
+        raise CellError(_("{text} is not a code (no spaces or ';', at most {limit} characters)",
+                          text=repr(text), limit=MAX_CODE))  # fmt: skip
     return text
 
 
 def _email(column: Column, text: str, norwegian: bool) -> str:
     text = text.lower()
     if not _EMAIL.match(text):
-        raise CellError(f"{text!r} is not an email address")
+        raise CellError(_("{text} is not an email address", text=repr(text)))
     return text
 
 
@@ -374,9 +388,9 @@ def _number(column: Column, text: str, norwegian: bool) -> float:
             raise CellError(_("{text} is a date in a number column: a spreadsheet probably made "
                               "it of the number {number}; write the number and import again",
                               text=repr(text), number=shown)) from None  # fmt: skip
-        raise CellError(f"{text!r} is not a number") from None
+        raise CellError(_("{text} is not a number", text=repr(text))) from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise CellError(f"{text!r} is not a number")
+        raise CellError(_("{text} is not a number", text=repr(text)))
     _in_range(column, value, text)
     return value
 
@@ -384,7 +398,7 @@ def _number(column: Column, text: str, norwegian: bool) -> float:
 def _int(column: Column, text: str, norwegian: bool) -> int:
     value = _number(Column(column.name), text, norwegian)
     if not value.is_integer():
-        raise CellError(f"{text!r} is not a whole number")
+        raise CellError(_("{text} is not a whole number", text=repr(text)))
     _in_range(column, value, text)
     return int(value)
 
@@ -392,7 +406,8 @@ def _int(column: Column, text: str, norwegian: bool) -> int:
 def _in_range(column: Column, value: float, text: str) -> None:
     low, high = column.low, column.high
     if (low is not None and value < low) or (high is not None and value > high):
-        raise CellError(f"{text} is out of range; expected {low:g} to {high:g}")
+        raise CellError(_("{text} is out of range; expected {low} to {high}", text=text,
+                          low=f"{low:g}", high=f"{high:g}"))  # fmt: skip
 
 
 def _choice(column: Column, text: str, norwegian: bool) -> str:
@@ -400,7 +415,8 @@ def _choice(column: Column, text: str, norwegian: bool) -> str:
         lowered = text.lower()
         if lowered in column.choices:
             return lowered
-        raise CellError(f"{text!r} is not one of {', '.join(column.choices)}")
+        raise CellError(_("{text} is not one of {choices}", text=repr(text),
+                          choices=", ".join(column.choices)))  # fmt: skip
     return text
 
 
@@ -409,10 +425,11 @@ def _list(column: Column, text: str, norwegian: bool) -> list[str]:
     if column.choices:
         wrong = [i for i in items if i.lower() not in column.choices]
         if wrong:
-            raise CellError(f"{', '.join(wrong)}: expected {', '.join(column.choices)}")
+            raise CellError(_("{wrong}: expected {choices}", wrong=", ".join(wrong),
+                              choices=", ".join(column.choices)))  # fmt: skip
         items = [i.lower() for i in items]
     if column.must_fill and not items:
-        raise CellError(f"{column.name} is required")
+        raise CellError(_("{column} is required", column=column.name))
     return items
 
 
@@ -426,7 +443,7 @@ def _yesno(column: Column, text: str, norwegian: bool) -> bool:
         return True
     if lowered in ("no", "false", "0", "nei"):
         return False
-    raise CellError(f"{text!r}: expected yes or no")
+    raise CellError(_("{text}: expected yes or no", text=repr(text)))
 
 
 # Keys, codes, references to them, emails and lists of them (names: the `name` columns).
