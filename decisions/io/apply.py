@@ -129,7 +129,8 @@ class Applier:
         total = sum(len(f.rows) for f in files) or 1
         done = 0
         for file in files:
-            self.progress(done / total, f"{file.kind.name}: {len(file.rows):,} rows")
+            self.progress(done / total, _("{kind}: {count} rows", kind=file.kind.name,
+                                           count=f"{len(file.rows):,}"))  # fmt: skip
             self.file = file
             self.catalog = transfer.reference_codes(self.conn)
             self.names = {
@@ -300,7 +301,8 @@ class Applier:
             return value
         code = self.names[table].get(value.lower())
         if code is None:
-            self.fail(row, column, f"{value!r} is not in the list of {table} (by code or name)")
+            self.fail(row, column, _("{value} is not in the list of {table} (by code or name)",
+                                     value=repr(value), table=table))  # fmt: skip
         return code
 
     def refs(self, row: Row, column: str, table: str) -> list[str]:
@@ -314,13 +316,15 @@ class Applier:
             what = {"experts": "people in the directory", "test_cases": "test cases"}.get(
                 table, table
             )
-            self.fail(row, column, f"not among the {what}: {', '.join(unknown)}")
+            self.fail(row, column, _("not among the {what}: {unknown}", what=what,
+                                     unknown=", ".join(unknown)))  # fmt: skip
 
     def not_future(self, row: Row, column: str) -> None:
         date = row.values.get(column)
         if date and date[:10] > self.today:
-            self.fail(row, column, f"{date[:10]} is in the future (the programme's today is "
-                      f"{self.today}); record what has happened")  # fmt: skip
+            self.fail(row, column, _("{date} is in the future (the programme's today is "
+                                     "{today}); record what has happened", date=date[:10],
+                                     today=self.today))  # fmt: skip
 
     # Reference lists ------------------------------------------------------------------------
 
@@ -388,8 +392,8 @@ class Applier:
             old = self.catalog["waves"].get(v["code"])
             if old and old != v["go_live"]:
                 if not v.get("replan_reason"):
-                    self.fail(row, "replan_reason", f"go_live moves from {old} to "
-                              f"{v['go_live']}: say why in replan_reason")  # fmt: skip
+                    self.fail(row, "replan_reason", _("go_live moves from {old} to {new}: say "
+                              "why in replan_reason", old=old, new=v["go_live"]))  # fmt: skip
                 else:
                     replans.append({"wave": v["code"], "old_go_live": old,
                                     "new_go_live": v["go_live"], "reason": v["replan_reason"],
@@ -564,16 +568,17 @@ class Applier:
             decision = self.catalog["decisions"].get(v["decision"])
             person = self.catalog["experts"].get(v["expert"])
             if decision is None:
-                self.fail(row, "decision", f"no decision {v['decision']}")
+                self.fail(row, "decision", _("no decision {key}", key=v["decision"]))
             if person is None:
-                self.fail(row, "expert", f"{v['expert']} is not in the directory")
+                self.fail(row, "expert", _("{email} is not in the directory", email=v["expert"]))
             self.obey(row, "expert", evidence.check_verdict_author, self.actor, v["expert"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             if current and current["verdict"] != v["verdict"]:
-                self.fail(row, "verdict", f"{v['expert']} recorded {current['verdict']} on "
-                          f"{v['date']}; a verdict on record does not change, record a new "
-                          "one with its own date")  # fmt: skip
+                self.fail(row, "verdict", _("{email} recorded {verdict} on {date}; a verdict "
+                          "on record does not change, record a new one with its own date",
+                          email=v["expert"], verdict=current["verdict"],
+                          date=v["date"]))  # fmt: skip
             if current is None and not row.errors:
                 round_.verdict(row)
             changed = self.diff(v, current)
@@ -650,17 +655,19 @@ class Applier:
             v = row.values
             case = v["test_case"]
             if case not in self.catalog["test_cases"]:
-                self.fail(row, "test_case", f"no test case {case}")
+                self.fail(row, "test_case", _("no test case {key}", key=case))
             elif case not in self.catalog["covered_cases"]:
-                self.fail(row, "test_case", f"test case {case} covers no decision; link one")
+                self.fail(row, "test_case", _("test case {key} covers no decision; link one",
+                                              key=case))  # fmt: skip
             self.known(row, "tester", "experts", v["tester"])
             if v.get("defect"):
                 self.known(row, "defect", "defects", v["defect"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             if current and current["result"] != v["result"]:
-                self.fail(row, "result", f"this run is on record as {current['result']}; a run's "
-                          "result does not change, record a new run")  # fmt: skip
+                self.fail(row, "result", _("this run is on record as {result}; a run's result "
+                          "does not change, record a new run",
+                          result=current["result"]))  # fmt: skip
             changed = self.diff(v, current)
             status = self.finish(row, current, changed)
             fields = {"defect": v.get("defect"), "notes": v.get("notes") or ""}
@@ -692,7 +699,7 @@ class Applier:
                 self.known(row, "owner", "experts", v["owner"])
             if bool(v.get("waiver_reason")) != bool(v.get("waiver_until")):
                 column = "waiver_until" if v.get("waiver_reason") else "waiver_reason"
-                self.fail(row, column, "a waiver needs both its reason and its expiry date")
+                self.fail(row, column, _("a waiver needs both its reason and its expiry date"))
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
             changed = self.diff(v, current)
@@ -724,10 +731,11 @@ class Applier:
             v = row.values
             kind = self.catalog["criteria"].get((v["wave"], v["criterion"]))
             if kind is None:
-                self.fail(row, "criterion", f"wave {v['wave']} has no criterion {v['criterion']}")
+                self.fail(row, "criterion", _("wave {wave} has no criterion {code}", wave=v["wave"],
+                                              code=v["criterion"]))  # fmt: skip
             elif kind != "reported":
-                self.fail(row, "criterion", f"{v['criterion']} is computed from the tracker's "
-                          "data; only reported criteria take measurements")  # fmt: skip
+                self.fail(row, "criterion", _("{code} is computed from the tracker's data; only "
+                          "reported criteria take measurements", code=v["criterion"]))  # fmt: skip
             self.known(row, "reported_by", "experts", v["reported_by"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
@@ -774,8 +782,8 @@ class Applier:
                 continue
             severe = decision_store.open_severe_defects(self.conn, key)
             if severe:
-                self.fail(row, "stage", "cannot be ready: open severity 1-2 defects "
-                          + ", ".join(d["key"] for d in severe))  # fmt: skip
+                self.fail(row, "stage", _("cannot be ready: open severity 1-2 defects {keys}",
+                          keys=", ".join(d["key"] for d in severe)))  # fmt: skip
                 continue
             with self.writing():
                 changes = step_changes("mark_ready", self.at)
@@ -814,7 +822,7 @@ class Applier:
             if target == "built" and (key in self.built_here or STAGE_RANK.get(
                     stored[key], 0) > STAGE_RANK["built"]):  # fmt: skip
                 # marked built, by this import or before; the evidence carried it on
-                row.notes.append(f"built; the evidence takes it on to {stored[key]}")
+                row.notes.append(_("built; the evidence takes it on to {stage}", stage=stored[key]))
                 self.outcome_of(file, row).notes = list(row.notes)
                 continue
             wrong.append((file, row))
