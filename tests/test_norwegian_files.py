@@ -309,3 +309,30 @@ def test_the_data_page_offers_the_norwegian_export_for_csv(programme, db_path):
         assert not [c for c in at.checkbox if c.key == "export_norwegian"]
     finally:
         conn.close()
+
+
+def test_header_cell_and_row_refusals_read_in_bokmal(reported, monkeypatch):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    i18n.use("nb")
+    try:
+        text = ("wave;criterion;date;value;reported_by\r\n"
+                "W1;R9;15.11.2021;1;per@stolav.no\r\n"
+                "W1;R7;15.11.2021;x;nobody\r\n"
+                "W1;R7;16.11.2021;1;per@stolav.no\r\n"
+                "W1;R7;16.11.2021;2;per@stolav.no\r\n")  # fmt: skip
+        result = run_import(reported, "measurements", text.encode("cp1252"), name="m.csv")
+        assert result.error_lines() == [
+            "m.csv:2:criterion: innføringsbølge W1 har ikke kriteriet R9",
+            "m.csv:3:value: 'x' er ikke et tall",
+            "m.csv:3:reported_by: 'nobody' er ikke en e-postadresse",
+            "m.csv:5:wave/criterion/date: duplisert nøkkel W1/R7/2021-11-16: også på rad 4",
+        ]
+        text = "wave;criterion;date;value;reported_by\r\nW1;R9;15.11.2021;1;per@stolav.no\r\n"
+        result = run_import(reported, "measurements", text.encode("cp1252"), name="m.csv")
+        assert result.error_lines() == [
+            "m.csv:2:criterion: innføringsbølge W1 har ikke kriteriet R9"
+        ]
+        result = run_import(reported, "measurements", b"wave;what\r\nW1;x\r\n", name="m.csv")
+        assert "m.csv:1:what: ukjent kolonne for measurements" in result.error_lines()[0]
+    finally:
+        i18n.use("en")
