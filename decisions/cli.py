@@ -41,9 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands["import"].add_argument("--as", dest="as_email", metavar="EMAIL",
                                     help="import as this person, with their permissions "
                                     "(default: system, an admin)")  # fmt: skip
+    commands["import"].add_argument("--force", action="store_true",
+                                    help="add rows that nearly duplicate a record (a time "
+                                    "within a minute of it)")  # fmt: skip
     commands["export"].add_argument("kind", metavar="KIND", help="a KIND of FORMATS.md, or all")
     commands["export"].add_argument("--format", choices=("csv", "xlsx"), default="csv")
     commands["export"].add_argument("--out", help="file (folder for all); stdout when absent")
+    commands["export"].add_argument(
+        "--norwegian",
+        action="store_true",
+        help="CSV for Norwegian Excel: semicolons, decimal commas, dates dd.mm.yyyy",
+    )
     commands["readiness"].add_argument("--wave", help="one wave's code")
     commands["readiness"].add_argument("--as-of", help="evaluate as of this date (YYYY-MM-DD)")
     commands["readiness"].add_argument("--json", action="store_true", help="print JSON")
@@ -229,7 +237,8 @@ def _import(args: argparse.Namespace) -> int:
         return 1
     sources = [io.Source(str(p), p.read_bytes(), k) for k, p in files]
     try:
-        result = io.import_sources(conn, sources, actor, dry_run=args.dry_run)
+        result = io.import_sources(conn, sources, actor, dry_run=args.dry_run,
+                                   force=args.force)  # fmt: skip
     except WorkflowError as refused:
         print(f"--as {actor.email}: {refused}", file=sys.stderr)
         return 1
@@ -257,15 +266,17 @@ def _export(args: argparse.Namespace) -> int:
     kind = _kind_word(args)
     if kind == "all" and not args.out:
         raise UsageError("export all needs --out DIR")
+    if args.norwegian and args.format != "csv":
+        raise UsageError("--norwegian writes CSV; an xlsx has typed dates and numbers already")
     conn = _open(args)
     if conn is None:
         return 1
     try:
         if kind == "all":
-            for path in io.export_all(conn, Path(args.out), args.format):
+            for path in io.export_all(conn, Path(args.out), args.format, norwegian=args.norwegian):
                 print(path)
             return 0
-        data = io.export_kind(conn, kind, args.format)
+        data = io.export_kind(conn, kind, args.format, norwegian=args.norwegian)
         if args.out:
             io.write_file(Path(args.out), data)
             return 0

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from decisions import io as data_io
 from decisions import permissions
+from decisions.i18n import _
 
 PREVIEW_ROWS = 1000
 GUESS = "Guess from the headers"
@@ -133,11 +134,16 @@ def export_section() -> None:
                           format_func=lambda k: "Everything (zip)" if k == "all" else k)  # fmt: skip
     fmt = right.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get,
                       horizontal=True, key="export_format")  # fmt: skip
+    norwegian = fmt == "csv" and st.checkbox(
+        _("For Norwegian Excel"),
+        key="export_norwegian",
+        help=_("Semicolons, decimal commas and dates as dd.mm.yyyy; the import reads it back."),
+    )
     db_file = data_io.database_file(conn)
     name = f"{kind}.zip" if kind == "all" else f"{kind}.{fmt}"
     st.download_button(
         f"Download {name}",
-        data=lambda: data_io.export_from(db_file, kind, fmt, actor=person),
+        data=lambda: data_io.export_from(db_file, kind, fmt, actor=person, norwegian=norwegian),
         file_name=name,
         icon=":material/download:",
         on_click="ignore",

@@ -116,7 +116,7 @@ def test_a_norwegian_excel_file_says_what_was_detected(app):
     at = upload(app("mona@hemit.no"), "organisasjoner.csv", data)
     captions = " ".join(c.value for c in at.caption)
     assert "CSV, Windows-1252 (Excel), semicolon-separated" in captions
-    assert "Norwegian locale" in captions
+    assert "Read as a Norwegian spreadsheet" in captions
     assert metrics(at)["New"] == "1"
 
 

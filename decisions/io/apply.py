@@ -4,6 +4,7 @@ the importer's one transaction; any row error makes the importer roll everything
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sqlite3
 import time
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from decisions import admin, evidence, permissions, services, store
+from decisions.i18n import _
 from decisions.io.decisions import DecisionRows
 from decisions.io.kinds import Issue, Kind, Row, db_value, plain
 from decisions.io.report import RowOutcome
@@ -39,6 +41,50 @@ def _same(a, b) -> bool:
     return plain(a) == plain(b)
 
 
+def _seconds_apart(one: str, other: str) -> float:
+    try:
+        apart = dt.datetime.fromisoformat(one) - dt.datetime.fromisoformat(other)
+        return abs(apart.total_seconds())
+    except ValueError:
+        return float("inf")
+
+
+def _rounded(stamp: str) -> str | None:
+    """A timestamp as a spreadsheet shows it to the minute (as the import then reads it)."""
+    return stamp[:16] + ":00" if len(stamp) == 19 else None
+
+
+def spreadsheet_mangled(stored: str, given: str) -> bool:
+    """Whether `given` is what a spreadsheet's type-guessing makes of the text `stored`: the
+    same number written shorter (1.10 -> 1.1, 0042 -> 42, 1,50 -> 1.5), or a date made of a
+    text like 3/4 or 1.2."""
+    stored, given = stored.strip(), given.strip()
+    if stored == given:
+        return False
+    numbers = [_as_number(t) for t in (stored, given)]
+    if None not in numbers and numbers[0] == numbers[1]:
+        return True
+    if _DATE_LIKE_SOURCE.match(stored):
+        return bool(_DATE_LIKE.match(given))
+    return False
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
+# A short text a spreadsheet takes for a date (3/4, 1.2, 12-5), and what it makes of it.
+_DATE_LIKE_SOURCE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
+_DATE_LIKE = re.compile(
+    r"^(?:\d{4}-\d{2}-\d{2}(?:[ T][\d:]+)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}(?: [\d:]+)?"
+    r"|\d{1,2}[.-] ?[A-Za-z]{3}\.?)$"
+)
+
+
 def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
     """Every record of a KIND as typed values, exactly as a file row would carry them."""
     records = {}
@@ -62,8 +108,11 @@ def column_named(message: str, kind: Kind, default: str) -> str:
 class Applier:
     """Applies the checked rows of each file, collecting row errors instead of stopping."""
 
-    def __init__(self, conn: sqlite3.Connection, actor: Actor, progress) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, actor: Actor, progress, *, force: bool = False
+    ) -> None:
         self.conn, self.actor, self.progress = conn, actor, progress
+        self.force = force  # add rows that nearly duplicate a record (a spreadsheet's rounding)
         self.at = services.now(conn)
         self.today = self.at[:10]
         self.errors: list[Issue] = []
@@ -80,7 +129,8 @@ class Applier:
         total = sum(len(f.rows) for f in files) or 1
         done = 0
         for file in files:
-            self.progress(done / total, f"{file.kind.name}: {len(file.rows):,} rows")
+            self.progress(done / total, _("{kind}: {count} rows", kind=file.kind.name,
+                                           count=f"{len(file.rows):,}"))  # fmt: skip
             self.file = file
             self.catalog = transfer.reference_codes(self.conn)
             self.names = {
@@ -89,6 +139,9 @@ class Applier:
                 if table in ("domains", "forums", "modules")
             }
             self.existing = existing_records(self.conn, file.kind)
+            if "date" in file.kind.key:
+                self._rounded_times(file.rows)
+            self._mangled_texts(file.rows)
             handler = getattr(self, "_" + file.kind.name.replace("-", "_"))
             handler([r for r in file.rows if not self._reject_parsed(r)])
             done += len(file.rows)
@@ -96,6 +149,66 @@ class Applier:
         self._mark_ready()
         self._check_stages()
         self.progress(1.0, "done")
+
+    def _rounded_times(self, rows: list[Row]) -> None:
+        """A key's timestamp as a spreadsheet rounds it (11:13 or 11:13:00 for 11:13:27) is
+        the record's own: the row takes the record's time. A new row that is a record but for
+        less than a minute, or a date without the record's time, is a near-duplicate: refused
+        unless the import is forced."""
+        kind = self.file.kind
+        at = kind.key.index("date")
+        by_day: dict[tuple, list[str]] = {}
+        for key in self.existing:
+            by_day.setdefault(key[:at] + (key[at][:10],) + key[at + 1 :], []).append(key[at])
+        for row in rows:
+            key = row.key(kind)
+            stamp = key[at]
+            if row.errors or not stamp or key in self.existing:
+                continue
+            stamps = by_day.get(key[:at] + (stamp[:10],) + key[at + 1 :], [])
+            if len(stamp) > 10 and stamp[16:] in ("", ":00"):  # rounded to the minute
+                same = [s for s in stamps if s[:16] == stamp[:16]]
+                if len(same) == 1:
+                    row.values["date"] = same[0]
+                    row.notes.append(_("matched the record of {stamp}: the file's time is "
+                                       "rounded to the minute", stamp=same[0]))  # fmt: skip
+                    continue
+            near = [s for s in stamps if len(stamp) == 10 or _seconds_apart(s, stamp) < 60]
+            if near and not self.force:
+                self.fail(row, "date", _("{stamp} nearly duplicates the record of {other} (a "
+                                         "spreadsheet's rounding?); not added. Import with "
+                                         "--force to add it as a new record",
+                                         stamp=stamp, other=near[0]))  # fmt: skip
+            elif near:
+                row.notes.append(_("added next to the record of {other}, forced",
+                                   other=near[0]))  # fmt: skip
+
+    def _mangled_texts(self, rows: list[Row]) -> None:
+        """A text cell that differs from the record only as a spreadsheet's type-guessing
+        changes text (1.10 -> 1.1, 0042 -> 42, 3/4 -> a date) keeps the record's text, with a
+        warning, instead of making an edit (a new decision version); a timestamp shown to the
+        minute (16.11.21 14:05 for 14:05:09) keeps the record's seconds."""
+        kind = self.file.kind
+        texts = [c.name for c in kind.columns if c.type == "text" and c.name not in kind.key]
+        stamps = [c.name for c in kind.columns if c.type == "date" and c.name not in kind.key]
+        for row in rows:
+            current = None if row.errors else self.existing.get(row.key(kind))
+            if current is None:
+                continue
+            for name in stamps:  # a time a spreadsheet shows to the minute is the record's
+                given, stored = row.values.get(name), current.get(name)
+                if given and stored and _rounded(stored) == given:
+                    row.values[name] = stored
+            for name in texts:
+                given, stored = row.values.get(name), current.get(name)
+                if given and stored and given == f"{stored}:00" and _CLOCK.match(stored):
+                    row.values[name] = stored  # 10:00 read as a time, saved as 10:00:00
+                elif given and stored and given != stored and spreadsheet_mangled(stored, given):
+                    row.values[name] = stored
+                    row.notes.append(_("{column}: {given} looks like {stored} as a spreadsheet "
+                                       "changes text into a number or date; kept {stored}",
+                                       column=name, given=repr(given),
+                                       stored=repr(stored)))  # fmt: skip
 
     @staticmethod
     def _name_of(table: str, value) -> str:
@@ -188,7 +301,8 @@ class Applier:
             return value
         code = self.names[table].get(value.lower())
         if code is None:
-            self.fail(row, column, f"{value!r} is not in the list of {table} (by code or name)")
+            self.fail(row, column, _("{value} is not in the list of {table} (by code or name)",
+                                     value=repr(value), table=table))  # fmt: skip
         return code
 
     def refs(self, row: Row, column: str, table: str) -> list[str]:
@@ -202,13 +316,15 @@ class Applier:
             what = {"experts": "people in the directory", "test_cases": "test cases"}.get(
                 table, table
             )
-            self.fail(row, column, f"not among the {what}: {', '.join(unknown)}")
+            self.fail(row, column, _("not among the {what}: {unknown}", what=what,
+                                     unknown=", ".join(unknown)))  # fmt: skip
 
     def not_future(self, row: Row, column: str) -> None:
         date = row.values.get(column)
         if date and date[:10] > self.today:
-            self.fail(row, column, f"{date[:10]} is in the future (the programme's today is "
-                      f"{self.today}); record what has happened")  # fmt: skip
+            self.fail(row, column, _("{date} is in the future (the programme's today is "
+                                     "{today}); record what has happened", date=date[:10],
+                                     today=self.today))  # fmt: skip
 
     # Reference lists ------------------------------------------------------------------------
 
@@ -276,8 +392,8 @@ class Applier:
             old = self.catalog["waves"].get(v["code"])
             if old and old != v["go_live"]:
                 if not v.get("replan_reason"):
-                    self.fail(row, "replan_reason", f"go_live moves from {old} to "
-                              f"{v['go_live']}: say why in replan_reason")  # fmt: skip
+                    self.fail(row, "replan_reason", _("go_live moves from {old} to {new}: say "
+                              "why in replan_reason", old=old, new=v["go_live"]))  # fmt: skip
                 else:
                     replans.append({"wave": v["code"], "old_go_live": old,
                                     "new_go_live": v["go_live"], "reason": v["replan_reason"],
@@ -452,16 +568,17 @@ class Applier:
             decision = self.catalog["decisions"].get(v["decision"])
             person = self.catalog["experts"].get(v["expert"])
             if decision is None:
-                self.fail(row, "decision", f"no decision {v['decision']}")
+                self.fail(row, "decision", _("no decision {key}", key=v["decision"]))
             if person is None:
-                self.fail(row, "expert", f"{v['expert']} is not in the directory")
+                self.fail(row, "expert", _("{email} is not in the directory", email=v["expert"]))
             self.obey(row, "expert", evidence.check_verdict_author, self.actor, v["expert"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             if current and current["verdict"] != v["verdict"]:
-                self.fail(row, "verdict", f"{v['expert']} recorded {current['verdict']} on "
-                          f"{v['date']}; a verdict on record does not change, record a new "
-                          "one with its own date")  # fmt: skip
+                self.fail(row, "verdict", _("{email} recorded {verdict} on {date}; a verdict "
+                          "on record does not change, record a new one with its own date",
+                          email=v["expert"], verdict=current["verdict"],
+                          date=v["date"]))  # fmt: skip
             if current is None and not row.errors:
                 round_.verdict(row)
             changed = self.diff(v, current)
@@ -538,17 +655,19 @@ class Applier:
             v = row.values
             case = v["test_case"]
             if case not in self.catalog["test_cases"]:
-                self.fail(row, "test_case", f"no test case {case}")
+                self.fail(row, "test_case", _("no test case {key}", key=case))
             elif case not in self.catalog["covered_cases"]:
-                self.fail(row, "test_case", f"test case {case} covers no decision; link one")
+                self.fail(row, "test_case", _("test case {key} covers no decision; link one",
+                                              key=case))  # fmt: skip
             self.known(row, "tester", "experts", v["tester"])
             if v.get("defect"):
                 self.known(row, "defect", "defects", v["defect"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             if current and current["result"] != v["result"]:
-                self.fail(row, "result", f"this run is on record as {current['result']}; a run's "
-                          "result does not change, record a new run")  # fmt: skip
+                self.fail(row, "result", _("this run is on record as {result}; a run's result "
+                          "does not change, record a new run",
+                          result=current["result"]))  # fmt: skip
             changed = self.diff(v, current)
             status = self.finish(row, current, changed)
             fields = {"defect": v.get("defect"), "notes": v.get("notes") or ""}
@@ -580,7 +699,7 @@ class Applier:
                 self.known(row, "owner", "experts", v["owner"])
             if bool(v.get("waiver_reason")) != bool(v.get("waiver_until")):
                 column = "waiver_until" if v.get("waiver_reason") else "waiver_reason"
-                self.fail(row, column, "a waiver needs both its reason and its expiry date")
+                self.fail(row, column, _("a waiver needs both its reason and its expiry date"))
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
             changed = self.diff(v, current)
@@ -612,10 +731,11 @@ class Applier:
             v = row.values
             kind = self.catalog["criteria"].get((v["wave"], v["criterion"]))
             if kind is None:
-                self.fail(row, "criterion", f"wave {v['wave']} has no criterion {v['criterion']}")
+                self.fail(row, "criterion", _("wave {wave} has no criterion {code}", wave=v["wave"],
+                                              code=v["criterion"]))  # fmt: skip
             elif kind != "reported":
-                self.fail(row, "criterion", f"{v['criterion']} is computed from the tracker's "
-                          "data; only reported criteria take measurements")  # fmt: skip
+                self.fail(row, "criterion", _("{code} is computed from the tracker's data; only "
+                          "reported criteria take measurements", code=v["criterion"]))  # fmt: skip
             self.known(row, "reported_by", "experts", v["reported_by"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
@@ -662,8 +782,8 @@ class Applier:
                 continue
             severe = decision_store.open_severe_defects(self.conn, key)
             if severe:
-                self.fail(row, "stage", "cannot be ready: open severity 1-2 defects "
-                          + ", ".join(d["key"] for d in severe))  # fmt: skip
+                self.fail(row, "stage", _("cannot be ready: open severity 1-2 defects {keys}",
+                          keys=", ".join(d["key"] for d in severe)))  # fmt: skip
                 continue
             with self.writing():
                 changes = step_changes("mark_ready", self.at)
@@ -702,11 +822,11 @@ class Applier:
             if target == "built" and (key in self.built_here or STAGE_RANK.get(
                     stored[key], 0) > STAGE_RANK["built"]):  # fmt: skip
                 # marked built, by this import or before; the evidence carried it on
-                row.notes.append(f"built; the evidence takes it on to {stored[key]}")
+                row.notes.append(_("built; the evidence takes it on to {stage}", stage=stored[key]))
                 self.outcome_of(file, row).notes = list(row.notes)
                 continue
             wrong.append((file, row))
-        facts = decision_store.decision_facts(self.conn, [r.values["key"] for _, r in wrong])
+        facts = decision_store.decision_facts(self.conn, [r.values["key"] for _fact, r in wrong])
         for file, row in wrong:
             self.file = file
             key = row.values["key"]

@@ -8,6 +8,7 @@ decision's state; a decision on record keeps its own."""
 from __future__ import annotations
 
 from decisions import services
+from decisions.i18n import _
 from decisions.io.kinds import Row, plain
 from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
@@ -69,8 +70,8 @@ class DecisionRows:
         v["forum"] = a.ref(row, "forum", "forums", v["forum"])
         module = a.catalog["modules"].get(v["module"])
         if module and v["domain"] and module["domain"] != v["domain"]:
-            a.fail(row, "module", f"module {v['module']} belongs to domain {module['domain']}, "
-                   f"not {v['domain']}")  # fmt: skip
+            a.fail(row, "module", _("module {module} belongs to domain {domain}, not {given}",
+                   module=v["module"], domain=module["domain"], given=v["domain"]))  # fmt: skip
         organizations = v["organizations"]
         if [o.upper() for o in organizations] == ["ALL"]:
             v["organizations"] = ["ALL"]
@@ -81,23 +82,25 @@ class DecisionRows:
         a.known(row, "decided_by", "experts", v.get("decided_by"))
         version, started = v.get("version") or 1, v.get("version_started_at")
         if version > 1 and not started:
-            a.fail(row, "version_started_at", f"version {version} needs the date it started")
+            a.fail(row, "version_started_at", _("version {version} needs the date it started",
+                                                version=version))  # fmt: skip
         if version == 1 and started:
-            a.fail(row, "version_started_at", "version 1 has no start date; leave it empty")
+            a.fail(row, "version_started_at", _("version 1 has no start date; leave it empty"))
         if bool(v.get("stage_cap")) != bool(v.get("stage_cap_since")):
             column = "stage_cap_since" if v.get("stage_cap") else "stage_cap"
-            a.fail(row, column, "a held stage needs both stage_cap and stage_cap_since")
+            a.fail(row, column, _("a held stage needs both stage_cap and stage_cap_since"))
 
     def _deciders_ok(self, row: Row, forum: str) -> bool:
         a, v = self.a, row.values
         if not v.get("decision"):
-            a.fail(row, "decision", f"stage {v['stage']} needs the decision text")
+            a.fail(row, "decision", _("stage {stage} needs the decision text", stage=v["stage"]))
         deciders = v.get("decided_by") or []
         if not deciders:
-            a.fail(row, "decided_by", "name at least one expert who decided")
+            a.fail(row, "decided_by", _("name at least one expert who decided"))
         outsiders = [e for e in deciders if e not in a.catalog["forum_members"].get(forum, ())]
         if outsiders and not row.errors:
-            a.fail(row, "decided_by", f"{', '.join(outsiders)} not a member of the forum {forum}")
+            a.fail(row, "decided_by", _("{emails} not a member of the forum {forum}",
+                                        emails=", ".join(outsiders), forum=forum))  # fmt: skip
         return not row.errors
 
     def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
@@ -117,12 +120,12 @@ class DecisionRows:
             target == "withdrawn" and bool(v.get("decision"))
         )
         if not decided and (v.get("decision") or v.get("decided_by")):
-            a.fail(row, "decision", "a proposed decision has no decision text or decided_by "
-                   "yet; give the stage decided to record them")  # fmt: skip
+            a.fail(row, "decision", _("a proposed decision has no decision text or decided_by "
+                   "yet; give the stage decided to record them"))  # fmt: skip
         if decided and not self._deciders_ok(row, v["forum"]):
             return
         if target == "withdrawn" and not v.get("withdrawn_reason"):
-            a.fail(row, "withdrawn_reason", "a withdrawn decision needs the reason")
+            a.fail(row, "withdrawn_reason", _("a withdrawn decision needs the reason"))
         if row.errors:
             return
         base = target if target in ("proposed", "decided", "in_build", "withdrawn") else "built"
@@ -142,7 +145,8 @@ class DecisionRows:
             # programme in progress, imported with it, counts
             built_at = max((d for d in (decided_at, v.get("version_started_at")) if d),
                            key=norm_time)  # fmt: skip
-            row.notes.append(f"no built_at: its build round is taken to begin {built_at}")
+            row.notes.append(_("no built_at: its build round is taken to begin {date}",
+                                date=built_at))  # fmt: skip
         self.new_records.append({
             "key": key, "title": v["title"], "domain": v["domain"], "module": v["module"],
             "forum": v["forum"], "scope": v["scope"],
@@ -196,11 +200,11 @@ class DecisionRows:
         key, target, stage = v["key"], v["stage"], current["stage"]
         if stage == "withdrawn":
             if target != "withdrawn" or a.diff(v, current, ignore={"withdrawn_reason"}):
-                a.fail(row, "stage", "a withdrawn decision does not change")
+                a.fail(row, "stage", _("a withdrawn decision does not change"))
             return []
         if not _same_text(v, current, "domain"):
-            a.fail(row, "domain", f"the domain of {key} is {current['domain']}; a decision "
-                   "does not move to another domain")  # fmt: skip
+            a.fail(row, "domain", _("the domain of {key} is {domain}; a decision does not move "
+                   "to another domain", key=key, domain=current["domain"]))  # fmt: skip
         text_changed = not _same_text(v, current, "decision")
         rationale_changed = not _same_text(v, current, "rationale")
         deciding = stage == "proposed" and target not in ("proposed", "withdrawn")
@@ -209,13 +213,14 @@ class DecisionRows:
             # the exported stage, with a new text: revising sends it back to decided
             target = v["stage"] = "decided"
         if stage == "proposed" and not deciding and (v.get("decision") or v.get("decided_by")):
-            a.fail(row, "decision", "a proposed decision has no decision text or decided_by "
-                   "yet; give the stage decided to record them")  # fmt: skip
+            a.fail(row, "decision", _("a proposed decision has no decision text or decided_by "
+                   "yet; give the stage decided to record them"))  # fmt: skip
         if not deciding and stage != "proposed":
             for column in ("decided_by", "decided_at"):
                 if column in v and not _same_text(v, current, column):
-                    a.fail(row, column, f"{column} was recorded when {key} was decided; it "
-                           "does not change (revise the decision text instead)")  # fmt: skip
+                    a.fail(row, column, _("{column} was recorded when {key} was decided; it "
+                           "does not change (revise the decision text instead)",
+                           column=column, key=key))  # fmt: skip
         changes: dict = {}
         events: list[dict] = []
         forum = self._forum(row, current, changes, events)
@@ -235,10 +240,15 @@ class DecisionRows:
             if not self._may(row, "revise", stage, current):
                 return []
             stage = self._revise(row, current, changes, events)
-            moved = f"is now decided (was {current['stage']})"
+            version = current["version"] + 1
             row.notes.append(
-                f"revised to version {current['version'] + 1}; the stage "
-                + (moved if current["stage"] != "decided" else "stays decided")
+                _("revised to version {version}; the stage stays decided", version=version)
+                if current["stage"] == "decided"
+                else _(
+                    "revised to version {version}; the stage is now decided (was {stage})",
+                    version=version,
+                    stage=current["stage"],
+                )  # fmt: skip
             )
         stage = self._move(row, stage, changes, events)
         if row.errors:
@@ -263,8 +273,9 @@ class DecisionRows:
             return old
         levels = a.catalog["forums"]
         if current["stage"] != "proposed" or levels[new]["level"] <= levels[old]["level"]:
-            a.fail(row, "forum", f"the forum changes only by escalating a proposal to a "
-                   f"higher-level forum ({old} is level {levels[old]['level']})")  # fmt: skip
+            a.fail(row, "forum", _("the forum changes only by escalating a proposal to a "
+                   "higher-level forum ({forum} is level {level})", forum=old,
+                   level=levels[old]["level"]))  # fmt: skip
             return old
         if not self._may(row, "escalate", "proposed", current):
             return old
@@ -295,7 +306,7 @@ class DecisionRows:
                     "question", "rationale") else ""  # fmt: skip
             edited.append((column, old, new))
         guarded = stage_at_least(current["stage"], "built") and any(
-            column in services.RULE_FIELDS for column, _, _ in edited
+            column in services.RULE_FIELDS for column, _old, _new in edited
         )
         reason = f"changed by import of {a.file.label} row {row.number}" if guarded else None
         events += [a.event("decision", v["key"], f"edited:{column}", old, new, reason)
@@ -308,8 +319,8 @@ class DecisionRows:
         a = self.a
         for row, key, stage in self.holds:
             if services.hold_stage(a.conn, key, stage, a.at):
-                row.notes.append(f"held at {stage}: the rule fields changed; evidence dated "
-                                 "after this import carries it on")  # fmt: skip
+                row.notes.append(_("held at {stage}: the rule fields changed; evidence dated "
+                                   "after this import carries it on", stage=stage))  # fmt: skip
                 a.outcome_of(a.file, row).notes = list(row.notes)
 
     def _decide(self, row: Row, current: dict, changes: dict, events: list) -> str:
@@ -329,7 +340,7 @@ class DecisionRows:
     def _revise(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
         if not v.get("decision"):
-            a.fail(row, "decision", "a decided decision keeps a decision text")
+            a.fail(row, "decision", _("a decided decision keeps a decision text"))
             return current["stage"]
         version = current["version"] + 1
         rationale = v["rationale"] if "rationale" in v else current.get("rationale")

@@ -13,6 +13,7 @@ from decisions import permissions, store
 from decisions.io import formats
 from decisions.io.kinds import KINDS, ORDER
 from decisions.model import SYSTEM_ACTOR, Actor
+from decisions.services import MAX_TITLE
 from decisions.store import transfer
 
 FORMATS = ("csv", "xlsx")
@@ -39,17 +40,26 @@ def write_file(path: Path, data: bytes) -> Path:
 
 
 def export_kind(
-    conn: sqlite3.Connection, kind: str, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR
+    conn: sqlite3.Connection,
+    kind: str,
+    fmt: str = "csv",
+    *,
+    actor: Actor = SYSTEM_ACTOR,
+    norwegian: bool = False,
 ) -> bytes:
-    """One KIND as the bytes of a file in the import format, when `actor` may export."""
+    """One KIND as the bytes of a file in the import format, when `actor` may export; a CSV
+    with `norwegian` as Excel in a Norwegian locale saves it (semicolons, decimal commas,
+    dates dd.mm.yyyy), which the import reads back unchanged."""
     permissions.check(actor, "export")
     spec = KINDS[kind]
     header = spec.header
     records = transfer.export_rows(conn, kind)
     rows = [[record[c] for c in header] for record in records]
+    dates = tuple(c.name for c in spec.columns if c.type == "date")
     if fmt == "xlsx":
-        return formats.write_xlsx(header, rows, kind)
-    return formats.write_csv(header, rows)
+        wrapped = tuple(c.name for c in spec.columns if c.type == "text" and c.limit > MAX_TITLE)
+        return formats.write_xlsx(header, rows, kind, dates=dates, wrapped=wrapped)
+    return formats.write_csv(header, rows, norwegian=norwegian, dates=dates)
 
 
 def table_csv(frame) -> bytes:
@@ -63,7 +73,12 @@ def table_csv(frame) -> bytes:
 
 
 def export_all(
-    conn: sqlite3.Connection, folder: Path, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR
+    conn: sqlite3.Connection,
+    folder: Path,
+    fmt: str = "csv",
+    *,
+    actor: Actor = SYSTEM_ACTOR,
+    norwegian: bool = False,
 ) -> list[Path]:
     """Every KIND into `folder` as KIND.csv or KIND.xlsx; returns the files written."""
     permissions.check(actor, "export")
@@ -75,27 +90,36 @@ def export_all(
         raise ExportRefused(f"{', '.join(links)}: symbolic links; nothing written")
     written = []
     for kind in ORDER:
-        data = export_kind(conn, kind, fmt, actor=actor)
+        data = export_kind(conn, kind, fmt, actor=actor, norwegian=norwegian)
         written.append(write_file(folder / f"{kind}.{fmt}", data))
     return written
 
 
-def export_zip(conn: sqlite3.Connection, fmt: str = "csv", *, actor: Actor = SYSTEM_ACTOR) -> bytes:
+def export_zip(
+    conn: sqlite3.Connection,
+    fmt: str = "csv",
+    *,
+    actor: Actor = SYSTEM_ACTOR,
+    norwegian: bool = False,
+) -> bytes:
     """Every KIND as KIND.csv (or .xlsx) in one zip: the folder `import all` takes."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for kind in ORDER:
-            archive.writestr(f"{kind}.{fmt}", export_kind(conn, kind, fmt, actor=actor))
+            data = export_kind(conn, kind, fmt, actor=actor, norwegian=norwegian)
+            archive.writestr(f"{kind}.{fmt}", data)
     return out.getvalue()
 
 
-def export_from(db_path: Path, kind: str, fmt: str, *, actor: Actor) -> bytes:
+def export_from(
+    db_path: Path, kind: str, fmt: str, *, actor: Actor, norwegian: bool = False
+) -> bytes:
     """`export_kind`, or `export_zip` for kind 'all', on a connection of its own (for a
     download prepared on another thread)."""
     conn = store.connect(db_path, migrate=False)
     try:
         if kind == "all":
-            return export_zip(conn, fmt, actor=actor)
-        return export_kind(conn, kind, fmt, actor=actor)
+            return export_zip(conn, fmt, actor=actor, norwegian=norwegian)
+        return export_kind(conn, kind, fmt, actor=actor, norwegian=norwegian)
     finally:
         conn.close()

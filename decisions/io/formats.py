@@ -7,8 +7,11 @@ import csv
 import datetime as dt
 import io
 import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
+
+from decisions.i18n import _
 
 # A line feed too: XML (xlsx) turns a leading carriage return into one.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -31,6 +34,8 @@ class Table:
     rows: list[list[str]]
     detected: str
     notes: list[str] = field(default_factory=list)
+    # Saved by a spreadsheet in a Norwegian locale: dates dd.mm.yyyy and decimal commas.
+    norwegian: bool = False
 
 
 # Formula neutralising -------------------------------------------------------------------------
@@ -65,23 +70,27 @@ def read_table(name: str, data: bytes, *, max_bytes: int, max_rows: int = MAX_RO
     xlsx that expands to more than XLSX_EXPANSION times `max_bytes`."""
     if len(data) > max_bytes:
         raise FileRejected(
-            f"the file is too big: {len(data):,} bytes, at most {max_bytes:,} (setting import.max_bytes)"
+            _(
+                "the file is too big: {size} bytes, at most {limit} (setting import.max_bytes)",
+                size=f"{len(data):,}",
+                limit=f"{max_bytes:,}",
+            )
         )
     if not data.strip(b"\xef\xbb\xbf \r\n\t"):
-        raise FileRejected("the file is empty")
+        raise FileRejected(_("the file is empty"))
     lower = name.lower()
     if data.startswith(XLSX_MAGIC):
         if not lower.endswith(".xlsx"):
-            raise FileRejected("a zip or Office file that is not .xlsx; save it as .xlsx or CSV")
+            raise FileRejected(_("a zip or Office file that is not .xlsx; save it as .xlsx or CSV"))
         table = _read_xlsx(data, max_bytes * XLSX_EXPANSION, max_rows)
     elif lower.endswith(".xlsx"):
-        raise FileRejected("named .xlsx but not an xlsx workbook")
+        raise FileRejected(_("named .xlsx but not an xlsx workbook"))
     elif lower.endswith((".xls", ".xlsm", ".xlsb", ".ods", ".zip")) or b"\x00" in data[:4096]:
-        raise FileRejected("not a CSV or xlsx file; save it as CSV (UTF-8) or .xlsx")
+        raise FileRejected(_("not a CSV or xlsx file; save it as CSV (UTF-8) or .xlsx"))
     else:
         table = _read_csv(data, max_rows)
     if not table.header or not any(table.header):
-        raise FileRejected("the file is empty: no header row")
+        raise FileRejected(_("the file is empty: no header row"))
     return table
 
 
@@ -96,7 +105,10 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 def _too_many_rows(max_rows: int) -> FileRejected:
     return FileRejected(
-        f"the file has more than {max_rows:,} rows (setting import.max_rows); split it"
+        _(
+            "the file has more than {limit} rows (setting import.max_rows); split it",
+            limit=f"{max_rows:,}",
+        )
     )
 
 
@@ -104,7 +116,7 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
     try:
         text, encoding = _decode(data)
     except UnicodeDecodeError as error:
-        raise FileRejected(f"not a text file: {error}") from None
+        raise FileRejected(_("not a text file: {error}", error=error)) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     if delimiter == "," and "\t" in first_line and "," not in first_line:
@@ -113,19 +125,25 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         records = list(itertools.islice(reader, max_rows + 2))
     except csv.Error as error:
-        raise FileRejected(f"not a readable CSV file: {error}") from None
+        raise FileRejected(_("not a readable CSV file: {error}", error=error)) from None
     if len(records) > max_rows + 1:
         raise _too_many_rows(max_rows)
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
-        raise FileRejected("the file is empty")
+        raise FileRejected(_("the file is empty"))
     separator = {";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
     detected = f"CSV, {encoding}, {separator}-separated"
     notes = []
-    if delimiter == ";" or encoding.startswith("Windows"):
-        notes.append("read as a spreadsheet saved by Excel in a Norwegian locale")
+    norwegian = delimiter == ";" or encoding.startswith("Windows")
+    if norwegian:
+        notes.append(norwegian_note())
     header = [h.strip().lstrip("\ufeff") for h in records[0]]
-    return Table(header=header, rows=records[1:], detected=detected, notes=notes)
+    return Table(header, records[1:], detected, notes, norwegian=norwegian)
+
+
+def norwegian_note() -> str:
+    """What the report says of a file read as Norwegian."""
+    return _("Read as a Norwegian spreadsheet: dates dd.mm.yyyy, decimal comma")
 
 
 def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Table:
@@ -136,19 +154,24 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
             names = set(archive.namelist())
             expanded = sum(entry.file_size for entry in archive.infolist())
     except zipfile.BadZipFile:
-        raise FileRejected("not a readable xlsx workbook (damaged zip)") from None
+        raise FileRejected(_("not a readable xlsx workbook (damaged zip)")) from None
     if "xl/workbook.xml" not in names:
-        raise FileRejected("a zip file that is not an xlsx workbook")
+        raise FileRejected(_("a zip file that is not an xlsx workbook"))
     if expanded > max_expanded:
         raise FileRejected(
-            f"the workbook expands to {expanded:,} bytes uncompressed, at most {max_expanded:,} "
-            f"({XLSX_EXPANSION} times the setting import.max_bytes); save it as CSV or split it"
+            _(
+                "the workbook expands to {size} bytes uncompressed, at most {limit} ({times} "
+                "times the setting import.max_bytes); save it as CSV or split it",
+                size=f"{expanded:,}",
+                limit=f"{max_expanded:,}",
+                times=XLSX_EXPANSION,
+            )
         )
     notes = []
     if any(n.endswith("vbaProject.bin") for n in names):
-        notes.append("macros in the workbook were ignored")
+        notes.append(_("macros in the workbook were ignored"))
     if any(n.startswith("xl/externalLinks/") for n in names):
-        notes.append("external links in the workbook were not followed")
+        notes.append(_("external links in the workbook were not followed"))
     try:
         book = openpyxl.load_workbook(
             io.BytesIO(data), read_only=True, data_only=True, keep_links=False, keep_vba=False
@@ -157,8 +180,8 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
             sheet = book.worksheets[0]
             if (sheet.max_row or 0) > max_rows + 1:  # the sheet's own dimension, read first
                 raise _too_many_rows(max_rows)
-            rows = itertools.islice(sheet.iter_rows(values_only=True), max_rows + 2)
-            records = [[_cell_text(v) for v in row] for row in rows]
+            rows = itertools.islice(sheet.iter_rows(), max_rows + 2)
+            records = [[_typed_text(cell) for cell in row] for row in rows]
             if len(records) > max_rows + 1:  # the dimension was missing or wrong
                 raise _too_many_rows(max_rows)
         finally:
@@ -169,7 +192,7 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
         raise FileRejected(_unreadable(error)) from None
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
-        raise FileRejected("the file is empty: the first sheet has no rows")
+        raise FileRejected(_("the file is empty: the first sheet has no rows"))
     header = [h.strip() for h in records[0]]
     while header and not header[-1]:
         header.pop()
@@ -179,8 +202,15 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
 def _unreadable(error: Exception) -> str:
     cause = error.__cause__ or error.__context__ or error
     if type(cause).__module__.startswith("defusedxml"):
-        return "refused: the workbook declares XML entities or DTDs (unsafe XML)"
-    return f"not a readable xlsx workbook: {str(error).splitlines()[0]}"
+        return _("refused: the workbook declares XML entities or DTDs (unsafe XML)")
+    return _("not a readable xlsx workbook: {error}", error=str(error).splitlines()[0])
+
+
+def _typed_text(cell) -> str:
+    value = getattr(cell, "value", None)
+    if isinstance(value, dt.datetime) and "h" in (cell.number_format or "").lower():
+        return value.replace(microsecond=0).isoformat()  # a timestamp, even at midnight
+    return _cell_text(value)
 
 
 def _cell_text(value: object) -> str:
@@ -209,36 +239,140 @@ def format_number(value: float | int) -> str:
     return str(value)
 
 
-def write_csv(header: list[str], rows: list[list]) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel reads the letters right), formulas neutralised."""
+def write_csv(
+    header: list[str], rows: list[list], *, norwegian: bool = False, dates: tuple[str, ...] = ()
+) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel reads the letters right), formulas neutralised. With
+    `norwegian`, as Excel in a Norwegian locale saves CSV: semicolons, decimal commas, the
+    columns named in `dates` as dd.mm.yyyy, in Windows-1252 where every letter fits it (else
+    UTF-8 with a BOM); the import reads it back as it was."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    if not norwegian:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows([_out_text(value) for value in row] for row in rows)
+        return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([_out_text(value) for value in row] for row in rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    is_date = [name in dates for name in header]
+    writer.writerows(
+        [_norwegian_text(value, date) for value, date in zip(row, is_date, strict=True)]
+        for row in rows
+    )
+    text = out.getvalue()
+    try:
+        return text.encode("cp1252")
+    except UnicodeEncodeError:
+        return b"\xef\xbb\xbf" + text.encode("utf-8")
 
 
-def write_xlsx(header: list[str], rows: list[list], title: str) -> bytes:
-    """The same columns on the first sheet of an xlsx workbook. Text is neutralised, so none
-    starts with '=' and openpyxl writes every text as a string cell, never a formula."""
+def norwegian_date(value: str) -> str:
+    """An ISO date or timestamp as a Norwegian spreadsheet writes it: 15.11.2021 14:05:09."""
+    day = f"{value[8:10]}.{value[5:7]}.{value[:4]}"
+    return f"{day} {value[11:19]}" if len(value) > 10 else day
+
+
+def _norwegian_text(value, date: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_number(value).replace(".", ",")
+    if date and value:
+        return norwegian_date(str(value))
+    return neutralise(str(value))
+
+
+def write_xlsx(
+    header: list[str],
+    rows: list[list],
+    title: str,
+    *,
+    dates: tuple[str, ...] = (),
+    wrapped: tuple[str, ...] = (),
+) -> bytes:
+    """The same columns on the first sheet of an xlsx workbook, readable as it opens: the
+    columns named in `dates` as date cells, numbers as number cells, every other value as a
+    text-typed cell (never a formula, so it needs no guarding apostrophe), column widths to
+    fit, the `wrapped` columns' text wrapped, the header frozen and filtered."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
-    sheet.append(header)
+    widths = [len(name) + 2 for name in header]
+    for row in rows[:_WIDTH_SAMPLE]:
+        for index, value in enumerate(row):
+            if value is not None:
+                longest = max(len(line) for line in str(value).split("\n"))
+                widths[index] = max(widths[index], min(longest + 2, _MAX_WIDTH))
+    for index, width in enumerate(widths, start=1):
+        if header[index - 1] in dates:
+            width = max(width, 20)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    if header:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    heading = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, name)
+        cell.font = bold
+        heading.append(cell)
+    sheet.append(heading)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    kinds = ["date" if name in dates else "wrap" if name in wrapped else "text" for name in header]
     for row in rows:
-        sheet.append([_xlsx_value(value) for value in row])
+        sheet.append([_xlsx_cell(sheet, v, k, wrap) for v, k in zip(row, kinds, strict=True)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _xlsx_value(value):
+_WIDTH_SAMPLE = 500  # the rows a column's width is measured on
+_MAX_WIDTH = 60
+
+
+def _xlsx_cell(sheet, value, kind: str, wrap):
+    from openpyxl.cell import WriteOnlyCell
+
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    return neutralise(str(value))
+    text = str(value)
+    if kind == "date":
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            cell = WriteOnlyCell(sheet, moment if len(text) > 10 else moment.date())
+            cell.number_format = "dd.mm.yyyy hh:mm:ss" if len(text) > 10 else "dd.mm.yyyy"
+            return cell
+    # The guard stays only where the import needs it to give back exactly this text: before
+    # a leading tab or line break (the import strips whitespace around unguarded text) and
+    # before a guard that precedes a formula-looking text.
+    if text.startswith(("'", "\t", "\r", "\n")):
+        text = neutralise(text)
+    long = "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
+    if not (long or text.startswith("=") or _NUMBER_OR_DATE_LIKE.match(text)):
+        return text  # openpyxl writes any other text as a string cell
+    cell = WriteOnlyCell(sheet)
+    # A text-typed cell, set after the value so that openpyxl takes nothing for a formula,
+    # formatted as text (@) where a spreadsheet would otherwise guess a number or date.
+    cell.value = text
+    cell.data_type = "s"
+    cell.number_format = "@"
+    if long:
+        cell.alignment = wrap
+    return cell
+
+
+# A text a spreadsheet would take for a number, date or time when it is edited (1.10, 0042,
+# 3/4, 10:00, 1e5): typed as text in its format too.
+_NUMBER_OR_DATE_LIKE = re.compile(r"^[\d\s.,:/+-]+$|^\d+[eE]\d+$")
 
 
 def _out_text(value) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from decisions import permissions, settings, store
+from decisions.i18n import _
 from decisions.io import formats
 from decisions.io.apply import Applier
 from decisions.io.kinds import (
@@ -61,7 +62,7 @@ class ImportResult:
     def error_lines(self, limit: int = MAX_ERRORS) -> list[str]:
         lines = [str(e) for e in self.errors[:limit]]
         if len(self.errors) > limit:
-            lines.append(f"... and {len(self.errors) - limit} more errors")
+            lines.append(_("... and {count} more errors", count=len(self.errors) - limit))
         return lines
 
 
@@ -94,11 +95,14 @@ def import_sources(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ImportResult:
     """Check every file, then write all of them in dependency order in one transaction, or
     nothing (always nothing on a dry run). Imports are a manager's or admin's bulk change:
     each row goes through the workflow's rules and events as if entered by hand, with
-    `actor` as the one who made the changes."""
+    `actor` as the one who made the changes. `force` adds rows that nearly duplicate a
+    record (a key's time within a minute of it, or its date without the time), which are
+    otherwise refused."""
     permissions.check(actor, "import")
     started = time.perf_counter()
     files, errors = _read_all(
@@ -110,10 +114,11 @@ def import_sources(
         return result
     progress = progress or (lambda fraction, text: None)
     if dry_run:  # a preview: on a private copy, so it never holds the write lock
-        return _apply(transfer.private_copy(conn), files, actor, progress, started, write=False)
+        return _apply(transfer.private_copy(conn), files, actor, progress, started,
+                      write=False, force=force)  # fmt: skip
     # The real thing checks every row against the database as it is, in the one transaction
     # that writes it: checking on a copy first would double an import's time.
-    return _apply(conn, files, actor, progress, started, write=True)
+    return _apply(conn, files, actor, progress, started, write=True, force=force)
 
 
 def _apply(
@@ -124,13 +129,14 @@ def _apply(
     started: float,
     *,
     write: bool,
+    force: bool = False,
 ) -> ImportResult:
     """Every row of `files` through the use cases in one transaction on `conn`, committed
     when `write` and nothing was refused, else rolled back."""
     result = ImportResult([f.report for f in files], [], written=False)
     try:
         with store.transaction(conn):
-            applier = Applier(conn, actor, progress)
+            applier = Applier(conn, actor, progress, force=force)
             applier.run(files)
             result.errors = _in_file_order(files)
             result.validate_seconds = time.perf_counter() - started - applier.write_seconds
@@ -140,7 +146,7 @@ def _apply(
     except _Rollback:
         return result
     except (sqlite3.IntegrityError, WorkflowError) as refused:  # a rule the checks missed
-        result.errors = [Issue(files[0].source.name, 0, "", f"refused: {refused}")]
+        result.errors = [Issue(files[0].source.name, 0, "", _("refused: {why}", why=refused))]
         return result
     finally:
         if not write:
@@ -167,20 +173,22 @@ def _read_all(
         kind_name = source.kind or guess_kind(table.header) or Path(source.name).stem
         kind = kind_or_none(kind_name or "")
         if kind is None:
-            what = f"unknown KIND {source.kind!r}" if source.kind else "cannot tell the KIND"
-            errors.append(Issue(source.name, 1, "", f"{what}; expected one of {', '.join(ORDER)}"))
+            what = (_("unknown KIND {kind}", kind=repr(source.kind)) if source.kind
+                    else _("cannot tell the KIND"))  # fmt: skip
+            errors.append(Issue(source.name, 1, "", _("{what}; expected one of {kinds}",
+                                                      what=what, kinds=", ".join(ORDER))))  # fmt: skip
             files.append(_File(source, report, KINDS[ORDER[0]], []))
             continue
         report.kind = kind.name
         if kind.name in seen_kinds:
-            errors.append(Issue(source.name, 0, "", f"{kind.name} also comes from "
-                                f"{seen_kinds[kind.name]}; import one file per KIND"))  # fmt: skip
+            errors.append(Issue(source.name, 0, "", _("{kind} also comes from {other}; import "
+                                "one file per KIND", kind=kind.name,
+                                other=seen_kinds[kind.name])))  # fmt: skip
         seen_kinds[kind.name] = source.name
         header_issues = check_header(kind, table.header, source.name)
         errors += header_issues
-        decimal_comma = "semicolon" in table.detected
         rows = [] if header_issues else parse_rows(kind, table, source.name,
-                                                   decimal_comma=decimal_comma)  # fmt: skip
+                                                   norwegian=table.norwegian)  # fmt: skip
         _flag_duplicates(kind, rows, source.name)
         files.append(_File(source, report, kind, rows))
     files.sort(key=lambda f: ORDER.index(f.kind.name))
@@ -202,6 +210,7 @@ def _flag_duplicates(kind: Kind, rows: list[Row], file: str) -> None:
         if key in first:
             shown = "/".join(str(k) for k in key)
             row.errors.append(Issue(file, row.number, "/".join(kind.key),
-                                    f"duplicate key {shown}: also on row {first[key]}"))  # fmt: skip
+                                    _("duplicate key {key}: also on row {row}", key=shown,
+                                      row=first[key])))  # fmt: skip
         else:
             first[key] = row.number

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from decisions.i18n import _
 from decisions.io.formats import Table, restore
 from decisions.model import (
     ALL_STAGES,
@@ -188,38 +189,47 @@ def check_header(kind: Kind, header: list[str], file: str) -> list[Issue]:
     for position, name in enumerate(header, start=1):
         label = name.strip().lower()
         if not label:
-            issues.append(Issue(file, 1, f"#{position}", "a column without a name"))
+            issues.append(Issue(file, 1, f"#{position}", _("a column without a name")))
         elif label not in kind.column:
             issues.append(
                 Issue(
                     file,
                     1,
                     name,
-                    f"unknown column for {kind.name}; expected {', '.join(kind.header)}",
+                    _(
+                        "unknown column for {kind}; expected {columns}",
+                        kind=kind.name,
+                        columns=", ".join(kind.header),
+                    ),
                 )  # fmt: skip
             )
         elif label in seen:
-            issues.append(Issue(file, 1, name, "the column appears twice"))
+            issues.append(Issue(file, 1, name, _("the column appears twice")))
         seen.add(label)
     for name in kind.required:
         if name not in seen:
-            issues.append(Issue(file, 1, name, f"required column {name} is missing"))
+            issues.append(Issue(file, 1, name, _("required column {name} is missing", name=name)))
     return issues
 
 
-def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = False) -> list[Row]:
+def parse_rows(kind: Kind, table: Table, file: str, *, norwegian: bool = False) -> list[Row]:
     """Typed rows; each carries its cell errors."""
     header = [h.strip().lower() for h in table.header]
     width = len(header)
     columns = [(i, kind.column[name]) for i, name in enumerate(header) if name in kind.column]
-    optional = {c.name for _, c in columns if not c.must_fill}
-    lists = {c.name for _, c in columns if c.type in ("list", "emails")}
+    optional = {c.name for _index, c in columns if not c.must_fill}
+    lists = {c.name for _index, c in columns if c.type in ("list", "emails")}
     rows = []
     for number, cells in enumerate(table.rows, start=2):
         row = Row(number=number, values={})
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             row.errors.append(
-                Issue(file, number, f"#{width + 1}", f"more cells than the {width} columns")
+                Issue(
+                    file,
+                    number,
+                    f"#{width + 1}",
+                    _("more cells than the {width} columns", width=width),
+                )
             )
         for index, column in columns:
             raw = cells[index] if index < len(cells) else ""
@@ -227,33 +237,37 @@ def parse_rows(kind: Kind, table: Table, file: str, *, decimal_comma: bool = Fal
                 row.values[column.name] = [] if column.name in lists else None
                 continue
             try:
-                row.values[column.name] = parse_cell(column, raw, decimal_comma=decimal_comma)
+                row.values[column.name] = parse_cell(column, raw, norwegian=norwegian)
             except CellError as error:
                 row.errors.append(Issue(file, number, column.name, str(error)))
         rows.append(row)
     return rows
 
 
-def parse_cell(column: Column, raw: str, *, decimal_comma: bool = False):
+def parse_cell(column: Column, raw: str, *, norwegian: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
     text = restore(raw) if raw[:1] == "'" else raw
     if text is raw:  # a neutralised cell keeps its leading tab or line break
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
         if column.must_fill:
-            raise CellError(f"{column.name} is required")
+            raise CellError(_("{column} is required", column=column.name))
         return [] if column.type in ("list", "emails") else None
     if len(text) > column.limit:
-        raise CellError(f"too long: {len(text)} characters, at most {column.limit}")
+        raise CellError(_("too long: {length} characters, at most {limit}", length=len(text),
+                          limit=column.limit))  # fmt: skip
     if column.type in _VISIBLE_ONLY or column.name == "name":
         found = invisible_character(text)
         if found:
             raise CellError(
-                f"holds the invisible character {found}; "
-                "keys, emails and names take visible characters only"
+                _(
+                    "holds the invisible character {found}; keys, emails and names take visible "
+                    "characters only",
+                    found=found,
+                )
             )
     parse = _PARSERS[column.type]
-    return parse(column, text, decimal_comma)
+    return parse(column, text, norwegian)
 
 
 def plain(value):
@@ -279,24 +293,29 @@ def db_value(column: Column, value):
     return value
 
 
-def _text(column: Column, text: str, _: bool) -> str:
+def _text(column: Column, text: str, norwegian: bool) -> str:
     return text
 
 
-def _code(column: Column, text: str, _: bool) -> str:
+def _code(column: Column, text: str, norwegian: bool) -> str:
     if len(text) > MAX_CODE or not _CODE.match(text):
-        raise CellError(f"{text!r} is not a code (no spaces or ';', at most {MAX_CODE} characters)")
+        raise CellError(_("{text} is not a code (no spaces or ';', at most {limit} characters)",
+                          text=repr(text), limit=MAX_CODE))  # fmt: skip
     return text
 
 
-def _email(column: Column, text: str, _: bool) -> str:
+def _email(column: Column, text: str, norwegian: bool) -> str:
     text = text.lower()
     if not _EMAIL.match(text):
-        raise CellError(f"{text!r} is not an email address")
+        raise CellError(_("{text} is not an email address", text=repr(text)))
     return text
 
 
-def _date(column: Column, text: str, _: bool) -> str:
+def _date(column: Column, text: str, norwegian: bool) -> str:
+    if norwegian:
+        found = _NORWEGIAN_DATE.match(text)
+        if found:
+            return _norwegian_date(text, found)
     try:
         if len(text) == 10:
             return dt.date.fromisoformat(text).isoformat()
@@ -305,25 +324,81 @@ def _date(column: Column, text: str, _: bool) -> str:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return parsed.replace(microsecond=0, tzinfo=None).isoformat()
     except ValueError:
-        raise CellError(f"{text!r} is not a date; expected YYYY-MM-DD") from None
+        expected = "DD.MM.YYYY or YYYY-MM-DD" if norwegian else "YYYY-MM-DD"
+        raise CellError(_("{text} is not a date; expected {expected}", text=repr(text),
+                          expected=expected)) from None  # fmt: skip
 
 
-def _number(column: Column, text: str, decimal_comma: bool) -> float:
-    candidate = text.replace(",", ".") if decimal_comma else text
+# dd.mm.yyyy (or dd.mm.yy) with an optional time, as a spreadsheet in a Norwegian locale
+# writes dates.
+_NORWEGIAN_DATE = re.compile(
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+# What a spreadsheet makes of a decimal number it takes for a date: 1.1 -> 01.01.2026 (or
+# 2026-01-01 in an xlsx), 11.9 -> 11.09.2026, or 11.sep.
+_DATE_FROM_NUMBER = (
+    re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.\d{2,4}(?: 00:00(?::00)?)?$"),
+    re.compile(r"^\d{4}-(?P<m>\d{2})-(?P<d>\d{2})(?:[ T]00:00(?::00)?)?$"),
+    re.compile(r"^(?P<d>\d{1,2})\.? ?(?P<m>[a-zA-Z]{3})\.?$"),
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
+
+
+def _norwegian_date(text: str, found: re.Match) -> str:
+    day, month, year, hour, minute, second = found.groups()
+    if len(year) == 2:  # 16.11.21 14:05, as LibreOffice shows a timestamp
+        year = "20" + year
+    try:
+        if hour is None:
+            return dt.date(int(year), int(month), int(day)).isoformat()
+        return dt.datetime(int(year), int(month), int(day), int(hour), int(minute),
+                           int(second or 0)).isoformat()  # fmt: skip
+    except ValueError:
+        raise CellError(_("{text} is not a date; expected DD.MM.YYYY or YYYY-MM-DD",
+                          text=repr(text))) from None  # fmt: skip
+
+
+def number_made_date(text: str) -> str | None:
+    """The decimal number a spreadsheet probably turned into this date ('01.01.2026' ->
+    '1.1'), or None when `text` does not look like such a date."""
+    for pattern in _DATE_FROM_NUMBER:
+        found = pattern.match(text.strip())
+        if found:
+            month = found["m"]
+            if month.isalpha():
+                if month.lower()[:3] not in _MONTHS + ("may", "oct", "dec"):
+                    return None
+                names = _MONTHS + ("may", "oct", "dec")
+                month = str((names.index(month.lower()[:3]) % 12) + 1)
+            if not 1 <= int(month) <= 12:
+                return None
+            return f"{int(found['d'])}.{int(month)}"
+        continue
+    return None
+
+
+def _number(column: Column, text: str, norwegian: bool) -> float:
+    candidate = text.replace(",", ".").replace("\u00a0", "").replace(" ", "") if norwegian else text
     try:
         value = float(candidate)
     except ValueError:
-        raise CellError(f"{text!r} is not a number") from None
+        guess = number_made_date(text)
+        if guess is not None:
+            shown = guess.replace(".", ",") if norwegian else guess
+            raise CellError(_("{text} is a date in a number column: a spreadsheet probably made "
+                              "it of the number {number}; write the number and import again",
+                              text=repr(text), number=shown)) from None  # fmt: skip
+        raise CellError(_("{text} is not a number", text=repr(text))) from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise CellError(f"{text!r} is not a number")
+        raise CellError(_("{text} is not a number", text=repr(text)))
     _in_range(column, value, text)
     return value
 
 
-def _int(column: Column, text: str, decimal_comma: bool) -> int:
-    value = _number(Column(column.name), text, decimal_comma)
+def _int(column: Column, text: str, norwegian: bool) -> int:
+    value = _number(Column(column.name), text, norwegian)
     if not value.is_integer():
-        raise CellError(f"{text!r} is not a whole number")
+        raise CellError(_("{text} is not a whole number", text=repr(text)))
     _in_range(column, value, text)
     return int(value)
 
@@ -331,41 +406,44 @@ def _int(column: Column, text: str, decimal_comma: bool) -> int:
 def _in_range(column: Column, value: float, text: str) -> None:
     low, high = column.low, column.high
     if (low is not None and value < low) or (high is not None and value > high):
-        raise CellError(f"{text} is out of range; expected {low:g} to {high:g}")
+        raise CellError(_("{text} is out of range; expected {low} to {high}", text=text,
+                          low=f"{low:g}", high=f"{high:g}"))  # fmt: skip
 
 
-def _choice(column: Column, text: str, _: bool) -> str:
+def _choice(column: Column, text: str, norwegian: bool) -> str:
     if text not in column.choices:
         lowered = text.lower()
         if lowered in column.choices:
             return lowered
-        raise CellError(f"{text!r} is not one of {', '.join(column.choices)}")
+        raise CellError(_("{text} is not one of {choices}", text=repr(text),
+                          choices=", ".join(column.choices)))  # fmt: skip
     return text
 
 
-def _list(column: Column, text: str, _: bool) -> list[str]:
+def _list(column: Column, text: str, norwegian: bool) -> list[str]:
     items = list(dict.fromkeys(item.strip() for item in text.split(";") if item.strip()))
     if column.choices:
         wrong = [i for i in items if i.lower() not in column.choices]
         if wrong:
-            raise CellError(f"{', '.join(wrong)}: expected {', '.join(column.choices)}")
+            raise CellError(_("{wrong}: expected {choices}", wrong=", ".join(wrong),
+                              choices=", ".join(column.choices)))  # fmt: skip
         items = [i.lower() for i in items]
     if column.must_fill and not items:
-        raise CellError(f"{column.name} is required")
+        raise CellError(_("{column} is required", column=column.name))
     return items
 
 
-def _emails(column: Column, text: str, _: bool) -> list[str]:
+def _emails(column: Column, text: str, norwegian: bool) -> list[str]:
     return [_email(column, item, False) for item in _list(column, text, False)]
 
 
-def _yesno(column: Column, text: str, _: bool) -> bool:
+def _yesno(column: Column, text: str, norwegian: bool) -> bool:
     lowered = text.lower()
     if lowered in ("yes", "true", "1", "ja"):
         return True
     if lowered in ("no", "false", "0", "nei"):
         return False
-    raise CellError(f"{text!r}: expected yes or no")
+    raise CellError(_("{text}: expected yes or no", text=repr(text)))
 
 
 # Keys, codes, references to them, emails and lists of them (names: the `name` columns).
