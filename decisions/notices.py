@@ -13,6 +13,7 @@ page waits for a mail server: pages never send."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import os
@@ -27,8 +28,9 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
-from decisions import calendar, permissions, services, settings, store
+from decisions import calendar, i18n, permissions, services, settings, store
 from decisions import notice_texts as texts
+from decisions.i18n import _
 from decisions.model import Actor, WorkflowError
 from decisions.notice_texts import Item
 from decisions.store import decisions as decision_store
@@ -167,6 +169,27 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
         )])  # fmt: skip
 
 
+# The reader's language -------------------------------------------------------------------------
+
+
+def reader_language(person: Mapping | None) -> str:
+    """The language a person reads their notices in: their own choice (the directory's
+    `language` field) where they made one, else the installation's language."""
+    chosen = (person or {}).get("language")
+    return chosen if chosen in i18n.LANGUAGES else i18n.installation_language()
+
+
+def _in_language(language: str, build, /, *args, **kwargs):
+    """`build(*args, **kwargs)` with texts, dates and numbers in `language`, leaving the
+    caller's language as it was."""
+
+    def built():
+        i18n.use(language)
+        return build(*args, **kwargs)
+
+    return contextvars.copy_context().run(built)
+
+
 # Links into the app -----------------------------------------------------------------------
 
 
@@ -194,6 +217,20 @@ def due_notices(
     """Every notice due as of a date that is not on record yet, for active people, by their
     preferences (the programme's defaults when they chose none)."""
     people = {a.email: a for a in decision_store.load_actors(conn)}
+    chosen = notice_store.people_languages(conn)
+    languages = {email: reader_language({"language": chosen.get(email)}) for email in people}
+    return [
+        notice
+        for lang in sorted(set(languages.values()))
+        for notice in _in_language(
+            lang, _due, conn, as_of, demos_since,
+            {e: a for e, a in people.items() if languages[e] == lang},
+        )
+    ]  # fmt: skip
+
+
+def _due(conn, as_of: dt.date, demos_since: dt.date | None, people: dict[str, Actor]):
+    """The notices due to `people`, who all read one language (the thread's)."""
     programme = defaults(conn)
     stored = notice_store.preferences(conn)
     prefs = {email: _effective(stored.get(email), programme) for email in people}
@@ -220,7 +257,7 @@ def due_notices(
 
 def _digests(conn, as_of: dt.date, people: dict[str, Actor], prefs, link: Links) -> list[Notice]:
     today = as_of.isoformat()
-    year, week, _ = as_of.isocalendar()
+    year, week, _weekday = as_of.isocalendar()
     queues_now = _digest_queues(conn, today)
     made = []
     for email, actor in people.items():
@@ -268,8 +305,9 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         due = found["verdicts"].get(actor.email, [])
         lists["verdicts"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 f"shown in {shown[r['key']][0]} on {shown[r['key']][1]}" if r["key"] in shown
-                 else "demonstrated")
+                 _("shown in {demo} on {day}", demo=shown[r["key"]][0],
+                   day=texts.day_of(shown[r["key"]][1])) if r["key"] in shown
+                 else _("demonstrated"))
             for r in due
         ]  # fmt: skip
         more["verdicts"] = due[0]["waiting"] - len(due) if due else 0
@@ -277,7 +315,8 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         due = found["forum"].get(actor.email, [])
         lists["forum"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 f"{r['forum']}, needed by {r['needed_by'][:10]}" if r["needed_by"]
+                 _("{forum}, needed by {day}", forum=r["forum"],
+                   day=texts.day_of(r["needed_by"])) if r["needed_by"]
                  else r["forum"])
             for r in due
         ]  # fmt: skip
@@ -291,7 +330,8 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
     if permissions.may_act_anywhere(actor, "record_test_run"):
         lists["retest"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 f"test case {r['test_case']}, defect {r['defect']} fixed")
+                 _("test case {case}, defect {defect} fixed", case=r["test_case"],
+                   defect=r["defect"]))
             for r in found["retest"] if not actor.domains or r["domain"] in actor.domains
         ]  # fmt: skip
     for name in ("demos", "retest"):
@@ -341,11 +381,11 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
 def _demo_notice(
     actor: Actor, kind, event: calendar.DemoEvent, dedup, method, stamp, link, made=None
 ):
-    if method == "CANCEL" and actor.email not in {a for a, _ in event.attendees}:
+    if method == "CANCEL" and actor.email not in {a for a, _name in event.attendees}:
         event = _replace(event, attendees=((actor.email, actor.name),))
     made = {} if made is None else made
     ics = made.get(event.key) or calendar.calendar(
-        [event], method=method, stamp=stamp, name=f"Demo {event.key}"
+        [event], method=method, stamp=stamp, name=_("Demo {key}", key=event.key)
     )
     made[event.key] = ics
     decisions = [Item(line, link.decision(line.split(" ", 1)[0])) for line in event.decisions]
@@ -400,10 +440,10 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
     owner and the managers; and the first time a person would hear of one already off track."""
     from decisions import readiness
 
-    _, waves = readiness.assess(conn, as_of)
+    _criteria, waves = readiness.assess(conn, as_of)
     heard = notice_store.notified(conn, "off_track")
     managers = [e for e, a in people.items() if permissions.allowed(a, "save_criterion")]
-    year, week, _ = as_of.isocalendar()
+    year, week, _weekday = as_of.isocalendar()
     made = []
     for wave in waves:
         for c in wave.criteria:
@@ -412,14 +452,14 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
             crit = c.criterion
             ref = f"{wave.wave}:{crit.code}"
             went = readiness.outlook_before(c, wave.go_live) != "off_track"
-            value = "no value" if c.value is None else f"{c.value:g}"
+            value = _("no value") if c.value is None else texts.number(c.value)
             for person in dict.fromkeys(p for p in (crit.owner, *managers) if p in people):
                 if not went and (person, ref) in heard:
                     continue
                 message = texts.off_track(
                     people[person].name, wave=wave.wave, wave_name=wave.name, code=crit.code,
                     criterion=crit.name, value=value,
-                    target=f"{crit.comparator} {crit.threshold:g}",
+                    target=f"{crit.comparator} {texts.number(crit.threshold)}",
                     outlook=readiness.outlook_text(c, wave.go_live),
                     go_live=wave.go_live.isoformat(), link=link.page("readiness"),
                 )  # fmt: skip
