@@ -99,12 +99,13 @@ def preferences_of(conn: sqlite3.Connection, email: str) -> Preferences:
 
 def _check_choice(digest: str, events: Iterable[str]) -> list[str]:
     if digest not in DIGESTS:
-        raise WorkflowError(f"digest: {digest!r} is not a choice; expected {', '.join(DIGESTS)}")
+        raise WorkflowError(_("digest: {digest!r} is not a choice; expected {choices}",
+                              digest=digest, choices=", ".join(DIGESTS)))  # fmt: skip
     events = list(dict.fromkeys(events))
     unknown = [e for e in events if e not in EVENTS]
     if unknown:
-        raise WorkflowError(f"event notices: no kind {', '.join(unknown)}; the kinds are "
-                            f"{', '.join(EVENTS)}")  # fmt: skip
+        raise WorkflowError(_("event notices: no kind {unknown}; the kinds are {kinds}",
+                              unknown=", ".join(unknown), kinds=", ".join(EVENTS)))  # fmt: skip
     return events
 
 
@@ -123,10 +124,12 @@ def set_preferences(
         permissions.check(actor, "manage_people")
     events = _check_choice(digest, events)
     if language not in texts.LANGUAGES:
-        raise WorkflowError(f"language: {language!r}; available: {', '.join(texts.LANGUAGES)}")
+        raise WorkflowError(_("language: {language!r}; available: {languages}",
+                              language=language, languages=", ".join(texts.LANGUAGES)))  # fmt: skip
     with store.transaction(conn):
         if decision_store.load_actor(conn, person) is None:
-            raise WorkflowError(f"person: no active person {person!r} in the directory")
+            raise WorkflowError(_("person: no active person {person!r} in the directory",
+                                  person=person))  # fmt: skip
         notice_store.save_preferences(
             conn,
             {"person": person, "digest": digest, "events": ",".join(events), "language": language},
@@ -159,8 +162,8 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
     permissions.check(actor, "manage_people")
     url = (url or "").strip().rstrip("/")
     if not url.lower().startswith(("https://", "http://")) or " " in url:
-        raise WorkflowError(f"app address: {url!r}; expected https://host[/path], the address "
-                            "people open the app at")  # fmt: skip
+        raise WorkflowError(_("app address: {url!r}; expected https://host[/path], the address "
+                              "people open the app at", url=url))  # fmt: skip
     with store.transaction(conn):
         before = settings.get(conn, settings.BASE_URL)
         settings.put(conn, settings.BASE_URL, url)
@@ -713,21 +716,26 @@ def run(
     if dry_run:
         due = due_notices(conn, as_of)
         for n in due:
-            extra = " (with calendar entry)" if n.ics else ""
-            print(f"would send {n.kind} to {n.person}: {n.message.subject}{extra}", file=out)
+            extra = _(" (with calendar entry)") if n.ics else ""
+            print(_("would send {kind} to {person}: {subject}", kind=n.kind, person=n.person,
+                    subject=n.message.subject) + extra, file=out)  # fmt: skip
         unsent = notice_store.count_unsent(conn)
-        print(f"dry run as of {as_of}: {len(due)} new notices would be sent"
-              + (f", and {unsent} recorded earlier retried" if unsent else "")
-              + "; nothing sent or recorded", file=out)  # fmt: skip
+        print(_("dry run as of {day}: {count} new notices would be sent", day=i18n.format_date(as_of),
+                count=len(due))
+              + (_(", and {count} recorded earlier retried", count=unsent) if unsent else "")
+              + _("; nothing sent or recorded"), file=out)  # fmt: skip
         return 0
     if config is None:
-        print(f"no SMTP server configured: set {ENV_URL} (smtp://host:port) or an [smtp] "
-              "table in .streamlit/secrets.toml; nothing recorded or sent", file=err)  # fmt: skip
+        print(_("no SMTP server configured: set {variable} (smtp://host:port) or an [smtp] "
+                "table in .streamlit/secrets.toml; nothing recorded or sent",
+                variable=ENV_URL), file=err)  # fmt: skip
         return 1
     due = plan(conn, as_of)
     report = send_pending(conn, config, moment(conn))
-    print(f"notify as of {as_of}: {len(due)} new notices recorded; {report.sent} sent"
-          + (f"; {report.failed} not sent, retried next run" if report.failed else ""),
+    print(_("notify as of {day}: {count} new notices recorded; {sent} sent", day=i18n.format_date(as_of),
+            count=len(due), sent=report.sent)
+          + (_("; {count} not sent, retried next run", count=report.failed)
+             if report.failed else ""),
           file=out)  # fmt: skip
     if report.stopped:
         print(f"notify: {report.stopped}", file=err)
