@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from decisions import notices, permissions, programme, settings, store
+from decisions.i18n import _, format_date, format_number
 from decisions.model import (
     STAGE_RANK,
     STAGES,
@@ -478,13 +479,13 @@ class Generator:
         rng = self.rng
         count = round(3000 * self.scale)
         domains, weights = zip(*DOMAIN_WEIGHTS.items(), strict=True)
-        ages = [rng.random() ** 0.7 for _ in range(count)]  # more decisions early on
-        withdrawn = [rng.random() < WITHDRAWN_SHARE for _ in range(count)]
+        ages = [rng.random() ** 0.7 for _i in range(count)]  # more decisions early on
+        withdrawn = [rng.random() < WITHDRAWN_SHARE for _i in range(count)]
         # Older decisions have come further, with noise: rank by age and deal out the stages.
         scores = sorted(range(count), key=lambda i: ages[i] + rng.gauss(0, 0.2))
         live = [i for i in scores if not withdrawn[i]]
         targets = {i: WITHDRAWN for i in range(count) if withdrawn[i]}
-        total = sum(share for _, share in TARGET_SHARES)
+        total = sum(share for _stage, share in TARGET_SHARES)
         start = 0
         for stage, share in TARGET_SHARES:
             end = start + round(len(live) * share / total)
@@ -501,7 +502,14 @@ class Generator:
             created = self.later(int(span * (1 - ages[i])), 0)  # in working hours
             self.plans.append(self.plan_decision(key, domain, targets[i], created))
             if n % max(1, count // 20) == 0:
-                progress(0.05 + 0.45 * n / count, f"Planning decisions ({n:,} of {count:,})")
+                progress(
+                    0.05 + 0.45 * n / count,
+                    _(
+                        "Planning decisions ({done} of {count})",
+                        done=format_number(n),
+                        count=format_number(count),
+                    ),
+                )
         self.share_test_cases()
 
     def plan_decision(self, key: str, domain: str, target: str, created: int) -> Plan:
@@ -510,7 +518,7 @@ class Generator:
         fit, and started earlier as a last resort."""
         window = (LAST_T - created) / DAY
         pace = min(4.0, max(0.5, window * self.rng.uniform(0.4, 0.9) / EXPECTED_DAYS[target]))
-        for _ in range(40):
+        for _i in range(40):
             plan = self.plan_life(key, domain, target, created, pace)
             end = max([plan.created] + [s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
                       + [d[0] for d in plan.demos] + [c.created for c in plan.cases]
@@ -662,13 +670,13 @@ class Generator:
         at least one fails or is blocked for in_test."""
         rng = self.rng
         cases = [self.new_case(plan, self.later(t, self.gap(2, 10) * pace))
-                 for _ in range(rng.choice((1, 1, 1, 2)))]  # fmt: skip
+                 for _i in range(rng.choice((1, 1, 1, 2)))]  # fmt: skip
         plan.cases.extend(cases)
         failing = rng.randrange(len(cases)) if target == "in_test" else -1
         last = t
         for index, case in enumerate(cases):
             r = self.later(case.created, self.gap(3, 15) * pace)
-            for _ in range(rng.choice((0, 0, 1, 1, 2)) if index != failing else rng.randint(0, 1)):
+            for _i in range(rng.choice((0, 0, 1, 1, 2)) if index != failing else rng.randint(0, 1)):
                 r = self.run(plan, case, r, rng.choice(("failed", "failed", "blocked")), True, pace)  # fmt: skip
             if index == failing:
                 r = self.run(plan, case, r, rng.choice(("failed", "failed", "blocked")), False, pace)  # fmt: skip
@@ -743,17 +751,17 @@ class Generator:
             self.demo_rows[module, slot]["key"] = f"DEMO-{number:04d}"
         verdicts = sorted((v[0], p, j) for p, plan in enumerate(self.plans)
                           for j, v in enumerate(plan.verdicts))  # fmt: skip
-        self.verdict_id = {(p, j): n for n, (_, p, j) in enumerate(verdicts, 1)}
+        self.verdict_id = {(p, j): n for n, (_t, p, j) in enumerate(verdicts, 1)}
         cases = sorted((c.created, p, j) for p, plan in enumerate(self.plans)
                        for j, c in enumerate(plan.cases))  # fmt: skip
         self.cases = []
-        for number, (_, p, j) in enumerate(cases, 1):
+        for number, (_t, p, j) in enumerate(cases, 1):
             case = self.plans[p].cases[j]
             case.key = f"TC-{number:04d}"
             self.cases.append(case)
         runs = sorted((r[0], n, j) for n, c in enumerate(self.cases) for j, r in enumerate(c.runs))
         self.run_rows, defects = [], 0
-        for number, (_, n, j) in enumerate(runs, 1):
+        for number, (_t, n, j) in enumerate(runs, 1):
             case = self.cases[n]
             t, result, tester, defect = case.runs[j]
             if defect is not None:
@@ -769,21 +777,21 @@ class Generator:
             for key in case.decisions:
                 covering[key].append(case)
         runs_of = defaultdict(list)
-        for number, case_key, t, result, _, tester in self.run_rows:
+        for number, case_key, t, result, _defect, tester in self.run_rows:
             runs_of[case_key].append((t, number, result, tester))
         self.decision_rows, self.versions, self.deciders, self.orgs = [], [], [], []
         for index, plan in enumerate(self.plans):
             self.replay(index, plan, covering[plan.key], runs_of)
             if index % max(1, len(self.plans) // 10) == 0:
-                progress(0.5 + 0.3 * index / len(self.plans), "Replaying decision histories")
+                progress(0.5 + 0.3 * index / len(self.plans), _("Replaying decision histories"))
 
     def happenings(self, index: int, plan: Plan, cases: list[Case], runs_of: dict) -> list:
         found: list[tuple] = [(t, 0, n, kind, data) for n, (t, kind, data) in enumerate(plan.steps)]
-        for j, (t, email, verdict, _) in enumerate(plan.verdicts):
+        for j, (t, email, verdict, _comment) in enumerate(plan.verdicts):
             number = self.verdict_id[index, j]
             side = self.person(email).side
             found.append((t, 1, number, "verdict", (VerdictFact(email, verdict, iso(t), side, True, number), email)))  # fmt: skip
-        for slot, *_ in plan.demos:
+        for slot, *_people in plan.demos:
             demo = self.demo_rows[plan.module, slot]
             found.append((slot, 1, 0, "demo", (DemoFact(iso(slot), len(demo["attendees"])), demo)))  # fmt: skip
         for case in cases:
@@ -802,7 +810,7 @@ class Generator:
                     manager=rng.choice(self.by_role[MANAGER]).email)  # fmt: skip
         life.record(iso(plan.created), owner or rng.choice(side_pool), "created", None,
                     "proposed", f"{topic}: {aspect}")  # fmt: skip
-        for t, _, _, kind, data in self.happenings(index, plan, cases, runs_of):
+        for t, _rank, _number, kind, data in self.happenings(index, plan, cases, runs_of):
             life.happen(iso(t), kind, data)
         self.add_decision_row(plan, life, f"{topic}: {aspect}", topic, aspect, owner)
 
@@ -879,7 +887,7 @@ class Generator:
                             "2022-08-31", "2022-06-13T10:00:00"),
         }  # fmt: skip
         criteria, measurements = [], []
-        for wave, *_ in WAVES:
+        for wave, *_rest in WAVES:
             for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
                 owner = rng.choice(managers)
                 reason, until, at = waivers.get((wave, code), (None, None, None))
@@ -906,9 +914,9 @@ class Generator:
 
     def setup_events(self, manager: str) -> None:
         at = "2020-01-06T08:00:00"
-        for code, name, *_ in ORGANIZATIONS:
+        for code, name, *_rest in ORGANIZATIONS:
             self.event(at, "system", "organization", code, "created", None, name, rank=-1)
-        for code, name, go_live, _ in WAVES:
+        for code, name, go_live, _orgs in WAVES:
             first = REPLAN[1] if code == REPLAN[0] else go_live
             self.event(at, manager, "wave", code, "created", None, first, name, rank=-1)
         wave, old, new, replanned_at, reason = REPLAN
@@ -1202,23 +1210,28 @@ def build_demo(
     lists = programme.read_reference_lists()
     with_lists = not _usable_lists(conn, lists)
     generator = Generator(random.Random(seed), scale, lists)
-    progress(0.0, "Creating organisations and experts")
+    progress(0.0, _("Creating organisations and experts"))
     generator.make_people()
     generator.make_decisions(progress)
     generator.number_evidence()
     generator.replay_all(progress)
     generator.schedule_demos()
-    progress(0.85, "Writing the programme")
+    progress(0.85, _("Writing the programme"))
     with bulk.large_cache(conn):
         generator.write(conn, with_lists)
-    progress(0.95, "Writing the history of notices")
+    progress(0.95, _("Writing the history of notices"))
     sent = notices.record_history(conn, dt.date.fromisoformat(CLOCK))
-    progress(1.0, "Demo programme ready")
+    progress(1.0, _("Demo programme ready"))
     stages = defaultdict(int)
     for row in generator.decision_rows:
         stages[row[8]] += 1
-    return (
-        f"{len(generator.decision_rows):,} decisions, {len(generator.people):,} experts, "
-        f"{len(generator.events):,} events, {stages['ready']:,} ready, {sent:,} notices sent; "
-        f"clock {CLOCK}"
+    return _(
+        "{decisions} decisions, {experts} experts, {events} events, {ready} ready, "
+        "{sent} notices sent; clock {clock}",
+        decisions=format_number(len(generator.decision_rows)),
+        experts=format_number(len(generator.people)),
+        events=format_number(len(generator.events)),
+        ready=format_number(stages["ready"]),
+        sent=format_number(sent),
+        clock=format_date(dt.date.fromisoformat(CLOCK)),
     )
