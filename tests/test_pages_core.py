@@ -620,3 +620,14 @@ def test_details_are_edited_through_the_form(keys, db):
     record = decision_store.get_decision(db, key)
     assert (record["title"], record["criticality"]) == ("Clearer title", "critical")
     assert as_read(at.title[0].value).endswith("Clearer title")
+
+
+def test_the_register_in_bokmal_finds_a_word_typed_without_its_norwegian_letter(keys, monkeypatch):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    assert at.title[0].value == "Beslutninger"
+    at.text_input(key="register_text").input("OKT withdrawn").run()  # økt typed without ø
+    assert list(at.dataframe[0].value["key"]) == [keys["withdrawn"]]
+    assert "**1** beslutning funnet" in texts(at)
+    at.text_input(key="register_text").input("zyxwvu").run()
+    assert "Ingen beslutninger passer." in texts(at)
