@@ -3,7 +3,8 @@ its start and end in Europe/Oslo (TZID with the zone's VTIMEZONE, so no calendar
 10:00 demo as 10:00 UTC), place or meeting link, organiser and attendees, a UID that stays the
 same across changes with a rising SEQUENCE; METHOD:REQUEST invites or updates,
 METHOD:CANCEL cancels, METHOD:PUBLISH is a person's own calendar file to import.
-A pure function of plain values: no storage, no clock."""
+A pure function of plain values: no storage, no clock. Its texts (summary, description) are in
+the reader's language (decisions.i18n); the codes and times are iCalendar's own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from decisions.i18n import _
 
 PRODID = "-//Decision tracker//Demos//EN"
 UID_DOMAIN = "demos.decision-tracker"
@@ -105,16 +108,21 @@ def fold(line: str) -> str:
 
 
 def _event(demo: DemoEvent, stamp: str, method: str) -> list[str]:
-    description = "Decisions shown:\n" + "\n".join(demo.decisions or ("(none listed)",))
+    description = _("Decisions shown:") + "\n"
+    description += "\n".join(demo.decisions or (_("(none listed)"),))
     if demo.meeting_url:
-        description += f"\n\nMeeting link: {demo.meeting_url}"
-    description += f"\n\nPresenter: {demo.organizer[1]} <{demo.organizer[0]}>"
+        description += "\n\n" + _("Meeting link: {url}", url=demo.meeting_url)
+    description += "\n\n" + _("Presenter: {name} <{email}>", name=demo.organizer[1],
+                               email=demo.organizer[0])  # fmt: skip
     if demo.notes:
         description += f"\n\n{demo.notes}"
     if demo.link:
-        description += f"\n\nIn the tracker: {demo.link}"
+        description += "\n\n" + _("In the tracker: {link}", link=demo.link)
     cancelled = demo.cancelled or method == "CANCEL"
-    summary = f"Demo: {demo.module_name} ({demo.module})"
+    summary = _("Demo: {module_name} ({module})", module_name=demo.module_name,
+                module=demo.module)  # fmt: skip
+    if cancelled:
+        summary = _("Cancelled: {summary}", summary=summary)
     lines = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(demo.uid)}",
@@ -122,7 +130,7 @@ def _event(demo: DemoEvent, stamp: str, method: str) -> list[str]:
         f"SEQUENCE:{demo.sequence}",
         f"DTSTART;TZID={TZID}:{demo.start:%Y%m%dT%H%M%S}",
         f"DTEND;TZID={TZID}:{demo.end:%Y%m%dT%H%M%S}",
-        f"SUMMARY:{escape_text(('Cancelled: ' if cancelled else '') + summary)}",
+        f"SUMMARY:{escape_text(summary)}",
         f"DESCRIPTION:{escape_text(description)}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         f"CATEGORIES:{escape_text(demo.module)}",
@@ -142,9 +150,7 @@ def _event(demo: DemoEvent, stamp: str, method: str) -> list[str]:
     return [*lines, "END:VEVENT"]
 
 
-def calendar(
-    demos: Iterable[DemoEvent], *, method: str, stamp: dt.datetime, name: str = "Demos"
-) -> str:
+def calendar(demos: Iterable[DemoEvent], *, method: str, stamp: dt.datetime, name: str = "") -> str:
     """The demos as one VCALENDAR text with CRLF line ends. `method`: REQUEST (an invitation
     or its update, one demo), CANCEL (one demo) or PUBLISH (a person's own calendar file);
     `stamp` is when it was made (DTSTAMP, in UTC)."""
@@ -152,6 +158,7 @@ def calendar(
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     utc = stamp.astimezone(dt.UTC) if stamp.tzinfo else stamp
     stamp_text = f"{utc:%Y%m%dT%H%M%S}Z"
+    name = name or _("Demos")
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

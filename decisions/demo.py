@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from decisions import notices, permissions, programme, settings, store
+from decisions.i18n import _, format_date, format_number
 from decisions.model import (
     STAGE_RANK,
     STAGES,
@@ -73,7 +74,7 @@ ORGANIZATIONS = (  # code, name, kind, email domain, weight among the experts
 )
 WAVES = (  # code, name, go-live, organisations
     ("W1", "Trondheim kommune", "2022-05-07", ("TRD", "LADE", "HEIM")),
-    ("W2", "St. Olavs hospital and neighbouring municipalities", "2022-11-12",
+    ("W2", "St. Olavs hospital og nabokommunene", "2022-11-12",
      ("STO", "ROR", "OSK", "HOL", "IFO", "ORL", "AFJ")),
     ("W3", "Helse Nord-Trøndelag", "2023-02-11", ("HNT", "LEV", "VER")),
     ("W4", "Helse Møre og Romsdal", "2023-04-29", ("HMR", "ALE")),
@@ -83,8 +84,8 @@ REPLAN = (
     "2022-05-07",
     "2022-11-12",
     "2021-09-28T14:00:00",
-    "St. Olavs hospital postponed: integrated testing and end-user training could not be "
-    "completed for a safe go-live in May; Trondheim kommune keeps 2022-05-07",
+    "St. Olavs hospital utsatt: integrasjonstesting og opplæring av sluttbrukere kunne ikke "
+    "fullføres for en trygg produksjonssetting i mai; Trondheim kommune beholder 07.05.2022",
 )
 
 MEASUREMENTS = (  # wave, reported criterion, (date, value) history
@@ -129,75 +130,106 @@ DOMAIN_WEIGHTS = {
     "MED": 11, "LAB": 6, "RAD": 4, "SUR": 6, "EME": 5, "MAT": 4, "PSY": 5, "HOM": 6, "NUR": 5,
     "GP": 5, "PAD": 9, "DOC": 10, "INT": 7, "MIG": 4, "TRN": 3, "REP": 4, "ICU": 3, "ONC": 3,
 }  # fmt: skip
+# The programme's words are bokmål, as St. Olavs hospital and the Trøndelag municipalities
+# write them: each tuple keeps its length, so the seed draws the same programme as before.
 TOPICS = {
-    "MED": ("High-risk infusions", "Insulin dosing", "Antibiotic stewardship", "Dose rounding"),
-    "LAB": ("Specimen labelling", "Critical lab values", "Point-of-care tests", "Microbiology"),
-    "RAD": ("Contrast allergy screening", "Imaging protocols", "Result acknowledgement"),
-    "SUR": ("Surgical safety checklist", "Theatre booking", "Implant registration"),
-    "EME": ("Triage levels", "Ambulance hand-over", "Tracking board columns"),
-    "MAT": ("Partogram", "Newborn registration", "Pregnancy card"),
-    "PSY": ("Involuntary admission", "Risk assessment", "Substance abuse follow-up"),
-    "HOM": ("Home visit planning", "Service decisions", "Medicine dispensers at home"),
-    "NUR": ("Fall risk", "Nutrition screening", "Resident care plans"),
-    "GP": ("Sick notes", "Chronic care reviews", "Patient messages"),
-    "PAD": ("Waiting lists", "Appointment reminders", "Patient payment", "Transfer orders"),
-    "DOC": ("Admission note", "Discharge summary", "Vital signs", "Nursing care plan"),
-    "INT": ("Prescription interface", "Referral messages", "Device data", "Lab instruments"),
-    "MIG": ("Medication list migration", "Allergy migration", "Appointment migration"),
-    "TRN": ("E-learning paths", "Super user training", "Proficiency tests"),
-    "REP": ("Activity reporting", "Quality indicators", "Registry submissions"),
-    "ICU": ("Ventilator charting", "Fluid balance", "Sedation scores"),
-    "ONC": ("Chemotherapy regimens", "Cancer pathway timers", "Tumour board lists"),
+    "MED": ("Høyrisikoinfusjoner", "Insulindosering", "Antibiotikastyring", "Avrunding av doser"),
+    "LAB": ("Merking av blodprøver", "Kritiske prøvesvar", "Pasientnær analyse", "Mikrobiologi"),
+    "RAD": ("Kontrastallergi", "Røntgenprotokoller", "Kvittering av røntgensvar"),
+    "SUR": ("Trygg kirurgi-sjekkliste", "Operasjonsplanlegging", "Implantatregistrering"),
+    "EME": ("Triagenivåer", "Overlevering fra ambulanse", "Kolonner i akuttmottakstavla"),
+    "MAT": ("Partogram", "Registrering av nyfødte", "Helsekort for gravide"),
+    "PSY": ("Tvangsinnleggelse", "Voldsrisikovurdering", "Oppfølging i rusomsorgen"),
+    "HOM": (
+        "Planlegging av hjemmebesøk",
+        "Vedtak etter søknad om tjenester",
+        "Legemiddeldispensere i hjemmet",
+    ),
+    "NUR": ("Fallrisiko", "Ernæringskartlegging", "Tiltaksplaner for beboere"),
+    "GP": ("Sykmeldinger", "Årskontroll ved kroniske sykdommer", "Meldinger fra pasienter"),
+    "PAD": ("Ventelister", "Påminnelse om time", "Egenandeler", "Overflytting og henvisning"),
+    "DOC": ("Innkomstjournal", "Epikrise", "Vitale parametere", "Sykepleieplan"),
+    "INT": (
+        "E-resept og reseptformidleren",
+        "Henvisninger og epikriser i meldingsløftet",
+        "Data fra medisinsk utstyr",
+        "Analyseinstrumenter på laboratoriet",
+    ),
+    "MIG": (
+        "Konvertering av legemiddellister",
+        "Konvertering av kritisk informasjon",
+        "Konvertering av timeavtaler",
+    ),
+    "TRN": ("E-læringsløp", "Opplæring av superbrukere", "Ferdighetstester"),
+    "REP": ("Aktivitetsrapportering", "Kvalitetsindikatorer", "Innrapportering til registre"),
+    "ICU": ("Respiratorkurve", "Væskebalanse", "Sedasjonsskår"),
+    "ONC": ("Cellegiftkurer", "Forløpstider i pakkeforløp for kreft", "Lister til MDT-møter"),
 }
 ASPECTS = (
-    "default order set", "user access by role", "ward workflow", "print and label layout",
-    "alerts and notifications", "documentation template", "naming convention",
-    "coding and classification", "hand-over routine", "patient portal display",
-    "downtime procedure", "consent and access control", "worklist columns",
-    "escalation to physician", "audit trail", "follow-up reminders",
+    "standard bestillingssett", "tilgang etter rolle", "arbeidsflyt på sengepost",
+    "utskrift og etiketter", "varsler og påminnelser", "mal for journalnotat", "navnestandard",
+    "koding og klassifikasjon", "rapport ved vaktskifte", "visning i pasientportalen",
+    "nedetidsrutine", "samtykke og tilgangsstyring", "kolonner i arbeidslister",
+    "eskalering til lege", "logg over oppslag", "påminnelser om oppfølging",
 )  # fmt: skip
 OPTIONS = (
-    "the vendor's foundation build unchanged", "the foundation build with local naming",
-    "one shared regional build", "separate builds per organisation", "a simplified workflow",
-    "the national standard", "a structured form instead of free text",
+    "leverandørens standardoppsett uendret", "standardoppsettet med lokale navn",
+    "ett felles regionalt oppsett", "eget oppsett for hver virksomhet", "en forenklet arbeidsflyt",
+    "den nasjonale standarden", "et strukturert skjema i stedet for fritekst",
 )  # fmt: skip
 RATIONALES = (
-    "Keeps the build close to the foundation system and eases upgrades.",
-    "Matches current clinical practice in all organisations.",
-    "Required by national regulation.",
-    "Reduces double documentation for nurses.",
-    "Agreed after a risk assessment with the patient safety team.",
+    "Holder oppsettet nær standardsystemet og gjør oppgraderinger enklere.",
+    "Følger dagens kliniske praksis i alle virksomhetene.",
+    "Påkrevd etter nasjonalt regelverk.",
+    "Mindre dobbeltdokumentasjon for sykepleierne.",
+    "Avtalt etter en risikovurdering sammen med pasientsikkerhetsteamet.",
 )
 ESCALATION_REASONS = (
-    "the hospital and municipal groups disagree",
-    "affects the workflows of several domains",
-    "cost and contract implications",
-    "needs a decision on regional standardisation",
-    "patient safety risk needs a higher-level decision",
+    "sykehusenes og kommunenes fagforum er uenige",
+    "berører arbeidsflyten i flere fagområder",
+    "har konsekvenser for kostnader og kontrakt",
+    "krever en beslutning om regional standardisering",
+    "risikoen for pasientsikkerheten krever en beslutning på høyere nivå",
 )
 CHANGE_COMMENTS = (
-    "The order of fields does not match the ward workflow.",
-    "The alert fires too often; alert fatigue.",
-    "Missing the municipal care levels.",
-    "Label text is not readable on the printers we use.",
-    "Not what was decided: the double check is missing.",
+    "Rekkefølgen på feltene passer ikke arbeidsflyten på posten.",
+    "Varselet kommer for ofte; folk slutter å lese det.",
+    "Kommunenes tjenestenivåer mangler.",
+    "Etikettene er uleselige på skriverne vi bruker til blodprøver.",
+    "Ikke det som ble besluttet: dobbeltkontrollen mangler.",
 )
 WITHDRAW_REASONS = (
-    "duplicate of another decision",
-    "covered by the vendor's standard content",
-    "no longer needed after the regional agreement",
+    "duplikat av en annen beslutning",
+    "dekkes av leverandørens standardinnhold",
+    "ikke lenger nødvendig etter den regionale avtalen",
 )
 REVISE_REASONS = (
-    "new national guideline",
-    "the first version did not cover the municipalities",
-    "changed after a patient safety review",
-    "found unworkable in the integrated test",
+    "ny nasjonal faglig retningslinje",
+    "første versjon dekket ikke kommunene",
+    "endret etter en gjennomgang av pasientsikkerheten",
+    "fungerte ikke i integrasjonstesten",
 )
 DEFECT_PROBLEMS = (
-    "wrong default value", "field missing from the form", "interface message rejected",
-    "print layout cut off", "alert not shown", "access denied for the role",
-    "duplicate entries after save", "time zone shown wrongly", "slow search",
+    "feil standardverdi", "feltet mangler i skjemaet", "meldingen avvises i grensesnittet",
+    "utskriften blir kuttet", "varselet vises ikke", "rollen får ikke tilgang",
+    "dobbeltregistrering etter lagring", "feil klokkeslett vises", "søket er tregt",
 )  # fmt: skip
+DEMO_NOTES = (  # what the presenter noted after a demo that was held
+    "Gikk gjennom arbeidsflyten fra bestilling til svar. Fagekspertene ba om færre klikk.",
+    "Vist på testmiljøet med fiktive pasienter. Spørsmål om varsler er notert til neste runde.",
+    "God diskusjon om ansvar mellom sykehus og kommune; blodprøvesvar må vises i begge.",
+    "Fagekspertene fra Røros og Trondheim deltok på video. Ingen innvendinger underveis.",
+    "Henvisning og epikrise vist i sammenheng. Etikettutskrift må demonstreres på nytt.",
+    "",
+)
+# Who a decision applies to, by its scope, and the kinds of test case, as the decisions say them.
+WHO = {"hospital": "Sykehusene", "municipality": "Kommunene", "joint": "Alle virksomhetene"}
+TEST_KINDS = {
+    "application": "applikasjonstest",
+    "integrated": "integrasjonstest",
+    "acceptance": "akseptansetest",
+    "regression": "regresjonstest",
+}
 
 TARGET_SHARES = (  # of the decisions that are not withdrawn, in stage order
     ("proposed", 6), ("decided", 5), ("in_build", 7), ("built", 5), ("demonstrated", 7),
@@ -216,6 +248,15 @@ EXPERT = permissions.roles_for("approve")[0]
 TESTER = permissions.roles_for("record_test_run")[0]
 MANAGER = permissions.roles_for("mark_ready")[0]
 READER = permissions.roles_without_permissions()[0]
+
+
+def lowered(topic: str) -> str:
+    """A topic inside a sentence: "Epikrise" becomes "epikrise", but names and abbreviations
+    keep their capitals ("MDT-møter", "E-resept")."""
+    first = topic.split()[0]
+    if any(c.isupper() for c in first[1:]) or "-" in first:
+        return topic
+    return topic[0].lower() + topic[1:]
 
 
 @functools.cache
@@ -438,13 +479,13 @@ class Generator:
         rng = self.rng
         count = round(3000 * self.scale)
         domains, weights = zip(*DOMAIN_WEIGHTS.items(), strict=True)
-        ages = [rng.random() ** 0.7 for _ in range(count)]  # more decisions early on
-        withdrawn = [rng.random() < WITHDRAWN_SHARE for _ in range(count)]
+        ages = [rng.random() ** 0.7 for _i in range(count)]  # more decisions early on
+        withdrawn = [rng.random() < WITHDRAWN_SHARE for _i in range(count)]
         # Older decisions have come further, with noise: rank by age and deal out the stages.
         scores = sorted(range(count), key=lambda i: ages[i] + rng.gauss(0, 0.2))
         live = [i for i in scores if not withdrawn[i]]
         targets = {i: WITHDRAWN for i in range(count) if withdrawn[i]}
-        total = sum(share for _, share in TARGET_SHARES)
+        total = sum(share for _stage, share in TARGET_SHARES)
         start = 0
         for stage, share in TARGET_SHARES:
             end = start + round(len(live) * share / total)
@@ -461,7 +502,14 @@ class Generator:
             created = self.later(int(span * (1 - ages[i])), 0)  # in working hours
             self.plans.append(self.plan_decision(key, domain, targets[i], created))
             if n % max(1, count // 20) == 0:
-                progress(0.05 + 0.45 * n / count, f"Planning decisions ({n:,} of {count:,})")
+                progress(
+                    0.05 + 0.45 * n / count,
+                    _(
+                        "Planning decisions ({done} of {count})",
+                        done=format_number(n),
+                        count=format_number(count),
+                    ),
+                )
         self.share_test_cases()
 
     def plan_decision(self, key: str, domain: str, target: str, created: int) -> Plan:
@@ -470,7 +518,7 @@ class Generator:
         fit, and started earlier as a last resort."""
         window = (LAST_T - created) / DAY
         pace = min(4.0, max(0.5, window * self.rng.uniform(0.4, 0.9) / EXPECTED_DAYS[target]))
-        for _ in range(40):
+        for _i in range(40):
             plan = self.plan_life(key, domain, target, created, pace)
             end = max([plan.created] + [s[0] for s in plan.steps] + [v[0] for v in plan.verdicts]
                       + [d[0] for d in plan.demos] + [c.created for c in plan.cases]
@@ -615,20 +663,20 @@ class Generator:
         rng = self.rng
         kind = rng.choices(("application", "integrated", "acceptance", "regression"), (5, 3, 2, 1))[0]  # fmt: skip
         aspect = rng.choice(ASPECTS)
-        return Case(kind, f"{plan.module} {kind} test: {aspect}", t)
+        return Case(kind, f"{plan.module} {TEST_KINDS[kind]}: {aspect}", t)
 
     def test(self, plan: Plan, t: int, target: str, pace: float) -> int:
         """Test cases and runs: the latest run of every case passes for tested and ready;
         at least one fails or is blocked for in_test."""
         rng = self.rng
         cases = [self.new_case(plan, self.later(t, self.gap(2, 10) * pace))
-                 for _ in range(rng.choice((1, 1, 1, 2)))]  # fmt: skip
+                 for _i in range(rng.choice((1, 1, 1, 2)))]  # fmt: skip
         plan.cases.extend(cases)
         failing = rng.randrange(len(cases)) if target == "in_test" else -1
         last = t
         for index, case in enumerate(cases):
             r = self.later(case.created, self.gap(3, 15) * pace)
-            for _ in range(rng.choice((0, 0, 1, 1, 2)) if index != failing else rng.randint(0, 1)):
+            for _i in range(rng.choice((0, 0, 1, 1, 2)) if index != failing else rng.randint(0, 1)):
                 r = self.run(plan, case, r, rng.choice(("failed", "failed", "blocked")), True, pace)  # fmt: skip
             if index == failing:
                 r = self.run(plan, case, r, rng.choice(("failed", "failed", "blocked")), False, pace)  # fmt: skip
@@ -703,17 +751,17 @@ class Generator:
             self.demo_rows[module, slot]["key"] = f"DEMO-{number:04d}"
         verdicts = sorted((v[0], p, j) for p, plan in enumerate(self.plans)
                           for j, v in enumerate(plan.verdicts))  # fmt: skip
-        self.verdict_id = {(p, j): n for n, (_, p, j) in enumerate(verdicts, 1)}
+        self.verdict_id = {(p, j): n for n, (_t, p, j) in enumerate(verdicts, 1)}
         cases = sorted((c.created, p, j) for p, plan in enumerate(self.plans)
                        for j, c in enumerate(plan.cases))  # fmt: skip
         self.cases = []
-        for number, (_, p, j) in enumerate(cases, 1):
+        for number, (_t, p, j) in enumerate(cases, 1):
             case = self.plans[p].cases[j]
             case.key = f"TC-{number:04d}"
             self.cases.append(case)
         runs = sorted((r[0], n, j) for n, c in enumerate(self.cases) for j, r in enumerate(c.runs))
         self.run_rows, defects = [], 0
-        for number, (_, n, j) in enumerate(runs, 1):
+        for number, (_t, n, j) in enumerate(runs, 1):
             case = self.cases[n]
             t, result, tester, defect = case.runs[j]
             if defect is not None:
@@ -729,21 +777,21 @@ class Generator:
             for key in case.decisions:
                 covering[key].append(case)
         runs_of = defaultdict(list)
-        for number, case_key, t, result, _, tester in self.run_rows:
+        for number, case_key, t, result, _defect, tester in self.run_rows:
             runs_of[case_key].append((t, number, result, tester))
         self.decision_rows, self.versions, self.deciders, self.orgs = [], [], [], []
         for index, plan in enumerate(self.plans):
             self.replay(index, plan, covering[plan.key], runs_of)
             if index % max(1, len(self.plans) // 10) == 0:
-                progress(0.5 + 0.3 * index / len(self.plans), "Replaying decision histories")
+                progress(0.5 + 0.3 * index / len(self.plans), _("Replaying decision histories"))
 
     def happenings(self, index: int, plan: Plan, cases: list[Case], runs_of: dict) -> list:
         found: list[tuple] = [(t, 0, n, kind, data) for n, (t, kind, data) in enumerate(plan.steps)]
-        for j, (t, email, verdict, _) in enumerate(plan.verdicts):
+        for j, (t, email, verdict, _comment) in enumerate(plan.verdicts):
             number = self.verdict_id[index, j]
             side = self.person(email).side
             found.append((t, 1, number, "verdict", (VerdictFact(email, verdict, iso(t), side, True, number), email)))  # fmt: skip
-        for slot, *_ in plan.demos:
+        for slot, *_people in plan.demos:
             demo = self.demo_rows[plan.module, slot]
             found.append((slot, 1, 0, "demo", (DemoFact(iso(slot), len(demo["attendees"])), demo)))  # fmt: skip
         for case in cases:
@@ -762,14 +810,12 @@ class Generator:
                     manager=rng.choice(self.by_role[MANAGER]).email)  # fmt: skip
         life.record(iso(plan.created), owner or rng.choice(side_pool), "created", None,
                     "proposed", f"{topic}: {aspect}")  # fmt: skip
-        for t, _, _, kind, data in self.happenings(index, plan, cases, runs_of):
+        for t, _rank, _number, kind, data in self.happenings(index, plan, cases, runs_of):
             life.happen(iso(t), kind, data)
         self.add_decision_row(plan, life, f"{topic}: {aspect}", topic, aspect, owner)
 
     def decision_text(self, plan: Plan, topic: str) -> str:
-        who = {"hospital": "The hospitals", "municipality": "The municipalities",
-               "joint": "All organisations"}[plan.scope]  # fmt: skip
-        return f"{who} use {self.rng.choice(OPTIONS)} for {topic.lower()}."
+        return f"{WHO[plan.scope]} bruker {self.rng.choice(OPTIONS)} for {lowered(topic)}."
 
     def add_decision_row(
         self, plan: Plan, life: Life, title: str, topic: str, aspect: str, owner: str | None
@@ -796,7 +842,7 @@ class Generator:
         self.decision_rows.append((
             plan.key, title, plan.domain, plan.module, life.forum, plan.scope, int(all_orgs),
             plan.criticality, life.stage, life.base, life.built_at, life.ready_at, life.version,
-            life.version_started_at, f"How should {topic.lower()} handle the {aspect}?",
+            life.version_started_at, f"Hvordan skal vi løse {aspect} for {lowered(topic)}?",
             life.text, life.rationale, life.decided_at, needed_by.date().isoformat(), owner,
             life.withdrawn_reason, iso(plan.created), life.since,
         ))  # fmt: skip
@@ -835,13 +881,13 @@ class Generator:
         rng = self.rng
         managers = [p.email for p in self.by_role[MANAGER]]
         waivers = {
-            ("W2", "C4N"): ("Regression cases are planned for the final integrated test cycle "
-                            "in October", "2022-11-30", "2022-07-04T10:00:00"),
-            ("W2", "C5B"): ("Severity-2 backlog accepted until the August release",
+            ("W2", "C4N"): ("Regresjonstestene er planlagt i den siste integrasjonstestrunden "
+                            "i oktober, før produksjonssettingen", "2022-11-30", "2022-07-04T10:00:00"),
+            ("W2", "C5B"): ("Restliste med alvorlighetsgrad 2 godtatt fram til augustleveransen",
                             "2022-08-31", "2022-06-13T10:00:00"),
         }  # fmt: skip
         criteria, measurements = [], []
-        for wave, *_ in WAVES:
+        for wave, *_rest in WAVES:
             for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
                 owner = rng.choice(managers)
                 reason, until, at = waivers.get((wave, code), (None, None, None))
@@ -868,9 +914,9 @@ class Generator:
 
     def setup_events(self, manager: str) -> None:
         at = "2020-01-06T08:00:00"
-        for code, name, *_ in ORGANIZATIONS:
+        for code, name, *_rest in ORGANIZATIONS:
             self.event(at, "system", "organization", code, "created", None, name, rank=-1)
-        for code, name, go_live, _ in WAVES:
+        for code, name, go_live, _orgs in WAVES:
             first = REPLAN[1] if code == REPLAN[0] else go_live
             self.event(at, manager, "wave", code, "created", None, first, name, rank=-1)
         wave, old, new, replanned_at, reason = REPLAN
@@ -884,7 +930,8 @@ class Generator:
         tables: dict[str, list[tuple]] = defaultdict(list)
         for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
             held = bool(demo["attendees"])
-            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), "", "",
+            notes = random.Random(f"{demo['key']}:notes").choice(DEMO_NOTES) if held else ""
+            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), notes, "",
                                     iso(slot)[11:16], *self.demo_place(demo["key"])))  # fmt: skip
             tables["demo_decisions"] += [(demo["key"], k) for k in dict.fromkeys(demo["decisions"])]  # fmt: skip
             tables["demo_attendees"] += [(demo["key"], e) for e in demo["attendees"]]
@@ -1163,23 +1210,28 @@ def build_demo(
     lists = programme.read_reference_lists()
     with_lists = not _usable_lists(conn, lists)
     generator = Generator(random.Random(seed), scale, lists)
-    progress(0.0, "Creating organisations and experts")
+    progress(0.0, _("Creating organisations and experts"))
     generator.make_people()
     generator.make_decisions(progress)
     generator.number_evidence()
     generator.replay_all(progress)
     generator.schedule_demos()
-    progress(0.85, "Writing the programme")
+    progress(0.85, _("Writing the programme"))
     with bulk.large_cache(conn):
         generator.write(conn, with_lists)
-    progress(0.95, "Writing the history of notices")
+    progress(0.95, _("Writing the history of notices"))
     sent = notices.record_history(conn, dt.date.fromisoformat(CLOCK))
-    progress(1.0, "Demo programme ready")
+    progress(1.0, _("Demo programme ready"))
     stages = defaultdict(int)
     for row in generator.decision_rows:
         stages[row[8]] += 1
-    return (
-        f"{len(generator.decision_rows):,} decisions, {len(generator.people):,} experts, "
-        f"{len(generator.events):,} events, {stages['ready']:,} ready, {sent:,} notices sent; "
-        f"clock {CLOCK}"
+    return _(
+        "{decisions} decisions, {experts} experts, {events} events, {ready} ready, "
+        "{sent} notices sent; clock {clock}",
+        decisions=format_number(len(generator.decision_rows)),
+        experts=format_number(len(generator.people)),
+        events=format_number(len(generator.events)),
+        ready=format_number(stages["ready"]),
+        sent=format_number(sent),
+        clock=format_date(dt.date.fromisoformat(CLOCK)),
     )

@@ -2,7 +2,8 @@
 function takes plain values and returns a Message with a subject, a plain-text part and an
 HTML part. No user text becomes markup: every value is escaped in the HTML part, and links
 are only the app's own deep links (and a demo's meeting link, escaped as an attribute).
-Only English exists yet; `language` picks the wording once others do."""
+Every text is in the reader's language (`i18n.use`, set per person by decisions.notices), and
+so are dates and times: "tirsdag 15. september 2026, 10:00–11:00 (norsk tid)" in bokmål."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from html import escape
 
-LANGUAGES = ("en",)
-PRODUCT = "Decision tracker"
+from babel.dates import format_datetime as _babel_datetime
+
+from decisions import i18n
+from decisions.i18n import N_, _, n_
+
+LANGUAGES = i18n.LANGUAGES
+PRODUCT = N_("Decision tracker")
 
 
 @dataclass(frozen=True)
@@ -79,8 +85,9 @@ def _render(letter: Letter) -> Message:
                 shown = f'<a href="{escape(item.link, quote=True)}">{shown}</a>'
             html.append(f"<li>{shown}{escape(detail)}</li>")
         if section.more:
-            text.append(f"- and {section.more} more")
-            html.append(f"<li>and {section.more} more</li>")
+            more = _("and {count} more", count=i18n.format_number(section.more))
+            text.append(f"- {more}")
+            html.append(f"<li>{escape(more)}</li>")
         text.append("")
         html.append("</ul>")
     if letter.action:
@@ -89,38 +96,62 @@ def _render(letter: Letter) -> Message:
             f'<p><a href="{escape(letter.action.link, quote=True)}">'
             f"{escape(letter.action.text)}</a></p>"
         )
-    footer = letter.footer or FOOTER
+    footer = letter.footer or _(FOOTER, product=_(PRODUCT))
     text += ["-- ", footer]
     html.append(f'<hr><p style="color: #666; font-size: small">{escape(footer)}</p>')
     html.append("</body></html>")
     return Message(letter.subject, "\n".join(text) + "\n", "\n".join(html) + "\n")
 
 
-FOOTER = f"Sent by the {PRODUCT}. Choose which notices you get, and how often, on the Notices page."
+FOOTER = N_(
+    "Sent by the {product}. Choose which notices you get, and how often, on the Notices page."
+)
 
 # The kinds of event notice a person can choose, with how the Notices page names them.
 EVENT_KINDS = {
-    "demo": "Demo invitations, changes and cancellations",
-    "changes_requested": "Changes requested on a decision you own or built",
-    "overdue": "A decision of your forum (or that you own) past its needed-by date",
-    "off_track": "A go-live criterion you own (or as a manager, any) going off track",
+    "demo": N_("Demo invitations, changes and cancellations"),
+    "changes_requested": N_("Changes requested on a decision you own or built"),
+    "overdue": N_("A decision of your forum (or that you own) past its needed-by date"),
+    "off_track": N_("A go-live criterion you own (or as a manager, any) going off track"),
 }
-DIGEST_CHOICES = {"daily": "Daily", "weekly": "Weekly (the first run of each week)", "off": "Off"}
+DIGEST_CHOICES = {
+    "daily": N_("Daily"),
+    "weekly": N_("Weekly (the first run of each week)"),
+    "off": N_("Off"),
+}
 KIND_NAMES = {
-    "digest": "Digest",
-    "demo_invitation": "Demo invitation",
-    "demo_change": "Demo changed",
-    "demo_cancel": "Demo cancelled",
-    "changes_requested": "Changes requested",
-    "overdue": "Past needed-by date",
-    "off_track": "Criterion off track",
+    "digest": N_("Digest"),
+    "demo_invitation": N_("Demo invitation"),
+    "demo_change": N_("Demo changed"),
+    "demo_cancel": N_("Demo cancelled"),
+    "changes_requested": N_("Changes requested"),
+    "overdue": N_("Past needed-by date"),
+    "off_track": N_("Criterion off track"),
 }
+# A moment as the reader writes it in a letter: weekday, day, month and year, then the hours.
+_MOMENT = {"nb": "EEEE d. MMMM y, HH:mm", "en": "EEEE d MMMM y, HH:mm"}
 
 
 def when(day: str, start: str, minutes: int) -> str:
+    """A demo's time in the reader's language, "tirsdag 15. september 2026, 10:00–11:00 (norsk
+    tid)" or "Tuesday 15 September 2026, 10:00–11:00 (Oslo time)"."""
     start_at = dt.datetime.fromisoformat(f"{day[:10]}T{start[:5]}")
     end_at = start_at + dt.timedelta(minutes=minutes)
-    return f"{start_at:%A %d %B %Y, %H:%M}–{end_at:%H:%M} (Oslo time)"
+    lang = i18n.language()
+    begins = _babel_datetime(start_at, _MOMENT[lang], locale=i18n._LOCALES[lang])
+    return _("{start}–{end} (Oslo time)", start=begins, end=f"{end_at:%H:%M}")
+
+
+def number(value: float) -> str:
+    """A figure as the reader writes it, with as many decimals as it has (up to 3): 0,85."""
+    shown = f"{value:.3f}".rstrip("0").rstrip(".")
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return i18n.format_number(float(shown), decimals)
+
+
+def day_of(value: str) -> str:
+    """A stored date ('2026-09-15' or a moment) as the reader writes it: 15.09.2026."""
+    return i18n.format_date(dt.date.fromisoformat(value[:10])) if value else ""
 
 
 def digest(
@@ -128,23 +159,33 @@ def digest(
 ) -> Message:
     """The digest of what awaits a person. `sections`: verdicts, forum, demos, retest."""
     titles = {
-        "verdicts": "Verdicts due from you",
-        "forum": "Decisions for your forums to decide",
-        "demos": "Demos you are invited to",
-        "retest": "Builds to retest (defect fixed)",
+        "verdicts": _("Verdicts due from you"),
+        "forum": _("Decisions for your forums to decide"),
+        "demos": _("Demos you are invited to"),
+        "retest": _("Builds to retest (defect fixed)"),
     }
     count = sum(len(items) + more.get(k, 0) for k, items in sections.items())
+    subject = (
+        n_("Weekly digest: {count} item awaits you", "Weekly digest: {count} items await you",
+           count)
+        if period == "weekly"
+        else n_("Daily digest: {count} item awaits you", "Daily digest: {count} items await you",
+                count)
+    )  # fmt: skip
     return _render(
         Letter(
-            subject=f"{period.capitalize()} digest: {count} item{'s' * (count != 1)} await you",
-            greeting=f"Hello {name},",
-            intro=f"This is what awaits you in the {PRODUCT}. Each item links to it in the app.",
+            subject=subject,
+            greeting=_("Hello {name},", name=name),
+            intro=_(
+                "This is what awaits you in the {product}. Each item links to it in the app.",
+                product=_(PRODUCT),
+            ),  # fmt: skip
             sections=tuple(
                 Section(titles[k], tuple(items), more.get(k, 0))
                 for k, items in sections.items()
                 if items
             ),
-            action=Item("All your work", link),
+            action=Item(_("All your work"), link),
         )
     )
 
@@ -168,36 +209,41 @@ def demo_invitation(
     """An invitation to a demo (kind demo_invitation), its change (demo_change) or its
     cancellation (demo_cancel); the calendar entry travels with it."""
     moment = when(day, start, minutes)
+    values = {"module_name": module_name, "module": module, "moment": moment, "key": key}
     subject, intro = {
         "demo_invitation": (
-            f"Invitation: demo of {module_name} ({module}), {moment}",
-            f"You are invited to demo {key}. The calendar entry is attached; accept it to put "
-            "it in your calendar.",
+            _("Invitation: demo of {module_name} ({module}), {moment}", **values),
+            _("You are invited to demo {key}. The calendar entry is attached; accept it to put "
+              "it in your calendar.", **values),
         ),
         "demo_change": (
-            f"Changed: demo of {module_name} ({module}), now {moment}",
-            f"Demo {key} you are invited to has changed. The attached calendar entry replaces "
-            "the earlier one.",
+            _("Changed: demo of {module_name} ({module}), now {moment}", **values),
+            _("Demo {key} you are invited to has changed. The attached calendar entry replaces "
+              "the earlier one.", **values),
         ),
         "demo_cancel": (
-            f"Cancelled: demo of {module_name} ({module}), {moment}",
-            f"Demo {key} is cancelled, or you are no longer invited. The attached cancellation "
-            "removes it from your calendar.",
+            _("Cancelled: demo of {module_name} ({module}), {moment}", **values),
+            _("Demo {key} is cancelled, or you are no longer invited. The attached "
+              "cancellation removes it from your calendar.", **values),
         ),
-    }[kind]
-    facts = [("When", moment), ("Module", f"{module_name} ({module})"), ("Presenter", presenter)]
+    }[kind]  # fmt: skip
+    facts = [
+        (_("When"), moment),
+        (_("Module"), f"{module_name} ({module})"),
+        (_("Presenter"), presenter),
+    ]
     if place:
-        facts.append(("Place", place))
+        facts.append((_("Place"), place))
     if meeting_url:
-        facts.append(("Meeting link", meeting_url))
+        facts.append((_("Meeting link"), meeting_url))
     return _render(
         Letter(
             subject=subject,
-            greeting=f"Hello {name},",
+            greeting=_("Hello {name},", name=name),
             intro=intro,
             facts=tuple(facts),
-            sections=(Section("Decisions shown", tuple(decisions)),) if decisions else (),
-            action=Item("The demos in the app", link),
+            sections=(Section(_("Decisions shown"), tuple(decisions)),) if decisions else (),
+            action=Item(_("The demos in the app"), link),
         )
     )
 
@@ -206,16 +252,24 @@ def changes_requested(
     name: str, *, key: str, title: str, expert: str, date: str, comment: str, link: str
 ) -> Message:
     """An expert requested changes to a decision the person owns or built."""
-    facts = [("Decision", f"{key} {title}"), ("Requested by", expert), ("On", date[:10])]
+    facts = [
+        (_("Decision"), f"{key} {title}"),
+        (_("Requested by"), expert),
+        (_("On"), day_of(date)),
+    ]
     if comment:
-        facts.append(("Comment", comment))
+        facts.append((_("Comment"), comment))
     return _render(
         Letter(
-            subject=f"Changes requested: {key} {title}",
-            greeting=f"Hello {name},",
-            intro=f"{expert} requested changes to {key}, which you own or built.",
+            subject=_("Changes requested: {key} {title}", key=key, title=title),
+            greeting=_("Hello {name},", name=name),
+            intro=_(
+                "{expert} requested changes to {key}, which you own or built.",
+                expert=expert,
+                key=key,
+            ),  # fmt: skip
             facts=tuple(facts),
-            action=Item(f"Open {key}", link),
+            action=Item(_("Open {key}", key=key), link),
         )
     )
 
@@ -226,14 +280,21 @@ def overdue(
     """A proposal still undecided after its needed-by date."""
     return _render(
         Letter(
-            subject=f"Past its needed-by date: {key} {title}",
-            greeting=f"Hello {name},",
-            intro=f"{key} is still waiting for a decision in {forum}; it was needed by "
-            f"{needed_by[:10]}, {days} day{'s' * (days != 1)} ago.",
-            facts=(("Decision", f"{key} {title}"), ("Forum", forum), ("Needed by", needed_by)),
-            action=Item(f"Open {key}", link),
+            subject=_("Past its needed-by date: {key} {title}", key=key, title=title),
+            greeting=_("Hello {name},", name=name),
+            intro=n_("{key} is still waiting for a decision in {forum}; it was needed by "
+                     "{needed_by}, {count} day ago.",
+                     "{key} is still waiting for a decision in {forum}; it was needed by "
+                     "{needed_by}, {count} days ago.",
+                     days, key=key, forum=forum, needed_by=day_of(needed_by)),
+            facts=(
+                (_("Decision"), f"{key} {title}"),
+                (_("Forum"), forum),
+                (_("Needed by"), day_of(needed_by)),
+            ),
+            action=Item(_("Open {key}", key=key), link),
         )
-    )
+    )  # fmt: skip
 
 
 def off_track(
@@ -252,19 +313,22 @@ def off_track(
     """A go-live criterion whose forecast misses its wave's go-live."""
     return _render(
         Letter(
-            subject=f"Off track: {criterion} for {wave_name} ({wave})",
-            greeting=f"Hello {name},",
-            intro=f"The go-live criterion {code} of {wave_name} is off track: {outlook}.",
+            subject=_("Off track: {criterion} for {wave_name} ({wave})",
+                      criterion=criterion, wave_name=wave_name, wave=wave),
+            greeting=_("Hello {name},", name=name),
+            intro=_("The go-live criterion {code} of {wave_name} is off track: {outlook}.",
+                    code=code, wave_name=wave_name, outlook=outlook),
             facts=(
-                ("Criterion", f"{code} {criterion}"),
-                ("Now", value),
-                ("Target", target),
-                ("Go-live", go_live),
+                (_("Criterion"), f"{code} {criterion}"),
+                (_("Now"), value),
+                (_("Target"), target),
+                (_("Go-live"), day_of(go_live)),
             ),
-            action=Item("Readiness in the app", link),
+            action=Item(_("Readiness in the app"), link),
         )
-    )
+    )  # fmt: skip
 
 
 def period_word(frequency: str) -> str:
-    return {"daily": "daily", "weekly": "weekly"}.get(frequency, frequency)
+    """The digest's period as stored ('daily', 'weekly'): `digest` words its subject by it."""
+    return frequency

@@ -13,6 +13,7 @@ page waits for a mail server: pages never send."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import os
@@ -27,8 +28,9 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
-from decisions import calendar, permissions, services, settings, store
+from decisions import calendar, i18n, permissions, services, settings, store
 from decisions import notice_texts as texts
+from decisions.i18n import _
 from decisions.model import Actor, WorkflowError
 from decisions.notice_texts import Item
 from decisions.store import decisions as decision_store
@@ -97,12 +99,13 @@ def preferences_of(conn: sqlite3.Connection, email: str) -> Preferences:
 
 def _check_choice(digest: str, events: Iterable[str]) -> list[str]:
     if digest not in DIGESTS:
-        raise WorkflowError(f"digest: {digest!r} is not a choice; expected {', '.join(DIGESTS)}")
+        raise WorkflowError(_("digest: {digest!r} is not a choice; expected {choices}",
+                              digest=digest, choices=", ".join(DIGESTS)))  # fmt: skip
     events = list(dict.fromkeys(events))
     unknown = [e for e in events if e not in EVENTS]
     if unknown:
-        raise WorkflowError(f"event notices: no kind {', '.join(unknown)}; the kinds are "
-                            f"{', '.join(EVENTS)}")  # fmt: skip
+        raise WorkflowError(_("event notices: no kind {unknown}; the kinds are {kinds}",
+                              unknown=", ".join(unknown), kinds=", ".join(EVENTS)))  # fmt: skip
     return events
 
 
@@ -121,10 +124,12 @@ def set_preferences(
         permissions.check(actor, "manage_people")
     events = _check_choice(digest, events)
     if language not in texts.LANGUAGES:
-        raise WorkflowError(f"language: {language!r}; available: {', '.join(texts.LANGUAGES)}")
+        raise WorkflowError(_("language: {language!r}; available: {languages}",
+                              language=language, languages=", ".join(texts.LANGUAGES)))  # fmt: skip
     with store.transaction(conn):
         if decision_store.load_actor(conn, person) is None:
-            raise WorkflowError(f"person: no active person {person!r} in the directory")
+            raise WorkflowError(_("person: no active person {person!r} in the directory",
+                                  person=person))  # fmt: skip
         notice_store.save_preferences(
             conn,
             {"person": person, "digest": digest, "events": ",".join(events), "language": language},
@@ -157,14 +162,35 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
     permissions.check(actor, "manage_people")
     url = (url or "").strip().rstrip("/")
     if not url.lower().startswith(("https://", "http://")) or " " in url:
-        raise WorkflowError(f"app address: {url!r}; expected https://host[/path], the address "
-                            "people open the app at")  # fmt: skip
+        raise WorkflowError(_("app address: {url!r}; expected https://host[/path], the address "
+                              "people open the app at", url=url))  # fmt: skip
     with store.transaction(conn):
         before = settings.get(conn, settings.BASE_URL)
         settings.put(conn, settings.BASE_URL, url)
         store.append_events(conn, [services.event(
             actor, services.now(conn), "setting", settings.BASE_URL.name, "changed", before, url
         )])  # fmt: skip
+
+
+# The reader's language -------------------------------------------------------------------------
+
+
+def reader_language(person: Mapping | None) -> str:
+    """The language a person reads their notices in: their own choice (the directory's
+    `language` field) where they made one, else the installation's language."""
+    chosen = (person or {}).get("language")
+    return chosen if chosen in i18n.LANGUAGES else i18n.installation_language()
+
+
+def _in_language(language: str, build, /, *args, **kwargs):
+    """`build(*args, **kwargs)` with texts, dates and numbers in `language`, leaving the
+    caller's language as it was."""
+
+    def built():
+        i18n.use(language)
+        return build(*args, **kwargs)
+
+    return contextvars.copy_context().run(built)
 
 
 # Links into the app -----------------------------------------------------------------------
@@ -194,6 +220,20 @@ def due_notices(
     """Every notice due as of a date that is not on record yet, for active people, by their
     preferences (the programme's defaults when they chose none)."""
     people = {a.email: a for a in decision_store.load_actors(conn)}
+    chosen = notice_store.people_languages(conn)
+    languages = {email: reader_language({"language": chosen.get(email)}) for email in people}
+    return [
+        notice
+        for lang in sorted(set(languages.values()))
+        for notice in _in_language(
+            lang, _due, conn, as_of, demos_since,
+            {e: a for e, a in people.items() if languages[e] == lang},
+        )
+    ]  # fmt: skip
+
+
+def _due(conn, as_of: dt.date, demos_since: dt.date | None, people: dict[str, Actor]):
+    """The notices due to `people`, who all read one language (the thread's)."""
     programme = defaults(conn)
     stored = notice_store.preferences(conn)
     prefs = {email: _effective(stored.get(email), programme) for email in people}
@@ -220,7 +260,7 @@ def due_notices(
 
 def _digests(conn, as_of: dt.date, people: dict[str, Actor], prefs, link: Links) -> list[Notice]:
     today = as_of.isoformat()
-    year, week, _ = as_of.isocalendar()
+    year, week, _weekday = as_of.isocalendar()
     queues_now = _digest_queues(conn, today)
     made = []
     for email, actor in people.items():
@@ -268,8 +308,9 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         due = found["verdicts"].get(actor.email, [])
         lists["verdicts"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 f"shown in {shown[r['key']][0]} on {shown[r['key']][1]}" if r["key"] in shown
-                 else "demonstrated")
+                 _("shown in {demo} on {day}", demo=shown[r["key"]][0],
+                   day=texts.day_of(shown[r["key"]][1])) if r["key"] in shown
+                 else _("demonstrated"))
             for r in due
         ]  # fmt: skip
         more["verdicts"] = due[0]["waiting"] - len(due) if due else 0
@@ -277,7 +318,8 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         due = found["forum"].get(actor.email, [])
         lists["forum"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 f"{r['forum']}, needed by {r['needed_by'][:10]}" if r["needed_by"]
+                 _("{forum}, needed by {day}", forum=r["forum"],
+                   day=texts.day_of(r["needed_by"])) if r["needed_by"]
                  else r["forum"])
             for r in due
         ]  # fmt: skip
@@ -291,7 +333,8 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
     if permissions.may_act_anywhere(actor, "record_test_run"):
         lists["retest"] = [
             Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 f"test case {r['test_case']}, defect {r['defect']} fixed")
+                 _("test case {case}, defect {defect} fixed", case=r["test_case"],
+                   defect=r["defect"]))
             for r in found["retest"] if not actor.domains or r["domain"] in actor.domains
         ]  # fmt: skip
     for name in ("demos", "retest"):
@@ -341,11 +384,11 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
 def _demo_notice(
     actor: Actor, kind, event: calendar.DemoEvent, dedup, method, stamp, link, made=None
 ):
-    if method == "CANCEL" and actor.email not in {a for a, _ in event.attendees}:
+    if method == "CANCEL" and actor.email not in {a for a, _name in event.attendees}:
         event = _replace(event, attendees=((actor.email, actor.name),))
     made = {} if made is None else made
     ics = made.get(event.key) or calendar.calendar(
-        [event], method=method, stamp=stamp, name=f"Demo {event.key}"
+        [event], method=method, stamp=stamp, name=_("Demo {key}", key=event.key)
     )
     made[event.key] = ics
     decisions = [Item(line, link.decision(line.split(" ", 1)[0])) for line in event.decisions]
@@ -400,10 +443,10 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
     owner and the managers; and the first time a person would hear of one already off track."""
     from decisions import readiness
 
-    _, waves = readiness.assess(conn, as_of)
+    _criteria, waves = readiness.assess(conn, as_of)
     heard = notice_store.notified(conn, "off_track")
     managers = [e for e, a in people.items() if permissions.allowed(a, "save_criterion")]
-    year, week, _ = as_of.isocalendar()
+    year, week, _weekday = as_of.isocalendar()
     made = []
     for wave in waves:
         for c in wave.criteria:
@@ -412,14 +455,14 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
             crit = c.criterion
             ref = f"{wave.wave}:{crit.code}"
             went = readiness.outlook_before(c, wave.go_live) != "off_track"
-            value = "no value" if c.value is None else f"{c.value:g}"
+            value = _("no value") if c.value is None else texts.number(c.value)
             for person in dict.fromkeys(p for p in (crit.owner, *managers) if p in people):
                 if not went and (person, ref) in heard:
                     continue
                 message = texts.off_track(
                     people[person].name, wave=wave.wave, wave_name=wave.name, code=crit.code,
                     criterion=crit.name, value=value,
-                    target=f"{crit.comparator} {crit.threshold:g}",
+                    target=f"{crit.comparator} {texts.number(crit.threshold)}",
                     outlook=readiness.outlook_text(c, wave.go_live),
                     go_live=wave.go_live.isoformat(), link=link.page("readiness"),
                 )  # fmt: skip
@@ -673,21 +716,26 @@ def run(
     if dry_run:
         due = due_notices(conn, as_of)
         for n in due:
-            extra = " (with calendar entry)" if n.ics else ""
-            print(f"would send {n.kind} to {n.person}: {n.message.subject}{extra}", file=out)
+            extra = _(" (with calendar entry)") if n.ics else ""
+            print(_("would send {kind} to {person}: {subject}", kind=n.kind, person=n.person,
+                    subject=n.message.subject) + extra, file=out)  # fmt: skip
         unsent = notice_store.count_unsent(conn)
-        print(f"dry run as of {as_of}: {len(due)} new notices would be sent"
-              + (f", and {unsent} recorded earlier retried" if unsent else "")
-              + "; nothing sent or recorded", file=out)  # fmt: skip
+        print(_("dry run as of {day}: {count} new notices would be sent", day=i18n.format_date(as_of),
+                count=len(due))
+              + (_(", and {count} recorded earlier retried", count=unsent) if unsent else "")
+              + _("; nothing sent or recorded"), file=out)  # fmt: skip
         return 0
     if config is None:
-        print(f"no SMTP server configured: set {ENV_URL} (smtp://host:port) or an [smtp] "
-              "table in .streamlit/secrets.toml; nothing recorded or sent", file=err)  # fmt: skip
+        print(_("no SMTP server configured: set {variable} (smtp://host:port) or an [smtp] "
+                "table in .streamlit/secrets.toml; nothing recorded or sent",
+                variable=ENV_URL), file=err)  # fmt: skip
         return 1
     due = plan(conn, as_of)
     report = send_pending(conn, config, moment(conn))
-    print(f"notify as of {as_of}: {len(due)} new notices recorded; {report.sent} sent"
-          + (f"; {report.failed} not sent, retried next run" if report.failed else ""),
+    print(_("notify as of {day}: {count} new notices recorded; {sent} sent", day=i18n.format_date(as_of),
+            count=len(due), sent=report.sent)
+          + (_("; {count} not sent, retried next run", count=report.failed)
+             if report.failed else ""),
           file=out)  # fmt: skip
     if report.stopped:
         print(f"notify: {report.stopped}", file=err)

@@ -3,8 +3,13 @@
 import streamlit as st
 
 import ui
+from decisions.i18n import _, format_number, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
 from decisions.store import views
+
+# A short result is shown at its own height; a long one scrolls inside this many pixels.
+TABLE_HEIGHT = 600
+ROWS_AT_OWN_HEIGHT = 15
 
 conn = ui.conn()
 choices = views.filter_choices(conn)
@@ -18,37 +23,58 @@ def pick(label: str, table: str) -> tuple[str, ...]:
             list(names),
             format_func=lambda code: f"{code} · {names[code]}",
             key=f"register_{table}",
-            placeholder="All",
+            placeholder=_("All"),
         )
     )
 
 
-st.title("Decisions")
+st.title(_("Decisions"))
 text = st.text_input(
-    "Search",
+    _("Search"),
     key="register_text",
     max_chars=views.MAX_SEARCH_CHARS,
-    placeholder="Words from the title, question, decision or rationale, or a key like MED-0042",
+    placeholder=_(
+        "Words from the title, question, decision or rationale, an organisation or forum, "
+        "or a key like MED-0042"
+    ),
 )
 if views.words_left_out(text):
     searched = views.search_words(text)
-    st.caption(f"Searching for the first {len(searched)} words: {ui.md(' '.join(searched))}")
-with st.expander("Filters", icon=":material/filter_list:"):
+    st.caption(
+        _(
+            "Searching for the first {count} words: {words}",
+            count=format_number(len(searched)),
+            words=ui.md(" ".join(searched)),
+        )
+    )
+with st.expander(_("Filters"), icon=":material/filter_list:"):
     first, second, third = st.columns(3)
     with first:
-        domains = pick("Domain", "domains")
-        modules = pick("Module", "modules")
-        forums = pick("Forum", "forums")
+        domains = pick(_("Domain"), "domains")
+        modules = pick(_("Module"), "modules")
+        forums = pick(_("Forum"), "forums")
     with second:
         stages = tuple(
-            st.multiselect("Stage", ALL_STAGES, key="register_stages", placeholder="All")
+            st.multiselect(_("Stage"), ALL_STAGES, key="register_stages", placeholder=_("All"))
         )
         criticalities = tuple(
-            st.multiselect("Criticality", CRITICALITIES, key="register_crit", placeholder="All")
+            st.multiselect(
+                _("Criticality"), CRITICALITIES, key="register_crit", placeholder=_("All")
+            )
         )
     with third:
-        waves = pick("Wave", "waves")
-        organizations = pick("Organisation", "organizations")
+        waves = pick(_("Wave"), "waves")
+        organizations = pick(_("Organisation"), "organizations")
+
+named = views.named(conn, text)
+if named:
+    kinds = {"organizations": _("Organisation"), "forums": _("Forum")}
+    st.markdown(
+        "\n".join(
+            f"- {kinds[n['table']]}: **{ui.md(n['name'])}** ({ui.md(n['code'])})" for n in named
+        )
+    )
+    st.caption(_("Decisions that concern them are listed below, with those that name them."))
 
 query = views.RegisterQuery(
     text=text,
@@ -59,7 +85,28 @@ query = views.RegisterQuery(
     criticalities=criticalities,
     waves=waves,
     organizations=organizations,
+    named=tuple((n["table"], n["code"]) for n in named),
 )
 found, total = views.search_decisions(conn, query, limit=ui.ROWS_SHOWN)
-st.write(f"**{total:,}** decision{'s' if total != 1 else ''} found. Select a row to open it.")
-ui.decision_table(found, "register_table", total=total, height=600)
+if not total:
+    filtered = any((domains, modules, forums, stages, criticalities, waves, organizations))
+    st.info(
+        _("No decision matches.")
+        + " "
+        + (
+            _("Try fewer words, the start of a word, or fewer filters.")
+            if filtered
+            else _("Try fewer words or the start of a word; a key like MED-0042 also works.")
+        ),
+        icon=":material/search_off:",
+    )
+else:
+    st.write(
+        n_(
+            "**{count}** decision found. Select a row to open it.",
+            "**{count}** decisions found. Select a row to open it.",
+            total,
+        )
+    )
+    height = "content" if len(found) <= ROWS_AT_OWN_HEIGHT else TABLE_HEIGHT
+    ui.decision_table(found, "register_table", total=total, height=height)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from decisions import demo, services, store
 from decisions.model import ALL_STAGES, WorkflowError
 from decisions.readiness import DEFAULT_CRITERIA
+from decisions.store import views
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.1
@@ -311,3 +313,57 @@ def test_past_stages_are_backed_by_evidence_dated_by_then(conn, day):
             assert approvers.get(key, 0) >= 2, (key, stage)
         if stage in further[2:]:
             assert key in run, (key, stage)
+
+
+# The programme in bokmål ----------------------------------------------------------------------
+
+ENGLISH = re.compile(r"\b(the|and|should|with|for the|use)\b", re.IGNORECASE)
+
+
+def test_what_people_read_is_bokmal(conn):
+    """Titles, questions, decisions, rationales, test cases, defects, demo notes and waivers
+    read as a Norwegian programme writes them: Norwegian letters, no English sentences."""
+    texts = {
+        "decision titles": "SELECT title FROM decisions",
+        "questions": "SELECT question FROM decisions",
+        "decisions": "SELECT decision FROM decisions WHERE decision <> ''",
+        "rationales": "SELECT rationale FROM decisions WHERE rationale <> ''",
+        "test cases": "SELECT title FROM test_cases",
+        "defects": "SELECT title FROM defects",
+        "demo notes": "SELECT notes FROM demos WHERE notes <> ''",
+        "waivers": "SELECT waiver_reason FROM criteria WHERE waiver_reason IS NOT NULL",
+        "modules": "SELECT name FROM modules",
+        "forums": "SELECT name FROM forums",
+    }
+    for what, sql in texts.items():
+        found = [r[0] for r in conn.execute(sql)]
+        assert found, what
+        english = [t for t in found if ENGLISH.search(t)]
+        assert not english, (what, english[:3])
+        assert any(c in "".join(found) for c in "æøåÆØÅ"), what
+
+
+def test_decisions_are_worded_as_sentences(conn):
+    question, decision = conn.execute(
+        "SELECT question, decision FROM decisions WHERE decision <> '' ORDER BY key LIMIT 1"
+    ).fetchone()
+    assert question.startswith("Hvordan skal vi løse ") and question.endswith("?")
+    assert decision.split()[0] in ("Sykehusene", "Kommunene", "Alle") and decision.endswith(".")
+
+
+@pytest.mark.parametrize(("spelled", "typed"), [("søknad", "soknad"), ("blodprøve", "blodprove")])
+def test_the_words_people_search_for_are_there_with_and_without_their_letters(conn, spelled, typed):
+    exact, total = views.search_decisions(conn, views.RegisterQuery(text=spelled))
+    loose, loose_total = views.search_decisions(conn, views.RegisterQuery(text=typed))
+    assert total > 0 and loose_total == total
+    assert set(exact["key"]) == set(loose["key"])
+
+
+def test_alesund_and_roros_are_found_by_name_with_their_decisions(conn):
+    for typed, code in (("Aalesund", "ALE"), ("roros", "ROR"), ("Ålesund", "ALE")):
+        named = views.named(conn, typed)
+        assert [(n["table"], n["code"]) for n in named] == [("organizations", code)]
+        query = views.RegisterQuery(text=typed, named=(("organizations", code),))
+        by_name, total = views.search_decisions(conn, query)
+        by_filter = views.search_decisions(conn, views.RegisterQuery(organizations=(code,)))[1]
+        assert total >= by_filter > 0

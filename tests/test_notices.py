@@ -125,7 +125,7 @@ def test_a_digest_lists_verdicts_due_with_their_demo_as_deep_links_in_both_parts
     assert set(body) == {"text/plain", "text/html"}
     link = f"{BASE}/decision?key={key}"
     assert "Verdicts due from you (1)" in body["text/plain"]
-    assert f"- {key} Double-check of high-risk infusions (shown in DEMO-0001 on 2022-09-15)" \
+    assert f"- {key} Double-check of high-risk infusions (shown in DEMO-0001 on 15 Sep 2022)" \
         in body["text/plain"]  # fmt: skip
     assert f"  {link}\n" in body["text/plain"]
     assert f'<a href="{link}">{key} Double-check of high-risk infusions</a>' in body["text/html"]
@@ -468,7 +468,7 @@ def test_the_page_shows_my_notices_as_sent_and_saves_my_preferences(
     at = page("hanne@stolav.no")
     assert {"Received", "My preferences"} <= {t.label for t in at.tabs}
     assert "Programme defaults" not in [t.label for t in at.tabs]
-    assert any("Digest · Weekly digest: 1 item await you" in e.label for e in at.expander)
+    assert any("Digest · Weekly digest: 1 item awaits you" in e.label for e in at.expander)
     assert any("sent " in c.value for c in at.caption)
     at.radio[0].set_value("off")
     at.button[0].click()
@@ -540,3 +540,72 @@ def test_the_demos_page_schedules_with_a_time_and_place_and_cancels(programme, p
     at.run()
     assert not at.exception
     assert evidence.evidence_store.get_demo(programme, "DEMO-0001")["cancelled"] == 1
+
+
+# The reader's language ---------------------------------------------------------------------
+
+
+def choose_language(conn, email: str, language: str | None) -> None:
+    """A person's own language, in the directory's `language` column (added here where the
+    directory has none yet)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(experts)")}
+    with services.store.transaction(conn):
+        if "language" not in columns:
+            conn.execute("ALTER TABLE experts ADD COLUMN language TEXT")
+        conn.execute("UPDATE experts SET language = ? WHERE email = ?", (language, email))
+
+
+def test_each_person_gets_the_invitation_in_their_own_language(
+    programme_with_links, smtp, decision_at, actor
+):
+    key = decision_at("built")
+    choose_language(programme_with_links, "hanne@stolav.no", "nb")
+    choose_language(programme_with_links, "per@stolav.no", "en")
+    schedule(programme_with_links, actor, key)
+    notify(programme_with_links, smtp.config)
+
+    (norsk,) = [m for m in smtp.messages("hanne@stolav.no")
+                if m["Subject"].startswith("Invitasjon")]  # fmt: skip
+    assert norsk["Subject"] == ("Invitasjon: demonstrasjon av Medication administration (MED-ADM), "
+                                "torsdag 22. september 2022, 10:00–11:30 (norsk tid)")  # fmt: skip
+    body = parts(norsk)
+    assert body["text/plain"].startswith("Hei Hanne,\n")
+    assert "Sted: Kunnskapssenteret, rom 3" in body["text/plain"]
+    assert "Beslutninger som vises (1)" in body["text/plain"]
+    assert "<th style='text-align: left; padding-right: 1em'>Tid</th>" in body["text/html"]
+    event = read_calendar(body["text/calendar"]).vevent
+    assert event.summary.value == "Demonstrasjon: Medication administration (MED-ADM)"
+    assert event.description.value.startswith("Beslutninger som vises:\n")
+    assert "Presentert av:" in event.description.value
+
+    (english,) = [m for m in smtp.messages("per@stolav.no")
+                  if m["Subject"].startswith("Invitation")]  # fmt: skip
+    assert english["Subject"] == ("Invitation: demo of Medication administration (MED-ADM), "
+                                  "Thursday 22 September 2022, 10:00–11:30 (Oslo time)")  # fmt: skip
+    assert parts(english)["text/plain"].startswith("Hello Per,\n")
+    english_event = read_calendar(parts(english)["text/calendar"]).vevent
+    assert english_event.summary.value == "Demo: Medication administration (MED-ADM)"
+    assert english_event.uid.value == event.uid.value  # one event, told in two languages
+
+
+def test_a_person_without_a_choice_reads_the_installations_language(
+    programme_with_links, smtp, decision_at, monkeypatch
+):
+    decision_at("demonstrated")
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    notify(programme_with_links, smtp.config)
+    (digest,) = [m for m in smtp.messages("hanne@stolav.no") if "oppsummering" in m["Subject"]]
+    assert digest["Subject"] == "Ukentlig oppsummering: 1 sak venter på deg"
+    text = parts(digest)["text/plain"]
+    assert "Godkjenninger du skal gi (1)" in text
+    assert "(vist i DEMO-0001 15.09.2022)" in text  # dates as Norwegians write them
+    assert "Sendt fra beslutningsloggen." in text
+
+
+def test_reader_language_falls_back_to_the_installation(monkeypatch):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "en")
+    assert notices.reader_language({"language": "nb"}) == "nb"
+    assert notices.reader_language({"language": None}) == "en"
+    assert notices.reader_language({"language": "xx"}) == "en"
+    monkeypatch.delenv("DECISIONS_LANGUAGE")
+    assert notices.reader_language(None) == "nb"

@@ -381,7 +381,29 @@ def test_register_query_with_syntax_characters_does_not_fail(keys):
     at = signed_in("mona@hemit.no", "pages/decisions_register.py")
     at.text_input(key="register_text").input('"unbalanced (AND * -NOT: ^').run()
     assert not at.exception
-    assert "0** decisions found" in texts(at)
+    assert not at.dataframe and "No decision matches." in texts(at)
+
+
+def test_an_empty_result_says_what_to_try(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    at.text_input(key="register_text").input("zyxwvu").run()
+    assert not at.dataframe
+    assert "Try fewer words or the start of a word" in texts(at)
+    at.multiselect(key="register_stages").set_value(["proposed"]).run()
+    assert "fewer filters" in texts(at)
+
+
+def test_a_single_hit_says_one_decision(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    at.text_input(key="register_text").input("ØKT withdrawn").run()
+    assert len(at.dataframe[0].value) == 1
+    assert "**1** decision found" in texts(at)  # its height: tests/e2e/test_search_page.py
+
+
+def test_an_organisation_is_found_by_name_without_its_norwegian_letters(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    at.text_input(key="register_text").input("trondheim").run()
+    assert "Organisation: **Trondheim kommune** (TRD)" in texts(at)
 
 
 def test_the_register_search_takes_a_limited_text_and_says_which_words_it_searched(keys):
@@ -613,3 +635,14 @@ def test_details_are_edited_through_the_form(keys, db):
     record = decision_store.get_decision(db, key)
     assert (record["title"], record["criticality"]) == ("Clearer title", "critical")
     assert as_read(at.title[0].value).endswith("Clearer title")
+
+
+def test_the_register_in_bokmal_finds_a_word_typed_without_its_norwegian_letter(keys, monkeypatch):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    assert at.title[0].value == "Beslutninger"
+    at.text_input(key="register_text").input("OKT withdrawn").run()  # økt typed without ø
+    assert list(at.dataframe[0].value["key"]) == [keys["withdrawn"]]
+    assert "**1** beslutning funnet" in texts(at)
+    at.text_input(key="register_text").input("zyxwvu").run()
+    assert "Ingen beslutninger passer." in texts(at)

@@ -193,3 +193,12 @@ def latest_held_demo(conn: sqlite3.Connection, keys: list[str]) -> dict[str, tup
             keys,
         )
     }
+
+
+def people_languages(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """Each person's chosen language (the directory's nullable `language` column), by email;
+    empty where the directory has no such column yet."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(experts)")}
+    if "language" not in columns:
+        return {}
+    return dict(conn.execute("SELECT email, language FROM experts"))

@@ -421,3 +421,37 @@ def m010_demo_invitations_and_notices(db: Database) -> None:
 
     at = store.last_event_time(db.conn) or _utc_now()
     store.reseal(db.conn, at, "demo", "schema m010: demos carry a time, length and place")
+
+
+@migrations()
+def m016_folded_search(db: Database) -> None:
+    # The register's search forgives missing Norwegian letters ("soknad" finds "søknad",
+    # "Aalesund" finds "Ålesund"): a second full-text index holds the decisions' texts folded
+    # by views.fold_sql (the rule of views.fold), kept in step by triggers; its tokenizer folds
+    # the case and accents fold_sql leaves. decisions_fts keeps the exact spelling for ranking.
+    from decisions.store.views import fold_sql
+
+    columns = ("title", "question", "decision", "rationale")
+    folded = ", ".join(fold_sql(f"new.{c}") for c in columns)
+    db.executescript(
+        f"""
+        CREATE VIRTUAL TABLE decisions_folded USING fts5(
+            {", ".join(columns)}, tokenize="unicode61 remove_diacritics 2"
+        );
+        INSERT INTO decisions_folded (rowid, {", ".join(columns)})
+            SELECT rowid, {", ".join(fold_sql(c) for c in columns)} FROM decisions;
+        CREATE TRIGGER decisions_folded_ai AFTER INSERT ON decisions BEGIN
+            INSERT INTO decisions_folded (rowid, {", ".join(columns)})
+            VALUES (new.rowid, {folded});
+        END;
+        CREATE TRIGGER decisions_folded_ad AFTER DELETE ON decisions BEGIN
+            DELETE FROM decisions_folded WHERE rowid = old.rowid;
+        END;
+        CREATE TRIGGER decisions_folded_au AFTER UPDATE OF {", ".join(columns)} ON decisions
+        BEGIN
+            DELETE FROM decisions_folded WHERE rowid = old.rowid;
+            INSERT INTO decisions_folded (rowid, {", ".join(columns)})
+            VALUES (new.rowid, {folded});
+        END;
+        """
+    )

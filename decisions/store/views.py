@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,6 +30,37 @@ def _distinct_words(text: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))
 
 
+# Folding: what a search forgives. Norwegian letters typed without a Norwegian keyboard (ø as o,
+# å as a or aa, æ as ae), case, and other accents (é, ü). One rule, in `fold`; the database
+# keeps a folded copy of the decisions' texts made by `fold_sql`, the same rule in SQL.
+FOLDED_LETTERS = (("Æ", "ae"), ("æ", "ae"), ("Ø", "o"), ("ø", "o"), ("Å", "a"), ("å", "a"))
+FOLDED_AFTER_LOWER = (("aa", "a"),)
+
+
+def fold(text: str) -> str:
+    """`text` as the search compares it: "Blodprøve" and "blodprove" are both "blodprove",
+    "Ålesund" and "Aalesund" both "alesund", "Vær" is "vaer"."""
+    for letter, plain in FOLDED_LETTERS:
+        text = text.replace(letter, plain)
+    text = text.lower()
+    for pair, plain in FOLDED_AFTER_LOWER:
+        text = text.replace(pair, plain)
+    # Other accents go as the full-text index's tokenizer drops them (remove_diacritics 2).
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def fold_sql(expression: str) -> str:
+    """`fold` as an SQL expression of `expression` (for the folded index's triggers): the same
+    replacements; SQLite's lower() folds ASCII only and the index's tokenizer (unicode61,
+    remove_diacritics 2) folds the case and accents of the rest."""
+    for letter, plain in FOLDED_LETTERS:
+        expression = f"replace({expression}, '{letter}', '{plain}')"
+    expression = f"lower({expression})"
+    for pair, plain in FOLDED_AFTER_LOWER:
+        expression = f"replace({expression}, '{pair}', '{plain}')"
+    return expression
+
+
 def search_words(text: str) -> list[str]:
     """The words of a search that are searched: the first MAX_SEARCH_WORDS distinct ones of
     its first MAX_SEARCH_CHARS characters."""
@@ -40,10 +72,21 @@ def words_left_out(text: str) -> bool:
     return len(_distinct_words(text)) > len(search_words(text))
 
 
-def fts_query(text: str) -> str | None:
+def fts_query(text: str, *, folded: bool = False) -> str | None:
     """The user's words as an FTS5 query: every word must appear, each as a prefix.
-    Each word is quoted, so nothing the user types is read as FTS syntax."""
-    return " ".join(f'"{word}"*' for word in search_words(text)) or None
+    Each word is quoted, so nothing the user types is read as FTS syntax. `folded`: the words
+    folded, for the folded index."""
+    words = search_words(text)
+    if folded:
+        words = [w for word in words for w in re.findall(r"\w+", fold(word))]
+    return " ".join(f'"{word}"*' for word in words) or None
+
+
+def spelled_exactly(text: str) -> bool:
+    """True when the search is spelled with letters the folding forgives (æ, ø, å, aa,
+    accents): exact-spelling hits then come first."""
+    words = search_words(text)
+    return bool(words) and fold(" ".join(words)) != " ".join(words)
 
 
 @dataclass(frozen=True)
@@ -58,18 +101,29 @@ class RegisterQuery:
     criticalities: tuple[str, ...] = ()
     waves: tuple[str, ...] = ()
     organizations: tuple[str, ...] = ()
+    named: tuple[tuple[str, str], ...] = ()  # (table, code): forums, organisations searched by name
 
 
 def _register_where(query: RegisterQuery) -> tuple[str, list]:
     clauses, params = [], []
-    match = fts_query(query.text)
+    match = fts_query(query.text, folded=True)
     if match:
-        search = "d.rowid IN (SELECT rowid FROM decisions_fts WHERE decisions_fts MATCH ?)"
+        searches = [
+            "d.rowid IN (SELECT rowid FROM decisions_folded WHERE decisions_folded MATCH ?)"
+        ]
         params.append(match)
         if len(query.text) <= MAX_SEARCH_CHARS and _KEY_LIKE.match(query.text.strip()):
-            search = f"({search} OR d.key LIKE ?)"
+            searches.append("d.key LIKE ?")
             params.append(query.text.strip().upper() + "%")
-        clauses.append(search)
+        forums = [code for table, code in query.named if table == "forums"]
+        if forums:
+            searches.append(f"d.forum IN {_in(forums)}")
+            params += forums
+        organizations = [code for table, code in query.named if table == "organizations"]
+        if organizations:
+            searches.append(rules.affects_organization("d", _in(organizations)))
+            params += organizations
+        clauses.append(f"({' OR '.join(searches)})")
     for column, values in (
         ("domain", query.domains),
         ("forum", query.forums),
@@ -92,20 +146,50 @@ def _register_where(query: RegisterQuery) -> tuple[str, list]:
 def search_decisions(
     conn: sqlite3.Connection, query: RegisterQuery, limit: int = 500
 ) -> tuple[pd.DataFrame, int]:
-    """The first `limit` decisions matching `query` (by key), and how many match in all."""
+    """The first `limit` decisions matching `query`, and how many match in all. The search
+    forgives missing Norwegian letters (`fold`); a search spelled with them lists the
+    decisions spelled so first. Otherwise by key."""
     where, params = _register_where(query)
     total = scalar(conn, f"SELECT count(*) FROM decisions d{where}", params)
+    order, order_params = "d.key", []
+    if spelled_exactly(query.text):
+        order = ("d.rowid IN (SELECT rowid FROM decisions_fts WHERE decisions_fts MATCH ?) DESC, "
+                 "d.key")  # fmt: skip
+        order_params = [fts_query(query.text)]
     frame = pd.read_sql_query(
         f"""
         SELECT d.key, d.title, d.stage, d.domain, d.module, d.forum, d.scope, d.criticality,
                d.needed_by, d.owner, substr(d.stage_since, 1, 10) AS stage_since, d.version
         FROM decisions d{where}
-        ORDER BY d.key LIMIT ?
+        ORDER BY {order} LIMIT ?
         """,
         conn,
-        params=[*params, limit],
+        params=[*params, *order_params, limit],
     )
     return frame, total
+
+
+NAMED_PREFIX = 4  # "med" names no forum; "medi" names the medication groups
+
+
+def named(conn: sqlite3.Connection, text: str) -> list[dict]:
+    """The forums and organisations whose name or code has every word of the search (folded;
+    a word of NAMED_PREFIX letters or more may be the start of one): table, code and name of
+    each. The register lists them and finds their decisions."""
+    words = [fold(w) for w in search_words(text)]
+    if not words:
+        return []
+
+    def names(word: str, own: list[str]) -> bool:
+        return word in own or (len(word) >= NAMED_PREFIX and any(w.startswith(word) for w in own))
+
+    found = []
+    for table in ("organizations", "forums"):
+        for r in rows(conn, f"SELECT code, name FROM {table} ORDER BY name"):
+            own = re.findall(r"\w+", fold(f"{r['code']} {r['name']}"))
+            if all(names(word, own) for word in words):
+                found.append({"table": table, "code": r["code"], "name": r["name"]})
+    return found
 
 
 def filter_choices(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:

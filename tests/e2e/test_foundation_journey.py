@@ -52,7 +52,8 @@ def row_of(db_path, text: str, key: str) -> int:
     """Where the register lists `key` when searching `text` (it shows the same query)."""
     conn = store.connect(db_path, migrate=False)
     try:
-        found, _ = views.search_decisions(conn, views.RegisterQuery(text=text))
+        named = tuple((n["table"], n["code"]) for n in views.named(conn, text))
+        found, _ = views.search_decisions(conn, views.RegisterQuery(text=text, named=named))
     finally:
         conn.close()
     return found["key"].tolist().index(key)
