@@ -58,11 +58,22 @@ from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
 from decisions.store import decisions as decision_store  # noqa: E402
 
-DEMO_NOTICE = (
-    "**Demo programme.** The people, decisions and evidence here are invented, so try anything. "
+# One short line on every page (on a phone the whole notice took 40 % of the first screen);
+# how to start a real programme is one click away.
+DEMO_NOTICE = ":material/science: **Demo programme.** Invented people and data: try anything."
+REAL_PROGRAMME_HELP = (
     "To start a real programme, create an empty database with `python -m decisions init --db "
     "PATH`, set the environment variable `DECISIONS_DB=PATH` and restart the app."
 )
+
+
+def demo_notice() -> None:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption(DEMO_NOTICE, width="content")
+        with st.popover("A real programme", type="tertiary", icon=":material/help:"):
+            st.markdown(REAL_PROGRAMME_HELP)
+
+
 AUTH_HELP = """
 This programme database is not a demo, so people must sign in with the organisation's
 single sign-on. Add an `[auth]` section to `.streamlit/secrets.toml` and restart the app:
@@ -294,7 +305,7 @@ def main() -> None:
         )
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         if demo:
-            st.info(DEMO_NOTICE, icon=":material/science:")
+            demo_notice()
         if auth_configured():
             if person is None:
                 sign_in_with_sso(conn)
