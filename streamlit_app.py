@@ -53,7 +53,7 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
-from decisions import services, store  # noqa: E402
+from decisions import i18n, services, settings, store  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
 from decisions.store import decisions as decision_store  # noqa: E402
@@ -297,6 +297,10 @@ def main() -> None:
     open_database()
     conn = st.session_state["_conn"]
     try:
+        # The reader's language before any text is drawn (a person's own choice is not kept yet).
+        i18n.use(
+            i18n.choose(browser=st.context.locale, programme=settings.get(conn, settings.LANGUAGE))
+        )
         demo = bool(store.get_settings(conn).get("demo"))
         person = signed_in(conn, demo)
         st.session_state["_actor"] = person

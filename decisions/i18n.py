@@ -79,6 +79,22 @@ def from_browser(preferred: str | None) -> str | None:
     return None
 
 
+def choose(
+    person: str | None = None, browser: str | None = None, programme: str | None = None
+) -> str:
+    """The language a reader reads in: their own choice, else their browser's preferred one,
+    else `DECISIONS_LANGUAGE` where set, else the programme's setting, else bokmål."""
+    if person in LANGUAGES:
+        return person
+    from_locale = from_browser(browser)
+    if from_locale:
+        return from_locale
+    installed = os.environ.get("DECISIONS_LANGUAGE", "")
+    if installed in LANGUAGES:
+        return installed
+    return programme if programme in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def strict() -> bool:
     return os.environ.get("DECISIONS_I18N_STRICT") == "1"
 

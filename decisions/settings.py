@@ -59,6 +59,11 @@ NOTICE_EVENTS = Setting(
     ["demo", "changes_requested", "overdue", "off_track"],
     "Event notices a person gets unless they choose otherwise (programme default)",
 )
+LANGUAGE = Setting(
+    "app.language",
+    "nb",
+    "The programme's language where neither the person nor their browser chooses one: nb or en",
+)
 
 SETTINGS: tuple[Setting, ...] = (
     CLOCK,
@@ -71,6 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
     BASE_URL,
     NOTICE_DIGEST,
     NOTICE_EVENTS,
+    LANGUAGE,
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
