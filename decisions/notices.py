@@ -175,11 +175,10 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
 # The reader's language -------------------------------------------------------------------------
 
 
-def reader_language(person: Mapping | None) -> str:
-    """The language a person reads their notices in: their own choice (the directory's
-    `language` field) where they made one, else the installation's language."""
-    chosen = (person or {}).get("language")
-    return chosen if chosen in i18n.LANGUAGES else i18n.installation_language()
+def reader_language(person: Mapping | None, programme: str | None = None) -> str:
+    """The language a person reads their notices in: i18n.choose's order without a browser
+    (their own choice, the installation's, the programme's `app.language`, bokmål)."""
+    return i18n.choose(person=(person or {}).get("language"), programme=programme)
 
 
 def _in_language(language: str, build, /, *args, **kwargs):
@@ -221,7 +220,10 @@ def due_notices(
     preferences (the programme's defaults when they chose none)."""
     people = {a.email: a for a in decision_store.load_actors(conn)}
     chosen = notice_store.people_languages(conn)
-    languages = {email: reader_language({"language": chosen.get(email)}) for email in people}
+    programme = settings.get(conn, settings.LANGUAGE)
+    languages = {
+        email: reader_language({"language": chosen.get(email)}, programme) for email in people
+    }
     return [
         notice
         for lang in sorted(set(languages.values()))

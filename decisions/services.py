@@ -8,7 +8,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterable
 
-from decisions import i18n, permissions, settings, store
+from decisions import permissions, settings, store
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
@@ -691,10 +691,3 @@ def check_warnings(
                         "DB.head.json beside the database); events deleted from the end "
                         "would go unseen")  # fmt: skip
     return warnings
-
-
-def language_of(conn: sqlite3.Connection, email: str | None = None) -> str:
-    """The language a person reads in where no browser asks: the installation's
-    (`DECISIONS_LANGUAGE`), else the programme's setting `app.language`. A person's own stored
-    choice is not kept yet; `email` is where it will be looked up."""
-    return i18n.choose(programme=settings.get(conn, settings.LANGUAGE))

@@ -46,16 +46,3 @@ def test_programme_setting_last(monkeypatch):
     assert i18n.choose(browser="fr-FR", programme="en") == "en"
     assert i18n.choose(programme="xx") == "nb"
     assert settings.LANGUAGE.default == "nb"
-
-
-def test_language_of_follows_programme_setting(monkeypatch, tmp_path):
-    from decisions import services, store
-
-    monkeypatch.delenv("DECISIONS_LANGUAGE", raising=False)
-    conn = store.connect(str(tmp_path / "t.db"))
-    assert services.language_of(conn, "a@example.no") == "nb"
-    with conn:
-        settings.put(conn, settings.LANGUAGE, "en")
-    assert services.language_of(conn, "a@example.no") == "en"
-    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
-    assert services.language_of(conn, "a@example.no") == "nb"
