@@ -8,11 +8,21 @@ import streamlit as st
 
 import ui
 from decisions import evidence, services, workflow
+from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import reference, views
-from decisions.views import describe_event, verdicts_with_notes, with_notes
+from decisions.store import queues, reference, views
+from decisions.views import (
+    date_text,
+    describe_event,
+    moment_text,
+    names_text,
+    stage_word,
+    verdict_word,
+    verdicts_with_notes,
+    with_notes,
+)
 
 conn = ui.conn()
 person = ui.actor()
@@ -37,8 +47,9 @@ today = services.today(conn)
 ui.show_flash()
 st.title(f"{ui.md(key)} · {ui.md(decision['title'])}")
 stage = decision["stage"]
+version_badge = _("version {n}", n=decision["version"])
 st.markdown(
-    f":blue-badge[{stage.replace('_', ' ')}] :gray-badge[version {decision['version']}] "
+    f":blue-badge[{stage_word(stage)}] :gray-badge[{version_badge}] "
     f":{'red' if decision['criticality'] == 'critical' else 'gray'}-badge["
     f"{decision['criticality']}] :gray-badge[{decision['scope']}]"
 )
@@ -66,42 +77,61 @@ with texts:
     if decision["withdrawn_reason"]:
         paragraph("Withdrawn because", decision["withdrawn_reason"])
 with facts, st.container(border=True):
-    organizations = "all" if decision["all_organizations"] else ", ".join(decision["organizations"])
+    code_names = queues.code_names(conn)
+    organizations = (
+        _("all")
+        if decision["all_organizations"]
+        else names_text(decision["organizations"], code_names["organizations"])
+    )
     lines = [
         f"**{label}:** {ui.md(value) if value else '—'}"
         for label, value in (
-            ("Domain / module", f"{decision['domain']} / {decision['module']}"),
-            ("Forum", decision["forum"]),
-            ("Organisations", organizations),
-            ("Needed by", decision["needed_by"]),
-            ("Decided", decision["decided_at"]),
-            ("Decided by", people(decision["decided_by"])),
-            ("Owner", people([decision["owner"]]) if decision["owner"] else None),
-            ("In this stage since", (decision["stage_since"] or "")[:10]),
-            ("Current version since", (decision["version_started_at"] or "")[:10] or None),
-            ("Created", decision["created_at"][:10]),
+            (
+                _("Domain / module"),
+                f"{code_names['domains'].get(decision['domain'], decision['domain'])} / "
+                f"{code_names['modules'].get(decision['module'], decision['module'])}",
+            ),
+            (_("Forum"), code_names["forums"].get(decision["forum"], decision["forum"])),
+            (_("Organisations"), organizations),
+            (_("Needed by"), date_text(decision["needed_by"])),
+            (_("Decided"), date_text(decision["decided_at"])),
+            (_("Decided by"), people(decision["decided_by"])),
+            (_("Owner"), people([decision["owner"]]) if decision["owner"] else None),
+            (_("In this stage since"), date_text(decision["stage_since"])),
+            (_("Current version since"), date_text(decision["version_started_at"]) or None),
+            (_("Created"), date_text(decision["created_at"])),
         )
     ]
     st.markdown("  \n".join(lines))
     st.caption(f"Link to this page: {ui.md(f'/decision?key={key}')}")
 
 
-def table(rows: list[dict], columns: list[str], empty: str) -> None:
-    """Evidence rows, each with a status first: it counts, or why it does not."""
+def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
+    """Evidence rows, each with a status first: it counts, or why it does not. `columns` maps
+    each field shown to its header in words."""
     if not rows:
         st.caption(empty)
         return
-    frame = pd.DataFrame(rows)[columns].astype(object).fillna("")
+    frame = pd.DataFrame(rows)[list(columns)].astype(object).fillna("")
     if "date" in frame:
-        frame["date"] = frame["date"].str.replace("T", " ")
+        frame["date"] = frame["date"].map(moment_text)
+    if "verdict" in frame:
+        frame["verdict"] = frame["verdict"].map(verdict_word)
     notes = frame.pop("note")
-    frame.insert(0, "status", notes.map(lambda note: f"✗ {note}" if note else "✓ counts"))
+    status = _("Status")
+    frame.insert(0, status, notes.map(lambda note: f"✗ {note}" if note else _("✓ counts")))
     if not_counted := int((notes != "").sum()):
-        st.caption(f"{not_counted} of {len(frame)} do not count now (✗, with the reason).")
+        st.caption(
+            _(
+                "{n} of {total} do not count now (✗, with the reason).",
+                n=not_counted,
+                total=len(frame),
+            )
+        )
     st.dataframe(
-        frame,
+        frame.rename(columns=columns),
         hide_index=True,
-        column_config={"status": st.column_config.TextColumn("status", pinned=True)},
+        column_config={status: st.column_config.TextColumn(status, pinned=True)},
     )
 
 
@@ -126,20 +156,56 @@ with evidence_tab:
             )
     st.markdown("**Demos**")
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
+    presenters = views.people_names(conn, [d["presenter"] for d in demos if d["presenter"]])
     for demo in demos:
+        demo["presenter"] = presenters.get(demo["presenter"], demo["presenter"])
         demo["attended"] = len((demo["attendees"] or "").split(";")) if demo["attendees"] else 0
-    table(demos, ["key", "date", "note", "module", "presenter", "attended"], "No demo yet.")
+    table(
+        demos,
+        {
+            "key": _("Demo"),
+            "date": _("When"),
+            "note": "",
+            "module": _("Module"),
+            "presenter": _("Presenter"),
+            "attended": _("Attended"),
+        },
+        _("No demo yet."),
+    )
     st.markdown("**Verdicts**")
     verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
+    names = queues.code_names(conn)["organizations"]
+    for row in verdicts:
+        row["organization"] = names.get(row["organization"], row["organization"])
     table(
-        verdicts, ["date", "name", "verdict", "note", "organization", "comment"], "No verdict yet."
+        verdicts,
+        {
+            "date": _("When"),
+            "name": _("Expert"),
+            "verdict": _("Verdict"),
+            "note": "",
+            "organization": _("Organisation"),
+            "comment": _("Comment"),
+        },
+        _("No verdict yet."),
     )
     st.markdown("**Test runs**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
+    testers = views.people_names(conn, [r["tester"] for r in runs if r.get("tester")])
+    for run in runs:
+        run["tester"] = testers.get(run.get("tester"), run.get("tester"))
     table(
         runs,
-        ["test_case", "date", "result", "note", "title", "tester", "defect"],
-        "No test case covers this decision yet.",
+        {
+            "test_case": _("Test case"),
+            "date": _("When"),
+            "result": _("Result"),
+            "note": "",
+            "title": _("Title"),
+            "tester": _("Tester"),
+            "defect": _("Defect"),
+        },
+        _("No test case covers this decision yet."),
     )
     st.markdown("**Defects**")
     defects = evidence_store.defects_of_decision(conn, key)
@@ -147,7 +213,18 @@ with evidence_tab:
         st.dataframe(
             pd.DataFrame(defects)[
                 ["key", "title", "severity_vendor", "severity_clinical", "status", "opened"]
-            ],
+            ]
+            .assign(opened=lambda f: f["opened"].map(date_text))
+            .rename(
+                columns={
+                    "key": _("Defect"),
+                    "title": _("Title"),
+                    "severity_vendor": _("Vendor severity"),
+                    "severity_clinical": _("Clinical severity"),
+                    "status": _("Status"),
+                    "opened": _("Opened"),
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -158,7 +235,17 @@ with versions_tab:
         st.dataframe(
             pd.DataFrame(versions)[
                 ["version", "started_at", "reason", "decision_text", "rationale"]
-            ],
+            ]
+            .assign(started_at=lambda f: f["started_at"].map(moment_text))
+            .rename(
+                columns={
+                    "version": _("Version"),
+                    "started_at": _("Since"),
+                    "reason": _("Why"),
+                    "decision_text": _("Decision"),
+                    "rationale": _("Rationale"),
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -170,14 +257,14 @@ with timeline_tab:
         pd.DataFrame(
             [
                 {
-                    "when": e["at"].replace("T", " "),
-                    "who": names.get(e["actor"], e["actor"]),
-                    "what": describe_event(e),
-                    "why": e["reason"] or "",
+                    _("When"): moment_text(e["at"]),
+                    _("Who"): names.get(e["actor"], e["actor"]),
+                    _("What"): describe_event(e),
+                    _("Why"): e["reason"] or "",
                 }
                 for e in reversed(events)
             ],
-            columns=["when", "who", "what", "why"],
+            columns=[_("When"), _("Who"), _("What"), _("Why")],
         ),
         hide_index=True,
     )

@@ -549,3 +549,15 @@ def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFram
         """,
         {"limit": limit},
     )
+
+
+# Names for codes --------------------------------------------------------------------------
+
+
+def code_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """Display names by code: {"organizations": {code: name}, "forums": {...}, "domains": {...},
+    "modules": {...}}, so a screen shows what a person reads, not the code."""
+    return {
+        table: {r["code"]: r["name"] for r in rows(conn, f"SELECT code, name FROM {table}")}
+        for table in ("organizations", "forums", "domains", "modules")
+    }

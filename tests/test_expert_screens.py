@@ -1,0 +1,74 @@
+"""Issue 12 for subject experts and testers: the decision page and the queues speak in plain
+words (names, readable dates, stage words), and offer each person their next step."""
+
+from __future__ import annotations
+
+import pytest
+import test_pages_core
+from conftest import as_read
+from test_pages_core import signed_in, texts
+
+from decisions import i18n, store
+from decisions.store import decisions as decision_store
+from decisions.store import queues
+from decisions.views import date_text, moment_text, stage_word, verdict_by
+
+
+@pytest.fixture
+def demo_db(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    made = test_pages_core.make_programme(path)
+    monkeypatch.setenv("DECISIONS_DB", str(path))
+    return path, made
+
+
+@pytest.fixture
+def keys(demo_db):
+    return demo_db[1]
+
+
+def test_codes_become_words_in_the_readers_language():
+    assert stage_word("in_build") == "In build"
+    assert verdict_by("changes_requested", "Ingrid Paulsen") == (
+        "Changes requested by Ingrid Paulsen"
+    )
+    assert date_text("2021-04-26T11:31:00") == "26 Apr 2021"
+    assert moment_text("2021-04-26T11:31:00") == "26 Apr 2021 11:31"
+    i18n.use("nb")
+    try:
+        assert date_text("2021-04-26T11:31:00") == "26.04.2021"
+        assert moment_text("2021-04-26T11:31:00") == "26.04.2021 11:31"
+    finally:
+        i18n.use("en")
+    assert date_text(None) == "" and moment_text("") == ""
+
+
+def test_the_decision_page_names_forum_and_organisations_and_writes_dates(keys, demo_db):
+    key = keys["tested"]
+    conn = store.connect(demo_db[0])
+    decision = decision_store.get_decision(conn, key)
+    names = queues.code_names(conn)
+    conn.close()
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
+    shown = texts(at)
+    facts = as_read(next(m.value for m in at.markdown if "**Forum:**" in m.value))
+    assert f"**Forum:** {names['forums'][decision['forum']]}" in facts
+    if not decision["all_organizations"]:
+        for code in decision["organizations"]:
+            assert names["organizations"][code] in facts
+            assert f" {code}," not in facts and not facts.endswith(f" {code}")
+    assert f"**Created:** {date_text(decision['created_at'])}" in facts
+    assert "T" not in facts.split("**Created:**")[1][:12]  # no ISO moment
+    assert ":blue-badge[Tested]" in shown
+    for table in at.dataframe:
+        assert all(" " not in c or c[0].isupper() for c in table.value.columns)
+        assert not any("_" in str(c) for c in table.value.columns)  # headers in words
+
+
+def test_the_decision_page_in_bokmal(keys, monkeypatch):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
+    shown = texts(at)
+    assert "**Organisasjoner:**" in shown and ":blue-badge[Testet]" in shown
+    assert "**Opprettet:** 15.09.2022" in shown  # a Norwegian date
+    i18n.use("en")
