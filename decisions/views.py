@@ -173,3 +173,44 @@ def moment_text(stamp: str | None) -> str:
 def names_text(codes: list[str], names: dict[str, str]) -> str:
     """Codes as their names, joined: ["LADE", "TRD"] -> "Lade kommune, Trondheim kommune"."""
     return ", ".join(names.get(code, code) for code in codes)
+
+
+# A queue's columns as a person reads them; "key" stays (it opens the decision).
+COLUMN_WORDS = {
+    "title": N_("Title"),
+    "stage": N_("Stage"),
+    "domain": N_("Domain"),
+    "module": N_("Module"),
+    "forum": N_("Forum"),
+    "from_forum": N_("Escalated from"),
+    "scope": N_("Scope"),
+    "criticality": N_("Criticality"),
+    "needed_by": N_("Needed by"),
+    "stage_since": N_("In this stage since"),
+    "demonstrated_since": N_("Demonstrated on"),
+    "escalated": N_("Escalated on"),
+    "reason": N_("Why"),
+    "my_verdict": N_("Your last verdict"),
+    "approval_rule": N_("Approval rule"),
+    "due": N_("Due"),
+    "asked": N_("What is asked"),
+}
+_NAMED = {"domain": "domains", "module": "modules", "forum": "forums", "from_forum": "forums"}
+_DATES = ("needed_by", "stage_since", "demonstrated_since", "escalated", "due")
+
+
+def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """A queue as a person reads it: stage and verdict words, names for codes (`names` as
+    store.queues.code_names gives them), readable dates and headers in words."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column == "stage":
+            shown[column] = shown[column].map(stage_word)
+        elif column == "my_verdict":
+            shown[column] = shown[column].map(lambda v: verdict_word(v) if v else "")
+        elif column in _NAMED:
+            table = names.get(_NAMED[column], {})
+            shown[column] = shown[column].map(lambda code, t=table: t.get(code, code))
+        elif column in _DATES:
+            shown[column] = shown[column].map(date_text)
+    return shown.rename(columns={c: _(w) for c, w in COLUMN_WORDS.items() if c in shown})

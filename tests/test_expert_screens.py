@@ -69,6 +69,30 @@ def test_the_decision_page_in_bokmal(keys, monkeypatch):
     monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
     at = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
     shown = texts(at)
-    assert "**Organisasjoner:**" in shown and ":blue-badge[Testet]" in shown
+    assert "**Virksomheter:**" in shown and ":blue-badge[Testet]" in shown
     assert "**Opprettet:** 15.09.2022" in shown  # a Norwegian date
+    i18n.use("en")
+
+
+def test_my_work_queues_read_in_words(keys, demo_db):
+    conn = store.connect(demo_db[0])
+    forums = queues.code_names(conn)["forums"]
+    conn.close()
+    at = signed_in("per@stolav.no", "pages/my_work.py")
+    forum_queue = at.dataframe[0].value
+    assert list(forum_queue["key"]) == [keys["proposed"]]
+    assert list(forum_queue["Stage"]) == ["Proposed"]
+    assert forum_queue["Forum"].iloc[0] in forums.values()  # a name, not a code
+    assert "Needed by" in forum_queue and "needed_by" not in forum_queue
+    assert forum_queue["Needed by"].iloc[0] == date_text("2022-09-01")
+
+
+def test_my_work_and_approvals_in_bokmal(keys, monkeypatch):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    at = signed_in("per@stolav.no", "pages/my_work.py")
+    assert at.title[0].value == "Mitt arbeid"
+    assert list(at.dataframe[0].value["Status"]) == ["Foreslått"]
+    at = signed_in("per@stolav.no", "pages/approvals.py")
+    assert at.title[0].value == "Godkjenninger"
+    assert "Tittel" in at.dataframe[0].value
     i18n.use("en")
