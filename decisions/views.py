@@ -194,9 +194,41 @@ COLUMN_WORDS = {
     "approval_rule": N_("Approval rule"),
     "due": N_("Due"),
     "asked": N_("What is asked"),
+    "test_case": N_("Test case"),
+    "defect": N_("Defect"),
+    "severity_clinical": N_("Clinical severity"),
+    "run_date": N_("Last run"),
+    "result": N_("Result"),
 }
 _NAMED = {"domain": "domains", "module": "modules", "forum": "forums", "from_forum": "forums"}
-_DATES = ("needed_by", "stage_since", "demonstrated_since", "escalated", "due")
+_DATES = ("needed_by", "stage_since", "demonstrated_since", "escalated", "due", "run_date")
+ASKS = {
+    "run": N_("Run test case {case}"),
+    "retest": N_("Retest with {case}: last run {result}"),
+    "verify": N_("Verify that defect {defect} is fixed"),
+}
+RESULT_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "blocked": N_("blocked")}
+
+
+def result_word(result: str) -> str:
+    """A test run's result in the reader's language ("failed" -> "feilet")."""
+    return _(RESULT_WORDS[result]) if result in RESULT_WORDS else result
+
+
+def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
+    """A tester's queue with `asked` (what is asked, in words) right after the key."""
+    shown = frame.copy()
+    asked = [
+        _(
+            ASKS[ask],
+            case=row.get("test_case", ""),
+            defect=row.get("defect", ""),
+            result=result_word(row.get("result") or ""),
+        )
+        for row in shown.to_dict("records")
+    ]
+    shown.insert(1, "asked", asked)
+    return shown
 
 
 def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import ui
 from decisions import i18n, permissions
 from decisions.i18n import _
 from decisions.store import queues, views
-from decisions.views import readable
+from decisions.views import readable, with_ask
 
 conn = ui.conn()
 person = ui.actor()
@@ -30,6 +30,16 @@ if permissions.may_act_anywhere(person, "mark_built"):
         (_("To build"), _("Decided, or in build, in your domains."),
          views.awaiting_build(conn, person))
     )  # fmt: skip
+if permissions.may_act_anywhere(person, "record_test_run"):
+    queue_list += [
+        (_("Tests to run"), _("Test cases of approved decisions not run in this build round."),
+         with_ask(queues.cases_to_run(conn), "run")),
+        (_("To retest"), _("Decisions in test whose latest run failed or was blocked."),
+         with_ask(queues.failing_decisions(conn, None)[
+             ["key", "title", "test_case", "result", "run_date", "defect"]], "retest")),
+        (_("Defects to verify"), _("Defects marked fixed: run the case again to confirm."),
+         with_ask(queues.defects_to_verify(conn), "verify")),
+    ]  # fmt: skip
 queue_list += [
     (_("Your escalations"), _("Proposals you escalated to a higher forum, and where they are "
      "now."), views.escalated_by(conn, person.email)),

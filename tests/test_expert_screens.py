@@ -95,4 +95,31 @@ def test_my_work_and_approvals_in_bokmal(keys, monkeypatch):
     at = signed_in("per@stolav.no", "pages/approvals.py")
     assert at.title[0].value == "Godkjenninger"
     assert "Tittel" in at.dataframe[0].value
+    at = signed_in("tess@hemit.no", "pages/my_work.py")
+    assert at.tabs[0].label.startswith("Tester å kjøre")
     i18n.use("en")
+
+
+def test_a_tester_sees_their_own_queues_with_what_is_asked(keys, demo_db):
+    conn = store.connect(demo_db[0])
+    with conn:
+        conn.execute(
+            "INSERT INTO defects (key, title, severity_vendor, severity_clinical, status, "
+            "decision, opened) VALUES ('DEF-9', 'Dose rounds wrong', 2, 2, 'fixed', ?, "
+            "'2022-09-10')",
+            (keys["tested"],),
+        )
+    assert list(queues.defects_to_verify(conn)["defect"]) == ["DEF-9"]
+    conn.close()
+    at = signed_in("tess@hemit.no", "pages/my_work.py")
+    labels = [t.label for t in at.tabs]
+    assert [label.split(" (")[0] for label in labels[:3]] == [
+        "Tests to run", "To retest", "Defects to verify",
+    ]  # fmt: skip
+    assert labels[2] == "Defects to verify (1)"
+    verify = next(d.value for d in at.dataframe if "Defect" in d.value)
+    assert list(verify["key"]) == [keys["tested"]]
+    assert verify["What is asked"].iloc[0] == "Verify that defect DEF-9 is fixed"
+    assert verify["Due"].iloc[0] == date_text("2022-09-01")
+    other = signed_in("per@stolav.no", "pages/my_work.py")
+    assert not any(t.label.startswith("Tests to run") for t in other.tabs)
