@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, services, workflow
+from decisions import evidence, permissions, services, workflow
 from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.store import decisions as decision_store
@@ -332,9 +332,18 @@ def escalate_form() -> None:
 
 def manual_form(action: str) -> None:
     spec = workflow.ACTIONS[action]
+    blockers = services.ready_blockers(conn, key) if action == "mark_ready" else []
+    if blockers:
+        st.warning(
+            _(
+                "Not ready for production while these severity 1-2 defects are open: {defects}.",
+                defects=ui.md(", ".join(f"{d['key']} ({d['title']})" for d in blockers)),
+            ),
+            icon=":material/block:",
+        )
     with st.form(action):
         reason = st.text_area("Why") if spec.needs_reason else ""
-        if st.form_submit_button(spec.label, type="primary"):
+        if st.form_submit_button(spec.label, type="primary", disabled=bool(blockers)):
             attempt(
                 f"{spec.label}: done; {key} is now {{result}}.",
                 lambda: services.set_manual_stage(
@@ -513,5 +522,30 @@ for action in allowed:
             edit_form()
         else:
             manual_form(action)
+
+if person and stage_at_least(stage, "built") and stage != "ready":
+    if permissions.may_act_anywhere(person, "record_test_run"):
+        st.page_link(
+            "pages/testing.py",
+            label=_("Log a test run"),
+            icon=":material/science:",
+            query_params={"decision": key},
+        )
+    if stage == "built" and permissions.may_act_anywhere(person, "record_demo"):
+        st.page_link(
+            "pages/demos.py",
+            label=_("Schedule the demo"),
+            icon=":material/co_present:",
+            query_params={"schedule": key},
+        )
+open_defects = [d for d in defects if d["status"] == "open"]
+if open_defects and any(r.get("result") == "passed" and not r["note"] for r in runs):
+    st.info(
+        _(
+            "A test run passed, but these linked defects are still open: {defects}.",
+            defects=ui.md(", ".join(d["key"] for d in open_defects)),
+        ),
+        icon=":material/bug_report:",
+    )
 
 st.session_state[BUILT_FROM] = decision["row_version"]

@@ -123,3 +123,30 @@ def test_a_tester_sees_their_own_queues_with_what_is_asked(keys, demo_db):
     assert verify["Due"].iloc[0] == date_text("2022-09-01")
     other = signed_in("per@stolav.no", "pages/my_work.py")
     assert not any(t.label.startswith("Tests to run") for t in other.tabs)
+
+
+def test_the_decision_page_offers_a_tester_to_log_a_run(keys):
+    at = signed_in("tess@hemit.no", "pages/decision.py", key=keys["tested"])
+    link = next(p for p in at.get("page_link") if "Log a test run" in p.proto.label)
+    assert "testing" in link.proto.page and "decision=" + keys["tested"] in link.proto.query_string
+    viewer = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
+    assert not any("Log a test run" in p.proto.label for p in viewer.get("page_link"))
+
+
+def test_mark_ready_shows_its_blockers_before_the_click(keys, demo_db):
+    conn = store.connect(demo_db[0])
+    with conn:
+        conn.execute(
+            "INSERT INTO defects (key, title, severity_vendor, severity_clinical, status, "
+            "decision, opened) VALUES ('DEF-8', 'Wrong dose', 1, 1, 'open', ?, '2022-09-10')",
+            (keys["tested"],),
+        )
+    conn.close()
+    at = signed_in("mona@hemit.no", "pages/decision.py", key=keys["tested"])
+    warnings = as_read(" ".join(w.value for w in at.warning))
+    assert "DEF-8" in warnings and "severity 1-2 defects are open" in warnings
+    ready = next(b for b in at.button if b.label == "Mark ready for production")
+    assert ready.disabled
+    assert "these linked defects are still open: DEF-8" in as_read(
+        " ".join(i.value for i in at.info)
+    )
