@@ -355,26 +355,29 @@ def manual_form(action: str) -> None:
 def verdict_form(choices: list[str]) -> None:
     """No verdict is chosen for the expert: a comment written with the form left as it opened
     must not approve by mistake."""
-    labels = {"approve": "Approve", "changes_requested": "Request changes"}
+    labels = {"approve": _("Approve"), "changes_requested": _("Request changes")}
     shown = evidence_store.demos_of_decision(conn, key)
     if shown:
         demo = shown[-1]
-        when = str(demo["date"])[:10]
         with st.popover(
-            f"The demo it was shown in: {demo['key']}, {when}", icon=":material/co_present:"
-        ):
-            st.markdown(ui.md(demo["notes"] or "No notes from the demo."))
+            _("The demo it was shown in: {demo}, {date}", demo=demo["key"],
+              date=date_text(str(demo["date"]))),
+            icon=":material/co_present:",
+        ):  # fmt: skip
+            st.markdown(ui.md(demo["notes"] or _("No notes from the demo.")))
             if demo["recording_url"]:
-                st.caption("Recording")
+                st.caption(_("Recording"))
                 st.code(demo["recording_url"], language=None)
     with st.form("verdict"):
         verdict_column, comment_column = st.columns([1, 2])
-        verdict = verdict_column.radio("Your verdict", choices, index=None, format_func=labels.get)
-        comment = comment_column.text_area("Comment (required when requesting changes)")
-        if st.form_submit_button("Give verdict", type="primary"):
+        verdict = verdict_column.radio(
+            _("Your verdict"), choices, index=None, format_func=labels.get
+        )
+        comment = comment_column.text_area(_("Comment (required when requesting changes)"))
+        if st.form_submit_button(_("Give verdict"), type="primary"):
             if verdict is None:
                 st.error(
-                    "Choose Approve or Request changes: a comment alone gives no verdict.",
+                    _("Choose Approve or Request changes: a comment alone gives no verdict."),
                     icon=":material/block:",
                 )
                 return
@@ -508,7 +511,7 @@ for action in allowed:
         continue  # one verdict form offers both
     if action == "approve":
         with verdict_slot, st.container(border=True):
-            st.subheader("Your verdict awaits", anchor=False)
+            st.subheader(_("Your verdict awaits"), anchor=False)
             verdict_form(verdicts_allowed)
         continue
     with st.expander(spec.label, expanded=len(allowed) == 1):
