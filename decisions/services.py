@@ -432,6 +432,12 @@ def escalate(
         )
 
 
+def ready_blockers(conn: sqlite3.Connection, key: str) -> list[dict]:
+    """What keeps `key` from being marked ready for production: its open severity 1-2
+    defects. set_manual_stage refuses mark_ready on exactly these; a screen shows them first."""
+    return decision_store.open_severe_defects(conn, key)
+
+
 def set_manual_stage(
     conn: sqlite3.Connection,
     actor: Actor,
@@ -452,7 +458,7 @@ def set_manual_stage(
         at = now(conn)
         changes = step_changes(action, at)
         if action == "mark_ready":
-            severe = decision_store.open_severe_defects(conn, key)
+            severe = ready_blockers(conn, key)
             if severe:
                 raise WorkflowError(
                     "cannot mark ready: open severity 1-2 defects "

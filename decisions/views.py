@@ -7,6 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
+from decisions.i18n import N_, _, format_date, format_datetime
 from decisions.model import stage_at_least
 from decisions.workflow import counts_from, evidence_order
 
@@ -28,10 +29,16 @@ def evidence_note(date: str, decision: dict) -> str:
     when it counts: suspect (before the current version) or from an earlier build round."""
     started = decision.get("version_started_at")
     if not counts_from(date, started):
-        return f"suspect: dated before version {decision['version']} started on {started[:10]}"
+        return _(
+            "suspect: dated before version {version} started on {date}",
+            version=decision["version"],
+            date=date_text(started),
+        )
     built = decision.get("built_at")
     if built and not counts_from(date, built):
-        return f"earlier build round: dated before it was built again on {built[:10]}"
+        return _(
+            "earlier build round: dated before it was built again on {date}", date=date_text(built)
+        )
     return ""
 
 
@@ -44,9 +51,12 @@ def describe_event(event: dict) -> str:
     entity, action = event["entity"], event["action"]
     if entity == "decision":
         if action == "created":
-            return f"created as {event['to_value']}"
+            return _("created as {stage}", stage=stage_word(event["to_value"]))
         if action == "stage":
-            return f"stage {_change(event)}"
+            return (
+                f"{stage_word(event['from_value']) if event['from_value'] else '-'} → "
+                f"{stage_word(event['to_value']) if event['to_value'] else '-'}"
+            )
         if action == "escalated":
             return f"escalated from {event['from_value']} to {event['to_value']}"
         if action == "revised":
@@ -55,7 +65,7 @@ def describe_event(event: dict) -> str:
             return f"{action.removeprefix('edited:')} edited: {_change(event)}"
         return action
     if entity == "approval":
-        return "approved" if action == "approve" else "changes requested"
+        return verdict_word("approve" if action == "approve" else "changes_requested")
     if entity == "demo":
         return f"demo {event['entity_key']} {action.replace(':', ' ')}"
     if entity == "test_run":
@@ -104,3 +114,135 @@ def approved_share(wave_counts: pd.DataFrame) -> dict[str, tuple[int, int]]:
     totals = wave_counts.groupby("wave")["decisions"].sum()
     approved = wave_counts.loc[further].groupby("wave")["decisions"].sum()
     return {wave: (int(approved.get(wave, 0)), int(total)) for wave, total in totals.items()}
+
+
+# Words a person reads for the codes the store keeps --------------------------------------
+
+STAGE_WORDS = {
+    "proposed": N_("Proposed"),
+    "decided": N_("Decided"),
+    "in_build": N_("In build"),
+    "built": N_("Built"),
+    "demonstrated": N_("Demonstrated"),
+    "approved": N_("Approved"),
+    "in_test": N_("In test"),
+    "tested": N_("Tested"),
+    "ready": N_("Ready for production"),
+    "withdrawn": N_("Withdrawn"),
+}
+VERDICT_WORDS = {"approve": N_("Approved"), "changes_requested": N_("Changes requested")}
+VERDICT_BY = {
+    "approve": N_("Approved by {name}"),
+    "changes_requested": N_("Changes requested by {name}"),
+}
+
+
+def stage_word(stage: str) -> str:
+    """A stage as a person reads it: "in_build" -> "In build" (in the reader's language)."""
+    return _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage.replace("_", " ")
+
+
+def verdict_word(verdict: str) -> str:
+    return _(VERDICT_WORDS[verdict]) if verdict in VERDICT_WORDS else verdict.replace("_", " ")
+
+
+def verdict_by(verdict: str, name: str) -> str:
+    """ "changes_requested" by Ingrid Paulsen -> "Changes requested by Ingrid Paulsen"."""
+    if verdict in VERDICT_BY:
+        return _(VERDICT_BY[verdict], name=name)
+    return f"{verdict_word(verdict)} · {name}"
+
+
+def date_text(stamp: str | None, style: str = "short") -> str:
+    """A stored ISO date or moment as a date the reader writes ("15.09.2022"); '' for none."""
+    if not isinstance(stamp, str) or not stamp:
+        return ""  # none, or a missing value in a table
+    return format_date(dt.date.fromisoformat(str(stamp)[:10]), style)
+
+
+def moment_text(stamp: str | None) -> str:
+    """A stored ISO moment as the reader writes it, to the minute ("15.09.2022 14:02"); a bare
+    date stays a date."""
+    if not isinstance(stamp, str) or not stamp:
+        return ""
+    if len(stamp) <= 10:
+        return date_text(stamp)
+    return format_datetime(dt.datetime.fromisoformat(stamp[:19]))
+
+
+def names_text(codes: list[str], names: dict[str, str]) -> str:
+    """Codes as their names, joined: ["LADE", "TRD"] -> "Lade kommune, Trondheim kommune"."""
+    return ", ".join(names.get(code, code) for code in codes)
+
+
+# A queue's columns as a person reads them; "key" stays (it opens the decision).
+COLUMN_WORDS = {
+    "title": N_("Title"),
+    "stage": N_("Stage"),
+    "domain": N_("Domain"),
+    "module": N_("Module"),
+    "forum": N_("Forum"),
+    "from_forum": N_("Escalated from"),
+    "scope": N_("Scope"),
+    "criticality": N_("Criticality"),
+    "needed_by": N_("Needed by"),
+    "stage_since": N_("In this stage since"),
+    "demonstrated_since": N_("Demonstrated on"),
+    "escalated": N_("Escalated on"),
+    "reason": N_("Why"),
+    "my_verdict": N_("Your last verdict"),
+    "approval_rule": N_("Approval rule"),
+    "due": N_("Due"),
+    "asked": N_("What is asked"),
+    "test_case": N_("Test case"),
+    "defect": N_("Defect"),
+    "severity_clinical": N_("Clinical severity"),
+    "run_date": N_("Last run"),
+    "result": N_("Result"),
+}
+_NAMED = {"domain": "domains", "module": "modules", "forum": "forums", "from_forum": "forums"}
+_DATES = ("needed_by", "stage_since", "demonstrated_since", "escalated", "due", "run_date")
+ASKS = {
+    "run": N_("Run test case {case}"),
+    "retest": N_("Retest with {case}: last run {result}"),
+    "verify": N_("Verify that defect {defect} is fixed"),
+}
+RESULT_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "blocked": N_("blocked")}
+
+
+def result_word(result: str) -> str:
+    """A test run's result in the reader's language ("failed" -> "feilet")."""
+    return _(RESULT_WORDS[result]) if result in RESULT_WORDS else result
+
+
+def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
+    """A tester's queue with `asked` (what is asked, in words) right after the key."""
+    shown = frame.copy()
+    asked = [
+        _(
+            ASKS[ask],
+            case=row.get("test_case", ""),
+            defect=row.get("defect", ""),
+            result=result_word(row.get("result") or ""),
+        )
+        for row in shown.to_dict("records")
+    ]
+    shown.insert(1, "asked", asked)
+    return shown
+
+
+def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """A queue as a person reads it: stage and verdict words, names for codes (`names` as
+    store.queues.code_names gives them), readable dates and headers in words."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if column == "stage":
+            shown[column] = shown[column].map(stage_word)
+        elif column == "my_verdict":
+            shown[column] = shown[column].map(lambda v: verdict_word(v) if v else "")
+        elif column in _NAMED:
+            table = names.get(_NAMED[column], {})
+            shown[column] = shown[column].map(lambda code, t=table: t.get(code, code))
+        elif column in _DATES:
+            shown[column] = shown[column].map(date_text)
+    return shown.rename(columns={c: _(w) for c, w in COLUMN_WORDS.items() if c in shown})

@@ -7,12 +7,19 @@ import streamlit as st
 
 import ui
 from decisions import evidence, permissions, services
+from decisions.i18n import N_, _, format_number, n_
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import queues
+from decisions.views import date_text, readable, stage_word
 
 SHOWN = 200
-VERDICT_LABELS = {"approve": "Approve", "changes_requested": "Request changes"}
+VERDICT_LABELS = {"approve": N_("Approve"), "changes_requested": N_("Request changes")}
+
+
+def verdict_label(verdict: str) -> str:
+    return _(VERDICT_LABELS.get(verdict, N_("Skip")))
+
 
 conn = ui.conn()
 person = ui.actor()
@@ -30,19 +37,19 @@ def with_progress(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def queue_section(queue: pd.DataFrame) -> None:
-    st.subheader(f"Awaiting your verdict ({len(queue):,})")
+    st.subheader(_("Awaiting your verdict ({count})", count=format_number(len(queue))))
     if queue.empty:
-        st.write("Nothing awaits your verdict: every demonstrated decision of your domains "
-                 "has your approval in its current round.")  # fmt: skip
+        st.write(_("Nothing awaits your verdict: every demonstrated decision of your domains "
+                   "has your approval in its current round."))  # fmt: skip
         return
     shown = with_progress(queue)
     if len(queue) > SHOWN:
-        st.caption(f"Showing the {SHOWN} that have waited longest of {len(queue):,}.")
-    shown["demonstrated_since"] = shown["demonstrated_since"].str[:10]
-    shown["my_verdict"] = shown["my_verdict"].fillna("").str.replace("_", " ")
+        st.caption(_("Showing the {shown} that have waited longest of {count}.", shown=SHOWN,
+                     count=format_number(len(queue))))  # fmt: skip
+    shown["my_verdict"] = shown["my_verdict"].fillna("")
     columns = ["key", "approval_rule", "title", "domain", "scope", "criticality",
                "demonstrated_since", "my_verdict"]  # fmt: skip
-    ui.decision_table(shown[columns], "approvals_queue")
+    ui.decision_table(readable(shown[columns], queues.code_names(conn)), "approvals_queue")
     verdict_form(shown)
 
 
@@ -50,14 +57,15 @@ def verdict_form(shown: pd.DataFrame) -> None:
     titles = dict(zip(shown["key"], shown["title"], strict=True))
     rules = dict(zip(shown["key"], shown["approval_rule"], strict=True))
     with st.form("verdict_form", clear_on_submit=True, enter_to_submit=False):
-        st.markdown("**Give your verdict**")
-        key = st.selectbox("Decision", list(titles), format_func=lambda k: f"{k} · {titles[k]}")
-        verdict = st.radio("Verdict", list(VERDICT_LABELS), format_func=VERDICT_LABELS.get,
+        st.markdown("**" + _("Give your verdict") + "**")
+        key = st.selectbox(_("Decision"), list(titles),
+                           format_func=lambda k: f"{k} · {titles[k]}")  # fmt: skip
+        verdict = st.radio(_("Verdict"), list(VERDICT_LABELS), format_func=verdict_label,
                            horizontal=True)  # fmt: skip
-        comment = st.text_area("Comment", help="Required when you request changes: say what "
-                               "must change.", max_chars=services.MAX_TEXT)  # fmt: skip
-        date = st.date_input("Date", value=services.today(conn), format="YYYY-MM-DD")
-        if not st.form_submit_button("Save verdict", type="primary"):
+        comment = st.text_area(_("Comment"), help=_("Required when you request changes: say "
+                               "what must change."), max_chars=services.MAX_TEXT)  # fmt: skip
+        date = st.date_input(_("Date"), value=services.today(conn), format="DD.MM.YYYY")
+        if not st.form_submit_button(_("Save verdict"), type="primary"):
             return
     try:
         stage = evidence.record_verdict(conn, person, key, verdict, comment=comment, date=date)
@@ -66,21 +74,25 @@ def verdict_form(shown: pd.DataFrame) -> None:
         return
     progress = evidence.approval_status(conn, [key])[key]
     scope = queues.decisions_brief(conn, [key]).iloc[0]["scope"]
-    ui.flash(f"{key}: {VERDICT_LABELS[verdict].lower()} saved; the decision is now "
-             f"{stage.replace('_', ' ')}. Approval rule: "
-             f"{evidence.describe_progress(progress, scope)} (was: {rules[key]}).")  # fmt: skip
+    ui.flash(_("{key}: {verdict} saved; the decision is now {stage}. Approval rule: {rule} "
+               "(was: {before}).", key=key, verdict=verdict_label(verdict).lower(),
+               stage=stage_word(stage).lower(), rule=evidence.describe_progress(progress, scope),
+               before=rules[key]))  # fmt: skip
     st.rerun()
 
 
 def demo_section() -> None:
     demos = queues.demos_attended_awaiting_verdicts(conn, person.email)
-    st.subheader("After a demo: all its decisions in one pass")
+    st.subheader(_("After a demo: all its decisions in one pass"))
     if demos.empty:
-        st.write("No demo you attended shows a decision still awaiting your verdict.")
+        st.write(_("No demo you attended shows a decision still awaiting your verdict."))
         return
-    labels = {d.key: f"{d.key} · {d.date[:10]} · {d.module} · {d.awaiting} awaiting"
+    modules = queues.code_names(conn)["modules"]
+    labels = {d.key: _("{demo} · {date} · {module} · {count} awaiting", demo=d.key,
+                       date=date_text(d.date), module=modules.get(d.module, d.module),
+                       count=d.awaiting)
               for d in demos.itertuples()}  # fmt: skip
-    demo = st.selectbox("Demo you attended", list(labels), format_func=labels.get)
+    demo = st.selectbox(_("Demo you attended"), list(labels), format_func=labels.get)
     queue = queues.approvals_queue(conn, person.email)
     shown = decision_store.decisions_of_demo(conn, demo)
     awaiting = with_progress(queue[queue["key"].isin(shown)])
@@ -90,12 +102,12 @@ def demo_section() -> None:
             st.markdown(f"**{ui.md(row.key)} · {ui.md(row.title)}**  \n"
                         f"{ui.md(row.approval_rule)}")  # fmt: skip
             left, right = st.columns([1, 2])
-            verdict = left.radio("Verdict", ["skip", *VERDICT_LABELS], horizontal=True,
-                                 format_func=lambda v: VERDICT_LABELS.get(v, "Skip"),
+            verdict = left.radio(_("Verdict"), ["skip", *VERDICT_LABELS], horizontal=True,
+                                 format_func=verdict_label,
                                  key=f"batch_verdict_{row.key}")  # fmt: skip
-            comment = right.text_input("Comment", key=f"batch_comment_{row.key}")
+            comment = right.text_input(_("Comment"), key=f"batch_comment_{row.key}")
             choices[row.key] = (verdict, comment)
-        if not st.form_submit_button("Save these verdicts", type="primary"):
+        if not st.form_submit_button(_("Save these verdicts"), type="primary"):
             return
     verdicts = {k: v for k, v in choices.items() if v[0] != "skip"}
     try:
@@ -103,23 +115,29 @@ def demo_section() -> None:
     except WorkflowError as error:
         ui.show_refusal(error)
         return
-    ui.flash(f"{len(stages)} verdicts saved: " + ", ".join(
-        f"{k} now {s.replace('_', ' ')}" for k, s in stages.items()))  # fmt: skip
+    now = ", ".join(_("{key} now {stage}", key=k, stage=stage_word(s).lower())
+                    for k, s in stages.items())  # fmt: skip
+    ui.flash(n_("{count} verdict saved: {now}", "{count} verdicts saved: {now}", len(stages),
+                now=now))  # fmt: skip
     st.rerun()
 
 
-st.title("Approvals")
+st.title(_("Approvals"))
 ui.show_flash()
 if not permissions.may_act_anywhere(person, "approve"):
-    st.info("The approvals queue is for experts with a domain: it lists demonstrated decisions "
-            "of their domains that await their verdict. You are signed in without that, so "
-            "here is what awaits every expert.", icon=":material/info:")  # fmt: skip
+    st.info(_("The approvals queue is for experts with a domain: it lists demonstrated "
+              "decisions of their domains that await their verdict. You are signed in without "
+              "that, so here is what awaits every expert."), icon=":material/info:")  # fmt: skip
     waiting = queues.awaiting_approval(conn)
-    st.subheader(f"Demonstrated, awaiting approval ({len(waiting):,})")
+    st.subheader(_("Demonstrated, awaiting approval ({count})",
+                   count=format_number(len(waiting))))  # fmt: skip
     if not waiting.empty:
-        ui.decision_table(with_progress(waiting), "approvals_all")
+        ui.decision_table(readable(with_progress(waiting), queues.code_names(conn)),
+                          "approvals_all")  # fmt: skip
 else:
-    st.caption(f"Demonstrated decisions of your domains ({ui.md(', '.join(sorted(person.domains)))}) "
-               "that still need your verdict in their current build round.")  # fmt: skip
+    domains = queues.code_names(conn)["domains"]
+    st.caption(_("Demonstrated decisions of your domains ({domains}) that still need your "
+                 "verdict in their current build round.",
+                 domains=ui.md(", ".join(sorted(domains.get(d, d) for d in person.domains)))))  # fmt: skip
     queue_section(queues.approvals_queue(conn, person.email))
     demo_section()

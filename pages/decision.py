@@ -7,12 +7,22 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, services, workflow
+from decisions import evidence, permissions, services, workflow
+from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import reference, views
-from decisions.views import describe_event, verdicts_with_notes, with_notes
+from decisions.store import queues, reference, views
+from decisions.views import (
+    date_text,
+    describe_event,
+    moment_text,
+    names_text,
+    stage_word,
+    verdict_word,
+    verdicts_with_notes,
+    with_notes,
+)
 
 conn = ui.conn()
 person = ui.actor()
@@ -37,8 +47,9 @@ today = services.today(conn)
 ui.show_flash()
 st.title(f"{ui.md(key)} · {ui.md(decision['title'])}")
 stage = decision["stage"]
+version_badge = _("version {n}", n=decision["version"])
 st.markdown(
-    f":blue-badge[{stage.replace('_', ' ')}] :gray-badge[version {decision['version']}] "
+    f":blue-badge[{stage_word(stage)}] :gray-badge[{version_badge}] "
     f":{'red' if decision['criticality'] == 'critical' else 'gray'}-badge["
     f"{decision['criticality']}] :gray-badge[{decision['scope']}]"
 )
@@ -66,42 +77,61 @@ with texts:
     if decision["withdrawn_reason"]:
         paragraph("Withdrawn because", decision["withdrawn_reason"])
 with facts, st.container(border=True):
-    organizations = "all" if decision["all_organizations"] else ", ".join(decision["organizations"])
+    code_names = queues.code_names(conn)
+    organizations = (
+        _("all")
+        if decision["all_organizations"]
+        else names_text(decision["organizations"], code_names["organizations"])
+    )
     lines = [
         f"**{label}:** {ui.md(value) if value else '—'}"
         for label, value in (
-            ("Domain / module", f"{decision['domain']} / {decision['module']}"),
-            ("Forum", decision["forum"]),
-            ("Organisations", organizations),
-            ("Needed by", decision["needed_by"]),
-            ("Decided", decision["decided_at"]),
-            ("Decided by", people(decision["decided_by"])),
-            ("Owner", people([decision["owner"]]) if decision["owner"] else None),
-            ("In this stage since", (decision["stage_since"] or "")[:10]),
-            ("Current version since", (decision["version_started_at"] or "")[:10] or None),
-            ("Created", decision["created_at"][:10]),
+            (
+                _("Domain / module"),
+                f"{code_names['domains'].get(decision['domain'], decision['domain'])} / "
+                f"{code_names['modules'].get(decision['module'], decision['module'])}",
+            ),
+            (_("Forum"), code_names["forums"].get(decision["forum"], decision["forum"])),
+            (_("Organisations"), organizations),
+            (_("Needed by"), date_text(decision["needed_by"])),
+            (_("Decided"), date_text(decision["decided_at"])),
+            (_("Decided by"), people(decision["decided_by"])),
+            (_("Owner"), people([decision["owner"]]) if decision["owner"] else None),
+            (_("In this stage since"), date_text(decision["stage_since"])),
+            (_("Current version since"), date_text(decision["version_started_at"]) or None),
+            (_("Created"), date_text(decision["created_at"])),
         )
     ]
     st.markdown("  \n".join(lines))
     st.caption(f"Link to this page: {ui.md(f'/decision?key={key}')}")
 
 
-def table(rows: list[dict], columns: list[str], empty: str) -> None:
-    """Evidence rows, each with a status first: it counts, or why it does not."""
+def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
+    """Evidence rows, each with a status first: it counts, or why it does not. `columns` maps
+    each field shown to its header in words."""
     if not rows:
         st.caption(empty)
         return
-    frame = pd.DataFrame(rows)[columns].astype(object).fillna("")
+    frame = pd.DataFrame(rows)[list(columns)].astype(object).fillna("")
     if "date" in frame:
-        frame["date"] = frame["date"].str.replace("T", " ")
+        frame["date"] = frame["date"].map(moment_text)
+    if "verdict" in frame:
+        frame["verdict"] = frame["verdict"].map(verdict_word)
     notes = frame.pop("note")
-    frame.insert(0, "status", notes.map(lambda note: f"✗ {note}" if note else "✓ counts"))
+    status = _("Status")
+    frame.insert(0, status, notes.map(lambda note: f"✗ {note}" if note else _("✓ counts")))
     if not_counted := int((notes != "").sum()):
-        st.caption(f"{not_counted} of {len(frame)} do not count now (✗, with the reason).")
+        st.caption(
+            _(
+                "{n} of {total} do not count now (✗, with the reason).",
+                n=not_counted,
+                total=len(frame),
+            )
+        )
     st.dataframe(
-        frame,
+        frame.rename(columns=columns),
         hide_index=True,
-        column_config={"status": st.column_config.TextColumn("status", pinned=True)},
+        column_config={status: st.column_config.TextColumn(status, pinned=True)},
     )
 
 
@@ -126,20 +156,56 @@ with evidence_tab:
             )
     st.markdown("**Demos**")
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
+    presenters = views.people_names(conn, [d["presenter"] for d in demos if d["presenter"]])
     for demo in demos:
+        demo["presenter"] = presenters.get(demo["presenter"], demo["presenter"])
         demo["attended"] = len((demo["attendees"] or "").split(";")) if demo["attendees"] else 0
-    table(demos, ["key", "date", "note", "module", "presenter", "attended"], "No demo yet.")
+    table(
+        demos,
+        {
+            "key": _("Demo"),
+            "date": _("When"),
+            "note": "",
+            "module": _("Module"),
+            "presenter": _("Presenter"),
+            "attended": _("Attended"),
+        },
+        _("No demo yet."),
+    )
     st.markdown("**Verdicts**")
     verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
+    names = queues.code_names(conn)["organizations"]
+    for row in verdicts:
+        row["organization"] = names.get(row["organization"], row["organization"])
     table(
-        verdicts, ["date", "name", "verdict", "note", "organization", "comment"], "No verdict yet."
+        verdicts,
+        {
+            "date": _("When"),
+            "name": _("Expert"),
+            "verdict": _("Verdict"),
+            "note": "",
+            "organization": _("Organisation"),
+            "comment": _("Comment"),
+        },
+        _("No verdict yet."),
     )
     st.markdown("**Test runs**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
+    testers = views.people_names(conn, [r["tester"] for r in runs if r.get("tester")])
+    for run in runs:
+        run["tester"] = testers.get(run.get("tester"), run.get("tester"))
     table(
         runs,
-        ["test_case", "date", "result", "note", "title", "tester", "defect"],
-        "No test case covers this decision yet.",
+        {
+            "test_case": _("Test case"),
+            "date": _("When"),
+            "result": _("Result"),
+            "note": "",
+            "title": _("Title"),
+            "tester": _("Tester"),
+            "defect": _("Defect"),
+        },
+        _("No test case covers this decision yet."),
     )
     st.markdown("**Defects**")
     defects = evidence_store.defects_of_decision(conn, key)
@@ -147,7 +213,18 @@ with evidence_tab:
         st.dataframe(
             pd.DataFrame(defects)[
                 ["key", "title", "severity_vendor", "severity_clinical", "status", "opened"]
-            ],
+            ]
+            .assign(opened=lambda f: f["opened"].map(date_text))
+            .rename(
+                columns={
+                    "key": _("Defect"),
+                    "title": _("Title"),
+                    "severity_vendor": _("Vendor severity"),
+                    "severity_clinical": _("Clinical severity"),
+                    "status": _("Status"),
+                    "opened": _("Opened"),
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -158,7 +235,17 @@ with versions_tab:
         st.dataframe(
             pd.DataFrame(versions)[
                 ["version", "started_at", "reason", "decision_text", "rationale"]
-            ],
+            ]
+            .assign(started_at=lambda f: f["started_at"].map(moment_text))
+            .rename(
+                columns={
+                    "version": _("Version"),
+                    "started_at": _("Since"),
+                    "reason": _("Why"),
+                    "decision_text": _("Decision"),
+                    "rationale": _("Rationale"),
+                }
+            ),
             hide_index=True,
         )
     else:
@@ -170,14 +257,14 @@ with timeline_tab:
         pd.DataFrame(
             [
                 {
-                    "when": e["at"].replace("T", " "),
-                    "who": names.get(e["actor"], e["actor"]),
-                    "what": describe_event(e),
-                    "why": e["reason"] or "",
+                    _("When"): moment_text(e["at"]),
+                    _("Who"): names.get(e["actor"], e["actor"]),
+                    _("What"): describe_event(e),
+                    _("Why"): e["reason"] or "",
                 }
                 for e in reversed(events)
             ],
-            columns=["when", "who", "what", "why"],
+            columns=[_("When"), _("Who"), _("What"), _("Why")],
         ),
         hide_index=True,
     )
@@ -245,9 +332,18 @@ def escalate_form() -> None:
 
 def manual_form(action: str) -> None:
     spec = workflow.ACTIONS[action]
+    blockers = services.ready_blockers(conn, key) if action == "mark_ready" else []
+    if blockers:
+        st.warning(
+            _(
+                "Not ready for production while these severity 1-2 defects are open: {defects}.",
+                defects=ui.md(", ".join(f"{d['key']} ({d['title']})" for d in blockers)),
+            ),
+            icon=":material/block:",
+        )
     with st.form(action):
         reason = st.text_area("Why") if spec.needs_reason else ""
-        if st.form_submit_button(spec.label, type="primary"):
+        if st.form_submit_button(spec.label, type="primary", disabled=bool(blockers)):
             attempt(
                 f"{spec.label}: done; {key} is now {{result}}.",
                 lambda: services.set_manual_stage(
@@ -259,26 +355,29 @@ def manual_form(action: str) -> None:
 def verdict_form(choices: list[str]) -> None:
     """No verdict is chosen for the expert: a comment written with the form left as it opened
     must not approve by mistake."""
-    labels = {"approve": "Approve", "changes_requested": "Request changes"}
+    labels = {"approve": _("Approve"), "changes_requested": _("Request changes")}
     shown = evidence_store.demos_of_decision(conn, key)
     if shown:
         demo = shown[-1]
-        when = str(demo["date"])[:10]
         with st.popover(
-            f"The demo it was shown in: {demo['key']}, {when}", icon=":material/co_present:"
-        ):
-            st.markdown(ui.md(demo["notes"] or "No notes from the demo."))
+            _("The demo it was shown in: {demo}, {date}", demo=demo["key"],
+              date=date_text(str(demo["date"]))),
+            icon=":material/co_present:",
+        ):  # fmt: skip
+            st.markdown(ui.md(demo["notes"] or _("No notes from the demo.")))
             if demo["recording_url"]:
-                st.caption("Recording")
+                st.caption(_("Recording"))
                 st.code(demo["recording_url"], language=None)
     with st.form("verdict"):
         verdict_column, comment_column = st.columns([1, 2])
-        verdict = verdict_column.radio("Your verdict", choices, index=None, format_func=labels.get)
-        comment = comment_column.text_area("Comment (required when requesting changes)")
-        if st.form_submit_button("Give verdict", type="primary"):
+        verdict = verdict_column.radio(
+            _("Your verdict"), choices, index=None, format_func=labels.get
+        )
+        comment = comment_column.text_area(_("Comment (required when requesting changes)"))
+        if st.form_submit_button(_("Give verdict"), type="primary"):
             if verdict is None:
                 st.error(
-                    "Choose Approve or Request changes: a comment alone gives no verdict.",
+                    _("Choose Approve or Request changes: a comment alone gives no verdict."),
                     icon=":material/block:",
                 )
                 return
@@ -412,7 +511,7 @@ for action in allowed:
         continue  # one verdict form offers both
     if action == "approve":
         with verdict_slot, st.container(border=True):
-            st.subheader("Your verdict awaits", anchor=False)
+            st.subheader(_("Your verdict awaits"), anchor=False)
             verdict_form(verdicts_allowed)
         continue
     with st.expander(spec.label, expanded=len(allowed) == 1):
@@ -426,5 +525,30 @@ for action in allowed:
             edit_form()
         else:
             manual_form(action)
+
+if person and stage_at_least(stage, "built") and stage != "ready":
+    if permissions.may_act_anywhere(person, "record_test_run"):
+        st.page_link(
+            "pages/testing.py",
+            label=_("Log a test run"),
+            icon=":material/science:",
+            query_params={"decision": key},
+        )
+    if stage == "built" and permissions.may_act_anywhere(person, "record_demo"):
+        st.page_link(
+            "pages/demos.py",
+            label=_("Schedule the demo"),
+            icon=":material/co_present:",
+            query_params={"schedule": key},
+        )
+open_defects = [d for d in defects if d["status"] == "open"]
+if open_defects and any(r.get("result") == "passed" and not r["note"] for r in runs):
+    st.info(
+        _(
+            "A test run passed, but these linked defects are still open: {defects}.",
+            defects=ui.md(", ".join(d["key"] for d in open_defects)),
+        ),
+        icon=":material/bug_report:",
+    )
 
 st.session_state[BUILT_FROM] = decision["row_version"]

@@ -16,6 +16,7 @@ from decisions import admin, services, store
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import views
+from decisions.views import date_text
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 TIMEOUT = 60
@@ -433,8 +434,9 @@ def test_decision_page_by_deep_link_shows_fields_evidence_and_timeline(keys):
     shown = texts(at)
     assert "As decided." in shown and "Approval rule: rule met: 2 of 2 approvers" in shown
     timeline = at.dataframe[-1].value
-    assert timeline["what"].iloc[-1] == "created as proposed"
-    assert "stage approved → tested" in list(timeline["what"])
+    assert timeline["What"].iloc[-1] == "created as Proposed"
+    assert "Approved → Tested" in list(timeline["What"])
+    assert "When" in timeline and "T" not in timeline["When"].iloc[0]  # a date, not ISO
     assert "Nothing is yours to do" in shown  # a viewer takes no action
 
 
@@ -449,23 +451,23 @@ def test_suspect_evidence_is_labelled_with_the_reason(keys, db):
     store.put_setting(db, "clock", "2022-09-16")  # the revision comes a day after the evidence
     services.revise(db, mona, key, decision_text="Three nurses sign.", reason="audit finding")
     at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
-    version_start = decision_store.get_decision(db, key)["version_started_at"][:10]
+    version_start = date_text(decision_store.get_decision(db, key)["version_started_at"])
     demos = at.dataframe[0].value
-    assert list(demos["status"]) == [
+    assert list(demos["Status"]) == [
         f"✗ suspect: dated before version 2 started on {version_start}"
     ]
     assert "note" not in demos
     assert "1 of 1 do not count now" in texts(at)
     verdicts = at.dataframe[1].value
     assert all(
-        status.startswith("✗ suspect: dated before version 2") for status in verdicts["status"]
+        status.startswith("✗ suspect: dated before version 2") for status in verdicts["Status"]
     )
 
 
 def test_evidence_that_counts_says_so(keys):
     at = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
     for table in at.dataframe[:3]:  # demos, verdicts, test runs
-        assert set(table.value["status"]) == {"✓ counts"}
+        assert set(table.value["Status"]) == {"✓ counts"}
     assert "do not count now" not in texts(at)
 
 
@@ -479,7 +481,7 @@ def test_a_manual_transition_through_the_form_changes_the_stage_and_the_timeline
     assert f"Start the build: done; {key} is now in build." in texts(at)
     timeline = at.dataframe[-1].value
     assert len(timeline) == events_before + 1
-    assert timeline["what"].iloc[0] == "stage decided → in_build"
+    assert timeline["What"].iloc[0] == "Decided → In build"
     assert [b.label for b in at.button if b.label == "Mark as built"]  # the next action is offered
 
 
@@ -523,7 +525,7 @@ def test_an_expert_gives_a_verdict_through_the_form(keys, db):
     assert not at.exception
     assert stage(db, key) == "demonstrated"  # one of the two approvers
     assert "Your verdict is recorded; the decision is demonstrated." in texts(at)
-    assert at.dataframe[-1].value["what"].iloc[0] == "approved"
+    assert at.dataframe[-1].value["What"].iloc[0] == "Approved"
 
 
 def test_a_verdict_awaiting_the_expert_comes_first_with_no_choice_made(keys, db):
@@ -608,7 +610,7 @@ def test_a_proposal_is_escalated_through_the_form(keys, db):
     button(at, "Escalate").click().run()
     assert not at.exception
     assert decision_store.get_decision(db, key)["forum"] == "FBG"
-    assert at.dataframe[-1].value["what"].iloc[0] == "escalated from MED-H to FBG"
+    assert at.dataframe[-1].value["What"].iloc[0] == "escalated from MED-H to FBG"
 
 
 def test_a_revision_through_the_form_makes_a_new_version(keys, db):

@@ -77,7 +77,7 @@ def test_an_expert_approves_from_the_queue_and_sees_the_rule_progress(
     assert "Awaiting your verdict (1)" in texts(at.subheader)
     queue = at.dataframe[0].value
     assert queue["key"].tolist() == [key]
-    assert "needs 1 more approver of the domain" in queue["approval_rule"][0]
+    assert "needs 1 more approver of the domain" in queue["Approval rule"][0]
     widget(at.radio, "Verdict").set_value("approve")
     submit(at, "Save verdict")
     assert stage(programme, key) == "approved"

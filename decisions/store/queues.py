@@ -549,3 +549,55 @@ def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFram
         """,
         {"limit": limit},
     )
+
+
+# Names for codes --------------------------------------------------------------------------
+
+
+def code_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """Display names by code: {"organizations": {code: name}, "forums": {...}, "domains": {...},
+    "modules": {...}}, so a screen shows what a person reads, not the code."""
+    return {
+        table: {r["code"]: r["name"] for r in rows(conn, f"SELECT code, name FROM {table}")}
+        for table in ("organizations", "forums", "domains", "modules")
+    }
+
+
+# A tester's own work ------------------------------------------------------------------------
+
+
+def cases_to_run(conn: sqlite3.Connection, limit: int = 500) -> pd.DataFrame:
+    """Approved or in-test decisions with a covering test case that has no run in the current
+    build round: one row per decision and case, the soonest needed first."""
+    return _frame(
+        conn,
+        f"""
+        SELECT d.key, d.title, d.stage, x.test_case, d.needed_by AS due
+        FROM decisions d JOIN test_case_decisions x ON x.decision = d.key
+        WHERE d.stage IN ('approved', 'in_test')
+          AND NOT EXISTS (SELECT 1 FROM test_runs tr WHERE tr.test_case = x.test_case
+                          AND {rules.counts_from("tr.date", "d.built_at")})
+        ORDER BY coalesce(d.needed_by, '9999'), d.key, x.test_case
+        LIMIT :limit
+        """,
+        {"limit": limit},
+    )
+
+
+def defects_to_verify(conn: sqlite3.Connection, limit: int = 500) -> pd.DataFrame:
+    """Defects the vendor marked fixed, to verify by a new run: one row per defect with the
+    decision it blocks, the most severe first."""
+    return _frame(
+        conn,
+        """
+        SELECT d.key, d.title, f.key AS defect, f.test_case, f.severity_clinical,
+               d.needed_by AS due
+        FROM defects f JOIN decisions d ON d.key = coalesce(f.decision, (
+            SELECT x.decision FROM test_case_decisions x WHERE x.test_case = f.test_case
+            ORDER BY x.decision LIMIT 1))
+        WHERE f.status = 'fixed'
+        ORDER BY f.severity_clinical, coalesce(d.needed_by, '9999'), f.key
+        LIMIT :limit
+        """,
+        {"limit": limit},
+    )
