@@ -88,12 +88,12 @@ def test_analyst_finds_a_decision_and_starts_its_build(
     page.get_by_text("Start the build", exact=True).first.click()
     page.get_by_role("button", name="Start the build").click()
     expect(page.get_by_text("Start the build: done")).to_be_visible()
-    expect(page.get_by_text("in build", exact=True)).to_be_visible()
+    expect(page.get_by_text("In build", exact=True).first).to_be_visible()
     wait_idle(page)
 
     page.get_by_role("tab", name="Timeline").click()
     timeline = page.get_by_test_id("stTabs").get_by_test_id("stDataFrame").last
-    expect(timeline).to_contain_text("stage decided → in_build")
+    expect(timeline).to_contain_text("Decided → In build")
 
 
 def test_deep_link_opens_the_decision_after_sign_in(demo_db_server, demo_db, page, sign_in_as):
