@@ -87,19 +87,38 @@ def test_after_a_change_it_is_computed_once_more_not_once_per_session(
 
 
 def test_changes_made_while_sessions_wait_do_not_make_each_waiter_compute_again(
-    aggregates, programme, db_path, actor
+    aggregates, programme, db_path, actor, monkeypatch
 ):
-    compute = Slow(0.3)
-    aggregates.get(programme, ("k",), compute)
+    aggregates.get(programme, ("k",), Slow(0.0))
     change(programme, actor)
+    asked: set[int] = set()  # the sessions that have read the data's state and now wait
+    all_asked, changed = threading.Event(), threading.Event()
+    read_event_id = ui._event_id
+
+    def reading(marker: str):
+        asked.add(threading.get_ident())
+        if len(asked) >= SESSIONS:
+            all_asked.set()
+        return read_event_id(marker)
+
+    monkeypatch.setattr(ui, "_event_id", reading)
+
+    class SlowUntilChanged(Slow):
+        def __call__(self, conn):
+            changed.wait(timeout=10)  # the data changes while this runs and the others wait
+            return super().__call__(conn)
+
+    compute = SlowUntilChanged(0.1)
     writing = threading.Event()
 
-    def writer() -> None:  # a change every 50 ms while the sessions wait
+    def writer() -> None:  # once every session has asked: a change every 20 ms
+        all_asked.wait(timeout=10)
         conn = store.connect(db_path, migrate=False)
         try:
             while not writing.is_set():
                 change(conn, actor)
-                time.sleep(0.05)
+                changed.set()
+                time.sleep(0.02)
         finally:
             conn.close()
 
@@ -110,7 +129,8 @@ def test_changes_made_while_sessions_wait_do_not_make_each_waiter_compute_again(
     finally:
         writing.set()
         thread.join()
-    assert len(compute.runs) == 2  # the first, and one for all eight sessions
+    assert changed.is_set()
+    assert len(compute.runs) == 1  # one for all eight sessions, not one per waiter
     assert len({r.event_id for r in results}) == 1
 
 
