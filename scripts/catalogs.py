@@ -35,8 +35,8 @@ DOMAINS = {
     "search": ["pages/decisions_register.py", "decisions/demo.py"],
     "expert": ["pages/my_work.py", "pages/decision.py", "pages/approvals.py"],
     "analyst": ["pages/new_decision.py", "pages/demos.py", "pages/people.py"],
+    "testing": ["pages/testing.py"],
     "programme": [
-        "pages/testing.py",
         "pages/readiness.py",
         "pages/plan.py",
         "pages/overview.py",
