@@ -299,6 +299,18 @@ def forget(kind: str, key: str) -> None:
     st.session_state.pop(f"_seen:{kind}:{key}", None)
 
 
+def form_key(name: str) -> str:
+    """The key of a form that is shown empty again once saved (`form_saved`). Its widgets are
+    new widgets then, so a second click that reaches the server after the save finds nothing
+    submitted and never creates a second record; a refused save keeps what was typed."""
+    return f"{name}-{st.session_state.get(f'_form_generation:{name}', 0)}"
+
+
+def form_saved(name: str) -> None:
+    generation = f"_form_generation:{name}"
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1
+
+
 # Messages that survive the rerun after a change -----------------------------------------------
 
 

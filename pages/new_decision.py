@@ -35,7 +35,7 @@ domain_forums = {
     r["forum"] for r in reference.list_table(conn, "forum_domains") if r["domain"] == domain
 }
 forum_order = sorted(forums, key=lambda code: (code not in domain_forums, code))
-with st.form("new_decision"):
+with st.form(ui.form_key("new_decision")):
     title = st.text_input("Title", max_chars=services.MAX_TITLE)
     question = st.text_area("Question", help="What must be decided, and why now?")
     rationale = st.text_area("Background and options")
@@ -69,6 +69,7 @@ with st.form("new_decision"):
             ui.show_refusal(error)
         else:
             st.session_state["_new_decision"] = new_key
+            ui.form_saved("new_decision")
             ui.flash(f"Decision {new_key} is proposed to {forum}.")
             st.rerun()
 

@@ -587,6 +587,21 @@ def test_new_decision_is_proposed_and_linked(keys, db):
     assert at.page_link[0].label == f"Open {ui.md(new_key)}"
 
 
+def test_a_saved_proposal_clears_the_form_and_a_late_second_click_finds_no_button(keys, db):
+    at = signed_in("hanne@stolav.no", "pages/new_decision.py")
+    next(t for t in at.text_input if t.label == "Title").input("Barcode scanning at the bedside")
+    next(m for m in at.multiselect if m.label == "Organisations").set_value(["STO"])
+    before = decision_store.count_decisions(db)
+    submit = button(at, "Propose")
+    submit.click().run()
+    assert decision_store.count_decisions(db) == before + 1
+    assert next(t for t in at.text_input if t.label == "Title").value == ""
+    # A second click that reaches the server after the save names the old button, which no
+    # longer exists: the form now has new widgets.
+    assert button(at, "Propose").id != submit.id
+    assert not at.exception
+
+
 def test_new_decision_refusal_names_the_field(keys, db):
     at = signed_in("hanne@stolav.no", "pages/new_decision.py")
     before = decision_store.count_decisions(db)
