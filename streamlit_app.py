@@ -15,35 +15,48 @@ from streamlit.runtime.pages_manager import PagesManager
 FAVICON = "🗂️"
 
 
-def pages() -> dict[str, list[st.Page]]:
-    def page(name: str, title: str, icon: str, **options) -> st.Page:
-        return st.Page(f"pages/{name}.py", title=title, icon=f":material/{icon}:", **options)
+def pages(person=None) -> dict[str, list[st.Page]]:
+    """The menu: for a signed-in person, only the screens they may use (permissions.in_menu;
+    the others keep their address), and the one they land on first."""
+    from decisions import permissions
+    from decisions.i18n import _
 
-    return {
-        "Work": [
-            page("overview", "Overview", "dashboard", default=True),
-            page("decisions_register", "Decisions", "list_alt", url_path="decisions"),
-            page("decision", "Decision", "description", url_path="decision", visibility="hidden"),
-            page("my_work", "My work", "inbox"),
-            page("notices", "Notices", "mail"),
-            page("new_decision", "New decision", "add_circle"),
+    landing = permissions.landing_page(person)
+
+    def page(name: str, title: str, icon: str, **options) -> st.Page:
+        if person is not None and not permissions.in_menu(person, name):
+            options["visibility"] = "hidden"
+        return st.Page(f"pages/{name}.py", title=title, icon=f":material/{icon}:",
+                       default=name == landing, **options)  # fmt: skip
+
+    menu = {
+        _("Work"): [
+            page("overview", _("Overview"), "dashboard"),
+            page("decisions_register", _("Decisions"), "list_alt", url_path="decisions"),
+            page(
+                "decision", _("Decision"), "description", url_path="decision", visibility="hidden"
+            ),  # fmt: skip
+            page("my_work", _("My work"), "inbox"),
+            page("notices", _("Notices"), "mail"),
+            page("new_decision", _("New decision"), "add_circle"),
         ],
-        "Evidence": [
-            page("demos", "Demos", "co_present"),
-            page("approvals", "Approvals", "task_alt"),
-            page("testing", "Testing", "science"),
-            page("suspect", "Suspect evidence", "report"),
+        _("Evidence"): [
+            page("demos", _("Demos"), "co_present"),
+            page("approvals", _("Approvals"), "task_alt"),
+            page("testing", _("Testing"), "science"),
+            page("suspect", _("Suspect evidence"), "report"),
         ],
-        "Programme": [
-            page("readiness", "Readiness", "flag"),
-            page("backlog", "Backlog", "hourglass"),
-            page("plan", "Plan", "calendar_month"),
+        _("Programme"): [
+            page("readiness", _("Readiness"), "flag"),
+            page("backlog", _("Backlog"), "hourglass"),
+            page("plan", _("Plan"), "calendar_month"),
         ],
-        "Admin": [
-            page("data", "Data", "database"),
-            page("people", "People and settings", "group"),
+        _("Admin"): [
+            page("data", _("Data"), "database"),
+            page("people", _("People and settings"), "group"),
         ],
     }
+    return menu
 
 
 if PagesManager.uses_pages_directory:
@@ -53,15 +66,16 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
-from decisions import i18n, services, settings, store  # noqa: E402
+from decisions import i18n, notices, permissions, services, settings, store, views  # noqa: E402
+from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
 from decisions.store import decisions as decision_store  # noqa: E402
 
 # One short line on every page (on a phone the whole notice took 40 % of the first screen);
 # how to start a real programme is one click away.
-DEMO_NOTICE = ":material/science: **Demo programme.** Invented people and data: try anything."
-REAL_PROGRAMME_HELP = (
+DEMO_NOTICE = N_("**Demo programme.** Invented people and data: try anything.")
+REAL_PROGRAMME_HELP = N_(
     "To start a real programme, create an empty database with `python -m decisions init --db "
     "PATH`, set the environment variable `DECISIONS_DB=PATH` and restart the app."
 )
@@ -69,12 +83,12 @@ REAL_PROGRAMME_HELP = (
 
 def demo_notice() -> None:
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.caption(DEMO_NOTICE, width="content")
-        with st.popover("A real programme", type="tertiary", icon=":material/help:"):
-            st.markdown(REAL_PROGRAMME_HELP)
+        st.caption(f":material/science: {_(DEMO_NOTICE)}", width="content")
+        with st.popover(_("A real programme"), type="tertiary", icon=":material/help:"):
+            st.markdown(_(REAL_PROGRAMME_HELP))
 
 
-AUTH_HELP = """
+AUTH_HELP = N_("""
 This programme database is not a demo, so people must sign in with the organisation's
 single sign-on. Add an `[auth]` section to `.streamlit/secrets.toml` and restart the app:
 
@@ -88,7 +102,7 @@ server_metadata_url = "https://login.example.org/.well-known/openid-configuratio
 ```
 
 Everyone who signs in must be in the directory (People and settings) with the same email.
-"""
+""")
 # Placeholders people copy from documentation; anyone who reads it could sign session cookies.
 PLACEHOLDER_SECRETS = {
     "a long random string",  # the README's example before it said how to make one
@@ -109,11 +123,11 @@ def open_database() -> None:
         from decisions import demo
 
         st.navigation(pages(), position="hidden")  # no menu until the programme exists
-        st.title("Setting up the demo programme")
-        bar = st.progress(0.0, text="Creating the demo programme; this takes a minute…")
+        st.title(_("Setting up the demo programme"))
+        bar = st.progress(0.0, text=_("Creating the demo programme; this takes a minute…"))
 
         def progress(fraction: float, text: str | None = None) -> None:
-            bar.progress(min(max(float(fraction), 0.0), 1.0), text=text or "Creating…")
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=text or _("Creating…"))
 
         ui.build_demo_once(path, lambda conn: demo.build_demo(conn, progress=progress))
         st.rerun()
@@ -147,21 +161,23 @@ def sso_person(conn) -> tuple[Actor | None, str]:
         return None, ""
     email = str(st.user.get("email") or "").strip()
     if not email:
-        return None, (
+        return None, _(
             "Your sign-in did not include an email address, so the app cannot tell who you "
             "are. Ask the administrator of the sign-in service to include the `email` claim "
             "in the identity token for this app."
         )
     if str(st.user.get("email_verified", True)).lower() == "false":
-        return None, (
-            f"The sign-in service has not verified {ui.md(email)}, so it cannot be used to "
-            "sign in. Verify the address with the sign-in service, then sign in again."
+        return None, _(
+            "The sign-in service has not verified {email}, so it cannot be used to sign in. "
+            "Verify the address with the sign-in service, then sign in again.",
+            email=ui.md(email),
         )
     person = decision_store.load_actor(conn, email)
     if person is None:
-        return None, (
-            f"{ui.md(email)} is not in this programme's directory, or is no longer active. "
-            "Ask a programme administrator to add you under People and settings."
+        return None, _(
+            "{email} is not in this programme's directory, or is no longer active. Ask a "
+            "programme administrator to add you under People and settings.",
+            email=ui.md(email),
         )
     return person, ""
 
@@ -171,13 +187,14 @@ def weak_cookie_secret() -> str | None:
     cookie with it: whoever knows it can make a cookie for any email."""
     secret = str(st.secrets["auth"].get("cookie_secret") or "")
     if not secret:
-        return "`[auth]` has no `cookie_secret`."
+        return _("`[auth]` has no `cookie_secret`.")
     if secret.strip().lower() in PLACEHOLDER_SECRETS:
-        return "`[auth]` `cookie_secret` is a placeholder from the documentation."
+        return _("`[auth]` `cookie_secret` is a placeholder from the documentation.")
     if len(secret) < MIN_SECRET_LENGTH:
-        return (
-            f"`[auth]` `cookie_secret` is {len(secret)} characters long; it must be at least "
-            f"{MIN_SECRET_LENGTH}."
+        return _(
+            "`[auth]` `cookie_secret` is {length} characters long; it must be at least {minimum}.",
+            length=len(secret),
+            minimum=MIN_SECRET_LENGTH,
         )
     return None
 
@@ -188,13 +205,16 @@ def refuse_weak_cookie_secret() -> None:
     if problem is None:
         return
     st.navigation(pages(), position="hidden")
-    st.title("Decisions")
+    st.title(_("Decisions"))
     st.error(
-        f"The app will not start: {problem} Anyone who knows the secret can sign in as anyone.",
+        _(
+            "The app will not start: {problem} Anyone who knows the secret can sign in as anyone.",
+            problem=problem,
+        ),
         icon=":material/lock:",
     )
     st.markdown(
-        "Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:\n\n"
+        _("Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:") + "\n\n"
         '```\npython -c "import secrets; print(secrets.token_urlsafe(48))"\n```\n\n'
         '```toml\n[auth]\ncookie_secret = "<the printed value>"\n```'
     )
@@ -214,32 +234,36 @@ def sso_provider() -> str | None:
 
 
 def sign_in_with_sso(conn) -> None:
-    st.title("Decisions")
+    st.title(_("Decisions"))
     if not st.user.is_logged_in:
         missing = missing_sso_packages()
         if missing:
             st.error(
-                f"Single sign-on needs the Python packages {', '.join(missing)}, which are not "
-                "installed. Install them with `pip install -r requirements.txt` and restart.",
+                _("Single sign-on needs the Python packages {packages}, which are not "
+                  "installed. Install them with `pip install -r requirements.txt` and restart.",
+                  packages=", ".join(missing)),
                 icon=":material/error:",
-            )
+            )  # fmt: skip
             return
-        st.write("Sign in with your organisation account to see the programme.")
-        if st.button("Sign in", type="primary", icon=":material/login:"):
+        st.write(_("Sign in with your organisation account to see the programme."))
+        if st.button(_("Sign in"), type="primary", icon=":material/login:"):
             try:
                 st.login(sso_provider())
             except StreamlitMissingAuthlibError:
-                st.error("Single sign-on needs the Authlib package: `pip install streamlit[auth]`.")
+                st.error(_("Single sign-on needs the Authlib package: "
+                           "`pip install streamlit[auth]`."))  # fmt: skip
         return
     st.error(sso_person(conn)[1], icon=":material/block:")
-    if st.button("Sign out", icon=":material/logout:"):
+    if st.button(_("Sign out"), icon=":material/logout:"):
         st.logout()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def sign_in_choices(_conn, marker: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+def sign_in_choices(
+    _conn, marker: str, language: str
+) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The active people as email -> label (by name), and per role their emails; built once
-    per change of the data (`marker`), not on every run of every page."""
+    per change of the data (`marker`) and language, not on every run of every page."""
     people = decision_store.directory(_conn)
     people = people[people["active"] == 1]
     labels: dict[str, str] = {}
@@ -248,7 +272,7 @@ def sign_in_choices(_conn, marker: str) -> tuple[dict[str, str], dict[str, list[
         roles = (row.roles or "").split(";")
         labels[row.email] = (
             f"{row.name} ({row.email}) · {row.organization_name} · "
-            f"{', '.join(roles) if row.roles else 'no role'}"
+            f"{', '.join(map(views.role_word, roles)) if row.roles else _('no role')}"
         )
         for role in set(roles) & set(ROLES):
             by_role[role].append(row.email)
@@ -257,18 +281,19 @@ def sign_in_choices(_conn, marker: str) -> tuple[dict[str, str], dict[str, list[
 
 def demo_sign_in(conn) -> None:
     """The demo's sign-in: pick anyone from the directory (no password)."""
-    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn))
+    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn), i18n.language())
     with st.sidebar:
-        st.caption(":material/science: **Demo sign-in**: act as anyone in the directory.")
-        role = st.pills("Role", ROLES, key="_demo_role", help="Show only people with this role")
+        st.caption(":material/science: " + _("**Demo sign-in**: act as anyone in the directory."))
+        role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=views.role_word,
+                        help=_("Show only people with this role"))  # fmt: skip
         emails = by_role[role] if role else list(labels)
         current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
         st.selectbox(
-            "Person",
+            _("Person"),
             emails,
             index=emails.index(current) if current in emails else None,
             format_func=labels.get,
-            placeholder="Choose a person…",
+            placeholder=_("Choose a person…"),
             key=DEMO_PERSON,
             on_change=lambda: st.session_state.update(_signed_in=st.session_state.get(DEMO_PERSON)),
         )
@@ -277,35 +302,69 @@ def demo_sign_in(conn) -> None:
 def sidebar(conn, person: Actor, demo: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
-        st.caption(
-            f"{ui.md(person.organization)} · {ui.md(', '.join(sorted(person.roles)) or 'no role')}"
-        )
-        if st.button("Sign out", icon=":material/logout:", key="_sign_out"):
+        roles = ", ".join(views.role_word(r) for r in sorted(person.roles)) or _("no role")
+        st.caption(f"{ui.md(person.organization)} · {ui.md(roles)}")
+        if st.button(_("Sign out"), icon=":material/logout:", key="_sign_out"):
             if demo and not auth_configured():
                 st.session_state.pop("_signed_in", None)
                 st.session_state.pop(DEMO_PERSON, None)
                 st.query_params.pop(DEMO_PERSON, None)
                 st.rerun()
             st.logout()
-        st.caption(f"Programme today: **{services.today(conn):%d %b %Y}**")
+        language_switch(conn, person)
+        st.caption(_("Programme today: **{date}**", date=i18n.format_date(services.today(conn))))
+
+
+def language_switch(conn, person: Actor) -> None:
+    """The person's language, kept for them (their notices follow it too)."""
+    chosen = st.segmented_control(
+        _("Language"),
+        i18n.LANGUAGES,
+        default=i18n.language(),
+        format_func=i18n.LANGUAGE_NAMES.get,
+        key="_language",
+        label_visibility="collapsed",
+    )
+    if chosen and chosen != i18n.language():
+        notices.set_language(conn, person, person.email, chosen)
+        st.rerun()
+
+
+def land(person: Actor, current) -> None:
+    """Right after signing in, a person who would land on the Overview (the page of whoever is
+    not signed in) goes to their own landing page instead; a deep link is kept."""
+    if st.session_state.get("_landed") == person.email:
+        return
+    st.session_state["_landed"] = person.email
+    landing = permissions.landing_page(person)
+    if current.url_path == "overview" and landing != "overview":
+        st.switch_page(f"pages/{landing}.py")
+
+
+def reader_language(conn, person: Actor | None) -> str:
+    """The person's own choice, else their browser's preferred language, else the programme's."""
+    return i18n.choose(
+        person=notices.language_of(conn, person.email) if person else None,
+        browser=st.context.locale,
+        programme=settings.get(conn, settings.LANGUAGE),
+    )
 
 
 def main() -> None:
-    st.set_page_config(page_title="Decisions", page_icon=FAVICON, layout="wide")
+    st.set_page_config(page_title=_("Decisions"), page_icon=FAVICON, layout="wide")
     if auth_configured():
         refuse_weak_cookie_secret()
     open_database()
     conn = st.session_state["_conn"]
     try:
-        # The reader's language before any text is drawn (a person's own choice is not kept yet).
-        i18n.use(
-            i18n.choose(browser=st.context.locale, programme=settings.get(conn, settings.LANGUAGE))
-        )
+        i18n.use(reader_language(conn, None))  # before any text is drawn, even a sign-in error
         demo = bool(store.get_settings(conn).get("demo"))
         person = signed_in(conn, demo)
+        if person is not None:
+            i18n.use(reader_language(conn, person))
         st.session_state["_actor"] = person
         navigation = st.navigation(
-            pages(), position="sidebar" if person else "hidden", expanded=True
+            pages(person), position="sidebar" if person else "hidden", expanded=True
         )
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         if demo:
@@ -315,19 +374,20 @@ def main() -> None:
                 sign_in_with_sso(conn)
                 return
         elif not demo:
-            st.title("Decisions")
-            st.error("Sign-in is not configured.", icon=":material/lock:")
-            st.markdown(AUTH_HELP)
+            st.title(_("Decisions"))
+            st.error(_("Sign-in is not configured."), icon=":material/lock:")
+            st.markdown(_(AUTH_HELP))
             return
         else:
             demo_sign_in(conn)
             if person is None:
-                st.title("Decisions")
-                st.write("Choose who you are in the sidebar to see the programme as them.")
+                st.title(_("Decisions"))
+                st.write(_("Choose who you are in the sidebar to see the programme as them."))
                 return
         if demo and not auth_configured() and st.query_params.get(DEMO_PERSON) != person.email:
             st.query_params[DEMO_PERSON] = person.email  # page links drop it; put it back
         sidebar(conn, person, demo)
+        land(person, navigation)
         navigation.run()
     finally:
         conn.close()  # the next run opens its own; pages see a closed one as no frame

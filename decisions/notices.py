@@ -68,7 +68,6 @@ class Notice:
 class Preferences:
     digest: str
     events: frozenset[str]
-    language: str = "en"
     chosen: bool = False  # False: the programme's defaults apply
 
 
@@ -86,7 +85,7 @@ def _effective(stored: Mapping | None, programme: Preferences) -> Preferences:
     if not stored:
         return programme
     events = programme.events if stored["events"] is None else _split(stored["events"])
-    return Preferences(stored["digest"] or programme.digest, events, stored["language"], True)
+    return Preferences(stored["digest"] or programme.digest, events, True)
 
 
 def _split(value: str) -> frozenset[str]:
@@ -116,23 +115,19 @@ def set_preferences(
     *,
     digest: str,
     events: Iterable[str],
-    language: str = "en",
 ) -> None:
     """A person's own choice of digest frequency and event notices (or, for someone else,
     by whoever may change the directory)."""
     if actor is None or actor.email != person:
         permissions.check(actor, "manage_people")
     events = _check_choice(digest, events)
-    if language not in texts.LANGUAGES:
-        raise WorkflowError(_("language: {language!r}; available: {languages}",
-                              language=language, languages=", ".join(texts.LANGUAGES)))  # fmt: skip
     with store.transaction(conn):
         if decision_store.load_actor(conn, person) is None:
             raise WorkflowError(_("person: no active person {person!r} in the directory",
                                   person=person))  # fmt: skip
         notice_store.save_preferences(
             conn,
-            {"person": person, "digest": digest, "events": ",".join(events), "language": language},
+            {"person": person, "digest": digest, "events": ",".join(events)},
         )
         store.append_events(conn, [services.event(
             actor, services.now(conn), "notice_preferences", person, "changed", None,
@@ -173,6 +168,31 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
 
 
 # The reader's language -------------------------------------------------------------------------
+
+
+def set_language(conn: sqlite3.Connection, actor: Actor, person: str, language: str | None) -> None:
+    """A person's own language for the app and their notices (None: no choice of their own,
+    their browser's and then the programme's apply); someone else's only by whoever may change
+    the directory."""
+    if actor is None or actor.email != person:
+        permissions.check(actor, "manage_people")
+    if language is not None and language not in i18n.LANGUAGES:
+        raise WorkflowError(_("language: {language!r}; available: {languages}",
+                              language=language, languages=", ".join(i18n.LANGUAGES)))  # fmt: skip
+    with store.transaction(conn):
+        if decision_store.load_actor(conn, person) is None:
+            raise WorkflowError(_("person: no active person {person!r} in the directory",
+                                  person=person))  # fmt: skip
+        before = notice_store.people_languages(conn).get(person)
+        notice_store.save_language(conn, person, language)
+        store.append_events(conn, [services.event(
+            actor, services.now(conn), "person_language", person, "changed", before, language,
+        )])  # fmt: skip
+
+
+def language_of(conn: sqlite3.Connection, person: str) -> str | None:
+    """The language a person chose for themselves, or None."""
+    return notice_store.people_languages(conn).get(person)
 
 
 def reader_language(person: Mapping | None, programme: str | None = None) -> str:

@@ -94,6 +94,35 @@ PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
 # fmt: on
 
 
+# The screens that only serve an action: the menu lists each for those who may take it (its
+# address still opens, saying what it needs). Every other screen is for everyone signed in.
+PAGE_ACTIONS = {
+    "new_decision": "propose",
+    "plan": "replan_wave",
+    "data": "import",
+    "people": "manage_people",
+}
+# Where a person lands: those who run the programme on the Overview; those with work in queues
+# (verdicts, builds, test runs) on My work; anyone else on the Overview.
+RUNS_THE_PROGRAMME = "mark_ready"
+QUEUE_ACTIONS = ("approve", "mark_built", "record_test_run", "decide")
+
+
+def in_menu(actor: Actor | None, page: str) -> bool:
+    """Whether the menu lists `page` (a screen's name, as in pages/) for `actor`."""
+    action = PAGE_ACTIONS.get(page)
+    return action is None or may_act_anywhere(actor, action)
+
+
+def landing_page(actor: Actor | None) -> str:
+    """The screen a person lands on: "my_work" or "overview"."""
+    if actor is None or allowed(actor, RUNS_THE_PROGRAMME):
+        return "overview"
+    if any(may_act_anywhere(actor, action) for action in QUEUE_ACTIONS):
+        return "my_work"
+    return "overview"
+
+
 def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
     if grant.where == FORUM:
         return target.forum in actor.forums

@@ -130,6 +130,14 @@ STAGE_WORDS = {
     "ready": N_("Ready for production"),
     "withdrawn": N_("Withdrawn"),
 }
+ROLE_WORDS = {
+    "expert": N_("subject expert"),
+    "analyst": N_("analyst"),
+    "tester": N_("tester"),
+    "manager": N_("programme manager"),
+    "admin": N_("administrator"),
+    "viewer": N_("viewer"),
+}
 VERDICT_WORDS = {"approve": N_("Approved"), "changes_requested": N_("Changes requested")}
 VERDICT_BY = {
     "approve": N_("Approved by {name}"),
@@ -140,6 +148,11 @@ VERDICT_BY = {
 def stage_word(stage: str) -> str:
     """A stage as a person reads it: "in_build" -> "In build" (in the reader's language)."""
     return _(STAGE_WORDS[stage]) if stage in STAGE_WORDS else stage.replace("_", " ")
+
+
+def role_word(role: str) -> str:
+    """A role as a person reads it: "manager" -> "programme manager" (in the reader's language)."""
+    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
 def verdict_word(verdict: str) -> str:

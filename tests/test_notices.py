@@ -546,13 +546,8 @@ def test_the_demos_page_schedules_with_a_time_and_place_and_cancels(programme, p
 
 
 def choose_language(conn, email: str, language: str | None) -> None:
-    """A person's own language, in the directory's `language` column (added here where the
-    directory has none yet)."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(experts)")}
-    with services.store.transaction(conn):
-        if "language" not in columns:
-            conn.execute("ALTER TABLE experts ADD COLUMN language TEXT")
-        conn.execute("UPDATE experts SET language = ? WHERE email = ?", (language, email))
+    """A person's own language, chosen by themselves (the sidebar's switch)."""
+    notices.set_language(conn, decision_store.load_actor(conn, email), email, language)
 
 
 def test_each_person_gets_the_invitation_in_their_own_language(

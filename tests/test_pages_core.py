@@ -12,7 +12,7 @@ from conftest import as_read, build_small_programme, drive_decision
 from streamlit.testing.v1 import AppTest
 
 import ui
-from decisions import admin, services, store
+from decisions import admin, notices, services, store
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import views
@@ -118,7 +118,24 @@ def test_demo_sign_in_puts_the_person_in_the_sidebar_with_the_programme_today(de
     sidebar = "\n".join(str(e.value) for e in [*at.sidebar.markdown, *at.sidebar.caption])
     assert "Hanne" in sidebar and "15 Sep 2022" in sidebar
     assert at.session_state["_actor"].email == "hanne@stolav.no"
-    assert "Overview" in texts(at) and "Demo programme" in texts(at)
+    assert "My work" in texts(at) and "Demo programme" in texts(at)
+
+
+def test_an_expert_lands_on_their_work_and_a_manager_on_the_overview(demo_db):
+    assert signed_in("hanne@stolav.no").title[0].value == "My work"
+    assert signed_in("mona@hemit.no").title[0].value == "Overview"
+
+
+def test_the_language_chosen_in_the_sidebar_is_kept_for_the_person(demo_db, db):
+    at = signed_in("hanne@stolav.no")
+    at.sidebar.segmented_control[0].set_value("nb").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Mitt arbeid"
+    assert notices.language_of(db, "hanne@stolav.no") == "nb"
+    again = signed_in("hanne@stolav.no")  # a new session, as after closing the browser
+    assert again.title[0].value == "Mitt arbeid"
+    assert "Programmets dato i dag: **15.09.2022**" in [c.value for c in again.sidebar.caption]
+    assert signed_in("per@stolav.no").title[0].value == "My work"  # others keep theirs
 
 
 def test_sign_in_keeps_the_deep_link(keys):
@@ -209,8 +226,8 @@ AUTH = {"client_id": "x", "client_secret": "y", "redirect_uri": "http://localhos
 @pytest.mark.parametrize(
     ("email", "sees"),
     [
-        ("hanne@stolav.no", "Overview"),
-        ("HANNE@stolav.no", "Overview"),
+        ("hanne@stolav.no", "My work"),
+        ("HANNE@stolav.no", "My work"),
         ("stranger@example.org", "not in this programme's directory"),
     ],
 )

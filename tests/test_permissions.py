@@ -241,3 +241,34 @@ def test_the_readme_shows_the_permission_table_as_it_is():
     readme = (ROOT / "README.md").read_text()
     for action, permission in PERMISSIONS.items():
         assert f"| `{action}` | {permission.label} | {permissions.who_may(action)} |" in readme
+
+
+# The menu and the landing page ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "lands_on"),
+    [("expert", "my_work"), ("analyst", "my_work"), ("tester", "my_work"),
+     ("manager", "overview"), ("admin", "overview"), ("viewer", "overview")],
+)  # fmt: skip
+def test_each_role_lands_where_its_work_is(programme, actor, role, lands_on):
+    assert permissions.landing_page(actor(PERSON[role])) == lands_on
+
+
+def test_the_menu_lists_a_screen_only_for_those_who_may_use_it(programme, actor):
+    menus = {
+        role: {page for page in ("new_decision", "plan", "data", "people", "overview", "my_work")
+               if permissions.in_menu(actor(email), page)}
+        for role, email in PERSON.items()
+    }  # fmt: skip
+    everyone = {"overview", "my_work"}
+    assert menus["expert"] == everyone | {"new_decision"}
+    assert menus["analyst"] == everyone | {"new_decision"}
+    assert menus["tester"] == everyone
+    assert menus["viewer"] == everyone
+    assert menus["manager"] == everyone | {"new_decision", "plan", "data", "people"}
+    # a screen's entry follows its action's grants, not a list of roles of its own
+    for page, action in permissions.PAGE_ACTIONS.items():
+        for email in PERSON.values():
+            person = actor(email)
+            assert permissions.in_menu(person, page) == permissions.may_act_anywhere(person, action)

@@ -35,9 +35,9 @@ def run(auth: dict, **user) -> AppTest:
 @pytest.mark.parametrize(
     ("claims", "sees"),
     [
-        ({"email": "hanne@stolav.no", "email_verified": True}, "Overview"),
-        ({"email": "hanne@stolav.no"}, "Overview"),  # providers that do not send the claim
-        ({"email": "Hanne@Stolav.NO", "email_verified": True}, "Overview"),
+        ({"email": "hanne@stolav.no", "email_verified": True}, "My work"),
+        ({"email": "hanne@stolav.no"}, "My work"),  # providers that do not send the claim
+        ({"email": "Hanne@Stolav.NO", "email_verified": True}, "My work"),
         ({"email": "hanne@stolav.no", "email_verified": False}, "has not verified"),
         ({"email": "hanne@stolav.no", "email_verified": "false"}, "has not verified"),
         ({}, "did not include an email address"),
@@ -48,7 +48,7 @@ def run(auth: dict, **user) -> AppTest:
 def test_the_identity_token_claims_decide_who_gets_in(real_db, claims, sees):
     at = run(AUTH, is_logged_in=True, **claims)
     assert sees in texts(at)
-    signed_in = sees == "Overview"
+    signed_in = sees == "My work"  # an expert lands on their own work
     assert (at.session_state["_actor"] is not None) is signed_in
     assert bool(at.dataframe) or not signed_in
     if not signed_in:
@@ -85,7 +85,7 @@ def test_a_weak_cookie_secret_stops_even_the_sign_in_page(real_db):
 
 def test_a_secret_of_32_characters_is_enough(real_db):
     at = run({**AUTH, "cookie_secret": "q" * 32}, is_logged_in=True, email="hanne@stolav.no")
-    assert "Overview" in texts(at) and not at.error
+    assert "My work" in texts(at) and not at.error
 
 
 def test_the_readme_placeholder_secret_is_refused():

@@ -195,10 +195,16 @@ def latest_held_demo(conn: sqlite3.Connection, keys: list[str]) -> dict[str, tup
     }
 
 
-def people_languages(conn: sqlite3.Connection) -> dict[str, str | None]:
-    """Each person's chosen language (the directory's nullable `language` column), by email;
-    empty where the directory has no such column yet."""
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(experts)")}
-    if "language" not in columns:
-        return {}
-    return dict(conn.execute("SELECT email, language FROM experts"))
+def people_languages(conn: sqlite3.Connection) -> dict[str, str]:
+    """The language each person chose for themselves, by email (people who chose none are
+    not in it)."""
+    return dict(conn.execute("SELECT person, language FROM person_languages"))
+
+
+def save_language(conn: sqlite3.Connection, person: str, language: str | None) -> None:
+    """`language` None: the person's choice is forgotten."""
+    if language is None:
+        write.delete_where(conn, "person_languages", {"person": person})
+    else:
+        write.upsert(conn, "person_languages", [{"person": person, "language": language}],
+                     ("person",))  # fmt: skip

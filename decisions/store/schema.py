@@ -455,3 +455,19 @@ def m016_folded_search(db: Database) -> None:
         END;
         """
     )
+
+
+@migrations()
+def m017_person_language(db: Database) -> None:
+    # The language each person chose in the sidebar (none chosen: their browser's, then the
+    # programme's); a personal choice like their notice preferences, not part of the directory
+    # record. notice_preferences.language (always 'en') was never read: the choice lives here.
+    db.executescript(
+        """
+        CREATE TABLE person_languages (
+            person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
+            language TEXT NOT NULL CHECK (language IN ('nb', 'en'))
+        );
+        ALTER TABLE notice_preferences DROP COLUMN language;
+        """
+    )

@@ -102,6 +102,11 @@ def update_where(conn: sqlite3.Connection, table: str, where: Mapping, changes: 
     )
 
 
+def delete_where(conn: sqlite3.Connection, table: str, where: Mapping) -> None:
+    conditions = " AND ".join(f"{column} = ?" for column in where)
+    conn.execute(f"DELETE FROM {table} WHERE {conditions}", list(where.values()))
+
+
 def save(
     conn: sqlite3.Connection,
     table: str,
