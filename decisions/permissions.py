@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decisions.i18n import N_, _
 from decisions.model import ROLES, Actor, WorkflowError
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
@@ -31,7 +32,7 @@ class Grant:
 @dataclass(frozen=True)
 class Permission:
     action: str
-    label: str  # how a refusal names the act: "<label> needs ..."
+    label: str  # how a refusal names the act: "<label> needs ..." (marked for the catalogs)
     grants: tuple[Grant, ...]
 
 
@@ -58,38 +59,38 @@ _TEST_PEOPLE = _anyone("tester", "analyst", "admin")
 # fmt: off
 PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
     # Decisions
-    Permission("propose", "Proposing a decision", _anyone("expert", "analyst", "manager", "admin")),
-    Permission("decide", "Record the decision", _FORUM_PEOPLE),
-    Permission("escalate", "Escalate to a higher forum", _FORUM_PEOPLE),
-    Permission("start_build", "Start the build", _BUILDERS),
-    Permission("mark_built", "Mark as built", _BUILDERS),
-    Permission("approve", "Approve", _DOMAIN_EXPERTS),
-    Permission("request_changes", "Request changes", _DOMAIN_EXPERTS),
-    Permission("verdict_for_other", "Recording a verdict for someone else", _anyone("admin")),
-    Permission("mark_ready", "Mark ready for production", _MANAGERS),
-    Permission("revise", "Revise the decision text", _FORUM_PEOPLE),
-    Permission("edit", "Edit details", (Grant("expert", FORUM), *_anyone("analyst", "manager", "admin"))),
-    Permission("withdraw", "Withdraw", _MANAGERS),
+    Permission("propose", N_("Proposing a decision"), _anyone("expert", "analyst", "manager", "admin")),
+    Permission("decide", N_("Record the decision"), _FORUM_PEOPLE),
+    Permission("escalate", N_("Escalate to a higher forum"), _FORUM_PEOPLE),
+    Permission("start_build", N_("Start the build"), _BUILDERS),
+    Permission("mark_built", N_("Mark as built"), _BUILDERS),
+    Permission("approve", N_("Approve"), _DOMAIN_EXPERTS),
+    Permission("request_changes", N_("Request changes"), _DOMAIN_EXPERTS),
+    Permission("verdict_for_other", N_("Recording a verdict for someone else"), _anyone("admin")),
+    Permission("mark_ready", N_("Mark ready for production"), _MANAGERS),
+    Permission("revise", N_("Revise the decision text"), _FORUM_PEOPLE),
+    Permission("edit", N_("Edit details"), (Grant("expert", FORUM), *_anyone("analyst", "manager", "admin"))),
+    Permission("withdraw", N_("Withdraw"), _MANAGERS),
     # Evidence
-    Permission("record_demo", "Recording a demo", _DEMO_PEOPLE),
-    Permission("attend_demo", "Attending a demo as evidence", _anyone("expert")),
-    Permission("save_test_case", "Recording a test case", _TEST_PEOPLE),
-    Permission("record_test_run", "Recording a test run", _TEST_PEOPLE),
-    Permission("save_defect", "Recording a defect", _anyone("tester", "analyst", "manager", "admin")),
+    Permission("record_demo", N_("Recording a demo"), _DEMO_PEOPLE),
+    Permission("attend_demo", N_("Attending a demo as evidence"), _anyone("expert")),
+    Permission("save_test_case", N_("Recording a test case"), _TEST_PEOPLE),
+    Permission("record_test_run", N_("Recording a test run"), _TEST_PEOPLE),
+    Permission("save_defect", N_("Recording a defect"), _anyone("tester", "analyst", "manager", "admin")),
     # Plan and readiness
-    Permission("replan_wave", "Re-planning a wave", _MANAGERS),
-    Permission("save_criterion", "Changing go-live criteria", _MANAGERS),
-    Permission("record_measurement", "Recording a measurement",
+    Permission("replan_wave", N_("Re-planning a wave"), _MANAGERS),
+    Permission("save_criterion", N_("Changing go-live criteria"), _MANAGERS),
+    Permission("record_measurement", N_("Recording a measurement"),
                (*_MANAGERS, Grant(ANYONE, OWNER))),
     # People and settings
-    Permission("manage_people", "Changing the expert directory", _MANAGERS),
-    Permission("grant_admin", "Granting, removing or deactivating the admin role", _anyone("admin")),
-    Permission("manage_forums", "Changing the forums", _MANAGERS),
-    Permission("set_approval_rule", "Changing the approval rule", _MANAGERS),
+    Permission("manage_people", N_("Changing the expert directory"), _MANAGERS),
+    Permission("grant_admin", N_("Granting, removing or deactivating the admin role"), _anyone("admin")),
+    Permission("manage_forums", N_("Changing the forums"), _MANAGERS),
+    Permission("set_approval_rule", N_("Changing the approval rule"), _MANAGERS),
     # Data
-    Permission("import", "Importing", _MANAGERS),
-    Permission("export", "Exporting the programme", _MANAGERS),
-    Permission("backup", "Taking a backup", _MANAGERS),
+    Permission("import", N_("Importing"), _MANAGERS),
+    Permission("export", N_("Exporting the programme"), _MANAGERS),
+    Permission("backup", N_("Taking a backup"), _MANAGERS),
 )}
 # fmt: on
 
@@ -134,27 +135,30 @@ def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
 
 
 def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str | None:
-    """Why `actor` may not take `action` on `target`, or None when they may."""
+    """Why `actor` may not take `action` on `target`, or None when they may (in the reader's
+    language; role names as the reader reads them)."""
+    from decisions.views import role_word  # views reads the workflow, which reads this table
+
     permission = PERMISSIONS.get(action)
     if permission is None:
-        return f"unknown action {action!r}"
+        return _("unknown action {action!r}", action=action)
+    label = _(permission.label)
     if actor is None:
-        return f"{permission.label} needs a signed-in person"
+        return _("{act} needs a signed-in person", act=label)
     held = [g for g in permission.grants if g.role in actor.roles or g.role == ANYONE]
     if any(_where_met(g, actor, target) for g in held):
         return None
-    unconditional = [g.role for g in permission.grants if g.where is None]
+    unconditional = [role_word(g.role) for g in permission.grants if g.where is None]
     if held and held[0].where == FORUM:  # they hold the role, but not here
-        return f"{permission.label} needs a member of the forum {target.forum}"
+        return _("{act} needs a member of the forum {forum}", act=label, forum=target.forum)
     if held and held[0].where == DOMAIN:
-        return f"{permission.label} needs an expert of the domain {target.domain}"
+        return _("{act} needs an expert of the domain {domain}", act=label, domain=target.domain)
+    either = _(" or ")
     if any(g.where == OWNER for g in permission.grants):
-        return (
-            f"{permission.label} needs the criterion's owner or the role "
-            f"{' or '.join(unconditional)}"
-        )
-    roles = list(dict.fromkeys(g.role for g in permission.grants))
-    return f"{permission.label} needs the role {' or '.join(roles)}"
+        return _("{act} needs the criterion's owner or the role {roles}", act=label,
+                 roles=either.join(unconditional))  # fmt: skip
+    roles = list(dict.fromkeys(role_word(g.role) for g in permission.grants))
+    return _("{act} needs the role {roles}", act=label, roles=either.join(roles))
 
 
 def allowed(actor: Actor | None, action: str, target: Target = Target()) -> bool:

@@ -131,11 +131,11 @@ STAGE_WORDS = {
     "withdrawn": N_("Withdrawn"),
 }
 ROLE_WORDS = {
-    "expert": N_("subject expert"),
+    "expert": N_("expert"),
     "analyst": N_("analyst"),
     "tester": N_("tester"),
-    "manager": N_("programme manager"),
-    "admin": N_("administrator"),
+    "manager": N_("manager"),
+    "admin": N_("admin"),
     "viewer": N_("viewer"),
 }
 VERDICT_WORDS = {"approve": N_("Approved"), "changes_requested": N_("Changes requested")}
@@ -151,7 +151,7 @@ def stage_word(stage: str) -> str:
 
 
 def role_word(role: str) -> str:
-    """A role as a person reads it: "manager" -> "programme manager" (in the reader's language)."""
+    """A role as a person reads it: in English its code, in bokmål "manager" -> "programleder"."""
     return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 

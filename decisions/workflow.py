@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from decisions import permissions
+from decisions.i18n import _
 from decisions.model import (
     SIDE_OF_KIND,
     STAGE_RANK,
@@ -63,9 +64,12 @@ def action_refusal(
     """Why `actor` may not take `action` on a decision at `stage`, or None when they may."""
     spec = ACTIONS.get(action)
     if spec is None:
-        return f"unknown action {action!r}"
+        return _("unknown action {action!r}", action=action)
     if stage not in spec.from_stages:
-        return f"cannot {spec.label.lower()} a decision that is {stage.replace('_', ' ')}"
+        from decisions.views import stage_word  # views reads this module
+
+        return _("cannot {act} a decision that is {stage}", act=_(spec.label).lower(),
+                 stage=stage_word(stage).lower())  # fmt: skip
     return permissions.refusal(actor, action, permissions.Target(forum=forum, domain=domain))
 
 
