@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -113,6 +114,41 @@ def untranslated(catalog: Catalog) -> list[str]:
     return missing
 
 
+FIELD = re.compile(r"{(\w*)[^{}]*}")
+
+
+def field_problems(catalog: Catalog) -> list[str]:
+    """Translations whose {fields} differ from their text's: filling them would fail or leave
+    a value out."""
+    problems = []
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(FIELD.findall(ids[-1]))
+        for string in strings:
+            if string and set(FIELD.findall(string)) != wanted:
+                problems.append(f"{ids[0]!r}: fields {sorted(FIELD.findall(string))} "
+                                f"where the text has {sorted(wanted)}")  # fmt: skip
+    return problems
+
+
+def conflicts(language: str) -> list[str]:
+    """Texts translated differently in two domains: all domains of a language are merged into
+    one catalog, so one of the two translations would never be shown."""
+    seen: dict[str, tuple[str, object]] = {}
+    problems = []
+    for path in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+        for message in read(path, path.stem, language):
+            if not message.id or not message.string:
+                continue
+            text = message.id if isinstance(message.id, str) else message.id[0]
+            if text in seen and seen[text][1] != message.string:
+                problems.append(f"{language}: {text!r} is {seen[text][1]!r} in {seen[text][0]} "
+                                f"but {message.string!r} in {path.name}")  # fmt: skip
+            seen.setdefault(text, (path.name, message.string))
+    return problems
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; fail on gaps")
@@ -129,8 +165,12 @@ def main() -> int:
                 if language != "en":
                     for text in untranslated(catalog):
                         problems.append(f"{path.relative_to(ROOT)}: no translation for {text!r}")
+                    for problem in field_problems(catalog):
+                        problems.append(f"{path.relative_to(ROOT)}: {problem}")
             else:
                 write(catalog, path)
+    if args.check:
+        problems += [p for language in LANGUAGES for p in conflicts(language)]
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
