@@ -343,7 +343,9 @@ def decision_table(
     """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision."""
     shown = frame.head(ROWS_SHOWN)
     if total is not None and total > len(shown):
-        st.caption(f"Showing the first {len(shown):,} of {total:,}; narrow the search to see more.")
+        st.caption(i18n._("Showing the first {shown} of {total}; narrow the search to see more.",
+                          shown=i18n.format_number(len(shown)),
+                          total=i18n.format_number(total)))  # fmt: skip
     event = st.dataframe(
         shown,
         key=key,
