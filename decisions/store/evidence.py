@@ -103,6 +103,47 @@ def save_defect(
     return write.save(conn, "defects", "key", defect, expected_row_version)
 
 
+def get_test_run(conn: sqlite3.Connection, run_id: int) -> dict | None:
+    return one(conn, "SELECT * FROM test_runs WHERE id = ?", (run_id,))
+
+
+def link_run_defect(conn: sqlite3.Connection, run_id: int, defect: str) -> bool:
+    """Link `defect` to a run that has none yet; False when the run already has one (someone
+    linked it meanwhile: nothing is written)."""
+    cursor = conn.execute(
+        "UPDATE test_runs SET defect = ? WHERE id = ? AND defect IS NULL", (defect, run_id)
+    )
+    return cursor.rowcount == 1
+
+
+def unresolved_defects_of_test_case(conn: sqlite3.Connection, key: str) -> list[dict]:
+    """Defects still open or fixed but not yet verified, linked to test case `key` or to a
+    decision it covers: what a passing run of it may close. The most severe first."""
+    return rows(
+        conn,
+        """
+        SELECT * FROM defects
+        WHERE status IN ('open', 'fixed')
+          AND (test_case = ? OR decision IN
+               (SELECT decision FROM test_case_decisions WHERE test_case = ?))
+        ORDER BY min(severity_vendor, severity_clinical), key
+        """,
+        (key, key),
+    )
+
+
+def test_cases_of_decision(conn: sqlite3.Connection, key: str) -> dict[str, str]:
+    """{key: title} of the test cases covering decision `key`."""
+    return {
+        r[0]: r[1]
+        for r in conn.execute(
+            "SELECT tc.key, tc.title FROM test_case_decisions x "
+            "JOIN test_cases tc ON tc.key = x.test_case WHERE x.decision = ? ORDER BY tc.key",
+            (key,),
+        )
+    }
+
+
 # A decision's evidence, for its page --------------------------------------------------------
 
 
