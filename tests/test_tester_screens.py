@@ -4,10 +4,14 @@ asks, defect by defect, whether to close or keep it; the testing page reads in b
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from conftest import snapshot
+from streamlit.testing.v1 import AppTest
 
-from decisions import evidence, services, store
+from decisions import evidence, i18n, services, store
 from decisions.model import StaleRecord, WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
@@ -119,3 +123,165 @@ def test_closing_a_defect_someone_changed_meanwhile_closes_none(programme, actor
         evidence.close_defects(programme, actor(TESS), seen)
     assert snapshot(programme) == before
     assert evidence_store.get_defect(programme, first)["status"] == "open"
+
+
+# The testing page -----------------------------------------------------------------------------
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "testing.py")
+
+
+@pytest.fixture
+def page(programme, db_path):
+    """page(email, **query) -> an AppTest of the testing page, signed in as `email`, with the
+    query parameters given (as the decision page's link sets them)."""
+    connections = []
+
+    def open_page(email: str, tab: str | None = None, **query) -> AppTest:
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.query_params.update(query)
+        if tab:
+            at.session_state["testing_tab"] = tab
+        connections.append(store.connect(db_path))
+        at.session_state["_conn"] = connections[-1]
+        at.session_state["_actor"] = decision_store.load_actor(programme, email)
+        return ran(at)
+
+    yield open_page
+    for connection in connections:
+        connection.close()
+
+
+def ran(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def widget(widgets, label: str):
+    matches = [w for w in widgets if w.label.startswith(label)]
+    assert matches, f"no widget {label!r} among {[w.label for w in widgets]}"
+    return matches[0]
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    widget(at.button, label).click()
+    return ran(at)
+
+
+def shown(elements) -> str:
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in elements))
+
+
+def test_the_decisions_link_opens_the_run_of_its_test_case(page, programme, decision_at, actor):
+    key = decision_at("approved")
+    case = evidence.save_test_case(programme, actor(TESS), title="Dose check",
+                                   kind="acceptance", decisions=[key])  # fmt: skip
+    at = page(TESS, decision=key)
+    assert at.session_state["testing_tab"] == "Log a run"
+    assert f"**Testing {key}**" in shown(at.markdown)
+    assert widget(at.selectbox, "The test case that covers it").value == case
+    assert widget(at.radio, "Result").value is None  # no result assumed
+    by_case = page(TESS, case=case)
+    assert by_case.session_state["testing_tab"] == "Log a run"
+    assert by_case.selectbox(key="run_case").value == case
+
+
+def test_a_decision_without_a_test_case_offers_to_add_one(page, decision_at):
+    key = decision_at("approved")
+    at = page(TESS, decision=key)
+    assert f"No test case covers {key} yet" in shown(at.info)
+    assert widget(at.text_input, "Decisions it covers").value == key
+    widget(at.text_input, "Title").input("Two signatures")
+    at = click(at, "Add the test case")
+    assert "Test case TC-0001 added." in shown(at.success)
+    assert widget(at.selectbox, "The test case that covers it").value == "TC-0001"
+
+
+def test_a_failed_run_asks_for_its_defect_filled_in_from_the_run(
+    page, programme, decision_at, actor
+):
+    key = decision_at("approved")
+    case = evidence.save_test_case(programme, actor(TESS), title="Dose check",
+                                   kind="acceptance", decisions=[key])  # fmt: skip
+    at = page(TESS, decision=key)
+    at = click(at, "Log the run")  # no result chosen: nothing is written
+    assert "Choose the result" in shown(at.warning)
+    assert store.scalar(programme, "SELECT count(*) FROM test_runs") == 0
+    widget(at.radio, "Result").set_value("failed")
+    widget(at.text_area, "Notes").input("Dose rounds to whole mg\non ward 3")
+    at = click(at, "Log the run")
+    assert f"of {case} logged: failed. Now: {key} In test." in shown(at.success)
+    assert widget(at.text_input, "Defect title").value == "Dose rounds to whole mg"
+    assert f"Decision: {key} · test case: {case}" in shown(at.caption)
+    assert widget(at.selectbox, "Vendor severity").value is None  # chosen, never assumed
+    assert widget(at.selectbox, "Clinical severity").value is None
+    before = snapshot(programme)
+    widget(at.selectbox, "Vendor severity").set_value(3)
+    at = click(at, "Record the defect")
+    assert "Choose both severities" in shown(at.warning) and snapshot(programme) == before
+    widget(at.selectbox, "Clinical severity").set_value(1)
+    at = click(at, "Record the defect")
+    run = store.scalar(programme, "SELECT max(id) FROM test_runs")
+    assert f"Defect DEF-0001 recorded and linked to run {run} of {case}." in shown(at.success)
+    defect = evidence_store.get_defect(programme, "DEF-0001")
+    assert (defect["decision"], defect["test_case"], defect["title"]) == (
+        key, case, "Dose rounds to whole mg",
+    )  # fmt: skip
+    assert (defect["severity_vendor"], defect["severity_clinical"]) == (3, 1)
+    assert not any(t.label == "Defect title" for t in at.text_input)  # asked once
+    runs = next(d.value for d in at.dataframe if "What it means" in d.value)
+    assert runs["What it means"].iloc[0] == (
+        "Failed: testing ran, the decision stays in test until a run passes"
+    )
+    assert runs["Defect"].iloc[0] == "DEF-0001"
+
+
+def test_a_pass_asks_of_each_open_defect_whether_to_close_it(
+    page, programme, decision_at, actor, failed_run
+):
+    key, case, run = failed_run
+    serious = evidence.record_defect_for_run(programme, actor(TESS), run=run, title="Dose",
+                                             severity_vendor=3, severity_clinical=1)  # fmt: skip
+    minor = evidence.save_defect(programme, actor(TESS), title="Label typo", severity_vendor=2,
+                                 severity_clinical=4, decision=key)  # fmt: skip
+    at = page(TESS, decision=key)
+    widget(at.radio, "Result").set_value("passed")
+    at = click(at, "Log the run")
+    assert f"Now: {key} Tested." in shown(at.success)
+    assert "2 linked defects are still open" in shown(at.markdown)
+    answers = {r.key: r for r in at.radio if r.key and r.key.startswith("answer_")}
+    assert set(answers) == {f"answer_{serious}", f"answer_{minor}"}
+    assert all(r.value is None for r in answers.values())  # nothing closed unasked
+    answers[f"answer_{serious}"].set_value("close")
+    at = click(at, "Save the answers")
+    assert f"Choose close or keep for {minor}." in shown(at.warning)
+    assert evidence_store.get_defect(programme, serious)["status"] == "open"
+    at.radio(key=f"answer_{minor}").set_value("keep")
+    at = click(at, "Save the answers")
+    message = shown(at.success)
+    assert f"Closed: {serious}." in message
+    assert f"Still open: {minor} (severity 2)." in message
+    assert "cannot be marked ready" in message
+    assert evidence_store.get_defect(programme, serious)["status"] == "closed"
+    assert evidence_store.get_defect(programme, minor)["status"] == "open"
+
+
+def test_the_testing_page_in_bokmal(page, programme, decision_at, actor, failed_run, monkeypatch):
+    key, case, run = failed_run
+    evidence.record_defect_for_run(programme, actor(TESS), run=run, title="Dose",
+                                   severity_vendor=3, severity_clinical=1)  # fmt: skip
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    try:
+        at = page(TESS, decision=key)
+        assert at.title[0].value == "Testing"
+        assert [t.label for t in at.tabs] == [
+            "Testtilfeller", "Registrer en kjøring", "Avvik", "Dekning for en bølge",
+        ]  # fmt: skip
+        assert widget(at.radio, "Resultat").options == ["bestått", "feilet", "blokkert"]
+        for tab in ("Testtilfeller", "Avvik", "Dekning for en bølge"):
+            at.session_state["testing_tab"] = tab
+            ran(at)
+        at.selectbox(key="coverage_wave").set_value("W1")
+        ran(at)
+    finally:
+        i18n.use("en")
