@@ -84,7 +84,7 @@ def defect_line(defect: dict) -> str:
 
 def stages_now(keys: list[str]) -> str:
     return ", ".join(
-        _("{key} {stage}", key=k, stage=stage_word(decision_store.get_decision(conn, k)["stage"]))
+        _("{key} ({stage})", key=k, stage=stage_word(decision_store.get_decision(conn, k)["stage"]))
         for k in keys
     )
 
@@ -212,6 +212,8 @@ def case_of_decision(decision: dict) -> str | None:
         _("**Testing {key}** · {title} · {stage}", key=key, title=ui.md(decision["title"]),
           stage=stage_word(decision["stage"]))
     )  # fmt: skip
+    st.page_link(ui.DECISION_PAGE, label=_("Back to {key}", key=key),
+                 icon=":material/arrow_back:", query_params={"key": key})  # fmt: skip
     cases = evidence_store.test_cases_of_decision(conn, key)
     if not cases:
         st.info(_("No test case covers {key} yet: add one, then log its run.", key=key),
@@ -324,11 +326,10 @@ def defect_for_failed_run(pending: dict) -> None:
             else:
                 st.caption(_("Decision: {key} · test case: {case}", key=decision,
                              case=case["key"]))  # fmt: skip
-            left, right = st.columns(2)
-            vendor = left.selectbox(_("Vendor severity"), SEVERITIES, index=None,
-                                    format_func=severity_word, placeholder=_("Choose"))  # fmt: skip
-            clinical = right.selectbox(_("Clinical severity"), SEVERITIES, index=None,
-                                       format_func=severity_word, placeholder=_("Choose"))  # fmt: skip
+            vendor = st.radio(_("Vendor severity"), SEVERITIES, index=None, horizontal=True,
+                              format_func=severity_word)  # fmt: skip
+            clinical = st.radio(_("Clinical severity"), SEVERITIES, index=None, horizontal=True,
+                                format_func=severity_word)  # fmt: skip
             save = st.form_submit_button(_("Record the defect"), type="primary")
         if st.button(_("Not now"), key="defect_not_now", type="tertiary"):
             st.session_state.pop(FOLLOW_UP, None)

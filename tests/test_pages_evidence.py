@@ -196,10 +196,10 @@ def test_a_tester_records_a_failed_run_with_its_defect_and_sees_the_decision_fai
     at = app("testing", "tess@hemit.no", tab="Log a run")
     widget(at.radio, "Result").set_value("failed")
     submit(at, "Log the run")
-    assert f"of {case} logged: failed. Now: {key} In test" in texts(at.success)
+    assert f"of {case} logged: failed. Now: {key} (In test)" in texts(at.success)
     widget(at.text_input, "Defect title").input("Dose rounds wrongly")
-    widget(at.selectbox, "Vendor severity").set_value(3)
-    widget(at.selectbox, "Clinical severity").set_value(1)
+    widget(at.radio, "Vendor severity").set_value(3)
+    widget(at.radio, "Clinical severity").set_value(1)
     submit(at, "Record the defect")
     assert "Defect DEF-0001 recorded and linked to run" in texts(at.success)
     at.session_state["testing_tab"] = "Coverage of a wave"

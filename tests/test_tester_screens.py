@@ -17,6 +17,7 @@ from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 
 TESS = "tess@hemit.no"
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 @pytest.fixture
@@ -127,28 +128,26 @@ def test_closing_a_defect_someone_changed_meanwhile_closes_none(programme, actor
 
 # The testing page -----------------------------------------------------------------------------
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "testing.py")
-
 
 @pytest.fixture
-def page(programme, db_path):
-    """page(email, **query) -> an AppTest of the testing page, signed in as `email`, with the
-    query parameters given (as the decision page's link sets them)."""
-    connections = []
+def page(programme, db_path, monkeypatch):
+    """page(email, **query) -> an AppTest of the app on the testing page, signed in as `email`
+    (the demo sign-in), with the query parameters given (as the decision page's link sets
+    them)."""
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    store.put_setting(programme, "demo", True)
 
     def open_page(email: str, tab: str | None = None, **query) -> AppTest:
-        at = AppTest.from_file(PAGE, default_timeout=60)
-        at.query_params.update(query)
+        at = ran(AppTest.from_file(APP, default_timeout=60))
+        at.sidebar.selectbox[0].set_value(email)
+        ran(at)
         if tab:
             at.session_state["testing_tab"] = tab
-        connections.append(store.connect(db_path))
-        at.session_state["_conn"] = connections[-1]
-        at.session_state["_actor"] = decision_store.load_actor(programme, email)
+        at.query_params.update(query)
+        at.switch_page("pages/testing.py")
         return ran(at)
 
-    yield open_page
-    for connection in connections:
-        connection.close()
+    return open_page
 
 
 def ran(at: AppTest) -> AppTest:
@@ -210,16 +209,16 @@ def test_a_failed_run_asks_for_its_defect_filled_in_from_the_run(
     widget(at.radio, "Result").set_value("failed")
     widget(at.text_area, "Notes").input("Dose rounds to whole mg\non ward 3")
     at = click(at, "Log the run")
-    assert f"of {case} logged: failed. Now: {key} In test." in shown(at.success)
+    assert f"of {case} logged: failed. Now: {key} (In test)." in shown(at.success)
     assert widget(at.text_input, "Defect title").value == "Dose rounds to whole mg"
     assert f"Decision: {key} · test case: {case}" in shown(at.caption)
-    assert widget(at.selectbox, "Vendor severity").value is None  # chosen, never assumed
-    assert widget(at.selectbox, "Clinical severity").value is None
+    assert widget(at.radio, "Vendor severity").value is None  # chosen, never assumed
+    assert widget(at.radio, "Clinical severity").value is None
     before = snapshot(programme)
-    widget(at.selectbox, "Vendor severity").set_value(3)
+    widget(at.radio, "Vendor severity").set_value(3)
     at = click(at, "Record the defect")
     assert "Choose both severities" in shown(at.warning) and snapshot(programme) == before
-    widget(at.selectbox, "Clinical severity").set_value(1)
+    widget(at.radio, "Clinical severity").set_value(1)
     at = click(at, "Record the defect")
     run = store.scalar(programme, "SELECT max(id) FROM test_runs")
     assert f"Defect DEF-0001 recorded and linked to run {run} of {case}." in shown(at.success)
@@ -247,7 +246,7 @@ def test_a_pass_asks_of_each_open_defect_whether_to_close_it(
     at = page(TESS, decision=key)
     widget(at.radio, "Result").set_value("passed")
     at = click(at, "Log the run")
-    assert f"Now: {key} Tested." in shown(at.success)
+    assert f"Now: {key} (Tested)." in shown(at.success)
     assert "2 linked defects are still open" in shown(at.markdown)
     answers = {r.key: r for r in at.radio if r.key and r.key.startswith("answer_")}
     assert set(answers) == {f"answer_{serious}", f"answer_{minor}"}
