@@ -156,14 +156,14 @@ def run_tab() -> None:
     if not can_record:
         st.info(permissions.refusal(person, "record_test_run"), icon=":material/lock:")
         return
-    pending = st.session_state.get(FOLLOW_UP)
-    if pending and pending["kind"] == "defect":
-        defect_for_failed_run(pending)
-    elif pending and pending["kind"] == "close":
-        close_or_keep(pending)
     case = chosen_case()
-    if case is not None:
-        run_form(case)
+    unresolved = case_facts(case) if case is not None else []
+    ui.show_flash()  # here, where the eye is after a click on the form below
+    # What the run just logged asks next takes the form's place until it is answered.
+    pending = st.session_state.get(FOLLOW_UP) or {}
+    asks = {"defect": defect_for_failed_run, "close": close_or_keep}.get(pending.get("kind"))
+    if not (asks and asks(pending)) and case is not None:
+        run_form(case, unresolved)
     st.subheader(_("Latest runs"))
     latest = queues.test_runs(conn, limit=100)
     names = {r.email: r.name for r in queues.people_with_role(conn, "tester").itertuples()}
@@ -230,13 +230,15 @@ def case_of_decision(decision: dict) -> str | None:
         options, index=index, key=f"run_case_of_{key}", placeholder=_("Choose the test case"),
         format_func=lambda k: f"{k} · {cases[k]}",
     )  # fmt: skip
-    if st.button(_("Log a run of another test case"), key="any_case", type="tertiary"):
+    if st.button(_("Log a run of another test case"), key="any_case", type="tertiary",
+                 icon=":material/swap_horiz:"):  # fmt: skip
         del st.query_params["decision"]
         st.rerun()
     return case
 
 
-def run_form(case: str) -> None:
+def case_facts(case: str) -> list[dict]:
+    """What the test case covers, and the defects still open on it: returns those."""
     covered = evidence_store.get_test_case(conn, case)["decisions"]
     st.caption(_("Covers: {decisions}", decisions=stages_now(covered) or _("no decision")))
     unresolved = evidence.defects_a_pass_may_close(conn, case)
@@ -245,6 +247,11 @@ def run_form(case: str) -> None:
             n_("Open defect on it: {defects}", "Open defects on it: {defects}", len(unresolved),
                defects="; ".join(defect_line(d) for d in unresolved))
         )  # fmt: skip
+    return unresolved
+
+
+def run_form(case: str, unresolved: list[dict]) -> None:
+    covered = evidence_store.get_test_case(conn, case)["decisions"]
     testers = {r.email: f"{r.name} ({r.email})"
                for r in queues.people_with_role(conn, *permissions.roles_for("record_test_run")).itertuples()}  # fmt: skip
     name = "record_run"
@@ -292,13 +299,13 @@ def run_form(case: str) -> None:
     st.rerun()
 
 
-def defect_for_failed_run(pending: dict) -> None:
+def defect_for_failed_run(pending: dict) -> bool:
     """The defect a failed or blocked run found, in one step: filled in from the run (its test
     case, its decision, a title from its notes); the tester chooses both severities."""
     run = evidence_store.get_test_run(conn, pending["run"])
     if run is None or run["defect"] or run["result"] == "passed":
         st.session_state.pop(FOLLOW_UP, None)
-        return
+        return False
     case = evidence_store.get_test_case(conn, run["test_case"])
     first_line = next((line.strip() for line in run["notes"].splitlines() if line.strip()), "")
     title = first_line[: services.MAX_TITLE] or _(
@@ -335,10 +342,10 @@ def defect_for_failed_run(pending: dict) -> None:
             st.session_state.pop(FOLLOW_UP, None)
             st.rerun()
     if not save:
-        return
+        return True
     if vendor is None or clinical is None:
         st.warning(_("Choose both severities: the vendor's and the clinicians'."))
-        return
+        return True
     try:
         key = evidence.record_defect_for_run(
             conn, person, run=run["id"], title=title, severity_vendor=vendor,
@@ -346,7 +353,7 @@ def defect_for_failed_run(pending: dict) -> None:
         )  # fmt: skip
     except WorkflowError as error:
         ui.show_refusal(error)
-        return
+        return True
     st.session_state.pop(FOLLOW_UP, None)
     ui.form_saved(name)
     ui.flash(_("Defect {key} recorded and linked to run {run} of {case}.", key=key,
@@ -354,14 +361,14 @@ def defect_for_failed_run(pending: dict) -> None:
     st.rerun()
 
 
-def close_or_keep(pending: dict) -> None:
+def close_or_keep(pending: dict) -> bool:
     """After a pass: each defect still open on the test case or its decisions, close or keep,
     as the tester answers (nothing is closed unasked)."""
     defects = [d for d in (evidence_store.get_defect(conn, k) for k in pending["seen"])
                if d and d["status"] in ("open", "fixed")]  # fmt: skip
     if not defects:
         st.session_state.pop(FOLLOW_UP, None)
-        return
+        return False
     name = "close_after_pass"
     with st.container(border=True):
         st.markdown(
@@ -379,11 +386,11 @@ def close_or_keep(pending: dict) -> None:
             }  # fmt: skip
             done = st.form_submit_button(_("Save the answers"), type="primary")
     if not done:
-        return
+        return True
     unanswered = [k for k, answer in answers.items() if answer is None]
     if unanswered:
         st.warning(_("Choose close or keep for {defects}.", defects=", ".join(unanswered)))
-        return
+        return True
     closing = {k: pending["seen"][k] for k, answer in answers.items() if answer == "close"}
     try:
         if closing:
@@ -391,7 +398,7 @@ def close_or_keep(pending: dict) -> None:
     except WorkflowError as error:
         st.session_state.pop(FOLLOW_UP, None)
         ui.show_refusal(error)
-        return
+        return True
     st.session_state.pop(FOLLOW_UP, None)
     ui.form_saved(name)
     ui.flash(after_closing(pending["case"], list(closing)))
@@ -583,7 +590,6 @@ def coverage_tab() -> None:
 
 
 st.title(_("Testing"))
-ui.show_flash()
 asked = (asked_decision, asked_case)
 if any(asked) and st.session_state.get("_testing_asked") != asked:
     # Arriving from a decision or a test case: its run is what is wanted.
@@ -592,12 +598,14 @@ if any(asked) and st.session_state.get("_testing_asked") != asked:
 cases, runs, defects, coverage = st.tabs([_(t) for t in TABS], key="testing_tab", on_change="rerun")
 if cases.open:
     with cases:
+        ui.show_flash()
         cases_tab()
 if runs.open:
     with runs:
         run_tab()
 if defects.open:
     with defects:
+        ui.show_flash()
         defects_tab()
 if coverage.open:
     with coverage:
