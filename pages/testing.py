@@ -37,6 +37,12 @@ RESULT_MEANS = {
     "failed": N_("Failed: testing ran, the decision stays in test until a run passes"),
     "blocked": N_("Blocked: could not be run, the decision stays in test"),
 }
+CRITICALITY_WORDS = {
+    "critical": N_("critical"),
+    "high": N_("high"),
+    "medium": N_("medium"),
+    "low": N_("low"),
+}
 ANSWERS = {"close": N_("Close it"), "keep": N_("Keep it open")}
 TABS = (N_("Test cases"), N_("Log a run"), N_("Defects"), N_("Coverage of a wave"))
 FOLLOW_UP = "testing_follow_up"  # what the run just logged asks next: its defect, or closing
@@ -60,6 +66,10 @@ def status_word(status: str) -> str:
     return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
+def criticality_word(criticality: str) -> str:
+    return _(CRITICALITY_WORDS[criticality]) if criticality in CRITICALITY_WORDS else criticality
+
+
 def result_means(result: str) -> str:
     return _(RESULT_MEANS[result]) if result in RESULT_MEANS else ""
 
@@ -73,7 +83,7 @@ def defect_line(defect: dict) -> str:
     """A defect in one line of words: key, title, both severities, status, opened."""
     return _(
         "{key} · {title} · vendor {vendor}, clinical {clinical} · {status} since {opened}",
-        key=defect["key"],
+        key=ui.md(defect["key"]),
         title=ui.md(defect["title"]),
         vendor=defect["severity_vendor"],
         clinical=defect["severity_clinical"],
@@ -209,14 +219,14 @@ def chosen_case() -> str | None:
 def case_of_decision(decision: dict) -> str | None:
     key = decision["key"]
     st.markdown(
-        _("**Testing {key}** · {title} · {stage}", key=key, title=ui.md(decision["title"]),
+        _("**Testing {key}** · {title} · {stage}", key=ui.md(key), title=ui.md(decision["title"]),
           stage=stage_word(decision["stage"]))
     )  # fmt: skip
-    st.page_link(ui.DECISION_PAGE, label=_("Back to {key}", key=key),
+    st.page_link(ui.DECISION_PAGE, label=_("Back to {key}", key=ui.md(key)),
                  icon=":material/arrow_back:", query_params={"key": key})  # fmt: skip
     cases = evidence_store.test_cases_of_decision(conn, key)
     if not cases:
-        st.info(_("No test case covers {key} yet: add one, then log its run.", key=key),
+        st.info(_("No test case covers {key} yet: add one, then log its run.", key=ui.md(key)),
                 icon=":material/science:")  # fmt: skip
         new_case_form([key])
         return None
@@ -240,7 +250,7 @@ def case_of_decision(decision: dict) -> str | None:
 def case_facts(case: str) -> list[dict]:
     """What the test case covers, and the defects still open on it: returns those."""
     covered = evidence_store.get_test_case(conn, case)["decisions"]
-    st.caption(_("Covers: {decisions}", decisions=stages_now(covered) or _("no decision")))
+    st.caption(_("Covers: {decisions}", decisions=ui.md(stages_now(covered)) or _("no decision")))
     unresolved = evidence.defects_a_pass_may_close(conn, case)
     if unresolved:
         st.caption(
@@ -285,9 +295,10 @@ def run_form(case: str, unresolved: list[dict]) -> None:
         return
     ui.form_saved(name)
     when = evidence_store.get_test_run(conn, run)["date"][:10]
-    if result != "passed" and not existing:
+    may_save_defect = permissions.allowed(person, "save_defect")
+    if result != "passed" and not existing and may_save_defect:
         st.session_state[FOLLOW_UP] = {"kind": "defect", "run": run}
-    elif result == "passed":
+    elif result == "passed" and may_save_defect:
         still = evidence.defects_a_pass_may_close(conn, case)
         if still:
             st.session_state[FOLLOW_UP] = {
@@ -317,7 +328,7 @@ def defect_for_failed_run(pending: dict) -> bool:
         st.markdown("**" + _("Record the defect this run found") + "**")
         st.caption(
             _("Run {run} of {case}, {result} on {date}. Filled in from the run: check the "
-              "title and choose both severities.", run=run["id"], case=case["key"],
+              "title and choose both severities.", run=run["id"], case=ui.md(case["key"]),
               result=result_word(run["result"]), date=date_text(run["date"]))
         )  # fmt: skip
         with st.form(ui.form_key(name), enter_to_submit=False):
@@ -331,8 +342,8 @@ def defect_for_failed_run(pending: dict) -> bool:
                     else None,
                 )  # fmt: skip
             else:
-                st.caption(_("Decision: {key} · test case: {case}", key=decision,
-                             case=case["key"]))  # fmt: skip
+                st.caption(_("Decision: {key} · test case: {case}", key=ui.md(decision),
+                             case=ui.md(case["key"])))  # fmt: skip
             vendor = st.radio(_("Vendor severity"), SEVERITIES, index=None, horizontal=True,
                               format_func=severity_word)  # fmt: skip
             clinical = st.radio(_("Clinical severity"), SEVERITIES, index=None, horizontal=True,
@@ -389,7 +400,7 @@ def close_or_keep(pending: dict) -> bool:
         return True
     unanswered = [k for k, answer in answers.items() if answer is None]
     if unanswered:
-        st.warning(_("Choose close or keep for {defects}.", defects=", ".join(unanswered)))
+        st.warning(_("Choose close or keep for {defects}.", defects=ui.md(", ".join(unanswered))))
         return True
     closing = {k: pending["seen"][k] for k, answer in answers.items() if answer == "close"}
     try:
@@ -567,6 +578,7 @@ def coverage_tab() -> None:
     else:
         shown = failing.fillna({"defect": "", "defect_status": ""})
         shown = shown.assign(result=shown["result"].map(result_word),
+                             criticality=shown["criticality"].map(criticality_word),
                              defect_status=shown["defect_status"].map(status_word))  # fmt: skip
         ui.decision_table(
             readable(shown, names).rename(columns={"severity_vendor": _("Vendor severity"),
@@ -577,7 +589,8 @@ def coverage_tab() -> None:
     if uncovered.empty:
         st.write(_("Every approved decision in scope has a test case."))
     else:
-        ui.decision_table(readable(uncovered, names), "coverage_uncovered")
+        shown = uncovered.assign(criticality=uncovered["criticality"].map(criticality_word))
+        ui.decision_table(readable(shown, names), "coverage_uncovered")
     st.subheader(_("Test cases never run"))
     st.dataframe(
         never.assign(kind=never["kind"].map(kind_word),
