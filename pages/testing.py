@@ -163,17 +163,10 @@ def new_case_form(covers: list[str]) -> None:
 
 
 def run_tab() -> None:
-    if not can_record:
+    if can_record:
+        log_a_run()
+    else:
         st.info(permissions.refusal(person, "record_test_run"), icon=":material/lock:")
-        return
-    case = chosen_case()
-    unresolved = case_facts(case) if case is not None else []
-    ui.show_flash()  # here, where the eye is after a click on the form below
-    # What the run just logged asks next takes the form's place until it is answered.
-    pending = st.session_state.get(FOLLOW_UP) or {}
-    asks = {"defect": defect_for_failed_run, "close": close_or_keep}.get(pending.get("kind"))
-    if not (asks and asks(pending)) and case is not None:
-        run_form(case, unresolved)
     st.subheader(_("Latest runs"))
     latest = queues.test_runs(conn, limit=100)
     names = {r.email: r.name for r in queues.people_with_role(conn, "tester").itertuples()}
@@ -193,6 +186,17 @@ def run_tab() -> None:
         hide_index=True,
         key="runs_table",
     )  # fmt: skip
+
+
+def log_a_run() -> None:
+    case = chosen_case()
+    unresolved = case_facts(case) if case is not None else []
+    ui.show_flash()  # here, where the eye is after a click on the form below
+    # What the run just logged asks next takes the form's place until it is answered.
+    pending = st.session_state.get(FOLLOW_UP) or {}
+    asks = {"defect": defect_for_failed_run, "close": close_or_keep}.get(pending.get("kind"))
+    if not (asks and asks(pending)) and case is not None:
+        run_form(case, unresolved)
 
 
 def chosen_case() -> str | None:

@@ -284,3 +284,14 @@ def test_the_testing_page_in_bokmal(page, programme, decision_at, actor, failed_
         ran(at)
     finally:
         i18n.use("en")
+
+
+def test_a_viewer_reads_the_runs_in_plain_words_and_logs_none(page, failed_run):
+    at = page("vera@hemit.no", tab="Log a run")
+    assert "Recording a test run" in shown(at.info)
+    assert not any(b.label == "Log the run" for b in at.button)
+    runs = next(d.value for d in at.dataframe if "What it means" in d.value)
+    assert list(runs["Result"]) == ["failed"]
+    assert list(runs["What it means"]) == [
+        "Failed: testing ran, the decision stays in test until a run passes"
+    ]
