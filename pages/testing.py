@@ -196,7 +196,24 @@ def log_a_run() -> None:
     pending = st.session_state.get(FOLLOW_UP) or {}
     asks = {"defect": defect_for_failed_run, "close": close_or_keep}.get(pending.get("kind"))
     if not (asks and asks(pending)) and case is not None:
+        offer_the_missing_defect(case)
         run_form(case, unresolved)
+
+
+def offer_the_missing_defect(case: str) -> None:
+    """The latest run failed or was blocked and no defect says why: offer to record it."""
+    last = evidence_store.latest_run(conn, case)
+    if not last or last["result"] == "passed" or last["defect"]:
+        return
+    if not permissions.allowed(person, "save_defect"):
+        return
+    st.caption(_("The latest run, {run} on {date}, {result} with no defect recorded.",
+                 run=last["id"], date=date_text(last["date"]),
+                 result=result_word(last["result"])))  # fmt: skip
+    if st.button(_("Record the defect it found"), key=f"defect_of_{last['id']}",
+                 icon=":material/bug_report:"):  # fmt: skip
+        st.session_state[FOLLOW_UP] = {"kind": "defect", "run": last["id"]}
+        st.rerun()
 
 
 def chosen_case() -> str | None:

@@ -295,3 +295,17 @@ def test_a_viewer_reads_the_runs_in_plain_words_and_logs_none(page, failed_run):
     assert list(runs["What it means"]) == [
         "Failed: testing ran, the decision stays in test until a run passes"
     ]
+
+
+def test_an_earlier_failed_run_without_a_defect_is_offered_its_defect(page, failed_run):
+    key, case, run = failed_run  # failed, and no defect recorded then
+    at = page(TESS, decision=key)
+    assert f"The latest run, {run} on" in shown(at.caption)
+    at = click(at, "Record the defect it found")
+    assert widget(at.text_input, "Defect title").value == "Dose rounds to whole mg"
+    assert not any(b.label == "Log the run" for b in at.button)  # one question at a time
+    widget(at.radio, "Vendor severity").set_value(2)
+    widget(at.radio, "Clinical severity").set_value(2)
+    at = click(at, "Record the defect")
+    assert f"linked to run {run} of {case}" in shown(at.success)
+    assert not any(b.label == "Record the defect it found" for b in at.button)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions.store import one, rows, write
+from decisions.store import one, rows, rules, write
 
 # Demos --------------------------------------------------------------------------------------
 
@@ -105,6 +105,12 @@ def save_defect(
 
 def get_test_run(conn: sqlite3.Connection, run_id: int) -> dict | None:
     return one(conn, "SELECT * FROM test_runs WHERE id = ?", (run_id,))
+
+
+def latest_run(conn: sqlite3.Connection, test_case: str) -> dict | None:
+    """The latest run of `test_case` (by time, then by id), or None when it never ran."""
+    return one(conn, f"SELECT * FROM test_runs WHERE id = {rules.latest_run_id('?')}",
+               (test_case,))  # fmt: skip
 
 
 def link_run_defect(conn: sqlite3.Connection, run_id: int, defect: str) -> bool:
