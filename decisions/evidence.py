@@ -658,8 +658,7 @@ def record_defect_for_run(
             },
         )
         evidence_store.save_defect(conn, record)
-        if not evidence_store.link_run_defect(conn, run, record["key"]):
-            raise StaleRecord(f"Test run {run} already has a defect; nothing was saved.")
+        evidence_store.link_run_defect(conn, run, record["key"])  # the write lock is held
         at = now(conn)
         linked = event(actor, at, "test_run", str(run), "defect_linked", None,
                        found["test_case"], record["key"])  # fmt: skip

@@ -14,6 +14,7 @@ from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowEr
 from decisions.store import analytics, queues, reference
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
+from decisions.store.views import people_names
 from decisions.views import date_text, readable, result_word, stage_word
 
 SHOWN = 300
@@ -169,7 +170,7 @@ def run_tab() -> None:
         st.info(permissions.refusal(person, "record_test_run"), icon=":material/lock:")
     st.subheader(_("Latest runs"))
     latest = queues.test_runs(conn, limit=100)
-    names = {r.email: r.name for r in queues.people_with_role(conn, "tester").itertuples()}
+    names = people_names(conn, latest["tester"].dropna().unique().tolist())
     st.dataframe(
         latest.assign(
             date=latest["date"].map(date_text),

@@ -113,13 +113,9 @@ def latest_run(conn: sqlite3.Connection, test_case: str) -> dict | None:
                (test_case,))  # fmt: skip
 
 
-def link_run_defect(conn: sqlite3.Connection, run_id: int, defect: str) -> bool:
-    """Link `defect` to a run that has none yet; False when the run already has one (someone
-    linked it meanwhile: nothing is written)."""
-    cursor = conn.execute(
-        "UPDATE test_runs SET defect = ? WHERE id = ? AND defect IS NULL", (defect, run_id)
-    )
-    return cursor.rowcount == 1
+def link_run_defect(conn: sqlite3.Connection, run_id: int, defect: str) -> None:
+    """Link `defect` to a run (the caller checked, in its transaction, that it has none)."""
+    write.update_where(conn, "test_runs", {"id": run_id}, {"defect": defect})
 
 
 def unresolved_defects_of_test_case(conn: sqlite3.Connection, key: str) -> list[dict]:
