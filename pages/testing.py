@@ -257,7 +257,7 @@ def case_of_decision(decision: dict) -> str | None:
     if index is None and len(options) == 1:
         index = 0
     case = st.selectbox(
-        n_("The test case that covers it", "The {n} test cases that cover it", len(options),
+        n_("{n} test case covers it", "{n} test cases cover it", len(options),
            n=len(options)),
         options, index=index, key=f"run_case_of_{key}", placeholder=_("Choose the test case"),
         format_func=lambda k: f"{k} · {cases[k]}",
@@ -406,7 +406,7 @@ def close_or_keep(pending: dict) -> bool:
     with st.container(border=True):
         st.markdown(
             "**"
-            + n_("The run passed, but a linked defect is still open. Close it, or keep it open?",
+            + n_("The run passed, but {n} linked defect is still open. Close it, or keep it open?",
                  "The run passed, but {n} linked defects are still open. Close or keep each?",
                  len(defects), n=len(defects))
             + "**"

@@ -178,7 +178,7 @@ def test_the_decisions_link_opens_the_run_of_its_test_case(page, programme, deci
     at = page(TESS, decision=key)
     assert at.session_state["testing_tab"] == "Log a run"
     assert f"**Testing {key}**" in shown(at.markdown)
-    assert widget(at.selectbox, "The test case that covers it").value == case
+    assert widget(at.selectbox, "1 test case covers it").value == case
     assert widget(at.radio, "Result").value is None  # no result assumed
     by_case = page(TESS, case=case)
     assert by_case.session_state["testing_tab"] == "Log a run"
@@ -193,7 +193,7 @@ def test_a_decision_without_a_test_case_offers_to_add_one(page, decision_at):
     widget(at.text_input, "Title").input("Two signatures")
     at = click(at, "Add the test case")
     assert "Test case TC-0001 added." in shown(at.success)
-    assert widget(at.selectbox, "The test case that covers it").value == "TC-0001"
+    assert widget(at.selectbox, "1 test case covers it").value == "TC-0001"
 
 
 def test_a_failed_run_asks_for_its_defect_filled_in_from_the_run(

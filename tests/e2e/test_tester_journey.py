@@ -62,7 +62,7 @@ def log_a_failed_run_then_retest(page, wait_idle, case: dict, width: int) -> int
     key, test_case = case["key"], case["case"]
     clicks = 0
     expect(page.get_by_text(f"Testing {key}")).to_be_visible()
-    chosen = page.get_by_role("combobox", name="The test case that covers it")
+    chosen = page.get_by_role("combobox", name="1 test case covers it")
     expect(chosen).to_have_value(re.compile(f"^{test_case} · "))
     page.screenshot(path=str(SHOTS / f"{width}-3-log-a-run.png"), full_page=True)
 
@@ -94,7 +94,7 @@ def log_a_failed_run_then_retest(page, wait_idle, case: dict, width: int) -> int
     form.get_by_text("passed", exact=True).click()
     form.get_by_role("button", name="Log the run").click()
     clicks += 2
-    expect(page.get_by_text("The run passed, but a linked defect is still open")).to_be_visible()
+    expect(page.get_by_text("The run passed, but 1 linked defect is still open")).to_be_visible()
     question = page.get_by_test_id("stForm").filter(has_text="Save the answers")
     expect(question).to_contain_text(defect)
     wait_idle(page)
