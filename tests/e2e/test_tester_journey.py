@@ -1,8 +1,8 @@
 """Issue 12, the tester's journey in a real browser, on a private copy of the small demo
 programme: sign in, land, open a decision to test from My work, log a failed run, record the
 defect filled in from the run, retest with a pass, answer the question about the open defect
-by closing it. At desktop width the whole way (13 clicks); at phone width from the decision
-page (11 clicks). Screenshots of every step go to /tmp/shots/tester/.
+by closing it. At desktop width the whole way (13 clicks from the Overview, 12 where the
+tester lands on My work); at phone width from the decision page (11 clicks). Screenshots of every step go to /tmp/shots/tester/.
 
 Before this change the same journey took about 19 clicks and three typed keys on the old
 screens: the link from the decision opened the Test cases tab, so the tester clicked Record a
@@ -132,8 +132,10 @@ def test_a_tester_fails_a_run_records_its_defect_and_closes_it_after_the_retest(
     sign_in_as(page, case["tester"])
     page.screenshot(path=str(SHOTS / "1440-0-landed.png"))
     clicks = 0
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="My work").click()
-    clicks += 1
+    landed_on_my_work = page.get_by_role("heading", name="My work").is_visible()
+    if not landed_on_my_work:  # this branch lands a tester on the Overview; main on My work
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="My work").click()
+        clicks += 1
     expect(page.get_by_role("tab", name=re.compile("^Tests to run"))).to_have_attribute(
         "aria-selected", "true"
     )
@@ -150,7 +152,7 @@ def test_a_tester_fails_a_run_records_its_defect_and_closes_it_after_the_retest(
     clicks += 1
     clicks += log_a_failed_run_then_retest(page, wait_idle, case, 1440)
     assert stored(demo_db_copy, case) == ("tested", ["closed"])
-    assert clicks == 13
+    assert clicks == (12 if landed_on_my_work else 13)
 
 
 def test_on_a_phone_from_the_decision_page(demo_db_copy, start_app, page, wait_idle, sign_in_as):
