@@ -445,11 +445,9 @@ def after_closing(case: str, closed: list[str]) -> str:
     if not still:
         parts.append(_("No defect is open on {case} or its decisions now.", case=case))
         return " ".join(parts)
-    parts.append(
-        _("Still open: {defects}.", defects=", ".join(
-            _("{key} (severity {worst})", key=d["key"],
-              worst=min(d["severity_vendor"], d["severity_clinical"])) for d in still))
-    )  # fmt: skip
+    named = [_("{key} (severity {worst})", key=d["key"],
+               worst=min(d["severity_vendor"], d["severity_clinical"])) for d in still]  # fmt: skip
+    parts.append(_("Still open: {defects}.", defects=", ".join(named)))
     if any(min(d["severity_vendor"], d["severity_clinical"]) <= 2 for d in still):
         parts.append(_("A decision with an open severity 1 or 2 defect cannot be marked ready."))
     return " ".join(parts)

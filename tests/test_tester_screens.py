@@ -309,3 +309,34 @@ def test_an_earlier_failed_run_without_a_defect_is_offered_its_defect(page, fail
     at = click(at, "Record the defect")
     assert f"linked to run {run} of {case}" in shown(at.success)
     assert not any(b.label == "Record the defect it found" for b in at.button)
+
+
+def test_the_run_its_defect_and_the_question_after_a_pass_read_in_bokmal(
+    page, programme, decision_at, actor, monkeypatch
+):
+    key = decision_at("approved")
+    evidence.save_test_case(programme, actor(TESS), title="Dosekontroll", kind="acceptance",
+                            decisions=[key])  # fmt: skip
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    try:
+        at = page(TESS, decision=key)
+        assert f"**Testing av {key}**" in shown(at.markdown)
+        widget(at.radio, "Resultat").set_value("feilet")  # AppTest picks by the words shown
+        at = click(at, "Registrer kjøringen")
+        assert "feilet. Nå: " in shown(at.success) and "(Under test)" in shown(at.success)
+        assert widget(at.radio, "Alvorlighet (leverandør)").options[0] == "1 kritisk"
+        widget(at.radio, "Alvorlighet (leverandør)").set_value("2 alvorlig")
+        widget(at.radio, "Alvorlighet (klinisk)").set_value("1 kritisk")
+        at = click(at, "Registrer avviket")
+        assert "er registrert og knyttet til kjøring" in shown(at.success)
+        widget(at.radio, "Resultat").set_value("bestått")
+        at = click(at, "Registrer kjøringen")
+        assert "1 tilknyttet avvik er fortsatt åpent" in shown(at.markdown)
+        answer = next(r for r in at.radio if r.key and r.key.startswith("answer_"))
+        assert answer.options == ["Lukk det", "La det stå åpent"]
+        answer.set_value("La det stå åpent")
+        at = click(at, "Lagre svarene")
+        assert "Fortsatt åpne: DEF-0001 (alvorlighet 1)." in shown(at.success)
+        assert "kan ikke merkes klar" in shown(at.success)
+    finally:
+        i18n.use("en")
