@@ -64,6 +64,7 @@ def log_a_failed_run_then_retest(page, wait_idle, case: dict, width: int) -> int
     expect(page.get_by_text(f"Testing {key}")).to_be_visible()
     chosen = page.get_by_role("combobox", name="1 test case covers it")
     expect(chosen).to_have_value(re.compile(f"^{test_case} · "))
+    wait_idle(page)
     page.screenshot(path=str(SHOTS / f"{width}-3-log-a-run.png"), full_page=True)
 
     form = page.get_by_test_id("stForm").filter(has_text="Log the run")
