@@ -614,6 +614,93 @@ def save_defect(
         return record["key"]
 
 
+def record_defect_for_run(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    *,
+    run: int,
+    title: str,
+    severity_vendor: int | None,
+    severity_clinical: int | None,
+    decision: str | None = None,
+) -> str:
+    """Open the defect a failed or blocked run found and link it to that run, in one step: its
+    test case is the run's, it opens on the run's date, and its decision is `decision` (one
+    the test case covers; the only one when it covers one). Both severities are the tester's
+    choice: none is assumed. Refused when the run passed, or already has a defect (someone
+    linked one meanwhile). Returns the defect's key."""
+    permissions.check(actor, "save_defect")
+    with store.transaction(conn):
+        found = evidence_store.get_test_run(conn, run)
+        if found is None:
+            raise NotFound(f"no test run {run!r}")
+        if found["result"] == "passed":
+            raise WorkflowError("defect: a passed run opens no defect")
+        if found["defect"]:
+            raise StaleRecord(
+                f"Test run {run} already has defect {found['defect']}; nothing was saved."
+            )
+        case = evidence_store.get_test_case(conn, found["test_case"])
+        if not decision and len(case["decisions"]) == 1:
+            decision = case["decisions"][0]
+        if decision and decision not in case["decisions"]:
+            raise WorkflowError(f"decision: test case {case['key']} does not cover {decision}")
+        record = _defect_record(
+            conn,
+            {
+                "title": title,
+                "severity_vendor": severity_vendor,
+                "severity_clinical": severity_clinical,
+                "status": "open",
+                "decision": decision,
+                "test_case": case["key"],
+                "opened": found["date"][:10],
+            },
+        )
+        evidence_store.save_defect(conn, record)
+        evidence_store.link_run_defect(conn, run, record["key"])  # the write lock is held
+        at = now(conn)
+        linked = event(actor, at, "test_run", str(run), "defect_linked", None,
+                       found["test_case"], record["key"])  # fmt: skip
+        store.append_events(conn, [_defect_event(actor, at, record, None), linked])
+        return record["key"]
+
+
+def defects_a_pass_may_close(conn: sqlite3.Connection, test_case: str) -> list[dict]:
+    """Defects still open (or fixed, not yet verified) on `test_case` or a decision it covers:
+    after it passes, the tester says of each whether to close it or keep it open."""
+    return evidence_store.unresolved_defects_of_test_case(conn, test_case)
+
+
+def close_defects(
+    conn: sqlite3.Connection, actor: Actor, seen: Mapping[str, int], *, closed=None
+) -> list[str]:
+    """Close the defects `seen` names ({key: the row version the person saw}) on date `closed`
+    (today when None), all or none: each goes through save_defect, so each is checked for a
+    change made meanwhile and gets its event. Returns the keys closed."""
+    permissions.check(actor, "save_defect")
+    with store.transaction(conn):
+        for key, row_version in seen.items():
+            defect = evidence_store.get_defect(conn, key)
+            if defect is None:
+                raise NotFound(f"no defect {key!r}")
+            save_defect(
+                conn,
+                actor,
+                key=key,
+                row_version=row_version,
+                title=defect["title"],
+                severity_vendor=defect["severity_vendor"],
+                severity_clinical=defect["severity_clinical"],
+                status="closed",
+                decision=defect["decision"],
+                test_case=defect["test_case"],
+                opened=defect["opened"],
+                closed=closed or now(conn)[:10],
+            )
+        return list(seen)
+
+
 def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
     """A defect's fields checked and normalised; a new key when none is given."""
     severities = {}

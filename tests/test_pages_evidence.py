@@ -193,43 +193,40 @@ def test_a_tester_records_a_failed_run_with_its_defect_and_sees_the_decision_fai
     key = decision_at("approved")
     case = evidence.save_test_case(programme, actor("tess@hemit.no"), title="Dose check",
                                    kind="acceptance", decisions=[key])  # fmt: skip
-    at = app("testing", "tess@hemit.no", tab="Record a run")
+    at = app("testing", "tess@hemit.no", tab="Log a run")
     widget(at.radio, "Result").set_value("failed")
-    widget(at.text_input, "New defect: title").input("Dose rounds wrongly")
-    widget(at.selectbox, "Vendor severity").set_value(3)
-    widget(at.selectbox, "Clinical severity").set_value(1)
-    submit(at, "Record the run")
-    assert f"of {case} recorded: failed with a new defect. Now: {key} in test" in texts(at.success)
+    submit(at, "Log the run")
+    assert f"of {case} logged: failed. Now: {key} (In test)" in texts(at.success)
+    widget(at.text_input, "Defect title").input("Dose rounds wrongly")
+    widget(at.radio, "Vendor severity").set_value(3)
+    widget(at.radio, "Clinical severity").set_value(1)
+    submit(at, "Record the defect")
+    assert "Defect DEF-0001 recorded and linked to run" in texts(at.success)
     at.session_state["testing_tab"] = "Coverage of a wave"
     at.run()
-    failing = next(d.value for d in at.dataframe if {"criticality", "defect"} <= set(d.value))
-    assert failing[["key", "defect"]].values.tolist() == [[key, "DEF-0001"]]
+    failing = next(d.value for d in at.dataframe if {"Criticality", "Defect"} <= set(d.value))
+    assert failing[["key", "Defect"]].values.tolist() == [[key, "DEF-0001"]]
 
 
 @pytest.mark.parametrize(
     ("fill", "message"),
     [
         ({"date": dt.date(2022, 10, 1)}, "in the future"),
-        ({"title": "Crash", "vendor": 1}, "severity clinical must be 1, 2, 3 or 4"),
-        ({"existing": "DEF-0404"}, "does not exist"),
+        ({"result": None}, "Choose the result"),
     ],
 )
 def test_an_invalid_run_is_refused_on_the_page(app, programme, decision_at, actor, fill, message):
     key = decision_at("approved")
     evidence.save_test_case(programme, actor("tess@hemit.no"), title="Dose check",
                             kind="acceptance", decisions=[key])  # fmt: skip
-    at = app("testing", "tess@hemit.no", tab="Record a run")
-    widget(at.radio, "Result").set_value("failed")
+    at = app("testing", "tess@hemit.no", tab="Log a run")
+    if "result" not in fill:
+        widget(at.radio, "Result").set_value("failed")
     if "date" in fill:
         widget(at.date_input, "Run on").set_value(fill["date"])
-    if "title" in fill:
-        widget(at.text_input, "New defect: title").input(fill["title"])
-        widget(at.selectbox, "Vendor severity").set_value(fill["vendor"])
-    if "existing" in fill:
-        widget(at.text_input, "Existing defect key").input(fill["existing"])
     before = snapshot(programme)
-    submit(at, "Record the run")
-    assert message in texts(at.error) and snapshot(programme) == before
+    submit(at, "Log the run")
+    assert message in texts([*at.error, *at.warning]) and snapshot(programme) == before
 
 
 def test_a_test_case_is_added_and_an_unknown_decision_refused(app, programme, decision_at):
@@ -250,7 +247,7 @@ def test_coverage_shows_approved_decisions_without_a_test_case(app, decision_at)
     at = app("testing", "mona@hemit.no", tab="Coverage of a wave")
     at.selectbox(key="coverage_wave").set_value("W1")
     at.run()
-    uncovered = next(d.value for d in at.dataframe if "stage_since" in d.value)
+    uncovered = next(d.value for d in at.dataframe if "In this stage since" in d.value)
     assert uncovered["key"].tolist() == [key]
 
 

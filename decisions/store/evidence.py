@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from decisions.store import one, rows, write
+from decisions.store import one, rows, rules, write
 
 # Demos --------------------------------------------------------------------------------------
 
@@ -101,6 +101,49 @@ def save_defect(
     conn: sqlite3.Connection, defect: dict, expected_row_version: int | None = None
 ) -> bool:
     return write.save(conn, "defects", "key", defect, expected_row_version)
+
+
+def get_test_run(conn: sqlite3.Connection, run_id: int) -> dict | None:
+    return one(conn, "SELECT * FROM test_runs WHERE id = ?", (run_id,))
+
+
+def latest_run(conn: sqlite3.Connection, test_case: str) -> dict | None:
+    """The latest run of `test_case` (by time, then by id), or None when it never ran."""
+    return one(conn, f"SELECT * FROM test_runs WHERE id = {rules.latest_run_id('?')}",
+               (test_case,))  # fmt: skip
+
+
+def link_run_defect(conn: sqlite3.Connection, run_id: int, defect: str) -> None:
+    """Link `defect` to a run (the caller checked, in its transaction, that it has none)."""
+    write.update_where(conn, "test_runs", {"id": run_id}, {"defect": defect})
+
+
+def unresolved_defects_of_test_case(conn: sqlite3.Connection, key: str) -> list[dict]:
+    """Defects still open or fixed but not yet verified, linked to test case `key` or to a
+    decision it covers: what a passing run of it may close. The most severe first."""
+    return rows(
+        conn,
+        """
+        SELECT * FROM defects
+        WHERE status IN ('open', 'fixed')
+          AND (test_case = ? OR decision IN
+               (SELECT decision FROM test_case_decisions WHERE test_case = ?))
+        ORDER BY min(severity_vendor, severity_clinical), key
+        """,
+        (key, key),
+    )
+
+
+def test_cases_of_decision(conn: sqlite3.Connection, key: str) -> dict[str, str]:
+    """{key: title} of the test cases covering decision `key`."""
+    return {
+        r[0]: r[1]
+        for r in conn.execute(
+            "SELECT tc.key, tc.title FROM test_case_decisions x "
+            "JOIN test_cases tc ON tc.key = x.test_case WHERE x.decision = ? ORDER BY tc.key",
+            (key,),
+        )
+    }
 
 
 # A decision's evidence, for its page --------------------------------------------------------
