@@ -271,8 +271,13 @@ def _require_frame() -> None:
 
 
 def show_refusal(error: WorkflowError) -> None:
-    """A refused change: say why (the message may quote user input); nothing was written."""
-    st.error(md(error), icon=":material/block:")
+    """A refused change: say why (the message may quote user input); nothing was written.
+    Several problems found at once are listed, each on its line."""
+    problems = getattr(error, "problems", ()) or (str(error),)
+    if len(problems) > 1:
+        st.error("\n".join(f"- {md(p)}" for p in problems), icon=":material/block:")
+    else:
+        st.error(md(problems[0]), icon=":material/block:")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")

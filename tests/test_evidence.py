@@ -138,7 +138,7 @@ def test_only_analysts_managers_and_admins_record_demos(programme, actor, decisi
 
 
 def test_demo_lists_filter_by_module_domain_and_organisation(programme, actor, decision_at):
-    trd = decision_at("built", organizations=["TRD"])
+    trd = decision_at("built", scope="municipality", forum="MED-M", organizations=["TRD"])
     everyone = decision_at("built", organizations=["ALL"])
     ana = actor("ana@hemit.no")
     for key in (trd, everyone):
@@ -409,7 +409,9 @@ def test_coverage_lists_approved_decisions_without_a_test_case_in_the_wave(
 ):
     with services.store.transaction(programme):
         reference.insert_rows(
-            programme, "organizations", [{"code": "ALE", "name": "Ålesund", "kind": "municipality"}]
+            programme,
+            "organizations",
+            [{"code": "ALE", "name": "Ålesund sjukehus", "kind": "hospital"}],
         )
     in_wave = decision_at("approved", criticality="critical")
     elsewhere = decision_at("approved", organizations=["ALE"])

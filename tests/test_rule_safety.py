@@ -272,7 +272,7 @@ def test_a_verdict_given_again_after_the_edit_counts(programme, actor, decision_
 
 @pytest.mark.parametrize(
     "edit",
-    [{"criticality": "high"}, {"scope": "joint"}, {"organizations": ["TRD"]},
+    [{"criticality": "high"}, {"scope": "joint"}, {"organizations": ["STO", "TRD"], "scope": "joint"},
      {"organizations": ["ALL"]}],
 )  # fmt: skip
 def test_a_rule_field_edited_after_built_needs_a_reason(programme, actor, decision_at, edit):
@@ -424,12 +424,14 @@ def test_the_edit_form_says_which_waves_the_decision_leaves(programme, decision_
     at = signed_in("ana@hemit.no", "pages/decision.py", key=decision_page)
     box = at.expander[[x.label for x in at.expander].index("Edit details")]
     box.multiselect[0].set_value(["TRD"])
+    next(b for b in box.selectbox if b.label == "Scope").set_value("joint")  # TRD: not hospital
     next(t for t in box.text_input if t.label.startswith("Why")).input("Only Trondheim")
     button(at, "Save details").click().run()
     assert not at.exception, at.exception
     assert "It counts for the readiness of W1; no longer for W2." in texts(at)
     assert edit_events(programme, decision_page) == [
-        ("edited:organizations", "STO", "TRD", "Only Trondheim")
+        ("edited:organizations", "STO", "TRD", "Only Trondheim"),
+        ("edited:scope", "hospital", "joint", "Only Trondheim"),
     ]
 
 
