@@ -30,8 +30,9 @@ def test_a_scheduled_demo_moves_nothing_until_it_is_recorded_with_attendees(
 ):
     key = decision_at("built")
     demo = evidence.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM",
-                              date="2022-09-20", decisions=[key], presenter="ana@hemit.no",
-                              invitees=["hanne@stolav.no", "per@stolav.no"], held=False)  # fmt: skip
+                              date="2022-09-15", decisions=[key], presenter="ana@hemit.no",
+                              invitees=["hanne@stolav.no", "per@stolav.no"], held=False,
+                              start_time="00:00")  # fmt: skip  (started: it can be recorded)
     assert stage(programme, key) == "built"
     upcoming = queues.demos(programme, upcoming=True, today="2022-09-15")
     assert upcoming["key"].tolist() == [demo] and upcoming["invited"].tolist() == [2]
