@@ -284,10 +284,10 @@ def test_a_manager_changes_the_approval_rule_and_the_stages_follow(app, programm
     at = app("people", "mona@hemit.no", tab="Approval rule")
     widget(at.number_input, "Approvers needed").set_value(3)
     submit(at, "Preview the effect")
-    assert "1 from approved to demonstrated" in texts(at.warning)
+    assert "1 from Approved to Demonstrated" in texts(at.warning)
     assert stage(programme, key) == "approved"
     submit(at, "Change the rule")
-    assert "1 decisions moved stage: 1 approved → demonstrated" in texts(at.success)
+    assert "1 decision moved stage. 1 Approved → Demonstrated" in texts(at.success)
     assert stage(programme, key) == "demonstrated"
 
 

@@ -207,7 +207,7 @@ def test_the_rule_form_previews_then_asks_to_confirm_and_back_again_restores_rea
     assert not [b for b in at.button if b.label == "Change the rule"]  # a preview first
     widget(at.number_input, "Approvers needed").set_value(3)
     submit(at, "Preview the effect")
-    assert "1 from ready to demonstrated" in texts(at.warning)
+    assert "1 from Ready for production to Demonstrated" in texts(at.warning)
     assert "keeps its ready mark" in texts(at.info)
     assert services.approval_rule(programme) == ApprovalRule()  # nothing changed yet
     submit(at, "Change the rule")
@@ -216,7 +216,7 @@ def test_the_rule_form_previews_then_asks_to_confirm_and_back_again_restores_rea
     assert not [b for b in at.button if b.label == "Change the rule"]  # asks again next time
     widget(at.number_input, "Approvers needed").set_value(2)
     submit(at, "Preview the effect")
-    assert "1 from demonstrated to ready" in texts(at.warning)
+    assert "1 from Demonstrated to Ready for production" in texts(at.warning)
     submit(at, "Change the rule")
     assert stage(programme, ready) == "ready"
     assert services.check(programme) == []
