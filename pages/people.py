@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from decisions import admin, permissions, services
 from decisions.i18n import N_, _, format_number, n_
-from decisions.model import FORUM_LEVELS, ROLES, SCOPES, WorkflowError
+from decisions.model import FORUM_LEVELS, ROLES, SCOPES, SIDE_OF_KIND, WorkflowError
 from decisions.store import people as people_store
 from decisions.store import reference
 from decisions.views import stage_word
@@ -202,8 +202,7 @@ def members_section(forum: dict) -> None:
     members = directory[directory["email"].isin(forum["members"])]
     st.subheader(n_("{count} member", "{count} members", len(forum["members"])))
     table = members.assign(
-        side=members["kind"].map(lambda k: _(SCOPE_WORDS["hospital" if k == "hospital"
-                                                          else "municipality"])),
+        side=members["kind"].map(lambda kind: _(SCOPE_WORDS[SIDE_OF_KIND.get(kind, kind)])),
         active=members["active"].astype(bool),
     )[["name", "email", "organization_name", "side", "domains", "active"]]  # fmt: skip
     picked = st.dataframe(
