@@ -122,7 +122,8 @@ def expert_form(expert: dict | None) -> None:
     asked_same_name = not expert and st.session_state.get("_people_same_name")
     form = f"expert_form_{expert['email']}" if expert else ui.form_key("new_expert")
     with st.form(form, enter_to_submit=False):
-        st.markdown(f"**{ui.md(expert['name'])}**" if expert else f"**{_('New person')}**")
+        heading = ui.md(expert["name"]) if expert else _("New person")
+        st.markdown(f"**{heading}**")
         left, right = st.columns(2)
         email = left.text_input(_("Email"), value=expert["email"] if expert else "",
                                 disabled=expert is not None,
@@ -263,7 +264,8 @@ def forum_form(forum: dict | None) -> None:
     version = ui.seen("forum", forum["code"], forum["row_version"]) if forum else None
     form = f"forum_form_{forum['code']}_{version}" if forum else ui.form_key("new_forum")
     with st.form(form, enter_to_submit=False):
-        st.markdown(f"**{_('Details of the forum') if forum else _('New forum')}**")
+        heading = _("Details of the forum") if forum else _("New forum")
+        st.markdown(f"**{heading}**")
         left, right = st.columns(2)
         code = left.text_input(_("Code"), value=forum["code"] if forum else "",
                                disabled=forum is not None)  # fmt: skip
@@ -329,7 +331,7 @@ def rule_tab() -> None:
     if PREVIEW not in st.session_state:
         return
     rule, effect = st.session_state[PREVIEW]
-    st.markdown(f"**{_('The new rule:')}** {describe_rule(rule)}")
+    st.markdown("**" + _("The new rule:") + "** " + describe_rule(rule))
     show_effect(effect)
     left, right = st.columns(2)
     if right.button(_("Cancel"), key="rule_cancel"):
