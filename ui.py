@@ -312,8 +312,19 @@ def form_key(name: str) -> str:
 
 
 def form_saved(name: str) -> None:
+    """The form's next run shows it empty. Call it *before* the change is written, and
+    `form_refused` when the change is refused: a double click's second click reaches the
+    server as a new run that interrupts this one at its next Streamlit call (a session-state
+    access is one), so a run interrupted after writing and before this call would let the
+    second click write again."""
     generation = f"_form_generation:{name}"
     st.session_state[generation] = st.session_state.get(generation, 0) + 1
+
+
+def form_refused(name: str) -> None:
+    """Undo `form_saved` when the change was refused: the form keeps what was typed."""
+    generation = f"_form_generation:{name}"
+    st.session_state[generation] = max(st.session_state.get(generation, 1) - 1, 0)
 
 
 # Messages that survive the rerun after a change -----------------------------------------------

@@ -283,6 +283,7 @@ def schedule_tab(linked: str | None) -> None:
         notes = st.text_area(_("Notes"), max_chars=services.MAX_TEXT)
         if not st.form_submit_button(_("Schedule the demo"), type="primary"):
             return
+    ui.form_saved("schedule_demo")  # before the change: a second click then finds no form
     try:
         key = evidence.save_demo(conn, person, module=module, date=date, decisions=decisions,
                                  presenter=presenter or "", invitees=invitees, notes=notes,
@@ -290,9 +291,9 @@ def schedule_tab(linked: str | None) -> None:
                                  duration_min=minutes, place=place,
                                  meeting_url=meeting_url)  # fmt: skip
     except WorkflowError as error:
+        ui.form_refused("schedule_demo")
         ui.show_refusal(error)
         return
-    ui.form_saved("schedule_demo")
     if linked:
         st.query_params.pop("schedule", None)
         st.session_state.pop("_schedule_link", None)
@@ -372,6 +373,7 @@ def record_tab() -> None:
     # Held on its scheduled day before today: at its start time; else on the day given (today:
     # now, which is after its start)
     when = evidence.demo_start(demo) if demo and date == held_on != today else date.isoformat()
+    ui.form_saved(f"record_demo_{chosen}")  # before the change: a second click finds no form
     try:
         key = evidence.save_demo(
             conn, person, key=demo["key"] if demo else None,
@@ -381,9 +383,9 @@ def record_tab() -> None:
             held=True,
         )  # fmt: skip
     except WorkflowError as error:
+        ui.form_refused(f"record_demo_{chosen}")
         ui.show_refusal(error)
         return
-    ui.form_saved(f"record_demo_{chosen}")
     st.session_state.pop("record_demo", None)
     moved = sorted(k for k in decisions
                    if decision_store.get_decision(conn, k)["stage"] == "demonstrated")  # fmt: skip

@@ -115,13 +115,14 @@ with st.form(ui.form_key("new_decision"), enter_to_submit=False):
             "criticality": criticality, "needed_by": needed_by,
             "organizations": ["ALL"] if everyone else chosen, "owner": person.email,
         }  # fmt: skip
+        ui.form_saved("new_decision")  # before the change: a second click then finds no form
         try:
             new_key = services.create_decision(conn, person, fields)
         except WorkflowError as error:
+            ui.form_refused("new_decision")
             ui.show_refusal(error)
         else:
             st.session_state["_new_decision"] = new_key
-            ui.form_saved("new_decision")
             ui.flash(_("Decision {key} is proposed to {forum}.", key=new_key, forum=forum))
             st.rerun()
 

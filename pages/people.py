@@ -152,6 +152,8 @@ def expert_form(expert: dict | None) -> None:
             return
     if expert:
         ui.forget("expert", expert["email"])
+    else:
+        ui.form_saved("new_expert")  # before the change: a second click then finds no form
     try:
         saved = admin.save_expert(
             conn, person, email=expert["email"] if expert else email, name=name,
@@ -160,6 +162,8 @@ def expert_form(expert: dict | None) -> None:
             same_name=bool(same_name),
         )  # fmt: skip
     except WorkflowError as error:
+        if not expert:
+            ui.form_refused("new_expert")
         ui.show_refusal(error)
         if not expert and admin.same_names(conn, name):
             st.session_state["_people_same_name"] = True
@@ -167,7 +171,6 @@ def expert_form(expert: dict | None) -> None:
                       "them all the same."), icon=":material/person_search:")  # fmt: skip
         return
     if not expert:
-        ui.form_saved("new_expert")
         st.session_state.pop("_people_same_name", None)
     ui.flash(_("{email} saved.", email=saved))
     st.rerun()
@@ -283,6 +286,8 @@ def forum_form(forum: dict | None) -> None:
             return
     if forum:
         ui.forget("forum", forum["code"])
+    else:
+        ui.form_saved("new_forum")  # before the change: a second click then finds no form
     try:
         saved = admin.save_forum(
             conn, person, code=forum["code"] if forum else code, name=name, level=level,
@@ -290,10 +295,10 @@ def forum_form(forum: dict | None) -> None:
             row_version=version,
         )  # fmt: skip
     except WorkflowError as error:
+        if not forum:
+            ui.form_refused("new_forum")
         ui.show_refusal(error)
         return
-    if not forum:
-        ui.form_saved("new_forum")
     ui.flash(_("Forum {code} saved.", code=saved))
     st.rerun()
 
