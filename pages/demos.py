@@ -92,6 +92,7 @@ def demo_table(frame, key: str) -> None:
     shown = frame.assign(
         date=frame["date"].map(lambda d: format_date(dt.date.fromisoformat(d[:10]))),
         status=frame["held"].map(lambda held: _("held") if held else _("scheduled")),
+        decisions=frame["decisions"].fillna("").str.replace(";", ", "),
     )
     shown = shown[[c for c in COLUMNS if c in shown]]
     st.dataframe(
@@ -128,7 +129,7 @@ def upcoming_tab(chosen: dict) -> None:
 
 def manage_section() -> None:
     scheduled = evidence.scheduled_demos(conn, limit=SHOWN)
-    st.subheader(_("Change, move, cancel or record a scheduled demo"))
+    st.subheader(_("Change, move, cancel or record a scheduled demo"), anchor=False)
     if scheduled.empty:
         st.write(_("No demo is scheduled."))
         return

@@ -204,9 +204,10 @@ def members_section(forum: dict) -> None:
     version = ui.seen("forum", code, forum["row_version"])
     directory = people_store.experts(conn, limit=1_000_000)
     members = directory[directory["email"].isin(forum["members"])]
-    st.subheader(n_("{count} member", "{count} members", len(forum["members"])))
+    st.subheader(n_("{count} member", "{count} members", len(forum["members"])), anchor=False)
     table = members.assign(
         side=members["kind"].map(lambda kind: _(SCOPE_WORDS[SIDE_OF_KIND.get(kind, kind)])),
+        domains=members["domains"].fillna("").str.replace(";", ", "),
         active=members["active"].astype(bool),
     )[["name", "email", "organization_name", "side", "domains", "active"]]  # fmt: skip
     picked = st.dataframe(
