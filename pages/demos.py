@@ -91,7 +91,10 @@ def demo_table(frame, key: str) -> None:
         return
     shown = frame.assign(
         date=frame["date"].map(lambda d: format_date(dt.date.fromisoformat(d[:10]))),
-        status=frame["held"].map(lambda held: _("held") if held else _("scheduled")),
+        status=[
+            _("held") if held else _("cancelled") if cancelled else _("scheduled")
+            for held, cancelled in zip(frame["held"], frame["cancelled"], strict=True)
+        ],
         decisions=frame["decisions"].fillna("").str.replace(";", ", "),
     )
     shown = shown[[c for c in COLUMNS if c in shown]]
@@ -173,7 +176,8 @@ def edit_form(demo: dict) -> None:
     start = dt.time.fromisoformat(demo["start_time"])
     with st.form(f"edit_demo_{key}_{seen}", enter_to_submit=False):
         left, right = st.columns(2)
-        date = left.date_input(_("Date"), value=dt.date.fromisoformat(demo["date"][:10]),
+        # a date passed unrecorded shows as today: move it, or record it as held above
+        date = left.date_input(_("Date"), value=max(dt.date.fromisoformat(demo["date"][:10]), today),
                                min_value=today, format="DD.MM.YYYY")  # fmt: skip
         start = right.time_input(_("Starts at (Oslo time)"), value=start, step=900)
         minutes = left.number_input(_("Length (minutes)"), 5, 720, int(demo["duration_min"]),

@@ -430,3 +430,15 @@ def test_the_analyst_pages_read_in_bokmal(app, programme, actor, monkeypatch, pa
         at.selectbox(key="forum_edit").set_value("MED-H")
         ran(at)
         assert "3 medlemmer" in shown(at.subheader)
+
+
+def test_a_demo_whose_date_passed_unrecorded_can_be_recorded_or_moved(app, programme, actor):
+    key = drive_decision(programme, "built")
+    demo = schedule(programme, actor, key, day="2022-09-15", start="10:00")
+    store.put_setting(programme, "clock", "2022-09-19")  # four days on, never recorded
+    at = app("demos", "ana@hemit.no")
+    at.selectbox(key="manage_demo").set_value(demo)
+    ran(at)
+    assert f"{demo} started at 15 Sep 2022 10:00: record who attended." in shown(at.info)
+    assert widget(at.button, "Record it as held")
+    assert widget(at.date_input, "Date").value == dt.date(2022, 9, 19)  # moving it: today on
