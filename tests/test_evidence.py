@@ -29,10 +29,11 @@ def test_a_scheduled_demo_moves_nothing_until_it_is_recorded_with_attendees(
     programme, actor, decision_at
 ):
     key = decision_at("built")
+    # it starts at midnight: it has started, so it can be recorded as held at any hour
     demo = evidence.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM",
                               date="2022-09-15", decisions=[key], presenter="ana@hemit.no",
                               invitees=["hanne@stolav.no", "per@stolav.no"], held=False,
-                              start_time="00:00")  # fmt: skip  (started: it can be recorded)
+                              start_time="00:00")  # fmt: skip
     assert stage(programme, key) == "built"
     upcoming = queues.demos(programme, upcoming=True, today="2022-09-15")
     assert upcoming["key"].tolist() == [demo] and upcoming["invited"].tolist() == [2]

@@ -312,8 +312,8 @@ def test_a_manager_adds_an_expert_and_a_bad_email_is_refused(app, programme):
     widget(at.multiselect, "Domains").set_value(["MED"])
     submit(at, "Save the expert")
     assert "siri@trondheim.kommune.no saved." in texts(at.success), texts(at.error)
-    assert decision_store.load_actor(programme, "siri@trondheim.kommune.no").forums == {
-        "MED-M"}  # fmt: skip  (her side's forum of MED: she works for the municipality)
+    # her side's forum of MED: she works for the municipality
+    assert decision_store.load_actor(programme, "siri@trondheim.kommune.no").forums == {"MED-M"}
 
 
 def test_recording_a_demo_someone_else_changed_meanwhile_is_refused(
