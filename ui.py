@@ -340,10 +340,25 @@ def flash(message: str) -> None:
         st.session_state[_OWN_CHANGE] = _event_id(analytics.data_marker(connection))[1]
 
 
-def show_flash() -> None:
+def saving() -> dict:
+    """Call just before writing a change, with `form_saved`: a dict the page fills by plain
+    assignment once the change is written (`message`, shown as a success on the next run, and
+    whatever else the next run needs). A double click's second click may interrupt this run
+    at its next Streamlit call, before `flash` and `st.rerun`; the run it starts still finds
+    what was done, as `show_flash` returns it."""
+    box: dict = {}
+    st.session_state["_saving"] = box
+    return box
+
+
+def show_flash() -> dict:
+    """Show the message of the last change; returns what its page kept in `saving()`."""
     message = st.session_state.pop("_flash", None)
+    done = st.session_state.pop("_saving", None) or {}
+    message = message or done.get("message")
     if message:
         st.success(md(message), icon=":material/check_circle:")
+    return done
 
 
 # Decision tables -----------------------------------------------------------------------------

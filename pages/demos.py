@@ -289,6 +289,7 @@ def schedule_tab(linked: str | None) -> None:
         if not st.form_submit_button(_("Schedule the demo"), type="primary"):
             return
     ui.form_saved("schedule_demo")  # before the change: a second click then finds no form
+    done = ui.saving()
     try:
         key = evidence.save_demo(conn, person, module=module, date=date, decisions=decisions,
                                  presenter=presenter or "", invitees=invitees, notes=notes,
@@ -299,12 +300,15 @@ def schedule_tab(linked: str | None) -> None:
         ui.form_refused("schedule_demo")
         ui.show_refusal(error)
         return
+    done.update(go_to=(_(UPCOMING), key),
+                message=n_("Demo {key} scheduled for {when} with {count} invited.",
+                           "Demo {key} scheduled for {when} with {count} invited.",
+                           len(invitees), key=key,
+                           when=when_text(date.isoformat(), start.strftime("%H:%M"))))  # fmt: skip
     if linked:
         st.query_params.pop("schedule", None)
         st.session_state.pop("_schedule_link", None)
-    ui.flash(n_("Demo {key} scheduled for {when} with {count} invited.",
-                "Demo {key} scheduled for {when} with {count} invited.", len(invitees),
-                key=key, when=when_text(date.isoformat(), start.strftime("%H:%M"))))  # fmt: skip
+    ui.flash(done["message"])
     go_to(UPCOMING, demo=key)
 
 
@@ -379,6 +383,7 @@ def record_tab() -> None:
     # now, which is after its start)
     when = evidence.demo_start(demo) if demo and date == held_on != today else date.isoformat()
     ui.form_saved(f"record_demo_{chosen}")  # before the change: a second click finds no form
+    done = ui.saving()
     try:
         key = evidence.save_demo(
             conn, person, key=demo["key"] if demo else None,
@@ -391,23 +396,24 @@ def record_tab() -> None:
         ui.form_refused(f"record_demo_{chosen}")
         ui.show_refusal(error)
         return
-    st.session_state.pop("record_demo", None)
     moved = sorted(k for k in decisions
                    if decision_store.get_decision(conn, k)["stage"] == "demonstrated")  # fmt: skip
     message = n_("Demo {key} recorded with {count} attending.",
                  "Demo {key} recorded with {count} attending.", len(attendees), key=key)  # fmt: skip
     if moved:
         message += " " + _("Now demonstrated: {keys}.", keys=", ".join(moved))
+    done["message"] = message
+    st.session_state.pop("record_demo", None)
     ui.flash(message)
     st.rerun()
 
 
 st.title(_("Demos"))
-ui.show_flash()
+done = ui.show_flash()
 linked = from_decision_link()
 chosen = filters()
 labels = [_(t) for t in TABS]
-if going := st.session_state.pop("_demos_go_to", None):
+if going := st.session_state.pop("_demos_go_to", None) or done.get("go_to"):
     st.session_state["demos_tab"] = going[0]
     st.session_state["manage_demo" if going[0] == _(UPCOMING) else "_record_wanted"] = going[1]
 if st.session_state.get("demos_tab") not in labels:  # a language changed, or set in English

@@ -39,7 +39,8 @@ def forum_catalog() -> list[dict]:
 
 
 st.title(_("New decision"))
-ui.show_flash()
+if created := ui.show_flash().get("created"):
+    st.session_state["_new_decision"] = created
 if not permissions.allowed(person, "propose"):
     st.info(permissions.refusal(person, "propose"), icon=":material/lock:")
     st.stop()
@@ -116,14 +117,16 @@ with st.form(ui.form_key("new_decision"), enter_to_submit=False):
             "organizations": ["ALL"] if everyone else chosen, "owner": person.email,
         }  # fmt: skip
         ui.form_saved("new_decision")  # before the change: a second click then finds no form
+        done = ui.saving()
         try:
             new_key = services.create_decision(conn, person, fields)
         except WorkflowError as error:
             ui.form_refused("new_decision")
             ui.show_refusal(error)
         else:
-            st.session_state["_new_decision"] = new_key
-            ui.flash(_("Decision {key} is proposed to {forum}.", key=new_key, forum=forum))
+            done.update(created=new_key, message=_("Decision {key} is proposed to {forum}.",
+                                                   key=new_key, forum=forum))  # fmt: skip
+            ui.flash(done["message"])
             st.rerun()
 
 if created := st.session_state.get("_new_decision"):

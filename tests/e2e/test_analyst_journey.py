@@ -1,7 +1,7 @@
 """Issue 12, the analyst's journey in a real browser, at desktop and phone widths: propose a
 decision (a double click on Propose makes one), the forum decides it (through the services, as
 the forum would), start and mark the build, follow the decision page's "Schedule the demo" to
-the schedule form with the decision ticked, schedule it for today at a time already passed,
+the schedule form with the decision ticked, schedule it for today at a time already passed (a double click again makes one demo),
 and record it as held from its entry. The clicks are counted; screenshots go to
 /tmp/shots/analyst/."""
 
@@ -60,6 +60,15 @@ def decisions_titled(db_path, title: str) -> list[str]:
         conn.close()
 
 
+def demos_showing(db_path, key: str) -> list[str]:
+    conn = store.connect(db_path, migrate=False)
+    try:
+        return [r["demo"] for r in store.rows(conn, "SELECT demo FROM demo_decisions "
+                                              "WHERE decision = ?", (key,))]  # fmt: skip
+    finally:
+        conn.close()
+
+
 def decide(db_path, key: str, member: str) -> None:
     """The forum decides the proposal (its member records it), as at its meeting."""
     conn = store.connect(db_path, migrate=False)
@@ -109,6 +118,7 @@ def test_an_analyst_proposes_builds_schedules_and_records_the_demo(
     clicks += 2
     organisations = page.get_by_test_id("stMultiSelect").filter(has_text="Organisations")
     organisations.locator("input").click()
+    organisations.locator("input").fill(case["hospital"])  # typing opens the list, filtered
     page.get_by_role("option").filter(has_text=case["hospital"]).first.click()
     # a tap beside the list closes it (the field shrinks: the buttons below move up)
     page.get_by_text("You will own the proposal").click()
@@ -152,12 +162,13 @@ def test_an_analyst_proposes_builds_schedules_and_records_the_demo(
     page.get_by_role("spinbutton", name="hour, Starts at (Oslo time)").click()
     page.keyboard.type("0000")
     clicks += 2
-    page.get_by_role("button", name="Schedule the demo").click()
+    page.get_by_role("button", name="Schedule the demo").dblclick()  # a double click again
     clicks += 1
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"scheduled for 15 Sep 2022 00:00"))).to_be_visible()
     demo = re.search(r"Demo (DEMO-\d+) scheduled", page.get_by_test_id("stAlert").first
                      .inner_text()).group(1)  # fmt: skip
+    assert demos_showing(demo_db_copy, key) == [demo]  # one demo from the double click
     # moved on to the new demo's entry on Upcoming
     expect(page.get_by_role("tab", name="Upcoming", selected=True)).to_be_visible()
     expect(page.get_by_text(f"{demo} started at 15 Sep 2022 00:00")).to_be_visible()
