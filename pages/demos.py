@@ -402,10 +402,9 @@ def record_tab() -> None:
                  "Demo {key} recorded with {count} attending.", len(attendees), key=key)  # fmt: skip
     if moved:
         message += " " + _("Now demonstrated: {keys}.", keys=", ".join(moved))
-    done["message"] = message
-    st.session_state.pop("record_demo", None)
+    done.update(message=message, go_to=(_(PAST), None))
     ui.flash(message)
-    st.rerun()
+    go_to(PAST)  # where the held demo is listed now
 
 
 st.title(_("Demos"))
@@ -415,7 +414,10 @@ chosen = filters()
 labels = [_(t) for t in TABS]
 if going := st.session_state.pop("_demos_go_to", None) or done.get("go_to"):
     st.session_state["demos_tab"] = going[0]
-    st.session_state["manage_demo" if going[0] == _(UPCOMING) else "_record_wanted"] = going[1]
+    if going[0] == _(UPCOMING):
+        st.session_state["manage_demo"] = going[1]
+    elif going[0] == _(RECORD):
+        st.session_state["_record_wanted"] = going[1]
 if st.session_state.get("demos_tab") not in labels:  # a language changed, or set in English
     st.session_state.pop("demos_tab", None)
 upcoming, past, schedule, record = st.tabs(labels, key="demos_tab", on_change="rerun")

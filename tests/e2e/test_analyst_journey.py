@@ -191,6 +191,7 @@ def test_an_analyst_proposes_builds_schedules_and_records_the_demo(
     clicks += 1
     wait_idle(page)
     expect(page.get_by_text(f"Now demonstrated: {key}")).to_be_visible()
+    expect(page.get_by_role("tab", name="Past", selected=True)).to_be_visible()  # listed there
     shot(page, "7-recorded", width)
     conn = store.connect(demo_db_copy, migrate=False)
     try:
