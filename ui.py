@@ -271,8 +271,13 @@ def _require_frame() -> None:
 
 
 def show_refusal(error: WorkflowError) -> None:
-    """A refused change: say why (the message may quote user input); nothing was written."""
-    st.error(md(error), icon=":material/block:")
+    """A refused change: say why (the message may quote user input); nothing was written.
+    Several problems found at once are listed, each on its line."""
+    problems = getattr(error, "problems", ()) or (str(error),)
+    if len(problems) > 1:
+        st.error("\n".join(f"- {md(p)}" for p in problems), icon=":material/block:")
+    else:
+        st.error(md(problems[0]), icon=":material/block:")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
@@ -307,8 +312,19 @@ def form_key(name: str) -> str:
 
 
 def form_saved(name: str) -> None:
+    """The form's next run shows it empty. Call it *before* the change is written, and
+    `form_refused` when the change is refused: a double click's second click reaches the
+    server as a new run that interrupts this one at its next Streamlit call (a session-state
+    access is one), so a run interrupted after writing and before this call would let the
+    second click write again."""
     generation = f"_form_generation:{name}"
     st.session_state[generation] = st.session_state.get(generation, 0) + 1
+
+
+def form_refused(name: str) -> None:
+    """Undo `form_saved` when the change was refused: the form keeps what was typed."""
+    generation = f"_form_generation:{name}"
+    st.session_state[generation] = max(st.session_state.get(generation, 1) - 1, 0)
 
 
 # Messages that survive the rerun after a change -----------------------------------------------
@@ -324,10 +340,25 @@ def flash(message: str) -> None:
         st.session_state[_OWN_CHANGE] = _event_id(analytics.data_marker(connection))[1]
 
 
-def show_flash() -> None:
+def saving() -> dict:
+    """Call just before writing a change, with `form_saved`: a dict the page fills by plain
+    assignment once the change is written (`message`, shown as a success on the next run, and
+    whatever else the next run needs). A double click's second click may interrupt this run
+    at its next Streamlit call, before `flash` and `st.rerun`; the run it starts still finds
+    what was done, as `show_flash` returns it."""
+    box: dict = {}
+    st.session_state["_saving"] = box
+    return box
+
+
+def show_flash() -> dict:
+    """Show the message of the last change; returns what its page kept in `saving()`."""
     message = st.session_state.pop("_flash", None)
+    done = st.session_state.pop("_saving", None) or {}
+    message = message or done.get("message")
     if message:
         st.success(md(message), icon=":material/check_circle:")
+    return done
 
 
 # Decision tables -----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from decisions.services import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import people as people_store
-from decisions.workflow import derive_stage
+from decisions.store import reference
+from decisions.workflow import derive_stage, side_of
 
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
@@ -76,13 +77,22 @@ def save_expert(
     active: bool = True,
     forums: list[str] | None = None,
     row_version: int | None = None,
+    same_name: bool = False,
 ) -> str:
     """Add an expert (no row_version) or change one (the row_version the form was built from).
-    Empty forums: the level-1 forums of the expert's domains. A change of domains or
-    organisation re-derives the stages of the decisions the expert gave verdicts on.
-    Returns the email."""
+    Empty forums: for those who sit in forums, the level-1 forums of their domains on their
+    organisation's side and the joint ones (default_forums). A new person named like someone
+    in the directory is refused, naming who, unless `same_name` says it is another person.
+    A change of domains or organisation re-derives the stages of the decisions the expert
+    gave verdicts on. Returns the email."""
     permissions.check(actor, "manage_people")
     email = visible_field((email or "").strip().lower(), "email")
+    if not email.isascii():
+        letters = "".join(dict.fromkeys(c for c in email if not c.isascii()))
+        raise WorkflowError(
+            f"email {email!r} holds {letters}: an email address takes the letters a-z, digits "
+            "and . _ - + only (write ø as o, æ as ae, å as a, as the mail system does)"
+        )
     if not EMAIL.match(email):
         raise WorkflowError(f"email {email!r} is not an email address")
     with store.transaction(conn):
@@ -91,6 +101,8 @@ def save_expert(
             raise WorkflowError(f"{email} is in the directory already; edit them instead")
         if existing is None and row_version is not None:
             raise WorkflowError(f"{email} is not in the directory")
+        if existing is None and not same_name:
+            _check_name_is_new(conn, name)
         record = {
             "email": email,
             "name": visible_field(text_field(name, "name", required=True, limit=200), "name"),
@@ -103,7 +115,11 @@ def save_expert(
         if not roles:
             raise WorkflowError("roles: give at least one role")
         forums = _known(conn, "forums", _listed(forums), "forums")
-        forums = forums or people_store.default_forums(conn, domains)
+        if not forums:
+            kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
+            forums = default_forums(
+                domains, roles, kinds.get(record["organization"]), *_forum_catalog(conn)
+            )
         _check_admin_change(conn, actor, existing, roles, record["active"])
         if not people_store.save_expert(conn, record, domains, roles, forums, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Expert {email}"))
@@ -122,6 +138,61 @@ def save_expert(
                 events += refresh_stages(conn, keys, actor, at, f"expert {email} changed")
         store.append_events(conn, events)
         return email
+
+
+def same_names(conn: sqlite3.Connection, name: str) -> list[dict]:
+    """The people in the directory whose name is `name` (case and spacing aside)."""
+    wanted = " ".join((name or "").split()).casefold()
+    if not wanted:
+        return []
+    directory = people_store.experts(conn, limit=1_000_000)
+    return [
+        row
+        for row in directory.to_dict("records")
+        if " ".join(str(row["name"]).split()).casefold() == wanted
+    ]
+
+
+def _check_name_is_new(conn: sqlite3.Connection, name: str) -> None:
+    found = same_names(conn, name)
+    if found:
+        who = ", ".join(f"{r['name']} ({r['email']}, {r['organization']})" for r in found)
+        raise WorkflowError(
+            f"name: {who} is in the directory already; edit them instead, or confirm that "
+            "this is another person with the same name"
+        )
+
+
+def default_forums(
+    domains: list[str],
+    roles: list[str],
+    kind: str | None,
+    forums: dict[str, dict],
+    forum_domains: dict[str, set],
+) -> list[str]:
+    """The forums a person sits in when none are named: for a role that decides in a forum
+    (an expert), the level-1 forums of their domains on their organisation's side (`kind`),
+    and the joint ones; nobody else. `forums`: code -> level and scope; `forum_domains`:
+    code -> its domains. The People page and the import both use it."""
+    seated = set(permissions.roles_where("decide", permissions.FORUM))
+    if not seated & set(roles):
+        return []
+    side = side_of(kind) if kind else None
+    return sorted(
+        code
+        for code, forum in forums.items()
+        if forum["level"] == 1
+        and forum["scope"] in (side, "joint")
+        and forum_domains.get(code, set()) & set(domains)
+    )
+
+
+def _forum_catalog(conn: sqlite3.Connection) -> tuple[dict, dict]:
+    forums = {r["code"]: r for r in reference.list_table(conn, "forums")}
+    forum_domains: dict[str, set] = {}
+    for row in reference.list_table(conn, "forum_domains"):
+        forum_domains.setdefault(row["forum"], set()).add(row["domain"])
+    return forums, forum_domains
 
 
 def _allocation(value) -> int:

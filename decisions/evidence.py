@@ -89,8 +89,10 @@ def save_demo(
         existing = evidence_store.get_demo(conn, key) if key else None
         if key and existing is None and row_version is not None:
             raise NotFound(f"no demo {key!r}")
-        scheduling = held is False and existing is None
         held = bool(attendees) if held is None else held
+        if existing:
+            _check_demo_change(conn, existing, held)
+        scheduling = not held
         when = _demo_date(conn, date, held=held, attendees=attendees, scheduling=scheduling)
         earlier = existing["decisions"] if existing else []
         _check_demo_decisions(conn, module, decisions, held=held, when=when, earlier=earlier)
@@ -136,6 +138,42 @@ def save_demo(
         events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
         store.append_events(conn, events)
         return key
+
+
+def _check_demo_change(conn: sqlite3.Connection, demo: dict, held: bool) -> None:
+    """A cancelled demo stays as it was; a held one stays held; a scheduled one is recorded
+    as held once it has started (move it first if it was held earlier than planned)."""
+    if demo["cancelled"]:
+        raise WorkflowError(f"demo {demo['key']} is cancelled; schedule a new one instead")
+    if demo["held"] and not held:
+        raise WorkflowError(f"demo {demo['key']} was held; a held demo is evidence and stays held")
+    if held and not demo["held"] and not demo_started(conn, demo):
+        raise WorkflowError(
+            f"demo {demo['key']} starts on {demo['date'][:10]} at {demo['start_time']}; it can "
+            "be recorded as held once it has started (if it was held earlier, move it first)"
+        )
+
+
+def demo_start(demo: Mapping) -> dt.datetime:
+    """When a demo starts: its date at its start time (Oslo time, as the programme clock)."""
+    start = dt.time.fromisoformat(demo.get("start_time") or DEFAULT_START)
+    return dt.datetime.combine(dt.date.fromisoformat(str(demo["date"])[:10]), start)
+
+
+def demo_started(conn: sqlite3.Connection, demo: Mapping) -> bool:
+    """Whether a demo's start time has come on the programme clock: from then on a scheduled
+    demo can be recorded as held."""
+    return dt.datetime.fromisoformat(now(conn)) >= demo_start(demo)
+
+
+def scheduled_demos(conn: sqlite3.Connection, limit: int = 300) -> pd.DataFrame:
+    """The demos still to be held (scheduled, neither held nor cancelled), soonest first, each
+    with `starts` (its start) and `started` (whether it can be recorded as held now)."""
+    frame = queues.scheduled_demos(conn, limit=limit)
+    current = dt.datetime.fromisoformat(now(conn))
+    starts = [demo_start(row) for row in frame.to_dict("records")]
+    started = pd.Series([s <= current for s in starts], index=frame.index, dtype=bool)
+    return frame.assign(starts=pd.Series(starts, index=frame.index, dtype=object), started=started)
 
 
 def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:

@@ -110,7 +110,12 @@ class DecisionFacts:
 
 
 class WorkflowError(Exception):
-    """A change the workflow or the permissions refuse; the message says why."""
+    """A change the workflow or the permissions refuse; the message says why. A check that
+    finds several problems at once gives each (`problems`); the message joins them."""
+
+    def __init__(self, *problems: str):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems: tuple[str, ...] = tuple(str(p) for p in problems)
 
 
 class StaleRecord(WorkflowError):

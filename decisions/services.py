@@ -27,6 +27,7 @@ from decisions.workflow import (
     derive_stage,
     in_wave_scope,
     norm_time,
+    side_of,
     stage_changes,
     step_changes,
 )
@@ -289,39 +290,56 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
     return key
 
 
-def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: bool) -> dict:
-    """The editable fields of a decision, checked against the reference lists."""
+def _validated_decision_fields(
+    conn: sqlite3.Connection, fields: dict, *, new: bool, current: dict | None = None
+) -> dict:
+    """The editable fields of a decision, checked against the reference lists and the scope
+    rule (`current`: the decision on record, for an edit). Every problem found is reported
+    at once (WorkflowError.problems), not the first alone."""
     record: dict = {}
+    problems: list[str] = []
+
+    def checked(check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except WorkflowError as error:
+            problems.extend(error.problems)
+            return None
+
     if new or "title" in fields:
-        record["title"] = text_field(fields.get("title"), "title", required=True, limit=MAX_TITLE)
+        record["title"] = checked(
+            text_field, fields.get("title"), "title", required=True, limit=MAX_TITLE
+        )
     for ref, table in (("domain", "domains"), ("module", "modules"), ("forum", "forums")):
         if new or ref in fields:
             code = (fields.get(ref) or "").strip()
-            if reference.unknown_codes(conn, table, [code]):
-                raise WorkflowError(f"{ref} {code!r} is not in the list of {table}")
+            if not code:
+                problems.append(f"{ref} is required")
+            elif reference.unknown_codes(conn, table, [code]):
+                problems.append(f"{ref} {code!r} is not in the list of {table}")
             record[ref] = code
-    if "module" in record and "domain" in record:
+    if record.get("module") and record.get("domain"):
         module_domain = reference.module_domain(conn, record["module"])
-        if module_domain != record["domain"]:
-            raise WorkflowError(
+        if module_domain and module_domain != record["domain"]:
+            problems.append(
                 f"module {record['module']} belongs to domain {module_domain}, "
                 f"not {record['domain']}"
             )
     if new or "scope" in fields:
-        record["scope"] = choice_field(fields.get("scope", ""), "scope", SCOPES)
+        record["scope"] = checked(choice_field, fields.get("scope", ""), "scope", SCOPES)
     if new or "criticality" in fields:
-        record["criticality"] = choice_field(
-            fields.get("criticality", "medium"), "criticality", CRITICALITIES
+        record["criticality"] = checked(
+            choice_field, fields.get("criticality", "medium"), "criticality", CRITICALITIES
         )
     for name in ("question", "rationale"):
         if new or name in fields:
-            record[name] = text_field(fields.get(name), name)
+            record[name] = checked(text_field, fields.get(name), name)
     if new or "needed_by" in fields:
-        record["needed_by"] = parse_date(fields.get("needed_by"), "needed_by")
+        record["needed_by"] = checked(parse_date, fields.get("needed_by"), "needed_by")
     if new or "owner" in fields:
         owner = (fields.get("owner") or "").strip().lower() or None
         if owner and reference.unknown_emails(conn, [owner]):
-            raise WorkflowError(f"owner {owner} is not in the directory")
+            problems.append(f"owner {owner} is not in the directory")
         record["owner"] = owner
     if new or "organizations" in fields:
         organizations = fields.get("organizations") or []
@@ -330,12 +348,22 @@ def _validated_decision_fields(conn: sqlite3.Connection, fields: dict, *, new: b
         all_orgs = [o.upper() for o in organizations] == ["ALL"]
         if not all_orgs:
             if not organizations:
-                raise WorkflowError("organizations: name at least one, or ALL")
+                problems.append("organizations: name at least one, or ALL")
             unknown = reference.unknown_codes(conn, "organizations", organizations)
             if unknown:
-                raise WorkflowError(f"organizations not in the list: {', '.join(unknown)}")
+                problems.append(f"organizations not in the list: {', '.join(unknown)}")
         record["all_organizations"] = int(all_orgs)
         record["organizations"] = [] if all_orgs else list(dict.fromkeys(organizations))
+    if "scope" in record or "organizations" in record:
+        before = current or {}
+        scope = record.get("scope", before.get("scope"))
+        everyone = record.get("all_organizations", before.get("all_organizations"))
+        chosen = record.get("organizations", before.get("organizations") or [])
+        if scope and not everyone:
+            kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
+            problems += scope_problems(scope, chosen, kinds)
+    if problems:
+        raise WorkflowError(*problems)
     return record
 
 
@@ -587,7 +615,7 @@ def edit_decision(
             fields = {k: v for k, v in fields.items() if k != "rationale"}
         if "module" in fields:
             fields = {**fields, "domain": decision["domain"]}
-        record = _validated_decision_fields(conn, fields, new=False)
+        record = _validated_decision_fields(conn, fields, new=False, current=decision)
         organizations = record.pop("organizations", None)
         record.pop("domain", None)
         old = {c: decision[c] for c in record}
@@ -697,3 +725,43 @@ def check_warnings(
                         "DB.head.json beside the database); events deleted from the end "
                         "would go unseen")  # fmt: skip
     return warnings
+
+
+# Scope and forum --------------------------------------------------------------------------------
+
+
+def fits_scope(scope: str, kind: str) -> bool:
+    """Whether an organisation of this kind may be affected by a decision of this scope: a
+    hospital decision affects hospital trusts, a municipal one municipalities and GP offices,
+    a joint one anyone."""
+    return scope == "joint" or side_of(kind) == scope
+
+
+def scope_problems(scope: str, organizations: Iterable[str], kinds: dict[str, str]) -> list[str]:
+    """What is wrong with the affected organisations of a decision of `scope` (`kinds`: code
+    -> organisation kind): each organisation of the other side, named ([] when none)."""
+    outside = [
+        code for code in organizations if code in kinds and not fits_scope(scope, kinds[code])
+    ]
+    if not outside or scope not in ("hospital", "municipality"):
+        return []
+    other = "municipality or GP office" if scope == "hospital" else "hospital"
+    return [
+        f"organizations: {', '.join(outside)} {'is a' if len(outside) == 1 else 'are'} "
+        f"{other}, outside the scope {scope}; choose the scope joint, or organisations of "
+        f"the {scope} side"
+    ]
+
+
+def default_forum(forums: Iterable[dict], domain: str, scope: str) -> str | None:
+    """The forum that decides a proposal of `domain` and `scope` unless the proposer says
+    otherwise (`forums`: each with code, level, scope and domains): the domain's level-1
+    forum of that scope, else the lowest joint forum of the domain (a joint decision group),
+    else the lowest of the domain's forums."""
+    covering = [f for f in forums if domain in f["domains"]]
+
+    def rank(forum: dict) -> tuple:
+        fit = 0 if forum["scope"] == scope else 1 if forum["scope"] == "joint" else 2
+        return (fit, forum["level"], forum["code"])
+
+    return min(covering, key=rank)["code"] if covering else None

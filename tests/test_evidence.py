@@ -29,9 +29,11 @@ def test_a_scheduled_demo_moves_nothing_until_it_is_recorded_with_attendees(
     programme, actor, decision_at
 ):
     key = decision_at("built")
+    # it starts at midnight: it has started, so it can be recorded as held at any hour
     demo = evidence.save_demo(programme, actor("ana@hemit.no"), module="MED-ADM",
-                              date="2022-09-20", decisions=[key], presenter="ana@hemit.no",
-                              invitees=["hanne@stolav.no", "per@stolav.no"], held=False)  # fmt: skip
+                              date="2022-09-15", decisions=[key], presenter="ana@hemit.no",
+                              invitees=["hanne@stolav.no", "per@stolav.no"], held=False,
+                              start_time="00:00")  # fmt: skip
     assert stage(programme, key) == "built"
     upcoming = queues.demos(programme, upcoming=True, today="2022-09-15")
     assert upcoming["key"].tolist() == [demo] and upcoming["invited"].tolist() == [2]
@@ -138,7 +140,7 @@ def test_only_analysts_managers_and_admins_record_demos(programme, actor, decisi
 
 
 def test_demo_lists_filter_by_module_domain_and_organisation(programme, actor, decision_at):
-    trd = decision_at("built", organizations=["TRD"])
+    trd = decision_at("built", scope="municipality", forum="MED-M", organizations=["TRD"])
     everyone = decision_at("built", organizations=["ALL"])
     ana = actor("ana@hemit.no")
     for key in (trd, everyone):
@@ -409,7 +411,9 @@ def test_coverage_lists_approved_decisions_without_a_test_case_in_the_wave(
 ):
     with services.store.transaction(programme):
         reference.insert_rows(
-            programme, "organizations", [{"code": "ALE", "name": "Ålesund", "kind": "municipality"}]
+            programme,
+            "organizations",
+            [{"code": "ALE", "name": "Ålesund sjukehus", "kind": "hospital"}],
         )
     in_wave = decision_at("approved", criticality="critical")
     elsewhere = decision_at("approved", organizations=["ALE"])

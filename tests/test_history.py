@@ -28,7 +28,7 @@ def story(programme):
     store.put_setting(conn, "clock", "2022-09-01")
     keys = {
         "a": drive_decision(conn, "approved"),
-        "b": drive_decision(conn, "proposed", organizations=["TRD"]),
+        "b": drive_decision(conn, "proposed", scope="municipality", organizations=["TRD"]),
         "c": drive_decision(conn, "ready", organizations=["ALL"]),
     }
     store.put_setting(conn, "clock", "2022-09-05")

@@ -520,9 +520,10 @@ def test_the_digests_bulk_queues_are_my_works_queues_for_everyone(programme, dec
 
 
 def test_the_demos_page_schedules_with_a_time_and_place_and_cancels(programme, page, decision_at):
-    decision_at("built")
+    key = decision_at("built")
     at = page("ana@hemit.no", "demos", "Schedule a demo")
     at.selectbox(key="schedule_module").set_value("MED-ADM").run()
+    next(m for m in at.multiselect if m.label == "Decisions it will show").set_value([key])
     at.time_input[0].set_value(dt.time(13, 30))
     at.number_input[0].set_value(45)
     next(t for t in at.text_input if t.label == "Place").set_value("Rom 3")
@@ -535,7 +536,7 @@ def test_the_demos_page_schedules_with_a_time_and_place_and_cancels(programme, p
         ("13:30", 45, "Rom 3", "https://m.example.org/x")  # fmt: skip
     at = page("ana@hemit.no", "demos", "Upcoming")
     assert any(b.label == "Download my invitations (.ics)" for b in at.get("download_button"))
-    next(s for s in at.selectbox if s.label == "Demo").set_value("DEMO-0001")
+    at.selectbox(key="manage_demo").set_value("DEMO-0001").run()
     next(b for b in at.button if b.label == "Cancel the demo").click()
     at.run()
     assert not at.exception

@@ -30,7 +30,8 @@ def propose(conn, who, key, n):
         "title": f"Decision {n}",
         "scope": ("hospital", "joint", "municipality")[n % 3],
         "criticality": ("medium", "critical", "high")[n % 3],
-        "organizations": ["STO", "TRD"],
+        # the organisations of the scope's side (services.scope_problems)
+        "organizations": (["STO"], ["STO", "TRD"], ["TRD"])[n % 3],
     }
     services.create_decision(conn, who, fields)
 

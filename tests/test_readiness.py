@@ -37,7 +37,9 @@ def build_known_programme(conn) -> dict[str, str]:
     keys = {
         "k1": drive_decision(conn, "ready", criticality="critical"),
         "k2": drive_decision(conn, "approved", criticality="critical"),
-        "k3": drive_decision(conn, "proposed", organizations=["TRD"], needed_by="2022-09-10"),
+        "k3": drive_decision(
+            conn, "proposed", scope="municipality", organizations=["TRD"], needed_by="2022-09-10"
+        ),
         "k4": drive_decision(conn, "withdrawn"),
         "k5": drive_decision(conn, "in_test", organizations=["ALL"], criticality="high"),
         "k6": drive_decision(conn, "proposed", domain="LAB", module="LAB-ORD", forum="LAB-H"),

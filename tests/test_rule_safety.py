@@ -207,7 +207,7 @@ def test_the_rule_form_previews_then_asks_to_confirm_and_back_again_restores_rea
     assert not [b for b in at.button if b.label == "Change the rule"]  # a preview first
     widget(at.number_input, "Approvers needed").set_value(3)
     submit(at, "Preview the effect")
-    assert "1 from ready to demonstrated" in texts(at.warning)
+    assert "1 from Ready for production to Demonstrated" in texts(at.warning)
     assert "keeps its ready mark" in texts(at.info)
     assert services.approval_rule(programme) == ApprovalRule()  # nothing changed yet
     submit(at, "Change the rule")
@@ -216,7 +216,7 @@ def test_the_rule_form_previews_then_asks_to_confirm_and_back_again_restores_rea
     assert not [b for b in at.button if b.label == "Change the rule"]  # asks again next time
     widget(at.number_input, "Approvers needed").set_value(2)
     submit(at, "Preview the effect")
-    assert "1 from demonstrated to ready" in texts(at.warning)
+    assert "1 from Demonstrated to Ready for production" in texts(at.warning)
     submit(at, "Change the rule")
     assert stage(programme, ready) == "ready"
     assert services.check(programme) == []
@@ -272,7 +272,7 @@ def test_a_verdict_given_again_after_the_edit_counts(programme, actor, decision_
 
 @pytest.mark.parametrize(
     "edit",
-    [{"criticality": "high"}, {"scope": "joint"}, {"organizations": ["TRD"]},
+    [{"criticality": "high"}, {"scope": "joint"}, {"organizations": ["STO", "TRD"], "scope": "joint"},
      {"organizations": ["ALL"]}],
 )  # fmt: skip
 def test_a_rule_field_edited_after_built_needs_a_reason(programme, actor, decision_at, edit):
@@ -424,12 +424,14 @@ def test_the_edit_form_says_which_waves_the_decision_leaves(programme, decision_
     at = signed_in("ana@hemit.no", "pages/decision.py", key=decision_page)
     box = at.expander[[x.label for x in at.expander].index("Edit details")]
     box.multiselect[0].set_value(["TRD"])
+    next(b for b in box.selectbox if b.label == "Scope").set_value("joint")  # TRD: not hospital
     next(t for t in box.text_input if t.label.startswith("Why")).input("Only Trondheim")
     button(at, "Save details").click().run()
     assert not at.exception, at.exception
     assert "It counts for the readiness of W1; no longer for W2." in texts(at)
     assert edit_events(programme, decision_page) == [
-        ("edited:organizations", "STO", "TRD", "Only Trondheim")
+        ("edited:organizations", "STO", "TRD", "Only Trondheim"),
+        ("edited:scope", "hospital", "joint", "Only Trondheim"),
     ]
 
 

@@ -420,18 +420,15 @@ class Applier:
         records, links, events = [], {"domains": {}, "roles": {}, "forums": {}}, []
         moved: list[str] = []  # experts whose verdicts may count differently now
         admins_after = self._admins_after(rows)
-        level1 = {code: self.catalog["forum_domains"].get(code, set())
-                  for code, f in self.catalog["forums"].items() if f["level"] == 1}  # fmt: skip
         for row in rows:
             v = row.values
             self.known(row, "organization", "organizations", v["organization"])
             v["domains"] = self.refs(row, "domains", "domains")
             current = self.existing.get((v["email"],))
             if "forums" in v or current is None:  # an absent column keeps what is on record
-                v["forums"] = self.refs(row, "forums", "forums")
-                seated = set(permissions.roles_where("decide", permissions.FORUM))
-                if not v["forums"] and seated & set(v["roles"]):
-                    v["forums"] = sorted(c for c, ds in level1.items() if ds & set(v["domains"]))
+                v["forums"] = self.refs(row, "forums", "forums") or admin.default_forums(
+                    v["domains"], v["roles"], self.catalog["organizations"].get(v["organization"]),
+                    self.catalog["forums"], self.catalog["forum_domains"])  # fmt: skip
             if v.get("active") is None:
                 v["active"] = True if current is None else current["active"]
             v = {**(current or {}), **v}

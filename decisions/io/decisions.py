@@ -77,6 +77,10 @@ class DecisionRows:
             v["organizations"] = ["ALL"]
         else:
             a.known(row, "organizations", "organizations", organizations)
+            # the app's scope rule (services.scope_problems), as creating or editing applies it
+            for problem in services.scope_problems(v.get("scope") or "", organizations,
+                                                   a.catalog["organizations"]):  # fmt: skip
+                a.fail(row, "organizations", problem)
         if v.get("owner"):
             a.known(row, "owner", "experts", v["owner"])
         a.known(row, "decided_by", "experts", v.get("decided_by"))

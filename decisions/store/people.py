@@ -128,19 +128,6 @@ def active_with_role(conn: sqlite3.Connection, role: str) -> list[str]:
     ]
 
 
-def default_forums(conn: sqlite3.Connection, domains: list[str]) -> list[str]:
-    """The level-1 forums whose domains overlap the given domains."""
-    marks = ", ".join("?" * len(domains))
-    return [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT f.code FROM forums f JOIN forum_domains d ON d.forum = f.code "
-            f"WHERE f.level = 1 AND d.domain IN ({marks}) ORDER BY 1",
-            list(domains),
-        )
-    ]
-
-
 def decisions_with_verdicts_by(conn: sqlite3.Connection, email: str) -> list[str]:
     """Decisions past built on which the expert gave a verdict: their stage depends on the
     expert's domains and organisation."""

@@ -175,17 +175,22 @@ def demos(
     )
 
 
-def demos_to_record(conn: sqlite3.Connection, today: str, limit: int = 300) -> pd.DataFrame:
-    """Scheduled demos dated today or earlier that are not recorded as held, newest first."""
+def scheduled_demos(conn: sqlite3.Connection, limit: int = 300) -> pd.DataFrame:
+    """Demos neither held nor cancelled, soonest first, with what the forms to change, cancel
+    or record them show."""
     return _frame(
         conn,
         """
-        SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.module, p.name AS presenter_name
-        FROM demos dm LEFT JOIN experts p ON p.email = dm.presenter
-        WHERE dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) <= :today
-        ORDER BY dm.date DESC, dm.key LIMIT :limit
+        SELECT dm.key, substr(dm.date, 1, 10) AS date, dm.start_time, dm.duration_min,
+               dm.module, m.name AS module_name, dm.presenter, p.name AS presenter_name,
+               dm.place, dm.row_version,
+               (SELECT count(*) FROM demo_invitees x WHERE x.demo = dm.key) AS invited
+        FROM demos dm JOIN modules m ON m.code = dm.module
+        LEFT JOIN experts p ON p.email = dm.presenter
+        WHERE dm.held = 0 AND dm.cancelled = 0
+        ORDER BY substr(dm.date, 1, 10), dm.start_time, dm.key LIMIT :limit
         """,
-        {"today": today, "limit": limit},
+        {"limit": limit},
     )
 
 
