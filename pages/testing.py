@@ -149,13 +149,14 @@ def new_case_form(covers: list[str]) -> None:
                                 help=_("Decision keys separated by ; or spaces"))  # fmt: skip
         if not st.form_submit_button(_("Add the test case"), type="primary"):
             return
+    ui.form_saved(name)  # before the change: a second click then finds no form
     try:
         key = evidence.save_test_case(conn, person, title=title, kind=kind,
                                       decisions=keys_from(covered))  # fmt: skip
     except WorkflowError as error:
+        ui.form_refused(name)
         ui.show_refusal(error)
         return
-    ui.form_saved(name)
     ui.flash(_("Test case {key} added.", key=key))
     st.rerun()
 
@@ -309,13 +310,14 @@ def run_form(case: str, unresolved: list[dict]) -> None:
     if result is None:
         st.warning(_("Choose the result: passed, failed or blocked."))
         return
+    ui.form_saved(name)  # before the change: a second click then finds no form
     try:
         run = evidence.record_test_run(conn, person, test_case=case, result=result, date=date,
                                        tester=tester, defect=existing, notes=notes)  # fmt: skip
     except WorkflowError as error:
+        ui.form_refused(name)
         ui.show_refusal(error)
         return
-    ui.form_saved(name)
     when = evidence_store.get_test_run(conn, run)["date"][:10]
     may_save_defect = permissions.allowed(person, "save_defect")
     if result != "passed" and not existing and may_save_defect:

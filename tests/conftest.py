@@ -302,6 +302,19 @@ def snapshot(conn) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(autouse=True)
+def _language_from_the_environment():
+    """Each test starts with no language set in its thread, so it reads DECISIONS_LANGUAGE as
+    the app's runs do (a test that set one would otherwise leave it to the next). AppTest draws
+    a widget's option labels again in the test's thread when it sends a value back: in another
+    language than the script's they would not be found."""
+    from decisions import i18n
+
+    token = i18n._language.set(None)
+    yield
+    i18n._language.reset(token)
+
+
+@pytest.fixture(autouse=True)
 def _navigation_only(monkeypatch):
     """AppTest: run every page through streamlit_app.py's st.navigation.
 

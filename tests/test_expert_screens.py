@@ -69,7 +69,7 @@ def test_the_decision_page_in_bokmal(keys, monkeypatch):
     monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
     at = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
     shown = texts(at)
-    assert "**Virksomheter:**" in shown and ":blue-badge[Testet]" in shown
+    assert "**Organisasjoner:**" in shown and ":blue-badge[Testet]" in shown
     assert "**Opprettet:** 15.09.2022" in shown  # a Norwegian date
     i18n.use("en")
 
