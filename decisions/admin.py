@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import asdict
 
 from decisions import permissions, settings, store
+from decisions.i18n import _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -41,7 +42,14 @@ def _listed(values) -> list[str]:
 def _known(conn: sqlite3.Connection, table: str, codes: list[str], field: str) -> list[str]:
     unknown = people_store.unknown_codes(conn, table, codes)
     if unknown:
-        raise WorkflowError(f"{field}: not in the list of {table}: {', '.join(unknown)}")
+        raise WorkflowError(
+            _(
+                "{field}: not in the list of {table}: {unknown}",
+                field=field,
+                table=table,
+                unknown=", ".join(unknown),
+            )
+        )
     return codes
 
 
@@ -90,17 +98,22 @@ def save_expert(
     if not email.isascii():
         letters = "".join(dict.fromkeys(c for c in email if not c.isascii()))
         raise WorkflowError(
-            f"email {email!r} holds {letters}: an email address takes the letters a-z, digits "
-            "and . _ - + only (write ø as o, æ as ae, å as a, as the mail system does)"
+            _(
+                "email {email!r} holds {letters}: an email address takes the letters a-z, digits and . _ - + only (write ø as o, æ as ae, å as a, as the mail system does)",
+                email=email,
+                letters=letters,
+            )
         )
     if not EMAIL.match(email):
-        raise WorkflowError(f"email {email!r} is not an email address")
+        raise WorkflowError(_("email {email!r} is not an email address", email=email))
     with store.transaction(conn):
         existing = people_store.get_expert(conn, email)
         if existing and row_version is None:
-            raise WorkflowError(f"{email} is in the directory already; edit them instead")
+            raise WorkflowError(
+                _("{email} is in the directory already; edit them instead", email=email)
+            )
         if existing is None and row_version is not None:
-            raise WorkflowError(f"{email} is not in the directory")
+            raise WorkflowError(_("{email} is not in the directory", email=email))
         if existing is None and not same_name:
             _check_name_is_new(conn, name)
         record = {
@@ -113,7 +126,7 @@ def save_expert(
         domains = _known(conn, "domains", _listed(domains), "domains")
         roles = [choice_field(r, "roles", ROLES) for r in _listed(roles)]
         if not roles:
-            raise WorkflowError("roles: give at least one role")
+            raise WorkflowError(_("roles: give at least one role"))
         forums = _known(conn, "forums", _listed(forums), "forums")
         if not forums:
             kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
@@ -158,8 +171,10 @@ def _check_name_is_new(conn: sqlite3.Connection, name: str) -> None:
     if found:
         who = ", ".join(f"{r['name']} ({r['email']}, {r['organization']})" for r in found)
         raise WorkflowError(
-            f"name: {who} is in the directory already; edit them instead, or confirm that "
-            "this is another person with the same name"
+            _(
+                "name: {who} is in the directory already; edit them instead, or confirm that this is another person with the same name",
+                who=who,
+            )
         )
 
 
@@ -199,9 +214,11 @@ def _allocation(value) -> int:
     try:
         pct = int(value)
     except (TypeError, ValueError):
-        raise WorkflowError(f"allocation must be a whole percentage, not {value!r}") from None
+        raise WorkflowError(
+            _("allocation must be a whole percentage, not {value!r}", value=value)
+        ) from None
     if not 1 <= pct <= 100:
-        raise WorkflowError(f"allocation must be from 1 to 100 %, not {pct}")
+        raise WorkflowError(_("allocation must be from 1 to 100 %, not {pct}", pct=pct))
     return pct
 
 
@@ -227,7 +244,9 @@ def check_admin_change(
         permissions.check(actor, "grant_admin")
     last = was_active_admin and list(active_admins) == [existing["email"]]
     if last and not is_active_admin:
-        raise WorkflowError(f"{existing['email']} is the last active admin; name another first")
+        raise WorkflowError(
+            _("{email} is the last active admin; name another first", email=existing["email"])
+        )
 
 
 # Forums -----------------------------------------------------------------------------------------
@@ -251,26 +270,28 @@ def save_forum(
     code = (code or "").strip().upper()
     if not CODE.match(code):
         raise WorkflowError(
-            f"code {code!r}: up to 20 capital letters, digits, '-' or '_', e.g. MED-H"
+            _('code {code!r}: up to 20 capital letters, digits, "-" or "_", e.g. MED-H', code=code)
         )
     with store.transaction(conn):
         existing = people_store.get_forum(conn, code)
         if existing and row_version is None:
-            raise WorkflowError(f"forum {code} exists already; edit it instead")
+            raise WorkflowError(_("forum {code} exists already; edit it instead", code=code))
         if existing is None and row_version is not None:
-            raise WorkflowError(f"forum {code} does not exist")
+            raise WorkflowError(_("forum {code} does not exist", code=code))
         name = visible_field(text_field(name, "name", required=True, limit=200), "name")
         if people_store.forum_name_taken(conn, name, code):
-            raise WorkflowError(f"name {name!r} is taken by another forum")
+            raise WorkflowError(_("name {name!r} is taken by another forum", name=name))
         if str(level) not in ("1", "2", "3"):
-            raise WorkflowError(f"level must be 1, 2 or 3, not {level!r}")
+            raise WorkflowError(_("level must be 1, 2 or 3, not {level!r}", level=level))
         record = {"code": code, "name": name, "level": int(level),
                   "scope": choice_field(scope, "scope", SCOPES)}  # fmt: skip
         domains = _known(conn, "domains", _listed(domains), "domains")
         members = [m.lower() for m in _listed(members)]
         strangers = [m for m in members if people_store.get_expert(conn, m) is None]
         if strangers:
-            raise WorkflowError(f"members: not in the directory: {', '.join(strangers)}")
+            raise WorkflowError(
+                _("members: not in the directory: {strangers}", strangers=", ".join(strangers))
+            )
         moved = sorted(set((existing or {}).get("members") or []) ^ set(members))
         before = {m: people_store.get_expert(conn, m)["forums"] for m in moved}
         if not people_store.save_forum(conn, record, domains, members, row_version):
@@ -303,14 +324,19 @@ def validated_rule(
                          ("min_approvers_critical", min_approvers_critical)):  # fmt: skip
         if str(value).strip() not in {str(n) for n in range(1, MAX_APPROVERS + 1)}:
             raise WorkflowError(
-                f"{field.replace('_', ' ')} must be a whole number from 1 to {MAX_APPROVERS}, "
-                f"not {value!r}"
+                _(
+                    "{field} must be a whole number from 1 to {MAX_APPROVERS}, not {value!r}",
+                    field=field.replace("_", " "),
+                    MAX_APPROVERS=MAX_APPROVERS,
+                    value=value,
+                )
             )
         numbers[field] = int(value)
     if numbers["min_approvers_critical"] < numbers["min_approvers"]:
         raise WorkflowError(
-            "min approvers critical must be at least min approvers: a critical decision "
-            "needs no fewer approvals than any other"
+            _(
+                "min approvers critical must be at least min approvers: a critical decision needs no fewer approvals than any other"
+            )
         )
     return ApprovalRule(**numbers, joint_needs_both_sides=bool(joint_needs_both_sides))
 
@@ -347,7 +373,7 @@ def set_approval_rule(
         if current != expected:
             raise StaleRecord(STALE_MESSAGE.format(what="The approval rule"))
         if rule == current:
-            raise WorkflowError("the approval rule is unchanged; nothing to save")
+            raise WorkflowError(_("the approval rule is unchanged; nothing to save"))
         at = now(conn)
         events = []
         old, new = asdict(current), asdict(rule)

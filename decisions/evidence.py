@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from decisions import calendar, permissions, store
+from decisions.i18n import _
 from decisions.model import (
     DEFECT_STATUSES,
     RUN_RESULTS,
@@ -88,7 +89,7 @@ def save_demo(
     with store.transaction(conn):
         existing = evidence_store.get_demo(conn, key) if key else None
         if key and existing is None and row_version is not None:
-            raise NotFound(f"no demo {key!r}")
+            raise NotFound(_("no demo {key!r}", key=key))
         held = bool(attendees) if held is None else held
         if existing:
             _check_demo_change(conn, existing, held)
@@ -144,13 +145,22 @@ def _check_demo_change(conn: sqlite3.Connection, demo: dict, held: bool) -> None
     """A cancelled demo stays as it was; a held one stays held; a scheduled one is recorded
     as held once it has started (move it first if it was held earlier than planned)."""
     if demo["cancelled"]:
-        raise WorkflowError(f"demo {demo['key']} is cancelled; schedule a new one instead")
+        raise WorkflowError(
+            _("demo {key} is cancelled; schedule a new one instead", key=demo["key"])
+        )
     if demo["held"] and not held:
-        raise WorkflowError(f"demo {demo['key']} was held; a held demo is evidence and stays held")
+        raise WorkflowError(
+            _("demo {key} was held; a held demo is evidence and stays held", key=demo["key"])
+        )
     if held and not demo["held"] and not demo_started(conn, demo):
         raise WorkflowError(
-            f"demo {demo['key']} starts on {demo['date'][:10]} at {demo['start_time']}; it can "
-            "be recorded as held once it has started (if it was held earlier, move it first)"
+            _(
+                "demo {key} starts on {date} at {start_time}; it can be recorded as held once "
+                "it has started (if it was held earlier, move it first)",
+                key=demo["key"],
+                date=demo["date"][:10],
+                start_time=demo["start_time"],
+            )
         )
 
 
@@ -181,8 +191,11 @@ def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:
     of the attendees who have the role)."""
     if not experts:
         raise WorkflowError(
-            f"attendees: {', '.join(attendees)} attended, but no expert; a demo counts "
-            "when at least one expert saw it"
+            _(
+                "attendees: {attendees} attended, but no expert; a demo counts when at least "
+                "one expert saw it",
+                attendees=", ".join(attendees),
+            )
         )
 
 
@@ -190,19 +203,23 @@ def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, schedul
     if held:
         if not attendees:
             raise WorkflowError(
-                "attendees: a held demo needs at least one attending expert; "
-                "if nobody came, leave it scheduled or move its date"
+                _(
+                    "attendees: a held demo needs at least one attending expert; if nobody came, leave it scheduled or move its date"
+                )
             )
         return evidence_date(conn, date, "date")
     if attendees:
-        raise WorkflowError("attendees are recorded once the demo was held")
+        raise WorkflowError(_("attendees are recorded once the demo was held"))
     when = parse_date(date, "date")
     if when is None:
-        raise WorkflowError("date is required")
+        raise WorkflowError(_("date is required"))
     if scheduling and when[:10] < now(conn)[:10]:
         raise WorkflowError(
-            f"date {when[:10]} has passed; schedule today or later, or record a held demo "
-            "with its attendees"
+            _(
+                "date {when} has passed; schedule today or later, or record a held demo with "
+                "its attendees",
+                when=when[:10],
+            )
         )
     return when
 
@@ -217,27 +234,34 @@ def _check_demo_decisions(
     earlier: list[str],
 ) -> None:
     if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
-        raise WorkflowError(f"module {module!r} is not in the list of modules")
+        raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
     if not keys:
-        raise WorkflowError("decisions: a demo shows at least one decision")
+        raise WorkflowError(_("decisions: a demo shows at least one decision"))
     floor = "built" if held else "in_build"
     for key in keys:
         decision = get_decision_or_fail(conn, key)
         if decision["module"] != module:
-            raise WorkflowError(f"decisions: {key} configures module {decision['module']}, "
-                                f"not {module}")  # fmt: skip
+            raise WorkflowError(_("decisions: {key} configures module {module}, not {module2}", key=key, module=decision['module'], module2=module))  # fmt: skip
         if key in earlier:
             continue  # already on the demo: its stage may have moved on since
         if not stage_at_least(decision["stage"], floor):
             stage = decision["stage"].replace("_", " ")
             raise WorkflowError(
-                f"decisions: {key} is {stage}; a demo shows configuration that is "
-                f"{'built' if held else 'in build or built'}"
+                _(
+                    "decisions: {key} is {stage}; a demo shows configuration that is {what}",
+                    key=key,
+                    stage=stage,
+                    what="built" if held else "in build or built",
+                )
             )
         if held and norm_time(when) < norm_time(decision["built_at"] or when):
             raise WorkflowError(
-                f"decisions: {key} was marked built on {decision['built_at'][:10]}, after this "
-                "demo; a demo counts only for the build round it showed"
+                _(
+                    "decisions: {key} was marked built on {built_at}, after this demo; a demo "
+                    "counts only for the build round it showed",
+                    key=key,
+                    built_at=decision["built_at"][:10],
+                )
             )
 
 
@@ -254,16 +278,22 @@ def invitation_fields(existing, when: str, start_time, duration_min, place, meet
     try:
         dt.time.fromisoformat(start_time)
     except ValueError:
-        raise WorkflowError(f"start time: {start_time!r} is not a time; expected HH:MM, e.g. "
-                            "10:00 (Oslo time)") from None  # fmt: skip
+        raise WorkflowError(_("start time: {start_time!r} is not a time; expected HH:MM, e.g. 10:00 (Oslo time)", start_time=start_time)) from None  # fmt: skip
     if duration_min is None:
         duration_min = existing.get("duration_min") or DEFAULT_MINUTES
     try:
         duration_min = int(duration_min)
     except (TypeError, ValueError):
-        raise WorkflowError(f"length: {duration_min!r} is not a number of minutes") from None
+        raise WorkflowError(
+            _("length: {duration_min!r} is not a number of minutes", duration_min=duration_min)
+        ) from None
     if not 5 <= duration_min <= 720:
-        raise WorkflowError(f"length: {duration_min} minutes; a demo lasts 5 to 720 minutes")
+        raise WorkflowError(
+            _(
+                "length: {duration_min} minutes; a demo lasts 5 to 720 minutes",
+                duration_min=duration_min,
+            )
+        )
     return {
         "start_time": start_time,
         "duration_min": duration_min,
@@ -291,11 +321,13 @@ def cancel_demo(
     with store.transaction(conn):
         demo = evidence_store.get_demo(conn, key)
         if demo is None:
-            raise NotFound(f"no demo {key!r}")
+            raise NotFound(_("no demo {key!r}", key=key))
         if demo["held"]:
-            raise WorkflowError(f"demo {key} was held; a held demo is evidence and stays")
+            raise WorkflowError(
+                _("demo {key} was held; a held demo is evidence and stays", key=key)
+            )
         if demo["cancelled"]:
-            raise WorkflowError(f"demo {key} is cancelled already")
+            raise WorkflowError(_("demo {key} is cancelled already", key=key))
         if not evidence_store.cancel_demo(conn, key, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
         reason = text_field(reason, "reason", limit=500)
@@ -348,7 +380,9 @@ def my_invitations_ics(conn: sqlite3.Connection, email: str, base_url: str = "")
 def _url(value: str, what: str = "recording link") -> str:
     url = text_field(value, what, limit=2000)
     if url and not url.lower().startswith(("https://", "http://")):
-        raise WorkflowError(f"{what} must start with https:// or http://, not {url!r}")
+        raise WorkflowError(
+            _("{what} must start with https:// or http://, not {url!r}", what=what, url=url)
+        )
     return url
 
 
@@ -386,25 +420,32 @@ def record_demo_verdicts(
     all in one transaction: when one is refused, none is written. Returns each decision's
     stage afterwards."""
     if not verdicts:
-        raise WorkflowError("verdicts: choose a verdict for at least one decision")
+        raise WorkflowError(_("verdicts: choose a verdict for at least one decision"))
     with store.transaction(conn):
         shown = evidence_store.get_demo(conn, demo)
         if shown is None:
-            raise NotFound(f"no demo {demo!r}")
+            raise NotFound(_("no demo {demo!r}", demo=demo))
         if not shown["held"] or actor.email not in shown["attendees"]:
             raise WorkflowError(
-                f"only experts who attended demo {demo} give their verdicts from it; "
-                "use the approvals queue instead"
+                _(
+                    "only experts who attended demo {demo} give their verdicts from it; use the "
+                    "approvals queue instead",
+                    demo=demo,
+                )
             )
         strangers = [k for k in verdicts if k not in shown["decisions"]]
         if strangers:
-            raise WorkflowError(f"demo {demo} did not show {', '.join(strangers)}")
+            raise WorkflowError(
+                _("demo {demo} did not show {strangers}", demo=demo, strangers=", ".join(strangers))
+            )
         events = []
         for key, (verdict, comment) in verdicts.items():
             try:
                 events += _verdict(conn, actor, key, verdict, comment=comment, date=date)
             except WorkflowError as error:
-                raise WorkflowError(f"{key}: {error}; no verdict was saved") from None
+                raise WorkflowError(
+                    _("{key}: {error}; no verdict was saved", key=key, error=error)
+                ) from None
         store.append_events(conn, events)
         return {k: decision_store.get_decision(conn, k)["stage"] for k in verdicts}
 
@@ -449,13 +490,17 @@ def check_verdict(
     Recording a verdict and importing one both ask it."""
     choice_field(verdict, "verdict", VERDICTS)
     if verdict_by is None:
-        raise WorkflowError(f"expert {expert} is not in the directory")
+        raise WorkflowError(_("expert {expert} is not in the directory", expert=expert))
     action = "approve" if verdict == "approve" else "request_changes"
     check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
     comment = text_field(comment, "comment", required=verdict == "changes_requested")
     if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
         raise WorkflowError(
-            f"date {when[:10]} is before this build round started ({decision['built_at'][:10]})"
+            _(
+                "date {when} is before this build round started ({built_at})",
+                when=when[:10],
+                built_at=decision["built_at"][:10],
+            )
         )
     return comment
 
@@ -527,10 +572,12 @@ def save_test_case(
         }
         decisions = list(dict.fromkeys(decisions))
         if not decisions:
-            raise WorkflowError("decisions: a test case covers at least one decision")
+            raise WorkflowError(_("decisions: a test case covers at least one decision"))
         for k in decisions:
             if get_decision_or_fail(conn, k)["stage"] == "withdrawn":
-                raise WorkflowError(f"decisions: {k} is withdrawn; a test case cannot cover it")
+                raise WorkflowError(
+                    _("decisions: {k} is withdrawn; a test case cannot cover it", k=k)
+                )
         existing = evidence_store.get_test_case(conn, key) if key else None
         key = visible_field(key, "key") or evidence_store.next_key(conn, "test_cases", "TC")
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
@@ -572,18 +619,20 @@ def record_test_run(
     permissions.check(actor, "record_test_run")
     choice_field(result, "result", RUN_RESULTS)
     if defect and new_defect:
-        raise WorkflowError("defect: link an existing defect or open a new one, not both")
+        raise WorkflowError(_("defect: link an existing defect or open a new one, not both"))
     if new_defect and result == "passed":
-        raise WorkflowError("defect: a passed run opens no defect")
+        raise WorkflowError(_("defect: a passed run opens no defect"))
     with store.transaction(conn):
         case = evidence_store.get_test_case(conn, test_case)
         if case is None:
-            raise NotFound(f"no test case {test_case!r}")
+            raise NotFound(_("no test case {test_case!r}", test_case=test_case))
         if not case["decisions"]:
-            raise WorkflowError(f"test case {test_case} covers no decision; link one first")
+            raise WorkflowError(
+                _("test case {test_case} covers no decision; link one first", test_case=test_case)
+            )
         tester = person_who_may(conn, tester or actor.email, "tester", "record_test_run")
         if defect and evidence_store.get_defect(conn, defect) is None:
-            raise WorkflowError(f"defect {defect!r} does not exist")
+            raise WorkflowError(_("defect {defect!r} does not exist", defect=defect))
         when = evidence_date(conn, date, "date")
         at = now(conn)
         events = []
@@ -671,18 +720,28 @@ def record_defect_for_run(
     with store.transaction(conn):
         found = evidence_store.get_test_run(conn, run)
         if found is None:
-            raise NotFound(f"no test run {run!r}")
+            raise NotFound(_("no test run {run!r}", run=run))
         if found["result"] == "passed":
-            raise WorkflowError("defect: a passed run opens no defect")
+            raise WorkflowError(_("defect: a passed run opens no defect"))
         if found["defect"]:
             raise StaleRecord(
-                f"Test run {run} already has defect {found['defect']}; nothing was saved."
+                _(
+                    "Test run {run} already has defect {defect}; nothing was saved.",
+                    run=run,
+                    defect=found["defect"],
+                )
             )
         case = evidence_store.get_test_case(conn, found["test_case"])
         if not decision and len(case["decisions"]) == 1:
             decision = case["decisions"][0]
         if decision and decision not in case["decisions"]:
-            raise WorkflowError(f"decision: test case {case['key']} does not cover {decision}")
+            raise WorkflowError(
+                _(
+                    "decision: test case {key} does not cover {decision}",
+                    key=case["key"],
+                    decision=decision,
+                )
+            )
         record = _defect_record(
             conn,
             {
@@ -721,7 +780,7 @@ def close_defects(
         for key, row_version in seen.items():
             defect = evidence_store.get_defect(conn, key)
             if defect is None:
-                raise NotFound(f"no defect {key!r}")
+                raise NotFound(_("no defect {key!r}", key=key))
             save_defect(
                 conn,
                 actor,
@@ -745,19 +804,27 @@ def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
     for name in ("severity_vendor", "severity_clinical"):
         value = fields.get(name)
         if str(value).strip() not in ("1", "2", "3", "4"):
-            raise WorkflowError(f"{name.replace('_', ' ')} must be 1, 2, 3 or 4, not {value!r}")
+            raise WorkflowError(
+                _(
+                    "{name} must be 1, 2, 3 or 4, not {value!r}",
+                    name=name.replace("_", " "),
+                    value=value,
+                )
+            )
         severities[name] = int(value)
     decision = fields.get("decision") or None
     if decision:
         get_decision_or_fail(conn, decision)
     test_case = fields.get("test_case") or None
     if test_case and evidence_store.get_test_case(conn, test_case) is None:
-        raise WorkflowError(f"test case {test_case!r} does not exist")
+        raise WorkflowError(_("test case {test_case!r} does not exist", test_case=test_case))
     status = choice_field(fields.get("status") or "open", "status", DEFECT_STATUSES)
     opened = parse_date(fields.get("opened"), "opened") or now(conn)[:10]
     closed = parse_date(fields.get("closed"), "closed")
     if closed and closed[:10] < opened[:10]:
-        raise WorkflowError(f"closed {closed[:10]} is before opened {opened[:10]}")
+        raise WorkflowError(
+            _("closed {closed} is before opened {opened}", closed=closed[:10], opened=opened[:10])
+        )
     return {
         "key": visible_field(fields.get("key"), "key")
         or evidence_store.next_key(conn, "defects", "DEF"),

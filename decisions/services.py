@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from decisions import permissions, settings, store
+from decisions.i18n import _
 from decisions.model import (
     CRITICALITIES,
     SCOPES,
@@ -80,9 +81,16 @@ def text_field(
 ) -> str:
     value = (value or "").strip() if field != "decision" else (value or "").rstrip()
     if required and not value:
-        raise WorkflowError(f"{field} is required")
+        raise WorkflowError(_("{field} is required", field=field))
     if len(value) > limit:
-        raise WorkflowError(f"{field} is too long: {len(value)} characters, at most {limit}")
+        raise WorkflowError(
+            _(
+                "{field} is too long: {length} characters, at most {limit}",
+                field=field,
+                length=len(value),
+                limit=limit,
+            )
+        )
     return value
 
 
@@ -108,8 +116,12 @@ def visible_field(value: str | None, field: str) -> str:
     found = invisible_character(value or "")
     if found:
         raise WorkflowError(
-            f"{field}: holds the invisible character {found}; "
-            "keys, emails and names take visible characters only"
+            _(
+                "{field}: holds the invisible character {found}; keys, emails and names take "
+                "visible characters only",
+                field=field,
+                found=found,
+            )
         )
     return value or ""
 
@@ -117,7 +129,14 @@ def visible_field(value: str | None, field: str) -> str:
 def choice_field(value: str, field: str, choices: Iterable[str]) -> str:
     choices = tuple(choices)
     if value not in choices:
-        raise WorkflowError(f"{field} must be one of {', '.join(choices)}, not {value!r}")
+        raise WorkflowError(
+            _(
+                "{field} must be one of {choices}, not {value!r}",
+                field=field,
+                choices=", ".join(choices),
+                value=value,
+            )
+        )
     return value
 
 
@@ -136,7 +155,9 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         return parsed.replace(microsecond=0, tzinfo=None).isoformat()
     except ValueError:
-        raise WorkflowError(f"{field} must be a date as YYYY-MM-DD, not {text!r}") from None
+        raise WorkflowError(
+            _("{field} must be a date as YYYY-MM-DD, not {text!r}", field=field, text=text)
+        ) from None
 
 
 def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
@@ -150,8 +171,12 @@ def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: 
     if norm_time(date) > current:
         shown = date if len(date) == 10 else date.replace("T", " ")
         raise WorkflowError(
-            f"{field} {shown} is in the future (it is now {current.replace('T', ' ')}); "
-            "record what has happened"
+            _(
+                "{field} {shown} is in the future (it is now {current}); record what has happened",
+                field=field,
+                shown=shown,
+                current=current.replace("T", " "),
+            )
         )
     return date
 
@@ -159,7 +184,7 @@ def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: 
 def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
     decision = decision_store.get_decision(conn, key)
     if decision is None:
-        raise NotFound(f"no decision {key!r}")
+        raise NotFound(_("no decision {key!r}", key=key))
     return decision
 
 
@@ -196,7 +221,9 @@ def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> lis
     emails = [e.strip().lower() for e in emails if e and e.strip()]
     unknown = reference.unknown_emails(conn, emails)
     if unknown:
-        raise WorkflowError(f"{field}: not in the directory: {', '.join(unknown)}")
+        raise WorkflowError(
+            _("{field}: not in the directory: {unknown}", field=field, unknown=", ".join(unknown))
+        )
     return list(dict.fromkeys(emails))
 
 
@@ -213,10 +240,19 @@ def person_who_may(
     email = known_people(conn, [email], field)[0]
     person = decision_store.load_actor(conn, email)
     if person is None:
-        raise WorkflowError(f"{field}: {email} is inactive; name an active person")
+        raise WorkflowError(
+            _("{field}: {email} is inactive; name an active person", field=field, email=email)
+        )
     reason = permissions.refusal(person, action, target or permissions.Target())
     if reason:
-        raise WorkflowError(f"{field}: {email} may not be named: {reason}")
+        raise WorkflowError(
+            _(
+                "{field}: {email} may not be named: {reason}",
+                field=field,
+                email=email,
+                reason=reason,
+            )
+        )
     return email
 
 
@@ -278,7 +314,7 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
             conn, record["domain"]
         )
         if decision_store.get_decision(conn, key):
-            raise WorkflowError(f"a decision with key {key} exists already")
+            raise WorkflowError(_("a decision with key {key} exists already", key=key))
         at = now(conn)
         record.update(
             key=key, stage="proposed", base_stage="proposed", created_at=at, stage_since=at
@@ -390,12 +426,16 @@ def decide(
         text = text_field(decision_text, "decision", required=True)
         deciders = [e.strip().lower() for e in decided_by if e.strip()]
         if not deciders:
-            raise WorkflowError("decided by: name at least one expert who decided")
+            raise WorkflowError(_("decided by: name at least one expert who decided"))
         members = decision_store.forum_member_emails(conn, decision["forum"])
         outsiders = [e for e in deciders if e not in members]
         if outsiders:
             raise WorkflowError(
-                f"decided by: {', '.join(outsiders)} not a member of the forum {decision['forum']}"
+                _(
+                    "decided by: {outsiders} not a member of the forum {forum}",
+                    outsiders=", ".join(outsiders),
+                    forum=decision["forum"],
+                )
             )
         at = now(conn)
         decided_on = evidence_date(conn, decided_at, "decided_at")
@@ -446,11 +486,18 @@ def escalate(
         current = decision_store.forum(conn, decision["forum"])
         target = decision_store.forum(conn, to_forum)
         if target is None:
-            raise WorkflowError(f"forum {to_forum!r} is not in the list of forums")
+            raise WorkflowError(
+                _("forum {to_forum!r} is not in the list of forums", to_forum=to_forum)
+            )
         if target["level"] <= current["level"]:
             raise WorkflowError(
-                f"escalation goes up: {to_forum} is level {target['level']}, "
-                f"{current['code']} is level {current['level']}"
+                _(
+                    "escalation goes up: {to_forum} is level {level}, {code} is level {level2}",
+                    to_forum=to_forum,
+                    level=target["level"],
+                    code=current["code"],
+                    level2=current["level"],
+                )
             )
         at = now(conn)
         _save(conn, key, {"forum": to_forum}, row_version)
@@ -477,7 +524,7 @@ def set_manual_stage(
 ) -> str:
     """start_build, mark_built, mark_ready or withdraw; returns the new stage."""
     if action not in ("start_build", "mark_built", "mark_ready", "withdraw"):
-        raise WorkflowError(f"{action} is not a manual transition")
+        raise WorkflowError(_("{action} is not a manual transition", action=action))
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
         check_action(
@@ -524,7 +571,7 @@ def revise(
             decision["rationale"] if rationale is None else text_field(rationale, "rationale")
         )
         if text == decision["decision"] and rationale == decision["rationale"]:
-            raise WorkflowError("the decision text is unchanged; nothing to revise")
+            raise WorkflowError(_("the decision text is unchanged; nothing to revise"))
         at = now(conn)
         version = decision["version"] + 1
         _save(
@@ -608,10 +655,10 @@ def edit_decision(
         }
         unknown = set(fields) - allowed
         if unknown:
-            raise WorkflowError(f"cannot edit {', '.join(sorted(unknown))} here")
+            raise WorkflowError(_("cannot edit {unknown} here", unknown=", ".join(sorted(unknown))))
         if "rationale" in fields and decision["stage"] != "proposed":
             if fields["rationale"] != decision["rationale"]:
-                raise WorkflowError("the rationale of a decided decision changes by revision")
+                raise WorkflowError(_("the rationale of a decided decision changes by revision"))
             fields = {k: v for k, v in fields.items() if k != "rationale"}
         if "module" in fields:
             fields = {**fields, "domain": decision["domain"]}
@@ -638,8 +685,12 @@ def edit_decision(
         shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
         if guarded and not reason:
             raise WorkflowError(
-                f"{shown}: the approval rule and the waves read these; on a decision that is "
-                f"{decision['stage'].replace('_', ' ')} give the reason for the change"
+                _(
+                    "{shown}: the approval rule and the waves read these; on a decision that is "
+                    "{stage} give the reason for the change",
+                    shown=shown,
+                    stage=decision["stage"].replace("_", " "),
+                )
             )
         at = now(conn)
         _save(conn, key, {c: v for c, v in changed.items() if c != "organizations"}, row_version)
@@ -680,7 +731,7 @@ def check(
         findings += records.findings(conn, latest)
     last_id = store.last_event(conn)[0]
     for name, head in heads:
-        found, _ = anchor.head_findings(
+        found, _warnings = anchor.head_findings(
             name, head, log_key, last_id, store.event_hash_at(conn, int(head["event_id"]))
         )
         findings += found
