@@ -384,7 +384,7 @@ def decision_table(
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
-        column_config={"key": st.column_config.TextColumn("key", pinned=True)},
+        column_config={"key": st.column_config.TextColumn(i18n._("ID"), pinned=True)},
     )
     if event.selection.rows:
         open_decision(str(shown.iloc[event.selection.rows[0]]["key"]))

@@ -138,6 +138,28 @@ ROLE_WORDS = {
     "admin": N_("admin"),
     "viewer": N_("viewer"),
 }
+SCOPE_WORDS = {
+    "hospital": N_("Hospital"),
+    "municipality": N_("Municipality"),
+    "joint": N_("Joint: hospital and municipality"),
+}
+CRITICALITY_WORDS = {
+    "critical": N_("Critical"),
+    "high": N_("High"),
+    "medium": N_("Medium"),
+    "low": N_("Low"),
+}
+LEVEL_WORDS = {
+    1: N_("domain expert group"),
+    2: N_("joint decision group"),
+    3: N_("steering group"),
+}
+DEFECT_STATUS_WORDS = {
+    "open": N_("open"),
+    "fixed": N_("fixed, to verify"),
+    "closed": N_("closed"),
+    "deferred": N_("deferred"),
+}
 VERDICT_WORDS = {"approve": N_("Approved"), "changes_requested": N_("Changes requested")}
 VERDICT_BY = {
     "approve": N_("Approved by {name}"),
@@ -153,6 +175,26 @@ def stage_word(stage: str) -> str:
 def role_word(role: str) -> str:
     """A role as a person reads it: in English its code, in bokmål "manager" -> "programleder"."""
     return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
+
+
+def _word(words: dict, code):
+    return _(words[code]) if code in words else str(code)
+
+
+def scope_word(scope: str) -> str:
+    return _word(SCOPE_WORDS, scope)
+
+
+def criticality_word(criticality: str) -> str:
+    return _word(CRITICALITY_WORDS, criticality)
+
+
+def level_word(level: int) -> str:
+    return _word(LEVEL_WORDS, level)
+
+
+def defect_status_word(status: str) -> str:
+    return _word(DEFECT_STATUS_WORDS, status)
 
 
 def verdict_word(verdict: str) -> str:

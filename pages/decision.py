@@ -8,21 +8,33 @@ import streamlit as st
 
 import ui
 from decisions import evidence, permissions, services, workflow
-from decisions.i18n import _
+from decisions.i18n import N_, _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import queues, reference, views
 from decisions.views import (
+    STAGE_WORDS,
+    criticality_word,
     date_text,
+    defect_status_word,
     describe_event,
     moment_text,
     names_text,
+    result_word,
+    scope_word,
     stage_word,
     verdict_word,
     verdicts_with_notes,
     with_notes,
 )
+
+DATE_FORMAT = "DD.MM.YYYY"  # the date pickers as Norwegians write dates
+COUNTS = {
+    "passed": N_("✓ counts toward tested"),
+    "failed": N_("✓ ran, failed: keeps it in test"),
+    "blocked": N_("✓ ran, blocked: keeps it in test"),
+}
 
 conn = ui.conn()
 person = ui.actor()
@@ -32,11 +44,11 @@ if decision is None and key != key.upper():  # a key typed in lower case
     key = key.upper()
     decision = decision_store.get_decision(conn, key)
 if decision is None:
-    st.title("Decision")
+    st.title(_("Decision"))
     if key:
-        st.error(f"There is no decision {ui.md(key)}.", icon=":material/search_off:")
-    st.write("Open a decision from the register, or link to one as `/decision?key=MED-0042`.")
-    st.page_link("pages/decisions_register.py", label="Decisions", icon=":material/list_alt:")
+        st.error(_("There is no decision {key}.", key=ui.md(key)), icon=":material/search_off:")
+    st.write(_("Open a decision from the register, or link to one as `/decision?key=MED-0042`."))
+    st.page_link("pages/decisions_register.py", label=_("Decisions"), icon=":material/list_alt:")
     st.stop()
 
 # The row version the forms below were built from is the one shown on the previous run.
@@ -51,7 +63,7 @@ version_badge = _("version {n}", n=decision["version"])
 st.markdown(
     f":blue-badge[{stage_word(stage)}] :gray-badge[{version_badge}] "
     f":{'red' if decision['criticality'] == 'critical' else 'gray'}-badge["
-    f"{decision['criticality']}] :gray-badge[{decision['scope']}]"
+    f"{criticality_word(decision['criticality'])}] :gray-badge[{scope_word(decision['scope'])}]"
 )
 verdict_slot = st.container()  # a verdict that awaits the reader comes first (filled below)
 
@@ -71,11 +83,11 @@ def people(emails: list[str]) -> str:
 
 texts, facts = st.columns([3, 2])
 with texts:
-    paragraph("Question", decision["question"])
-    paragraph("Decision", decision["decision"])
-    paragraph("Rationale", decision["rationale"])
+    paragraph(_("Question"), decision["question"])
+    paragraph(_("Decision"), decision["decision"])
+    paragraph(_("Rationale"), decision["rationale"])
     if decision["withdrawn_reason"]:
-        paragraph("Withdrawn because", decision["withdrawn_reason"])
+        paragraph(_("Withdrawn because"), decision["withdrawn_reason"])
 with facts, st.container(border=True):
     code_names = queues.code_names(conn)
     organizations = (
@@ -103,7 +115,12 @@ with facts, st.container(border=True):
         )
     ]
     st.markdown("  \n".join(lines))
-    st.caption(f"Link to this page: {ui.md(f'/decision?key={key}')}")
+    st.caption(_("Link to this page: {link}", link=ui.md(f"/decision?key={key}")))
+
+
+def counts(result: str) -> str:
+    """The status of evidence that counts: a test run says what its result does."""
+    return _(COUNTS[result]) if result in COUNTS else _("✓ counts")
 
 
 def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
@@ -119,7 +136,11 @@ def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
         frame["verdict"] = frame["verdict"].map(verdict_word)
     notes = frame.pop("note")
     status = _("Status")
-    frame.insert(0, status, notes.map(lambda note: f"✗ {note}" if note else _("✓ counts")))
+    results = frame["result"] if "result" in frame else pd.Series("", index=frame.index)
+    frame.insert(0, status, [f"✗ {note}" if note else counts(result)
+                             for note, result in zip(notes, results, strict=True)])  # fmt: skip
+    if "result" in frame:
+        frame["result"] = frame["result"].map(result_word)
     if not_counted := int((notes != "").sum()):
         st.caption(
             _(
@@ -135,26 +156,27 @@ def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
     )
 
 
-evidence_tab, versions_tab, timeline_tab = st.tabs(["Evidence", "Versions", "Timeline"])
+evidence_tab, versions_tab, timeline_tab = st.tabs([_("Evidence"), _("Versions"), _("Timeline")])
 with evidence_tab:
     if stage_at_least(stage, "built"):
         progress = evidence.approval_status(conn, [key])[key]
         line = evidence.describe_progress(progress, decision["scope"])
-        (st.success if progress.met else st.warning)(f"Approval rule: {line}")
+        (st.success if progress.met else st.warning)(_("Approval rule: {line}", line=line))
         if decision["ready_at"] and stage not in ("ready", "withdrawn"):
             st.info(
-                f"Marked ready on {decision['ready_at'][:10]}: the mark stands, and the decision "
-                "is ready again as soon as the evidence says tested.",
+                _("Marked ready on {date}: the mark stands, and the decision is ready again as "
+                  "soon as the evidence says tested.", date=date_text(decision["ready_at"])),
                 icon=":material/bookmark:",
-            )
+            )  # fmt: skip
         hold = evidence.stage_hold(conn, key)
         if hold:
             st.info(
-                f"{ui.md(hold.capitalize())}. Scope, criticality or organisations were edited, "
-                "and an edit raises no stage; evidence given after the edit carries it on.",
+                _("{hold}. Scope, criticality or organisations were edited, and an edit raises "
+                  "no stage; evidence given after the edit carries it on.",
+                  hold=ui.md(hold[:1].upper() + hold[1:])),
                 icon=":material/pan_tool:",
-            )
-    st.markdown("**Demos**")
+            )  # fmt: skip
+    st.markdown("**" + _("Demos") + "**")
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
     presenters = views.people_names(conn, [d["presenter"] for d in demos if d["presenter"]])
     for demo in demos:
@@ -172,7 +194,7 @@ with evidence_tab:
         },
         _("No demo yet."),
     )
-    st.markdown("**Verdicts**")
+    st.markdown("**" + _("Verdicts") + "**")
     verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
     names = queues.code_names(conn)["organizations"]
     for row in verdicts:
@@ -189,7 +211,7 @@ with evidence_tab:
         },
         _("No verdict yet."),
     )
-    st.markdown("**Test runs**")
+    st.markdown("**" + _("Test runs") + "**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
     testers = views.people_names(conn, [r["tester"] for r in runs if r.get("tester")])
     for run in runs:
@@ -207,14 +229,17 @@ with evidence_tab:
         },
         _("No test case covers this decision yet."),
     )
-    st.markdown("**Defects**")
+    st.markdown("**" + _("Defects") + "**")
     defects = evidence_store.defects_of_decision(conn, key)
     if defects:
         st.dataframe(
             pd.DataFrame(defects)[
                 ["key", "title", "severity_vendor", "severity_clinical", "status", "opened"]
             ]
-            .assign(opened=lambda f: f["opened"].map(date_text))
+            .assign(
+                opened=lambda f: f["opened"].map(date_text),
+                status=lambda f: f["status"].map(defect_status_word),
+            )  # fmt: skip
             .rename(
                 columns={
                     "key": _("Defect"),
@@ -228,7 +253,7 @@ with evidence_tab:
             hide_index=True,
         )
     else:
-        st.caption("No defect is linked to this decision.")
+        st.caption(_("No defect is linked to this decision."))
 with versions_tab:
     versions = decision_store.decision_versions(conn, key)
     if versions:
@@ -249,7 +274,7 @@ with versions_tab:
             hide_index=True,
         )
     else:
-        st.caption("Not decided yet: the first version is written when the forum decides.")
+        st.caption(_("Not decided yet: the first version is written when the forum decides."))
 with timeline_tab:
     events = views.decision_timeline(conn, key)
     names = views.people_names(conn, [e["actor"] for e in events])
@@ -281,25 +306,27 @@ def attempt(done: str, change) -> None:
     except WorkflowError as error:
         ui.show_refusal(error)
     else:
-        ui.flash(done.replace("{result}", str(result).replace("_", " ")))
+        ui.flash(done.replace("{result}", stage_word(result).lower() if result in STAGE_WORDS
+                              else str(result)))  # fmt: skip
         st.rerun()
 
 
 def decide_form() -> None:
     members = {m["email"]: m["name"] for m in views.forum_members(conn, decision["forum"])}
     with st.form("decide"):
-        text = st.text_area("Decision", decision["decision"])
-        rationale = st.text_area("Rationale", decision["rationale"])
+        text = st.text_area(_("Decision"), decision["decision"])
+        rationale = st.text_area(_("Rationale"), decision["rationale"])
+        forum = queues.code_names(conn)["forums"].get(decision["forum"], decision["forum"])
         deciders = st.multiselect(
-            f"Decided by (members of {ui.md(decision['forum'])})",
+            _("Decided by (members of {forum})", forum=ui.md(forum)),
             list(members),
             default=[person.email] if person.email in members else [],
             format_func=lambda email: members[email],
         )
-        when = st.date_input("Decided on", today, max_value=today)
-        if st.form_submit_button("Record the decision", type="primary"):
+        when = st.date_input(_("Decided on"), today, max_value=today, format=DATE_FORMAT)
+        if st.form_submit_button(_("Record the decision"), type="primary"):
             attempt(
-                "The decision is recorded.",
+                _("The decision is recorded."),
                 lambda: services.decide(
                     conn,
                     person,
@@ -315,15 +342,15 @@ def decide_form() -> None:
 
 def escalate_form() -> None:
     higher = {
-        f["code"]: f"{f['name']} (level {f['level']})"
+        f["code"]: _("{name} (level {level})", name=f["name"], level=f["level"])
         for f in views.forums_above(conn, decision["forum"])
     }
     with st.form("escalate"):
-        target = st.selectbox("To forum", list(higher), format_func=higher.get)
-        reason = st.text_area("Why")
-        if st.form_submit_button("Escalate", type="primary"):
+        target = st.selectbox(_("To forum"), list(higher), format_func=higher.get)
+        reason = st.text_area(_("Why"))
+        if st.form_submit_button(_("Escalate"), type="primary"):
             attempt(
-                f"Escalated to {target}.",
+                _("Escalated to {forum}.", forum=higher.get(target, target)),
                 lambda: services.escalate(
                     conn, person, key, to_forum=target or "", reason=reason, row_version=built_from
                 ),
@@ -342,10 +369,10 @@ def manual_form(action: str) -> None:
             icon=":material/block:",
         )
     with st.form(action):
-        reason = st.text_area("Why") if spec.needs_reason else ""
-        if st.form_submit_button(spec.label, type="primary", disabled=bool(blockers)):
+        reason = st.text_area(_("Why")) if spec.needs_reason else ""
+        if st.form_submit_button(_(spec.label), type="primary", disabled=bool(blockers)):
             attempt(
-                f"{spec.label}: done; {key} is now {{result}}.",
+                _("{action}: done; {key} is now {{result}}.", action=_(spec.label), key=key),
                 lambda: services.set_manual_stage(
                     conn, person, key, action, reason=reason, row_version=built_from
                 ),
@@ -382,7 +409,7 @@ def verdict_form(choices: list[str]) -> None:
                 )
                 return
             attempt(
-                "Your verdict is recorded; the decision is {result}.",
+                _("Your verdict is recorded; the decision is {result}."),
                 lambda: evidence.record_verdict(conn, person, key, verdict, comment=comment),
             )
 
@@ -390,15 +417,15 @@ def verdict_form(choices: list[str]) -> None:
 def revise_form() -> None:
     with st.form("revise"):
         st.caption(
-            "A new version sends the decision back to decided; its demos, verdicts and test runs "
-            "so far become suspect until renewed."
-        )
-        text = st.text_area("Decision", decision["decision"])
-        rationale = st.text_area("Rationale", decision["rationale"])
-        reason = st.text_area("Why it changes")
-        if st.form_submit_button("Make a new version", type="primary"):
+            _("A new version sends the decision back to decided; its demos, verdicts and test "
+              "runs so far become suspect until renewed.")
+        )  # fmt: skip
+        text = st.text_area(_("Decision"), decision["decision"])
+        rationale = st.text_area(_("Rationale"), decision["rationale"])
+        reason = st.text_area(_("Why it changes"))
+        if st.form_submit_button(_("Make a new version"), type="primary"):
             attempt(
-                "A new version is made.",
+                _("A new version is made."),
                 lambda: services.revise(
                     conn,
                     person,
@@ -415,41 +442,49 @@ def edit_form() -> None:
     modules = {m["code"]: m["name"] for m in views.modules_of_domain(conn, decision["domain"])}
     all_orgs = [o["code"] for o in reference.list_table(conn, "organizations")]
     with st.form("edit"):
-        title = st.text_input("Title", decision["title"])
-        question = st.text_area("Question", decision["question"])
+        title = st.text_input(_("Title"), decision["title"])
+        question = st.text_area(_("Question"), decision["question"])
         fields = {"title": title, "question": question}
         if stage == "proposed":
-            fields["rationale"] = st.text_area("Rationale", decision["rationale"])
+            fields["rationale"] = st.text_area(_("Rationale"), decision["rationale"])
         left, right = st.columns(2)
         with left:
             fields["module"] = st.selectbox(
-                "Module",
+                _("Module"),
                 list(modules),
                 index=list(modules).index(decision["module"]),
                 format_func=lambda code: f"{code} · {modules[code]}",
             )
-            fields["scope"] = st.selectbox("Scope", SCOPES, SCOPES.index(decision["scope"]))
+            fields["scope"] = st.selectbox(_("Scope"), SCOPES, SCOPES.index(decision["scope"]),
+                                           format_func=scope_word)  # fmt: skip
             fields["criticality"] = st.selectbox(
-                "Criticality", CRITICALITIES, CRITICALITIES.index(decision["criticality"])
+                _("Criticality"),
+                CRITICALITIES,
+                CRITICALITIES.index(decision["criticality"]),
+                format_func=criticality_word,
             )
         with right:
             needed = decision["needed_by"]
             fields["needed_by"] = st.date_input(
-                "Needed by", dt.date.fromisoformat(needed[:10]) if needed else None
+                _("Needed by"),
+                dt.date.fromisoformat(needed[:10]) if needed else None,
+                format=DATE_FORMAT,
             )
-            fields["owner"] = st.text_input("Owner (email)", decision["owner"] or "")
-            everyone = st.checkbox("All organisations", bool(decision["all_organizations"]))
-            chosen = st.multiselect("Organisations", all_orgs, default=decision["organizations"])
+            fields["owner"] = st.text_input(_("Owner (email)"), decision["owner"] or "")
+            everyone = st.checkbox(_("All organisations"), bool(decision["all_organizations"]))
+            org_names = queues.code_names(conn)["organizations"]
+            chosen = st.multiselect(_("Organisations"), all_orgs, default=decision["organizations"],
+                                    format_func=lambda c: org_names.get(c, c))  # fmt: skip
         fields["organizations"] = ["ALL"] if everyone else chosen
         reason = ""
         if stage_at_least(stage, "built"):
             reason = st.text_input(
-                "Why (needed to change scope, criticality or organisations)",
-                help="The approval rule reads scope and criticality, and the organisations "
-                "decide which waves the decision counts for. The change keeps or lowers the "
-                "stage; new evidence carries it on.",
-            )
-        if st.form_submit_button("Save details", type="primary"):
+                _("Why (needed to change scope, criticality or organisations)"),
+                help=_("The approval rule reads scope and criticality, and the organisations "
+                       "decide which waves the decision counts for. The change keeps or lowers "
+                       "the stage; new evidence carries it on."),
+            )  # fmt: skip
+        if st.form_submit_button(_("Save details"), type="primary"):
             attempt(
                 "{result}",
                 lambda: edited(
@@ -463,36 +498,37 @@ def edit_form() -> None:
 def edited(changed: list[str]) -> str:
     """What an edit did, said after the rerun: the fields, the stage, the waves."""
     if not changed:
-        return "Nothing was changed."
+        return _("Nothing was changed.")
     after = decision_store.get_decision(conn, key)
-    said = [f"Saved: {', '.join(c.replace('_', ' ') for c in changed)}."]
+    said = [_("Saved: {fields}.", fields=", ".join(c.replace("_", " ") for c in changed))]
     if after["stage"] != stage:
-        said.append(
-            f"The approval rule now reads it as {after['stage'].replace('_', ' ')} "
-            f"(it was {stage.replace('_', ' ')})."
-        )
+        said.append(_("The approval rule now reads it as {stage} (it was {before}).",
+                      stage=stage_word(after["stage"]).lower(),
+                      before=stage_word(stage).lower()))  # fmt: skip
     elif after["stage_cap"] == stage and after["stage_cap_since"] != decision["stage_cap_since"]:
         said.append(
-            f"It stays {stage.replace('_', ' ')}: the evidence on record would take it further "
-            "under the new details, but an edit raises no stage; evidence given from now on "
-            "(a verdict, a demo, a test run) carries it on."
-        )
+            _("It stays {stage}: the evidence on record would take it further under the new "
+              "details, but an edit raises no stage; evidence given from now on (a verdict, a "
+              "demo, a test run) carries it on.", stage=stage_word(stage).lower())
+        )  # fmt: skip
     before_waves = services.waves_counting(conn, decision)
     after_waves = services.waves_counting(conn, after)
     if before_waves != after_waves:
         left = [w for w in before_waves if w not in after_waves]
         joined = [w for w in after_waves if w not in before_waves]
         said.append(
-            "It counts for the readiness of "
-            + (", ".join(after_waves) or "no wave")
-            + (f"; no longer for {', '.join(left)}" if left else "")
-            + (f"; newly for {', '.join(joined)}" if joined else "")
+            _(
+                "It counts for the readiness of {waves}",
+                waves=", ".join(after_waves) or _("no wave"),
+            )
+            + (_("; no longer for {waves}", waves=", ".join(left)) if left else "")
+            + (_("; newly for {waves}", waves=", ".join(joined)) if joined else "")
             + "."
         )
     return " ".join(said)
 
 
-st.subheader("What you can do")
+st.subheader(_("What you can do"))
 allowed = (
     workflow.allowed_actions(stage, person, forum=decision["forum"], domain=decision["domain"])
     if person
@@ -504,7 +540,8 @@ verdicts_allowed = [
     if action in allowed
 ]
 if not allowed:
-    st.caption(f"Nothing is yours to do on this decision while it is {stage.replace('_', ' ')}.")
+    st.caption(_("Nothing is yours to do on this decision while it is {stage}.",
+                 stage=stage_word(stage).lower()))  # fmt: skip
 for action in allowed:
     spec = workflow.ACTIONS[action]
     if action == "request_changes":
@@ -514,7 +551,7 @@ for action in allowed:
             st.subheader(_("Your verdict awaits"), anchor=False)
             verdict_form(verdicts_allowed)
         continue
-    with st.expander(spec.label, expanded=len(allowed) == 1):
+    with st.expander(_(spec.label), expanded=len(allowed) == 1):
         if action == "decide":
             decide_form()
         elif action == "escalate":

@@ -5,22 +5,10 @@ scope can affect (services.fits_scope). Every problem of a proposal is shown at 
 import streamlit as st
 
 import ui
-from decisions import permissions, services
-from decisions.i18n import N_, _
+from decisions import permissions, services, views
+from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError
 from decisions.store import reference
-
-SCOPE_WORDS = {
-    "hospital": N_("Hospital"),
-    "municipality": N_("Municipality"),
-    "joint": N_("Joint: hospital and municipality"),
-}
-CRITICALITY_WORDS = {
-    "critical": N_("Critical"),
-    "high": N_("High"),
-    "medium": N_("Medium"),
-    "low": N_("Low"),
-}
 
 conn = ui.conn()
 person = ui.actor()
@@ -61,7 +49,7 @@ scope = right.selectbox(
     _("Scope"),
     SCOPES,
     index=SCOPES.index(person.side) if person.side in SCOPES else 0,
-    format_func=lambda s: _(SCOPE_WORDS[s]),
+    format_func=views.scope_word,
     key="new_decision_scope",
     help=_(
         "Who the decision affects: the forum of that side decides it; joint decisions go "
@@ -96,7 +84,7 @@ with st.form(ui.form_key("new_decision"), enter_to_submit=False):
             ),  # fmt: skip
         )
         criticality = st.selectbox(
-            _("Criticality"), CRITICALITIES, index=2, format_func=lambda c: _(CRITICALITY_WORDS[c])
+            _("Criticality"), CRITICALITIES, index=2, format_func=views.criticality_word
         )
     with right:
         needed_by = st.date_input(_("Needed by"), None, format="DD.MM.YYYY")

@@ -5,7 +5,7 @@ removed one decision at a time), and the approval rule's numbers."""
 import streamlit as st
 
 import ui
-from decisions import admin, permissions, services
+from decisions import admin, permissions, services, views
 from decisions.i18n import N_, _, format_number, n_
 from decisions.model import FORUM_LEVELS, ROLES, SCOPES, SIDE_OF_KIND, WorkflowError
 from decisions.store import people as people_store
@@ -15,24 +15,6 @@ from decisions.views import stage_word
 SHOWN = 500
 NEW = "(new)"
 PREVIEW = "people_rule_preview"  # (rule, effect) shown, awaiting confirmation
-SCOPE_WORDS = {
-    "hospital": N_("Hospital"),
-    "municipality": N_("Municipality"),
-    "joint": N_("Joint: hospital and municipality"),
-}
-LEVEL_WORDS = {
-    1: N_("domain expert group"),
-    2: N_("joint decision group"),
-    3: N_("steering group"),
-}
-ROLE_WORDS = {
-    "expert": N_("subject expert"),
-    "analyst": N_("analyst"),
-    "tester": N_("tester"),
-    "manager": N_("manager"),
-    "admin": N_("admin"),
-    "viewer": N_("viewer"),
-}
 EXPERT_COLUMNS = {
     "email": N_("Email"),
     "name": N_("Name"),
@@ -51,7 +33,6 @@ FORUM_COLUMNS = {
     "domains": N_("Domains"),
     "member_count": N_("Members"),
 }
-assert set(LEVEL_WORDS) == set(FORUM_LEVELS) and set(ROLE_WORDS) == set(ROLES)
 
 conn = ui.conn()
 person = ui.actor()
@@ -63,11 +44,11 @@ def codes(table: str) -> dict[str, str]:
 
 
 def level_text(level: int) -> str:
-    return f"{level} · {_(LEVEL_WORDS[level])}"
+    return f"{level} · {views.level_word(level)}"
 
 
 def role_text(role: str) -> str:
-    return _(ROLE_WORDS[role]) if role in ROLE_WORDS else role
+    return views.role_word(role)
 
 
 # Experts ----------------------------------------------------------------------------------------
@@ -183,7 +164,7 @@ def forums_tab() -> None:
     frame = people_store.forums(conn)
     shown = frame.assign(
         level=frame["level"].map(level_text),
-        scope=frame["scope"].map(lambda s: _(SCOPE_WORDS.get(s, s))),
+        scope=frame["scope"].map(views.scope_word),
         domains=frame["domains"].fillna("").str.replace(";", ", "),
     )[list(FORUM_COLUMNS)]
     st.dataframe(shown.rename(columns={c: _(w) for c, w in FORUM_COLUMNS.items()}),
@@ -206,7 +187,7 @@ def members_section(forum: dict) -> None:
     members = directory[directory["email"].isin(forum["members"])]
     st.subheader(n_("{count} member", "{count} members", len(forum["members"])), anchor=False)
     table = members.assign(
-        side=members["kind"].map(lambda kind: _(SCOPE_WORDS[SIDE_OF_KIND.get(kind, kind)])),
+        side=members["kind"].map(lambda kind: views.scope_word(SIDE_OF_KIND.get(kind, kind))),
         domains=members["domains"].fillna("").str.replace(";", ", "),
         active=members["active"].astype(bool),
     )[["name", "email", "organization_name", "side", "domains", "active"]]  # fmt: skip
@@ -277,7 +258,7 @@ def forum_form(forum: dict | None) -> None:
         levels = list(FORUM_LEVELS)
         level = left.selectbox(_("Level"), levels, format_func=level_text,
                                index=levels.index(forum["level"]) if forum else 0)  # fmt: skip
-        scope = right.selectbox(_("Scope"), SCOPES, format_func=lambda s: _(SCOPE_WORDS[s]),
+        scope = right.selectbox(_("Scope"), SCOPES, format_func=views.scope_word,
                                 index=SCOPES.index(forum["scope"]) if forum else 0)  # fmt: skip
         chosen_domains = st.multiselect(_("Domains"), list(domains), format_func=domains.get,
                                         default=forum["domains"] if forum else [])  # fmt: skip

@@ -7,7 +7,7 @@ coverage of a wave: approved decisions nobody tests, test cases never run, decis
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services
+from decisions import evidence, permissions, services, views
 from decisions.charts import evidence as charts
 from decisions.i18n import N_, _, format_number, n_
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
@@ -26,23 +26,11 @@ KIND_WORDS = {
     "acceptance": N_("acceptance test"),
     "regression": N_("regression test"),
 }
-STATUS_WORDS = {
-    "open": N_("open"),
-    "fixed": N_("fixed, to verify"),
-    "closed": N_("closed"),
-    "deferred": N_("deferred"),
-}
 # What a run's result means for the decisions its test case covers, in plain words.
 RESULT_MEANS = {
     "passed": N_("Passed: counts toward tested"),
     "failed": N_("Failed: testing ran, the decision stays in test until a run passes"),
     "blocked": N_("Blocked: could not be run, the decision stays in test"),
-}
-CRITICALITY_WORDS = {
-    "critical": N_("critical"),
-    "high": N_("high"),
-    "medium": N_("medium"),
-    "low": N_("low"),
 }
 ANSWERS = {"close": N_("Close it"), "keep": N_("Keep it open")}
 TABS = (N_("Test cases"), N_("Log a run"), N_("Defects"), N_("Coverage of a wave"))
@@ -64,11 +52,11 @@ def kind_word(kind: str) -> str:
 
 
 def status_word(status: str) -> str:
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+    return views.defect_status_word(status)
 
 
 def criticality_word(criticality: str) -> str:
-    return _(CRITICALITY_WORDS[criticality]) if criticality in CRITICALITY_WORDS else criticality
+    return views.criticality_word(criticality).lower()
 
 
 def result_means(result: str) -> str:

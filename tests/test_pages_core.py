@@ -483,8 +483,9 @@ def test_suspect_evidence_is_labelled_with_the_reason(keys, db):
 
 def test_evidence_that_counts_says_so(keys):
     at = signed_in("vera@hemit.no", "pages/decision.py", key=keys["tested"])
-    for table in at.dataframe[:3]:  # demos, verdicts, test runs
-        assert set(table.value["Status"]) == {"✓ counts"}
+    demos, verdicts, runs = (table.value for table in at.dataframe[:3])
+    assert set(demos["Status"]) == set(verdicts["Status"]) == {"✓ counts"}
+    assert set(runs["Status"]) == {"✓ counts toward tested"}  # a pass; a failure only "ran"
     assert "do not count now" not in texts(at)
 
 

@@ -449,4 +449,4 @@ def test_the_decision_page_says_a_kept_ready_mark_stands(
     store.put_setting(programme, "demo", True)
     monkeypatch.setenv("DECISIONS_DB", str(db_path))
     at = signed_in("vera@hemit.no", "pages/decision.py", key=key)
-    assert "Marked ready on 2022-09-15: the mark stands" in texts(at)
+    assert "Marked ready on 15 Sep 2022: the mark stands" in texts(at)
