@@ -8,12 +8,16 @@ import streamlit as st
 import ui
 from decisions import io as data_io
 from decisions import permissions
-from decisions.i18n import _
+from decisions.i18n import N_, _, format_number
 
 PREVIEW_ROWS = 1000
-GUESS = "Guess from the headers"
+GUESS = "guess"  # the import tells the KIND from the headers
 FORMAT_LABELS = {"csv": "CSV (UTF-8)", "xlsx": "Excel (xlsx)"}
 STATUS_ORDER = {"rejected": 0, "new": 1, "updated": 2, "unchanged": 3}
+STATUS_WORDS = {"rejected": N_("rejected"), "new": N_("new"), "updated": N_("updated"),
+                "unchanged": N_("unchanged")}  # fmt: skip
+COLUMN_WORDS = {"file": N_("File"), "row": N_("Row"), "key": N_("Key"), "status": N_("Status"),
+                "changes": N_("Changes"), "notes": N_("Notes"), "errors": N_("Errors")}  # fmt: skip
 
 conn = ui.conn()
 person = ui.actor()
@@ -52,54 +56,61 @@ def outcome_table(result: data_io.ImportResult) -> pd.DataFrame:
     if len(result.files) == 1:
         frame = frame.drop(columns="file")
     order = frame["status"].map(STATUS_ORDER)  # problems first; then files in import order
-    return frame.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
+    frame = frame.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
+    frame["status"] = frame["status"].map(lambda status: _(STATUS_WORDS[status]))
+    return frame.rename(columns={c: _(word) for c, word in COLUMN_WORDS.items()})
 
 
 def show_preview(result: data_io.ImportResult) -> None:
     for report in result.files:
-        counts = ", ".join(f"{n:,} {status}" for status, n in report.counts.items())
-        st.caption(f"**{ui.md(report.name)}**: read as {report.detected or 'unreadable'}; "
-                   f"KIND {report.kind or 'unknown'}; {counts}.")  # fmt: skip
+        counts = ", ".join(f"{format_number(n)} {_(STATUS_WORDS[status])}"
+                           for status, n in report.counts.items())  # fmt: skip
+        st.caption(_("**{file}**: read as {detected}; KIND {kind}; {counts}.",
+                     file=ui.md(report.name), detected=report.detected or _("unreadable"),
+                     kind=report.kind or _("unknown"), counts=counts))  # fmt: skip
         for note in report.notes:
             st.caption(f":material/info: {ui.md(note[0].upper() + note[1:])}.")
     columns = st.columns(4)
     for column, (status, count) in zip(columns, totals(result).items(), strict=True):
-        column.metric(status.capitalize(), f"{count:,}")
+        column.metric(_(STATUS_WORDS[status]).capitalize(), format_number(count))
     if not result.ok:
         st.error(
-            f"{len(result.errors):,} problem(s): nothing will be imported until they are "
-            "fixed. Each line says FILE:ROW:COLUMN (row 1 is the header, 0 the whole file).",
+            _("{count} problem(s): nothing will be imported until they are fixed. Each line says "
+              "FILE:ROW:COLUMN (row 1 is the header, 0 the whole file).",
+              count=format_number(len(result.errors))),
             icon=":material/block:",
-        )
+        )  # fmt: skip
         st.code("\n".join(result.error_lines()), language=None, wrap_lines=True)
     frame = outcome_table(result)
     if not frame.empty:
         shown = frame.head(PREVIEW_ROWS)
         if len(frame) > len(shown):
-            st.caption(f"Showing {len(shown):,} of {len(frame):,} rows, problems first.")
+            st.caption(_("Showing {shown} of {total} rows, problems first.",
+                         shown=format_number(len(shown)), total=format_number(len(frame))))  # fmt: skip
         st.dataframe(shown, hide_index=True, key="preview_rows")
 
 
 def import_section() -> None:
     st.write(
-        "Upload a KIND as CSV or xlsx, in the columns of the public format (an export shows "
-        "them), or several KIND files at once (as `import all`: in dependency order, as one). "
-        "Everything is checked first; you see what would change before anything is written, "
-        "and then it is written in one go or not at all."
-    )
+        _("Upload a KIND as CSV or xlsx, in the columns of the public format (an export shows "
+          "them), or several KIND files at once (as `import all`: in dependency order, as one). "
+          "Everything is checked first; you see what would change before anything is written, "
+          "and then it is written in one go or not at all.")
+    )  # fmt: skip
     uploads = st.file_uploader(
-        "Files", type=["csv", "xlsx"], accept_multiple_files=True,
+        _("Files"), type=["csv", "xlsx"], accept_multiple_files=True,
         key=f"upload_{st.session_state.get('_uploads', 0)}",
     )  # fmt: skip
-    choice = st.selectbox("KIND", [GUESS, *data_io.ORDER], key="import_kind",
-                          help="For a single file; several files are told apart by their "
-                          "headers.")  # fmt: skip
+    choice = st.selectbox(_("KIND"), [GUESS, *data_io.ORDER], key="import_kind",
+                          format_func=lambda k: _("Guess from the headers") if k == GUESS else k,
+                          help=_("For a single file; several files are told apart by their "
+                                 "headers."))  # fmt: skip
     if not uploads:
         return
     kind = None if choice == GUESS or len(uploads) > 1 else choice
     token = (tuple(u.file_id for u in uploads), kind)
     if st.session_state.get("_preview_token") != token:
-        result = run_import(uploads, kind, dry_run=True, label="Checking…")
+        result = run_import(uploads, kind, dry_run=True, label=_("Checking…"))
         st.session_state.update(_preview_token=token, _preview=result)
     result = st.session_state["_preview"]
     show_preview(result)
@@ -108,31 +119,33 @@ def import_section() -> None:
     if not result.ok:
         return
     if not changes:
-        st.info("Everything in these files is on record already; there is nothing to import.")
+        st.info(_("Everything in these files is on record already; there is nothing to import."))
         return
-    if st.button(f"Import {changes:,} changed row(s)", type="primary", icon=":material/upload:"):
-        done = run_import(uploads, kind, dry_run=False, label="Importing…")
+    if st.button(_("Import {count} changed row(s)", count=format_number(changes)), type="primary",
+                 icon=":material/upload:"):  # fmt: skip
+        done = run_import(uploads, kind, dry_run=False, label=_("Importing…"))
         if not done.ok:
-            st.error("The import was refused; nothing was written.", icon=":material/block:")
+            st.error(_("The import was refused; nothing was written."), icon=":material/block:")
             st.code("\n".join(done.error_lines()), language=None, wrap_lines=True)
             return
         st.session_state.pop("_preview_token", None)
         st.session_state["_uploads"] = st.session_state.get("_uploads", 0) + 1
         names = ", ".join(u.name for u in uploads)
-        ui.flash(f"Imported {names}: {counts['new']:,} new, {counts['updated']:,} updated.")
+        ui.flash(_("Imported {names}: {new} new, {updated} updated.", names=names,
+                   new=format_number(counts["new"]), updated=format_number(counts["updated"])))  # fmt: skip
         st.rerun()
 
 
 def export_section() -> None:
     st.write(
-        "Any KIND in exactly the import format, or every KIND in one zip (the folder "
-        "`import all` takes). Text that a spreadsheet would run as a formula is written with "
-        "a leading ' so it shows as text."
-    )
+        _("Any KIND in exactly the import format, or every KIND in one zip (the folder "
+          "`import all` takes). Text that a spreadsheet would run as a formula is written with "
+          "a leading ' so it shows as text.")
+    )  # fmt: skip
     left, right = st.columns(2)
-    kind = left.selectbox("KIND", ["all", *data_io.ORDER], key="export_kind",
-                          format_func=lambda k: "Everything (zip)" if k == "all" else k)  # fmt: skip
-    fmt = right.radio("Format", list(FORMAT_LABELS), format_func=FORMAT_LABELS.get,
+    kind = left.selectbox(_("KIND"), ["all", *data_io.ORDER], key="export_kind",
+                          format_func=lambda k: _("Everything (zip)") if k == "all" else k)  # fmt: skip
+    fmt = right.radio(_("Format"), list(FORMAT_LABELS), format_func=FORMAT_LABELS.get,
                       horizontal=True, key="export_format")  # fmt: skip
     norwegian = fmt == "csv" and st.checkbox(
         _("For Norwegian Excel"),
@@ -142,7 +155,7 @@ def export_section() -> None:
     db_file = data_io.database_file(conn)
     name = f"{kind}.zip" if kind == "all" else f"{kind}.{fmt}"
     st.download_button(
-        f"Download {name}",
+        _("Download {name}", name=name),
         data=lambda: data_io.export_from(db_file, kind, fmt, actor=person, norwegian=norwegian),
         file_name=name,
         icon=":material/download:",
@@ -152,13 +165,13 @@ def export_section() -> None:
 
 def backup_section() -> None:
     st.write(
-        "A consistent copy of the whole database, with the event log, as of the moment you "
-        "click; the app keeps working meanwhile. The copy passes the integrity check before "
-        "you get it. Restore it by pointing DECISIONS_DB at the file."
-    )
+        _("A consistent copy of the whole database, with the event log, as of the moment you "
+          "click; the app keeps working meanwhile. The copy passes the integrity check before "
+          "you get it. Restore it by pointing DECISIONS_DB at the file.")
+    )  # fmt: skip
     db_file = data_io.database_file(conn)
     st.download_button(
-        "Download a backup",
+        _("Download a backup"),
         data=lambda: data_io.backup_from(db_file, actor=person),
         file_name=f"{db_file.stem}-backup.db",
         mime="application/vnd.sqlite3",
@@ -167,12 +180,12 @@ def backup_section() -> None:
     )
 
 
-st.title("Data")
+st.title(_("Data"))
 if not permissions.allowed(person, "import"):
     st.info(permissions.refusal(person, "import"), icon=":material/lock:")
     st.stop()
 ui.show_flash()
-import_tab, export_tab, backup_tab = st.tabs(["Import", "Export", "Backup"])
+import_tab, export_tab, backup_tab = st.tabs([_("Import"), _("Export"), _("Backup")])
 with import_tab:
     import_section()
 with export_tab:

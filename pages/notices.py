@@ -7,9 +7,11 @@ import streamlit as st
 import ui
 from decisions import evidence, notices, permissions, settings
 from decisions import notice_texts as texts
+from decisions.i18n import _, format_number
 from decisions.model import WorkflowError
 from decisions.store import notices as notice_store
 from decisions.store import queues
+from decisions.views import moment_text
 
 SHOWN = 50
 
@@ -23,7 +25,7 @@ def whose() -> tuple[str, str]:
         return person.email, person.name
     people = {r.email: f"{r.name} ({r.email})" for r in queues.people_of_domain(conn, None)
               .itertuples()}  # fmt: skip
-    chosen = st.selectbox("Person", list(people), format_func=people.get,
+    chosen = st.selectbox(_("Person"), list(people), format_func=people.get,
                           index=list(people).index(person.email) if person.email in people
                           else 0, key="notices_person")  # fmt: skip
     return chosen, people[chosen]
@@ -31,56 +33,59 @@ def whose() -> tuple[str, str]:
 
 def status(row) -> str:
     if row.sent_at:
-        return f"sent {row.sent_at[:16].replace('T', ' ')}"
+        return _("sent {when}", when=moment_text(row.sent_at))
     if row.last_error:
-        return f"not sent yet ({row.attempts} tries): {row.last_error}"
-    return "waiting for the next run"
+        return _("not sent yet ({attempts} tries): {error}", attempts=row.attempts,
+                 error=row.last_error)  # fmt: skip
+    return _("waiting for the next run")
 
 
 def received_tab() -> None:
     email, name = whose()
     sent = notice_store.recent(conn, email, SHOWN)
-    st.caption(f"The latest {SHOWN} notices to {ui.md(name)}, newest first, exactly as sent.")
+    st.caption(_("The latest {count} notices to {name}, newest first, exactly as sent.",
+                 count=format_number(SHOWN), name=ui.md(name)))  # fmt: skip
     if sent.empty:
-        st.write("No notices yet.")
+        st.write(_("No notices yet."))
         return
     for row in sent.itertuples():
-        label = f"{texts.KIND_NAMES.get(row.kind, row.kind)} · {row.subject}"
+        kind = texts.KIND_NAMES.get(row.kind)
+        label = f"{_(kind) if kind else row.kind} · {row.subject}"
         with st.expander(label):
             st.caption(status(row))
-            text, html = st.tabs(["Text", "HTML"])
+            text, html = st.tabs([_("Text"), "HTML"])
             with text:
                 st.text(row.body_text)
             with html:
                 st.html(row.body_html)  # built by notice_texts: every value escaped
             if row.ics:
-                st.download_button("Calendar entry (.ics)", row.ics, file_name="invite.ics",
+                st.download_button(_("Calendar entry (.ics)"), row.ics, file_name="invite.ics",
                                    mime="text/calendar", key=f"ics_{row.id}")  # fmt: skip
 
 
 def preference_form(title: str, current: notices.Preferences, save) -> None:
     with st.form(title, enter_to_submit=False):
-        digest = st.radio("Digest of what awaits you", list(texts.DIGEST_CHOICES),
+        digest = st.radio(_("Digest of what awaits you"), list(texts.DIGEST_CHOICES),
                           index=list(texts.DIGEST_CHOICES).index(current.digest),
-                          format_func=texts.DIGEST_CHOICES.get, horizontal=True)  # fmt: skip
-        st.write("Event notices")
+                          format_func=lambda d: _(texts.DIGEST_CHOICES[d]), horizontal=True)  # fmt: skip
+        st.write(_("Event notices"))
         events = [kind for kind, label in texts.EVENT_KINDS.items()
-                  if st.checkbox(label, value=kind in current.events, key=f"{title}_{kind}")]  # fmt: skip
-        if not st.form_submit_button("Save", type="primary"):
+                  if st.checkbox(_(label), value=kind in current.events, key=f"{title}_{kind}")]  # fmt: skip
+        if not st.form_submit_button(_("Save"), type="primary"):
             return
     try:
         save(digest, events)
     except WorkflowError as error:
         ui.show_refusal(error)
         return
-    ui.flash("Saved. The next notices run uses it.")
+    ui.flash(_("Saved. The next notices run uses it."))
     st.rerun()
 
 
 def preferences_tab() -> None:
     mine = notices.preferences_of(conn, person.email)
     if not mine.chosen:
-        st.caption("You have not chosen yet: the programme's defaults apply.")
+        st.caption(_("You have not chosen yet: the programme's defaults apply."))
     preference_form(
         "my_preferences",
         mine,
@@ -89,7 +94,7 @@ def preferences_tab() -> None:
         ),
     )
     st.download_button(
-        "Download my demo invitations (.ics)",
+        _("Download my demo invitations (.ics)"),
         evidence.my_invitations_ics(conn, person.email, settings.get(conn, settings.BASE_URL)),
         file_name="my-demo-invitations.ics",
         mime="text/calendar",
@@ -98,29 +103,29 @@ def preferences_tab() -> None:
 
 
 def defaults_tab() -> None:
-    st.caption("For everyone who has not chosen their own.")
+    st.caption(_("For everyone who has not chosen their own."))
     preference_form(
         "programme_defaults",
         notices.defaults(conn),
         lambda digest, events: notices.set_defaults(conn, person, digest=digest, events=events),
     )
     with st.form("base_url", enter_to_submit=False):
-        url = st.text_input("The app's address, for the links in notices",
+        url = st.text_input(_("The app's address, for the links in notices"),
                             value=settings.get(conn, settings.BASE_URL))  # fmt: skip
-        if not st.form_submit_button("Save the address"):
+        if not st.form_submit_button(_("Save the address")):
             return
     try:
         notices.set_base_url(conn, person, url)
     except WorkflowError as error:
         ui.show_refusal(error)
         return
-    ui.flash("Saved. Notices link to the new address from the next run.")
+    ui.flash(_("Saved. Notices link to the new address from the next run."))
     st.rerun()
 
 
-st.title("Notices")
+st.title(_("Notices"))
 ui.show_flash()
-names = ["Received", "My preferences"] + (["Programme defaults"] if manager else [])
+names = [_("Received"), _("My preferences")] + ([_("Programme defaults")] if manager else [])
 for tab, show in zip(st.tabs(names), (received_tab, preferences_tab, defaults_tab), strict=False):
     with tab:
         show()

@@ -81,7 +81,7 @@ def test_a_preview_shows_what_would_change_then_confirming_writes_it(app, progra
     at = upload(app("mona@hemit.no"), "organizations.csv", ORGANIZATIONS)
     assert metrics(at) == {"New": "1", "Updated": "1", "Unchanged": "0", "Rejected": "0"}
     preview = at.dataframe[0].value
-    assert preview[["key", "status"]].values.tolist() == [["LEV", "new"], ["STO", "updated"]]
+    assert preview[["Key", "Status"]].values.tolist() == [["LEV", "new"], ["STO", "updated"]]
     assert "KIND organizations; 1 new, 1 updated" in "".join(c.value for c in at.caption)
     assert "LEV" not in organizations(programme)  # nothing written by the preview
     at.button[0].click()
@@ -103,7 +103,7 @@ def test_a_bad_file_shows_every_problem_against_its_row_and_offers_no_import(app
         "orgs.csv:2:name: name is required",
         "orgs.csv:3:kind: 'clinic' is not one of hospital, municipality, gp_office",
     ]
-    assert at.dataframe[0].value["errors"].tolist() == [
+    assert at.dataframe[0].value["Errors"].tolist() == [
         "name is required",
         "'clinic' is not one of hospital, municipality, gp_office",
     ]
@@ -133,7 +133,7 @@ def test_several_files_import_together_in_dependency_order(app, programme):
         app("mona@hemit.no"), {"experts.csv": experts, "organizations.csv": ORGANIZATIONS}
     )
     assert metrics(at) == {"New": "2", "Updated": "1", "Unchanged": "0", "Rejected": "0"}
-    assert at.dataframe[0].value["file"].tolist()[0] == "organizations.csv"
+    assert at.dataframe[0].value["File"].tolist()[0] == "organizations.csv"
     at.button[0].click()
     run(at)
     person = store.one(programme, "SELECT * FROM experts WHERE email = 'new@levanger.kommune.no'")
@@ -156,8 +156,8 @@ def test_the_preview_says_what_each_row_will_do_beyond_its_columns(app, programm
     writer.writerows(rows)
     at = upload(app("mona@hemit.no"), "decisions.csv", out.getvalue().encode())
     preview = at.dataframe[0].value
-    assert preview[["key", "status"]].values.tolist() == [[key, "updated"]]
-    assert preview["notes"].tolist() == [
+    assert preview[["Key", "Status"]].values.tolist() == [[key, "updated"]]
+    assert preview["Notes"].tolist() == [
         "revised to version 2; the stage is now decided (was demonstrated)"
     ]
     assert decision_store.get_decision(programme, key)["version"] == 1  # only a preview
