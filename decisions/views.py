@@ -233,6 +233,8 @@ def names_text(codes: list[str], names: dict[str, str]) -> str:
 # A queue's columns as a person reads them; "key" stays (it opens the decision).
 COLUMN_WORDS = {
     "title": N_("Title"),
+    "owner": N_("Owner"),
+    "version": N_("Version"),
     "stage": N_("Stage"),
     "domain": N_("Domain"),
     "module": N_("Module"),
@@ -286,10 +288,13 @@ def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
     return shown
 
 
+_INTERNAL = ("row_version", "built_at")  # what a queue carries for its forms, not for reading
+
+
 def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
     """A queue as a person reads it: stage and verdict words, names for codes (`names` as
     store.queues.code_names gives them), readable dates and headers in words."""
-    shown = frame.copy()
+    shown = frame.drop(columns=[c for c in _INTERNAL if c in frame])
     for column in shown.columns:
         if column == "stage":
             shown[column] = shown[column].map(stage_word)

@@ -15,10 +15,11 @@ from decisions.views import date_text, readable, stage_word
 
 SHOWN = 200
 VERDICT_LABELS = {"approve": N_("Approve"), "changes_requested": N_("Request changes")}
+SKIP = N_("Skip")  # no verdict on this row
 
 
 def verdict_label(verdict: str) -> str:
-    return _(VERDICT_LABELS.get(verdict, N_("Skip")))
+    return _(VERDICT_LABELS.get(verdict, SKIP))
 
 
 conn = ui.conn()

@@ -5,7 +5,8 @@ import streamlit as st
 import ui
 from decisions.i18n import _, format_number, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
-from decisions.store import views
+from decisions.store import queues, views
+from decisions.views import readable
 
 # A short result is shown at its own height; a long one scrolls inside this many pixels.
 TABLE_HEIGHT = 600
@@ -109,4 +110,5 @@ else:
         )
     )
     height = "content" if len(found) <= ROWS_AT_OWN_HEIGHT else TABLE_HEIGHT
-    ui.decision_table(found, "register_table", total=total, height=height)
+    ui.decision_table(readable(found, queues.code_names(conn)), "register_table", total=total,
+                      height=height)  # fmt: skip
