@@ -19,7 +19,7 @@ import io
 import os
 import threading
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -152,10 +152,21 @@ def N_(message: str) -> str:
 
 
 def _locale(lang: str | None = None) -> Locale:
+    return _parsed_locale(lang or language())
+
+
+@cache
+def _parsed_locale(lang: str) -> Locale:
     try:
-        return Locale.parse(_LOCALES[lang or language()])
+        return Locale.parse(_LOCALES[lang])
     except (KeyError, UnknownLocaleError):
         return Locale.parse(_LOCALES[DEFAULT_LANGUAGE])
+
+
+@lru_cache(maxsize=8192)
+def _formatted_date(value: dt.date, pattern: str, lang: str) -> str:
+    """Tables show the same few hundred dates again and again: each is formatted once."""
+    return _babel_date(value, pattern, locale=_parsed_locale(lang))
 
 
 def format_date(value: dt.date | None, style: str = "short") -> str:
@@ -166,7 +177,7 @@ def format_date(value: dt.date | None, style: str = "short") -> str:
         value = value.date()
     lang = language()
     pattern = _DATE[lang] if style == "short" else _DATE_MEDIUM[lang]
-    return _babel_date(value, pattern, locale=_locale(lang))
+    return _formatted_date(value, pattern, lang)
 
 
 def format_datetime(value: dt.datetime | None) -> str:
