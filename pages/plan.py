@@ -52,19 +52,25 @@ def go_word(status: str) -> str:
     return _("live since {date}", date=views.date_text(status.rsplit(" ", 1)[-1]))
 
 
+def labels_of(title: str, colours: dict[str, str], word):
+    """A column of coloured labels: each cell a list of one code, shown as its word."""
+    return st.column_config.MultiselectColumn(
+        title, options=list(colours), color=list(colours.values()), format_func=word
+    )
+
+
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
     """What go-live on `day` does to the wave's outlook, at the recent rate of each criterion
     (readiness.outlook_on and met_by: the rules of the Readiness page)."""
     rows = []
     for c in wave.criteria:
-        moved = readiness.outlook_on(c, day)
         rows.append(
             {
                 "criterion": c.criterion.name,
-                "status": charts.status_text(c.status),
+                "status": [c.status],
                 "forecast": charts.forecast_text(c, day),
-                "now": f"{charts.OUTLOOK_ICONS[c.outlook]} {_(charts.OUTLOOK_WORDS[c.outlook])}",
-                "then": f"{charts.OUTLOOK_ICONS[moved]} {_(charts.OUTLOOK_WORDS[moved])}",
+                "now": [charts.outlook_key(c)],
+                "then": [charts.outlook_key(c, day)],
                 "met_by": readiness.met_by(c, day),
             }
         )

@@ -49,14 +49,14 @@ def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
                 "code": c.code,
                 "criterion": crit.name,
                 "status": _(charts.STATUS_WORDS[c.status]),
-                "status_shown": charts.status_text(c.status),
+                "status_shown": [c.status],
                 "value": c.value,
                 "shown_value": charts.amount(c.value, crit.metric),
                 "target": f"{sign} {charts.amount(crit.threshold, crit.metric)}",
                 "trend": [v for _, v in c.trend if v is not None],
-                "forecast": charts.forecast_text(c, wave.go_live),
-                "outlook": charts.outlook_text(c),
-                "outlook_word": charts.outlook_text(c, icon=False),
+                "forecast": charts.forecast_text(c, wave.go_live, relative=False),
+                "outlook": [charts.outlook_key(c)],
+                "outlook_word": charts.outlook_word(charts.outlook_key(c)),
                 "unmet": c.status == "not_met",
                 "waiver": waiver_text(conn, wave.wave, crit),
                 "owner": crit.owner or "",
@@ -67,7 +67,7 @@ def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
 
 def readable(table: pd.DataFrame) -> pd.DataFrame:
     """The table as the CSV gives it: the words shown, headers in words."""
-    shown = table.drop(columns=["status"]).rename(columns={"status_shown": "status"})
+    shown = table.drop(columns=["outlook"]).rename(columns={"outlook_word": "outlook"})
     words = {k: _(v, weeks=readiness.TREND_WEEKS) for k, v in COLUMN_WORDS.items()}
     columns = [c for c in COLUMN_WORDS if c in shown and c != "trend"]
     return shown[columns].rename(columns=words)
@@ -85,6 +85,17 @@ def report_headers() -> dict[str, str]:
     return {"criterion": _("Criterion"), "status": _("Status"), "value": _("Value"),
             "target": _("Target"), "forecast": _("Reaches the target"),
             "outlook": _("Outlook at go-live")}  # fmt: skip
+
+
+def labels(title: str, colours: dict[str, str], word, width: int):
+    """A column of coloured labels: each cell a list of one code, shown as its word."""
+    return st.column_config.MultiselectColumn(
+        title,
+        options=list(colours),
+        color=list(colours.values()),
+        format_func=word,
+        width=width,
+    )
 
 
 def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
@@ -333,21 +344,23 @@ st.dataframe(
         "owner",
     ],  # fmt: skip
     column_config={
-        "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True, width=190),
-        "status_shown": st.column_config.TextColumn(_("Status"), width=90),
-        "shown_value": st.column_config.TextColumn(_("Value"), width=70),
-        "target": st.column_config.TextColumn(_("Target"), width=70),
+        "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True, width=160),
+        "status_shown": labels(_("Status"), charts.STATUS_THEME, charts.status_word, 90),
+        "shown_value": st.column_config.TextColumn(_("Value"), width=60),
+        "target": st.column_config.TextColumn(_("Target"), width=60),
         "trend": st.column_config.LineChartColumn(
-            _("Trend ({weeks} weeks)", weeks=readiness.TREND_WEEKS), width=90
+            _("Trend ({weeks} weeks)", weeks=readiness.TREND_WEEKS), width=65
         ),
         "forecast": st.column_config.TextColumn(
             _("Reaches the target"),
-            width=190,
-            help=_("When the recent trend reaches the target, against the go-live date"),
+            width=95,
+            help=_(
+                "The date the recent trend reaches the target; the outlook says how that lies to go-live"
+            ),
         ),
-        "outlook": st.column_config.TextColumn(_("Outlook at go-live"), width=110),
-        "waiver": st.column_config.TextColumn(_("Waiver"), width=200),
-        "owner": st.column_config.TextColumn(_("Owner"), width=150),
+        "outlook": labels(_("Outlook at go-live"), charts.OUTLOOK_THEME, charts.outlook_word, 90),
+        "waiver": st.column_config.TextColumn(_("Waiver"), width=160),
+        "owner": st.column_config.TextColumn(_("Owner"), width=130),
     },
 )
 

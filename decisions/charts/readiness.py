@@ -30,14 +30,17 @@ STATUS_WORDS = {
     "waived": N_("waived"),
     "no_data": N_("no data"),
 }
-STATUS_ICONS = {"met": "🟢", "not_met": "🔴", "waived": "🟣", "no_data": "⚪"}
 OUTLOOK_WORDS = {
     "on_track": N_("on track"),
     "at_risk": N_("at risk"),
     "off_track": N_("off track"),
     "no_data": N_("no data"),
+    "waived": N_("waived"),
 }
-OUTLOOK_ICONS = {"on_track": "🟢", "at_risk": "🟠", "off_track": "🔴", "no_data": "⚪"}
+# Streamlit theme colours of a status and an outlook (the pages' coloured labels).
+STATUS_THEME = {"met": "green", "not_met": "red", "waived": "violet", "no_data": "gray"}
+OUTLOOK_THEME = {"on_track": "green", "at_risk": "orange", "off_track": "red", "no_data": "gray",
+                 "waived": "violet"}  # fmt: skip
 COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "="}
 
 
@@ -50,21 +53,27 @@ def amount(value: float | None, metric: str) -> str:
     return i18n.format_number(value, 0 if float(value).is_integer() else 2)
 
 
-def status_text(status: str) -> str:
-    return f"{STATUS_ICONS[status]} {_(STATUS_WORDS[status])}"
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
-def outlook_text(result: readiness.CriterionResult, icon: bool = True) -> str:
-    """The outlook at go-live; a waived criterion reads as waived, not as off track."""
+def outlook_key(result: readiness.CriterionResult, go_live: dt.date | None = None) -> str:
+    """The outlook at go-live (or at `go_live`, a re-plan's date); a waived criterion reads as
+    waived, not as off track."""
     if result.waived:
-        return f"{STATUS_ICONS['waived']} {_('waived')}" if icon else _("waived")
-    word = _(OUTLOOK_WORDS[result.outlook])
-    return f"{OUTLOOK_ICONS[result.outlook]} {word}" if icon else word
+        return "waived"
+    return result.outlook if go_live is None else readiness.outlook_on(result, go_live)
 
 
-def forecast_text(result: readiness.CriterionResult, go_live: dt.date) -> str:
-    """When the recent trend reaches the target, and how that date lies to go-live; "never"
-    only where the trend does not move towards the target."""
+def outlook_word(key: str) -> str:
+    return _(OUTLOOK_WORDS[key]) if key in OUTLOOK_WORDS else key
+
+
+def forecast_text(
+    result: readiness.CriterionResult, go_live: dt.date, relative: bool = True
+) -> str:
+    """When the recent trend reaches the target (and, `relative`, how that date lies to
+    go-live); "never" only where the trend does not move towards the target."""
     if result.status == "met" and result.value is not None:
         return _("met now")
     if result.value is None:
@@ -74,6 +83,8 @@ def forecast_text(result: readiness.CriterionResult, go_live: dt.date) -> str:
         if readiness.trend_points(result) < 2:
             return _("too few values for a trend")
         return _("never at the recent rate")
+    if not relative:
+        return i18n.format_date(reached)
     lead = (go_live - reached).days
     if lead >= 0:
         when = n_("{count} day before go-live", "{count} days before go-live", lead)
