@@ -41,7 +41,7 @@ def readiness_computed(as_of: dt.date) -> Computed:
     return shared(
         ("readiness", as_of),
         lambda c: readiness.assess(c, as_of, weeks=readiness.BURN_UP_WEEKS),
-        spinner="Evaluating the go-live criteria…",
+        spinner=i18n._(charts.READINESS_SPINNER),
     )
 
 
@@ -192,7 +192,7 @@ _OWN_CHANGE = "_own_change_event"
 def figures_as_of(*computed: Computed) -> None:
     """A caption saying as of when the figures are (the oldest of those given)."""
     moment = min(c.as_of for c in computed)
-    st.caption(f"Figures as of {moment:%H:%M:%S}.")
+    st.caption(i18n._(charts.FIGURES_AS_OF, time=i18n.format_time(moment)))
 
 
 # Charts ---------------------------------------------------------------------------------------

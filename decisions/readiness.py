@@ -289,9 +289,11 @@ def forecast(
     comparator: str,
     threshold: float,
     weeks: int = FORECAST_WEEKS,
+    horizon_days: int = NEVER_DAYS,
 ) -> dt.date | None:
     """The date the recent rate (a straight line fitted to the last `weeks` weeks) takes the
-    latest value to the threshold. None when it is met already, or never will at that rate."""
+    latest value to the threshold. None when it is met already, or never will at that rate
+    (further out than `horizon_days`)."""
     recent = [(day, value) for day, value in trend if value is not None]
     recent = [(d, v) for d, v in recent if d >= trend[-1][0] - dt.timedelta(weeks=weeks)]
     if not recent or recent[-1][0] != trend[-1][0]:
@@ -305,7 +307,7 @@ def forecast(
     if abs(slope) < 1e-12 or (slope > 0) != (gap > 0):
         return None
     needed = math.ceil(round(gap / slope, 6))  # 14.000000001 days is 14 days
-    return None if needed > NEVER_DAYS else last_day + dt.timedelta(days=needed)
+    return None if needed > horizon_days else last_day + dt.timedelta(days=needed)
 
 
 def outlook(
@@ -351,6 +353,52 @@ def outlook_text(result: CriterionResult, go_live: dt.date) -> str:
     lead = (go_live - result.forecast).days
     when = f"{abs(lead)} days {'before' if lead >= 0 else 'after'} go-live"
     return f"met by {result.forecast.isoformat()} at the recent rate, {when}"
+
+
+# Presentation helpers: plain values the pages put into words ------------------------------------
+
+TREND_HORIZON_DAYS = 100 * 365  # how far out a date the trend reaches is still a date
+
+
+def unit(metric: str) -> str:
+    """The unit a criterion's value and threshold are in: "%" for a percentage, else ""."""
+    return "%" if metric.endswith("_pct") else ""
+
+
+def target_reached_on(result: CriterionResult) -> dt.date | None:
+    """The date the recent trend reaches the target however far out (the forecast stops at
+    NEVER_DAYS); None when the criterion is met, has too few values for a trend, or the trend
+    does not move towards the target."""
+    if result.forecast is not None or result.status == "met" or not result.trend:
+        return result.forecast
+    c = result.criterion
+    return forecast(list(result.trend), c.comparator, c.threshold,
+                    horizon_days=TREND_HORIZON_DAYS)  # fmt: skip
+
+
+def trend_points(result: CriterionResult) -> int:
+    """How many weekly values the criterion's trend has (a trend needs two)."""
+    return sum(value is not None for _, value in result.trend)
+
+
+def outlook_on(result: CriterionResult, day: dt.date) -> str:
+    """The criterion's outlook were go-live on `day` (a re-plan's preview), by the rule of
+    `outlook`."""
+    return outlook(result.value, result.status, result.forecast, day)
+
+
+def met_by(result: CriterionResult, day: dt.date) -> bool:
+    """Met now, or forecast at the recent rate to be met on or before `day`."""
+    return result.status == "met" or (result.forecast is not None and result.forecast <= day)
+
+
+def waiver_granted_by(conn: sqlite3.Connection, wave: str, code: str) -> str | None:
+    """Who granted the criterion's waiver in force (the last 'waived' event), or None."""
+    from decisions import store
+
+    granted = [e for e in store.events_for(conn, "criterion", f"{wave}:{code}")
+               if e["action"] == "waived"]  # fmt: skip
+    return granted[-1]["actor"] if granted else None
 
 
 # Evaluation -----------------------------------------------------------------------------------

@@ -4,11 +4,14 @@ needed-by date, and expert workload against allocation."""
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import backlog, services
+from decisions import backlog, i18n, services, views
 from decisions.charts import backlog as charts
+from decisions.i18n import _
+from decisions.store import queues
 
 # Each part is computed once per change of the data for every session (ui.shared; shared
 # objects: never modify them); the parts that need the decisions read them from the same store.
@@ -25,129 +28,184 @@ def _current(connection, as_of: dt.date):
 
 def load(as_of: dt.date) -> ui.Computed:
     """The decisions as of the date with their details, and those past their needed-by date."""
-    return ui.shared(("backlog", as_of), lambda c: _read(c, as_of), spinner="Reading the backlog…")
+    return ui.shared(
+        ("backlog", as_of), lambda c: _read(c, as_of), spinner=_("Reading the backlog…")
+    )
 
 
 def cumulative_flow(as_of: dt.date, weeks: int) -> ui.Computed:
     compute = lambda c: backlog.load_flow(c, as_of, weeks)  # noqa: E731
-    return ui.shared(("backlog.flow", as_of, weeks), compute, spinner="Replaying the weeks…")
+    return ui.shared(("backlog.flow", as_of, weeks), compute, spinner=_("Replaying the weeks…"))
 
 
 def stage_times(as_of: dt.date) -> ui.Computed:
     compute = lambda c: backlog.load_stage_times(c, _current(c, as_of)[0])  # noqa: E731
-    return ui.shared(("backlog.times", as_of), compute, spinner="Timing the stages…")
+    return ui.shared(("backlog.times", as_of), compute, spinner=_("Timing the stages…"))
 
 
 def workload(as_of: dt.date) -> ui.Computed:
     compute = lambda c: backlog.load_workload(c, _current(c, as_of)[1], as_of)  # noqa: E731
-    return ui.shared(("backlog.workload", as_of), compute, spinner="Counting open items…")
+    return ui.shared(("backlog.workload", as_of), compute, spinner=_("Counting open items…"))
+
+
+def table(frame: pd.DataFrame, **options) -> None:
+    """A backlog table in words: stages, forum levels, flags and names for codes, headers."""
+    shown = frame.copy()
+    for column, word in (("stage", views.stage_word), ("forum_level", charts.level_word),
+                         ("flag", charts.flag_word)):  # fmt: skip
+        if column in shown:
+            shown[column] = shown[column].map(word)
+    for column, kind in (("domain", "domains"), ("forum", "forums"), ("organization",
+                                                                      "organizations")):  # fmt: skip
+        if column in shown:
+            shown[column] = shown[column].map(lambda c, t=names[kind]: t.get(c, c))
+    st.dataframe(shown, hide_index=True, column_config=charts.column_words(shown), **options)
+
+
+def in_words(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A summary per stage or forum level with its `by` in words (what a chart shows)."""
+    word = views.stage_word if by == "stage" else charts.level_word
+    return frame.assign(**{by: frame[by].map(word)})
 
 
 conn = ui.conn()
 today = services.today(conn)
-st.title("Backlog")
-st.caption(f"Where decisions wait, as of {today:%d %B %Y}.")
+names = queues.code_names(conn)
+st.title(_("Backlog"))
+st.caption(_("Where decisions wait, as of {date}.", date=i18n.format_date(today, "medium")))
 loaded = load(today)
 ui.figures_as_of(loaded)
 base, decisions, late = loaded.value
 open_count = int((~decisions["stage"].isin(backlog.CLOSED)).sum())
 columns = st.columns(3)
-columns[0].metric("Open decisions", f"{open_count:,}")
-columns[1].metric("Proposals past needed-by", f"{len(late):,}")
-columns[2].metric("Escalations on record", f"{len(base['escalations']):,}")
+columns[0].metric(_("Open decisions"), i18n.format_number(open_count))
+columns[1].metric(_("Proposals past needed-by"), i18n.format_number(len(late)))
+columns[2].metric(_("Escalations on record"), i18n.format_number(len(base["escalations"])))
 
 # Only the chosen tab runs (a tab switch reruns the page). Streamlit forgets the state of
 # widgets not drawn, so the hidden tabs' choices are kept here (their widgets take no default).
 for key, default in {"backlog_weeks": 26, "backlog_by": "domain", "backlog_flag": None}.items():
     st.session_state[key] = st.session_state.get(key, default)
 flow, aging, durations, bottlenecks, overdue_tab, workload_tab = st.tabs(
-    ["Cumulative flow", "Aging", "Time per stage", "Bottlenecks", "Past needed-by", "Workload"],
+    [
+        _("Cumulative flow"),
+        _("Aging"),
+        _("Time per stage"),
+        _("Bottlenecks"),
+        _("Past needed-by"),
+        _("Workload"),
+    ],  # fmt: skip
     key="backlog_tab",
     on_change="rerun",
 )
 if flow.open:
     with flow:
-        weeks = st.slider("Weeks shown", 4, 104, step=2, key="backlog_weeks")
+        weeks = st.slider(_("Weeks shown"), 4, 104, step=2, key="backlog_weeks")
         flow_computed = cumulative_flow(today, weeks)
         ui.chart(
             lambda: charts.cumulative_flow_chart(flow_computed.value),
             ("backlog.flow", today, weeks, flow_computed.event_id),
         )
-        st.caption("Decisions at each stage at the end of each week (withdrawn ones left out).")
+        st.caption(_("Decisions at each stage at the end of each week (withdrawn ones left out)."))
 if aging.open:
     with aging:
         per_stage = backlog.aging(decisions)
-        st.caption("How long open decisions have waited in their current stage (days).")
+        st.caption(_("How long open decisions have waited in their current stage (days)."))
         ui.chart(
-            lambda: charts.duration_chart(per_stage, "stage", "Days in current stage (median)"),
+            lambda: charts.duration_chart(
+                in_words(per_stage, "stage"), "stage", _("Days in current stage (median)")
+            ),
             ("backlog.aging", today, loaded.event_id),
         )
-        st.dataframe(per_stage, hide_index=True)
+        table(per_stage)
         stage = st.selectbox(
-            "Oldest in stage",
+            _("Oldest in stage"),
             list(per_stage["stage"]),
             index=None,
+            format_func=views.stage_word,
             key="backlog_aging_stage",
-            placeholder="Choose a stage",
+            placeholder=_("Choose a stage"),
         )
         if stage:
             oldest = decisions[decisions["stage"] == stage].nlargest(100, "days_in_stage")
-            ui.decision_table(
-                oldest[["key", "title", "domain", "forum", "days_in_stage", "owner"]],
-                "backlog_oldest",
-            )
+            shown = views.readable(
+                oldest[["key", "title", "domain", "forum", "days_in_stage", "owner"]], names
+            ).rename(columns={"days_in_stage": _("Days in stage"), "owner": _("Owner")})
+            ui.decision_table(shown, "backlog_oldest")
 if durations.open:
     with durations:
         st.caption(
-            "Time spent in each stage before moving on, from the event log "
-            "(bar: median; red tick: 85th percentile)."
-        )
+            _("Time spent in each stage before moving on, from the event log (bar: median; red "
+              "tick: 85th percentile).")
+        )  # fmt: skip
         times = stage_times(today)
         per_stage, per_level = times.value
         ui.chart(
-            lambda: charts.duration_chart(per_stage, "stage", "Days in stage (median)"),
+            lambda: charts.duration_chart(
+                in_words(per_stage, "stage"), "stage", _("Days in stage (median)")
+            ),
             ("backlog.stages", today, times.event_id),
         )
-        st.dataframe(per_stage, hide_index=True)
-        st.subheader("Per escalation level")
+        table(per_stage)
+        st.subheader(_("Per escalation level"))
         st.caption(
-            "Time a proposal spent at each forum level before it was escalated or decided; "
-            "`still_there` counts those waiting now."
-        )
+            _("Time a proposal spent at each forum level before it was escalated or decided; "
+              "“Waiting there now” counts those waiting now.")
+        )  # fmt: skip
         ui.chart(
-            lambda: charts.duration_chart(per_level, "forum_level", "Days at level (median)"),
+            lambda: charts.duration_chart(
+                in_words(per_level, "forum_level"), "forum_level", _("Days at level (median)")
+            ),
             ("backlog.levels", today, times.event_id),
         )
-        st.dataframe(per_level, hide_index=True)
+        table(per_level)
 if bottlenecks.open:
     with bottlenecks:
-        by = st.segmented_control("By", ["domain", "forum"], key="backlog_by")
-        table = backlog.bottlenecks(decisions, today, by or "domain")
+        by = st.segmented_control(
+            _("By"),
+            ["domain", "forum"],
+            format_func=lambda b: _("Domain") if b == "domain" else _("Forum"),
+            key="backlog_by",
+        )
+        worst = backlog.bottlenecks(decisions, today, by or "domain")
+        named = worst.assign(**{by or "domain": worst[by or "domain"].map(
+            lambda c, t=names[f"{by or 'domain'}s"]: t.get(c, c))})  # fmt: skip
         ui.chart(
-            lambda: charts.bottleneck_chart(table, by or "domain"),
+            lambda: charts.bottleneck_chart(named, by or "domain"),
             ("backlog.bottlenecks", today, by, loaded.event_id),
         )
-        st.dataframe(table, hide_index=True)
+        table(worst)
 if overdue_tab.open:
     with overdue_tab:
         st.caption(
-            "Proposals still undecided after the date they were needed by, most overdue first."
+            _("Proposals still undecided after the date they were needed by, most overdue first.")
         )
-        ui.decision_table(late, "backlog_overdue", total=len(late))
+        shown = views.readable(late, names).rename(
+            columns={"days_overdue": _("Days overdue"), "owner": _("Owner")}
+        )
+        ui.decision_table(shown, "backlog_overdue", total=len(late))
 if workload_tab.open:
     with workload_tab:
         load_computed = workload(today)
         people = load_computed.value
         counts = people["flag"].value_counts()
         st.caption(
-            f"Open items per expert against their allocation: {counts.get('overloaded', 0)} "
-            f"overloaded (more than {backlog.OVERLOAD_FACTOR:g}× the median per full-time "
-            f"equivalent), {counts.get('idle', 0)} idle (at most {backlog.IDLE_FACTOR:g}× the "
-            f"median and no activity in {backlog.ACTIVITY_DAYS} days: capacity to spare)."
+            _(
+                "Open items per expert against their allocation: {overloaded} overloaded (more "
+                "than {over}× the median per full-time equivalent), {idle} idle (at most "
+                "{under}× the median and no activity in {days} days: capacity to spare).",
+                overloaded=i18n.format_number(int(counts.get("overloaded", 0))),
+                over=i18n.format_number(backlog.OVERLOAD_FACTOR),
+                idle=i18n.format_number(int(counts.get("idle", 0))),
+                under=i18n.format_number(backlog.IDLE_FACTOR),
+                days=backlog.ACTIVITY_DAYS,
+            )
         )
         ui.chart(
             lambda: charts.workload_chart(people),
             ("backlog.workload", today, load_computed.event_id),
         )
-        flag = st.segmented_control("Show", ["overloaded", "idle"], key="backlog_flag")
-        st.dataframe(people[people["flag"] == flag] if flag else people, hide_index=True)
+        flag = st.segmented_control(
+            _("Show"), ["overloaded", "idle"], format_func=charts.flag_word, key="backlog_flag"
+        )
+        table(people[people["flag"] == flag] if flag else people)

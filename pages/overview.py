@@ -5,12 +5,33 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import readiness, services
+from decisions import i18n, readiness, services
+from decisions import views as words
 from decisions.charts.overview import pipeline_chart, wave_stage_chart
+from decisions.i18n import N_, _, n_
 from decisions.store import queues, views
 from decisions.views import approved_share, days_left
 
 SUSPECT_SHOWN = 1000
+# Headers of the columns views.readable leaves as they are.
+MORE_WORDS = {
+    "days_overdue": N_("Days overdue"),
+    "since": N_("Since"),
+    "days_in_stage": N_("Days in stage"),
+    "version": N_("Version"),
+    "suspect_demos": N_("Suspect demos"),
+    "suspect_verdicts": N_("Suspect verdicts"),
+    "suspect_runs": N_("Suspect test runs"),
+}
+
+
+def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
+    """A decision table as a person reads it: words for stages, codes, dates and headers."""
+    shown = frame.copy()
+    if "since" in shown:
+        shown["since"] = shown["since"].map(words.date_text)
+    shown = words.readable(shown, names)
+    return shown.rename(columns={c: _(w) for c, w in MORE_WORDS.items() if c in shown})
 
 
 def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
@@ -50,81 +71,103 @@ def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFram
 
 today = services.today(ui.conn())
 counted = ui.shared(
-    ("overview", today), lambda c: figures(c, today.isoformat()), spinner="Counting…"
+    ("overview", today), lambda c: figures(c, today.isoformat()), spinner=_("Counting…")
 )
 assessed = ui.readiness_computed(today)
 data = counted.value
 criteria, per_wave = wave_readiness(assessed.value[1])
 
-st.title("Overview")
-st.caption(f"The programme as of {today:%A %d %B %Y}.")
+names = queues.code_names(ui.conn())
+
+st.title(_("Overview"))
+st.caption(_("The programme as of {date}.", date=i18n.format_date(today, "medium")))
 ui.figures_as_of(counted, assessed)
 
-st.subheader("Next go-lives")
+st.subheader(_("Next go-lives"))
 waves = data["waves"]
 shares = approved_share(per_wave)
 if waves.empty:
-    st.write("No wave is planned after today.")
+    st.write(_("No wave is planned after today."))
 for column, wave in zip(st.columns(max(len(waves), 1)), waves.itertuples(), strict=False):
     with column, st.container(border=True):
-        st.metric(ui.md(wave.name), f"{days_left(wave.go_live, today)} days")
-        st.caption(f"{wave.go_live} · {ui.md(wave.organizations or 'no organisations')}")
+        left_days = days_left(wave.go_live, today)
+        st.metric(ui.md(wave.name), n_("{count} day", "{count} days", left_days))
+        st.caption(
+            f"{words.date_text(wave.go_live)} · "
+            f"{ui.md(wave.organizations) if wave.organizations else _('no organisations')}"
+        )
         met, total, go = criteria.get(wave.code, (0, 0, False))
         if total:
+            badge = f":green-badge[{_('GO')}]" if go else f":red-badge[{_('NO GO')}]"
             st.markdown(
-                f"{':green-badge[GO]' if go else ':red-badge[NO GO]'} "
-                f"{met} of {total} go-live criteria met or waived"
+                badge
+                + " "
+                + _(
+                    "{met} of {total} go-live criteria met or waived",
+                    met=i18n.format_number(met),
+                    total=i18n.format_number(total),
+                )
             )
         approved, in_scope = shares.get(wave.code, (0, 0))
         if in_scope:
             st.progress(
                 approved / in_scope,
-                text=f"{approved:,} of {in_scope:,} decisions approved or further",
+                text=_(
+                    "{approved} of {in_scope} decisions approved or further",
+                    approved=i18n.format_number(approved),
+                    in_scope=i18n.format_number(in_scope),
+                ),
             )
         if wave.replans:
-            st.caption(f"Re-planned {wave.replans} time{'s' if wave.replans > 1 else ''}")
+            st.caption(n_("Re-planned {count} time", "Re-planned {count} times", wave.replans))
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Decisions per wave")
+    st.subheader(_("Decisions per wave"))
     if per_wave.empty:
-        st.write("No decisions in any wave's scope yet.")
+        st.write(_("No decisions in any wave's scope yet."))
     else:
         ui.chart(lambda: wave_stage_chart(per_wave), ("overview.waves", today, assessed.event_id))
         st.page_link(
-            "pages/readiness.py", label="Go-live criteria per wave", icon=":material/flag:"
+            "pages/readiness.py", label=_("Go-live criteria per wave"), icon=":material/flag:"
         )
 with right:
-    st.subheader("Pipeline")
+    st.subheader(_("Pipeline"))
     if data["stages"]["decisions"].sum():
         ui.chart(
             lambda: pipeline_chart(data["stages"]), ("overview.pipeline", today, counted.event_id)
         )
     else:
-        st.write("No decisions yet: propose one under New decision, or import them under Data.")
+        st.write(_("No decisions yet: propose one under New decision, or import them under Data."))
 
-st.subheader("Needs attention")
+st.subheader(_("Needs attention"))
+suspect_count = i18n.format_number(len(data["suspect"]))
+if len(data["suspect"]) >= SUSPECT_SHOWN:
+    suspect_count += "+"
 overdue_tab, stuck_tab, escalated_tab, suspect_tab = st.tabs(
     [
-        f"Overdue ({data['overdue_total']:,})",
-        "Stuck longest",
-        f"Escalated ({len(data['escalated']):,})",
-        f"Suspect evidence ({len(data['suspect']):,}"
-        f"{'+' if len(data['suspect']) >= SUSPECT_SHOWN else ''})",
+        _("Overdue ({count})", count=i18n.format_number(data["overdue_total"])),
+        _("Stuck longest"),
+        _("Escalated ({count})", count=i18n.format_number(len(data["escalated"]))),
+        _("Suspect evidence ({count})", count=suspect_count),
     ]
 )
 with overdue_tab:
-    st.caption("Still proposed after the date the decision was needed by.")
-    ui.decision_table(data["overdue"], "overview_overdue", total=data["overdue_total"])
+    st.caption(_("Still proposed after the date the decision was needed by."))
+    ui.decision_table(
+        readable(data["overdue"], names), "overview_overdue", total=data["overdue_total"]
+    )
 with stuck_tab:
-    st.caption("Decisions still on their way that have sat longest in their current stage.")
-    ui.decision_table(data["stuck"], "overview_stuck")
+    st.caption(_("Decisions still on their way that have sat longest in their current stage."))
+    ui.decision_table(readable(data["stuck"], names), "overview_stuck")
 with escalated_tab:
-    st.caption("Proposals escalated to a higher forum that still wait for a decision.")
-    ui.decision_table(data["escalated"], "overview_escalated")
+    st.caption(_("Proposals escalated to a higher forum that still wait for a decision."))
+    ui.decision_table(readable(data["escalated"], names), "overview_escalated")
 with suspect_tab:
     st.caption(
-        "Revised decisions with demos, verdicts or test runs from before the current version; "
-        "they count for nothing until renewed."
+        _(
+            "Revised decisions with demos, verdicts or test runs from before the current version; "
+            "they count for nothing until renewed."
+        )
     )
-    ui.decision_table(data["suspect"], "overview_suspect")
+    ui.decision_table(readable(data["suspect"], names), "overview_suspect")

@@ -1,26 +1,121 @@
 """Plan: the organisations and go-live waves, each wave's re-plan history as a timeline, and
-re-planning a wave (managers), with the readiness outlook that moves with it."""
+re-planning a wave (managers), with a preview of what the chosen date does to the readiness
+outlook before it is saved."""
 
+import datetime as dt
+
+import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import history, permissions, planning, services, views
+from decisions import history, i18n, permissions, planning, readiness, services, views
 from decisions.charts import readiness as charts
+from decisions.i18n import N_, _
 from decisions.model import WorkflowError
 from decisions.store import analytics
+
+WAVE_WORDS = {
+    "code": N_("Code"),
+    "name": N_("Wave"),
+    "go_live": N_("Go-live"),
+    "organizations": N_("Organisations"),
+    "days_to_go_live": N_("Days to go-live"),
+    "replans": N_("Re-plans"),
+    "go": N_("Go / no go"),
+    "criteria_met": N_("Criteria met"),
+    "at_risk": N_("At risk"),
+    "off_track": N_("Off track"),
+}
+REPLAN_WORDS = {
+    "wave": N_("Wave"),
+    "old_go_live": N_("Old go-live"),
+    "new_go_live": N_("New go-live"),
+    "reason": N_("Reason"),
+    "who": N_("Re-planned by"),
+    "replanned_at": N_("Re-planned on"),
+}
+ORGANISATION_WORDS = {"code": N_("Code"), "name": N_("Name"), "kind": N_("Kind")}
+DATE_INPUT = "DD.MM.YYYY" if i18n.language() == "nb" else "YYYY-MM-DD"
+
+
+def labels(words: dict[str, str], frame: pd.DataFrame) -> dict[str, str]:
+    """Column headers in words for st.dataframe's column_config (the data keeps its names)."""
+    return {c: _(w) for c, w in words.items() if c in frame.columns}
+
+
+def go_word(status: str) -> str:
+    """views.go_status in the reader's language."""
+    if status == "GO":
+        return _("GO")
+    if status == "NO GO":
+        return _("NO GO")
+    return _("live since {date}", date=views.date_text(status.rsplit(" ", 1)[-1]))
+
+
+def labels_of(title: str, colours: dict[str, str], word):
+    """A column of coloured labels: each cell a list of one code, shown as its word."""
+    return st.column_config.MultiselectColumn(
+        title, options=list(colours), color=list(colours.values()), format_func=word
+    )
+
+
+def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
+    """What go-live on `day` does to the wave's outlook, at the recent rate of each criterion
+    (readiness.outlook_on and met_by: the rules of the Readiness page)."""
+    rows = []
+    for c in wave.criteria:
+        rows.append(
+            {
+                "criterion": c.criterion.name,
+                "status": [c.status],
+                "forecast": charts.forecast_text(c, day),
+                "now": [charts.outlook_key(c)],
+                "then": [charts.outlook_key(c, day)],
+                "met_by": readiness.met_by(c, day),
+            }
+        )
+    table = pd.DataFrame(rows)
+    met = int(table["met_by"].sum())
+    waived = sum(c.waived and not readiness.met_by(c, day) for c in wave.criteria)
+    st.markdown(
+        _(
+            "**Go-live on {date}:** {met} of {total} criteria met or forecast to be met by "
+            "then at the recent rate; {waived} waived.",
+            date=i18n.format_date(day),
+            met=i18n.format_number(met),
+            total=i18n.format_number(len(table)),
+            waived=i18n.format_number(waived),
+        )
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="replan_preview",
+        column_config={
+            "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True),
+            "status": st.column_config.TextColumn(_("Status now")),
+            "forecast": st.column_config.TextColumn(_("Reaches the target")),
+            "now": st.column_config.TextColumn(
+                _("Outlook at {date}", date=i18n.format_date(wave.go_live))
+            ),
+            "then": st.column_config.TextColumn(_("Outlook at {date}", date=i18n.format_date(day))),
+            "met_by": st.column_config.CheckboxColumn(_("Met by then")),
+        },
+    )
+
 
 conn = ui.conn()
 person = ui.actor()
 today = services.today(conn)
-st.title("Plan")
+st.title(_("Plan"))
 ui.show_flash()
 
 waves = analytics.waves(conn)
 replans = analytics.wave_replans(conn)
 
-st.subheader("Waves")
+st.subheader(_("Waves"))
 if waves.empty:
-    st.info("No waves yet; import them on the Data page.")
+    st.info(_("No waves yet; import them on the Data page."))
     st.stop()
 results = ui.readiness_as_of(today)[1]
 outlook = {w.wave: w for w in results}
@@ -28,42 +123,60 @@ shown = waves.assign(
     days_to_go_live=[(history.as_date(d) - today).days for d in waves["go_live"]],
     replans=[int((replans["wave"] == c).sum()) for c in waves["code"]],
     go=[
-        views.go_status(outlook[c].go, d, today)
+        go_word(views.go_status(outlook[c].go, d, today))
         for c, d in zip(waves["code"], waves["go_live"], strict=True)
     ],
     criteria_met=[sum(r.status == "met" for r in outlook[c].criteria) for c in waves["code"]],
     at_risk=[sum(r.outlook == "at_risk" for r in outlook[c].criteria) for c in waves["code"]],
     off_track=[sum(r.outlook == "off_track" for r in outlook[c].criteria) for c in waves["code"]],
 ).drop(columns=["row_version"])
-st.dataframe(shown, hide_index=True, key="plan_waves")
+shown["go_live"] = shown["go_live"].map(views.date_text)
+st.dataframe(shown, hide_index=True, key="plan_waves", column_config=labels(WAVE_WORDS, shown))
 st.caption(
-    f"Readiness as of {today}: criteria met, and of the rest how many are at risk or off "
-    "track at the recent rate against each go-live date."
+    _(
+        "Readiness as of {date}: criteria met, and of the rest how many are at risk or off track "
+        "at the recent rate against each go-live date.",
+        date=i18n.format_date(today),
+    )
 )
 
-st.subheader("Re-plan history")
+st.subheader(_("Re-plan history"))
 if replans.empty:
-    st.write("No wave has been re-planned.")
+    st.write(_("No wave has been re-planned."))
 else:
     ui.chart(lambda: charts.replan_timeline(replans, waves))
-    st.dataframe(
-        replans[
-            ["wave", "old_go_live", "new_go_live", "reason", "replanned_by_name", "replanned_at"]
-        ].rename(columns={"replanned_by_name": "who"}),
-        hide_index=True,
-    )
+    moves = replans[
+        ["wave", "old_go_live", "new_go_live", "reason", "replanned_by_name", "replanned_at"]
+    ].rename(columns={"replanned_by_name": "who"})
+    for column in ("old_go_live", "new_go_live"):
+        moves[column] = moves[column].map(views.date_text)
+    moves["replanned_at"] = moves["replanned_at"].map(views.moment_text)
+    st.dataframe(moves, hide_index=True, column_config=labels(REPLAN_WORDS, moves))
 
 if permissions.allowed(person, "replan_wave"):
-    st.subheader("Re-plan a wave")
-    names = {w.code: f"{w.name} · go-live {w.go_live}" for w in waves.itertuples()}
+    st.subheader(_("Re-plan a wave"))
+    names = {
+        w.code: _("{name} · go-live {date}", name=w.name, date=views.date_text(w.go_live))
+        for w in waves.itertuples()
+    }
     # Each wave's version when the form was opened: a re-plan by someone else meanwhile
     # makes this one stale.
     versions = {w.code: ui.seen("wave", w.code, int(w.row_version)) for w in waves.itertuples()}
-    with st.form("replan"):
-        code = st.selectbox("Wave", list(names), format_func=names.get, key="replan_wave")
-        new_date = st.date_input("New go-live date", value=None, key="replan_date")
-        reason = st.text_area("Reason (required)", key="replan_reason")
-        if st.form_submit_button("Re-plan", type="primary"):
+    # After a re-plan the form is new (ui.form_key): it shows the wave's new date, and a second
+    # click on the old button finds nothing to submit.
+    form = ui.form_key("replan")
+    code = st.selectbox(_("Wave"), list(names), format_func=names.get, key="replan_wave")
+    current = history.as_date(waves.set_index("code").loc[code, "go_live"])
+    new_date = st.date_input(
+        _("New go-live date"), value=current, format=DATE_INPUT, key=f"{form}_date_{code}"
+    )
+    if new_date and new_date != current:
+        preview(outlook[code], new_date)
+    else:
+        st.caption(_("Choose another date to see what it does to the outlook."))
+    with st.form(form):
+        reason = st.text_area(_("Reason (required)"), key=f"{form}_reason")
+        if st.form_submit_button(_("Re-plan"), type="primary"):
             for seen_code in versions:
                 ui.forget("wave", seen_code)
             try:
@@ -73,8 +186,21 @@ if permissions.allowed(person, "replan_wave"):
             except WorkflowError as error:
                 ui.show_refusal(error)
             else:
-                ui.flash(f"{names[code]} re-planned to {new_date}; the outlook above is updated.")
+                ui.form_saved("replan")
+                ui.flash(
+                    _(
+                        "{wave} re-planned to {date}; the outlook above is updated.",
+                        wave=outlook[code].name,
+                        date=i18n.format_date(new_date),
+                    )
+                )
                 st.rerun()
 
-st.subheader("Organisations")
-st.dataframe(analytics.organizations(conn), hide_index=True, key="plan_orgs")
+st.subheader(_("Organisations"))
+organisations = analytics.organizations(conn)
+st.dataframe(
+    organisations,
+    hide_index=True,
+    key="plan_orgs",
+    column_config=labels(ORGANISATION_WORDS, organisations),
+)

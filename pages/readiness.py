@@ -8,42 +8,94 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from decisions import i18n, permissions, planning, readiness, services, views
 from decisions import io as data_io
-from decisions import permissions, planning, readiness, services
 from decisions.charts import readiness as charts
+from decisions.i18n import N_, _, n_
 from decisions.model import WorkflowError
-from decisions.store import analytics
+from decisions.store import analytics, queues
 
-STATUS_LABELS = {"met": "met", "not_met": "not met", "waived": "waived", "no_data": "no data"}
-OUTLOOK_LABELS = {
-    "on_track": "on track",
-    "at_risk": "at risk",
-    "off_track": "off track",
-    "no_data": "no data",
+# The criteria table's columns as a person reads them (the data keeps the short names).
+COLUMN_WORDS = {
+    "criterion": N_("Criterion"),
+    "status": N_("Status"),
+    "shown_value": N_("Value"),
+    "target": N_("Target"),
+    "trend": N_("Trend ({weeks} weeks)"),
+    "forecast": N_("Reaches the target"),
+    "outlook": N_("Outlook at go-live"),
+    "waiver": N_("Waiver"),
+    "owner": N_("Owner"),
 }
 
 
-def criteria_table(wave: readiness.WaveReadiness) -> pd.DataFrame:
+def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
+    if not criterion.waiver_reason:
+        return ""
+    by = readiness.waiver_granted_by(conn, wave, criterion.code) or _("unknown")
+    if criterion.waiver_until:
+        return _("{reason} (by {who}, until {date})", reason=criterion.waiver_reason, who=by,
+                 date=views.date_text(criterion.waiver_until))  # fmt: skip
+    return _("{reason} (by {who}, no end date)", reason=criterion.waiver_reason, who=by)
+
+
+def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
     rows = []
     for c in wave.criteria:
         crit = c.criterion
-        waiver = f"{crit.waiver_reason} (until {crit.waiver_until})" if crit.waiver_reason else ""
+        sign = charts.COMPARATOR_SIGNS.get(crit.comparator, crit.comparator)
         rows.append(
             {
                 "code": c.code,
                 "criterion": crit.name,
-                "status": STATUS_LABELS[c.status],
+                "status": _(charts.STATUS_WORDS[c.status]),
+                "status_shown": [c.status],
                 "value": c.value,
-                "target": f"{crit.comparator} {crit.threshold:g}",
+                "shown_value": charts.amount(c.value, crit.metric),
+                "target": f"{sign} {charts.amount(crit.threshold, crit.metric)}",
                 "trend": [v for _, v in c.trend if v is not None],
-                "forecast": c.forecast.isoformat() if c.forecast else "",
-                "outlook": OUTLOOK_LABELS[c.outlook],
-                "says": readiness.outlook_text(c, wave.go_live),
-                "waiver": waiver,
+                "forecast": charts.forecast_text(c, wave.go_live, relative=False),
+                "outlook": [charts.outlook_key(c)],
+                "outlook_word": charts.outlook_word(charts.outlook_key(c)),
+                "unmet": c.status == "not_met",
+                "waiver": waiver_text(conn, wave.wave, crit),
                 "owner": crit.owner or "",
             }
         )
     return pd.DataFrame(rows)
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the CSV gives it: the words shown, headers in words."""
+    shown = table.drop(columns=["outlook"]).rename(columns={"outlook_word": "outlook"})
+    words = {k: _(v, weeks=readiness.TREND_WEEKS) for k, v in COLUMN_WORDS.items()}
+    columns = [c for c in COLUMN_WORDS if c in shown and c != "trend"]
+    return shown[columns].rename(columns=words)
+
+
+def report_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the PNG report (charts.REPORT_COLUMNS), without icons (the PNG's font has
+    none); unmet criteria drawn in red."""
+    return table.assign(value=table["shown_value"], outlook=table["outlook_word"])[
+        [*charts.REPORT_COLUMNS, "unmet"]
+    ]
+
+
+def report_headers() -> dict[str, str]:
+    return {"criterion": _("Criterion"), "status": _("Status"), "value": _("Value"),
+            "target": _("Target"), "forecast": _("Reaches the target"),
+            "outlook": _("Outlook at go-live")}  # fmt: skip
+
+
+def labels(title: str, colours: dict[str, str], word, width: int):
+    """A column of coloured labels: each cell a list of one code, shown as its word."""
+    return st.column_config.MultiselectColumn(
+        title,
+        options=list(colours),
+        color=list(colours.values()),
+        format_func=word,
+        width=width,
+    )
 
 
 def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
@@ -51,9 +103,12 @@ def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
     upcoming = [w.code for w in waves.itertuples() if w.go_live >= today.isoformat()]
     wanted = st.query_params.get("wave")
     default = wanted if wanted in codes else (upcoming[0] if upcoming else codes[-1])
-    names = {w.code: f"{w.name} · go-live {w.go_live}" for w in waves.itertuples()}
+    names = {
+        w.code: _("{name} · go-live {date}", name=w.name, date=views.date_text(w.go_live))
+        for w in waves.itertuples()
+    }
     code = st.selectbox(
-        "Wave", codes, index=codes.index(default), format_func=names.get, key="readiness_wave"
+        _("Wave"), codes, index=codes.index(default), format_func=names.get, key="readiness_wave"
     )
     st.query_params["wave"] = code
     return code
@@ -61,46 +116,96 @@ def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
 
 def summary(wave: readiness.WaveReadiness) -> None:
     counts = pd.Series([c.status for c in wave.criteria]).value_counts()
-    outlooks = pd.Series([c.outlook for c in wave.criteria if c.status != "met"]).value_counts()
+    outlooks = pd.Series([c.outlook for c in wave.criteria if c.status == "not_met" or
+                          c.status == "no_data"]).value_counts()  # fmt: skip
     left = (wave.go_live - wave.as_of).days
-    text = (
-        f"{counts.get('met', 0)} met, {counts.get('waived', 0)} waived, "
-        f"{counts.get('not_met', 0)} not met, {counts.get('no_data', 0)} without data; "
-        f"outlook of the rest at the recent rate: {outlooks.get('at_risk', 0)} at risk, "
-        f"{outlooks.get('off_track', 0)} off track."
-    )
-    when = f"{left} days to go-live" if left >= 0 else f"went live {-left} days before"
+    number = lambda key, of=counts: i18n.format_number(int(of.get(key, 0)))  # noqa: E731
+    text = _(
+        "{met} met, {waived} waived, {not_met} not met, {no_data} without data; outlook of the "
+        "rest at the recent rate: {at_risk} at risk, {off_track} off track.",
+        met=number("met"), waived=number("waived"), not_met=number("not_met"),
+        no_data=number("no_data"), at_risk=number("at_risk", outlooks),
+        off_track=number("off_track", outlooks),
+    )  # fmt: skip
+    if left >= 0:
+        when = n_("{count} day to go-live", "{count} days to go-live", left)
+    else:
+        when = n_("went live {count} day before", "went live {count} days before", -left)
+    day = i18n.format_date(wave.as_of)
     if wave.go:
         st.success(
-            f"**GO** as of {wave.as_of} ({when}): every criterion met or waived. {text}",
+            _("**GO** as of {date} ({when}): every criterion met or waived. {text}",
+              date=day, when=when, text=text),
             icon=":material/check_circle:",
-        )
+        )  # fmt: skip
     else:
-        st.error(f"**NO GO** as of {wave.as_of} ({when}). {text}", icon=":material/block:")
+        st.error(
+            _("**NO GO** as of {date} ({when}). {text}", date=day, when=when, text=text),
+            icon=":material/block:",
+        )
 
 
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
     result = wave.result(code)
     behind = readiness.records(ui.conn(), wave, code)
-    st.subheader(f"Behind {ui.md(code)}: {ui.md(result.criterion.name)}")
+    st.subheader(_("Behind {code}: {name}", code=ui.md(code), name=ui.md(result.criterion.name)))
     if result.criterion.kind == "reported":
-        st.caption("Measurements reported up to the as-of date, latest first.")
+        st.caption(_("Measurements reported up to the as-of date, latest first."))
     elif behind.empty:
-        st.caption("Nothing stands in the way of this criterion.")
+        st.caption(_("Nothing stands in the way of this criterion."))
         return
     else:
-        st.caption(f"{len(behind):,} records as of {wave.as_of}.")
+        st.caption(
+            n_("{count} record as of {date}.", "{count} records as of {date}.", len(behind),
+               date=i18n.format_date(wave.as_of))
+        )  # fmt: skip
     if "stage" in behind.columns:
-        ui.decision_table(behind, f"records_{code}")
+        ui.decision_table(views.readable(behind, queues.code_names(ui.conn())), f"records_{code}")
     else:
-        st.dataframe(behind, hide_index=True, key=f"records_{code}")
+        st.dataframe(
+            behind, hide_index=True, key=f"records_{code}", column_config=record_words(behind)
+        )
     if result.criterion.metric in ("open_sev1_defects", "open_sev2_defects"):
         disagree = readiness.severity_disagreements(ui.conn(), wave)
         st.caption(
-            f"Open defects where vendor and clinicians disagree on severity "
-            f"(the worse rating counts): {len(disagree):,}"
+            _("Open defects where vendor and clinicians disagree on severity (the worse rating "
+              "counts): {count}", count=i18n.format_number(len(disagree)))
+        )  # fmt: skip
+        st.dataframe(
+            disagree, hide_index=True, key=f"disagree_{code}", column_config=record_words(disagree)
         )
-        st.dataframe(disagree, hide_index=True, key=f"disagree_{code}")
+
+
+RECORD_WORDS = {
+    "key": N_("Key"),
+    "defect": N_("Defect"),
+    "test_case": N_("Test case"),
+    "title": N_("Title"),
+    "kind": N_("Kind"),
+    "result": N_("Result"),
+    "run_date": N_("Last run"),
+    "decisions": N_("Decisions"),
+    "module": N_("Module"),
+    "name": N_("Name"),
+    "demo": N_("Demonstrated"),
+    "approval": N_("Approved"),
+    "date": N_("Date"),
+    "value": N_("Value"),
+    "reported_by": N_("Reported by"),
+    "evidence_url": N_("Evidence"),
+    "severity_vendor": N_("Vendor's severity"),
+    "severity_clinical": N_("Clinicians' severity"),
+    "ratings_disagree": N_("Ratings disagree"),
+    "status": N_("Status"),
+    "decision": N_("Decision"),
+    "opened": N_("Opened"),
+    "closed": N_("Closed"),
+}
+
+
+def record_words(frame: pd.DataFrame) -> dict[str, str]:
+    """The records' headers in words (a column not named here keeps its name)."""
+    return {c: _(RECORD_WORDS[c]) for c in frame.columns if c in RECORD_WORDS}
 
 
 def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> None:
@@ -110,26 +215,32 @@ def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> No
     stored = planning.FROM_DEFAULTS if crit.row_version is None else crit.row_version
     version = ui.seen("criterion", f"{wave.wave}:{code}", stored)
     with (
-        st.expander(f"Change {ui.md(code)}: threshold, owner, waiver", icon=":material/edit:"),
+        st.expander(
+            _("Change {code}: threshold, owner, waiver", code=ui.md(code)), icon=":material/edit:"
+        ),
         st.form(form),
     ):
         comparator = st.selectbox(
-            "Comparator",
+            _("Comparator"),
             readiness.COMPARATORS,
             index=readiness.COMPARATORS.index(crit.comparator),
+            format_func=lambda c: charts.COMPARATOR_SIGNS.get(c, c),
             key=f"{form}_comparator",
         )
         threshold = st.number_input(
-            "Threshold", value=float(crit.threshold), key=f"{form}_threshold"
+            _("Threshold"), value=float(crit.threshold), key=f"{form}_threshold"
         )
-        owner = st.text_input("Owner (email)", value=crit.owner or "", key=f"{form}_owner")
+        owner = st.text_input(_("Owner (email)"), value=crit.owner or "", key=f"{form}_owner")
         reason = st.text_input(
-            "Waiver reason", value=crit.waiver_reason or "", key=f"{form}_reason"
+            _("Waiver reason"), value=crit.waiver_reason or "", key=f"{form}_reason"
         )
         until = st.date_input(
-            "Waiver until", value=history_date(crit.waiver_until), key=f"{form}_until"
+            _("Waiver until"),
+            value=history_date(crit.waiver_until),
+            format=DATE_INPUT,
+            key=f"{form}_until",
         )
-        if st.form_submit_button("Save criterion", type="primary", key=f"{form}_save"):
+        if st.form_submit_button(_("Save criterion"), type="primary", key=f"{form}_save"):
             fields = {
                 "comparator": comparator,
                 "threshold": threshold,
@@ -143,7 +254,7 @@ def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> No
             except WorkflowError as error:
                 ui.show_refusal(error)
             else:
-                ui.flash(f"Criterion {code} saved.")
+                ui.flash(_("Criterion {code} saved.", code=code))
                 st.rerun()
 
 
@@ -151,13 +262,17 @@ def record_measurement(conn, person, wave: readiness.WaveReadiness, code: str) -
     crit = wave.result(code).criterion
     form = f"measure_{wave.wave}_{code}"
     with (
-        st.expander(f"Report a value for {ui.md(code)}", icon=":material/add_chart:"),
+        st.expander(_("Report a value for {code}", code=ui.md(code)), icon=":material/add_chart:"),
         st.form(form, clear_on_submit=True),
     ):
-        value = st.number_input("Value", value=None, placeholder=crit.metric, key=f"{form}_value")
-        date = st.date_input("Measured on", value=services.today(conn), key=f"{form}_date")
-        url = st.text_input("Evidence link", key=f"{form}_url")
-        if st.form_submit_button("Record", type="primary", key=f"{form}_save"):
+        value = st.number_input(
+            _("Value"), value=None, placeholder=crit.metric, key=f"{form}_value"
+        )
+        date = st.date_input(
+            _("Measured on"), value=services.today(conn), format=DATE_INPUT, key=f"{form}_date"
+        )
+        url = st.text_input(_("Evidence link"), key=f"{form}_url")
+        if st.form_submit_button(_("Record"), type="primary", key=f"{form}_save"):
             try:
                 planning.record_measurement(
                     conn, person, wave.wave, code, value=value, date=date, evidence_url=url
@@ -165,7 +280,7 @@ def record_measurement(conn, person, wave: readiness.WaveReadiness, code: str) -
             except WorkflowError as error:
                 ui.show_refusal(error)
             else:
-                ui.flash(f"Measurement of {code} recorded.")
+                ui.flash(_("Measurement of {code} recorded.", code=code))
                 st.rerun()
 
 
@@ -178,14 +293,16 @@ def history_date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value[:10]) if value else None
 
 
+DATE_INPUT = "DD.MM.YYYY" if i18n.language() == "nb" else "YYYY-MM-DD"
+
 conn = ui.conn()
 person = ui.actor()
 today = services.today(conn)
-st.title("Go-live readiness")
+st.title(_("Go-live readiness"))
 ui.show_flash()
 waves = analytics.waves(conn)
 if waves.empty:
-    st.info("No waves yet. Add them on the Plan page or import them on the Data page.")
+    st.info(_("No waves yet. Add them on the Plan page or import them on the Data page."))
     st.stop()
 
 left, right = st.columns([3, 1])
@@ -193,11 +310,12 @@ with left:
     code = pick_wave(waves, today)
 with right:
     as_of = st.date_input(
-        "As of",
+        _("As of"),
         value=today,
         max_value=today,
+        format=DATE_INPUT,
         key="readiness_as_of",
-        help="See the readiness as it stood on an earlier date",
+        help=_("See the readiness as it stood on an earlier date"),
     )
 assessed = ui.readiness_computed(as_of)
 programme, results = assessed.value
@@ -205,20 +323,44 @@ ui.figures_as_of(assessed)
 wave = next(w for w in results if w.wave == code)
 summary(wave)
 
-table = criteria_table(wave)
+table = criteria_table(conn, wave)
 st.dataframe(
-    table.drop(columns=["code"]),
+    table,
     hide_index=True,
     height=36 * (len(table) + 1) + 4,  # every criterion in view, no inner scrolling
     key="criteria_table",
     on_select=lambda: st.session_state.update(readiness_records=_selected_code()),
     selection_mode="single-row",
+    # At 1440 px every column is in view: the waiver and owner without scrolling sideways.
+    column_order=[
+        "criterion",
+        "status_shown",
+        "shown_value",
+        "target",
+        "trend",
+        "forecast",
+        "outlook",
+        "waiver",
+        "owner",
+    ],  # fmt: skip
     column_config={
-        "criterion": st.column_config.TextColumn(pinned=True),
-        "value": st.column_config.NumberColumn(format="%g", width=70),
-        "forecast": st.column_config.TextColumn(width=95),
-        "trend": st.column_config.LineChartColumn(f"trend ({readiness.TREND_WEEKS} weeks)"),
-        "says": st.column_config.TextColumn("at the recent rate", width="large"),
+        "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True, width=160),
+        "status_shown": labels(_("Status"), charts.STATUS_THEME, charts.status_word, 90),
+        "shown_value": st.column_config.TextColumn(_("Value"), width=60),
+        "target": st.column_config.TextColumn(_("Target"), width=60),
+        "trend": st.column_config.LineChartColumn(
+            _("Trend ({weeks} weeks)", weeks=readiness.TREND_WEEKS), width=65
+        ),
+        "forecast": st.column_config.TextColumn(
+            _("Reaches the target"),
+            width=95,
+            help=_(
+                "The date the recent trend reaches the target; the outlook says how that lies to go-live"
+            ),
+        ),
+        "outlook": labels(_("Outlook at go-live"), charts.OUTLOOK_THEME, charts.outlook_word, 90),
+        "waiver": st.column_config.TextColumn(_("Waiver"), width=160),
+        "owner": st.column_config.TextColumn(_("Owner"), width=130),
     },
 )
 
@@ -228,12 +370,12 @@ def records_behind(wave: readiness.WaveReadiness) -> None:
     """Choosing a criterion reruns only this part, not the table, the burn-up or the report."""
     labels = {c.code: f"{c.code} · {c.criterion.name}" for c in wave.criteria}
     chosen = st.selectbox(
-        "Show the records behind",
+        _("Show the records behind"),
         list(labels),
         index=None,
         format_func=labels.get,
         key="readiness_records",
-        placeholder="Choose a criterion, or click a row",
+        placeholder=_("Choose a criterion, or click a row"),
     )
     if not chosen:
         return
@@ -248,11 +390,11 @@ def records_behind(wave: readiness.WaveReadiness) -> None:
 
 records_behind(wave)
 
-st.subheader("Burn-up")
+st.subheader(_("Burn-up"))
 st.caption(
-    "Decisions in the wave's scope reaching approved and ready, week by week; the dashed "
-    f"lines carry the last {readiness.FORECAST_WEEKS} weeks' rate on to go-live."
-)
+    _("Decisions in the wave's scope reaching approved and ready, week by week; the dashed lines "
+      "carry the last {weeks} weeks' rate on to go-live.", weeks=readiness.FORECAST_WEEKS)
+)  # fmt: skip
 series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
 forecast = readiness.burn_up_forecast(series, wave.go_live)
 
@@ -263,24 +405,24 @@ def burn() -> object:
 
 ui.chart(burn, ("burn_up", code, as_of, assessed.event_id))
 
-title = f"{wave.name}: readiness as of {wave.as_of} ({'GO' if wave.go else 'NO GO'})"
-report = table[["criterion", "status", "value", "target", "forecast", "outlook"]].assign(
-    value=[("" if pd.isna(v) else f"{v:g}") for v in table["value"]]
-)
+title = _("{wave}: readiness as of {date} ({verdict})", wave=wave.name,
+          date=i18n.format_date(wave.as_of), verdict=_("GO") if wave.go else _("NO GO"))  # fmt: skip
 left, right = st.columns(2)
 left.download_button(
-    "Readiness report (PNG)",
+    _("Readiness report (PNG)"),
     key="report_png",
     mime="image/png",
-    data=lambda: charts.to_png(charts.report_chart(title, report, burn())),
+    data=lambda: charts.to_png(
+        charts.report_chart(title, report_table(table), burn(), report_headers())
+    ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
 )
 right.download_button(
-    "Criteria table (CSV)",
+    _("Criteria table (CSV)"),
     key="report_csv",
     mime="text/csv",
-    data=data_io.table_csv(table.drop(columns=["trend"])),
+    data=data_io.table_csv(readable(table)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
 )

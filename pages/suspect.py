@@ -1,13 +1,54 @@
 """Suspect evidence: demos, approvals and test runs of decisions that were revised since, which
 stay in the history but count for nothing; and what must be redone for each decision."""
 
+import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence
-from decisions.store import analytics
+from decisions import evidence, i18n, views
+from decisions.i18n import N_, _
+from decisions.store import analytics, queues
 
 SHOWN = 500
+# What must be redone (evidence.REDO's labels) in the reader's language.
+REDO_WORDS = {
+    "a new demo": N_("a new demo"),
+    "approvals": N_("approvals"),
+    "test runs": N_("test runs"),
+    "nothing: new evidence exists": N_("nothing: new evidence exists"),
+}
+SHOW_WORDS = {
+    "all": N_("all"),
+    "a new demo": N_("a new demo"),
+    "approvals": N_("approvals"),
+    "test runs": N_("test runs"),
+}
+MORE_WORDS = {
+    "version": N_("Version"),
+    "version_started_at": N_("Version started"),
+    "must_redo": N_("Must be redone"),
+    "suspect_demos": N_("Suspect demos"),
+    "suspect_verdicts": N_("Suspect verdicts"),
+    "suspect_runs": N_("Suspect test runs"),
+    "new_demos": N_("New demos"),
+    "new_verdicts": N_("New verdicts"),
+    "new_runs": N_("New test runs"),
+}
+
+
+def redo_words(text: str) -> str:
+    return ", ".join(_(REDO_WORDS[part]) if part in REDO_WORDS else part
+                     for part in str(text).split(", "))  # fmt: skip
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    shown = frame.assign(
+        version_started_at=frame["version_started_at"].map(views.date_text),
+        must_redo=frame["must_redo"].map(redo_words),
+    )
+    shown = views.readable(shown, queues.code_names(conn))
+    return shown.rename(columns={c: _(w) for c, w in MORE_WORDS.items() if c in shown})
+
 
 conn = ui.conn()
 
@@ -18,32 +59,43 @@ def suspect_evidence(_conn, marker: str):
     return evidence.suspect_evidence(_conn, limit=SHOWN)
 
 
-st.title("Suspect evidence")
+st.title(_("Suspect evidence"))
 st.caption(
-    "Revising a decision's text starts a new version. Its earlier demos, approvals and test runs "
-    "stay in its history but no longer count: they are suspect until new evidence exists. "
-    "Select a row to open the decision."
+    _(
+        "Revising a decision's text starts a new version. Its earlier demos, approvals and test "
+        "runs stay in its history but no longer count: they are suspect until new evidence "
+        "exists. Select a row to open the decision."
+    )
 )
 suspect = suspect_evidence(conn, analytics.data_marker(conn))
 if suspect.empty:
-    st.success("No evidence is suspect: no revised decision has evidence of an earlier version.")
+    st.success(_("No evidence is suspect: no revised decision has evidence of an earlier version."))
     st.stop()
 
 a, b, c, d = st.columns(4)
-a.metric("Revised, with suspect evidence", f"{len(suspect):,}")
-b.metric("Need a new demo", int(suspect["must_redo"].str.contains("demo").sum()))
-c.metric("Need approvals again", int(suspect["must_redo"].str.contains("approvals").sum()))
-d.metric("Need test runs again", int(suspect["must_redo"].str.contains("test runs").sum()))
+
+
+def needing(label: str) -> str:
+    return i18n.format_number(int(suspect["must_redo"].str.contains(label).sum()))
+
+
+a.metric(_("Revised, with suspect evidence"), i18n.format_number(len(suspect)))
+b.metric(_("Need a new demo"), needing("a new demo"))
+c.metric(_("Need approvals again"), needing("approvals"))
+d.metric(_("Need test runs again"), needing("test runs"))
 
 redo = st.segmented_control(
-    "Show", ["all", "a new demo", "approvals", "test runs"], default="all", key="suspect_redo"
+    _("Show"),
+    list(SHOW_WORDS),
+    default="all",
+    format_func=lambda choice: _(SHOW_WORDS[choice]),
+    key="suspect_redo",
 )
 if redo and redo != "all":
     suspect = suspect[suspect["must_redo"].str.contains(redo)]
-suspect = suspect.assign(version_started_at=suspect["version_started_at"].str[:10])
 columns = ["key", "title", "domain", "stage", "version", "version_started_at", "must_redo",
            "suspect_demos", "suspect_verdicts", "suspect_runs", "new_demos", "new_verdicts",
            "new_runs"]  # fmt: skip
-ui.decision_table(suspect[columns], "suspect_table")
+ui.decision_table(readable(suspect[columns]), "suspect_table")
 if len(suspect) >= SHOWN:
-    st.caption(f"Showing the {SHOWN} most recently revised.")
+    st.caption(_("Showing the {count} most recently revised.", count=i18n.format_number(SHOWN)))

@@ -215,7 +215,7 @@ def test_the_page_runs_only_the_chosen_tab(flow, programme, db_path, monkeypatch
         assert (len(at.get("vega_lite_chart")), len(at.dataframe)) == (charts, tables), tab
     at.session_state["backlog_tab"] = "Past needed-by"
     at.run()
-    assert list(at.dataframe[0].value["title"]) == ["A", "C"]
+    assert list(at.dataframe[0].value["Title"]) == ["A", "C"]  # headers in words
 
 
 def test_a_hidden_tab_keeps_its_choices(flow, programme, db_path, monkeypatch):
@@ -234,5 +234,5 @@ def test_a_hidden_tab_keeps_its_choices(flow, programme, db_path, monkeypatch):
         at.run()
     assert not at.exception
     assert at.segmented_control(key="backlog_by").value == "forum"
-    assert "FBG" in list(at.dataframe[0].value["forum"])
+    assert "Joint decision group" in list(at.dataframe[0].value["forum"])  # FBG, by its name
     assert at.session_state["backlog_weeks"] == 50

@@ -6,11 +6,19 @@ parses and validates a shorthand against the whole schema, about a hundred times
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import altair as alt
 
+from decisions.i18n import N_, _
 from decisions.model import ALL_STAGES
+from decisions.views import stage_word
+
+# Two texts ui.py shows for the programme pages (the readiness spinner, the figures' time),
+# kept here so that they are translated in the programme's catalog.
+READINESS_SPINNER = N_("Evaluating the go-live criteria…")
+FIGURES_AS_OF = N_("Figures as of {time}.")
 
 # Altair's theme and data transformer are process-wide. Streamlit switches both while
 # st.altair_chart converts a chart, so a chart converted in another thread at that moment (the
@@ -40,12 +48,18 @@ STAGE_COLORS: dict[str, str] = {
 }
 
 
-def stage_color(field: str = "stage", title: str = "Stage") -> alt.Color:
-    """A colour encoding of `field` with the stages in workflow order."""
+def stage_color(field: str = "stage", title: str | None = None) -> alt.Color:
+    """A colour encoding of `field` with the stages in workflow order; the legend shows the
+    stages' words."""
+    words = {s: stage_word(s) for s in ALL_STAGES}
+    label = " : ".join(
+        f"datum.label == {json.dumps(s)} ? {json.dumps(w)}" for s, w in words.items()
+    )
     return alt.Color(
         field,
         type="nominal",
-        title=title,
+        title=_("Stage") if title is None else title,
+        legend=alt.Legend(labelExpr=f"{label} : datum.label"),
         scale=alt.Scale(domain=list(ALL_STAGES), range=[STAGE_COLORS[s] for s in ALL_STAGES]),
         sort=list(ALL_STAGES),
     )
@@ -54,3 +68,13 @@ def stage_color(field: str = "stage", title: str = "Stage") -> alt.Color:
 def tip(field: str, type: str = "nominal", **options) -> alt.Tooltip:
     """A tooltip channel of `field` (channel objects: see the module's docstring)."""
     return alt.Tooltip(field, type=type, **options)
+
+
+def with_stage_words(frame, field: str = "stage"):
+    """`frame` with `stage_word`: the stage as the reader reads it (axes, tooltips)."""
+    return frame.assign(stage_word=frame[field].map(stage_word))
+
+
+def stage_words() -> list[str]:
+    """The stages' words in workflow order (the sort of an axis of stage words)."""
+    return [stage_word(s) for s in ALL_STAGES]

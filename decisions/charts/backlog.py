@@ -6,38 +6,112 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from decisions.charts import stage_color, tip
+from decisions.charts import stage_color, tip, with_stage_words
+from decisions.i18n import N_, _
 from decisions.model import STAGES
 
 NUMBERS_SHOWN = ("allocation_pct", "open_items", "per_fte", "recent_activity")
-FLAG_COLORS = alt.Scale(domain=["overloaded", "idle", ""], range=["#cb181d", "#969696", "#4292c6"])
+FLAG_COLORS = ["#cb181d", "#969696", "#4292c6"]
+FLAG_WORDS = {"overloaded": N_("overloaded"), "idle": N_("idle"), "": N_("normal")}
+LEVEL_WORDS = {
+    "domain expert group": N_("domain expert group"),
+    "joint decision group": N_("joint decision group"),
+    "steering group": N_("steering group"),
+}
+WAITING_WORDS = {
+    "proposed": N_("proposed"),
+    "awaiting_approval": N_("awaiting approval"),
+    "in_test": N_("in test"),
+    "overdue": N_("overdue"),
+}
+# The backlog tables' columns as a person reads them (the data keeps its names).
+COLUMN_WORDS = {
+    "stage": N_("Stage"),
+    "level": N_("Level"),
+    "forum_level": N_("Forum level"),
+    "count": N_("Decisions"),
+    "median_days": N_("Median days"),
+    "p85_days": N_("85th percentile (days)"),
+    "still_there": N_("Waiting there now"),
+    "domain": N_("Domain"),
+    "forum": N_("Forum"),
+    "open": N_("Open"),
+    "proposed": N_("Proposed"),
+    "awaiting_approval": N_("Awaiting approval"),
+    "in_test": N_("In test"),
+    "overdue": N_("Overdue"),
+    "median_days_in_stage": N_("Median days in stage"),
+    "p85_days_in_stage": N_("85th percentile days in stage"),
+    "email": N_("Email"),
+    "name": N_("Name"),
+    "organization": N_("Organisation"),
+    "allocation_pct": N_("Allocation (%)"),
+    "owned_open": N_("Owned, open"),
+    "proposals_in_forums": N_("Proposals in their forums"),
+    "verdicts_due": N_("Verdicts due"),
+    "demo_invitations": N_("Demo invitations"),
+    "open_items": N_("Open items"),
+    "per_fte": N_("Per full-time equivalent"),
+    "recent_activity": N_("Recent activity"),
+    "flag": N_("Flag"),
+    "key": N_("Key"),
+    "title": N_("Title"),
+    "days_in_stage": N_("Days in stage"),
+    "owner": N_("Owner"),
+}
+
+
+def column_words(frame: pd.DataFrame) -> dict[str, str]:
+    """Headers in words for st.dataframe's column_config."""
+    return {c: _(w) for c, w in COLUMN_WORDS.items() if c in frame.columns}
+
+
+def level_word(level: str) -> str:
+    return _(LEVEL_WORDS[level]) if level in LEVEL_WORDS else str(level)
+
+
+def flag_word(flag: str) -> str:
+    return _(FLAG_WORDS[flag]) if flag in FLAG_WORDS else flag
 
 
 def cumulative_flow_chart(flow: pd.DataFrame) -> alt.Chart:
     """Stacked areas of decisions per stage over time (`flow`: date, stage, count)."""
     order = {stage: rank for rank, stage in enumerate(STAGES)}
-    data = flow.assign(date=pd.to_datetime(flow["date"]), order=flow["stage"].map(order))
+    data = with_stage_words(
+        flow.assign(date=pd.to_datetime(flow["date"]), order=flow["stage"].map(order))
+    )
     return (
         alt.Chart(data)
         .mark_area()
         .encode(
             x=alt.X("date", type="temporal", title=None),
-            y=alt.Y("count", type="quantitative", stack=True, title="Decisions"),
+            y=alt.Y("count", type="quantitative", stack=True, title=_("Decisions")),
             color=stage_color(),
             order=alt.Order("order", type="quantitative", sort="descending"),
-            tooltip=[tip("date", "temporal"), tip("stage"), tip("count", "quantitative")],
+            tooltip=[
+                tip("date", "temporal", title=_("Week"), format="%d.%m.%Y"),
+                tip("stage_word", title=_("Stage")),
+                tip("count", "quantitative", title=_("Decisions")),
+            ],
         )
         .properties(height=320)
     )
 
 
 def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart:
-    """Median (bar) and 85th percentile (tick) of days per `by` (stage or forum level)."""
+    """Median (bar) and 85th percentile (tick) of days per `by` (stage or forum level, in
+    words)."""
     sort = list(summary[by].astype(str))
     data = summary.assign(**{by: summary[by].astype(str)})
     y = alt.Y(by, type="nominal", sort=sort, title=None, axis=alt.Axis(labelLimit=220))
     base = alt.Chart(data).encode(y=y)
-    tooltip = [tip(by), *(tip(c, "quantitative") for c in ("count", "median_days", "p85_days"))]
+    tooltip = [
+        tip(by, title=_(COLUMN_WORDS[by]) if by in COLUMN_WORDS else by),
+        *(
+            tip(c, "quantitative", title=_(COLUMN_WORDS[c]))
+            for c in ("count", "median_days", "p85_days")
+        ),
+    ]
     bars = base.mark_bar(color="#6baed6").encode(
         x=alt.X("median_days", type="quantitative", title=title), tooltip=tooltip
     )
@@ -51,19 +125,24 @@ def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
     """The `top` worst domains or forums: open decisions waiting at each kind of step."""
     data = table.head(top).melt(
         id_vars=[by],
-        value_vars=["proposed", "awaiting_approval", "in_test", "overdue"],
+        value_vars=list(WAITING_WORDS),
         var_name="waiting",
         value_name="decisions",
     )
+    data["waiting"] = data["waiting"].map(lambda w: _(WAITING_WORDS[w]))
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             y=alt.Y(by, type="nominal", sort=list(table.head(top)[by]), title=None),
-            x=alt.X("decisions", type="quantitative", title="Decisions"),
+            x=alt.X("decisions", type="quantitative", title=_("Decisions")),
             color=alt.Color("waiting", type="nominal", title=None, legend=alt.Legend(orient="top")),
             yOffset=alt.YOffset("waiting", type="nominal"),
-            tooltip=[tip(by), tip("waiting"), tip("decisions", "quantitative")],
+            tooltip=[
+                tip(by, title=_(COLUMN_WORDS[by])),
+                tip("waiting", title=_("Waiting")),
+                tip("decisions", "quantitative", title=_("Decisions")),
+            ],
         )
         .properties(height=60 * min(len(table), top) + 20)
     )
@@ -71,29 +150,31 @@ def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
 
 def workload_chart(workload: pd.DataFrame) -> alt.Chart:
     """Each expert's open items against their allocation, overloaded and idle picked out."""
+    data = workload.assign(flag_word=workload["flag"].map(flag_word))
+    words = [flag_word(f) for f in FLAG_WORDS]
     return (
-        alt.Chart(workload)
+        alt.Chart(data)
         .mark_circle(size=60, opacity=0.7)
         .encode(
             x=alt.X(
                 "allocation_pct",
                 type="quantitative",
-                title="Allocation (%)",
+                title=_("Allocation (%)"),
                 scale=alt.Scale(domain=[0, 100], padding=8),  # whole points at 100 %
             ),
-            y=alt.Y("open_items", type="quantitative", title="Open items"),
+            y=alt.Y("open_items", type="quantitative", title=_("Open items")),
             color=alt.Color(
-                "flag",
+                "flag_word",
                 type="nominal",
-                scale=FLAG_COLORS,
+                scale=alt.Scale(domain=words, range=FLAG_COLORS),
                 title=None,
-                legend=alt.Legend(orient="top", labelExpr="datum.label || 'normal'"),
+                legend=alt.Legend(orient="top"),
             ),
             tooltip=[
-                tip("name"),
-                tip("email"),
-                *(tip(c, "quantitative") for c in NUMBERS_SHOWN),
-                tip("flag"),
+                tip("name", title=_("Name")),
+                tip("email", title=_("Email")),
+                *(tip(c, "quantitative", title=_(COLUMN_WORDS[c])) for c in NUMBERS_SHOWN),
+                tip("flag_word", title=_("Flag")),
             ],
         )
         .properties(height=320)

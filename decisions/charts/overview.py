@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from decisions.charts import stage_color, tip
+from decisions.charts import stage_color, stage_words, tip, with_stage_words
+from decisions.i18n import _
 from decisions.model import ALL_STAGES
 
 
@@ -13,20 +14,24 @@ def pipeline_chart(counts: pd.DataFrame) -> alt.Chart:
     """Bars of decisions per stage, in workflow order; `counts` has stage and decisions."""
     full = pd.DataFrame({"stage": list(ALL_STAGES)}).merge(counts, on="stage", how="left")
     full["decisions"] = full["decisions"].fillna(0).astype(int)
+    full = with_stage_words(full)
     bars = (
         alt.Chart(full)
         .mark_bar()
         .encode(
             x=alt.X(
-                "stage",
+                "stage_word",
                 type="nominal",
-                sort=list(ALL_STAGES),
+                sort=stage_words(),
                 title=None,
                 axis=alt.Axis(labelAngle=-40, labelOverlap=False),
             ),
-            y=alt.Y("decisions", type="quantitative", title="Decisions"),
+            y=alt.Y("decisions", type="quantitative", title=_("Decisions")),
             color=stage_color().legend(None),
-            tooltip=[tip("stage"), tip("decisions", "quantitative")],
+            tooltip=[
+                tip("stage_word", title=_("Stage")),
+                tip("decisions", "quantitative", title=_("Decisions")),
+            ],
         )
     )
     labels = bars.mark_text(dy=-6).encode(
@@ -40,7 +45,7 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
     name, stage and decisions, in go-live order."""
     waves = list(dict.fromkeys(counts["name"]))
     order = {stage: rank for rank, stage in enumerate(ALL_STAGES)}
-    data = counts.assign(order=counts["stage"].map(order))
+    data = with_stage_words(counts.assign(order=counts["stage"].map(order)))
     return (
         alt.Chart(data)
         .mark_bar()
@@ -50,12 +55,16 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
                 "decisions",
                 type="quantitative",
                 stack="normalize",
-                title="Share of decisions in scope",
+                title=_("Share of decisions in scope"),
                 axis=alt.Axis(format="%"),
             ),
             color=stage_color().legend(None),  # the pipeline beside it shows the colours
             order=alt.Order("order", type="quantitative"),
-            tooltip=[tip("name"), tip("stage"), tip("decisions", "quantitative")],
+            tooltip=[
+                tip("name", title=_("Wave")),
+                tip("stage_word", title=_("Stage")),
+                tip("decisions", "quantitative", title=_("Decisions")),
+            ],
         )
         .properties(height=max(60, 40 * len(waves)))
     )

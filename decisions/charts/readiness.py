@@ -1,5 +1,6 @@
 """Charts of the readiness page: the burn-up with the go-live rule and the forecast, the
-criteria's sparklines, and the report for the steering committee as one PNG."""
+criteria's sparklines, and the report for the steering committee as one PNG; and the words and
+colours a criterion's status, outlook, value and forecast are shown with (Readiness and Plan)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,101 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
+from decisions import i18n, readiness
 from decisions.charts import spec, tip
+from decisions.i18n import N_, _, n_
 
 SERIES = ["scope", "approved or further", "ready"]
+SERIES_WORDS = {
+    "scope": N_("in scope"),
+    "approved or further": N_("approved or further"),
+    "ready": N_("ready"),
+}
 SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
 STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "no_data": "#969696"}
 
 
+STATUS_WORDS = {
+    "met": N_("met"),
+    "not_met": N_("not met"),
+    "waived": N_("waived"),
+    "no_data": N_("no data"),
+}
+OUTLOOK_WORDS = {
+    "on_track": N_("on track"),
+    "at_risk": N_("at risk"),
+    "off_track": N_("off track"),
+    "no_data": N_("no data"),
+    "waived": N_("waived"),
+}
+# Streamlit theme colours of a status and an outlook (the pages' coloured labels).
+STATUS_THEME = {"met": "green", "not_met": "red", "waived": "violet", "no_data": "gray"}
+OUTLOOK_THEME = {"on_track": "green", "at_risk": "orange", "off_track": "red", "no_data": "gray",
+                 "waived": "violet"}  # fmt: skip
+COMPARATOR_SIGNS = {">=": "≥", "<=": "≤", "==": "="}
+
+
+def amount(value: float | None, metric: str) -> str:
+    """A criterion's value or threshold with its unit, as the reader writes numbers."""
+    if value is None or value != value:
+        return ""
+    if readiness.unit(metric) == "%":
+        return i18n.format_percent(value / 100, 0 if float(value).is_integer() else 1)
+    return i18n.format_number(value, 0 if float(value).is_integer() else 2)
+
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+
+
+def outlook_key(result: readiness.CriterionResult, go_live: dt.date | None = None) -> str:
+    """The outlook at go-live (or at `go_live`, a re-plan's date); a waived criterion reads as
+    waived, not as off track."""
+    if result.waived:
+        return "waived"
+    return result.outlook if go_live is None else readiness.outlook_on(result, go_live)
+
+
+def outlook_word(key: str) -> str:
+    return _(OUTLOOK_WORDS[key]) if key in OUTLOOK_WORDS else key
+
+
+def forecast_text(
+    result: readiness.CriterionResult, go_live: dt.date, relative: bool = True
+) -> str:
+    """When the recent trend reaches the target (and, `relative`, how that date lies to
+    go-live); "never" only where the trend does not move towards the target."""
+    if result.status == "met" and result.value is not None:
+        return _("met now")
+    if result.value is None:
+        return _("no data")
+    reached = readiness.target_reached_on(result)
+    if reached is None:
+        if readiness.trend_points(result) < 2:
+            return _("too few values for a trend")
+        return _("never at the recent rate")
+    if not relative:
+        return i18n.format_date(reached)
+    lead = (go_live - reached).days
+    if lead >= 0:
+        when = n_("{count} day before go-live", "{count} days before go-live", lead)
+    else:
+        when = n_("{count} day after go-live", "{count} days after go-live", -lead)
+    return _("{date} ({when})", date=i18n.format_date(reached), when=when)
+
+
+def _series_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """The series named in the reader's language (`label`)."""
+    words = {s: _(w) for s, w in SERIES_WORDS.items()}
+    return frame.assign(label=frame["series"].map(words))
+
+
 def _series_color() -> alt.Color:
     return alt.Color(
-        "series",
+        "label",
         type="nominal",
         title=None,
-        scale=alt.Scale(domain=SERIES, range=SERIES_COLORS),
+        scale=alt.Scale(domain=[_(SERIES_WORDS[s]) for s in SERIES], range=SERIES_COLORS),
         legend=alt.Legend(orient="top"),
     )
 
@@ -31,17 +114,23 @@ def burn_up_chart(
 ) -> alt.LayerChart:
     """Decisions in scope, at approved or further, and ready, week by week; dashed lines carry
     the recent rate on to go-live, which is a red rule."""
-    data = series.assign(date=pd.to_datetime(series["date"]))
-    ahead = forecast.assign(date=pd.to_datetime(forecast["date"]))
-    x = alt.X("date", type="temporal", title=None)
+    data = _series_words(series.assign(date=pd.to_datetime(series["date"])))
+    ahead = _series_words(forecast.assign(date=pd.to_datetime(forecast["date"])))
+    x = alt.X(
+        "date", type="temporal", title=None, axis=alt.Axis(format=AXIS_FORMAT[i18n.language()])
+    )
     lines = (
         alt.Chart(data)
         .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=x,
-            y=alt.Y("count", type="quantitative", title="Decisions"),
+            y=alt.Y("count", type="quantitative", title=_("Decisions")),
             color=_series_color(),
-            tooltip=[tip("date", "temporal"), tip("series"), tip("count", "quantitative")],
+            tooltip=[
+                tip("date", "temporal", title=_("Week"), format=DATE_FORMAT[i18n.language()]),
+                tip("label", title=_("Series")),
+                tip("count", "quantitative", title=_("Decisions")),
+            ],
         )
     )
     dashed = (
@@ -52,15 +141,21 @@ def burn_up_chart(
             y=alt.Y("count", type="quantitative"),
             color=_series_color(),
             tooltip=[
-                tip("date", "temporal", title="forecast"),
-                tip("series"),
-                tip("count", "quantitative", format=".0f"),
+                tip("date", "temporal", title=_("Forecast"), format=DATE_FORMAT[i18n.language()]),
+                tip("label", title=_("Series")),
+                tip("count", "quantitative", format=".0f", title=_("Decisions")),
             ],
         )
     )
-    go = _rule(go_live, f"go-live {go_live}", "#cb181d", [1, 0], top=4)
-    now = _rule(as_of, f"as of {as_of}", "#737373", [4, 3], top=22)
+    go = _rule(go_live, _("go-live {date}", date=i18n.format_date(go_live)), "#cb181d", [1, 0],
+               top=4)  # fmt: skip
+    now = _rule(as_of, _("as of {date}", date=i18n.format_date(as_of)), "#737373", [4, 3], top=22)
     return (lines + dashed + go + now).properties(height=320)
+
+
+# Dates in tooltips and on axes as the reader writes them (d3 time formats).
+DATE_FORMAT = {"nb": "%d.%m.%Y", "en": "%d %b %Y"}
+AXIS_FORMAT = {"nb": "%d.%m.%y", "en": "%d %b %y"}
 
 
 def _rule(day: dt.date, label: str, color: str, dash: list[int], top: int) -> alt.LayerChart:
@@ -83,37 +178,51 @@ def sparkline(trend: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("date", type="temporal", axis=None),
             y=alt.Y("value", type="quantitative", axis=None),
-            tooltip=[tip("date", "temporal"), tip("value", "quantitative")],
+            tooltip=[
+                tip("date", "temporal", title=_("Week"), format=DATE_FORMAT[i18n.language()]),
+                tip("value", "quantitative", title=_("Value")),
+            ],
         )
         .properties(width=120, height=30)
     )
 
 
-REPORT_COLUMNS = {"criterion": 0, "status": 290, "value": 370, "target": 450, "forecast": 530,
-                  "outlook": 630}  # fmt: skip
+REPORT_COLUMNS = {"criterion": 0, "status": 250, "value": 330, "target": 400, "forecast": 470,
+                  "outlook": 700}  # fmt: skip
+REPORT_WIDTH = 820
 
 
-def criteria_table_chart(table: pd.DataFrame) -> alt.LayerChart:
+def criteria_table_chart(
+    table: pd.DataFrame, headers: dict[str, str] | None = None
+) -> alt.LayerChart:
     """The criteria table drawn as text, for the PNG report (`table` with the columns of
-    REPORT_COLUMNS); unmet criteria in red."""
-    rows = table[list(REPORT_COLUMNS)].astype(str).reset_index(drop=True)
+    REPORT_COLUMNS, and `unmet` where given); unmet criteria in red. `headers`: the column
+    titles in the reader's language."""
+    headers = {c: (headers or {}).get(c, c) for c in REPORT_COLUMNS}
+    unmet = table["unmet"] if "unmet" in table else table["status"].isin(["not_met", "not met"])
+    rows = table[list(REPORT_COLUMNS)].astype(str).assign(unmet=unmet.astype(bool))
+    rows = rows.reset_index(drop=True)
     rows.index += 1
-    data = pd.concat([pd.DataFrame([dict(zip(REPORT_COLUMNS, REPORT_COLUMNS, strict=True))]),
-                      rows]).reset_index(names="row")  # fmt: skip
+    data = pd.concat([pd.DataFrame([{**headers, "unmet": False}]), rows]).reset_index(names="row")
     base = alt.Chart(data).encode(y=alt.Y("row", type="ordinal", axis=None))
-    unmet = "datum.status == 'not_met' || datum.status == 'not met'"
-    red = alt.condition(unmet, alt.value("#cb181d"), alt.value("#222"))
+    red = alt.condition("datum.unmet", alt.value("#cb181d"), alt.value("#222"))
     layers = [
         base.mark_text(
             align="left", fontWeight=alt.ExprRef("datum.row == 0 ? 'bold' : 'normal'")
         ).encode(x=alt.value(offset), text=alt.Text(column, type="nominal"), color=red)
         for column, offset in REPORT_COLUMNS.items()
     ]
-    return alt.layer(*layers).properties(width=720, height=22 * len(data))
+    return alt.layer(*layers).properties(width=REPORT_WIDTH, height=22 * len(data))
 
 
-def report_chart(title: str, table: pd.DataFrame, burn_up: alt.LayerChart) -> alt.VConcatChart:
-    return alt.vconcat(criteria_table_chart(table), burn_up.properties(width=720)).properties(
+def report_chart(
+    title: str,
+    table: pd.DataFrame,
+    burn_up: alt.LayerChart,
+    headers: dict[str, str] | None = None,
+) -> alt.VConcatChart:
+    table_chart = criteria_table_chart(table, headers)
+    return alt.vconcat(table_chart, burn_up.properties(width=REPORT_WIDTH)).properties(
         title=alt.TitleParams(title, fontSize=16, anchor="start")
     )
 
@@ -121,6 +230,12 @@ def report_chart(title: str, table: pd.DataFrame, burn_up: alt.LayerChart) -> al
 def to_png(chart: alt.TopLevelMixin, scale: float = 1.5) -> bytes:
     """A chart as PNG bytes (vl-convert, no browser needed)."""
     return vl_convert.vegalite_to_png(spec(chart), scale=scale)
+
+
+def i18n_date(stamp: object) -> str:
+    """A stored ISO date or moment as the reader writes the date."""
+    text = str(stamp or "")
+    return i18n.format_date(dt.date.fromisoformat(text[:10])) if len(text) >= 10 else ""
 
 
 def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChart:
@@ -135,19 +250,21 @@ def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChar
     now = waves.assign(wave_name=waves["name"], date=pd.to_datetime(waves["go_live"]))
     order = list(waves["name"])
     y = alt.Y("wave_name", type="nominal", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    when = DATE_FORMAT[i18n.language()]
+    moves = moves.assign(replanned_on=moves["replanned_at"].map(i18n_date))
     tooltip = [
-        tip("wave_name"),
-        tip("old", "temporal", title="from"),
-        tip("new", "temporal", title="to"),
-        tip("reason"),
-        tip("replanned_by_name", title="by"),
-        tip("replanned_at", title="when"),
+        tip("wave_name", title=_("Wave")),
+        tip("old", "temporal", title=_("From"), format=when),
+        tip("new", "temporal", title=_("To"), format=when),
+        tip("reason", title=_("Reason")),
+        tip("replanned_by_name", title=_("By")),
+        tip("replanned_on", title=_("When")),
     ]
     bars = (
         alt.Chart(moves)
         .mark_rule(strokeWidth=3, color="#fd8d3c")
         .encode(
-            x=alt.X("old", type="temporal", title="Go-live date"),
+            x=alt.X("old", type="temporal", title=_("Go-live date")),
             x2=alt.X2("new"),
             y=y,
             tooltip=tooltip,
@@ -164,7 +281,10 @@ def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChar
         .encode(
             x=alt.X("date", type="temporal"),
             y=y,
-            tooltip=[tip("wave_name"), tip("go_live", title="go-live")],
+            tooltip=[
+                tip("wave_name", title=_("Wave")),
+                tip("date", "temporal", title=_("Go-live"), format=when),
+            ],
         )
     )
     return (bars + starts + current).properties(height=50 * max(len(order), 1) + 30)
