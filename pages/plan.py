@@ -34,7 +34,12 @@ REPLAN_WORDS = {
     "who": N_("Re-planned by"),
     "replanned_at": N_("Re-planned on"),
 }
-ORGANISATION_WORDS = {"code": N_("Code"), "name": N_("Name"), "kind": N_("Kind")}
+ORGANISATION_WORDS = {
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "kind": N_("Kind"),
+    "waves": N_("Waves"),
+}
 DATE_INPUT = "DD.MM.YYYY" if i18n.language() == "nb" else "YYYY-MM-DD"
 
 

@@ -24,7 +24,6 @@ SHOW_WORDS = {
     "test runs": N_("test runs"),
 }
 MORE_WORDS = {
-    "version": N_("Version"),
     "version_started_at": N_("Version started"),
     "must_redo": N_("Must be redone"),
     "suspect_demos": N_("Suspect demos"),

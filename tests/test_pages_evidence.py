@@ -263,7 +263,7 @@ def test_suspect_evidence_lists_what_a_revision_left_to_redo(
                     reason="Regulation")  # fmt: skip
     at = app("suspect", "mona@hemit.no")
     row = at.dataframe[0].value.iloc[0]
-    assert (row["key"], row["version"], row["must_redo"]) == (key, 2, "a new demo, approvals")
+    assert (row["key"], row["Version"], row["Must be redone"]) == (key, 2, "a new demo, approvals")
 
 
 # People and settings ----------------------------------------------------------------------------
