@@ -184,14 +184,15 @@ if permissions.allowed(person, "replan_wave"):
         if st.form_submit_button(_("Re-plan"), type="primary"):
             for seen_code in versions:
                 ui.forget("wave", seen_code)
+            ui.form_saved("replan")  # before the change: a second click then finds no form
             try:
                 planning.replan_wave(
                     conn, person, code, go_live=new_date, reason=reason, row_version=versions[code]
                 )
             except WorkflowError as error:
+                ui.form_refused("replan")
                 ui.show_refusal(error)
             else:
-                ui.form_saved("replan")
                 ui.flash(
                     _(
                         "{wave} re-planned to {date}; the outlook above is updated.",
