@@ -368,6 +368,14 @@ def open_decision(key: str) -> None:
     st.switch_page(DECISION_PAGE, query_params={"key": key})
 
 
+def coloured_labels(title: str, colours: dict[str, str], word, width: int | None = None):
+    """A table column of coloured labels (a status, an outlook): each cell holds a list of one
+    code, shown as its word in its theme colour."""
+    return st.column_config.MultiselectColumn(
+        title, options=list(colours), color=list(colours.values()), format_func=word, width=width
+    )
+
+
 def decision_table(
     frame: pd.DataFrame, key: str, *, total: int | None = None, height: int | str = "auto"
 ) -> None:

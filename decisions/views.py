@@ -149,6 +149,11 @@ CRITICALITY_WORDS = {
     "medium": N_("Medium"),
     "low": N_("Low"),
 }
+ORGANISATION_KIND_WORDS = {
+    "hospital": N_("hospital"),
+    "municipality": N_("municipality"),
+    "gp_office": N_("GP office"),
+}
 LEVEL_WORDS = {
     1: N_("domain expert group"),
     2: N_("joint decision group"),
@@ -187,6 +192,10 @@ def scope_word(scope: str) -> str:
 
 def criticality_word(criticality: str) -> str:
     return _word(CRITICALITY_WORDS, criticality)
+
+
+def organisation_kind_word(kind: str) -> str:
+    return _word(ORGANISATION_KIND_WORDS, kind)
 
 
 def level_word(level: int) -> str:

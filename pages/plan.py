@@ -57,13 +57,6 @@ def go_word(status: str) -> str:
     return _("live since {date}", date=views.date_text(status.rsplit(" ", 1)[-1]))
 
 
-def labels_of(title: str, colours: dict[str, str], word):
-    """A column of coloured labels: each cell a list of one code, shown as its word."""
-    return st.column_config.MultiselectColumn(
-        title, options=list(colours), color=list(colours.values()), format_func=word
-    )
-
-
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
     """What go-live on `day` does to the wave's outlook, at the recent rate of each criterion
     (readiness.outlook_on and met_by: the rules of the Readiness page)."""
@@ -98,12 +91,18 @@ def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
         key="replan_preview",
         column_config={
             "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True),
-            "status": st.column_config.TextColumn(_("Status now")),
+            "status": ui.coloured_labels(_("Status now"), charts.STATUS_THEME, charts.status_word),
             "forecast": st.column_config.TextColumn(_("Reaches the target")),
-            "now": st.column_config.TextColumn(
-                _("Outlook at {date}", date=i18n.format_date(wave.go_live))
+            "now": ui.coloured_labels(
+                _("Outlook at {date}", date=i18n.format_date(wave.go_live)),
+                charts.OUTLOOK_THEME,
+                charts.outlook_word,
             ),
-            "then": st.column_config.TextColumn(_("Outlook at {date}", date=i18n.format_date(day))),
+            "then": ui.coloured_labels(
+                _("Outlook at {date}", date=i18n.format_date(day)),
+                charts.OUTLOOK_THEME,
+                charts.outlook_word,
+            ),
             "met_by": st.column_config.CheckboxColumn(_("Met by then")),
         },
     )
@@ -204,6 +203,7 @@ if permissions.allowed(person, "replan_wave"):
 
 st.subheader(_("Organisations"))
 organisations = analytics.organizations(conn)
+organisations["kind"] = organisations["kind"].map(views.organisation_kind_word)
 st.dataframe(
     organisations,
     hide_index=True,

@@ -87,17 +87,6 @@ def report_headers() -> dict[str, str]:
             "outlook": _("Outlook at go-live")}  # fmt: skip
 
 
-def labels(title: str, colours: dict[str, str], word, width: int):
-    """A column of coloured labels: each cell a list of one code, shown as its word."""
-    return st.column_config.MultiselectColumn(
-        title,
-        options=list(colours),
-        color=list(colours.values()),
-        format_func=word,
-        width=width,
-    )
-
-
 def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
     codes = list(waves["code"])
     upcoming = [w.code for w in waves.itertuples() if w.go_live >= today.isoformat()]
@@ -345,7 +334,9 @@ st.dataframe(
     ],  # fmt: skip
     column_config={
         "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True, width=160),
-        "status_shown": labels(_("Status"), charts.STATUS_THEME, charts.status_word, 90),
+        "status_shown": ui.coloured_labels(
+            _("Status"), charts.STATUS_THEME, charts.status_word, 90
+        ),
         "shown_value": st.column_config.TextColumn(_("Value"), width=60),
         "target": st.column_config.TextColumn(_("Target"), width=60),
         "trend": st.column_config.LineChartColumn(
@@ -358,7 +349,9 @@ st.dataframe(
                 "The date the recent trend reaches the target; the outlook says how that lies to go-live"
             ),
         ),
-        "outlook": labels(_("Outlook at go-live"), charts.OUTLOOK_THEME, charts.outlook_word, 90),
+        "outlook": ui.coloured_labels(
+            _("Outlook at go-live"), charts.OUTLOOK_THEME, charts.outlook_word, 90
+        ),
         "waiver": st.column_config.TextColumn(_("Waiver"), width=160),
         "owner": st.column_config.TextColumn(_("Owner"), width=130),
     },

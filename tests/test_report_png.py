@@ -55,7 +55,10 @@ def test_the_report_is_the_same_image_every_time_while_sessions_draw_charts(app_
             if failures:
                 raise failures[0]
             threading.Event().wait(0.05)
-        downloads = [report_png(conn) for _ in range(DOWNLOADS)]
+        downloads: list[bytes] = []
+        # at least DOWNLOADS, and on until the sessions reran twice (a loaded machine is slow)
+        while len(downloads) < DOWNLOADS or (sum(reruns) < 2 and len(downloads) < 10 * DOWNLOADS):
+            downloads.append(report_png(conn))
     finally:
         stop.set()
         for thread in threads:
