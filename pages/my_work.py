@@ -15,15 +15,15 @@ st.title(_("My work"))
 st.caption(_("What awaits {name}. Select a row to open the decision.", name=ui.md(person.name)))
 
 queue_list = []
+if permissions.may_act_anywhere(person, "approve"):  # first: what only they can give
+    queue_list.append(
+        (_("Awaiting your verdict"), _("Demonstrated decisions of your domains without your "
+         "approval in this build round."), queues.approvals_queue(conn, person.email))
+    )  # fmt: skip
 if person.forums:
     queue_list.append(
         (_("Awaiting your forum"), _("Proposals in your forums, waiting for a decision."),
          views.awaiting_forum_decision(conn, person))
-    )  # fmt: skip
-if permissions.may_act_anywhere(person, "approve"):
-    queue_list.append(
-        (_("Awaiting your verdict"), _("Demonstrated decisions of your domains without your "
-         "approval in this build round."), queues.approvals_queue(conn, person.email))
     )  # fmt: skip
 if permissions.may_act_anywhere(person, "mark_built"):
     queue_list.append(

@@ -79,7 +79,7 @@ def test_my_work_queues_read_in_words(keys, demo_db):
     forums = queues.code_names(conn)["forums"]
     conn.close()
     at = signed_in("per@stolav.no", "pages/my_work.py")
-    forum_queue = at.dataframe[0].value
+    forum_queue = at.dataframe[1].value  # after the verdicts
     assert list(forum_queue["key"]) == [keys["proposed"]]
     assert list(forum_queue["Stage"]) == ["Proposed"]
     assert forum_queue["Forum"].iloc[0] in forums.values()  # a name, not a code
@@ -91,7 +91,7 @@ def test_my_work_and_approvals_in_bokmal(keys, monkeypatch):
     monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
     at = signed_in("per@stolav.no", "pages/my_work.py")
     assert at.title[0].value == "Mitt arbeid"
-    assert list(at.dataframe[0].value["Status"]) == ["Foreslått"]
+    assert list(at.dataframe[0].value["Status"]) == ["Demonstrert"]  # the verdicts first
     at = signed_in("per@stolav.no", "pages/approvals.py")
     assert at.title[0].value == "Godkjenninger"
     assert "Tittel" in at.dataframe[0].value

@@ -579,9 +579,9 @@ def test_my_work_shows_what_awaits_the_person(keys):
     at = signed_in("per@stolav.no", "pages/my_work.py")
     tables = [d.value for d in at.dataframe]
     labels = [t.label for t in at.tabs]
-    assert labels[:2] == ["Awaiting your forum (1)", "Awaiting your verdict (1)"]
-    assert list(tables[0]["key"]) == [keys["proposed"]]
-    assert list(tables[1]["key"]) == [keys["demonstrated"]]
+    assert labels[:2] == ["Awaiting your verdict (1)", "Awaiting your forum (1)"]  # verdicts first
+    assert list(tables[0]["key"]) == [keys["demonstrated"]]
+    assert list(tables[1]["key"]) == [keys["proposed"]]
     owned = tables[-1]
     assert keys["proposed"] in list(owned["key"]) and keys["withdrawn"] not in list(owned["key"])
 
