@@ -87,8 +87,11 @@ def test_a_manager_checks_readiness_reports_and_replans(
     clicks += 1
     wait_idle(page)
     date_box = page.get_by_test_id("stDateInput").filter(has_text="New go-live date")
-    date_box.get_by_role("spinbutton", name=re.compile("^day")).click()
+    day = date_box.get_by_role("spinbutton", name=re.compile("^day"))
+    day.click()
+    expect(day).to_be_focused()
     page.keyboard.type("25")
+    expect(day).to_have_text("25")
     page.get_by_role("heading", name="Re-plan a wave").click()  # leaving the field sets it
     clicks += 2
     wait_idle(page)
