@@ -42,7 +42,15 @@ def test_the_report_is_the_same_image_every_time_while_sessions_draw_charts(app_
         try:
             at = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
             while not stop.is_set():
-                at.run()
+                try:
+                    at.run()
+                except KeyError:
+                    # AppTest, driven from two threads at once, now and then looks up a widget
+                    # of its previous run that is gone (seen twice in 20 loaded runs); the page
+                    # is opened again, as a new session would, and keeps drawing its charts.
+                    at = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
+                    continue
+                assert not at.exception, at.exception
                 reruns[index] += 1
         except BaseException as error:
             failures.append(error)
