@@ -358,7 +358,7 @@ def main() -> None:
     conn = st.session_state["_conn"]
     try:
         i18n.use(reader_language(conn, None))  # before any text is drawn, even a sign-in error
-        demo = bool(store.get_settings(conn).get("demo"))
+        demo = bool(settings.get(conn, settings.DEMO))
         person = signed_in(conn, demo)
         if person is not None:
             i18n.use(reader_language(conn, person))

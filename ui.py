@@ -450,7 +450,7 @@ def _build_and_rename(path: Path, build: Callable[[sqlite3.Connection], None]) -
         connection = store.connect(temporary)
         try:
             build(connection)
-            connection.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            store.leave_wal(connection)
         finally:
             connection.close()
         os.replace(temporary, path)

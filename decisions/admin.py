@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import asdict
 
 from decisions import permissions, settings, store
 from decisions.i18n import _
@@ -30,7 +29,6 @@ from decisions.workflow import derive_stage, side_of
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 MAX_APPROVERS = 10
-RULE_SETTINGS = {field: setting.name for field, setting in settings.APPROVAL_RULE.items()}
 
 
 def _listed(values) -> list[str]:
@@ -375,13 +373,8 @@ def set_approval_rule(
         if rule == current:
             raise WorkflowError(_("the approval rule is unchanged; nothing to save"))
         at = now(conn)
-        events = []
-        old, new = asdict(current), asdict(rule)
-        for field, setting in RULE_SETTINGS.items():
-            if old[field] != new[field]:
-                store.put_setting(conn, setting, new[field])
-                events.append(event(actor, at, "setting", setting, "changed", old[field],
-                                    new[field]))  # fmt: skip
+        events = [event(actor, at, "setting", setting.name, "changed", old, new)
+                  for setting, old, new in settings.put_approval_rule(conn, rule)]  # fmt: skip
         keys = people_store.keys_past_demonstration(conn)
         moved = refresh_stages(conn, keys, actor, at, "approval rule changed")
         store.append_events(conn, events + moved)

@@ -11,7 +11,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 
-from decisions import history
+from decisions import history, permissions
 from decisions.history import Programme
 from decisions.model import ALL_STAGES, STAGES
 from decisions.store import analytics
@@ -205,6 +205,11 @@ def _verdicts_due(shown: pd.DataFrame, backlog: Tables) -> pd.Series:
     return owed.sub(given, fill_value=0)
 
 
+def _verdict_roles() -> tuple[str, ...]:
+    """The roles whose holders give verdicts in their domains: the experts a workload counts."""
+    return permissions.roles_where("approve", permissions.DOMAIN)
+
+
 def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Each active expert's open items against their allocation: decisions they own that are
     not done, proposals in their forums, demonstrated decisions of their domains still
@@ -216,7 +221,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     people = backlog["experts"]
     people = people[
         (people["active"] == 1)
-        & people["email"].isin(roles.loc[roles["role"] == "expert", "expert"])
+        & people["email"].isin(roles.loc[roles["role"].isin(_verdict_roles()), "expert"])
     ].copy()
     open_ = decisions[~decisions["stage"].isin(CLOSED)]
     owned = open_.groupby("owner").size()

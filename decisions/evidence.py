@@ -42,7 +42,7 @@ from decisions.services import (
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import people as people_store
-from decisions.store import queues
+from decisions.store import queues, reference
 from decisions.workflow import (
     ApprovalProgress,
     approval_progress,
@@ -233,7 +233,7 @@ def _check_demo_decisions(
     when: str,
     earlier: list[str],
 ) -> None:
-    if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
+    if reference.unknown_codes(conn, "modules", [module]):
         raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
     if not keys:
         raise WorkflowError(_("decisions: a demo shows at least one decision"))

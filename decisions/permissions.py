@@ -188,6 +188,12 @@ def roles_where(action: str, where: str) -> tuple[str, ...]:
     return tuple(g.role for g in PERMISSIONS[action].grants if g.where == where)
 
 
+def new_person_roles() -> tuple[str, ...]:
+    """The roles a new person starts with on the directory's form: a subject expert's, who
+    gives verdicts in their domains (most of the directory)."""
+    return roles_where("approve", DOMAIN)
+
+
 def may_act_anywhere(actor: Actor | None, action: str) -> bool:
     """True when `actor` holds a role that takes `action` on some record (a forum or domain
     they belong to): for showing a page or a form before a record is chosen."""

@@ -89,7 +89,7 @@ def _number(value, field: str) -> float:
 def _materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     """A wave with no stored criteria is evaluated on the default set; store that set before
     the first edit so that editing one criterion keeps the others. Returns the events."""
-    if store.scalar(conn, "SELECT 1 FROM criteria WHERE wave = ?", (wave,)):
+    if analytics.has_criteria(conn, wave):
         return []
     for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
         analytics.insert_criterion(

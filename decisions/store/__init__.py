@@ -64,6 +64,12 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def leave_wal(conn: sqlite3.Connection) -> None:
+    """Fold the write-ahead log into the file and stop keeping one: a file that is whole on its
+    own, to be moved into place or copied."""
+    conn.execute("PRAGMA journal_mode = DELETE")
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so a

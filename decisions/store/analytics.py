@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from decisions.store import one, rules, write
+from decisions.store import one, rules, scalar, write
 
 
 def _day(column: str) -> str:
@@ -277,6 +277,11 @@ def replan_wave(
 
 def insert_replan(conn: sqlite3.Connection, replan: dict) -> None:
     write.insert_one(conn, "wave_replans", replan)
+
+
+def has_criteria(conn: sqlite3.Connection, wave: str) -> bool:
+    """Whether the wave has criteria of its own stored (none: the default set applies)."""
+    return bool(scalar(conn, "SELECT EXISTS (SELECT 1 FROM criteria WHERE wave = ?)", (wave,)))
 
 
 def get_criterion(conn: sqlite3.Connection, wave: str, code: str) -> dict | None:
