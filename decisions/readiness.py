@@ -207,6 +207,7 @@ class Criterion:
     waiver_until: str | None = None
     row_version: int | None = None
     waived_at: str | None = None  # when the waiver in force was granted (the event log)
+    waived_by: str | None = None  # who granted it (the same event)
 
 
 def default_criteria() -> list[Criterion]:
@@ -390,15 +391,6 @@ def outlook_on(result: CriterionResult, day: dt.date) -> str:
 def met_by(result: CriterionResult, day: dt.date) -> bool:
     """Met now, or forecast at the recent rate to be met on or before `day`."""
     return result.status == "met" or (result.forecast is not None and result.forecast <= day)
-
-
-def waiver_granted_by(conn: sqlite3.Connection, wave: str, code: str) -> str | None:
-    """Who granted the criterion's waiver in force (the last 'waived' event), or None."""
-    from decisions import store
-
-    granted = [e for e in store.events_for(conn, "criterion", f"{wave}:{code}")
-               if e["action"] == "waived"]  # fmt: skip
-    return granted[-1]["actor"] if granted else None
 
 
 # Evaluation -----------------------------------------------------------------------------------

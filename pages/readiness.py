@@ -29,10 +29,10 @@ COLUMN_WORDS = {
 }
 
 
-def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
+def waiver_text(criterion: readiness.Criterion) -> str:
     if not criterion.waiver_reason:
         return ""
-    by = readiness.waiver_granted_by(conn, wave, criterion.code) or _("unknown")
+    by = criterion.waived_by or _("unknown")
     if criterion.waiver_until:
         return _("{reason} (by {who}, until {date})", reason=criterion.waiver_reason, who=by,
                  date=views.date_text(criterion.waiver_until))  # fmt: skip
@@ -58,7 +58,7 @@ def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
                 "outlook": [charts.outlook_key(c)],
                 "outlook_word": charts.outlook_word(charts.outlook_key(c)),
                 "unmet": c.status == "not_met",
-                "waiver": waiver_text(conn, wave.wave, crit),
+                "waiver": waiver_text(crit),
                 "owner": crit.owner or "",
             }
         )

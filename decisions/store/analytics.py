@@ -115,20 +115,23 @@ READINESS_QUERIES: dict[str, str] = {
     + _day("min(date)")
     + """ AS day FROM demos WHERE held = 1 GROUP BY module""",
     "modules": "SELECT code, name FROM modules",
-    # `waived_at`: the first 'waived' event of the criterion since its last 'waiver_removed',
-    # i.e. when the waiver in force was granted (extending it keeps that date).
+    # The grant of the waiver in force: the first 'waived' event of the criterion since its last
+    # 'waiver_removed' (extending a waiver keeps its grant). `waived_at` and `waived_by` are
+    # when and by whom, both from that one event.
     "criteria": """
         SELECT c.wave, c.code, c.name, c.kind, c.metric, c.comparator, c.threshold, c.owner,
                c.waiver_reason, c.waiver_until, c.row_version,
-               CASE WHEN c.waiver_reason <> '' THEN (
-                   SELECT min(w.at) FROM events w
-                   WHERE w.entity = 'criterion' AND w.entity_key = c.wave || ':' || c.code
-                     AND w.action = 'waived' AND w.at >= coalesce((
-                         SELECT max(r.at) FROM events r
-                         WHERE r.entity = 'criterion' AND r.entity_key = w.entity_key
-                           AND r.action = 'waiver_removed'), '')
-               ) END AS waived_at
-        FROM criteria c ORDER BY c.wave, c.rowid""",
+               grant_.at AS waived_at, grant_.actor AS waived_by
+        FROM criteria c
+        LEFT JOIN events grant_ ON c.waiver_reason <> '' AND grant_.id = (
+            SELECT w.id FROM events w
+            WHERE w.entity = 'criterion' AND w.entity_key = c.wave || ':' || c.code
+              AND w.action = 'waived' AND w.id > coalesce((
+                  SELECT max(r.id) FROM events r
+                  WHERE r.entity = 'criterion' AND r.entity_key = w.entity_key
+                    AND r.action = 'waiver_removed'), 0)
+            ORDER BY w.id LIMIT 1)
+        ORDER BY c.wave, c.rowid""",
     "measurements": """
         SELECT id, wave, criterion, """
     + rules.norm_time("date")
