@@ -40,8 +40,6 @@ DEFAULT_CRITERIA: tuple[tuple[str, str, str, str, str, float], ...] = (
 )
 
 COMPARATORS = (">=", "<=", "==")
-STATUSES = ("met", "not_met", "waived", "no_data")
-OUTLOOKS = ("on_track", "at_risk", "off_track", "no_data")
 TREND_WEEKS = 8  # the sparkline
 FORECAST_WEEKS = 8  # the recent rate the forecast extrapolates
 BURN_UP_WEEKS = 26

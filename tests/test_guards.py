@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -278,3 +279,48 @@ def test_sql_is_found_in_strings_and_calls(source, found):
 )
 def test_settings_access_around_the_registry_is_found(source, found):
     assert bool(_lines(settings_access, source)) is found
+
+
+# Dead code ------------------------------------------------------------------------------------
+
+
+def _project_modules() -> list[Path]:
+    """Every module that may use the product's names: the product, its tests, scripts and
+    benchmarks."""
+    folders = ("decisions", "pages", "tests", "scripts", "benchmarks")
+    return sorted({*product_modules(), *(p for f in folders for p in ROOT.glob(f"{f}/**/*.py"))})
+
+
+def _uses(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, ast.alias):
+            yield node.name.rpartition(".")[2]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value  # a name in __all__ or looked up by getattr
+
+
+def _defined(tree: ast.Module) -> Iterator[tuple[str, int, int]]:
+    """The module's top-level names, each with its line and how often its definition counts
+    among `_uses` (an assignment's target is a Name); not those a decorator registers (the
+    migrations)."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.decorator_list:
+            yield node.name, node.lineno, 0
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            yield from ((t.id, node.lineno, 1) for t in targets if isinstance(t, ast.Name))
+
+
+def test_every_name_the_product_defines_is_used():
+    uses = Counter(name for path in _project_modules() for name in _uses(_tree(path)))
+    unused = [
+        f"{_name(path)}:{line} {name}"
+        for path in ROOT.glob("decisions/**/*.py")
+        for name, line, defining in _defined(_tree(path))
+        if not name.startswith("__") and uses[name] <= defining
+    ]
+    assert unused == []

@@ -1,6 +1,5 @@
-"""Charts of the readiness page: the burn-up with the go-live rule and the forecast, the
-criteria's sparklines, and the report for the steering committee as one PNG; and the words and
-colours a criterion's status, outlook, value and forecast are shown with (Readiness and Plan)."""
+"""Charts of the readiness page: the burn-up with the go-live rule and the forecast, and the
+report for the steering committee as one PNG; and the words and colours a criterion's status, outlook, value and forecast are shown with (Readiness and Plan)."""
 
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ SERIES_WORDS = {
     "ready": N_("ready"),
 }
 SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
-STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "no_data": "#969696"}
 
 
 STATUS_WORDS = {
@@ -168,23 +166,6 @@ def _rule(day: dt.date, label: str, color: str, dash: list[int], top: int) -> al
         x=alt.X("date", type="temporal"), y=alt.value(0), text=alt.Text("label", type="nominal")
     )
     return rule + text
-
-
-def sparkline(trend: pd.DataFrame) -> alt.Chart:
-    """A small line of a criterion's weekly values (`trend`: date, value)."""
-    return (
-        alt.Chart(trend.assign(date=pd.to_datetime(trend["date"])))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("date", type="temporal", axis=None),
-            y=alt.Y("value", type="quantitative", axis=None),
-            tooltip=[
-                tip("date", "temporal", title=_("Week"), format=DATE_FORMAT[i18n.language()]),
-                tip("value", "quantitative", title=_("Value")),
-            ],
-        )
-        .properties(width=120, height=30)
-    )
 
 
 REPORT_COLUMNS = {"criterion": 0, "status": 250, "value": 330, "target": 400, "forecast": 470,

@@ -310,18 +310,6 @@ def insert_measurement(conn: sqlite3.Connection, measurement: dict) -> int:
     return write.insert_one(conn, "measurements", measurement)
 
 
-def measurement_history(conn: sqlite3.Connection, wave: str, criterion: str) -> pd.DataFrame:
-    return _frame(
-        conn,
-        """
-        SELECT m.date, m.value, m.reported_by, coalesce(e.name, m.reported_by) AS reported_by_name,
-               m.evidence_url
-        FROM measurements m LEFT JOIN experts e ON e.email = m.reported_by
-        WHERE m.wave = ? AND m.criterion = ? ORDER BY m.date DESC, m.id DESC""",
-        (wave, criterion),
-    )
-
-
 def data_marker(conn: sqlite3.Connection) -> str:
     """Changes whenever the programme does (every change appends an event): a cache key."""
     path = conn.execute("PRAGMA database_list").fetchone()[2]
