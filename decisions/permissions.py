@@ -3,7 +3,8 @@
 Every action a person can take is a row here: which roles may take it and, for some roles,
 where it applies (the decision's forum, its domain, or the record's owner). The use cases ask
 `check` before they change anything; the pages ask `allowed` what to show; the import and the
-command line reach the same answer through the use cases. No other module spells a role name.
+command line are held to the same table. A role's name is spelled only here, in model.ROLES
+and in the schema's CHECK (tests/test_guards.py walks the tree for it).
 Which stage an action starts from is the workflow's business (workflow.ACTIONS), not this one's.
 """
 

@@ -108,8 +108,9 @@ class DecisionRows:
         return not row.errors
 
     def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
-        """Whether the importing person may take this workflow action now: the app's own
-        permission table (workflow.ACTIONS), its refusal the row's error."""
+        """Whether the importing person may take this workflow action now: the app's own rule
+        (workflow.check_action: the stage it starts from in workflow.ACTIONS, who may in
+        permissions.PERMISSIONS), its refusal the row's error."""
         a = self.a
         a.obey(row, "stage", check_action, action, stage, a.actor, forum=decision["forum"],
                domain=decision["domain"])  # fmt: skip

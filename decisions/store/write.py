@@ -1,7 +1,8 @@
 """The one way the store writes rows: insert, upsert, save (insert or versioned update),
-replace links and versioned update. Every write of the query modules, the import and the demo
-goes through these, inside the caller's transaction; only the event log (store.append_events)
-and the settings (store.put_setting) keep writes of their own."""
+versioned update, update and delete by key, replace links. Every write of the query modules,
+the event log (store.append_events), the settings (store.put_setting), the import and the demo
+goes through these, inside the caller's transaction; only a read's scratch tables (temp.*) are
+written elsewhere."""
 
 from __future__ import annotations
 
