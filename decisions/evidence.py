@@ -44,6 +44,7 @@ from decisions.store import evidence as evidence_store
 from decisions.store import people as people_store
 from decisions.store import queues, reference
 from decisions.workflow import (
+    VERDICT_ACTIONS,
     ApprovalProgress,
     approval_progress,
     cap_holds,
@@ -491,8 +492,7 @@ def check_verdict(
     choice_field(verdict, "verdict", VERDICTS)
     if verdict_by is None:
         raise WorkflowError(_("expert {expert} is not in the directory", expert=expert))
-    action = "approve" if verdict == "approve" else "request_changes"
-    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
+    check_action(VERDICT_ACTIONS[verdict], decision["stage"], verdict_by, domain=decision["domain"])
     comment = text_field(comment, "comment", required=verdict == "changes_requested")
     if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
         raise WorkflowError(

@@ -57,6 +57,15 @@ ACTIONS: dict[str, Action] = {
     )
 }
 
+# The action each verdict takes: an approval approves, a request for changes sends the
+# decision back to build.
+VERDICT_ACTIONS = {"approve": "approve", "changes_requested": "request_changes"}
+
+
+def verdicts_open(allowed: list[str]) -> list[str]:
+    """The verdicts a person may give, from the actions they may take (allowed_actions)."""
+    return [verdict for verdict, action in VERDICT_ACTIONS.items() if action in allowed]
+
 
 def action_refusal(
     action: str, stage: str, actor: Actor, *, forum: str = "", domain: str = ""

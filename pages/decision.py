@@ -534,23 +534,18 @@ allowed = (
     if person
     else []
 )
-verdicts_allowed = [
-    verdict
-    for action, verdict in (("approve", "approve"), ("request_changes", "changes_requested"))
-    if action in allowed
-]
+verdicts_open = workflow.verdicts_open(allowed)
 if not allowed:
     st.caption(_("Nothing is yours to do on this decision while it is {stage}.",
                  stage=stage_word(stage).lower()))  # fmt: skip
+if verdicts_open:
+    with verdict_slot, st.container(border=True):
+        st.subheader(_("Your verdict awaits"), anchor=False)
+        verdict_form(verdicts_open)
 for action in allowed:
     spec = workflow.ACTIONS[action]
-    if action == "request_changes":
-        continue  # one verdict form offers both
-    if action == "approve":
-        with verdict_slot, st.container(border=True):
-            st.subheader(_("Your verdict awaits"), anchor=False)
-            verdict_form(verdicts_allowed)
-        continue
+    if action in workflow.VERDICT_ACTIONS.values():
+        continue  # the verdict form offers them
     with st.expander(_(spec.label), expanded=len(allowed) == 1):
         if action == "decide":
             decide_form()
