@@ -411,6 +411,11 @@ class CriterionResult:
     def waived(self) -> bool:
         return self.status == "waived"
 
+    @property
+    def cleared(self) -> bool:
+        """Met or waived: no obstacle to go-live."""
+        return self.status in ("met", "waived")
+
 
 @dataclass(frozen=True)
 class WaveReadiness:
@@ -423,7 +428,7 @@ class WaveReadiness:
 
     @property
     def go(self) -> bool:
-        return all(c.status in ("met", "waived") for c in self.criteria)
+        return all(c.cleared for c in self.criteria)
 
     def result(self, code: str) -> CriterionResult:
         return next(c for c in self.criteria if c.code == code)

@@ -405,3 +405,11 @@ def tests_say_passed(facts: DecisionFacts) -> bool:
     A ready mark stands while this holds, whatever the approval rule makes of the verdicts."""
     results = latest_run_results(facts)
     return bool(results) and all(result == "passed" for result in results)
+
+
+def open_despite_a_pass(runs: list[dict], defects: list[dict]) -> list[str]:
+    """The linked defects still open although a test run that counts passed (`runs` with their
+    `note`, '' when the run counts): a pass that the open defects put in doubt."""
+    if not any(run.get("result") == "passed" and not run["note"] for run in runs):
+        return []
+    return [defect["key"] for defect in defects if defect["status"] == "open"]

@@ -573,12 +573,11 @@ if person and stage_at_least(stage, "built") and stage != "ready":
             icon=":material/co_present:",
             query_params={"schedule": key},
         )
-open_defects = [d for d in defects if d["status"] == "open"]
-if open_defects and any(r.get("result") == "passed" and not r["note"] for r in runs):
+if open_defects := workflow.open_despite_a_pass(runs, defects):
     st.info(
         _(
             "A test run passed, but these linked defects are still open: {defects}.",
-            defects=ui.md(", ".join(d["key"] for d in open_defects)),
+            defects=ui.md(", ".join(open_defects)),
         ),
         icon=":material/bug_report:",
     )

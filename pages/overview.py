@@ -62,10 +62,7 @@ def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
 def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
     """Per wave: criteria met or waived, criteria in all, and whether that is a go; and its
     decisions in scope per stage."""
-    met = {
-        w.wave: (sum(c.status in ("met", "waived") for c in w.criteria), len(w.criteria), w.go)
-        for w in waves
-    }
+    met = {w.wave: (sum(c.cleared for c in w.criteria), len(w.criteria), w.go) for w in waves}
     return met, readiness.stages_per_wave(waves)
 
 

@@ -340,6 +340,12 @@ def test_go_needs_every_criterion_met_or_waived():
     assert wave("met", "waived").go
     assert not wave("met", "not_met").go
     assert not wave("met", "no_data").go
+    assert [c.cleared for c in wave("met", "waived", "not_met", "no_data").criteria] == [
+        True,
+        True,
+        False,
+        False,
+    ]  # fmt: skip  (what Overview counts as "met or waived")
 
 
 # Forecasts and outlook --------------------------------------------------------------------------

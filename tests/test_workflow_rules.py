@@ -17,6 +17,7 @@ from decisions.workflow import (
     action_refusal,
     allowed_actions,
     check_action,
+    open_despite_a_pass,
     verdicts_open,
 )
 
@@ -325,3 +326,18 @@ def test_mark_ready_is_refused_with_an_open_severe_defect(
     else:
         assert services.set_manual_stage(programme, manager, key, "mark_ready") == "ready"
     assert services.check(programme) == []
+
+
+@pytest.mark.parametrize(
+    "runs, expected",
+    [
+        ([{"result": "passed", "note": ""}], ["DEF-1"]),
+        ([{"result": "failed", "note": ""}, {"result": "passed", "note": ""}], ["DEF-1"]),
+        ([{"result": "passed", "note": "from an earlier build round"}], []),  # does not count
+        ([{"result": "failed", "note": ""}], []),
+        ([], []),
+    ],
+)
+def test_open_defects_put_a_counted_pass_in_doubt(runs, expected):
+    defects = [{"key": "DEF-1", "status": "open"}, {"key": "DEF-2", "status": "fixed"}]
+    assert open_despite_a_pass(runs, defects) == expected
