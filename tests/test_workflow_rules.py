@@ -17,6 +17,7 @@ from decisions.workflow import (
     action_refusal,
     allowed_actions,
     check_action,
+    needs_a_defect,
     open_despite_a_pass,
     verdicts_open,
 )
@@ -341,3 +342,12 @@ def test_mark_ready_is_refused_with_an_open_severe_defect(
 def test_open_defects_put_a_counted_pass_in_doubt(runs, expected):
     defects = [{"key": "DEF-1", "status": "open"}, {"key": "DEF-2", "status": "fixed"}]
     assert open_despite_a_pass(runs, defects) == expected
+
+
+@pytest.mark.parametrize(
+    "result, defect, expected",
+    [("failed", None, True), ("blocked", None, True), ("failed", "DEF-1", False),
+     ("passed", None, False)],
+)  # fmt: skip
+def test_a_run_that_found_a_problem_needs_a_defect(result, defect, expected):
+    assert needs_a_defect({"result": result, "defect": defect}) is expected
