@@ -763,6 +763,11 @@ def record_defect_for_run(
         return record["key"]
 
 
+def needs_a_defect(run: Mapping) -> bool:
+    """A test run that failed or was blocked and has no defect recorded to say why."""
+    return run["result"] != "passed" and not run["defect"]
+
+
 def defects_a_pass_may_close(conn: sqlite3.Connection, test_case: str) -> list[dict]:
     """Defects still open (or fixed, not yet verified) on `test_case` or a decision it covers:
     after it passes, the tester says of each whether to close it or keep it open."""

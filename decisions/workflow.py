@@ -407,11 +407,6 @@ def tests_say_passed(facts: DecisionFacts) -> bool:
     return bool(results) and all(result == "passed" for result in results)
 
 
-def needs_a_defect(run: dict) -> bool:
-    """A test run that failed or was blocked and has no defect recorded to say why."""
-    return run["result"] != "passed" and not run["defect"]
-
-
 def open_despite_a_pass(runs: list[dict], defects: list[dict]) -> list[str]:
     """The linked defects still open although a test run that counts passed (`runs` with their
     `note`, '' when the run counts): a pass that the open defects put in doubt."""

@@ -29,7 +29,7 @@ COLUMN_WORDS = {
 }
 
 
-def waiver_text(criterion: readiness.Criterion) -> str:
+def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
     if not criterion.waiver_reason:
         return ""
     by = criterion.waived_by or _("unknown")
@@ -58,7 +58,7 @@ def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
                 "outlook": [charts.outlook_key(c)],
                 "outlook_word": charts.outlook_word(charts.outlook_key(c)),
                 "unmet": c.status == "not_met",
-                "waiver": waiver_text(crit),
+                "waiver": waiver_text(conn, wave.wave, crit),
                 "owner": crit.owner or "",
             }
         )

@@ -7,7 +7,7 @@ coverage of a wave: approved decisions nobody tests, test cases never run, decis
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services, views, workflow
+from decisions import evidence, permissions, services, views
 from decisions.charts import evidence as charts
 from decisions.i18n import N_, _, format_number, n_
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
@@ -193,7 +193,7 @@ def log_a_run() -> None:
 def offer_the_missing_defect(case: str) -> None:
     """The latest run failed or was blocked and no defect says why: offer to record it."""
     last = evidence_store.latest_run(conn, case)
-    if not last or not workflow.needs_a_defect(last):
+    if not last or not evidence.needs_a_defect(last):
         return
     if not permissions.allowed(person, "save_defect"):
         return
@@ -326,7 +326,7 @@ def defect_for_failed_run(pending: dict) -> bool:
     """The defect a failed or blocked run found, in one step: filled in from the run (its test
     case, its decision, a title from its notes); the tester chooses both severities."""
     run = evidence_store.get_test_run(conn, pending["run"])
-    if run is None or not workflow.needs_a_defect(run):
+    if run is None or not evidence.needs_a_defect(run):
         st.session_state.pop(FOLLOW_UP, None)
         return False
     case = evidence_store.get_test_case(conn, run["test_case"])

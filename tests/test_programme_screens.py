@@ -12,7 +12,7 @@ import json
 import pytest
 from test_pages_programme import app_db, by_key, open_page, texts  # noqa: F401  (fixture)
 
-from decisions import i18n, planning, readiness, store
+from decisions import i18n, readiness
 from decisions.charts import readiness as words
 from decisions.store import analytics
 
@@ -48,27 +48,6 @@ def test_a_waived_criterion_reads_as_waived_with_who_and_until_when(app_db):  # 
     row = criteria_rows(at)["C4N"]
     assert list(row["status_shown"]) == list(row["outlook"]) == ["waived"]  # not "off track"
     assert row["waiver"] == "Acceptance cycle in October (by mona@hemit.no, until 31 Oct 2022)"
-
-
-def test_the_waiver_in_force_names_who_granted_it_and_when_from_one_grant(app_db, actor):  # noqa: F811
-    """Granted, removed, granted again by someone else, then extended: the grant in force is
-    the second, and both its date and its granter come from it (not the extension's author)."""
-    conn, _ = app_db
-    mona, admin = actor("mona@hemit.no"), actor("admin@hemit.no")
-    for day, person, reason, until in [
-        ("2022-09-02", mona, "first", "2022-12-01"),
-        ("2022-09-05", mona, "", None),
-        ("2022-09-10", admin, "Acceptance cycle in October", "2022-10-31"),
-        ("2022-09-12", mona, "Acceptance cycle in October", "2022-11-30"),
-    ]:
-        store.put_setting(conn, "clock", day)
-        planning.save_criterion(conn, person, "W1", "C4N",
-                                {"waiver_reason": reason, "waiver_until": until})  # fmt: skip
-    store.put_setting(conn, "clock", "2022-09-15")
-    waiver = readiness.assess(conn, dt.date(2022, 9, 15), "W1")[1][0].result("C4N").criterion
-    assert (waiver.waived_by, waiver.waived_at[:10]) == ("admin@hemit.no", "2022-09-10")
-    row = criteria_rows(open_page("vera@hemit.no", "pages/readiness.py", wave="W1"))["C4N"]
-    assert row["waiver"] == "Acceptance cycle in October (by admin@hemit.no, until 30 Nov 2022)"
 
 
 def _result(trend: list[float | None], comparator: str = ">=", threshold: float = 100):

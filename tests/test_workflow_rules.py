@@ -17,7 +17,6 @@ from decisions.workflow import (
     action_refusal,
     allowed_actions,
     check_action,
-    needs_a_defect,
     open_despite_a_pass,
     verdicts_open,
 )
@@ -350,4 +349,4 @@ def test_open_defects_put_a_counted_pass_in_doubt(runs, expected):
      ("passed", None, False)],
 )  # fmt: skip
 def test_a_run_that_found_a_problem_needs_a_defect(result, defect, expected):
-    assert needs_a_defect({"result": result, "defect": defect}) is expected
+    assert evidence.needs_a_defect({"result": result, "defect": defect}) is expected
