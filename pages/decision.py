@@ -534,14 +534,14 @@ allowed = (
     if person
     else []
 )
-verdicts_open = workflow.verdicts_open(allowed)
+open_verdicts = workflow.verdicts_open(allowed)
 if not allowed:
     st.caption(_("Nothing is yours to do on this decision while it is {stage}.",
                  stage=stage_word(stage).lower()))  # fmt: skip
-if verdicts_open:
+if open_verdicts:
     with verdict_slot, st.container(border=True):
         st.subheader(_("Your verdict awaits"), anchor=False)
-        verdict_form(verdicts_open)
+        verdict_form(open_verdicts)
 for action in allowed:
     spec = workflow.ACTIONS[action]
     if action in workflow.VERDICT_ACTIONS.values():

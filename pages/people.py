@@ -119,8 +119,8 @@ def expert_form(expert: dict | None) -> None:
                                         value=expert["allocation_pct"] if expert else 20)  # fmt: skip
         chosen_domains = st.multiselect(_("Domains"), list(domains), format_func=domains.get,
                                         default=expert["domains"] if expert else [])  # fmt: skip
-        held = expert["roles"] if expert else permissions.new_person_roles()
-        roles = st.multiselect(_("Roles"), ROLES, default=held, format_func=role_text)
+        chosen_roles = expert["roles"] if expert else permissions.new_person_roles()
+        roles = st.multiselect(_("Roles"), ROLES, default=chosen_roles, format_func=role_text)
         chosen_forums = st.multiselect(
             _("Forums"), list(forums), format_func=forums.get,
             default=expert["forums"] if expert else [],

@@ -1,5 +1,6 @@
 """Charts of the readiness page: the burn-up with the go-live rule and the forecast, and the
-report for the steering committee as one PNG; and the words and colours a criterion's status, outlook, value and forecast are shown with (Readiness and Plan)."""
+report for the steering committee as one PNG; and the words and colours a criterion's status,
+outlook, value and forecast are shown with (Readiness and Plan)."""
 
 from __future__ import annotations
 
