@@ -107,15 +107,21 @@ def _is_words(node: ast.Dict) -> bool:
     )
 
 
+def _compared(node: ast.AST) -> list[ast.AST]:
+    """The operands of a comparison, pandas' `eq` and `ne` included; [] for anything else."""
+    if isinstance(node, ast.Compare):
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in ("eq", "ne"):
+        return node.args
+    return []
+
+
 def role_names(tree: ast.AST) -> Iterator[int]:
     """Lines that spell a role as a role: compared with one, a collection of roles, a role as a
     keyword's value or a default, a `case`, or a role quoted in SQL. A column or a record kind
     that shares a role's name (`row["expert"]`, `groupby("tester")`) is not a role."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
-            if any(map(_holds_role, [node.left, *node.comparators])):
-                yield node.lineno
-        elif _only_roles(node):
+        if any(map(_holds_role, _compared(node))) or _only_roles(node):
             yield node.lineno
         elif isinstance(node, ast.Dict) and len(node.keys) > 1 and all(map(_is_role, node.keys)):
             if not _is_words(node):  # one role as a key is a query's parameter: {"expert": e}
@@ -231,6 +237,7 @@ def _lines(check: Callable[[ast.AST], Iterator[int]], source: str) -> list[int]:
         "Actor('a@b.no', 'A', frozenset({'admin'}))",
         """conn.execute("SELECT email FROM expert_roles WHERE role = 'analyst'")""",
         "shown = role in ('expert', 'analyst')",
+        'experts = roles[roles["role"].eq("expert")]',
     ],
 )
 def test_a_role_spelled_as_a_role_is_found(source):
