@@ -361,7 +361,8 @@ def _publish(args: argparse.Namespace) -> int:
     index = "rebuilt" if result.index_rebuilt else "unchanged"
     print(f"{args.out}: {result.decisions} decisions published; {len(changes.written)} files "
           f"written, {len(changes.removed)} removed, {changes.unchanged} unchanged; the search "
-          f"index {index} ({wall:.1f} s, {cpu:.1f} s CPU in this process)")  # fmt: skip
+          f"index {index}; readiness_now {result.readiness_rows} rows ({wall:.1f} s, {cpu:.1f} s "
+          "CPU in this process)")  # fmt: skip
     return 0
 
 

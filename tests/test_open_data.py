@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from datasette.app import Datasette
 
-from decisions import demo, i18n, store, views
+from decisions import demo, i18n, readiness, store, views
+from decisions.publish import open_data
 
 REPO = Path(__file__).resolve().parents[1]
 METADATA = REPO / "data" / "datasette-metadata.json"
@@ -55,13 +56,34 @@ def test_open_defects_are_the_open_ones(conn):
     assert keys == {r[0] for r in conn.execute("SELECT key FROM defects WHERE status = 'open'")}
 
 
+def test_readiness_now_is_readiness_as_the_readiness_page_computes_it(conn):
+    i18n.use("nb")
+    assert store.scalar(conn, "SELECT count(*) FROM readiness_now") == 0
+    rows = open_data.refresh_readiness(conn)
+    _programme, waves = readiness.assess(conn)
+    expected = {
+        (w.wave, c.code): (c.value, c.status, c.forecast.isoformat() if c.forecast else None)
+        for w in waves
+        for c in w.criteria
+    }
+    stored = {
+        (r["wave"], r["criterion"]): (r["value"], r["status"], r["forecast"])
+        for r in store.rows(conn, "SELECT * FROM readiness_now")
+    }
+    assert rows == len(expected) and stored == expected
+    words = {r[0] for r in conn.execute("SELECT status_words FROM readiness_now")}
+    assert words <= {"oppfylt", "ikke oppfylt", "unntak", "ingen data"}
+    open_data.refresh_readiness(conn)
+    assert store.scalar(conn, "SELECT count(*) FROM readiness_now") == rows
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_a_view_holds_no_email_address(conn, view):
     for row in store.rows(conn, f"SELECT * FROM {view}"):
         assert not any("@" in str(value) for value in row.values()), row
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", (*VIEWS, "readiness_now"))
 def test_the_metadata_describes_every_column_of_a_view(conn, view):
     described = json.loads(METADATA.read_text(encoding="utf-8"))["databases"]["decisions"]
     columns = [r[1] for r in conn.execute(f"PRAGMA table_info({view})")]

@@ -3,7 +3,8 @@ serves to every staff member (SPEC 5c), with no person's name or email address.
 
 `publish(conn, out)` renders every page in memory, compares it with what the last run wrote
 (files.py) and writes only what changed; the search index (search.py) is rebuilt only when a
-decision's page changed. Addresses are built from keys and codes (pages.slug), so they never
+decision's page changed. Each run also refreshes the analysts' table readiness_now
+(open_data.py). Addresses are built from keys and codes (pages.slug), so they never
 change."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from decisions import i18n
-from decisions.publish import feed, files, pages
+from decisions.publish import feed, files, open_data, pages
 from decisions.publish.privacy import Redactor
 from decisions.publish.search import INDEX_PATH, build_index
 from decisions.store import published
@@ -33,6 +34,7 @@ class Published:
     changes: files.Changes
     index_rebuilt: bool
     decisions: int
+    readiness_rows: int = 0
 
 
 def publish(
@@ -54,6 +56,7 @@ def publish(
     decisions = sum(1 for p in site if p.startswith(f"{pages.DECISION_PATH}/"))
     if dry_run:
         return Published(changes, rebuild, decisions)
+    readiness_rows = open_data.refresh_readiness(conn)
     files.apply(out, site, changes, manifest)
     if rebuild:
         with_index = {**site, **build_index(out)}
@@ -65,7 +68,7 @@ def publish(
             sorted(changes.removed + index_changes.removed),
             len(with_index) - len(changes.written) - len(index_changes.written),
         )
-    return Published(changes, rebuild, decisions)
+    return Published(changes, rebuild, decisions, readiness_rows)
 
 
 def render_site(conn: sqlite3.Connection, base_url: str | None) -> dict[str, bytes]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from decisions.store import rows
+from decisions.store import rows, write
 
 # Published: decided or later; a decision withdrawn before it was decided never was.
 _PUBLISHED = "d.stage <> 'proposed' AND (d.stage <> 'withdrawn' OR d.decided_at IS NOT NULL)"
@@ -81,3 +81,21 @@ def reference_lists(conn: sqlite3.Connection) -> dict[str, list[dict]]:
 def people(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(name, email) of everyone in the directory: what the published log must never show."""
     return [(r[0], r[1]) for r in conn.execute("SELECT name, email FROM experts")]
+
+
+def replace_readiness_now(conn: sqlite3.Connection, criteria: list[dict]) -> None:
+    """The table readiness_now holds `criteria` (one row per wave and criterion) and nothing
+    else, in one transaction: a derived table for analysts, not a change to the programme."""
+    from decisions.store import transaction
+
+    with transaction(conn):
+        conn.execute("DELETE FROM readiness_now")
+        write.insert_rows(conn, "readiness_now", READINESS_COLUMNS,
+                          [tuple(c[k] for k in READINESS_COLUMNS) for c in criteria])  # fmt: skip
+
+
+READINESS_COLUMNS = (
+    "wave", "wave_name", "go_live", "as_of", "wave_go", "criterion", "name", "kind", "metric",
+    "comparator", "threshold", "value", "status", "status_words", "outlook", "outlook_words",
+    "forecast", "refreshed_at",
+)  # fmt: skip

@@ -572,3 +572,34 @@ def m024_open_data_views(db: Database) -> None:
         + OPEN_DATA_VIEWS
     )
     db.conn.executemany("INSERT INTO code_words VALUES (?, ?, ?, ?)", code_words())
+
+
+@migrations()
+def m025_readiness_now(db: Database) -> None:
+    # Readiness as the Readiness page computes it (readiness.assess, from the evidence and the
+    # event log), kept as a table for analysts: each `publish` run replaces its rows.
+    db.executescript(
+        """
+        CREATE TABLE readiness_now (
+            wave TEXT NOT NULL,
+            wave_name TEXT NOT NULL,
+            go_live TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            wave_go INTEGER NOT NULL,
+            criterion TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            comparator TEXT NOT NULL,
+            threshold REAL NOT NULL,
+            value REAL,
+            status TEXT NOT NULL,
+            status_words TEXT NOT NULL,
+            outlook TEXT NOT NULL,
+            outlook_words TEXT NOT NULL,
+            forecast TEXT,
+            refreshed_at TEXT NOT NULL,
+            PRIMARY KEY (wave, criterion)
+        );
+        """
+    )
