@@ -5,12 +5,8 @@ kind of page passes axe-core's WCAG 2.1 AA rules, and nginx compresses and sets 
 from __future__ import annotations
 
 import gzip
-import os
 import re
-import shutil
-import signal
-import subprocess
-import time
+import sqlite3
 import urllib.request
 from pathlib import Path
 
@@ -19,74 +15,32 @@ from playwright.sync_api import expect
 
 from decisions import store
 from decisions.publish import publish
-from tests.e2e.conftest import REPO, free_port
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def readme_server_block(root: Path, port: int) -> str:
-    """The README's nginx server block, listening on `port` and serving `root`."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```nginx\n(.*?)```", readme, re.S).group(1)
-    block = re.sub(r"listen [^;]+;", f"listen 127.0.0.1:{port};", block, count=1)
-    return re.sub(r"root [^;]+;", f"root {root};", block, count=1)
+from tests.e2e.nginx_site import NGINX, NginxSite
 
 
 @pytest.fixture(scope="module")
 def published_site(tmp_path_factory, demo_db) -> Path:
-    out = tmp_path_factory.mktemp("published") / "site"
-    conn = store.connect(demo_db)
+    """The small demo published (from a copy: publishing refreshes its readiness_now)."""
+    folder = tmp_path_factory.mktemp("published")
+    source, copy = sqlite3.connect(demo_db), sqlite3.connect(folder / "decisions.db")
+    source.backup(copy)
+    source.close()
+    copy.close()
+    conn = store.connect(folder / "decisions.db")
     try:
-        publish(conn, out)
+        publish(conn, folder / "site")
     finally:
         conn.close()
-    return out
+    return folder / "site"
 
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory, published_site) -> str:
     if not Path(NGINX).exists():
         pytest.fail("the published log's test needs Debian's nginx (apt-get install nginx)")
-    prefix = tmp_path_factory.mktemp("nginx")
-    port = free_port()
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers read the test's private tmp
-    (prefix / "nginx.conf").write_text(
-        f"""{user}worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    {readme_server_block(published_site, port)}
-}}
-"""
-    )
-    process = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(url + "/", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                error = process.stderr.read().decode()
-                raise RuntimeError(f"nginx did not start: {error}") from None
-            time.sleep(0.1)
-    yield url
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    site = NginxSite(published_site, tmp_path_factory.mktemp("nginx"))
+    yield site.wait_serving()
+    site.stop()
 
 
 def _a_revised_decision(db: Path) -> str:
