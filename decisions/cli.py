@@ -333,6 +333,7 @@ def _publish(args: argparse.Namespace) -> int:
     import time
 
     from decisions.publish import publish
+    from decisions.publish.files import Busy
     from decisions.publish.search import IndexFailed
 
     if args.base_url and not args.base_url.startswith(("https://", "http://")):
@@ -344,7 +345,7 @@ def _publish(args: argparse.Namespace) -> int:
     try:
         result = publish(conn, Path(args.out), language=args.language,
                          base_url=args.base_url, dry_run=args.dry_run)  # fmt: skip
-    except IndexFailed as failed:
+    except (IndexFailed, Busy) as failed:
         print(f"{args.out}: {failed}", file=sys.stderr)
         return 1
     changes = result.changes

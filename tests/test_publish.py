@@ -15,7 +15,7 @@ import pytest
 from decisions import demo, services, store
 from decisions.model import SYSTEM_ACTOR
 from decisions.publish import publish
-from decisions.publish.files import MANIFEST
+from decisions.publish.files import LOCK, MANIFEST, Busy, exclusive
 from decisions.publish.pages import slug
 from decisions.publish.privacy import EMAIL, Redactor
 from decisions.store.views import fold
@@ -204,3 +204,11 @@ def test_the_command_line_dry_run_lists_and_writes_nothing(demo_file, tmp_path):
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert english.returncode == 0, english.stderr
     assert '<html lang="en">' in (out / "index.html").read_text()
+
+
+def test_a_second_run_at_once_is_refused_and_writes_nothing(demo_conn, tmp_path):
+    out = tmp_path / "site"
+    with exclusive(out), pytest.raises(Busy):
+        publish(demo_conn, out)
+    assert [p.name for p in out.iterdir()] == [LOCK]
+    assert publish(demo_conn, out).changes.written

@@ -47,28 +47,37 @@ def publish(
 ) -> Published:
     i18n.use(language)
     site = render_site(conn, base_url.rstrip("/") if base_url else None)
-    manifest = files.read_manifest(out)
+    decisions = sum(1 for p in site if p.startswith(f"{pages.DECISION_PATH}/"))
+    if dry_run:
+        changes, rebuild = _plan(out, site, files.read_manifest(out))
+        return Published(changes, rebuild, decisions)
+    with files.exclusive(out):
+        manifest = files.read_manifest(out)
+        changes, rebuild = _plan(out, site, manifest)
+        readiness_rows = open_data.refresh_readiness(conn)
+        files.apply(out, site, changes, manifest)
+        if rebuild:
+            with_index = {**site, **build_index(out)}
+            index_changes = files.compare(out, with_index, manifest)
+            files.apply(out, with_index, index_changes, manifest)
+            changes = files.Changes(
+                changes.new + index_changes.new,
+                changes.changed + index_changes.changed,
+                sorted(changes.removed + index_changes.removed),
+                len(with_index) - len(changes.written) - len(index_changes.written),
+            )
+    return Published(changes, rebuild, decisions, readiness_rows)
+
+
+def _plan(out: Path, site: dict[str, bytes], manifest: dict) -> tuple[files.Changes, bool]:
+    """What writing `site` changes (the search index aside), and whether the index must be
+    built again: a decision's page changed, or there is none yet."""
     changes = files.compare(out, site, manifest, keep=(f"{INDEX_PATH}/",))
     touched = changes.new + changes.changed + changes.removed
     rebuild = any(p.startswith(f"{pages.DECISION_PATH}/") for p in touched) or not any(
         p.startswith(f"{INDEX_PATH}/") for p in manifest
     )
-    decisions = sum(1 for p in site if p.startswith(f"{pages.DECISION_PATH}/"))
-    if dry_run:
-        return Published(changes, rebuild, decisions)
-    readiness_rows = open_data.refresh_readiness(conn)
-    files.apply(out, site, changes, manifest)
-    if rebuild:
-        with_index = {**site, **build_index(out)}
-        index_changes = files.compare(out, with_index, manifest)
-        files.apply(out, with_index, index_changes, manifest)
-        changes = files.Changes(
-            changes.new + index_changes.new,
-            changes.changed + index_changes.changed,
-            sorted(changes.removed + index_changes.removed),
-            len(with_index) - len(changes.written) - len(index_changes.written),
-        )
-    return Published(changes, rebuild, decisions, readiness_rows)
+    return changes, rebuild
 
 
 def render_site(conn: sqlite3.Connection, base_url: str | None) -> dict[str, bytes]:

@@ -6,13 +6,33 @@ page. Files the log did not write are never touched."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = ".published.json"
+LOCK = ".publish.lock"
+
+
+class Busy(RuntimeError):
+    """Another run is writing the same folder (an hourly job that overran)."""
+
+
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Hold the folder's lock while writing it; a second run at once is refused, not mixed in."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / LOCK, "a") as handle:  # appending leaves the file's time alone
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(f"another publish is writing {out}; nothing written") from None
+        yield
 
 
 @dataclass
