@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "check": "integrity, foreign keys, event log and stored stages against the evidence",
     "backup": "consistent online copy of the database while the app runs",
     "notify": "send the email notices due (digests, demo invitations, event notices)",
+    "publish": "write the published decision log: a static site with lists, feed and search",
 }
 
 
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "nothing, write the log's head to FILE (after checking the "
                                    "log against the head already there)")  # fmt: skip
     _notify_arguments(commands["notify"])
+    _publish_arguments(commands["publish"])
     return parser
 
 
@@ -73,6 +75,16 @@ def _notify_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--as-of", help="the programme's date to decide on (YYYY-MM-DD)")
     command.add_argument("--secrets", help="secrets.toml with an [smtp] table (default "
                          ".streamlit/secrets.toml; $DECISIONS_SMTP_URL wins)")  # fmt: skip
+
+
+def _publish_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--out", required=True, metavar="DIR", help="the site's folder")
+    command.add_argument("--language", choices=("nb", "en"), default="nb",
+                         help="the site's language (default nb, bokmål)")  # fmt: skip
+    command.add_argument("--base-url", metavar="URL", help="the site's public address, for "
+                         "the feed's absolute links (e.g. https://intranett.example/beslutninger)")  # fmt: skip
+    command.add_argument("--dry-run", action="store_true",
+                         help="list what would be written or removed; write nothing")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,6 +328,45 @@ def _notify(args: argparse.Namespace) -> int:
     return notices.cli_notify(args)
 
 
+def _publish(args: argparse.Namespace) -> int:
+    """`publish --out DIR`: exit 0 written (or listed), 1 no database or no index."""
+    import time
+
+    from decisions.publish import publish
+    from decisions.publish.files import Busy
+    from decisions.publish.search import IndexFailed
+
+    if args.base_url and not args.base_url.startswith(("https://", "http://")):
+        raise UsageError(f"--base-url {args.base_url}: expected an http:// or https:// address")
+    conn = _open(args)
+    if conn is None:
+        return 1
+    started = time.process_time(), time.perf_counter()
+    try:
+        result = publish(conn, Path(args.out), language=args.language,
+                         base_url=args.base_url, dry_run=args.dry_run)  # fmt: skip
+    except (IndexFailed, Busy) as failed:
+        print(f"{args.out}: {failed}", file=sys.stderr)
+        return 1
+    changes = result.changes
+    if args.dry_run:
+        for label, paths in (("new", changes.new), ("changed", changes.changed),
+                             ("removed", changes.removed)):  # fmt: skip
+            for path in sorted(paths):
+                print(f"{label} {path}")
+        index = "would be rebuilt" if result.index_rebuilt else "unchanged"
+        print(f"dry run: {len(changes.written)} files would be written, {len(changes.removed)} "
+              f"removed, {changes.unchanged} unchanged; the search index {index}")  # fmt: skip
+        return 0
+    cpu, wall = time.process_time() - started[0], time.perf_counter() - started[1]
+    index = "rebuilt" if result.index_rebuilt else "unchanged"
+    print(f"{args.out}: {result.decisions} decisions published; {len(changes.written)} files "
+          f"written, {len(changes.removed)} removed, {changes.unchanged} unchanged; the search "
+          f"index {index}; readiness_now {result.readiness_rows} rows ({wall:.1f} s, {cpu:.1f} s "
+          "CPU in this process)")  # fmt: skip
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": _init,
     "demo": _demo,
@@ -325,4 +376,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _check,
     "backup": _backup,
     "notify": _notify,
+    "publish": _publish,
 }

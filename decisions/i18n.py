@@ -129,6 +129,12 @@ def _translate(message: str, lang: str) -> str:
     return found
 
 
+def translate(message: str, language: str) -> str:
+    """`message` in `language`, whatever this thread reads in (for text stored in the database,
+    such as the words of the open-data views)."""
+    return _translate(message, language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
 def _(message: str, /, **values: object) -> str:
     """`message` in the reader's language, with `{name}` fields filled from `values`."""
     text = _translate(message, language())
