@@ -839,13 +839,12 @@ def run(
           file=out)  # fmt: skip
     if report.stopped:
         print(f"notify: {report.stopped}", file=err)
-    kept = kept_back(conn)
-    for notice in kept:
+    lapsed = hold_lapsed_claims(conn)
+    for notice in kept_back(conn):
         print(_("kept back, not sent: {kind} to {person} (notice {id}): {why}", kind=notice["kind"],
                 person=notice["person"], id=notice["id"], why=notice["why"]), file=out)  # fmt: skip
-    new_held = any(n.held for n in due) or report.held
-    lapsed = any(not n["held"] for n in kept)
-    return 1 if report.failed or new_held or lapsed else 0
+    held_now = any(n.held for n in due) or report.held or lapsed
+    return 1 if report.failed or held_now else 0
 
 
 def _dry_run(conn: sqlite3.Connection, as_of: dt.date, out: TextIO) -> int:
@@ -853,7 +852,7 @@ def _dry_run(conn: sqlite3.Connection, as_of: dt.date, out: TextIO) -> int:
     for n in due:
         if n.held:
             print(_("would keep back {kind} to {person}: {why}", kind=n.kind, person=n.person,
-                    why=n.held), file=out)  # fmt: skip
+                    why=why_kept(n.held)), file=out)  # fmt: skip
             continue
         extra = _(" (with calendar entry)") if n.ics else ""
         print(_("would send {kind} to {person}: {subject}", kind=n.kind, person=n.person,
@@ -866,17 +865,34 @@ def _dry_run(conn: sqlite3.Connection, as_of: dt.date, out: TextIO) -> int:
     return 0
 
 
+LAPSED = "lapsed claim "  # a held notice's reason: its run never said how the sending went
+
+
+def hold_lapsed_claims(conn: sqlite3.Connection) -> int:
+    """Keep back the notices a run claimed more than CLAIM_LAPSES ago without recording how
+    the sending went (it died, or its connection broke mid-message): they may have gone, and
+    sending them again could send them twice. Returns how many."""
+    before = (dt.datetime.fromisoformat(_wall_clock()) - CLAIM_LAPSES).isoformat()
+    with store.transaction(conn):
+        lapsed = notice_store.lapsed_claims(conn, before)
+        for row in lapsed:
+            notice_store.hold(conn, row["id"], f"{LAPSED}{row['claimed_at']}")
+    return len(lapsed)
+
+
+def why_kept(held: str) -> str:
+    """A held notice's reason as the reader reads it."""
+    if held.startswith(LAPSED):
+        return _("claimed for sending at {at} UTC by a run that stopped before it could record "
+                 "the outcome; it may have been sent, so it is not sent again",
+                 at=held.removeprefix(LAPSED))  # fmt: skip
+    return _("could not be written: {error}", error=held)
+
+
 def kept_back(conn: sqlite3.Connection) -> list[dict]:
-    """The notices no run will send, each with why: it could not be written or made an email
-    (`held`), or a run claimed it and never said whether the server took it (it may have gone;
-    sending it again could send it twice)."""
-    lapsed = (dt.datetime.fromisoformat(_wall_clock()) - CLAIM_LAPSES).isoformat()
-    return [
-        row | {"why": row["held"] or _(
-            "claimed for sending at {at} UTC by a run that stopped before it could record the "
-            "outcome; it may have been sent, so it is not sent again", at=row["claimed_at"])}
-        for row in notice_store.kept_back(conn, lapsed)
-    ]  # fmt: skip
+    """The notices no run will send, each with why (`why`): it could not be written or made
+    an email, or a run claimed it and never said whether the server took it."""
+    return [row | {"why": why_kept(row["held"])} for row in notice_store.kept_back(conn)]
 
 
 def base_url_set(conn: sqlite3.Connection) -> bool:

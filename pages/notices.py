@@ -35,7 +35,7 @@ def status(row) -> str:
     if row.sent_at:
         return _("sent {when}", when=moment_text(row.sent_at))
     if row.held:
-        return _("kept back, not sent: {why}", why=row.held)
+        return _("kept back, not sent: {why}", why=notices.why_kept(row.held))
     if row.claimed_at:
         return _("being sent, or its run stopped before it could record the outcome (not "
                  "sent again)")  # fmt: skip

@@ -82,17 +82,24 @@ def hold(conn: sqlite3.Connection, notice_id: int, why: str) -> None:
     write.update_where(conn, "notices", {"id": notice_id}, {"held": why[:500] or "?"})
 
 
-def kept_back(conn: sqlite3.Connection, claimed_before: str) -> list[dict]:
-    """Unsent notices that no run will send: held with their reason, or claimed before
-    `claimed_before` by a run that never said how the sending went."""
+def kept_back(conn: sqlite3.Connection) -> list[dict]:
+    """Unsent notices held back for good, with their reason."""
     return rows(
         conn,
         """
-        SELECT id, person, kind, subject, created_at, held, claimed_at, claimed_by
-        FROM notices
-        WHERE sent_at IS NULL AND (held <> '' OR claimed_at < ?)
-        ORDER BY id
+        SELECT id, person, kind, subject, created_at, held FROM notices
+        WHERE sent_at IS NULL AND held <> '' ORDER BY id
         """,
+    )
+
+
+def lapsed_claims(conn: sqlite3.Connection, claimed_before: str) -> list[dict]:
+    """Unsent notices claimed before `claimed_before` by a run that never recorded how the
+    sending went."""
+    return rows(
+        conn,
+        "SELECT id, claimed_at FROM notices WHERE sent_at IS NULL AND held = '' "
+        "AND claimed_at < ? ORDER BY id",
         (claimed_before,),
     )
 
