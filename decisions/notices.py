@@ -251,7 +251,11 @@ def links(conn: sqlite3.Connection) -> Links:
 
 
 def due_notices(
-    conn: sqlite3.Connection, as_of: dt.date, *, demos_since: dt.date | None = None
+    conn: sqlite3.Connection,
+    as_of: dt.date,
+    *,
+    demos_since: dt.date | None = None,
+    stamp: dt.datetime | None = None,
 ) -> list[Notice]:
     """Every notice due as of a date that is not on record yet, for active people, by their
     preferences (the programme's defaults when they chose none)."""
@@ -265,13 +269,13 @@ def due_notices(
         notice
         for lang in sorted(set(languages.values()))
         for notice in _in_language(
-            lang, _due, conn, as_of, demos_since,
+            lang, _due, conn, as_of, demos_since, stamp or dt.datetime.now(dt.UTC),
             {e: a for e, a in people.items() if languages[e] == lang},
         )
     ]  # fmt: skip
 
 
-def _due(conn, as_of: dt.date, demos_since: dt.date | None, people: dict[str, Actor]):
+def _due(conn, as_of: dt.date, demos_since: dt.date | None, stamp, people: dict[str, Actor]):
     """The notices due to `people`, who all read one language (the thread's)."""
     programme = defaults(conn)
     stored = notice_store.preferences(conn)
@@ -280,7 +284,7 @@ def _due(conn, as_of: dt.date, demos_since: dt.date | None, people: dict[str, Ac
     link = links(conn)
     made = [
         *_digests(conn, as_of, people, prefs, link),
-        *_demo_notices(conn, as_of, demos_since or as_of, people, prefs, link),
+        *_demo_notices(conn, demos_since or as_of, people, prefs, link, stamp),
         *_changes_requested(conn, as_of, people, link),
         *_overdue(conn, as_of, people, link),
         *_off_track(conn, as_of, people, link),
@@ -390,7 +394,7 @@ def _forum_item(row: Mapping, link: Links) -> Item:
     return Item(f"{row['key']} {row['title']}", link.decision(row["key"]), detail)
 
 
-def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice]:
+def _demo_notices(conn, since, people, prefs, link: Links, stamp: dt.datetime) -> list[Notice]:
     """Invitations to scheduled demos, changes (a new SEQUENCE) and cancellations (the demo
     cancelled, or the person no longer invited), each carrying its calendar entry."""
     from decisions import evidence
@@ -403,7 +407,6 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
             told.setdefault(demo, set()).add(person)
     keys = [d["key"] for d in demos if not d["held"] or d["key"] in told]
     events = {e.key: e for e in evidence.demo_events(conn, keys, link.base)}
-    stamp = dt.datetime.now(dt.UTC)
     made = []
     requests: dict[str, str] = {}  # a demo's invitation is the same for each invitee
     for demo in demos:
@@ -547,11 +550,16 @@ def moment(conn: sqlite3.Connection, as_of: dt.date | None = None) -> str:
 
 
 def record(
-    conn: sqlite3.Connection, notices: list[Notice], created_at: str, *, sent: bool = False
+    conn: sqlite3.Connection,
+    notices: list[Notice],
+    created_at: str,
+    *,
+    sent: bool = False,
+    logged_at: str | None = None,
 ) -> None:
     """Record notices inside the caller's transaction, each with its event (the log covers
-    what a notice says and to whom); `sent` marks them sent at their own time (the demo
-    programme's history)."""
+    what a notice says and to whom), logged at `logged_at` (default `created_at`); `sent`
+    marks them sent at their own time (the demo programme's history)."""
     written = notice_store.insert_notices(
         conn,
         (
@@ -561,30 +569,36 @@ def record(
             for n in notices
         ),
     )  # fmt: skip
-    at = services.now(conn)
     store.append_events(conn, [
-        {"at": at, "actor": "system", "entity": "notice", "entity_key": str(r["id"]),
+        {"at": logged_at or created_at, "actor": "system", "entity": "notice", "entity_key": str(r["id"]),
          "action": "recorded", "to_value": f"{r['kind']} to {r['person']} ({r['dedup_key']})"}
         for r in written
     ])  # fmt: skip
 
 
 def plan(conn: sqlite3.Connection, as_of: dt.date | None = None) -> list[Notice]:
-    """Decide what to send and record it, in one transaction: what was decided is on record
-    before anything is sent, so a run that stops half-way resumes without duplicates."""
+    """Decide what to send, then record what no other run recorded meanwhile, in one
+    transaction: what was decided is on record before anything is sent, so a run that stops
+    half-way resumes without duplicates. Deciding (the long part) holds no write lock, so the
+    app and a second run are not kept waiting."""
+    as_of = as_of or services.today(conn)
+    due = due_notices(conn, as_of)
     with store.transaction(conn):
-        as_of = as_of or services.today(conn)
-        due = due_notices(conn, as_of)
-        record(conn, due, moment(conn, as_of))
-        return due
+        recorded = notice_store.recorded_keys(conn)
+        new = [n for n in due if (n.person, n.dedup_key) not in recorded]
+        record(conn, new, moment(conn, as_of))
+    return new
 
 
 def record_history(conn: sqlite3.Connection, as_of: dt.date, weeks: int = 4) -> int:
     """The demo programme's history of notices, as sent: everything due as of `as_of`
     (demo invitations back `weeks` weeks), through the same functions as `notify`."""
     with store.transaction(conn):
-        due = due_notices(conn, as_of, demos_since=as_of - dt.timedelta(weeks=weeks))
-        record(conn, due, f"{as_of.isoformat()}T07:00:00", sent=True)
+        sent_at = dt.datetime.combine(as_of, dt.time(7))
+        due = due_notices(conn, as_of, demos_since=as_of - dt.timedelta(weeks=weeks),
+                          stamp=sent_at.replace(tzinfo=dt.UTC))  # fmt: skip
+        # logged with the history they close, before the programme's today
+        record(conn, due, sent_at.isoformat(), sent=True, logged_at=store.last_event_time(conn))
         return len(due)
 
 
