@@ -5,10 +5,12 @@ a proposal past its needed-by date; a go-live criterion off track).
 What is due comes from the same queries as the screens (My work's queues, the demos, the
 overdue proposals, readiness); this module only decides who hears of it and when. A run of
 `python -m decisions notify` first records every notice due, in one transaction, keyed by
-person and a dedup key (so a second run finds nothing new), then sends the unsent ones after
-that commit and marks each sent in a transaction of its own. A server that refuses or times
-out leaves the notice unsent with its error and a time for the next try; nothing is lost and no
-page waits for a mail server: pages never send."""
+person and a dedup key (so a second run finds nothing new), each with its event in the log;
+then it sends the unsent ones, each claimed for this run in a transaction of its own before
+it is sent and marked sent in another, so runs started together send each notice once. A
+notice whose data cannot be written is recorded kept back with why, and the others go. A
+server that refuses or times out leaves the notice unsent with its error and a time for the
+next try; nothing is lost and no page waits for a mail server: pages never send."""
 
 from __future__ import annotations
 
@@ -570,8 +572,9 @@ def record(
         ),
     )  # fmt: skip
     store.append_events(conn, [
-        {"at": logged_at or created_at, "actor": "system", "entity": "notice", "entity_key": str(r["id"]),
-         "action": "recorded", "to_value": f"{r['kind']} to {r['person']} ({r['dedup_key']})"}
+        {"at": logged_at or created_at, "actor": "system", "entity": "notice",
+         "entity_key": str(r["id"]), "action": "recorded",
+         "to_value": f"{r['kind']} to {r['person']} ({r['dedup_key']})"}
         for r in written
     ])  # fmt: skip
 
