@@ -906,6 +906,24 @@ def why_kept(held: str) -> str:
     return _("could not be written: {error}", error=held)
 
 
+def resend(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    """Put notices kept back after a lapsed claim in the queue again, once someone has made
+    sure the server never took them (its log); in one transaction with its event. A notice
+    that could not be written has nothing to send."""
+    with store.transaction(conn):
+        kept = {row["id"]: row for row in notice_store.kept_back(conn)}
+        for notice_id in ids:
+            if not kept.get(notice_id, {}).get("held", "").startswith(LAPSED):
+                raise WorkflowError(_("--resend {id}: not a notice kept back after a lapsed "
+                                      "claim; those are listed by notify", id=notice_id))  # fmt: skip
+            notice_store.release(conn, notice_id)
+        store.append_events(conn, [
+            {"at": services.now(conn), "actor": "system", "entity": "notice",
+             "entity_key": str(notice_id), "action": "resend", "reason": kept[notice_id]["held"]}
+            for notice_id in ids
+        ])  # fmt: skip
+
+
 def kept_back(conn: sqlite3.Connection) -> list[dict]:
     """The notices no run will send, each with why (`why`): it could not be written or made
     an email, or a run claimed it and never said whether the server took it."""
@@ -970,6 +988,8 @@ def cli_notify(args) -> int:
         return 2
     try:
         config = None if args.dry_run else smtp_config(secrets=args.secrets)
+        if args.resend:
+            resend(conn, args.resend)
     except WorkflowError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -202,6 +202,36 @@ def test_a_run_that_dies_between_sending_and_marking_never_sends_that_notice_aga
     ids = [m["Message-ID"] for m in smtp.messages()]
     assert len(ids) == len(set(ids)) == len(recorded)
     assert code == 1 and "may have been sent" in out
+    code, out, _ = notify(linked, smtp.config)  # listed each run; no new reason to fail
+    assert code == 0 and "may have been sent" in out
+    assert len(smtp.envelopes) == len(recorded)
+
+
+def test_a_notice_kept_back_after_a_lapsed_claim_is_sent_again_on_request(
+    linked, smtp, decision_at, db_path
+):
+    decision_at("proposed", needed_by="2022-09-01")
+    notices.plan(linked)
+    first = notice_store.pending(linked, "9999")[0]
+    with store.transaction(linked):  # a run claimed it long ago and died before sending
+        notice_store.claim(linked, first["id"], "a run that died", "9999", "2022-09-01T07:00:00")
+    assert notices.hold_lapsed_claims(linked) == 1
+    environ = os.environ | {"DECISIONS_SMTP_URL": f"smtp://127.0.0.1:{smtp.config.port}"}
+    again = subprocess.run(
+        [sys.executable, "-m", "decisions", "notify", "--db", str(db_path), "--resend",
+         str(first["id"])], env=environ, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert notices.kept_back(linked) == []
+    assert [m["Message-ID"] for m in smtp.messages()].count(
+        notices.email_message(first, "x")["Message-ID"]
+    ) == 1
+    assert services.check(linked) == []
+    refused = subprocess.run(
+        [sys.executable, "-m", "decisions", "notify", "--db", str(db_path), "--resend",
+         str(first["id"])], env=environ, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "not a notice kept back" in refused.stderr
 
 
 # Mail as servers and clients expect it -----------------------------------------------------------

@@ -123,9 +123,9 @@ def mark_sent(conn: sqlite3.Connection, notice_id: int, at: str, attempts: int) 
 
 
 def release(conn: sqlite3.Connection, notice_id: int) -> None:
-    """The claim on a notice is given up: it was not sent."""
+    """A notice kept back after a lapsed claim waits for the next run again: it was not sent."""
     write.update_where(conn, "notices", {"id": notice_id},
-                       {"claimed_at": None, "claimed_by": ""})  # fmt: skip
+                       {"claimed_at": None, "claimed_by": "", "held": ""})  # fmt: skip
 
 
 def mark_failed(
