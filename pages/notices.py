@@ -1,6 +1,7 @@
 """Notices: the email notices a person received (as sent), their own choice of digest and
-event notices, their demo invitations as a calendar file; managers also see anyone's notices
-and set the programme's defaults. Nothing here sends mail: `python -m decisions notify` does."""
+event notices, their demo invitations as a calendar file; managers also see anyone's notices,
+the notices kept back (with why) and a warning while the app's address is not set, and set the
+programme's defaults. Nothing here sends mail: `python -m decisions notify` does."""
 
 import streamlit as st
 
