@@ -75,6 +75,9 @@ def _notify_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--as-of", help="the programme's date to decide on (YYYY-MM-DD)")
     command.add_argument("--secrets", help="secrets.toml with an [smtp] table (default "
                          ".streamlit/secrets.toml; $DECISIONS_SMTP_URL wins)")  # fmt: skip
+    command.add_argument("--resend", metavar="ID", type=int, action="append", default=[],
+                         help="send again a notice kept back after a lapsed claim (once the "
+                         "server's log shows it never took it); may be repeated")  # fmt: skip
 
 
 def _publish_arguments(command: argparse.ArgumentParser) -> None:

@@ -1,7 +1,8 @@
 """Every word a notice says, in one module, so the notices can be translated later: each
 function takes plain values and returns a Message with a subject, a plain-text part and an
 HTML part. No user text becomes markup: every value is escaped in the HTML part, and links
-are only the app's own deep links (and a demo's meeting link, escaped as an attribute).
+are only the app's own deep links and a demo's meeting link, escaped as an attribute, and only
+http(s) addresses. Subjects are one line (they become a header).
 Every text is in the reader's language (`i18n.use`, set per person by decisions.notices), and
 so are dates and times: "tirsdag 15. september 2026, 10:00–11:00 (norsk tid)" in bokmål."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urlsplit
 
 from babel.dates import format_datetime as _babel_datetime
 
@@ -49,27 +51,38 @@ class Letter:
     greeting: str
     intro: str
     sections: tuple[Section, ...] = ()
-    facts: tuple[tuple[str, str], ...] = ()  # (label, value) lines
+    facts: tuple[tuple[str, str | Item], ...] = ()  # (label, value or link) lines
     action: Item | None = None
     footer: str = ""
+
+
+def _web_link(item: Item) -> str:
+    """An item as HTML: a link when it has an http(s) address (any other, such as a
+    javascript: link typed as a meeting link, stays text), every value escaped."""
+    shown = escape(item.text)
+    if urlsplit(item.link).scheme.lower() not in ("http", "https"):
+        return shown
+    return f'<a href="{escape(item.link, quote=True)}">{shown}</a>'
 
 
 def _render(letter: Letter) -> Message:
     text = [letter.greeting, "", letter.intro, ""]
     html = [
-        '<!DOCTYPE html><html><body style="font-family: sans-serif; line-height: 1.4">',
+        f'<!DOCTYPE html><html lang="{i18n.language()}">'
+        '<body style="font-family: sans-serif; line-height: 1.4">',
         f"<p>{escape(letter.greeting)}</p>",
         f"<p>{escape(letter.intro)}</p>",
     ]
     if letter.facts:
-        for label, value in letter.facts:
-            text.append(f"{label}: {value}")
+        facts = [(label, value if isinstance(value, Item) else Item(value))
+                 for label, value in letter.facts]  # fmt: skip
+        text += [f"{label}: {value.text}" for label, value in facts]
         text.append("")
         html.append("<table>")
         html += [
             f"<tr><th style='text-align: left; padding-right: 1em'>{escape(label)}</th>"
-            f"<td>{escape(value)}</td></tr>"
-            for label, value in letter.facts
+            f"<td>{_web_link(value)}</td></tr>"
+            for label, value in facts
         ]
         html.append("</table>")
     for section in letter.sections:
@@ -80,10 +93,7 @@ def _render(letter: Letter) -> Message:
             text.append(f"- {item.text}{detail}")
             if item.link:
                 text.append(f"  {item.link}")
-            shown = escape(item.text)
-            if item.link:
-                shown = f'<a href="{escape(item.link, quote=True)}">{shown}</a>'
-            html.append(f"<li>{shown}{escape(detail)}</li>")
+            html.append(f"<li>{_web_link(item)}{escape(detail)}</li>")
         if section.more:
             more = _("and {count} more", count=i18n.format_number(section.more))
             text.append(f"- {more}")
@@ -92,15 +102,13 @@ def _render(letter: Letter) -> Message:
         html.append("</ul>")
     if letter.action:
         text += [f"{letter.action.text}: {letter.action.link}", ""]
-        html.append(
-            f'<p><a href="{escape(letter.action.link, quote=True)}">'
-            f"{escape(letter.action.text)}</a></p>"
-        )
+        html.append(f"<p>{_web_link(letter.action)}</p>")
     footer = letter.footer or _(FOOTER, product=_(PRODUCT))
     text += ["-- ", footer]
     html.append(f'<hr><p style="color: #666; font-size: small">{escape(footer)}</p>')
     html.append("</body></html>")
-    return Message(letter.subject, "\n".join(text) + "\n", "\n".join(html) + "\n")
+    subject = " ".join(letter.subject.split())  # a header: one line, whatever the data
+    return Message(subject, "\n".join(text) + "\n", "\n".join(html) + "\n")
 
 
 FOOTER = N_(
@@ -149,9 +157,12 @@ def number(value: float) -> str:
     return i18n.format_number(float(shown), decimals)
 
 
-def day_of(value: str) -> str:
-    """A stored date ('2026-09-15' or a moment) as the reader writes it: 15.09.2026."""
-    return i18n.format_date(dt.date.fromisoformat(value[:10])) if value else ""
+def day_of(value: str | None) -> str:
+    """A stored date ('2026-09-15' or a moment) as the reader writes it: 15.09.2026; "" for
+    none (None, or a table's missing value)."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return i18n.format_date(dt.date.fromisoformat(value[:10]))
 
 
 def digest(
@@ -235,7 +246,7 @@ def demo_invitation(
     if place:
         facts.append((_("Place"), place))
     if meeting_url:
-        facts.append((_("Meeting link"), meeting_url))
+        facts.append((_("Meeting link"), Item(meeting_url, meeting_url)))
     return _render(
         Letter(
             subject=subject,

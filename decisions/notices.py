@@ -5,10 +5,12 @@ a proposal past its needed-by date; a go-live criterion off track).
 What is due comes from the same queries as the screens (My work's queues, the demos, the
 overdue proposals, readiness); this module only decides who hears of it and when. A run of
 `python -m decisions notify` first records every notice due, in one transaction, keyed by
-person and a dedup key (so a second run finds nothing new), then sends the unsent ones after
-that commit and marks each sent in a transaction of its own. A server that refuses or times
-out leaves the notice unsent with its error and a time for the next try; nothing is lost and no
-page waits for a mail server: pages never send."""
+person and a dedup key (so a second run finds nothing new), each with its event in the log;
+then it sends the unsent ones, each claimed for this run in a transaction of its own before
+it is sent and marked sent in another, so runs started together send each notice once. A
+notice whose data cannot be written is recorded kept back with why, and the others go. A
+server that refuses or times out leaves the notice unsent with its error and a time for the
+next try; nothing is lost and no page waits for a mail server: pages never send."""
 
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ import datetime as dt
 import hashlib
 import os
 import smtplib
+import socket
 import sqlite3
 import tomllib
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -62,6 +66,21 @@ class Notice:
     message: texts.Message
     ics: str = ""
     at: str = ""  # when its reason arose (the demo history dates notices by it)
+    held: str = ""  # why it could not be written: recorded, kept back, never sent
+
+
+UNWRITTEN = texts.Message("", "", "")
+
+
+def _each(
+    person: str, kind: str, ref: str, dedup: str, write: Callable[..., Notice | None], *args
+) -> Notice | None:
+    """The notice `write(*args)` gives, or, when this one notice's data cannot be written,
+    the notice kept back with why: one record never stops the others."""
+    try:
+        return write(*args)
+    except Exception as error:  # whatever the data, only this notice waits
+        return Notice(person, kind, ref, dedup, UNWRITTEN, held=f"{type(error).__name__}: {error}")
 
 
 @dataclass(frozen=True)
@@ -156,9 +175,9 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
     """The app's address as people open it, for the links in notices."""
     permissions.check(actor, "manage_people")
     url = (url or "").strip().rstrip("/")
-    if not url.lower().startswith(("https://", "http://")) or " " in url:
-        raise WorkflowError(_("app address: {url!r}; expected https://host[/path], the address "
-                              "people open the app at", url=url))  # fmt: skip
+    problem = base_url_problem(url)
+    if problem:
+        raise WorkflowError(problem)
     with store.transaction(conn):
         before = settings.get(conn, settings.BASE_URL)
         settings.put(conn, settings.BASE_URL, url)
@@ -234,7 +253,11 @@ def links(conn: sqlite3.Connection) -> Links:
 
 
 def due_notices(
-    conn: sqlite3.Connection, as_of: dt.date, *, demos_since: dt.date | None = None
+    conn: sqlite3.Connection,
+    as_of: dt.date,
+    *,
+    demos_since: dt.date | None = None,
+    stamp: dt.datetime | None = None,
 ) -> list[Notice]:
     """Every notice due as of a date that is not on record yet, for active people, by their
     preferences (the programme's defaults when they chose none)."""
@@ -248,13 +271,13 @@ def due_notices(
         notice
         for lang in sorted(set(languages.values()))
         for notice in _in_language(
-            lang, _due, conn, as_of, demos_since,
+            lang, _due, conn, as_of, demos_since, stamp or dt.datetime.now(dt.UTC),
             {e: a for e, a in people.items() if languages[e] == lang},
         )
     ]  # fmt: skip
 
 
-def _due(conn, as_of: dt.date, demos_since: dt.date | None, people: dict[str, Actor]):
+def _due(conn, as_of: dt.date, demos_since: dt.date | None, stamp, people: dict[str, Actor]):
     """The notices due to `people`, who all read one language (the thread's)."""
     programme = defaults(conn)
     stored = notice_store.preferences(conn)
@@ -263,7 +286,7 @@ def _due(conn, as_of: dt.date, demos_since: dt.date | None, people: dict[str, Ac
     link = links(conn)
     made = [
         *_digests(conn, as_of, people, prefs, link),
-        *_demo_notices(conn, as_of, demos_since or as_of, people, prefs, link),
+        *_demo_notices(conn, demos_since or as_of, people, prefs, link, stamp),
         *_changes_requested(conn, as_of, people, link),
         *_overdue(conn, as_of, people, link),
         *_off_track(conn, as_of, people, link),
@@ -289,14 +312,20 @@ def _digests(conn, as_of: dt.date, people: dict[str, Actor], prefs, link: Links)
         frequency = prefs[email].digest
         if frequency == "off":
             continue
-        sections, more = _digest_sections(actor, queues_now, link)
-        if not any(sections.values()):
-            continue
         dedup = f"digest:{today}" if frequency == "daily" else f"digest:{year}-W{week:02d}"
-        message = texts.digest(actor.name, sections, more=more, link=link.page("my_work"),
-                               period=texts.period_word(frequency))  # fmt: skip
-        made.append(Notice(email, "digest", "", dedup, message, at=f"{today}T07:00:00"))
-    return made
+        made.append(_each(email, "digest", "", dedup, _digest, actor, queues_now, link,
+                          frequency, dedup, f"{today}T07:00:00"))  # fmt: skip
+    return [notice for notice in made if notice is not None]
+
+
+def _digest(actor: Actor, queues_now, link: Links, frequency: str, dedup: str, at: str):
+    """A person's digest, or None when nothing awaits them."""
+    sections, more = _digest_sections(actor, queues_now, link)
+    if not any(sections.values()):
+        return None
+    message = texts.digest(actor.name, sections, more=more, link=link.page("my_work"),
+                           period=texts.period_word(frequency))  # fmt: skip
+    return Notice(actor.email, "digest", "", dedup, message, at=at)
 
 
 def _by(frame, column: str) -> dict[str, list[dict]]:
@@ -338,13 +367,7 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         more["verdicts"] = due[0]["waiting"] - len(due) if due else 0
     if actor.forums:
         due = found["forum"].get(actor.email, [])
-        lists["forum"] = [
-            Item(f"{r['key']} {r['title']}", link.decision(r["key"]),
-                 _("{forum}, needed by {day}", forum=r["forum"],
-                   day=texts.day_of(r["needed_by"])) if r["needed_by"]
-                 else r["forum"])
-            for r in due
-        ]  # fmt: skip
+        lists["forum"] = [_forum_item(r, link) for r in due]
         more["forum"] = due[0]["waiting"] - len(due) if due else 0
     lists["demos"] = [
         Item(f"{r['key']} {r['module_name']}", link.page("demos"),
@@ -365,7 +388,15 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
     return lists, more
 
 
-def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice]:
+def _forum_item(row: Mapping, link: Links) -> Item:
+    """A proposal awaiting a forum, with its needed-by date when it has one."""
+    needed_by = texts.day_of(row["needed_by"])
+    detail = _("{forum}, needed by {day}", forum=row["forum"], day=needed_by) if needed_by \
+        else row["forum"]  # fmt: skip
+    return Item(f"{row['key']} {row['title']}", link.decision(row["key"]), detail)
+
+
+def _demo_notices(conn, since, people, prefs, link: Links, stamp: dt.datetime) -> list[Notice]:
     """Invitations to scheduled demos, changes (a new SEQUENCE) and cancellations (the demo
     cancelled, or the person no longer invited), each carrying its calendar entry."""
     from decisions import evidence
@@ -378,7 +409,6 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
             told.setdefault(demo, set()).add(person)
     keys = [d["key"] for d in demos if not d["held"] or d["key"] in told]
     events = {e.key: e for e in evidence.demo_events(conn, keys, link.base)}
-    stamp = dt.datetime.now(dt.UTC)
     made = []
     requests: dict[str, str] = {}  # a demo's invitation is the same for each invitee
     for demo in demos:
@@ -392,14 +422,17 @@ def _demo_notices(conn, as_of, since, people, prefs, link: Links) -> list[Notice
                 latest = state.get((person, demo["key"]))
                 kind = "demo_change" if latest in ("demo_invitation", "demo_change") else \
                     "demo_invitation"  # fmt: skip
-                made.append(_demo_notice(people[person], kind, event, f"demo:{event.key}:{seq}",
-                                         "REQUEST", stamp, link, requests))  # fmt: skip
+                dedup = f"demo:{event.key}:{seq}"
+                made.append(_each(person, kind, event.key, dedup, _demo_notice, people[person],
+                                  kind, event, dedup, "REQUEST", stamp, link, requests))  # fmt: skip
         if demo["held"]:
             continue
         gone = told.get(demo["key"], set()) - (set() if demo["cancelled"] else invitees)
         for person in sorted(gone & people.keys()):
-            made.append(_demo_notice(people[person], "demo_cancel", event,
-                                     f"demo:{event.key}:{seq}:cancel", "CANCEL", stamp, link))  # fmt: skip
+            dedup = f"demo:{event.key}:{seq}:cancel"
+            made.append(_each(person, "demo_cancel", event.key, dedup, _demo_notice,
+                              people[person], "demo_cancel", event, dedup, "CANCEL", stamp,
+                              link))  # fmt: skip
     return made
 
 
@@ -434,14 +467,18 @@ def _changes_requested(conn, as_of: dt.date, people, link: Links) -> list[Notice
     made = []
     for r in notice_store.changes_requested_since(conn, since, as_of.isoformat()):
         for person in dict.fromkeys(p for p in (r["owner"], r["analyst"]) if p in people):
-            message = texts.changes_requested(
-                people[person].name, key=r["decision"], title=r["title"],
-                expert=r["expert_name"], date=r["date"], comment=r["comment"],
-                link=link.decision(r["decision"]),
-            )  # fmt: skip
-            made.append(Notice(person, "changes_requested", r["decision"],
-                               f"changes:{r['id']}", message, at=r["date"]))  # fmt: skip
+            made.append(_each(person, "changes_requested", r["decision"], f"changes:{r['id']}",
+                              _changes_notice, people[person], r, link))  # fmt: skip
     return made
+
+
+def _changes_notice(actor: Actor, r: Mapping, link: Links) -> Notice:
+    message = texts.changes_requested(
+        actor.name, key=r["decision"], title=r["title"], expert=r["expert_name"],
+        date=r["date"], comment=r["comment"], link=link.decision(r["decision"]),
+    )  # fmt: skip
+    return Notice(actor.email, "changes_requested", r["decision"], f"changes:{r['id']}",
+                  message, at=r["date"])  # fmt: skip
 
 
 def _overdue(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
@@ -450,14 +487,19 @@ def _overdue(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
     made = []
     for r in late.itertuples():
         owner, members = who.get(r.key, (None, []))
-        day_after = dt.date.fromisoformat(r.needed_by[:10]) + dt.timedelta(days=1)
+        dedup = f"overdue:{r.key}:{r.needed_by}"
         for person in dict.fromkeys(p for p in (owner, *members) if p in people):
-            message = texts.overdue(people[person].name, key=r.key, title=r.title,
-                                    forum=r.forum, needed_by=r.needed_by,
-                                    days=int(r.days_overdue), link=link.decision(r.key))  # fmt: skip
-            made.append(Notice(person, "overdue", r.key, f"overdue:{r.key}:{r.needed_by}",
-                               message, at=f"{day_after}T07:00:00"))  # fmt: skip
+            made.append(_each(person, "overdue", r.key, dedup, _overdue_notice, people[person],
+                              r, dedup, link))  # fmt: skip
     return made
+
+
+def _overdue_notice(actor: Actor, r, dedup: str, link: Links) -> Notice:
+    day_after = dt.date.fromisoformat(r.needed_by[:10]) + dt.timedelta(days=1)
+    message = texts.overdue(actor.name, key=r.key, title=r.title, forum=r.forum,
+                            needed_by=r.needed_by, days=int(r.days_overdue),
+                            link=link.decision(r.key))  # fmt: skip
+    return Notice(actor.email, "overdue", r.key, dedup, message, at=f"{day_after}T07:00:00")
 
 
 def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
@@ -477,21 +519,27 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
             crit = c.criterion
             ref = f"{wave.wave}:{crit.code}"
             went = readiness.outlook_before(c, wave.go_live) != "off_track"
-            value = _("no value") if c.value is None else texts.number(c.value)
             for person in dict.fromkeys(p for p in (crit.owner, *managers) if p in people):
                 if not went and (person, ref) in heard:
                     continue
-                message = texts.off_track(
-                    people[person].name, wave=wave.wave, wave_name=wave.name, code=crit.code,
-                    criterion=crit.name, value=value,
-                    target=f"{crit.comparator} {texts.number(crit.threshold)}",
-                    outlook=readiness.outlook_text(c, wave.go_live),
-                    go_live=wave.go_live.isoformat(), link=link.page("readiness"),
-                )  # fmt: skip
-                made.append(Notice(person, "off_track", ref,
-                                   f"off_track:{ref}:{year}-W{week:02d}",
-                                   message, at=f"{as_of}T07:00:00"))  # fmt: skip
+                dedup = f"off_track:{ref}:{year}-W{week:02d}"
+                made.append(_each(person, "off_track", ref, dedup, _off_track_notice,
+                                  people[person], wave, c, dedup, link, f"{as_of}T07:00:00"))  # fmt: skip
     return made
+
+
+def _off_track_notice(actor: Actor, wave, assessed, dedup: str, link: Links, at: str) -> Notice:
+    from decisions import readiness
+
+    crit = assessed.criterion
+    message = texts.off_track(
+        actor.name, wave=wave.wave, wave_name=wave.name, code=crit.code, criterion=crit.name,
+        value=_("no value") if assessed.value is None else texts.number(assessed.value),
+        target=f"{crit.comparator} {texts.number(crit.threshold)}",
+        outlook=readiness.outlook_text(assessed, wave.go_live),
+        go_live=wave.go_live.isoformat(), link=link.page("readiness"),
+    )  # fmt: skip
+    return Notice(actor.email, "off_track", f"{wave.wave}:{crit.code}", dedup, message, at=at)
 
 
 # Recording -------------------------------------------------------------------------------------
@@ -504,37 +552,56 @@ def moment(conn: sqlite3.Connection, as_of: dt.date | None = None) -> str:
 
 
 def record(
-    conn: sqlite3.Connection, notices: list[Notice], created_at: str, *, sent: bool = False
+    conn: sqlite3.Connection,
+    notices: list[Notice],
+    created_at: str,
+    *,
+    sent: bool = False,
+    logged_at: str | None = None,
 ) -> None:
-    """Record notices inside the caller's transaction; `sent` marks them sent at their own
-    time (the demo programme's history)."""
-    notice_store.insert_notices(
+    """Record notices inside the caller's transaction, each with its event (the log covers
+    what a notice says and to whom), logged at `logged_at` (default `created_at`); `sent`
+    marks them sent at their own time (the demo programme's history)."""
+    written = notice_store.insert_notices(
         conn,
         (
             (n.person, n.kind, n.ref, n.dedup_key, n.message.subject, n.message.text,
              n.message.html, n.ics, (n.at or created_at) if sent else created_at,
-             (n.at or created_at) if sent else None)
+             (n.at or created_at) if sent and not n.held else None, n.held)
             for n in notices
         ),
     )  # fmt: skip
+    store.append_events(conn, [
+        {"at": logged_at or created_at, "actor": "system", "entity": "notice",
+         "entity_key": str(r["id"]), "action": "recorded",
+         "to_value": f"{r['kind']} to {r['person']} ({r['dedup_key']})"}
+        for r in written
+    ])  # fmt: skip
 
 
 def plan(conn: sqlite3.Connection, as_of: dt.date | None = None) -> list[Notice]:
-    """Decide what to send and record it, in one transaction: what was decided is on record
-    before anything is sent, so a run that stops half-way resumes without duplicates."""
+    """Decide what to send, then record what no other run recorded meanwhile, in one
+    transaction: what was decided is on record before anything is sent, so a run that stops
+    half-way resumes without duplicates. Deciding (the long part) holds no write lock, so the
+    app and a second run are not kept waiting."""
+    as_of = as_of or services.today(conn)
+    due = due_notices(conn, as_of)
     with store.transaction(conn):
-        as_of = as_of or services.today(conn)
-        due = due_notices(conn, as_of)
-        record(conn, due, moment(conn, as_of))
-        return due
+        recorded = notice_store.recorded_keys(conn)
+        new = [n for n in due if (n.person, n.dedup_key) not in recorded]
+        record(conn, new, moment(conn, as_of))
+    return new
 
 
 def record_history(conn: sqlite3.Connection, as_of: dt.date, weeks: int = 4) -> int:
     """The demo programme's history of notices, as sent: everything due as of `as_of`
     (demo invitations back `weeks` weeks), through the same functions as `notify`."""
     with store.transaction(conn):
-        due = due_notices(conn, as_of, demos_since=as_of - dt.timedelta(weeks=weeks))
-        record(conn, due, f"{as_of.isoformat()}T07:00:00", sent=True)
+        sent_at = dt.datetime.combine(as_of, dt.time(7))
+        due = due_notices(conn, as_of, demos_since=as_of - dt.timedelta(weeks=weeks),
+                          stamp=sent_at.replace(tzinfo=dt.UTC))  # fmt: skip
+        # logged with the history they close, before the programme's today
+        record(conn, due, sent_at.isoformat(), sent=True, logged_at=store.last_event_time(conn))
         return len(due)
 
 
@@ -612,26 +679,37 @@ def smtp_config(
     return config
 
 
-def email_message(row: Mapping, sender: str) -> EmailMessage:
-    """The email of a recorded notice, exactly as recorded: plain text and HTML parts, and
-    its calendar entry (inline with its METHOD, and attached as invite.ics)."""
+def _one_line(value: str) -> str:
+    """A header value on one line, whatever the data held (an Excel Alt+Enter in a title)."""
+    return " ".join(str(value).split())
+
+
+def email_message(row: Mapping, sender: str, notices_page: str = "") -> EmailMessage:
+    """The email of a recorded notice, as recorded: plain text and HTML parts, and its
+    calendar entry (inline with its METHOD, and attached as invite.ics); every part 7-bit
+    (quoted-printable or base64), so a server without 8BITMIME takes it unchanged. A digest
+    is bulk mail that says where to unsubscribe (`notices_page`, where a person chooses)."""
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = formataddr((row["name"], row["person"]))
-    message["Subject"] = row["subject"]
+    message["To"] = formataddr((_one_line(row["name"]), row["person"]))
+    message["Subject"] = _one_line(row["subject"])
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     # The same Message-ID on every try of a notice, so a server can tell a repeat.
     digest = hashlib.sha256(f"{row['person']}\n{row['dedup_key']}".encode()).hexdigest()[:20]
     message["Message-ID"] = f"<notice-{row['id']}.{digest}@decision-tracker>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row["body_text"])
-    message.add_alternative(row["body_html"], subtype="html")
+    if row["kind"] == "digest" and notices_page:
+        message["List-Unsubscribe"] = f"<{notices_page}>"
+        message["Precedence"] = "bulk"
+    message.set_content(row["body_text"], cte="quoted-printable")
+    message.add_alternative(row["body_html"], subtype="html", cte="quoted-printable")
     if row["ics"]:
         method = next(
             (line[7:] for line in row["ics"].splitlines() if line.startswith("METHOD:")),
             "PUBLISH",
         )
-        message.add_alternative(row["ics"], subtype="calendar", params={"method": method})
+        message.add_alternative(row["ics"], subtype="calendar", params={"method": method},
+                                cte="quoted-printable")  # fmt: skip
         message.add_attachment(
             row["ics"].encode(), maintype="application", subtype="ics", filename="invite.ics"
         )
@@ -642,6 +720,7 @@ def email_message(row: Mapping, sender: str) -> EmailMessage:
 class SendReport:
     sent: int = 0
     failed: int = 0
+    held: int = 0  # kept back for good: the recorded notice cannot be made an email
     stopped: str = ""  # why the run stopped sending (the server could not be reached)
 
 
@@ -665,9 +744,19 @@ def _connect(config: SmtpConfig) -> smtplib.SMTP:
     return server
 
 
+CLAIM_LAPSES = dt.timedelta(minutes=15)  # a run holds a claim for one send, seconds at most
+
+
+def _wall_clock() -> str:
+    """Claims are dated by the real clock (UTC), whatever the programme's clock says."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
 def send_pending(conn: sqlite3.Connection, config: SmtpConfig, now: str) -> SendReport:
-    """Send the recorded, unsent notices due for a try; each one sent is marked so in a
-    transaction of its own. A refused message keeps its error and a later retry time; a server
+    """Send the recorded, unsent notices due for a try. Each is claimed for this run in a
+    transaction of its own just before it is sent (another run that claimed it first sends
+    it), and marked sent in another; a run that dies between the two leaves it claimed, and
+    no run sends it again. A refused message keeps its error and a later retry time; a server
     that cannot be reached (refused connection, time-out) stops the run, every waiting notice
     keeping the error, to be retried next run."""
     report = SendReport()
@@ -678,27 +767,32 @@ def send_pending(conn: sqlite3.Connection, config: SmtpConfig, now: str) -> Send
         server = _connect(config)
     except (OSError, smtplib.SMTPException) as error:
         report.stopped = f"{config.describe()}: {type(error).__name__}: {error}"
-        with store.transaction(conn):
-            for row in waiting:
-                _failed(conn, row, report.stopped, now)
-        report.failed = len(waiting)
+        report.failed = _fail_all(conn, waiting, report.stopped, now)
         return report
+    run_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    page = links(conn).page("notices")
     try:
         for index, row in enumerate(waiting):
+            with store.transaction(conn):
+                if not notice_store.claim(conn, row["id"], run_id, now, _wall_clock()):
+                    continue  # another run has it
             try:
-                server.send_message(email_message(row, config.sender), config.sender,
-                                    [row["person"]])  # fmt: skip
+                message = email_message(row, config.sender, page)
+            except Exception as error:  # a record no email can carry waits alone
+                with store.transaction(conn):
+                    notice_store.hold(conn, row["id"], f"{type(error).__name__}: {error}")
+                report.held += 1
+                continue
+            try:
+                server.send_message(message, config.sender, [row["person"]])
             except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as error:
                 with store.transaction(conn):
                     _failed(conn, row, _smtp_error(error), now)
                 report.failed += 1
                 continue
-            except OSError as error:  # the connection broke or timed out mid-way
+            except OSError as error:  # the connection broke: this one may have gone, keep it
                 report.stopped = f"{config.describe()}: {type(error).__name__}: {error}"
-                with store.transaction(conn):
-                    for rest in waiting[index:]:
-                        _failed(conn, rest, report.stopped, now)
-                report.failed += len(waiting) - index
+                report.failed += _fail_all(conn, waiting[index + 1 :], report.stopped, now)
                 return report
             with store.transaction(conn):
                 notice_store.mark_sent(conn, row["id"], moment(conn), row["attempts"] + 1)
@@ -707,6 +801,15 @@ def send_pending(conn: sqlite3.Connection, config: SmtpConfig, now: str) -> Send
         with contextlib.suppress(OSError, smtplib.SMTPException):
             server.quit()
     return report
+
+
+def _fail_all(conn: sqlite3.Connection, rows: list[Mapping], error: str, now: str) -> int:
+    """The server could not be reached: the waiting notices keep the error, to be retried
+    next run (those another run claimed meanwhile are left to it)."""
+    with store.transaction(conn):
+        for row in notice_store.still_waiting(conn, [r["id"] for r in rows], now):
+            _failed(conn, row, error, now)
+    return len(rows)
 
 
 def _smtp_error(error: Exception) -> str:
@@ -731,22 +834,14 @@ def run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """`python -m decisions notify`: record what is due, then send what is unsent. Exit 0
-    when everything due is sent (or a dry run), 1 when something waits for a retry or no
-    server is configured."""
+    """`python -m decisions notify`: record what is due, then send what is unsent, and list
+    the notices kept back with why. Exit 0 when everything due is sent (or a dry run), 1 when
+    something waits for a retry or a person (kept back), or no server is configured."""
     as_of = as_of or services.today(conn)
+    if not base_url_set(conn):
+        print(base_url_warning(conn), file=err)
     if dry_run:
-        due = due_notices(conn, as_of)
-        for n in due:
-            extra = _(" (with calendar entry)") if n.ics else ""
-            print(_("would send {kind} to {person}: {subject}", kind=n.kind, person=n.person,
-                    subject=n.message.subject) + extra, file=out)  # fmt: skip
-        unsent = notice_store.count_unsent(conn)
-        print(_("dry run as of {day}: {count} new notices would be sent", day=i18n.format_date(as_of),
-                count=len(due))
-              + (_(", and {count} recorded earlier retried", count=unsent) if unsent else "")
-              + _("; nothing sent or recorded"), file=out)  # fmt: skip
-        return 0
+        return _dry_run(conn, as_of, out)
     if config is None:
         print(_("no SMTP server configured: set {variable} (smtp://host:port) or an [smtp] "
                 "table in .streamlit/secrets.toml; nothing recorded or sent",
@@ -761,7 +856,121 @@ def run(
           file=out)  # fmt: skip
     if report.stopped:
         print(f"notify: {report.stopped}", file=err)
-    return 1 if report.failed else 0
+    lapsed = hold_lapsed_claims(conn)
+    for notice in kept_back(conn):
+        print(_("kept back, not sent: {kind} to {person} (notice {id}): {why}", kind=notice["kind"],
+                person=notice["person"], id=notice["id"], why=notice["why"]), file=out)  # fmt: skip
+    held_now = any(n.held for n in due) or report.held or lapsed
+    return 1 if report.failed or held_now else 0
+
+
+def _dry_run(conn: sqlite3.Connection, as_of: dt.date, out: TextIO) -> int:
+    due = due_notices(conn, as_of)
+    for n in due:
+        if n.held:
+            print(_("would keep back {kind} to {person}: {why}", kind=n.kind, person=n.person,
+                    why=why_kept(n.held)), file=out)  # fmt: skip
+            continue
+        extra = _(" (with calendar entry)") if n.ics else ""
+        print(_("would send {kind} to {person}: {subject}", kind=n.kind, person=n.person,
+                subject=n.message.subject) + extra, file=out)  # fmt: skip
+    unsent = notice_store.count_unsent(conn)
+    print(_("dry run as of {day}: {count} new notices would be sent", day=i18n.format_date(as_of),
+            count=len(due))
+          + (_(", and {count} recorded earlier retried", count=unsent) if unsent else "")
+          + _("; nothing sent or recorded"), file=out)  # fmt: skip
+    return 0
+
+
+LAPSED = "lapsed claim "  # a held notice's reason: its run never said how the sending went
+
+
+def hold_lapsed_claims(conn: sqlite3.Connection) -> int:
+    """Keep back the notices a run claimed more than CLAIM_LAPSES ago without recording how
+    the sending went (it died, or its connection broke mid-message): they may have gone, and
+    sending them again could send them twice. Returns how many."""
+    before = (dt.datetime.fromisoformat(_wall_clock()) - CLAIM_LAPSES).isoformat()
+    with store.transaction(conn):
+        lapsed = notice_store.lapsed_claims(conn, before)
+        for row in lapsed:
+            notice_store.hold(conn, row["id"], f"{LAPSED}{row['claimed_at']}")
+    return len(lapsed)
+
+
+def why_kept(held: str) -> str:
+    """A held notice's reason as the reader reads it."""
+    if held.startswith(LAPSED):
+        return _("claimed for sending at {at} UTC by a run that stopped before it could record "
+                 "the outcome; it may have been sent, so it is not sent again",
+                 at=held.removeprefix(LAPSED))  # fmt: skip
+    return _("could not be written: {error}", error=held)
+
+
+def resend(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    """Put notices kept back after a lapsed claim in the queue again, once someone has made
+    sure the server never took them (its log); in one transaction with its event. A notice
+    that could not be written has nothing to send."""
+    with store.transaction(conn):
+        kept = {row["id"]: row for row in notice_store.kept_back(conn)}
+        for notice_id in ids:
+            if not kept.get(notice_id, {}).get("held", "").startswith(LAPSED):
+                raise WorkflowError(_("--resend {id}: not a notice kept back after a lapsed "
+                                      "claim; those are listed by notify", id=notice_id))  # fmt: skip
+            notice_store.release(conn, notice_id)
+        store.append_events(conn, [
+            {"at": services.now(conn), "actor": "system", "entity": "notice",
+             "entity_key": str(notice_id), "action": "resend", "reason": kept[notice_id]["held"]}
+            for notice_id in ids
+        ])  # fmt: skip
+
+
+def kept_back(conn: sqlite3.Connection) -> list[dict]:
+    """The notices no run will send, each with why (`why`): it could not be written or made
+    an email, or a run claimed it and never said whether the server took it."""
+    return [row | {"why": why_kept(row["held"])} for row in notice_store.kept_back(conn)]
+
+
+def base_url_set(conn: sqlite3.Connection) -> bool:
+    """Whether the app's address for the links in notices was set (not the default)."""
+    return settings.is_set(conn, settings.BASE_URL)
+
+
+def base_url_warning(conn: sqlite3.Connection) -> str:
+    return _("app.base_url is not set: the links in notices point at {url}; set the app's "
+             "address on the Notices page (Programme defaults)",
+             url=settings.get(conn, settings.BASE_URL))  # fmt: skip
+
+
+def base_url_problem(url: object) -> str | None:
+    """What is wrong with an address for the links in notices, or None: it must be an http(s)
+    address without spaces."""
+    text = url if isinstance(url, str) else ""
+    parts = urlsplit(text)
+    if (
+        parts.scheme.lower() in ("https", "http")
+        and parts.netloc
+        and not any(c.isspace() for c in text)
+    ):
+        return None
+    return _("app address: {url!r}; expected https://host[/path], the address people open "
+             "the app at", url=url)  # fmt: skip
+
+
+def check_findings(conn: sqlite3.Connection) -> list[str]:
+    """What `check` finds in the notices' settings: an app address that is no web address
+    (every link in every notice would be broken, or worse)."""
+    if not base_url_set(conn):
+        return []
+    problem = base_url_problem(settings.get(conn, settings.BASE_URL))
+    return [f"settings: app.base_url: {problem}"] if problem else []
+
+
+def check_warnings(conn: sqlite3.Connection) -> list[str]:
+    """What `check` warns of in the notices: the app's address not set, once notices are
+    recorded (their links point at the default)."""
+    if base_url_set(conn) or not notice_store.count_all(conn):
+        return []
+    return [f"settings: {base_url_warning(conn)}"]
 
 
 def cli_notify(args) -> int:
@@ -779,6 +988,8 @@ def cli_notify(args) -> int:
         return 2
     try:
         config = None if args.dry_run else smtp_config(secrets=args.secrets)
+        if args.resend:
+            resend(conn, args.resend)
     except WorkflowError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

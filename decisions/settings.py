@@ -93,6 +93,11 @@ def get(conn: sqlite3.Connection, setting: Setting) -> Any:
     return store.get_settings(conn).get(setting.name, setting.default)
 
 
+def is_set(conn: sqlite3.Connection, setting: Setting) -> bool:
+    """Whether the setting has a stored value (else its default applies)."""
+    return setting.name in store.get_settings(conn)
+
+
 def put(conn: sqlite3.Connection, setting: Setting | str, value: Any) -> None:
     """Store a declared setting's value, inside the caller's transaction."""
     name = setting.name if isinstance(setting, Setting) else setting

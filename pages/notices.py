@@ -1,6 +1,7 @@
 """Notices: the email notices a person received (as sent), their own choice of digest and
-event notices, their demo invitations as a calendar file; managers also see anyone's notices
-and set the programme's defaults. Nothing here sends mail: `python -m decisions notify` does."""
+event notices, their demo invitations as a calendar file; managers also see anyone's notices,
+the notices kept back (with why) and a warning while the app's address is not set, and set the
+programme's defaults. Nothing here sends mail: `python -m decisions notify` does."""
 
 import streamlit as st
 
@@ -34,6 +35,11 @@ def whose() -> tuple[str, str]:
 def status(row) -> str:
     if row.sent_at:
         return _("sent {when}", when=moment_text(row.sent_at))
+    if row.held:
+        return _("kept back, not sent: {why}", why=notices.why_kept(row.held))
+    if row.claimed_at:
+        return _("being sent, or its run stopped before it could record the outcome (not "
+                 "sent again)")  # fmt: skip
     if row.last_error:
         return _("not sent yet ({attempts} tries): {error}", attempts=row.attempts,
                  error=row.last_error)  # fmt: skip
@@ -102,7 +108,23 @@ def preferences_tab() -> None:
     )
 
 
+def kept_back_list() -> None:
+    st.subheader(_("Notices kept back"))
+    kept = notices.kept_back(conn)
+    if not kept:
+        st.caption(_("None: every notice recorded was sent or waits for the next run."))
+        return
+    st.caption(_("{count} notices that no run will send, with why.",
+                 count=format_number(len(kept))))  # fmt: skip
+    st.dataframe(
+        [{_("Notice"): n["id"], _("To"): n["person"], _("Kind"): n["kind"],
+          _("Recorded"): moment_text(n["created_at"]), _("Why"): n["why"]} for n in kept],
+        hide_index=True,
+    )  # fmt: skip
+
+
 def defaults_tab() -> None:
+    kept_back_list()
     st.caption(_("For everyone who has not chosen their own."))
     preference_form(
         "programme_defaults",
@@ -125,6 +147,8 @@ def defaults_tab() -> None:
 
 st.title(_("Notices"))
 ui.show_flash()
+if manager and not notices.base_url_set(conn):
+    st.warning(notices.base_url_warning(conn), icon=":material/link_off:")
 names = [_("Received"), _("My preferences")] + ([_("Programme defaults")] if manager else [])
 for tab, show in zip(st.tabs(names), (received_tab, preferences_tab, defaults_tab), strict=False):
     with tab:

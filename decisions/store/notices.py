@@ -21,6 +21,7 @@ NOTICE_COLUMNS = (
     "ics",
     "created_at",
     "sent_at",
+    "held",
 )
 
 
@@ -29,22 +30,82 @@ def recorded_keys(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in conn.execute("SELECT person, dedup_key FROM notices")}
 
 
-def insert_notices(conn: sqlite3.Connection, values: Iterable[Sequence]) -> None:
-    """Record notices (tuples in NOTICE_COLUMNS order) inside the caller's transaction."""
+def insert_notices(conn: sqlite3.Connection, values: Iterable[Sequence]) -> list[dict]:
+    """Record notices (tuples in NOTICE_COLUMNS order) inside the caller's transaction;
+    returns each one's id, person, kind and dedup key."""
+    last = conn.execute("SELECT coalesce(max(id), 0) FROM notices").fetchone()[0]
     write.insert_rows(conn, "notices", NOTICE_COLUMNS, values)
+    return rows(conn, "SELECT id, person, kind, dedup_key, created_at FROM notices WHERE id > ? "
+                "ORDER BY id", (last,))  # fmt: skip
+
+
+_WAITING = """n.sent_at IS NULL AND n.held = '' AND n.claimed_at IS NULL
+              AND (n.next_try_at IS NULL OR n.next_try_at <= :now)"""
 
 
 def pending(conn: sqlite3.Connection, now: str) -> list[dict]:
-    """Unsent notices due for a try, the oldest first, with the recipient's name."""
+    """Unsent notices due for a try that no run has claimed, the oldest first, with the
+    recipient's name."""
+    return rows(
+        conn,
+        f"""
+        SELECT n.*, e.name FROM notices n JOIN experts e ON e.email = n.person
+        WHERE {_WAITING} ORDER BY n.id
+        """,
+        {"now": now},
+    )
+
+
+def still_waiting(conn: sqlite3.Connection, ids: list[int], now: str) -> list[dict]:
+    """Those of the notices `ids` that are still waiting (no run claimed or sent them)."""
+    found = []
+    for start in range(0, len(ids), 500):
+        chunk = {f"id{n}": notice_id for n, notice_id in enumerate(ids[start : start + 500])}
+        marks = ", ".join(f":{name}" for name in chunk)
+        found += rows(conn, f"SELECT n.id, n.attempts FROM notices n "
+                      f"WHERE n.id IN ({marks}) AND {_WAITING}", chunk | {"now": now})  # fmt: skip
+    return found
+
+
+def claim(conn: sqlite3.Connection, notice_id: int, run: str, now: str, at: str) -> bool:
+    """Claim a waiting notice for run `run` at `at`, inside the caller's transaction; False
+    when another run claimed or sent it first."""
+    claimed = conn.execute(
+        f"UPDATE notices AS n SET claimed_at = :at, claimed_by = :run WHERE id = :id AND {_WAITING}",
+        {"at": at, "run": run, "id": notice_id, "now": now},
+    )
+    return claimed.rowcount == 1
+
+
+def hold(conn: sqlite3.Connection, notice_id: int, why: str) -> None:
+    """Keep a notice back for good, with why (it cannot be sent as it stands)."""
+    write.update_where(conn, "notices", {"id": notice_id}, {"held": why[:500] or "?"})
+
+
+def kept_back(conn: sqlite3.Connection) -> list[dict]:
+    """Unsent notices held back for good, with their reason."""
     return rows(
         conn,
         """
-        SELECT n.*, e.name FROM notices n JOIN experts e ON e.email = n.person
-        WHERE n.sent_at IS NULL AND (n.next_try_at IS NULL OR n.next_try_at <= ?)
-        ORDER BY n.id
+        SELECT id, person, kind, subject, created_at, held FROM notices
+        WHERE sent_at IS NULL AND held <> '' ORDER BY id
         """,
-        (now,),
     )
+
+
+def lapsed_claims(conn: sqlite3.Connection, claimed_before: str) -> list[dict]:
+    """Unsent notices claimed before `claimed_before` by a run that never recorded how the
+    sending went."""
+    return rows(
+        conn,
+        "SELECT id, claimed_at FROM notices WHERE sent_at IS NULL AND held = '' "
+        "AND claimed_at < ? ORDER BY id",
+        (claimed_before,),
+    )
+
+
+def count_all(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM notices").fetchone()[0]
 
 
 def count_unsent(conn: sqlite3.Connection) -> int:
@@ -61,16 +122,24 @@ def mark_sent(conn: sqlite3.Connection, notice_id: int, at: str, attempts: int) 
     )
 
 
+def release(conn: sqlite3.Connection, notice_id: int) -> None:
+    """A notice kept back after a lapsed claim waits for the next run again: it was not sent."""
+    write.update_where(conn, "notices", {"id": notice_id},
+                       {"claimed_at": None, "claimed_by": "", "held": ""})  # fmt: skip
+
+
 def mark_failed(
     conn: sqlite3.Connection, notice_id: int, error: str, next_try_at: str, attempts: int
 ) -> None:
-    """Try number `attempts` failed with `error`; the next one is due at `next_try_at`."""
+    """Try number `attempts` failed with `error`; the next one is due at `next_try_at` (and
+    any claim on it is given up)."""
     write.update_where(
         conn,
         "notices",
         {"id": notice_id},
-        {"attempts": attempts, "last_error": error[:500], "next_try_at": next_try_at},
-    )
+        {"attempts": attempts, "last_error": error[:500], "next_try_at": next_try_at,
+         "claimed_at": None, "claimed_by": ""},
+    )  # fmt: skip
 
 
 def recent(conn: sqlite3.Connection, person: str, limit: int = 50) -> pd.DataFrame:
@@ -78,7 +147,7 @@ def recent(conn: sqlite3.Connection, person: str, limit: int = 50) -> pd.DataFra
     return pd.read_sql_query(
         """
         SELECT id, kind, subject, created_at, sent_at, attempts, last_error, body_text,
-               body_html, ics
+               body_html, ics, held, claimed_at
         FROM notices WHERE person = ? ORDER BY created_at DESC, id DESC LIMIT ?
         """,
         conn,

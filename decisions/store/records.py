@@ -33,6 +33,7 @@ class Record:
     table: str
     key: tuple[str, ...]  # the columns of its key; a composite key is written "a:b"
     parts: tuple[tuple[str, str], ...] = ()  # (table, column naming the owner) of its own rows
+    not_content: tuple[str, ...] = ()  # its columns that change without an event
 
 
 COVERED: dict[str, Record] = {
@@ -66,6 +67,19 @@ COVERED: dict[str, Record] = {
     "test_run": Record("test_runs", ("id",)),
     "criterion": Record("criteria", ("wave", "code")),
     "measurement": Record("measurements", ("id",)),
+    "notice": Record(
+        "notices",
+        ("id",),
+        not_content=(
+            "sent_at",
+            "attempts",
+            "last_error",
+            "next_try_at",
+            "claimed_at",
+            "claimed_by",
+            "held",
+        ),
+    ),
 }
 
 
@@ -85,12 +99,13 @@ def _select(
     keys: list | None,
     *,
     ordered: bool = False,
+    skip: tuple[str, ...] = (),
 ) -> Iterable[tuple]:
     """Rows of `table` as plain tuples, the columns `first` first, then the others (less
-    NOT_COVERED_COLUMNS); all rows, or those whose first column is one of `keys`. `ordered`:
-    by all columns in that order (a record's own rows in one canonical order)."""
-    columns = [*first, *(c for c in _columns(conn, table)
-                         if c not in first and c not in NOT_COVERED_COLUMNS)]  # fmt: skip
+    NOT_COVERED_COLUMNS and `skip`); all rows, or those whose first column is one of `keys`.
+    `ordered`: by all columns in that order (a record's own rows in one canonical order)."""
+    left_out = {*first, *NOT_COVERED_COLUMNS, *skip}
+    columns = [*first, *(c for c in _columns(conn, table) if c not in left_out)]
     sql = f"SELECT {', '.join(columns)} FROM {table}"
     order = f" ORDER BY {', '.join(columns)}" if ordered else ""
     cursor = conn.cursor()
@@ -118,8 +133,8 @@ def digests(
     those with the given keys (a key that names no record is left out)."""
     record = COVERED[entity]
     wanted = None if keys is None else list(dict.fromkeys(str(k) for k in keys))
-    if wanted is not None and not wanted:
-        return {}
+    if wanted is not None and not wanted or not _columns(conn, record.table):
+        return {}  # nothing asked, or a table a later migration makes
     read_all = wanted is None or len(wanted) > _ALL_ABOVE or len(record.key) > 1
     ask = None if read_all else wanted
     if ask is not None and record.key == ("id",):
@@ -127,7 +142,7 @@ def digests(
     keep = None if wanted is None else set(wanted)
     width = len(record.key)
     rows: dict[str, list] = {}
-    for row in _select(conn, record.table, record.key, ask):
+    for row in _select(conn, record.table, record.key, ask, skip=record.not_content):
         key = str(row[0]) if width == 1 else ":".join(str(v) for v in row[:width])
         if keep is None or key in keep:
             rows[key] = [record.table, row]

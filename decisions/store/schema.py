@@ -473,6 +473,27 @@ def m017_person_language(db: Database) -> None:
     )
 
 
+@migrations()
+def m020_notice_claims(db: Database) -> None:
+    # Each notice is claimed by one run, in a transaction of its own, before it is sent
+    # (claimed_at, claimed_by: the run), so runs started together never send one twice and a
+    # run that dies between sending and marking leaves it claimed, never sent again. `held`:
+    # why a notice is kept back for good (it could not be written), listed by notify and on
+    # the Notices page. A notice's content (not its delivery columns) is now covered by the
+    # event log, so a notice changed behind notify's back shows in check: the notices on record
+    # get their `sealed` event.
+    db.executescript(
+        """
+        ALTER TABLE notices ADD COLUMN claimed_at TEXT;
+        ALTER TABLE notices ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE notices ADD COLUMN held TEXT NOT NULL DEFAULT '';
+        """
+    )
+    from decisions import store  # the store package imports this module
+
+    store.seal(db.conn, store.last_event_time(db.conn) or _utc_now())
+
+
 # Open data for analysts (m024): views with readable names over the tables, with the codes in
 # words, described in bokmål by data/datasette-metadata.json. They hold no email address.
 OPEN_DATA_VIEWS = """
