@@ -281,3 +281,31 @@ def test_the_damage_notes_and_refusals_read_in_bokmal(decided, monkeypatch):
         assert all("regneark" in line for line in lines)
     finally:
         i18n.use("en")
+
+
+# Every CSV is safe ---------------------------------------------------------------------------
+
+SPLIT = ["x;=1+1", "a,@SUM(A1)", "Dose; -1", "x;'=quoted", 'one;two,=HYPERLINK("http://e")']
+
+
+@pytest.mark.parametrize("text", SPLIT)
+def test_no_part_of_a_cell_split_at_either_separator_starts_a_formula(text):
+    shown = formats.neutralise(text)
+    assert not any(part.startswith(formats.FORMULA_STARTS) for part in re.split("[,;]", shown))
+    assert formats.restore(shown) == text
+
+
+@pytest.mark.parametrize("fmt", ["csv", "norwegian", "xlsx"])
+def test_a_cell_split_at_the_other_separator_comes_back_as_it_was(programme, actor, fmt):
+    fields = FIELDS | {"title": "x;=1+1", "rationale": "x;'=quoted, a,@SUM(A1)"}
+    services.create_decision(programme, actor("hanne@stolav.no"), fields)
+    data = transfer_io.export_kind(programme, "decisions", "xlsx" if fmt == "xlsx" else "csv",
+                                   norwegian=fmt == "norwegian")  # fmt: skip
+    if fmt != "xlsx":
+        text = data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "cp1252")
+        assert "x;=1+1" not in text and "x;'=1+1" in text
+    result = run_import(
+        programme, "decisions", data, name="decisions.xlsx" if fmt == "xlsx" else "decisions.csv"
+    )
+    assert result.ok, result.error_lines()
+    assert result.files[0].counts["unchanged"] == 1

@@ -58,16 +58,37 @@ def _looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
+# A spreadsheet that opens a CSV with the other separator (a comma file in Norwegian Excel
+# splits at semicolons, a semicolon file in English Excel at commas) splits a cell there too:
+# each part is guarded as a cell of its own.
+_SEPARATORS = re.compile(r"([,;])")
+
+
 def neutralise(text: str) -> str:
-    """A text cell as spreadsheets should show it: as text, never as a formula."""
-    return "'" + text if _looks_like_formula(text) else text
+    """A text cell as spreadsheets should show it: as text, never as a formula, also when
+    split at a comma or semicolon."""
+    if "," not in text and ";" not in text:
+        return _guarded(text)
+    parts = _SEPARATORS.split(text)  # the separators at the odd places
+    return "".join(part if at % 2 else _guarded(part) for at, part in enumerate(parts))
 
 
 def restore(text: str) -> str:
     """The inverse of `neutralise`."""
-    if text.startswith("'") and _looks_like_formula(text[1:]):
-        return text[1:]
-    return text
+    if "'" not in text:
+        return text
+    parts = _SEPARATORS.split(text)
+    return "".join(part if at % 2 else _unguarded(part) for at, part in enumerate(parts))
+
+
+def _guarded(part: str) -> str:
+    return "'" + part if _looks_like_formula(part) else part
+
+
+def _unguarded(part: str) -> str:
+    if part.startswith("'") and _looks_like_formula(part[1:]):
+        return part[1:]
+    return part
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -409,7 +430,7 @@ def _xlsx_cell(sheet, value, kind: str, wrap):
     # The guard stays only where the import needs it to give back exactly this text: before
     # a leading tab or line break (the import strips whitespace around unguarded text) and
     # before a guard that precedes a formula-looking text.
-    if text.startswith(("'", "\t", "\r", "\n")):
+    if text.startswith(("\t", "\r", "\n")) or restore(text) != text:
         text = neutralise(text)
     long = "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
     if not (long or text.startswith("=") or _NUMBER_OR_DATE_LIKE.match(text)):

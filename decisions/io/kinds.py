@@ -251,8 +251,8 @@ def parse_rows(kind: Kind, table: Table, file: str, *, norwegian: bool = False) 
 
 def parse_cell(column: Column, raw: str, *, norwegian: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
-    text = restore(raw) if raw[:1] == "'" else raw
-    if text is raw:  # a neutralised cell keeps its leading tab or line break
+    text = restore(raw)
+    if raw[:1] != "'" or text == raw:  # a neutralised cell keeps its leading tab or line break
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
         if column.must_fill:
