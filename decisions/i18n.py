@@ -202,6 +202,12 @@ def format_number(value: float | int | None, decimals: int | None = None) -> str
     return _babel_decimal(value, pattern, locale=_locale())
 
 
+def number_symbols() -> tuple[str, str]:
+    """The reader's decimal mark and thousands separator: (",", no-break space) in bokmål."""
+    symbols = _locale().number_symbols["latn"]
+    return symbols["decimal"], symbols["group"]
+
+
 def format_percent(fraction: float | None, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.699 is "69,9 %" in bokmål, "69.9%" in English."""
     if fraction is None:

@@ -369,7 +369,8 @@ def write_xlsx(
     """The same columns on the first sheet of an xlsx workbook, readable as it opens: the
     columns named in `dates` as date cells, numbers as number cells, every other value as a
     text-typed cell (never a formula, so it needs no guarding apostrophe), column widths to
-    fit, the `wrapped` columns' text wrapped, the header frozen and filtered."""
+    fit, the `wrapped` columns' text wrapped in rows tall enough for it, the header frozen and
+    filtered."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -399,7 +400,10 @@ def write_xlsx(
     sheet.append(heading)
     wrap = Alignment(wrap_text=True, vertical="top")
     kinds = ["date" if name in dates else "wrap" if name in wrapped else "text" for name in header]
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
+        lines = _wrapped_lines(row, kinds, widths)
+        if lines > 1:  # spreadsheets do not grow a row for wrapped text they did not lay out
+            sheet.row_dimensions[number].height = min(lines * _LINE_POINTS, _MAX_ROW_POINTS)
         sheet.append([_xlsx_cell(sheet, v, k, wrap) for v, k in zip(row, kinds, strict=True)])
     out = io.BytesIO()
     book.save(out)
@@ -408,6 +412,24 @@ def write_xlsx(
 
 _WIDTH_SAMPLE = 500  # the rows a column's width is measured on
 _MAX_WIDTH = 60
+_LINE_POINTS = 15  # a line of the default 11-point font
+_MAX_ROW_POINTS = 409  # the tallest row a spreadsheet takes
+
+
+def _wrapped_lines(row: list, kinds: list[str], widths: list[int]) -> int:
+    """The lines the row's tallest wrapped cell takes in its column's width."""
+    tallest = 1
+    for value, kind, width in zip(row, kinds, widths, strict=True):
+        if not isinstance(value, str) or not _is_wrapped(value, kind):
+            continue
+        per_line = max(width - 2, 1)
+        lines = sum(max(1, -(-len(line) // per_line)) for line in value.split("\n"))
+        tallest = max(tallest, lines)
+    return tallest
+
+
+def _is_wrapped(text: str, kind: str) -> bool:
+    return "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
 
 
 def _xlsx_cell(sheet, value, kind: str, wrap):
@@ -432,7 +454,7 @@ def _xlsx_cell(sheet, value, kind: str, wrap):
     # before a guard that precedes a formula-looking text.
     if text.startswith(("\t", "\r", "\n")) or restore(text) != text:
         text = neutralise(text)
-    long = "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
+    long = _is_wrapped(text, kind)
     if not (long or text.startswith("=") or _NUMBER_OR_DATE_LIKE.match(text)):
         return text  # openpyxl writes any other text as a string cell
     cell = WriteOnlyCell(sheet)
