@@ -148,16 +148,19 @@ AWKWARD = {  # the decisions' texts a spreadsheet guesses a type for, by stage
     "proposed": {"title": "Tekst som endres", "question": "JA", "rationale": "TRUE",
                  "needed_by": "2022-10-01"},
 }  # fmt: skip
-EDITED = ("MED-0004", "title", "Tekst som endres", "Tekst som er endret")
+EDITED = ("MED-0004", "title", "Tekst som endres")  # the cell the person edits
 OSLO = (
     ("organizations", "code,name,kind\r\n0301,Oslo kommune,municipality\r\n"),
     ("waves", "code,name,go_live,organizations\r\nW2,Oslo,2023-04-29,0301\r\n"),
     ("experts", "email,name,organization,domains,roles,allocation_pct\r\n"
                 "siv@oslo.kommune.no,Siv,0301,MED,expert,40\r\n"),
 )  # fmt: skip
-# (what is exported, what LibreOffice saves it as)
-PATHS = {"csv-csv": ("norwegian", "csv"), "xlsx-xlsx": ("xlsx", "xlsx"),
-         "csv-xlsx": ("norwegian", "xlsx")}  # fmt: skip
+# What is exported, what LibreOffice saves it as, what the person types in the edited cell,
+# and the import's exit status: USANN typed over a title becomes a truth value, its text lost.
+PATHS = {"csv-csv": ("norwegian", "csv", "Tekst som er endret", 0),
+         "xlsx-xlsx": ("xlsx", "xlsx", "Tekst som er endret", 0),
+         "csv-xlsx": ("norwegian", "xlsx", "Tekst som er endret", 0),
+         "csv-xlsx-usann": ("norwegian", "xlsx", "USANN", 1)}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -179,9 +182,9 @@ def awkward_db(tmp_path_factory) -> Path:
     return path
 
 
-def edit_export(folder: Path, fmt: str) -> None:
+def edit_export(folder: Path, fmt: str, new: str) -> None:
     """The one change the person makes in the spreadsheet."""
-    key, column, old, new = EDITED
+    key, column, old = EDITED
     if fmt == "xlsx":
         import openpyxl
 
@@ -204,11 +207,11 @@ def round_trips(awkward_db, profile, tmp_path_factory) -> dict[str, Path]:
     """The awkward programme's export for each path, edited once and saved by LibreOffice:
     one conversion of all the files per path."""
     saved = {}
-    for name, (exported_as, saved_as) in PATHS.items():
+    for name, (exported_as, saved_as, typed, _exit) in PATHS.items():
         folder = tmp_path_factory.mktemp(name)
         options = ["--norwegian"] if exported_as == "norwegian" else ["--format", "xlsx"]
         export(awkward_db, folder / "export", *options)
-        edit_export(folder / "export", "xlsx" if exported_as == "xlsx" else "csv")
+        edit_export(folder / "export", "xlsx" if exported_as == "xlsx" else "csv", typed)
         through_libreoffice(profile, folder / "export", folder / "saved", saved_as, ";")
         saved[name] = folder / "saved"
     return saved
@@ -244,10 +247,21 @@ def test_an_import_after_libreoffice_changes_only_what_the_person_changed(
     changed = {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
                if before.get(k) != after.get(k)}  # fmt: skip
     print(printed.out, printed.err)
+    _exported, _saved, typed, exit_status = PATHS[path]
+    assert code == exit_status, printed.err
     if code == 1:
         assert changed == {} and events(db) == events_before, printed.err
+        assert printed.err.startswith(f"{round_trips[path] / 'decisions.xlsx'}:5:title: a "
+                                      "spreadsheet made this text a truth value (FALSE)")  # fmt: skip
         return
-    key, column, old, new = EDITED
-    assert code == 0, printed.err
-    assert changed == {("decisions", (key,), column): (old, new)}, printed.out
+    key, column, old = EDITED
+    assert changed == {("decisions", (key,), column): (old, typed)}, printed.out
     assert cli.main(["check", "--db", str(db)]) == 0
+
+
+def test_libreoffice_keeps_the_rows_sized_for_wrapped_text(round_trips):
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(round_trips["xlsx-xlsx"] / "decisions.xlsx").worksheets[0]
+    [row] = [r[0].row for r in sheet.iter_rows(min_row=2) if r[0].value == "MED-0002"]
+    assert sheet.row_dimensions[row].height >= 30  # its question's two lines
