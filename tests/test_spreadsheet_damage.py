@@ -5,6 +5,7 @@ files are read as they are (an xlsx by its real rows, a CSV's empty last column 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -165,6 +166,16 @@ def test_a_truth_value_where_the_stored_text_differs_is_refused_by_its_cell(deci
         "text is lost; format the column as text, type the text again and import again"
     ]
     assert decision_store.get_decision(decided, "MED-0001")["question"] == "SANN"
+
+
+def test_a_date_in_a_text_column_that_is_not_the_stored_text_made_a_date_is_refused(decided):
+    data = decisions_xlsx(decided, rationale=dt.date(2026, 10, 1))
+    result = run_import(decided, "decisions", data, name="decisions.xlsx")
+    assert result.error_lines() == [
+        "decisions.xlsx:2:rationale: a spreadsheet made this text a date (2026-10-01), and the "
+        "text is lost; format the column as text, type the text again and import again"
+    ]
+    assert decision_store.get_decision(decided, "MED-0001")["rationale"] == "TRUE"
 
 
 # Long numbers ------------------------------------------------------------------------------

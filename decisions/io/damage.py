@@ -2,7 +2,7 @@
 before any row is applied: a code that lost its leading zeros is matched to the code on
 record; a text the spreadsheet made a number, a date or a truth value keeps the stored text,
 with a note saying what the spreadsheet did; a cell whose text is lost and has no stored text
-to keep (a truth value, a number rounded to 15 digits) is refused, naming the cell. So an
+to keep (a truth value, a date, a number rounded to 15 digits) is refused, naming the cell. So an
 import changes only what the person changed."""
 
 from __future__ import annotations
@@ -124,10 +124,13 @@ def _long(text: str) -> bool:
 
 
 def _lost(given: str, held: str | None) -> str | None:
-    """Why a cell's text is lost whatever was on record: "truth" for a truth value, "rounded"
-    for a number the spreadsheet kept to 15 digits, else None."""
+    """Why a cell's text is lost whatever was on record: "truth" for a truth value, "date" for
+    a date (1.10 and 01.10.2026 make the same), "rounded" for a number the spreadsheet kept to
+    15 digits, else None."""
     if held == "bool":
         return "truth"
+    if held == "date":
+        return "date"
     if _SCIENTIFIC.match(given) or (held == "number" and _long(given)):
         return "rounded"
     return None
@@ -190,6 +193,10 @@ def _refusal(lost: str, given: str) -> str:
     if lost == "truth":
         return _("a spreadsheet made this text a truth value ({given}), and the text is lost; "
                  "format the column as text, type the text again and import again",
+                 given=given)  # fmt: skip
+    if lost == "date":
+        return _("a spreadsheet made this text a date ({given}), and the text is lost; format "
+                 "the column as text, type the text again and import again",
                  given=given)  # fmt: skip
     return _("{given} is a number a spreadsheet rounded to 15 digits, and the digits beyond "
              "are lost; format the column as text, type it again and import again",
