@@ -134,6 +134,21 @@ def test_a_code_read_as_a_number_in_an_xlsx_list_is_matched(oslo, actor):
     assert decision_store.get_decision(oslo, "MED-0001")["organizations"] == ["0301"]
 
 
+def test_a_text_of_digits_in_a_column_named_like_a_code_list_stays_as_it_is(programme, actor):
+    fields = FIELDS | {"key": "0042", "title": "Kept"}
+    services.create_decision(programme, actor("hanne@stolav.no"), fields)
+    services.decide(programme, actor("mona@hemit.no"), "0042", decision_text="42",
+                    decided_by=["hanne@stolav.no"])  # fmt: skip
+    data = transfer_io.export_kind(programme, "decisions")
+    result = run_import(programme, "decisions", data.replace(b"\r\n0042,", b"\r\n42,"))
+    assert result.ok, result.error_lines()
+    assert result.files[0].rows[0].notes == [
+        "key: 42 is the code 0042 without its leading zeros (a spreadsheet read it as a number); "
+        "matched 0042"
+    ]
+    assert decision_store.get_decision(programme, "0042")["decision"] == "42"
+
+
 # Truth values in text columns --------------------------------------------------------------
 
 

@@ -51,7 +51,9 @@ def code_list(kind: Kind, column: str) -> str | None:
 def match_codes(kind: Kind, rows: list[Row], catalog: dict, refuse: Refuse) -> None:
     """A code a spreadsheet read as a number (301 for 0301) is the code on record it equals;
     one that equals several is refused. Never a new record or an unknown reference."""
-    lists = {c.name: code_list(kind, c.name) for c in kind.columns}
+    lists = {
+        c.name: code_list(kind, c.name) for c in kind.columns if c.type in ("code", "ref", "list")
+    }
     for row in rows:
         if row.errors:
             continue
