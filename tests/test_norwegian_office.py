@@ -99,3 +99,19 @@ def test_chart_numbers_are_written_as_a_bokmal_reader_writes_them(bokmal):
 def test_chart_numbers_for_an_english_reader_keep_commas():
     labels = axis_labels(burn_up())
     assert "2,400" in labels or "2,500" in labels, labels
+
+
+def test_chart_percentages_are_written_as_a_bokmal_reader_writes_them(bokmal):
+    import altair as alt
+
+    shares = pd.DataFrame({"stage": ["a", "b"], "share": [0.25, 0.5]})
+    chart = (
+        alt.Chart(shares)
+        .mark_bar()
+        .encode(
+            x=alt.X("share", type="quantitative", axis=alt.Axis(format="%")),
+            y=alt.Y("stage", type="nominal"),
+        )
+    )
+    labels = axis_labels(chart)
+    assert "50\u00a0%" in labels and "50%" not in labels, labels

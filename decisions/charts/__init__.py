@@ -11,7 +11,7 @@ from typing import Any
 
 import altair as alt
 
-from decisions.i18n import N_, _, number_symbols
+from decisions.i18n import N_, _, number_symbols, percent_sign
 from decisions.model import ALL_STAGES
 from decisions.views import stage_word
 
@@ -35,7 +35,7 @@ def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     decimal, thousands = number_symbols()
     drawn.setdefault("config", {})["locale"] = {
         "number": {"decimal": decimal, "thousands": thousands, "grouping": [3],
-                   "currency": ["", ""]}
+                   "currency": ["", ""], "percent": percent_sign()}
     }  # fmt: skip
     return drawn
 
