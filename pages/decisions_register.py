@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from decisions import io as data_io
 from decisions.i18n import _, format_number, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
 from decisions.store import queues, views
@@ -110,5 +111,10 @@ else:
         )
     )
     height = "content" if len(found) <= ROWS_AT_OWN_HEIGHT else TABLE_HEIGHT
-    ui.decision_table(readable(found, queues.code_names(conn)), "register_table", total=total,
-                      height=height)  # fmt: skip
+    shown = readable(found, queues.code_names(conn))
+    ui.decision_table(shown, "register_table", total=total, height=height)
+    # The table's own toolbar offers no download (client.disableDataExport): this one guards
+    # formulas and suits the reader's spreadsheet.
+    st.download_button(_("Download the list (CSV)"), data_io.table_csv(shown),
+                       file_name="decisions.csv", mime="text/csv", key="register_csv",
+                       icon=":material/download:")  # fmt: skip

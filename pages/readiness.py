@@ -400,8 +400,8 @@ ui.chart(burn, ("burn_up", code, as_of, assessed.event_id))
 
 title = _("{wave}: readiness as of {date} ({verdict})", wave=wave.name,
           date=i18n.format_date(wave.as_of), verdict=_("GO") if wave.go else _("NO GO"))  # fmt: skip
-left, right = st.columns(2)
-left.download_button(
+png, csv, xlsx = st.columns(3)
+png.download_button(
     _("Readiness report (PNG)"),
     key="report_png",
     mime="image/png",
@@ -411,11 +411,19 @@ left.download_button(
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
 )
-right.download_button(
+csv.download_button(
     _("Criteria table (CSV)"),
     key="report_csv",
     mime="text/csv",
     data=data_io.table_csv(readable(table)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
+)
+xlsx.download_button(
+    _("Criteria table (xlsx)"),
+    key="report_xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    data=lambda: data_io.table_xlsx(readable(table), wave.wave),
+    file_name=f"readiness-{wave.wave}-{wave.as_of}.xlsx",
+    icon=":material/table_view:",
 )

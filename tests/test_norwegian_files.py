@@ -13,7 +13,7 @@ import pytest
 from decisions import cli, demo, i18n, services, store
 from decisions import io as transfer_io
 from decisions.io import formats
-from decisions.io.apply import spreadsheet_mangled
+from decisions.io.damage import spreadsheet_mangled
 from decisions.io.kinds import number_made_date
 from decisions.model import SYSTEM_ACTOR
 from decisions.store import decisions as decision_store

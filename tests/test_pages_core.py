@@ -395,6 +395,11 @@ def test_register_lists_all_then_searches_and_filters(keys):
     assert len(at.dataframe[0].value) == 2  # the decisions are for STO, which is in W1
 
 
+def test_the_register_offers_its_list_for_download_as_the_grid_does_not(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    assert [b.label for b in at.get("download_button")] == ["Download the list (CSV)"]
+
+
 def test_register_query_with_syntax_characters_does_not_fail(keys):
     at = signed_in("mona@hemit.no", "pages/decisions_register.py")
     at.text_input(key="register_text").input('"unbalanced (AND * -NOT: ^').run()

@@ -11,7 +11,7 @@ from typing import Any
 
 import altair as alt
 
-from decisions.i18n import N_, _
+from decisions.i18n import N_, _, number_symbols, percent_sign
 from decisions.model import ALL_STAGES
 from decisions.views import stage_word
 
@@ -29,8 +29,15 @@ alt.data_transformers.disable_max_rows()  # a 10x programme has charts of thousa
 
 
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The chart's Vega-Lite spec with its data inline: what the app draws and the PNG renders."""
-    return chart.to_dict()
+    """The chart's Vega-Lite spec with its data inline: what the app draws and the PNG renders,
+    its numbers written as the reader writes them (2 400 and 178,4 in bokmål)."""
+    drawn = chart.to_dict()
+    decimal, thousands = number_symbols()
+    drawn.setdefault("config", {})["locale"] = {
+        "number": {"decimal": decimal, "thousands": thousands, "grouping": [3],
+                   "currency": ["", ""], "percent": percent_sign()}
+    }  # fmt: skip
+    return drawn
 
 
 # From early (cool) to done (green); withdrawn grey.

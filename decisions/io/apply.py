@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from decisions import admin, evidence, permissions, services, store
 from decisions.i18n import _
+from decisions.io import damage
 from decisions.io.decisions import DecisionRows
 from decisions.io.kinds import Issue, Kind, Row, db_value, plain
 from decisions.io.report import RowOutcome
@@ -47,42 +48,6 @@ def _seconds_apart(one: str, other: str) -> float:
         return abs(apart.total_seconds())
     except ValueError:
         return float("inf")
-
-
-def _rounded(stamp: str) -> str | None:
-    """A timestamp as a spreadsheet shows it to the minute (as the import then reads it)."""
-    return stamp[:16] + ":00" if len(stamp) == 19 else None
-
-
-def spreadsheet_mangled(stored: str, given: str) -> bool:
-    """Whether `given` is what a spreadsheet's type-guessing makes of the text `stored`: the
-    same number written shorter (1.10 -> 1.1, 0042 -> 42, 1,50 -> 1.5), or a date made of a
-    text like 3/4 or 1.2."""
-    stored, given = stored.strip(), given.strip()
-    if stored == given:
-        return False
-    numbers = [_as_number(t) for t in (stored, given)]
-    if None not in numbers and numbers[0] == numbers[1]:
-        return True
-    if _DATE_LIKE_SOURCE.match(stored):
-        return bool(_DATE_LIKE.match(given))
-    return False
-
-
-def _as_number(text: str) -> float | None:
-    try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        return None
-
-
-_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
-# A short text a spreadsheet takes for a date (3/4, 1.2, 12-5), and what it makes of it.
-_DATE_LIKE_SOURCE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
-_DATE_LIKE = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}(?:[ T][\d:]+)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}(?: [\d:]+)?"
-    r"|\d{1,2}[.-] ?[A-Za-z]{3}\.?)$"
-)
 
 
 def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
@@ -139,9 +104,10 @@ class Applier:
                 if table in ("domains", "forums", "modules")
             }
             self.existing = existing_records(self.conn, file.kind)
+            damage.match_codes(file.kind, file.rows, self.catalog, self.fail)
             if "date" in file.kind.key:
                 self._rounded_times(file.rows)
-            self._mangled_texts(file.rows)
+            damage.keep_stored_texts(file.kind, file.rows, self.existing, self.fail)
             handler = getattr(self, "_" + file.kind.name.replace("-", "_"))
             handler([r for r in file.rows if not self._reject_parsed(r)])
             done += len(file.rows)
@@ -182,33 +148,6 @@ class Applier:
             elif near:
                 row.notes.append(_("added next to the record of {other}, forced",
                                    other=near[0]))  # fmt: skip
-
-    def _mangled_texts(self, rows: list[Row]) -> None:
-        """A text cell that differs from the record only as a spreadsheet's type-guessing
-        changes text (1.10 -> 1.1, 0042 -> 42, 3/4 -> a date) keeps the record's text, with a
-        warning, instead of making an edit (a new decision version); a timestamp shown to the
-        minute (16.11.21 14:05 for 14:05:09) keeps the record's seconds."""
-        kind = self.file.kind
-        texts = [c.name for c in kind.columns if c.type == "text" and c.name not in kind.key]
-        stamps = [c.name for c in kind.columns if c.type == "date" and c.name not in kind.key]
-        for row in rows:
-            current = None if row.errors else self.existing.get(row.key(kind))
-            if current is None:
-                continue
-            for name in stamps:  # a time a spreadsheet shows to the minute is the record's
-                given, stored = row.values.get(name), current.get(name)
-                if given and stored and _rounded(stored) == given:
-                    row.values[name] = stored
-            for name in texts:
-                given, stored = row.values.get(name), current.get(name)
-                if given and stored and given == f"{stored}:00" and _CLOCK.match(stored):
-                    row.values[name] = stored  # 10:00 read as a time, saved as 10:00:00
-                elif given and stored and given != stored and spreadsheet_mangled(stored, given):
-                    row.values[name] = stored
-                    row.notes.append(_("{column}: {given} looks like {stored} as a spreadsheet "
-                                       "changes text into a number or date; kept {stored}",
-                                       column=name, given=repr(given),
-                                       stored=repr(stored)))  # fmt: skip
 
     @staticmethod
     def _name_of(table: str, value) -> str:
