@@ -54,6 +54,10 @@ def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadi
 # Aggregates shared by every session of the process ------------------------------------------
 
 MAX_AGE_VARIABLE = "DECISIONS_DASHBOARD_MAX_AGE"
+# Seconds a dashboard's figures may be old. With 0 every change makes the next session that
+# opens a dashboard compute its figures while every other session on it waits: at ten times
+# the demo's volume, with a change every few seconds, they queued 10-20 s (benchmarks/README.md).
+DEFAULT_MAX_AGE = 10.0
 AGGREGATES_KEPT = 64
 
 
@@ -169,11 +173,11 @@ AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False))
 
 def dashboard_max_age() -> float:
     """How many seconds old a dashboard's figures may be while they are brought up to date
-    ($DECISIONS_DASHBOARD_MAX_AGE; 0, the default, means always current)."""
+    ($DECISIONS_DASHBOARD_MAX_AGE, default DEFAULT_MAX_AGE; 0 means always current)."""
     try:
-        return max(float(os.environ.get(MAX_AGE_VARIABLE) or 0), 0.0)
+        return max(float(os.environ.get(MAX_AGE_VARIABLE, DEFAULT_MAX_AGE)), 0.0)
     except ValueError:
-        return 0.0
+        return DEFAULT_MAX_AGE
 
 
 def shared(key: tuple, compute: Callable[[sqlite3.Connection], Any], *, spinner: str) -> Computed:
@@ -190,9 +194,15 @@ _OWN_CHANGE = "_own_change_event"
 
 
 def figures_as_of(*computed: Computed) -> None:
-    """A caption saying as of when the figures are (the oldest of those given)."""
-    moment = min(c.as_of for c in computed)
-    st.caption(i18n._(charts.FIGURES_AS_OF, time=i18n.format_time(moment)))
+    """A caption saying as of when the figures are (the oldest of those given) and, when they
+    may be old, how old at most."""
+    moment = i18n.format_time(min(c.as_of for c in computed))
+    max_age = dashboard_max_age()
+    if max_age:
+        text = i18n._(charts.FIGURES_AT_MOST, time=moment, seconds=i18n.format_number(max_age))
+    else:
+        text = i18n._(charts.FIGURES_AS_OF, time=moment)
+    st.caption(text)
 
 
 # Charts ---------------------------------------------------------------------------------------

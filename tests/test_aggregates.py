@@ -217,6 +217,19 @@ def test_the_dashboards_say_as_of_when_their_figures_are(app_db, page):
     assert re.fullmatch(r"Figures as of \d\d:\d\d:\d\d\.", captions[0])
 
 
+def test_by_default_the_dashboards_may_be_a_few_seconds_old_and_say_so(app_db, monkeypatch):
+    monkeypatch.delenv(ui.MAX_AGE_VARIABLE)
+    assert ui.dashboard_max_age() == ui.DEFAULT_MAX_AGE > 0
+    at = open_page("mona@hemit.no", "pages/overview.py")
+    captions = [c.value for c in at.caption if c.value.startswith("Figures as of ")]
+    assert len(captions) == 1
+    assert re.fullmatch(
+        r"Figures as of \d\d:\d\d:\d\d: others' changes show within 10 seconds, "
+        r"your own at once\.",
+        captions[0],
+    )
+
+
 def test_a_managers_own_change_shows_at_once_when_figures_may_be_old(app_db, monkeypatch):
     monkeypatch.setenv(ui.MAX_AGE_VARIABLE, "600")
     at = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
