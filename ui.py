@@ -82,11 +82,11 @@ class Aggregates:
       after a change each aggregate is computed once, not once per waiting session, and
       changes that arrive while it computes are folded into the next computation.
     - With `max_age` > 0 a dashboard may show the previous result, at most that many seconds
-      old, and one computation brings it up to date in the background once it is
-      `refresh_after` seconds old (half the maximum age unless given): while the data changes
-      all the time, each aggregate is computed about that often, not after every change (the
-      page says as of when). Never older than `needed`: the last event of the session's own change, so a
-      person's change shows at once.
+      old (older only while its refresh runs), and one computation brings it up to date in
+      the background once it is `refresh_after` seconds old (half the maximum age unless
+      given): while the data changes all the time, each aggregate is computed about that
+      often, not after every change (the page says as of when). Never older than `needed`:
+      the last event of the session's own change, so a person's change shows at once.
     """
 
     def __init__(self, connect: Callable[[str], sqlite3.Connection]):
@@ -116,7 +116,10 @@ class Aggregates:
             return latest
         if latest is not None and needed <= latest.event_id < current and max_age > 0:
             age = (services.wall_clock() - latest.as_of).total_seconds()
-            if age <= max_age:
+            # Older than max_age while its refresh runs: shown (the page says as of when)
+            # rather than every session queueing behind a refresh that shares the GIL with
+            # them, which could then never finish within max_age.
+            if age <= max_age or self._is_refreshing(full):
                 if age >= (max_age / 2 if refresh_after is None else refresh_after):
                     self._refresh_in_background(full, lock, path, compute)
                 return latest
@@ -141,6 +144,10 @@ class Aggregates:
             while len(self._latest) > AGGREGATES_KEPT:  # the least recently computed go
                 self._latest.pop(next(iter(self._latest)))
         return computed
+
+    def _is_refreshing(self, full: tuple) -> bool:
+        with self._guard:
+            return full in self._refreshing
 
     def _refresh_in_background(self, full: tuple, lock: threading.Lock, path: str, compute):
         with self._guard:
@@ -195,14 +202,10 @@ _OWN_CHANGE = "_own_change_event"
 
 def figures_as_of(*computed: Computed) -> None:
     """A caption saying as of when the figures are (the oldest of those given) and, when they
-    may be old, how old at most."""
+    may be a few seconds old, that a person's own changes show at once."""
     moment = i18n.format_time(min(c.as_of for c in computed))
-    max_age = dashboard_max_age()
-    if max_age:
-        text = i18n._(charts.FIGURES_AT_MOST, time=moment, seconds=i18n.format_number(max_age))
-    else:
-        text = i18n._(charts.FIGURES_AS_OF, time=moment)
-    st.caption(text)
+    text = charts.FIGURES_REFRESHED if dashboard_max_age() else charts.FIGURES_AS_OF
+    st.caption(i18n._(text, time=moment))
 
 
 # Charts ---------------------------------------------------------------------------------------

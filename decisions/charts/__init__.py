@@ -19,8 +19,8 @@ from decisions.views import stage_word
 # kept here so that they are translated in the programme's catalog.
 READINESS_SPINNER = N_("Evaluating the go-live criteria…")
 FIGURES_AS_OF = N_("Figures as of {time}.")
-FIGURES_AT_MOST = N_(
-    "Figures as of {time}: others' changes show within {seconds} seconds, your own at once."
+FIGURES_REFRESHED = N_(
+    "Figures as of {time}, brought up to date every few seconds; your own changes show at once."
 )
 
 # Altair's theme and data transformer are process-wide. Streamlit switches both while
