@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def row(result: dict) -> str:
         f"{scale}, {settings['sessions']} sessions ({settings['think']:g} s think, changes "
         f"{changes})",
         str(settings["processes"]),
-        "default" if max_age is None else f"{max_age:g} s",
+        "the app's default" if max_age is None else f"{max_age:g} s",
         seconds(result["all"]["p95"]),
         f"{slowest.replace('_', ' ')} {seconds(steady[slowest]['p95'])}",
         seconds(pages["sign_in"]["p95"]) if "sign_in" in pages else "",
@@ -64,6 +65,11 @@ def row(result: dict) -> str:
     ]).strip()  # fmt: skip
 
 
+def cores_for(rate: float, cost: float) -> str:
+    cores = rate * cost / CORE_BUSY
+    return f"{cores:.1f} cores ({math.ceil(cores)} process{'es' if math.ceil(cores) > 1 else ''})"
+
+
 def meaning(results: list[dict]) -> str:
     """What the measured CPU per page run means for 400 experts and 50 managers."""
     costs = [r["server_cpu"]["per_run"] for r in results if r["server_cpu"]]
@@ -72,17 +78,16 @@ def meaning(results: list[dict]) -> str:
     low, high = min(costs), max(costs)
     busy = PEOPLE / 3 / BUSY_PAGE_EVERY
     peak = [PEOPLE / every for every in PEAK_PAGE_EVERY]
-    cores = [rate * high / CORE_BUSY for rate in peak]
     return (
         f"What it means for a programme of 400 experts and 50 managers: a page run cost the "
-        f"server {low:.3f}-{high:.3f} s of CPU in these runs. At a busy hour, a third of them at "
-        f"work and a page every {BUSY_PAGE_EVERY:g} s each, that is {busy:.0f} page runs a "
-        f"second, {busy * low:.2f}-{busy * high:.2f} of a core: one process serves it, two on "
-        f"two cores leave room. If all {PEOPLE} click every {PEAK_PAGE_EVERY[1]:g}-"
-        f"{PEAK_PAGE_EVERY[0]:g} s (a go/no-go meeting) they ask for {peak[0]:.0f}-{peak[1]:.0f} "
-        f"runs a second: at {high:.3f} s each and cores kept under {CORE_BUSY:.0%} busy, "
-        f"{cores[0]:.1f}-{cores[1]:.1f} cores, one process per core "
-        f"(`scripts/serve --processes N`)."
+        f"server {low:.3f}-{high:.3f} s of CPU in these runs (the most at 10x volume), and a "
+        f"process uses at most one core. Cores are counted kept under {CORE_BUSY:.0%} busy, "
+        f"where queueing does not yet multiply the wait. At a busy hour, a third of them at "
+        f"work and a page every {BUSY_PAGE_EVERY:g} s each, they ask for {busy:.0f} page runs a "
+        f"second: {cores_for(busy, low)} to {cores_for(busy, high)}. If all {PEOPLE} click "
+        f"every {PEAK_PAGE_EVERY[1]:g}-{PEAK_PAGE_EVERY[0]:g} s (a go/no-go meeting) they ask "
+        f"for {peak[0]:.0f}-{peak[1]:.0f} runs a second: {cores_for(peak[0], low)} to "
+        f"{cores_for(peak[1], high)}, one process per core (`scripts/serve --processes N`)."
     )
 
 
@@ -120,21 +125,22 @@ def render(readme: str, text: str) -> str:
     return f"{before}{BEGIN}\n{text}\n{END}{after}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", type=Path, nargs="+", help="bench_load.py --json files")
     parser.add_argument("--check", action="store_true", help="fail if README.md is not current")
-    args = parser.parse_args()
-    root = README.parent
+    parser.add_argument("--readme", type=Path, default=README)
+    args = parser.parse_args(argv)
+    root = args.readme.resolve().parent
     sources = [str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p)
                for p in args.results]  # fmt: skip
-    current = README.read_text()
+    current = args.readme.read_text()
     wanted = render(current, table(load(args.results), sources))
     if args.check:
         if wanted != current:
             sys.exit("README.md's capacity table is not the one these results give")
         return
-    README.write_text(wanted)
+    args.readme.write_text(wanted)
 
 
 if __name__ == "__main__":
