@@ -212,6 +212,7 @@ def figures_as_of(*computed: Computed) -> None:
 
 CHART_SPECS_KEPT = 128
 _chart_specs: dict[tuple, dict] = {}
+_chart_building: dict[tuple, threading.Lock] = {}
 _chart_specs_guard = threading.Lock()
 
 
@@ -220,20 +221,31 @@ def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) ->
 
     With a `key` that names the data drawn (for an aggregate: its key and event id), the spec
     is made once per process and reused by every session until the data changes: building and
-    validating a chart costs 0.05-0.1 s of CPU, more than the rest of a page run."""
-    if key is None:
-        spec = charts.spec(build())
-    else:
-        full = (*key, i18n.language())
+    validating a chart costs 0.05-0.1 s of CPU, more than the rest of a page run. Sessions that
+    ask for a spec being made wait for it rather than each making it again (when an aggregate
+    is refreshed, every session on its dashboard asks at once)."""
+    spec = charts.spec(build()) if key is None else chart_spec((*key, i18n.language()), build)
+    st.vega_lite_chart(spec, **options)
+
+
+def chart_spec(full: tuple, build: Callable[[], Any]) -> dict:
+    """The spec of the chart `build()` makes, made once per process for the key `full`."""
+    with _chart_specs_guard:
+        spec = _chart_specs.get(full)
+        building = _chart_building.setdefault(full, threading.Lock()) if spec is None else None
+    if building is None:
+        return spec
+    with building:
         with _chart_specs_guard:
             spec = _chart_specs.get(full)
         if spec is None:
             spec = charts.spec(build())
             with _chart_specs_guard:
                 _chart_specs[full] = spec
+                _chart_building.pop(full, None)
                 while len(_chart_specs) > CHART_SPECS_KEPT:
                     _chart_specs.pop(next(iter(_chart_specs)))
-    st.vega_lite_chart(spec, **options)
+    return spec
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:

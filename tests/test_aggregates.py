@@ -280,3 +280,37 @@ def test_a_database_replaced_at_the_same_path_is_computed_afresh(db_path, actor,
         assert again.value == first.value - 2
     finally:
         conn.close()
+
+
+def test_a_chart_asked_for_by_many_sessions_at_once_is_made_once():
+    """When an aggregate is refreshed every session on its dashboard asks for its new chart
+    at the same moment; each used to build and validate it (0.05-0.1 s of CPU each)."""
+    import altair as alt
+    import pandas as pd
+
+    built = []
+
+    def build():
+        built.append(1)
+        time.sleep(0.2)
+        return (
+            alt.Chart(pd.DataFrame({"x": [1, 2]}))
+            .mark_bar()
+            .encode(x=alt.X("x", type="quantitative"))
+        )
+
+    key = ("test chart", time.monotonic())
+    specs: list = [None] * SESSIONS
+    start = threading.Barrier(SESSIONS)
+
+    def session(i: int) -> None:
+        start.wait()
+        specs[i] = ui.chart_spec(key, build)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(SESSIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
+    assert all(spec is specs[0] for spec in specs) and specs[0]["mark"]["type"] == "bar"
