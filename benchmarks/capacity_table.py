@@ -54,6 +54,7 @@ def row(result: dict) -> str:
         "the app's default" if max_age is None else f"{max_age:g} s",
         seconds(result["all"]["p95"]),
         f"{slowest.replace('_', ' ')} {seconds(steady[slowest]['p95'])}",
+        warmed(result),
         seconds(pages["sign_in"]["p95"]) if "sign_in" in pages else "",
         f"{result['runs_per_second']:.1f}",
         f"{result['server_cpu']['per_run']:.3f} s" if result["server_cpu"] else "",
@@ -68,6 +69,15 @@ def row(result: dict) -> str:
 def cores_for(rate: float, cost: float) -> str:
     cores = rate * cost / CORE_BUSY
     return f"{cores:.1f} cores ({math.ceil(cores)} process{'es' if math.ceil(cores) > 1 else ''})"
+
+
+def warmed(result: dict) -> str:
+    """p95 of the runs after the warm-up, and the slowest page's."""
+    warm = result.get("after_warm_up") or {}
+    if not warm.get("all"):
+        return ""
+    page = max(warm["pages"], key=warm["pages"].get)
+    return f"{seconds(warm['all'])} ({page.replace('_', ' ')} {seconds(warm['pages'][page])})"
 
 
 def meaning(results: list[dict]) -> str:
@@ -91,6 +101,10 @@ def meaning(results: list[dict]) -> str:
     )
 
 
+def warm_up(results: list[dict]) -> str:
+    return "/".join(sorted({f"{r['warm_up']:g}" for r in results if "warm_up" in r})) or "20"
+
+
 def machines(results: list[dict]) -> str:
     seen = {(r["machine"]["cores"], r["machine"]["cpu"]) for r in results}
     return "; ".join(f"{cores} cores, {cpu}" for cores, cpu in sorted(seen))
@@ -98,12 +112,15 @@ def machines(results: list[dict]) -> str:
 
 def table(results: list[dict], sources: list[str]) -> str:
     header = ("| programme, load | processes | dashboards' max age | p95, all pages | slowest "
-              "page, p95 | sign-in p95 | page runs/s | server CPU per run | received per run "
-              "| errors, lost writes | load average | run (UTC), commit |")  # fmt: skip
+              "page, p95 | p95 after the warm-up (slowest page) | sign-in p95 | page runs/s "
+              "| server CPU per run | received per run | errors, lost writes | load average "
+              "| run (UTC), commit |")  # fmt: skip
     lines = [
         f"`benchmarks/bench_load.py` on {machines(results)}, the load driver on the same machine "
         f"({', '.join(f'`{s}`' for s in sources)}). p95 of all page runs leaves the first load "
-        '(the sign-in) out; "received" is what a browser receives per page run, holding the '
+        '(the sign-in) out; "after the warm-up" leaves out the runs that began in the first '
+        f"{warm_up(results)} s (every aggregate's first computation, everyone signing in); "
+        '"received" is what a browser receives per page run, holding the '
         "large elements it already has as Streamlit's browser does. The load average is the "
         "machine's at the run's start and end (other programs share it): the seconds are "
         "inflated by it, CPU per run and bytes much less.",
