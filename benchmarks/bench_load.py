@@ -3,7 +3,11 @@ speaks Streamlit's WebSocket protocol (`/_stcore/stream`, BackMsg / ForwardMsg p
 signs in with `?as=EMAIL`, and visits Overview, My work, Decisions, a decision, Approvals,
 Readiness and Backlog in turn with a think time between pages, while a writer changes the data
 through the services at a set rate. Prints p50 / p95 / max per page (from sending the rerun to
-the script's end), page runs per second, errors, and checks that no write was lost.
+the script's end), the bytes a browser receives per page run (it holds the large elements it
+has had, as Streamlit's browser does, so the server sends references to them), page runs per
+second, server CPU per page run, errors, and checks that no write was lost; `--json PATH`
+writes it all with the date, machine, load average and settings (benchmarks/capacity_table.py
+makes the README's capacity table from such files).
 
     python benchmarks/bench_load.py --sessions 40 --think 2 --write-every 2 --processes 1
     python benchmarks/bench_load.py --sessions 100 --think 5 --write-every 1 --processes 2
