@@ -279,24 +279,44 @@ def sign_in_choices(
     return labels, by_role
 
 
-def demo_sign_in(conn) -> None:
-    """The demo's sign-in: pick anyone from the directory (no password)."""
-    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn), i18n.language())
+CHOOSING = "_choosing_person"  # a signed-in person asked to act as someone else
+
+
+def demo_sign_in(conn, person: Actor | None) -> None:
+    """The demo's sign-in: pick anyone from the directory (no password). Once someone is
+    signed in, the list is drawn only when they ask for it: every person's label goes to the
+    browser with it, 350 kB on every run of every page at ten times the demo's volume."""
     with st.sidebar:
         st.caption(":material/science: " + _("**Demo sign-in**: act as anyone in the directory."))
-        role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=views.role_word,
-                        help=_("Show only people with this role"))  # fmt: skip
-        emails = by_role[role] if role else list(labels)
-        current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
-        st.selectbox(
-            _("Person"),
-            emails,
-            index=emails.index(current) if current in emails else None,
-            format_func=labels.get,
-            placeholder=_("Choose a person…"),
-            key=DEMO_PERSON,
-            on_change=lambda: st.session_state.update(_signed_in=st.session_state.get(DEMO_PERSON)),
-        )
+        if person is not None and not st.session_state.get(CHOOSING):
+            if st.button(_("Act as someone else"), icon=":material/switch_account:",
+                         key="_choose_person"):  # fmt: skip
+                st.session_state[CHOOSING] = True
+                st.rerun()
+            return
+        choose_person(conn)
+
+
+def choose_person(conn) -> None:
+    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn), i18n.language())
+    role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=views.role_word,
+                    help=_("Show only people with this role"))  # fmt: skip
+    emails = by_role[role] if role else list(labels)
+    current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
+    st.selectbox(
+        _("Person"),
+        emails,
+        index=emails.index(current) if current in emails else None,
+        format_func=labels.get,
+        placeholder=_("Choose a person…"),
+        key=DEMO_PERSON,
+        on_change=chosen,
+    )
+
+
+def chosen() -> None:
+    st.session_state.update(_signed_in=st.session_state.get(DEMO_PERSON))
+    st.session_state.pop(CHOOSING, None)
 
 
 def sidebar(conn, person: Actor, demo: bool) -> None:
@@ -352,7 +372,8 @@ def reader_language(conn, person: Actor | None) -> str:
 
 def main() -> None:
     st.set_page_config(page_title=_("Decisions"), page_icon=FAVICON, layout="wide")
-    if auth_configured():
+    sso = auth_configured()
+    if sso:
         refuse_weak_cookie_secret()
     open_database()
     conn = st.session_state["_conn"]
@@ -369,7 +390,7 @@ def main() -> None:
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         if demo:
             demo_notice()
-        if auth_configured():
+        if sso:
             if person is None:
                 sign_in_with_sso(conn)
                 return
@@ -379,12 +400,12 @@ def main() -> None:
             st.markdown(_(AUTH_HELP))
             return
         else:
-            demo_sign_in(conn)
+            demo_sign_in(conn, person)
             if person is None:
                 st.title(_("Decisions"))
                 st.write(_("Choose who you are in the sidebar to see the programme as them."))
                 return
-        if demo and not auth_configured() and st.query_params.get(DEMO_PERSON) != person.email:
+        if demo and not sso and st.query_params.get(DEMO_PERSON) != person.email:
             st.query_params[DEMO_PERSON] = person.email  # page links drop it; put it back
         sidebar(conn, person, demo)
         land(person, navigation)

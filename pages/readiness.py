@@ -388,11 +388,12 @@ st.caption(
     _("Decisions in the wave's scope reaching approved and ready, week by week; the dashed lines "
       "carry the last {weeks} weeks' rate on to go-live.", weeks=readiness.FORECAST_WEEKS)
 )  # fmt: skip
-series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
-forecast = readiness.burn_up_forecast(series, wave.go_live)
 
 
 def burn() -> object:
+    """The burn-up chart (its spec is made once per wave and change, not on every run)."""
+    series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
+    forecast = readiness.burn_up_forecast(series, wave.go_live)
     return charts.burn_up_chart(series, forecast, wave.go_live, wave.as_of)
 
 

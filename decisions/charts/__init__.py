@@ -15,10 +15,13 @@ from decisions.i18n import N_, _, number_symbols, percent_sign
 from decisions.model import ALL_STAGES
 from decisions.views import stage_word
 
-# Two texts ui.py shows for the programme pages (the readiness spinner, the figures' time),
+# Texts ui.py shows for the programme pages (the readiness spinner, the figures' time),
 # kept here so that they are translated in the programme's catalog.
 READINESS_SPINNER = N_("Evaluating the go-live criteria…")
 FIGURES_AS_OF = N_("Figures as of {time}.")
+FIGURES_REFRESHED = N_(
+    "Figures as of {time}, brought up to date every few seconds; your own changes show at once."
+)
 
 # Altair's theme and data transformer are process-wide. Streamlit switches both while
 # st.altair_chart converts a chart, so a chart converted in another thread at that moment (the

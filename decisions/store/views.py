@@ -350,7 +350,8 @@ def escalated_by(conn: sqlite3.Connection, email: str, limit: int = 500) -> pd.D
         SELECT {_QUEUE_COLUMNS}, substr(e.at, 1, 10) AS escalated, e.from_value AS from_forum,
                e.reason
         FROM events e JOIN decisions d ON d.key = e.entity_key
-        WHERE e.entity = 'decision' AND e.action = 'escalated' AND e.actor = ?
+        -- "+": by the action's index (a few thousand rows), not the entity's (all of them)
+        WHERE +e.entity = 'decision' AND e.action = 'escalated' AND e.actor = ?
         ORDER BY e.id DESC LIMIT ?
         """,
         conn,
