@@ -70,11 +70,10 @@ def still_waiting(conn: sqlite3.Connection, ids: list[int], now: str) -> list[di
 def claim(conn: sqlite3.Connection, notice_id: int, run: str, now: str, at: str) -> bool:
     """Claim a waiting notice for run `run` at `at`, inside the caller's transaction; False
     when another run claimed or sent it first."""
-    claimed = conn.execute(
-        f"UPDATE notices AS n SET claimed_at = :at, claimed_by = :run WHERE id = :id AND {_WAITING}",
-        {"at": at, "run": run, "id": notice_id, "now": now},
+    changes = {"claimed_at": at, "claimed_by": run}
+    return write.update_while(
+        conn, "notices AS n", {"id": notice_id}, changes, _WAITING, {"now": now}
     )
-    return claimed.rowcount == 1
 
 
 def hold(conn: sqlite3.Connection, notice_id: int, why: str) -> None:

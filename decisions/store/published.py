@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
-from decisions.store import rows, write
+from decisions.store import rows, rules, write
 
 # Published: decided or later; a decision withdrawn before it was decided never was.
 _PUBLISHED = "d.stage <> 'proposed' AND (d.stage <> 'withdrawn' OR d.decided_at IS NOT NULL)"
@@ -39,8 +39,7 @@ def published_decisions(conn: sqlite3.Connection) -> list[dict]:
         conn,
         f"""
         SELECT DISTINCT d.key, w.wave FROM decisions d
-        JOIN wave_organizations w ON d.all_organizations = 1 OR w.organization IN (
-            SELECT organization FROM decision_organizations WHERE decision = d.key)
+        JOIN wave_organizations w ON {rules.affects_organization("d", "(w.organization)")}
         WHERE {_PUBLISHED} ORDER BY 1, 2
         """,
     )
@@ -89,7 +88,7 @@ def replace_readiness_now(conn: sqlite3.Connection, criteria: list[dict]) -> Non
     from decisions.store import transaction
 
     with transaction(conn):
-        conn.execute("DELETE FROM readiness_now")
+        write.clear(conn, "readiness_now")
         write.insert_rows(conn, "readiness_now", READINESS_COLUMNS,
                           [tuple(c[k] for k in READINESS_COLUMNS) for c in criteria])  # fmt: skip
 

@@ -501,7 +501,7 @@ CREATE VIEW decisions_in_words AS
 SELECT d.key, d.title, dm.name AS domain, m.name AS module, f.name AS forum,
        stage.nb AS stage, d.stage AS stage_code, d.stage_since,
        scope.nb AS scope, criticality.nb AS criticality,
-       CASE WHEN d.all_organizations = 1 THEN all_words.nb ELSE (
+       CASE d.all_organizations WHEN 1 THEN all_words.nb ELSE (
            SELECT group_concat(o.name, ', ') FROM decision_organizations x
            JOIN organizations o ON o.code = x.organization WHERE x.decision = d.key)
        END AS organizations,
@@ -524,8 +524,7 @@ WITH builds AS MATERIALIZED (
 ), verdicts AS MATERIALIZED (
     SELECT a.decision, a.expert, a.verdict, a.date,
            (SELECT count(*) FROM builds b WHERE b.decision = a.decision
-              AND b.at <= CASE WHEN length(a.date) = 10 THEN a.date || 'T00:00:00'
-                               ELSE substr(replace(a.date, ' ', 'T'), 1, 19) END) AS round
+              AND b.at <= {verdict_time}) AS round
     FROM approvals a
 ), rounds AS MATERIALIZED (
     SELECT decision, count(*) AS rounds FROM builds GROUP BY decision
@@ -580,6 +579,8 @@ def code_words() -> list[tuple[str, str, str, str]]:
 
 @migrations()
 def m024_open_data_views(db: Database) -> None:
+    from decisions.store import rules  # the round's time, as the workflow reads it
+
     db.executescript(
         """
         CREATE TABLE code_words (
@@ -590,7 +591,7 @@ def m024_open_data_views(db: Database) -> None:
             PRIMARY KEY (kind, code)
         );
         """
-        + OPEN_DATA_VIEWS
+        + OPEN_DATA_VIEWS.replace("{verdict_time}", rules.norm_time("a.date"))
     )
     db.conn.executemany("INSERT INTO code_words VALUES (?, ?, ?, ?)", code_words())
 

@@ -103,6 +103,31 @@ def update_where(conn: sqlite3.Connection, table: str, where: Mapping, changes: 
     )
 
 
+def update_while(
+    conn: sqlite3.Connection,
+    table: str,
+    where: Mapping,
+    changes: Mapping,
+    condition: str,
+    params: Mapping,
+) -> bool:
+    """Apply `changes` to the row matching `where` only while the SQL `condition` (with its
+    named `params`) holds, as one statement; False when it no longer held (another writer came
+    first)."""
+    sets = ", ".join(f"{c} = :set_{c}" for c in changes)
+    matches = " AND ".join(f"{c} = :where_{c}" for c in where)
+    values = {f"set_{c}": v for c, v in changes.items()} | {
+        f"where_{c}": v for c, v in where.items()
+    }
+    sql = f"UPDATE {table} SET {sets} WHERE {matches} AND {condition}"
+    return conn.execute(sql, values | dict(params)).rowcount == 1
+
+
+def clear(conn: sqlite3.Connection, table: str) -> None:
+    """Delete every row of `table` (a derived table about to be filled again)."""
+    conn.execute(f"DELETE FROM {table}")
+
+
 def delete_where(conn: sqlite3.Connection, table: str, where: Mapping) -> None:
     conditions = " AND ".join(f"{column} = ?" for column in where)
     conn.execute(f"DELETE FROM {table} WHERE {conditions}", list(where.values()))
