@@ -364,12 +364,13 @@ def search_page() -> bytes:
         "data-failed": _("The search could not be loaded."),
     }
     attributes = " ".join(f'{name}="{escape(text)}"' for name, text in texts.items())
-    title = _("Search the decisions")
-    body = f"""<h1>{escape(title)}</h1>
+    words = _escaped(title=_("Search the decisions"), more=_("Show more"))
+    body = f"""<h1>{words["title"]}</h1>
 {search_form(path)}
 <div id="search-results" {attributes}>
 <p id="search-status" role="status" aria-live="polite"></p>
 <ol id="search-list"></ol>
+<button id="search-more" type="button" hidden>{words["more"]}</button>
 </div>
 <script type="module" src="{href(path, "assets/search.js")}"></script>"""
     return page(path, _("Search"), body)
