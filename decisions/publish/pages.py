@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
-from decisions.i18n import _, format_date, language, n_
+from decisions.i18n import N_, _, format_date, language, n_
 from decisions.store.views import fold
 from decisions.views import (
     LEVEL_WORDS,
@@ -49,9 +49,23 @@ def sections() -> dict[str, Section]:
     }
 
 
+# What each stage means for those who use the system (the reader does not know the workflow).
+STAGE_MEANINGS = {
+    "decided": N_("decided, not yet built in the system"),
+    "in_build": N_("being built in the system"),
+    "built": N_("built, not yet shown to the subject experts"),
+    "demonstrated": N_("built and shown to the subject experts, awaiting their approval"),
+    "approved": N_("built and approved by the subject experts, not yet tested"),
+    "in_test": N_("built, approved and being tested"),
+    "tested": N_("built, approved and tested"),
+    "ready": N_("built, approved by the subject experts and tested: ready for use"),
+    "withdrawn": N_("no longer applies"),
+}
+
 DECISION_PATH = "beslutning"
 SEARCH_PATH = "sok"
 FEED_PATH = "atom.xml"
+ACCESSIBILITY_PATH = "tilgjengelighet/index.html"
 
 
 def decision_path(key: str) -> str:
@@ -103,6 +117,7 @@ def page(path: str, title: str, body: str, *, indexed: bool = False) -> bytes:
             "person's name or email address."
         ),
         feed_link=_("Feed of decided and revised decisions (Atom)"),
+        accessibility=_("Accessibility statement"),
     )
     return f"""<!doctype html>
 <html lang="{language()}">
@@ -124,7 +139,8 @@ def page(path: str, title: str, body: str, *, indexed: bool = False) -> bytes:
 </main>
 <footer>
 <p>{words["about"]}</p>
-<p><a href="{href(path, FEED_PATH)}">{words["feed_link"]}</a></p>
+<p><a href="{href(path, FEED_PATH)}">{words["feed_link"]}</a> ·
+<a href="{href(path, ACCESSIBILITY_PATH)}">{words["accessibility"]}</a></p>
 </footer>
 </body>
 </html>
@@ -186,7 +202,9 @@ def _decision_facts(path: str, decision: dict, names: dict, waves: dict) -> str:
         for go_live in [_("go-live {date}", date=date_text(waves[code]["go_live"]))]
     ]
     rows = [
-        (_("Stage"), f"<span data-pagefind-meta='stage'>{escape(stage_word(decision['stage']))}</span>"),
+        (_("Stage"), f"<span data-pagefind-meta='stage'>{escape(stage_word(decision['stage']))}</span>"
+            + (f" – {escape(_(STAGE_MEANINGS[decision['stage']]))}"
+               if decision["stage"] in STAGE_MEANINGS else "")),
         (_("Decided"), escape(date_text(decision["decided_at"]))),
         (_("Decided by"), f"<a href='{href(path, list_path('forums', decision['forum']))}'>"
             f"{escape(decision['forum_name'])}</a>"
@@ -380,3 +398,27 @@ def _escaped(**texts: str) -> dict[str, str]:
     """Translated texts, escaped for HTML (so the f-strings below hold no call to `_`, which
     the catalogs' extraction cannot see inside them)."""
     return {name: escape(text) for name, text in texts.items()}
+
+
+def accessibility_page() -> bytes:
+    """The accessibility statement Norwegian public bodies publish (WCAG 2.1 AA)."""
+    words = _escaped(
+        title=_("Accessibility statement"),
+        aim=_("This site aims to meet WCAG 2.1 level AA, as Norwegian public bodies must."),
+        checked=_(
+            "Every kind of page (the front page, the search, the lists and a decision) is "
+            "checked with axe-core's WCAG 2.1 A and AA rules each time the software changes. "
+            "The pages are plain HTML that works with a keyboard, a screen reader and zoom."
+        ),
+        limits=_(
+            "Known limitation: the search needs JavaScript. Without it, the lists by domain, "
+            "module, forum and go-live wave lead to every decision."
+        ),
+        report=_("Report a problem with the site to the programme's service desk."),
+    )
+    body = f"""<h1>{words["title"]}</h1>
+<p>{words["aim"]}</p>
+<p>{words["checked"]}</p>
+<p>{words["limits"]}</p>
+<p>{words["report"]}</p>"""
+    return page(ACCESSIBILITY_PATH, _("Accessibility statement"), body)

@@ -85,7 +85,9 @@ def test_a_decision_page_shows_its_versions(page, nginx, demo_db):
     expect(page.get_by_text("Hvorfor").first).to_be_visible()
 
 
-@pytest.mark.parametrize("path", ["/", "/sok/?q=blodprove", "/fagomrade/", "/bolge/W2/", "REVISED"])
+@pytest.mark.parametrize(
+    "path", ["/", "/sok/?q=blodprove", "/fagomrade/", "/bolge/W2/", "/tilgjengelighet/", "REVISED"]
+)
 def test_every_kind_of_page_meets_wcag_2_1_aa(page, nginx, demo_db, path, accessibility_violations):
     if path == "REVISED":
         path = f"/beslutning/{_a_revised_decision(demo_db)}/"
