@@ -31,21 +31,24 @@ def slug(code: str) -> str:
     return "".join(c if c.isalnum() and c.isascii() else f"_{ord(c):x}" for c in code)
 
 
+# Each kind of list: the folder of its pages (part of their stable addresses).
+LIST_FOLDERS = {"domains": "fagomrade", "modules": "modul", "forums": "forum", "waves": "bolge"}
+
+
 @dataclass(frozen=True)
 class Section:
-    """A kind of list: its path segment and its names in the reader's language."""
+    """A kind of list in the reader's language: its name, and the name of one of it."""
 
-    path: str
     title: str
     one: str
 
 
 def sections() -> dict[str, Section]:
     return {
-        "domains": Section("fagomrade", _("Domains"), _("Domain")),
-        "modules": Section("modul", _("Modules"), _("Module")),
-        "forums": Section("forum", _("Forums"), _("Forum")),
-        "waves": Section("bolge", _("Go-live waves"), _("Go-live wave")),
+        "domains": Section(_("Domains"), _("Domain")),
+        "modules": Section(_("Modules"), _("Module")),
+        "forums": Section(_("Forums"), _("Forum")),
+        "waves": Section(_("Go-live waves"), _("Go-live wave")),
     }
 
 
@@ -73,7 +76,7 @@ def decision_path(key: str) -> str:
 
 
 def list_path(kind: str, code: str | None = None) -> str:
-    folder = sections()[kind].path
+    folder = LIST_FOLDERS[kind]
     return f"{folder}/index.html" if code is None else f"{folder}/{slug(code)}/index.html"
 
 
