@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -212,3 +213,22 @@ def test_a_second_run_at_once_is_refused_and_writes_nothing(demo_conn, tmp_path)
         publish(demo_conn, out)
     assert [p.name for p in out.iterdir()] == [LOCK]
     assert publish(demo_conn, out).changes.written
+
+
+def test_the_feed_lists_the_latest_decided_or_revised_newest_first(demo_conn, tmp_path):
+    out = tmp_path / "site"
+    publish(demo_conn, out, base_url="https://intranett.example/logg/")
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ElementTree.parse(out / "atom.xml").getroot()
+    entries = feed.findall(f"{atom}entry")
+    assert 0 < len(entries) <= 50
+    updated = [e.findtext(f"{atom}updated") for e in entries]
+    assert updated == sorted(updated, reverse=True)
+    assert feed.find(f"{atom}link[@rel='self']").get("href") == (
+        "https://intranett.example/logg/atom.xml"
+    )
+    for entry in entries:
+        link = entry.find(f"{atom}link").get("href")
+        path = link.removeprefix("https://intranett.example/logg/").split("#")[0]
+        assert (out / path / "index.html").is_file(), link
+        assert entry.findtext(f"{atom}id").startswith("urn:uuid:")

@@ -106,6 +106,7 @@ def render_site(conn: sqlite3.Connection, base_url: str | None) -> dict[str, byt
     changes = feed.changes(decisions)
     site["index.html"] = pages.front_page(len(decisions), changes[:RECENT])
     site[f"{pages.SEARCH_PATH}/index.html"] = pages.search_page()
+    site[pages.ACCESSIBILITY_PATH] = pages.accessibility_page()
     site[pages.FEED_PATH] = feed.atom_feed(changes, base_url)
     for asset in sorted(ASSETS.iterdir()):
         site[f"assets/{asset.name}"] = asset.read_bytes()

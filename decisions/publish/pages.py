@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
-from decisions.i18n import _, format_date, language, n_
+from decisions.i18n import N_, _, format_date, language, n_
 from decisions.store.views import fold
 from decisions.views import (
     LEVEL_WORDS,
@@ -31,27 +31,44 @@ def slug(code: str) -> str:
     return "".join(c if c.isalnum() and c.isascii() else f"_{ord(c):x}" for c in code)
 
 
+# Each kind of list: the folder of its pages (part of their stable addresses).
+LIST_FOLDERS = {"domains": "fagomrade", "modules": "modul", "forums": "forum", "waves": "bolge"}
+
+
 @dataclass(frozen=True)
 class Section:
-    """A kind of list: its path segment and its names in the reader's language."""
+    """A kind of list in the reader's language: its name, and the name of one of it."""
 
-    path: str
     title: str
     one: str
 
 
 def sections() -> dict[str, Section]:
     return {
-        "domains": Section("fagomrade", _("Domains"), _("Domain")),
-        "modules": Section("modul", _("Modules"), _("Module")),
-        "forums": Section("forum", _("Forums"), _("Forum")),
-        "waves": Section("bolge", _("Go-live waves"), _("Go-live wave")),
+        "domains": Section(_("Domains"), _("Domain")),
+        "modules": Section(_("Modules"), _("Module")),
+        "forums": Section(_("Forums"), _("Forum")),
+        "waves": Section(_("Go-live waves"), _("Go-live wave")),
     }
 
+
+# What each stage means for those who use the system (the reader does not know the workflow).
+STAGE_MEANINGS = {
+    "decided": N_("decided, not yet built in the system"),
+    "in_build": N_("being built in the system"),
+    "built": N_("built, not yet shown to the subject experts"),
+    "demonstrated": N_("built and shown to the subject experts, awaiting their approval"),
+    "approved": N_("built and approved by the subject experts, not yet tested"),
+    "in_test": N_("built, approved and being tested"),
+    "tested": N_("built, approved and tested"),
+    "ready": N_("built, approved by the subject experts and tested: ready for use"),
+    "withdrawn": N_("no longer applies"),
+}
 
 DECISION_PATH = "beslutning"
 SEARCH_PATH = "sok"
 FEED_PATH = "atom.xml"
+ACCESSIBILITY_PATH = "tilgjengelighet/index.html"
 
 
 def decision_path(key: str) -> str:
@@ -59,7 +76,7 @@ def decision_path(key: str) -> str:
 
 
 def list_path(kind: str, code: str | None = None) -> str:
-    folder = sections()[kind].path
+    folder = LIST_FOLDERS[kind]
     return f"{folder}/index.html" if code is None else f"{folder}/{slug(code)}/index.html"
 
 
@@ -103,6 +120,7 @@ def page(path: str, title: str, body: str, *, indexed: bool = False) -> bytes:
             "person's name or email address."
         ),
         feed_link=_("Feed of decided and revised decisions (Atom)"),
+        accessibility=_("Accessibility statement"),
     )
     return f"""<!doctype html>
 <html lang="{language()}">
@@ -124,7 +142,8 @@ def page(path: str, title: str, body: str, *, indexed: bool = False) -> bytes:
 </main>
 <footer>
 <p>{words["about"]}</p>
-<p><a href="{href(path, FEED_PATH)}">{words["feed_link"]}</a></p>
+<p><a href="{href(path, FEED_PATH)}">{words["feed_link"]}</a> ·
+<a href="{href(path, ACCESSIBILITY_PATH)}">{words["accessibility"]}</a></p>
 </footer>
 </body>
 </html>
@@ -186,7 +205,9 @@ def _decision_facts(path: str, decision: dict, names: dict, waves: dict) -> str:
         for go_live in [_("go-live {date}", date=date_text(waves[code]["go_live"]))]
     ]
     rows = [
-        (_("Stage"), f"<span data-pagefind-meta='stage'>{escape(stage_word(decision['stage']))}</span>"),
+        (_("Stage"), f"<span data-pagefind-meta='stage'>{escape(stage_word(decision['stage']))}</span>"
+            + (f" – {escape(_(STAGE_MEANINGS[decision['stage']]))}"
+               if decision["stage"] in STAGE_MEANINGS else "")),
         (_("Decided"), escape(date_text(decision["decided_at"]))),
         (_("Decided by"), f"<a href='{href(path, list_path('forums', decision['forum']))}'>"
             f"{escape(decision['forum_name'])}</a>"
@@ -364,12 +385,13 @@ def search_page() -> bytes:
         "data-failed": _("The search could not be loaded."),
     }
     attributes = " ".join(f'{name}="{escape(text)}"' for name, text in texts.items())
-    title = _("Search the decisions")
-    body = f"""<h1>{escape(title)}</h1>
+    words = _escaped(title=_("Search the decisions"), more=_("Show more"))
+    body = f"""<h1>{words["title"]}</h1>
 {search_form(path)}
 <div id="search-results" {attributes}>
 <p id="search-status" role="status" aria-live="polite"></p>
 <ol id="search-list"></ol>
+<button id="search-more" type="button" hidden>{words["more"]}</button>
 </div>
 <script type="module" src="{href(path, "assets/search.js")}"></script>"""
     return page(path, _("Search"), body)
@@ -379,3 +401,27 @@ def _escaped(**texts: str) -> dict[str, str]:
     """Translated texts, escaped for HTML (so the f-strings below hold no call to `_`, which
     the catalogs' extraction cannot see inside them)."""
     return {name: escape(text) for name, text in texts.items()}
+
+
+def accessibility_page() -> bytes:
+    """The accessibility statement Norwegian public bodies publish (WCAG 2.1 AA)."""
+    words = _escaped(
+        title=_("Accessibility statement"),
+        aim=_("This site aims to meet WCAG 2.1 level AA, as Norwegian public bodies must."),
+        checked=_(
+            "Every kind of page (the front page, the search, the lists and a decision) is "
+            "checked with axe-core's WCAG 2.1 A and AA rules each time the software changes. "
+            "The pages are plain HTML that works with a keyboard, a screen reader and zoom."
+        ),
+        limits=_(
+            "Known limitation: the search needs JavaScript. Without it, the lists by domain, "
+            "module, forum and go-live wave lead to every decision."
+        ),
+        report=_("Report a problem with the site to the programme's service desk."),
+    )
+    body = f"""<h1>{words["title"]}</h1>
+<p>{words["aim"]}</p>
+<p>{words["checked"]}</p>
+<p>{words["limits"]}</p>
+<p>{words["report"]}</p>"""
+    return page(ACCESSIBILITY_PATH, _("Accessibility statement"), body)

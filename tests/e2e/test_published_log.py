@@ -66,6 +66,14 @@ def test_searching_soknad_finds_soknad_with_its_o_slashed(page, nginx):
     expect(page.get_by_role("heading", level=1)).to_contain_text("søknad")
 
 
+def test_many_hits_are_shown_twenty_at_a_time(page, nginx):
+    page.goto(f"{nginx}/sok/?q=hvordan")
+    expect(page.get_by_role("status")).to_contain_text("funnet")
+    expect(page.locator("#search-list li")).to_have_count(20)
+    page.get_by_role("button", name="Vis flere").click()
+    expect(page.locator("#search-list li")).to_have_count(40)
+
+
 def test_a_decision_page_shows_its_versions(page, nginx, demo_db):
     key = _a_revised_decision(demo_db)
     page.goto(f"{nginx}/beslutning/{key}")  # without the slash: nginx redirects to the folder
@@ -77,7 +85,9 @@ def test_a_decision_page_shows_its_versions(page, nginx, demo_db):
     expect(page.get_by_text("Hvorfor").first).to_be_visible()
 
 
-@pytest.mark.parametrize("path", ["/", "/sok/?q=blodprove", "/fagomrade/", "/bolge/W2/", "REVISED"])
+@pytest.mark.parametrize(
+    "path", ["/", "/sok/?q=blodprove", "/fagomrade/", "/bolge/W2/", "/tilgjengelighet/", "REVISED"]
+)
 def test_every_kind_of_page_meets_wcag_2_1_aa(page, nginx, demo_db, path, accessibility_violations):
     if path == "REVISED":
         path = f"/beslutning/{_a_revised_decision(demo_db)}/"
@@ -99,6 +109,8 @@ def test_nginx_compresses_and_sets_cache_headers(nginx, published_site):
     fragment = next((published_site / "pagefind" / "fragment").iterdir()).name
     headers, _ = get(f"/pagefind/fragment/{fragment}")
     assert "immutable" in headers["Cache-Control"]
+    meta = next((published_site / "pagefind").glob("*.pf_meta")).name
+    assert "immutable" in get(f"/pagefind/{meta}")[0]["Cache-Control"]
     with pytest.raises(urllib.error.HTTPError) as hidden:
         get("/.published.json")
     assert hidden.value.code == 404

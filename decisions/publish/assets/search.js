@@ -2,7 +2,7 @@
 // hidden copy of each page is folded (store/views.py `fold`), so "soknad" finds "søknad".
 // Results are built with textContent only: no indexed text is ever read as HTML.
 const FOLDED_LETTERS = [["Æ", "ae"], ["æ", "ae"], ["Ø", "o"], ["ø", "o"], ["Å", "a"], ["å", "a"]];
-const MAX_RESULTS = 50;
+const PAGE_SIZE = 20; // each result shown is one more small request (its fragment)
 
 export function fold(text) {
   for (const [letter, plain] of FOLDED_LETTERS) text = text.split(letter).join(plain);
@@ -15,6 +15,7 @@ const status = document.getElementById("search-status");
 const list = document.getElementById("search-list");
 const form = document.querySelector("form.search");
 const input = document.getElementById("q");
+const more = document.getElementById("search-more");
 const siteRoot = new URL("../", import.meta.url);
 let pagefind = null;
 let latest = 0;
@@ -40,9 +41,20 @@ function item(data) {
   return li;
 }
 
+let results = [];
+
+async function showMore(mine) {
+  const next = results.slice(list.children.length, list.children.length + PAGE_SIZE);
+  const datas = await Promise.all(next.map((r) => r.data()));
+  if (mine !== latest) return;
+  list.append(...datas.map(item));
+  more.hidden = list.children.length >= results.length;
+}
+
 async function run(query) {
   const mine = ++latest;
   list.replaceChildren();
+  more.hidden = true;
   if (!query.trim()) { say(""); return; }
   say(box.dataset.loading);
   try {
@@ -51,14 +63,16 @@ async function run(query) {
       await pagefind.options({ baseUrl: siteRoot.pathname });
     }
     const found = await pagefind.search(fold(query));
-    const datas = await Promise.all(found.results.slice(0, MAX_RESULTS).map((r) => r.data()));
     if (mine !== latest) return;
-    list.replaceChildren(...datas.map(item));
-    say(found.results.length ? counted(found.results.length) : box.dataset.none);
+    results = found.results;
+    await showMore(mine);
+    if (mine === latest) say(results.length ? counted(results.length) : box.dataset.none);
   } catch (error) {
     if (mine === latest) say(box.dataset.failed);
   }
 }
+
+more.addEventListener("click", () => showMore(latest));
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
