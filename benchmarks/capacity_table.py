@@ -52,7 +52,7 @@ def row(result: dict) -> str:
         f"{scale}, {settings['sessions']} sessions ({settings['think']:g} s think, changes "
         f"{changes})",
         str(settings["processes"]),
-        f"{app_default_max_age():g} s (default)" if max_age is None else f"{max_age:g} s",
+        app_default_max_age() if max_age is None else f"{max_age:g} s",
         seconds(result["all"]["p95"]),
         f"{slowest.replace('_', ' ')} {seconds(steady[slowest]['p95'])}",
         warmed(result),
@@ -72,11 +72,13 @@ def cores_for(rate: float, cost: float) -> str:
     return f"{cores:.1f} cores ({math.ceil(cores)} process{'es' if math.ceil(cores) > 1 else ''})"
 
 
-def app_default_max_age() -> float:
-    """ui.DEFAULT_MAX_AGE, what a run without --dashboard-max-age had."""
+def app_default_max_age() -> str:
+    """ui.DEFAULT_MAX_AGE, what a run without --dashboard-max-age had ("default" if moved)."""
     tree = ast.parse((README.parent / "ui.py").read_text())
-    return next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["DEFAULT_MAX_AGE"])  # fmt: skip
+    found = [node.value.value for node in tree.body if isinstance(node, ast.Assign)
+             and isinstance(node.value, ast.Constant)
+             and [getattr(t, "id", None) for t in node.targets] == ["DEFAULT_MAX_AGE"]]  # fmt: skip
+    return f"{found[0]:g} s (default)" if found else "default"
 
 
 def warmed(result: dict) -> str:
