@@ -8,6 +8,7 @@ matters."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -194,10 +195,8 @@ def test_a_run_that_dies_between_sending_and_marking_never_sends_that_notice_aga
         with pytest.raises(KeyboardInterrupt):
             notices.send_pending(linked, smtp.config, "9999")
     assert len(smtp.envelopes) == 1
-    linked.execute(
-        "UPDATE notices SET claimed_at = strftime('%Y-%m-%dT%H:%M:%S', claimed_at, '-1 hour')"
-    )  # an hour later: no run is still sending it
-    linked.commit()
+    an_hour_later = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=1)
+    monkeypatch.setattr(notices, "_wall_clock", an_hour_later.isoformat, raising=False)
     code, out, _ = notify(linked, smtp.config)
     ids = [m["Message-ID"] for m in smtp.messages()]
     assert len(ids) == len(set(ids)) == len(recorded)
