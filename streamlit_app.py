@@ -66,7 +66,7 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
-from decisions import i18n, notices, permissions, services, settings, store, views  # noqa: E402
+from decisions import admin, i18n, identity, notices, permissions, services, settings, store, views  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
@@ -103,16 +103,6 @@ server_metadata_url = "https://login.example.org/.well-known/openid-configuratio
 
 Everyone who signs in must be in the directory (People and settings) with the same email.
 """)
-# Placeholders people copy from documentation; anyone who reads it could sign session cookies.
-PLACEHOLDER_SECRETS = {
-    "a long random string",  # the README's example before it said how to make one
-    "paste the output of the command below",  # the README's example
-    "xxx",  # Streamlit's documentation
-    "...",
-    "changeme",
-    "secret",
-}
-MIN_SECRET_LENGTH = 32
 SSO_PACKAGES = ("authlib", "httpx")  # Streamlit's OIDC login runs Authlib over httpx
 
 
@@ -166,7 +156,7 @@ def sso_person(conn) -> tuple[Actor | None, str]:
             "are. Ask the administrator of the sign-in service to include the `email` claim "
             "in the identity token for this app."
         )
-    if str(st.user.get("email_verified", True)).lower() == "false":
+    if not identity.email_verified(st.user):
         return None, _(
             "The sign-in service has not verified {email}, so it cannot be used to sign in. "
             "Verify the address with the sign-in service, then sign in again.",
@@ -179,24 +169,14 @@ def sso_person(conn) -> tuple[Actor | None, str]:
             "programme administrator to add you under People and settings.",
             email=ui.md(email),
         )
+    if admin.sign_in_revoked(conn, person.email, st.user):
+        return None, _("You signed out after this sign-in. Sign in again.")
     return person, ""
 
 
 def weak_cookie_secret() -> str | None:
-    """Why the [auth] cookie_secret may not be used, or None. Streamlit signs the session
-    cookie with it: whoever knows it can make a cookie for any email."""
-    secret = str(st.secrets["auth"].get("cookie_secret") or "")
-    if not secret:
-        return _("`[auth]` has no `cookie_secret`.")
-    if secret.strip().lower() in PLACEHOLDER_SECRETS:
-        return _("`[auth]` `cookie_secret` is a placeholder from the documentation.")
-    if len(secret) < MIN_SECRET_LENGTH:
-        return _(
-            "`[auth]` `cookie_secret` is {length} characters long; it must be at least {minimum}.",
-            length=len(secret),
-            minimum=MIN_SECRET_LENGTH,
-        )
-    return None
+    """Why the [auth] cookie_secret may not be used, or None."""
+    return identity.cookie_secret_problem(str(st.secrets["auth"].get("cookie_secret") or ""))
 
 
 def refuse_weak_cookie_secret() -> None:
@@ -310,6 +290,7 @@ def sidebar(conn, person: Actor, demo: bool) -> None:
                 st.session_state.pop(DEMO_PERSON, None)
                 st.query_params.pop(DEMO_PERSON, None)
                 st.rerun()
+            admin.sign_out(conn, person)
             st.logout()
         language_switch(conn, person)
         st.caption(_("Programme today: **{date}**", date=i18n.format_date(services.today(conn))))

@@ -45,8 +45,8 @@ STALE_MESSAGE = (
 
 def wall_clock() -> dt.datetime:
     """The real moment (local time): the one place the programme clock reads it. Everything
-    else asks now() or today(); only a lock file's age and an iCalendar DTSTAMP, which are
-    about the real world, read the real clock themselves."""
+    else asks now() or today(); only a lock file's age, an iCalendar DTSTAMP and a sign-out
+    time, which are about the real world, read the real clock themselves."""
     return dt.datetime.now()
 
 

@@ -471,3 +471,17 @@ def m017_person_language(db: Database) -> None:
         ALTER TABLE notice_preferences DROP COLUMN language;
         """
     )
+
+
+@migrations()
+def m022_sign_outs(db: Database) -> None:
+    # When each person last signed out (seconds since 1970, UTC): a sign-in cookie issued
+    # before it is refused, so a copied cookie dies with the sign-out.
+    db.executescript(
+        """
+        CREATE TABLE sign_outs (
+            person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
+            signed_out_at INTEGER NOT NULL
+        );
+        """
+    )
