@@ -279,6 +279,17 @@ def demo_sign_in(conn) -> None:
         )
 
 
+def resume_demo_sign_in(conn) -> bool:
+    """Whether the browser still shows a person in the demo sign-in that this session does not
+    know: a new session after the process behind it died (a page link, which drops ?as=, was
+    its first request). Then it signs in as them again."""
+    email = st.session_state.get(DEMO_PERSON)
+    if not email or decision_store.load_actor(conn, email) is None:
+        return False
+    st.session_state["_signed_in"] = email
+    return True
+
+
 def sidebar(conn, person: Actor, demo: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
@@ -361,6 +372,8 @@ def main() -> None:
             return
         else:
             demo_sign_in(conn)
+            if person is None and resume_demo_sign_in(conn):
+                st.rerun()
             if person is None:
                 st.title(_("Decisions"))
                 st.write(_("Choose who you are in the sidebar to see the programme as them."))
