@@ -91,21 +91,21 @@ PLACEHOLDER_SECRETS = {
 }
 
 
-def cookie_secret_problem(secret: str) -> str | None:
+def cookie_secret_problem(secret: str, name: str = "`[auth]` `cookie_secret`") -> str | None:
     """Why `secret` may not sign the sign-in cookie (whoever can guess it can make a cookie
     for any email), or None: it must be at least 32 random bytes, not a placeholder, not
-    patterned."""
+    patterned. `name` says where it was set."""
     if not secret:
-        return _("`[auth]` has no `cookie_secret`.")
+        return _("{name} is not set.", name=name)
     if secret.strip().lower() in PLACEHOLDER_SECRETS:
-        return _("`[auth]` `cookie_secret` is a placeholder from the documentation.")
+        return _("{name} is a placeholder from the documentation.", name=name)
     if patterned(secret):
-        return _("`[auth]` `cookie_secret` repeats itself or runs through neighbouring "
-                 "characters, so it can be guessed.")  # fmt: skip
+        return _("{name} repeats itself or runs through neighbouring characters, so it can be "
+                 "guessed.", name=name)  # fmt: skip
     if secret_bytes(secret) < MIN_SECRET_BYTES:
         return _(
-            "`[auth]` `cookie_secret` holds {count} bytes of key material; it needs at least "
-            "{minimum} random bytes.",
+            "{name} holds {count} bytes of key material; it needs at least {minimum} random bytes.",
+            name=name,
             count=secret_bytes(secret),
             minimum=MIN_SECRET_BYTES,
         )

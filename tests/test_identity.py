@@ -4,8 +4,12 @@ changing their own roles, and a sign-out that revokes every sign-in issued befor
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import snapshot
@@ -126,3 +130,12 @@ def test_a_sign_out_revokes_the_sign_ins_issued_before_it(programme, actor):
     after = before | {"iat": int(time.time()) + 1}
     assert not admin.sign_in_revoked(programme, email, after)
     assert not admin.sign_in_revoked(programme, "per@stolav.no", before)  # only theirs
+
+
+def test_serve_refuses_a_patterned_cookie_secret_from_the_environment():
+    serve = Path(__file__).resolve().parents[1] / "scripts" / "serve"
+    done = subprocess.run([sys.executable, str(serve), "--port", "1"], capture_output=True,
+                          text=True, timeout=60,
+                          env={**os.environ, "DECISIONS_COOKIE_SECRET": "x" * 40})  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "$DECISIONS_COOKIE_SECRET" in done.stderr

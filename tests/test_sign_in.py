@@ -76,7 +76,7 @@ def test_a_refusal_shows_the_email_as_typed(real_db):
         ("short-but-random-0123456789", "20 bytes of key material"),
         ("x" * 32, "repeats itself"),
         ("q" * 48, "repeats itself"),
-        ("", "no `cookie_secret`"),
+        ("", "`cookie_secret` is not set"),
     ],
 )
 def test_a_weak_cookie_secret_stops_the_app_and_says_how_to_fix_it(real_db, secret, why):
