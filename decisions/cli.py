@@ -153,7 +153,9 @@ def _check(args: argparse.Namespace) -> int:
     try:
         findings, warnings = _check_snapshot(conn, path, args)
         key = anchor.log_key()
-        head = anchor.head_record(*store.last_event(conn), key, str(path))
+        last_id, last_hash = store.last_event(conn)
+        signed = bool(last_id) and store.event_at(conn, last_id)[1] is not None
+        head = anchor.head_record(last_id, last_hash, key, str(path), event_signed=signed)
     except anchor.HeadUnreadable as unreadable:
         print(f"{path}: {unreadable}", file=sys.stderr)
         return 1

@@ -753,7 +753,9 @@ def _head_findings(
     last_id, newest_signed = store.last_event(conn)[0], store.newest_signed(conn)
 
     def against(name: str, head: dict, own: bool) -> list[str]:
-        log = anchor.LogEnd(last_id, newest_signed, store.event_at(conn, int(head["event_id"])))
+        head_id = int(head["event_id"])
+        log = anchor.LogEnd(last_id, newest_signed, store.event_at(conn, head_id),
+                            store.unsigned_after(conn, head_id))  # fmt: skip
         return anchor.head_findings(name, head, log_key, log, own=own)
 
     findings = [f for name, head in heads for f in against(name, head, False)]

@@ -414,3 +414,25 @@ def test_with_the_key_an_unsigned_backup_head_is_a_finding(programme, ready, tmp
     anchor.write_head(tmp_path / "old.head.json", unsigned)
     status, _, err = check(programme, capsys, "--head", str(tmp_path / "old.head.json"))
     assert status == 1 and "carries no MAC of the log key, which is set" in err
+
+
+def test_macs_stripped_after_the_first_head_of_a_key_set_late_are_found(
+    programme, decision_at, actor, monkeypatch, capsys
+):
+    """The key set on a programme that already has a log: `check --anchor` writes the first head
+    at an event without a MAC (and says so under the key); every change after it is signed.
+    Stripping those MACs and putting that first head back is found."""
+    decision_at("ready")
+    monkeypatch.setenv(anchor.KEY_ENV, KEY)
+    head_file = own_head(programme)
+    assert check(programme, capsys, "--anchor", head_file)[0] == 0
+    first = anchor.read_head(head_file)
+    assert "unsigned_event" in first
+    services.edit_decision(programme, actor("mona@hemit.no"), decision_at("decided"),
+                           {"title": "Renamed"})  # fmt: skip
+    assert check(programme, capsys)[0] == 0
+    raw(programme).execute("UPDATE events SET mac = NULL")
+    anchor.write_head(head_file, first)
+    status, _, err = check(programme, capsys)
+    assert status == 1
+    assert f"after event {first['event_id']} of the signed head {head_file} carry no MAC" in err

@@ -335,6 +335,12 @@ def _mac_column(conn: sqlite3.Connection) -> str:
     return "mac" if "mac" in have else "NULL"
 
 
+def unsigned_after(conn: sqlite3.Connection, event_id: int) -> int:
+    """How many events after `event_id` carry no MAC."""
+    return scalar(conn, f"SELECT count(*) FROM events WHERE id > ? AND {_mac_column(conn)} "
+                  "IS NULL", (event_id,))  # fmt: skip
+
+
 def newest_signed(conn: sqlite3.Connection) -> int:
     """The id of the newest event that carries a MAC (0: none does)."""
     return scalar(conn, f"SELECT max(id) FROM events WHERE {_mac_column(conn)} IS NOT NULL") or 0

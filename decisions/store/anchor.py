@@ -69,14 +69,29 @@ def mac_ok(key: bytes, event_id: int, event_hash: str, given: str | None) -> boo
     return given is not None and hmac.compare_digest(mac(key, event_id, event_hash), given)
 
 
-def head_record(event_id: int, event_hash: str, key: bytes | None, database: str) -> dict:
-    return {
+def head_record(
+    event_id: int, event_hash: str, key: bytes | None, database: str, *, event_signed: bool = True
+) -> dict:
+    """A head file's content. With the key, a head taken at an event that carries no MAC
+    (written before the key was set) says so under the key (`unsigned_event`), so that no one
+    without it can pass off a log stripped of its MACs as one that never had them."""
+    head = {
         "database": database,
         "event_id": event_id,
         "hash": event_hash,
         "mac": mac(key, event_id, event_hash) if key else None,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if key and not event_signed:
+        head["unsigned_event"] = mac(key, event_id, f"{event_hash}:unsigned")
+    return head
+
+
+def _says_unsigned(key: bytes, head: dict) -> bool:
+    given = head.get("unsigned_event")
+    return given is not None and hmac.compare_digest(
+        mac(key, int(head["event_id"]), f"{head['hash']}:unsigned"), str(given)
+    )
 
 
 def write_head(path: str | os.PathLike, head: dict) -> Path:
@@ -134,11 +149,13 @@ def head_lock(database: str, *, exclusive: bool) -> Iterator[None]:
 @dataclass(frozen=True)
 class LogEnd:
     """What a head is held against: the log's last event, its newest event with a MAC (0:
-    none), and the event the head names (its hash and MAC; None when the log lacks it)."""
+    none), the event the head names (its hash and MAC; None when the log lacks it), and how
+    many events after it carry no MAC."""
 
     last_id: int
     newest_signed: int
     at_head: tuple[str, str | None] | None
+    unsigned_after: int = 0
 
 
 def head_findings(
@@ -156,9 +173,14 @@ def head_findings(
     elif key is not None and not mac_ok(key, head_id, head_hash, head.get("mac")):
         findings.append(f"head {name}: its MAC is not the log key's (a forged head file, "
                         "or another key)")  # fmt: skip
-    elif key is not None and log.at_head and not mac_ok(key, head_id, *log.at_head):
+    elif (key is not None and log.at_head and not mac_ok(key, head_id, *log.at_head)
+          and not _says_unsigned(key, head)):  # fmt: skip
         findings.append(f"event log: event {head_id} carries no valid MAC, though the head "
                         f"{name} was signed there (MACs stripped)")  # fmt: skip
+    if key is not None and head.get("mac") is not None and log.unsigned_after:
+        findings.append(f"event log: {log.unsigned_after} event(s) after event {head_id} of the "
+                        f"signed head {name} carry no MAC (MACs stripped, or appended without "
+                        "the key)")  # fmt: skip
     if own and key is not None and head_id < log.newest_signed:
         findings.append(f"head {name}: at event {head_id}, older than event "
                         f"{log.newest_signed}, the newest with a MAC (every change moves it: an "
