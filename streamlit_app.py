@@ -66,7 +66,7 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
-from decisions import i18n, notices, permissions, services, settings, store, views  # noqa: E402
+from decisions import admin, i18n, identity, notices, permissions, services, settings, store, views  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
@@ -103,16 +103,6 @@ server_metadata_url = "https://login.example.org/.well-known/openid-configuratio
 
 Everyone who signs in must be in the directory (People and settings) with the same email.
 """)
-# Placeholders people copy from documentation; anyone who reads it could sign session cookies.
-PLACEHOLDER_SECRETS = {
-    "a long random string",  # the README's example before it said how to make one
-    "paste the output of the command below",  # the README's example
-    "xxx",  # Streamlit's documentation
-    "...",
-    "changeme",
-    "secret",
-}
-MIN_SECRET_LENGTH = 32
 SSO_PACKAGES = ("authlib", "httpx")  # Streamlit's OIDC login runs Authlib over httpx
 
 
@@ -166,7 +156,7 @@ def sso_person(conn) -> tuple[Actor | None, str]:
             "are. Ask the administrator of the sign-in service to include the `email` claim "
             "in the identity token for this app."
         )
-    if str(st.user.get("email_verified", True)).lower() == "false":
+    if not identity.email_verified(st.user):
         return None, _(
             "The sign-in service has not verified {email}, so it cannot be used to sign in. "
             "Verify the address with the sign-in service, then sign in again.",
@@ -179,24 +169,14 @@ def sso_person(conn) -> tuple[Actor | None, str]:
             "programme administrator to add you under People and settings.",
             email=ui.md(email),
         )
+    if admin.sign_in_revoked(conn, person.email, st.user):
+        return None, _("You signed out after this sign-in. Sign in again.")
     return person, ""
 
 
 def weak_cookie_secret() -> str | None:
-    """Why the [auth] cookie_secret may not be used, or None. Streamlit signs the session
-    cookie with it: whoever knows it can make a cookie for any email."""
-    secret = str(st.secrets["auth"].get("cookie_secret") or "")
-    if not secret:
-        return _("`[auth]` has no `cookie_secret`.")
-    if secret.strip().lower() in PLACEHOLDER_SECRETS:
-        return _("`[auth]` `cookie_secret` is a placeholder from the documentation.")
-    if len(secret) < MIN_SECRET_LENGTH:
-        return _(
-            "`[auth]` `cookie_secret` is {length} characters long; it must be at least {minimum}.",
-            length=len(secret),
-            minimum=MIN_SECRET_LENGTH,
-        )
-    return None
+    """Why the [auth] cookie_secret may not be used, or None."""
+    return identity.cookie_secret_problem(str(st.secrets["auth"].get("cookie_secret") or ""))
 
 
 def refuse_weak_cookie_secret() -> None:
@@ -289,6 +269,10 @@ def demo_sign_in(conn, person: Actor | None) -> None:
     with st.sidebar:
         st.caption(":material/science: " + _("**Demo sign-in**: act as anyone in the directory."))
         if person is not None and not st.session_state.get(CHOOSING):
+            # The one person, not the directory: the browser keeps it, so a new session after
+            # the process behind it died signs in as them again (resume_demo_sign_in).
+            st.selectbox(_("Person"), [person.email], format_func=lambda _email: person.name,
+                         key=DEMO_PERSON)  # fmt: skip
             if st.button(_("Act as someone else"), icon=":material/switch_account:",
                          key="_choose_person"):  # fmt: skip
                 st.session_state[CHOOSING] = True
@@ -319,6 +303,17 @@ def chosen() -> None:
     st.session_state.pop(CHOOSING, None)
 
 
+def resume_demo_sign_in(conn) -> bool:
+    """Whether the browser still shows a person in the demo sign-in that this session does not
+    know: a new session after the process behind it died (a page link, which drops ?as=, was
+    its first request). Then it signs in as them again."""
+    email = st.session_state.get(DEMO_PERSON)
+    if not email or decision_store.load_actor(conn, email) is None:
+        return False
+    st.session_state["_signed_in"] = email
+    return True
+
+
 def sidebar(conn, person: Actor, demo: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
@@ -330,6 +325,7 @@ def sidebar(conn, person: Actor, demo: bool) -> None:
                 st.session_state.pop(DEMO_PERSON, None)
                 st.query_params.pop(DEMO_PERSON, None)
                 st.rerun()
+            admin.sign_out(conn, person)
             st.logout()
         language_switch(conn, person)
         st.caption(_("Programme today: **{date}**", date=i18n.format_date(services.today(conn))))
@@ -401,6 +397,8 @@ def main() -> None:
             return
         else:
             demo_sign_in(conn, person)
+            if person is None and resume_demo_sign_in(conn):
+                st.rerun()
             if person is None:
                 st.title(_("Decisions"))
                 st.write(_("Choose who you are in the sidebar to see the programme as them."))

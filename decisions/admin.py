@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections import Counter
 
-from decisions import permissions, settings, store
+from decisions import identity, permissions, settings, store
 from decisions.i18n import _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
@@ -26,7 +27,6 @@ from decisions.store import people as people_store
 from decisions.store import reference
 from decisions.workflow import derive_stage, side_of
 
-EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 MAX_APPROVERS = 10
 
@@ -102,7 +102,7 @@ def save_expert(
                 letters=letters,
             )
         )
-    if not EMAIL.match(email):
+    if not identity.is_mailbox(email):
         raise WorkflowError(_("email {email!r} is not an email address", email=email))
     with store.transaction(conn):
         existing = people_store.get_expert(conn, email)
@@ -131,7 +131,7 @@ def save_expert(
             forums = default_forums(
                 domains, roles, kinds.get(record["organization"]), *_forum_catalog(conn)
             )
-        _check_admin_change(conn, actor, existing, roles, record["active"])
+        _check_role_change(conn, actor, existing, roles, record["active"])
         if not people_store.save_expert(conn, record, domains, roles, forums, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Expert {email}"))
         at = now(conn)
@@ -220,19 +220,20 @@ def _allocation(value) -> int:
     return pct
 
 
-def _check_admin_change(
+def _check_role_change(
     conn: sqlite3.Connection, actor: Actor, existing: dict | None, roles: list[str], active: int
 ) -> None:
     active_admins = people_store.active_with_role(conn, permissions.ADMIN_ROLE)
-    check_admin_change(actor, existing, roles, active, active_admins)
+    check_role_change(actor, existing, roles, active, active_admins)
 
 
-def check_admin_change(
+def check_role_change(
     actor: Actor, existing: dict | None, roles: list[str], active: int, active_admins: list[str]
 ) -> None:
-    """Only an admin grants, removes or deactivates admin, and one active admin always remains
-    (`active_admins`: the active admins as they stand without this change). The People page and the
-    import both ask it."""
+    """No one changes their own roles (another manager or an admin does); only an admin
+    grants, removes or deactivates admin, and one active admin always remains
+    (`active_admins`: the active admins as they stand without this change). The People page
+    and the import both ask it."""
     admin_role = permissions.ADMIN_ROLE
     had = bool(existing) and admin_role in existing["roles"]
     was_active_admin = had and bool(existing["active"])
@@ -245,6 +246,8 @@ def check_admin_change(
         raise WorkflowError(
             _("{email} is the last active admin; name another first", email=existing["email"])
         )
+    if existing and set(existing["roles"]) != set(roles):
+        permissions.check(actor, "set_roles", permissions.Target(owner=existing["email"]))
 
 
 # Forums -----------------------------------------------------------------------------------------
@@ -379,3 +382,22 @@ def set_approval_rule(
         moved = refresh_stages(conn, keys, actor, at, "approval rule changed")
         store.append_events(conn, events + moved)
         return dict(Counter((e["from_value"], e["to_value"]) for e in moved))
+
+
+# Sign-out --------------------------------------------------------------------------------------
+
+
+def sign_out(conn: sqlite3.Connection, actor: Actor) -> None:
+    """Record that `actor` signed out now (the real clock): every sign-in issued before it is
+    refused from then on, also a copy of its cookie."""
+    at = int(time.time())  # compared with the sign-in provider's clock, not the programme's
+    with store.transaction(conn):
+        people_store.record_sign_out(conn, actor.email, at)
+        store.append_events(conn, [event(actor, now(conn), "sign_out", actor.email,
+                                         "signed_out", None, str(at))])  # fmt: skip
+
+
+def sign_in_revoked(conn: sqlite3.Connection, email: str, claims) -> bool:
+    """Whether the sign-in whose identity token carries `claims` dates from before the
+    person's last sign-out."""
+    return identity.issued_before_sign_out(claims, people_store.signed_out_at(conn, email))

@@ -151,21 +151,11 @@ def _demo(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """`check [--head FILE] [--anchor FILE]`: findings on stderr (exit 1), warnings (what it
     could not prove) and the log's head on stdout."""
-    from decisions import services
     from decisions.store import anchor
 
     path = store.database_path(args.db)
     if not path.exists():
         print(f"{path}: no such database", file=sys.stderr)
-        return 1
-    beside = Path(f"{path}.head.json")
-    names = [Path(args.head)] if args.head else [beside] if beside.is_file() else []
-    if args.anchor and Path(args.anchor).is_file() and Path(args.anchor) not in names:
-        names.append(Path(args.anchor))
-    try:
-        heads = [(str(name), anchor.read_head(name)) for name in names]
-    except anchor.HeadUnreadable as unreadable:
-        print(f"{path}: {unreadable}", file=sys.stderr)
         return 1
     conn = store.connect(path, migrate=False)
     pending = store.pending_migrations(conn)
@@ -174,11 +164,20 @@ def _check(args: argparse.Namespace) -> int:
               f"{', '.join(pending)}); open it once with the app or any other command, which "
               "upgrades it, then check it", file=sys.stderr)  # fmt: skip
         return 1
-    findings = services.check(conn, heads=heads)
-    for warning in services.check_warnings(conn, heads=heads):
+    conn.execute("BEGIN")  # one snapshot of the log, taken together with its heads
+    try:
+        findings, warnings = _check_snapshot(conn, path, args)
+        key = anchor.log_key()
+        last_id, last_hash = store.last_event(conn)
+        signed = bool(last_id) and store.event_at(conn, last_id)[1] is not None
+        head = anchor.head_record(last_id, last_hash, key, str(path), event_signed=signed)
+    except anchor.HeadUnreadable as unreadable:
+        print(f"{path}: {unreadable}", file=sys.stderr)
+        return 1
+    finally:
+        conn.execute("ROLLBACK")
+    for warning in warnings:
         print(f"{path}: warning: {warning}")
-    key = anchor.log_key()
-    head = anchor.head_record(*store.last_event(conn), key, str(path))
     print(f"{path}: head: event {head['event_id']}, hash {head['hash']}"
           + (", with the log key's MAC" if key else ", no MAC (no log key)"))  # fmt: skip
     for finding in findings:
@@ -186,9 +185,31 @@ def _check(args: argparse.Namespace) -> int:
     if findings:
         return 1
     if args.anchor:
-        print(f"{anchor.write_head(args.anchor, head)}: head written")
+        with anchor.head_lock(str(path), exclusive=True):  # never behind a change's own head
+            print(f"{anchor.advance_head(args.anchor, head)}: head written")
     print(f"{path}: ok")
     return 0
+
+
+def _check_snapshot(conn, path: Path, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """(findings, warnings) of `check` on the database, its own head beside it (which the log
+    key requires, except while `--anchor` writes the first one) and the other head files."""
+    from decisions import services
+    from decisions.store import anchor
+
+    beside = anchor.own_head_path(path)
+    others = [Path(name) for name in (args.head, args.anchor) if name]
+    others = [n for n in dict.fromkeys(others) if n.resolve() != beside.resolve() and n.is_file()]
+    with anchor.head_lock(str(path), exclusive=False):
+        store.last_event(conn)
+        own = anchor.read_head(beside) if beside.is_file() else None
+        heads = [(str(name), anchor.read_head(name)) for name in others]
+    if args.head and Path(args.head) != beside and not Path(args.head).is_file():
+        raise anchor.HeadUnreadable(f"{args.head}: no such head file")
+    bootstrap = own is None and args.anchor and Path(args.anchor).resolve() == beside.resolve()
+    own_head = None if bootstrap else (str(beside), own)
+    findings = services.check(conn, heads=heads, own_head=own_head)
+    return findings, services.check_warnings(conn, heads=[*heads, *([own_head] if own else [])])
 
 
 def _open(args: argparse.Namespace):

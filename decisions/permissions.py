@@ -16,6 +16,7 @@ from decisions.i18n import N_, _
 from decisions.model import ROLES, Actor, WorkflowError
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
+OTHERS = "others"  # only on a record about someone else (a person's own roles)
 # The role that only its holders grant, and of which one active holder always remains.
 ADMIN_ROLE = "admin"
 ANYONE = "*"  # a grant to every signed-in person (with `where`, the record's owner)
@@ -24,7 +25,7 @@ ANYONE = "*"  # a grant to every signed-in person (with `where`, the record's ow
 @dataclass(frozen=True)
 class Grant:
     """`role` may take the action; with `where`, only on records of their forum, their domain,
-    or that they own."""
+    that they own, or (OTHERS) that are about someone else."""
 
     role: str
     where: str | None = None
@@ -85,6 +86,7 @@ PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
                (*_MANAGERS, Grant(ANYONE, OWNER))),
     # People and settings
     Permission("manage_people", N_("Changing the expert directory"), _MANAGERS),
+    Permission("set_roles", N_("Changing a person's roles"), (Grant("manager", OTHERS), Grant("admin", OTHERS))),
     Permission("grant_admin", N_("Granting, removing or deactivating the admin role"), _anyone("admin")),
     Permission("manage_forums", N_("Changing the forums"), _MANAGERS),
     Permission("set_approval_rule", N_("Changing the approval rule"), _MANAGERS),
@@ -132,6 +134,8 @@ def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
         return target.domain in actor.domains
     if grant.where == OWNER:
         return bool(target.owner) and target.owner == actor.email
+    if grant.where == OTHERS:
+        return target.owner != actor.email
     return True
 
 
@@ -154,6 +158,9 @@ def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str 
         return _("{act} needs a member of the forum {forum}", act=label, forum=target.forum)
     if held and held[0].where == DOMAIN:
         return _("{act} needs an expert of the domain {domain}", act=label, domain=target.domain)
+    if held and held[0].where == OTHERS:
+        return _("{act}: no one changes their own; another {roles} does", act=label,
+                 roles=_(" or ").join(role_word(g.role) for g in permission.grants))  # fmt: skip
     either = _(" or ")
     if any(g.where == OWNER for g in permission.grants):
         return _("{act} needs the criterion's owner or the role {roles}", act=label,
@@ -201,7 +208,7 @@ def may_act_anywhere(actor: Actor | None, action: str) -> bool:
     if actor is None:
         return False
     return any(
-        g.role in actor.roles and (g.where is None or (g.where == FORUM and actor.forums)
+        g.role in actor.roles and (g.where in (None, OTHERS) or (g.where == FORUM and actor.forums)
                                    or (g.where == DOMAIN and actor.domains))
         for g in PERMISSIONS[action].grants
     )  # fmt: skip
@@ -211,6 +218,7 @@ def who_may(action: str) -> str:
     """The grants of `action` in words, as the README's table shows them."""
     return ", ".join(
         ("whoever owns it" if g.role == ANYONE else g.role)
-        + (f" (of its {g.where})" if g.where and g.role != ANYONE else "")
+        + (" (not their own)" if g.where == OTHERS else "")
+        + (f" (of its {g.where})" if g.where not in (None, OTHERS) and g.role != ANYONE else "")
         for g in PERMISSIONS[action].grants
     )

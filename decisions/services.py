@@ -45,8 +45,8 @@ STALE_MESSAGE = (
 
 def wall_clock() -> dt.datetime:
     """The real moment (local time): the one place the programme clock reads it. Everything
-    else asks now() or today(); only a lock file's age and an iCalendar DTSTAMP, which are
-    about the real world, read the real clock themselves."""
+    else asks now() or today(); only a lock file's age, an iCalendar DTSTAMP and a sign-out
+    time, which are about the real world, read the real clock themselves."""
     return dt.datetime.now()
 
 
@@ -717,24 +717,21 @@ def check(
     *,
     log_key: bytes | None = None,
     heads: Iterable[tuple[str, dict]] = (),
+    own_head: tuple[str, dict | None] | None = None,
 ) -> list[str]:
     """Every inconsistency found: SQLite integrity, foreign keys, the event log (its hash chain
     and, with the log key, the events' MACs), covered records that differ from their latest
-    event, the log against head files ((name, head) pairs), and stored stages that differ from
-    the stages the evidence gives or the event log tells. `log_key` defaults to the configured
-    one (store.anchor.log_key)."""
+    event, the log against head files ((name, head) pairs) and against the database's own
+    head ((name, head or None when missing), which the log key requires), and stored stages
+    that differ from the stages the evidence gives or the event log tells. `log_key` defaults
+    to the configured one (store.anchor.log_key)."""
     log_key = log_key or anchor.log_key()
     findings = store.integrity_findings(conn)
     latest: dict = {}
     findings += store.verify_event_log(conn, log_key, latest)
     if store.has_digests(conn):
         findings += records.findings(conn, latest)
-    last_id = store.last_event(conn)[0]
-    for name, head in heads:
-        found, _warnings = anchor.head_findings(
-            name, head, log_key, last_id, store.event_hash_at(conn, int(head["event_id"]))
-        )
-        findings += found
+    findings += _head_findings(conn, log_key, heads, own_head)
     rule = approval_rule(conn)
     stored = decision_store.stored_stages(conn)
     for key, facts in decision_store.decision_facts(conn).items():
@@ -745,6 +742,33 @@ def check(
         if logged != stored[key]:
             findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
     return findings + notice_findings(conn)
+
+
+def _head_findings(
+    conn: sqlite3.Connection,
+    log_key: bytes | None,
+    heads: Iterable[tuple[str, dict]],
+    own_head: tuple[str, dict | None] | None,
+) -> list[str]:
+    last_id, newest_signed = store.last_event(conn)[0], store.newest_signed(conn)
+
+    def against(name: str, head: dict, own: bool) -> list[str]:
+        head_id = int(head["event_id"])
+        log = anchor.LogEnd(last_id, newest_signed, store.event_at(conn, head_id),
+                            store.unsigned_after(conn, head_id))  # fmt: skip
+        return anchor.head_findings(name, head, log_key, log, own=own)
+
+    findings = [f for name, head in heads for f in against(name, head, False)]
+    if own_head is None or log_key is None:
+        return findings
+    name, head = own_head
+    if head is not None:
+        return findings + against(name, head, True)
+    if last_id:
+        findings.append(f"head {name}: missing, though the log key is set and every change "
+                        "writes it (deleted?); after setting the key, write the first one with "
+                        f"check --anchor {name}")  # fmt: skip
+    return findings
 
 
 def check_warnings(
@@ -764,14 +788,11 @@ def check_warnings(
         warnings.append(f"event log: not anchored: no log key (${anchor.KEY_ENV} or [log] key "
                         "in .streamlit/secrets.toml); a log recomputed or extended by "
                         "someone with the file would go unseen")  # fmt: skip
-    elif store.last_event(conn)[0] and not store.keyed_events(conn):
+    elif store.last_event(conn)[0] and not store.newest_signed(conn):
         warnings.append("event log: no event carries a MAC of the log key yet (written "
                         "before the key was set); the next change starts the keyed "
                         "log")  # fmt: skip
-    heads = list(heads)
-    for name, head in heads:
-        warnings += anchor.head_findings(name, head, log_key, 0, None)[1]
-    if not heads:
+    if not list(heads):
         warnings.append("event log: no head file to hold it against (check --head FILE, or "
                         "DB.head.json beside the database); events deleted from the end "
                         "would go unseen")  # fmt: skip

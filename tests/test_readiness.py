@@ -81,7 +81,8 @@ def build_known_programme(conn) -> dict[str, str]:
 
 
 @pytest.fixture
-def known(programme):
+def known(programme, time_of_day):
+    time_of_day("09:00")  # the day's events stay on 2022-09-01 whenever the suite runs
     keys = build_known_programme(programme)
     return programme, keys
 

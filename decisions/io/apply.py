@@ -373,7 +373,7 @@ class Applier:
             v = {**(current or {}), **v}
             admins = sorted(admins_after | ({v["email"]} if current and current["active"]
                                             and permissions.ADMIN_ROLE in current["roles"] else set()))  # fmt: skip
-            self.obey(row, "roles", admin.check_admin_change, self.actor, current, v["roles"],
+            self.obey(row, "roles", admin.check_role_change, self.actor, current, v["roles"],
                       v["active"], admins)  # fmt: skip
             changed = self.diff(v, current)
             if self.finish(row, current, changed) not in ("new", "updated"):

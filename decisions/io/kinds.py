@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from decisions import identity
 from decisions.i18n import _
 from decisions.io.formats import Table, restore
 from decisions.model import (
@@ -28,7 +29,6 @@ MAX_CODE = 40
 HELD_STAGES = STAGES[STAGES.index("built") :]  # the stages an edit after built may hold
 MAX_URL = 2000
 _CODE = re.compile(r"^[^\s;]+$")
-_EMAIL = re.compile(r"^[^\s;@]+@[^\s;@]+$")
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ def _code(column: Column, text: str, norwegian: bool) -> str:
 
 def _email(column: Column, text: str, norwegian: bool) -> str:
     text = text.lower()
-    if not _EMAIL.match(text):
+    if not identity.is_mailbox(text):
         raise CellError(_("{text} is not an email address", text=repr(text)))
     return text
 

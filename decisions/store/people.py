@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import one, reference, write
+from decisions.store import one, reference, scalar, write
 
 _LINKS = {
     # link table: (owner column, member column)
@@ -207,3 +207,12 @@ def keys_past_demonstration(conn: sqlite3.Connection) -> list[str]:
             "WHERE stage IN ('demonstrated', 'approved', 'in_test', 'tested', 'ready')"
         )
     ]
+
+
+def record_sign_out(conn: sqlite3.Connection, person: str, at: int) -> None:
+    write.upsert(conn, "sign_outs", [{"person": person, "signed_out_at": at}], ("person",))
+
+
+def signed_out_at(conn: sqlite3.Connection, person: str) -> int | None:
+    """When `person` last signed out (seconds since 1970, UTC), or None."""
+    return scalar(conn, "SELECT signed_out_at FROM sign_outs WHERE person = ?", (person,))

@@ -494,6 +494,16 @@ def m020_notice_claims(db: Database) -> None:
     store.seal(db.conn, store.last_event_time(db.conn) or _utc_now())
 
 
+def m022_sign_outs(db: Database) -> None:
+    # When each person last signed out (seconds since 1970, UTC): a sign-in cookie issued
+    # before it is refused, so a copied cookie dies with the sign-out.
+    db.executescript(
+        """
+        CREATE TABLE sign_outs (
+            person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
+            signed_out_at INTEGER NOT NULL
+
+
 # Open data for analysts (m024): views with readable names over the tables, with the codes in
 # words, described in bokmål by data/datasette-metadata.json. They hold no email address.
 OPEN_DATA_VIEWS = """
