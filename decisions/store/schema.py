@@ -494,6 +494,7 @@ def m020_notice_claims(db: Database) -> None:
     store.seal(db.conn, store.last_event_time(db.conn) or _utc_now())
 
 
+@migrations()
 def m022_sign_outs(db: Database) -> None:
     # When each person last signed out (seconds since 1970, UTC): a sign-in cookie issued
     # before it is refused, so a copied cookie dies with the sign-out.
@@ -502,6 +503,9 @@ def m022_sign_outs(db: Database) -> None:
         CREATE TABLE sign_outs (
             person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
             signed_out_at INTEGER NOT NULL
+        );
+        """
+    )
 
 
 # Open data for analysts (m024): views with readable names over the tables, with the codes in
