@@ -164,18 +164,16 @@ def _check(args: argparse.Namespace) -> int:
               f"{', '.join(pending)}); open it once with the app or any other command, which "
               "upgrades it, then check it", file=sys.stderr)  # fmt: skip
         return 1
-    conn.execute("BEGIN")  # one snapshot of the log, taken together with its heads
     try:
-        findings, warnings = _check_snapshot(conn, path, args)
-        key = anchor.log_key()
-        last_id, last_hash = store.last_event(conn)
-        signed = bool(last_id) and store.event_at(conn, last_id)[1] is not None
-        head = anchor.head_record(last_id, last_hash, key, str(path), event_signed=signed)
+        with store.snapshot(conn):  # one snapshot of the log, taken together with its heads
+            findings, warnings = _check_snapshot(conn, path, args)
+            key = anchor.log_key()
+            last_id, last_hash = store.last_event(conn)
+            signed = bool(last_id) and store.event_at(conn, last_id)[1] is not None
+            head = anchor.head_record(last_id, last_hash, key, str(path), event_signed=signed)
     except anchor.HeadUnreadable as unreadable:
         print(f"{path}: {unreadable}", file=sys.stderr)
         return 1
-    finally:
-        conn.execute("ROLLBACK")
     for warning in warnings:
         print(f"{path}: warning: {warning}")
     print(f"{path}: head: event {head['event_id']}, hash {head['hash']}"

@@ -71,6 +71,17 @@ def leave_wal(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every query inside it sees the database as it was at its first
+    read, whatever other processes commit meanwhile; nothing is written."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("ROLLBACK")
+
+
+@contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so a
     transaction that reads and then writes waits for the busy timeout instead of failing.
