@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import asdict
 
 from decisions import permissions, settings, store
-from decisions.i18n import _
+from decisions.i18n import N_, _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -279,8 +279,7 @@ def save_forum(
         if existing is None and row_version is not None:
             raise WorkflowError(_("forum {code} does not exist", code=code))
         name = visible_field(text_field(name, "name", required=True, limit=200), "name")
-        if people_store.forum_name_taken(conn, name, code):
-            raise WorkflowError(_("name {name!r} is taken by another forum", name=name))
+        check_name_free("forums", name, people_store.forum_name_taken(conn, name, code))
         if str(level) not in ("1", "2", "3"):
             raise WorkflowError(_("level must be 1, 2 or 3, not {level!r}", level=level))
         record = {"code": code, "name": name, "level": int(level),
@@ -310,6 +309,23 @@ def save_forum(
         ]  # fmt: skip
         store.append_events(conn, joined_or_left + events)
         return code
+
+
+# A forum's, domain's or module's name is its own; the refusal names the record holding it.
+_NAME_TAKEN = {
+    "forums": N_("name {name!r} is taken by forum {holder}"),
+    "domains": N_("name {name!r} is taken by domain {holder}"),
+    "modules": N_("name {name!r} is taken by module {holder}"),
+}
+
+
+UNIQUE_NAMES = tuple(_NAME_TAKEN)
+
+
+def check_name_free(table: str, name: str, holder: str | None) -> None:
+    """Refuse `name` for a record of `table` when another record, `holder`, has it."""
+    if holder:
+        raise WorkflowError(_(_NAME_TAKEN[table], name=name, holder=holder))
 
 
 # The approval rule ------------------------------------------------------------------------------

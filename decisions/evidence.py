@@ -26,6 +26,7 @@ from decisions.model import (
 from decisions.services import (
     MAX_TITLE,
     STALE_MESSAGE,
+    about,
     approval_rule,
     choice_field,
     event,
@@ -90,23 +91,85 @@ def save_demo(
         existing = evidence_store.get_demo(conn, key) if key else None
         if key and existing is None and row_version is not None:
             raise NotFound(_("no demo {key!r}", key=key))
-        held = bool(attendees) if held is None else held
-        if existing:
+        record, invitees, attendees = plan_demo(
+            conn, existing, module=module, date=date, decisions=decisions, presenter=presenter,
+            invitees=invitees, attendees=attendees, notes=notes, recording_url=recording_url,
+            held=held, start_time=start_time, duration_min=duration_min, place=place,
+            meeting_url=meeting_url,
+        )  # fmt: skip
+        key = visible_field(key, "key") or evidence_store.next_key(conn, "demos", "DEMO")
+        saved = evidence_store.save_demo(
+            conn, {"key": key, **record}, decisions, invitees, attendees, row_version
+        )
+        if not saved:
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
+        at = now(conn)
+        events = [demo_event(actor, at, key, existing, record, invitees, attendees)]
+        affected = set(decisions) | set(existing["decisions"] if existing else [])
+        events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
+        store.append_events(conn, events)
+        return key
+
+
+def plan_demo(
+    conn: sqlite3.Connection,
+    existing: Mapping | None,
+    *,
+    module: str,
+    date,
+    decisions: list[str],
+    presenter: str,
+    invitees: list[str] = (),
+    attendees: list[str] = (),
+    notes: str = "",
+    recording_url: str = "",
+    held: bool | None = None,
+    start_time: str | None = None,
+    duration_min: int | None = None,
+    place: str | None = None,
+    meeting_url: str | None = None,
+    imported: bool = False,
+) -> tuple[dict, list[str], list[str]]:
+    """Every rule of saving a demo (`existing`: as on record, or None): its checked record,
+    invitees and attendees, for save_demo and the import to write. `imported`: a date stays
+    as given, a scheduled demo may lie in the past (a restored programme), and a held demo
+    dated before a decision's current build round is that decision's history."""
+    held = bool(attendees) if held is None else held
+    if existing:
+        with about("key"):
             _check_demo_change(conn, existing, held)
-        scheduling = not held
-        when = _demo_date(conn, date, held=held, attendees=attendees, scheduling=scheduling)
-        earlier = existing["decisions"] if existing else []
-        _check_demo_decisions(conn, module, decisions, held=held, when=when, earlier=earlier)
-        record = {
-            "date": when,
-            "module": module,
-            "presenter": person_who_may(conn, presenter, "presenter", "record_demo"),
-            "held": int(held),
-            "notes": text_field(notes, "notes"),
-            "recording_url": _url(recording_url),
-            **invitation_fields(existing, when, start_time, duration_min, place, meeting_url),
-        }
+    with about("attendees" if bool(attendees) != held else "date"):
+        when = _demo_date(
+            conn,
+            date,
+            held=held,
+            attendees=attendees,
+            scheduling=not held and not imported,
+            as_given=imported,
+        )
+    with about("decisions"):
+        _check_demo_decisions(
+            conn,
+            module,
+            decisions,
+            held=held,
+            when=when,
+            earlier=existing["decisions"] if existing else [],
+            history=imported,
+        )
+    with about("presenter"):
+        presenter = person_who_may(conn, presenter, "presenter", "record_demo")
+    with about("notes"):
+        notes = text_field(notes, "notes")
+    with about("recording_url"):
+        recording_url = _url(recording_url)
+    with about("start_time"):
+        meeting = invitation_fields(existing, when, start_time, duration_min, place, meeting_url)
+    record = {"date": when, "module": module, "presenter": presenter, "held": int(held),
+              "notes": notes, "recording_url": recording_url, **meeting}  # fmt: skip
+    with about("invitees"):
         invitees = known_people(conn, list(invitees), "invited experts")
+    with about("attendees"):
         attendees = known_people(conn, list(attendees), "attendees")
         if held:
             check_an_expert_attended(
@@ -115,30 +178,30 @@ def save_demo(
                     conn, attendees, *permissions.roles_for("attend_demo"), active=True
                 ),
             )
-        key = visible_field(key, "key") or evidence_store.next_key(conn, "demos", "DEMO")
-        saved = evidence_store.save_demo(
-            conn, {"key": key, **record}, decisions, invitees, attendees, row_version
-        )
-        if not saved:
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
-        at = now(conn)
-        action = "held" if held else "scheduled"
-        events = [
-            event(
-                actor,
-                at,
-                "demo",
-                key,
-                f"updated:{action}" if existing else action,
-                existing["date"] if existing else None,
-                when,
-                f"{len(attendees)} attended" if held else f"{len(invitees)} invited",
-            )
-        ]
-        affected = set(decisions) | set(existing["decisions"] if existing else [])
-        events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
-        store.append_events(conn, events)
-        return key
+    return record, invitees, attendees
+
+
+def demo_event(
+    actor: Actor,
+    at: str,
+    key: str,
+    existing: Mapping | None,
+    record: Mapping,
+    invitees: list[str],
+    attendees: list[str],
+) -> dict:
+    """The event of a demo saved: scheduled or held, or updated so."""
+    action = "held" if record["held"] else "scheduled"
+    return event(
+        actor,
+        at,
+        "demo",
+        key,
+        f"updated:{action}" if existing else action,
+        existing["date"] if existing else None,
+        record["date"],
+        f"{len(attendees)} attended" if record["held"] else f"{len(invitees)} invited",
+    )
 
 
 def _check_demo_change(conn: sqlite3.Connection, demo: dict, held: bool) -> None:
@@ -199,7 +262,9 @@ def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:
         )
 
 
-def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool) -> str:
+def _demo_date(
+    conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool, as_given: bool
+) -> str:
     if held:
         if not attendees:
             raise WorkflowError(
@@ -207,7 +272,7 @@ def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, schedul
                     "attendees: a held demo needs at least one attending expert; if nobody came, leave it scheduled or move its date"
                 )
             )
-        return evidence_date(conn, date, "date")
+        return evidence_date(conn, date, "date", as_given=as_given)
     if attendees:
         raise WorkflowError(_("attendees are recorded once the demo was held"))
     when = parse_date(date, "date")
@@ -232,9 +297,11 @@ def _check_demo_decisions(
     held: bool,
     when: str,
     earlier: list[str],
+    history: bool = False,
 ) -> None:
-    if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
-        raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
+    with about("module"):
+        if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
+            raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
     if not keys:
         raise WorkflowError(_("decisions: a demo shows at least one decision"))
     floor = "built" if held else "in_build"
@@ -242,8 +309,8 @@ def _check_demo_decisions(
         decision = get_decision_or_fail(conn, key)
         if decision["module"] != module:
             raise WorkflowError(_("decisions: {key} configures module {module}, not {module2}", key=key, module=decision['module'], module2=module))  # fmt: skip
-        if key in earlier:
-            continue  # already on the demo: its stage may have moved on since
+        if key in earlier or (held and history and _before_round(decision, when)):
+            continue  # already on the demo, or shown in an earlier build round
         if not stage_at_least(decision["stage"], floor):
             stage = decision["stage"].replace("_", " ")
             raise WorkflowError(
@@ -263,6 +330,18 @@ def _check_demo_decisions(
                     built_at=decision["built_at"][:10],
                 )
             )
+
+
+def _before_round(decision: Mapping, when: str) -> bool:
+    """Whether a demo dated `when` showed an earlier build round or version of `decision`
+    (one back in build began its round when it went there; a withdrawn one has no round)."""
+    if decision["stage"] == "withdrawn":
+        return True
+    marks = [decision["built_at"], decision["version_started_at"]]
+    if decision["stage"] == "in_build":
+        marks.append(decision["stage_since"])
+    start = max((norm_time(d) for d in marks if d), default=None)
+    return start is not None and norm_time(when) < start
 
 
 DEFAULT_START, DEFAULT_MINUTES = "10:00", 60
@@ -624,12 +703,7 @@ def record_test_run(
         raise WorkflowError(_("defect: a passed run opens no defect"))
     with store.transaction(conn):
         case = evidence_store.get_test_case(conn, test_case)
-        if case is None:
-            raise NotFound(_("no test case {test_case!r}", test_case=test_case))
-        if not case["decisions"]:
-            raise WorkflowError(
-                _("test case {test_case} covers no decision; link one first", test_case=test_case)
-            )
+        check_run_case(test_case, known=case is not None, covers=bool(case and case["decisions"]))
         tester = person_who_may(conn, tester or actor.email, "tester", "record_test_run")
         if defect and evidence_store.get_defect(conn, defect) is None:
             raise WorkflowError(_("defect {defect!r} does not exist", defect=defect))
@@ -660,6 +734,16 @@ def record_test_run(
         )
         store.append_events(conn, events)
         return run_id
+
+
+def check_run_case(test_case: str, *, known: bool, covers: bool) -> None:
+    """A run is of a test case on record that covers a decision."""
+    if not known:
+        raise NotFound(_("no test case {test_case!r}", test_case=test_case))
+    if not covers:
+        raise WorkflowError(
+            _("test case {test_case} covers no decision; link one first", test_case=test_case)
+        )
 
 
 def save_defect(

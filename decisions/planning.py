@@ -12,17 +12,19 @@ from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
     MAX_TITLE,
     STALE_MESSAGE,
+    about,
+    check_person_may,
     choice_field,
     event,
     evidence_date,
     known_people,
     now,
     parse_date,
-    person_who_may,
     text_field,
     visible_field,
 )
 from decisions.store import analytics
+from decisions.store import decisions as decision_store
 
 CRITERION_KINDS = ("computed", "reported")
 # The row version a criterion form sends when it was built from the default set, before the
@@ -235,14 +237,10 @@ def record_measurement(
         at = now(conn)
         events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, criterion)
-        if current is None:
-            raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
-        if current["kind"] != "reported":
-            raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
-        owned = permissions.Target(owner=current["owner"])
-        permissions.check(actor, "record_measurement", owned)
-        reporter = person_who_may(
-            conn, reported_by or actor.email, "reported_by", "record_measurement", owned
+        reporter = (reported_by or actor.email).strip().lower()
+        known_people(conn, [reporter], "reported_by")
+        check_measurement(
+            actor, current, wave, criterion, reporter, decision_store.load_actor(conn, reporter)
         )
         measurement = {
             "wave": wave,
@@ -253,17 +251,43 @@ def record_measurement(
             "evidence_url": text_field(evidence_url, "evidence_url", limit=2000),
         }
         measurement_id = analytics.insert_measurement(conn, measurement)
-        events.append(
-            event(
-                actor,
-                at,
-                "measurement",
-                str(measurement_id),
-                "reported",
-                None,
-                f"{measurement['value']:g}",
-                f"{wave}:{criterion} on {measurement['date']}",
-            )
-        )
+        events.append(measurement_event(actor, at, measurement_id, measurement))
         store.append_events(conn, events)
         return measurement_id
+
+
+def check_measurement(
+    actor: Actor,
+    criterion: dict | None,
+    wave: str,
+    code: str,
+    reporter: str,
+    reported_by: Actor | None,
+) -> None:
+    """Who may report a measurement of the criterion `code` of `wave` (`criterion`: as stored,
+    None when there is none), reported by `reporter` (`reported_by`: that active person, or
+    None): the owner or a manager, of a reported criterion. Recording one and importing one
+    both ask it."""
+    with about("criterion"):
+        if criterion is None:
+            raise NotFound(f"no criterion {code!r} in wave {wave!r}")
+        if criterion["kind"] != "reported":
+            raise WorkflowError(f"criterion {code} is computed from the tracker's data")
+    owned = permissions.Target(owner=criterion["owner"])
+    permissions.check(actor, "record_measurement", owned)
+    with about("reported_by"):
+        check_person_may(reporter, reported_by, "reported_by", "record_measurement", owned)
+
+
+def measurement_event(actor: Actor, at: str, number: int, measurement: dict) -> dict:
+    """The event of a reported measurement, keyed by its id."""
+    return event(
+        actor,
+        at,
+        "measurement",
+        str(number),
+        "reported",
+        None,
+        f"{measurement['value']:g}",
+        f"{measurement['wave']}:{measurement['criterion']} on {measurement['date']}",
+    )

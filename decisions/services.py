@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from decisions import permissions, settings, store
 from decisions.i18n import _
@@ -74,6 +75,18 @@ def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
 
 
 # Validation helpers ---------------------------------------------------------------------------
+
+
+@contextmanager
+def about(column: str) -> Iterator[None]:
+    """Mark a refusal raised inside with the field it is about (the form's field, the import
+    file's column), unless a narrower `about` marked it already."""
+    try:
+        yield
+    except WorkflowError as refused:
+        if not getattr(refused, "column", None):
+            refused.column = column
+        raise
 
 
 def text_field(
@@ -160,14 +173,23 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         ) from None
 
 
-def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
+def evidence_date(
+    conn: sqlite3.Connection, value: str | dt.date | None, field: str, *, as_given: bool = False
+) -> str:
     """When a recorded event happened: now when not given or a bare date of today (so it
-    sorts after anything else done today), never later than now: a timestamp later today is
-    in the future as much as tomorrow is, and would count for a build round started after it."""
+    sorts after anything else done today; `as_given` keeps a bare date, as an import's key
+    does), never later than now: a timestamp later today is in the future as much as
+    tomorrow is, and would count for a build round started after it."""
     date = parse_date(value, field)
     current = now(conn)
-    if date is None or date == current[:10]:
+    if date is None or (date == current[:10] and not as_given):
         return current
+    check_not_future(date, current, field)
+    return date
+
+
+def check_not_future(date: str, current: str, field: str) -> None:
+    """Refuse evidence dated after `current` (the programme clock's now), to the second."""
     if norm_time(date) > current:
         shown = date if len(date) == 10 else date.replace("T", " ")
         raise WorkflowError(
@@ -178,7 +200,6 @@ def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: 
                 current=current.replace("T", " "),
             )
         )
-    return date
 
 
 def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
@@ -238,7 +259,18 @@ def person_who_may(
     who must hold a role that may take `action` themselves: the same check the pages make
     when they list whom to choose."""
     email = known_people(conn, [email], field)[0]
-    person = decision_store.load_actor(conn, email)
+    return check_person_may(email, decision_store.load_actor(conn, email), field, action, target)
+
+
+def check_person_may(
+    email: str,
+    person: Actor | None,
+    field: str,
+    action: str,
+    target: permissions.Target | None = None,
+) -> str:
+    """person_who_may's rule on a person already looked up (`person`: None when `email` is in
+    the directory but inactive); the import asks it with its own look-up of the directory."""
     if person is None:
         raise WorkflowError(
             _("{field}: {email} is inactive; name an active person", field=field, email=email)
