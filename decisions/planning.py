@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 from decisions import permissions, store
+from decisions.i18n import _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
@@ -270,9 +271,15 @@ def check_measurement(
     both ask it."""
     with about("criterion"):
         if criterion is None:
-            raise NotFound(f"no criterion {code!r} in wave {wave!r}")
+            raise NotFound(_("wave {wave} has no criterion {code}", wave=wave, code=code))
         if criterion["kind"] != "reported":
-            raise WorkflowError(f"criterion {code} is computed from the tracker's data")
+            raise WorkflowError(
+                _(
+                    "{code} is computed from the tracker's data; only reported criteria take "
+                    "measurements",
+                    code=code,
+                )
+            )
     owned = permissions.Target(owner=criterion["owner"])
     permissions.check(actor, "record_measurement", owned)
     with about("reported_by"):

@@ -71,7 +71,7 @@ CASES = {
     "waiver_without_date.csv": (
         "criteria", "2:waiver_until: a waiver needs both its reason and its expiry date"),
     "measurement_unknown_criterion.csv": (
-        "measurements", "2:criterion: no criterion 'R7' in wave 'W1'"),
+        "measurements", "2:criterion: wave W1 has no criterion R7"),
     "replan_without_reason.csv": (
         "waves", "2:replan_reason: go_live moves from 2022-11-12 to 2023-05-01"),
     "too_big.csv": ("organizations", "0:: the file is too big"),
