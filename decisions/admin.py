@@ -297,10 +297,7 @@ def save_forum(
             raise StaleRecord(STALE_MESSAGE.format(what=f"Forum {code}"))
         at = now(conn)
         new = record | {"domains": sorted(domains), "members": sorted(members)}
-        if existing is None:
-            events = [event(actor, at, "forum", code, "created", None, record["level"], name)]
-        else:
-            events = _field_events(actor, at, "forum", code, _changes(existing, new))
+        events = forum_events(actor, at, existing, new)
         # A member who joins or leaves changes that person's record (their forums) too.
         joined_or_left = [
             event(actor, at, "expert", m, "edited:forums", ";".join(before[m]),
@@ -309,6 +306,13 @@ def save_forum(
         ]  # fmt: skip
         store.append_events(conn, joined_or_left + events)
         return code
+
+
+def forum_events(actor: Actor, at: str, existing: dict | None, new: dict) -> list[dict]:
+    """The events of a forum saved: created, or each field edited (`new`: its fields)."""
+    if existing is None:
+        return [event(actor, at, "forum", new["code"], "created", None, new["level"], new["name"])]
+    return _field_events(actor, at, "forum", new["code"], _changes(existing, new))
 
 
 # A forum's, domain's or module's name is its own; the refusal names the record holding it.

@@ -89,7 +89,7 @@ def _number(value, field: str) -> float:
     return number
 
 
-def _materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
+def materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     """A wave with no stored criteria is evaluated on the default set; store that set before
     the first edit so that editing one criterion keeps the others. Returns the events."""
     if store.scalar(conn, "SELECT 1 FROM criteria WHERE wave = ?", (wave,)):
@@ -170,7 +170,7 @@ def save_criterion(
                 raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {wave}:{code}"))
             row_version = None  # the defaults stored just below are the ones the form showed
         at = now(conn)
-        events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
+        events = [{"at": at, "actor": actor.email, **e} for e in materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, code)
         record = _criterion_record(conn, fields, current)
         key = f"{wave}:{code}"
@@ -236,7 +236,7 @@ def record_measurement(
     with store.transaction(conn):
         _wave_or_fail(conn, wave)
         at = now(conn)
-        events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
+        events = [{"at": at, "actor": actor.email, **e} for e in materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, criterion)
         reporter = (reported_by or actor.email).strip().lower()
         known_people(conn, [reporter], "reported_by")

@@ -357,7 +357,9 @@ class Applier:
 
     # Reference lists ------------------------------------------------------------------------
 
-    def _upsert_simple(self, rows, table, entity, columns, links=None) -> None:
+    def _upsert_simple(self, rows, table, entity, columns, links=None, events_of=None) -> None:
+        """Write the rows of a reference list; `events_of(current, merged)`: the events of the
+        use case that saves one in the app (else created or updated, naming the columns)."""
         records, link_sets, events = [], {}, []
         if table in admin.UNIQUE_NAMES:
             self._names_free(rows, table)
@@ -374,6 +376,10 @@ class Applier:
                 key = merged[columns[0]]
                 if links and links[0] in v:
                     link_sets[key] = merged[links[0]]
+                if events_of:
+                    events += events_of(current, {c: merged.get(c) for c in (
+                        *columns, *links[:1])})  # fmt: skip
+                    continue
                 action = "created" if current is None else "updated"
                 events.append(
                     self.event(
@@ -424,6 +430,7 @@ class Applier:
         self._upsert_simple(
             [r for r in rows if not self._reject_parsed(r)], "forums", "forum",
             ["code", "name", "level", "scope"], ("domains", "forum_domains", "forum", "domain"),
+            lambda current, new: admin.forum_events(self.actor, self.at, current, new),
         )  # fmt: skip
 
     def _modules(self, rows: list[Row]) -> None:
@@ -769,8 +776,12 @@ class Applier:
         self.append(events)
 
     def _measurements(self, rows: list[Row]) -> None:
+        events = [  # a wave's first measurement stores its default criteria, as in the app
+            self.event(e["entity"], e["entity_key"], e["action"], None, e["to_value"], e["reason"])
+            for wave in sorted({r.values["wave"] for r in rows} & set(self.catalog["waves"]))
+            for e in planning.materialise_defaults(self.conn, wave)
+        ]
         ids = transfer.evidence_ids(self.conn, "measurements", ("wave", "criterion", "date"))
-        events = []
         for row in rows:
             v = row.values
             self.known(row, "reported_by", "experts", v["reported_by"])
