@@ -26,6 +26,7 @@ from decisions.model import (
 from decisions.services import (
     MAX_TITLE,
     STALE_MESSAGE,
+    Lookups,
     about,
     approval_rule,
     choice_field,
@@ -42,7 +43,6 @@ from decisions.services import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import people as people_store
 from decisions.store import queues
 from decisions.workflow import (
     ApprovalProgress,
@@ -129,11 +129,13 @@ def plan_demo(
     place: str | None = None,
     meeting_url: str | None = None,
     imported: bool = False,
+    lookups: Lookups | None = None,
 ) -> tuple[dict, list[str], list[str]]:
     """Every rule of saving a demo (`existing`: as on record, or None): its checked record,
     invitees and attendees, for save_demo and the import to write. `imported`: a date stays
     as given, a scheduled demo may lie in the past (a restored programme), and a held demo
     dated before a decision's current build round is that decision's history."""
+    lookups = lookups or Lookups(conn)
     held = bool(attendees) if held is None else held
     if existing:
         with about("key"):
@@ -149,7 +151,7 @@ def plan_demo(
         )
     with about("decisions"):
         _check_demo_decisions(
-            conn,
+            lookups,
             module,
             decisions,
             held=held,
@@ -158,7 +160,7 @@ def plan_demo(
             history=imported,
         )
     with about("presenter"):
-        presenter = person_who_may(conn, presenter, "presenter", "record_demo")
+        presenter = person_who_may(conn, presenter, "presenter", "record_demo", lookups=lookups)
     with about("notes"):
         notes = text_field(notes, "notes")
     with about("recording_url"):
@@ -168,16 +170,14 @@ def plan_demo(
     record = {"date": when, "module": module, "presenter": presenter, "held": int(held),
               "notes": notes, "recording_url": recording_url, **meeting}  # fmt: skip
     with about("invitees"):
-        invitees = known_people(conn, list(invitees), "invited experts")
+        invitees = known_people(conn, list(invitees), "invited experts", lookups)
     with about("attendees"):
-        attendees = known_people(conn, list(attendees), "attendees")
+        attendees = known_people(conn, list(attendees), "attendees", lookups)
         if held:
-            check_an_expert_attended(
-                attendees,
-                people_store.with_role(
-                    conn, attendees, *permissions.roles_for("attend_demo"), active=True
-                ),
-            )
+            roles = set(permissions.roles_for("attend_demo"))
+            active = [lookups.person(a) for a in attendees]
+            experts = [p.email for p in active if p and roles & p.roles]
+            check_an_expert_attended(attendees, experts)
     return record, invitees, attendees
 
 
@@ -290,7 +290,7 @@ def _demo_date(
 
 
 def _check_demo_decisions(
-    conn: sqlite3.Connection,
+    lookups: Lookups,
     module: str,
     keys: list[str],
     *,
@@ -300,13 +300,13 @@ def _check_demo_decisions(
     history: bool = False,
 ) -> None:
     with about("module"):
-        if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
+        if not store.scalar(lookups.conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
             raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
     if not keys:
         raise WorkflowError(_("decisions: a demo shows at least one decision"))
     floor = "built" if held else "in_build"
     for key in keys:
-        decision = get_decision_or_fail(conn, key)
+        decision = lookups.decision(key)
         if decision["module"] != module:
             raise WorkflowError(_("decisions: {key} configures module {module}, not {module2}", key=key, module=decision['module'], module2=module))  # fmt: skip
         if key in earlier or (held and history and _before_round(decision, when)):

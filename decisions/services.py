@@ -238,9 +238,42 @@ def event(
     }
 
 
-def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
+class Lookups:
+    """What the use cases read of the directory and the decisions, each read once: a use case
+    makes its own; an import keeps one while it checks a file's rows (nothing they read
+    changes before the file is written)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.people: dict[str, Actor | None] = {}
+        self.listed: dict[str, bool] = {}
+        self.decisions: dict[str, dict] = {}
+
+    def person(self, email: str) -> Actor | None:
+        """The active person with this email, else None."""
+        if email not in self.people:
+            self.people[email] = decision_store.load_actor(self.conn, email)
+        return self.people[email]
+
+    def unknown(self, emails: list[str]) -> list[str]:
+        """Those of `emails` not in the directory."""
+        unread = [e for e in dict.fromkeys(emails) if e not in self.listed]
+        if unread:
+            missing = set(reference.unknown_emails(self.conn, unread))
+            self.listed.update({e: e not in missing for e in unread})
+        return [e for e in emails if not self.listed[e]]
+
+    def decision(self, key: str) -> dict:
+        if key not in self.decisions:
+            self.decisions[key] = get_decision_or_fail(self.conn, key)
+        return self.decisions[key]
+
+
+def known_people(
+    conn: sqlite3.Connection, emails: list[str], field: str, lookups: Lookups | None = None
+) -> list[str]:
     emails = [e.strip().lower() for e in emails if e and e.strip()]
-    unknown = reference.unknown_emails(conn, emails)
+    unknown = (lookups or Lookups(conn)).unknown(emails)
     if unknown:
         raise WorkflowError(
             _("{field}: not in the directory: {unknown}", field=field, unknown=", ".join(unknown))
@@ -254,12 +287,14 @@ def person_who_may(
     field: str,
     action: str,
     target: permissions.Target | None = None,
+    lookups: Lookups | None = None,
 ) -> str:
     """The email of the active person named in `field` (a presenter, a tester, a reporter),
     who must hold a role that may take `action` themselves: the same check the pages make
     when they list whom to choose."""
-    email = known_people(conn, [email], field)[0]
-    return check_person_may(email, decision_store.load_actor(conn, email), field, action, target)
+    lookups = lookups or Lookups(conn)
+    email = known_people(conn, [email], field, lookups)[0]
+    return check_person_may(email, lookups.person(email), field, action, target)
 
 
 def check_person_may(

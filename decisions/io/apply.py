@@ -155,7 +155,7 @@ class Applier:
             self.progress(done / total, _("{kind}: {count} rows", kind=file.kind.name,
                                            count=f"{len(file.rows):,}"))  # fmt: skip
             self.file = file
-            self.people: dict[str, Actor | None] = {}
+            self.lookups = services.Lookups(self.conn)
             self.catalog = transfer.reference_codes(self.conn)
             self.names = {
                 table: {self._name_of(table, v).lower(): code for code, v in entries.items()}
@@ -279,9 +279,7 @@ class Applier:
 
     def person(self, email: str) -> Actor | None:
         """The active person with this email, as the app's use cases look them up."""
-        if email not in self.people:
-            self.people[email] = decision_store.load_actor(self.conn, email)
-        return self.people[email]
+        return self.lookups.person(email)
 
     def fail(self, row: Row, column: str, message: str) -> None:
         issue = Issue(self.file.source.name, row.number, column, message)
@@ -586,7 +584,8 @@ class Applier:
                                     recording_url=merged["recording_url"] or "",
                                     start_time=v.get("start_time"),
                                     duration_min=v.get("duration_min"), place=v.get("place"),
-                                    meeting_url=v.get("meeting_url"), imported=True)  # fmt: skip
+                                    meeting_url=v.get("meeting_url"), imported=True,
+                                    lookups=self.lookups)  # fmt: skip
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
             record, invitees, attendees = planned
