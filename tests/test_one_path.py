@@ -75,31 +75,15 @@ def decided(conn) -> str:
     return _drive(conn, "decided")
 
 
-def built_inactive(email: str):
-    def given(conn) -> str:
-        key = built(conn)
+def with_inactive(given: Callable, email: str) -> Callable:
+    """`given`, and then `email` deactivated."""
+
+    def state(conn) -> str:
+        key = given(conn)
         deactivate(conn, email)
         return key
 
-    return given
-
-
-def demonstrated_inactive(email: str):
-    def given(conn) -> str:
-        key = demonstrated(conn)
-        deactivate(conn, email)
-        return key
-
-    return given
-
-
-def in_test_inactive(email: str):
-    def given(conn) -> str:
-        key = in_test(conn)
-        deactivate(conn, email)
-        return key
-
-    return given
+    return state
 
 
 def nothing(conn) -> str:
@@ -203,7 +187,7 @@ CASES = {
     "demo presented by one who may not record demos": case(
         "demos", built, "admin@hemit.no", demo(presenter="hanne@stolav.no")),
     "held demo whose only attendee is inactive": case(
-        "demos", built_inactive("per@stolav.no"), "admin@hemit.no",
+        "demos", with_inactive(built, "per@stolav.no"), "admin@hemit.no",
         demo(attendees="per@stolav.no")),
     "held demo with a javascript recording link": case(
         "demos", built, "admin@hemit.no", demo(url="javascript:alert(1)")),
@@ -220,7 +204,7 @@ CASES = {
     "verdict for someone else by a manager": case(
         "approvals", demonstrated, "mona@hemit.no", verdict()),
     "verdict by an inactive expert": case(
-        "approvals", demonstrated_inactive("kari@stolav.no"), "admin@hemit.no",
+        "approvals", with_inactive(demonstrated, "kari@stolav.no"), "admin@hemit.no",
         verdict(expert="kari@stolav.no")),
     "verdict for an expert, by an admin": case(
         "approvals", demonstrated, "admin@hemit.no", verdict(expert="kari@stolav.no"),
@@ -230,7 +214,7 @@ CASES = {
     "test run by one who may not record runs": case(
         "test-runs", in_test, "admin@hemit.no", run(tester="hanne@stolav.no")),
     "test run by an inactive tester": case(
-        "test-runs", in_test_inactive("ana@hemit.no"), "admin@hemit.no", run()),
+        "test-runs", with_inactive(in_test, "ana@hemit.no"), "admin@hemit.no", run()),
     "test run dated later today": case(
         "test-runs", in_test, "admin@hemit.no", run(date=LATER_TODAY)),
     "test run by a manager": case("test-runs", in_test, "mona@hemit.no", run()),
@@ -238,7 +222,7 @@ CASES = {
     "measurement reported by a viewer": case(
         "measurements", nothing, "admin@hemit.no", measurement(reporter="vera@hemit.no")),
     "measurement reported by an inactive manager": case(
-        "measurements", built_inactive("mona@hemit.no"), "admin@hemit.no", measurement()),
+        "measurements", with_inactive(built, "mona@hemit.no"), "admin@hemit.no", measurement()),
     "measurement dated tomorrow": case(
         "measurements", nothing, "admin@hemit.no", measurement(date="2022-09-16")),
     "measurement": case("measurements", nothing, "admin@hemit.no", measurement(),
