@@ -489,51 +489,71 @@ def decide(
     """proposed -> decided, with the text and the forum members who decided."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("decide", decision["stage"], actor, forum=decision["forum"])
-        text = text_field(decision_text, "decision", required=True)
-        deciders = [e.strip().lower() for e in decided_by if e.strip()]
-        if not deciders:
-            raise WorkflowError(_("decided by: name at least one expert who decided"))
-        members = decision_store.forum_member_emails(conn, decision["forum"])
-        outsiders = [e for e in deciders if e not in members]
-        if outsiders:
-            raise WorkflowError(
-                _(
-                    "decided by: {outsiders} not a member of the forum {forum}",
-                    outsiders=", ".join(outsiders),
-                    forum=decision["forum"],
-                )
-            )
         at = now(conn)
-        decided_on = evidence_date(conn, decided_at, "decided_at")
-        if rationale is None:  # keep the proposal's rationale
-            rationale = decision["rationale"]
-        rationale = text_field(rationale, "rationale")
-        _save(
-            conn,
-            key,
-            {
-                "decision": text,
-                "rationale": rationale,
-                "decided_at": decided_on[:10],
-                **step_changes("decide", at),
-            },
-            row_version,
+        changes, deciders, version, moved = plan_decide(
+            decision,
+            actor,
+            at,
+            decision_text=decision_text,
+            rationale=rationale,
+            decided_by=decided_by,
+            members=decision_store.forum_member_emails(conn, decision["forum"]),
+            decided_on=evidence_date(conn, decided_at, "decided_at"),
         )
+        _save(conn, key, changes, row_version)
         decision_store.set_deciders(conn, key, deciders)
-        decision_store.add_decision_version(
-            conn,
-            {
-                "decision": key,
-                "version": 1,
-                "decision_text": text,
-                "rationale": rationale,
-                "started_at": None,
-                "reason": "decided",
-            },
+        decision_store.add_decision_version(conn, version)
+        store.append_events(conn, [moved])
+
+
+def plan_decide(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    decision_text: str,
+    rationale: str | None,
+    decided_by: list[str],
+    members: Iterable[str],
+    decided_on: str,
+) -> tuple[dict, list[str], dict, dict]:
+    """Every rule of deciding the proposal `decision` (`members`: its forum's), on plain
+    data: the decision's changes, its deciders, its first version and the stage event, for
+    decide and the import to write."""
+    check_action("decide", decision["stage"], actor, forum=decision["forum"])
+    with about("decision"):
+        text = text_field(decision_text, "decision", required=True)
+    with about("decided_by"):
+        deciders = check_deciders(decided_by, members, decision["forum"])
+    if rationale is None:  # keep the proposal's rationale
+        rationale = decision["rationale"]
+    with about("rationale"):
+        rationale = text_field(rationale, "rationale")
+    changes = {"decision": text, "rationale": rationale, "decided_at": decided_on[:10],
+               **step_changes("decide", at)}  # fmt: skip
+    version = {"decision": decision["key"], "version": 1, "decision_text": text,
+               "rationale": rationale, "started_at": None, "reason": "decided"}  # fmt: skip
+    why = f"decided by {', '.join(deciders)}"
+    return changes, deciders, version, stage_event(actor, at, decision["key"], "proposed",
+                                                   "decided", why)  # fmt: skip
+
+
+def check_deciders(decided_by: list[str], members: Iterable[str], forum: str) -> list[str]:
+    """Who decided: at least one, each a member of the deciding forum."""
+    deciders = [e.strip().lower() for e in decided_by if e.strip()]
+    if not deciders:
+        raise WorkflowError(_("decided by: name at least one expert who decided"))
+    members = set(members)
+    outsiders = [e for e in deciders if e not in members]
+    if outsiders:
+        raise WorkflowError(
+            _(
+                "decided by: {outsiders} not a member of the forum {forum}",
+                outsiders=", ".join(outsiders),
+                forum=forum,
+            )
         )
-        why = f"decided by {', '.join(deciders)}"
-        store.append_events(conn, [stage_event(actor, at, key, "proposed", "decided", why)])
+    return deciders
 
 
 def escalate(

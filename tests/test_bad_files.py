@@ -54,9 +54,9 @@ CASES = {
     "stage_unknown.csv": ("decisions", "2:stage: 'done' is not one of proposed"),
     "stage_goes_back.csv": ("decisions", "2:stage: cannot go from demonstrated back to in_build"),
     "stage_without_decision_text.csv": (
-        "decisions", "2:decision: stage decided needs the decision text"),
+        "decisions", "2:decision: decision is required"),
     "decider_not_in_forum.csv": (
-        "decisions", "2:decided_by: lab@stolav.no not a member of the forum MED-H"),
+        "decisions", "2:decided_by: decided by: lab@stolav.no not a member of the forum MED-H"),
     "withdrawn_without_reason.csv": ("decisions", "2:withdrawn_reason: withdrawing needs"),
     "module_of_other_domain.csv": (
         "decisions", "2:module: module LAB-ORD belongs to domain LAB, not MED"),
@@ -71,7 +71,7 @@ CASES = {
     "waiver_without_date.csv": (
         "criteria", "2:waiver_until: a waiver needs both its reason and its expiry date"),
     "measurement_unknown_criterion.csv": (
-        "measurements", "2:criterion: wave W1 has no criterion R7"),
+        "measurements", "2:criterion: wave W1 has no criterion R99"),
     "replan_without_reason.csv": (
         "waves", "2:replan_reason: go_live moves from 2022-11-12 to 2023-05-01"),
     "too_big.csv": ("organizations", "0:: the file is too big"),

@@ -161,21 +161,41 @@ def forum(name="Laboratory group"):
     return app, row
 
 
+def decision_row(conn, key: str, **cells) -> str:
+    """The decision as exported, with `cells` changed."""
+    exported = transfer_io.export_kind(conn, "decisions").decode("utf-8-sig")
+    rows = [r | cells for r in csv.DictReader(io.StringIO(exported)) if r["key"] == key]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()
+
+
 def start_build():
     def app(conn, actor, key):
         return services.set_manual_stage(conn, actor, key, "start_build")
 
     def row(conn, key):
-        exported = transfer_io.export_kind(conn, "decisions").decode("utf-8-sig")
-        rows = [r for r in csv.DictReader(io.StringIO(exported)) if r["key"] == key]
-        rows[0]["stage"] = "in_build"
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        return text.getvalue()
+        return decision_row(conn, key, stage="in_build")
 
     return app, row
+
+
+def decide(decided_by="hanne@stolav.no"):
+    def app(conn, actor, key):
+        return services.decide(conn, actor, key, decision_text="As decided.",
+                               decided_by=[decided_by])  # fmt: skip
+
+    def row(conn, key):
+        return decision_row(conn, key, stage="decided", decision="As decided.",
+                            decided_by=decided_by)  # fmt: skip
+
+    return app, row
+
+
+def proposed(conn) -> str:
+    return _drive(conn, "proposed")
 
 
 def case(kind, given, who, change, refused=True) -> Case:
@@ -230,6 +250,9 @@ CASES = {
     "forum named like another": case("forums", nothing, "admin@hemit.no", forum()),
     "forum": case("forums", nothing, "admin@hemit.no", forum(name="New group"),
                   refused=False),
+    "proposal decided": case("decisions", proposed, "mona@hemit.no", decide(), refused=False),
+    "proposal decided by one outside its forum": case(
+        "decisions", proposed, "mona@hemit.no", decide(decided_by="lab@stolav.no")),
     "build started by a manager": case("decisions", decided, "mona@hemit.no", start_build()),
     "build started": case("decisions", decided, "admin@hemit.no", start_build(),
                           refused=False),
