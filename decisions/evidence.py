@@ -551,8 +551,21 @@ def _verdict(
         {"decision": key, "expert": expert, "verdict": verdict, "date": when, "comment": comment},
     )
     at = now(conn)
-    events = [event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)]
+    record = {"decision": key, "verdict": verdict, "comment": comment}
+    events = [verdict_event(actor, at, approval_id, record)]
     return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
+
+
+def verdict_event(actor: Actor, at: str, number: int, verdict: Mapping) -> dict:
+    """The event of a recorded verdict (`verdict`: its decision, verdict and comment)."""
+    return event(actor, at, "approval", str(number), verdict["verdict"], None,
+                 verdict["decision"], verdict["comment"] or None)  # fmt: skip
+
+
+def run_event(actor: Actor, at: str, number: int, run: Mapping) -> dict:
+    """The event of a recorded test run (`run`: its test case, result and defect)."""
+    return event(actor, at, "test_run", str(number), run["result"], None, run["test_case"],
+                 run["defect"] or None)  # fmt: skip
 
 
 def check_verdict_author(actor: Actor, expert: str) -> None:
@@ -717,18 +730,16 @@ def record_test_run(
             defect = record["key"]
             evidence_store.save_defect(conn, record)
             events.append(_defect_event(actor, at, record, None))
-        run_id = evidence_store.insert_test_run(
-            conn,
-            {
-                "test_case": test_case,
-                "date": when,
-                "result": result,
-                "tester": tester,
-                "defect": defect or None,
-                "notes": text_field(notes, "notes"),
-            },
-        )
-        events.append(event(actor, at, "test_run", str(run_id), result, None, test_case, defect))
+        run = {
+            "test_case": test_case,
+            "date": when,
+            "result": result,
+            "tester": tester,
+            "defect": defect or None,
+            "notes": text_field(notes, "notes"),
+        }
+        run_id = evidence_store.insert_test_run(conn, run)
+        events.append(run_event(actor, at, run_id, run))
         events += refresh_stages(
             conn, case["decisions"], actor, at, f"test run of {test_case}: {result}"
         )

@@ -643,7 +643,7 @@ class Applier:
         with self.writing():
             new_ids = write.insert_numbered(self.conn, "approvals", added)
         self.append([
-            self.event("approval", str(i), a["verdict"], None, a["decision"], a["comment"] or None)
+            evidence.verdict_event(self.actor, self.at, i, a)
             for i, a in zip(new_ids, added, strict=True)
         ])  # fmt: skip
         affected = {a["decision"] for a in added}
@@ -732,7 +732,7 @@ class Applier:
         with self.writing():
             new_ids = write.insert_numbered(self.conn, "test_runs", added)
         self.append([
-            self.event("test_run", str(i), r["result"], None, r["test_case"], r["defect"])
+            evidence.run_event(self.actor, self.at, i, r)
             for i, r in zip(new_ids, added, strict=True)
         ])  # fmt: skip
         covered = transfer.decisions_covered(self.conn, {r["test_case"] for r in added})
