@@ -675,22 +675,20 @@ def save_test_case(
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
         at = now(conn)
-        events = [
-            event(
-                actor,
-                at,
-                "test_case",
-                key,
-                "updated" if existing else "created",
-                ";".join(existing["decisions"]) if existing else None,
-                ";".join(decisions),
-                record["title"],
-            )
-        ]
+        events = [test_case_event(actor, at, key, existing, decisions, record["title"])]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
         events += refresh_stages(conn, sorted(affected), actor, at, f"test case {key}")
         store.append_events(conn, events)
         return key
+
+
+def test_case_event(
+    actor: Actor, at: str, key: str, existing: Mapping | None, decisions: list[str], title: str
+) -> dict:
+    """The event of a test case saved, with the decisions it covered and covers."""
+    return event(actor, at, "test_case", key, "updated" if existing else "created",
+                 ";".join(existing["decisions"]) if existing else None, ";".join(decisions),
+                 title)  # fmt: skip
 
 
 def record_test_run(
@@ -729,7 +727,7 @@ def record_test_run(
             record = _defect_record(conn, fields | {"test_case": test_case, "decision": only})
             defect = record["key"]
             evidence_store.save_defect(conn, record)
-            events.append(_defect_event(actor, at, record, None))
+            events.append(defect_event(actor, at, record, None))
         run = {
             "test_case": test_case,
             "date": when,
@@ -792,7 +790,7 @@ def save_defect(
         )
         if not evidence_store.save_defect(conn, record, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {record['key']}"))
-        store.append_events(conn, [_defect_event(actor, now(conn), record, existing)])
+        store.append_events(conn, [defect_event(actor, now(conn), record, existing)])
         return record["key"]
 
 
@@ -854,7 +852,7 @@ def record_defect_for_run(
         at = now(conn)
         linked = event(actor, at, "test_run", str(run), "defect_linked", None,
                        found["test_case"], record["key"])  # fmt: skip
-        store.append_events(conn, [_defect_event(actor, at, record, None), linked])
+        store.append_events(conn, [defect_event(actor, at, record, None), linked])
         return record["key"]
 
 
@@ -933,7 +931,8 @@ def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
     }
 
 
-def _defect_event(actor: Actor, at: str, record: dict, existing: dict | None) -> dict:
+def defect_event(actor: Actor, at: str, record: Mapping, existing: Mapping | None) -> dict:
+    """The event of a defect opened or changed."""
     return event(
         actor,
         at,

@@ -50,33 +50,31 @@ def replan_wave(
     row_version: int | None = None,
 ) -> None:
     """Move a wave's go-live date, keeping the old date, the reason and who in its history."""
-    permissions.check(actor, "replan_wave")
     with store.transaction(conn):
         record = _wave_or_fail(conn, wave)
-        new_date = parse_date(go_live, "go_live")
-        if new_date is None:
-            raise WorkflowError("go_live: give the new go-live date")
-        new_date = new_date[:10]
-        reason = text_field(reason, "reason", required=True)
-        if new_date == record["go_live"]:
-            raise WorkflowError(f"go_live: wave {wave} goes live on {new_date} already")
-        if not analytics.replan_wave(conn, wave, new_date, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
         at = now(conn)
-        analytics.insert_replan(
-            conn,
-            {
-                "wave": wave,
-                "old_go_live": record["go_live"],
-                "new_go_live": new_date,
-                "reason": reason,
-                "replanned_by": actor.email,
-                "replanned_at": at,
-            },
-        )
-        store.append_events(
-            conn, [event(actor, at, "wave", wave, "replanned", record["go_live"], new_date, reason)]
-        )
+        replan, moved = plan_replan(actor, at, record, go_live, reason)
+        if not analytics.replan_wave(conn, wave, replan["new_go_live"], row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
+        analytics.insert_replan(conn, replan)
+        store.append_events(conn, [moved])
+
+
+def plan_replan(actor: Actor, at: str, wave: dict, go_live, reason: str) -> tuple[dict, dict]:
+    """Every rule of moving the go-live of `wave` (its code and go_live): the replan to
+    record and its event, for replan_wave and the import to write."""
+    permissions.check(actor, "replan_wave")
+    new_date = parse_date(go_live, "go_live")
+    if new_date is None:
+        raise WorkflowError("go_live: give the new go-live date")
+    new_date = new_date[:10]
+    reason = text_field(reason, "reason", required=True)
+    if new_date == wave["go_live"]:
+        raise WorkflowError(f"go_live: wave {wave['code']} goes live on {new_date} already")
+    replan = {"wave": wave["code"], "old_go_live": wave["go_live"], "new_go_live": new_date,
+              "reason": reason, "replanned_by": actor.email, "replanned_at": at}  # fmt: skip
+    return replan, event(actor, at, "wave", wave["code"], "replanned", wave["go_live"], new_date,
+                         reason)  # fmt: skip
 
 
 def _number(value, field: str) -> float:

@@ -194,6 +194,41 @@ def decide(decided_by="hanne@stolav.no"):
     return app, row
 
 
+def a_test_case(title="Sign twice"):
+    def app(conn, actor, key):
+        return evidence.save_test_case(conn, actor, key="TC-0100", title=title,
+                                       kind="application", decisions=[key])  # fmt: skip
+
+    def row(conn, key):
+        return f"key,title,kind,decisions\nTC-0100,{title},application,{key}\n"
+
+    return app, row
+
+
+def defect():
+    def app(conn, actor, key):
+        return evidence.save_defect(conn, actor, key="DEF-0100", title="Wrong dose",
+                                    severity_vendor=2, severity_clinical=1, decision=key,
+                                    opened="2022-09-14")  # fmt: skip
+
+    def row(conn, key):
+        return ("key,title,severity_vendor,severity_clinical,status,decision,opened\n"
+                f"DEF-0100,Wrong dose,2,1,open,{key},2022-09-14\n")  # fmt: skip
+
+    return app, row
+
+
+def replan(reason="Vendor delay"):
+    def app(conn, actor, key):
+        return planning.replan_wave(conn, actor, "W1", go_live="2023-01-14", reason=reason)
+
+    def row(conn, key):
+        return ("code,name,go_live,organizations,replan_reason\n"
+                f"W1,Wave 1,2023-01-14,STO;TRD,{reason}\n")  # fmt: skip
+
+    return app, row
+
+
 def proposed(conn) -> str:
     return _drive(conn, "proposed")
 
@@ -250,6 +285,10 @@ CASES = {
     "forum named like another": case("forums", nothing, "admin@hemit.no", forum()),
     "forum": case("forums", nothing, "admin@hemit.no", forum(name="New group"),
                   refused=False),
+    "test case": case("test-cases", built, "admin@hemit.no", a_test_case(), refused=False),
+    "test case by a manager": case("test-cases", built, "mona@hemit.no", a_test_case()),
+    "defect": case("defects", built, "admin@hemit.no", defect(), refused=False),
+    "go-live moved": case("waves", nothing, "mona@hemit.no", replan(), refused=False),
     "proposal decided": case("decisions", proposed, "mona@hemit.no", decide(), refused=False),
     "proposal decided by one outside its forum": case(
         "decisions", proposed, "mona@hemit.no", decide(decided_by="lab@stolav.no")),

@@ -355,9 +355,12 @@ class Applier:
 
     # Reference lists ------------------------------------------------------------------------
 
-    def _upsert_simple(self, rows, table, entity, columns, links=None, events_of=None) -> None:
+    def _upsert_simple(
+        self, rows, table, entity, columns, links=None, events_of=None, told=()
+    ) -> None:
         """Write the rows of a reference list; `events_of(current, merged)`: the events of the
-        use case that saves one in the app (else created or updated, naming the columns)."""
+        use case that saves one in the app (else created or updated, naming the columns, but
+        for a change only of the columns `told`, whose own events tell it)."""
         records, link_sets, events = [], {}, []
         if table in admin.UNIQUE_NAMES:
             self._names_free(rows, table)
@@ -377,6 +380,8 @@ class Applier:
                 if events_of:
                     events += events_of(current, {c: merged.get(c) for c in (
                         *columns, *links[:1])})  # fmt: skip
+                    continue
+                if current is not None and set(changed) <= set(told):
                     continue
                 action = "created" if current is None else "updated"
                 events.append(
@@ -450,12 +455,12 @@ class Applier:
                     self.fail(row, "replan_reason", _("go_live moves from {old} to {new}: say "
                               "why in replan_reason", old=old, new=v["go_live"]))  # fmt: skip
                 else:
-                    replans.append({"wave": v["code"], "old_go_live": old,
-                                    "new_go_live": v["go_live"], "reason": v["replan_reason"],
-                                    "replanned_by": self.actor.email,
-                                    "replanned_at": self.at})  # fmt: skip
-                    events.append(self.event("wave", v["code"], "replanned", old, v["go_live"],
-                                             v["replan_reason"]))  # fmt: skip
+                    planned = self.obey(row, "go_live", planning.plan_replan, self.actor,
+                                        self.at, {"code": v["code"], "go_live": old},
+                                        v["go_live"], v["replan_reason"])  # fmt: skip
+                    if planned:
+                        replans.append(planned[0])
+                        events.append(planned[1])
         good = [r for r in rows if not self._reject_parsed(r)]
         replans = [p for p in replans if any(r.values["code"] == p["wave"] for r in good)]
         for row in good:
@@ -466,6 +471,7 @@ class Applier:
             "wave",
             ["code", "name", "go_live"],
             ("organizations", "wave_organizations", "wave", "organization"),
+            told=("go_live",),  # a moved go-live is told by its replan's event
         )
         with self.writing():
             write.insert(self.conn, "wave_replans", replans)
@@ -661,9 +667,8 @@ class Applier:
                 continue
             records.append({"key": v["key"], "title": v["title"], "kind": v["kind"]})
             links[v["key"]] = v["decisions"]
-            events.append(self.event("test_case", v["key"], "created" if current is None
-                                     else "updated", None, ";".join(v["decisions"]),
-                                     v["title"]))  # fmt: skip
+            events.append(evidence.test_case_event(self.actor, self.at, v["key"], current,
+                                                   v["decisions"], v["title"]))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
             write.upsert(self.conn, "test_cases", records, ("key",))
@@ -689,9 +694,7 @@ class Applier:
             records.append({c: merged.get(c) for c in (
                 "key", "title", "severity_vendor", "severity_clinical", "status", "decision",
                 "test_case", "opened", "closed")})  # fmt: skip
-            events.append(self.event("defect", v["key"], "opened" if current is None
-                                     else "updated", current["status"] if current else None,
-                                     v["status"], v["title"]))  # fmt: skip
+            events.append(evidence.defect_event(self.actor, self.at, records[-1], current))
         with self.writing():
             write.upsert(self.conn, "defects", records, ("key",))
         self.append(events)
