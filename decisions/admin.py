@@ -139,18 +139,22 @@ def save_expert(
         at = now(conn)
         new = record | {"domains": sorted(domains), "roles": sorted(roles),
                         "forums": sorted(forums)}  # fmt: skip
-        if existing is None:
-            events = [
-                event(actor, at, "expert", email, "created", None, ";".join(roles), record["name"])
-            ]
-        else:
+        events = expert_events(actor, at, existing, new)
+        if existing is not None:
             changes = _changes(existing, new)
-            events = _field_events(actor, at, "expert", email, changes)
             if {"domains", "organization"} & set(changes):
                 keys = people_store.decisions_with_verdicts_by(conn, email)
                 events += refresh_stages(conn, keys, actor, at, f"expert {email} changed")
         store.append_events(conn, events)
         return email
+
+
+def expert_events(actor: Actor, at: str, existing: dict | None, new: dict) -> list[dict]:
+    """The events of a person saved: created (with their roles), or each field edited."""
+    if existing is None:
+        return [event(actor, at, "expert", new["email"], "created", None,
+                      ";".join(new["roles"]), new["name"])]  # fmt: skip
+    return _field_events(actor, at, "expert", new["email"], _changes(existing, new))
 
 
 def same_names(conn: sqlite3.Connection, name: str) -> list[dict]:

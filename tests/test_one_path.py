@@ -229,6 +229,19 @@ def replan(reason="Vendor delay"):
     return app, row
 
 
+def person(roles="expert", email="nina@stolav.no"):
+    def app(conn, actor, key):
+        return admin.save_expert(conn, actor, email=email, name="Nina", organization="STO",
+                                 domains=["MED"], roles=roles.split(";"),
+                                 allocation_pct=50)  # fmt: skip
+
+    def row(conn, key):
+        return ("email,name,organization,domains,roles,allocation_pct\n"
+                f"{email},Nina,STO,MED,{roles},50\n")  # fmt: skip
+
+    return app, row
+
+
 def proposed(conn) -> str:
     return _drive(conn, "proposed")
 
@@ -289,6 +302,9 @@ CASES = {
     "test case by a manager": case("test-cases", built, "mona@hemit.no", a_test_case()),
     "defect": case("defects", built, "admin@hemit.no", defect(), refused=False),
     "go-live moved": case("waves", nothing, "mona@hemit.no", replan(), refused=False),
+    "person added": case("experts", nothing, "admin@hemit.no", person(), refused=False),
+    "admin granted by a manager": case(
+        "experts", nothing, "mona@hemit.no", person(roles="expert;admin")),
     "proposal decided": case("decisions", proposed, "mona@hemit.no", decide(), refused=False),
     "proposal decided by one outside its forum": case(
         "decisions", proposed, "mona@hemit.no", decide(decided_by="lab@stolav.no")),

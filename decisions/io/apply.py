@@ -513,16 +513,8 @@ class Applier:
             )
             for column in links:
                 links[column][v["email"]] = v[column]
-            events.append(
-                self.event(
-                    "expert",
-                    v["email"],
-                    "created" if current is None else "updated",
-                    None,
-                    v["name"],
-                    None if current is None else ", ".join(changed),
-                )
-            )
+            events += admin.expert_events(self.actor, self.at, current, {
+                **records[-1], **{c: sorted(v[c]) for c in links}})  # fmt: skip
         with self.writing():
             write.upsert(self.conn, "experts", records, ("email",))
             write.replace_links(self.conn, "expert_domains", "expert", "domain", links["domains"])
