@@ -10,7 +10,7 @@ import time
 from collections import Counter
 
 from decisions import identity, permissions, settings, store
-from decisions.i18n import _
+from decisions.i18n import N_, _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -137,18 +137,22 @@ def save_expert(
         at = now(conn)
         new = record | {"domains": sorted(domains), "roles": sorted(roles),
                         "forums": sorted(forums)}  # fmt: skip
-        if existing is None:
-            events = [
-                event(actor, at, "expert", email, "created", None, ";".join(roles), record["name"])
-            ]
-        else:
+        events = expert_events(actor, at, existing, new)
+        if existing is not None:
             changes = _changes(existing, new)
-            events = _field_events(actor, at, "expert", email, changes)
             if {"domains", "organization"} & set(changes):
                 keys = people_store.decisions_with_verdicts_by(conn, email)
                 events += refresh_stages(conn, keys, actor, at, f"expert {email} changed")
         store.append_events(conn, events)
         return email
+
+
+def expert_events(actor: Actor, at: str, existing: dict | None, new: dict) -> list[dict]:
+    """The events of a person saved: created (with their roles), or each field edited."""
+    if existing is None:
+        return [event(actor, at, "expert", new["email"], "created", None,
+                      ";".join(new["roles"]), new["name"])]  # fmt: skip
+    return _field_events(actor, at, "expert", new["email"], _changes(existing, new))
 
 
 def same_names(conn: sqlite3.Connection, name: str) -> list[dict]:
@@ -280,8 +284,7 @@ def save_forum(
         if existing is None and row_version is not None:
             raise WorkflowError(_("forum {code} does not exist", code=code))
         name = visible_field(text_field(name, "name", required=True, limit=200), "name")
-        if people_store.forum_name_taken(conn, name, code):
-            raise WorkflowError(_("name {name!r} is taken by another forum", name=name))
+        check_name_free("forums", name, people_store.forum_name_taken(conn, name, code))
         if str(level) not in ("1", "2", "3"):
             raise WorkflowError(_("level must be 1, 2 or 3, not {level!r}", level=level))
         record = {"code": code, "name": name, "level": int(level),
@@ -299,10 +302,7 @@ def save_forum(
             raise StaleRecord(STALE_MESSAGE.format(what=f"Forum {code}"))
         at = now(conn)
         new = record | {"domains": sorted(domains), "members": sorted(members)}
-        if existing is None:
-            events = [event(actor, at, "forum", code, "created", None, record["level"], name)]
-        else:
-            events = _field_events(actor, at, "forum", code, _changes(existing, new))
+        events = forum_events(actor, at, existing, new)
         # A member who joins or leaves changes that person's record (their forums) too.
         joined_or_left = [
             event(actor, at, "expert", m, "edited:forums", ";".join(before[m]),
@@ -311,6 +311,30 @@ def save_forum(
         ]  # fmt: skip
         store.append_events(conn, joined_or_left + events)
         return code
+
+
+def forum_events(actor: Actor, at: str, existing: dict | None, new: dict) -> list[dict]:
+    """The events of a forum saved: created, or each field edited (`new`: its fields)."""
+    if existing is None:
+        return [event(actor, at, "forum", new["code"], "created", None, new["level"], new["name"])]
+    return _field_events(actor, at, "forum", new["code"], _changes(existing, new))
+
+
+# A forum's, domain's or module's name is its own; the refusal names the record holding it.
+_NAME_TAKEN = {
+    "forums": N_("name {name!r} is taken by forum {holder}"),
+    "domains": N_("name {name!r} is taken by domain {holder}"),
+    "modules": N_("name {name!r} is taken by module {holder}"),
+}
+
+
+UNIQUE_NAMES = tuple(_NAME_TAKEN)
+
+
+def check_name_free(table: str, name: str, holder: str | None) -> None:
+    """Refuse `name` for a record of `table` when another record, `holder`, has it."""
+    if holder:
+        raise WorkflowError(_(_NAME_TAKEN[table], name=name, holder=holder))
 
 
 # The approval rule ------------------------------------------------------------------------------

@@ -147,12 +147,12 @@ def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str 
     permission = PERMISSIONS.get(action)
     if permission is None:
         return _("unknown action {action!r}", action=action)
+    held = [g for g in permission.grants if actor and (g.role in actor.roles or g.role == ANYONE)]
+    if any(_where_met(g, actor, target) for g in held):
+        return None
     label = _(permission.label)
     if actor is None:
         return _("{act} needs a signed-in person", act=label)
-    held = [g for g in permission.grants if g.role in actor.roles or g.role == ANYONE]
-    if any(_where_met(g, actor, target) for g in held):
-        return None
     unconditional = [role_word(g.role) for g in permission.grants if g.where is None]
     if held and held[0].where == FORUM:  # they hold the role, but not here
         return _("{act} needs a member of the forum {forum}", act=label, forum=target.forum)

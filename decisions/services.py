@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from decisions import permissions, settings, store
 from decisions.i18n import _
@@ -74,6 +75,18 @@ def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
 
 
 # Validation helpers ---------------------------------------------------------------------------
+
+
+@contextmanager
+def about(column: str) -> Iterator[None]:
+    """Mark a refusal raised inside with the field it is about (the form's field, the import
+    file's column), unless a narrower `about` marked it already."""
+    try:
+        yield
+    except WorkflowError as refused:
+        if not getattr(refused, "column", None):
+            refused.column = column
+        raise
 
 
 def text_field(
@@ -160,14 +173,23 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         ) from None
 
 
-def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
+def evidence_date(
+    conn: sqlite3.Connection, value: str | dt.date | None, field: str, *, as_given: bool = False
+) -> str:
     """When a recorded event happened: now when not given or a bare date of today (so it
-    sorts after anything else done today), never later than now: a timestamp later today is
-    in the future as much as tomorrow is, and would count for a build round started after it."""
+    sorts after anything else done today; `as_given` keeps a bare date, as an import's key
+    does), never later than now: a timestamp later today is in the future as much as
+    tomorrow is, and would count for a build round started after it."""
     date = parse_date(value, field)
     current = now(conn)
-    if date is None or date == current[:10]:
+    if date is None or (date == current[:10] and not as_given):
         return current
+    check_not_future(date, current, field)
+    return date
+
+
+def check_not_future(date: str, current: str, field: str) -> None:
+    """Refuse evidence dated after `current` (the programme clock's now), to the second."""
     if norm_time(date) > current:
         shown = date if len(date) == 10 else date.replace("T", " ")
         raise WorkflowError(
@@ -178,7 +200,6 @@ def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: 
                 current=current.replace("T", " "),
             )
         )
-    return date
 
 
 def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
@@ -217,9 +238,42 @@ def event(
     }
 
 
-def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
+class Lookups:
+    """What the use cases read of the directory and the decisions, each read once: a use case
+    makes its own; an import keeps one while it checks a file's rows (nothing they read
+    changes before the file is written)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.people: dict[str, Actor | None] = {}
+        self.listed: dict[str, bool] = {}
+        self.decisions: dict[str, dict] = {}
+
+    def person(self, email: str) -> Actor | None:
+        """The active person with this email, else None."""
+        if email not in self.people:
+            self.people[email] = decision_store.load_actor(self.conn, email)
+        return self.people[email]
+
+    def unknown(self, emails: list[str]) -> list[str]:
+        """Those of `emails` not in the directory."""
+        unread = [e for e in dict.fromkeys(emails) if e not in self.listed]
+        if unread:
+            missing = set(reference.unknown_emails(self.conn, unread))
+            self.listed.update({e: e not in missing for e in unread})
+        return [e for e in emails if not self.listed[e]]
+
+    def decision(self, key: str) -> dict:
+        if key not in self.decisions:
+            self.decisions[key] = get_decision_or_fail(self.conn, key)
+        return self.decisions[key]
+
+
+def known_people(
+    conn: sqlite3.Connection, emails: list[str], field: str, lookups: Lookups | None = None
+) -> list[str]:
     emails = [e.strip().lower() for e in emails if e and e.strip()]
-    unknown = reference.unknown_emails(conn, emails)
+    unknown = (lookups or Lookups(conn)).unknown(emails)
     if unknown:
         raise WorkflowError(
             _("{field}: not in the directory: {unknown}", field=field, unknown=", ".join(unknown))
@@ -233,12 +287,25 @@ def person_who_may(
     field: str,
     action: str,
     target: permissions.Target | None = None,
+    lookups: Lookups | None = None,
 ) -> str:
     """The email of the active person named in `field` (a presenter, a tester, a reporter),
     who must hold a role that may take `action` themselves: the same check the pages make
     when they list whom to choose."""
-    email = known_people(conn, [email], field)[0]
-    person = decision_store.load_actor(conn, email)
+    lookups = lookups or Lookups(conn)
+    email = known_people(conn, [email], field, lookups)[0]
+    return check_person_may(email, lookups.person(email), field, action, target)
+
+
+def check_person_may(
+    email: str,
+    person: Actor | None,
+    field: str,
+    action: str,
+    target: permissions.Target | None = None,
+) -> str:
+    """person_who_may's rule on a person already looked up (`person`: None when `email` is in
+    the directory but inactive); the import asks it with its own look-up of the directory."""
     if person is None:
         raise WorkflowError(
             _("{field}: {email} is inactive; name an active person", field=field, email=email)
@@ -422,51 +489,71 @@ def decide(
     """proposed -> decided, with the text and the forum members who decided."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("decide", decision["stage"], actor, forum=decision["forum"])
-        text = text_field(decision_text, "decision", required=True)
-        deciders = [e.strip().lower() for e in decided_by if e.strip()]
-        if not deciders:
-            raise WorkflowError(_("decided by: name at least one expert who decided"))
-        members = decision_store.forum_member_emails(conn, decision["forum"])
-        outsiders = [e for e in deciders if e not in members]
-        if outsiders:
-            raise WorkflowError(
-                _(
-                    "decided by: {outsiders} not a member of the forum {forum}",
-                    outsiders=", ".join(outsiders),
-                    forum=decision["forum"],
-                )
-            )
         at = now(conn)
-        decided_on = evidence_date(conn, decided_at, "decided_at")
-        if rationale is None:  # keep the proposal's rationale
-            rationale = decision["rationale"]
-        rationale = text_field(rationale, "rationale")
-        _save(
-            conn,
-            key,
-            {
-                "decision": text,
-                "rationale": rationale,
-                "decided_at": decided_on[:10],
-                **step_changes("decide", at),
-            },
-            row_version,
+        changes, deciders, version, moved = plan_decide(
+            decision,
+            actor,
+            at,
+            decision_text=decision_text,
+            rationale=rationale,
+            decided_by=decided_by,
+            members=decision_store.forum_member_emails(conn, decision["forum"]),
+            decided_on=evidence_date(conn, decided_at, "decided_at"),
         )
+        _save(conn, key, changes, row_version)
         decision_store.set_deciders(conn, key, deciders)
-        decision_store.add_decision_version(
-            conn,
-            {
-                "decision": key,
-                "version": 1,
-                "decision_text": text,
-                "rationale": rationale,
-                "started_at": None,
-                "reason": "decided",
-            },
+        decision_store.add_decision_version(conn, version)
+        store.append_events(conn, [moved])
+
+
+def plan_decide(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    decision_text: str,
+    rationale: str | None,
+    decided_by: list[str],
+    members: Iterable[str],
+    decided_on: str,
+) -> tuple[dict, list[str], dict, dict]:
+    """Every rule of deciding the proposal `decision` (`members`: its forum's), on plain
+    data: the decision's changes, its deciders, its first version and the stage event, for
+    decide and the import to write."""
+    check_action("decide", decision["stage"], actor, forum=decision["forum"])
+    with about("decision"):
+        text = text_field(decision_text, "decision", required=True)
+    with about("decided_by"):
+        deciders = check_deciders(decided_by, members, decision["forum"])
+    if rationale is None:  # keep the proposal's rationale
+        rationale = decision["rationale"]
+    with about("rationale"):
+        rationale = text_field(rationale, "rationale")
+    changes = {"decision": text, "rationale": rationale, "decided_at": decided_on[:10],
+               **step_changes("decide", at)}  # fmt: skip
+    version = {"decision": decision["key"], "version": 1, "decision_text": text,
+               "rationale": rationale, "started_at": None, "reason": "decided"}  # fmt: skip
+    why = f"decided by {', '.join(deciders)}"
+    return changes, deciders, version, stage_event(actor, at, decision["key"], "proposed",
+                                                   "decided", why)  # fmt: skip
+
+
+def check_deciders(decided_by: list[str], members: Iterable[str], forum: str) -> list[str]:
+    """Who decided: at least one, each a member of the deciding forum."""
+    deciders = [e.strip().lower() for e in decided_by if e.strip()]
+    if not deciders:
+        raise WorkflowError(_("decided by: name at least one expert who decided"))
+    members = set(members)
+    outsiders = [e for e in deciders if e not in members]
+    if outsiders:
+        raise WorkflowError(
+            _(
+                "decided by: {outsiders} not a member of the forum {forum}",
+                outsiders=", ".join(outsiders),
+                forum=forum,
+            )
         )
-        why = f"decided by {', '.join(deciders)}"
-        store.append_events(conn, [stage_event(actor, at, key, "proposed", "decided", why)])
+    return deciders
 
 
 def escalate(

@@ -187,7 +187,7 @@ def test_a_measurement_without_a_date_is_dated_today(owned, actor):
     [
         ("per@stolav.no", "R7", {"value": 80}, "owner or the role manager"),
         ("kari@stolav.no", "C1", {"value": 80}, "computed from the tracker"),
-        ("kari@stolav.no", "R9", {"value": 80}, "no criterion 'R9'"),
+        ("kari@stolav.no", "R9", {"value": 80}, "has no criterion R9"),
         ("kari@stolav.no", "R7", {"value": "eighty"}, "value must be a number"),
         ("kari@stolav.no", "R7", {"value": None}, "value must be a number"),
         ("kari@stolav.no", "R7", {"value": 80, "date": "2022-09-30"}, "in the future"),

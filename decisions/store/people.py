@@ -174,8 +174,10 @@ def save_forum(
     return write.save(conn, "forums", "code", record, expected_row_version, links)
 
 
-def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> bool:
-    return one(conn, "SELECT 1 FROM forums WHERE name = ? AND code <> ?", (name, code)) is not None
+def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> str | None:
+    """The code of another forum named `name`, or None."""
+    found = one(conn, "SELECT code FROM forums WHERE name = ? AND code <> ?", (name, code))
+    return found and found["code"]
 
 
 def forums(conn: sqlite3.Connection) -> pd.DataFrame:
