@@ -101,22 +101,6 @@ def experts(
     )
 
 
-def with_role(
-    conn: sqlite3.Connection, emails: list[str], *roles: str, active: bool = False
-) -> list[str]:
-    """Those of `emails` who have one of `roles` (with `active`, only those still active)."""
-    return [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT expert FROM expert_roles WHERE role IN ({', '.join('?' * len(roles))}) "
-            f"AND expert IN ({', '.join('?' * len(emails))}) "
-            + ("AND expert IN (SELECT email FROM experts WHERE active = 1) " if active else "")
-            + "ORDER BY 1",
-            [*roles, *emails],
-        )
-    ]
-
-
 def active_with_role(conn: sqlite3.Connection, role: str) -> list[str]:
     return [
         r[0]
