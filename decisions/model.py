@@ -31,7 +31,7 @@ VERDICTS = ("approve", "changes_requested")
 TEST_KINDS = ("application", "integrated", "acceptance", "regression")
 RUN_RESULTS = ("passed", "failed", "blocked")
 DEFECT_STATUSES = ("open", "fixed", "closed", "deferred")
-FORUM_LEVELS = {1: "domain expert group", 2: "joint decision group", 3: "steering group"}
+FORUM_LEVELS = (1, 2, 3)  # domain expert group, joint decision group, steering group
 
 # Which side of the programme an organisation kind speaks for in the approval rule.
 SIDE_OF_KIND = {"hospital": "hospital", "municipality": "municipality", "gp_office": "municipality"}

@@ -35,7 +35,7 @@ from decisions.model import Actor, WorkflowError
 from decisions.notice_texts import Item
 from decisions.store import decisions as decision_store
 from decisions.store import notices as notice_store
-from decisions.store import queues, views
+from decisions.store import queues, screen_queries
 
 DIGESTS = tuple(texts.DIGEST_CHOICES)
 EVENTS = tuple(texts.EVENT_KINDS)
@@ -315,7 +315,7 @@ def _digest_queues(conn, today: str) -> dict[str, dict]:
     return {
         "verdicts": _by(verdicts, "expert"),
         "shown": notice_store.latest_held_demo(conn, sorted(set(verdicts["key"]))),
-        "forum": _by(views.awaiting_forum_decisions(conn, SECTION_ITEMS), "member"),
+        "forum": _by(screen_queries.awaiting_forum_decisions(conn, SECTION_ITEMS), "member"),
         "demos": _by(queues.invited_demos(conn, None, today), "person"),
         "retest": failing[failing["defect_status"] == "fixed"].to_dict("records"),
     }
@@ -445,7 +445,7 @@ def _changes_requested(conn, as_of: dt.date, people, link: Links) -> list[Notice
 
 
 def _overdue(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
-    late = views.overdue_proposals(conn, as_of.isoformat(), limit=1_000_000)
+    late = screen_queries.overdue_proposals(conn, as_of.isoformat(), limit=1_000_000)
     who = notice_store.owners_and_forum_members(conn, late["key"].tolist())
     made = []
     for r in late.itertuples():

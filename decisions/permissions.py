@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from decisions.i18n import N_, _
 from decisions.model import ROLES, Actor, WorkflowError
+from decisions.words import role_word
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
 # The role that only its holders grant, and of which one active holder always remains.
@@ -137,8 +138,6 @@ def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
 def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str | None:
     """Why `actor` may not take `action` on `target`, or None when they may (in the reader's
     language; role names as the reader reads them)."""
-    from decisions.views import role_word  # views reads the workflow, which reads this table
-
     permission = PERMISSIONS.get(action)
     if permission is None:
         return _("unknown action {action!r}", action=action)

@@ -21,6 +21,7 @@ from decisions.model import (
     WorkflowError,
 )
 from decisions.permissions import PERMISSIONS
+from decisions.words import stage_word
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,6 @@ def action_refusal(
     if spec is None:
         return _("unknown action {action!r}", action=action)
     if stage not in spec.from_stages:
-        from decisions.views import stage_word  # views reads this module
-
         return _("cannot {act} a decision that is {stage}", act=_(spec.label).lower(),
                  stage=stage_word(stage).lower())  # fmt: skip
     return permissions.refusal(actor, action, permissions.Target(forum=forum, domain=domain))

@@ -11,7 +11,7 @@ from decisions.i18n import N_, _, format_number, n_
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import queues
-from decisions.views import date_text, readable, stage_word
+from decisions.words import date_text, readable, stage_word
 
 SHOWN = 200
 VERDICT_LABELS = {"approve": N_("Approve"), "changes_requested": N_("Request changes")}

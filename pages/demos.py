@@ -17,7 +17,7 @@ from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import queues, reference
-from decisions.views import stage_word
+from decisions.words import stage_word
 
 SHOWN = 300
 TABS = (N_("Upcoming"), N_("Past"), N_("Schedule a demo"), N_("Record a held demo"))

@@ -24,7 +24,7 @@ from decisions.model import (
 )
 from decisions.store import analytics, rules, write
 from decisions.store import decisions as decision_store
-from decisions.store import views as view_store
+from decisions.store import screen_queries as view_store
 from decisions.workflow import (
     NO_DATE,
     counts_from,
@@ -287,7 +287,7 @@ SQL = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b|\.
 @pytest.mark.parametrize(
     "module",
     ["services.py", "programme.py", "demo.py", "settings.py", "history.py", "backlog.py",
-     "readiness.py", "views.py", "workflow.py", "admin.py"],
+     "readiness.py", "standing.py", "words.py", "workflow.py", "admin.py"],
 )  # fmt: skip
 def test_the_use_cases_and_rules_speak_no_sql(module):
     assert not SQL.search((DECISIONS / module).read_text()), module

@@ -10,33 +10,15 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from decisions import i18n, readiness
+from decisions import i18n, readiness, words
 from decisions.charts import spec, tip
-from decisions.i18n import N_, _, n_
+from decisions.i18n import _, n_
 
 SERIES = ["scope", "approved or further", "ready"]
-SERIES_WORDS = {
-    "scope": N_("in scope"),
-    "approved or further": N_("approved or further"),
-    "ready": N_("ready"),
-}
 SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
 STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "no_data": "#969696"}
 
 
-STATUS_WORDS = {
-    "met": N_("met"),
-    "not_met": N_("not met"),
-    "waived": N_("waived"),
-    "no_data": N_("no data"),
-}
-OUTLOOK_WORDS = {
-    "on_track": N_("on track"),
-    "at_risk": N_("at risk"),
-    "off_track": N_("off track"),
-    "no_data": N_("no data"),
-    "waived": N_("waived"),
-}
 # Streamlit theme colours of a status and an outlook (the pages' coloured labels).
 STATUS_THEME = {"met": "green", "not_met": "red", "waived": "violet", "no_data": "gray"}
 OUTLOOK_THEME = {"on_track": "green", "at_risk": "orange", "off_track": "red", "no_data": "gray",
@@ -53,20 +35,12 @@ def amount(value: float | None, metric: str) -> str:
     return i18n.format_number(value, 0 if float(value).is_integer() else 2)
 
 
-def status_word(status: str) -> str:
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
-
-
 def outlook_key(result: readiness.CriterionResult, go_live: dt.date | None = None) -> str:
     """The outlook at go-live (or at `go_live`, a re-plan's date); a waived criterion reads as
     waived, not as off track."""
     if result.waived:
         return "waived"
     return result.outlook if go_live is None else readiness.outlook_on(result, go_live)
-
-
-def outlook_word(key: str) -> str:
-    return _(OUTLOOK_WORDS[key]) if key in OUTLOOK_WORDS else key
 
 
 def forecast_text(
@@ -95,8 +69,7 @@ def forecast_text(
 
 def _series_words(frame: pd.DataFrame) -> pd.DataFrame:
     """The series named in the reader's language (`label`)."""
-    words = {s: _(w) for s, w in SERIES_WORDS.items()}
-    return frame.assign(label=frame["series"].map(words))
+    return frame.assign(label=frame["series"].map(words.series_word))
 
 
 def _series_color() -> alt.Color:
@@ -104,7 +77,7 @@ def _series_color() -> alt.Color:
         "label",
         type="nominal",
         title=None,
-        scale=alt.Scale(domain=[_(SERIES_WORDS[s]) for s in SERIES], range=SERIES_COLORS),
+        scale=alt.Scale(domain=[words.series_word(s) for s in SERIES], range=SERIES_COLORS),
         legend=alt.Legend(orient="top"),
     )
 
