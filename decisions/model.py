@@ -33,6 +33,10 @@ RUN_RESULTS = ("passed", "failed", "blocked")
 DEFECT_STATUSES = ("open", "fixed", "closed", "deferred")
 FORUM_LEVELS = (1, 2, 3)  # domain expert group, joint decision group, steering group
 
+# A readiness forecast later than this after go-live is not within the horizon: no date to
+# put before a steering committee (README, Readiness).
+FORECAST_HORIZON_WEEKS = 26
+
 # Which side of the programme an organisation kind speaks for in the approval rule.
 SIDE_OF_KIND = {"hospital": "hospital", "municipality": "municipality", "gp_office": "municipality"}
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
-from decisions import calendar, i18n, permissions, services, settings, store
+from decisions import calendar, i18n, permissions, services, settings, store, words
 from decisions import notice_texts as texts
 from decisions.i18n import _
 from decisions.model import Actor, WorkflowError
@@ -485,7 +485,7 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
                     people[person].name, wave=wave.wave, wave_name=wave.name, code=crit.code,
                     criterion=crit.name, value=value,
                     target=f"{crit.comparator} {texts.number(crit.threshold)}",
-                    outlook=readiness.outlook_text(c, wave.go_live),
+                    outlook=words.outlook_text(c.forecast_code, c.forecast, wave.go_live),
                     go_live=wave.go_live.isoformat(), link=link.page("readiness"),
                 )  # fmt: skip
                 made.append(Notice(person, "off_track", ref,

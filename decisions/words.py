@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from decisions.i18n import N_, _, format_date, format_datetime
+from decisions.i18n import N_, _, format_date, format_datetime, n_
+from decisions.model import FORECAST_HORIZON_WEEKS
 
 # The programme's codes ------------------------------------------------------------------------
 
@@ -561,3 +562,58 @@ def event_text(event: dict) -> str:
         status = defect_status_word(event["to_value"] or "")
         return _(DEFECT_EVENT_WORDS[action], key=key, status=status)
     return f"{entity} {key}: {action}"
+
+
+# A criterion's forecast (readiness.forecast: a date, or a code saying why none) -----------------
+
+FORECAST_WORDS = {
+    "met": N_("met now"),
+    "no_data": N_("no data"),
+    "too_few_values": N_("too few values for a trend"),
+    "never": N_("never at the recent rate"),
+    "beyond_horizon": N_("not within {weeks} weeks after go-live"),
+}
+
+
+def _lead(reached: dt.date, go_live: dt.date) -> str:
+    lead = (go_live - reached).days
+    if lead >= 0:
+        return n_("{count} day before go-live", "{count} days before go-live", lead)
+    return n_("{count} day after go-live", "{count} days after go-live", -lead)
+
+
+def forecast_text(
+    code: str, reached: dt.date | None, go_live: dt.date, relative: bool = True
+) -> str:
+    """When the recent trend reaches the target (and, `relative`, how that date lies to
+    go-live), or why there is no such date."""
+    if reached is None:
+        return _(FORECAST_WORDS.get(code, FORECAST_WORDS["no_data"]), weeks=FORECAST_HORIZON_WEEKS)
+    if not relative:
+        return format_date(reached)
+    return _("{date} ({when})", date=format_date(reached), when=_lead(reached, go_live))
+
+
+def outlook_text(code: str, reached: dt.date | None, go_live: dt.date) -> str:
+    """The forecast as a sentence's end, for the command line and the notices: "met by
+    10.03.2023 at the recent rate, 27 days after go-live"."""
+    if reached is None:
+        return forecast_text(code, None, go_live)
+    return _(
+        "met by {date} at the recent rate, {when}",
+        date=format_date(reached),
+        when=_lead(reached, go_live),
+    )
+
+
+def wave_verdict_line(wave: str, name: str, go_live: dt.date, as_of: dt.date, go: bool) -> str:
+    """A wave's heading on the command line: "W2 St. Olavs: go-live 12.11.2022, as of
+    15.09.2022: NO GO"."""
+    return _(
+        "{wave} {name}: go-live {go_live}, as of {as_of}: {verdict}",
+        wave=wave,
+        name=name,
+        go_live=format_date(go_live),
+        as_of=format_date(as_of),
+        verdict=_("GO") if go else _("NO GO"),
+    )

@@ -27,11 +27,12 @@ def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
     (readiness.outlook_on and met_by: the rules of the Readiness page)."""
     rows = []
     for c in wave.criteria:
+        reach = readiness.forecast_for(c, day)
         rows.append(
             {
                 "criterion": c.criterion.name,
                 "status": [c.status],
-                "forecast": charts.forecast_text(c, day),
+                "forecast": words.forecast_text(reach.code, reach.date, day),
                 "now": [charts.outlook_key(c)],
                 "then": [charts.outlook_key(c, day)],
                 "met_by": readiness.met_by(c, day),

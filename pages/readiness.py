@@ -27,53 +27,8 @@ def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
 
 
 def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
-    rows = []
-    for c in wave.criteria:
-        crit = c.criterion
-        sign = charts.COMPARATOR_SIGNS.get(crit.comparator, crit.comparator)
-        rows.append(
-            {
-                "code": c.code,
-                "criterion": crit.name,
-                "status": words.status_word(c.status),
-                "status_shown": [c.status],
-                "value": c.value,
-                "shown_value": charts.amount(c.value, crit.metric),
-                "target": f"{sign} {charts.amount(crit.threshold, crit.metric)}",
-                "trend": [v for _, v in c.trend if v is not None],
-                "forecast": charts.forecast_text(c, wave.go_live, relative=False),
-                "outlook": [charts.outlook_key(c)],
-                "outlook_word": words.outlook_word(charts.outlook_key(c)),
-                "unmet": c.status == "not_met",
-                "waiver": waiver_text(conn, wave.wave, crit),
-                "owner": crit.owner or "",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def readable(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as the CSV gives it: the words shown, headers in words."""
-    shown = table.drop(columns=["outlook"]).rename(columns={"outlook_word": "outlook"})
-    headers = {
-        k: _(v, weeks=readiness.TREND_WEEKS) for k, v in words.READINESS_COLUMN_WORDS.items()
-    }
-    columns = [c for c in words.READINESS_COLUMN_WORDS if c in shown and c != "trend"]
-    return shown[columns].rename(columns=headers)
-
-
-def report_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the PNG report (charts.REPORT_COLUMNS), without icons (the PNG's font has
-    none); unmet criteria drawn in red."""
-    return table.assign(value=table["shown_value"], outlook=table["outlook_word"])[
-        [*charts.REPORT_COLUMNS, "unmet"]
-    ]
-
-
-def report_headers() -> dict[str, str]:
-    return {"criterion": _("Criterion"), "status": _("Status"), "value": _("Value"),
-            "target": _("Target"), "forecast": _("Reaches the target"),
-            "outlook": _("Outlook at go-live")}  # fmt: skip
+    waivers = {c.code: waiver_text(conn, wave.wave, c.criterion) for c in wave.criteria}
+    return charts.criteria_table(wave, waivers)
 
 
 def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
@@ -366,7 +321,7 @@ left.download_button(
     key="report_png",
     mime="image/png",
     data=lambda: charts.to_png(
-        charts.report_chart(title, report_table(table), burn(), report_headers())
+        charts.report_chart(title, charts.report_table(table), burn(), charts.report_headers())
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
@@ -375,7 +330,7 @@ right.download_button(
     _("Criteria table (CSV)"),
     key="report_csv",
     mime="text/csv",
-    data=data_io.table_csv(readable(table)),
+    data=data_io.table_csv(charts.csv_table(table)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
 )
