@@ -55,6 +55,23 @@ class ApprovalRule:
     joint_needs_both_sides: bool = True
 
 
+# What a rule finds missing, as codes and values: (("approvers", 1), ("side", "hospital")).
+# decisions.words words them (missing_text, where the codes are listed).
+Missing = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class ApprovalProgress:
+    """How far the counted verdicts go towards the approval rule, and what is missing."""
+
+    met: bool
+    approvers: int
+    needed: int
+    hospital_side: int
+    municipality_side: int
+    missing: Missing
+
+
 @dataclass(frozen=True)
 class Actor:
     """The signed-in person as the services see them."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from decisions.i18n import N_, _, format_date, format_datetime, n_
-from decisions.model import FORECAST_HORIZON_WEEKS
+from decisions.model import FORECAST_HORIZON_WEEKS, ApprovalProgress, Missing
 
 # The programme's codes ------------------------------------------------------------------------
 
@@ -617,3 +617,79 @@ def wave_verdict_line(wave: str, name: str, go_live: dt.date, as_of: dt.date, go
         as_of=format_date(as_of),
         verdict=_("GO") if go else _("NO GO"),
     )
+
+
+# What the workflow's rules find missing (workflow.Missing: codes and values) --------------------
+
+LIFT_WORDS = {
+    "demo": N_("a demo with an attending expert is held after it"),
+    "approval": N_("an expert of the domain approves after it"),
+    "run": N_("a test run is recorded after it"),
+}
+MISSING_WORDS = {
+    "not_built": N_("it must be decided, built and marked built first"),
+    "changes_requested": N_(
+        "changes were requested in the current build round; it must be built again"
+    ),
+    "no_test_case": N_("no test case covers it"),
+    "no_run_this_round": N_("no run of its test cases in the current build round"),
+    "not_marked_ready": N_("it is not marked ready"),
+}
+
+
+def _missing_one(code: str, value) -> str:
+    if code == "approvers":
+        return n_(
+            "needs {count} more approver of the domain",
+            "needs {count} more approvers of the domain",
+            int(value),
+        )
+    if code == "side":
+        return _("needs 1 more approver from {side}", side=side_word(value))
+    if code == "held":
+        stage, since, lift = value
+        return _("held at {stage} since an edit on {date} until {lift}", stage=stage,
+                 date=date_text(since), lift=word(LIFT_WORDS, lift))  # fmt: skip
+    if code == "no_demo_since":
+        return _("no demo with an attending expert on or after the build round began ({date})",
+                 date=date_text(value))  # fmt: skip
+    if code == "not_passed":
+        cases = ", ".join(
+            f"{case} ({result_word(result) if result else _('never run')})"
+            for case, result in value
+        )
+        return _("the latest run of these test cases did not pass: {cases}", cases=cases)
+    if code == "evidence_gives":
+        return _("the evidence gives {stage}", stage=value)
+    return word(MISSING_WORDS, code)
+
+
+def missing_text(missing: Missing) -> str:
+    """What a rule finds missing, in words: "needs 1 more approver of the domain; needs 1
+    more approver from the hospital side"."""
+    return "; ".join(_missing_one(code, value) for code, value in missing)
+
+
+def progress_text(progress: ApprovalProgress, scope: str) -> str:
+    """One line for a person: what of the approval rule is met and what is missing
+    (workflow.approval_progress's answer)."""
+    have = _("{approvers} of {needed} approvers", approvers=progress.approvers,
+             needed=progress.needed)  # fmt: skip
+    if scope == "joint":
+        have = _("{have} (hospital side {hospital}, municipality side {municipality})",
+                 have=have, hospital=progress.hospital_side,
+                 municipality=progress.municipality_side)  # fmt: skip
+    if progress.met:
+        return _("rule met: {have}", have=have)
+    return f"{have}; {missing_text(progress.missing)}"
+
+
+def stage_explanation_text(target: str, actual: str, missing: Missing) -> str:
+    """Why a decision is at `actual` rather than the `target` a file asks for
+    (workflow.explain_stage's codes), with the stages as the file writes them."""
+    if tuple(missing) == (("no_going_back", None),):
+        return _("stage {target}: the workflow and the evidence on record give {actual}; an "
+                 "import does not remove evidence or go back a stage",
+                 target=target, actual=actual)  # fmt: skip
+    return _("stage {target} needs evidence that is missing (it is {actual}): {missing}",
+             target=target, actual=actual, missing=missing_text(missing))  # fmt: skip

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services
+from decisions import evidence, permissions, services, words
 from decisions.i18n import N_, _, format_number, n_
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
@@ -31,7 +31,7 @@ def with_progress(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.head(SHOWN).copy()
     status = evidence.approval_status(conn, shown["key"].tolist())
     shown["approval_rule"] = [
-        evidence.describe_progress(status[k], scope)
+        words.progress_text(status[k], scope)
         for k, scope in zip(shown["key"], shown["scope"], strict=True)
     ]
     return shown
@@ -77,7 +77,7 @@ def verdict_form(shown: pd.DataFrame) -> None:
     scope = queues.decisions_brief(conn, [key]).iloc[0]["scope"]
     ui.flash(_("{key}: {verdict} saved; the decision is now {stage}. Approval rule: {rule} "
                "(was: {before}).", key=key, verdict=verdict_label(verdict).lower(),
-               stage=stage_word(stage).lower(), rule=evidence.describe_progress(progress, scope),
+               stage=stage_word(stage).lower(), rule=words.progress_text(progress, scope),
                before=rules[key]))  # fmt: skip
     st.rerun()
 

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services, workflow
+from decisions import evidence, permissions, services, words, workflow
 from decisions.i18n import N_, _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.standing import verdicts_with_notes, with_notes
@@ -118,6 +118,10 @@ with facts, st.container(border=True):
     st.caption(_("Link to this page: {link}", link=ui.md(f"/decision?key={key}")))
 
 
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def counts(result: str) -> str:
     """The status of evidence that counts: a test run says what its result does."""
     return _(COUNTS[result]) if result in COUNTS else _("✓ counts")
@@ -160,7 +164,7 @@ evidence_tab, versions_tab, timeline_tab = st.tabs([_("Evidence"), _("Versions")
 with evidence_tab:
     if stage_at_least(stage, "built"):
         progress = evidence.approval_status(conn, [key])[key]
-        line = evidence.describe_progress(progress, decision["scope"])
+        line = words.progress_text(progress, decision["scope"])
         (st.success if progress.met else st.warning)(_("Approval rule: {line}", line=line))
         if decision["ready_at"] and stage not in ("ready", "withdrawn"):
             st.info(
@@ -173,7 +177,7 @@ with evidence_tab:
             st.info(
                 _("{hold}. Scope, criticality or organisations were edited, and an edit raises "
                   "no stage; evidence given after the edit carries it on.",
-                  hold=ui.md(hold[:1].upper() + hold[1:])),
+                  hold=ui.md(sentence(words.missing_text(hold)))),
                 icon=":material/pan_tool:",
             )  # fmt: skip
     st.markdown("**" + _("Demos") + "**")
