@@ -693,3 +693,22 @@ def stage_explanation_text(target: str, actual: str, missing: Missing) -> str:
                  target=target, actual=actual)  # fmt: skip
     return _("stage {target} needs evidence that is missing (it is {actual}): {missing}",
              target=target, actual=actual, missing=missing_text(missing))  # fmt: skip
+
+
+def scope_problem_text(code: str, value: tuple) -> str:
+    """services.scope_problems's answer in words: which organisations lie outside the scope."""
+    scope, codes = value
+    named = ", ".join(codes)
+    if code == "outside_scope" and scope == "hospital":
+        return n_("organizations: {codes} is a municipality or GP office, outside the scope "
+                  "hospital; choose the scope joint, or organisations of the hospital side",
+                  "organizations: {codes} are municipalities or GP offices, outside the scope "
+                  "hospital; choose the scope joint, or organisations of the hospital side",
+                  len(codes), codes=named)  # fmt: skip
+    if code == "outside_scope" and scope == "municipality":
+        return n_("organizations: {codes} is a hospital, outside the scope municipality; "
+                  "choose the scope joint, or organisations of the municipality side",
+                  "organizations: {codes} are hospitals, outside the scope municipality; "
+                  "choose the scope joint, or organisations of the municipality side",
+                  len(codes), codes=named)  # fmt: skip
+    return f"{code}: {scope} {named}"

@@ -6,7 +6,7 @@ import pytest
 from conftest import drive_decision
 
 from decisions import services, store
-from decisions.store import screen_queries
+from decisions.store import folding, screen_queries
 
 TEXTS = {
     "infusion": {
@@ -192,7 +192,7 @@ def test_a_changed_text_is_found_folded_by_its_new_words(programme, decisions, a
     ],
 )
 def test_fold(text, folded):
-    assert screen_queries.fold(text) == folded
+    assert folding.fold(text) == folded
 
 
 FOLD_ALPHABET = "aAeEoOkK æÆøØåÅ-1"
@@ -200,18 +200,16 @@ FOLD_ALPHABET = "aAeEoOkK æÆøØåÅ-1"
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_databases_folded_copy_follows_the_python_rule(programme, seed):
-    """The folded index's triggers fold in SQL (screen_queries.fold_sql): the same result as
+    """The folded index's triggers fold in SQL (folding.fold_sql): the same result as
     screen_queries.fold, for texts of the letters the rule is about."""
     import random
 
     rng = random.Random(seed)
     texts = ["".join(rng.choice(FOLD_ALPHABET) for _n in range(rng.randint(0, 12)))
              for _i in range(200)] + [t for t, _f in FORGIVING.values()]  # fmt: skip
-    sql = screen_queries.fold_sql("?")
+    sql = folding.fold_sql("?")
     for text in texts:
-        assert programme.execute(f"SELECT {sql}", (text,)).fetchone()[0] == screen_queries.fold(
-            text
-        )
+        assert programme.execute(f"SELECT {sql}", (text,)).fetchone()[0] == folding.fold(text)
 
 
 def test_the_folded_index_holds_each_decision_folded(programme, spelled):
@@ -219,7 +217,7 @@ def test_the_folded_index_holds_each_decision_folded(programme, spelled):
         "SELECT f.title FROM decisions_folded f JOIN decisions d ON d.rowid = f.rowid "
         "WHERE d.key = ?", (spelled["alesund"],)
     ).fetchone()  # fmt: skip
-    assert row[0] == screen_queries.fold(FORGIVING["alesund"][0])
+    assert row[0] == folding.fold(FORGIVING["alesund"][0])
 
 
 @pytest.mark.parametrize(

@@ -427,9 +427,9 @@ def m010_demo_invitations_and_notices(db: Database) -> None:
 def m016_folded_search(db: Database) -> None:
     # The register's search forgives missing Norwegian letters ("soknad" finds "søknad",
     # "Aalesund" finds "Ålesund"): a second full-text index holds the decisions' texts folded
-    # by screen_queries.fold_sql (the rule of screen_queries.fold), kept in step by triggers; its tokenizer folds
+    # by folding.fold_sql (the rule of folding.fold), kept in step by triggers; its tokenizer folds
     # the case and accents fold_sql leaves. decisions_fts keeps the exact spelling for ranking.
-    from decisions.store.screen_queries import fold_sql
+    from decisions.store.folding import fold_sql
 
     columns = ("title", "question", "decision", "rationale")
     folded = ", ".join(fold_sql(f"new.{c}") for c in columns)
