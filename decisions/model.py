@@ -31,7 +31,7 @@ VERDICTS = ("approve", "changes_requested")
 TEST_KINDS = ("application", "integrated", "acceptance", "regression")
 RUN_RESULTS = ("passed", "failed", "blocked")
 DEFECT_STATUSES = ("open", "fixed", "closed", "deferred")
-FORUM_LEVELS = (1, 2, 3)  # domain expert group, joint decision group, steering group
+FORUM_LEVELS = (1, 2, 3)  # worded by words.LEVEL_WORDS
 
 # A readiness forecast later than this after go-live is not within the horizon: no date to
 # put before a steering committee (README, Readiness).
