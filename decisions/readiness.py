@@ -20,6 +20,7 @@ import pandas as pd
 
 from decisions import history, i18n, words
 from decisions.history import STAGE_CODE, Programme, Snapshot
+from decisions.i18n import _
 from decisions.model import FORECAST_HORIZON_WEEKS
 from decisions.workflow import OVERDUE_STAGE, is_overdue
 
@@ -321,8 +322,8 @@ def forecast(
         return Forecast(None, "met")
     if len(recent) < 2:
         return Forecast(None, "too_few_values")
-    days = np.array([(d - recent[0][0]).days for d, _ in recent], dtype=float)
-    slope = float(np.polyfit(days, [v for _, v in recent], 1)[0])
+    days = np.array([(d - recent[0][0]).days for d, _value in recent], dtype=float)
+    slope = float(np.polyfit(days, [v for _day, v in recent], 1)[0])
     gap = threshold - last_value
     if abs(slope) < 1e-12 or (slope > 0) != (gap > 0):
         return Forecast(None, "never")
@@ -628,8 +629,8 @@ def assess(
     since = as_of - dt.timedelta(weeks=max(weeks, TREND_WEEKS))
     programme = history.prepare(analytics.load_readiness_tables(conn, since), since)
     if wave is not None and wave not in programme.scope:
-        known = ", ".join(programme.scope) or "none"
-        raise LookupError(f"unknown wave {wave!r} (waves: {known})")
+        known = ", ".join(programme.scope) or _("none")
+        raise LookupError(_("unknown wave {wave!r} (waves: {known})", wave=wave, known=known))
     return programme, evaluate(programme, as_of, None if wave is None else [wave])
 
 
@@ -666,14 +667,15 @@ def cli_readiness(args: argparse.Namespace) -> int:
         try:
             as_of = dt.date.fromisoformat(args.as_of)
         except ValueError:
-            print(f"--as-of: {args.as_of!r} is not a date as YYYY-MM-DD", file=sys.stderr)
+            print(_("--as-of: {given!r} is not a date as YYYY-MM-DD", given=args.as_of),
+                  file=sys.stderr)  # fmt: skip
             return 1
     path = store.database_path(args.db)
     if not path.exists():
-        print(f"{path}: no such database", file=sys.stderr)
+        print(_("{path}: no such database", path=path), file=sys.stderr)
         return 1
     try:
-        _, results = assess(store.connect(path), as_of, args.wave)
+        _programme, results = assess(store.connect(path), as_of, args.wave)
     except LookupError as error:
         print(f"--wave: {error.args[0]}", file=sys.stderr)
         return 1
