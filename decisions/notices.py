@@ -483,7 +483,7 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
                     continue
                 message = texts.off_track(
                     people[person].name, wave=wave.wave, wave_name=wave.name, code=crit.code,
-                    criterion=crit.name, value=value,
+                    criterion=words.criterion_name(crit.code, crit.name), value=value,
                     target=f"{crit.comparator} {texts.number(crit.threshold)}",
                     outlook=words.outlook_text(c.forecast_code, c.forecast, wave.go_live),
                     go_live=wave.go_live.isoformat(), link=link.page("readiness"),

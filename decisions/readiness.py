@@ -24,21 +24,25 @@ from decisions.i18n import _
 from decisions.model import FORECAST_HORIZON_WEEKS
 from decisions.workflow import OVERDUE_STAGE, is_overdue
 
-# The default criteria of SPEC.md section 4, created for every wave and editable per wave.
+# The default criteria of SPEC.md section 4, created for every wave and editable per wave,
+# named as words.CRITERION_NAME_WORDS names them. (code, kind, metric, comparator, threshold)
+_DEFAULTS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("C1", "computed", "critical_ready_pct", ">=", 100),
+    ("C2", "computed", "approved_or_further_pct", ">=", 95),
+    ("C3", "computed", "overdue_proposed_count", "<=", 0),
+    ("C4", "computed", "tests_passed_pct", ">=", 98),
+    ("C4N", "computed", "tests_never_run_count", "<=", 0),
+    ("C5", "computed", "open_sev1_defects", "<=", 0),
+    ("C5B", "computed", "open_sev2_defects", "<=", 10),
+    ("C6", "computed", "modules_unapproved_count", "<=", 0),
+    ("R7", "reported", "end_users_trained_pct", ">=", 90),
+    ("R7S", "reported", "super_users_per_10_users", ">=", 1),
+    ("R8", "reported", "dress_rehearsal_passed", "==", 1),
+    ("R8M", "reported", "migration_rehearsal_passed", "==", 1),
+)
 # (code, name, kind, metric, comparator, threshold)
-DEFAULT_CRITERIA: tuple[tuple[str, str, str, str, str, float], ...] = (
-    ("C1", "Critical decisions ready", "computed", "critical_ready_pct", ">=", 100),
-    ("C2", "Decisions approved or further", "computed", "approved_or_further_pct", ">=", 95),
-    ("C3", "Proposals overdue", "computed", "overdue_proposed_count", "<=", 0),
-    ("C4", "Test cases passed on latest run", "computed", "tests_passed_pct", ">=", 98),
-    ("C4N", "Test cases never run", "computed", "tests_never_run_count", "<=", 0),
-    ("C5", "Open severity-1 defects", "computed", "open_sev1_defects", "<=", 0),
-    ("C5B", "Open severity-2 defects", "computed", "open_sev2_defects", "<=", 10),
-    ("C6", "Modules without demo and approval", "computed", "modules_unapproved_count", "<=", 0),
-    ("R7", "End users trained", "reported", "end_users_trained_pct", ">=", 90),
-    ("R7S", "Super users per 10 end users", "reported", "super_users_per_10_users", ">=", 1),
-    ("R8", "Technical dress rehearsal passed", "reported", "dress_rehearsal_passed", "==", 1),
-    ("R8M", "Data migration rehearsal passed", "reported", "migration_rehearsal_passed", "==", 1),
+DEFAULT_CRITERIA: tuple[tuple[str, str, str, str, str, float], ...] = tuple(
+    (code, words.CRITERION_NAME_WORDS[code], *rest) for code, *rest in _DEFAULTS
 )
 
 COMPARATORS = (">=", "<=", "==")
@@ -648,7 +652,7 @@ def text_lines(results: list[WaveReadiness]) -> list[str]:
             value = "-" if c.value is None else i18n.format_number(c.value)
             line = f"  {c.code:<4} {words.status_word(c.status):<12} {value:>8} "
             line += f"{c.criterion.comparator} {i18n.format_number(c.criterion.threshold)}  "
-            line += c.criterion.name
+            line += words.criterion_name(c.code, c.criterion.name)
             if c.status != "met" and c.forecast_code == "no_data":
                 line += f"  [{words.outlook_word(c.outlook)}]"
             elif c.status != "met":

@@ -712,3 +712,27 @@ def scope_problem_text(code: str, value: tuple) -> str:
                   "choose the scope joint, or organisations of the municipality side",
                   len(codes), codes=named)  # fmt: skip
     return f"{code}: {scope} {named}"
+
+
+# The default go-live criteria's names (readiness.DEFAULT_CRITERIA stores them in English).
+CRITERION_NAME_WORDS = {
+    "C1": N_("Critical decisions ready"),
+    "C2": N_("Decisions approved or further"),
+    "C3": N_("Proposals overdue"),
+    "C4": N_("Test cases passed on latest run"),
+    "C4N": N_("Test cases never run"),
+    "C5": N_("Open severity-1 defects"),
+    "C5B": N_("Open severity-2 defects"),
+    "C6": N_("Modules without demo and approval"),
+    "R7": N_("End users trained"),
+    "R7S": N_("Super users per 10 end users"),
+    "R8": N_("Technical dress rehearsal passed"),
+    "R8M": N_("Data migration rehearsal passed"),
+}
+
+
+def criterion_name(code: str, name: str) -> str:
+    """A criterion's name in the reader's language where it is a default criterion's own
+    name; a name a file or a person gave stays as given."""
+    default = CRITERION_NAME_WORDS.get(code)
+    return _(default) if default is not None and default == name else name

@@ -30,7 +30,7 @@ def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
         reach = readiness.forecast_for(c, day)
         rows.append(
             {
-                "criterion": c.criterion.name,
+                "criterion": words.criterion_name(c.code, c.criterion.name),
                 "status": [c.status],
                 "forecast": words.forecast_text(reach.code, reach.date, day),
                 "now": [charts.outlook_key(c)],

@@ -81,7 +81,13 @@ def summary(wave: readiness.WaveReadiness) -> None:
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
     result = wave.result(code)
     behind = readiness.records(ui.conn(), wave, code)
-    st.subheader(_("Behind {code}: {name}", code=ui.md(code), name=ui.md(result.criterion.name)))
+    st.subheader(
+        _(
+            "Behind {code}: {name}",
+            code=ui.md(code),
+            name=ui.md(words.criterion_name(code, result.criterion.name)),
+        )
+    )
     if result.criterion.kind == "reported":
         st.caption(_("Measurements reported up to the as-of date, latest first."))
     elif behind.empty:
@@ -276,7 +282,8 @@ st.dataframe(
 @ui.fragment
 def records_behind(wave: readiness.WaveReadiness) -> None:
     """Choosing a criterion reruns only this part, not the table, the burn-up or the report."""
-    labels = {c.code: f"{c.code} · {c.criterion.name}" for c in wave.criteria}
+    labels = {c.code: f"{c.code} · {words.criterion_name(c.code, c.criterion.name)}"
+              for c in wave.criteria}  # fmt: skip
     chosen = st.selectbox(
         _("Show the records behind"),
         list(labels),

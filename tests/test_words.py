@@ -316,6 +316,16 @@ def test_the_readiness_command_speaks_bokmal_from_the_catalogs(small_demo):
     worded = [b.group(1) for b in brackets if b]
     assert worded and not [w for w in worded if ENGLISH.search(w)], worded
     assert "produksjonssetting" in done.stdout.splitlines()[0], told
+    english_names = [n for n in words.CRITERION_NAME_WORDS.values() if n in done.stdout]
+    assert not english_names, english_names
+
+
+def test_the_default_criteria_are_named_in_the_readers_language(bokmal):
+    assert words.criterion_name("C1", "Critical decisions ready") == "Kritiske beslutninger klare"
+    assert words.criterion_name("C1", "Kritiske beslutninger (egen)") == (
+        "Kritiske beslutninger (egen)"
+    )  # a name someone gave stays as given
+    assert {c[1] for c in readiness.DEFAULT_CRITERIA} == set(words.CRITERION_NAME_WORDS.values())
 
 
 def test_an_off_track_notice_words_its_forecast_in_bokmal(small_demo, bokmal):

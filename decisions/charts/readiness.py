@@ -54,7 +54,7 @@ def criteria_table(wave: readiness.WaveReadiness, waivers: dict[str, str]) -> pd
         rows.append(
             {
                 "code": c.code,
-                "criterion": crit.name,
+                "criterion": words.criterion_name(c.code, crit.name),
                 "status": words.status_word(c.status),
                 "status_shown": [c.status],
                 "value": c.value,
