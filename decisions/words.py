@@ -736,3 +736,13 @@ def criterion_name(code: str, name: str) -> str:
     name; a name a file or a person gave stays as given."""
     default = CRITERION_NAME_WORDS.get(code)
     return _(default) if default is not None and default == name else name
+
+
+def reference_counts_text(counts: Mapping[str, int]) -> str:
+    """How many domains, forums and modules a new programme got: "18 domains, 36 forums"."""
+    said = {
+        "domains": lambda n: n_("{count} domain", "{count} domains", n),
+        "forums": lambda n: n_("{count} forum", "{count} forums", n),
+        "modules": lambda n: n_("{count} module", "{count} modules", n),
+    }
+    return ", ".join(said[k](n) if k in said else f"{n} {k}" for k, n in counts.items())

@@ -337,3 +337,31 @@ def test_an_off_track_notice_words_its_forecast_in_bokmal(small_demo, bokmal):
     for notice in made:
         intro = notice.message.text.split("\n\n")[1]
         assert not re.search(r"met by|at the recent rate|never at|days (after|before)", intro)
+
+
+def in_bokmal(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "decisions", *args], cwd=ROOT, capture_output=True, text=True,
+        timeout=300, env={**os.environ, "DECISIONS_LANGUAGE": "nb", "DECISIONS_I18N_STRICT": "1"},
+    )  # fmt: skip
+
+
+def test_the_command_lines_own_messages_speak_bokmal(tmp_path):
+    db = str(tmp_path / "data.db")
+    said = {
+        "init": in_bokmal("init", "--db", db),
+        "init again": in_bokmal("init", "--db", db),
+        "no database": in_bokmal("readiness", "--db", str(tmp_path / "none.db")),
+        "export all": in_bokmal("export", "all", "--db", db),
+        "backup": in_bokmal("backup", "--db", db, str(tmp_path / "kopi.db")),
+    }
+    assert [done.returncode for done in said.values()] == [0, 1, 1, 2, 0]
+    assert "tomt program opprettet (18 fagområder" in said["init"].stdout
+    assert "har allerede et program; ikke overskrevet" in said["init again"].stderr
+    assert "databasen finnes ikke" in said["no database"].stderr
+    assert "feil: export all trenger --out" in said["export all"].stderr
+    assert "sikkerhetskopi skrevet og kontrollert" in said["backup"].stdout
+    english = re.compile(r"\b(programme|created|already|no such|error|written|needs|domains)\b")
+    assert not [
+        (k, d.stdout + d.stderr) for k, d in said.items() if english.search(d.stdout + d.stderr)
+    ]
