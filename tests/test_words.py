@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from decisions import demo, i18n, notices, readiness, services, standing, store, words
+from decisions.charts import readiness as charts
 from decisions.model import (
     ALL_STAGES,
     CRITICALITIES,
@@ -365,3 +366,14 @@ def test_the_command_lines_own_messages_speak_bokmal(tmp_path):
     assert not [
         (k, d.stdout + d.stderr) for k, d in said.items() if english.search(d.stdout + d.stderr)
     ]
+
+
+def test_the_readiness_reports_rows_read_in_bokmal(small_demo, bokmal):
+    (wave,) = readiness.assess(store.connect(small_demo), dt.date(2022, 9, 15), "W2")[1]
+    table = charts.criteria_table(wave, {})
+    csv = charts.csv_table(table)
+    png = charts.report_table(table)
+    cells = [*csv.columns, *charts.report_headers().values(), *csv.astype(str).to_numpy().ravel(),
+             *png.drop(columns=["unmet"]).astype(str).to_numpy().ravel()]  # fmt: skip
+    english = [c for c in cells if ENGLISH.search(c) or c in words.CRITERION_NAME_WORDS.values()]
+    assert not english, english
