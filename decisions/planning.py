@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 from decisions import permissions, store
+from decisions.i18n import _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
@@ -33,7 +34,7 @@ FROM_DEFAULTS = 0
 def _wave_or_fail(conn: sqlite3.Connection, code: str) -> dict:
     wave = analytics.get_wave(conn, code)
     if wave is None:
-        raise NotFound(f"no wave {code!r}")
+        raise NotFound(_("no wave {code!r}", code=code))
     return wave
 
 
@@ -52,11 +53,13 @@ def replan_wave(
         record = _wave_or_fail(conn, wave)
         new_date = parse_date(go_live, "go_live")
         if new_date is None:
-            raise WorkflowError("go_live: give the new go-live date")
+            raise WorkflowError(_("go_live: give the new go-live date"))
         new_date = new_date[:10]
         reason = text_field(reason, "reason", required=True)
         if new_date == record["go_live"]:
-            raise WorkflowError(f"go_live: wave {wave} goes live on {new_date} already")
+            raise WorkflowError(
+                _("go_live: wave {wave} goes live on {date} already", wave=wave, date=new_date)
+            )
         if not analytics.replan_wave(conn, wave, new_date, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
         at = now(conn)
@@ -80,9 +83,13 @@ def _number(value, field: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise WorkflowError(f"{field} must be a number, not {value!r}") from None
+        raise WorkflowError(
+            _("{field} must be a number, not {value!r}", field=field, value=value)
+        ) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise WorkflowError(f"{field} must be a finite number, not {value!r}")
+        raise WorkflowError(
+            _("{field} must be a finite number, not {value!r}", field=field, value=value)
+        )
     return number
 
 
@@ -122,7 +129,11 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     metric = text_field(merged.get("metric"), "metric", required=True, limit=100)
     if kind == "computed" and metric not in METRICS:
         raise WorkflowError(
-            f"metric {metric!r} is not a computed metric; one of {', '.join(METRICS)}"
+            _(
+                "metric {metric!r} is not a computed metric; one of {metrics}",
+                metric=metric,
+                metrics=", ".join(METRICS),
+            )  # fmt: skip
         )
     owner = (merged.get("owner") or "").strip().lower() or None
     if owner:
@@ -130,7 +141,7 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     waiver_reason = text_field(merged.get("waiver_reason"), "waiver_reason") or None
     waiver_until = parse_date(merged.get("waiver_until"), "waiver_until")
     if bool(waiver_reason) != bool(waiver_until):
-        raise WorkflowError("waiver: give both a reason and an expiry date, or neither")
+        raise WorkflowError(_("waiver: give both a reason and an expiry date, or neither"))
     return {
         "name": visible_field(
             text_field(merged.get("name"), "name", required=True, limit=MAX_TITLE), "name"
@@ -236,9 +247,13 @@ def record_measurement(
         events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, criterion)
         if current is None:
-            raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
+            raise NotFound(
+                _("no criterion {criterion!r} in wave {wave!r}", criterion=criterion, wave=wave)
+            )
         if current["kind"] != "reported":
-            raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
+            raise WorkflowError(
+                _("criterion {criterion} is computed from the tracker's data", criterion=criterion)
+            )
         owned = permissions.Target(owner=current["owner"])
         permissions.check(actor, "record_measurement", owned)
         reporter = person_who_may(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from decisions import demo, i18n, notices, readiness, services, standing, store, words
+from decisions import demo, i18n, notices, planning, readiness, services, standing, store, words
 from decisions.charts import readiness as charts
 from decisions.model import (
     ALL_STAGES,
@@ -39,6 +39,7 @@ from decisions.model import (
     DemoFact,
     RunFact,
     VerdictFact,
+    WorkflowError,
 )
 from decisions.workflow import approval_progress, explain_stage, missing_evidence
 
@@ -377,3 +378,12 @@ def test_the_readiness_reports_rows_read_in_bokmal(small_demo, bokmal):
              *png.drop(columns=["unmet"]).astype(str).to_numpy().ravel()]  # fmt: skip
     english = [c for c in cells if ENGLISH.search(c) or c in words.CRITERION_NAME_WORDS.values()]
     assert not english, english
+
+
+def test_a_planning_refusal_reads_in_bokmal(programme, actor, bokmal):
+    with pytest.raises(WorkflowError, match="oppgi både begrunnelse og utløpsdato"):
+        planning.save_criterion(programme, actor("mona@hemit.no"), "W1", "C4N",
+                                {"waiver_reason": "Testsyklus i oktober"})  # fmt: skip
+    with pytest.raises(WorkflowError, match="ingen innføringsbølge 'W9'"):
+        planning.replan_wave(programme, actor("mona@hemit.no"), "W9", go_live="2023-05-13",
+                             reason="Ny plan")  # fmt: skip
