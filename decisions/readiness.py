@@ -551,7 +551,8 @@ _DETAILS = {"decision": "decisions", "test_case": "test_cases", "defect": "defec
 
 
 def with_details(conn: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of decision, test_case or defect keys, with the columns a person reads."""
+    """Rows of decision, test_case or defect keys, with the columns a person reads (codes;
+    a test case never run has no result)."""
     from decisions.store import analytics
 
     kind = next((c for c in _DETAILS if c in rows.columns), None)
@@ -563,8 +564,6 @@ def with_details(conn: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
         out["ratings_disagree"] = out["severity_vendor"] != out["severity_clinical"]
     else:
         out = rows.rename(columns={kind: "key"}).merge(found, on="key")
-    if kind == "test_case":
-        out["result"] = out["result"].fillna("never run")
     return out[_SHOWN[kind]].sort_values("key", ignore_index=True)
 
 

@@ -746,3 +746,25 @@ def reference_counts_text(counts: Mapping[str, int]) -> str:
         "modules": lambda n: n_("{count} module", "{count} modules", n),
     }
     return ", ".join(said[k](n) if k in said else f"{n} {k}" for k, n in counts.items())
+
+
+_RECORD_CODES = {"kind": test_kind_word, "status": defect_status_word}
+_RECORD_DATES = ("run_date", "opened", "closed", "date")
+
+
+def records_readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The test cases, defects or measurements behind a readiness number as a person reads
+    them: results, kinds and statuses in words (a test case never run says so), dates as the
+    reader writes them."""
+    shown = frame.copy()
+    if "result" in shown:
+        shown["result"] = shown["result"].map(
+            lambda r: result_word(r) if isinstance(r, str) and r else _("never run")
+        )
+    for column, word_of in _RECORD_CODES.items():
+        if column in shown:
+            shown[column] = shown[column].map(word_of)
+    for column in _RECORD_DATES:
+        if column in shown:
+            shown[column] = shown[column].map(moment_text)
+    return shown

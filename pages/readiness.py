@@ -102,7 +102,10 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
         ui.decision_table(words.readable(behind, queues.code_names(ui.conn())), f"records_{code}")
     else:
         st.dataframe(
-            behind, hide_index=True, key=f"records_{code}", column_config=record_words(behind)
+            words.records_readable(behind),
+            hide_index=True,
+            key=f"records_{code}",
+            column_config=record_words(behind),
         )
     if result.criterion.metric in ("open_sev1_defects", "open_sev2_defects"):
         disagree = readiness.severity_disagreements(ui.conn(), wave)
@@ -111,7 +114,10 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
               "counts): {count}", count=i18n.format_number(len(disagree)))
         )  # fmt: skip
         st.dataframe(
-            disagree, hide_index=True, key=f"disagree_{code}", column_config=record_words(disagree)
+            words.records_readable(disagree),
+            hide_index=True,
+            key=f"disagree_{code}",
+            column_config=record_words(disagree),
         )
 
 

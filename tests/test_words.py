@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from decisions import demo, i18n, notices, planning, readiness, services, standing, store, words
@@ -387,3 +388,13 @@ def test_a_planning_refusal_reads_in_bokmal(programme, actor, bokmal):
     with pytest.raises(WorkflowError, match="ingen innføringsbølge 'W9'"):
         planning.replan_wave(programme, actor("mona@hemit.no"), "W9", go_live="2023-05-13",
                              reason="Ny plan")  # fmt: skip
+
+
+def test_the_records_behind_a_number_read_in_bokmal(bokmal):
+    cases = pd.DataFrame({"key": ["TC-1", "TC-2"], "kind": ["acceptance", "regression"],
+                          "result": ["failed", None], "run_date": ["2022-09-02T10:00:00", None]})  # fmt: skip
+    shown = words.records_readable(cases)
+    english = [c for c in shown.astype(str).to_numpy().ravel() if ENGLISH.search(c) or
+               c in ("failed", "acceptance", "regression", "never run")]  # fmt: skip
+    assert not english, english
+    assert list(shown["run_date"]) == ["02.09.2022 10:00", ""]
