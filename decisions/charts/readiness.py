@@ -1,6 +1,7 @@
 """Charts of the readiness page: the burn-up with the go-live rule and the forecast, the
-criteria's sparklines, and the report for the steering committee as one PNG; and the words and
-colours a criterion's status, outlook, value and forecast are shown with (Readiness and Plan)."""
+criteria's sparklines, the criteria table the page, its CSV and the PNG report for the steering
+committee share, and the colours and signs a criterion's status, outlook, value and target are
+shown with (Readiness and Plan); decisions.words gives the words."""
 
 from __future__ import annotations
 
