@@ -768,3 +768,58 @@ def records_readable(frame: pd.DataFrame) -> pd.DataFrame:
         if column in shown:
             shown[column] = shown[column].map(moment_text)
     return shown
+
+
+# The evidence and people screens ----------------------------------------------------------------
+
+VERDICT_ACTION_WORDS = {"approve": N_("Approve"), "changes_requested": N_("Request changes")}
+# How a run's result counts for the decision, beside evidence that counts.
+COUNTS_WORDS = {
+    "passed": N_("✓ counts toward tested"),
+    "failed": N_("✓ ran, failed: keeps it in test"),
+    "blocked": N_("✓ ran, blocked: keeps it in test"),
+}
+# What a run's result means for the decisions its test case covers.
+RESULT_MEANING_WORDS = {
+    "passed": N_("Passed: counts toward tested"),
+    "failed": N_("Failed: testing ran, the decision stays in test until a run passes"),
+    "blocked": N_("Blocked: could not be run, the decision stays in test"),
+}
+DEFECT_ANSWER_WORDS = {"close": N_("Close it"), "keep": N_("Keep it open")}
+DEMO_COLUMN_WORDS = {
+    "key": N_("Demo"),
+    "date": N_("Date"),
+    "start_time": N_("Starts"),
+    "module": N_("Module"),
+    "module_name": N_("Module name"),
+    "presenter_name": N_("Presenter"),
+    "status": N_("Status"),
+    "decisions": N_("Decisions"),
+    "invited": N_("Invited"),
+    "attended": N_("Attended"),
+    "notes": N_("Notes"),
+    "recording_url": N_("Recording"),
+}
+EXPERT_COLUMN_WORDS = {
+    "email": N_("Email"),
+    "name": N_("Name"),
+    "organization_name": N_("Organisation"),
+    "roles": N_("Roles"),
+    "domains": N_("Domains"),
+    "allocation_pct": N_("Allocation"),
+    "active": N_("Active"),
+    "forums": N_("Forums"),
+}
+FORUM_COLUMN_WORDS = {
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "level": N_("Level"),
+    "scope": N_("Scope"),
+    "domains": N_("Domains"),
+    "member_count": N_("Members"),
+}
+
+
+def counts_text(result: str) -> str:
+    """The status of evidence that counts: a test run says what its result does."""
+    return _(COUNTS_WORDS[result]) if result in COUNTS_WORDS else _("✓ counts")

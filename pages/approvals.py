@@ -14,12 +14,11 @@ from decisions.store import queues
 from decisions.words import date_text, readable, stage_word
 
 SHOWN = 200
-VERDICT_LABELS = {"approve": N_("Approve"), "changes_requested": N_("Request changes")}
 SKIP = N_("Skip")  # no verdict on this row
 
 
 def verdict_label(verdict: str) -> str:
-    return _(VERDICT_LABELS.get(verdict, SKIP))
+    return _(words.VERDICT_ACTION_WORDS.get(verdict, SKIP))
 
 
 conn = ui.conn()
@@ -61,7 +60,7 @@ def verdict_form(shown: pd.DataFrame) -> None:
         st.markdown("**" + _("Give your verdict") + "**")
         key = st.selectbox(_("Decision"), list(titles),
                            format_func=lambda k: f"{k} · {titles[k]}")  # fmt: skip
-        verdict = st.radio(_("Verdict"), list(VERDICT_LABELS), format_func=verdict_label,
+        verdict = st.radio(_("Verdict"), list(words.VERDICT_ACTION_WORDS), format_func=verdict_label,
                            horizontal=True)  # fmt: skip
         comment = st.text_area(_("Comment"), help=_("Required when you request changes: say "
                                "what must change."), max_chars=services.MAX_TEXT)  # fmt: skip
@@ -103,7 +102,7 @@ def demo_section() -> None:
             st.markdown(f"**{ui.md(row.key)} · {ui.md(row.title)}**  \n"
                         f"{ui.md(row.approval_rule)}")  # fmt: skip
             left, right = st.columns([1, 2])
-            verdict = left.radio(_("Verdict"), ["skip", *VERDICT_LABELS], horizontal=True,
+            verdict = left.radio(_("Verdict"), ["skip", *words.VERDICT_ACTION_WORDS], horizontal=True,
                                  format_func=verdict_label,
                                  key=f"batch_verdict_{row.key}")  # fmt: skip
             comment = right.text_input(_("Comment"), key=f"batch_comment_{row.key}")

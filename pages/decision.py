@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from decisions import evidence, permissions, services, words, workflow
-from decisions.i18n import N_, _
+from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.standing import verdicts_with_notes, with_notes
 from decisions.store import decisions as decision_store
@@ -30,11 +30,6 @@ from decisions.words import (
 )
 
 DATE_FORMAT = "DD.MM.YYYY"  # the date pickers as Norwegians write dates
-COUNTS = {
-    "passed": N_("✓ counts toward tested"),
-    "failed": N_("✓ ran, failed: keeps it in test"),
-    "blocked": N_("✓ ran, blocked: keeps it in test"),
-}
 
 conn = ui.conn()
 person = ui.actor()
@@ -124,7 +119,7 @@ def sentence(text: str) -> str:
 
 def counts(result: str) -> str:
     """The status of evidence that counts: a test run says what its result does."""
-    return _(COUNTS[result]) if result in COUNTS else _("✓ counts")
+    return words.counts_text(result)
 
 
 def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:

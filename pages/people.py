@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from decisions import admin, permissions, services, words
-from decisions.i18n import N_, _, format_number, n_
+from decisions.i18n import _, format_number, n_
 from decisions.model import FORUM_LEVELS, ROLES, SCOPES, SIDE_OF_KIND, WorkflowError
 from decisions.store import people as people_store
 from decisions.store import reference
@@ -15,24 +15,6 @@ from decisions.words import stage_word
 SHOWN = 500
 NEW = "(new)"
 PREVIEW = "people_rule_preview"  # (rule, effect) shown, awaiting confirmation
-EXPERT_COLUMNS = {
-    "email": N_("Email"),
-    "name": N_("Name"),
-    "organization_name": N_("Organisation"),
-    "roles": N_("Roles"),
-    "domains": N_("Domains"),
-    "allocation_pct": N_("Allocation"),
-    "active": N_("Active"),
-    "forums": N_("Forums"),
-}
-FORUM_COLUMNS = {
-    "code": N_("Code"),
-    "name": N_("Name"),
-    "level": N_("Level"),
-    "scope": N_("Scope"),
-    "domains": N_("Domains"),
-    "member_count": N_("Members"),
-}
 
 conn = ui.conn()
 person = ui.actor()
@@ -76,9 +58,9 @@ def experts_tab() -> None:
                                                      if r)),
         domains=frame["domains"].fillna("").str.replace(";", ", "),
         forums=frame["forums"].fillna("").str.replace(";", ", "),
-    )[list(EXPERT_COLUMNS)]  # fmt: skip
+    )[list(words.EXPERT_COLUMN_WORDS)]  # fmt: skip
     st.dataframe(
-        shown.rename(columns={c: _(w) for c, w in EXPERT_COLUMNS.items()}),
+        shown.rename(columns=words.headers(words.EXPERT_COLUMN_WORDS, shown.columns)),
         hide_index=True,
         key="people_table",
         column_config={
@@ -166,8 +148,8 @@ def forums_tab() -> None:
         level=frame["level"].map(level_text),
         scope=frame["scope"].map(words.scope_word),
         domains=frame["domains"].fillna("").str.replace(";", ", "),
-    )[list(FORUM_COLUMNS)]
-    st.dataframe(shown.rename(columns={c: _(w) for c, w in FORUM_COLUMNS.items()}),
+    )[list(words.FORUM_COLUMN_WORDS)]
+    st.dataframe(shown.rename(columns=words.headers(words.FORUM_COLUMN_WORDS, shown.columns)),
                  hide_index=True, key="forums_table")  # fmt: skip
     labels = {r.code: f"{r.code} · {r.name}" for r in frame.itertuples()}
     chosen = st.selectbox(_("Add or edit"), [NEW, *labels],

@@ -19,13 +19,6 @@ from decisions.words import date_text, readable, result_word, stage_word
 
 SHOWN = 300
 SEVERITIES = (1, 2, 3, 4)
-# What a run's result means for the decisions its test case covers, in plain words.
-RESULT_MEANS = {
-    "passed": N_("Passed: counts toward tested"),
-    "failed": N_("Failed: testing ran, the decision stays in test until a run passes"),
-    "blocked": N_("Blocked: could not be run, the decision stays in test"),
-}
-ANSWERS = {"close": N_("Close it"), "keep": N_("Keep it open")}
 TABS = (N_("Test cases"), N_("Log a run"), N_("Defects"), N_("Coverage of a wave"))
 FOLLOW_UP = "testing_follow_up"  # what the run just logged asks next: its defect, or closing
 
@@ -53,7 +46,7 @@ def criticality_word(criticality: str) -> str:
 
 
 def result_means(result: str) -> str:
-    return _(RESULT_MEANS[result]) if result in RESULT_MEANS else ""
+    return words.word(words.RESULT_MEANING_WORDS, result) if result else ""
 
 
 def keys_from(text: str) -> list[str]:
@@ -396,8 +389,8 @@ def close_or_keep(pending: dict) -> bool:
         )  # fmt: skip
         with st.form(ui.form_key(name), enter_to_submit=False):
             answers = {
-                d["key"]: st.radio(defect_line(d), tuple(ANSWERS), index=None, horizontal=True,
-                                   format_func=lambda a: _(ANSWERS[a]), key=f"answer_{d['key']}")
+                d["key"]: st.radio(defect_line(d), tuple(words.DEFECT_ANSWER_WORDS), index=None, horizontal=True,
+                                   format_func=lambda a: words.word(words.DEFECT_ANSWER_WORDS, a), key=f"answer_{d['key']}")
                 for d in defects
             }  # fmt: skip
             done = st.form_submit_button(_("Save the answers"), type="primary")
