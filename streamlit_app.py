@@ -66,7 +66,7 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
-from decisions import admin, i18n, identity, notices, permissions, services, settings, store, views  # noqa: E402
+from decisions import admin, i18n, identity, notices, permissions, services, settings, store, words  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
@@ -252,7 +252,7 @@ def sign_in_choices(
         roles = (row.roles or "").split(";")
         labels[row.email] = (
             f"{row.name} ({row.email}) · {row.organization_name} · "
-            f"{', '.join(map(views.role_word, roles)) if row.roles else _('no role')}"
+            f"{', '.join(map(words.role_word, roles)) if row.roles else _('no role')}"
         )
         for role in set(roles) & set(ROLES):
             by_role[role].append(row.email)
@@ -283,7 +283,7 @@ def demo_sign_in(conn, person: Actor | None) -> None:
 
 def choose_person(conn) -> None:
     labels, by_role = sign_in_choices(conn, analytics.data_marker(conn), i18n.language())
-    role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=views.role_word,
+    role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=words.role_word,
                     help=_("Show only people with this role"))  # fmt: skip
     emails = by_role[role] if role else list(labels)
     current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
@@ -317,7 +317,7 @@ def resume_demo_sign_in(conn) -> bool:
 def sidebar(conn, person: Actor, demo: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
-        roles = ", ".join(views.role_word(r) for r in sorted(person.roles)) or _("no role")
+        roles = ", ".join(words.role_word(r) for r in sorted(person.roles)) or _("no role")
         st.caption(f"{ui.md(person.organization)} · {ui.md(roles)}")
         if st.button(_("Sign out"), icon=":material/logout:", key="_sign_out"):
             if demo and not auth_configured():

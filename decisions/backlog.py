@@ -110,7 +110,7 @@ def _series_by_key(keys: np.ndarray, values: np.ndarray) -> pd.Series:
 
 
 def time_per_level(events: pd.DataFrame, backlog: Tables) -> pd.DataFrame:
-    """level, forum_level, count, median_days, p85_days, still_there: time a proposal spent at
+    """level, count, median_days, p85_days, still_there: time a proposal spent at
     each forum level before it was escalated further or decided (or withdrawn). `events`: the
     stage events in order of decision and time."""
     escalations = backlog["escalations"]
@@ -140,11 +140,7 @@ def time_per_level(events: pd.DataFrame, backlog: Tables) -> pd.DataFrame:
     out = pd.DataFrame({"level": levels}).merge(_summary(done, "level"), on="level", how="left")
     out["count"] = out["count"].fillna(0).astype(int)
     out["still_there"] = out["level"].map(waiting).fillna(0).astype(int)
-    out.insert(1, "forum_level", out["level"].map(_LEVEL_NAMES))
     return out
-
-
-_LEVEL_NAMES = {1: "domain expert group", 2: "joint decision group", 3: "steering group"}
 
 
 def overdue(decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

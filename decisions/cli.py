@@ -9,7 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from decisions import store
+from decisions import store, words
+from decisions.i18n import _
 from decisions.model import WorkflowError
 
 COMMANDS: dict[str, str] = {
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}", error=error), file=sys.stderr)
         return 2
 
 
@@ -113,7 +114,7 @@ def _fill_empty_programme(args: argparse.Namespace, fill: Callable, done: Callab
     path = store.database_path(args.db)
     conn = store.connect(path)
     if not store.is_empty(conn):
-        print(f"{path}: holds a programme already; not overwritten", file=sys.stderr)
+        print(_("{path}: holds a programme already; not overwritten", path=path), file=sys.stderr)
         return 1
     try:
         result = fill(conn)
@@ -130,10 +131,9 @@ def _init(args: argparse.Namespace) -> int:
     return _fill_empty_programme(
         args,
         programme.init_reference_lists,
-        lambda counts: (
-            "empty programme created ("
-            + ", ".join(f"{n} {kind}" for kind, n in counts.items())
-            + ")"
+        lambda counts: _(
+            "empty programme created ({counts})",
+            counts=words.reference_counts_text(counts),
         ),
     )
 
@@ -144,7 +144,7 @@ def _demo(args: argparse.Namespace) -> int:
     return _fill_empty_programme(
         args,
         lambda conn: demo.build_demo(conn, scale=args.scale, seed=args.seed),
-        lambda summary: f"demo programme created ({summary})",
+        lambda summary: _("demo programme created ({summary})", summary=summary),
     )
 
 
@@ -213,7 +213,7 @@ def _check_snapshot(conn, path: Path, args: argparse.Namespace) -> tuple[list[st
 def _open(args: argparse.Namespace):
     path = store.database_path(args.db)
     if not path.exists():
-        print(f"{path}: no such database", file=sys.stderr)
+        print(_("{path}: no such database", path=path), file=sys.stderr)
         return None
     return store.connect(path)
 
@@ -299,9 +299,9 @@ def _export(args: argparse.Namespace) -> int:
 
     kind = _kind_word(args)
     if kind == "all" and not args.out:
-        raise UsageError("export all needs --out DIR")
+        raise UsageError(_("export all needs --out DIR"))
     if args.norwegian and args.format != "csv":
-        raise UsageError("--norwegian writes CSV; an xlsx has typed dates and numbers already")
+        raise UsageError(_("--norwegian writes CSV; an xlsx has typed dates and numbers already"))
     conn = _open(args)
     if conn is None:
         return 1
@@ -315,7 +315,7 @@ def _export(args: argparse.Namespace) -> int:
             io.write_file(Path(args.out), data)
             return 0
     except io.ExportRefused as refused:  # nothing written through a symbolic link
-        print(f"error: {refused}", file=sys.stderr)
+        print(_("error: {error}", error=refused), file=sys.stderr)
         return 1
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
@@ -334,7 +334,8 @@ def _backup(args: argparse.Namespace) -> int:
     except io.BackupFailed as failed:
         print(f"{args.dest}: {failed}", file=sys.stderr)
         return 1
-    print(f"{dest}: backup written and checked; its head in {head_path(dest)}")
+    print(_("{dest}: backup written and checked; its head in {head}", dest=dest,
+            head=head_path(dest)))  # fmt: skip
     return 0
 
 

@@ -47,11 +47,11 @@ from decisions.store import queues, reference
 from decisions.workflow import (
     VERDICT_ACTIONS,
     ApprovalProgress,
+    Missing,
     approval_progress,
     cap_holds,
     check_action,
     derive_stage,
-    describe_progress,  # noqa: F401  (the pages' name for it)
     missing_evidence,
     norm_time,
     round_verdicts,
@@ -607,9 +607,10 @@ def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Appr
     return status
 
 
-def stage_hold(conn: sqlite3.Connection, key: str) -> str | None:
+def stage_hold(conn: sqlite3.Connection, key: str) -> Missing | None:
     """When an edit of the fields the approval rule reads holds the decision below what its
-    evidence gives: what holds it and what lifts it ('held at ... until ...'); else None."""
+    evidence gives: what holds it and what lifts it (("held", (stage, since, lift)),); else
+    None."""
     rule = approval_rule(conn)
     facts = decision_store.decision_facts(conn, [key])[key]
     if not cap_holds(facts, rule):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from decisions.i18n import N_, _
 from decisions.model import ROLES, Actor, WorkflowError
+from decisions.words import role_word
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
 OTHERS = "others"  # only on a record about someone else (a person's own roles)
@@ -142,8 +143,6 @@ def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
 def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str | None:
     """Why `actor` may not take `action` on `target`, or None when they may (in the reader's
     language; role names as the reader reads them)."""
-    from decisions.views import role_word  # views reads the workflow, which reads this table
-
     permission = PERMISSIONS.get(action)
     if permission is None:
         return _("unknown action {action!r}", action=action)

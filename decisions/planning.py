@@ -36,7 +36,7 @@ FROM_DEFAULTS = 0
 def _wave_or_fail(conn: sqlite3.Connection, code: str) -> dict:
     wave = analytics.get_wave(conn, code)
     if wave is None:
-        raise NotFound(f"no wave {code!r}")
+        raise NotFound(_("no wave {code!r}", code=code))
     return wave
 
 
@@ -66,11 +66,13 @@ def plan_replan(actor: Actor, at: str, wave: dict, go_live, reason: str) -> tupl
     permissions.check(actor, "replan_wave")
     new_date = parse_date(go_live, "go_live")
     if new_date is None:
-        raise WorkflowError("go_live: give the new go-live date")
+        raise WorkflowError(_("go_live: give the new go-live date"))
     new_date = new_date[:10]
     reason = text_field(reason, "reason", required=True)
     if new_date == wave["go_live"]:
-        raise WorkflowError(f"go_live: wave {wave['code']} goes live on {new_date} already")
+        raise WorkflowError(
+            _("go_live: wave {wave} goes live on {date} already", wave=wave["code"], date=new_date)
+        )
     replan = {"wave": wave["code"], "old_go_live": wave["go_live"], "new_go_live": new_date,
               "reason": reason, "replanned_by": actor.email, "replanned_at": at}  # fmt: skip
     return replan, event(actor, at, "wave", wave["code"], "replanned", wave["go_live"], new_date,
@@ -81,9 +83,13 @@ def _number(value, field: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise WorkflowError(f"{field} must be a number, not {value!r}") from None
+        raise WorkflowError(
+            _("{field} must be a number, not {value!r}", field=field, value=value)
+        ) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise WorkflowError(f"{field} must be a finite number, not {value!r}")
+        raise WorkflowError(
+            _("{field} must be a finite number, not {value!r}", field=field, value=value)
+        )
     return number
 
 
@@ -123,7 +129,11 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     metric = text_field(merged.get("metric"), "metric", required=True, limit=100)
     if kind == "computed" and metric not in METRICS:
         raise WorkflowError(
-            f"metric {metric!r} is not a computed metric; one of {', '.join(METRICS)}"
+            _(
+                "metric {metric!r} is not a computed metric; one of {metrics}",
+                metric=metric,
+                metrics=", ".join(METRICS),
+            )  # fmt: skip
         )
     owner = (merged.get("owner") or "").strip().lower() or None
     if owner:
@@ -131,7 +141,7 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     waiver_reason = text_field(merged.get("waiver_reason"), "waiver_reason") or None
     waiver_until = parse_date(merged.get("waiver_until"), "waiver_until")
     if bool(waiver_reason) != bool(waiver_until):
-        raise WorkflowError("waiver: give both a reason and an expiry date, or neither")
+        raise WorkflowError(_("waiver: give both a reason and an expiry date, or neither"))
     return {
         "name": visible_field(
             text_field(merged.get("name"), "name", required=True, limit=MAX_TITLE), "name"

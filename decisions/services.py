@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from decisions import permissions, settings, store
+from decisions import permissions, settings, store, words
 from decisions.i18n import _
 from decisions.model import (
     CRITICALITIES,
@@ -17,6 +17,7 @@ from decisions.model import (
     STAGE_RANK,
     Actor,
     ApprovalRule,
+    Missing,
     NotFound,
     StaleRecord,
     WorkflowError,
@@ -464,7 +465,7 @@ def _validated_decision_fields(
         chosen = record.get("organizations", before.get("organizations") or [])
         if scope and not everyone:
             kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
-            problems += scope_problems(scope, chosen, kinds)
+            problems += [words.scope_problem_text(*p) for p in scope_problems(scope, chosen, kinds)]
     if problems:
         raise WorkflowError(*problems)
     return record
@@ -909,20 +910,15 @@ def fits_scope(scope: str, kind: str) -> bool:
     return scope == "joint" or side_of(kind) == scope
 
 
-def scope_problems(scope: str, organizations: Iterable[str], kinds: dict[str, str]) -> list[str]:
+def scope_problems(scope: str, organizations: Iterable[str], kinds: dict[str, str]) -> Missing:
     """What is wrong with the affected organisations of a decision of `scope` (`kinds`: code
-    -> organisation kind): each organisation of the other side, named ([] when none)."""
-    outside = [
+    -> organisation kind): (("outside_scope", (scope, codes of the other side)),), or ()."""
+    outside = tuple(
         code for code in organizations if code in kinds and not fits_scope(scope, kinds[code])
-    ]
+    )
     if not outside or scope not in ("hospital", "municipality"):
-        return []
-    other = "municipality or GP office" if scope == "hospital" else "hospital"
-    return [
-        f"organizations: {', '.join(outside)} {'is a' if len(outside) == 1 else 'are'} "
-        f"{other}, outside the scope {scope}; choose the scope joint, or organisations of "
-        f"the {scope} side"
-    ]
+        return ()
+    return (("outside_scope", (scope, outside)),)
 
 
 def default_forum(forums: Iterable[dict], domain: str, scope: str) -> str | None:

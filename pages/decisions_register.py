@@ -6,15 +6,15 @@ import ui
 from decisions import io as data_io
 from decisions.i18n import _, format_number, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
-from decisions.store import queues, views
-from decisions.views import readable
+from decisions.store import queues, screen_queries
+from decisions.words import readable
 
 # A short result is shown at its own height; a long one scrolls inside this many pixels.
 TABLE_HEIGHT = 600
 ROWS_AT_OWN_HEIGHT = 15
 
 conn = ui.conn()
-choices = views.filter_choices(conn)
+choices = screen_queries.filter_choices(conn)
 
 
 def pick(label: str, table: str) -> tuple[str, ...]:
@@ -34,14 +34,14 @@ st.title(_("Decisions"))
 text = st.text_input(
     _("Search"),
     key="register_text",
-    max_chars=views.MAX_SEARCH_CHARS,
+    max_chars=screen_queries.MAX_SEARCH_CHARS,
     placeholder=_(
         "Words from the title, question, decision or rationale, an organisation or forum, "
         "or a key like MED-0042"
     ),
 )
-if views.words_left_out(text):
-    searched = views.search_words(text)
+if screen_queries.words_left_out(text):
+    searched = screen_queries.search_words(text)
     st.caption(
         _(
             "Searching for the first {count} words: {words}",
@@ -68,7 +68,7 @@ with st.expander(_("Filters"), icon=":material/filter_list:"):
         waves = pick(_("Wave"), "waves")
         organizations = pick(_("Organisation"), "organizations")
 
-named = views.named(conn, text)
+named = screen_queries.named(conn, text)
 if named:
     kinds = {"organizations": _("Organisation"), "forums": _("Forum")}
     st.markdown(
@@ -78,7 +78,7 @@ if named:
     )
     st.caption(_("Decisions that concern them are listed below, with those that name them."))
 
-query = views.RegisterQuery(
+query = screen_queries.RegisterQuery(
     text=text,
     domains=domains,
     forums=forums,
@@ -89,7 +89,7 @@ query = views.RegisterQuery(
     organizations=organizations,
     named=tuple((n["table"], n["code"]) for n in named),
 )
-found, total = views.search_decisions(conn, query, limit=ui.ROWS_SHOWN)
+found, total = screen_queries.search_decisions(conn, query, limit=ui.ROWS_SHOWN)
 if not total:
     filtered = any((domains, modules, forums, stages, criticalities, waves, organizations))
     st.info(

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from test_pages_core import COOKIE_SECRET
 
 from decisions import readiness
-from decisions.views import approved_share
+from decisions.standing import approved_share
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "streamlit_app.py")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from datasette.app import Datasette
 
-from decisions import demo, i18n, readiness, store, views
+from decisions import demo, i18n, readiness, store, words
 from decisions.publish import open_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def test_decisions_carry_their_stage_in_bokmal_words(conn):
     i18n.use("nb")
     rows = store.rows(conn, "SELECT key, stage, stage_code FROM decisions_in_words")
     assert len(rows) == store.scalar(conn, "SELECT count(*) FROM decisions")
-    assert {r["stage"] for r in rows} == {views.stage_word(r["stage_code"]) for r in rows}
+    assert {r["stage"] for r in rows} == {words.stage_word(r["stage_code"]) for r in rows}
     assert "Klar for produksjon" in {r["stage"] for r in rows}
 
 

@@ -15,8 +15,8 @@ import ui
 from decisions import admin, notices, services, store
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import views
-from decisions.views import date_text
+from decisions.store import screen_queries
+from decisions.words import date_text
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 TIMEOUT = 60
@@ -446,7 +446,7 @@ def test_an_organisation_is_found_by_name_without_its_norwegian_letters(keys):
 def test_the_register_search_takes_a_limited_text_and_says_which_words_it_searched(keys):
     at = signed_in("mona@hemit.no", "pages/decisions_register.py")
     box = at.text_input(key="register_text")
-    assert box.max_chars == views.MAX_SEARCH_CHARS
+    assert box.max_chars == screen_queries.MAX_SEARCH_CHARS
     box.input("økt " + " ".join(f"w{n}" for n in range(40))).run()
     assert "Searching for the first 10 words: økt w0 w1" in texts(at)
 

@@ -201,10 +201,10 @@ def test_measurement_refusals_write_nothing(owned, actor, who, code, fields, err
 
 
 def test_a_wave_past_its_go_live_date_is_live_not_no_go():
-    from decisions.views import go_status
+    from decisions.standing import go_status
 
     today = dt.date(2022, 9, 15)
-    assert go_status(False, "2022-05-01", today) == "live since 2022-05-01"
-    assert go_status(True, "2022-09-15", today) == "live since 2022-09-15"
-    assert go_status(False, "2022-11-01", today) == "NO GO"
-    assert go_status(True, "2022-11-01", today) == "GO"
+    assert go_status(False, "2022-05-01", today) == "live"
+    assert go_status(True, "2022-09-15", today) == "live"
+    assert go_status(False, "2022-11-01", today) == "no_go"
+    assert go_status(True, "2022-11-01", today) == "go"

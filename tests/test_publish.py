@@ -19,7 +19,7 @@ from decisions.publish import publish
 from decisions.publish.files import LOCK, MANIFEST, Busy, exclusive
 from decisions.publish.pages import slug
 from decisions.publish.privacy import EMAIL, Redactor
-from decisions.store.views import fold
+from decisions.store.folding import fold
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_SCALE = 0.1

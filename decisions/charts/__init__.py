@@ -13,7 +13,7 @@ import altair as alt
 
 from decisions.i18n import N_, _, number_symbols, percent_sign
 from decisions.model import ALL_STAGES
-from decisions.views import stage_word
+from decisions.words import stage_word
 
 # Texts ui.py shows for the programme pages (the readiness spinner, the figures' time),
 # kept here so that they are translated in the programme's catalog.

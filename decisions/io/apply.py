@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 
-from decisions import admin, evidence, permissions, planning, services, store
+from decisions import admin, evidence, permissions, planning, services, store, words
 from decisions.i18n import _
 from decisions.io import damage
 from decisions.io.decisions import DecisionRows
@@ -807,8 +807,9 @@ class Applier:
         for file, row in wrong:
             self.file = file
             key = row.values["key"]
-            self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
-                                                  self.rule))  # fmt: skip
+            target, actual = row.values["stage"], stored[key]
+            missing = explain_stage(target, actual, facts[key], self.rule)
+            self.fail(row, "stage", words.stage_explanation_text(target, actual, missing))
             outcome = self.outcome_of(file, row)
             outcome.status, outcome.errors = "rejected", [i.message for i in row.errors]
             outcome.notes = []

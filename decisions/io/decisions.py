@@ -7,7 +7,7 @@ decision's state; a decision on record keeps its own."""
 
 from __future__ import annotations
 
-from decisions import services
+from decisions import services, words
 from decisions.i18n import _
 from decisions.io.kinds import Row, plain
 from decisions.model import stage_at_least
@@ -80,7 +80,7 @@ class DecisionRows:
             # the app's scope rule (services.scope_problems), as creating or editing applies it
             for problem in services.scope_problems(v.get("scope") or "", organizations,
                                                    a.catalog["organizations"]):  # fmt: skip
-                a.fail(row, "organizations", problem)
+                a.fail(row, "organizations", words.scope_problem_text(*problem))
         if v.get("owner"):
             a.known(row, "owner", "experts", v["owner"])
         a.known(row, "decided_by", "experts", v.get("decided_by"))

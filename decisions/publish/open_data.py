@@ -7,9 +7,9 @@ from __future__ import annotations
 import sqlite3
 
 from decisions import readiness, services
-from decisions.charts.readiness import OUTLOOK_WORDS, STATUS_WORDS
 from decisions.i18n import _
 from decisions.store import published
+from decisions.words import OUTLOOK_WORDS, STATUS_WORDS
 
 
 def readiness_rows(conn: sqlite3.Connection) -> list[dict]:

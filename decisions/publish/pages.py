@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from html import escape
 
 from decisions.i18n import N_, _, format_date, language, n_
-from decisions.store.views import fold
-from decisions.views import (
+from decisions.store.folding import fold
+from decisions.words import (
     LEVEL_WORDS,
     criticality_word,
     organisation_kind_word,

@@ -1,6 +1,6 @@
 """The static search index: Pagefind (a well-kept library, with Norwegian stemming) indexes the
 decision pages; the search page queries it in the browser. Forgiving æ, ø and å is done on both
-sides with one rule (store.views.fold): each page carries a hidden folded copy of its words, and
+sides with one rule (store.folding.fold): each page carries a hidden folded copy of its words, and
 assets/search.js folds what the reader types the same way."""
 
 from __future__ import annotations

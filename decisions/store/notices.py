@@ -1,5 +1,5 @@
 """Queries for notices: what was recorded and sent, preferences, and the few lookups the
-notices need beyond the work queues (queues.py and views.py decide what awaits a person)."""
+notices need beyond the work queues (queues.py and screen_queries.py decide what awaits a person)."""
 
 from __future__ import annotations
 

@@ -427,9 +427,9 @@ def m010_demo_invitations_and_notices(db: Database) -> None:
 def m016_folded_search(db: Database) -> None:
     # The register's search forgives missing Norwegian letters ("soknad" finds "søknad",
     # "Aalesund" finds "Ålesund"): a second full-text index holds the decisions' texts folded
-    # by views.fold_sql (the rule of views.fold), kept in step by triggers; its tokenizer folds
+    # by folding.fold_sql (the rule of folding.fold), kept in step by triggers; its tokenizer folds
     # the case and accents fold_sql leaves. decisions_fts keeps the exact spelling for ranking.
-    from decisions.store.views import fold_sql
+    from decisions.store.folding import fold_sql
 
     columns = ("title", "question", "decision", "rationale")
     folded = ", ".join(fold_sql(f"new.{c}") for c in columns)
@@ -572,22 +572,22 @@ WHERE x.status = 'open';
 
 def code_words() -> list[tuple[str, str, str, str]]:
     """(kind, code, bokmål, English) for every code the open-data views put in words."""
-    from decisions import views  # the words live beside the screens that show them
+    from decisions import words  # every word table lives there
     from decisions.i18n import N_, translate
 
     kinds = {
-        "stage": views.STAGE_WORDS,
-        "scope": views.SCOPE_WORDS,
-        "criticality": views.CRITICALITY_WORDS,
-        "verdict": views.VERDICT_WORDS,
-        "defect_status": views.DEFECT_STATUS_WORDS,
-        "organization_kind": views.ORGANISATION_KIND_WORDS,
+        "stage": words.STAGE_WORDS,
+        "scope": words.SCOPE_WORDS,
+        "criticality": words.CRITICALITY_WORDS,
+        "verdict": words.VERDICT_WORDS,
+        "defect_status": words.DEFECT_STATUS_WORDS,
+        "organization_kind": words.ORGANISATION_KIND_WORDS,
         "organizations": {"ALL": N_("All organisations")},
     }
     return [
         (kind, str(code), translate(word, "nb"), translate(word, "en"))
-        for kind, words in kinds.items()
-        for code, word in words.items()
+        for kind, table in kinds.items()
+        for code, word in table.items()
     ]
 
 
