@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
-from decisions import calendar, i18n, permissions, services, settings, store, words
+from decisions import app_address, calendar, i18n, permissions, services, settings, store, words
 from decisions import notice_texts as texts
 from decisions.i18n import _
 from decisions.model import Actor, WorkflowError
@@ -175,7 +175,7 @@ def set_base_url(conn: sqlite3.Connection, actor: Actor, url: str) -> None:
     """The app's address as people open it, for the links in notices."""
     permissions.check(actor, "manage_people")
     url = (url or "").strip().rstrip("/")
-    problem = base_url_problem(url)
+    problem = app_address.base_url_problem(url)
     if problem:
         raise WorkflowError(problem)
     with store.transaction(conn):
@@ -837,8 +837,8 @@ def run(
     the notices kept back with why. Exit 0 when everything due is sent (or a dry run), 1 when
     something waits for a retry or a person (kept back), or no server is configured."""
     as_of = as_of or services.today(conn)
-    if not base_url_set(conn):
-        print(base_url_warning(conn), file=err)
+    if not app_address.base_url_set(conn):
+        print(app_address.base_url_warning(conn), file=err)
     if dry_run:
         return _dry_run(conn, as_of, out)
     if config is None:
@@ -927,49 +927,6 @@ def kept_back(conn: sqlite3.Connection) -> list[dict]:
     """The notices no run will send, each with why (`why`): it could not be written or made
     an email, or a run claimed it and never said whether the server took it."""
     return [row | {"why": why_kept(row["held"])} for row in notice_store.kept_back(conn)]
-
-
-def base_url_set(conn: sqlite3.Connection) -> bool:
-    """Whether the app's address for the links in notices was set (not the default)."""
-    return settings.is_set(conn, settings.BASE_URL)
-
-
-def base_url_warning(conn: sqlite3.Connection) -> str:
-    return _("app.base_url is not set: the links in notices point at {url}; set the app's "
-             "address on the Notices page (Programme defaults)",
-             url=settings.get(conn, settings.BASE_URL))  # fmt: skip
-
-
-def base_url_problem(url: object) -> str | None:
-    """What is wrong with an address for the links in notices, or None: it must be an http(s)
-    address without spaces."""
-    text = url if isinstance(url, str) else ""
-    parts = urlsplit(text)
-    if (
-        parts.scheme.lower() in ("https", "http")
-        and parts.netloc
-        and not any(c.isspace() for c in text)
-    ):
-        return None
-    return _("app address: {url!r}; expected https://host[/path], the address people open "
-             "the app at", url=url)  # fmt: skip
-
-
-def check_findings(conn: sqlite3.Connection) -> list[str]:
-    """What `check` finds in the notices' settings: an app address that is no web address
-    (every link in every notice would be broken, or worse)."""
-    if not base_url_set(conn):
-        return []
-    problem = base_url_problem(settings.get(conn, settings.BASE_URL))
-    return [f"settings: app.base_url: {problem}"] if problem else []
-
-
-def check_warnings(conn: sqlite3.Connection) -> list[str]:
-    """What `check` warns of in the notices: the app's address not set, once notices are
-    recorded (their links point at the default)."""
-    if base_url_set(conn) or not notice_store.count_all(conn):
-        return []
-    return [f"settings: {base_url_warning(conn)}"]
 
 
 def cli_notify(args) -> int:

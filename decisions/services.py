@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from decisions import permissions, settings, store, words
+from decisions import app_address, permissions, settings, store, words
 from decisions.i18n import _
 from decisions.model import (
     CRITICALITIES,
@@ -829,7 +829,7 @@ def check(
     for key, logged in decision_store.logged_stages(conn).items():
         if logged != stored[key]:
             findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
-    return findings + notice_findings(conn)
+    return findings + app_address.check_findings(conn)
 
 
 def _head_findings(
@@ -884,20 +884,7 @@ def check_warnings(
         warnings.append("event log: no head file to hold it against (check --head FILE, or "
                         "DB.head.json beside the database); events deleted from the end "
                         "would go unseen")  # fmt: skip
-    return warnings + notice_warnings(conn)
-
-
-def notice_findings(conn: sqlite3.Connection) -> list[str]:
-    """`check` over the notices beyond their records (which the event log covers)."""
-    from decisions import notices  # it uses this module's use cases
-
-    return notices.check_findings(conn)
-
-
-def notice_warnings(conn: sqlite3.Connection) -> list[str]:
-    from decisions import notices
-
-    return notices.check_warnings(conn)
+    return warnings + app_address.check_warnings(conn)
 
 
 # Scope and forum --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ programme's defaults. Nothing here sends mail: `python -m decisions notify` does
 import streamlit as st
 
 import ui
-from decisions import evidence, notices, permissions, settings
+from decisions import app_address, evidence, notices, permissions, settings
 from decisions import notice_texts as texts
 from decisions.i18n import _, format_number
 from decisions.model import WorkflowError
@@ -147,8 +147,8 @@ def defaults_tab() -> None:
 
 st.title(_("Notices"))
 ui.show_flash()
-if manager and not notices.base_url_set(conn):
-    st.warning(notices.base_url_warning(conn), icon=":material/link_off:")
+if manager and not app_address.base_url_set(conn):
+    st.warning(app_address.base_url_warning(conn), icon=":material/link_off:")
 names = [_("Received"), _("My preferences")] + ([_("Programme defaults")] if manager else [])
 for tab, show in zip(st.tabs(names), (received_tab, preferences_tab, defaults_tab), strict=False):
     with tab:
