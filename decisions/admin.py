@@ -9,8 +9,8 @@ import sqlite3
 import time
 from collections import Counter
 
-from decisions import identity, permissions, settings, store
-from decisions.i18n import N_, _
+from decisions import identity, permissions, settings, store, words
+from decisions.i18n import _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -320,21 +320,13 @@ def forum_events(actor: Actor, at: str, existing: dict | None, new: dict) -> lis
     return _field_events(actor, at, "forum", new["code"], _changes(existing, new))
 
 
-# A forum's, domain's or module's name is its own; the refusal names the record holding it.
-_NAME_TAKEN = {
-    "forums": N_("name {name!r} is taken by forum {holder}"),
-    "domains": N_("name {name!r} is taken by domain {holder}"),
-    "modules": N_("name {name!r} is taken by module {holder}"),
-}
-
-
-UNIQUE_NAMES = tuple(_NAME_TAKEN)
+UNIQUE_NAMES = tuple(words.NAME_TAKEN_WORDS)
 
 
 def check_name_free(table: str, name: str, holder: str | None) -> None:
     """Refuse `name` for a record of `table` when another record, `holder`, has it."""
     if holder:
-        raise WorkflowError(_(_NAME_TAKEN[table], name=name, holder=holder))
+        raise WorkflowError(_(words.NAME_TAKEN_WORDS[table], name=name, holder=holder))
 
 
 # The approval rule ------------------------------------------------------------------------------

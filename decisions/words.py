@@ -823,3 +823,25 @@ FORUM_COLUMN_WORDS = {
 def counts_text(result: str) -> str:
     """The status of evidence that counts: a test run says what its result does."""
     return _(COUNTS_WORDS[result]) if result in COUNTS_WORDS else _("✓ counts")
+
+
+# What each stage means for those who use the system (the reader does not know the workflow).
+STAGE_MEANING_WORDS = {
+    "decided": N_("decided, not yet built in the system"),
+    "in_build": N_("being built in the system"),
+    "built": N_("built, not yet shown to the subject experts"),
+    "demonstrated": N_("built and shown to the subject experts, awaiting their approval"),
+    "approved": N_("built and approved by the subject experts, not yet tested"),
+    "in_test": N_("built, approved and being tested"),
+    "tested": N_("built, approved and tested"),
+    "ready": N_("built, approved by the subject experts and tested: ready for use"),
+    "withdrawn": N_("no longer applies"),
+}
+
+
+# A forum's, domain's or module's name is its own; the refusal names the record holding it.
+NAME_TAKEN_WORDS = {
+    "forums": N_("name {name!r} is taken by forum {holder}"),
+    "domains": N_("name {name!r} is taken by domain {holder}"),
+    "modules": N_("name {name!r} is taken by module {holder}"),
+}

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
-from decisions.i18n import N_, _, format_date, language, n_
+from decisions.i18n import _, format_date, language, n_
 from decisions.store.folding import fold
 from decisions.words import (
     LEVEL_WORDS,
+    STAGE_MEANING_WORDS,
     criticality_word,
     organisation_kind_word,
     scope_word,
@@ -51,19 +52,6 @@ def sections() -> dict[str, Section]:
         "waves": Section(_("Go-live waves"), _("Go-live wave")),
     }
 
-
-# What each stage means for those who use the system (the reader does not know the workflow).
-STAGE_MEANINGS = {
-    "decided": N_("decided, not yet built in the system"),
-    "in_build": N_("being built in the system"),
-    "built": N_("built, not yet shown to the subject experts"),
-    "demonstrated": N_("built and shown to the subject experts, awaiting their approval"),
-    "approved": N_("built and approved by the subject experts, not yet tested"),
-    "in_test": N_("built, approved and being tested"),
-    "tested": N_("built, approved and tested"),
-    "ready": N_("built, approved by the subject experts and tested: ready for use"),
-    "withdrawn": N_("no longer applies"),
-}
 
 DECISION_PATH = "beslutning"
 SEARCH_PATH = "sok"
@@ -206,8 +194,8 @@ def _decision_facts(path: str, decision: dict, names: dict, waves: dict) -> str:
     ]
     rows = [
         (_("Stage"), f"<span data-pagefind-meta='stage'>{escape(stage_word(decision['stage']))}</span>"
-            + (f" – {escape(_(STAGE_MEANINGS[decision['stage']]))}"
-               if decision["stage"] in STAGE_MEANINGS else "")),
+            + (f" – {escape(_(STAGE_MEANING_WORDS[decision['stage']]))}"
+               if decision["stage"] in STAGE_MEANING_WORDS else "")),
         (_("Decided"), escape(date_text(decision["decided_at"]))),
         (_("Decided by"), f"<a href='{href(path, list_path('forums', decision['forum']))}'>"
             f"{escape(decision['forum_name'])}</a>"
