@@ -1,0 +1,108 @@
+"""The go/no-go meeting's decision per wave: one use case, one transaction with its event,
+the criteria frozen as they stood on the meeting's date, covered by `check`, shown in
+`readiness --json`."""
+
+import json
+import sqlite3
+
+import pytest
+from conftest import snapshot
+
+from decisions import cli, planning, store
+from decisions.model import NotFound, WorkflowError
+from decisions.store import analytics
+
+MEETING = {
+    "outcome": "go_with_conditions",
+    "meeting_date": "2022-09-14",
+    "forum": "FBG",
+    "minutes": "Styringsgruppen 14.09: go if the lab orders are approved by Friday.",
+    "conditions": "Lab orders approved by 16.09",
+}
+
+
+def path_of(conn) -> str:
+    return conn.execute("PRAGMA database_list").fetchone()[2]
+
+
+def test_a_go_with_conditions_is_recorded_with_its_event_and_frozen_criteria(programme, actor):
+    record_id = planning.record_go_no_go(programme, actor("mona@hemit.no"), "W1", **MEETING)
+    [record] = analytics.go_no_go(programme, "W1")
+    assert record["id"] == record_id
+    assert (record["outcome"], record["meeting_date"], record["forum"], record["conditions"]) == (
+        "go_with_conditions", "2022-09-14", "FBG", "Lab orders approved by 16.09")  # fmt: skip
+    assert record["recorded_by"] == "mona@hemit.no"
+    frozen = record["criteria"]
+    assert frozen["go"] is False  # nothing is ready in the small programme
+    assert {c["code"] for c in frozen["criteria"]} >= {"C1"}
+    assert all({"status", "value", "threshold"} <= set(c) for c in frozen["criteria"])
+    [logged] = store.rows(programme, "SELECT * FROM events WHERE entity = 'go_no_go'")
+    assert (logged["entity_key"], logged["action"], logged["to_value"], logged["actor"]) == (
+        str(record_id), "recorded", "go_with_conditions", "mona@hemit.no")  # fmt: skip
+    assert store.verify_event_log(programme) == []
+
+
+def test_a_criterion_changed_later_leaves_the_frozen_criteria_as_they_were(programme, actor):
+    mona = actor("mona@hemit.no")
+    planning.record_go_no_go(programme, mona, "W1", **MEETING)
+    before = analytics.go_no_go(programme, "W1")[0]["criteria"]
+    planning.save_criterion(programme, mona, "W1", "C1", {"threshold": 1})
+    assert analytics.go_no_go(programme, "W1")[0]["criteria"] == before
+    assert next(c for c in before["criteria"] if c["code"] == "C1")["threshold"] != 1
+
+
+def test_a_later_meeting_is_the_latest_decision(programme, actor):
+    mona = actor("mona@hemit.no")
+    planning.record_go_no_go(programme, mona, "W1", **{**MEETING, "outcome": "no_go"})
+    planning.record_go_no_go(programme, mona, "W1", **{**MEETING, "outcome": "go",
+                                                       "meeting_date": "2022-09-15"})  # fmt: skip
+    assert analytics.latest_go_no_go(programme)["W1"]["outcome"] == "go"
+    assert len(analytics.go_no_go(programme, "W1")) == 2
+    assert analytics.go_no_go(programme, "W1")[0]["conditions"] == ""
+
+
+@pytest.mark.parametrize(
+    "who, changes, error",
+    [
+        ("hanne@stolav.no", {}, "needs the role manager"),
+        ("mona@hemit.no", {"outcome": "maybe"}, "outcome must be one of"),
+        ("mona@hemit.no", {"minutes": "  "}, "minutes is required"),
+        ("mona@hemit.no", {"conditions": ""}, "conditions is required"),
+        ("mona@hemit.no", {"meeting_date": ""}, "give the meeting's date"),
+        ("mona@hemit.no", {"meeting_date": "2022-09-16"}, "is in the future"),
+    ],
+)
+def test_refusals_write_nothing(programme, actor, who, changes, error):
+    before = snapshot(programme)
+    with pytest.raises(WorkflowError, match=error):
+        planning.record_go_no_go(programme, actor(who), "W1", **{**MEETING, **changes})
+    assert snapshot(programme) == before
+
+
+@pytest.mark.parametrize("wave, forum", [("W9", "FBG"), ("W1", "NOPE")])
+def test_an_unknown_wave_or_forum_is_refused(programme, actor, wave, forum):
+    before = snapshot(programme)
+    with pytest.raises(NotFound):
+        planning.record_go_no_go(programme, actor("mona@hemit.no"), wave,
+                                 **{**MEETING, "forum": forum})  # fmt: skip
+    assert snapshot(programme) == before
+
+
+def test_check_finds_a_go_no_go_changed_directly(programme, actor, capsys):
+    record_id = planning.record_go_no_go(programme, actor("mona@hemit.no"), "W1", **MEETING)
+    assert cli.main(["check", "--db", path_of(programme)]) == 0
+    capsys.readouterr()
+    tamper = sqlite3.connect(path_of(programme), isolation_level=None)
+    tamper.execute("UPDATE go_no_go SET outcome = 'go' WHERE id = ?", (record_id,))
+    assert cli.main(["check", "--db", path_of(programme)]) == 1
+    assert f"records: go_no_go id {record_id} differs" in capsys.readouterr().err
+
+
+def test_readiness_json_carries_the_latest_go_no_go(programme, actor, capsys):
+    planning.record_go_no_go(programme, actor("mona@hemit.no"), "W1", **MEETING)
+    assert cli.main(["readiness", "--db", path_of(programme), "--json"]) == 0
+    [wave] = json.loads(capsys.readouterr().out)
+    decision = wave["go_no_go"]
+    assert (decision["outcome"], decision["meeting_date"], decision["forum"]) == (
+        "go_with_conditions", "2022-09-14", "FBG")  # fmt: skip
+    assert decision["minutes"] == MEETING["minutes"]
