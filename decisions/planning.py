@@ -9,6 +9,7 @@ import json
 import sqlite3
 
 from decisions import permissions, readiness, store
+from decisions.i18n import N_, _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
@@ -28,7 +29,19 @@ from decisions.services import (
 from decisions.store import analytics, people
 
 CRITERION_KINDS = ("computed", "reported")
-GO_NO_GO_OUTCOMES = ("go", "go_with_conditions", "no_go")
+GO_NO_GO_WORDS = {
+    "go": N_("Go"),
+    "go_with_conditions": N_("Go with conditions"),
+    "no_go": N_("No go"),
+}
+GO_NO_GO_OUTCOMES = tuple(GO_NO_GO_WORDS)
+
+
+def outcome_word(outcome: str) -> str:
+    """A go/no-go decision's outcome in the reader's language."""
+    return _(GO_NO_GO_WORDS[outcome])
+
+
 # The row version a criterion form sends when it was built from the default set, before the
 # wave had stored criteria: a criterion stored meanwhile (by anyone) makes that form stale.
 FROM_DEFAULTS = 0

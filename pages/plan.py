@@ -22,6 +22,7 @@ WAVE_WORDS = {
     "days_to_go_live": N_("Days to go-live"),
     "replans": N_("Re-plans"),
     "go": N_("Go / no go"),
+    "go_no_go": N_("Go/no-go meeting"),
     "criteria_met": N_("Criteria met"),
     "at_risk": N_("At risk"),
     "off_track": N_("Off track"),
@@ -55,6 +56,14 @@ def go_word(status: str) -> str:
     if status == "NO GO":
         return _("NO GO")
     return _("live since {date}", date=views.date_text(status.rsplit(" ", 1)[-1]))
+
+
+def meeting_word(meeting: dict | None) -> str:
+    """The wave's latest go/no-go decision and its date, or nothing."""
+    if meeting is None:
+        return ""
+    return _("{outcome} ({date})", outcome=planning.outcome_word(meeting["outcome"]),
+             date=views.date_text(meeting["meeting_date"]))  # fmt: skip
 
 
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
@@ -123,6 +132,7 @@ if waves.empty:
     st.stop()
 results = ui.readiness_as_of(today)[1]
 outlook = {w.wave: w for w in results}
+meetings = analytics.latest_go_no_go(conn)
 shown = waves.assign(
     days_to_go_live=[(history.as_date(d) - today).days for d in waves["go_live"]],
     replans=[int((replans["wave"] == c).sum()) for c in waves["code"]],
@@ -133,6 +143,7 @@ shown = waves.assign(
     criteria_met=[sum(r.status == "met" for r in outlook[c].criteria) for c in waves["code"]],
     at_risk=[sum(r.outlook == "at_risk" for r in outlook[c].criteria) for c in waves["code"]],
     off_track=[sum(r.outlook == "off_track" for r in outlook[c].criteria) for c in waves["code"]],
+    go_no_go=[meeting_word(meetings.get(c)) for c in waves["code"]],
 ).drop(columns=["row_version"])
 shown["go_live"] = shown["go_live"].map(views.date_text)
 st.dataframe(shown, hide_index=True, key="plan_waves", column_config=labels(WAVE_WORDS, shown))

@@ -14,6 +14,7 @@ from decisions.charts import readiness as charts
 from decisions.i18n import N_, _, n_
 from decisions.model import WorkflowError
 from decisions.store import analytics, queues
+from decisions.store import people as people_store
 
 # The criteria table's columns as a person reads them (the data keeps the short names).
 COLUMN_WORDS = {
@@ -132,6 +133,112 @@ def summary(wave: readiness.WaveReadiness) -> None:
             _("**NO GO** as of {date} ({when}). {text}", date=day, when=when, text=text),
             icon=":material/block:",
         )
+
+
+def go_no_go_text(record: dict) -> str:
+    """The decision in one line (plain text: the forum's name is typed by a person)."""
+    outcome = planning.outcome_word(record["outcome"])
+    return _("Go/no-go meeting {date}, {forum}: {outcome}",
+             date=views.date_text(record["meeting_date"]), forum=record["forum_name"],
+             outcome=outcome)  # fmt: skip
+
+
+def frozen_criteria(record: dict) -> pd.DataFrame:
+    """The criteria as they stood at the meeting, as the criteria table shows them."""
+    return pd.DataFrame(
+        [
+            {
+                _("Criterion"): c["name"],
+                _("Status"): charts.status_word(c.get("status")),
+                _("Value"): charts.amount(c["value"], c["metric"]),
+                _("Target"): f"{charts.COMPARATOR_SIGNS.get(c['comparator'], c['comparator'])} "
+                + charts.amount(c["threshold"], c["metric"]),
+            }
+            for c in record["criteria"]["criteria"]
+        ]
+    )
+
+
+def go_no_go_table(records: list[dict]) -> pd.DataFrame:
+    """Every meeting's decision, latest first (also the CSV download)."""
+    return pd.DataFrame(
+        [
+            {
+                _("Meeting"): views.date_text(r["meeting_date"]),
+                _("Forum"): r["forum_name"],
+                _("Decision"): planning.outcome_word(r["outcome"]),
+                _("Conditions"): r["conditions"],
+                _("Minutes"): r["minutes"],
+                _("Recorded by"): r["recorded_by_name"],
+            }
+            for r in records
+        ]
+    )
+
+
+def show_go_no_go(records: list[dict]) -> None:
+    """The latest go/no-go decision, its minutes and the criteria as they stood, and the
+    earlier ones."""
+    if not records:
+        st.caption(_("No go/no-go decision recorded for this wave yet."))
+        return
+    latest = records[0]
+    line = ui.md(go_no_go_text(latest))
+    if latest["conditions"]:
+        line += "  \n" + _("Conditions: {conditions}", conditions=ui.md(latest["conditions"]))
+    icon = {"go": ":material/check_circle:", "no_go": ":material/block:"}
+    st.info(line, icon=icon.get(latest["outcome"], ":material/rule:"))
+    with st.expander(_("Minutes and the criteria as they stood at the meeting")):
+        st.text(latest["minutes"])
+        st.dataframe(frozen_criteria(latest), hide_index=True)
+        if len(records) > 1:
+            st.markdown(_("**Earlier meetings**"))
+        st.dataframe(go_no_go_table(records), hide_index=True)
+        st.download_button(
+            _("Go/no-go decisions (CSV)"),
+            key="go_no_go_csv",
+            mime="text/csv",
+            data=data_io.table_csv(go_no_go_table(records)),
+            file_name=f"go-no-go-{latest['wave']}.csv",
+            icon=":material/table:",
+        )
+
+
+def record_go_no_go(conn, person, wave: readiness.WaveReadiness) -> None:
+    forums = people_store.forums(conn).sort_values("level", ascending=False)
+    names = dict(zip(forums["code"], forums["name"], strict=True))
+    form = ui.form_key(f"go_no_go_{wave.wave}")
+    with (
+        st.expander(_("Record the go/no-go decision"), icon=":material/gavel:"),
+        st.form(form),
+    ):
+        outcome = st.radio(
+            _("Decision"),
+            planning.GO_NO_GO_OUTCOMES,
+            format_func=planning.outcome_word,
+            horizontal=True,
+            key=f"{form}_outcome",
+        )
+        left, right = st.columns(2)
+        day = left.date_input(_("Meeting date"), value=services.today(conn),
+                              max_value=services.today(conn), format=DATE_INPUT,
+                              key=f"{form}_date")  # fmt: skip
+        forum = right.selectbox(_("Forum"), list(names), format_func=names.get, key=f"{form}_forum")
+        conditions = st.text_area(_("Conditions (for a go with conditions)"), key=f"{form}_cond")
+        minutes = st.text_area(_("Minutes (required)"), key=f"{form}_minutes")
+        st.caption(_("The criteria are kept as they stood on the meeting's date."))
+        if st.form_submit_button(_("Record the decision"), type="primary"):
+            ui.form_saved(f"go_no_go_{wave.wave}")
+            try:
+                planning.record_go_no_go(conn, person, wave.wave, outcome=outcome,
+                                         meeting_date=day, forum=forum, minutes=minutes,
+                                         conditions=conditions)  # fmt: skip
+            except WorkflowError as error:
+                ui.form_refused(f"go_no_go_{wave.wave}")
+                ui.show_refusal(error)
+            else:
+                ui.flash(_("Go/no-go decision on {wave} recorded.", wave=wave.name))
+                st.rerun()
 
 
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
@@ -311,6 +418,10 @@ programme, results = assessed.value
 ui.figures_as_of(assessed)
 wave = next(w for w in results if w.wave == code)
 summary(wave)
+meetings = analytics.go_no_go(conn, code)
+show_go_no_go(meetings)
+if permissions.allowed(person, "record_go_no_go"):
+    record_go_no_go(conn, person, wave)
 
 table = criteria_table(conn, wave)
 st.dataframe(
@@ -406,7 +517,13 @@ left.download_button(
     key="report_png",
     mime="image/png",
     data=lambda: charts.to_png(
-        charts.report_chart(title, report_table(table), burn(), report_headers())
+        charts.report_chart(
+            title,
+            report_table(table),
+            burn(),
+            report_headers(),
+            go_no_go_text(meetings[0]) if meetings else "",
+        )  # fmt: skip
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",

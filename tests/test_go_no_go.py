@@ -2,11 +2,14 @@
 the criteria frozen as they stood on the meeting's date, covered by `check`, shown in
 `readiness --json`."""
 
+import datetime as dt
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from conftest import as_read, snapshot
+from streamlit.testing.v1 import AppTest
 
 from decisions import cli, planning, store
 from decisions.model import NotFound, WorkflowError
@@ -19,6 +22,13 @@ MEETING = {
     "minutes": "Styringsgruppen 14.09: go if the lab orders are approved by Friday.",
     "conditions": "Lab orders approved by 16.09",
 }
+
+
+@pytest.fixture
+def app_db(programme, db_path, monkeypatch):
+    store.put_setting(programme, "demo", True)
+    monkeypatch.setenv("DECISIONS_DB", str(db_path))
+    return programme
 
 
 def path_of(conn) -> str:
@@ -106,3 +116,48 @@ def test_readiness_json_carries_the_latest_go_no_go(programme, actor, capsys):
     assert (decision["outcome"], decision["meeting_date"], decision["forum"]) == (
         "go_with_conditions", "2022-09-14", "FBG")  # fmt: skip
     assert decision["minutes"] == MEETING["minutes"]
+
+
+# The pages ------------------------------------------------------------------------------------
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+def open_page(email: str, page: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.sidebar.selectbox[0].set_value(email).run()
+    at.query_params.update(query)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def widget(at: AppTest, name: str):
+    return next(e for e in (*at.radio, *at.selectbox, *at.date_input, *at.text_area)
+                if e.key and e.key.endswith(name))  # fmt: skip
+
+
+def test_a_manager_records_the_decision_on_readiness_and_plan_shows_it(app_db):
+    at = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
+    assert "No go/no-go decision recorded" in " ".join(c.value for c in at.caption)
+    widget(at, "_outcome").set_value("go_with_conditions")
+    widget(at, "_date").set_value(dt.date(2022, 9, 14))
+    widget(at, "_forum").set_value("FBG")
+    widget(at, "_cond").set_value("Lab orders approved by 16.09")
+    widget(at, "_minutes").set_value("Go if the lab orders are approved.")
+    next(b for b in at.button if b.label == "Record the decision").click().run()
+    assert not at.exception, at.exception
+    shown = as_read(" ".join(str(i.value) for i in at.info))
+    assert "Go/no-go meeting 14 Sep 2022, Joint decision group: Go with conditions" in shown
+    assert "Go with conditions" in shown and "Lab orders approved by 16.09" in shown
+    [meeting] = analytics.go_no_go(app_db, "W1")
+    assert meeting["forum"] == "FBG" and meeting["minutes"] == "Go if the lab orders are approved."
+    plan = open_page("mona@hemit.no", "pages/plan.py")
+    waves = next(d.value for d in plan.dataframe if "go_no_go" in d.value.columns)
+    assert waves.set_index("code").loc["W1", "go_no_go"].startswith("Go with conditions")
+
+
+def test_only_who_may_record_sees_the_form(app_db):
+    at = open_page("vera@hemit.no", "pages/readiness.py", wave="W1")
+    assert "Record the go/no-go decision" not in [e.label for e in at.expander]
+    assert "Record the decision" not in [b.label for b in at.button]

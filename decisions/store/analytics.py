@@ -327,8 +327,9 @@ def go_no_go(conn: sqlite3.Connection, wave: str | None = None) -> list[dict]:
     sql = """
         SELECT g.id, g.wave, w.name AS wave_name, g.outcome, g.meeting_date, g.forum,
                f.name AS forum_name, g.minutes, g.conditions, g.criteria, g.recorded_by,
-               g.recorded_at
+               coalesce(e.name, g.recorded_by) AS recorded_by_name, g.recorded_at
         FROM go_no_go g JOIN waves w ON w.code = g.wave JOIN forums f ON f.code = g.forum
+        LEFT JOIN experts e ON e.email = g.recorded_by
         WHERE ? IS NULL OR g.wave = ?
         ORDER BY g.meeting_date DESC, g.id DESC"""
     out = [dict(r) for r in conn.execute(sql, (wave, wave))]
