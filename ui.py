@@ -202,8 +202,12 @@ _chart_specs: dict[tuple, dict] = {}
 _chart_specs_guard = threading.Lock()
 
 
-def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) -> None:
-    """Draw the Altair chart `build()` makes, from its Vega-Lite spec (decisions.charts.spec).
+def chart(
+    build: Callable[[], Any], key: tuple | None = None, *, about: str, **options: Any
+) -> None:
+    """Draw the Altair chart `build()` makes, from its Vega-Lite spec (decisions.charts.spec),
+    with its text alternative: `about`, one sentence saying what it shows (also the chart's
+    description for screen readers), and the data behind it as tables in an expander.
 
     With a `key` that names the data drawn (for an aggregate: its key and event id), the spec
     is made once per process and reused by every session until the data changes: building and
@@ -220,7 +224,17 @@ def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) ->
                 _chart_specs[full] = spec
                 while len(_chart_specs) > CHART_SPECS_KEPT:
                     _chart_specs.pop(next(iter(_chart_specs)))
-    st.vega_lite_chart(spec, **options)
+    st.vega_lite_chart({**spec, "description": about}, **options)
+    chart_in_words(spec, about)
+
+
+def chart_in_words(spec: dict, about: str) -> None:
+    """The chart for those who cannot see it (WCAG 1.1.1): its summary and its data."""
+    with st.expander(i18n._("The chart as text and table"), icon=":material/table_view:"):
+        st.markdown(md(about))
+        for records in (spec.get("datasets") or {}).values():
+            if records:
+                st.dataframe(pd.DataFrame(records), hide_index=True)
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:

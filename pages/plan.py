@@ -159,7 +159,12 @@ st.subheader(_("Re-plan history"))
 if replans.empty:
     st.write(_("No wave has been re-planned."))
 else:
-    ui.chart(lambda: charts.replan_timeline(replans, waves))
+    ui.chart(
+        lambda: charts.replan_timeline(replans, waves),
+        about=_(
+            "Each wave's go-live moves, from the old date to the new one per re-plan, and its current go-live date."
+        ),
+    )
     moves = replans[
         ["wave", "old_go_live", "new_go_live", "reason", "replanned_by_name", "replanned_at"]
     ].rename(columns={"replanned_by_name": "who"})

@@ -507,7 +507,13 @@ def burn() -> object:
     return charts.burn_up_chart(series, forecast, wave.go_live, wave.as_of)
 
 
-ui.chart(burn, ("burn_up", code, as_of, assessed.event_id))
+ui.chart(
+    burn,
+    ("burn_up", code, as_of, assessed.event_id),
+    about=_(
+        "Decisions in the wave's scope reaching approved and ready week by week, with the forecast to go-live."
+    ),
+)
 
 title = _("{wave}: readiness as of {date} ({verdict})", wave=wave.name,
           date=i18n.format_date(wave.as_of), verdict=_("GO") if wave.go else _("NO GO"))  # fmt: skip
