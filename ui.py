@@ -234,7 +234,7 @@ def chart_in_words(spec: dict, about: str) -> None:
         st.markdown(md(about))
         for records in (spec.get("datasets") or {}).values():
             if records:
-                st.dataframe(pd.DataFrame(records), hide_index=True)
+                st.table(pd.DataFrame(records), hide_index=True)
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:

@@ -92,5 +92,5 @@ def test_a_chart_comes_with_its_summary_and_the_data_behind_it(app_db):
     [words] = [e for e in at.expander if e.label == "The chart as text and table"]
     summary = as_read(words.markdown[0].value)
     assert summary.startswith("Decisions in the wave's scope reaching approved and ready")
-    data = words.dataframe[0].value
+    data = words.table[0].value
     assert len(data) > 0 and "count" in data.columns
