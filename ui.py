@@ -234,7 +234,20 @@ def chart_in_words(spec: dict, about: str) -> None:
         st.markdown(md(about))
         for records in (spec.get("datasets") or {}).values():
             if records:
-                st.table(pd.DataFrame(records), hide_index=True)
+                st.table(pd.DataFrame(records).map(_cell_in_words), hide_index=True)
+
+
+_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")
+
+
+def _cell_in_words(value: Any) -> Any:
+    """A chart's data as the reader writes it: a date as a date, a number with its decimal
+    comma in bokmål (the data keeps Vega-Lite's ISO dates and plain numbers)."""
+    if isinstance(value, str) and _MIDNIGHT.fullmatch(value):
+        return i18n.format_date(dt.date.fromisoformat(value[:10]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return i18n.format_number(value)
+    return value
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:

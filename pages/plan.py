@@ -63,7 +63,7 @@ def meeting_word(meeting: dict | None) -> str:
     if meeting is None:
         return ""
     return _("{outcome} ({date})", outcome=planning.outcome_word(meeting["outcome"]),
-             date=views.date_text(meeting["meeting_date"]))  # fmt: skip
+             date=charts.i18n_date(meeting["meeting_date"]))  # fmt: skip
 
 
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:

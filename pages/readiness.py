@@ -139,7 +139,7 @@ def go_no_go_text(record: dict) -> str:
     """The decision in one line (plain text: the forum's name is typed by a person)."""
     outcome = planning.outcome_word(record["outcome"])
     return _("Go/no-go meeting {date}, {forum}: {outcome}",
-             date=views.date_text(record["meeting_date"]), forum=record["forum_name"],
+             date=charts.i18n_date(record["meeting_date"]), forum=record["forum_name"],
              outcome=outcome)  # fmt: skip
 
 
@@ -164,7 +164,7 @@ def go_no_go_table(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                _("Meeting"): views.date_text(r["meeting_date"]),
+                _("Meeting"): charts.i18n_date(r["meeting_date"]),
                 _("Forum"): r["forum_name"],
                 _("Decision"): planning.outcome_word(r["outcome"]),
                 _("Conditions"): r["conditions"],
@@ -190,9 +190,9 @@ def show_go_no_go(records: list[dict]) -> None:
     st.info(line, icon=icon.get(latest["outcome"], ":material/rule:"))
     with st.expander(_("Minutes and the criteria as they stood at the meeting")):
         st.text(latest["minutes"])
-        st.dataframe(frozen_criteria(latest), hide_index=True)
-        if len(records) > 1:
-            st.markdown(_("**Earlier meetings**"))
+        frozen = frozen_criteria(latest)
+        st.dataframe(frozen, hide_index=True, height=36 * (len(frozen) + 1) + 4)
+        st.markdown(_("**Every go/no-go meeting on this wave**"))
         st.dataframe(go_no_go_table(records), hide_index=True)
         st.download_button(
             _("Go/no-go decisions (CSV)"),
