@@ -146,7 +146,26 @@ shown = waves.assign(
     go_no_go=[meeting_word(meetings.get(c)) for c in waves["code"]],
 ).drop(columns=["row_version"])
 shown["go_live"] = shown["go_live"].map(views.date_text)
-st.dataframe(shown, hide_index=True, key="plan_waves", column_config=labels(WAVE_WORDS, shown))
+st.dataframe(
+    shown,
+    hide_index=True,
+    key="plan_waves",
+    column_config=labels(WAVE_WORDS, shown),
+    # The steering committee's columns first: the go/no-go in view at 1440 px.
+    column_order=[
+        "code",
+        "name",
+        "go_live",
+        "go",
+        "go_no_go",
+        "days_to_go_live",
+        "criteria_met",
+        "at_risk",
+        "off_track",
+        "replans",
+        "organizations",
+    ],  # fmt: skip
+)
 st.caption(
     _(
         "Readiness as of {date}: criteria met, and of the rest how many are at risk or off track "
