@@ -161,3 +161,21 @@ def test_only_who_may_record_sees_the_form(app_db):
     at = open_page("vera@hemit.no", "pages/readiness.py", wave="W1")
     assert "Record the go/no-go decision" not in [e.label for e in at.expander]
     assert "Record the decision" not in [b.label for b in at.button]
+
+
+def test_the_png_report_can_carry_the_go_no_go_decision(app_db, actor):
+    from test_pages_programme import pd_table
+
+    from decisions import readiness
+    from decisions.charts import readiness as charts
+
+    planning.record_go_no_go(app_db, actor("mona@hemit.no"), "W1", **MEETING)
+    programme, (wave,) = readiness.assess(app_db, dt.date(2022, 9, 15), "W1")
+    series = readiness.burn_up(programme, wave, 8)
+    burn = charts.burn_up_chart(series, readiness.burn_up_forecast(series, wave.go_live),
+                                wave.go_live, wave.as_of)  # fmt: skip
+    line = "Go/no-go meeting 14 Sep 2022, Joint decision group: Go with conditions"
+    report = charts.report_chart("W1", pd_table(wave), burn, subtitle=line)
+    assert charts.spec(report)["title"]["subtitle"] == line
+    assert charts.to_png(report).startswith(b"\x89PNG")
+    assert "subtitle" not in charts.spec(charts.report_chart("W1", pd_table(wave), burn))["title"]
