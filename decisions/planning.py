@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import sqlite3
 
-from decisions import permissions, readiness, store
+from decisions import i18n, permissions, readiness, store
 from decisions.i18n import N_, _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
@@ -306,12 +306,15 @@ def record_go_no_go(
     conditions = text_field(conditions, "conditions", required=outcome == "go_with_conditions")
     day = parse_date(meeting_date, "meeting_date")
     if day is None:
-        raise WorkflowError("meeting_date: give the meeting's date")
+        raise WorkflowError(_("Give the meeting's date"))
     day = day[:10]
     if dt.date.fromisoformat(day) > today(conn):
-        raise WorkflowError(f"meeting_date: {day} is in the future; record a meeting held")
+        raise WorkflowError(
+            _("The meeting date {date} is in the future; record a meeting that was held",
+              date=i18n.format_date(dt.date.fromisoformat(day)))
+        )  # fmt: skip
     try:
-        _, (assessed,) = readiness.assess(conn, dt.date.fromisoformat(day), wave)
+        [assessed] = readiness.assess(conn, dt.date.fromisoformat(day), wave)[1]
     except LookupError:
         raise NotFound(f"no wave {wave!r}") from None
     frozen = {"go": assessed.go, "criteria": assessed.as_json()["criteria"]}

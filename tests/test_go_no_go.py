@@ -78,7 +78,7 @@ def test_a_later_meeting_is_the_latest_decision(programme, actor):
         ("mona@hemit.no", {"outcome": "maybe"}, "outcome must be one of"),
         ("mona@hemit.no", {"minutes": "  "}, "minutes is required"),
         ("mona@hemit.no", {"conditions": ""}, "conditions is required"),
-        ("mona@hemit.no", {"meeting_date": ""}, "give the meeting's date"),
+        ("mona@hemit.no", {"meeting_date": ""}, "Give the meeting's date"),
         ("mona@hemit.no", {"meeting_date": "2022-09-16"}, "is in the future"),
     ],
 )
