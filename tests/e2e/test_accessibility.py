@@ -14,8 +14,8 @@ from tests.e2e.conftest import SHOTS, idle
 
 WIDTHS = ({"width": 1440, "height": 900}, {"width": 390, "height": 844})
 PAGES = ("overview", "decisions", "decision?key={decision}", "my_work", "notices",
-         "new_decision", "demos", "approvals", "testing", "suspect", "readiness", "backlog",
-         "plan", "data", "people", "accessibility")  # fmt: skip
+         "new_decision", "demos", "approvals", "testing", "suspect", "readiness?wave={wave}",
+         "backlog", "plan", "data", "people", "accessibility")  # fmt: skip
 
 
 def manager_and_decision(path) -> tuple[str, str]:
@@ -29,9 +29,10 @@ def manager_and_decision(path) -> tuple[str, str]:
 
 
 @pytest.fixture
-def app(demo_db_copy, start_app) -> tuple[str, str, str]:
+def app(demo_db_copy, start_app) -> tuple[str, str, str, str]:
     """A server on a copy of the small demo whose first wave has a go/no-go decision (so the
-    Readiness page shows one); returns its URL, a manager's email and a decision's key."""
+    Readiness page shows one); returns its URL, a manager's email, a decision's key and the
+    wave."""
     manager, decision = manager_and_decision(demo_db_copy)
     conn = store.connect(demo_db_copy)
     wave = store.scalar(conn, "SELECT min(code) FROM waves")
@@ -41,19 +42,19 @@ def app(demo_db_copy, start_app) -> tuple[str, str, str]:
                              forum=forum, minutes="Go once the lab orders are approved.",
                              conditions="Lab orders approved")  # fmt: skip
     conn.close()
-    return start_app(demo_db_copy), manager, decision
+    return start_app(demo_db_copy), manager, decision, wave
 
 
 @pytest.mark.parametrize("locale", ["nb-NO", "en-GB"])
 def test_every_page_meets_wcag_2_1_aa_at_both_widths(browser, app, locale,
                                                      accessibility_violations):  # fmt: skip
-    url, manager, decision = app
+    url, manager, decision, wave = app
     context = browser.new_context(locale=locale, viewport=WIDTHS[0])
     page = context.new_page()
     found = {}
     try:
         for name in PAGES:
-            path = name.format(decision=decision)
+            path = name.format(decision=decision, wave=wave)
             joiner = "&" if "?" in path else "?"
             page.goto(f"{url}/{path}{joiner}as={manager}")
             idle(page)
