@@ -222,8 +222,12 @@ _chart_building: dict[tuple, threading.Lock] = {}
 _chart_specs_guard = threading.Lock()
 
 
-def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) -> None:
-    """Draw the Altair chart `build()` makes, from its Vega-Lite spec (decisions.charts.spec).
+def chart(
+    build: Callable[[], Any], key: tuple | None = None, *, about: str, **options: Any
+) -> None:
+    """Draw the Altair chart `build()` makes, from its Vega-Lite spec (decisions.charts.spec),
+    with its text alternative: `about`, one sentence saying what it shows (also the chart's
+    description for screen readers), and the data behind it as tables in an expander.
 
     With a `key` that names the data drawn (for an aggregate: its key and event id), the spec
     is made once per process and reused by every session until the data changes: building and
@@ -231,7 +235,8 @@ def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) ->
     ask for a spec being made wait for it rather than each making it again (when an aggregate
     is refreshed, every session on its dashboard asks at once)."""
     spec = charts.spec(build()) if key is None else chart_spec((*key, i18n.language()), build)
-    st.vega_lite_chart(spec, **options)
+    st.vega_lite_chart({**spec, "description": about}, **options)
+    chart_in_words(spec, about)
 
 
 def chart_spec(full: tuple, build: Callable[[], Any]) -> dict:
@@ -252,6 +257,28 @@ def chart_spec(full: tuple, build: Callable[[], Any]) -> dict:
                 while len(_chart_specs) > CHART_SPECS_KEPT:
                     _chart_specs.pop(next(iter(_chart_specs)))
     return spec
+
+
+def chart_in_words(spec: dict, about: str) -> None:
+    """The chart for those who cannot see it (WCAG 1.1.1): its summary and its data."""
+    with st.expander(i18n._("The chart as text and table"), icon=":material/table_view:"):
+        st.markdown(md(about))
+        for records in (spec.get("datasets") or {}).values():
+            if records:
+                st.table(pd.DataFrame(records).map(_cell_in_words), hide_index=True)
+
+
+_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")
+
+
+def _cell_in_words(value: Any) -> Any:
+    """A chart's data as the reader writes it: a date as a date, a number with its decimal
+    comma in bokmål (the data keeps Vega-Lite's ISO dates and plain numbers)."""
+    if isinstance(value, str) and _MIDNIGHT.fullmatch(value):
+        return i18n.format_date(dt.date.fromisoformat(value[:10]))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return i18n.format_number(value)
+    return value
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:

@@ -85,6 +85,7 @@ PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
     Permission("save_criterion", N_("Changing go-live criteria"), _MANAGERS),
     Permission("record_measurement", N_("Recording a measurement"),
                (*_MANAGERS, Grant(ANYONE, OWNER))),
+    Permission("record_go_no_go", N_("Recording a go/no-go decision"), _MANAGERS),
     # People and settings
     Permission("manage_people", N_("Changing the expert directory"), _MANAGERS),
     Permission("set_roles", N_("Changing a person's roles"), (Grant("manager", OTHERS), Grant("admin", OTHERS))),

@@ -1,12 +1,14 @@
 """Use cases of the plan: re-plan a wave's go-live, save a go-live criterion (threshold,
-owner, waiver), record a reported criterion's measurement. Each checks the actor, validates,
+owner, waiver), record a reported criterion's measurement, record a go/no-go meeting's decision. Each checks the actor, validates,
 writes and appends its events in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
 
-from decisions import permissions, store
+from decisions import i18n, permissions, readiness, store
 from decisions.i18n import _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
@@ -22,12 +24,16 @@ from decisions.services import (
     now,
     parse_date,
     text_field,
+    today,
     visible_field,
 )
-from decisions.store import analytics
+from decisions.store import analytics, people
 from decisions.store import decisions as decision_store
 
 CRITERION_KINDS = ("computed", "reported")
+GO_NO_GO_OUTCOMES = ("go", "go_with_conditions", "no_go")
+
+
 # The row version a criterion form sends when it was built from the default set, before the
 # wave had stored criteria: a criterion stored meanwhile (by anyone) makes that form stale.
 FROM_DEFAULTS = 0
@@ -306,3 +312,62 @@ def measurement_event(actor: Actor, at: str, number: int, measurement: dict) -> 
         f"{measurement['value']:g}",
         f"{measurement['wave']}:{measurement['criterion']} on {measurement['date']}",
     )
+
+
+def record_go_no_go(
+    conn: sqlite3.Connection,
+    actor: Actor,
+    wave: str,
+    *,
+    outcome: str,
+    meeting_date,
+    forum: str,
+    minutes: str,
+    conditions: str = "",
+) -> int:
+    """The go/no-go meeting's decision on a wave, with the criteria frozen as the readiness
+    stood on the meeting's date. A later meeting records a new decision; the latest counts.
+    Returns its id."""
+    permissions.check(actor, "record_go_no_go")
+    outcome = choice_field(outcome or "", "outcome", GO_NO_GO_OUTCOMES)
+    minutes = text_field(minutes, "minutes", required=True)
+    conditions = text_field(conditions, "conditions", required=outcome == "go_with_conditions")
+    day = parse_date(meeting_date, "meeting_date")
+    if day is None:
+        raise WorkflowError(_("Give the meeting's date"))
+    day = day[:10]
+    if dt.date.fromisoformat(day) > today(conn):
+        raise WorkflowError(
+            _("The meeting date {date} is in the future; record a meeting that was held",
+              date=i18n.format_date(dt.date.fromisoformat(day)))
+        )  # fmt: skip
+    try:
+        [assessed] = readiness.assess(conn, dt.date.fromisoformat(day), wave)[1]
+    except LookupError:
+        raise NotFound(f"no wave {wave!r}") from None
+    frozen = {"go": assessed.go, "criteria": assessed.as_json()["criteria"]}
+    with store.transaction(conn):
+        _wave_or_fail(conn, wave)
+        if people.get_forum(conn, forum) is None:
+            raise NotFound(f"no forum {forum!r}")
+        at = now(conn)
+        record_id = analytics.insert_go_no_go(
+            conn,
+            {
+                "wave": wave,
+                "outcome": outcome,
+                "meeting_date": day,
+                "forum": forum,
+                "minutes": minutes,
+                "conditions": conditions if outcome == "go_with_conditions" else "",
+                "criteria": json.dumps(frozen, ensure_ascii=False, sort_keys=True),
+                "recorded_by": actor.email,
+                "recorded_at": at,
+            },
+        )
+        store.append_events(
+            conn,
+            [event(actor, at, "go_no_go", str(record_id), "recorded", None, outcome,
+                   f"{wave} on {day} by {forum}")],
+        )  # fmt: skip
+        return record_id

@@ -656,6 +656,20 @@ def text_lines(results: list[WaveReadiness]) -> list[str]:
     return lines
 
 
+GO_NO_GO_FIELDS = ("outcome", "meeting_date", "forum", "minutes", "conditions", "criteria",
+                   "recorded_by", "recorded_at")  # fmt: skip
+
+
+def go_no_go_json(conn: sqlite3.Connection) -> dict[str, dict]:
+    """{wave: its latest go/no-go decision} as `readiness --json` adds it to each wave."""
+    from decisions.store import analytics
+
+    return {
+        wave: {f: record[f] for f in GO_NO_GO_FIELDS}
+        for wave, record in analytics.latest_go_no_go(conn).items()
+    }
+
+
 def cli_readiness(args: argparse.Namespace) -> int:
     """python -m decisions readiness [--wave CODE] [--as-of DATE] [--json]"""
     from decisions import store
@@ -673,12 +687,15 @@ def cli_readiness(args: argparse.Namespace) -> int:
         print(_("{path}: no such database", path=path), file=sys.stderr)
         return 1
     try:
-        _programme, results = assess(store.connect(path), as_of, args.wave)
+        conn = store.connect(path)
+        _programme, results = assess(conn, as_of, args.wave)
     except LookupError as error:
         print(f"--wave: {error.args[0]}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps([w.as_json() for w in results], ensure_ascii=False, indent=2))
+        latest = go_no_go_json(conn)
+        waves = [{**w.as_json(), "go_no_go": latest.get(w.wave)} for w in results]
+        print(json.dumps(waves, ensure_ascii=False, indent=2))
     else:
         print("\n".join(text_lines(results)))
     return 0

@@ -293,6 +293,7 @@ WAVE_COLUMN_WORDS = {
     "days_to_go_live": N_("Days to go-live"),
     "replans": N_("Re-plans"),
     "go": N_("Go / no go"),
+    "go_no_go": N_("Go/no-go meeting"),
     "criteria_met": N_("Criteria met"),
     "at_risk": N_("At risk"),
     "off_track": N_("Off track"),
@@ -845,3 +846,15 @@ NAME_TAKEN_WORDS = {
     "domains": N_("name {name!r} is taken by domain {holder}"),
     "modules": N_("name {name!r} is taken by module {holder}"),
 }
+
+
+GO_NO_GO_WORDS = {
+    "go": N_("Go"),
+    "go_with_conditions": N_("Go with conditions"),
+    "no_go": N_("No go"),
+}
+
+
+def outcome_word(outcome: str) -> str:
+    """A go/no-go decision's outcome in the reader's language."""
+    return _(GO_NO_GO_WORDS[outcome])

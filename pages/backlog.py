@@ -110,6 +110,7 @@ if flow.open:
         ui.chart(
             lambda: charts.cumulative_flow_chart(flow_computed.value),
             ("backlog.flow", today, weeks, flow_computed.event_id),
+            about=_("How many decisions stood at each stage at the end of each week."),
         )
         st.caption(_("Decisions at each stage at the end of each week (withdrawn ones left out)."))
 if aging.open:
@@ -121,6 +122,9 @@ if aging.open:
                 in_words(per_stage, "stage"), "stage", _("Days in current stage (median)")
             ),
             ("backlog.aging", today, loaded.event_id),
+            about=_(
+                "The median days open decisions have waited in their current stage, per stage."
+            ),
         )
         table(per_stage)
         stage = st.selectbox(
@@ -150,6 +154,9 @@ if durations.open:
                 in_words(per_stage, "stage"), "stage", _("Days in stage (median)")
             ),
             ("backlog.stages", today, times.event_id),
+            about=_(
+                "The median days decisions spent in each stage before moving on, and the 85th percentile."
+            ),
         )
         table(per_stage)
         st.subheader(_("Per escalation level"))
@@ -162,6 +169,9 @@ if durations.open:
                 in_words(per_level, "level"), "level", _("Days at level (median)")
             ),
             ("backlog.levels", today, times.event_id),
+            about=_(
+                "The median days proposals spent at each forum level before they were escalated or decided."
+            ),
         )
         table(per_level)
 if bottlenecks.open:
@@ -178,6 +188,9 @@ if bottlenecks.open:
         ui.chart(
             lambda: charts.bottleneck_chart(named, by or "domain"),
             ("backlog.bottlenecks", today, by, loaded.event_id),
+            about=_(
+                "Where decisions wait longest: open decisions and their waiting time per domain or forum."
+            ),
         )
         table(worst)
 if overdue_tab.open:
@@ -209,6 +222,9 @@ if workload_tab.open:
         ui.chart(
             lambda: charts.workload_chart(people),
             ("backlog.workload", today, load_computed.event_id),
+            about=_(
+                "Open items per expert against their allocation, with overloaded and idle experts marked."
+            ),
         )
         flag = st.segmented_control(
             _("Show"), ["overloaded", "idle"], format_func=words.flag_word, key="backlog_flag"

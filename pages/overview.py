@@ -115,7 +115,11 @@ with left:
     if per_wave.empty:
         st.write(_("No decisions in any wave's scope yet."))
     else:
-        ui.chart(lambda: wave_stage_chart(per_wave), ("overview.waves", today, assessed.event_id))
+        ui.chart(
+            lambda: wave_stage_chart(per_wave),
+            ("overview.waves", today, assessed.event_id),
+            about=_("The decisions in each wave's scope, by stage."),
+        )
         st.page_link(
             "pages/readiness.py", label=_("Go-live criteria per wave"), icon=":material/flag:"
         )
@@ -123,7 +127,9 @@ with right:
     st.subheader(_("Pipeline"))
     if data["stages"]["decisions"].sum():
         ui.chart(
-            lambda: pipeline_chart(data["stages"]), ("overview.pipeline", today, counted.event_id)
+            lambda: pipeline_chart(data["stages"]),
+            ("overview.pipeline", today, counted.event_id),
+            about=_("How many decisions are at each stage of the workflow now."),
         )
     else:
         st.write(_("No decisions yet: propose one under New decision, or import them under Data."))

@@ -22,6 +22,14 @@ def labels(words: dict[str, str], frame: pd.DataFrame) -> dict[str, str]:
     return {c: _(w) for c, w in words.items() if c in frame.columns}
 
 
+def meeting_word(meeting: dict | None) -> str:
+    """The wave's latest go/no-go decision and its date, or nothing."""
+    if meeting is None:
+        return ""
+    return _("{outcome} ({date})", outcome=words.outcome_word(meeting["outcome"]),
+             date=charts.i18n_date(meeting["meeting_date"]))  # fmt: skip
+
+
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
     """What go-live on `day` does to the wave's outlook, at the recent rate of each criterion
     (readiness.outlook_on and met_by: the rules of the Readiness page)."""
@@ -89,6 +97,7 @@ if waves.empty:
     st.stop()
 results = ui.readiness_as_of(today)[1]
 outlook = {w.wave: w for w in results}
+meetings = analytics.latest_go_no_go(conn)
 shown = waves.assign(
     days_to_go_live=[(history.as_date(d) - today).days for d in waves["go_live"]],
     replans=[int((replans["wave"] == c).sum()) for c in waves["code"]],
@@ -99,10 +108,28 @@ shown = waves.assign(
     criteria_met=[sum(r.status == "met" for r in outlook[c].criteria) for c in waves["code"]],
     at_risk=[sum(r.outlook == "at_risk" for r in outlook[c].criteria) for c in waves["code"]],
     off_track=[sum(r.outlook == "off_track" for r in outlook[c].criteria) for c in waves["code"]],
+    go_no_go=[meeting_word(meetings.get(c)) for c in waves["code"]],
 ).drop(columns=["row_version"])
 shown["go_live"] = shown["go_live"].map(words.date_text)
 st.dataframe(
-    shown, hide_index=True, key="plan_waves", column_config=labels(words.WAVE_COLUMN_WORDS, shown)
+    shown,
+    hide_index=True,
+    key="plan_waves",
+    column_config=labels(words.WAVE_COLUMN_WORDS, shown),
+    # The steering committee's columns first: the go/no-go in view at 1440 px.
+    column_order=[
+        "code",
+        "name",
+        "go_live",
+        "go",
+        "go_no_go",
+        "days_to_go_live",
+        "criteria_met",
+        "at_risk",
+        "off_track",
+        "replans",
+        "organizations",
+    ],  # fmt: skip
 )
 st.caption(
     _(
@@ -116,7 +143,12 @@ st.subheader(_("Re-plan history"))
 if replans.empty:
     st.write(_("No wave has been re-planned."))
 else:
-    ui.chart(lambda: charts.replan_timeline(replans, waves))
+    ui.chart(
+        lambda: charts.replan_timeline(replans, waves),
+        about=_(
+            "Each wave's go-live moves, from the old date to the new one per re-plan, and its current go-live date."
+        ),
+    )
     moves = replans[
         ["wave", "old_go_live", "new_go_live", "reason", "replanned_by_name", "replanned_at"]
     ].rename(columns={"replanned_by_name": "who"})

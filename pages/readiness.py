@@ -14,6 +14,7 @@ from decisions.charts import readiness as charts
 from decisions.i18n import _, n_
 from decisions.model import WorkflowError
 from decisions.store import analytics, queues
+from decisions.store import people as people_store
 
 
 def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
@@ -76,6 +77,112 @@ def summary(wave: readiness.WaveReadiness) -> None:
             _("**NO GO** as of {date} ({when}). {text}", date=day, when=when, text=text),
             icon=":material/block:",
         )
+
+
+def go_no_go_text(record: dict) -> str:
+    """The decision in one line (plain text: the forum's name is typed by a person)."""
+    outcome = words.outcome_word(record["outcome"])
+    return _("Go/no-go meeting {date}, {forum}: {outcome}",
+             date=charts.i18n_date(record["meeting_date"]), forum=record["forum_name"],
+             outcome=outcome)  # fmt: skip
+
+
+def frozen_criteria(record: dict) -> pd.DataFrame:
+    """The criteria as they stood at the meeting, as the criteria table shows them."""
+    return pd.DataFrame(
+        [
+            {
+                _("Criterion"): c["name"],
+                _("Status"): charts.status_word(c.get("status")),
+                _("Value"): charts.amount(c["value"], c["metric"]),
+                _("Target"): f"{charts.COMPARATOR_SIGNS.get(c['comparator'], c['comparator'])} "
+                + charts.amount(c["threshold"], c["metric"]),
+            }
+            for c in record["criteria"]["criteria"]
+        ]
+    )
+
+
+def go_no_go_table(records: list[dict]) -> pd.DataFrame:
+    """Every meeting's decision, latest first (also the CSV download)."""
+    return pd.DataFrame(
+        [
+            {
+                _("Meeting"): charts.i18n_date(r["meeting_date"]),
+                _("Forum"): r["forum_name"],
+                _("Decision"): words.outcome_word(r["outcome"]),
+                _("Conditions"): r["conditions"],
+                _("Minutes"): r["minutes"],
+                _("Recorded by"): r["recorded_by_name"],
+            }
+            for r in records
+        ]
+    )
+
+
+def show_go_no_go(records: list[dict]) -> None:
+    """The latest go/no-go decision, its minutes and the criteria as they stood, and the
+    earlier ones."""
+    if not records:
+        st.caption(_("No go/no-go decision recorded for this wave yet."))
+        return
+    latest = records[0]
+    line = ui.md(go_no_go_text(latest))
+    if latest["conditions"]:
+        line += "  \n" + _("Conditions: {conditions}", conditions=ui.md(latest["conditions"]))
+    icon = {"go": ":material/check_circle:", "no_go": ":material/block:"}
+    st.info(line, icon=icon.get(latest["outcome"], ":material/rule:"))
+    with st.expander(_("Minutes and the criteria as they stood at the meeting")):
+        st.text(latest["minutes"])
+        frozen = frozen_criteria(latest)
+        st.dataframe(frozen, hide_index=True, height=36 * (len(frozen) + 1) + 4)
+        st.markdown(_("**Every go/no-go meeting on this wave**"))
+        st.dataframe(go_no_go_table(records), hide_index=True)
+        st.download_button(
+            _("Go/no-go decisions (CSV)"),
+            key="go_no_go_csv",
+            mime="text/csv",
+            data=data_io.table_csv(go_no_go_table(records)),
+            file_name=f"go-no-go-{latest['wave']}.csv",
+            icon=":material/table:",
+        )
+
+
+def record_go_no_go(conn, person, wave: readiness.WaveReadiness) -> None:
+    forums = people_store.forums(conn).sort_values("level", ascending=False)
+    names = dict(zip(forums["code"], forums["name"], strict=True))
+    form = ui.form_key(f"go_no_go_{wave.wave}")
+    with (
+        st.expander(_("Record the go/no-go decision"), icon=":material/gavel:"),
+        st.form(form),
+    ):
+        outcome = st.radio(
+            _("Decision"),
+            planning.GO_NO_GO_OUTCOMES,
+            format_func=words.outcome_word,
+            horizontal=True,
+            key=f"{form}_outcome",
+        )
+        left, right = st.columns(2)
+        day = left.date_input(_("Meeting date"), value=services.today(conn),
+                              max_value=services.today(conn), format=DATE_INPUT,
+                              key=f"{form}_date")  # fmt: skip
+        forum = right.selectbox(_("Forum"), list(names), format_func=names.get, key=f"{form}_forum")
+        conditions = st.text_area(_("Conditions (for a go with conditions)"), key=f"{form}_cond")
+        minutes = st.text_area(_("Minutes (required)"), key=f"{form}_minutes")
+        st.caption(_("The criteria are kept as they stood on the meeting's date."))
+        if st.form_submit_button(_("Record the decision"), type="primary"):
+            ui.form_saved(f"go_no_go_{wave.wave}")
+            try:
+                planning.record_go_no_go(conn, person, wave.wave, outcome=outcome,
+                                         meeting_date=day, forum=forum, minutes=minutes,
+                                         conditions=conditions)  # fmt: skip
+            except WorkflowError as error:
+                ui.form_refused(f"go_no_go_{wave.wave}")
+                ui.show_refusal(error)
+            else:
+                ui.flash(_("Go/no-go decision on {wave} recorded.", wave=wave.name))
+                st.rerun()
 
 
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
@@ -240,6 +347,10 @@ programme, results = assessed.value
 ui.figures_as_of(assessed)
 wave = next(w for w in results if w.wave == code)
 summary(wave)
+meetings = analytics.go_no_go(conn, code)
+show_go_no_go(meetings)
+if permissions.allowed(person, "record_go_no_go"):
+    record_go_no_go(conn, person, wave)
 
 table = criteria_table(conn, wave)
 st.dataframe(
@@ -325,7 +436,13 @@ def burn() -> object:
     return charts.burn_up_chart(series, forecast, wave.go_live, wave.as_of)
 
 
-ui.chart(burn, ("burn_up", code, as_of, assessed.event_id))
+ui.chart(
+    burn,
+    ("burn_up", code, as_of, assessed.event_id),
+    about=_(
+        "Decisions in the wave's scope reaching approved and ready week by week, with the forecast to go-live."
+    ),
+)
 
 title = _("{wave}: readiness as of {date} ({verdict})", wave=wave.name,
           date=i18n.format_date(wave.as_of), verdict=_("GO") if wave.go else _("NO GO"))  # fmt: skip
@@ -335,7 +452,13 @@ png.download_button(
     key="report_png",
     mime="image/png",
     data=lambda: charts.to_png(
-        charts.report_chart(title, charts.report_table(table), burn(), charts.report_headers())
+        charts.report_chart(
+            title,
+            charts.report_table(table),
+            burn(),
+            charts.report_headers(),
+            go_no_go_text(meetings[0]) if meetings else "",
+        )  # fmt: skip
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",

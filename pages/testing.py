@@ -450,7 +450,11 @@ def defects_tab() -> None:
     if not pairs.empty:
         chart, about = st.columns([1, 2])
         with chart:
-            ui.chart(lambda: charts.severity_matrix_chart(pairs), width="content")
+            ui.chart(
+                lambda: charts.severity_matrix_chart(pairs),
+                width="content",
+                about=_("Defects counted by the vendor's severity rating and the clinicians'."),
+            )
         about.caption(
             _("Defects by the vendor's rating (across) and the clinicians' (down); numbers off "
               "the diagonal, in black, are defects the two rate differently. Readiness counts "

@@ -30,6 +30,7 @@ EXPECTED = {
     "save_defect": {"tester", "analyst", "manager", "admin"},
     "replan_wave": MANAGERS,
     "save_criterion": MANAGERS,
+    "record_go_no_go": MANAGERS,
     "record_measurement": MANAGERS,  # and the criterion's owner, whatever their role
     "manage_people": MANAGERS,
     "set_roles": MANAGERS,  # another person's, never their own
@@ -89,6 +90,11 @@ def _record_measurement(conn, actor, _setup):
     planning.record_measurement(conn, actor, "W1", "R7", value=50)
 
 
+def _record_go_no_go(conn, actor, _setup):
+    planning.record_go_no_go(conn, actor, "W1", outcome="no_go", meeting_date="2022-09-14",
+                             forum="FBG", minutes="Not ready")  # fmt: skip
+
+
 def _manage_people(conn, actor, _setup):
     admin.save_expert(conn, actor, email="new@stolav.no", name="New Person", organization="STO",
                       domains=["MED"], roles=["expert"], allocation_pct=20)  # fmt: skip
@@ -140,6 +146,7 @@ CALLS = {
     "replan_wave": _replan_wave,
     "save_criterion": _save_criterion,
     "record_measurement": _record_measurement,
+    "record_go_no_go": _record_go_no_go,
     "manage_people": _manage_people,
     "set_roles": _set_roles,
     "grant_admin": _grant_admin,

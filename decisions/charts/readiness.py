@@ -207,10 +207,13 @@ def report_chart(
     table: pd.DataFrame,
     burn_up: alt.LayerChart,
     headers: dict[str, str] | None = None,
+    subtitle: str = "",
 ) -> alt.VConcatChart:
     table_chart = criteria_table_chart(table, headers)
     return alt.vconcat(table_chart, burn_up.properties(width=REPORT_WIDTH)).properties(
-        title=alt.TitleParams(title, fontSize=16, anchor="start")
+        title=alt.TitleParams(
+            title, subtitle=subtitle or alt.Undefined, fontSize=16, anchor="start"
+        )  # fmt: skip
     )
 
 

@@ -270,7 +270,7 @@ def seal(conn: sqlite3.Connection, at: str, actor: str = "system") -> int:
     covered = {key for key in records.latest_digests(conn)}
     sealed = [
         {"at": at, "actor": actor, "entity": entity, "entity_key": key, "action": "sealed"}
-        for entity in records.COVERED
+        for entity in records.existing(conn)
         for key in records.digests(conn, entity)
         if (entity, key) not in covered
     ]

@@ -315,3 +315,32 @@ def data_marker(conn: sqlite3.Connection) -> str:
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     last = conn.execute("SELECT max(id) FROM events").fetchone()[0]
     return f"{path}#{last or 0}"
+
+
+def insert_go_no_go(conn: sqlite3.Connection, record: dict) -> int:
+    return write.insert_one(conn, "go_no_go", record)
+
+
+def go_no_go(conn: sqlite3.Connection, wave: str | None = None) -> list[dict]:
+    """The go/no-go decisions recorded (of one wave, or all), latest meeting first, with the
+    forum's name and the frozen criteria read back from their JSON."""
+    sql = """
+        SELECT g.id, g.wave, w.name AS wave_name, g.outcome, g.meeting_date, g.forum,
+               f.name AS forum_name, g.minutes, g.conditions, g.criteria, g.recorded_by,
+               coalesce(e.name, g.recorded_by) AS recorded_by_name, g.recorded_at
+        FROM go_no_go g JOIN waves w ON w.code = g.wave JOIN forums f ON f.code = g.forum
+        LEFT JOIN experts e ON e.email = g.recorded_by
+        WHERE ? IS NULL OR g.wave = ?
+        ORDER BY g.meeting_date DESC, g.id DESC"""
+    out = [dict(r) for r in conn.execute(sql, (wave, wave))]
+    for record in out:
+        record["criteria"] = json.loads(record["criteria"])
+    return out
+
+
+def latest_go_no_go(conn: sqlite3.Connection) -> dict[str, dict]:
+    """{wave: its latest go/no-go decision} for the waves that have one."""
+    latest: dict[str, dict] = {}
+    for record in go_no_go(conn):
+        latest.setdefault(record["wave"], record)
+    return latest

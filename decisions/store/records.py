@@ -80,7 +80,15 @@ COVERED: dict[str, Record] = {
             "held",
         ),
     ),
+    "go_no_go": Record("go_no_go", ("id",)),
 }
+
+
+def existing(conn: sqlite3.Connection) -> list[str]:
+    """The covered entities whose table exists (a migration sealing records runs before the
+    migrations that add later tables)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [entity for entity, record in COVERED.items() if record.table in tables]
 
 
 # Not part of a record's content: the optimistic-concurrency counter, which a save that changes

@@ -639,3 +639,26 @@ def m025_readiness_now(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m027_go_no_go(db: Database) -> None:
+    # The steering committee's go/no-go per wave, with the criteria as they stood at the meeting
+    # (JSON, as `readiness --json` gives them): a later change to a criterion leaves it as met.
+    db.executescript(
+        """
+        CREATE TABLE go_no_go (
+            id INTEGER PRIMARY KEY,
+            wave TEXT NOT NULL REFERENCES waves(code) ON UPDATE CASCADE,
+            outcome TEXT NOT NULL CHECK (outcome IN ('go', 'no_go', 'go_with_conditions')),
+            meeting_date TEXT NOT NULL,
+            forum TEXT NOT NULL REFERENCES forums(code) ON UPDATE CASCADE,
+            minutes TEXT NOT NULL,
+            conditions TEXT NOT NULL DEFAULT '',
+            criteria TEXT NOT NULL,
+            recorded_by TEXT NOT NULL REFERENCES experts(email) ON UPDATE CASCADE,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX go_no_go_wave ON go_no_go(wave, meeting_date, id);
+        """
+    )
