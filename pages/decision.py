@@ -448,13 +448,9 @@ def review_queue() -> None:
             n_("{n} more decision awaits your verdict", "{n} more decisions await your verdict",
                place.waiting, n=place.waiting)
         )  # fmt: skip
-    if place.next_key:
-        st.page_link(
-            "pages/decision.py",
-            label=_("Next decision: {key}", key=place.next_key),
-            icon=":material/arrow_forward:",
-            query_params={"key": place.next_key},
-        )
+    next_label = _("Next decision: {key}", key=place.next_key)
+    if place.next_key and st.button(next_label, icon=":material/arrow_forward:", type="primary"):
+        ui.open_decision(place.next_key)
 
 
 def revise_form() -> None:

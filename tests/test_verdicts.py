@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import test_pages_core
+from conftest import as_read, drive_decision
 from test_pages_core import button, signed_in, texts
 
 from decisions import evidence, i18n, store
@@ -87,3 +88,17 @@ def test_the_verdict_given_in_bokmal(demo_db, monkeypatch):
     at = signed_in("per@stolav.no", "pages/decision.py", key=key)
     assert "Din vurdering: Godkjent" in texts(at)
     i18n.use("en")
+
+
+def test_next_decision_opens_the_next_one_awaiting_the_verdict(demo_db):
+    path, keys = demo_db
+    conn = store.connect(path)
+    second = drive_decision(conn, "demonstrated", title="Dosering")
+    conn.close()
+    at = signed_in("per@stolav.no", "pages/decision.py", key=keys["demonstrated"])
+    assert "1 of 2 awaiting your verdict" in texts(at)
+    button(at, f"Next decision: {second}").click().run()
+    assert not at.exception, at.exception
+    assert as_read(at.title[0].value).startswith(
+        second
+    ) and "2 of 2 awaiting your verdict" in texts(at)
