@@ -435,8 +435,9 @@ def verdict_given(given: dict, may_change: bool) -> None:
         st.rerun()
 
 
-def review_queue() -> None:
-    """The expert's place in the decisions awaiting their verdict, and the next one."""
+def review_queue(done: bool) -> None:
+    """The expert's place in the decisions awaiting their verdict, and the next one (the step
+    to take once this verdict is `done`)."""
     place = evidence.review_place(conn, person.email, key)
     if place.position:
         st.caption(
@@ -449,7 +450,9 @@ def review_queue() -> None:
                place.waiting, n=place.waiting)
         )  # fmt: skip
     next_label = _("Next decision: {key}", key=place.next_key)
-    if place.next_key and st.button(next_label, icon=":material/arrow_forward:", type="primary"):
+    if place.next_key and st.button(
+        next_label, icon=":material/arrow_forward:", type="primary" if done else "secondary"
+    ):
         ui.open_decision(place.next_key)
 
 
@@ -583,12 +586,12 @@ given = evidence_store.latest_verdict_of(conn, key, person.email) if person else
 if given and not (open_verdicts and st.session_state.get(CHANGING_VERDICT)):
     with verdict_slot, st.container(border=True):
         verdict_given(given, may_change=bool(open_verdicts))
-        review_queue()
+        review_queue(done=True)
 elif open_verdicts:
     with verdict_slot, st.container(border=True):
         st.subheader(_("Your verdict awaits"), anchor=False)
         verdict_form(open_verdicts)
-        review_queue()
+        review_queue(done=False)
 for action in allowed:
     spec = workflow.ACTIONS[action]
     if action in workflow.VERDICT_ACTIONS.values():
