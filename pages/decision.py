@@ -449,8 +449,10 @@ def review_queue(done: bool) -> None:
             n_("{n} more decision awaits your verdict", "{n} more decisions await your verdict",
                place.waiting, n=place.waiting)
         )  # fmt: skip
+    if place.next_key is None:
+        return
     next_label = _("Next decision: {key}", key=place.next_key)
-    if place.next_key and st.button(
+    if st.button(
         next_label, icon=":material/arrow_forward:", type="primary" if done else "secondary"
     ):
         ui.open_decision(place.next_key)
