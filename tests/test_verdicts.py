@@ -8,7 +8,9 @@ import test_pages_core
 from conftest import as_read, drive_decision
 from test_pages_core import button, signed_in, texts
 
-from decisions import evidence, i18n, store
+from decisions import evidence, i18n, services, store
+from decisions import io as transfer_io
+from decisions.model import SYSTEM_ACTOR
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import queues
@@ -102,3 +104,18 @@ def test_next_decision_opens_the_next_one_awaiting_the_verdict(demo_db):
     assert as_read(at.title[0].value).startswith(
         second
     ) and "2 of 2 awaiting your verdict" in texts(at)
+
+
+def test_the_import_does_not_store_a_verdict_the_expert_has_already_given(
+    programme, actor, decision_at, advance_clock
+):
+    key = decision_at("demonstrated", criticality="critical")
+    evidence.record_verdict(programme, actor("per@stolav.no"), key, "approve")
+    once = approvals_and_events(programme, key)
+    advance_clock()
+    now = services.now(programme)
+    text = f"decision,expert,verdict,date,comment\n{key},per@stolav.no,approve,{now},again\n"
+    source = transfer_io.Source("approvals.csv", text.encode(), "approvals")
+    result = transfer_io.import_sources(programme, [source], SYSTEM_ACTOR)
+    assert not result.errors
+    assert approvals_and_events(programme, key) == once
