@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -547,6 +548,8 @@ def _verdict(
     verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
     when = evidence_date(conn, date, "date")
     comment = check_verdict(decision, expert, verdict_by, verdict, comment, when)
+    if repeats_latest(evidence_store.latest_verdict_of(conn, key, expert), verdict):
+        return []
     approval_id = evidence_store.insert_approval(
         conn,
         {"decision": key, "expert": expert, "verdict": verdict, "date": when, "comment": comment},
@@ -555,6 +558,12 @@ def _verdict(
     record = {"decision": key, "verdict": verdict, "comment": comment}
     events = [verdict_event(actor, at, approval_id, record)]
     return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
+
+
+def repeats_latest(latest: Mapping | None, verdict: str) -> bool:
+    """A verdict the expert has already given in this round (a double submit, a second click)
+    is not stored again; a changed one is their latest."""
+    return latest is not None and latest["verdict"] == verdict
 
 
 def verdict_event(actor: Actor, at: str, number: int, verdict: Mapping) -> dict:
@@ -595,6 +604,30 @@ def check_verdict(
             )
         )
     return comment
+
+
+@dataclass(frozen=True)
+class ReviewPlace:
+    """Where a decision stands in an expert's review queue (the approvals queue's rule)."""
+
+    position: int | None  # 1-based; None when the decision no longer awaits their verdict
+    waiting: int
+    next_key: str | None
+
+
+def review_place(conn: sqlite3.Connection, expert: str, key: str) -> ReviewPlace:
+    """Decision `key` in the queue of decisions awaiting `expert`'s verdict, and the one to
+    review after it."""
+    return place_in_queue(queues.approvals_queue(conn, expert)["key"].tolist(), key)
+
+
+def place_in_queue(waiting: list[str], key: str) -> ReviewPlace:
+    """The next decision is the one after `key`, from the start again at the end."""
+    if key not in waiting:
+        return ReviewPlace(None, len(waiting), waiting[0] if waiting else None)
+    at = waiting.index(key)
+    after = waiting[at + 1 :] + waiting[:at]
+    return ReviewPlace(at + 1, len(waiting), after[0] if after else None)
 
 
 def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, ApprovalProgress]:

@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from decisions import evidence, permissions, services, words, workflow
-from decisions.i18n import _
+from decisions.i18n import _, n_
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
 from decisions.standing import verdicts_with_notes, with_notes
 from decisions.store import decisions as decision_store
@@ -48,6 +48,7 @@ if decision is None:
 
 # The row version the forms below were built from is the one shown on the previous run.
 BUILT_FROM = f"_built_from:{key}"
+CHANGING_VERDICT = f"_changing_verdict:{key}"
 built_from = st.session_state.get(BUILT_FROM, decision["row_version"])
 today = services.today(conn)
 
@@ -411,8 +412,50 @@ def verdict_form(choices: list[str]) -> None:
                 return
             attempt(
                 _("Your verdict is recorded; the decision is {result}."),
-                lambda: evidence.record_verdict(conn, person, key, verdict, comment=comment),
+                lambda: give_verdict(verdict, comment),
             )
+
+
+def give_verdict(verdict: str, comment: str) -> str:
+    result = evidence.record_verdict(conn, person, key, verdict, comment=comment)
+    st.session_state.pop(CHANGING_VERDICT, None)
+    return result
+
+
+def verdict_given(given: dict, may_change: bool) -> None:
+    """The expert's verdict of this round in place of the form, until they choose to change it."""
+    said = _(
+        "Your verdict: {verdict} {date}",
+        verdict=verdict_word(given["verdict"]),
+        date=date_text(given["date"]),
+    )
+    st.markdown(f"**{said}**" + (f"  \n{ui.md(given['comment'])}" if given["comment"] else ""))
+    if may_change and st.button(_("Change your verdict"), icon=":material/edit:"):
+        st.session_state[CHANGING_VERDICT] = True
+        st.rerun()
+
+
+def review_queue(done: bool) -> None:
+    """The expert's place in the decisions awaiting their verdict, and the next one (the step
+    to take once this verdict is `done`)."""
+    place = evidence.review_place(conn, person.email, key)
+    if place.position:
+        st.caption(
+            _("{position} of {waiting} awaiting your verdict", position=place.position,
+              waiting=place.waiting)
+        )  # fmt: skip
+    elif place.waiting:
+        st.caption(
+            n_("{n} more decision awaits your verdict", "{n} more decisions await your verdict",
+               place.waiting, n=place.waiting)
+        )  # fmt: skip
+    if place.next_key is None:
+        return
+    next_label = _("Next decision: {key}", key=place.next_key)
+    if st.button(
+        next_label, icon=":material/arrow_forward:", type="primary" if done else "secondary"
+    ):
+        ui.open_decision(place.next_key)
 
 
 def revise_form() -> None:
@@ -541,10 +584,16 @@ open_verdicts = workflow.verdicts_open(allowed)
 if not allowed:
     st.caption(_("Nothing is yours to do on this decision while it is {stage}.",
                  stage=stage_word(stage).lower()))  # fmt: skip
-if open_verdicts:
+given = evidence_store.latest_verdict_of(conn, key, person.email) if person else None
+if given and not (open_verdicts and st.session_state.get(CHANGING_VERDICT)):
+    with verdict_slot, st.container(border=True):
+        verdict_given(given, may_change=bool(open_verdicts))
+        review_queue(done=True)
+elif open_verdicts:
     with verdict_slot, st.container(border=True):
         st.subheader(_("Your verdict awaits"), anchor=False)
         verdict_form(open_verdicts)
+        review_queue(done=False)
 for action in allowed:
     spec = workflow.ACTIONS[action]
     if action in workflow.VERDICT_ACTIONS.values():

@@ -32,7 +32,9 @@ from decisions.workflow import (
     check_action,
     counts_from,
     derive_stage,
+    evidence_order,
     explain_stage,
+    round_verdicts,
     step_changes,
 )
 
@@ -565,6 +567,9 @@ class Applier:
                           "on record does not change, record a new one with its own date",
                           email=v["expert"], verdict=current["verdict"],
                           date=v["date"]))  # fmt: skip
+            if current is None and not row.errors and round_.repeats(row):
+                self._outcome(row, "unchanged", [])
+                continue
             if current is None and not row.errors:
                 round_.verdict(row)
             changed = self.diff(v, current)
@@ -832,6 +837,15 @@ class _Rounds:
         p = self.a.catalog["experts"][email]
         return Actor(email=email, name=email, roles=frozenset(p["roles"]),
                      domains=frozenset(p["domains"]), organization=p["organization"])  # fmt: skip
+
+    def repeats(self, row: Row) -> bool:
+        """The expert's latest verdict in the current round, given again: not stored twice."""
+        v, fact = row.values, self.facts[row.values["decision"]]
+        if not (fact.base_stage == "built" and counts_from(v["date"], fact.built_at)):
+            return False
+        mine = [f for f in round_verdicts(fact) if f.expert == v["expert"]]
+        latest = max(mine, key=lambda f: evidence_order(f.date, f.seq), default=None)
+        return evidence.repeats_latest(latest and {"verdict": latest.verdict}, v["verdict"])
 
     def verdict(self, row: Row) -> None:
         a, v = self.a, row.values

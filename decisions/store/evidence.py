@@ -175,6 +175,22 @@ def approvals_of_decision(conn: sqlite3.Connection, key: str) -> list[dict]:
     )
 
 
+def latest_verdict_of(conn: sqlite3.Connection, key: str, expert: str) -> dict | None:
+    """The verdict of `expert` on decision `key` that counts in its current build round (the
+    latest by time, then by id), or None."""
+    return one(
+        conn,
+        f"""
+        SELECT lv.id, lv.verdict, lv.date, lv.comment
+        FROM approvals lv JOIN decisions d ON d.key = lv.decision
+        WHERE lv.decision = :key AND lv.expert = :expert
+          AND {rules.counts_from("lv.date", "d.built_at")}
+        ORDER BY {rules.newest_first("lv.date", "lv.id")} LIMIT 1
+        """,
+        {"key": key, "expert": expert},
+    )
+
+
 def test_runs_of_decision(conn: sqlite3.Connection, key: str) -> list[dict]:
     return rows(
         conn,
