@@ -66,7 +66,7 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
-from decisions import i18n, notices, permissions, services, settings, store, views  # noqa: E402
+from decisions import admin, i18n, identity, notices, permissions, services, settings, store, words  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
 from decisions.store import analytics  # noqa: E402
@@ -103,16 +103,6 @@ server_metadata_url = "https://login.example.org/.well-known/openid-configuratio
 
 Everyone who signs in must be in the directory (People and settings) with the same email.
 """)
-# Placeholders people copy from documentation; anyone who reads it could sign session cookies.
-PLACEHOLDER_SECRETS = {
-    "a long random string",  # the README's example before it said how to make one
-    "paste the output of the command below",  # the README's example
-    "xxx",  # Streamlit's documentation
-    "...",
-    "changeme",
-    "secret",
-}
-MIN_SECRET_LENGTH = 32
 SSO_PACKAGES = ("authlib", "httpx")  # Streamlit's OIDC login runs Authlib over httpx
 
 
@@ -166,7 +156,7 @@ def sso_person(conn) -> tuple[Actor | None, str]:
             "are. Ask the administrator of the sign-in service to include the `email` claim "
             "in the identity token for this app."
         )
-    if str(st.user.get("email_verified", True)).lower() == "false":
+    if not identity.email_verified(st.user):
         return None, _(
             "The sign-in service has not verified {email}, so it cannot be used to sign in. "
             "Verify the address with the sign-in service, then sign in again.",
@@ -179,24 +169,14 @@ def sso_person(conn) -> tuple[Actor | None, str]:
             "programme administrator to add you under People and settings.",
             email=ui.md(email),
         )
+    if admin.sign_in_revoked(conn, person.email, st.user):
+        return None, _("You signed out after this sign-in. Sign in again.")
     return person, ""
 
 
 def weak_cookie_secret() -> str | None:
-    """Why the [auth] cookie_secret may not be used, or None. Streamlit signs the session
-    cookie with it: whoever knows it can make a cookie for any email."""
-    secret = str(st.secrets["auth"].get("cookie_secret") or "")
-    if not secret:
-        return _("`[auth]` has no `cookie_secret`.")
-    if secret.strip().lower() in PLACEHOLDER_SECRETS:
-        return _("`[auth]` `cookie_secret` is a placeholder from the documentation.")
-    if len(secret) < MIN_SECRET_LENGTH:
-        return _(
-            "`[auth]` `cookie_secret` is {length} characters long; it must be at least {minimum}.",
-            length=len(secret),
-            minimum=MIN_SECRET_LENGTH,
-        )
-    return None
+    """Why the [auth] cookie_secret may not be used, or None."""
+    return identity.cookie_secret_problem(str(st.secrets["auth"].get("cookie_secret") or ""))
 
 
 def refuse_weak_cookie_secret() -> None:
@@ -272,37 +252,72 @@ def sign_in_choices(
         roles = (row.roles or "").split(";")
         labels[row.email] = (
             f"{row.name} ({row.email}) · {row.organization_name} · "
-            f"{', '.join(map(views.role_word, roles)) if row.roles else _('no role')}"
+            f"{', '.join(map(words.role_word, roles)) if row.roles else _('no role')}"
         )
         for role in set(roles) & set(ROLES):
             by_role[role].append(row.email)
     return labels, by_role
 
 
-def demo_sign_in(conn) -> None:
-    """The demo's sign-in: pick anyone from the directory (no password)."""
-    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn), i18n.language())
+CHOOSING = "_choosing_person"  # a signed-in person asked to act as someone else
+
+
+def demo_sign_in(conn, person: Actor | None) -> None:
+    """The demo's sign-in: pick anyone from the directory (no password). Once someone is
+    signed in, the list is drawn only when they ask for it: every person's label goes to the
+    browser with it, 350 kB on every run of every page at ten times the demo's volume."""
     with st.sidebar:
         st.caption(":material/science: " + _("**Demo sign-in**: act as anyone in the directory."))
-        role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=views.role_word,
-                        help=_("Show only people with this role"))  # fmt: skip
-        emails = by_role[role] if role else list(labels)
-        current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
-        st.selectbox(
-            _("Person"),
-            emails,
-            index=emails.index(current) if current in emails else None,
-            format_func=labels.get,
-            placeholder=_("Choose a person…"),
-            key=DEMO_PERSON,
-            on_change=lambda: st.session_state.update(_signed_in=st.session_state.get(DEMO_PERSON)),
-        )
+        if person is not None and not st.session_state.get(CHOOSING):
+            # The one person, not the directory: the browser keeps it, so a new session after
+            # the process behind it died signs in as them again (resume_demo_sign_in).
+            st.selectbox(_("Person"), [person.email], format_func=lambda _email: person.name,
+                         key=DEMO_PERSON)  # fmt: skip
+            if st.button(_("Act as someone else"), icon=":material/switch_account:",
+                         key="_choose_person"):  # fmt: skip
+                st.session_state[CHOOSING] = True
+                st.rerun()
+            return
+        choose_person(conn)
+
+
+def choose_person(conn) -> None:
+    labels, by_role = sign_in_choices(conn, analytics.data_marker(conn), i18n.language())
+    role = st.pills(_("Role"), ROLES, key="_demo_role", format_func=words.role_word,
+                    help=_("Show only people with this role"))  # fmt: skip
+    emails = by_role[role] if role else list(labels)
+    current = st.session_state.get("_signed_in")  # signed_in() took it from the URL
+    st.selectbox(
+        _("Person"),
+        emails,
+        index=emails.index(current) if current in emails else None,
+        format_func=labels.get,
+        placeholder=_("Choose a person…"),
+        key=DEMO_PERSON,
+        on_change=chosen,
+    )
+
+
+def chosen() -> None:
+    st.session_state.update(_signed_in=st.session_state.get(DEMO_PERSON))
+    st.session_state.pop(CHOOSING, None)
+
+
+def resume_demo_sign_in(conn) -> bool:
+    """Whether the browser still shows a person in the demo sign-in that this session does not
+    know: a new session after the process behind it died (a page link, which drops ?as=, was
+    its first request). Then it signs in as them again."""
+    email = st.session_state.get(DEMO_PERSON)
+    if not email or decision_store.load_actor(conn, email) is None:
+        return False
+    st.session_state["_signed_in"] = email
+    return True
 
 
 def sidebar(conn, person: Actor, demo: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
-        roles = ", ".join(views.role_word(r) for r in sorted(person.roles)) or _("no role")
+        roles = ", ".join(words.role_word(r) for r in sorted(person.roles)) or _("no role")
         st.caption(f"{ui.md(person.organization)} · {ui.md(roles)}")
         if st.button(_("Sign out"), icon=":material/logout:", key="_sign_out"):
             if demo and not auth_configured():
@@ -310,6 +325,7 @@ def sidebar(conn, person: Actor, demo: bool) -> None:
                 st.session_state.pop(DEMO_PERSON, None)
                 st.query_params.pop(DEMO_PERSON, None)
                 st.rerun()
+            admin.sign_out(conn, person)
             st.logout()
         language_switch(conn, person)
         st.caption(_("Programme today: **{date}**", date=i18n.format_date(services.today(conn))))
@@ -352,13 +368,14 @@ def reader_language(conn, person: Actor | None) -> str:
 
 def main() -> None:
     st.set_page_config(page_title=_("Decisions"), page_icon=FAVICON, layout="wide")
-    if auth_configured():
+    sso = auth_configured()
+    if sso:
         refuse_weak_cookie_secret()
     open_database()
     conn = st.session_state["_conn"]
     try:
         i18n.use(reader_language(conn, None))  # before any text is drawn, even a sign-in error
-        demo = bool(store.get_settings(conn).get("demo"))
+        demo = bool(settings.get(conn, settings.DEMO))
         person = signed_in(conn, demo)
         if person is not None:
             i18n.use(reader_language(conn, person))
@@ -369,7 +386,7 @@ def main() -> None:
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         if demo:
             demo_notice()
-        if auth_configured():
+        if sso:
             if person is None:
                 sign_in_with_sso(conn)
                 return
@@ -379,12 +396,14 @@ def main() -> None:
             st.markdown(_(AUTH_HELP))
             return
         else:
-            demo_sign_in(conn)
+            demo_sign_in(conn, person)
+            if person is None and resume_demo_sign_in(conn):
+                st.rerun()
             if person is None:
                 st.title(_("Decisions"))
                 st.write(_("Choose who you are in the sidebar to see the programme as them."))
                 return
-        if demo and not auth_configured() and st.query_params.get(DEMO_PERSON) != person.email:
+        if demo and not sso and st.query_params.get(DEMO_PERSON) != person.email:
             st.query_params[DEMO_PERSON] = person.email  # page links drop it; put it back
         sidebar(conn, person, demo)
         land(person, navigation)

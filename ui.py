@@ -54,6 +54,10 @@ def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadi
 # Aggregates shared by every session of the process ------------------------------------------
 
 MAX_AGE_VARIABLE = "DECISIONS_DASHBOARD_MAX_AGE"
+# Seconds a dashboard's figures may be old. With 0 every change makes the next session that
+# opens a dashboard compute its figures while every other session on it waits: at ten times
+# the demo's volume, with a change every few seconds, they queued 10-20 s (benchmarks/README.md).
+DEFAULT_MAX_AGE = 10.0
 AGGREGATES_KEPT = 64
 
 
@@ -62,6 +66,7 @@ class Computed:
     value: Any
     event_id: int  # the last event of the data it was computed from
     as_of: dt.datetime  # when its computation began: the data it shows is at least this new
+    ready: dt.datetime | None = None  # when its computation ended (None: as_of)
 
 
 def _event_id(marker: str) -> tuple[str, int]:
@@ -77,12 +82,12 @@ class Aggregates:
       for the one running, and uses its result when that covers the data the session saw; so
       after a change each aggregate is computed once, not once per waiting session, and
       changes that arrive while it computes are folded into the next computation.
-    - With `max_age` > 0 a dashboard may show the previous result, at most that many seconds
-      old, and one computation brings it up to date in the background once it is
-      `refresh_after` seconds old (half the maximum age unless given): while the data changes
-      all the time, each aggregate is computed about that often, not after every change (the
-      page says as of when). Never older than `needed`: the last event of the session's own change, so a
-      person's change shows at once.
+    - With `max_age` > 0 a dashboard may show the previous result for that many seconds after
+      it was ready (and while its refresh runs), and one computation brings it up to date in
+      the background once it is `refresh_after` seconds old (half the maximum age unless
+      given): while the data changes all the time, each aggregate is computed about that
+      often, not after every change (the page says as of when). Never older than `needed`:
+      the last event of the session's own change, so a person's change shows at once.
     """
 
     def __init__(self, connect: Callable[[str], sqlite3.Connection]):
@@ -111,8 +116,15 @@ class Aggregates:
         if latest is not None and latest.event_id == current:
             return latest
         if latest is not None and needed <= latest.event_id < current and max_age > 0:
-            age = (services.wall_clock() - latest.as_of).total_seconds()
-            if age <= max_age:
+            now = services.wall_clock()
+            age = (now - latest.as_of).total_seconds()
+            # A computation shares the GIL with every page run: under load one that costs
+            # 0.6 s of CPU may take 15 s. So a result is shown for max_age after it is ready,
+            # and while its refresh runs (the page says as of when), rather than every session
+            # queueing behind a computation whose result would be too old when it came.
+            if (now - (latest.ready or latest.as_of)).total_seconds() <= max_age or (
+                self._is_refreshing(full)
+            ):
                 if age >= (max_age / 2 if refresh_after is None else refresh_after):
                     self._refresh_in_background(full, lock, path, compute)
                 return latest
@@ -129,7 +141,8 @@ class Aggregates:
         """Compute and keep the result; the caller holds the aggregate's lock."""
         event_id = _event_id(analytics.data_marker(conn))[1]
         started = services.wall_clock()
-        computed = Computed(compute(conn), event_id, started)
+        value = compute(conn)
+        computed = Computed(value, event_id, started, services.wall_clock())
         with self._guard:
             self.computations += 1
             self._latest.pop(full, None)  # computations of one aggregate run one at a time
@@ -137,6 +150,10 @@ class Aggregates:
             while len(self._latest) > AGGREGATES_KEPT:  # the least recently computed go
                 self._latest.pop(next(iter(self._latest)))
         return computed
+
+    def _is_refreshing(self, full: tuple) -> bool:
+        with self._guard:
+            return full in self._refreshing
 
     def _refresh_in_background(self, full: tuple, lock: threading.Lock, path: str, compute):
         with self._guard:
@@ -169,11 +186,11 @@ AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False))
 
 def dashboard_max_age() -> float:
     """How many seconds old a dashboard's figures may be while they are brought up to date
-    ($DECISIONS_DASHBOARD_MAX_AGE; 0, the default, means always current)."""
+    ($DECISIONS_DASHBOARD_MAX_AGE, default DEFAULT_MAX_AGE; 0 means always current)."""
     try:
-        return max(float(os.environ.get(MAX_AGE_VARIABLE) or 0), 0.0)
+        return max(float(os.environ.get(MAX_AGE_VARIABLE, DEFAULT_MAX_AGE)), 0.0)
     except ValueError:
-        return 0.0
+        return DEFAULT_MAX_AGE
 
 
 def shared(key: tuple, compute: Callable[[sqlite3.Connection], Any], *, spinner: str) -> Computed:
@@ -190,15 +207,18 @@ _OWN_CHANGE = "_own_change_event"
 
 
 def figures_as_of(*computed: Computed) -> None:
-    """A caption saying as of when the figures are (the oldest of those given)."""
-    moment = min(c.as_of for c in computed)
-    st.caption(i18n._(charts.FIGURES_AS_OF, time=i18n.format_time(moment)))
+    """A caption saying as of when the figures are (the oldest of those given) and, when they
+    may be a few seconds old, that a person's own changes show at once."""
+    moment = i18n.format_time(min(c.as_of for c in computed))
+    text = charts.FIGURES_REFRESHED if dashboard_max_age() else charts.FIGURES_AS_OF
+    st.caption(i18n._(text, time=moment))
 
 
 # Charts ---------------------------------------------------------------------------------------
 
 CHART_SPECS_KEPT = 128
 _chart_specs: dict[tuple, dict] = {}
+_chart_building: dict[tuple, threading.Lock] = {}
 _chart_specs_guard = threading.Lock()
 
 
@@ -207,20 +227,31 @@ def chart(build: Callable[[], Any], key: tuple | None = None, **options: Any) ->
 
     With a `key` that names the data drawn (for an aggregate: its key and event id), the spec
     is made once per process and reused by every session until the data changes: building and
-    validating a chart costs 0.05-0.1 s of CPU, more than the rest of a page run."""
-    if key is None:
-        spec = charts.spec(build())
-    else:
-        full = (*key, i18n.language())
+    validating a chart costs 0.05-0.1 s of CPU, more than the rest of a page run. Sessions that
+    ask for a spec being made wait for it rather than each making it again (when an aggregate
+    is refreshed, every session on its dashboard asks at once)."""
+    spec = charts.spec(build()) if key is None else chart_spec((*key, i18n.language()), build)
+    st.vega_lite_chart(spec, **options)
+
+
+def chart_spec(full: tuple, build: Callable[[], Any]) -> dict:
+    """The spec of the chart `build()` makes, made once per process for the key `full`."""
+    with _chart_specs_guard:
+        spec = _chart_specs.get(full)
+        building = _chart_building.setdefault(full, threading.Lock()) if spec is None else None
+    if building is None:
+        return spec
+    with building:
         with _chart_specs_guard:
             spec = _chart_specs.get(full)
         if spec is None:
             spec = charts.spec(build())
             with _chart_specs_guard:
                 _chart_specs[full] = spec
+                _chart_building.pop(full, None)
                 while len(_chart_specs) > CHART_SPECS_KEPT:
                     _chart_specs.pop(next(iter(_chart_specs)))
-    st.vega_lite_chart(spec, **options)
+    return spec
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:
@@ -450,7 +481,7 @@ def _build_and_rename(path: Path, build: Callable[[sqlite3.Connection], None]) -
         connection = store.connect(temporary)
         try:
             build(connection)
-            connection.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            store.leave_wal(connection)
         finally:
             connection.close()
         os.replace(temporary, path)

@@ -3,7 +3,11 @@ speaks Streamlit's WebSocket protocol (`/_stcore/stream`, BackMsg / ForwardMsg p
 signs in with `?as=EMAIL`, and visits Overview, My work, Decisions, a decision, Approvals,
 Readiness and Backlog in turn with a think time between pages, while a writer changes the data
 through the services at a set rate. Prints p50 / p95 / max per page (from sending the rerun to
-the script's end), page runs per second, errors, and checks that no write was lost.
+the script's end), the bytes a browser receives per page run (it holds the large elements it
+has had, as Streamlit's browser does, so the server sends references to them), page runs per
+second, server CPU per page run, errors, and checks that no write was lost; `--json PATH`
+writes it all with the date, machine, load average and settings (benchmarks/capacity_table.py
+makes the README's capacity table from such files).
 
     python benchmarks/bench_load.py --sessions 40 --think 2 --write-every 2 --processes 1
     python benchmarks/bench_load.py --sessions 100 --think 5 --write-every 1 --processes 2
@@ -19,7 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import json
 import os
+import platform
 import random
 import shutil
 import signal
@@ -49,6 +56,8 @@ from decisions.store import decisions as decision_store  # noqa: E402
 
 PAGES = ["overview", "my_work", "decisions", "decision", "approvals", "readiness", "backlog"]
 PAGE_TIMEOUT = 120.0
+WARM_UP = 20.0  # seconds: the first computations of every aggregate, sessions signing in
+CACHED_MESSAGE_AGE = 2  # Streamlit's global.maxCachedMessageAge: runs a browser keeps one
 TITLE = "Load benchmark change"
 
 
@@ -96,18 +105,21 @@ def free_port() -> int:
 
 
 def start_servers(
-    db: Path, processes: int, log: Path, max_age: float, app_dir: Path = REPO
+    db: Path, processes: int, log: Path, max_age: float | None, app_dir: Path = REPO
 ) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    env = {**os.environ, "DECISIONS_DB": str(db), "DECISIONS_DASHBOARD_MAX_AGE": f"{max_age:g}"}
+    env = {**os.environ, "DECISIONS_DB": str(db)}
+    if max_age is not None:
+        env["DECISIONS_DASHBOARD_MAX_AGE"] = f"{max_age:g}"
     if processes == 1:
         command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                    "--server.port", str(port), "--server.address", "127.0.0.1",
                    "--server.headless", "true"]  # fmt: skip
     else:
         command = [sys.executable, str(app_dir / "scripts" / "serve"), "--processes", str(processes),
-                   "--port", str(port), "--backend-port", str(free_port()), "--db", str(db),
-                   "--dashboard-max-age", f"{max_age:g}"]  # fmt: skip
+                   "--port", str(port), "--backend-port", str(free_port()), "--db", str(db)]  # fmt: skip
+        if max_age is not None:
+            command += ["--dashboard-max-age", f"{max_age:g}"]
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)  # fmt: skip
@@ -160,6 +172,9 @@ def stop(process: subprocess.Popen) -> None:
 class Results:
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
+        self.bytes: dict[str, list[int]] = defaultdict(list)  # received per page run
+        self.starts: dict[str, list[float]] = defaultdict(list)  # when each run began
+        self.began = time.monotonic()
         self.errors: dict[str, int] = defaultdict(int)
         self.messages: list[str] = []
         self.cpu_before: float | None = None
@@ -178,6 +193,10 @@ class Browser:
         self.url, self.email, self.keys, self.results = url, email, keys, results
         self.pages: dict[str, str] = {}  # url path -> page script hash
         self.ws = None
+        # As a browser does: the large elements it holds (hash -> run that last used it); the
+        # server sends a reference in place of one it knows the browser has.
+        self.cached: dict[str, int] = {}
+        self.runs = 0
 
     def _cookie(self) -> str:
         with urllib.request.urlopen(f"{self.url}/?as={self.email}", timeout=30) as reply:
@@ -206,6 +225,9 @@ class Browser:
         if page_path == "decision":
             query += f"&key={random.choice(self.keys)}"
         state.query_string = query
+        state.cached_message_hashes.extend(
+            h for h, run in self.cached.items() if self.runs - run <= CACHED_MESSAGE_AGE
+        )
         path = "" if page_path == "overview" else page_path
         if self.pages:
             state.page_script_hash = self.pages.get(path, "")
@@ -213,11 +235,17 @@ class Browser:
         started = time.monotonic()
         await self.ws.send(back.SerializeToString())
         failed = None
+        received = 0
         while True:
             data = await asyncio.wait_for(self.ws.recv(), PAGE_TIMEOUT)
+            received += len(data)
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            if kind == "ref_hash":
+                self.cached[msg.ref_hash] = self.runs
+            elif msg.metadata.cacheable:
+                self.cached[msg.hash] = self.runs
             if kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
                 for p in msg.navigation.app_pages:
@@ -232,6 +260,7 @@ class Browser:
                 elif element.WhichOneof("type") == "alert" and "locked" in element.alert.body:
                     failed = element.alert.body
             elif kind == "script_finished":
+                self.runs += 1
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue  # st.rerun or switch_page: the next run follows
                 break
@@ -239,6 +268,8 @@ class Browser:
             self.results.error(page, failed)
         else:
             self.results.times[page].append(time.monotonic() - started)
+            self.results.starts[page].append(started - self.results.began)
+            self.results.bytes[page].append(received)
 
 
 async def session(url, email, keys, think, until, results, start_delay) -> None:
@@ -330,7 +361,7 @@ async def drive(url, args, db, group: int | None) -> tuple[Results, Writer, floa
     emails += [experts[i % len(experts)] for i in range(args.sessions - n_managers)]
     results = Results()
     ramp = min(args.think * 2, 10.0)
-    started = time.monotonic()
+    started = results.began = time.monotonic()
     results.cpu_before = cpu_seconds(group) if group else None
     until = started + args.duration
     writer = Writer(db, args.write_every, until) if args.write_every > 0 else None
@@ -346,37 +377,108 @@ async def drive(url, args, db, group: int | None) -> tuple[Results, Writer, floa
     return results, writer, elapsed
 
 
-def report(args, results: Results, writer: Writer | None, elapsed: float) -> None:
+def page_figures(times: list[float], sizes: list[int], errors: int) -> dict:
+    figures = {"runs": len(times), "errors": errors}
+    if times:
+        figures |= {
+            "p50": statistics.median(times),
+            "p95": percentile(times, 0.95),
+            "max": max(times),
+            "bytes": statistics.mean(sizes),
+        }
+    return figures
+
+
+def after_warm_up(results: Results) -> dict:
+    """p95 per page and of all pages over the runs that began after the first WARM_UP s."""
+    warm = {page: [t for t, began in zip(results.times.get(page, []), results.starts[page],
+                                         strict=True) if began >= WARM_UP]
+            for page in PAGES}  # fmt: skip
+    every = [t for times in warm.values() for t in times]
+    figures = {page: percentile(times, 0.95) for page, times in warm.items() if times}
+    return {"pages": figures, "all": percentile(every, 0.95) if every else None,
+            "runs": len(every)}  # fmt: skip
+
+
+def machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.machine())  # fmt: skip
+    return {"cores": os.cpu_count(), "cpu": model, "system": platform.platform(terse=True)}
+
+
+def result(args, results: Results, writer: Writer | None, elapsed: float, load) -> dict:
+    """Everything the run measured and how, as the JSON that benchmarks/capacity_table.py
+    turns into the README's capacity table."""
+    pages = {}
+    steady_times, steady_bytes = [], []
+    for page in [*PAGES, "sign_in", "connection"]:
+        times, sizes = results.times.get(page, []), results.bytes.get(page, [])
+        if times or results.errors.get(page):
+            pages[page] = page_figures(times, sizes, results.errors.get(page, 0))
+        if page in PAGES:
+            steady_times += times
+            steady_bytes += sizes
+    runs = sum(len(t) for t in results.times.values())
+    used = None if results.cpu_before is None else results.cpu_after - results.cpu_before
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load": {"start": load[0], "end": load[1]},
+        "settings": {
+            "sessions": args.sessions, "managers": args.managers, "think": args.think,
+            "write_every": args.write_every, "scale": args.scale, "processes": args.processes,
+            "duration": args.duration, "dashboard_max_age": args.dashboard_max_age,
+            "app_dir": str(args.app_dir), "commit": commit(args.app_dir),
+        },  # fmt: skip
+        "elapsed": elapsed,
+        "pages": pages,
+        "all": page_figures(steady_times, steady_bytes, sum(results.errors.values())),
+        "warm_up": WARM_UP,
+        "after_warm_up": after_warm_up(results),
+        "runs_per_second": runs / elapsed,
+        "server_cpu": None if used is None else {"seconds": used, "per_run": used / max(runs, 1)},
+        "writes": None if writer is None else {
+            "done": writer.written, "refused": len(writer.failed), "lost": writer.lost()},
+    }  # fmt: skip
+
+
+def commit(app_dir: Path) -> str | None:
+    done = subprocess.run(["git", "-C", str(app_dir), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip() or None
+
+
+def report(args, measured: dict, results: Results, writer: Writer | None) -> None:
+    max_age = "default" if args.dashboard_max_age is None else f"{args.dashboard_max_age:g} s"
     print(f"\n{args.sessions} sessions ({args.managers:.0%} managers), think {args.think:g} s, "
           f"{'no writes' if not writer else f'one change every {args.write_every:g} s'}, "
-          f"scale {args.scale:g}, {args.processes} process(es), {elapsed:.0f} s")  # fmt: skip
-    print(f"{'page':<12} {'runs':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'errors':>7}")
-    every, steady = [], []
-    for page in [*PAGES, "sign_in", "connection"]:
-        times = results.times.get(page, [])
-        every += times
-        steady += times if page in PAGES else []
-        if not times and not results.errors.get(page):
-            continue
-        if times:
-            print(f"{page:<12} {len(times):>6} {statistics.median(times):>7.2f} "
-                  f"{percentile(times, 0.95):>7.2f} {max(times):>7.2f} "
-                  f"{results.errors.get(page, 0):>7}")  # fmt: skip
+          f"scale {args.scale:g}, {args.processes} process(es), dashboards' max age {max_age}, "
+          f"{measured['elapsed']:.0f} s, load {measured['load']['start']:.1f} -> "
+          f"{measured['load']['end']:.1f}")  # fmt: skip
+    print(f"{'page':<12} {'runs':>6} {'p50 s':>7} {'p95 s':>7} {'max s':>7} {'errors':>7} "
+          f"{'kB/run':>8}")  # fmt: skip
+    rows = [*measured["pages"].items(), ("all pages", measured["all"])]
+    for page, figures in rows:
+        if figures["runs"]:
+            print(f"{page:<12} {figures['runs']:>6} {figures['p50']:>7.2f} {figures['p95']:>7.2f} "
+                  f"{figures['max']:>7.2f} {figures['errors']:>7} {figures['bytes'] / 1000:>8.1f}")  # fmt: skip
         else:
-            print(f"{page:<12} {0:>6} {'':>7} {'':>7} {'':>7} {results.errors[page]:>7}")
-    if steady:
-        print(f"{'all pages':<12} {len(steady):>6} {statistics.median(steady):>7.2f} "
-              f"{percentile(steady, 0.95):>7.2f} {max(steady):>7.2f} "
-              f"{sum(results.errors.values()):>7}   (sign-in left out)")  # fmt: skip
-    print(f"throughput: {len(every) / elapsed:.1f} page runs/s")
-    if results.cpu_before is not None and every:
-        used = results.cpu_after - results.cpu_before
+            print(f"{page:<12} {0:>6} {'':>7} {'':>7} {'':>7} {figures['errors']:>7}")
+    warm = measured["after_warm_up"]
+    if warm["all"] is not None:
+        print(f"after the first {WARM_UP:g} s ({warm['runs']} runs): p95 {warm['all']:.2f} s; "
+              + ", ".join(f"{page} {p95:.2f}" for page, p95 in warm["pages"].items()))  # fmt: skip
+    print(f"throughput: {measured['runs_per_second']:.1f} page runs/s ('all pages' leaves the "
+          "sign-in out)")  # fmt: skip
+    if measured["server_cpu"]:
+        used, elapsed = measured["server_cpu"]["seconds"], measured["elapsed"]
         print(f"server CPU: {used:.0f} s in {elapsed:.0f} s ({used / elapsed:.2f} cores), "
-              f"{used / len(every):.3f} s per page run")  # fmt: skip
+              f"{measured['server_cpu']['per_run']:.3f} s per page run")  # fmt: skip
     print(f"benchmark's own CPU: {time.process_time():.0f} s (simulated browsers and writer)")
     if writer:
         print(f"writes: {writer.written} done, {len(writer.failed)} refused, "
-              f"{writer.lost()} lost")  # fmt: skip
+              f"{measured['writes']['lost']} lost")  # fmt: skip
         for message in writer.failed[:5]:
             print(f"  write failed: {message}")
     for message in results.messages:
@@ -392,7 +494,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--processes", type=int, default=1)
-    parser.add_argument("--dashboard-max-age", type=float, default=10.0)
+    parser.add_argument(
+        "--dashboard-max-age", type=float, help="seconds; without it, the app's default"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures and settings here")
     parser.add_argument("--url", help="a server already running on the database --db")
     parser.add_argument("--db", type=Path, help="with --url: the database it serves")
     parser.add_argument("--seed", type=int, default=1)
@@ -412,6 +517,7 @@ def main() -> None:
             url, process = start_servers(
                 db, args.processes, log, args.dashboard_max_age, args.app_dir
             )
+        load_before = os.getloadavg()[0]
         try:
             results, writer, elapsed = asyncio.run(
                 drive(url, args, db, process.pid if process else None)
@@ -424,7 +530,10 @@ def main() -> None:
                     print("the server's log says: database is locked")
                 if os.environ.get("BENCH_KEEP_LOG"):
                     shutil.copy(log, os.environ["BENCH_KEEP_LOG"])
-        report(args, results, writer, elapsed)
+        measured = result(args, results, writer, elapsed, (load_before, os.getloadavg()[0]))
+        report(args, measured, results, writer)
+        if args.json:
+            args.json.write_text(json.dumps(measured, indent=2) + "\n")
 
 
 if __name__ == "__main__":

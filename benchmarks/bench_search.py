@@ -1,4 +1,4 @@
-"""Time the register's search (decisions.store.views.search_decisions, with the forums and
+"""Time the register's search (decisions.store.screen_queries.search_decisions, with the forums and
 organisations it names) on a demo programme: the count and first page of hits for words typed
 with and without æ, ø, å, prefixes, and names. A script, not a test:
 
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from decisions import demo, store
-from decisions.store import views
+from decisions.store import screen_queries
 
 QUERIES = ("", "epikrise", "blodprøve", "blodprove", "søknad", "soknad", "legemiddel kurve",
            "a", "med", "roros", "Aalesund", "Ålesund", "MED-00")  # fmt: skip
@@ -36,9 +36,9 @@ def main() -> None:
             times = []
             for _run in range(args.repeat):
                 start = time.perf_counter()
-                named = tuple((n["table"], n["code"]) for n in views.named(conn, text))
-                query = views.RegisterQuery(text=text, named=named)
-                _found, total = views.search_decisions(conn, query, limit=500)
+                named = tuple((n["table"], n["code"]) for n in screen_queries.named(conn, text))
+                query = screen_queries.RegisterQuery(text=text, named=named)
+                _found, total = screen_queries.search_decisions(conn, query, limit=500)
                 times.append(time.perf_counter() - start)
             print(f"{text!r:>18} {total:>7,} {statistics.median(times) * 1000:>10.1f} "
                   f"{max(times) * 1000:>8.1f}")  # fmt: skip

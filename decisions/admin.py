@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections import Counter
-from dataclasses import asdict
 
-from decisions import permissions, settings, store
-from decisions.i18n import _
+from decisions import identity, permissions, settings, store
+from decisions.i18n import N_, _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
     STALE_MESSAGE,
@@ -27,10 +27,8 @@ from decisions.store import people as people_store
 from decisions.store import reference
 from decisions.workflow import derive_stage, side_of
 
-EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 MAX_APPROVERS = 10
-RULE_SETTINGS = {field: setting.name for field, setting in settings.APPROVAL_RULE.items()}
 
 
 def _listed(values) -> list[str]:
@@ -104,7 +102,7 @@ def save_expert(
                 letters=letters,
             )
         )
-    if not EMAIL.match(email):
+    if not identity.is_mailbox(email):
         raise WorkflowError(_("email {email!r} is not an email address", email=email))
     with store.transaction(conn):
         existing = people_store.get_expert(conn, email)
@@ -133,24 +131,28 @@ def save_expert(
             forums = default_forums(
                 domains, roles, kinds.get(record["organization"]), *_forum_catalog(conn)
             )
-        _check_admin_change(conn, actor, existing, roles, record["active"])
+        _check_role_change(conn, actor, existing, roles, record["active"])
         if not people_store.save_expert(conn, record, domains, roles, forums, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Expert {email}"))
         at = now(conn)
         new = record | {"domains": sorted(domains), "roles": sorted(roles),
                         "forums": sorted(forums)}  # fmt: skip
-        if existing is None:
-            events = [
-                event(actor, at, "expert", email, "created", None, ";".join(roles), record["name"])
-            ]
-        else:
+        events = expert_events(actor, at, existing, new)
+        if existing is not None:
             changes = _changes(existing, new)
-            events = _field_events(actor, at, "expert", email, changes)
             if {"domains", "organization"} & set(changes):
                 keys = people_store.decisions_with_verdicts_by(conn, email)
                 events += refresh_stages(conn, keys, actor, at, f"expert {email} changed")
         store.append_events(conn, events)
         return email
+
+
+def expert_events(actor: Actor, at: str, existing: dict | None, new: dict) -> list[dict]:
+    """The events of a person saved: created (with their roles), or each field edited."""
+    if existing is None:
+        return [event(actor, at, "expert", new["email"], "created", None,
+                      ";".join(new["roles"]), new["name"])]  # fmt: skip
+    return _field_events(actor, at, "expert", new["email"], _changes(existing, new))
 
 
 def same_names(conn: sqlite3.Connection, name: str) -> list[dict]:
@@ -222,19 +224,20 @@ def _allocation(value) -> int:
     return pct
 
 
-def _check_admin_change(
+def _check_role_change(
     conn: sqlite3.Connection, actor: Actor, existing: dict | None, roles: list[str], active: int
 ) -> None:
     active_admins = people_store.active_with_role(conn, permissions.ADMIN_ROLE)
-    check_admin_change(actor, existing, roles, active, active_admins)
+    check_role_change(actor, existing, roles, active, active_admins)
 
 
-def check_admin_change(
+def check_role_change(
     actor: Actor, existing: dict | None, roles: list[str], active: int, active_admins: list[str]
 ) -> None:
-    """Only an admin grants, removes or deactivates admin, and one active admin always remains
-    (`active_admins`: the active admins as they stand without this change). The People page and the
-    import both ask it."""
+    """No one changes their own roles (another manager or an admin does); only an admin
+    grants, removes or deactivates admin, and one active admin always remains
+    (`active_admins`: the active admins as they stand without this change). The People page
+    and the import both ask it."""
     admin_role = permissions.ADMIN_ROLE
     had = bool(existing) and admin_role in existing["roles"]
     was_active_admin = had and bool(existing["active"])
@@ -247,6 +250,8 @@ def check_admin_change(
         raise WorkflowError(
             _("{email} is the last active admin; name another first", email=existing["email"])
         )
+    if existing and set(existing["roles"]) != set(roles):
+        permissions.check(actor, "set_roles", permissions.Target(owner=existing["email"]))
 
 
 # Forums -----------------------------------------------------------------------------------------
@@ -279,8 +284,7 @@ def save_forum(
         if existing is None and row_version is not None:
             raise WorkflowError(_("forum {code} does not exist", code=code))
         name = visible_field(text_field(name, "name", required=True, limit=200), "name")
-        if people_store.forum_name_taken(conn, name, code):
-            raise WorkflowError(_("name {name!r} is taken by another forum", name=name))
+        check_name_free("forums", name, people_store.forum_name_taken(conn, name, code))
         if str(level) not in ("1", "2", "3"):
             raise WorkflowError(_("level must be 1, 2 or 3, not {level!r}", level=level))
         record = {"code": code, "name": name, "level": int(level),
@@ -298,10 +302,7 @@ def save_forum(
             raise StaleRecord(STALE_MESSAGE.format(what=f"Forum {code}"))
         at = now(conn)
         new = record | {"domains": sorted(domains), "members": sorted(members)}
-        if existing is None:
-            events = [event(actor, at, "forum", code, "created", None, record["level"], name)]
-        else:
-            events = _field_events(actor, at, "forum", code, _changes(existing, new))
+        events = forum_events(actor, at, existing, new)
         # A member who joins or leaves changes that person's record (their forums) too.
         joined_or_left = [
             event(actor, at, "expert", m, "edited:forums", ";".join(before[m]),
@@ -310,6 +311,30 @@ def save_forum(
         ]  # fmt: skip
         store.append_events(conn, joined_or_left + events)
         return code
+
+
+def forum_events(actor: Actor, at: str, existing: dict | None, new: dict) -> list[dict]:
+    """The events of a forum saved: created, or each field edited (`new`: its fields)."""
+    if existing is None:
+        return [event(actor, at, "forum", new["code"], "created", None, new["level"], new["name"])]
+    return _field_events(actor, at, "forum", new["code"], _changes(existing, new))
+
+
+# A forum's, domain's or module's name is its own; the refusal names the record holding it.
+_NAME_TAKEN = {
+    "forums": N_("name {name!r} is taken by forum {holder}"),
+    "domains": N_("name {name!r} is taken by domain {holder}"),
+    "modules": N_("name {name!r} is taken by module {holder}"),
+}
+
+
+UNIQUE_NAMES = tuple(_NAME_TAKEN)
+
+
+def check_name_free(table: str, name: str, holder: str | None) -> None:
+    """Refuse `name` for a record of `table` when another record, `holder`, has it."""
+    if holder:
+        raise WorkflowError(_(_NAME_TAKEN[table], name=name, holder=holder))
 
 
 # The approval rule ------------------------------------------------------------------------------
@@ -375,14 +400,28 @@ def set_approval_rule(
         if rule == current:
             raise WorkflowError(_("the approval rule is unchanged; nothing to save"))
         at = now(conn)
-        events = []
-        old, new = asdict(current), asdict(rule)
-        for field, setting in RULE_SETTINGS.items():
-            if old[field] != new[field]:
-                store.put_setting(conn, setting, new[field])
-                events.append(event(actor, at, "setting", setting, "changed", old[field],
-                                    new[field]))  # fmt: skip
+        events = [event(actor, at, "setting", setting.name, "changed", old, new)
+                  for setting, old, new in settings.put_approval_rule(conn, rule)]  # fmt: skip
         keys = people_store.keys_past_demonstration(conn)
         moved = refresh_stages(conn, keys, actor, at, "approval rule changed")
         store.append_events(conn, events + moved)
         return dict(Counter((e["from_value"], e["to_value"]) for e in moved))
+
+
+# Sign-out --------------------------------------------------------------------------------------
+
+
+def sign_out(conn: sqlite3.Connection, actor: Actor) -> None:
+    """Record that `actor` signed out now (the real clock): every sign-in issued before it is
+    refused from then on, also a copy of its cookie."""
+    at = int(time.time())  # compared with the sign-in provider's clock, not the programme's
+    with store.transaction(conn):
+        people_store.record_sign_out(conn, actor.email, at)
+        store.append_events(conn, [event(actor, now(conn), "sign_out", actor.email,
+                                         "signed_out", None, str(at))])  # fmt: skip
+
+
+def sign_in_revoked(conn: sqlite3.Connection, email: str, claims) -> bool:
+    """Whether the sign-in whose identity token carries `claims` dates from before the
+    person's last sign-out."""
+    return identity.issued_before_sign_out(claims, people_store.signed_out_at(conn, email))

@@ -11,7 +11,7 @@ import sqlite3
 import numpy as np
 import pandas as pd
 
-from decisions import history
+from decisions import history, permissions
 from decisions.history import Programme
 from decisions.model import ALL_STAGES, STAGES
 from decisions.store import analytics
@@ -110,7 +110,7 @@ def _series_by_key(keys: np.ndarray, values: np.ndarray) -> pd.Series:
 
 
 def time_per_level(events: pd.DataFrame, backlog: Tables) -> pd.DataFrame:
-    """level, forum_level, count, median_days, p85_days, still_there: time a proposal spent at
+    """level, count, median_days, p85_days, still_there: time a proposal spent at
     each forum level before it was escalated further or decided (or withdrawn). `events`: the
     stage events in order of decision and time."""
     escalations = backlog["escalations"]
@@ -140,11 +140,7 @@ def time_per_level(events: pd.DataFrame, backlog: Tables) -> pd.DataFrame:
     out = pd.DataFrame({"level": levels}).merge(_summary(done, "level"), on="level", how="left")
     out["count"] = out["count"].fillna(0).astype(int)
     out["still_there"] = out["level"].map(waiting).fillna(0).astype(int)
-    out.insert(1, "forum_level", out["level"].map(_LEVEL_NAMES))
     return out
-
-
-_LEVEL_NAMES = {1: "domain expert group", 2: "joint decision group", 3: "steering group"}
 
 
 def overdue(decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -205,6 +201,11 @@ def _verdicts_due(shown: pd.DataFrame, backlog: Tables) -> pd.Series:
     return owed.sub(given, fill_value=0)
 
 
+def _verdict_roles() -> tuple[str, ...]:
+    """The roles whose holders give verdicts in their domains: the experts a workload counts."""
+    return permissions.roles_where("approve", permissions.DOMAIN)
+
+
 def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     """Each active expert's open items against their allocation: decisions they own that are
     not done, proposals in their forums, demonstrated decisions of their domains still
@@ -216,7 +217,7 @@ def workload(backlog: Tables, decisions: pd.DataFrame, as_of: dt.date) -> pd.Dat
     people = backlog["experts"]
     people = people[
         (people["active"] == 1)
-        & people["email"].isin(roles.loc[roles["role"] == "expert", "expert"])
+        & people["email"].isin(roles.loc[roles["role"].isin(_verdict_roles()), "expert"])
     ].copy()
     open_ = decisions[~decisions["stage"].isin(CLOSED)]
     owned = open_.groupby("owner").size()

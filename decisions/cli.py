@@ -9,7 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from decisions import store
+from decisions import store, words
+from decisions.i18n import _
 from decisions.model import WorkflowError
 
 COMMANDS: dict[str, str] = {
@@ -21,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "check": "integrity, foreign keys, event log and stored stages against the evidence",
     "backup": "consistent online copy of the database while the app runs",
     "notify": "send the email notices due (digests, demo invitations, event notices)",
+    "publish": "write the published decision log: a static site with lists, feed and search",
 }
 
 
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "nothing, write the log's head to FILE (after checking the "
                                    "log against the head already there)")  # fmt: skip
     _notify_arguments(commands["notify"])
+    _publish_arguments(commands["publish"])
     return parser
 
 
@@ -78,6 +81,16 @@ def _notify_arguments(command: argparse.ArgumentParser) -> None:
                          "server's log shows it never took it); may be repeated")  # fmt: skip
 
 
+def _publish_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--out", required=True, metavar="DIR", help="the site's folder")
+    command.add_argument("--language", choices=("nb", "en"), default="nb",
+                         help="the site's language (default nb, bokmål)")  # fmt: skip
+    command.add_argument("--base-url", metavar="URL", help="the site's public address, for "
+                         "the feed's absolute links (e.g. https://intranett.example/beslutninger)")  # fmt: skip
+    command.add_argument("--dry-run", action="store_true",
+                         help="list what would be written or removed; write nothing")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -88,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(args)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}", error=error), file=sys.stderr)
         return 2
 
 
@@ -101,7 +114,7 @@ def _fill_empty_programme(args: argparse.Namespace, fill: Callable, done: Callab
     path = store.database_path(args.db)
     conn = store.connect(path)
     if not store.is_empty(conn):
-        print(f"{path}: holds a programme already; not overwritten", file=sys.stderr)
+        print(_("{path}: holds a programme already; not overwritten", path=path), file=sys.stderr)
         return 1
     try:
         result = fill(conn)
@@ -118,10 +131,9 @@ def _init(args: argparse.Namespace) -> int:
     return _fill_empty_programme(
         args,
         programme.init_reference_lists,
-        lambda counts: (
-            "empty programme created ("
-            + ", ".join(f"{n} {kind}" for kind, n in counts.items())
-            + ")"
+        lambda counts: _(
+            "empty programme created ({counts})",
+            counts=words.reference_counts_text(counts),
         ),
     )
 
@@ -132,28 +144,18 @@ def _demo(args: argparse.Namespace) -> int:
     return _fill_empty_programme(
         args,
         lambda conn: demo.build_demo(conn, scale=args.scale, seed=args.seed),
-        lambda summary: f"demo programme created ({summary})",
+        lambda summary: _("demo programme created ({summary})", summary=summary),
     )
 
 
 def _check(args: argparse.Namespace) -> int:
     """`check [--head FILE] [--anchor FILE]`: findings on stderr (exit 1), warnings (what it
     could not prove) and the log's head on stdout."""
-    from decisions import services
     from decisions.store import anchor
 
     path = store.database_path(args.db)
     if not path.exists():
         print(f"{path}: no such database", file=sys.stderr)
-        return 1
-    beside = Path(f"{path}.head.json")
-    names = [Path(args.head)] if args.head else [beside] if beside.is_file() else []
-    if args.anchor and Path(args.anchor).is_file() and Path(args.anchor) not in names:
-        names.append(Path(args.anchor))
-    try:
-        heads = [(str(name), anchor.read_head(name)) for name in names]
-    except anchor.HeadUnreadable as unreadable:
-        print(f"{path}: {unreadable}", file=sys.stderr)
         return 1
     conn = store.connect(path, migrate=False)
     pending = store.pending_migrations(conn)
@@ -162,11 +164,18 @@ def _check(args: argparse.Namespace) -> int:
               f"{', '.join(pending)}); open it once with the app or any other command, which "
               "upgrades it, then check it", file=sys.stderr)  # fmt: skip
         return 1
-    findings = services.check(conn, heads=heads)
-    for warning in services.check_warnings(conn, heads=heads):
+    try:
+        with store.snapshot(conn):  # one snapshot of the log, taken together with its heads
+            findings, warnings = _check_snapshot(conn, path, args)
+            key = anchor.log_key()
+            last_id, last_hash = store.last_event(conn)
+            signed = bool(last_id) and store.event_at(conn, last_id)[1] is not None
+            head = anchor.head_record(last_id, last_hash, key, str(path), event_signed=signed)
+    except anchor.HeadUnreadable as unreadable:
+        print(f"{path}: {unreadable}", file=sys.stderr)
+        return 1
+    for warning in warnings:
         print(f"{path}: warning: {warning}")
-    key = anchor.log_key()
-    head = anchor.head_record(*store.last_event(conn), key, str(path))
     print(f"{path}: head: event {head['event_id']}, hash {head['hash']}"
           + (", with the log key's MAC" if key else ", no MAC (no log key)"))  # fmt: skip
     for finding in findings:
@@ -174,15 +183,37 @@ def _check(args: argparse.Namespace) -> int:
     if findings:
         return 1
     if args.anchor:
-        print(f"{anchor.write_head(args.anchor, head)}: head written")
+        with anchor.head_lock(str(path), exclusive=True):  # never behind a change's own head
+            print(f"{anchor.advance_head(args.anchor, head)}: head written")
     print(f"{path}: ok")
     return 0
+
+
+def _check_snapshot(conn, path: Path, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """(findings, warnings) of `check` on the database, its own head beside it (which the log
+    key requires, except while `--anchor` writes the first one) and the other head files."""
+    from decisions import services
+    from decisions.store import anchor
+
+    beside = anchor.own_head_path(path)
+    others = [Path(name) for name in (args.head, args.anchor) if name]
+    others = [n for n in dict.fromkeys(others) if n.resolve() != beside.resolve() and n.is_file()]
+    with anchor.head_lock(str(path), exclusive=False):
+        store.last_event(conn)
+        own = anchor.read_head(beside) if beside.is_file() else None
+        heads = [(str(name), anchor.read_head(name)) for name in others]
+    if args.head and Path(args.head) != beside and not Path(args.head).is_file():
+        raise anchor.HeadUnreadable(f"{args.head}: no such head file")
+    bootstrap = own is None and args.anchor and Path(args.anchor).resolve() == beside.resolve()
+    own_head = None if bootstrap else (str(beside), own)
+    findings = services.check(conn, heads=heads, own_head=own_head)
+    return findings, services.check_warnings(conn, heads=[*heads, *([own_head] if own else [])])
 
 
 def _open(args: argparse.Namespace):
     path = store.database_path(args.db)
     if not path.exists():
-        print(f"{path}: no such database", file=sys.stderr)
+        print(_("{path}: no such database", path=path), file=sys.stderr)
         return None
     return store.connect(path)
 
@@ -268,9 +299,9 @@ def _export(args: argparse.Namespace) -> int:
 
     kind = _kind_word(args)
     if kind == "all" and not args.out:
-        raise UsageError("export all needs --out DIR")
+        raise UsageError(_("export all needs --out DIR"))
     if args.norwegian and args.format != "csv":
-        raise UsageError("--norwegian writes CSV; an xlsx has typed dates and numbers already")
+        raise UsageError(_("--norwegian writes CSV; an xlsx has typed dates and numbers already"))
     conn = _open(args)
     if conn is None:
         return 1
@@ -284,7 +315,7 @@ def _export(args: argparse.Namespace) -> int:
             io.write_file(Path(args.out), data)
             return 0
     except io.ExportRefused as refused:  # nothing written through a symbolic link
-        print(f"error: {refused}", file=sys.stderr)
+        print(_("error: {error}", error=refused), file=sys.stderr)
         return 1
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
@@ -303,7 +334,8 @@ def _backup(args: argparse.Namespace) -> int:
     except io.BackupFailed as failed:
         print(f"{args.dest}: {failed}", file=sys.stderr)
         return 1
-    print(f"{dest}: backup written and checked; its head in {head_path(dest)}")
+    print(_("{dest}: backup written and checked; its head in {head}", dest=dest,
+            head=head_path(dest)))  # fmt: skip
     return 0
 
 
@@ -319,6 +351,45 @@ def _notify(args: argparse.Namespace) -> int:
     return notices.cli_notify(args)
 
 
+def _publish(args: argparse.Namespace) -> int:
+    """`publish --out DIR`: exit 0 written (or listed), 1 no database or no index."""
+    import time
+
+    from decisions.publish import publish
+    from decisions.publish.files import Busy
+    from decisions.publish.search import IndexFailed
+
+    if args.base_url and not args.base_url.startswith(("https://", "http://")):
+        raise UsageError(f"--base-url {args.base_url}: expected an http:// or https:// address")
+    conn = _open(args)
+    if conn is None:
+        return 1
+    started = time.process_time(), time.perf_counter()
+    try:
+        result = publish(conn, Path(args.out), language=args.language,
+                         base_url=args.base_url, dry_run=args.dry_run)  # fmt: skip
+    except (IndexFailed, Busy) as failed:
+        print(f"{args.out}: {failed}", file=sys.stderr)
+        return 1
+    changes = result.changes
+    if args.dry_run:
+        for label, paths in (("new", changes.new), ("changed", changes.changed),
+                             ("removed", changes.removed)):  # fmt: skip
+            for path in sorted(paths):
+                print(f"{label} {path}")
+        index = "would be rebuilt" if result.index_rebuilt else "unchanged"
+        print(f"dry run: {len(changes.written)} files would be written, {len(changes.removed)} "
+              f"removed, {changes.unchanged} unchanged; the search index {index}")  # fmt: skip
+        return 0
+    cpu, wall = time.process_time() - started[0], time.perf_counter() - started[1]
+    index = "rebuilt" if result.index_rebuilt else "unchanged"
+    print(f"{args.out}: {result.decisions} decisions published; {len(changes.written)} files "
+          f"written, {len(changes.removed)} removed, {changes.unchanged} unchanged; the search "
+          f"index {index}; readiness_now {result.readiness_rows} rows ({wall:.1f} s, {cpu:.1f} s "
+          "CPU in this process)")  # fmt: skip
+    return 0
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init": _init,
     "demo": _demo,
@@ -328,4 +399,5 @@ HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": _check,
     "backup": _backup,
     "notify": _notify,
+    "publish": _publish,
 }

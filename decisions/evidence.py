@@ -26,6 +26,8 @@ from decisions.model import (
 from decisions.services import (
     MAX_TITLE,
     STALE_MESSAGE,
+    Lookups,
+    about,
     approval_rule,
     choice_field,
     event,
@@ -41,15 +43,15 @@ from decisions.services import (
 )
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import people as people_store
-from decisions.store import queues
+from decisions.store import queues, reference
 from decisions.workflow import (
+    VERDICT_ACTIONS,
     ApprovalProgress,
+    Missing,
     approval_progress,
     cap_holds,
     check_action,
     derive_stage,
-    describe_progress,  # noqa: F401  (the pages' name for it)
     missing_evidence,
     norm_time,
     round_verdicts,
@@ -90,31 +92,12 @@ def save_demo(
         existing = evidence_store.get_demo(conn, key) if key else None
         if key and existing is None and row_version is not None:
             raise NotFound(_("no demo {key!r}", key=key))
-        held = bool(attendees) if held is None else held
-        if existing:
-            _check_demo_change(conn, existing, held)
-        scheduling = not held
-        when = _demo_date(conn, date, held=held, attendees=attendees, scheduling=scheduling)
-        earlier = existing["decisions"] if existing else []
-        _check_demo_decisions(conn, module, decisions, held=held, when=when, earlier=earlier)
-        record = {
-            "date": when,
-            "module": module,
-            "presenter": person_who_may(conn, presenter, "presenter", "record_demo"),
-            "held": int(held),
-            "notes": text_field(notes, "notes"),
-            "recording_url": _url(recording_url),
-            **invitation_fields(existing, when, start_time, duration_min, place, meeting_url),
-        }
-        invitees = known_people(conn, list(invitees), "invited experts")
-        attendees = known_people(conn, list(attendees), "attendees")
-        if held:
-            check_an_expert_attended(
-                attendees,
-                people_store.with_role(
-                    conn, attendees, *permissions.roles_for("attend_demo"), active=True
-                ),
-            )
+        record, invitees, attendees = plan_demo(
+            conn, existing, module=module, date=date, decisions=decisions, presenter=presenter,
+            invitees=invitees, attendees=attendees, notes=notes, recording_url=recording_url,
+            held=held, start_time=start_time, duration_min=duration_min, place=place,
+            meeting_url=meeting_url,
+        )  # fmt: skip
         key = visible_field(key, "key") or evidence_store.next_key(conn, "demos", "DEMO")
         saved = evidence_store.save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version
@@ -122,23 +105,104 @@ def save_demo(
         if not saved:
             raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
         at = now(conn)
-        action = "held" if held else "scheduled"
-        events = [
-            event(
-                actor,
-                at,
-                "demo",
-                key,
-                f"updated:{action}" if existing else action,
-                existing["date"] if existing else None,
-                when,
-                f"{len(attendees)} attended" if held else f"{len(invitees)} invited",
-            )
-        ]
+        events = [demo_event(actor, at, key, existing, record, invitees, attendees)]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
         events += refresh_stages(conn, sorted(affected), actor, at, f"demo {key}")
         store.append_events(conn, events)
         return key
+
+
+def plan_demo(
+    conn: sqlite3.Connection,
+    existing: Mapping | None,
+    *,
+    module: str,
+    date,
+    decisions: list[str],
+    presenter: str,
+    invitees: list[str] = (),
+    attendees: list[str] = (),
+    notes: str = "",
+    recording_url: str = "",
+    held: bool | None = None,
+    start_time: str | None = None,
+    duration_min: int | None = None,
+    place: str | None = None,
+    meeting_url: str | None = None,
+    imported: bool = False,
+    lookups: Lookups | None = None,
+) -> tuple[dict, list[str], list[str]]:
+    """Every rule of saving a demo (`existing`: as on record, or None): its checked record,
+    invitees and attendees, for save_demo and the import to write. `imported`: a date stays
+    as given, a scheduled demo may lie in the past (a restored programme), and a held demo
+    dated before a decision's current build round is that decision's history."""
+    lookups = lookups or Lookups(conn)
+    held = bool(attendees) if held is None else held
+    if existing:
+        with about("key"):
+            _check_demo_change(conn, existing, held)
+    with about("attendees" if bool(attendees) != held else "date"):
+        when = _demo_date(
+            conn,
+            date,
+            held=held,
+            attendees=attendees,
+            scheduling=not held and not imported,
+            as_given=imported,
+        )
+    with about("decisions"):
+        _check_demo_decisions(
+            lookups,
+            module,
+            decisions,
+            held=held,
+            when=when,
+            earlier=existing["decisions"] if existing else [],
+            history=imported,
+        )
+    with about("presenter"):
+        presenter = person_who_may(conn, presenter, "presenter", "record_demo", lookups=lookups)
+    with about("notes"):
+        notes = text_field(notes, "notes")
+    with about("recording_url"):
+        recording_url = _url(recording_url)
+    with about("start_time"):
+        meeting = invitation_fields(existing, when, start_time, duration_min, place, meeting_url)
+    record = {"date": when, "module": module, "presenter": presenter, "held": int(held),
+              "notes": notes, "recording_url": recording_url, **meeting}  # fmt: skip
+    with about("invitees"):
+        invitees = known_people(conn, list(invitees), "invited experts", lookups)
+    with about("attendees"):
+        attendees = known_people(conn, list(attendees), "attendees", lookups)
+        if held:
+            roles = set(permissions.roles_for("attend_demo"))
+            active = [lookups.person(a) for a in attendees]
+            experts = [p.email for p in active if p and roles & p.roles]
+            check_an_expert_attended(attendees, experts)
+    return record, invitees, attendees
+
+
+def demo_event(
+    actor: Actor,
+    at: str,
+    key: str,
+    existing: Mapping | None,
+    record: Mapping,
+    invitees: list[str],
+    attendees: list[str],
+) -> dict:
+    """The event of a demo saved: scheduled or held, or updated so."""
+    action = "held" if record["held"] else "scheduled"
+    return event(
+        actor,
+        at,
+        "demo",
+        key,
+        f"updated:{action}" if existing else action,
+        existing["date"] if existing else None,
+        record["date"],
+        f"{len(attendees)} attended" if record["held"] else f"{len(invitees)} invited",
+    )
 
 
 def _check_demo_change(conn: sqlite3.Connection, demo: dict, held: bool) -> None:
@@ -199,7 +263,9 @@ def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:
         )
 
 
-def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool) -> str:
+def _demo_date(
+    conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool, as_given: bool
+) -> str:
     if held:
         if not attendees:
             raise WorkflowError(
@@ -207,7 +273,7 @@ def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, schedul
                     "attendees: a held demo needs at least one attending expert; if nobody came, leave it scheduled or move its date"
                 )
             )
-        return evidence_date(conn, date, "date")
+        return evidence_date(conn, date, "date", as_given=as_given)
     if attendees:
         raise WorkflowError(_("attendees are recorded once the demo was held"))
     when = parse_date(date, "date")
@@ -225,25 +291,27 @@ def _demo_date(conn: sqlite3.Connection, date, *, held: bool, attendees, schedul
 
 
 def _check_demo_decisions(
-    conn: sqlite3.Connection,
+    lookups: Lookups,
     module: str,
     keys: list[str],
     *,
     held: bool,
     when: str,
     earlier: list[str],
+    history: bool = False,
 ) -> None:
-    if not store.scalar(conn, "SELECT 1 FROM modules WHERE code = ?", (module,)):
-        raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
+    with about("module"):
+        if reference.unknown_codes(lookups.conn, "modules", [module]):
+            raise WorkflowError(_("module {module!r} is not in the list of modules", module=module))
     if not keys:
         raise WorkflowError(_("decisions: a demo shows at least one decision"))
     floor = "built" if held else "in_build"
     for key in keys:
-        decision = get_decision_or_fail(conn, key)
+        decision = lookups.decision(key)
         if decision["module"] != module:
             raise WorkflowError(_("decisions: {key} configures module {module}, not {module2}", key=key, module=decision['module'], module2=module))  # fmt: skip
-        if key in earlier:
-            continue  # already on the demo: its stage may have moved on since
+        if key in earlier or (held and history and _before_round(decision, when)):
+            continue  # already on the demo, or shown in an earlier build round
         if not stage_at_least(decision["stage"], floor):
             stage = decision["stage"].replace("_", " ")
             raise WorkflowError(
@@ -263,6 +331,18 @@ def _check_demo_decisions(
                     built_at=decision["built_at"][:10],
                 )
             )
+
+
+def _before_round(decision: Mapping, when: str) -> bool:
+    """Whether a demo dated `when` showed an earlier build round or version of `decision`
+    (one back in build began its round when it went there; a withdrawn one has no round)."""
+    if decision["stage"] == "withdrawn":
+        return True
+    marks = [decision["built_at"], decision["version_started_at"]]
+    if decision["stage"] == "in_build":
+        marks.append(decision["stage_since"])
+    start = max((norm_time(d) for d in marks if d), default=None)
+    return start is not None and norm_time(when) < start
 
 
 DEFAULT_START, DEFAULT_MINUTES = "10:00", 60
@@ -472,8 +552,21 @@ def _verdict(
         {"decision": key, "expert": expert, "verdict": verdict, "date": when, "comment": comment},
     )
     at = now(conn)
-    events = [event(actor, at, "approval", str(approval_id), verdict, None, key, comment or None)]
+    record = {"decision": key, "verdict": verdict, "comment": comment}
+    events = [verdict_event(actor, at, approval_id, record)]
     return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
+
+
+def verdict_event(actor: Actor, at: str, number: int, verdict: Mapping) -> dict:
+    """The event of a recorded verdict (`verdict`: its decision, verdict and comment)."""
+    return event(actor, at, "approval", str(number), verdict["verdict"], None,
+                 verdict["decision"], verdict["comment"] or None)  # fmt: skip
+
+
+def run_event(actor: Actor, at: str, number: int, run: Mapping) -> dict:
+    """The event of a recorded test run (`run`: its test case, result and defect)."""
+    return event(actor, at, "test_run", str(number), run["result"], None, run["test_case"],
+                 run["defect"] or None)  # fmt: skip
 
 
 def check_verdict_author(actor: Actor, expert: str) -> None:
@@ -491,8 +584,7 @@ def check_verdict(
     choice_field(verdict, "verdict", VERDICTS)
     if verdict_by is None:
         raise WorkflowError(_("expert {expert} is not in the directory", expert=expert))
-    action = "approve" if verdict == "approve" else "request_changes"
-    check_action(action, decision["stage"], verdict_by, domain=decision["domain"])
+    check_action(VERDICT_ACTIONS[verdict], decision["stage"], verdict_by, domain=decision["domain"])
     comment = text_field(comment, "comment", required=verdict == "changes_requested")
     if decision["built_at"] and norm_time(when) < norm_time(decision["built_at"]):
         raise WorkflowError(
@@ -515,9 +607,10 @@ def approval_status(conn: sqlite3.Connection, keys: list[str]) -> dict[str, Appr
     return status
 
 
-def stage_hold(conn: sqlite3.Connection, key: str) -> str | None:
+def stage_hold(conn: sqlite3.Connection, key: str) -> Missing | None:
     """When an edit of the fields the approval rule reads holds the decision below what its
-    evidence gives: what holds it and what lifts it ('held at ... until ...'); else None."""
+    evidence gives: what holds it and what lifts it (("held", (stage, since, lift)),); else
+    None."""
     rule = approval_rule(conn)
     facts = decision_store.decision_facts(conn, [key])[key]
     if not cap_holds(facts, rule):
@@ -583,22 +676,20 @@ def save_test_case(
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
         at = now(conn)
-        events = [
-            event(
-                actor,
-                at,
-                "test_case",
-                key,
-                "updated" if existing else "created",
-                ";".join(existing["decisions"]) if existing else None,
-                ";".join(decisions),
-                record["title"],
-            )
-        ]
+        events = [test_case_event(actor, at, key, existing, decisions, record["title"])]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
         events += refresh_stages(conn, sorted(affected), actor, at, f"test case {key}")
         store.append_events(conn, events)
         return key
+
+
+def test_case_event(
+    actor: Actor, at: str, key: str, existing: Mapping | None, decisions: list[str], title: str
+) -> dict:
+    """The event of a test case saved, with the decisions it covered and covers."""
+    return event(actor, at, "test_case", key, "updated" if existing else "created",
+                 ";".join(existing["decisions"]) if existing else None, ";".join(decisions),
+                 title)  # fmt: skip
 
 
 def record_test_run(
@@ -624,12 +715,7 @@ def record_test_run(
         raise WorkflowError(_("defect: a passed run opens no defect"))
     with store.transaction(conn):
         case = evidence_store.get_test_case(conn, test_case)
-        if case is None:
-            raise NotFound(_("no test case {test_case!r}", test_case=test_case))
-        if not case["decisions"]:
-            raise WorkflowError(
-                _("test case {test_case} covers no decision; link one first", test_case=test_case)
-            )
+        check_run_case(test_case, known=case is not None, covers=bool(case and case["decisions"]))
         tester = person_who_may(conn, tester or actor.email, "tester", "record_test_run")
         if defect and evidence_store.get_defect(conn, defect) is None:
             raise WorkflowError(_("defect {defect!r} does not exist", defect=defect))
@@ -642,24 +728,32 @@ def record_test_run(
             record = _defect_record(conn, fields | {"test_case": test_case, "decision": only})
             defect = record["key"]
             evidence_store.save_defect(conn, record)
-            events.append(_defect_event(actor, at, record, None))
-        run_id = evidence_store.insert_test_run(
-            conn,
-            {
-                "test_case": test_case,
-                "date": when,
-                "result": result,
-                "tester": tester,
-                "defect": defect or None,
-                "notes": text_field(notes, "notes"),
-            },
-        )
-        events.append(event(actor, at, "test_run", str(run_id), result, None, test_case, defect))
+            events.append(defect_event(actor, at, record, None))
+        run = {
+            "test_case": test_case,
+            "date": when,
+            "result": result,
+            "tester": tester,
+            "defect": defect or None,
+            "notes": text_field(notes, "notes"),
+        }
+        run_id = evidence_store.insert_test_run(conn, run)
+        events.append(run_event(actor, at, run_id, run))
         events += refresh_stages(
             conn, case["decisions"], actor, at, f"test run of {test_case}: {result}"
         )
         store.append_events(conn, events)
         return run_id
+
+
+def check_run_case(test_case: str, *, known: bool, covers: bool) -> None:
+    """A run is of a test case on record that covers a decision."""
+    if not known:
+        raise NotFound(_("no test case {test_case!r}", test_case=test_case))
+    if not covers:
+        raise WorkflowError(
+            _("test case {test_case} covers no decision; link one first", test_case=test_case)
+        )
 
 
 def save_defect(
@@ -697,7 +791,7 @@ def save_defect(
         )
         if not evidence_store.save_defect(conn, record, row_version):
             raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {record['key']}"))
-        store.append_events(conn, [_defect_event(actor, now(conn), record, existing)])
+        store.append_events(conn, [defect_event(actor, now(conn), record, existing)])
         return record["key"]
 
 
@@ -759,8 +853,13 @@ def record_defect_for_run(
         at = now(conn)
         linked = event(actor, at, "test_run", str(run), "defect_linked", None,
                        found["test_case"], record["key"])  # fmt: skip
-        store.append_events(conn, [_defect_event(actor, at, record, None), linked])
+        store.append_events(conn, [defect_event(actor, at, record, None), linked])
         return record["key"]
+
+
+def needs_a_defect(run: Mapping) -> bool:
+    """A test run that failed or was blocked and has no defect recorded to say why."""
+    return run["result"] != "passed" and not run["defect"]
 
 
 def defects_a_pass_may_close(conn: sqlite3.Connection, test_case: str) -> list[dict]:
@@ -838,7 +937,8 @@ def _defect_record(conn: sqlite3.Connection, fields: Mapping) -> dict:
     }
 
 
-def _defect_event(actor: Actor, at: str, record: dict, existing: dict | None) -> dict:
+def defect_event(actor: Actor, at: str, record: Mapping, existing: Mapping | None) -> dict:
+    """The event of a defect opened or changed."""
     return event(
         actor,
         at,

@@ -129,6 +129,12 @@ def _translate(message: str, lang: str) -> str:
     return found
 
 
+def translate(message: str, language: str) -> str:
+    """`message` in `language`, whatever this thread reads in (for text stored in the database,
+    such as the words of the open-data views)."""
+    return _translate(message, language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
 def _(message: str, /, **values: object) -> str:
     """`message` in the reader's language, with `{name}` fields filled from `values`."""
     text = _translate(message, language())
@@ -202,9 +208,19 @@ def format_number(value: float | int | None, decimals: int | None = None) -> str
     return _babel_decimal(value, pattern, locale=_locale())
 
 
+def number_symbols() -> tuple[str, str]:
+    """The reader's decimal mark and thousands separator: (",", no-break space) in bokmål."""
+    symbols = _locale().number_symbols["latn"]
+    return symbols["decimal"], symbols["group"]
+
+
 def format_percent(fraction: float | None, decimals: int = 1) -> str:
     """A fraction as a percentage: 0.699 is "69,9 %" in bokmål, "69.9%" in English."""
     if fraction is None:
         return ""
-    number = format_number(fraction * 100, decimals)
-    return f"{number}\u00a0%" if language() == "nb" else f"{number}%"
+    return format_number(fraction * 100, decimals) + percent_sign()
+
+
+def percent_sign() -> str:
+    """What follows a percentage: a no-break space and % in bokmål, % alone in English."""
+    return "\u00a0%" if language() == "nb" else "%"

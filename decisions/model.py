@@ -31,7 +31,11 @@ VERDICTS = ("approve", "changes_requested")
 TEST_KINDS = ("application", "integrated", "acceptance", "regression")
 RUN_RESULTS = ("passed", "failed", "blocked")
 DEFECT_STATUSES = ("open", "fixed", "closed", "deferred")
-FORUM_LEVELS = {1: "domain expert group", 2: "joint decision group", 3: "steering group"}
+FORUM_LEVELS = (1, 2, 3)  # worded by words.LEVEL_WORDS
+
+# A readiness forecast later than this after go-live is not within the horizon: no date to
+# put before a steering committee (README, Readiness).
+FORECAST_HORIZON_WEEKS = 26
 
 # Which side of the programme an organisation kind speaks for in the approval rule.
 SIDE_OF_KIND = {"hospital": "hospital", "municipality": "municipality", "gp_office": "municipality"}
@@ -49,6 +53,23 @@ class ApprovalRule:
     min_approvers: int = 2
     min_approvers_critical: int = 3
     joint_needs_both_sides: bool = True
+
+
+# What a rule finds missing, as codes and values: (("approvers", 1), ("side", "hospital")).
+# decisions.words words them (missing_text, where the codes are listed).
+Missing = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class ApprovalProgress:
+    """How far the counted verdicts go towards the approval rule, and what is missing."""
+
+    met: bool
+    approvers: int
+    needed: int
+    hospital_side: int
+    municipality_side: int
+    missing: Missing
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urlsplit
 
-from decisions import calendar, i18n, permissions, services, settings, store
+from decisions import calendar, i18n, permissions, services, settings, store, words
 from decisions import notice_texts as texts
 from decisions.i18n import _
 from decisions.model import Actor, WorkflowError
 from decisions.notice_texts import Item
 from decisions.store import decisions as decision_store
 from decisions.store import notices as notice_store
-from decisions.store import queues, views
+from decisions.store import queues, screen_queries
 
 DIGESTS = tuple(texts.DIGEST_CHOICES)
 EVENTS = tuple(texts.EVENT_KINDS)
@@ -344,7 +344,7 @@ def _digest_queues(conn, today: str) -> dict[str, dict]:
     return {
         "verdicts": _by(verdicts, "expert"),
         "shown": notice_store.latest_held_demo(conn, sorted(set(verdicts["key"]))),
-        "forum": _by(views.awaiting_forum_decisions(conn, SECTION_ITEMS), "member"),
+        "forum": _by(screen_queries.awaiting_forum_decisions(conn, SECTION_ITEMS), "member"),
         "demos": _by(queues.invited_demos(conn, None, today), "person"),
         "retest": failing[failing["defect_status"] == "fixed"].to_dict("records"),
     }
@@ -482,7 +482,7 @@ def _changes_notice(actor: Actor, r: Mapping, link: Links) -> Notice:
 
 
 def _overdue(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
-    late = views.overdue_proposals(conn, as_of.isoformat(), limit=1_000_000)
+    late = screen_queries.overdue_proposals(conn, as_of.isoformat(), limit=1_000_000)
     who = notice_store.owners_and_forum_members(conn, late["key"].tolist())
     made = []
     for r in late.itertuples():
@@ -529,14 +529,13 @@ def _off_track(conn, as_of: dt.date, people, link: Links) -> list[Notice]:
 
 
 def _off_track_notice(actor: Actor, wave, assessed, dedup: str, link: Links, at: str) -> Notice:
-    from decisions import readiness
-
     crit = assessed.criterion
     message = texts.off_track(
-        actor.name, wave=wave.wave, wave_name=wave.name, code=crit.code, criterion=crit.name,
+        actor.name, wave=wave.wave, wave_name=wave.name, code=crit.code,
+        criterion=words.criterion_name(crit.code, crit.name),
         value=_("no value") if assessed.value is None else texts.number(assessed.value),
         target=f"{crit.comparator} {texts.number(crit.threshold)}",
-        outlook=readiness.outlook_text(assessed, wave.go_live),
+        outlook=words.outlook_text(assessed.forecast_code, assessed.forecast, wave.go_live),
         go_live=wave.go_live.isoformat(), link=link.page("readiness"),
     )  # fmt: skip
     return Notice(actor.email, "off_track", f"{wave.wave}:{crit.code}", dedup, message, at=at)

@@ -3,7 +3,8 @@
 Every action a person can take is a row here: which roles may take it and, for some roles,
 where it applies (the decision's forum, its domain, or the record's owner). The use cases ask
 `check` before they change anything; the pages ask `allowed` what to show; the import and the
-command line reach the same answer through the use cases. No other module spells a role name.
+command line are held to the same table. A role's name is spelled only here, in model.ROLES
+and in the schema's CHECK (tests/test_guards.py walks the tree for it).
 Which stage an action starts from is the workflow's business (workflow.ACTIONS), not this one's.
 """
 
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 
 from decisions.i18n import N_, _
 from decisions.model import ROLES, Actor, WorkflowError
+from decisions.words import role_word
 
 FORUM, DOMAIN, OWNER = "forum", "domain", "owner"
+OTHERS = "others"  # only on a record about someone else (a person's own roles)
 # The role that only its holders grant, and of which one active holder always remains.
 ADMIN_ROLE = "admin"
 ANYONE = "*"  # a grant to every signed-in person (with `where`, the record's owner)
@@ -23,7 +26,7 @@ ANYONE = "*"  # a grant to every signed-in person (with `where`, the record's ow
 @dataclass(frozen=True)
 class Grant:
     """`role` may take the action; with `where`, only on records of their forum, their domain,
-    or that they own."""
+    that they own, or (OTHERS) that are about someone else."""
 
     role: str
     where: str | None = None
@@ -84,6 +87,7 @@ PERMISSIONS: dict[str, Permission] = {p.action: p for p in (
                (*_MANAGERS, Grant(ANYONE, OWNER))),
     # People and settings
     Permission("manage_people", N_("Changing the expert directory"), _MANAGERS),
+    Permission("set_roles", N_("Changing a person's roles"), (Grant("manager", OTHERS), Grant("admin", OTHERS))),
     Permission("grant_admin", N_("Granting, removing or deactivating the admin role"), _anyone("admin")),
     Permission("manage_forums", N_("Changing the forums"), _MANAGERS),
     Permission("set_approval_rule", N_("Changing the approval rule"), _MANAGERS),
@@ -131,28 +135,31 @@ def _where_met(grant: Grant, actor: Actor, target: Target) -> bool:
         return target.domain in actor.domains
     if grant.where == OWNER:
         return bool(target.owner) and target.owner == actor.email
+    if grant.where == OTHERS:
+        return target.owner != actor.email
     return True
 
 
 def refusal(actor: Actor | None, action: str, target: Target = Target()) -> str | None:
     """Why `actor` may not take `action` on `target`, or None when they may (in the reader's
     language; role names as the reader reads them)."""
-    from decisions.views import role_word  # views reads the workflow, which reads this table
-
     permission = PERMISSIONS.get(action)
     if permission is None:
         return _("unknown action {action!r}", action=action)
+    held = [g for g in permission.grants if actor and (g.role in actor.roles or g.role == ANYONE)]
+    if any(_where_met(g, actor, target) for g in held):
+        return None
     label = _(permission.label)
     if actor is None:
         return _("{act} needs a signed-in person", act=label)
-    held = [g for g in permission.grants if g.role in actor.roles or g.role == ANYONE]
-    if any(_where_met(g, actor, target) for g in held):
-        return None
     unconditional = [role_word(g.role) for g in permission.grants if g.where is None]
     if held and held[0].where == FORUM:  # they hold the role, but not here
         return _("{act} needs a member of the forum {forum}", act=label, forum=target.forum)
     if held and held[0].where == DOMAIN:
         return _("{act} needs an expert of the domain {domain}", act=label, domain=target.domain)
+    if held and held[0].where == OTHERS:
+        return _("{act}: no one changes their own; another {roles} does", act=label,
+                 roles=_(" or ").join(role_word(g.role) for g in permission.grants))  # fmt: skip
     either = _(" or ")
     if any(g.where == OWNER for g in permission.grants):
         return _("{act} needs the criterion's owner or the role {roles}", act=label,
@@ -188,13 +195,19 @@ def roles_where(action: str, where: str) -> tuple[str, ...]:
     return tuple(g.role for g in PERMISSIONS[action].grants if g.where == where)
 
 
+def new_person_roles() -> tuple[str, ...]:
+    """The roles a new person starts with on the directory's form: a subject expert's, who
+    gives verdicts in their domains (most of the directory)."""
+    return roles_where("approve", DOMAIN)
+
+
 def may_act_anywhere(actor: Actor | None, action: str) -> bool:
     """True when `actor` holds a role that takes `action` on some record (a forum or domain
     they belong to): for showing a page or a form before a record is chosen."""
     if actor is None:
         return False
     return any(
-        g.role in actor.roles and (g.where is None or (g.where == FORUM and actor.forums)
+        g.role in actor.roles and (g.where in (None, OTHERS) or (g.where == FORUM and actor.forums)
                                    or (g.where == DOMAIN and actor.domains))
         for g in PERMISSIONS[action].grants
     )  # fmt: skip
@@ -204,6 +217,7 @@ def who_may(action: str) -> str:
     """The grants of `action` in words, as the README's table shows them."""
     return ", ".join(
         ("whoever owns it" if g.role == ANYONE else g.role)
-        + (f" (of its {g.where})" if g.where and g.role != ANYONE else "")
+        + (" (not their own)" if g.where == OTHERS else "")
+        + (f" (of its {g.where})" if g.where not in (None, OTHERS) and g.role != ANYONE else "")
         for g in PERMISSIONS[action].grants
     )

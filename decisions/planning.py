@@ -7,22 +7,25 @@ from __future__ import annotations
 import sqlite3
 
 from decisions import permissions, store
+from decisions.i18n import _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
     MAX_TITLE,
     STALE_MESSAGE,
+    about,
+    check_person_may,
     choice_field,
     event,
     evidence_date,
     known_people,
     now,
     parse_date,
-    person_who_may,
     text_field,
     visible_field,
 )
 from decisions.store import analytics
+from decisions.store import decisions as decision_store
 
 CRITERION_KINDS = ("computed", "reported")
 # The row version a criterion form sends when it was built from the default set, before the
@@ -33,7 +36,7 @@ FROM_DEFAULTS = 0
 def _wave_or_fail(conn: sqlite3.Connection, code: str) -> dict:
     wave = analytics.get_wave(conn, code)
     if wave is None:
-        raise NotFound(f"no wave {code!r}")
+        raise NotFound(_("no wave {code!r}", code=code))
     return wave
 
 
@@ -47,49 +50,53 @@ def replan_wave(
     row_version: int | None = None,
 ) -> None:
     """Move a wave's go-live date, keeping the old date, the reason and who in its history."""
-    permissions.check(actor, "replan_wave")
     with store.transaction(conn):
         record = _wave_or_fail(conn, wave)
-        new_date = parse_date(go_live, "go_live")
-        if new_date is None:
-            raise WorkflowError("go_live: give the new go-live date")
-        new_date = new_date[:10]
-        reason = text_field(reason, "reason", required=True)
-        if new_date == record["go_live"]:
-            raise WorkflowError(f"go_live: wave {wave} goes live on {new_date} already")
-        if not analytics.replan_wave(conn, wave, new_date, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
         at = now(conn)
-        analytics.insert_replan(
-            conn,
-            {
-                "wave": wave,
-                "old_go_live": record["go_live"],
-                "new_go_live": new_date,
-                "reason": reason,
-                "replanned_by": actor.email,
-                "replanned_at": at,
-            },
+        replan, moved = plan_replan(actor, at, record, go_live, reason)
+        if not analytics.replan_wave(conn, wave, replan["new_go_live"], row_version):
+            raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
+        analytics.insert_replan(conn, replan)
+        store.append_events(conn, [moved])
+
+
+def plan_replan(actor: Actor, at: str, wave: dict, go_live, reason: str) -> tuple[dict, dict]:
+    """Every rule of moving the go-live of `wave` (its code and go_live): the replan to
+    record and its event, for replan_wave and the import to write."""
+    permissions.check(actor, "replan_wave")
+    new_date = parse_date(go_live, "go_live")
+    if new_date is None:
+        raise WorkflowError(_("go_live: give the new go-live date"))
+    new_date = new_date[:10]
+    reason = text_field(reason, "reason", required=True)
+    if new_date == wave["go_live"]:
+        raise WorkflowError(
+            _("go_live: wave {wave} goes live on {date} already", wave=wave["code"], date=new_date)
         )
-        store.append_events(
-            conn, [event(actor, at, "wave", wave, "replanned", record["go_live"], new_date, reason)]
-        )
+    replan = {"wave": wave["code"], "old_go_live": wave["go_live"], "new_go_live": new_date,
+              "reason": reason, "replanned_by": actor.email, "replanned_at": at}  # fmt: skip
+    return replan, event(actor, at, "wave", wave["code"], "replanned", wave["go_live"], new_date,
+                         reason)  # fmt: skip
 
 
 def _number(value, field: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise WorkflowError(f"{field} must be a number, not {value!r}") from None
+        raise WorkflowError(
+            _("{field} must be a number, not {value!r}", field=field, value=value)
+        ) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise WorkflowError(f"{field} must be a finite number, not {value!r}")
+        raise WorkflowError(
+            _("{field} must be a finite number, not {value!r}", field=field, value=value)
+        )
     return number
 
 
-def _materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
+def materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     """A wave with no stored criteria is evaluated on the default set; store that set before
     the first edit so that editing one criterion keeps the others. Returns the events."""
-    if store.scalar(conn, "SELECT 1 FROM criteria WHERE wave = ?", (wave,)):
+    if analytics.has_criteria(conn, wave):
         return []
     for code, name, kind, metric, comparator, threshold in DEFAULT_CRITERIA:
         analytics.insert_criterion(
@@ -122,7 +129,11 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     metric = text_field(merged.get("metric"), "metric", required=True, limit=100)
     if kind == "computed" and metric not in METRICS:
         raise WorkflowError(
-            f"metric {metric!r} is not a computed metric; one of {', '.join(METRICS)}"
+            _(
+                "metric {metric!r} is not a computed metric; one of {metrics}",
+                metric=metric,
+                metrics=", ".join(METRICS),
+            )  # fmt: skip
         )
     owner = (merged.get("owner") or "").strip().lower() or None
     if owner:
@@ -130,7 +141,7 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
     waiver_reason = text_field(merged.get("waiver_reason"), "waiver_reason") or None
     waiver_until = parse_date(merged.get("waiver_until"), "waiver_until")
     if bool(waiver_reason) != bool(waiver_until):
-        raise WorkflowError("waiver: give both a reason and an expiry date, or neither")
+        raise WorkflowError(_("waiver: give both a reason and an expiry date, or neither"))
     return {
         "name": visible_field(
             text_field(merged.get("name"), "name", required=True, limit=MAX_TITLE), "name"
@@ -167,7 +178,7 @@ def save_criterion(
                 raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {wave}:{code}"))
             row_version = None  # the defaults stored just below are the ones the form showed
         at = now(conn)
-        events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
+        events = [{"at": at, "actor": actor.email, **e} for e in materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, code)
         record = _criterion_record(conn, fields, current)
         key = f"{wave}:{code}"
@@ -233,16 +244,12 @@ def record_measurement(
     with store.transaction(conn):
         _wave_or_fail(conn, wave)
         at = now(conn)
-        events = [{"at": at, "actor": actor.email, **e} for e in _materialise_defaults(conn, wave)]
+        events = [{"at": at, "actor": actor.email, **e} for e in materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, criterion)
-        if current is None:
-            raise NotFound(f"no criterion {criterion!r} in wave {wave!r}")
-        if current["kind"] != "reported":
-            raise WorkflowError(f"criterion {criterion} is computed from the tracker's data")
-        owned = permissions.Target(owner=current["owner"])
-        permissions.check(actor, "record_measurement", owned)
-        reporter = person_who_may(
-            conn, reported_by or actor.email, "reported_by", "record_measurement", owned
+        reporter = (reported_by or actor.email).strip().lower()
+        known_people(conn, [reporter], "reported_by")
+        check_measurement(
+            actor, current, wave, criterion, reporter, decision_store.load_actor(conn, reporter)
         )
         measurement = {
             "wave": wave,
@@ -253,17 +260,49 @@ def record_measurement(
             "evidence_url": text_field(evidence_url, "evidence_url", limit=2000),
         }
         measurement_id = analytics.insert_measurement(conn, measurement)
-        events.append(
-            event(
-                actor,
-                at,
-                "measurement",
-                str(measurement_id),
-                "reported",
-                None,
-                f"{measurement['value']:g}",
-                f"{wave}:{criterion} on {measurement['date']}",
-            )
-        )
+        events.append(measurement_event(actor, at, measurement_id, measurement))
         store.append_events(conn, events)
         return measurement_id
+
+
+def check_measurement(
+    actor: Actor,
+    criterion: dict | None,
+    wave: str,
+    code: str,
+    reporter: str,
+    reported_by: Actor | None,
+) -> None:
+    """Who may report a measurement of the criterion `code` of `wave` (`criterion`: as stored,
+    None when there is none), reported by `reporter` (`reported_by`: that active person, or
+    None): the owner or a manager, of a reported criterion. Recording one and importing one
+    both ask it."""
+    with about("criterion"):
+        if criterion is None:
+            raise NotFound(_("wave {wave} has no criterion {code}", wave=wave, code=code))
+        if criterion["kind"] != "reported":
+            raise WorkflowError(
+                _(
+                    "{code} is computed from the tracker's data; only reported criteria take "
+                    "measurements",
+                    code=code,
+                )
+            )
+    owned = permissions.Target(owner=criterion["owner"])
+    permissions.check(actor, "record_measurement", owned)
+    with about("reported_by"):
+        check_person_may(reporter, reported_by, "reported_by", "record_measurement", owned)
+
+
+def measurement_event(actor: Actor, at: str, number: int, measurement: dict) -> dict:
+    """The event of a reported measurement, keyed by its id."""
+    return event(
+        actor,
+        at,
+        "measurement",
+        str(number),
+        "reported",
+        None,
+        f"{measurement['value']:g}",
+        f"{measurement['wave']}:{measurement['criterion']} on {measurement['date']}",
+    )

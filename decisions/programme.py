@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from decisions import store
+from decisions.i18n import _
 from decisions.model import SYSTEM_ACTOR, Actor, WorkflowError
 from decisions.services import event, now
 from decisions.store import reference
@@ -59,6 +60,6 @@ def init_reference_lists(conn: sqlite3.Connection, folder: Path = DATA_DIR) -> d
     lists = read_reference_lists(folder)
     with store.transaction(conn):
         if reference_lists_present(conn) or not store.is_empty(conn):
-            raise WorkflowError("the database holds a programme already; not overwritten")
+            raise WorkflowError(_("the database holds a programme already; not overwritten"))
         store.append_events(conn, insert_reference_lists(conn, lists, SYSTEM_ACTOR, now(conn)))
     return {kind: len(lists[kind]) for kind in REFERENCE_FILES}

@@ -18,35 +18,40 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from decisions import history
+from decisions import history, i18n, words
 from decisions.history import STAGE_CODE, Programme, Snapshot
+from decisions.i18n import _
+from decisions.model import FORECAST_HORIZON_WEEKS
 from decisions.workflow import OVERDUE_STAGE, is_overdue
 
-# The default criteria of SPEC.md section 4, created for every wave and editable per wave.
+# The default criteria of SPEC.md section 4, created for every wave and editable per wave,
+# named as words.CRITERION_NAME_WORDS names them. (code, kind, metric, comparator, threshold)
+_DEFAULTS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("C1", "computed", "critical_ready_pct", ">=", 100),
+    ("C2", "computed", "approved_or_further_pct", ">=", 95),
+    ("C3", "computed", "overdue_proposed_count", "<=", 0),
+    ("C4", "computed", "tests_passed_pct", ">=", 98),
+    ("C4N", "computed", "tests_never_run_count", "<=", 0),
+    ("C5", "computed", "open_sev1_defects", "<=", 0),
+    ("C5B", "computed", "open_sev2_defects", "<=", 10),
+    ("C6", "computed", "modules_unapproved_count", "<=", 0),
+    ("R7", "reported", "end_users_trained_pct", ">=", 90),
+    ("R7S", "reported", "super_users_per_10_users", ">=", 1),
+    ("R8", "reported", "dress_rehearsal_passed", "==", 1),
+    ("R8M", "reported", "migration_rehearsal_passed", "==", 1),
+)
 # (code, name, kind, metric, comparator, threshold)
-DEFAULT_CRITERIA: tuple[tuple[str, str, str, str, str, float], ...] = (
-    ("C1", "Critical decisions ready", "computed", "critical_ready_pct", ">=", 100),
-    ("C2", "Decisions approved or further", "computed", "approved_or_further_pct", ">=", 95),
-    ("C3", "Proposals overdue", "computed", "overdue_proposed_count", "<=", 0),
-    ("C4", "Test cases passed on latest run", "computed", "tests_passed_pct", ">=", 98),
-    ("C4N", "Test cases never run", "computed", "tests_never_run_count", "<=", 0),
-    ("C5", "Open severity-1 defects", "computed", "open_sev1_defects", "<=", 0),
-    ("C5B", "Open severity-2 defects", "computed", "open_sev2_defects", "<=", 10),
-    ("C6", "Modules without demo and approval", "computed", "modules_unapproved_count", "<=", 0),
-    ("R7", "End users trained", "reported", "end_users_trained_pct", ">=", 90),
-    ("R7S", "Super users per 10 end users", "reported", "super_users_per_10_users", ">=", 1),
-    ("R8", "Technical dress rehearsal passed", "reported", "dress_rehearsal_passed", "==", 1),
-    ("R8M", "Data migration rehearsal passed", "reported", "migration_rehearsal_passed", "==", 1),
+DEFAULT_CRITERIA: tuple[tuple[str, str, str, str, str, float], ...] = tuple(
+    (code, words.CRITERION_NAME_WORDS[code], *rest) for code, *rest in _DEFAULTS
 )
 
 COMPARATORS = (">=", "<=", "==")
-STATUSES = ("met", "not_met", "waived", "no_data")
-OUTLOOKS = ("on_track", "at_risk", "off_track", "no_data")
 TREND_WEEKS = 8  # the sparkline
 FORECAST_WEEKS = 8  # the recent rate the forecast extrapolates
 BURN_UP_WEEKS = 26
 AT_RISK_DAYS = 14  # met at the recent rate within this many days of go-live, either side
-NEVER_DAYS = 5 * 365  # a forecast further out than this is "never at the current rate"
+# Why a criterion has the forecast it has: a date, or why none.
+FORECAST_CODES = ("date", "met", "no_data", "too_few_values", "never", "beyond_horizon")
 
 
 # Metrics: one wave's snapshot in, a number (or None: nothing to measure) out -------------------
@@ -207,6 +212,7 @@ class Criterion:
     waiver_until: str | None = None
     row_version: int | None = None
     waived_at: str | None = None  # when the waiver in force was granted (the event log)
+    waived_by: str | None = None  # who granted it (the same event)
 
 
 def default_criteria() -> list[Criterion]:
@@ -284,30 +290,50 @@ def criterion_value(criterion: Criterion, snap: Snapshot, values: Measured) -> f
 # Forecasts ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Forecast:
+    """When the recent trend reaches the target: `date`, or None with `code` saying why (met
+    already, no value now, too few values for a trend, never at that rate, or later than the
+    horizon after go-live)."""
+
+    date: dt.date | None
+    code: str
+
+
+def horizon(go_live: dt.date) -> dt.date:
+    """The last day a forecast may fall on to be a date: FORECAST_HORIZON_WEEKS after go-live."""
+    return go_live + dt.timedelta(weeks=FORECAST_HORIZON_WEEKS)
+
+
 def forecast(
-    trend: list[tuple[dt.date, float | None]],
+    trend: list[tuple[dt.date, float | None]] | tuple[tuple[dt.date, float | None], ...],
     comparator: str,
     threshold: float,
+    go_live: dt.date,
     weeks: int = FORECAST_WEEKS,
-    horizon_days: int = NEVER_DAYS,
-) -> dt.date | None:
-    """The date the recent rate (a straight line fitted to the last `weeks` weeks) takes the
-    latest value to the threshold. None when it is met already, or never will at that rate
-    (further out than `horizon_days`)."""
+) -> Forecast:
+    """The one forecast rule: the date the recent rate (a straight line fitted to the last
+    `weeks` weeks) takes the latest value to the threshold, within the horizon after go-live."""
+    if not trend:
+        return Forecast(None, "no_data")
     recent = [(day, value) for day, value in trend if value is not None]
     recent = [(d, v) for d, v in recent if d >= trend[-1][0] - dt.timedelta(weeks=weeks)]
     if not recent or recent[-1][0] != trend[-1][0]:
-        return None
+        return Forecast(None, "no_data")
     last_day, last_value = recent[-1]
-    if compare(last_value, comparator, threshold) or len(recent) < 2:
-        return None
-    days = np.array([(d - recent[0][0]).days for d, _ in recent], dtype=float)
-    slope = float(np.polyfit(days, [v for _, v in recent], 1)[0])
+    if compare(last_value, comparator, threshold):
+        return Forecast(None, "met")
+    if len(recent) < 2:
+        return Forecast(None, "too_few_values")
+    days = np.array([(d - recent[0][0]).days for d, _value in recent], dtype=float)
+    slope = float(np.polyfit(days, [v for _day, v in recent], 1)[0])
     gap = threshold - last_value
     if abs(slope) < 1e-12 or (slope > 0) != (gap > 0):
-        return None
+        return Forecast(None, "never")
     needed = math.ceil(round(gap / slope, 6))  # 14.000000001 days is 14 days
-    return None if needed > horizon_days else last_day + dt.timedelta(days=needed)
+    if needed > (horizon(go_live) - last_day).days:
+        return Forecast(None, "beyond_horizon")
+    return Forecast(last_day + dt.timedelta(days=needed), "date")
 
 
 def outlook(
@@ -338,26 +364,11 @@ def outlook_before(result: CriterionResult, go_live: dt.date) -> str | None:
         return None
     day, value = trend[-1]
     criterion = result.criterion
-    predicted = forecast(trend, criterion.comparator, criterion.threshold)
+    predicted = forecast(trend, criterion.comparator, criterion.threshold, go_live).date
     return outlook(value, status(value, criterion, day), predicted, go_live)
 
 
-def outlook_text(result: CriterionResult, go_live: dt.date) -> str:
-    """The outlook in plain words, saying so when the current rate never gets there."""
-    if result.status == "met":
-        return "met"
-    if result.value is None:
-        return "no data"
-    if result.forecast is None:
-        return "never at the current rate"
-    lead = (go_live - result.forecast).days
-    when = f"{abs(lead)} days {'before' if lead >= 0 else 'after'} go-live"
-    return f"met by {result.forecast.isoformat()} at the recent rate, {when}"
-
-
 # Presentation helpers: plain values the pages put into words ------------------------------------
-
-TREND_HORIZON_DAYS = 100 * 365  # how far out a date the trend reaches is still a date
 
 
 def unit(metric: str) -> str:
@@ -365,40 +376,23 @@ def unit(metric: str) -> str:
     return "%" if metric.endswith("_pct") else ""
 
 
-def target_reached_on(result: CriterionResult) -> dt.date | None:
-    """The date the recent trend reaches the target however far out (the forecast stops at
-    NEVER_DAYS); None when the criterion is met, has too few values for a trend, or the trend
-    does not move towards the target."""
-    if result.forecast is not None or result.status == "met" or not result.trend:
-        return result.forecast
+def forecast_for(result: CriterionResult, go_live: dt.date) -> Forecast:
+    """The criterion's forecast were go-live on `go_live` (a re-plan's preview): the same rule
+    over the same trend, with that date's horizon."""
     c = result.criterion
-    return forecast(list(result.trend), c.comparator, c.threshold,
-                    horizon_days=TREND_HORIZON_DAYS)  # fmt: skip
-
-
-def trend_points(result: CriterionResult) -> int:
-    """How many weekly values the criterion's trend has (a trend needs two)."""
-    return sum(value is not None for _, value in result.trend)
+    return forecast(result.trend, c.comparator, c.threshold, go_live)
 
 
 def outlook_on(result: CriterionResult, day: dt.date) -> str:
     """The criterion's outlook were go-live on `day` (a re-plan's preview), by the rule of
     `outlook`."""
-    return outlook(result.value, result.status, result.forecast, day)
+    return outlook(result.value, result.status, forecast_for(result, day).date, day)
 
 
 def met_by(result: CriterionResult, day: dt.date) -> bool:
     """Met now, or forecast at the recent rate to be met on or before `day`."""
-    return result.status == "met" or (result.forecast is not None and result.forecast <= day)
-
-
-def waiver_granted_by(conn: sqlite3.Connection, wave: str, code: str) -> str | None:
-    """Who granted the criterion's waiver in force (the last 'waived' event), or None."""
-    from decisions import store
-
-    granted = [e for e in store.events_for(conn, "criterion", f"{wave}:{code}")
-               if e["action"] == "waived"]  # fmt: skip
-    return granted[-1]["actor"] if granted else None
+    predicted = forecast_for(result, day).date
+    return result.status == "met" or (predicted is not None and predicted <= day)
 
 
 # Evaluation -----------------------------------------------------------------------------------
@@ -412,6 +406,7 @@ class CriterionResult:
     forecast: dt.date | None
     outlook: str
     trend: tuple[tuple[dt.date, float | None], ...] = ()
+    forecast_code: str = "date"  # why `forecast` is None (FORECAST_CODES)
 
     @property
     def code(self) -> str:
@@ -420,6 +415,11 @@ class CriterionResult:
     @property
     def waived(self) -> bool:
         return self.status == "waived"
+
+    @property
+    def cleared(self) -> bool:
+        """Met or waived: no obstacle to go-live."""
+        return self.status in ("met", "waived")
 
 
 @dataclass(frozen=True)
@@ -433,7 +433,7 @@ class WaveReadiness:
 
     @property
     def go(self) -> bool:
-        return all(c.status in ("met", "waived") for c in self.criteria)
+        return all(c.cleared for c in self.criteria)
 
     def result(self, code: str) -> CriterionResult:
         return next(c for c in self.criteria if c.code == code)
@@ -503,9 +503,15 @@ def _result(
 ) -> CriterionResult:
     value = trend[-1][1]
     state = status(value, criterion, as_of)
-    predicted = forecast(trend, criterion.comparator, criterion.threshold)
+    predicted = forecast(trend, criterion.comparator, criterion.threshold, go_live)
     return CriterionResult(
-        criterion, value, state, predicted, outlook(value, state, predicted, go_live), tuple(trend)
+        criterion,
+        value,
+        state,
+        predicted.date,
+        outlook(value, state, predicted.date, go_live),
+        tuple(trend),
+        predicted.code,
     )
 
 
@@ -540,7 +546,8 @@ _DETAILS = {"decision": "decisions", "test_case": "test_cases", "defect": "defec
 
 
 def with_details(conn: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows of decision, test_case or defect keys, with the columns a person reads."""
+    """Rows of decision, test_case or defect keys, with the columns a person reads (codes;
+    a test case never run has no result)."""
     from decisions.store import analytics
 
     kind = next((c for c in _DETAILS if c in rows.columns), None)
@@ -552,8 +559,6 @@ def with_details(conn: sqlite3.Connection, rows: pd.DataFrame) -> pd.DataFrame:
         out["ratings_disagree"] = out["severity_vendor"] != out["severity_clinical"]
     else:
         out = rows.rename(columns={kind: "key"}).merge(found, on="key")
-    if kind == "test_case":
-        out["result"] = out["result"].fillna("never run")
     return out[_SHOWN[kind]].sort_values("key", ignore_index=True)
 
 
@@ -622,25 +627,33 @@ def assess(
     since = as_of - dt.timedelta(weeks=max(weeks, TREND_WEEKS))
     programme = history.prepare(analytics.load_readiness_tables(conn, since), since)
     if wave is not None and wave not in programme.scope:
-        known = ", ".join(programme.scope) or "none"
-        raise LookupError(f"unknown wave {wave!r} (waves: {known})")
+        known = ", ".join(programme.scope) or _("none")
+        raise LookupError(_("unknown wave {wave!r} (waves: {known})", wave=wave, known=known))
     return programme, evaluate(programme, as_of, None if wave is None else [wave])
 
 
 # The command line ---------------------------------------------------------------------------
 
 
-def _print_text(results: list[WaveReadiness]) -> None:
+def text_lines(results: list[WaveReadiness]) -> list[str]:
+    """`readiness` without --json: each wave's verdict and criteria in the reader's language,
+    the forecast worded as on the page and in the notices."""
+    lines = []
     for wave in results:
-        verdict = "GO" if wave.go else "NO GO"
-        print(f"{wave.wave} {wave.name}: go-live {wave.go_live}, as of {wave.as_of}: {verdict}")
+        lines.append(words.wave_verdict_line(wave.wave, wave.name, wave.go_live, wave.as_of,
+                                             wave.go))  # fmt: skip
         for c in wave.criteria:
-            value = "-" if c.value is None else f"{c.value:g}"
-            line = f"  {c.code:<4} {c.status:<8} {value:>8} {c.criterion.comparator} "
-            line += f"{c.criterion.threshold:g}  {c.criterion.name}"
-            if c.status != "met":
-                line += f"  [{c.outlook.replace('_', ' ')}: {outlook_text(c, wave.go_live)}]"
-            print(line)
+            value = "-" if c.value is None else i18n.format_number(c.value)
+            line = f"  {c.code:<4} {words.status_word(c.status):<12} {value:>8} "
+            line += f"{c.criterion.comparator} {i18n.format_number(c.criterion.threshold)}  "
+            line += words.criterion_name(c.code, c.criterion.name)
+            if c.status != "met" and c.forecast_code == "no_data":
+                line += f"  [{words.outlook_word(c.outlook)}]"
+            elif c.status != "met":
+                forecast = words.outlook_text(c.forecast_code, c.forecast, wave.go_live)
+                line += f"  [{words.outlook_word(c.outlook)}: {forecast}]"
+            lines.append(line)
+    return lines
 
 
 def cli_readiness(args: argparse.Namespace) -> int:
@@ -652,19 +665,20 @@ def cli_readiness(args: argparse.Namespace) -> int:
         try:
             as_of = dt.date.fromisoformat(args.as_of)
         except ValueError:
-            print(f"--as-of: {args.as_of!r} is not a date as YYYY-MM-DD", file=sys.stderr)
+            print(_("--as-of: {given!r} is not a date as YYYY-MM-DD", given=args.as_of),
+                  file=sys.stderr)  # fmt: skip
             return 1
     path = store.database_path(args.db)
     if not path.exists():
-        print(f"{path}: no such database", file=sys.stderr)
+        print(_("{path}: no such database", path=path), file=sys.stderr)
         return 1
     try:
-        _, results = assess(store.connect(path), as_of, args.wave)
+        _programme, results = assess(store.connect(path), as_of, args.wave)
     except LookupError as error:
         print(f"--wave: {error.args[0]}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps([w.as_json() for w in results], ensure_ascii=False, indent=2))
     else:
-        _print_text(results)
+        print("\n".join(text_lines(results)))
     return 0

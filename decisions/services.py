@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from decisions import permissions, settings, store
+from decisions import permissions, settings, store, words
 from decisions.i18n import _
 from decisions.model import (
     CRITICALITIES,
@@ -16,6 +17,7 @@ from decisions.model import (
     STAGE_RANK,
     Actor,
     ApprovalRule,
+    Missing,
     NotFound,
     StaleRecord,
     WorkflowError,
@@ -45,8 +47,8 @@ STALE_MESSAGE = (
 
 def wall_clock() -> dt.datetime:
     """The real moment (local time): the one place the programme clock reads it. Everything
-    else asks now() or today(); only a lock file's age and an iCalendar DTSTAMP, which are
-    about the real world, read the real clock themselves."""
+    else asks now() or today(); only a lock file's age, an iCalendar DTSTAMP and a sign-out
+    time, which are about the real world, read the real clock themselves."""
     return dt.datetime.now()
 
 
@@ -74,6 +76,18 @@ def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
 
 
 # Validation helpers ---------------------------------------------------------------------------
+
+
+@contextmanager
+def about(column: str) -> Iterator[None]:
+    """Mark a refusal raised inside with the field it is about (the form's field, the import
+    file's column), unless a narrower `about` marked it already."""
+    try:
+        yield
+    except WorkflowError as refused:
+        if not getattr(refused, "column", None):
+            refused.column = column
+        raise
 
 
 def text_field(
@@ -160,14 +174,23 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         ) from None
 
 
-def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: str) -> str:
+def evidence_date(
+    conn: sqlite3.Connection, value: str | dt.date | None, field: str, *, as_given: bool = False
+) -> str:
     """When a recorded event happened: now when not given or a bare date of today (so it
-    sorts after anything else done today), never later than now: a timestamp later today is
-    in the future as much as tomorrow is, and would count for a build round started after it."""
+    sorts after anything else done today; `as_given` keeps a bare date, as an import's key
+    does), never later than now: a timestamp later today is in the future as much as
+    tomorrow is, and would count for a build round started after it."""
     date = parse_date(value, field)
     current = now(conn)
-    if date is None or date == current[:10]:
+    if date is None or (date == current[:10] and not as_given):
         return current
+    check_not_future(date, current, field)
+    return date
+
+
+def check_not_future(date: str, current: str, field: str) -> None:
+    """Refuse evidence dated after `current` (the programme clock's now), to the second."""
     if norm_time(date) > current:
         shown = date if len(date) == 10 else date.replace("T", " ")
         raise WorkflowError(
@@ -178,7 +201,6 @@ def evidence_date(conn: sqlite3.Connection, value: str | dt.date | None, field: 
                 current=current.replace("T", " "),
             )
         )
-    return date
 
 
 def get_decision_or_fail(conn: sqlite3.Connection, key: str) -> dict:
@@ -217,9 +239,42 @@ def event(
     }
 
 
-def known_people(conn: sqlite3.Connection, emails: list[str], field: str) -> list[str]:
+class Lookups:
+    """What the use cases read of the directory and the decisions, each read once: a use case
+    makes its own; an import keeps one while it checks a file's rows (nothing they read
+    changes before the file is written)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.people: dict[str, Actor | None] = {}
+        self.listed: dict[str, bool] = {}
+        self.decisions: dict[str, dict] = {}
+
+    def person(self, email: str) -> Actor | None:
+        """The active person with this email, else None."""
+        if email not in self.people:
+            self.people[email] = decision_store.load_actor(self.conn, email)
+        return self.people[email]
+
+    def unknown(self, emails: list[str]) -> list[str]:
+        """Those of `emails` not in the directory."""
+        unread = [e for e in dict.fromkeys(emails) if e not in self.listed]
+        if unread:
+            missing = set(reference.unknown_emails(self.conn, unread))
+            self.listed.update({e: e not in missing for e in unread})
+        return [e for e in emails if not self.listed[e]]
+
+    def decision(self, key: str) -> dict:
+        if key not in self.decisions:
+            self.decisions[key] = get_decision_or_fail(self.conn, key)
+        return self.decisions[key]
+
+
+def known_people(
+    conn: sqlite3.Connection, emails: list[str], field: str, lookups: Lookups | None = None
+) -> list[str]:
     emails = [e.strip().lower() for e in emails if e and e.strip()]
-    unknown = reference.unknown_emails(conn, emails)
+    unknown = (lookups or Lookups(conn)).unknown(emails)
     if unknown:
         raise WorkflowError(
             _("{field}: not in the directory: {unknown}", field=field, unknown=", ".join(unknown))
@@ -233,12 +288,25 @@ def person_who_may(
     field: str,
     action: str,
     target: permissions.Target | None = None,
+    lookups: Lookups | None = None,
 ) -> str:
     """The email of the active person named in `field` (a presenter, a tester, a reporter),
     who must hold a role that may take `action` themselves: the same check the pages make
     when they list whom to choose."""
-    email = known_people(conn, [email], field)[0]
-    person = decision_store.load_actor(conn, email)
+    lookups = lookups or Lookups(conn)
+    email = known_people(conn, [email], field, lookups)[0]
+    return check_person_may(email, lookups.person(email), field, action, target)
+
+
+def check_person_may(
+    email: str,
+    person: Actor | None,
+    field: str,
+    action: str,
+    target: permissions.Target | None = None,
+) -> str:
+    """person_who_may's rule on a person already looked up (`person`: None when `email` is in
+    the directory but inactive); the import asks it with its own look-up of the directory."""
     if person is None:
         raise WorkflowError(
             _("{field}: {email} is inactive; name an active person", field=field, email=email)
@@ -397,7 +465,7 @@ def _validated_decision_fields(
         chosen = record.get("organizations", before.get("organizations") or [])
         if scope and not everyone:
             kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
-            problems += scope_problems(scope, chosen, kinds)
+            problems += [words.scope_problem_text(*p) for p in scope_problems(scope, chosen, kinds)]
     if problems:
         raise WorkflowError(*problems)
     return record
@@ -422,51 +490,71 @@ def decide(
     """proposed -> decided, with the text and the forum members who decided."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("decide", decision["stage"], actor, forum=decision["forum"])
-        text = text_field(decision_text, "decision", required=True)
-        deciders = [e.strip().lower() for e in decided_by if e.strip()]
-        if not deciders:
-            raise WorkflowError(_("decided by: name at least one expert who decided"))
-        members = decision_store.forum_member_emails(conn, decision["forum"])
-        outsiders = [e for e in deciders if e not in members]
-        if outsiders:
-            raise WorkflowError(
-                _(
-                    "decided by: {outsiders} not a member of the forum {forum}",
-                    outsiders=", ".join(outsiders),
-                    forum=decision["forum"],
-                )
-            )
         at = now(conn)
-        decided_on = evidence_date(conn, decided_at, "decided_at")
-        if rationale is None:  # keep the proposal's rationale
-            rationale = decision["rationale"]
-        rationale = text_field(rationale, "rationale")
-        _save(
-            conn,
-            key,
-            {
-                "decision": text,
-                "rationale": rationale,
-                "decided_at": decided_on[:10],
-                **step_changes("decide", at),
-            },
-            row_version,
+        changes, deciders, version, moved = plan_decide(
+            decision,
+            actor,
+            at,
+            decision_text=decision_text,
+            rationale=rationale,
+            decided_by=decided_by,
+            members=decision_store.forum_member_emails(conn, decision["forum"]),
+            decided_on=evidence_date(conn, decided_at, "decided_at"),
         )
+        _save(conn, key, changes, row_version)
         decision_store.set_deciders(conn, key, deciders)
-        decision_store.add_decision_version(
-            conn,
-            {
-                "decision": key,
-                "version": 1,
-                "decision_text": text,
-                "rationale": rationale,
-                "started_at": None,
-                "reason": "decided",
-            },
+        decision_store.add_decision_version(conn, version)
+        store.append_events(conn, [moved])
+
+
+def plan_decide(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    decision_text: str,
+    rationale: str | None,
+    decided_by: list[str],
+    members: Iterable[str],
+    decided_on: str,
+) -> tuple[dict, list[str], dict, dict]:
+    """Every rule of deciding the proposal `decision` (`members`: its forum's), on plain
+    data: the decision's changes, its deciders, its first version and the stage event, for
+    decide and the import to write."""
+    check_action("decide", decision["stage"], actor, forum=decision["forum"])
+    with about("decision"):
+        text = text_field(decision_text, "decision", required=True)
+    with about("decided_by"):
+        deciders = check_deciders(decided_by, members, decision["forum"])
+    if rationale is None:  # keep the proposal's rationale
+        rationale = decision["rationale"]
+    with about("rationale"):
+        rationale = text_field(rationale, "rationale")
+    changes = {"decision": text, "rationale": rationale, "decided_at": decided_on[:10],
+               **step_changes("decide", at)}  # fmt: skip
+    version = {"decision": decision["key"], "version": 1, "decision_text": text,
+               "rationale": rationale, "started_at": None, "reason": "decided"}  # fmt: skip
+    why = f"decided by {', '.join(deciders)}"
+    return changes, deciders, version, stage_event(actor, at, decision["key"], "proposed",
+                                                   "decided", why)  # fmt: skip
+
+
+def check_deciders(decided_by: list[str], members: Iterable[str], forum: str) -> list[str]:
+    """Who decided: at least one, each a member of the deciding forum."""
+    deciders = [e.strip().lower() for e in decided_by if e.strip()]
+    if not deciders:
+        raise WorkflowError(_("decided by: name at least one expert who decided"))
+    members = set(members)
+    outsiders = [e for e in deciders if e not in members]
+    if outsiders:
+        raise WorkflowError(
+            _(
+                "decided by: {outsiders} not a member of the forum {forum}",
+                outsiders=", ".join(outsiders),
+                forum=forum,
+            )
         )
-        why = f"decided by {', '.join(deciders)}"
-        store.append_events(conn, [stage_event(actor, at, key, "proposed", "decided", why)])
+    return deciders
 
 
 def escalate(
@@ -717,24 +805,21 @@ def check(
     *,
     log_key: bytes | None = None,
     heads: Iterable[tuple[str, dict]] = (),
+    own_head: tuple[str, dict | None] | None = None,
 ) -> list[str]:
     """Every inconsistency found: SQLite integrity, foreign keys, the event log (its hash chain
     and, with the log key, the events' MACs), covered records that differ from their latest
-    event, the log against head files ((name, head) pairs), and stored stages that differ from
-    the stages the evidence gives or the event log tells. `log_key` defaults to the configured
-    one (store.anchor.log_key)."""
+    event, the log against head files ((name, head) pairs) and against the database's own
+    head ((name, head or None when missing), which the log key requires), and stored stages
+    that differ from the stages the evidence gives or the event log tells. `log_key` defaults
+    to the configured one (store.anchor.log_key)."""
     log_key = log_key or anchor.log_key()
     findings = store.integrity_findings(conn)
     latest: dict = {}
     findings += store.verify_event_log(conn, log_key, latest)
     if store.has_digests(conn):
         findings += records.findings(conn, latest)
-    last_id = store.last_event(conn)[0]
-    for name, head in heads:
-        found, _warnings = anchor.head_findings(
-            name, head, log_key, last_id, store.event_hash_at(conn, int(head["event_id"]))
-        )
-        findings += found
+    findings += _head_findings(conn, log_key, heads, own_head)
     rule = approval_rule(conn)
     stored = decision_store.stored_stages(conn)
     for key, facts in decision_store.decision_facts(conn).items():
@@ -745,6 +830,33 @@ def check(
         if logged != stored[key]:
             findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
     return findings + notice_findings(conn)
+
+
+def _head_findings(
+    conn: sqlite3.Connection,
+    log_key: bytes | None,
+    heads: Iterable[tuple[str, dict]],
+    own_head: tuple[str, dict | None] | None,
+) -> list[str]:
+    last_id, newest_signed = store.last_event(conn)[0], store.newest_signed(conn)
+
+    def against(name: str, head: dict, own: bool) -> list[str]:
+        head_id = int(head["event_id"])
+        log = anchor.LogEnd(last_id, newest_signed, store.event_at(conn, head_id),
+                            store.unsigned_after(conn, head_id))  # fmt: skip
+        return anchor.head_findings(name, head, log_key, log, own=own)
+
+    findings = [f for name, head in heads for f in against(name, head, False)]
+    if own_head is None or log_key is None:
+        return findings
+    name, head = own_head
+    if head is not None:
+        return findings + against(name, head, True)
+    if last_id:
+        findings.append(f"head {name}: missing, though the log key is set and every change "
+                        "writes it (deleted?); after setting the key, write the first one with "
+                        f"check --anchor {name}")  # fmt: skip
+    return findings
 
 
 def check_warnings(
@@ -764,14 +876,11 @@ def check_warnings(
         warnings.append(f"event log: not anchored: no log key (${anchor.KEY_ENV} or [log] key "
                         "in .streamlit/secrets.toml); a log recomputed or extended by "
                         "someone with the file would go unseen")  # fmt: skip
-    elif store.last_event(conn)[0] and not store.keyed_events(conn):
+    elif store.last_event(conn)[0] and not store.newest_signed(conn):
         warnings.append("event log: no event carries a MAC of the log key yet (written "
                         "before the key was set); the next change starts the keyed "
                         "log")  # fmt: skip
-    heads = list(heads)
-    for name, head in heads:
-        warnings += anchor.head_findings(name, head, log_key, 0, None)[1]
-    if not heads:
+    if not list(heads):
         warnings.append("event log: no head file to hold it against (check --head FILE, or "
                         "DB.head.json beside the database); events deleted from the end "
                         "would go unseen")  # fmt: skip
@@ -801,20 +910,15 @@ def fits_scope(scope: str, kind: str) -> bool:
     return scope == "joint" or side_of(kind) == scope
 
 
-def scope_problems(scope: str, organizations: Iterable[str], kinds: dict[str, str]) -> list[str]:
+def scope_problems(scope: str, organizations: Iterable[str], kinds: dict[str, str]) -> Missing:
     """What is wrong with the affected organisations of a decision of `scope` (`kinds`: code
-    -> organisation kind): each organisation of the other side, named ([] when none)."""
-    outside = [
+    -> organisation kind): (("outside_scope", (scope, codes of the other side)),), or ()."""
+    outside = tuple(
         code for code in organizations if code in kinds and not fits_scope(scope, kinds[code])
-    ]
+    )
     if not outside or scope not in ("hospital", "municipality"):
-        return []
-    other = "municipality or GP office" if scope == "hospital" else "hospital"
-    return [
-        f"organizations: {', '.join(outside)} {'is a' if len(outside) == 1 else 'are'} "
-        f"{other}, outside the scope {scope}; choose the scope joint, or organisations of "
-        f"the {scope} side"
-    ]
+        return ()
+    return (("outside_scope", (scope, outside)),)
 
 
 def default_forum(forums: Iterable[dict], domain: str, scope: str) -> str | None:

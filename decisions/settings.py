@@ -4,7 +4,7 @@ Code reads and writes a setting through its entry here, so no key is typed in tw
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from decisions import store
@@ -116,3 +116,16 @@ def approval_rule(conn: sqlite3.Connection) -> ApprovalRule:
             for field, setting in APPROVAL_RULE.items()
         }
     )
+
+
+def put_approval_rule(
+    conn: sqlite3.Connection, rule: ApprovalRule
+) -> list[tuple[Setting, Any, Any]]:
+    """Store the approval rule's numbers, inside the caller's transaction. Returns each setting
+    that changed with its value before and after."""
+    before, after = asdict(approval_rule(conn)), asdict(rule)
+    changed = [(setting, before[field], after[field]) for field, setting in APPROVAL_RULE.items()
+               if before[field] != after[field]]  # fmt: skip
+    for setting, _, value in changed:
+        put(conn, setting, value)
+    return changed

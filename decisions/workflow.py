@@ -14,13 +14,16 @@ from decisions.model import (
     STAGES,
     WITHDRAWN,
     Actor,
+    ApprovalProgress,
     ApprovalRule,
     DecisionFacts,
+    Missing,
     RunFact,
     VerdictFact,
     WorkflowError,
 )
 from decisions.permissions import PERMISSIONS
+from decisions.words import stage_word
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,15 @@ ACTIONS: dict[str, Action] = {
     )
 }
 
+# The action each verdict takes: an approval approves, a request for changes sends the
+# decision back to build.
+VERDICT_ACTIONS = {"approve": "approve", "changes_requested": "request_changes"}
+
+
+def verdicts_open(allowed: list[str]) -> list[str]:
+    """The verdicts a person may give, from the actions they may take (allowed_actions)."""
+    return [verdict for verdict, action in VERDICT_ACTIONS.items() if action in allowed]
+
 
 def action_refusal(
     action: str, stage: str, actor: Actor, *, forum: str = "", domain: str = ""
@@ -66,8 +78,6 @@ def action_refusal(
     if spec is None:
         return _("unknown action {action!r}", action=action)
     if stage not in spec.from_stages:
-        from decisions.views import stage_word  # views reads this module
-
         return _("cannot {act} a decision that is {stage}", act=_(spec.label).lower(),
                  stage=stage_word(stage).lower())  # fmt: skip
     return permissions.refusal(actor, action, permissions.Target(forum=forum, domain=domain))
@@ -120,16 +130,6 @@ def latest_verdicts(
     return latest
 
 
-@dataclass(frozen=True)
-class ApprovalProgress:
-    met: bool
-    approvers: int
-    needed: int
-    hospital_side: int
-    municipality_side: int
-    missing: tuple[str, ...]
-
-
 def approval_progress(
     verdicts: tuple[VerdictFact, ...] | list[VerdictFact],
     scope: str,
@@ -143,15 +143,14 @@ def approval_progress(
     needed = approvers_needed(criticality, rule)
     hospital = sum(1 for v in approving if v.side == "hospital")
     municipality = sum(1 for v in approving if v.side == "municipality")
-    missing = []
+    missing: list[tuple[str, object]] = []
     if len(approving) < needed:
-        more = needed - len(approving)
-        missing.append(f"needs {more} more approver{'s' if more > 1 else ''} of the domain")
+        missing.append(("approvers", needed - len(approving)))
     if scope == "joint" and rule.joint_needs_both_sides:
         if hospital == 0:
-            missing.append("needs 1 more approver from the hospital side")
+            missing.append(("side", "hospital"))
         if municipality == 0:
-            missing.append("needs 1 more approver from the municipality side")
+            missing.append(("side", "municipality"))
     return ApprovalProgress(
         met=not missing,
         approvers=len(approving),
@@ -199,12 +198,8 @@ def cap_applies(facts: DecisionFacts) -> bool:
     return facts.built_at is None or norm_time(facts.built_at) <= norm_time(facts.stage_cap_since)
 
 
-_RUN = "a test run is recorded after it"
 # What evidence, dated after the edit, takes a held decision on (as _carried_past reads it).
-_LIFTS_CAP = {
-    "built": "a demo with an attending expert is held after it",
-    "demonstrated": "an expert of the domain approves after it",
-}
+_LIFTS_CAP = {"built": "demo", "demonstrated": "approval"}
 
 
 def _carried_past(facts: DecisionFacts, cap: str, since: str) -> bool:
@@ -302,65 +297,49 @@ def side_of(kind: str) -> str:
     return SIDE_OF_KIND[kind]
 
 
-def describe_progress(progress: ApprovalProgress, scope: str) -> str:
-    """One line for a person: what of the approval rule is met and what is missing."""
-    have = f"{progress.approvers} of {progress.needed} approvers"
-    if scope == "joint":
-        have += (
-            f" (hospital side {progress.hospital_side}, "
-            f"municipality side {progress.municipality_side})"
-        )
-    if progress.met:
-        return f"rule met: {have}"
-    return f"{have}; " + "; ".join(progress.missing)
-
-
-def explain_stage(target: str, actual: str, facts: DecisionFacts, rule: ApprovalRule) -> str:
-    """Why a decision is at `actual` rather than the `target` asked for (by a file, a page)."""
+def explain_stage(target: str, actual: str, facts: DecisionFacts, rule: ApprovalRule) -> Missing:
+    """Why a decision is at `actual` rather than the `target` asked for (by a file, a page):
+    (("no_going_back", None),) when the target lies behind, else what evidence is missing."""
     if (
         target == WITHDRAWN
         or actual == WITHDRAWN
         or STAGE_RANK.get(target, 0) < STAGE_RANK.get(actual, 0)
     ):
-        return (
-            f"stage {target}: the workflow and the evidence on record give {actual}; "
-            "an import does not remove evidence or go back a stage"
-        )
-    missing = missing_evidence(actual, facts, rule)
-    return f"stage {target} needs evidence that is missing (it is {actual}): {missing}"
+        return (("no_going_back", None),)
+    return missing_evidence(actual, facts, rule)
 
 
-def missing_evidence(actual: str, facts: DecisionFacts, rule: ApprovalRule) -> str:
+def missing_evidence(actual: str, facts: DecisionFacts, rule: ApprovalRule) -> Missing:
     """What keeps a decision at `actual`: the evidence the next stage needs, or the stage cap
-    of an edit of the fields the approval rule reads."""
+    of an edit of the fields the approval rule reads ("held": stage, since, what lifts it)."""
     if facts.stage_cap == actual and cap_holds(facts, rule):
-        since = (facts.stage_cap_since or "")[:10]
-        return f"held at {actual} since an edit on {since} until {_LIFTS_CAP.get(actual, _RUN)}"
-    if actual in ("proposed", "decided"):
-        return "it must be decided, built and marked built first"
-    if actual == "in_build":
-        return "changes were requested in the current build round; it must be built again"
+        lift = _LIFTS_CAP.get(actual, "run")
+        return (("held", (actual, (facts.stage_cap_since or "")[:10], lift)),)
     if actual == "built":
-        return (
-            f"no demo with an attending expert on or after the build round began ({facts.built_at})"
-        )
+        return (("no_demo_since", facts.built_at),)
     if actual == "demonstrated":
-        progress = approval_progress(round_verdicts(facts), facts.scope, facts.criticality, rule)
-        return "; ".join(progress.missing)
+        return approval_progress(
+            round_verdicts(facts), facts.scope, facts.criticality, rule
+        ).missing
     if actual == "approved":
-        if not facts.runs_by_case:
-            return "no test case covers it"
-        return "no run of its test cases in the current build round"
+        return (("no_test_case" if not facts.runs_by_case else "no_run_this_round", None),)
     if actual == "in_test":
-        failing = [
-            f"{case} ({run.result if run else 'never run'})"
+        failing = tuple(
+            (case, run.result if run else None)
             for case, run in sorted(latest_runs(facts).items())
             if run is None or run.result != "passed"
-        ]
-        return "the latest run of these test cases did not pass: " + ", ".join(failing)
-    if actual == "tested":
-        return "it is not marked ready"
-    return f"the evidence gives {actual}"
+        )
+        return (("not_passed", failing),)
+    return (_WAITING_FOR.get(actual, ("evidence_gives", actual)),)
+
+
+# What a hand-set or final stage waits for.
+_WAITING_FOR: dict[str, tuple[str, object]] = {
+    "proposed": ("not_built", None),
+    "decided": ("not_built", None),
+    "in_build": ("changes_requested", None),
+    "tested": ("not_marked_ready", None),
+}
 
 
 HAND_STEPS = ("decide", "start_build", "mark_built", "mark_ready", "revise", "withdraw")
@@ -396,3 +375,11 @@ def tests_say_passed(facts: DecisionFacts) -> bool:
     A ready mark stands while this holds, whatever the approval rule makes of the verdicts."""
     results = latest_run_results(facts)
     return bool(results) and all(result == "passed" for result in results)
+
+
+def open_despite_a_pass(runs: list[dict], defects: list[dict]) -> list[str]:
+    """The linked defects still open although a test run that counts passed (`runs` with their
+    `note`, '' when the run counts): a pass that the open defects put in doubt."""
+    if not any(run.get("result") == "passed" and not run["note"] for run in runs):
+        return []
+    return [defect["key"] for defect in defects if defect["status"] == "open"]

@@ -6,20 +6,19 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services
+from decisions import evidence, permissions, services, words
 from decisions.i18n import N_, _, format_number, n_
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import queues
-from decisions.views import date_text, readable, stage_word
+from decisions.words import date_text, readable, stage_word
 
 SHOWN = 200
-VERDICT_LABELS = {"approve": N_("Approve"), "changes_requested": N_("Request changes")}
 SKIP = N_("Skip")  # no verdict on this row
 
 
 def verdict_label(verdict: str) -> str:
-    return _(VERDICT_LABELS.get(verdict, SKIP))
+    return _(words.VERDICT_ACTION_WORDS.get(verdict, SKIP))
 
 
 conn = ui.conn()
@@ -31,7 +30,7 @@ def with_progress(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.head(SHOWN).copy()
     status = evidence.approval_status(conn, shown["key"].tolist())
     shown["approval_rule"] = [
-        evidence.describe_progress(status[k], scope)
+        words.progress_text(status[k], scope)
         for k, scope in zip(shown["key"], shown["scope"], strict=True)
     ]
     return shown
@@ -61,7 +60,7 @@ def verdict_form(shown: pd.DataFrame) -> None:
         st.markdown("**" + _("Give your verdict") + "**")
         key = st.selectbox(_("Decision"), list(titles),
                            format_func=lambda k: f"{k} · {titles[k]}")  # fmt: skip
-        verdict = st.radio(_("Verdict"), list(VERDICT_LABELS), format_func=verdict_label,
+        verdict = st.radio(_("Verdict"), list(words.VERDICT_ACTION_WORDS), format_func=verdict_label,
                            horizontal=True)  # fmt: skip
         comment = st.text_area(_("Comment"), help=_("Required when you request changes: say "
                                "what must change."), max_chars=services.MAX_TEXT)  # fmt: skip
@@ -77,7 +76,7 @@ def verdict_form(shown: pd.DataFrame) -> None:
     scope = queues.decisions_brief(conn, [key]).iloc[0]["scope"]
     ui.flash(_("{key}: {verdict} saved; the decision is now {stage}. Approval rule: {rule} "
                "(was: {before}).", key=key, verdict=verdict_label(verdict).lower(),
-               stage=stage_word(stage).lower(), rule=evidence.describe_progress(progress, scope),
+               stage=stage_word(stage).lower(), rule=words.progress_text(progress, scope),
                before=rules[key]))  # fmt: skip
     st.rerun()
 
@@ -103,7 +102,7 @@ def demo_section() -> None:
             st.markdown(f"**{ui.md(row.key)} · {ui.md(row.title)}**  \n"
                         f"{ui.md(row.approval_rule)}")  # fmt: skip
             left, right = st.columns([1, 2])
-            verdict = left.radio(_("Verdict"), ["skip", *VERDICT_LABELS], horizontal=True,
+            verdict = left.radio(_("Verdict"), ["skip", *words.VERDICT_ACTION_WORDS], horizontal=True,
                                  format_func=verdict_label,
                                  key=f"batch_verdict_{row.key}")  # fmt: skip
             comment = right.text_input(_("Comment"), key=f"batch_comment_{row.key}")

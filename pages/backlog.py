@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import backlog, i18n, services, views
+from decisions import backlog, i18n, services, words
 from decisions.charts import backlog as charts
 from decisions.i18n import _
 from decisions.store import queues
@@ -51,20 +51,25 @@ def workload(as_of: dt.date) -> ui.Computed:
 def table(frame: pd.DataFrame, **options) -> None:
     """A backlog table in words: stages, forum levels, flags and names for codes, headers."""
     shown = frame.copy()
-    for column, word in (("stage", views.stage_word), ("forum_level", charts.level_word),
-                         ("flag", charts.flag_word)):  # fmt: skip
+    for column, word in (("stage", words.stage_word), ("level", words.level_word),
+                         ("flag", words.flag_word)):  # fmt: skip
         if column in shown:
             shown[column] = shown[column].map(word)
     for column, kind in (("domain", "domains"), ("forum", "forums"), ("organization",
                                                                       "organizations")):  # fmt: skip
         if column in shown:
             shown[column] = shown[column].map(lambda c, t=names[kind]: t.get(c, c))
-    st.dataframe(shown, hide_index=True, column_config=charts.column_words(shown), **options)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=words.headers(words.BACKLOG_COLUMN_WORDS, shown.columns),
+        **options,
+    )
 
 
 def in_words(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """A summary per stage or forum level with its `by` in words (what a chart shows)."""
-    word = views.stage_word if by == "stage" else charts.level_word
+    word = words.stage_word if by == "stage" else words.level_word
     return frame.assign(**{by: frame[by].map(word)})
 
 
@@ -122,13 +127,13 @@ if aging.open:
             _("Oldest in stage"),
             list(per_stage["stage"]),
             index=None,
-            format_func=views.stage_word,
+            format_func=words.stage_word,
             key="backlog_aging_stage",
             placeholder=_("Choose a stage"),
         )
         if stage:
             oldest = decisions[decisions["stage"] == stage].nlargest(100, "days_in_stage")
-            shown = views.readable(
+            shown = words.readable(
                 oldest[["key", "title", "domain", "forum", "days_in_stage", "owner"]], names
             ).rename(columns={"days_in_stage": _("Days in stage"), "owner": _("Owner")})
             ui.decision_table(shown, "backlog_oldest")
@@ -154,7 +159,7 @@ if durations.open:
         )  # fmt: skip
         ui.chart(
             lambda: charts.duration_chart(
-                in_words(per_level, "forum_level"), "forum_level", _("Days at level (median)")
+                in_words(per_level, "level"), "level", _("Days at level (median)")
             ),
             ("backlog.levels", today, times.event_id),
         )
@@ -180,7 +185,7 @@ if overdue_tab.open:
         st.caption(
             _("Proposals still undecided after the date they were needed by, most overdue first.")
         )
-        shown = views.readable(late, names).rename(
+        shown = words.readable(late, names).rename(
             columns={"days_overdue": _("Days overdue"), "owner": _("Owner")}
         )
         ui.decision_table(shown, "backlog_overdue", total=len(late))
@@ -206,6 +211,6 @@ if workload_tab.open:
             ("backlog.workload", today, load_computed.event_id),
         )
         flag = st.segmented_control(
-            _("Show"), ["overloaded", "idle"], format_func=charts.flag_word, key="backlog_flag"
+            _("Show"), ["overloaded", "idle"], format_func=words.flag_word, key="backlog_flag"
         )
         table(people[people["flag"] == flag] if flag else people)

@@ -7,17 +7,13 @@ import streamlit as st
 
 import ui
 from decisions import io as data_io
-from decisions import permissions
-from decisions.i18n import N_, _, format_number
+from decisions import permissions, words
+from decisions.i18n import _, format_number
 
 PREVIEW_ROWS = 1000
 GUESS = "guess"  # the import tells the KIND from the headers
 FORMAT_LABELS = {"csv": "CSV (UTF-8)", "xlsx": "Excel (xlsx)"}
 STATUS_ORDER = {"rejected": 0, "new": 1, "updated": 2, "unchanged": 3}
-STATUS_WORDS = {"rejected": N_("rejected"), "new": N_("new"), "updated": N_("updated"),
-                "unchanged": N_("unchanged")}  # fmt: skip
-COLUMN_WORDS = {"file": N_("File"), "row": N_("Row"), "key": N_("Key"), "status": N_("Status"),
-                "changes": N_("Changes"), "notes": N_("Notes"), "errors": N_("Errors")}  # fmt: skip
 
 conn = ui.conn()
 person = ui.actor()
@@ -57,13 +53,15 @@ def outcome_table(result: data_io.ImportResult) -> pd.DataFrame:
         frame = frame.drop(columns="file")
     order = frame["status"].map(STATUS_ORDER)  # problems first; then files in import order
     frame = frame.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
-    frame["status"] = frame["status"].map(lambda status: _(STATUS_WORDS[status]))
-    return frame.rename(columns={c: _(word) for c, word in COLUMN_WORDS.items()})
+    frame["status"] = frame["status"].map(
+        lambda status: words.word(words.IMPORT_STATUS_WORDS, status)
+    )
+    return frame.rename(columns=words.headers(words.IMPORT_COLUMN_WORDS, frame.columns))
 
 
 def show_preview(result: data_io.ImportResult) -> None:
     for report in result.files:
-        counts = ", ".join(f"{format_number(n)} {_(STATUS_WORDS[status])}"
+        counts = ", ".join(f"{format_number(n)} {words.word(words.IMPORT_STATUS_WORDS, status)}"
                            for status, n in report.counts.items())  # fmt: skip
         st.caption(_("**{file}**: read as {detected}; KIND {kind}; {counts}.",
                      file=ui.md(report.name), detected=report.detected or _("unreadable"),
@@ -72,7 +70,9 @@ def show_preview(result: data_io.ImportResult) -> None:
             st.caption(f":material/info: {ui.md(note[0].upper() + note[1:])}.")
     columns = st.columns(4)
     for column, (status, count) in zip(columns, totals(result).items(), strict=True):
-        column.metric(_(STATUS_WORDS[status]).capitalize(), format_number(count))
+        column.metric(
+            words.word(words.IMPORT_STATUS_WORDS, status).capitalize(), format_number(count)
+        )
     if not result.ok:
         st.error(
             _("{count} problem(s): nothing will be imported until they are fixed. Each line says "

@@ -7,34 +7,29 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services, workflow
-from decisions.i18n import N_, _
+from decisions import evidence, permissions, services, words, workflow
+from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError, stage_at_least
+from decisions.standing import verdicts_with_notes, with_notes
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import queues, reference, views
-from decisions.views import (
+from decisions.store import queues, reference, screen_queries
+from decisions.words import (
     STAGE_WORDS,
     criticality_word,
     date_text,
     defect_status_word,
-    describe_event,
+    event_text,
+    evidence_note_text,
     moment_text,
     names_text,
     result_word,
     scope_word,
     stage_word,
     verdict_word,
-    verdicts_with_notes,
-    with_notes,
 )
 
 DATE_FORMAT = "DD.MM.YYYY"  # the date pickers as Norwegians write dates
-COUNTS = {
-    "passed": N_("✓ counts toward tested"),
-    "failed": N_("✓ ran, failed: keeps it in test"),
-    "blocked": N_("✓ ran, blocked: keeps it in test"),
-}
 
 conn = ui.conn()
 person = ui.actor()
@@ -77,7 +72,7 @@ def paragraph(label: str, text: str) -> None:
 
 
 def people(emails: list[str]) -> str:
-    names = views.people_names(conn, emails)
+    names = screen_queries.people_names(conn, emails)
     return ", ".join(names.get(e, e) for e in emails)
 
 
@@ -118,9 +113,13 @@ with facts, st.container(border=True):
     st.caption(_("Link to this page: {link}", link=ui.md(f"/decision?key={key}")))
 
 
+def sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def counts(result: str) -> str:
     """The status of evidence that counts: a test run says what its result does."""
-    return _(COUNTS[result]) if result in COUNTS else _("✓ counts")
+    return words.counts_text(result)
 
 
 def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
@@ -134,7 +133,7 @@ def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
         frame["date"] = frame["date"].map(moment_text)
     if "verdict" in frame:
         frame["verdict"] = frame["verdict"].map(verdict_word)
-    notes = frame.pop("note")
+    notes = frame.pop("note").map(lambda note: evidence_note_text(note, decision))
     status = _("Status")
     results = frame["result"] if "result" in frame else pd.Series("", index=frame.index)
     frame.insert(0, status, [f"✗ {note}" if note else counts(result)
@@ -160,7 +159,7 @@ evidence_tab, versions_tab, timeline_tab = st.tabs([_("Evidence"), _("Versions")
 with evidence_tab:
     if stage_at_least(stage, "built"):
         progress = evidence.approval_status(conn, [key])[key]
-        line = evidence.describe_progress(progress, decision["scope"])
+        line = words.progress_text(progress, decision["scope"])
         (st.success if progress.met else st.warning)(_("Approval rule: {line}", line=line))
         if decision["ready_at"] and stage not in ("ready", "withdrawn"):
             st.info(
@@ -173,12 +172,14 @@ with evidence_tab:
             st.info(
                 _("{hold}. Scope, criticality or organisations were edited, and an edit raises "
                   "no stage; evidence given after the edit carries it on.",
-                  hold=ui.md(hold[:1].upper() + hold[1:])),
+                  hold=ui.md(sentence(words.missing_text(hold)))),
                 icon=":material/pan_tool:",
             )  # fmt: skip
     st.markdown("**" + _("Demos") + "**")
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
-    presenters = views.people_names(conn, [d["presenter"] for d in demos if d["presenter"]])
+    presenters = screen_queries.people_names(
+        conn, [d["presenter"] for d in demos if d["presenter"]]
+    )
     for demo in demos:
         demo["presenter"] = presenters.get(demo["presenter"], demo["presenter"])
         demo["attended"] = len((demo["attendees"] or "").split(";")) if demo["attendees"] else 0
@@ -213,7 +214,7 @@ with evidence_tab:
     )
     st.markdown("**" + _("Test runs") + "**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
-    testers = views.people_names(conn, [r["tester"] for r in runs if r.get("tester")])
+    testers = screen_queries.people_names(conn, [r["tester"] for r in runs if r.get("tester")])
     for run in runs:
         run["tester"] = testers.get(run.get("tester"), run.get("tester"))
     table(
@@ -276,15 +277,15 @@ with versions_tab:
     else:
         st.caption(_("Not decided yet: the first version is written when the forum decides."))
 with timeline_tab:
-    events = views.decision_timeline(conn, key)
-    names = views.people_names(conn, [e["actor"] for e in events])
+    events = screen_queries.decision_timeline(conn, key)
+    names = screen_queries.people_names(conn, [e["actor"] for e in events])
     st.dataframe(
         pd.DataFrame(
             [
                 {
                     _("When"): moment_text(e["at"]),
                     _("Who"): names.get(e["actor"], e["actor"]),
-                    _("What"): describe_event(e),
+                    _("What"): event_text(e),
                     _("Why"): e["reason"] or "",
                 }
                 for e in reversed(events)
@@ -312,7 +313,7 @@ def attempt(done: str, change) -> None:
 
 
 def decide_form() -> None:
-    members = {m["email"]: m["name"] for m in views.forum_members(conn, decision["forum"])}
+    members = {m["email"]: m["name"] for m in screen_queries.forum_members(conn, decision["forum"])}
     with st.form("decide"):
         text = st.text_area(_("Decision"), decision["decision"])
         rationale = st.text_area(_("Rationale"), decision["rationale"])
@@ -343,7 +344,7 @@ def decide_form() -> None:
 def escalate_form() -> None:
     higher = {
         f["code"]: _("{name} (level {level})", name=f["name"], level=f["level"])
-        for f in views.forums_above(conn, decision["forum"])
+        for f in screen_queries.forums_above(conn, decision["forum"])
     }
     with st.form("escalate"):
         target = st.selectbox(_("To forum"), list(higher), format_func=higher.get)
@@ -439,7 +440,9 @@ def revise_form() -> None:
 
 
 def edit_form() -> None:
-    modules = {m["code"]: m["name"] for m in views.modules_of_domain(conn, decision["domain"])}
+    modules = {
+        m["code"]: m["name"] for m in screen_queries.modules_of_domain(conn, decision["domain"])
+    }
     all_orgs = [o["code"] for o in reference.list_table(conn, "organizations")]
     with st.form("edit"):
         title = st.text_input(_("Title"), decision["title"])
@@ -534,23 +537,18 @@ allowed = (
     if person
     else []
 )
-verdicts_allowed = [
-    verdict
-    for action, verdict in (("approve", "approve"), ("request_changes", "changes_requested"))
-    if action in allowed
-]
+open_verdicts = workflow.verdicts_open(allowed)
 if not allowed:
     st.caption(_("Nothing is yours to do on this decision while it is {stage}.",
                  stage=stage_word(stage).lower()))  # fmt: skip
+if open_verdicts:
+    with verdict_slot, st.container(border=True):
+        st.subheader(_("Your verdict awaits"), anchor=False)
+        verdict_form(open_verdicts)
 for action in allowed:
     spec = workflow.ACTIONS[action]
-    if action == "request_changes":
-        continue  # one verdict form offers both
-    if action == "approve":
-        with verdict_slot, st.container(border=True):
-            st.subheader(_("Your verdict awaits"), anchor=False)
-            verdict_form(verdicts_allowed)
-        continue
+    if action in workflow.VERDICT_ACTIONS.values():
+        continue  # the verdict form offers them
     with st.expander(_(spec.label), expanded=len(allowed) == 1):
         if action == "decide":
             decide_form()
@@ -578,12 +576,11 @@ if person and stage_at_least(stage, "built") and stage != "ready":
             icon=":material/co_present:",
             query_params={"schedule": key},
         )
-open_defects = [d for d in defects if d["status"] == "open"]
-if open_defects and any(r.get("result") == "passed" and not r["note"] for r in runs):
+if open_defects := workflow.open_despite_a_pass(runs, defects):
     st.info(
         _(
             "A test run passed, but these linked defects are still open: {defects}.",
-            defects=ui.md(", ".join(d["key"] for d in open_defects)),
+            defects=ui.md(", ".join(open_defects)),
         ),
         icon=":material/bug_report:",
     )

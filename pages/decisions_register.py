@@ -3,17 +3,18 @@
 import streamlit as st
 
 import ui
+from decisions import io as data_io
 from decisions.i18n import _, format_number, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
-from decisions.store import queues, views
-from decisions.views import readable
+from decisions.store import queues, screen_queries
+from decisions.words import readable
 
 # A short result is shown at its own height; a long one scrolls inside this many pixels.
 TABLE_HEIGHT = 600
 ROWS_AT_OWN_HEIGHT = 15
 
 conn = ui.conn()
-choices = views.filter_choices(conn)
+choices = screen_queries.filter_choices(conn)
 
 
 def pick(label: str, table: str) -> tuple[str, ...]:
@@ -33,14 +34,14 @@ st.title(_("Decisions"))
 text = st.text_input(
     _("Search"),
     key="register_text",
-    max_chars=views.MAX_SEARCH_CHARS,
+    max_chars=screen_queries.MAX_SEARCH_CHARS,
     placeholder=_(
         "Words from the title, question, decision or rationale, an organisation or forum, "
         "or a key like MED-0042"
     ),
 )
-if views.words_left_out(text):
-    searched = views.search_words(text)
+if screen_queries.words_left_out(text):
+    searched = screen_queries.search_words(text)
     st.caption(
         _(
             "Searching for the first {count} words: {words}",
@@ -67,7 +68,7 @@ with st.expander(_("Filters"), icon=":material/filter_list:"):
         waves = pick(_("Wave"), "waves")
         organizations = pick(_("Organisation"), "organizations")
 
-named = views.named(conn, text)
+named = screen_queries.named(conn, text)
 if named:
     kinds = {"organizations": _("Organisation"), "forums": _("Forum")}
     st.markdown(
@@ -77,7 +78,7 @@ if named:
     )
     st.caption(_("Decisions that concern them are listed below, with those that name them."))
 
-query = views.RegisterQuery(
+query = screen_queries.RegisterQuery(
     text=text,
     domains=domains,
     forums=forums,
@@ -88,7 +89,7 @@ query = views.RegisterQuery(
     organizations=organizations,
     named=tuple((n["table"], n["code"]) for n in named),
 )
-found, total = views.search_decisions(conn, query, limit=ui.ROWS_SHOWN)
+found, total = screen_queries.search_decisions(conn, query, limit=ui.ROWS_SHOWN)
 if not total:
     filtered = any((domains, modules, forums, stages, criticalities, waves, organizations))
     st.info(
@@ -110,5 +111,10 @@ else:
         )
     )
     height = "content" if len(found) <= ROWS_AT_OWN_HEIGHT else TABLE_HEIGHT
-    ui.decision_table(readable(found, queues.code_names(conn)), "register_table", total=total,
-                      height=height)  # fmt: skip
+    shown = readable(found, queues.code_names(conn))
+    ui.decision_table(shown, "register_table", total=total, height=height)
+    # The table's own toolbar offers no download (client.disableDataExport): this one guards
+    # formulas and suits the reader's spreadsheet.
+    st.download_button(_("Download the list (CSV)"), data_io.table_csv(shown),
+                       file_name="decisions.csv", mime="text/csv", key="register_csv",
+                       icon=":material/download:")  # fmt: skip

@@ -11,31 +11,17 @@ import datetime as dt
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services, settings
+from decisions import evidence, permissions, services, settings, words
 from decisions.i18n import N_, _, format_date, format_datetime, n_
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import queues, reference
-from decisions.views import stage_word
+from decisions.words import stage_word
 
 SHOWN = 300
 TABS = (N_("Upcoming"), N_("Past"), N_("Schedule a demo"), N_("Record a held demo"))
 UPCOMING, PAST, SCHEDULE, RECORD = TABS
-COLUMNS = {
-    "key": N_("Demo"),
-    "date": N_("Date"),
-    "start_time": N_("Starts"),
-    "module": N_("Module"),
-    "module_name": N_("Module name"),
-    "presenter_name": N_("Presenter"),
-    "status": N_("Status"),
-    "decisions": N_("Decisions"),
-    "invited": N_("Invited"),
-    "attended": N_("Attended"),
-    "notes": N_("Notes"),
-    "recording_url": N_("Recording"),
-}
 
 conn = ui.conn()
 person = ui.actor()
@@ -97,9 +83,9 @@ def demo_table(frame, key: str) -> None:
         ],
         decisions=frame["decisions"].fillna("").str.replace(";", ", "),
     )
-    shown = shown[[c for c in COLUMNS if c in shown]]
+    shown = shown[[c for c in words.DEMO_COLUMN_WORDS if c in shown]]
     st.dataframe(
-        shown.rename(columns={c: _(w) for c, w in COLUMNS.items()}),
+        shown.rename(columns=words.headers(words.DEMO_COLUMN_WORDS, shown.columns)),
         key=key,
         hide_index=True,
         column_config={_("Recording"): st.column_config.LinkColumn(_("Recording"))},

@@ -5,8 +5,8 @@ import streamlit as st
 import ui
 from decisions import i18n, permissions
 from decisions.i18n import _
-from decisions.store import queues, views
-from decisions.views import readable, with_ask
+from decisions.store import queues, screen_queries
+from decisions.words import readable, with_ask
 
 conn = ui.conn()
 person = ui.actor()
@@ -23,12 +23,12 @@ if permissions.may_act_anywhere(person, "approve"):  # first: what only they can
 if person.forums:
     queue_list.append(
         (_("Awaiting your forum"), _("Proposals in your forums, waiting for a decision."),
-         views.awaiting_forum_decision(conn, person))
+         screen_queries.awaiting_forum_decision(conn, person))
     )  # fmt: skip
 if permissions.may_act_anywhere(person, "mark_built"):
     queue_list.append(
         (_("To build"), _("Decided, or in build, in your domains."),
-         views.awaiting_build(conn, person))
+         screen_queries.awaiting_build(conn, person))
     )  # fmt: skip
 if permissions.may_act_anywhere(person, "record_test_run"):
     queue_list += [
@@ -42,9 +42,9 @@ if permissions.may_act_anywhere(person, "record_test_run"):
     ]  # fmt: skip
 queue_list += [
     (_("Your escalations"), _("Proposals you escalated to a higher forum, and where they are "
-     "now."), views.escalated_by(conn, person.email)),
+     "now."), screen_queries.escalated_by(conn, person.email)),
     (_("You own"), _("Decisions you own that are not ready or withdrawn."),
-     views.owned_by(conn, person.email)),
+     screen_queries.owned_by(conn, person.email)),
 ]  # fmt: skip
 
 names = queues.code_names(conn)

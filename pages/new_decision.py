@@ -5,7 +5,7 @@ scope can affect (services.fits_scope). Every problem of a proposal is shown at 
 import streamlit as st
 
 import ui
-from decisions import permissions, services, views
+from decisions import permissions, services, words
 from decisions.i18n import _
 from decisions.model import CRITICALITIES, SCOPES, WorkflowError
 from decisions.store import reference
@@ -49,7 +49,7 @@ scope = right.selectbox(
     _("Scope"),
     SCOPES,
     index=SCOPES.index(person.side) if person.side in SCOPES else 0,
-    format_func=views.scope_word,
+    format_func=words.scope_word,
     key="new_decision_scope",
     help=_(
         "Who the decision affects: the forum of that side decides it; joint decisions go "
@@ -84,7 +84,7 @@ with st.form(ui.form_key("new_decision"), enter_to_submit=False):
             ),  # fmt: skip
         )
         criticality = st.selectbox(
-            _("Criticality"), CRITICALITIES, index=2, format_func=views.criticality_word
+            _("Criticality"), CRITICALITIES, index=2, format_func=words.criticality_word
         )
     with right:
         needed_by = st.date_input(_("Needed by"), None, format="DD.MM.YYYY")

@@ -12,7 +12,7 @@ from decisions.i18n import _, format_number
 from decisions.model import WorkflowError
 from decisions.store import notices as notice_store
 from decisions.store import queues
-from decisions.views import moment_text
+from decisions.words import moment_text
 
 SHOWN = 50
 

@@ -5,24 +5,13 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import i18n, readiness, services
-from decisions import views as words
+from decisions import i18n, readiness, services, words
 from decisions.charts.overview import pipeline_chart, wave_stage_chart
-from decisions.i18n import N_, _, n_
-from decisions.store import queues, views
-from decisions.views import approved_share, days_left
+from decisions.i18n import _, n_
+from decisions.standing import approved_share, days_left
+from decisions.store import queues, screen_queries
 
 SUSPECT_SHOWN = 1000
-# Headers of the columns views.readable leaves as they are.
-MORE_WORDS = {
-    "days_overdue": N_("Days overdue"),
-    "since": N_("Since"),
-    "days_in_stage": N_("Days in stage"),
-    "version": N_("Version"),
-    "suspect_demos": N_("Suspect demos"),
-    "suspect_verdicts": N_("Suspect verdicts"),
-    "suspect_runs": N_("Suspect test runs"),
-}
 
 
 def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -31,7 +20,9 @@ def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     if "since" in shown:
         shown["since"] = shown["since"].map(words.date_text)
     shown = words.readable(shown, names)
-    return shown.rename(columns={c: _(w) for c, w in MORE_WORDS.items() if c in shown})
+    return shown.rename(
+        columns={c: _(w) for c, w in words.OVERVIEW_COLUMN_WORDS.items() if c in shown}
+    )
 
 
 def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
@@ -39,12 +30,12 @@ def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
     (ui.shared: never modify the result)."""
     suspect = queues.suspect_evidence(conn, limit=SUSPECT_SHOWN)
     return {
-        "waves": views.next_go_lives(conn, today),
-        "stages": views.stage_counts(conn),
-        "overdue": views.overdue_proposals(conn, today),
-        "overdue_total": views.count_overdue_proposals(conn, today),
-        "stuck": views.stuck_longest(conn, today),
-        "escalated": views.escalated_open(conn),
+        "waves": screen_queries.next_go_lives(conn, today),
+        "stages": screen_queries.stage_counts(conn),
+        "overdue": screen_queries.overdue_proposals(conn, today),
+        "overdue_total": screen_queries.count_overdue_proposals(conn, today),
+        "stuck": screen_queries.stuck_longest(conn, today),
+        "escalated": screen_queries.escalated_open(conn),
         "suspect": suspect[
             [
                 "key",
@@ -62,10 +53,7 @@ def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
 def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
     """Per wave: criteria met or waived, criteria in all, and whether that is a go; and its
     decisions in scope per stage."""
-    met = {
-        w.wave: (sum(c.status in ("met", "waived") for c in w.criteria), len(w.criteria), w.go)
-        for w in waves
-    }
+    met = {w.wave: (sum(c.cleared for c in w.criteria), len(w.criteria), w.go) for w in waves}
     return met, readiness.stages_per_wave(waves)
 
 

@@ -5,34 +5,16 @@ removed one decision at a time), and the approval rule's numbers."""
 import streamlit as st
 
 import ui
-from decisions import admin, permissions, services, views
-from decisions.i18n import N_, _, format_number, n_
+from decisions import admin, permissions, services, words
+from decisions.i18n import _, format_number, n_
 from decisions.model import FORUM_LEVELS, ROLES, SCOPES, SIDE_OF_KIND, WorkflowError
 from decisions.store import people as people_store
 from decisions.store import reference
-from decisions.views import stage_word
+from decisions.words import stage_word
 
 SHOWN = 500
 NEW = "(new)"
 PREVIEW = "people_rule_preview"  # (rule, effect) shown, awaiting confirmation
-EXPERT_COLUMNS = {
-    "email": N_("Email"),
-    "name": N_("Name"),
-    "organization_name": N_("Organisation"),
-    "roles": N_("Roles"),
-    "domains": N_("Domains"),
-    "allocation_pct": N_("Allocation"),
-    "active": N_("Active"),
-    "forums": N_("Forums"),
-}
-FORUM_COLUMNS = {
-    "code": N_("Code"),
-    "name": N_("Name"),
-    "level": N_("Level"),
-    "scope": N_("Scope"),
-    "domains": N_("Domains"),
-    "member_count": N_("Members"),
-}
 
 conn = ui.conn()
 person = ui.actor()
@@ -44,11 +26,11 @@ def codes(table: str) -> dict[str, str]:
 
 
 def level_text(level: int) -> str:
-    return f"{level} · {views.level_word(level)}"
+    return f"{level} · {words.level_word(level)}"
 
 
 def role_text(role: str) -> str:
-    return views.role_word(role)
+    return words.role_word(role)
 
 
 # Experts ----------------------------------------------------------------------------------------
@@ -76,9 +58,9 @@ def experts_tab() -> None:
                                                      if r)),
         domains=frame["domains"].fillna("").str.replace(";", ", "),
         forums=frame["forums"].fillna("").str.replace(";", ", "),
-    )[list(EXPERT_COLUMNS)]  # fmt: skip
+    )[list(words.EXPERT_COLUMN_WORDS)]  # fmt: skip
     st.dataframe(
-        shown.rename(columns={c: _(w) for c, w in EXPERT_COLUMNS.items()}),
+        shown.rename(columns=words.headers(words.EXPERT_COLUMN_WORDS, shown.columns)),
         hide_index=True,
         key="people_table",
         column_config={
@@ -119,8 +101,8 @@ def expert_form(expert: dict | None) -> None:
                                         value=expert["allocation_pct"] if expert else 20)  # fmt: skip
         chosen_domains = st.multiselect(_("Domains"), list(domains), format_func=domains.get,
                                         default=expert["domains"] if expert else [])  # fmt: skip
-        roles = st.multiselect(_("Roles"), ROLES, default=expert["roles"] if expert else ["expert"],
-                               format_func=role_text)  # fmt: skip
+        chosen_roles = expert["roles"] if expert else permissions.new_person_roles()
+        roles = st.multiselect(_("Roles"), ROLES, default=chosen_roles, format_func=role_text)
         chosen_forums = st.multiselect(
             _("Forums"), list(forums), format_func=forums.get,
             default=expert["forums"] if expert else [],
@@ -164,10 +146,10 @@ def forums_tab() -> None:
     frame = people_store.forums(conn)
     shown = frame.assign(
         level=frame["level"].map(level_text),
-        scope=frame["scope"].map(views.scope_word),
+        scope=frame["scope"].map(words.scope_word),
         domains=frame["domains"].fillna("").str.replace(";", ", "),
-    )[list(FORUM_COLUMNS)]
-    st.dataframe(shown.rename(columns={c: _(w) for c, w in FORUM_COLUMNS.items()}),
+    )[list(words.FORUM_COLUMN_WORDS)]
+    st.dataframe(shown.rename(columns=words.headers(words.FORUM_COLUMN_WORDS, shown.columns)),
                  hide_index=True, key="forums_table")  # fmt: skip
     labels = {r.code: f"{r.code} · {r.name}" for r in frame.itertuples()}
     chosen = st.selectbox(_("Add or edit"), [NEW, *labels],
@@ -187,7 +169,7 @@ def members_section(forum: dict) -> None:
     members = directory[directory["email"].isin(forum["members"])]
     st.subheader(n_("{count} member", "{count} members", len(forum["members"])), anchor=False)
     table = members.assign(
-        side=members["kind"].map(lambda kind: views.scope_word(SIDE_OF_KIND.get(kind, kind))),
+        side=members["kind"].map(lambda kind: words.scope_word(SIDE_OF_KIND.get(kind, kind))),
         domains=members["domains"].fillna("").str.replace(";", ", "),
         active=members["active"].astype(bool),
     )[["name", "email", "organization_name", "side", "domains", "active"]]  # fmt: skip
@@ -258,7 +240,7 @@ def forum_form(forum: dict | None) -> None:
         levels = list(FORUM_LEVELS)
         level = left.selectbox(_("Level"), levels, format_func=level_text,
                                index=levels.index(forum["level"]) if forum else 0)  # fmt: skip
-        scope = right.selectbox(_("Scope"), SCOPES, format_func=views.scope_word,
+        scope = right.selectbox(_("Scope"), SCOPES, format_func=words.scope_word,
                                 index=SCOPES.index(forum["scope"]) if forum else 0)  # fmt: skip
         chosen_domains = st.multiselect(_("Domains"), list(domains), format_func=domains.get,
                                         default=forum["domains"] if forum else [])  # fmt: skip

@@ -8,38 +8,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import history, i18n, permissions, planning, readiness, services, views
+from decisions import history, i18n, permissions, planning, readiness, services, standing, words
 from decisions.charts import readiness as charts
-from decisions.i18n import N_, _
+from decisions.i18n import _
 from decisions.model import WorkflowError
 from decisions.store import analytics
 
-WAVE_WORDS = {
-    "code": N_("Code"),
-    "name": N_("Wave"),
-    "go_live": N_("Go-live"),
-    "organizations": N_("Organisations"),
-    "days_to_go_live": N_("Days to go-live"),
-    "replans": N_("Re-plans"),
-    "go": N_("Go / no go"),
-    "criteria_met": N_("Criteria met"),
-    "at_risk": N_("At risk"),
-    "off_track": N_("Off track"),
-}
-REPLAN_WORDS = {
-    "wave": N_("Wave"),
-    "old_go_live": N_("Old go-live"),
-    "new_go_live": N_("New go-live"),
-    "reason": N_("Reason"),
-    "who": N_("Re-planned by"),
-    "replanned_at": N_("Re-planned on"),
-}
-ORGANISATION_WORDS = {
-    "code": N_("Code"),
-    "name": N_("Name"),
-    "kind": N_("Kind"),
-    "waves": N_("Waves"),
-}
 DATE_INPUT = "DD.MM.YYYY" if i18n.language() == "nb" else "YYYY-MM-DD"
 
 
@@ -48,25 +22,17 @@ def labels(words: dict[str, str], frame: pd.DataFrame) -> dict[str, str]:
     return {c: _(w) for c, w in words.items() if c in frame.columns}
 
 
-def go_word(status: str) -> str:
-    """views.go_status in the reader's language."""
-    if status == "GO":
-        return _("GO")
-    if status == "NO GO":
-        return _("NO GO")
-    return _("live since {date}", date=views.date_text(status.rsplit(" ", 1)[-1]))
-
-
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
     """What go-live on `day` does to the wave's outlook, at the recent rate of each criterion
     (readiness.outlook_on and met_by: the rules of the Readiness page)."""
     rows = []
     for c in wave.criteria:
+        reach = readiness.forecast_for(c, day)
         rows.append(
             {
-                "criterion": c.criterion.name,
+                "criterion": words.criterion_name(c.code, c.criterion.name),
                 "status": [c.status],
-                "forecast": charts.forecast_text(c, day),
+                "forecast": words.forecast_text(reach.code, reach.date, day),
                 "now": [charts.outlook_key(c)],
                 "then": [charts.outlook_key(c, day)],
                 "met_by": readiness.met_by(c, day),
@@ -91,17 +57,17 @@ def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
         key="replan_preview",
         column_config={
             "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True),
-            "status": ui.coloured_labels(_("Status now"), charts.STATUS_THEME, charts.status_word),
+            "status": ui.coloured_labels(_("Status now"), charts.STATUS_THEME, words.status_word),
             "forecast": st.column_config.TextColumn(_("Reaches the target")),
             "now": ui.coloured_labels(
                 _("Outlook at {date}", date=i18n.format_date(wave.go_live)),
                 charts.OUTLOOK_THEME,
-                charts.outlook_word,
+                words.outlook_word,
             ),
             "then": ui.coloured_labels(
                 _("Outlook at {date}", date=i18n.format_date(day)),
                 charts.OUTLOOK_THEME,
-                charts.outlook_word,
+                words.outlook_word,
             ),
             "met_by": st.column_config.CheckboxColumn(_("Met by then")),
         },
@@ -127,15 +93,17 @@ shown = waves.assign(
     days_to_go_live=[(history.as_date(d) - today).days for d in waves["go_live"]],
     replans=[int((replans["wave"] == c).sum()) for c in waves["code"]],
     go=[
-        go_word(views.go_status(outlook[c].go, d, today))
+        words.go_text(standing.go_status(outlook[c].go, d, today), d)
         for c, d in zip(waves["code"], waves["go_live"], strict=True)
     ],
     criteria_met=[sum(r.status == "met" for r in outlook[c].criteria) for c in waves["code"]],
     at_risk=[sum(r.outlook == "at_risk" for r in outlook[c].criteria) for c in waves["code"]],
     off_track=[sum(r.outlook == "off_track" for r in outlook[c].criteria) for c in waves["code"]],
 ).drop(columns=["row_version"])
-shown["go_live"] = shown["go_live"].map(views.date_text)
-st.dataframe(shown, hide_index=True, key="plan_waves", column_config=labels(WAVE_WORDS, shown))
+shown["go_live"] = shown["go_live"].map(words.date_text)
+st.dataframe(
+    shown, hide_index=True, key="plan_waves", column_config=labels(words.WAVE_COLUMN_WORDS, shown)
+)
 st.caption(
     _(
         "Readiness as of {date}: criteria met, and of the rest how many are at risk or off track "
@@ -153,14 +121,14 @@ else:
         ["wave", "old_go_live", "new_go_live", "reason", "replanned_by_name", "replanned_at"]
     ].rename(columns={"replanned_by_name": "who"})
     for column in ("old_go_live", "new_go_live"):
-        moves[column] = moves[column].map(views.date_text)
-    moves["replanned_at"] = moves["replanned_at"].map(views.moment_text)
-    st.dataframe(moves, hide_index=True, column_config=labels(REPLAN_WORDS, moves))
+        moves[column] = moves[column].map(words.date_text)
+    moves["replanned_at"] = moves["replanned_at"].map(words.moment_text)
+    st.dataframe(moves, hide_index=True, column_config=labels(words.REPLAN_COLUMN_WORDS, moves))
 
 if permissions.allowed(person, "replan_wave"):
     st.subheader(_("Re-plan a wave"))
     names = {
-        w.code: _("{name} · go-live {date}", name=w.name, date=views.date_text(w.go_live))
+        w.code: _("{name} · go-live {date}", name=w.name, date=words.date_text(w.go_live))
         for w in waves.itertuples()
     }
     # Each wave's version when the form was opened: a re-plan by someone else meanwhile
@@ -203,10 +171,10 @@ if permissions.allowed(person, "replan_wave"):
 
 st.subheader(_("Organisations"))
 organisations = analytics.organizations(conn)
-organisations["kind"] = organisations["kind"].map(views.organisation_kind_word)
+organisations["kind"] = organisations["kind"].map(words.organisation_kind_word)
 st.dataframe(
     organisations,
     hide_index=True,
     key="plan_orgs",
-    column_config=labels(ORGANISATION_WORDS, organisations),
+    column_config=labels(words.ORGANISATION_COLUMN_WORDS, organisations),
 )

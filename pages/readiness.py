@@ -8,83 +8,27 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import i18n, permissions, planning, readiness, services, views
+from decisions import i18n, permissions, planning, readiness, services, words
 from decisions import io as data_io
 from decisions.charts import readiness as charts
-from decisions.i18n import N_, _, n_
+from decisions.i18n import _, n_
 from decisions.model import WorkflowError
 from decisions.store import analytics, queues
-
-# The criteria table's columns as a person reads them (the data keeps the short names).
-COLUMN_WORDS = {
-    "criterion": N_("Criterion"),
-    "status": N_("Status"),
-    "shown_value": N_("Value"),
-    "target": N_("Target"),
-    "trend": N_("Trend ({weeks} weeks)"),
-    "forecast": N_("Reaches the target"),
-    "outlook": N_("Outlook at go-live"),
-    "waiver": N_("Waiver"),
-    "owner": N_("Owner"),
-}
 
 
 def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
     if not criterion.waiver_reason:
         return ""
-    by = readiness.waiver_granted_by(conn, wave, criterion.code) or _("unknown")
+    by = criterion.waived_by or _("unknown")
     if criterion.waiver_until:
         return _("{reason} (by {who}, until {date})", reason=criterion.waiver_reason, who=by,
-                 date=views.date_text(criterion.waiver_until))  # fmt: skip
+                 date=words.date_text(criterion.waiver_until))  # fmt: skip
     return _("{reason} (by {who}, no end date)", reason=criterion.waiver_reason, who=by)
 
 
 def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
-    rows = []
-    for c in wave.criteria:
-        crit = c.criterion
-        sign = charts.COMPARATOR_SIGNS.get(crit.comparator, crit.comparator)
-        rows.append(
-            {
-                "code": c.code,
-                "criterion": crit.name,
-                "status": _(charts.STATUS_WORDS[c.status]),
-                "status_shown": [c.status],
-                "value": c.value,
-                "shown_value": charts.amount(c.value, crit.metric),
-                "target": f"{sign} {charts.amount(crit.threshold, crit.metric)}",
-                "trend": [v for _, v in c.trend if v is not None],
-                "forecast": charts.forecast_text(c, wave.go_live, relative=False),
-                "outlook": [charts.outlook_key(c)],
-                "outlook_word": charts.outlook_word(charts.outlook_key(c)),
-                "unmet": c.status == "not_met",
-                "waiver": waiver_text(conn, wave.wave, crit),
-                "owner": crit.owner or "",
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def readable(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as the CSV gives it: the words shown, headers in words."""
-    shown = table.drop(columns=["outlook"]).rename(columns={"outlook_word": "outlook"})
-    words = {k: _(v, weeks=readiness.TREND_WEEKS) for k, v in COLUMN_WORDS.items()}
-    columns = [c for c in COLUMN_WORDS if c in shown and c != "trend"]
-    return shown[columns].rename(columns=words)
-
-
-def report_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the PNG report (charts.REPORT_COLUMNS), without icons (the PNG's font has
-    none); unmet criteria drawn in red."""
-    return table.assign(value=table["shown_value"], outlook=table["outlook_word"])[
-        [*charts.REPORT_COLUMNS, "unmet"]
-    ]
-
-
-def report_headers() -> dict[str, str]:
-    return {"criterion": _("Criterion"), "status": _("Status"), "value": _("Value"),
-            "target": _("Target"), "forecast": _("Reaches the target"),
-            "outlook": _("Outlook at go-live")}  # fmt: skip
+    waivers = {c.code: waiver_text(conn, wave.wave, c.criterion) for c in wave.criteria}
+    return charts.criteria_table(wave, waivers)
 
 
 def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
@@ -93,7 +37,7 @@ def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
     wanted = st.query_params.get("wave")
     default = wanted if wanted in codes else (upcoming[0] if upcoming else codes[-1])
     names = {
-        w.code: _("{name} · go-live {date}", name=w.name, date=views.date_text(w.go_live))
+        w.code: _("{name} · go-live {date}", name=w.name, date=words.date_text(w.go_live))
         for w in waves.itertuples()
     }
     code = st.selectbox(
@@ -137,7 +81,13 @@ def summary(wave: readiness.WaveReadiness) -> None:
 def show_records(wave: readiness.WaveReadiness, code: str) -> None:
     result = wave.result(code)
     behind = readiness.records(ui.conn(), wave, code)
-    st.subheader(_("Behind {code}: {name}", code=ui.md(code), name=ui.md(result.criterion.name)))
+    st.subheader(
+        _(
+            "Behind {code}: {name}",
+            code=ui.md(code),
+            name=ui.md(words.criterion_name(code, result.criterion.name)),
+        )
+    )
     if result.criterion.kind == "reported":
         st.caption(_("Measurements reported up to the as-of date, latest first."))
     elif behind.empty:
@@ -149,10 +99,13 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
                date=i18n.format_date(wave.as_of))
         )  # fmt: skip
     if "stage" in behind.columns:
-        ui.decision_table(views.readable(behind, queues.code_names(ui.conn())), f"records_{code}")
+        ui.decision_table(words.readable(behind, queues.code_names(ui.conn())), f"records_{code}")
     else:
         st.dataframe(
-            behind, hide_index=True, key=f"records_{code}", column_config=record_words(behind)
+            words.records_readable(behind),
+            hide_index=True,
+            key=f"records_{code}",
+            column_config=record_words(behind),
         )
     if result.criterion.metric in ("open_sev1_defects", "open_sev2_defects"):
         disagree = readiness.severity_disagreements(ui.conn(), wave)
@@ -161,40 +114,16 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
               "counts): {count}", count=i18n.format_number(len(disagree)))
         )  # fmt: skip
         st.dataframe(
-            disagree, hide_index=True, key=f"disagree_{code}", column_config=record_words(disagree)
+            words.records_readable(disagree),
+            hide_index=True,
+            key=f"disagree_{code}",
+            column_config=record_words(disagree),
         )
-
-
-RECORD_WORDS = {
-    "key": N_("Key"),
-    "defect": N_("Defect"),
-    "test_case": N_("Test case"),
-    "title": N_("Title"),
-    "kind": N_("Kind"),
-    "result": N_("Result"),
-    "run_date": N_("Last run"),
-    "decisions": N_("Decisions"),
-    "module": N_("Module"),
-    "name": N_("Name"),
-    "demo": N_("Demonstrated"),
-    "approval": N_("Approved"),
-    "date": N_("Date"),
-    "value": N_("Value"),
-    "reported_by": N_("Reported by"),
-    "evidence_url": N_("Evidence"),
-    "severity_vendor": N_("Vendor's severity"),
-    "severity_clinical": N_("Clinicians' severity"),
-    "ratings_disagree": N_("Ratings disagree"),
-    "status": N_("Status"),
-    "decision": N_("Decision"),
-    "opened": N_("Opened"),
-    "closed": N_("Closed"),
-}
 
 
 def record_words(frame: pd.DataFrame) -> dict[str, str]:
     """The records' headers in words (a column not named here keeps its name)."""
-    return {c: _(RECORD_WORDS[c]) for c in frame.columns if c in RECORD_WORDS}
+    return words.headers(words.RECORD_COLUMN_WORDS, frame.columns)
 
 
 def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> None:
@@ -334,9 +263,7 @@ st.dataframe(
     ],  # fmt: skip
     column_config={
         "criterion": st.column_config.TextColumn(_("Criterion"), pinned=True, width=160),
-        "status_shown": ui.coloured_labels(
-            _("Status"), charts.STATUS_THEME, charts.status_word, 90
-        ),
+        "status_shown": ui.coloured_labels(_("Status"), charts.STATUS_THEME, words.status_word, 90),
         "shown_value": st.column_config.TextColumn(_("Value"), width=60),
         "target": st.column_config.TextColumn(_("Target"), width=60),
         "trend": st.column_config.LineChartColumn(
@@ -350,7 +277,7 @@ st.dataframe(
             ),
         ),
         "outlook": ui.coloured_labels(
-            _("Outlook at go-live"), charts.OUTLOOK_THEME, charts.outlook_word, 90
+            _("Outlook at go-live"), charts.OUTLOOK_THEME, words.outlook_word, 90
         ),
         "waiver": st.column_config.TextColumn(_("Waiver"), width=160),
         "owner": st.column_config.TextColumn(_("Owner"), width=130),
@@ -361,7 +288,8 @@ st.dataframe(
 @ui.fragment
 def records_behind(wave: readiness.WaveReadiness) -> None:
     """Choosing a criterion reruns only this part, not the table, the burn-up or the report."""
-    labels = {c.code: f"{c.code} · {c.criterion.name}" for c in wave.criteria}
+    labels = {c.code: f"{c.code} · {words.criterion_name(c.code, c.criterion.name)}"
+              for c in wave.criteria}  # fmt: skip
     chosen = st.selectbox(
         _("Show the records behind"),
         list(labels),
@@ -388,11 +316,12 @@ st.caption(
     _("Decisions in the wave's scope reaching approved and ready, week by week; the dashed lines "
       "carry the last {weeks} weeks' rate on to go-live.", weeks=readiness.FORECAST_WEEKS)
 )  # fmt: skip
-series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
-forecast = readiness.burn_up_forecast(series, wave.go_live)
 
 
 def burn() -> object:
+    """The burn-up chart (its spec is made once per wave and change, not on every run)."""
+    series = readiness.burn_up(programme, wave, readiness.BURN_UP_WEEKS)
+    forecast = readiness.burn_up_forecast(series, wave.go_live)
     return charts.burn_up_chart(series, forecast, wave.go_live, wave.as_of)
 
 
@@ -400,22 +329,30 @@ ui.chart(burn, ("burn_up", code, as_of, assessed.event_id))
 
 title = _("{wave}: readiness as of {date} ({verdict})", wave=wave.name,
           date=i18n.format_date(wave.as_of), verdict=_("GO") if wave.go else _("NO GO"))  # fmt: skip
-left, right = st.columns(2)
-left.download_button(
+png, csv, xlsx = st.columns(3)
+png.download_button(
     _("Readiness report (PNG)"),
     key="report_png",
     mime="image/png",
     data=lambda: charts.to_png(
-        charts.report_chart(title, report_table(table), burn(), report_headers())
+        charts.report_chart(title, charts.report_table(table), burn(), charts.report_headers())
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
 )
-right.download_button(
+csv.download_button(
     _("Criteria table (CSV)"),
     key="report_csv",
     mime="text/csv",
-    data=data_io.table_csv(readable(table)),
+    data=data_io.table_csv(charts.csv_table(table)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
+)
+xlsx.download_button(
+    _("Criteria table (xlsx)"),
+    key="report_xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    data=lambda: data_io.table_xlsx(charts.csv_table(table), wave.wave),
+    file_name=f"readiness-{wave.wave}-{wave.as_of}.xlsx",
+    icon=":material/table_view:",
 )

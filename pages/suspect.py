@@ -5,48 +5,22 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import evidence, i18n, views
-from decisions.i18n import N_, _
+from decisions import evidence, i18n, words
+from decisions.i18n import _
 from decisions.store import analytics, queues
 
 SHOWN = 500
-# What must be redone (evidence.REDO's labels) in the reader's language.
-REDO_WORDS = {
-    "a new demo": N_("a new demo"),
-    "approvals": N_("approvals"),
-    "test runs": N_("test runs"),
-    "nothing: new evidence exists": N_("nothing: new evidence exists"),
-}
-SHOW_WORDS = {
-    "all": N_("all"),
-    "a new demo": N_("a new demo"),
-    "approvals": N_("approvals"),
-    "test runs": N_("test runs"),
-}
-MORE_WORDS = {
-    "version_started_at": N_("Version started"),
-    "must_redo": N_("Must be redone"),
-    "suspect_demos": N_("Suspect demos"),
-    "suspect_verdicts": N_("Suspect verdicts"),
-    "suspect_runs": N_("Suspect test runs"),
-    "new_demos": N_("New demos"),
-    "new_verdicts": N_("New verdicts"),
-    "new_runs": N_("New test runs"),
-}
-
-
-def redo_words(text: str) -> str:
-    return ", ".join(_(REDO_WORDS[part]) if part in REDO_WORDS else part
-                     for part in str(text).split(", "))  # fmt: skip
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     shown = frame.assign(
-        version_started_at=frame["version_started_at"].map(views.date_text),
-        must_redo=frame["must_redo"].map(redo_words),
+        version_started_at=frame["version_started_at"].map(words.date_text),
+        must_redo=frame["must_redo"].map(words.redo_text),
     )
-    shown = views.readable(shown, queues.code_names(conn))
-    return shown.rename(columns={c: _(w) for c, w in MORE_WORDS.items() if c in shown})
+    shown = words.readable(shown, queues.code_names(conn))
+    return shown.rename(
+        columns={c: _(w) for c, w in words.SUSPECT_COLUMN_WORDS.items() if c in shown}
+    )
 
 
 conn = ui.conn()
@@ -85,9 +59,9 @@ d.metric(_("Need test runs again"), needing("test runs"))
 
 redo = st.segmented_control(
     _("Show"),
-    list(SHOW_WORDS),
+    list(words.SUSPECT_SHOW_WORDS),
     default="all",
-    format_func=lambda choice: _(SHOW_WORDS[choice]),
+    format_func=lambda choice: words.word(words.SUSPECT_SHOW_WORDS, choice),
     key="suspect_redo",
 )
 if redo and redo != "all":

@@ -7,32 +7,18 @@ coverage of a wave: approved decisions nobody tests, test cases never run, decis
 import streamlit as st
 
 import ui
-from decisions import evidence, permissions, services, views
+from decisions import evidence, permissions, services, words
 from decisions.charts import evidence as charts
 from decisions.i18n import N_, _, format_number, n_
 from decisions.model import DEFECT_STATUSES, RUN_RESULTS, TEST_KINDS, WorkflowError
 from decisions.store import analytics, queues, reference
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store.views import people_names
-from decisions.views import date_text, readable, result_word, stage_word
+from decisions.store.screen_queries import people_names
+from decisions.words import date_text, readable, result_word, stage_word
 
 SHOWN = 300
 SEVERITIES = (1, 2, 3, 4)
-SEVERITY_WORDS = {1: N_("1 critical"), 2: N_("2 serious"), 3: N_("3 moderate"), 4: N_("4 minor")}
-KIND_WORDS = {
-    "application": N_("application test"),
-    "integrated": N_("integrated test"),
-    "acceptance": N_("acceptance test"),
-    "regression": N_("regression test"),
-}
-# What a run's result means for the decisions its test case covers, in plain words.
-RESULT_MEANS = {
-    "passed": N_("Passed: counts toward tested"),
-    "failed": N_("Failed: testing ran, the decision stays in test until a run passes"),
-    "blocked": N_("Blocked: could not be run, the decision stays in test"),
-}
-ANSWERS = {"close": N_("Close it"), "keep": N_("Keep it open")}
 TABS = (N_("Test cases"), N_("Log a run"), N_("Defects"), N_("Coverage of a wave"))
 FOLLOW_UP = "testing_follow_up"  # what the run just logged asks next: its defect, or closing
 
@@ -44,23 +30,23 @@ asked_case = st.query_params.get("case", "").strip().upper()
 
 
 def severity_word(severity: int) -> str:
-    return _(SEVERITY_WORDS[severity])
+    return words.severity_word(severity)
 
 
 def kind_word(kind: str) -> str:
-    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+    return words.test_kind_word(kind)
 
 
 def status_word(status: str) -> str:
-    return views.defect_status_word(status)
+    return words.defect_status_word(status)
 
 
 def criticality_word(criticality: str) -> str:
-    return views.criticality_word(criticality).lower()
+    return words.criticality_word(criticality).lower()
 
 
 def result_means(result: str) -> str:
-    return _(RESULT_MEANS[result]) if result in RESULT_MEANS else ""
+    return words.word(words.RESULT_MEANING_WORDS, result) if result else ""
 
 
 def keys_from(text: str) -> list[str]:
@@ -193,7 +179,7 @@ def log_a_run() -> None:
 def offer_the_missing_defect(case: str) -> None:
     """The latest run failed or was blocked and no defect says why: offer to record it."""
     last = evidence_store.latest_run(conn, case)
-    if not last or last["result"] == "passed" or last["defect"]:
+    if not last or not evidence.needs_a_defect(last):
         return
     if not permissions.allowed(person, "save_defect"):
         return
@@ -326,7 +312,7 @@ def defect_for_failed_run(pending: dict) -> bool:
     """The defect a failed or blocked run found, in one step: filled in from the run (its test
     case, its decision, a title from its notes); the tester chooses both severities."""
     run = evidence_store.get_test_run(conn, pending["run"])
-    if run is None or run["defect"] or run["result"] == "passed":
+    if run is None or not evidence.needs_a_defect(run):
         st.session_state.pop(FOLLOW_UP, None)
         return False
     case = evidence_store.get_test_case(conn, run["test_case"])
@@ -403,8 +389,8 @@ def close_or_keep(pending: dict) -> bool:
         )  # fmt: skip
         with st.form(ui.form_key(name), enter_to_submit=False):
             answers = {
-                d["key"]: st.radio(defect_line(d), tuple(ANSWERS), index=None, horizontal=True,
-                                   format_func=lambda a: _(ANSWERS[a]), key=f"answer_{d['key']}")
+                d["key"]: st.radio(defect_line(d), tuple(words.DEFECT_ANSWER_WORDS), index=None, horizontal=True,
+                                   format_func=lambda a: words.word(words.DEFECT_ANSWER_WORDS, a), key=f"answer_{d['key']}")
                 for d in defects
             }  # fmt: skip
             done = st.form_submit_button(_("Save the answers"), type="primary")

@@ -46,6 +46,7 @@ DOMAINS = {
         "decisions/charts/*.py",
     ],
     "admin": ["pages/data.py", "pages/notices.py"],
+    "publish": ["decisions/publish/*.py"],
     "rules": ["decisions/*.py", "decisions/store/*.py"],
 }
 

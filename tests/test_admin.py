@@ -152,7 +152,7 @@ def test_a_forum_is_added_and_its_members_changed(programme, actor):
     [
         ({"code": "lab m!"}, "capital letters"),
         ({"name": ""}, "name is required"),
-        ({"name": "Laboratory group"}, "taken by another forum"),
+        ({"name": "Laboratory group"}, "taken by forum"),
         ({"level": 4}, "level must be 1, 2 or 3"),
         ({"scope": "regional"}, "scope must be one of"),
         ({"domains": ["XX"]}, "not in the list of domains"),

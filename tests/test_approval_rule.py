@@ -107,16 +107,13 @@ def test_approval_progress(verdicts, scope, criticality, rule, met, approvers):
 @pytest.mark.parametrize(
     ("verdicts", "missing"),
     [
-        ([H1], ["needs 1 more approver of the domain", "municipality side"]),
-        ([M1, M2], ["hospital side"]),
-        ([], ["needs 2 more approvers of the domain", "hospital side", "municipality side"]),
+        ([H1], (("approvers", 1), ("side", "municipality"))),
+        ([M1, M2], (("side", "hospital"),)),
+        ([], (("approvers", 2), ("side", "hospital"), ("side", "municipality"))),
     ],
 )
-def test_progress_says_what_is_missing(verdicts, missing):
-    progress = approval_progress(verdicts, "joint", "medium", DEFAULT)
-    assert len(progress.missing) == len(missing)
-    for said, expected in zip(progress.missing, missing, strict=True):
-        assert expected in said
+def test_progress_answers_what_is_missing_in_codes(verdicts, missing):
+    assert approval_progress(verdicts, "joint", "medium", DEFAULT).missing == missing
 
 
 def test_sides_are_counted():

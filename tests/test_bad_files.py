@@ -44,7 +44,7 @@ CASES = {
         "approvals", "2:expert: Approve needs the role expert"),
     "changes_without_comment.csv": (
         "approvals", "2:comment: comment is required"),
-    "evidence_in_future.csv": ("approvals", "2:date: 2030-01-01 is in the future"),
+    "evidence_in_future.csv": ("approvals", "2:date: date 2030-01-01 is in the future"),
     "stage_needs_demo.csv": (
         "decisions", "2:stage: stage demonstrated needs evidence that is missing (it is built): "
         "no demo with an attending expert"),
@@ -54,16 +54,16 @@ CASES = {
     "stage_unknown.csv": ("decisions", "2:stage: 'done' is not one of proposed"),
     "stage_goes_back.csv": ("decisions", "2:stage: cannot go from demonstrated back to in_build"),
     "stage_without_decision_text.csv": (
-        "decisions", "2:decision: stage decided needs the decision text"),
+        "decisions", "2:decision: decision is required"),
     "decider_not_in_forum.csv": (
-        "decisions", "2:decided_by: lab@stolav.no not a member of the forum MED-H"),
+        "decisions", "2:decided_by: decided by: lab@stolav.no not a member of the forum MED-H"),
     "withdrawn_without_reason.csv": ("decisions", "2:withdrawn_reason: withdrawing needs"),
     "module_of_other_domain.csv": (
         "decisions", "2:module: module LAB-ORD belongs to domain LAB, not MED"),
     "domain_changes.csv": ("decisions", "2:domain: the domain of MED-0002 is MED"),
     "title_too_long.csv": ("decisions", "2:title: too long: 301 characters, at most 300"),
     "text_too_long.csv": ("decisions", "2:question: too long: 20001 characters, at most 20000"),
-    "unknown_test_case.csv": ("test-runs", "2:test_case: no test case TC-9999"),
+    "unknown_test_case.csv": ("test-runs", "2:test_case: no test case 'TC-9999'"),
     "defect_unknown_decision.csv": (
         "defects", "2:decision: not among the decisions: MED-9999"),
     "severity_out_of_range.csv": ("defects", "2:severity_vendor: 5 is out of range"),
@@ -71,7 +71,7 @@ CASES = {
     "waiver_without_date.csv": (
         "criteria", "2:waiver_until: a waiver needs both its reason and its expiry date"),
     "measurement_unknown_criterion.csv": (
-        "measurements", "2:criterion: wave W1 has no criterion R7"),
+        "measurements", "2:criterion: wave W1 has no criterion R99"),
     "replan_without_reason.csv": (
         "waves", "2:replan_reason: go_live moves from 2022-11-12 to 2023-05-01"),
     "too_big.csv": ("organizations", "0:: the file is too big"),

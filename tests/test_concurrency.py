@@ -10,8 +10,9 @@ import time
 import pytest
 from conftest import snapshot
 
-from decisions import services, store
+from decisions import cli, services, store
 from decisions.model import StaleRecord
+from decisions.store import anchor
 from decisions.store import decisions as decision_store
 
 PROCESSES, EDITS = 4, 25
@@ -147,3 +148,29 @@ def test_concurrent_proposals_get_distinct_keys(programme, db_path):
     assert len(set(keys)) == len(keys) == 30
     assert store.scalar(programme, "SELECT count(*) FROM events WHERE action = 'created'") == 30
     assert services.check(programme) == []
+
+
+def test_check_while_processes_write_with_the_log_key_finds_nothing(
+    programme, db_path, monkeypatch, capsys
+):
+    """Each commit moves the database's own head; `check`, run while three processes write,
+    always sees the log and its head together (never one ahead of the other)."""
+    monkeypatch.setenv(anchor.KEY_ENV, "a key of the programme's own, kept outside the file")
+    assert cli.main(["check", "--db", str(db_path), "--anchor", f"{db_path}.head.json"]) == 0
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(3), context.Queue()
+    workers = [context.Process(target=propose_many, args=(db_path, f"writer {i}", barrier,
+                                                          results)) for i in range(3)]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    checks = []
+    while any(worker.is_alive() for worker in workers) and results.qsize() < 3:
+        checks.append(cli.main(["check", "--db", str(db_path)]))
+    reports = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [errors for _, errors in reports] == [[]] * 3
+    checks.append(cli.main(["check", "--db", str(db_path)]))
+    assert set(checks) == {0}, capsys.readouterr().err
+    head = anchor.read_head(f"{db_path}.head.json")
+    assert (head["event_id"], head["hash"]) == store.last_event(programme)

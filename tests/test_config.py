@@ -30,6 +30,7 @@ def test_every_setting_is_a_streamlit_option(option):
         ("server.fileWatcherType", "none"),
         ("browser.gatherUsageStats", False),
         ("client.showErrorDetails", "none"),
+        ("client.disableDataExport", True),
     ],
 )
 def test_setting(option, value):

@@ -16,7 +16,7 @@ import pytest
 from decisions import demo, services, store
 from decisions.model import ALL_STAGES, WorkflowError
 from decisions.readiness import DEFAULT_CRITERIA
-from decisions.store import views
+from decisions.store import screen_queries
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.1
@@ -353,17 +353,21 @@ def test_decisions_are_worded_as_sentences(conn):
 
 @pytest.mark.parametrize(("spelled", "typed"), [("søknad", "soknad"), ("blodprøve", "blodprove")])
 def test_the_words_people_search_for_are_there_with_and_without_their_letters(conn, spelled, typed):
-    exact, total = views.search_decisions(conn, views.RegisterQuery(text=spelled))
-    loose, loose_total = views.search_decisions(conn, views.RegisterQuery(text=typed))
+    exact, total = screen_queries.search_decisions(conn, screen_queries.RegisterQuery(text=spelled))
+    loose, loose_total = screen_queries.search_decisions(
+        conn, screen_queries.RegisterQuery(text=typed)
+    )
     assert total > 0 and loose_total == total
     assert set(exact["key"]) == set(loose["key"])
 
 
 def test_alesund_and_roros_are_found_by_name_with_their_decisions(conn):
     for typed, code in (("Aalesund", "ALE"), ("roros", "ROR"), ("Ålesund", "ALE")):
-        named = views.named(conn, typed)
+        named = screen_queries.named(conn, typed)
         assert [(n["table"], n["code"]) for n in named] == [("organizations", code)]
-        query = views.RegisterQuery(text=typed, named=(("organizations", code),))
-        by_name, total = views.search_decisions(conn, query)
-        by_filter = views.search_decisions(conn, views.RegisterQuery(organizations=(code,)))[1]
+        query = screen_queries.RegisterQuery(text=typed, named=(("organizations", code),))
+        by_name, total = screen_queries.search_decisions(conn, query)
+        by_filter = screen_queries.search_decisions(
+            conn, screen_queries.RegisterQuery(organizations=(code,))
+        )[1]
         assert total >= by_filter > 0

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_pages_core import COOKIE_SECRET
 
 from decisions import readiness
-from decisions.views import approved_share
+from decisions.standing import approved_share
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "streamlit_app.py")
@@ -22,7 +23,7 @@ AUTH = {
     "client_id": "decisions",
     "client_secret": "not-used-by-apptest",
     "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "k" * 48,
+    "cookie_secret": COOKIE_SECRET,
     "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration",
 }
 PAGES = sorted(f"pages/{path.name}" for path in (REPO / "pages").glob("*.py"))

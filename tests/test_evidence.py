@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import snapshot
 
-from decisions import evidence, services
+from decisions import evidence, services, words
 from decisions.model import NotFound, StaleRecord, WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import queues, reference
@@ -229,7 +229,7 @@ def test_approval_progress_says_what_is_met_and_what_is_missing(
         evidence.record_verdict(programme, actor(email), key, "approve")
     progress = evidence.approval_status(programme, [key])[key]
     assert not progress.met
-    assert expected in evidence.describe_progress(progress, scope)
+    assert expected in words.progress_text(progress, scope)
 
 
 def test_approval_progress_counts_only_the_current_round(

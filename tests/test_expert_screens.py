@@ -11,7 +11,7 @@ from test_pages_core import signed_in, texts
 from decisions import i18n, store
 from decisions.store import decisions as decision_store
 from decisions.store import queues
-from decisions.views import date_text, moment_text, stage_word, verdict_by
+from decisions.words import date_text, moment_text, stage_word, verdict_by
 
 
 @pytest.fixture

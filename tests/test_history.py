@@ -21,9 +21,12 @@ def people(conn) -> dict:
 
 
 @pytest.fixture
-def story(programme):
+def story(programme, time_of_day):
     """On 09-01: a approved, b proposed (TRD), c ready (ALL). On 09-05 d is created; on 09-10
-    a is revised (back to decided) and b withdrawn; on 09-12 d is approved."""
+    a is revised (back to decided) and b withdrawn; on 09-12 d is approved. Written at 09:00,
+    so that each day's events stay on their day whenever the suite runs (at 23:59 they would
+    spill into the next day as real midnight passes)."""
+    time_of_day("09:00")
     conn = programme
     store.put_setting(conn, "clock", "2022-09-01")
     keys = {

@@ -94,7 +94,8 @@ def test_an_admin_is_handed_over_in_one_file(programme):
 
 def test_a_manager_cannot_import_a_verdict_for_someone_else(programme, actor, decision_at):
     key = decision_at("demonstrated")
-    text = APPROVALS + f"{key},hanne@stolav.no,approve,2022-09-15T23:00:00,\n"
+    now = services.now(programme)  # evidence dated after the build round began
+    text = APPROVALS + f"{key},hanne@stolav.no,approve,{now},\n"
     result = run_import(programme, "approvals", text, actor("mona@hemit.no"))
     assert messages(result) == [
         "approvals.csv:2:expert: Recording a verdict for someone else needs the role admin"
@@ -103,10 +104,10 @@ def test_a_manager_cannot_import_a_verdict_for_someone_else(programme, actor, de
 
 def test_a_verdict_by_an_inactive_expert_does_not_count(programme, decision_at):
     key = decision_at("demonstrated")
+    now = services.now(programme)  # evidence dated after the build round began
     deactivate(programme, "per@stolav.no")
     text = APPROVALS + (
-        f"{key},hanne@stolav.no,approve,2022-09-15T23:00:00,\n"
-        f"{key},per@stolav.no,approve,2022-09-15T23:00:00,\n"
+        f"{key},hanne@stolav.no,approve,{now},\n{key},per@stolav.no,approve,{now},\n"
     )
     result = run_import(programme, "approvals", text)
     assert messages(result) == ["approvals.csv:3:expert: expert per@stolav.no is not in the "
@@ -116,9 +117,9 @@ def test_a_verdict_by_an_inactive_expert_does_not_count(programme, decision_at):
 
 def test_a_verdict_before_the_demonstration_is_refused(programme, actor, decision_at):
     key = decision_at("built")
+    now = services.now(programme)  # evidence dated after the build round began
     text = APPROVALS + (
-        f"{key},hanne@stolav.no,approve,2022-09-15T23:00:00,\n"
-        f"{key},per@stolav.no,approve,2022-09-15T23:00:00,\n"
+        f"{key},hanne@stolav.no,approve,{now},\n{key},per@stolav.no,approve,{now},\n"
     )
     result = run_import(programme, "approvals", text)
     assert messages(result) == [
@@ -133,9 +134,10 @@ def test_a_verdict_before_the_demonstration_is_refused(programme, actor, decisio
 
 def test_a_manager_cannot_import_test_runs(programme, actor, decision_at):
     key = decision_at("in_test")
+    now = services.now(programme)  # evidence dated after the build round began
     case = store.scalar(programme, "SELECT test_case FROM test_case_decisions WHERE decision = ?",
                         (key,))  # fmt: skip
-    text = f"test_case,date,result,tester\n{case},2022-09-15T23:00:00,passed,tess@hemit.no\n"
+    text = f"test_case,date,result,tester\n{case},{now},passed,ana@hemit.no\n"
     result = run_import(programme, "test-runs", text, actor("mona@hemit.no"))
     assert messages(result) == [
         "test-runs.csv:2:tester: Recording a test run needs the role tester or analyst or admin"
@@ -158,8 +160,9 @@ def test_a_manager_cannot_import_test_cases(programme, actor, decision_at):
 
 def test_a_held_demo_without_an_attending_expert_is_refused(programme, decision_at):
     key = decision_at("built")
+    now = services.now(programme)  # evidence dated after the build round began
     text = ("key,date,module,decisions,presenter,attendees\n"
-            f"DEMO-0100,2022-09-15T23:00:00,MED-ADM,{key},ana@hemit.no,ana@hemit.no;mona@hemit.no\n")  # fmt: skip
+            f"DEMO-0100,{now},MED-ADM,{key},ana@hemit.no,ana@hemit.no;mona@hemit.no\n")  # fmt: skip
     result = run_import(programme, "demos", text)
     assert len(result.errors) == 1
     assert str(result.errors[0]).startswith(

@@ -13,7 +13,7 @@ import pytest
 from decisions import cli, demo, i18n, services, store
 from decisions import io as transfer_io
 from decisions.io import formats
-from decisions.io.apply import spreadsheet_mangled
+from decisions.io.damage import spreadsheet_mangled
 from decisions.io.kinds import number_made_date
 from decisions.model import SYSTEM_ACTOR
 from decisions.store import decisions as decision_store
@@ -47,9 +47,9 @@ def measurements(conn) -> list[tuple]:
 
 def test_norwegian_dates_and_decimal_commas_are_read_and_the_report_says_so(reported):
     text = ("wave;criterion;date;value;reported_by\r\n"
-            "W1;R7;15.11.2021;92,5;per@stolav.no\r\n"
-            "W1;R7;16.11.2021 14:05;93,25;per@stolav.no\r\n"
-            "W1;R7;17.11.2021 08:01:09;1 234,5;per@stolav.no\r\n")  # fmt: skip
+            "W1;R7;15.11.2021;92,5;mona@hemit.no\r\n"
+            "W1;R7;16.11.2021 14:05;93,25;mona@hemit.no\r\n"
+            "W1;R7;17.11.2021 08:01:09;1 234,5;mona@hemit.no\r\n")  # fmt: skip
     result = run_import(reported, "measurements", text.encode("cp1252"))
     assert result.ok, result.error_lines()
     assert measurements(reported) == [("2021-11-15", 92.5), ("2021-11-16T14:05:00", 93.25),
@@ -60,7 +60,7 @@ def test_norwegian_dates_and_decimal_commas_are_read_and_the_report_says_so(repo
 
 
 def test_a_comma_file_does_not_take_norwegian_dates(reported):
-    text = "wave,criterion,date,value,reported_by\r\nW1,R7,15.11.2021,92.5,per@stolav.no\r\n"
+    text = "wave,criterion,date,value,reported_by\r\nW1,R7,15.11.2021,92.5,mona@hemit.no\r\n"
     result = run_import(reported, "measurements", text.encode())
     assert result.error_lines() == [
         "measurements.csv:2:date: '15.11.2021' is not a date; expected YYYY-MM-DD"
@@ -68,7 +68,7 @@ def test_a_comma_file_does_not_take_norwegian_dates(reported):
 
 
 def test_a_norwegian_date_that_does_not_exist_is_refused(reported):
-    text = "wave;criterion;date;value;reported_by\r\nW1;R7;31.02.2021;1;per@stolav.no\r\n"
+    text = "wave;criterion;date;value;reported_by\r\nW1;R7;31.02.2021;1;mona@hemit.no\r\n"
     result = run_import(reported, "measurements", text.encode("cp1252"))
     assert result.error_lines() == ["measurements.csv:2:date: '31.02.2021' is not a date; "
                                     "expected DD.MM.YYYY or YYYY-MM-DD"]  # fmt: skip
@@ -82,8 +82,8 @@ def test_a_number_a_spreadsheet_made_into_a_date_is_refused_by_file_row_and_colu
     reported, cell, number
 ):
     text = ("wave;criterion;date;value;reported_by\r\n"
-            "W1;R7;15.11.2021;92,5;per@stolav.no\r\n"
-            f"W1;R7;16.11.2021;{cell};per@stolav.no\r\n")  # fmt: skip
+            "W1;R7;15.11.2021;92,5;mona@hemit.no\r\n"
+            f"W1;R7;16.11.2021;{cell};mona@hemit.no\r\n")  # fmt: skip
     before = store.scalar(reported, "SELECT count(*) FROM measurements")
     result = run_import(reported, "measurements", text.encode("cp1252"), name="m.csv")
     assert result.error_lines() == [
@@ -226,7 +226,7 @@ def test_a_timestamp_at_midnight_comes_back_from_xlsx_as_a_timestamp():
 
 @pytest.fixture
 def measured(reported):
-    text = "wave,criterion,date,value,reported_by\r\nW1,R7,2020-10-14T11:13:27,91,per@stolav.no\r\n"
+    text = "wave,criterion,date,value,reported_by\r\nW1,R7,2020-10-14T11:13:27,91,mona@hemit.no\r\n"
     assert run_import(reported, "measurements", text.encode()).ok
     return reported
 
@@ -235,7 +235,7 @@ def measured(reported):
 def test_a_key_time_rounded_to_the_minute_matches_the_record(measured, stamp):
     sep = ";" if "." in stamp else ","
     text = sep.join(["wave", "criterion", "date", "value", "reported_by"]) + "\r\n"
-    text += sep.join(["W1", "R7", stamp, "91", "per@stolav.no"]) + "\r\n"
+    text += sep.join(["W1", "R7", stamp, "91", "mona@hemit.no"]) + "\r\n"
     result = run_import(measured, "measurements", text.encode())
     assert result.ok, result.error_lines()
     [row] = result.files[0].rows
@@ -247,7 +247,7 @@ def test_a_key_time_rounded_to_the_minute_matches_the_record(measured, stamp):
 
 @pytest.mark.parametrize("stamp", ["2020-10-14", "2020-10-14T11:13:40"])
 def test_a_near_duplicate_is_refused_unless_forced(measured, stamp):
-    text = f"wave,criterion,date,value,reported_by\r\nW1,R7,{stamp},91,per@stolav.no\r\n"
+    text = f"wave,criterion,date,value,reported_by\r\nW1,R7,{stamp},91,mona@hemit.no\r\n"
     result = run_import(measured, "measurements", text.encode())
     assert result.error_lines() == [
         f"measurements.csv:2:date: {stamp} nearly duplicates the record of 2020-10-14T11:13:27 "
@@ -279,7 +279,7 @@ def test_the_messages_read_in_bokmal(reported, monkeypatch):
     i18n.use("nb")
     try:
         text = (
-            "wave;criterion;date;value;reported_by\r\nW1;R7;15.11.2021;01.01.2026;per@stolav.no\r\n"
+            "wave;criterion;date;value;reported_by\r\nW1;R7;15.11.2021;01.01.2026;mona@hemit.no\r\n"
         )
         result = run_import(reported, "measurements", text.encode("cp1252"))
         assert "regneark" in result.files[0].notes[0]
@@ -316,10 +316,10 @@ def test_header_cell_and_row_refusals_read_in_bokmal(reported, monkeypatch):
     i18n.use("nb")
     try:
         text = ("wave;criterion;date;value;reported_by\r\n"
-                "W1;R9;15.11.2021;1;per@stolav.no\r\n"
+                "W1;R9;15.11.2021;1;mona@hemit.no\r\n"
                 "W1;R7;15.11.2021;x;nobody\r\n"
-                "W1;R7;16.11.2021;1;per@stolav.no\r\n"
-                "W1;R7;16.11.2021;2;per@stolav.no\r\n")  # fmt: skip
+                "W1;R7;16.11.2021;1;mona@hemit.no\r\n"
+                "W1;R7;16.11.2021;2;mona@hemit.no\r\n")  # fmt: skip
         result = run_import(reported, "measurements", text.encode("cp1252"), name="m.csv")
         assert result.error_lines() == [
             "m.csv:2:criterion: innføringsbølge W1 har ikke kriteriet R9",
@@ -327,7 +327,7 @@ def test_header_cell_and_row_refusals_read_in_bokmal(reported, monkeypatch):
             "m.csv:3:reported_by: 'nobody' er ikke en e-postadresse",
             "m.csv:5:wave/criterion/date: duplisert nøkkel W1/R7/2021-11-16: også på rad 4",
         ]
-        text = "wave;criterion;date;value;reported_by\r\nW1;R9;15.11.2021;1;per@stolav.no\r\n"
+        text = "wave;criterion;date;value;reported_by\r\nW1;R9;15.11.2021;1;mona@hemit.no\r\n"
         result = run_import(reported, "measurements", text.encode("cp1252"), name="m.csv")
         assert result.error_lines() == [
             "m.csv:2:criterion: innføringsbølge W1 har ikke kriteriet R9"

@@ -499,20 +499,20 @@ def test_the_apps_address_is_a_managers_and_must_be_a_web_address(programme, act
 
 
 def test_the_digests_bulk_queues_are_my_works_queues_for_everyone(programme, decision_at, actor):
-    from decisions.store import queues, views
+    from decisions.store import queues, screen_queries
 
     for stage in ("demonstrated", "demonstrated", "proposed", "proposed"):
         decision_at(stage)
     key = decision_at("demonstrated")
     evidence.record_verdict(programme, actor("per@stolav.no"), key, "approve")
     everyone = queues.approvals_queues(programme, first=1)
-    forums = views.awaiting_forum_decisions(programme, first=1)
+    forums = screen_queries.awaiting_forum_decisions(programme, first=1)
     for who in ("hanne@stolav.no", "per@stolav.no", "ola@trondheim.kommune.no", "lab@stolav.no"):
         mine = queues.approvals_queue(programme, who)["key"].tolist()
         bulk = everyone[everyone["expert"] == who]
         assert bulk["key"].tolist() == mine[:1]
         assert bulk["waiting"].tolist() == ([len(mine)] if mine else [])
-        members = views.awaiting_forum_decision(programme, actor(who))["key"].tolist()
+        members = screen_queries.awaiting_forum_decision(programme, actor(who))["key"].tolist()
         bulk = forums[forums["member"] == who]
         assert bulk["key"].tolist() == members[:1]
         assert bulk["waiting"].tolist() == ([len(members)] if members else [])

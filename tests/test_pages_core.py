@@ -15,8 +15,8 @@ import ui
 from decisions import admin, notices, services, store
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.store import views
-from decisions.views import date_text
+from decisions.store import screen_queries
+from decisions.words import date_text
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 TIMEOUT = 60
@@ -178,6 +178,19 @@ def test_the_people_to_pick_follow_changes_to_the_directory(demo_db, db):
     assert not any("siri@trd.no" in o for o in at.sidebar.selectbox[0].options)
 
 
+def test_once_signed_in_the_directory_is_sent_only_when_asked_for(demo_db):
+    """Every person's label went to the browser on every run of every page (350 kB at ten
+    times the demo's volume); signed in, a button brings the list."""
+    at = signed_in("hanne@stolav.no")
+    assert not at.sidebar.selectbox
+    button(at, "Act as someone else").click().run()
+    assert any("mona@hemit.no" in o for o in at.sidebar.selectbox[0].options)
+    at.sidebar.selectbox[0].set_value("mona@hemit.no").run()
+    assert at.session_state["_actor"].email == "mona@hemit.no"
+    assert not at.sidebar.selectbox
+    assert at.query_params["as"] == "mona@hemit.no"
+
+
 def test_sign_out_forgets_the_person(demo_db):
     at = signed_in("hanne@stolav.no")
     button(at, "Sign out").click().run()
@@ -219,8 +232,9 @@ def test_a_real_database_without_auth_says_how_to_configure_it(tmp_path, monkeyp
     assert not at.sidebar.selectbox and "Demo programme" not in texts(at)
 
 
+COOKIE_SECRET = "jPJNpWEfbAWJlLcQfKnj-HtcC1Ncq-xe-hzn5CRYfJkyLeGODljHuuUU_AYdzn2b"  # random, as a real one must be
 AUTH = {"client_id": "x", "client_secret": "y", "redirect_uri": "http://localhost/oauth2callback",
-        "cookie_secret": "k" * 48, "server_metadata_url": "https://id.example/.well-known"}  # fmt: skip
+        "cookie_secret": COOKIE_SECRET, "server_metadata_url": "https://id.example/.well-known"}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -234,7 +248,7 @@ AUTH = {"client_id": "x", "client_secret": "y", "redirect_uri": "http://localhos
 def test_single_sign_on_maps_the_email_to_the_directory(demo_db, email, sees):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": email}
+    at.user = {"is_logged_in": True, "email": email, "email_verified": True}
     at.run()
     assert not at.exception
     assert sees in texts(at)
@@ -254,7 +268,7 @@ def test_single_sign_on_offers_to_sign_in(demo_db):
     ("auth", "provider"),
     [
         (AUTH, None),
-        ({"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": "k" * 48,
+        ({"redirect_uri": "http://localhost/oauth2callback", "cookie_secret": COOKIE_SECRET,
           "microsoft": {"client_id": "x", "client_secret": "y",
                         "server_metadata_url": "https://id.example/.well-known"}}, "microsoft"),
     ],
@@ -395,6 +409,11 @@ def test_register_lists_all_then_searches_and_filters(keys):
     assert len(at.dataframe[0].value) == 2  # the decisions are for STO, which is in W1
 
 
+def test_the_register_offers_its_list_for_download_as_the_grid_does_not(keys):
+    at = signed_in("mona@hemit.no", "pages/decisions_register.py")
+    assert [b.label for b in at.get("download_button")] == ["Download the list (CSV)"]
+
+
 def test_register_query_with_syntax_characters_does_not_fail(keys):
     at = signed_in("mona@hemit.no", "pages/decisions_register.py")
     at.text_input(key="register_text").input('"unbalanced (AND * -NOT: ^').run()
@@ -427,7 +446,7 @@ def test_an_organisation_is_found_by_name_without_its_norwegian_letters(keys):
 def test_the_register_search_takes_a_limited_text_and_says_which_words_it_searched(keys):
     at = signed_in("mona@hemit.no", "pages/decisions_register.py")
     box = at.text_input(key="register_text")
-    assert box.max_chars == views.MAX_SEARCH_CHARS
+    assert box.max_chars == screen_queries.MAX_SEARCH_CHARS
     box.input("økt " + " ".join(f"w{n}" for n in range(40))).run()
     assert "Searching for the first 10 words: økt w0 w1" in texts(at)
 

@@ -64,7 +64,7 @@ def test_readiness_shows_the_evaluation_as_the_cli_gives_it(app_db):
     assert criteria_shown(at) == W1_ON_15
     assert "NO GO" in texts(at) and "58 days to go-live" in texts(at)
     assert {b.label for b in at.get("download_button")} == {
-        "Readiness report (PNG)", "Criteria table (CSV)"}  # fmt: skip
+        "Readiness report (PNG)", "Criteria table (CSV)", "Criteria table (xlsx)"}  # fmt: skip
 
 
 def test_changing_the_as_of_date_shows_the_past(app_db):

@@ -32,6 +32,7 @@ EXPECTED = {
     "save_criterion": MANAGERS,
     "record_measurement": MANAGERS,  # and the criterion's owner, whatever their role
     "manage_people": MANAGERS,
+    "set_roles": MANAGERS,  # another person's, never their own
     "grant_admin": {"admin"},
     "manage_forums": MANAGERS,
     "set_approval_rule": MANAGERS,
@@ -93,6 +94,12 @@ def _manage_people(conn, actor, _setup):
                       domains=["MED"], roles=["expert"], allocation_pct=20)  # fmt: skip
 
 
+def _set_roles(conn, actor, _setup):
+    admin.save_expert(conn, actor, email="kari@stolav.no", name="Kari", organization="STO",
+                      domains=["MED"], roles=["expert", "tester"], allocation_pct=20,
+                      forums=["MED-H"], row_version=1)  # fmt: skip
+
+
 def _grant_admin(conn, actor, _setup):
     admin.save_expert(conn, actor, email="new@stolav.no", name="New Person", organization="STO",
                       domains=[], roles=["admin"], allocation_pct=20)  # fmt: skip
@@ -134,6 +141,7 @@ CALLS = {
     "save_criterion": _save_criterion,
     "record_measurement": _record_measurement,
     "manage_people": _manage_people,
+    "set_roles": _set_roles,
     "grant_admin": _grant_admin,
     "manage_forums": _manage_forums,
     "set_approval_rule": _set_approval_rule,

@@ -1,4 +1,4 @@
-"""The register's full-text search and filters (decisions.store.views.search_decisions)."""
+"""The register's full-text search and filters (decisions.store.screen_queries.search_decisions)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from conftest import drive_decision
 
 from decisions import services, store
-from decisions.store import views
+from decisions.store import folding, screen_queries
 
 TEXTS = {
     "infusion": {
@@ -50,7 +50,9 @@ def decisions(programme, actor):
 
 
 def found(conn, text: str = "", **filters) -> list[str]:
-    frame, total = views.search_decisions(conn, views.RegisterQuery(text=text, **filters))
+    frame, total = screen_queries.search_decisions(
+        conn, screen_queries.RegisterQuery(text=text, **filters)
+    )
     assert total == len(frame)
     return sorted(frame["key"])
 
@@ -154,12 +156,18 @@ def test_search_forgives_missing_aeoa(programme, spelled, text, who):
 
 
 def test_a_search_spelled_with_aeoa_lists_the_exact_spelling_first(programme, spelled):
-    frame, _ = views.search_decisions(programme, views.RegisterQuery(text="søknad"))
+    frame, _ = screen_queries.search_decisions(
+        programme, screen_queries.RegisterQuery(text="søknad")
+    )
     assert list(frame["key"]) == [spelled["soknad"], spelled["plain"]]
-    frame, _ = views.search_decisions(programme, views.RegisterQuery(text="blodprøve"))
+    frame, _ = screen_queries.search_decisions(
+        programme, screen_queries.RegisterQuery(text="blodprøve")
+    )
     assert list(frame["key"]) == [spelled["blodprove"], spelled["plain"]]
     assert spelled["blodprove"] < spelled["plain"]  # and by key otherwise:
-    frame, _ = views.search_decisions(programme, views.RegisterQuery(text="soknad"))
+    frame, _ = screen_queries.search_decisions(
+        programme, screen_queries.RegisterQuery(text="soknad")
+    )
     assert list(frame["key"]) == [spelled["soknad"], spelled["plain"]]
 
 
@@ -184,7 +192,7 @@ def test_a_changed_text_is_found_folded_by_its_new_words(programme, decisions, a
     ],
 )
 def test_fold(text, folded):
-    assert views.fold(text) == folded
+    assert folding.fold(text) == folded
 
 
 FOLD_ALPHABET = "aAeEoOkK æÆøØåÅ-1"
@@ -192,16 +200,16 @@ FOLD_ALPHABET = "aAeEoOkK æÆøØåÅ-1"
 
 @pytest.mark.parametrize("seed", range(5))
 def test_the_databases_folded_copy_follows_the_python_rule(programme, seed):
-    """The folded index's triggers fold in SQL (views.fold_sql): the same result as
-    views.fold, for texts of the letters the rule is about."""
+    """The folded index's triggers fold in SQL (folding.fold_sql): the same result as
+    screen_queries.fold, for texts of the letters the rule is about."""
     import random
 
     rng = random.Random(seed)
     texts = ["".join(rng.choice(FOLD_ALPHABET) for _n in range(rng.randint(0, 12)))
              for _i in range(200)] + [t for t, _f in FORGIVING.values()]  # fmt: skip
-    sql = views.fold_sql("?")
+    sql = folding.fold_sql("?")
     for text in texts:
-        assert programme.execute(f"SELECT {sql}", (text,)).fetchone()[0] == views.fold(text)
+        assert programme.execute(f"SELECT {sql}", (text,)).fetchone()[0] == folding.fold(text)
 
 
 def test_the_folded_index_holds_each_decision_folded(programme, spelled):
@@ -209,7 +217,7 @@ def test_the_folded_index_holds_each_decision_folded(programme, spelled):
         "SELECT f.title FROM decisions_folded f JOIN decisions d ON d.rowid = f.rowid "
         "WHERE d.key = ?", (spelled["alesund"],)
     ).fetchone()  # fmt: skip
-    assert row[0] == views.fold(FORGIVING["alesund"][0])
+    assert row[0] == folding.fold(FORGIVING["alesund"][0])
 
 
 @pytest.mark.parametrize(
@@ -226,14 +234,16 @@ def test_the_folded_index_holds_each_decision_folded(programme, spelled):
     ],
 )
 def test_organisations_and_forums_are_found_by_name(programme, text, names):
-    assert [(n["table"], n["code"]) for n in views.named(programme, text)] == names
+    assert [(n["table"], n["code"]) for n in screen_queries.named(programme, text)] == names
 
 
 def test_a_named_organisation_finds_its_decisions(programme, decisions):
-    named = tuple((n["table"], n["code"]) for n in views.named(programme, "Trondheim"))
+    named = tuple((n["table"], n["code"]) for n in screen_queries.named(programme, "Trondheim"))
     assert found(programme, "Trondheim") == []  # no decision says Trondheim
     assert found(programme, "Trondheim", named=named) == [decisions["joint"]]
-    labs = tuple((n["table"], n["code"]) for n in views.named(programme, "laboratory group"))
+    labs = tuple(
+        (n["table"], n["code"]) for n in screen_queries.named(programme, "laboratory group")
+    )
     assert found(programme, "laboratory group", named=labs) == [decisions["lab"]]
 
 
@@ -304,7 +314,9 @@ def test_text_and_filters_combine(programme, decisions):
 
 
 def test_the_result_is_capped_but_the_count_is_not(programme, decisions):
-    frame, total = views.search_decisions(programme, views.RegisterQuery(), limit=2)
+    frame, total = screen_queries.search_decisions(
+        programme, screen_queries.RegisterQuery(), limit=2
+    )
     assert len(frame) == 2 and total == 3
 
 
@@ -312,7 +324,9 @@ def test_a_long_search_is_cut_to_its_first_words(programme, decisions):
     """5,000 words took 11 s on every rerun of the register: only the first words are
     searched, and the register says so."""
     endless = "infusjoner " + " ".join(f"ord{n}" for n in range(5_000))
-    assert views.search_words(endless) == ["infusjoner"] + [f"ord{n}" for n in range(9)]
-    assert len(views.fts_query(endless).split()) == views.MAX_SEARCH_WORDS
-    assert views.words_left_out(endless) and not views.words_left_out("infusjoner " * 50)
+    assert screen_queries.search_words(endless) == ["infusjoner"] + [f"ord{n}" for n in range(9)]
+    assert len(screen_queries.fts_query(endless).split()) == screen_queries.MAX_SEARCH_WORDS
+    assert screen_queries.words_left_out(endless) and not screen_queries.words_left_out(
+        "infusjoner " * 50
+    )
     assert found(programme, "infusjoner " * 5_000) == [decisions["infusion"]]

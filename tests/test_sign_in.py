@@ -5,6 +5,8 @@ real login against a real OpenID Connect provider is tests/e2e/test_sign_in_oidc
 from __future__ import annotations
 
 import importlib.util
+import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -36,13 +38,19 @@ def run(auth: dict, **user) -> AppTest:
     ("claims", "sees"),
     [
         ({"email": "hanne@stolav.no", "email_verified": True}, "My work"),
-        ({"email": "hanne@stolav.no"}, "My work"),  # providers that do not send the claim
+        ({"email": "hanne@stolav.no"}, "has not verified"),  # only exactly true verifies
+        ({"email": "hanne@stolav.no", "email_verified": 0}, "has not verified"),
+        ({"email": "hanne@stolav.no", "email_verified": 1}, "has not verified"),
+        ({"email": "hanne@stolav.no", "email_verified": "true"}, "has not verified"),
         ({"email": "Hanne@Stolav.NO", "email_verified": True}, "My work"),
         ({"email": "hanne@stolav.no", "email_verified": False}, "has not verified"),
         ({"email": "hanne@stolav.no", "email_verified": "false"}, "has not verified"),
         ({}, "did not include an email address"),
         ({"email": ""}, "did not include an email address"),
-        ({"email": "stranger@example.org"}, "not in this programme's directory"),
+        (
+            {"email": "stranger@example.org", "email_verified": True},
+            "not in this programme's directory",
+        ),
     ],
 )
 def test_the_identity_token_claims_decide_who_gets_in(real_db, claims, sees):
@@ -65,8 +73,10 @@ def test_a_refusal_shows_the_email_as_typed(real_db):
     [
         ("a long random string", "placeholder"),
         ("xxx", "placeholder"),
-        ("short-but-random-0123456789", "27 characters long"),
-        ("", "no `cookie_secret`"),
+        ("short-but-random-0123456789", "20 bytes of key material"),
+        ("x" * 32, "repeats itself"),
+        ("q" * 48, "repeats itself"),
+        ("", "`cookie_secret` is not set"),
     ],
 )
 def test_a_weak_cookie_secret_stops_the_app_and_says_how_to_fix_it(real_db, secret, why):
@@ -83,9 +93,23 @@ def test_a_weak_cookie_secret_stops_even_the_sign_in_page(real_db):
     assert "will not start" in at.error[0].value and not at.button
 
 
-def test_a_secret_of_32_characters_is_enough(real_db):
-    at = run({**AUTH, "cookie_secret": "q" * 32}, is_logged_in=True, email="hanne@stolav.no")
+def test_a_secret_of_32_random_bytes_is_enough(real_db):
+    auth = {**AUTH, "cookie_secret": secrets.token_urlsafe(32)}
+    at = run(auth, is_logged_in=True, email="hanne@stolav.no", email_verified=True)
     assert "My work" in texts(at) and not at.error
+
+
+def test_signing_out_refuses_a_copy_of_the_sign_in_cookie(real_db):
+    signed_in = {"is_logged_in": True, "email": "hanne@stolav.no", "email_verified": True,
+                 "iat": int(time.time()) - 5}  # fmt: skip
+    at = run(AUTH, **signed_in)
+    at.sidebar.button(key="_sign_out").click().run()
+    # The cookie copied before the sign-out carries the same identity token: refused.
+    again = run(AUTH, **signed_in)
+    assert "You signed out after this sign-in" in again.error[0].value
+    assert again.session_state["_actor"] is None
+    fresh = run(AUTH, **(signed_in | {"iat": int(time.time()) + 1}))
+    assert "My work" in texts(fresh) and not fresh.error
 
 
 def test_the_readme_placeholder_secret_is_refused():

@@ -5,6 +5,7 @@ edited, hashes recomputed, the store's own functions called without the log key)
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from conftest import DECISION_FIELDS
@@ -166,7 +167,7 @@ def test_an_approval_forged_through_the_store_without_the_key_is_found(
 ):
     key = decision_at("demonstrated")
     monkeypatch.delenv(anchor.KEY_ENV)  # the attacker has the file and the code, not the key
-    at = "2022-09-15T23:30:00"
+    at = services.now(programme)  # after the demo, whatever the hour the test runs at
     with store.transaction(programme):
         approvals = write.insert_numbered(programme, "approvals", [
             {"decision": key, "expert": email, "verdict": "approve", "date": at, "comment": ""}
@@ -320,3 +321,118 @@ def test_a_migration_that_changes_records_reseals_just_those(programme, decision
     assert services.check(programme) == []
     [migrated] = store.rows(programme, "SELECT entity_key FROM events WHERE action = 'migrated'")
     assert migrated["entity_key"] == demo
+
+
+# The log key's promise: once an event carries a MAC every later one must, and with the key the
+# database's own head (every change moves it) must be signed and as new as the log ---------------
+
+
+def recompute_after_a_change(programme, key: str) -> None:
+    """The attacker's rewrite: a decision's text changed, its digest put into its latest event,
+    every hash recomputed (the chain and the records agree again)."""
+    tamper = raw(programme)
+    tamper.execute("UPDATE decisions SET decision = 'Something else' WHERE key = ?", (key,))
+    latest = one_of(programme, "SELECT max(id) FROM events WHERE entity = 'decision' AND "
+                    "entity_key = ?", (key,))  # fmt: skip
+    digest = records.digests(programme, "decision", [key])[key]
+    tamper.execute("UPDATE events SET digest = ? WHERE id = ?", (digest, latest))
+    previous = store.GENESIS_HASH
+    for row in store.rows(programme, "SELECT * FROM events ORDER BY id"):
+        previous = store.event_hash(previous, row)
+        tamper.execute("UPDATE events SET hash = ? WHERE id = ?", (previous, row["id"]))
+
+
+def own_head(conn) -> str:
+    return f"{path_of(conn)}.head.json"
+
+
+def test_every_change_moves_the_databases_own_signed_head(programme, ready, actor):
+    services.edit_decision(programme, actor("mona@hemit.no"), ready, {"title": "Renamed"})
+    head = anchor.read_head(own_head(programme))
+    last_id, last_hash = store.last_event(programme)
+    assert (head["event_id"], head["hash"]) == (last_id, last_hash)
+    assert anchor.mac_ok(KEY.encode(), last_id, last_hash, head["mac"])
+
+
+def test_macs_stripped_and_the_head_rewritten_unsigned_are_found(programme, ready, capsys):
+    recompute_after_a_change(programme, ready)
+    tamper = raw(programme)
+    tamper.execute("UPDATE events SET mac = NULL")
+    last_id, last_hash = store.last_event(programme)
+    anchor.write_head(own_head(programme), anchor.head_record(last_id, last_hash, None, "x"))
+    status, _, err = check(programme, capsys)
+    assert status == 1
+    assert f"head {own_head(programme)}: carries no MAC of the log key" in err
+
+
+def test_macs_stripped_under_a_signed_head_are_found(programme, ready, capsys):
+    head = anchor.read_head(own_head(programme))
+    raw(programme).execute("UPDATE events SET mac = NULL")
+    status, _, err = check(programme, capsys)
+    assert status == 1
+    assert f"event {head['event_id']} carries no valid MAC, though the head" in err
+
+
+def test_a_tail_cut_after_the_last_backup_is_found_by_the_own_head(programme, ready, actor,
+                                                                    capsys):  # fmt: skip
+    before = store.last_event(programme)[0]
+    services.edit_decision(programme, actor("mona@hemit.no"), ready, {"title": "Renamed"})
+    last = store.last_event(programme)[0]
+    tamper = raw(programme)
+    tamper.execute("DELETE FROM events WHERE id > ?", (before,))
+    tamper.execute("UPDATE decisions SET title = ? WHERE key = ?", (DECISION_FIELDS["title"],
+                                                                    ready))  # fmt: skip
+    status, _, err = check(programme, capsys)
+    assert status == 1
+    assert f"event log: ends at event {before}, before event {last} of the head" in err
+
+
+def test_an_older_signed_head_put_back_is_found(programme, ready, actor, tmp_path, capsys):
+    older = anchor.read_head(own_head(programme))
+    services.edit_decision(programme, actor("mona@hemit.no"), ready, {"title": "Renamed"})
+    anchor.write_head(own_head(programme), older)
+    status, _, err = check(programme, capsys)
+    assert status == 1
+    newest = store.last_event(programme)[0]
+    assert f"at event {older['event_id']}, older than event {newest}, the newest with a MAC" in err
+
+
+def test_the_own_head_deleted_is_found_and_the_first_one_is_written_by_check_anchor(
+    programme, ready, capsys
+):
+    head_file = own_head(programme)
+    Path(head_file).unlink()
+    status, _, err = check(programme, capsys)
+    assert status == 1 and f"head {head_file}: missing, though the log key is set" in err
+    status, out, _ = check(programme, capsys, "--anchor", head_file)
+    assert status == 0 and "head written" in out
+    assert check(programme, capsys)[0] == 0
+
+
+def test_with_the_key_an_unsigned_backup_head_is_a_finding(programme, ready, tmp_path, capsys):
+    unsigned = anchor.head_record(*store.last_event(programme), None, "x")
+    anchor.write_head(tmp_path / "old.head.json", unsigned)
+    status, _, err = check(programme, capsys, "--head", str(tmp_path / "old.head.json"))
+    assert status == 1 and "carries no MAC of the log key, which is set" in err
+
+
+def test_macs_stripped_after_the_first_head_of_a_key_set_late_are_found(
+    programme, decision_at, actor, monkeypatch, capsys
+):
+    """The key set on a programme that already has a log: `check --anchor` writes the first head
+    at an event without a MAC (and says so under the key); every change after it is signed.
+    Stripping those MACs and putting that first head back is found."""
+    decision_at("ready")
+    monkeypatch.setenv(anchor.KEY_ENV, KEY)
+    head_file = own_head(programme)
+    assert check(programme, capsys, "--anchor", head_file)[0] == 0
+    first = anchor.read_head(head_file)
+    assert "unsigned_event" in first
+    services.edit_decision(programme, actor("mona@hemit.no"), decision_at("decided"),
+                           {"title": "Renamed"})  # fmt: skip
+    assert check(programme, capsys)[0] == 0
+    raw(programme).execute("UPDATE events SET mac = NULL")
+    anchor.write_head(head_file, first)
+    status, _, err = check(programme, capsys)
+    assert status == 1
+    assert f"after event {first['event_id']} of the signed head {head_file} carry no MAC" in err

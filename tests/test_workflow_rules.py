@@ -9,10 +9,17 @@ import pytest
 from conftest import build_small_programme, drive_decision, snapshot
 
 from decisions import evidence, services, store
-from decisions.model import ALL_STAGES, DERIVED_STAGES, ROLES, Actor, WorkflowError
+from decisions.model import ALL_STAGES, DERIVED_STAGES, ROLES, VERDICTS, Actor, WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
-from decisions.workflow import ACTIONS, action_refusal, allowed_actions, check_action
+from decisions.workflow import (
+    ACTIONS,
+    action_refusal,
+    allowed_actions,
+    check_action,
+    open_despite_a_pass,
+    verdicts_open,
+)
 
 # Written from SPEC.md section 3, not from workflow.ACTIONS: (stages it is taken from, roles).
 LIVE = {"proposed", "decided", "in_build", "built", "demonstrated", "approved", "in_test",
@@ -109,6 +116,28 @@ def test_an_unknown_action_is_refused():
     assert "unknown action" in action_refusal("approve_by_hand", "built", insider("admin"))
     with pytest.raises(WorkflowError, match="unknown action"):
         check_action("approve_by_hand", "built", insider("admin"))
+
+
+# Written from SPEC.md: an approval approves; a request for changes sends the decision back.
+VERDICT_TAKES = {"approve": "approve", "changes_requested": "request_changes"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("stage", ALL_STAGES)
+def test_the_verdicts_open_are_those_whose_action_is_allowed(stage, role):
+    may = allowed_actions(stage, insider(role), forum="MED-H", domain="MED")
+    expected = [v for v in VERDICTS if allowed(VERDICT_TAKES[v], stage, role)]
+    assert verdicts_open(may) == expected
+
+
+@pytest.mark.parametrize("verdict", VERDICTS)
+def test_a_verdict_is_refused_as_its_action_is(verdict):
+    expert = insider("expert")
+    with pytest.raises(WorkflowError) as refused:
+        evidence.check_verdict({"stage": "built", "domain": "MED", "built_at": None},
+                               expert.email, expert, verdict, "why", "2022-09-15")  # fmt: skip
+    taken = action_refusal(VERDICT_TAKES[verdict], "built", expert, domain="MED")
+    assert str(refused.value) == taken
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
@@ -297,3 +326,27 @@ def test_mark_ready_is_refused_with_an_open_severe_defect(
     else:
         assert services.set_manual_stage(programme, manager, key, "mark_ready") == "ready"
     assert services.check(programme) == []
+
+
+@pytest.mark.parametrize(
+    "runs, expected",
+    [
+        ([{"result": "passed", "note": ""}], ["DEF-1"]),
+        ([{"result": "failed", "note": ""}, {"result": "passed", "note": ""}], ["DEF-1"]),
+        ([{"result": "passed", "note": "from an earlier build round"}], []),  # does not count
+        ([{"result": "failed", "note": ""}], []),
+        ([], []),
+    ],
+)
+def test_open_defects_put_a_counted_pass_in_doubt(runs, expected):
+    defects = [{"key": "DEF-1", "status": "open"}, {"key": "DEF-2", "status": "fixed"}]
+    assert open_despite_a_pass(runs, defects) == expected
+
+
+@pytest.mark.parametrize(
+    "result, defect, expected",
+    [("failed", None, True), ("blocked", None, True), ("failed", "DEF-1", False),
+     ("passed", None, False)],
+)  # fmt: skip
+def test_a_run_that_found_a_problem_needs_a_defect(result, defect, expected):
+    assert evidence.needs_a_defect({"result": result, "defect": defect}) is expected

@@ -11,14 +11,17 @@ from typing import Any
 
 import altair as alt
 
-from decisions.i18n import N_, _
+from decisions.i18n import N_, _, number_symbols, percent_sign
 from decisions.model import ALL_STAGES
-from decisions.views import stage_word
+from decisions.words import stage_word
 
-# Two texts ui.py shows for the programme pages (the readiness spinner, the figures' time),
+# Texts ui.py shows for the programme pages (the readiness spinner, the figures' time),
 # kept here so that they are translated in the programme's catalog.
 READINESS_SPINNER = N_("Evaluating the go-live criteria…")
 FIGURES_AS_OF = N_("Figures as of {time}.")
+FIGURES_REFRESHED = N_(
+    "Figures as of {time}, brought up to date every few seconds; your own changes show at once."
+)
 
 # Altair's theme and data transformer are process-wide. Streamlit switches both while
 # st.altair_chart converts a chart, so a chart converted in another thread at that moment (the
@@ -29,8 +32,15 @@ alt.data_transformers.disable_max_rows()  # a 10x programme has charts of thousa
 
 
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The chart's Vega-Lite spec with its data inline: what the app draws and the PNG renders."""
-    return chart.to_dict()
+    """The chart's Vega-Lite spec with its data inline: what the app draws and the PNG renders,
+    its numbers written as the reader writes them (2 400 and 178,4 in bokmål)."""
+    drawn = chart.to_dict()
+    decimal, thousands = number_symbols()
+    drawn.setdefault("config", {})["locale"] = {
+        "number": {"decimal": decimal, "thousands": thousands, "grouping": [3],
+                   "currency": ["", ""], "percent": percent_sign()}
+    }  # fmt: skip
+    return drawn
 
 
 # From early (cool) to done (green); withdrawn grey.

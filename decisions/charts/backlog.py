@@ -7,71 +7,19 @@ import altair as alt
 import pandas as pd
 
 from decisions.charts import stage_color, tip, with_stage_words
-from decisions.i18n import N_, _
+from decisions.i18n import _
 from decisions.model import STAGES
+from decisions.words import (
+    BACKLOG_COLUMN_WORDS,
+    FLAG_WORDS,
+    WAITING_WORDS,
+    flag_word,
+    waiting_word,
+    word,
+)
 
 NUMBERS_SHOWN = ("allocation_pct", "open_items", "per_fte", "recent_activity")
 FLAG_COLORS = ["#cb181d", "#969696", "#4292c6"]
-FLAG_WORDS = {"overloaded": N_("overloaded"), "idle": N_("idle"), "": N_("normal")}
-LEVEL_WORDS = {
-    "domain expert group": N_("domain expert group"),
-    "joint decision group": N_("joint decision group"),
-    "steering group": N_("steering group"),
-}
-WAITING_WORDS = {
-    "proposed": N_("proposed"),
-    "awaiting_approval": N_("awaiting approval"),
-    "in_test": N_("in test"),
-    "overdue": N_("overdue"),
-}
-# The backlog tables' columns as a person reads them (the data keeps its names).
-COLUMN_WORDS = {
-    "stage": N_("Stage"),
-    "level": N_("Level"),
-    "forum_level": N_("Forum level"),
-    "count": N_("Decisions"),
-    "median_days": N_("Median days"),
-    "p85_days": N_("85th percentile (days)"),
-    "still_there": N_("Waiting there now"),
-    "domain": N_("Domain"),
-    "forum": N_("Forum"),
-    "open": N_("Open"),
-    "proposed": N_("Proposed"),
-    "awaiting_approval": N_("Awaiting approval"),
-    "in_test": N_("In test"),
-    "overdue": N_("Overdue"),
-    "median_days_in_stage": N_("Median days in stage"),
-    "p85_days_in_stage": N_("85th percentile days in stage"),
-    "email": N_("Email"),
-    "name": N_("Name"),
-    "organization": N_("Organisation"),
-    "allocation_pct": N_("Allocation (%)"),
-    "owned_open": N_("Owned, open"),
-    "proposals_in_forums": N_("Proposals in their forums"),
-    "verdicts_due": N_("Verdicts due"),
-    "demo_invitations": N_("Demo invitations"),
-    "open_items": N_("Open items"),
-    "per_fte": N_("Per full-time equivalent"),
-    "recent_activity": N_("Recent activity"),
-    "flag": N_("Flag"),
-    "key": N_("Key"),
-    "title": N_("Title"),
-    "days_in_stage": N_("Days in stage"),
-    "owner": N_("Owner"),
-}
-
-
-def column_words(frame: pd.DataFrame) -> dict[str, str]:
-    """Headers in words for st.dataframe's column_config."""
-    return {c: _(w) for c, w in COLUMN_WORDS.items() if c in frame.columns}
-
-
-def level_word(level: str) -> str:
-    return _(LEVEL_WORDS[level]) if level in LEVEL_WORDS else str(level)
-
-
-def flag_word(flag: str) -> str:
-    return _(FLAG_WORDS[flag]) if flag in FLAG_WORDS else flag
 
 
 def cumulative_flow_chart(flow: pd.DataFrame) -> alt.Chart:
@@ -106,9 +54,9 @@ def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart
     y = alt.Y(by, type="nominal", sort=sort, title=None, axis=alt.Axis(labelLimit=220))
     base = alt.Chart(data).encode(y=y)
     tooltip = [
-        tip(by, title=_(COLUMN_WORDS[by]) if by in COLUMN_WORDS else by),
+        tip(by, title=word(BACKLOG_COLUMN_WORDS, by)),
         *(
-            tip(c, "quantitative", title=_(COLUMN_WORDS[c]))
+            tip(c, "quantitative", title=word(BACKLOG_COLUMN_WORDS, c))
             for c in ("count", "median_days", "p85_days")
         ),
     ]
@@ -129,7 +77,7 @@ def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
         var_name="waiting",
         value_name="decisions",
     )
-    data["waiting"] = data["waiting"].map(lambda w: _(WAITING_WORDS[w]))
+    data["waiting"] = data["waiting"].map(waiting_word)
     return (
         alt.Chart(data)
         .mark_bar()
@@ -139,7 +87,7 @@ def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
             color=alt.Color("waiting", type="nominal", title=None, legend=alt.Legend(orient="top")),
             yOffset=alt.YOffset("waiting", type="nominal"),
             tooltip=[
-                tip(by, title=_(COLUMN_WORDS[by])),
+                tip(by, title=word(BACKLOG_COLUMN_WORDS, by)),
                 tip("waiting", title=_("Waiting")),
                 tip("decisions", "quantitative", title=_("Decisions")),
             ],
@@ -173,7 +121,10 @@ def workload_chart(workload: pd.DataFrame) -> alt.Chart:
             tooltip=[
                 tip("name", title=_("Name")),
                 tip("email", title=_("Email")),
-                *(tip(c, "quantitative", title=_(COLUMN_WORDS[c])) for c in NUMBERS_SHOWN),
+                *(
+                    tip(c, "quantitative", title=word(BACKLOG_COLUMN_WORDS, c))
+                    for c in NUMBERS_SHOWN
+                ),
                 tip("flag_word", title=_("Flag")),
             ],
         )

@@ -8,8 +8,6 @@ import pandas as pd
 
 from decisions.charts import tip
 
-SEVERITY_AXIS = alt.Axis(values=[1, 2, 3, 4], labelExpr="'severity ' + datum.value")
-
 
 def severity_matrix_chart(counts: pd.DataFrame) -> alt.LayerChart:
     """Defects per pair of ratings (`counts`: severity_vendor, severity_clinical, defects);

@@ -1,6 +1,7 @@
 """Charts of the readiness page: the burn-up with the go-live rule and the forecast, the
-criteria's sparklines, and the report for the steering committee as one PNG; and the words and
-colours a criterion's status, outlook, value and forecast are shown with (Readiness and Plan)."""
+criteria's sparklines, the criteria table the page, its CSV and the PNG report for the steering
+committee share, and the colours and signs a criterion's status, outlook, value and target are
+shown with (Readiness and Plan); decisions.words gives the words."""
 
 from __future__ import annotations
 
@@ -10,33 +11,14 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from decisions import i18n, readiness
+from decisions import i18n, readiness, words
 from decisions.charts import spec, tip
-from decisions.i18n import N_, _, n_
+from decisions.i18n import _
 
 SERIES = ["scope", "approved or further", "ready"]
-SERIES_WORDS = {
-    "scope": N_("in scope"),
-    "approved or further": N_("approved or further"),
-    "ready": N_("ready"),
-}
 SERIES_COLORS = ["#636363", "#fd8d3c", "#238b45"]
-STATUS_COLORS = {"met": "#238b45", "not_met": "#cb181d", "waived": "#807dba", "no_data": "#969696"}
 
 
-STATUS_WORDS = {
-    "met": N_("met"),
-    "not_met": N_("not met"),
-    "waived": N_("waived"),
-    "no_data": N_("no data"),
-}
-OUTLOOK_WORDS = {
-    "on_track": N_("on track"),
-    "at_risk": N_("at risk"),
-    "off_track": N_("off track"),
-    "no_data": N_("no data"),
-    "waived": N_("waived"),
-}
 # Streamlit theme colours of a status and an outlook (the pages' coloured labels).
 STATUS_THEME = {"met": "green", "not_met": "red", "waived": "violet", "no_data": "gray"}
 OUTLOOK_THEME = {"on_track": "green", "at_risk": "orange", "off_track": "red", "no_data": "gray",
@@ -53,10 +35,6 @@ def amount(value: float | None, metric: str) -> str:
     return i18n.format_number(value, 0 if float(value).is_integer() else 2)
 
 
-def status_word(status: str) -> str:
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
-
-
 def outlook_key(result: readiness.CriterionResult, go_live: dt.date | None = None) -> str:
     """The outlook at go-live (or at `go_live`, a re-plan's date); a waived criterion reads as
     waived, not as off track."""
@@ -65,38 +43,64 @@ def outlook_key(result: readiness.CriterionResult, go_live: dt.date | None = Non
     return result.outlook if go_live is None else readiness.outlook_on(result, go_live)
 
 
-def outlook_word(key: str) -> str:
-    return _(OUTLOOK_WORDS[key]) if key in OUTLOOK_WORDS else key
+def criteria_table(wave: readiness.WaveReadiness, waivers: dict[str, str]) -> pd.DataFrame:
+    """The wave's criteria as the Readiness page shows them, and as its CSV and PNG report
+    give them (`csv_table`, `report_table`): status, value, target, trend, the forecast as
+    words.forecast_text words readiness.forecast, the outlook; `waivers` by criterion code."""
+    rows = []
+    for c in wave.criteria:
+        crit = c.criterion
+        sign = COMPARATOR_SIGNS.get(crit.comparator, crit.comparator)
+        rows.append(
+            {
+                "code": c.code,
+                "criterion": words.criterion_name(c.code, crit.name),
+                "status": words.status_word(c.status),
+                "status_shown": [c.status],
+                "value": c.value,
+                "shown_value": amount(c.value, crit.metric),
+                "target": f"{sign} {amount(crit.threshold, crit.metric)}",
+                "trend": [v for _, v in c.trend if v is not None],
+                "forecast": words.forecast_text(
+                    c.forecast_code, c.forecast, wave.go_live, relative=False
+                ),
+                "outlook": [outlook_key(c)],
+                "outlook_word": words.outlook_word(outlook_key(c)),
+                "unmet": c.status == "not_met",
+                "waiver": waivers.get(c.code, ""),
+                "owner": crit.owner or "",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
-def forecast_text(
-    result: readiness.CriterionResult, go_live: dt.date, relative: bool = True
-) -> str:
-    """When the recent trend reaches the target (and, `relative`, how that date lies to
-    go-live); "never" only where the trend does not move towards the target."""
-    if result.status == "met" and result.value is not None:
-        return _("met now")
-    if result.value is None:
-        return _("no data")
-    reached = readiness.target_reached_on(result)
-    if reached is None:
-        if readiness.trend_points(result) < 2:
-            return _("too few values for a trend")
-        return _("never at the recent rate")
-    if not relative:
-        return i18n.format_date(reached)
-    lead = (go_live - reached).days
-    if lead >= 0:
-        when = n_("{count} day before go-live", "{count} days before go-live", lead)
-    else:
-        when = n_("{count} day after go-live", "{count} days after go-live", -lead)
-    return _("{date} ({when})", date=i18n.format_date(reached), when=when)
+def csv_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The criteria table as the CSV gives it: the words shown, headers in words."""
+    shown = table.drop(columns=["outlook"]).rename(columns={"outlook_word": "outlook"})
+    headers = {
+        k: _(v, weeks=readiness.TREND_WEEKS) for k, v in words.READINESS_COLUMN_WORDS.items()
+    }
+    columns = [c for c in words.READINESS_COLUMN_WORDS if c in shown and c != "trend"]
+    return shown[columns].rename(columns=headers)
+
+
+def report_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the PNG report (REPORT_COLUMNS), without icons (the PNG's font has none);
+    unmet criteria drawn in red."""
+    return table.assign(value=table["shown_value"], outlook=table["outlook_word"])[
+        [*REPORT_COLUMNS, "unmet"]
+    ]
+
+
+def report_headers() -> dict[str, str]:
+    """The PNG report's column titles in the reader's language."""
+    names = {**words.READINESS_COLUMN_WORDS, "value": words.READINESS_COLUMN_WORDS["shown_value"]}
+    return {c: _(names[c]) for c in REPORT_COLUMNS}
 
 
 def _series_words(frame: pd.DataFrame) -> pd.DataFrame:
     """The series named in the reader's language (`label`)."""
-    words = {s: _(w) for s, w in SERIES_WORDS.items()}
-    return frame.assign(label=frame["series"].map(words))
+    return frame.assign(label=frame["series"].map(words.series_word))
 
 
 def _series_color() -> alt.Color:
@@ -104,7 +108,7 @@ def _series_color() -> alt.Color:
         "label",
         type="nominal",
         title=None,
-        scale=alt.Scale(domain=[_(SERIES_WORDS[s]) for s in SERIES], range=SERIES_COLORS),
+        scale=alt.Scale(domain=[words.series_word(s) for s in SERIES], range=SERIES_COLORS),
         legend=alt.Legend(orient="top"),
     )
 
@@ -168,23 +172,6 @@ def _rule(day: dt.date, label: str, color: str, dash: list[int], top: int) -> al
         x=alt.X("date", type="temporal"), y=alt.value(0), text=alt.Text("label", type="nominal")
     )
     return rule + text
-
-
-def sparkline(trend: pd.DataFrame) -> alt.Chart:
-    """A small line of a criterion's weekly values (`trend`: date, value)."""
-    return (
-        alt.Chart(trend.assign(date=pd.to_datetime(trend["date"])))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("date", type="temporal", axis=None),
-            y=alt.Y("value", type="quantitative", axis=None),
-            tooltip=[
-                tip("date", "temporal", title=_("Week"), format=DATE_FORMAT[i18n.language()]),
-                tip("value", "quantitative", title=_("Value")),
-            ],
-        )
-        .properties(width=120, height=30)
-    )
 
 
 REPORT_COLUMNS = {"criterion": 0, "status": 250, "value": 330, "target": 400, "forecast": 470,

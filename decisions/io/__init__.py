@@ -14,6 +14,7 @@ from decisions.io.exporter import (
     export_kind,
     export_zip,
     table_csv,
+    table_xlsx,
     write_file,
 )
 from decisions.io.importer import ImportResult, Source, import_sources, max_bytes
@@ -41,6 +42,7 @@ __all__ = [
     "kind_files",
     "import_sources",
     "table_csv",
+    "table_xlsx",
     "max_bytes",
     "write_file",
 ]

@@ -11,8 +11,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import replace
 
-from decisions import admin, evidence, permissions, services, store
+from decisions import admin, evidence, permissions, planning, services, store, words
 from decisions.i18n import _
+from decisions.io import damage
 from decisions.io.decisions import DecisionRows
 from decisions.io.kinds import Issue, Kind, Row, db_value, plain
 from decisions.io.report import RowOutcome
@@ -23,9 +24,10 @@ from decisions.model import (
     VerdictFact,
     WorkflowError,
 )
+from decisions.store import analytics, transfer, write
 from decisions.store import decisions as decision_store
+from decisions.store import evidence as evidence_store
 from decisions.store import people as people_store
-from decisions.store import transfer, write
 from decisions.workflow import (
     check_action,
     counts_from,
@@ -49,42 +51,6 @@ def _seconds_apart(one: str, other: str) -> float:
         return float("inf")
 
 
-def _rounded(stamp: str) -> str | None:
-    """A timestamp as a spreadsheet shows it to the minute (as the import then reads it)."""
-    return stamp[:16] + ":00" if len(stamp) == 19 else None
-
-
-def spreadsheet_mangled(stored: str, given: str) -> bool:
-    """Whether `given` is what a spreadsheet's type-guessing makes of the text `stored`: the
-    same number written shorter (1.10 -> 1.1, 0042 -> 42, 1,50 -> 1.5), or a date made of a
-    text like 3/4 or 1.2."""
-    stored, given = stored.strip(), given.strip()
-    if stored == given:
-        return False
-    numbers = [_as_number(t) for t in (stored, given)]
-    if None not in numbers and numbers[0] == numbers[1]:
-        return True
-    if _DATE_LIKE_SOURCE.match(stored):
-        return bool(_DATE_LIKE.match(given))
-    return False
-
-
-def _as_number(text: str) -> float | None:
-    try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        return None
-
-
-_CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
-# A short text a spreadsheet takes for a date (3/4, 1.2, 12-5), and what it makes of it.
-_DATE_LIKE_SOURCE = re.compile(r"^\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?$")
-_DATE_LIKE = re.compile(
-    r"^(?:\d{4}-\d{2}-\d{2}(?:[ T][\d:]+)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}(?: [\d:]+)?"
-    r"|\d{1,2}[.-] ?[A-Za-z]{3}\.?)$"
-)
-
-
 def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
     """Every record of a KIND as typed values, exactly as a file row would carry them."""
     records = {}
@@ -94,15 +60,37 @@ def existing_records(conn: sqlite3.Connection, kind: Kind) -> dict[tuple, dict]:
     return records
 
 
+# The words the use cases' refusals start with, as the file's columns.
+_FIELD_COLUMNS = {
+    "recording link": "recording_url",
+    "meeting link": "meeting_url",
+    "start time": "start_time",
+    "length": "duration_min",
+    "invited experts": "invitees",
+    "expert ": "expert",
+    "test case ": "test_case",
+    "criterion ": "criterion",
+}
+
+
 def column_named(message: str, kind: Kind, default: str) -> str:
-    """The column a refusal's message starts with ('decided by: ...', 'comment is required'),
-    else `default`."""
-    lead = re.split(r"[:\s]", message.strip(), maxsplit=1)[0].lower()
-    spaced = message.split(":", 1)[0].strip().lower().replace(" ", "_")
-    for name in (spaced, lead):
+    """The column a refusal's message starts with ('decided by: ...', 'comment is required',
+    'recording link must ...'), else `default`."""
+    text = message.strip().lower()
+    lead = re.split(r"[:\s]", text, maxsplit=1)[0]
+    spaced = text.split(":", 1)[0].strip().replace(" ", "_")
+    aliased = [column for words, column in _FIELD_COLUMNS.items() if text.startswith(words)]
+    for name in (spaced, lead, *aliased):
         if name in kind.column:
             return name
     return default
+
+
+def refused_column(refused: WorkflowError, kind: Kind, default: str) -> str:
+    """The file's column a use case's refusal is about: the field it marked, else the column
+    its message starts with, else `default`."""
+    marked = getattr(refused, "column", None)
+    return marked if marked in kind.column else column_named(str(refused), kind, default)
 
 
 class Applier:
@@ -132,6 +120,7 @@ class Applier:
             self.progress(done / total, _("{kind}: {count} rows", kind=file.kind.name,
                                            count=f"{len(file.rows):,}"))  # fmt: skip
             self.file = file
+            self.lookups = services.Lookups(self.conn)
             self.catalog = transfer.reference_codes(self.conn)
             self.names = {
                 table: {self._name_of(table, v).lower(): code for code, v in entries.items()}
@@ -139,9 +128,10 @@ class Applier:
                 if table in ("domains", "forums", "modules")
             }
             self.existing = existing_records(self.conn, file.kind)
+            damage.match_codes(file.kind, file.rows, self.catalog, self.fail)
             if "date" in file.kind.key:
                 self._rounded_times(file.rows)
-            self._mangled_texts(file.rows)
+            damage.keep_stored_texts(file.kind, file.rows, self.existing, self.fail)
             handler = getattr(self, "_" + file.kind.name.replace("-", "_"))
             handler([r for r in file.rows if not self._reject_parsed(r)])
             done += len(file.rows)
@@ -183,33 +173,6 @@ class Applier:
                 row.notes.append(_("added next to the record of {other}, forced",
                                    other=near[0]))  # fmt: skip
 
-    def _mangled_texts(self, rows: list[Row]) -> None:
-        """A text cell that differs from the record only as a spreadsheet's type-guessing
-        changes text (1.10 -> 1.1, 0042 -> 42, 3/4 -> a date) keeps the record's text, with a
-        warning, instead of making an edit (a new decision version); a timestamp shown to the
-        minute (16.11.21 14:05 for 14:05:09) keeps the record's seconds."""
-        kind = self.file.kind
-        texts = [c.name for c in kind.columns if c.type == "text" and c.name not in kind.key]
-        stamps = [c.name for c in kind.columns if c.type == "date" and c.name not in kind.key]
-        for row in rows:
-            current = None if row.errors else self.existing.get(row.key(kind))
-            if current is None:
-                continue
-            for name in stamps:  # a time a spreadsheet shows to the minute is the record's
-                given, stored = row.values.get(name), current.get(name)
-                if given and stored and _rounded(stored) == given:
-                    row.values[name] = stored
-            for name in texts:
-                given, stored = row.values.get(name), current.get(name)
-                if given and stored and given == f"{stored}:00" and _CLOCK.match(stored):
-                    row.values[name] = stored  # 10:00 read as a time, saved as 10:00:00
-                elif given and stored and given != stored and spreadsheet_mangled(stored, given):
-                    row.values[name] = stored
-                    row.notes.append(_("{column}: {given} looks like {stored} as a spreadsheet "
-                                       "changes text into a number or date; kept {stored}",
-                                       column=name, given=repr(given),
-                                       stored=repr(stored)))  # fmt: skip
-
     @staticmethod
     def _name_of(table: str, value) -> str:
         return value if isinstance(value, str) else value["name"]
@@ -239,7 +202,7 @@ class Applier:
         try:
             return check(*args, **kwargs)
         except WorkflowError as refused:
-            self.fail(row, column_named(str(refused), self.file.kind, column), str(refused))
+            self.fail(row, refused_column(refused, self.file.kind, column), str(refused))
             return None
 
     def permitted(self, rows: list[Row], column: str, check, *args) -> bool:
@@ -252,6 +215,10 @@ class Applier:
                 self.fail(row, column, str(refused))
             return False
         return True
+
+    def person(self, email: str) -> Actor | None:
+        """The active person with this email, as the app's use cases look them up."""
+        return self.lookups.person(email)
 
     def fail(self, row: Row, column: str, message: str) -> None:
         issue = Issue(self.file.source.name, row.number, column, message)
@@ -320,17 +287,26 @@ class Applier:
                                      unknown=", ".join(unknown)))  # fmt: skip
 
     def not_future(self, row: Row, column: str) -> None:
+        """Evidence is never dated later than the import's now, to the second (as the app)."""
         date = row.values.get(column)
-        if date and date[:10] > self.today:
-            self.fail(row, column, _("{date} is in the future (the programme's today is "
-                                     "{today}); record what has happened", date=date[:10],
-                                     today=self.today))  # fmt: skip
+        if date:
+            self.obey(row, column, services.check_not_future, date, self.at, column)
 
     # Reference lists ------------------------------------------------------------------------
 
-    def _upsert_simple(self, rows, table, entity, columns, links=None) -> None:
+    def _upsert_simple(
+        self, rows, table, entity, columns, links=None, events_of=None, told=()
+    ) -> None:
+        """Write the rows of a reference list; `events_of(current, merged)`: the events of the
+        use case that saves one in the app (else created or updated, naming the columns, but
+        for a change only of the columns `told`, whose own events tell it)."""
         records, link_sets, events = [], {}, []
+        if table in admin.UNIQUE_NAMES:
+            self._names_free(rows, table)
         for row in rows:
+            if row.errors:
+                self._outcome(row, "rejected")
+                continue
             v = row.values
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
@@ -340,6 +316,12 @@ class Applier:
                 key = merged[columns[0]]
                 if links and links[0] in v:
                     link_sets[key] = merged[links[0]]
+                if events_of:
+                    events += events_of(current, {c: merged.get(c) for c in (
+                        *columns, *links[:1])})  # fmt: skip
+                    continue
+                if current is not None and set(changed) <= set(told):
+                    continue
                 action = "created" if current is None else "updated"
                 events.append(
                     self.event(
@@ -356,6 +338,22 @@ class Applier:
             if links:
                 write.replace_links(self.conn, links[1], links[2], links[3], link_sets)
         self.append(events)
+
+    def _names_free(self, rows: list[Row], table: str) -> None:
+        """A name is one record's once the file is written: a row naming its record like
+        another (on record, or in the file) is refused, naming the record that holds it."""
+        names = {code: self._name_of(table, v) for code, v in self.catalog[table].items()}
+        names |= {r.values["code"]: r.values["name"] for r in rows
+                  if not r.errors and r.values.get("name")}  # fmt: skip
+        holders: dict[str, list[str]] = {}
+        for code, name in names.items():
+            holders.setdefault(name, []).append(code)
+        for row in rows:
+            if row.errors:
+                continue
+            code, name = row.values["code"], row.values.get("name")
+            others = [c for c in holders.get(name, []) if c != code]
+            self.obey(row, "name", admin.check_name_free, table, name, others and others[0])
 
     def _organizations(self, rows: list[Row]) -> None:
         self._upsert_simple(rows, "organizations", "organization", ["code", "name", "kind"])
@@ -374,6 +372,7 @@ class Applier:
         self._upsert_simple(
             [r for r in rows if not self._reject_parsed(r)], "forums", "forum",
             ["code", "name", "level", "scope"], ("domains", "forum_domains", "forum", "domain"),
+            lambda current, new: admin.forum_events(self.actor, self.at, current, new),
         )  # fmt: skip
 
     def _modules(self, rows: list[Row]) -> None:
@@ -395,12 +394,12 @@ class Applier:
                     self.fail(row, "replan_reason", _("go_live moves from {old} to {new}: say "
                               "why in replan_reason", old=old, new=v["go_live"]))  # fmt: skip
                 else:
-                    replans.append({"wave": v["code"], "old_go_live": old,
-                                    "new_go_live": v["go_live"], "reason": v["replan_reason"],
-                                    "replanned_by": self.actor.email,
-                                    "replanned_at": self.at})  # fmt: skip
-                    events.append(self.event("wave", v["code"], "replanned", old, v["go_live"],
-                                             v["replan_reason"]))  # fmt: skip
+                    planned = self.obey(row, "go_live", planning.plan_replan, self.actor,
+                                        self.at, {"code": v["code"], "go_live": old},
+                                        v["go_live"], v["replan_reason"])  # fmt: skip
+                    if planned:
+                        replans.append(planned[0])
+                        events.append(planned[1])
         good = [r for r in rows if not self._reject_parsed(r)]
         replans = [p for p in replans if any(r.values["code"] == p["wave"] for r in good)]
         for row in good:
@@ -411,6 +410,7 @@ class Applier:
             "wave",
             ["code", "name", "go_live"],
             ("organizations", "wave_organizations", "wave", "organization"),
+            told=("go_live",),  # a moved go-live is told by its replan's event
         )
         with self.writing():
             write.insert(self.conn, "wave_replans", replans)
@@ -434,7 +434,7 @@ class Applier:
             v = {**(current or {}), **v}
             admins = sorted(admins_after | ({v["email"]} if current and current["active"]
                                             and permissions.ADMIN_ROLE in current["roles"] else set()))  # fmt: skip
-            self.obey(row, "roles", admin.check_admin_change, self.actor, current, v["roles"],
+            self.obey(row, "roles", admin.check_role_change, self.actor, current, v["roles"],
                       v["active"], admins)  # fmt: skip
             changed = self.diff(v, current)
             if self.finish(row, current, changed) not in ("new", "updated"):
@@ -452,16 +452,8 @@ class Applier:
             )
             for column in links:
                 links[column][v["email"]] = v[column]
-            events.append(
-                self.event(
-                    "expert",
-                    v["email"],
-                    "created" if current is None else "updated",
-                    None,
-                    v["name"],
-                    None if current is None else ", ".join(changed),
-                )
-            )
+            events += admin.expert_events(self.actor, self.at, current, {
+                **records[-1], **{c: sorted(v[c]) for c in links}})  # fmt: skip
         with self.writing():
             write.upsert(self.conn, "experts", records, ("email",))
             write.replace_links(self.conn, "expert_domains", "expert", "domain", links["domains"])
@@ -510,40 +502,37 @@ class Applier:
             set(),
         )
         self.permitted(rows, "key", permissions.check, self.actor, "record_demo")
-        people = self.catalog["experts"]
         for row in rows:
             v = row.values
             v["module"] = self.ref(row, "module", "modules", v["module"])
             self.known(row, "decisions", "decisions", v["decisions"])
             for column in ("presenter", "attendees", "invitees"):
                 self.known(row, column, "experts", v.get(column))
-            if v["attendees"]:
-                self.not_future(row, "date")
-                if not row.errors:
-                    attending = set(permissions.roles_for("attend_demo"))
-                    experts = [a for a in v["attendees"] if attending & set(people[a]["roles"])]
-                    self.obey(row, "attendees", evidence.check_an_expert_attended,
-                              v["attendees"], experts)  # fmt: skip
             current = self.existing.get((v["key"],))
             merged = {**(current or {"notes": None, "recording_url": None, "invitees": []}), **v}
-            meeting = self.obey(row, "start_time", evidence.invitation_fields, current,
-                                v["date"], v.get("start_time"), v.get("duration_min"),
-                                v.get("place"), v.get("meeting_url"))  # fmt: skip
             changed = self.diff(v, current)
+            planned = None
+            if changed and not row.errors:
+                on_record = evidence_store.get_demo(self.conn, v["key"]) if current else None
+                planned = self.obey(row, "key", evidence.plan_demo, self.conn, on_record,
+                                    module=v["module"], date=v["date"], decisions=v["decisions"],
+                                    presenter=v["presenter"], invitees=merged["invitees"],
+                                    attendees=v["attendees"], notes=merged["notes"] or "",
+                                    recording_url=merged["recording_url"] or "",
+                                    start_time=v.get("start_time"),
+                                    duration_min=v.get("duration_min"), place=v.get("place"),
+                                    meeting_url=v.get("meeting_url"), imported=True,
+                                    lookups=self.lookups)  # fmt: skip
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
-            held = bool(merged["attendees"])
-            records.append({"key": v["key"], "date": v["date"], "module": v["module"],
-                            "presenter": v["presenter"], "held": int(held),
-                            "notes": merged["notes"] or "",
-                            "recording_url": merged["recording_url"] or "", **meeting,
+            record, invitees, attendees = planned
+            records.append({"key": v["key"], **record,
                             "cancelled": int(bool(merged.get("cancelled")))})  # fmt: skip
-            for column in links:
-                links[column][v["key"]] = merged[column]
-            action = "held" if held else "scheduled"
-            events.append(self.event("demo", v["key"], action if current is None
-                                     else f"updated:{action}", None, v["date"],
-                                     f"{len(merged['attendees'])} attended"))  # fmt: skip
+            links["decisions"][v["key"]] = v["decisions"]
+            links["attendees"][v["key"]] = attendees
+            links["invitees"][v["key"]] = invitees
+            events.append(evidence.demo_event(self.actor, self.at, v["key"], current, record,
+                                              invitees, attendees))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
             write.upsert(self.conn, "demos", records, ("key",))
@@ -591,7 +580,7 @@ class Applier:
         with self.writing():
             new_ids = write.insert_numbered(self.conn, "approvals", added)
         self.append([
-            self.event("approval", str(i), a["verdict"], None, a["decision"], a["comment"] or None)
+            evidence.verdict_event(self.actor, self.at, i, a)
             for i, a in zip(new_ids, added, strict=True)
         ])  # fmt: skip
         affected = {a["decision"] for a in added}
@@ -609,9 +598,8 @@ class Applier:
                 continue
             records.append({"key": v["key"], "title": v["title"], "kind": v["kind"]})
             links[v["key"]] = v["decisions"]
-            events.append(self.event("test_case", v["key"], "created" if current is None
-                                     else "updated", None, ";".join(v["decisions"]),
-                                     v["title"]))  # fmt: skip
+            events.append(evidence.test_case_event(self.actor, self.at, v["key"], current,
+                                                   v["decisions"], v["title"]))  # fmt: skip
             affected |= set(v["decisions"]) | set(current["decisions"] if current else [])
         with self.writing():
             write.upsert(self.conn, "test_cases", records, ("key",))
@@ -637,9 +625,7 @@ class Applier:
             records.append({c: merged.get(c) for c in (
                 "key", "title", "severity_vendor", "severity_clinical", "status", "decision",
                 "test_case", "opened", "closed")})  # fmt: skip
-            events.append(self.event("defect", v["key"], "opened" if current is None
-                                     else "updated", current["status"] if current else None,
-                                     v["status"], v["title"]))  # fmt: skip
+            events.append(evidence.defect_event(self.actor, self.at, records[-1], current))
         with self.writing():
             write.upsert(self.conn, "defects", records, ("key",))
         self.append(events)
@@ -650,17 +636,18 @@ class Applier:
         self.permitted(rows, "tester", permissions.check, self.actor, "record_test_run")
         for row in rows:
             v = row.values
+            current = self.existing.get(row.key(self.file.kind))
             case = v["test_case"]
-            if case not in self.catalog["test_cases"]:
-                self.fail(row, "test_case", _("no test case {key}", key=case))
-            elif case not in self.catalog["covered_cases"]:
-                self.fail(row, "test_case", _("test case {key} covers no decision; link one",
-                                              key=case))  # fmt: skip
+            self.obey(row, "test_case", evidence.check_run_case, case,
+                      known=case in self.catalog["test_cases"],
+                      covers=case in self.catalog["covered_cases"])  # fmt: skip
             self.known(row, "tester", "experts", v["tester"])
+            if not row.errors and v["tester"] != (current or {}).get("tester"):
+                self.obey(row, "tester", services.check_person_may, v["tester"],
+                          self.person(v["tester"]), "tester", "record_test_run")  # fmt: skip
             if v.get("defect"):
                 self.known(row, "defect", "defects", v["defect"])
             self.not_future(row, "date")
-            current = self.existing.get(row.key(self.file.kind))
             if current and current["result"] != v["result"]:
                 self.fail(row, "result", _("this run is on record as {result}; a run's result "
                           "does not change, record a new run",
@@ -679,7 +666,7 @@ class Applier:
         with self.writing():
             new_ids = write.insert_numbered(self.conn, "test_runs", added)
         self.append([
-            self.event("test_run", str(i), r["result"], None, r["test_case"], r["defect"])
+            evidence.run_event(self.actor, self.at, i, r)
             for i, r in zip(new_ids, added, strict=True)
         ])  # fmt: skip
         covered = transfer.decisions_covered(self.conn, {r["test_case"] for r in added})
@@ -722,22 +709,24 @@ class Applier:
         self.append(events)
 
     def _measurements(self, rows: list[Row]) -> None:
+        events = [  # a wave's first measurement stores its default criteria, as in the app
+            self.event(e["entity"], e["entity_key"], e["action"], None, e["to_value"], e["reason"])
+            for wave in sorted({r.values["wave"] for r in rows} & set(self.catalog["waves"]))
+            for e in planning.materialise_defaults(self.conn, wave)
+        ]
         ids = transfer.evidence_ids(self.conn, "measurements", ("wave", "criterion", "date"))
-        events = []
         for row in rows:
             v = row.values
-            kind = self.catalog["criteria"].get((v["wave"], v["criterion"]))
-            if kind is None:
-                self.fail(row, "criterion", _("wave {wave} has no criterion {code}", wave=v["wave"],
-                                              code=v["criterion"]))  # fmt: skip
-            elif kind != "reported":
-                self.fail(row, "criterion", _("{code} is computed from the tracker's data; only "
-                          "reported criteria take measurements", code=v["criterion"]))  # fmt: skip
             self.known(row, "reported_by", "experts", v["reported_by"])
             self.not_future(row, "date")
             current = self.existing.get(row.key(self.file.kind))
             merged = {**(current or {}), **v}
             changed = self.diff(v, current)
+            if changed and not row.errors:
+                criterion = analytics.get_criterion(self.conn, v["wave"], v["criterion"])
+                self.obey(row, "criterion", planning.check_measurement, self.actor, criterion,
+                          v["wave"], v["criterion"], v["reported_by"],
+                          self.person(v["reported_by"]))  # fmt: skip
             status = self.finish(row, current, changed)
             fields = {"value": v["value"], "reported_by": v["reported_by"],
                       "evidence_url": merged.get("evidence_url") or ""}  # fmt: skip
@@ -751,16 +740,7 @@ class Applier:
                         {"wave": v["wave"], "criterion": v["criterion"], "date": v["date"],
                          **fields}])  # fmt: skip
             if status in ("new", "updated") and number is not None:
-                events.append(  # keyed by the measurement's id, as planning.record_measurement
-                    self.event(
-                        "measurement",
-                        str(number),
-                        "reported",
-                        None,
-                        v["value"],
-                        v["date"],
-                    )
-                )
+                events.append(planning.measurement_event(self.actor, self.at, number, v))
         self.append(events)
 
     # After every file -----------------------------------------------------------------------
@@ -827,8 +807,9 @@ class Applier:
         for file, row in wrong:
             self.file = file
             key = row.values["key"]
-            self.fail(row, "stage", explain_stage(row.values["stage"], stored[key], facts[key],
-                                                  self.rule))  # fmt: skip
+            target, actual = row.values["stage"], stored[key]
+            missing = explain_stage(target, actual, facts[key], self.rule)
+            self.fail(row, "stage", words.stage_explanation_text(target, actual, missing))
             outcome = self.outcome_of(file, row)
             outcome.status, outcome.errors = "rejected", [i.message for i in row.errors]
             outcome.notes = []
@@ -844,14 +825,7 @@ class _Rounds:
         self.a = applier
         self.facts = decision_store.decision_facts(applier.conn, keys)
         self.stages = decision_store.stored_stages(applier.conn, keys)
-        self.people: dict[str, Actor | None] = {}
         self.seq = 10**12  # after every verdict on record
-
-    def person(self, email: str) -> Actor | None:
-        """The active person with this email, as the app's verdict sees them."""
-        if email not in self.people:
-            self.people[email] = decision_store.load_actor(self.a.conn, email)
-        return self.people[email]
 
     def as_on_record(self, email: str) -> Actor:
         """The expert as the directory holds them, active or not."""
@@ -871,7 +845,7 @@ class _Rounds:
                    v["date"])  # fmt: skip
             return
         decision = {"stage": self.stages[key], "domain": domain, "built_at": fact.built_at}
-        a.obey(row, "expert", evidence.check_verdict, decision, expert, self.person(expert),
+        a.obey(row, "expert", evidence.check_verdict, decision, expert, a.person(expert),
                v["verdict"], v.get("comment") or "", v["date"])  # fmt: skip
         if row.errors:
             return

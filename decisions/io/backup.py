@@ -36,7 +36,9 @@ def backup(
         findings = check_copy(Path(partial))
         if findings:
             raise BackupFailed("the copy fails its check: " + "; ".join(findings[:5]))
-        head = anchor.head_record(*_last_event(Path(partial)), anchor.log_key(), str(dest))
+        last_id, last_hash, signed = _last_event(Path(partial))
+        head = anchor.head_record(last_id, last_hash, anchor.log_key(), str(dest),
+                                  event_signed=signed)  # fmt: skip
         transfer.use_rollback_journal(Path(partial))  # opens read-only from a read-only share
         os.replace(partial, dest)
         anchor.write_head(head_path(dest), head)
@@ -53,10 +55,12 @@ def head_path(dest: str | os.PathLike) -> Path:
     return Path(f"{dest}.head.json")
 
 
-def _last_event(path: Path) -> tuple[int, str]:
+def _last_event(path: Path) -> tuple[int, str, bool]:
+    """The copy's last event: id, hash, and whether it carries a MAC."""
     copy = store.connect(path, migrate=False)
     try:
-        return store.last_event(copy)
+        last_id, last_hash = store.last_event(copy)
+        return last_id, last_hash, bool(last_id) and store.event_at(copy, last_id)[1] is not None
     finally:
         copy.close()
 

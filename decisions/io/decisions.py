@@ -7,7 +7,7 @@ decision's state; a decision on record keeps its own."""
 
 from __future__ import annotations
 
-from decisions import services
+from decisions import services, words
 from decisions.i18n import _
 from decisions.io.kinds import Row, plain
 from decisions.model import stage_at_least
@@ -80,7 +80,7 @@ class DecisionRows:
             # the app's scope rule (services.scope_problems), as creating or editing applies it
             for problem in services.scope_problems(v.get("scope") or "", organizations,
                                                    a.catalog["organizations"]):  # fmt: skip
-                a.fail(row, "organizations", problem)
+                a.fail(row, "organizations", words.scope_problem_text(*problem))
         if v.get("owner"):
             a.known(row, "owner", "experts", v["owner"])
         a.known(row, "decided_by", "experts", v.get("decided_by"))
@@ -95,21 +95,19 @@ class DecisionRows:
             a.fail(row, column, _("a held stage needs both stage_cap and stage_cap_since"))
 
     def _deciders_ok(self, row: Row, forum: str) -> bool:
+        """The decided text and who decided, by the app's rules of deciding."""
         a, v = self.a, row.values
-        if not v.get("decision"):
-            a.fail(row, "decision", _("stage {stage} needs the decision text", stage=v["stage"]))
-        deciders = v.get("decided_by") or []
-        if not deciders:
-            a.fail(row, "decided_by", _("name at least one expert who decided"))
-        outsiders = [e for e in deciders if e not in a.catalog["forum_members"].get(forum, ())]
-        if outsiders and not row.errors:
-            a.fail(row, "decided_by", _("{emails} not a member of the forum {forum}",
-                                        emails=", ".join(outsiders), forum=forum))  # fmt: skip
+        a.obey(row, "decision", services.text_field, v.get("decision"), "decision",
+               required=True)  # fmt: skip
+        a.obey(row, "decided_by", services.check_deciders, v.get("decided_by") or [],
+               a.catalog["forum_members"].get(forum, ()), forum)  # fmt: skip
+        a.not_future(row, "decided_at")
         return not row.errors
 
     def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
-        """Whether the importing person may take this workflow action now: the app's own
-        permission table (workflow.ACTIONS), its refusal the row's error."""
+        """Whether the importing person may take this workflow action now: the app's own rule
+        (workflow.check_action: the stage it starts from in workflow.ACTIONS, who may in
+        permissions.PERMISSIONS), its refusal the row's error."""
         a = self.a
         a.obey(row, "stage", check_action, action, stage, a.actor, forum=decision["forum"],
                domain=decision["domain"])  # fmt: skip
@@ -329,16 +327,20 @@ class DecisionRows:
 
     def _decide(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
-        changes.update(decision=v["decision"], rationale=v.get("rationale") or "",
-                       decided_at=v.get("decided_at") or a.today,
-                       **step_changes("decide", a.at))  # fmt: skip
-        self.deciders[v["key"]] = v["decided_by"]
-        self.versions.append({"decision": v["key"], "version": current["version"],
-                              "decision_text": v["decision"],
-                              "rationale": v.get("rationale") or "", "started_at": None,
-                              "reason": "decided"})  # fmt: skip
-        events.append(a.event("decision", v["key"], "stage", "proposed", "decided",
-                              f"decided by {', '.join(v['decided_by'])}"))  # fmt: skip
+        forum = changes.get("forum", current["forum"])
+        planned = a.obey(row, "stage", services.plan_decide, {**current, "forum": forum},
+                         a.actor, a.at, decision_text=v["decision"],
+                         rationale=v.get("rationale"),
+                         decided_by=v["decided_by"],
+                         members=a.catalog["forum_members"].get(forum, ()),
+                         decided_on=v.get("decided_at") or a.today)  # fmt: skip
+        if planned is None:
+            return current["stage"]
+        decided, deciders, version, moved = planned
+        changes.update(decided)
+        self.deciders[v["key"]] = deciders
+        self.versions.append(version)
+        events.append(moved)
         return "decided"
 
     def _revise(self, row: Row, current: dict, changes: dict, events: list) -> str:

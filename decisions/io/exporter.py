@@ -9,7 +9,7 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from decisions import permissions, store
+from decisions import i18n, permissions, store
 from decisions.io import formats
 from decisions.io.kinds import KINDS, ORDER
 from decisions.model import SYSTEM_ACTOR, Actor
@@ -62,14 +62,30 @@ def export_kind(
     return formats.write_csv(header, rows, norwegian=norwegian, dates=dates)
 
 
-def table_csv(frame) -> bytes:
+def table_csv(frame, *, norwegian: bool | None = None) -> bytes:
     """A table a page offers for download (a pandas DataFrame), as the public formats write
-    CSV: UTF-8 with a BOM, and text that would start a formula neutralised."""
-    rows = [
-        [None if value != value else value for value in row]
+    CSV, text that would start a formula neutralised: for Norwegian Excel (semicolons,
+    decimal commas) when `norwegian`, which by default is whether the reader reads bokmål,
+    else UTF-8 with a BOM and commas."""
+    if norwegian is None:
+        norwegian = i18n.language() == "nb"
+    return formats.write_csv([str(c) for c in frame.columns], _cells(frame), norwegian=norwegian)
+
+
+def table_xlsx(frame, title: str) -> bytes:
+    """A table a page offers for download as an xlsx workbook: text as text cells, numbers as
+    numbers, long text wrapped in rows tall enough for it."""
+    header = [str(c) for c in frame.columns]
+    wrapped = tuple(c for c in header if frame[c].map(lambda v: isinstance(v, str)).any())
+    return formats.write_xlsx(header, _cells(frame), title, wrapped=wrapped)
+
+
+def _cells(frame) -> list[list]:
+    """The rows of a DataFrame as plain values, None for a missing one."""
+    return [
+        [None if value != value else getattr(value, "item", lambda v=value: v)() for value in row]
         for row in frame.itertuples(index=False)
     ]
-    return formats.write_csv([str(c) for c in frame.columns], rows)
 
 
 def export_all(

@@ -11,7 +11,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from decisions.i18n import _
+from decisions.i18n import _, n_
 
 # A line feed too: XML (xlsx) turns a leading carriage return into one.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -36,6 +36,15 @@ class Table:
     notes: list[str] = field(default_factory=list)
     # Saved by a spreadsheet in a Norwegian locale: dates dd.mm.yyyy and decimal commas.
     norwegian: bool = False
+    # The file's row number of each row (the header is row 1; blank rows are left out).
+    numbers: list[int] = field(default_factory=list)
+    # What an xlsx cell held when it was not text, by (row index, column index): "bool",
+    # "number" or "date": what a spreadsheet's type guessing may have made of a text.
+    cell_types: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.numbers:
+            self.numbers = list(range(2, len(self.rows) + 2))
 
 
 # Formula neutralising -------------------------------------------------------------------------
@@ -49,16 +58,37 @@ def _looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
+# A spreadsheet that opens a CSV with the other separator (a comma file in Norwegian Excel
+# splits at semicolons, a semicolon file in English Excel at commas) splits a cell there too:
+# each part is guarded as a cell of its own.
+_SEPARATORS = re.compile(r"([,;])")
+
+
 def neutralise(text: str) -> str:
-    """A text cell as spreadsheets should show it: as text, never as a formula."""
-    return "'" + text if _looks_like_formula(text) else text
+    """A text cell as spreadsheets should show it: as text, never as a formula, also when
+    split at a comma or semicolon."""
+    if "," not in text and ";" not in text:
+        return _guarded(text)
+    parts = _SEPARATORS.split(text)  # the separators at the odd places
+    return "".join(part if at % 2 else _guarded(part) for at, part in enumerate(parts))
 
 
 def restore(text: str) -> str:
     """The inverse of `neutralise`."""
-    if text.startswith("'") and _looks_like_formula(text[1:]):
-        return text[1:]
-    return text
+    if "'" not in text:
+        return text
+    parts = _SEPARATORS.split(text)
+    return "".join(part if at % 2 else _unguarded(part) for at, part in enumerate(parts))
+
+
+def _guarded(part: str) -> str:
+    return "'" + part if _looks_like_formula(part) else part
+
+
+def _unguarded(part: str) -> str:
+    if part.startswith("'") and _looks_like_formula(part[1:]):
+        return part[1:]
+    return part
 
 
 # Reading ------------------------------------------------------------------------------------
@@ -128,8 +158,8 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
         raise FileRejected(_("not a readable CSV file: {error}", error=error)) from None
     if len(records) > max_rows + 1:
         raise _too_many_rows(max_rows)
-    records = [r for r in records if any(cell.strip() for cell in r)]
-    if not records:
+    numbered = [(n, r) for n, r in enumerate(records, start=1) if any(c.strip() for c in r)]
+    if not numbered:
         raise FileRejected(_("the file is empty"))
     separator = {";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
     detected = f"CSV, {encoding}, {separator}-separated"
@@ -137,8 +167,32 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
     norwegian = delimiter == ";" or encoding.startswith("Windows")
     if norwegian:
         notes.append(norwegian_note())
-    header = [h.strip().lstrip("\ufeff") for h in records[0]]
-    return Table(header, records[1:], detected, notes, norwegian=norwegian)
+    header = [h.strip().lstrip("\ufeff") for h in numbered[0][1]]
+    rows = [r for _n, r in numbered[1:]]
+    notes += _without_trailing_empty_columns(header, rows)
+    return Table(header, rows, detected, notes, norwegian=norwegian,
+                 numbers=[n for n, _r in numbered[1:]])  # fmt: skip
+
+
+def _without_trailing_empty_columns(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Drop the columns at the end that have neither a name nor a value (a spreadsheet saves
+    one where a cell was once touched); the note saying so, if any."""
+    dropped = 0
+    while header and not header[-1]:
+        at = len(header) - 1
+        if any(at < len(r) and r[at].strip() for r in rows):
+            break
+        header.pop()
+        dropped += 1
+    if not dropped:
+        return []
+    return [
+        n_(
+            "{count} empty column without a name at the end was ignored",
+            "{count} empty columns without a name at the end were ignored",
+            dropped,
+        )
+    ]
 
 
 def norwegian_note() -> str:
@@ -180,9 +234,10 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
             sheet = book.worksheets[0]
             if (sheet.max_row or 0) > max_rows + 1:  # the sheet's own dimension, read first
                 raise _too_many_rows(max_rows)
+            sheet.reset_dimensions()  # it may also name fewer rows than the sheet holds
             rows = itertools.islice(sheet.iter_rows(), max_rows + 2)
             records = [[_typed_text(cell) for cell in row] for row in rows]
-            if len(records) > max_rows + 1:  # the dimension was missing or wrong
+            if len(records) > max_rows + 1:
                 raise _too_many_rows(max_rows)
         finally:
             book.close()
@@ -190,13 +245,22 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
         raise
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
         raise FileRejected(_unreadable(error)) from None
-    records = [r for r in records if any(cell.strip() for cell in r)]
-    if not records:
+    numbered = [
+        (n, r) for n, r in enumerate(records, start=1) if any(text.strip() for text, _t in r)
+    ]
+    if not numbered:
         raise FileRejected(_("the file is empty: the first sheet has no rows"))
-    header = [h.strip() for h in records[0]]
-    while header and not header[-1]:
-        header.pop()
-    return Table(header=header, rows=records[1:], detected="xlsx, first sheet", notes=notes)
+    header = [text.strip() for text, _type in numbered[0][1]]
+    rows = [[text for text, _type in r] for _n, r in numbered[1:]]
+    notes += _without_trailing_empty_columns(header, rows)
+    cell_types = {
+        (at, column): kind
+        for at, (_n, r) in enumerate(numbered[1:])
+        for column, (_text, kind) in enumerate(r)
+        if kind
+    }
+    return Table(header, rows, "xlsx, first sheet", notes,
+                 numbers=[n for n, _r in numbered[1:]], cell_types=cell_types)  # fmt: skip
 
 
 def _unreadable(error: Exception) -> str:
@@ -206,11 +270,23 @@ def _unreadable(error: Exception) -> str:
     return _("not a readable xlsx workbook: {error}", error=str(error).splitlines()[0])
 
 
-def _typed_text(cell) -> str:
+def _typed_text(cell) -> tuple[str, str]:
+    """A cell's text, and what it held when not text (bool, number, date)."""
     value = getattr(cell, "value", None)
+    held = _held(value)
     if isinstance(value, dt.datetime) and "h" in (cell.number_format or "").lower():
-        return value.replace(microsecond=0).isoformat()  # a timestamp, even at midnight
-    return _cell_text(value)
+        return value.replace(microsecond=0).isoformat(), held  # a timestamp, even at midnight
+    return _cell_text(value), held
+
+
+def _held(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dt.date):
+        return "date"
+    return "time" if isinstance(value, dt.time) else ""
 
 
 def _cell_text(value: object) -> str:
@@ -293,7 +369,8 @@ def write_xlsx(
     """The same columns on the first sheet of an xlsx workbook, readable as it opens: the
     columns named in `dates` as date cells, numbers as number cells, every other value as a
     text-typed cell (never a formula, so it needs no guarding apostrophe), column widths to
-    fit, the `wrapped` columns' text wrapped, the header frozen and filtered."""
+    fit, the `wrapped` columns' text wrapped in rows tall enough for it, the header frozen and
+    filtered."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
@@ -323,7 +400,10 @@ def write_xlsx(
     sheet.append(heading)
     wrap = Alignment(wrap_text=True, vertical="top")
     kinds = ["date" if name in dates else "wrap" if name in wrapped else "text" for name in header]
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
+        lines = _wrapped_lines(row, kinds, widths)
+        if lines > 1:  # spreadsheets do not grow a row for wrapped text they did not lay out
+            sheet.row_dimensions[number].height = min(lines * _LINE_POINTS, _MAX_ROW_POINTS)
         sheet.append([_xlsx_cell(sheet, v, k, wrap) for v, k in zip(row, kinds, strict=True)])
     out = io.BytesIO()
     book.save(out)
@@ -332,6 +412,24 @@ def write_xlsx(
 
 _WIDTH_SAMPLE = 500  # the rows a column's width is measured on
 _MAX_WIDTH = 60
+_LINE_POINTS = 15  # a line of the default 11-point font
+_MAX_ROW_POINTS = 409  # the tallest row a spreadsheet takes
+
+
+def _wrapped_lines(row: list, kinds: list[str], widths: list[int]) -> int:
+    """The lines the row's tallest wrapped cell takes in its column's width."""
+    tallest = 1
+    for value, kind, width in zip(row, kinds, widths, strict=True):
+        if not isinstance(value, str) or not _is_wrapped(value, kind):
+            continue
+        per_line = max(width - 2, 1)
+        lines = sum(max(1, -(-len(line) // per_line)) for line in value.split("\n"))
+        tallest = max(tallest, lines)
+    return tallest
+
+
+def _is_wrapped(text: str, kind: str) -> bool:
+    return "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
 
 
 def _xlsx_cell(sheet, value, kind: str, wrap):
@@ -354,9 +452,9 @@ def _xlsx_cell(sheet, value, kind: str, wrap):
     # The guard stays only where the import needs it to give back exactly this text: before
     # a leading tab or line break (the import strips whitespace around unguarded text) and
     # before a guard that precedes a formula-looking text.
-    if text.startswith(("'", "\t", "\r", "\n")):
+    if text.startswith(("\t", "\r", "\n")) or restore(text) != text:
         text = neutralise(text)
-    long = "\n" in text or (kind == "wrap" and len(text) > _MAX_WIDTH)
+    long = _is_wrapped(text, kind)
     if not (long or text.startswith("=") or _NUMBER_OR_DATE_LIKE.match(text)):
         return text  # openpyxl writes any other text as a string cell
     cell = WriteOnlyCell(sheet)

@@ -134,6 +134,7 @@ def _apply(
     """Every row of `files` through the use cases in one transaction on `conn`, committed
     when `write` and nothing was refused, else rolled back."""
     result = ImportResult([f.report for f in files], [], written=False)
+    applier = None
     try:
         with store.transaction(conn):
             applier = Applier(conn, actor, progress, force=force)
@@ -145,14 +146,26 @@ def _apply(
                 raise _Rollback
     except _Rollback:
         return result
-    except (sqlite3.IntegrityError, WorkflowError) as refused:  # a rule the checks missed
-        result.errors = [Issue(files[0].source.name, 0, "", _("refused: {why}", why=refused))]
+    except (sqlite3.IntegrityError, WorkflowError):  # a rule no row's check caught
+        result.errors = [_refused_whole(getattr(applier, "file", None) or files[0])]
         return result
     finally:
         if not write:
             conn.close()  # the private copy
     result.written = True
     return result
+
+
+def _refused_whole(file: _File) -> Issue:
+    """The database refused what `file`'s rows would write, a rule no row check caught: the
+    file is refused as a whole (its rows too, so no summary counts them in), in words of the
+    import, never the database's."""
+    message = _("the database refused what this file's rows would write, for a rule the "
+                "import does not check row by row; nothing was written")  # fmt: skip
+    for outcome in file.report.rows:
+        if outcome.status in ("new", "updated"):
+            outcome.status, outcome.errors = "rejected", [message]
+    return Issue(file.source.name, 0, "", message)
 
 
 def _read_all(

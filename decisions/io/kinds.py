@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from decisions import identity
 from decisions.i18n import _
 from decisions.io.formats import Table, restore
 from decisions.model import (
@@ -28,7 +29,6 @@ MAX_CODE = 40
 HELD_STAGES = STAGES[STAGES.index("built") :]  # the stages an edit after built may hold
 MAX_URL = 2000
 _CODE = re.compile(r"^[^\s;]+$")
-_EMAIL = re.compile(r"^[^\s;@]+@[^\s;@]+$")
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,8 @@ class Row:
     values: dict  # column -> typed value (None or [] when empty)
     errors: list[Issue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what importing it did beyond its columns
+    # What an xlsx cell held when not text, by column: "bool", "number", "date" or "time".
+    cell_types: dict[str, str] = field(default_factory=dict)
 
     def key(self, kind: Kind) -> tuple:
         return tuple(self.values.get(c) for c in kind.key)
@@ -220,8 +222,11 @@ def parse_rows(kind: Kind, table: Table, file: str, *, norwegian: bool = False) 
     optional = {c.name for _index, c in columns if not c.must_fill}
     lists = {c.name for _index, c in columns if c.type in ("list", "emails")}
     rows = []
-    for number, cells in enumerate(table.rows, start=2):
-        row = Row(number=number, values={})
+    for at, (number, cells) in enumerate(zip(table.numbers, table.rows, strict=True)):
+        held = {
+            c.name: table.cell_types[(at, i)] for i, c in columns if (at, i) in table.cell_types
+        }
+        row = Row(number=number, values={}, cell_types=held)
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             row.errors.append(
                 Issue(
@@ -246,8 +251,8 @@ def parse_rows(kind: Kind, table: Table, file: str, *, norwegian: bool = False) 
 
 def parse_cell(column: Column, raw: str, *, norwegian: bool = False):
     """One cell as its typed value; raises CellError saying what was expected."""
-    text = restore(raw) if raw[:1] == "'" else raw
-    if text is raw:  # a neutralised cell keeps its leading tab or line break
+    text = restore(raw)
+    if raw[:1] != "'" or text == raw:  # a neutralised cell keeps its leading tab or line break
         text = text.rstrip() if column.name == "decision" else text.strip()
     if not text:
         if column.must_fill:
@@ -306,7 +311,7 @@ def _code(column: Column, text: str, norwegian: bool) -> str:
 
 def _email(column: Column, text: str, norwegian: bool) -> str:
     text = text.lower()
-    if not _EMAIL.match(text):
+    if not identity.is_mailbox(text):
         raise CellError(_("{text} is not an email address", text=repr(text)))
     return text
 

@@ -64,6 +64,23 @@ def _switch_to_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+def leave_wal(conn: sqlite3.Connection) -> None:
+    """Fold the write-ahead log into the file and stop keeping one: a file that is whole on its
+    own, to be moved into place or copied."""
+    conn.execute("PRAGMA journal_mode = DELETE")
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction: every query inside it sees the database as it was at its first
+    read, whatever other processes commit meanwhile; nothing is written."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("ROLLBACK")
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction. BEGIN IMMEDIATE takes the write lock up front, so a
@@ -85,13 +102,33 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 raise WorkflowError(
                     "The database is busy with another change; please try again."
                 ) from error
+    key = anchor.log_key()
+    before = _log_end(conn) if key else None
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    else:
+    if key is None or _log_end(conn) == before or not (database := database_file(conn)):
         conn.execute("COMMIT")
+        return
+    with anchor.head_lock(database, exclusive=True):
+        conn.execute("COMMIT")
+        head = anchor.head_record(*last_event(conn), key, database)
+        anchor.write_head(anchor.own_head_path(database), head)
+
+
+def _log_end(conn: sqlite3.Connection) -> tuple[int, str] | None:
+    """The log's last event, None before the schema has a log."""
+    try:
+        return last_event(conn)
+    except sqlite3.OperationalError:
+        return None
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    """The main database's file ('' in memory)."""
+    return conn.execute("PRAGMA database_list").fetchone()[2]
 
 
 def _savepoint(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -298,8 +335,11 @@ def verify_event_log(
     return findings
 
 
-def event_hash_at(conn: sqlite3.Connection, event_id: int) -> str | None:
-    return scalar(conn, "SELECT hash FROM events WHERE id = ?", (event_id,))
+def event_at(conn: sqlite3.Connection, event_id: int) -> tuple[str, str | None] | None:
+    """(hash, MAC) of one event, None when the log lacks it."""
+    row = conn.execute(f"SELECT hash, {_mac_column(conn)} FROM events WHERE id = ?", (event_id,))
+    found = row.fetchone()
+    return (found[0], found[1]) if found else None
 
 
 def has_digests(conn: sqlite3.Connection) -> bool:
@@ -307,11 +347,20 @@ def has_digests(conn: sqlite3.Connection) -> bool:
     return "digest" in {r[1] for r in conn.execute("PRAGMA table_info(events)")}
 
 
-def keyed_events(conn: sqlite3.Connection) -> int:
-    """How many events carry a MAC."""
-    if "mac" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
-        return 0
-    return scalar(conn, "SELECT count(*) FROM events WHERE mac IS NOT NULL")
+def _mac_column(conn: sqlite3.Connection) -> str:
+    have = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    return "mac" if "mac" in have else "NULL"
+
+
+def unsigned_after(conn: sqlite3.Connection, event_id: int) -> int:
+    """How many events after `event_id` carry no MAC."""
+    return scalar(conn, f"SELECT count(*) FROM events WHERE id > ? AND {_mac_column(conn)} "
+                  "IS NULL", (event_id,))  # fmt: skip
+
+
+def newest_signed(conn: sqlite3.Connection) -> int:
+    """The id of the newest event that carries a MAC (0: none does)."""
+    return scalar(conn, f"SELECT max(id) FROM events WHERE {_mac_column(conn)} IS NOT NULL") or 0
 
 
 def events_for(conn: sqlite3.Connection, entity: str, key: str) -> list[dict]:

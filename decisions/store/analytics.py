@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from decisions.store import one, rules, write
+from decisions.store import one, rules, scalar, write
 
 
 def _day(column: str) -> str:
@@ -115,20 +115,23 @@ READINESS_QUERIES: dict[str, str] = {
     + _day("min(date)")
     + """ AS day FROM demos WHERE held = 1 GROUP BY module""",
     "modules": "SELECT code, name FROM modules",
-    # `waived_at`: the first 'waived' event of the criterion since its last 'waiver_removed',
-    # i.e. when the waiver in force was granted (extending it keeps that date).
+    # The grant of the waiver in force: the first 'waived' event of the criterion since its last
+    # 'waiver_removed' (extending a waiver keeps its grant). `waived_at` and `waived_by` are
+    # when and by whom, both from that one event.
     "criteria": """
         SELECT c.wave, c.code, c.name, c.kind, c.metric, c.comparator, c.threshold, c.owner,
                c.waiver_reason, c.waiver_until, c.row_version,
-               CASE WHEN c.waiver_reason <> '' THEN (
-                   SELECT min(w.at) FROM events w
-                   WHERE w.entity = 'criterion' AND w.entity_key = c.wave || ':' || c.code
-                     AND w.action = 'waived' AND w.at >= coalesce((
-                         SELECT max(r.at) FROM events r
-                         WHERE r.entity = 'criterion' AND r.entity_key = w.entity_key
-                           AND r.action = 'waiver_removed'), '')
-               ) END AS waived_at
-        FROM criteria c ORDER BY c.wave, c.rowid""",
+               grant_.at AS waived_at, grant_.actor AS waived_by
+        FROM criteria c
+        LEFT JOIN events grant_ ON c.waiver_reason <> '' AND grant_.id = (
+            SELECT w.id FROM events w
+            WHERE w.entity = 'criterion' AND w.entity_key = c.wave || ':' || c.code
+              AND w.action = 'waived' AND w.id > coalesce((
+                  SELECT max(r.id) FROM events r
+                  WHERE r.entity = 'criterion' AND r.entity_key = w.entity_key
+                    AND r.action = 'waiver_removed'), 0)
+            ORDER BY w.id LIMIT 1)
+        ORDER BY c.wave, c.rowid""",
     "measurements": """
         SELECT id, wave, criterion, """
     + rules.norm_time("date")
@@ -279,6 +282,11 @@ def insert_replan(conn: sqlite3.Connection, replan: dict) -> None:
     write.insert_one(conn, "wave_replans", replan)
 
 
+def has_criteria(conn: sqlite3.Connection, wave: str) -> bool:
+    """Whether the wave has criteria of its own stored (none: the default set applies)."""
+    return bool(scalar(conn, "SELECT EXISTS (SELECT 1 FROM criteria WHERE wave = ?)", (wave,)))
+
+
 def get_criterion(conn: sqlite3.Connection, wave: str, code: str) -> dict | None:
     return one(conn, "SELECT * FROM criteria WHERE wave = ? AND code = ?", (wave, code))
 
@@ -300,18 +308,6 @@ def update_criterion(
 
 def insert_measurement(conn: sqlite3.Connection, measurement: dict) -> int:
     return write.insert_one(conn, "measurements", measurement)
-
-
-def measurement_history(conn: sqlite3.Connection, wave: str, criterion: str) -> pd.DataFrame:
-    return _frame(
-        conn,
-        """
-        SELECT m.date, m.value, m.reported_by, coalesce(e.name, m.reported_by) AS reported_by_name,
-               m.evidence_url
-        FROM measurements m LEFT JOIN experts e ON e.email = m.reported_by
-        WHERE m.wave = ? AND m.criterion = ? ORDER BY m.date DESC, m.id DESC""",
-        (wave, criterion),
-    )
 
 
 def data_marker(conn: sqlite3.Connection) -> str:

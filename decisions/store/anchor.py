@@ -9,15 +9,23 @@ public), or delete its last events. Two things that live outside the file catch 
 - head files (`DEST.head.json` beside each backup, or `check --anchor FILE`): the last event's
   id and hash at that moment, with their MAC. The log must still hold that event with that
   hash, so a log cut short or rewritten before the head shows.
+
+With the key, every change also moves the database's own head (`DB.head.json` beside it) in
+step with its commit, so the log can never end before it (a cut tail), and its signed event
+tells that the log was keyed from there on (MACs stripped afterwards show).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -61,14 +69,29 @@ def mac_ok(key: bytes, event_id: int, event_hash: str, given: str | None) -> boo
     return given is not None and hmac.compare_digest(mac(key, event_id, event_hash), given)
 
 
-def head_record(event_id: int, event_hash: str, key: bytes | None, database: str) -> dict:
-    return {
+def head_record(
+    event_id: int, event_hash: str, key: bytes | None, database: str, *, event_signed: bool = True
+) -> dict:
+    """A head file's content. With the key, a head taken at an event that carries no MAC
+    (written before the key was set) says so under the key (`unsigned_event`), so that no one
+    without it can pass off a log stripped of its MACs as one that never had them."""
+    head = {
         "database": database,
         "event_id": event_id,
         "hash": event_hash,
         "mac": mac(key, event_id, event_hash) if key else None,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if key and not event_signed:
+        head["unsigned_event"] = mac(key, event_id, f"{event_hash}:unsigned")
+    return head
+
+
+def _says_unsigned(key: bytes, head: dict) -> bool:
+    given = head.get("unsigned_event")
+    return given is not None and hmac.compare_digest(
+        mac(key, int(head["event_id"]), f"{head['hash']}:unsigned"), str(given)
+    )
 
 
 def write_head(path: str | os.PathLike, head: dict) -> Path:
@@ -78,6 +101,17 @@ def write_head(path: str | os.PathLike, head: dict) -> Path:
     partial.write_text(json.dumps(head, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, path)
     return path
+
+
+def advance_head(path: str | os.PathLike, head: dict) -> Path:
+    """Write `head` to `path` unless the file there already holds a later event (a change
+    committed since moved it on)."""
+    try:
+        if int(read_head(path)["event_id"]) > int(head["event_id"]):
+            return Path(path)
+    except HeadUnreadable:
+        pass
+    return write_head(path, head)
 
 
 def read_head(path: str | os.PathLike) -> dict:
@@ -91,28 +125,74 @@ def read_head(path: str | os.PathLike) -> dict:
     return head
 
 
+def own_head_path(database: str | os.PathLike) -> Path:
+    """The database's own head, which every change moves when the log key is set."""
+    return Path(f"{database}.head.json")
+
+
+@contextmanager
+def head_lock(database: str, *, exclusive: bool) -> Iterator[None]:
+    """A commit that moves the database's own head holds this exclusively from its COMMIT
+    until the head is written; `check` holds it shared while it takes its snapshot of the log
+    and reads the head, so it never sees one without the other. A database on a read-only
+    share has no writers to wait for."""
+    try:
+        lock = open(f"{database}.head.lock", "a")  # noqa: SIM115 (held for the block)
+    except OSError:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+
+
+@dataclass(frozen=True)
+class LogEnd:
+    """What a head is held against: the log's last event, its newest event with a MAC (0:
+    none), the event the head names (its hash and MAC; None when the log lacks it), and how
+    many events after it carry no MAC."""
+
+    last_id: int
+    newest_signed: int
+    at_head: tuple[str, str | None] | None
+    unsigned_after: int = 0
+
+
 def head_findings(
-    name: str, head: dict, key: bytes | None, last_id: int, hash_at_head: str | None
-) -> tuple[list[str], list[str]]:
-    """(findings, notes) of the log against a head file: the log must hold the head's event
-    with the head's hash; with the key, the head's MAC must be the key's."""
+    name: str, head: dict, key: bytes | None, log: LogEnd, *, own: bool = False
+) -> list[str]:
+    """Findings of the log against a head file: the log must hold the head's event with the
+    head's hash; with the key, the head must carry the key's MAC, and its event too (once an
+    event carries a MAC every later one must, so stripped MACs show). The database's own head
+    (`own`) must also be at least as new as the newest event with a MAC."""
     findings: list[str] = []
-    notes: list[str] = []
     head_id, head_hash = int(head["event_id"]), str(head["hash"])
-    if key is not None and head.get("mac") is not None:
-        if not mac_ok(key, head_id, head_hash, head.get("mac")):
-            findings.append(f"head {name}: its MAC is not the log key's (a forged head file, "
-                            "or another key)")  # fmt: skip
-    elif key is not None:
-        notes.append(f"head {name}: carries no MAC (written without the log key)")
+    if key is not None and head.get("mac") is None:
+        findings.append(f"head {name}: carries no MAC of the log key, which is set (a head "
+                        "written without the key, or rewritten)")  # fmt: skip
+    elif key is not None and not mac_ok(key, head_id, head_hash, head.get("mac")):
+        findings.append(f"head {name}: its MAC is not the log key's (a forged head file, "
+                        "or another key)")  # fmt: skip
+    elif (key is not None and log.at_head and not mac_ok(key, head_id, *log.at_head)
+          and not _says_unsigned(key, head)):  # fmt: skip
+        findings.append(f"event log: event {head_id} carries no valid MAC, though the head "
+                        f"{name} was signed there (MACs stripped)")  # fmt: skip
+    if key is not None and head.get("mac") is not None and log.unsigned_after:
+        findings.append(f"event log: {log.unsigned_after} event(s) after event {head_id} of the "
+                        f"signed head {name} carry no MAC (MACs stripped, or appended without "
+                        "the key)")  # fmt: skip
+    if own and key is not None and head_id < log.newest_signed:
+        findings.append(f"head {name}: at event {head_id}, older than event "
+                        f"{log.newest_signed}, the newest with a MAC (every change moves it: an "
+                        "older head was put back)")  # fmt: skip
     if head_id == 0:
-        return findings, notes
-    if hash_at_head is None and last_id < head_id:
-        findings.append(f"event log: ends at event {last_id}, before event {head_id} of the "
+        return findings
+    if log.at_head is None and log.last_id < head_id:
+        findings.append(f"event log: ends at event {log.last_id}, before event {head_id} of the "
                         f"head {name} (events were deleted from the end)")  # fmt: skip
-    elif hash_at_head is None:
+    elif log.at_head is None:
         findings.append(f"event log: event {head_id} of the head {name} is missing")
-    elif hash_at_head != head_hash:
+    elif log.at_head[0] != head_hash:
         findings.append(f"event log: event {head_id} no longer has the hash of the head {name} "
                         "(the log was rewritten up to there)")  # fmt: skip
-    return findings, notes
+    return findings

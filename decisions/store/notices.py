@@ -1,5 +1,5 @@
 """Queries for notices: what was recorded and sent, preferences, and the few lookups the
-notices need beyond the work queues (queues.py and views.py decide what awaits a person)."""
+notices need beyond the work queues (queues.py and screen_queries.py decide what awaits a person)."""
 
 from __future__ import annotations
 
@@ -70,11 +70,10 @@ def still_waiting(conn: sqlite3.Connection, ids: list[int], now: str) -> list[di
 def claim(conn: sqlite3.Connection, notice_id: int, run: str, now: str, at: str) -> bool:
     """Claim a waiting notice for run `run` at `at`, inside the caller's transaction; False
     when another run claimed or sent it first."""
-    claimed = conn.execute(
-        f"UPDATE notices AS n SET claimed_at = :at, claimed_by = :run WHERE id = :id AND {_WAITING}",
-        {"at": at, "run": run, "id": notice_id, "now": now},
+    changes = {"claimed_at": at, "claimed_by": run}
+    return write.update_while(
+        conn, "notices AS n", {"id": notice_id}, changes, _WAITING, {"now": now}
     )
-    return claimed.rowcount == 1
 
 
 def hold(conn: sqlite3.Connection, notice_id: int, why: str) -> None:

@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 
-from decisions.store import one, reference, write
+from decisions.store import one, reference, scalar, write
 
 _LINKS = {
     # link table: (owner column, member column)
@@ -101,22 +101,6 @@ def experts(
     )
 
 
-def with_role(
-    conn: sqlite3.Connection, emails: list[str], *roles: str, active: bool = False
-) -> list[str]:
-    """Those of `emails` who have one of `roles` (with `active`, only those still active)."""
-    return [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT expert FROM expert_roles WHERE role IN ({', '.join('?' * len(roles))}) "
-            f"AND expert IN ({', '.join('?' * len(emails))}) "
-            + ("AND expert IN (SELECT email FROM experts WHERE active = 1) " if active else "")
-            + "ORDER BY 1",
-            [*roles, *emails],
-        )
-    ]
-
-
 def active_with_role(conn: sqlite3.Connection, role: str) -> list[str]:
     return [
         r[0]
@@ -174,8 +158,10 @@ def save_forum(
     return write.save(conn, "forums", "code", record, expected_row_version, links)
 
 
-def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> bool:
-    return one(conn, "SELECT 1 FROM forums WHERE name = ? AND code <> ?", (name, code)) is not None
+def forum_name_taken(conn: sqlite3.Connection, name: str, code: str) -> str | None:
+    """The code of another forum named `name`, or None."""
+    found = one(conn, "SELECT code FROM forums WHERE name = ? AND code <> ?", (name, code))
+    return found and found["code"]
 
 
 def forums(conn: sqlite3.Connection) -> pd.DataFrame:
@@ -207,3 +193,12 @@ def keys_past_demonstration(conn: sqlite3.Connection) -> list[str]:
             "WHERE stage IN ('demonstrated', 'approved', 'in_test', 'tested', 'ready')"
         )
     ]
+
+
+def record_sign_out(conn: sqlite3.Connection, person: str, at: int) -> None:
+    write.upsert(conn, "sign_outs", [{"person": person, "signed_out_at": at}], ("person",))
+
+
+def signed_out_at(conn: sqlite3.Connection, person: str) -> int | None:
+    """When `person` last signed out (seconds since 1970, UTC), or None."""
+    return scalar(conn, "SELECT signed_out_at FROM sign_outs WHERE person = ?", (person,))

@@ -427,9 +427,9 @@ def m010_demo_invitations_and_notices(db: Database) -> None:
 def m016_folded_search(db: Database) -> None:
     # The register's search forgives missing Norwegian letters ("soknad" finds "søknad",
     # "Aalesund" finds "Ålesund"): a second full-text index holds the decisions' texts folded
-    # by views.fold_sql (the rule of views.fold), kept in step by triggers; its tokenizer folds
+    # by folding.fold_sql (the rule of folding.fold), kept in step by triggers; its tokenizer folds
     # the case and accents fold_sql leaves. decisions_fts keeps the exact spelling for ranking.
-    from decisions.store.views import fold_sql
+    from decisions.store.folding import fold_sql
 
     columns = ("title", "question", "decision", "rationale")
     folded = ", ".join(fold_sql(f"new.{c}") for c in columns)
@@ -492,3 +492,150 @@ def m020_notice_claims(db: Database) -> None:
     from decisions import store  # the store package imports this module
 
     store.seal(db.conn, store.last_event_time(db.conn) or _utc_now())
+
+
+@migrations()
+def m022_sign_outs(db: Database) -> None:
+    # When each person last signed out (seconds since 1970, UTC): a sign-in cookie issued
+    # before it is refused, so a copied cookie dies with the sign-out.
+    db.executescript(
+        """
+        CREATE TABLE sign_outs (
+            person TEXT PRIMARY KEY REFERENCES experts(email) ON UPDATE CASCADE,
+            signed_out_at INTEGER NOT NULL
+        );
+        """
+    )
+
+
+# Open data for analysts (m024): views with readable names over the tables, with the codes in
+# words, described in bokmål by data/datasette-metadata.json. They hold no email address.
+OPEN_DATA_VIEWS = """
+CREATE VIEW decisions_in_words AS
+SELECT d.key, d.title, dm.name AS domain, m.name AS module, f.name AS forum,
+       stage.nb AS stage, d.stage AS stage_code, d.stage_since,
+       scope.nb AS scope, criticality.nb AS criticality,
+       CASE d.all_organizations WHEN 1 THEN all_words.nb ELSE (
+           SELECT group_concat(o.name, ', ') FROM decision_organizations x
+           JOIN organizations o ON o.code = x.organization WHERE x.decision = d.key)
+       END AS organizations,
+       d.decided_at, d.needed_by, d.version, d.version_started_at, d.built_at, d.ready_at,
+       d.withdrawn_reason, d.question, d.decision, d.rationale, d.created_at
+FROM decisions d
+JOIN domains dm ON dm.code = d.domain
+JOIN modules m ON m.code = d.module
+JOIN forums f ON f.code = d.forum
+LEFT JOIN code_words stage ON stage.kind = 'stage' AND stage.code = d.stage
+LEFT JOIN code_words scope ON scope.kind = 'scope' AND scope.code = d.scope
+LEFT JOIN code_words criticality ON criticality.kind = 'criticality'
+    AND criticality.code = d.criticality
+LEFT JOIN code_words all_words ON all_words.kind = 'organizations' AND all_words.code = 'ALL';
+
+CREATE VIEW verdicts_per_round AS
+WITH builds AS MATERIALIZED (
+    SELECT entity_key AS decision, at FROM events
+    WHERE entity = 'decision' AND action = 'stage' AND to_value = 'built'
+), verdicts AS MATERIALIZED (
+    SELECT a.decision, a.expert, a.verdict, a.date,
+           (SELECT count(*) FROM builds b WHERE b.decision = a.decision
+              AND b.at <= {verdict_time}) AS round
+    FROM approvals a
+), rounds AS MATERIALIZED (
+    SELECT decision, count(*) AS rounds FROM builds GROUP BY decision
+)
+SELECT v.decision, d.title, dm.name AS domain, v.round,
+       v.round = coalesce(r.rounds, 0) AS current_round,
+       min(v.date) AS first_verdict, max(v.date) AS last_verdict,
+       sum(v.verdict = 'approve') AS approvals,
+       sum(v.verdict = 'changes_requested') AS changes_requested,
+       count(DISTINCT v.expert) AS experts
+FROM verdicts v
+JOIN decisions d ON d.key = v.decision
+JOIN domains dm ON dm.code = d.domain
+LEFT JOIN rounds r ON r.decision = v.decision
+GROUP BY v.decision, v.round;
+
+CREATE VIEW open_defects AS
+SELECT x.key, x.title, x.severity_vendor, x.severity_clinical,
+       min(x.severity_vendor, x.severity_clinical) AS severity_worst,
+       x.severity_vendor <> x.severity_clinical AS ratings_disagree,
+       x.opened, x.decision, d.title AS decision_title, dm.name AS domain,
+       stage.nb AS decision_stage, x.test_case, t.title AS test_case_title
+FROM defects x
+LEFT JOIN decisions d ON d.key = x.decision
+LEFT JOIN domains dm ON dm.code = d.domain
+LEFT JOIN code_words stage ON stage.kind = 'stage' AND stage.code = d.stage
+LEFT JOIN test_cases t ON t.key = x.test_case
+WHERE x.status = 'open';
+"""
+
+
+def code_words() -> list[tuple[str, str, str, str]]:
+    """(kind, code, bokmål, English) for every code the open-data views put in words."""
+    from decisions import words  # every word table lives there
+    from decisions.i18n import N_, translate
+
+    kinds = {
+        "stage": words.STAGE_WORDS,
+        "scope": words.SCOPE_WORDS,
+        "criticality": words.CRITICALITY_WORDS,
+        "verdict": words.VERDICT_WORDS,
+        "defect_status": words.DEFECT_STATUS_WORDS,
+        "organization_kind": words.ORGANISATION_KIND_WORDS,
+        "organizations": {"ALL": N_("All organisations")},
+    }
+    return [
+        (kind, str(code), translate(word, "nb"), translate(word, "en"))
+        for kind, table in kinds.items()
+        for code, word in table.items()
+    ]
+
+
+@migrations()
+def m024_open_data_views(db: Database) -> None:
+    from decisions.store import rules  # the round's time, as the workflow reads it
+
+    db.executescript(
+        """
+        CREATE TABLE code_words (
+            kind TEXT NOT NULL,
+            code TEXT NOT NULL,
+            nb TEXT NOT NULL,
+            en TEXT NOT NULL,
+            PRIMARY KEY (kind, code)
+        );
+        """
+        + OPEN_DATA_VIEWS.replace("{verdict_time}", rules.norm_time("a.date"))
+    )
+    db.conn.executemany("INSERT INTO code_words VALUES (?, ?, ?, ?)", code_words())
+
+
+@migrations()
+def m025_readiness_now(db: Database) -> None:
+    # Readiness as the Readiness page computes it (readiness.assess, from the evidence and the
+    # event log), kept as a table for analysts: each `publish` run replaces its rows.
+    db.executescript(
+        """
+        CREATE TABLE readiness_now (
+            wave TEXT NOT NULL,
+            wave_name TEXT NOT NULL,
+            go_live TEXT NOT NULL,
+            as_of TEXT NOT NULL,
+            wave_go INTEGER NOT NULL,
+            criterion TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            comparator TEXT NOT NULL,
+            threshold REAL NOT NULL,
+            value REAL,
+            status TEXT NOT NULL,
+            status_words TEXT NOT NULL,
+            outlook TEXT NOT NULL,
+            outlook_words TEXT NOT NULL,
+            forecast TEXT,
+            refreshed_at TEXT NOT NULL,
+            PRIMARY KEY (wave, criterion)
+        );
+        """
+    )

@@ -87,10 +87,6 @@ def export_rows(conn: sqlite3.Connection, kind: str) -> list[dict]:
     return rows(conn, EXPORT_SQL[kind])
 
 
-def count_rows(conn: sqlite3.Connection, kind: str) -> int:
-    return conn.execute(f"SELECT count(*) FROM ({EXPORT_SQL[kind]})").fetchone()[0]
-
-
 # What references resolve against -------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """The one way the store writes rows: insert, upsert, save (insert or versioned update),
-replace links and versioned update. Every write of the query modules, the import and the demo
-goes through these, inside the caller's transaction; only the event log (store.append_events)
-and the settings (store.put_setting) keep writes of their own."""
+versioned update, update and delete by key, replace links. Every write of the query modules,
+the event log (store.append_events), the settings (store.put_setting), the import and the demo
+goes through these, inside the caller's transaction; only a read's scratch tables (temp.*) are
+written elsewhere."""
 
 from __future__ import annotations
 
@@ -100,6 +101,31 @@ def update_where(conn: sqlite3.Connection, table: str, where: Mapping, changes: 
         f"UPDATE {table} SET {sets} WHERE {' AND '.join(f'{c} = ?' for c in where)}",
         [*changes.values(), *where.values()],
     )
+
+
+def update_while(
+    conn: sqlite3.Connection,
+    table: str,
+    where: Mapping,
+    changes: Mapping,
+    condition: str,
+    params: Mapping,
+) -> bool:
+    """Apply `changes` to the row matching `where` only while the SQL `condition` (with its
+    named `params`) holds, as one statement; False when it no longer held (another writer came
+    first)."""
+    sets = ", ".join(f"{c} = :set_{c}" for c in changes)
+    matches = " AND ".join(f"{c} = :where_{c}" for c in where)
+    values = {f"set_{c}": v for c, v in changes.items()} | {
+        f"where_{c}": v for c, v in where.items()
+    }
+    sql = f"UPDATE {table} SET {sets} WHERE {matches} AND {condition}"
+    return conn.execute(sql, values | dict(params)).rowcount == 1
+
+
+def clear(conn: sqlite3.Connection, table: str) -> None:
+    """Delete every row of `table` (a derived table about to be filled again)."""
+    conn.execute(f"DELETE FROM {table}")
 
 
 def delete_where(conn: sqlite3.Connection, table: str, where: Mapping) -> None:

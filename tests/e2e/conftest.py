@@ -276,3 +276,42 @@ def wait_idle():
 def sign_in_as():
     """sign_in_as(page, name_or_email): the demo sign-in, as that person."""
     return sign_in
+
+
+# -- accessibility -------------------------------------------------------------------------
+
+AXE = REPO / "tests" / "axe"
+WCAG_21_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+
+
+def axe_source() -> str:
+    """axe-core's script from tests/axe (npm ci there first when it is missing)."""
+    script = AXE / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.is_file():
+        subprocess.run(["npm", "ci", "--prefix", str(AXE), "--no-audit", "--no-fund"],
+                       check=True, timeout=300, capture_output=True)  # fmt: skip
+    return script.read_text(encoding="utf-8")
+
+
+def wcag_violations(page) -> list[dict]:
+    """axe-core's WCAG 2.1 A and AA rules on the page as it stands: each violation's rule, impact,
+    help text and up to five of its elements. Injected through the DevTools protocol, so a
+    page's Content-Security-Policy does not stop it."""
+    page.evaluate(axe_source() + "\n;undefined")
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return result.violations.map((v) => ({
+                rule: v.id, impact: v.impact, help: v.help,
+                elements: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+            }));
+        }""",
+        list(WCAG_21_AA),
+    )
+
+
+@pytest.fixture
+def accessibility_violations():
+    """accessibility_violations(page) -> the WCAG 2.1 AA violations axe-core finds ([] when
+    none)."""
+    return wcag_violations

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from decisions import store
-from decisions.store import views
+from decisions.store import screen_queries
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +52,10 @@ def row_of(db_path, text: str, key: str) -> int:
     """Where the register lists `key` when searching `text` (it shows the same query)."""
     conn = store.connect(db_path, migrate=False)
     try:
-        named = tuple((n["table"], n["code"]) for n in views.named(conn, text))
-        found, _ = views.search_decisions(conn, views.RegisterQuery(text=text, named=named))
+        named = tuple((n["table"], n["code"]) for n in screen_queries.named(conn, text))
+        found, _ = screen_queries.search_decisions(
+            conn, screen_queries.RegisterQuery(text=text, named=named)
+        )
     finally:
         conn.close()
     return found["key"].tolist().index(key)

@@ -1,7 +1,9 @@
 """Two Streamlit processes behind HAProxy, started by `scripts/serve`: a manager signs in
 through the proxy, goes across pages and imports an upload on the Data page; every request of
 the session (page, WebSocket, upload) reaches the one process the proxy's cookie names, the
-proxy adds the security headers, and a second browser is sent to the other process."""
+proxy adds the security headers, and a second browser is sent to the other process. The proxy
+does not serve Streamlit's metrics and logs no query string (no ?as=EMAIL). A process killed
+mid-session is restarted by the supervisor while its browser carries on with the other one."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -27,6 +31,7 @@ COOKIE = "DECISIONS_BACKEND"
 LOG_LINE = re.compile(
     r"^haproxy backend=(\S+) cookie=(\S+) status=(\d+) time_ms=\S+ request=\"(.*)\"$"
 )
+STARTED = re.compile(r"^serve: process on 127\.0\.0\.1:(\d+) started, pid (\d+)$", re.M)
 
 
 @pytest.fixture
@@ -134,3 +139,69 @@ def test_a_journey_through_the_proxy_stays_on_one_process(
     assert all(status < 400 or status == 101 for _, _, status, _ in ours), ours
     assert not [row for row in rows if row[2] >= 500], rows
     assert "database is locked" not in log.read_text(errors="replace")
+    # The sign-in's ?as=EMAIL (and any other query string) stays out of the log.
+    assert manager not in log.read_text(errors="replace")
+    assert not [line for *_, line in rows if "?" in line], rows
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_the_proxy_does_not_serve_streamlits_metrics(proxy):
+    url, log = proxy
+    backend = int(STARTED.findall(log.read_text(errors="replace"))[0][0])
+    assert status_of(f"http://127.0.0.1:{backend}/_stcore/metrics") == 200  # the process has it
+    for path in ("/_stcore/metrics", "//_stcore//metrics", "/_stcore/%6Detrics",
+                 "/x/../_stcore/metrics", "/_STCORE/metrics?x=1"):  # fmt: skip
+        assert status_of(f"{url}{path}") == 404, path
+    assert status_of(f"{url}/_stcore/health") == 200
+
+
+def pid_on(log: Path, port: int) -> int:
+    """The pid of the process the supervisor started last on `port`."""
+    return [int(pid) for at, pid in STARTED.findall(log.read_text(errors="replace"))
+            if int(at) == port][-1]  # fmt: skip
+
+
+def test_a_process_killed_mid_session_is_restarted_and_the_browser_carries_on(
+    proxy, demo_db_copy, page, wait_idle
+):
+    url, log = proxy
+    ports = sorted({int(port) for port, _ in STARTED.findall(log.read_text(errors="replace"))})
+    manager = a_manager(demo_db_copy)
+    page.goto(f"{url}/?as={manager}")
+    wait_idle(page)
+    go_to(page, wait_idle, "Readiness")
+    serving = {c["name"]: c for c in page.context.cookies()}[COOKIE]["value"]
+    port = ports[int(serving.removeprefix("app")) - 1]
+    killed = pid_on(log, port)
+
+    assert parse_qs(urlsplit(page.url).query)["as"] == [manager]  # what a new session reads
+    with page.expect_websocket(timeout=60_000) as reconnected:
+        os.kill(killed, signal.SIGKILL)
+    # The page's WebSocket broke; the browser opened a new one through the proxy, which sent it
+    # to the other process (and says so in its cookie). The person goes on to other pages: the
+    # new session there takes up their sign-in.
+    assert "/_stcore/stream" in reconnected.value.url
+    wait_idle(page)
+    assert {c["name"]: c for c in page.context.cookies()}[COOKIE]["value"] != serving
+    for name in ("Backlog", "Overview"):
+        go_to(page, wait_idle, name)
+    expect(page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out")).to_be_visible()
+
+    # The supervisor starts the killed process again on its port, and the proxy takes it back.
+    deadline = time.monotonic() + 120
+    while not (
+        pid_on(log, port) != killed and status_of(f"http://127.0.0.1:{port}/_stcore/health") == 200
+    ):
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+        time.sleep(0.5)
+    text = log.read_text(errors="replace")
+    assert f"serve: process on 127.0.0.1:{port} exited (-9); restarting it" in text
+    assert "stopping" not in text
+    go_to(page, wait_idle, "Approvals")

@@ -6,7 +6,8 @@ token exchange; the app maps the ID token's email to the directory.
 
 Covered: sign in to an empty programme (its Overview renders), reload, the provider's session
 without the app's cookie (no password, only the account), sign out (the provider's session
-ends too) and signing in again asks for the password; a mixed-case email; an unknown, an
+ends too) and signing in again asks for the password; a copy of the sign-in cookie taken
+before the sign-out is refused; a mixed-case email; an unknown, an
 inactive, an unverified and a missing email are refused with the reason; a placeholder cookie
 secret stops the app.
 
@@ -265,6 +266,37 @@ def test_sign_in_reload_sign_out_and_sign_in_again(app, new_page):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_label("Password")).to_be_visible()  # asked again, not let straight in
     expect(page.get_by_role("button", name="Continue as admin")).to_have_count(0)
+
+
+def test_a_sign_in_cookie_copied_before_the_sign_out_no_longer_signs_in(app, new_page):
+    page = new_page()
+    sign_in(page, app, "admin")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("First Admin")).to_be_visible()
+    copied = [c for c in page.context.cookies() if c["name"].startswith("_streamlit_user")]
+    assert copied, page.context.cookies()
+    page.wait_for_timeout(1100)  # the sign-out is a later second than the sign-in
+    sidebar.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{app}/**")
+    idle(page)
+
+    thief = new_page()
+    thief.context.add_cookies(copied)
+    thief.goto(app)
+    idle(thief, timeout=FIRST_RUN)
+    expect(thief.get_by_test_id("stAlert")).to_contain_text("You signed out after this sign-in")
+    expect(thief.get_by_role("heading", name="Overview")).to_have_count(0)
+    expect(thief.get_by_test_id("stSidebarNav")).to_have_count(0)
+
+    # Signing in again (a new identity token) lets the person in.
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Login").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{app}/**")
+    idle(page)
+    expect(sidebar.get_by_text("First Admin")).to_be_visible()
 
 
 def test_a_mixed_case_email_finds_its_person(app, new_page):
