@@ -93,7 +93,7 @@ def frozen_criteria(record: dict) -> pd.DataFrame:
         [
             {
                 _("Criterion"): c["name"],
-                _("Status"): charts.status_word(c.get("status")),
+                _("Status"): words.status_word(c.get("status")),
                 _("Value"): charts.amount(c["value"], c["metric"]),
                 _("Target"): f"{charts.COMPARATOR_SIGNS.get(c['comparator'], c['comparator'])} "
                 + charts.amount(c["threshold"], c["metric"]),
