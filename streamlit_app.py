@@ -256,14 +256,19 @@ def sign_in_choices(
     labels: dict[str, str] = {}
     by_role: dict[str, list[str]] = {role: [] for role in ROLES}
     for row in people.itertuples():
-        roles = (row.roles or "").split(";")
-        labels[row.email] = (
-            f"{row.name} ({row.email}) · {row.organization_name} · "
-            f"{', '.join(map(words.role_word, roles)) if row.roles else _('no role')}"
-        )
-        for role in set(roles) & set(ROLES):
+        labels[row.email] = sign_in_label(row)
+        for role in set((row.roles or "").split(";")) & set(ROLES):
             by_role[role].append(row.email)
     return labels, by_role
+
+
+def sign_in_label(row) -> str:
+    """A person as the demo sign-in lists them (a row of the directory)."""
+    roles = (row.roles or "").split(";")
+    return (
+        f"{row.name} ({row.email}) · {row.organization_name} · "
+        f"{', '.join(map(words.role_word, roles)) if row.roles else _('no role')}"
+    )
 
 
 CHOOSING = "_choosing_person"  # a signed-in person asked to act as someone else
@@ -278,7 +283,10 @@ def demo_sign_in(conn, person: Actor | None) -> None:
         if person is not None and not st.session_state.get(CHOOSING):
             # The one person, not the directory: the browser keeps it, so a new session after
             # the process behind it died signs in as them again (resume_demo_sign_in).
-            st.selectbox(_("Person"), [person.email], format_func=lambda _email: person.name,
+            # Labelled as in the full list: the browser sends the label back, and a new
+            # session finds the person by it there.
+            [row] = decision_store.directory(conn, person.email).itertuples()
+            st.selectbox(_("Person"), [person.email], format_func=lambda _email: sign_in_label(row),
                          key=DEMO_PERSON)  # fmt: skip
             if st.button(_("Act as someone else"), icon=":material/switch_account:",
                          key="_choose_person"):  # fmt: skip

@@ -67,8 +67,9 @@ def load_actors(conn: sqlite3.Connection) -> list[Actor]:
     ]
 
 
-def directory(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Everyone in the directory with their organisation, roles and domains."""
+def directory(conn: sqlite3.Connection, email: str | None = None) -> pd.DataFrame:
+    """Everyone in the directory (or the one person `email`) with their organisation, roles
+    and domains."""
     return pd.read_sql_query(
         """
         SELECT e.email, e.name, e.organization, o.name AS organization_name, o.kind,
@@ -78,9 +79,11 @@ def directory(conn: sqlite3.Connection) -> pd.DataFrame:
                (SELECT group_concat(domain, ';') FROM expert_domains d WHERE d.expert = e.email)
                    AS domains
         FROM experts e JOIN organizations o ON o.code = e.organization
+        WHERE :email IS NULL OR e.email = :email
         ORDER BY e.name
         """,
         conn,
+        params={"email": email},
     )
 
 
