@@ -601,6 +601,9 @@ def ready_blockers(conn: sqlite3.Connection, key: str) -> list[dict]:
     return decision_store.open_severe_defects(conn, key)
 
 
+MANUAL_ACTIONS = ("start_build", "mark_built", "mark_ready", "withdraw")
+
+
 def set_manual_stage(
     conn: sqlite3.Connection,
     actor: Actor,
@@ -611,31 +614,54 @@ def set_manual_stage(
     row_version: int | None = None,
 ) -> str:
     """start_build, mark_built, mark_ready or withdraw; returns the new stage."""
-    if action not in ("start_build", "mark_built", "mark_ready", "withdraw"):
-        raise WorkflowError(_("{action} is not a manual transition", action=action))
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action(
-            action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
-        )
         at = now(conn)
-        changes = step_changes(action, at)
-        if action == "mark_ready":
-            severe = ready_blockers(conn, key)
-            if severe:
-                raise WorkflowError(
-                    "cannot mark ready: open severity 1-2 defects "
-                    + ", ".join(d["key"] for d in severe)
-                )
-        elif action == "withdraw":
-            reason = text_field(reason, "reason", required=True)
-            changes["withdrawn_reason"] = reason
+        severe = ready_blockers(conn, key) if action == "mark_ready" else []
+        changes, moved = plan_manual_stage(
+            decision, actor, at, action, reason=reason, severe_defects=severe
+        )
         _save(conn, key, changes, row_version)
-        moved = stage_event(actor, at, key, decision["stage"], changes["stage"], reason or None)
         # mark_built may be carried further at once by evidence already dated in the round
         carried = refresh_stages(conn, [key], actor, at, "evidence on record")
         store.append_events(conn, [moved, *carried])
         return carried[-1]["to_value"] if carried else changes["stage"]
+
+
+def plan_manual_stage(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    action: str,
+    *,
+    reason: str | None = "",
+    severe_defects: Iterable[dict] = (),
+) -> tuple[dict, dict]:
+    """Every rule of a manual stage move (start_build, mark_built, mark_ready, withdraw) of
+    `decision` on plain data (`severe_defects`: its open severity 1-2 defects, which mark_ready
+    refuses): the decision's changes and the stage event, for set_manual_stage and the
+    import to write."""
+    if action not in MANUAL_ACTIONS:
+        raise WorkflowError(_("{action} is not a manual transition", action=action))
+    check_action(
+        action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
+    )
+    changes = step_changes(action, at)
+    severe = list(severe_defects)
+    if action == "mark_ready" and severe:
+        raise WorkflowError(
+            _(
+                "cannot be ready: open severity 1-2 defects {keys}",
+                keys=", ".join(d["key"] for d in severe),
+            )
+        )
+    if action == "withdraw":
+        with about("withdrawn_reason"):
+            reason = text_field(reason, "reason", required=True)
+        changes["withdrawn_reason"] = reason
+    moved = stage_event(actor, at, decision["key"], decision["stage"], changes["stage"],
+                        reason or None)  # fmt: skip
+    return changes, moved
 
 
 def revise(

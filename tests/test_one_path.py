@@ -182,6 +182,32 @@ def start_build():
     return app, row
 
 
+def manual(action: str, stage: str, reason: str = ""):
+    def app(conn, actor, key):
+        return services.set_manual_stage(conn, actor, key, action, reason=reason)
+
+    def row(conn, key):
+        return decision_row(conn, key, stage=stage, withdrawn_reason=reason)
+
+    return app, row
+
+
+def all_tests_passed(conn) -> str:
+    return _drive(conn, "tested")
+
+
+def ready_but_for_a_severe_defect(conn) -> str:
+    key = all_tests_passed(conn)
+    evidence.save_defect(conn, SYSTEM_ACTOR, key="DEF-0101", title="Wrong dose",
+                         severity_vendor=2, severity_clinical=1, decision=key,
+                         opened="2022-09-14")  # fmt: skip
+    return key
+
+
+def in_build(conn) -> str:
+    return _drive(conn, "in_build")
+
+
 def decide(decided_by="hanne@stolav.no"):
     def app(conn, actor, key):
         return services.decide(conn, actor, key, decision_text="As decided.",
@@ -311,6 +337,23 @@ CASES = {
     "build started by a manager": case("decisions", decided, "mona@hemit.no", start_build()),
     "build started": case("decisions", decided, "admin@hemit.no", start_build(),
                           refused=False),
+    "build marked built": case("decisions", in_build, "admin@hemit.no",
+                               manual("mark_built", "built"), refused=False),
+    "build marked built by a manager": case("decisions", in_build, "mona@hemit.no",
+                                            manual("mark_built", "built")),
+    "marked ready": case("decisions", all_tests_passed, "admin@hemit.no", manual("mark_ready", "ready"),
+                         refused=False),
+    "marked ready by a manager": case("decisions", all_tests_passed, "mona@hemit.no",
+                                      manual("mark_ready", "ready"), refused=False),
+    "marked ready with an open severe defect": case(
+        "decisions", ready_but_for_a_severe_defect, "admin@hemit.no", manual("mark_ready", "ready")),
+    "withdrawn": case("decisions", decided, "admin@hemit.no",
+                      manual("withdraw", "withdrawn", reason="Not needed"), refused=False),
+    "withdrawn without a reason": case("decisions", decided, "admin@hemit.no",
+                                       manual("withdraw", "withdrawn")),
+    "proposal withdrawn by a manager": case("decisions", proposed, "mona@hemit.no",
+                                            manual("withdraw", "withdrawn", reason="Not needed"),
+                                            refused=False),
 }  # fmt: skip
 
 

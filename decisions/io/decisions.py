@@ -369,15 +369,8 @@ class DecisionRows:
         a, v = self.a, row.values
         target, key = v["stage"], v["key"]
         if target == "withdrawn":
-            if not v.get("withdrawn_reason"):
-                a.fail(row, "withdrawn_reason", "withdrawing needs the reason")
-                return stage
-            if not self._may(row, "withdraw", stage, v):
-                return stage
-            changes.update(withdrawn_reason=v["withdrawn_reason"], **step_changes("withdraw", a.at))
-            events.append(a.event("decision", key, "stage", stage, "withdrawn",
-                                  v["withdrawn_reason"]))  # fmt: skip
-            return "withdrawn"
+            return self._step(row, stage, "withdraw", changes, events,
+                              reason=v.get("withdrawn_reason")) or stage  # fmt: skip
         base = stage if stage in _PATH else "built"
         goal = target if target in _PATH else "built"
         if _PATH.index(goal) < _PATH.index(base):
@@ -391,14 +384,26 @@ class DecisionRows:
         if base == "proposed" and goal != "proposed":
             return stage  # _decide was refused; its error says why
         for step in _PATH[_PATH.index(base) + 1 : _PATH.index(goal) + 1]:
-            if not self._may(row, _STEP_ACTION[step], stage, v):
+            if not self._step(row, stage, _STEP_ACTION[step], changes, events):
                 return stage
             if step == "built":
                 a.built_here.add(key)
-            changes.update(step_changes(_STEP_ACTION[step], a.at))
-            events.append(a.event("decision", key, "stage", stage, step))
             stage = step
         return stage
+
+    def _step(self, row: Row, stage: str, action: str, changes: dict, events: list,
+              reason: str | None = "") -> str | None:  # fmt: skip
+        """One manual step by the app's rule (services.plan_manual_stage); the new stage, or
+        None when refused (the row's error says why)."""
+        a = self.a
+        planned = a.obey(row, "stage", services.plan_manual_stage, {**row.values, "stage": stage},
+                         a.actor, a.at, action, reason=reason)  # fmt: skip
+        if planned is None:
+            return None
+        stage_columns, moved = planned
+        changes.update(stage_columns)
+        events.append(moved)
+        return stage_columns["stage"]
 
 
 def _same_text(values: dict, current: dict, column: str) -> bool:
