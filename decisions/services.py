@@ -678,46 +678,49 @@ def revise(
     Returns the new version number."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("revise", decision["stage"], actor, forum=decision["forum"])
+        changes, version, events = plan_revise(
+            decision, actor, now(conn), decision_text=decision_text, rationale=rationale,
+            reason=reason,
+        )  # fmt: skip
+        _save(conn, key, changes, row_version)
+        decision_store.add_decision_version(conn, version)
+        store.append_events(conn, events)
+        return changes["version"]
+
+
+def plan_revise(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    decision_text: str | None,
+    rationale: str | None,
+    reason: str | None,
+) -> tuple[dict, dict, list[dict]]:
+    """Every rule of revising `decision` on plain data (`rationale` None: the one on record):
+    the decision's changes, its new version and the events, for revise and the import to
+    write."""
+    check_action("revise", decision["stage"], actor, forum=decision["forum"])
+    with about("decision"):
         text = text_field(decision_text, "decision", required=True)
-        reason = text_field(reason, "reason", required=True)
+    reason = text_field(reason, "reason", required=True)
+    with about("rationale"):
         rationale = (
             decision["rationale"] if rationale is None else text_field(rationale, "rationale")
         )
-        if text == decision["decision"] and rationale == decision["rationale"]:
-            raise WorkflowError(_("the decision text is unchanged; nothing to revise"))
-        at = now(conn)
-        version = decision["version"] + 1
-        _save(
-            conn,
-            key,
-            {
-                "decision": text,
-                "rationale": rationale,
-                "version": version,
-                **step_changes("revise", at),
-            },
-            row_version,
-        )
-        decision_store.add_decision_version(
-            conn,
-            {
-                "decision": key,
-                "version": version,
-                "decision_text": text,
-                "rationale": rationale,
-                "started_at": at,
-                "reason": reason,
-            },
-        )
-        events = [
-            event(actor, at, "decision", key, "revised", decision["version"], version, reason)
-        ]
-        if decision["stage"] != "decided":
-            why = f"revised to version {version}"
-            events.append(stage_event(actor, at, key, decision["stage"], "decided", why))
-        store.append_events(conn, events)
-        return version
+    if text == decision["decision"] and rationale == decision["rationale"]:
+        raise WorkflowError(_("the decision text is unchanged; nothing to revise"))
+    number = decision["version"] + 1
+    changes = {"decision": text, "rationale": rationale, "version": number,
+               **step_changes("revise", at)}  # fmt: skip
+    version = {"decision": decision["key"], "version": number, "decision_text": text,
+               "rationale": rationale, "started_at": at, "reason": reason}  # fmt: skip
+    events = [event(actor, at, "decision", decision["key"], "revised", decision["version"],
+                    number, reason)]  # fmt: skip
+    if decision["stage"] != "decided":
+        why = f"revised to version {number}"
+        events.append(stage_event(actor, at, decision["key"], decision["stage"], "decided", why))
+    return changes, version, events
 
 
 # The fields the approval rule reads (and, for the organisations, the waves a decision counts

@@ -208,6 +208,16 @@ def in_build(conn) -> str:
     return _drive(conn, "in_build")
 
 
+def revise(text="As revised."):
+    def app(conn, actor, key):
+        return services.revise(conn, actor, key, decision_text=text, reason="New rules")
+
+    def row(conn, key):
+        return decision_row(conn, key, decision=text)
+
+    return app, row
+
+
 def decide(decided_by="hanne@stolav.no"):
     def app(conn, actor, key):
         return services.decide(conn, actor, key, decision_text="As decided.",
@@ -354,6 +364,11 @@ CASES = {
     "proposal withdrawn by a manager": case("decisions", proposed, "mona@hemit.no",
                                             manual("withdraw", "withdrawn", reason="Not needed"),
                                             refused=False),
+    "built decision revised": case("decisions", built, "admin@hemit.no", revise(),
+                                   refused=False),
+    "decided text revised by a manager": case("decisions", decided, "mona@hemit.no", revise(),
+                                              refused=False),
+    "decision revised to no text": case("decisions", built, "admin@hemit.no", revise(text="")),
 }  # fmt: skip
 
 

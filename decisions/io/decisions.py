@@ -13,7 +13,7 @@ from decisions.io.kinds import Row, plain
 from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import write
-from decisions.workflow import check_action, norm_time, step_changes
+from decisions.workflow import check_action, norm_time
 
 _PATH = ("proposed", "decided", "in_build", "built")
 # Stored columns an update touches, as the file's column a person changed (None: internal).
@@ -239,9 +239,9 @@ class DecisionRows:
                 return []
             stage = self._decide(row, current, changes, events)
         elif revising:
-            if not self._may(row, "revise", stage, current):
-                return []
             stage = self._revise(row, current, changes, events)
+            if row.errors:
+                return []
             version = current["version"] + 1
             row.notes.append(
                 _("revised to version {version}; the stage stays decided", version=version)
@@ -345,22 +345,16 @@ class DecisionRows:
 
     def _revise(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
-        if not v.get("decision"):
-            a.fail(row, "decision", _("a decided decision keeps a decision text"))
+        planned = a.obey(row, "decision", services.plan_revise, current, a.actor, a.at,
+                         decision_text=v.get("decision"),
+                         rationale=v.get("rationale") or "" if "rationale" in v else None,
+                         reason=f"revised by import of {a.file.label}")  # fmt: skip
+        if planned is None:
             return current["stage"]
-        version = current["version"] + 1
-        rationale = v["rationale"] if "rationale" in v else current.get("rationale")
-        reason = f"revised by import of {a.file.label}"
-        changes.update(decision=v["decision"], rationale=rationale or "", version=version,
-                       **step_changes("revise", a.at))  # fmt: skip
-        self.versions.append({"decision": v["key"], "version": version,
-                              "decision_text": v["decision"], "rationale": rationale or "",
-                              "started_at": a.at, "reason": reason})  # fmt: skip
-        events.append(a.event("decision", v["key"], "revised", current["version"], version,
-                              reason))  # fmt: skip
-        if current["stage"] != "decided":
-            events.append(a.event("decision", v["key"], "stage", current["stage"], "decided",
-                                  f"revised to version {version}"))  # fmt: skip
+        revised, version, revision_events = planned
+        changes.update(revised)
+        self.versions.append(version)
+        events += revision_events
         return "decided"
 
     def _move(self, row: Row, stage: str, changes: dict, events: list) -> str:
