@@ -383,15 +383,21 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
         )
         if decision_store.get_decision(conn, key):
             raise WorkflowError(_("a decision with key {key} exists already", key=key))
-        at = now(conn)
-        record.update(
-            key=key, stage="proposed", base_stage="proposed", created_at=at, stage_since=at
-        )
+        record, created = plan_proposal({**record, "key": key}, actor, now(conn))
         decision_store.insert_decision(conn, record, organizations)
-        store.append_events(
-            conn, [event(actor, at, "decision", key, "created", None, "proposed", record["title"])]
-        )
+        store.append_events(conn, [created])
     return key
+
+
+def plan_proposal(fields: dict, actor: Actor, at: str) -> tuple[dict, dict]:
+    """The rules of proposing a decision of checked `fields` (with its key) on plain data: the
+    record, proposed from `at`, and its created event, for create_decision and the import to
+    write."""
+    permissions.check(actor, "propose")
+    record = {**fields, "stage": "proposed", "base_stage": "proposed", "created_at": at,
+              "stage_since": at}  # fmt: skip
+    return record, event(actor, at, "decision", record["key"], "created", None, "proposed",
+                         record["title"])  # fmt: skip
 
 
 def _validated_decision_fields(

@@ -161,10 +161,10 @@ def forum(name="Laboratory group"):
     return app, row
 
 
-def decision_row(conn, key: str, **cells) -> str:
+def decision_row(conn, exported_key: str, **cells) -> str:
     """The decision as exported, with `cells` changed."""
     exported = transfer_io.export_kind(conn, "decisions").decode("utf-8-sig")
-    rows = [r | cells for r in csv.DictReader(io.StringIO(exported)) if r["key"] == key]
+    rows = [r | cells for r in csv.DictReader(io.StringIO(exported)) if r["key"] == exported_key]
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -214,6 +214,18 @@ def revise(text="As revised."):
 
     def row(conn, key):
         return decision_row(conn, key, decision=text)
+
+    return app, row
+
+
+def propose(key="MED-9001"):
+    def app(conn, actor, given):
+        from conftest import DECISION_FIELDS
+
+        return services.create_decision(conn, actor, {**DECISION_FIELDS, "key": key})
+
+    def row(conn, given):
+        return decision_row(conn, given, key=key)
 
     return app, row
 
@@ -369,6 +381,7 @@ CASES = {
     "decided text revised by a manager": case("decisions", decided, "mona@hemit.no", revise(),
                                               refused=False),
     "decision revised to no text": case("decisions", built, "admin@hemit.no", revise(text="")),
+    "proposal made": case("decisions", proposed, "mona@hemit.no", propose(), refused=False),
 }  # fmt: skip
 
 

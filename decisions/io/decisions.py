@@ -94,16 +94,6 @@ class DecisionRows:
             column = "stage_cap_since" if v.get("stage_cap") else "stage_cap"
             a.fail(row, column, _("a held stage needs both stage_cap and stage_cap_since"))
 
-    def _deciders_ok(self, row: Row, forum: str) -> bool:
-        """The decided text and who decided, by the app's rules of deciding."""
-        a, v = self.a, row.values
-        a.obey(row, "decision", services.text_field, v.get("decision"), "decision",
-               required=True)  # fmt: skip
-        a.obey(row, "decided_by", services.check_deciders, v.get("decided_by") or [],
-               a.catalog["forum_members"].get(forum, ()), forum)  # fmt: skip
-        a.not_future(row, "decided_at")
-        return not row.errors
-
     def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
         """Whether the importing person may take this workflow action now: the app's own rule
         (workflow.check_action: the stage it starts from in workflow.ACTIONS, who may in
@@ -124,22 +114,67 @@ class DecisionRows:
         if not decided and (v.get("decision") or v.get("decided_by")):
             a.fail(row, "decision", _("a proposed decision has no decision text or decided_by "
                    "yet; give the stage decided to record them"))  # fmt: skip
-        if decided and not self._deciders_ok(row, v["forum"]):
+        if decided:
+            a.not_future(row, "decided_at")
+        planned = None if row.errors else a.obey(row, "key", services.plan_proposal,
+                                                 _proposal(v), a.actor, a.at)  # fmt: skip
+        if planned is None:
             return
-        if target == "withdrawn" and not v.get("withdrawn_reason"):
-            a.fail(row, "withdrawn_reason", _("a withdrawn decision needs the reason"))
-        if row.errors:
+        record, created = planned
+        changes: dict = {}
+        events = [created]
+        decision = self._decide_new(row, record, changes, events) if decided else ([], None)
+        if decision is None:
             return
         base = target if target in ("proposed", "decided", "in_build", "withdrawn") else "built"
-        steps = [("decide", "proposed")] if decided else []
-        if base in ("in_build", "built"):
-            steps += [("start_build", "decided")] + ([("mark_built", "in_build")]
-                                                     if base == "built" else [])  # fmt: skip
+        stage = record["stage"] if not decided else "decided"
         if base == "withdrawn":
-            steps.append(("withdraw", "decided" if decided else "proposed"))
-        if not all(self._may(row, action, stage, v) for action, stage in steps):
+            stage = self._step(row, stage, "withdraw", changes, events,
+                               reason=v.get("withdrawn_reason"))  # fmt: skip
+        for step in _PATH[2 : _PATH.index(base) + 1] if base in _PATH else ():
+            stage = stage and self._step(row, stage, _STEP_ACTION[step], changes, events)
+        if stage is None:
             return
-        version = v.get("version") or 1
+        self.new_records.append({**record, **changes, **self._restored(row, base, decided)})
+        deciders, version = decision
+        if version:
+            self.deciders[key] = deciders
+            self.versions.append(version)
+        self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
+        self.events += events
+        if base == "built":
+            self.touched.append(key)
+            a.built_here.add(key)
+        if target == "ready":
+            a.pending_ready[key] = (a.file, row, v.get("ready_at"))
+
+    def _decide_new(
+        self, row: Row, record: dict, changes: dict, events: list
+    ) -> tuple[list[str], dict] | None:
+        """A new key given decided: the app's rule of deciding (services.plan_decide), at the
+        version the file restores; its deciders and version, or None when refused."""
+        a, v = self.a, row.values
+        planned = a.obey(row, "stage", services.plan_decide, record, a.actor, a.at,
+                         decision_text=v.get("decision"), rationale=v.get("rationale") or "",
+                         decided_by=v.get("decided_by") or [],
+                         members=a.catalog["forum_members"].get(v["forum"], ()),
+                         decided_on=v.get("decided_at") or a.today)  # fmt: skip
+        if planned is None:
+            return None
+        decided, deciders, version, moved = planned
+        number = v.get("version") or 1
+        changes.update(decided)
+        events.append(moved)
+        if number > 1:
+            events.append(a.event("decision", v["key"], "revised", 1, number,
+                                  f"imported at version {number}"))  # fmt: skip
+        return deciders, {**version, "version": number, "reason": "imported",
+                          "started_at": v.get("version_started_at")}  # fmt: skip
+
+    def _restored(self, row: Row, base: str, decided: bool) -> dict:
+        """The columns a new row restores of the decision's state: its version, its rounds
+        and its held stage."""
+        a, v = self.a, row.values
         decided_at = v.get("decided_at") or (a.today if decided else None)
         built_at = v.get("built_at")
         if base == "built" and not built_at:
@@ -149,50 +184,11 @@ class DecisionRows:
                            key=norm_time)  # fmt: skip
             row.notes.append(_("no built_at: its build round is taken to begin {date}",
                                 date=built_at))  # fmt: skip
-        self.new_records.append({
-            "key": key, "title": v["title"], "domain": v["domain"], "module": v["module"],
-            "forum": v["forum"], "scope": v["scope"],
-            "all_organizations": int(v["organizations"] == ["ALL"]),
-            "criticality": v["criticality"], "stage": base, "base_stage": base,
-            "built_at": built_at,
-            "ready_at": None, "version": version,
-            "version_started_at": v.get("version_started_at"),
-            "question": v.get("question") or "", "decision": v.get("decision") or "",
-            "rationale": v.get("rationale") or "",
-            "decided_at": decided_at,
-            "needed_by": v.get("needed_by"), "owner": v.get("owner"),
-            "withdrawn_reason": v.get("withdrawn_reason") if base == "withdrawn" else None,
-            "created_at": a.at, "stage_since": a.at,
-            "stage_cap": v.get("stage_cap"), "stage_cap_since": v.get("stage_cap_since"),
-        })  # fmt: skip
-        self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
-        events = [a.event("decision", key, "created", None, "proposed", v["title"])]
-        if decided:
-            self.deciders[key] = v["decided_by"]
-            self.versions.append({"decision": key, "version": version,
-                                  "decision_text": v["decision"],
-                                  "rationale": v.get("rationale") or "",
-                                  "started_at": v.get("version_started_at"),
-                                  "reason": "imported"})  # fmt: skip
-            events.append(a.event("decision", key, "stage", "proposed", "decided",
-                                  f"decided by {', '.join(v['decided_by'])}"))  # fmt: skip
-            if version > 1:
-                events.append(a.event("decision", key, "revised", 1, version,
-                                      f"imported at version {version}"))  # fmt: skip
-        if base == "withdrawn":
-            events.append(a.event("decision", key, "stage", "decided" if decided else "proposed",
-                                  "withdrawn", v["withdrawn_reason"]))  # fmt: skip
-        elif base in ("in_build", "built"):
-            steps = _PATH[2 : _PATH.index(base) + 1]
-            previous = ("decided",) + steps[:-1]
-            events += [a.event("decision", key, "stage", old, new) for old, new in
-                       zip(previous, steps, strict=True)]  # fmt: skip
-        self.events += events
-        if base == "built":
-            self.touched.append(key)
-            a.built_here.add(key)
-        if target == "ready":
-            a.pending_ready[key] = (a.file, row, v.get("ready_at"))
+        return {"stage": base, "base_stage": base, "built_at": built_at, "ready_at": None,
+                "version": v.get("version") or 1,
+                "version_started_at": v.get("version_started_at"), "decided_at": decided_at,
+                "stage_cap": v.get("stage_cap"),
+                "stage_cap_since": v.get("stage_cap_since")}  # fmt: skip
 
     # An existing key --------------------------------------------------------------------------
 
@@ -225,9 +221,9 @@ class DecisionRows:
                            column=column, key=key))  # fmt: skip
         changes: dict = {}
         events: list[dict] = []
-        forum = self._forum(row, current, changes, events)
-        if deciding and not self._deciders_ok(row, forum):
-            return []
+        self._forum(row, current, changes, events)
+        if deciding:
+            a.not_future(row, "decided_at")
         if row.errors:
             return []
         escalated = len(events)
@@ -235,8 +231,6 @@ class DecisionRows:
         if len(events) > escalated and not self._may(row, "edit", stage, current):
             return []
         if deciding:
-            if not self._may(row, "decide", stage, current):
-                return []
             stage = self._decide(row, current, changes, events)
         elif revising:
             stage = self._revise(row, current, changes, events)
@@ -268,23 +262,22 @@ class DecisionRows:
         shown = {_SHOWN_AS.get(c, c) for c in changes} - {None}
         return sorted(shown | ({"stage"} if target != current["stage"] else set()))
 
-    def _forum(self, row: Row, current: dict, changes: dict, events: list) -> str:
+    def _forum(self, row: Row, current: dict, changes: dict, events: list) -> None:
         a, v = self.a, row.values
         old, new = current["forum"], v["forum"]
         if new == old:
-            return old
+            return
         levels = a.catalog["forums"]
         if current["stage"] != "proposed" or levels[new]["level"] <= levels[old]["level"]:
             a.fail(row, "forum", _("the forum changes only by escalating a proposal to a "
                    "higher-level forum ({forum} is level {level})", forum=old,
                    level=levels[old]["level"]))  # fmt: skip
-            return old
+            return
         if not self._may(row, "escalate", "proposed", current):
-            return old
+            return
         changes["forum"] = new
         events.append(a.event("decision", v["key"], "escalated", old, new,
                               f"escalated by import of {a.file.label}"))  # fmt: skip
-        return new
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
         """The row's edits of the decision's details, as services.edit_decision makes them:
@@ -329,9 +322,9 @@ class DecisionRows:
         a, v = self.a, row.values
         forum = changes.get("forum", current["forum"])
         planned = a.obey(row, "stage", services.plan_decide, {**current, "forum": forum},
-                         a.actor, a.at, decision_text=v["decision"],
+                         a.actor, a.at, decision_text=v.get("decision"),
                          rationale=v.get("rationale"),
-                         decided_by=v["decided_by"],
+                         decided_by=v.get("decided_by") or [],
                          members=a.catalog["forum_members"].get(forum, ()),
                          decided_on=v.get("decided_at") or a.today)  # fmt: skip
         if planned is None:
@@ -398,6 +391,19 @@ class DecisionRows:
         changes.update(stage_columns)
         events.append(moved)
         return stage_columns["stage"]
+
+
+def _proposal(values: dict) -> dict:
+    """A new row's fields as a proposal's record."""
+    return {
+        "key": values["key"], "title": values["title"], "domain": values["domain"],
+        "module": values["module"], "forum": values["forum"], "scope": values["scope"],
+        "all_organizations": int(values["organizations"] == ["ALL"]),
+        "criticality": values["criticality"], "question": values.get("question") or "",
+        "decision": "", "rationale": values.get("rationale") or "",
+        "needed_by": values.get("needed_by"), "owner": values.get("owner"),
+        "withdrawn_reason": None, "decided_at": None,
+    }  # fmt: skip
 
 
 def _same_text(values: dict, current: dict, column: str) -> bool:
