@@ -786,50 +786,65 @@ def edit_decision(
         if "module" in fields:
             fields = {**fields, "domain": decision["domain"]}
         record = _validated_decision_fields(conn, fields, new=False, current=decision)
-        organizations = record.pop("organizations", None)
         record.pop("domain", None)
-        old = {c: decision[c] for c in record}
-        changed = {c: v for c, v in record.items() if old[c] != v}
-        if organizations is not None:
-            new_all = record.get("all_organizations", decision["all_organizations"])
-            if (
-                sorted(organizations) != decision["organizations"]
-                or new_all != decision["all_organizations"]
-            ):
-                changed["organizations"] = "ALL" if new_all else ";".join(sorted(organizations))
-                old["organizations"] = (
-                    "ALL" if decision["all_organizations"] else ";".join(decision["organizations"])
-                )
+        at = now(conn)
+        changed, events, shown = plan_edit(decision, actor, at, record, reason=reason)
         if not changed:
             return []
-        reason = text_field(reason, "reason") or None
-        rule_fields = [c for c in RULE_FIELDS if c in changed]
-        guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
-        shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
-        if guarded and not reason:
-            raise WorkflowError(
-                _(
-                    "{shown}: the approval rule and the waves read these; on a decision that is "
-                    "{stage} give the reason for the change",
-                    shown=shown,
-                    stage=decision["stage"].replace("_", " "),
-                )
-            )
-        at = now(conn)
         _save(conn, key, {c: v for c, v in changed.items() if c != "organizations"}, row_version)
         if "organizations" in changed:
-            decision_store.set_decision_organizations(conn, key, organizations)
-        events = [
-            event(actor, at, "decision", key, f"edited:{c}", old[c], changed[c], reason)
-            for c in sorted(changed)
-        ]
+            decision_store.set_decision_organizations(conn, key, record["organizations"])
         why = "approval rule re-checked"
-        if guarded:
+        if shown:
             hold_stage(conn, key, decision["stage"], at)
-            why = f"{shown} edited: {reason}"
+            why = f"{shown} edited: {events[0]['reason']}"
         events += refresh_stages(conn, [key], actor, at, why)
         store.append_events(conn, events)
         return sorted(changed)
+
+
+def plan_edit(
+    decision: dict, actor: Actor, at: str, record: dict, *, reason: str | None
+) -> tuple[dict, list[dict], str | None]:
+    """The rule of editing `decision`'s details to the checked fields of `record` (its
+    organisations as a list, with all_organizations) on plain data: the columns that change
+    (organisations as their text), their events, and the rule fields shown when the edit is
+    guarded (from `built` on, the fields the approval rule reads need a reason and never raise
+    the stage: the caller holds it, see hold_stage), else None."""
+    old = {c: decision[c] for c in record if c != "organizations"}
+    changed = {c: v for c, v in record.items() if c != "organizations" and old[c] != v}
+    organizations = record.get("organizations")
+    if organizations is not None:
+        new_all = record.get("all_organizations", decision["all_organizations"])
+        if (
+            sorted(organizations) != sorted(decision["organizations"])
+            or new_all != decision["all_organizations"]
+        ):
+            changed["organizations"] = "ALL" if new_all else ";".join(sorted(organizations))
+            old["organizations"] = (
+                "ALL" if decision["all_organizations"] else ";".join(decision["organizations"])
+            )
+    if not changed:
+        return {}, [], None
+    reason = text_field(reason, "reason") or None
+    rule_fields = [c for c in RULE_FIELDS if c in changed]
+    guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
+    shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
+    if guarded and not reason:
+        raise WorkflowError(
+            _(
+                "{shown}: the approval rule and the waves read these; on a decision that is "
+                "{stage} give the reason for the change",
+                shown=shown,
+                stage=decision["stage"].replace("_", " "),
+            )
+        )
+    events = [
+        event(actor, at, "decision", decision["key"], f"edited:{c}", old[c], changed[c], reason)
+        for c in sorted(changed)
+        if c != "all_organizations"  # the organisations' event says ALL
+    ]
+    return changed, events, shown if guarded else None
 
 
 # Integrity ------------------------------------------------------------------------------------

@@ -230,6 +230,17 @@ def propose(key="MED-9001"):
     return app, row
 
 
+def edit(**fields):
+    def app(conn, actor, key):
+        return services.edit_decision(conn, actor, key, fields, reason="Wider use")
+
+    def row(conn, key):
+        cells = {c: ";".join(v) if isinstance(v, list) else v for c, v in fields.items()}
+        return decision_row(conn, key, **cells)
+
+    return app, row
+
+
 def decide(decided_by="hanne@stolav.no"):
     def app(conn, actor, key):
         return services.decide(conn, actor, key, decision_text="As decided.",
@@ -382,6 +393,14 @@ CASES = {
                                               refused=False),
     "decision revised to no text": case("decisions", built, "admin@hemit.no", revise(text="")),
     "proposal made": case("decisions", proposed, "mona@hemit.no", propose(), refused=False),
+    "title edited": case("decisions", proposed, "mona@hemit.no", edit(title="Sign twice"),
+                         refused=False),
+    "built decision made to affect all": case(
+        "decisions", built, "admin@hemit.no", edit(organizations=["ALL"]), refused=False),
+    "organisation outside its scope added": case(
+        "decisions", built, "admin@hemit.no", edit(organizations=["STO", "TRD"])),
+    "scope edited away from its organisations": case(
+        "decisions", decided, "admin@hemit.no", edit(scope="municipality")),
 }  # fmt: skip
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decisions import services, words
 from decisions.i18n import _
 from decisions.io.kinds import Row, plain
-from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import write
 from decisions.workflow import check_action, norm_time
@@ -280,33 +279,39 @@ class DecisionRows:
                               f"escalated by import of {a.file.label}"))  # fmt: skip
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
-        """The row's edits of the decision's details, as services.edit_decision makes them:
-        from `built` on, an edit of a field the approval rule reads carries the import's
-        reason and never raises the stage (see _hold_stages). Returns whether it is such an
-        edit."""
+        """The row's edits of the decision's details, by the app's rule of editing
+        (services.plan_edit): from `built` on, an edit of a field the approval rule reads
+        carries the import's reason and never raises the stage (see _hold_stages). Returns
+        whether it is such an edit."""
         a, v = self.a, row.values
         editable = _EDITABLE + (("rationale",) if proposed else ())
-        edited = []
+        record: dict = {}
         for column in editable:
             if column not in v or _same_text(v, current, column):
                 continue
-            old, new = current.get(column), v[column]
             if column == "organizations":
-                all_orgs = new == ["ALL"]
-                changes["all_organizations"] = int(all_orgs)
-                self.organizations[v["key"]] = [] if all_orgs else new
-                old, new = ";".join(sorted(old or [])), ";".join(sorted(new))
+                everyone = v[column] == ["ALL"]
+                record.update(all_organizations=int(everyone),
+                              organizations=[] if everyone else v[column])  # fmt: skip
             else:
-                changes[column] = new if new is not None or column not in (
-                    "question", "rationale") else ""  # fmt: skip
-            edited.append((column, old, new))
-        guarded = stage_at_least(current["stage"], "built") and any(
-            column in services.RULE_FIELDS for column, _old, _new in edited
-        )
-        reason = f"changed by import of {a.file.label} row {row.number}" if guarded else None
-        events += [a.event("decision", v["key"], f"edited:{column}", old, new, reason)
-                   for column, old, new in edited]  # fmt: skip
-        return guarded
+                record[column] = v[column] or "" if column in ("question", "rationale") else (
+                    v[column])  # fmt: skip
+        reason = f"changed by import of {a.file.label} row {row.number}"
+        on_record = list(current.get("organizations") or [])
+        everyone = on_record == ["ALL"]
+        stored = {**current, "all_organizations": int(everyone),
+                  "organizations": [] if everyone else on_record}  # fmt: skip
+        planned = a.obey(row, "stage", services.plan_edit, stored, a.actor, a.at, record,
+                         reason=reason)  # fmt: skip
+        if not planned:
+            return False
+        changed, edited, shown = planned
+        changes.update({c: value for c, value in changed.items() if c != "organizations"})
+        if "organizations" in changed:
+            changes["all_organizations"] = record["all_organizations"]
+            self.organizations[v["key"]] = record["organizations"]
+        events += edited
+        return shown is not None
 
     def _hold_stages(self) -> None:
         """Once the rows are written: a rule field edited after built keeps or lowers the
