@@ -383,15 +383,21 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
         )
         if decision_store.get_decision(conn, key):
             raise WorkflowError(_("a decision with key {key} exists already", key=key))
-        at = now(conn)
-        record.update(
-            key=key, stage="proposed", base_stage="proposed", created_at=at, stage_since=at
-        )
+        record, created = plan_proposal({**record, "key": key}, actor, now(conn))
         decision_store.insert_decision(conn, record, organizations)
-        store.append_events(
-            conn, [event(actor, at, "decision", key, "created", None, "proposed", record["title"])]
-        )
+        store.append_events(conn, [created])
     return key
+
+
+def plan_proposal(fields: dict, actor: Actor, at: str) -> tuple[dict, dict]:
+    """The rules of proposing a decision of checked `fields` (with its key) on plain data: the
+    record, proposed from `at`, and its created event, for create_decision and the import to
+    write."""
+    permissions.check(actor, "propose")
+    record = {**fields, "stage": "proposed", "base_stage": "proposed", "created_at": at,
+              "stage_since": at}  # fmt: skip
+    return record, event(actor, at, "decision", record["key"], "created", None, "proposed",
+                         record["title"])  # fmt: skip
 
 
 def _validated_decision_fields(
@@ -601,6 +607,9 @@ def ready_blockers(conn: sqlite3.Connection, key: str) -> list[dict]:
     return decision_store.open_severe_defects(conn, key)
 
 
+MANUAL_ACTIONS = ("start_build", "mark_built", "mark_ready", "withdraw")
+
+
 def set_manual_stage(
     conn: sqlite3.Connection,
     actor: Actor,
@@ -611,31 +620,54 @@ def set_manual_stage(
     row_version: int | None = None,
 ) -> str:
     """start_build, mark_built, mark_ready or withdraw; returns the new stage."""
-    if action not in ("start_build", "mark_built", "mark_ready", "withdraw"):
-        raise WorkflowError(_("{action} is not a manual transition", action=action))
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action(
-            action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
-        )
         at = now(conn)
-        changes = step_changes(action, at)
-        if action == "mark_ready":
-            severe = ready_blockers(conn, key)
-            if severe:
-                raise WorkflowError(
-                    "cannot mark ready: open severity 1-2 defects "
-                    + ", ".join(d["key"] for d in severe)
-                )
-        elif action == "withdraw":
-            reason = text_field(reason, "reason", required=True)
-            changes["withdrawn_reason"] = reason
+        severe = ready_blockers(conn, key) if action == "mark_ready" else []
+        changes, moved = plan_manual_stage(
+            decision, actor, at, action, reason=reason, severe_defects=severe
+        )
         _save(conn, key, changes, row_version)
-        moved = stage_event(actor, at, key, decision["stage"], changes["stage"], reason or None)
         # mark_built may be carried further at once by evidence already dated in the round
         carried = refresh_stages(conn, [key], actor, at, "evidence on record")
         store.append_events(conn, [moved, *carried])
         return carried[-1]["to_value"] if carried else changes["stage"]
+
+
+def plan_manual_stage(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    action: str,
+    *,
+    reason: str | None = "",
+    severe_defects: Iterable[dict] = (),
+) -> tuple[dict, dict]:
+    """Every rule of a manual stage move (start_build, mark_built, mark_ready, withdraw) of
+    `decision` on plain data (`severe_defects`: its open severity 1-2 defects, which mark_ready
+    refuses): the decision's changes and the stage event, for set_manual_stage and the
+    import to write."""
+    if action not in MANUAL_ACTIONS:
+        raise WorkflowError(_("{action} is not a manual transition", action=action))
+    check_action(
+        action, decision["stage"], actor, forum=decision["forum"], domain=decision["domain"]
+    )
+    changes = step_changes(action, at)
+    severe = list(severe_defects)
+    if action == "mark_ready" and severe:
+        raise WorkflowError(
+            _(
+                "cannot be ready: open severity 1-2 defects {keys}",
+                keys=", ".join(d["key"] for d in severe),
+            )
+        )
+    if action == "withdraw":
+        with about("withdrawn_reason"):
+            reason = text_field(reason, "reason", required=True)
+        changes["withdrawn_reason"] = reason
+    moved = stage_event(actor, at, decision["key"], decision["stage"], changes["stage"],
+                        reason or None)  # fmt: skip
+    return changes, moved
 
 
 def revise(
@@ -652,46 +684,49 @@ def revise(
     Returns the new version number."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("revise", decision["stage"], actor, forum=decision["forum"])
+        changes, version, events = plan_revise(
+            decision, actor, now(conn), decision_text=decision_text, rationale=rationale,
+            reason=reason,
+        )  # fmt: skip
+        _save(conn, key, changes, row_version)
+        decision_store.add_decision_version(conn, version)
+        store.append_events(conn, events)
+        return changes["version"]
+
+
+def plan_revise(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    decision_text: str | None,
+    rationale: str | None,
+    reason: str | None,
+) -> tuple[dict, dict, list[dict]]:
+    """Every rule of revising `decision` on plain data (`rationale` None: the one on record):
+    the decision's changes, its new version and the events, for revise and the import to
+    write."""
+    check_action("revise", decision["stage"], actor, forum=decision["forum"])
+    with about("decision"):
         text = text_field(decision_text, "decision", required=True)
-        reason = text_field(reason, "reason", required=True)
+    reason = text_field(reason, "reason", required=True)
+    with about("rationale"):
         rationale = (
             decision["rationale"] if rationale is None else text_field(rationale, "rationale")
         )
-        if text == decision["decision"] and rationale == decision["rationale"]:
-            raise WorkflowError(_("the decision text is unchanged; nothing to revise"))
-        at = now(conn)
-        version = decision["version"] + 1
-        _save(
-            conn,
-            key,
-            {
-                "decision": text,
-                "rationale": rationale,
-                "version": version,
-                **step_changes("revise", at),
-            },
-            row_version,
-        )
-        decision_store.add_decision_version(
-            conn,
-            {
-                "decision": key,
-                "version": version,
-                "decision_text": text,
-                "rationale": rationale,
-                "started_at": at,
-                "reason": reason,
-            },
-        )
-        events = [
-            event(actor, at, "decision", key, "revised", decision["version"], version, reason)
-        ]
-        if decision["stage"] != "decided":
-            why = f"revised to version {version}"
-            events.append(stage_event(actor, at, key, decision["stage"], "decided", why))
-        store.append_events(conn, events)
-        return version
+    if text == decision["decision"] and rationale == decision["rationale"]:
+        raise WorkflowError(_("the decision text is unchanged; nothing to revise"))
+    number = decision["version"] + 1
+    changes = {"decision": text, "rationale": rationale, "version": number,
+               **step_changes("revise", at)}  # fmt: skip
+    version = {"decision": decision["key"], "version": number, "decision_text": text,
+               "rationale": rationale, "started_at": at, "reason": reason}  # fmt: skip
+    events = [event(actor, at, "decision", decision["key"], "revised", decision["version"],
+                    number, reason)]  # fmt: skip
+    if decision["stage"] != "decided":
+        why = f"revised to version {number}"
+        events.append(stage_event(actor, at, decision["key"], decision["stage"], "decided", why))
+    return changes, version, events
 
 
 # The fields the approval rule reads (and, for the organisations, the waves a decision counts
@@ -751,50 +786,65 @@ def edit_decision(
         if "module" in fields:
             fields = {**fields, "domain": decision["domain"]}
         record = _validated_decision_fields(conn, fields, new=False, current=decision)
-        organizations = record.pop("organizations", None)
         record.pop("domain", None)
-        old = {c: decision[c] for c in record}
-        changed = {c: v for c, v in record.items() if old[c] != v}
-        if organizations is not None:
-            new_all = record.get("all_organizations", decision["all_organizations"])
-            if (
-                sorted(organizations) != decision["organizations"]
-                or new_all != decision["all_organizations"]
-            ):
-                changed["organizations"] = "ALL" if new_all else ";".join(sorted(organizations))
-                old["organizations"] = (
-                    "ALL" if decision["all_organizations"] else ";".join(decision["organizations"])
-                )
+        at = now(conn)
+        changed, events, shown = plan_edit(decision, actor, at, record, reason=reason)
         if not changed:
             return []
-        reason = text_field(reason, "reason") or None
-        rule_fields = [c for c in RULE_FIELDS if c in changed]
-        guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
-        shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
-        if guarded and not reason:
-            raise WorkflowError(
-                _(
-                    "{shown}: the approval rule and the waves read these; on a decision that is "
-                    "{stage} give the reason for the change",
-                    shown=shown,
-                    stage=decision["stage"].replace("_", " "),
-                )
-            )
-        at = now(conn)
         _save(conn, key, {c: v for c, v in changed.items() if c != "organizations"}, row_version)
         if "organizations" in changed:
-            decision_store.set_decision_organizations(conn, key, organizations)
-        events = [
-            event(actor, at, "decision", key, f"edited:{c}", old[c], changed[c], reason)
-            for c in sorted(changed)
-        ]
+            decision_store.set_decision_organizations(conn, key, record["organizations"])
         why = "approval rule re-checked"
-        if guarded:
+        if shown:
             hold_stage(conn, key, decision["stage"], at)
-            why = f"{shown} edited: {reason}"
+            why = f"{shown} edited: {events[0]['reason']}"
         events += refresh_stages(conn, [key], actor, at, why)
         store.append_events(conn, events)
         return sorted(changed)
+
+
+def plan_edit(
+    decision: dict, actor: Actor, at: str, record: dict, *, reason: str | None
+) -> tuple[dict, list[dict], str | None]:
+    """The rule of editing `decision`'s details to the checked fields of `record` (its
+    organisations as a list, with all_organizations) on plain data: the columns that change
+    (organisations as their text), their events, and the rule fields shown when the edit is
+    guarded (from `built` on, the fields the approval rule reads need a reason and never raise
+    the stage: the caller holds it, see hold_stage), else None."""
+    old = {c: decision[c] for c in record if c != "organizations"}
+    changed = {c: v for c, v in record.items() if c != "organizations" and old[c] != v}
+    organizations = record.get("organizations")
+    if organizations is not None:
+        new_all = record.get("all_organizations", decision["all_organizations"])
+        if (
+            sorted(organizations) != sorted(decision["organizations"])
+            or new_all != decision["all_organizations"]
+        ):
+            changed["organizations"] = "ALL" if new_all else ";".join(sorted(organizations))
+            old["organizations"] = (
+                "ALL" if decision["all_organizations"] else ";".join(decision["organizations"])
+            )
+    if not changed:
+        return {}, [], None
+    reason = text_field(reason, "reason") or None
+    rule_fields = [c for c in RULE_FIELDS if c in changed]
+    guarded = bool(rule_fields) and stage_at_least(decision["stage"], "built")
+    shown = ", ".join(dict.fromkeys(c.removeprefix("all_") for c in rule_fields))
+    if guarded and not reason:
+        raise WorkflowError(
+            _(
+                "{shown}: the approval rule and the waves read these; on a decision that is "
+                "{stage} give the reason for the change",
+                shown=shown,
+                stage=decision["stage"].replace("_", " "),
+            )
+        )
+    events = [
+        event(actor, at, "decision", decision["key"], f"edited:{c}", old[c], changed[c], reason)
+        for c in sorted(changed)
+        if c != "all_organizations"  # the organisations' event says ALL
+    ]
+    return changed, events, shown if guarded else None
 
 
 # Integrity ------------------------------------------------------------------------------------

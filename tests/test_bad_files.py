@@ -57,7 +57,7 @@ CASES = {
         "decisions", "2:decision: decision is required"),
     "decider_not_in_forum.csv": (
         "decisions", "2:decided_by: decided by: lab@stolav.no not a member of the forum MED-H"),
-    "withdrawn_without_reason.csv": ("decisions", "2:withdrawn_reason: withdrawing needs"),
+    "withdrawn_without_reason.csv": ("decisions", "2:withdrawn_reason: reason is required"),
     "module_of_other_domain.csv": (
         "decisions", "2:module: module LAB-ORD belongs to domain LAB, not MED"),
     "domain_changes.csv": ("decisions", "2:domain: the domain of MED-0002 is MED"),

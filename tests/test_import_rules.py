@@ -472,7 +472,8 @@ def test_an_imported_rule_field_edit_before_built_needs_no_hold(programme, decis
     result = run_import(programme, "decisions", write_csv(rows))
     assert result.ok, result.error_lines()
     [(_, _, _, why)] = edit_reasons(programme, key)
-    assert why is None
+    assert why == "changed by import of decisions.csv row 2"
+    assert decision_store.get_decision(programme, key)["stage_cap"] is None
 
 
 def test_an_imported_organisations_edit_after_built_carries_the_imports_reason(

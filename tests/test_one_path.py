@@ -161,10 +161,10 @@ def forum(name="Laboratory group"):
     return app, row
 
 
-def decision_row(conn, key: str, **cells) -> str:
+def decision_row(conn, exported_key: str, **cells) -> str:
     """The decision as exported, with `cells` changed."""
     exported = transfer_io.export_kind(conn, "decisions").decode("utf-8-sig")
-    rows = [r | cells for r in csv.DictReader(io.StringIO(exported)) if r["key"] == key]
+    rows = [r | cells for r in csv.DictReader(io.StringIO(exported)) if r["key"] == exported_key]
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -178,6 +178,65 @@ def start_build():
 
     def row(conn, key):
         return decision_row(conn, key, stage="in_build")
+
+    return app, row
+
+
+def manual(action: str, stage: str, reason: str = ""):
+    def app(conn, actor, key):
+        return services.set_manual_stage(conn, actor, key, action, reason=reason)
+
+    def row(conn, key):
+        return decision_row(conn, key, stage=stage, withdrawn_reason=reason)
+
+    return app, row
+
+
+def all_tests_passed(conn) -> str:
+    return _drive(conn, "tested")
+
+
+def ready_but_for_a_severe_defect(conn) -> str:
+    key = all_tests_passed(conn)
+    evidence.save_defect(conn, SYSTEM_ACTOR, key="DEF-0101", title="Wrong dose",
+                         severity_vendor=2, severity_clinical=1, decision=key,
+                         opened="2022-09-14")  # fmt: skip
+    return key
+
+
+def in_build(conn) -> str:
+    return _drive(conn, "in_build")
+
+
+def revise(text="As revised."):
+    def app(conn, actor, key):
+        return services.revise(conn, actor, key, decision_text=text, reason="New rules")
+
+    def row(conn, key):
+        return decision_row(conn, key, decision=text)
+
+    return app, row
+
+
+def propose(key="MED-9001"):
+    def app(conn, actor, given):
+        from conftest import DECISION_FIELDS
+
+        return services.create_decision(conn, actor, {**DECISION_FIELDS, "key": key})
+
+    def row(conn, given):
+        return decision_row(conn, given, key=key)
+
+    return app, row
+
+
+def edit(**fields):
+    def app(conn, actor, key):
+        return services.edit_decision(conn, actor, key, fields, reason="Wider use")
+
+    def row(conn, key):
+        cells = {c: ";".join(v) if isinstance(v, list) else v for c, v in fields.items()}
+        return decision_row(conn, key, **cells)
 
     return app, row
 
@@ -311,6 +370,37 @@ CASES = {
     "build started by a manager": case("decisions", decided, "mona@hemit.no", start_build()),
     "build started": case("decisions", decided, "admin@hemit.no", start_build(),
                           refused=False),
+    "build marked built": case("decisions", in_build, "admin@hemit.no",
+                               manual("mark_built", "built"), refused=False),
+    "build marked built by a manager": case("decisions", in_build, "mona@hemit.no",
+                                            manual("mark_built", "built")),
+    "marked ready": case("decisions", all_tests_passed, "admin@hemit.no", manual("mark_ready", "ready"),
+                         refused=False),
+    "marked ready by a manager": case("decisions", all_tests_passed, "mona@hemit.no",
+                                      manual("mark_ready", "ready"), refused=False),
+    "marked ready with an open severe defect": case(
+        "decisions", ready_but_for_a_severe_defect, "admin@hemit.no", manual("mark_ready", "ready")),
+    "withdrawn": case("decisions", decided, "admin@hemit.no",
+                      manual("withdraw", "withdrawn", reason="Not needed"), refused=False),
+    "withdrawn without a reason": case("decisions", decided, "admin@hemit.no",
+                                       manual("withdraw", "withdrawn")),
+    "proposal withdrawn by a manager": case("decisions", proposed, "mona@hemit.no",
+                                            manual("withdraw", "withdrawn", reason="Not needed"),
+                                            refused=False),
+    "built decision revised": case("decisions", built, "admin@hemit.no", revise(),
+                                   refused=False),
+    "decided text revised by a manager": case("decisions", decided, "mona@hemit.no", revise(),
+                                              refused=False),
+    "decision revised to no text": case("decisions", built, "admin@hemit.no", revise(text="")),
+    "proposal made": case("decisions", proposed, "mona@hemit.no", propose(), refused=False),
+    "title edited": case("decisions", proposed, "mona@hemit.no", edit(title="Sign twice"),
+                         refused=False),
+    "built decision made to affect all": case(
+        "decisions", built, "admin@hemit.no", edit(organizations=["ALL"]), refused=False),
+    "organisation outside its scope added": case(
+        "decisions", built, "admin@hemit.no", edit(organizations=["STO", "TRD"])),
+    "scope edited away from its organisations": case(
+        "decisions", decided, "admin@hemit.no", edit(scope="municipality")),
 }  # fmt: skip
 
 

@@ -29,13 +29,11 @@ from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
 from decisions.store import people as people_store
 from decisions.workflow import (
-    check_action,
     counts_from,
     derive_stage,
     evidence_order,
     explain_stage,
     round_verdicts,
-    step_changes,
 )
 
 
@@ -758,30 +756,18 @@ class Applier:
             self.file = file
             if stored[key] != "tested":
                 continue  # the stage check says what is missing
-            self.obey(row, "stage", check_action, "mark_ready", "tested", self.actor,
-                      forum=row.values["forum"], domain=row.values["domain"])  # fmt: skip
-            if row.errors:
+            planned = self.obey(row, "stage", services.plan_manual_stage,
+                                {**row.values, "stage": "tested"}, self.actor, self.at,
+                                "mark_ready", reason=f"marked ready by import of {file.label}",
+                                severe_defects=decision_store.open_severe_defects(self.conn, key))  # fmt: skip
+            if planned is None:
                 continue
-            severe = decision_store.open_severe_defects(self.conn, key)
-            if severe:
-                self.fail(row, "stage", _("cannot be ready: open severity 1-2 defects {keys}",
-                          keys=", ".join(d["key"] for d in severe)))  # fmt: skip
-                continue
+            changes, moved = planned
             with self.writing():
-                changes = step_changes("mark_ready", self.at)
                 decision_store.update_decision(
                     self.conn, key, {**changes, "ready_at": ready_at or changes["ready_at"]}
                 )
-            events.append(
-                self.event(
-                    "decision",
-                    key,
-                    "stage",
-                    "tested",
-                    "ready",
-                    f"marked ready by import of {file.label}",
-                )
-            )
+            events.append(moved)
         self.append(events)
 
     def outcome_of(self, file, row: Row) -> RowOutcome:

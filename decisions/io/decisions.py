@@ -10,10 +10,9 @@ from __future__ import annotations
 from decisions import services, words
 from decisions.i18n import _
 from decisions.io.kinds import Row, plain
-from decisions.model import stage_at_least
 from decisions.store import decisions as decision_store
 from decisions.store import write
-from decisions.workflow import check_action, norm_time, step_changes
+from decisions.workflow import check_action, norm_time
 
 _PATH = ("proposed", "decided", "in_build", "built")
 # Stored columns an update touches, as the file's column a person changed (None: internal).
@@ -94,16 +93,6 @@ class DecisionRows:
             column = "stage_cap_since" if v.get("stage_cap") else "stage_cap"
             a.fail(row, column, _("a held stage needs both stage_cap and stage_cap_since"))
 
-    def _deciders_ok(self, row: Row, forum: str) -> bool:
-        """The decided text and who decided, by the app's rules of deciding."""
-        a, v = self.a, row.values
-        a.obey(row, "decision", services.text_field, v.get("decision"), "decision",
-               required=True)  # fmt: skip
-        a.obey(row, "decided_by", services.check_deciders, v.get("decided_by") or [],
-               a.catalog["forum_members"].get(forum, ()), forum)  # fmt: skip
-        a.not_future(row, "decided_at")
-        return not row.errors
-
     def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
         """Whether the importing person may take this workflow action now: the app's own rule
         (workflow.check_action: the stage it starts from in workflow.ACTIONS, who may in
@@ -124,22 +113,67 @@ class DecisionRows:
         if not decided and (v.get("decision") or v.get("decided_by")):
             a.fail(row, "decision", _("a proposed decision has no decision text or decided_by "
                    "yet; give the stage decided to record them"))  # fmt: skip
-        if decided and not self._deciders_ok(row, v["forum"]):
+        if decided:
+            a.not_future(row, "decided_at")
+        planned = None if row.errors else a.obey(row, "key", services.plan_proposal,
+                                                 _proposal(v), a.actor, a.at)  # fmt: skip
+        if planned is None:
             return
-        if target == "withdrawn" and not v.get("withdrawn_reason"):
-            a.fail(row, "withdrawn_reason", _("a withdrawn decision needs the reason"))
-        if row.errors:
+        record, created = planned
+        changes: dict = {}
+        events = [created]
+        decision = self._decide_new(row, record, changes, events) if decided else ([], None)
+        if decision is None:
             return
         base = target if target in ("proposed", "decided", "in_build", "withdrawn") else "built"
-        steps = [("decide", "proposed")] if decided else []
-        if base in ("in_build", "built"):
-            steps += [("start_build", "decided")] + ([("mark_built", "in_build")]
-                                                     if base == "built" else [])  # fmt: skip
+        stage = record["stage"] if not decided else "decided"
         if base == "withdrawn":
-            steps.append(("withdraw", "decided" if decided else "proposed"))
-        if not all(self._may(row, action, stage, v) for action, stage in steps):
+            stage = self._step(row, stage, "withdraw", changes, events,
+                               reason=v.get("withdrawn_reason"))  # fmt: skip
+        for step in _PATH[2 : _PATH.index(base) + 1] if base in _PATH else ():
+            stage = stage and self._step(row, stage, _STEP_ACTION[step], changes, events)
+        if stage is None:
             return
-        version = v.get("version") or 1
+        self.new_records.append({**record, **changes, **self._restored(row, base, decided)})
+        deciders, version = decision
+        if version:
+            self.deciders[key] = deciders
+            self.versions.append(version)
+        self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
+        self.events += events
+        if base == "built":
+            self.touched.append(key)
+            a.built_here.add(key)
+        if target == "ready":
+            a.pending_ready[key] = (a.file, row, v.get("ready_at"))
+
+    def _decide_new(
+        self, row: Row, record: dict, changes: dict, events: list
+    ) -> tuple[list[str], dict] | None:
+        """A new key given decided: the app's rule of deciding (services.plan_decide), at the
+        version the file restores; its deciders and version, or None when refused."""
+        a, v = self.a, row.values
+        planned = a.obey(row, "stage", services.plan_decide, record, a.actor, a.at,
+                         decision_text=v.get("decision"), rationale=v.get("rationale") or "",
+                         decided_by=v.get("decided_by") or [],
+                         members=a.catalog["forum_members"].get(v["forum"], ()),
+                         decided_on=v.get("decided_at") or a.today)  # fmt: skip
+        if planned is None:
+            return None
+        decided, deciders, version, moved = planned
+        number = v.get("version") or 1
+        changes.update(decided)
+        events.append(moved)
+        if number > 1:
+            events.append(a.event("decision", v["key"], "revised", 1, number,
+                                  f"imported at version {number}"))  # fmt: skip
+        return deciders, {**version, "version": number, "reason": "imported",
+                          "started_at": v.get("version_started_at")}  # fmt: skip
+
+    def _restored(self, row: Row, base: str, decided: bool) -> dict:
+        """The columns a new row restores of the decision's state: its version, its rounds
+        and its held stage."""
+        a, v = self.a, row.values
         decided_at = v.get("decided_at") or (a.today if decided else None)
         built_at = v.get("built_at")
         if base == "built" and not built_at:
@@ -149,50 +183,11 @@ class DecisionRows:
                            key=norm_time)  # fmt: skip
             row.notes.append(_("no built_at: its build round is taken to begin {date}",
                                 date=built_at))  # fmt: skip
-        self.new_records.append({
-            "key": key, "title": v["title"], "domain": v["domain"], "module": v["module"],
-            "forum": v["forum"], "scope": v["scope"],
-            "all_organizations": int(v["organizations"] == ["ALL"]),
-            "criticality": v["criticality"], "stage": base, "base_stage": base,
-            "built_at": built_at,
-            "ready_at": None, "version": version,
-            "version_started_at": v.get("version_started_at"),
-            "question": v.get("question") or "", "decision": v.get("decision") or "",
-            "rationale": v.get("rationale") or "",
-            "decided_at": decided_at,
-            "needed_by": v.get("needed_by"), "owner": v.get("owner"),
-            "withdrawn_reason": v.get("withdrawn_reason") if base == "withdrawn" else None,
-            "created_at": a.at, "stage_since": a.at,
-            "stage_cap": v.get("stage_cap"), "stage_cap_since": v.get("stage_cap_since"),
-        })  # fmt: skip
-        self.organizations[key] = [o for o in v["organizations"] if o != "ALL"]
-        events = [a.event("decision", key, "created", None, "proposed", v["title"])]
-        if decided:
-            self.deciders[key] = v["decided_by"]
-            self.versions.append({"decision": key, "version": version,
-                                  "decision_text": v["decision"],
-                                  "rationale": v.get("rationale") or "",
-                                  "started_at": v.get("version_started_at"),
-                                  "reason": "imported"})  # fmt: skip
-            events.append(a.event("decision", key, "stage", "proposed", "decided",
-                                  f"decided by {', '.join(v['decided_by'])}"))  # fmt: skip
-            if version > 1:
-                events.append(a.event("decision", key, "revised", 1, version,
-                                      f"imported at version {version}"))  # fmt: skip
-        if base == "withdrawn":
-            events.append(a.event("decision", key, "stage", "decided" if decided else "proposed",
-                                  "withdrawn", v["withdrawn_reason"]))  # fmt: skip
-        elif base in ("in_build", "built"):
-            steps = _PATH[2 : _PATH.index(base) + 1]
-            previous = ("decided",) + steps[:-1]
-            events += [a.event("decision", key, "stage", old, new) for old, new in
-                       zip(previous, steps, strict=True)]  # fmt: skip
-        self.events += events
-        if base == "built":
-            self.touched.append(key)
-            a.built_here.add(key)
-        if target == "ready":
-            a.pending_ready[key] = (a.file, row, v.get("ready_at"))
+        return {"stage": base, "base_stage": base, "built_at": built_at, "ready_at": None,
+                "version": v.get("version") or 1,
+                "version_started_at": v.get("version_started_at"), "decided_at": decided_at,
+                "stage_cap": v.get("stage_cap"),
+                "stage_cap_since": v.get("stage_cap_since")}  # fmt: skip
 
     # An existing key --------------------------------------------------------------------------
 
@@ -225,9 +220,9 @@ class DecisionRows:
                            column=column, key=key))  # fmt: skip
         changes: dict = {}
         events: list[dict] = []
-        forum = self._forum(row, current, changes, events)
-        if deciding and not self._deciders_ok(row, forum):
-            return []
+        self._forum(row, current, changes, events)
+        if deciding:
+            a.not_future(row, "decided_at")
         if row.errors:
             return []
         escalated = len(events)
@@ -235,13 +230,11 @@ class DecisionRows:
         if len(events) > escalated and not self._may(row, "edit", stage, current):
             return []
         if deciding:
-            if not self._may(row, "decide", stage, current):
-                return []
             stage = self._decide(row, current, changes, events)
         elif revising:
-            if not self._may(row, "revise", stage, current):
-                return []
             stage = self._revise(row, current, changes, events)
+            if row.errors:
+                return []
             version = current["version"] + 1
             row.notes.append(
                 _("revised to version {version}; the stage stays decided", version=version)
@@ -268,52 +261,57 @@ class DecisionRows:
         shown = {_SHOWN_AS.get(c, c) for c in changes} - {None}
         return sorted(shown | ({"stage"} if target != current["stage"] else set()))
 
-    def _forum(self, row: Row, current: dict, changes: dict, events: list) -> str:
+    def _forum(self, row: Row, current: dict, changes: dict, events: list) -> None:
         a, v = self.a, row.values
         old, new = current["forum"], v["forum"]
         if new == old:
-            return old
+            return
         levels = a.catalog["forums"]
         if current["stage"] != "proposed" or levels[new]["level"] <= levels[old]["level"]:
             a.fail(row, "forum", _("the forum changes only by escalating a proposal to a "
                    "higher-level forum ({forum} is level {level})", forum=old,
                    level=levels[old]["level"]))  # fmt: skip
-            return old
+            return
         if not self._may(row, "escalate", "proposed", current):
-            return old
+            return
         changes["forum"] = new
         events.append(a.event("decision", v["key"], "escalated", old, new,
                               f"escalated by import of {a.file.label}"))  # fmt: skip
-        return new
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
-        """The row's edits of the decision's details, as services.edit_decision makes them:
-        from `built` on, an edit of a field the approval rule reads carries the import's
-        reason and never raises the stage (see _hold_stages). Returns whether it is such an
-        edit."""
+        """The row's edits of the decision's details, by the app's rule of editing
+        (services.plan_edit): from `built` on, an edit of a field the approval rule reads
+        carries the import's reason and never raises the stage (see _hold_stages). Returns
+        whether it is such an edit."""
         a, v = self.a, row.values
         editable = _EDITABLE + (("rationale",) if proposed else ())
-        edited = []
+        record: dict = {}
         for column in editable:
             if column not in v or _same_text(v, current, column):
                 continue
-            old, new = current.get(column), v[column]
             if column == "organizations":
-                all_orgs = new == ["ALL"]
-                changes["all_organizations"] = int(all_orgs)
-                self.organizations[v["key"]] = [] if all_orgs else new
-                old, new = ";".join(sorted(old or [])), ";".join(sorted(new))
+                everyone = v[column] == ["ALL"]
+                record.update(all_organizations=int(everyone),
+                              organizations=[] if everyone else v[column])  # fmt: skip
             else:
-                changes[column] = new if new is not None or column not in (
-                    "question", "rationale") else ""  # fmt: skip
-            edited.append((column, old, new))
-        guarded = stage_at_least(current["stage"], "built") and any(
-            column in services.RULE_FIELDS for column, _old, _new in edited
-        )
-        reason = f"changed by import of {a.file.label} row {row.number}" if guarded else None
-        events += [a.event("decision", v["key"], f"edited:{column}", old, new, reason)
-                   for column, old, new in edited]  # fmt: skip
-        return guarded
+                record[column] = v[column] or "" if column in ("question", "rationale") else (
+                    v[column])  # fmt: skip
+        reason = f"changed by import of {a.file.label} row {row.number}"
+        on_record = list(current.get("organizations") or [])
+        everyone = on_record == ["ALL"]
+        stored = {**current, "all_organizations": int(everyone),
+                  "organizations": [] if everyone else on_record}  # fmt: skip
+        planned = a.obey(row, "stage", services.plan_edit, stored, a.actor, a.at, record,
+                         reason=reason)  # fmt: skip
+        if not planned:
+            return False
+        changed, edited, shown = planned
+        changes.update({c: value for c, value in changed.items() if c != "organizations"})
+        if "organizations" in changed:
+            changes["all_organizations"] = record["all_organizations"]
+            self.organizations[v["key"]] = record["organizations"]
+        events += edited
+        return shown is not None
 
     def _hold_stages(self) -> None:
         """Once the rows are written: a rule field edited after built keeps or lowers the
@@ -329,9 +327,9 @@ class DecisionRows:
         a, v = self.a, row.values
         forum = changes.get("forum", current["forum"])
         planned = a.obey(row, "stage", services.plan_decide, {**current, "forum": forum},
-                         a.actor, a.at, decision_text=v["decision"],
+                         a.actor, a.at, decision_text=v.get("decision"),
                          rationale=v.get("rationale"),
-                         decided_by=v["decided_by"],
+                         decided_by=v.get("decided_by") or [],
                          members=a.catalog["forum_members"].get(forum, ()),
                          decided_on=v.get("decided_at") or a.today)  # fmt: skip
         if planned is None:
@@ -345,22 +343,16 @@ class DecisionRows:
 
     def _revise(self, row: Row, current: dict, changes: dict, events: list) -> str:
         a, v = self.a, row.values
-        if not v.get("decision"):
-            a.fail(row, "decision", _("a decided decision keeps a decision text"))
+        planned = a.obey(row, "decision", services.plan_revise, current, a.actor, a.at,
+                         decision_text=v.get("decision"),
+                         rationale=v.get("rationale") or "" if "rationale" in v else None,
+                         reason=f"revised by import of {a.file.label}")  # fmt: skip
+        if planned is None:
             return current["stage"]
-        version = current["version"] + 1
-        rationale = v["rationale"] if "rationale" in v else current.get("rationale")
-        reason = f"revised by import of {a.file.label}"
-        changes.update(decision=v["decision"], rationale=rationale or "", version=version,
-                       **step_changes("revise", a.at))  # fmt: skip
-        self.versions.append({"decision": v["key"], "version": version,
-                              "decision_text": v["decision"], "rationale": rationale or "",
-                              "started_at": a.at, "reason": reason})  # fmt: skip
-        events.append(a.event("decision", v["key"], "revised", current["version"], version,
-                              reason))  # fmt: skip
-        if current["stage"] != "decided":
-            events.append(a.event("decision", v["key"], "stage", current["stage"], "decided",
-                                  f"revised to version {version}"))  # fmt: skip
+        revised, version, revision_events = planned
+        changes.update(revised)
+        self.versions.append(version)
+        events += revision_events
         return "decided"
 
     def _move(self, row: Row, stage: str, changes: dict, events: list) -> str:
@@ -369,15 +361,8 @@ class DecisionRows:
         a, v = self.a, row.values
         target, key = v["stage"], v["key"]
         if target == "withdrawn":
-            if not v.get("withdrawn_reason"):
-                a.fail(row, "withdrawn_reason", "withdrawing needs the reason")
-                return stage
-            if not self._may(row, "withdraw", stage, v):
-                return stage
-            changes.update(withdrawn_reason=v["withdrawn_reason"], **step_changes("withdraw", a.at))
-            events.append(a.event("decision", key, "stage", stage, "withdrawn",
-                                  v["withdrawn_reason"]))  # fmt: skip
-            return "withdrawn"
+            return self._step(row, stage, "withdraw", changes, events,
+                              reason=v.get("withdrawn_reason")) or stage  # fmt: skip
         base = stage if stage in _PATH else "built"
         goal = target if target in _PATH else "built"
         if _PATH.index(goal) < _PATH.index(base):
@@ -391,14 +376,39 @@ class DecisionRows:
         if base == "proposed" and goal != "proposed":
             return stage  # _decide was refused; its error says why
         for step in _PATH[_PATH.index(base) + 1 : _PATH.index(goal) + 1]:
-            if not self._may(row, _STEP_ACTION[step], stage, v):
+            if not self._step(row, stage, _STEP_ACTION[step], changes, events):
                 return stage
             if step == "built":
                 a.built_here.add(key)
-            changes.update(step_changes(_STEP_ACTION[step], a.at))
-            events.append(a.event("decision", key, "stage", stage, step))
             stage = step
         return stage
+
+    def _step(self, row: Row, stage: str, action: str, changes: dict, events: list,
+              reason: str | None = "") -> str | None:  # fmt: skip
+        """One manual step by the app's rule (services.plan_manual_stage); the new stage, or
+        None when refused (the row's error says why)."""
+        a = self.a
+        planned = a.obey(row, "stage", services.plan_manual_stage, {**row.values, "stage": stage},
+                         a.actor, a.at, action, reason=reason)  # fmt: skip
+        if planned is None:
+            return None
+        stage_columns, moved = planned
+        changes.update(stage_columns)
+        events.append(moved)
+        return stage_columns["stage"]
+
+
+def _proposal(values: dict) -> dict:
+    """A new row's fields as a proposal's record."""
+    return {
+        "key": values["key"], "title": values["title"], "domain": values["domain"],
+        "module": values["module"], "forum": values["forum"], "scope": values["scope"],
+        "all_organizations": int(values["organizations"] == ["ALL"]),
+        "criticality": values["criticality"], "question": values.get("question") or "",
+        "decision": "", "rationale": values.get("rationale") or "",
+        "needed_by": values.get("needed_by"), "owner": values.get("owner"),
+        "withdrawn_reason": None, "decided_at": None,
+    }  # fmt: skip
 
 
 def _same_text(values: dict, current: dict, column: str) -> bool:
