@@ -175,6 +175,13 @@ def take(conn, person: Actor, action: str, key: str) -> None:
         services.set_manual_stage(conn, person, key, action, reason="no longer needed")
 
 
+def repeats_a_verdict(conn, person: Actor, action: str, key: str) -> bool:
+    """Whether `action` is the verdict `person` has already given on `key` in this round."""
+    verdict = {"approve": "approve", "request_changes": "changes_requested"}.get(action)
+    latest = evidence_store.latest_verdict_of(conn, key, person.email)
+    return verdict is not None and latest is not None and latest["verdict"] == verdict
+
+
 @pytest.fixture(scope="session")
 def staged_template(tmp_path_factory):
     """A programme file with one decision at each stage (built once, copied per test)."""
@@ -203,7 +210,10 @@ def test_services_allow_and_refuse_as_the_table_says(staged, action, role):
     person = decision_store.load_actor(conn, ROLE_PEOPLE[role])
     for stage, key in keys.items():
         before = snapshot(conn)
-        if allowed(action, stage, role):
+        if allowed(action, stage, role) and repeats_a_verdict(conn, person, action, key):
+            take(conn, person, action, key)  # a second click: allowed, and nothing stored
+            assert snapshot(conn) == before, (stage, "a repeated verdict was stored")
+        elif allowed(action, stage, role):
             take(conn, person, action, key)
             assert len(snapshot(conn)["events"]) > len(before["events"]), (stage, "no event")
         else:
