@@ -548,7 +548,8 @@ def _verdict(
     verdict_by = actor if expert == actor.email else decision_store.load_actor(conn, expert)
     when = evidence_date(conn, date, "date")
     comment = check_verdict(decision, expert, verdict_by, verdict, comment, when)
-    if repeats_latest(evidence_store.latest_verdict_of(conn, key, expert), verdict):
+    held_since = decision["stage_cap_since"] if decision["stage_cap"] else None
+    if repeats_latest(evidence_store.latest_verdict_of(conn, key, expert), verdict, held_since):
         return []
     approval_id = evidence_store.insert_approval(
         conn,
@@ -560,10 +561,13 @@ def _verdict(
     return events + refresh_stages(conn, [key], actor, at, f"{verdict} by {expert}")
 
 
-def repeats_latest(latest: Mapping | None, verdict: str) -> bool:
+def repeats_latest(latest: Mapping | None, verdict: str, held_since: str | None = None) -> bool:
     """A verdict the expert has already given in this round (a double submit, a second click)
-    is not stored again; a changed one is their latest."""
-    return latest is not None and latest["verdict"] == verdict
+    is not stored again; a changed one is their latest. Given again after an edit of the
+    approval rule's fields held the decision (`held_since`), it is new evidence and counts."""
+    if latest is None or latest["verdict"] != verdict:
+        return False
+    return held_since is None or norm_time(latest["date"]) > norm_time(held_since)
 
 
 def verdict_event(actor: Actor, at: str, number: int, verdict: Mapping) -> dict:

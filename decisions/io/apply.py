@@ -831,7 +831,10 @@ class _Rounds:
             return False
         mine = [f for f in round_verdicts(fact) if f.expert == v["expert"]]
         latest = max(mine, key=lambda f: evidence_order(f.date, f.seq), default=None)
-        return evidence.repeats_latest(latest and {"verdict": latest.verdict}, v["verdict"])
+        held_since = fact.stage_cap_since if fact.stage_cap else None
+        return evidence.repeats_latest(
+            latest and {"verdict": latest.verdict, "date": latest.date}, v["verdict"], held_since
+        )
 
     def verdict(self, row: Row) -> None:
         a, v = self.a, row.values
