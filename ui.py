@@ -273,12 +273,13 @@ _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")
 
 def _cell_in_words(value: Any) -> Any:
     """A chart's data as the reader writes it: a date as a date, a number with its decimal
-    comma in bokmål (the data keeps Vega-Lite's ISO dates and plain numbers)."""
+    comma in bokmål (the data keeps Vega-Lite's ISO dates and plain numbers), and a text as
+    typed (st.table renders markdown in its cells, and a title is user text)."""
     if isinstance(value, str) and _MIDNIGHT.fullmatch(value):
         return i18n.format_date(dt.date.fromisoformat(value[:10]))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
         return i18n.format_number(value)
-    return value
+    return md(value) if isinstance(value, str) else value
 
 
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:
