@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from decisions import demo, services, store
+from decisions import demo, i18n, services, store
 from decisions.model import ALL_STAGES, WorkflowError
 from decisions.readiness import DEFAULT_CRITERIA
 from decisions.store import screen_queries
@@ -51,7 +51,12 @@ def built(tmp_path_factory):
     """The demo at a small scale, with the progress reports it made."""
     conn = store.connect(tmp_path_factory.mktemp("demo") / "demo.db")
     reports: list[tuple[float, str]] = []
-    summary = demo.build_demo(conn, scale=SCALE, progress=lambda f, m: reports.append((f, m)))
+    # in English whatever an earlier module left set (this fixture runs before each test's reset)
+    token = i18n._language.set("en")
+    try:
+        summary = demo.build_demo(conn, scale=SCALE, progress=lambda f, m: reports.append((f, m)))
+    finally:
+        i18n._language.reset(token)
     yield conn, summary, reports
     conn.close()
 

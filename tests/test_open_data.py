@@ -4,6 +4,7 @@ in them, and Datasette's metadata (shipped in data/) describing them in bokmål.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import shutil
 from pathlib import Path
@@ -104,7 +105,9 @@ def test_datasette_opens_the_database_and_reads_a_view_with_its_metadata(demo_pa
         page = await datasette.client.get("/decisions/decisions_in_words")
         return data.json(), page.text
 
-    data, page = asyncio.run(read())
+    # in a thread of its own: a test before this one may leave an event loop running here
+    with concurrent.futures.ThreadPoolExecutor(1) as worker:
+        data, page = worker.submit(asyncio.run, read()).result()
     assert len(data["rows"]) == 5
     assert {row["stage"] for row in data["rows"]} == {"Klar for produksjon"}
     assert "Beslutninger i ord" in page
