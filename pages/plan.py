@@ -17,17 +17,12 @@ from decisions.store import analytics
 DATE_INPUT = "DD.MM.YYYY" if i18n.language() == "nb" else "YYYY-MM-DD"
 
 
-def labels(words: dict[str, str], frame: pd.DataFrame) -> dict[str, str]:
-    """Column headers in words for st.dataframe's column_config (the data keeps its names)."""
-    return {c: _(w) for c, w in words.items() if c in frame.columns}
-
-
 def meeting_word(meeting: dict | None) -> str:
     """The wave's latest go/no-go decision and its date, or nothing."""
     if meeting is None:
         return ""
     return _("{outcome} ({date})", outcome=words.outcome_word(meeting["outcome"]),
-             date=charts.i18n_date(meeting["meeting_date"]))  # fmt: skip
+             date=words.date_text(meeting["meeting_date"]))  # fmt: skip
 
 
 def preview(wave: readiness.WaveReadiness, day: dt.date) -> None:
@@ -115,7 +110,7 @@ st.dataframe(
     shown,
     hide_index=True,
     key="plan_waves",
-    column_config=labels(words.WAVE_COLUMN_WORDS, shown),
+    column_config=words.headers(words.WAVE_COLUMN_WORDS, shown.columns),
     # The steering committee's columns first: the go/no-go in view at 1440 px.
     column_order=[
         "code",
@@ -155,7 +150,11 @@ else:
     for column in ("old_go_live", "new_go_live"):
         moves[column] = moves[column].map(words.date_text)
     moves["replanned_at"] = moves["replanned_at"].map(words.moment_text)
-    st.dataframe(moves, hide_index=True, column_config=labels(words.REPLAN_COLUMN_WORDS, moves))
+    st.dataframe(
+        moves,
+        hide_index=True,
+        column_config=words.headers(words.REPLAN_COLUMN_WORDS, moves.columns),
+    )
 
 if permissions.allowed(person, "replan_wave"):
     st.subheader(_("Re-plan a wave"))
@@ -208,5 +207,5 @@ st.dataframe(
     organisations,
     hide_index=True,
     key="plan_orgs",
-    column_config=labels(words.ORGANISATION_COLUMN_WORDS, organisations),
+    column_config=words.headers(words.ORGANISATION_COLUMN_WORDS, organisations.columns),
 )

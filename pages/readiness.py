@@ -83,7 +83,7 @@ def go_no_go_text(record: dict) -> str:
     """The decision in one line (plain text: the forum's name is typed by a person)."""
     outcome = words.outcome_word(record["outcome"])
     return _("Go/no-go meeting {date}, {forum}: {outcome}",
-             date=charts.i18n_date(record["meeting_date"]), forum=record["forum_name"],
+             date=words.date_text(record["meeting_date"]), forum=record["forum_name"],
              outcome=outcome)  # fmt: skip
 
 
@@ -108,7 +108,7 @@ def go_no_go_table(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                _("Meeting"): charts.i18n_date(r["meeting_date"]),
+                _("Meeting"): words.date_text(r["meeting_date"]),
                 _("Forum"): r["forum_name"],
                 _("Decision"): words.outcome_word(r["outcome"]),
                 _("Conditions"): r["conditions"],

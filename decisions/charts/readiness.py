@@ -222,12 +222,6 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 1.5) -> bytes:
     return vl_convert.vegalite_to_png(spec(chart), scale=scale)
 
 
-def i18n_date(stamp: object) -> str:
-    """A stored ISO date or moment as the reader writes the date."""
-    text = str(stamp or "")
-    return i18n.format_date(dt.date.fromisoformat(text[:10])) if len(text) >= 10 else ""
-
-
 def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChart:
     """Each wave's go-live moves: a bar from the old date to the new one per re-plan, and the
     current go-live date as a diamond."""
@@ -241,7 +235,7 @@ def replan_timeline(replans: pd.DataFrame, waves: pd.DataFrame) -> alt.LayerChar
     order = list(waves["name"])
     y = alt.Y("wave_name", type="nominal", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     when = DATE_FORMAT[i18n.language()]
-    moves = moves.assign(replanned_on=moves["replanned_at"].map(i18n_date))
+    moves = moves.assign(replanned_on=moves["replanned_at"].map(words.date_text))
     tooltip = [
         tip("wave_name", title=_("Wave")),
         tip("old", "temporal", title=_("From"), format=when),
