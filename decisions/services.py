@@ -376,7 +376,7 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
     """Propose a new decision; returns its key."""
     permissions.check(actor, "propose")
     with store.transaction(conn):
-        record = _validated_decision_fields(conn, fields, new=True)
+        record = validated_decision_fields(References(conn), fields, new=True)
         organizations = record.pop("organizations")
         key = visible_field(fields.get("key"), "key") or decision_store.next_decision_key(
             conn, record["domain"]
@@ -400,12 +400,33 @@ def plan_proposal(fields: dict, actor: Actor, at: str) -> tuple[dict, dict]:
                          record["title"])  # fmt: skip
 
 
-def _validated_decision_fields(
-    conn: sqlite3.Connection, fields: dict, *, new: bool, current: dict | None = None
+class References:
+    """What the rule of a decision's fields reads of the reference lists and the directory:
+    here from the database; an import reads them from the catalog it holds."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def unknown_codes(self, table: str, codes: list[str]) -> list[str]:
+        return reference.unknown_codes(self.conn, table, codes)
+
+    def module_domain(self, module: str) -> str | None:
+        return reference.module_domain(self.conn, module)
+
+    def unknown_emails(self, emails: list[str]) -> list[str]:
+        return reference.unknown_emails(self.conn, emails)
+
+    def organization_kinds(self) -> dict[str, str]:
+        return {r["code"]: r["kind"] for r in reference.list_table(self.conn, "organizations")}
+
+
+def validated_decision_fields(
+    references: References, fields: dict, *, new: bool, current: dict | None = None
 ) -> dict:
     """The editable fields of a decision, checked against the reference lists and the scope
     rule (`current`: the decision on record, for an edit). Every problem found is reported
-    at once (WorkflowError.problems), not the first alone."""
+    at once (WorkflowError.problems), not the first alone. Creating, editing and importing a
+    decision ask it."""
     record: dict = {}
     problems: list[str] = []
 
@@ -425,11 +446,11 @@ def _validated_decision_fields(
             code = (fields.get(ref) or "").strip()
             if not code:
                 problems.append(f"{ref} is required")
-            elif reference.unknown_codes(conn, table, [code]):
+            elif references.unknown_codes(table, [code]):
                 problems.append(f"{ref} {code!r} is not in the list of {table}")
             record[ref] = code
     if record.get("module") and record.get("domain"):
-        module_domain = reference.module_domain(conn, record["module"])
+        module_domain = references.module_domain(record["module"])
         if module_domain and module_domain != record["domain"]:
             problems.append(
                 f"module {record['module']} belongs to domain {module_domain}, "
@@ -448,7 +469,7 @@ def _validated_decision_fields(
         record["needed_by"] = checked(parse_date, fields.get("needed_by"), "needed_by")
     if new or "owner" in fields:
         owner = (fields.get("owner") or "").strip().lower() or None
-        if owner and reference.unknown_emails(conn, [owner]):
+        if owner and references.unknown_emails([owner]):
             problems.append(f"owner {owner} is not in the directory")
         record["owner"] = owner
     if new or "organizations" in fields:
@@ -459,7 +480,7 @@ def _validated_decision_fields(
         if not all_orgs:
             if not organizations:
                 problems.append("organizations: name at least one, or ALL")
-            unknown = reference.unknown_codes(conn, "organizations", organizations)
+            unknown = references.unknown_codes("organizations", organizations)
             if unknown:
                 problems.append(f"organizations not in the list: {', '.join(unknown)}")
         record["all_organizations"] = int(all_orgs)
@@ -470,7 +491,7 @@ def _validated_decision_fields(
         everyone = record.get("all_organizations", before.get("all_organizations"))
         chosen = record.get("organizations", before.get("organizations") or [])
         if scope and not everyone:
-            kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
+            kinds = references.organization_kinds()
             problems += [words.scope_problem_text(*p) for p in scope_problems(scope, chosen, kinds)]
     if problems:
         raise WorkflowError(*problems)
@@ -575,10 +596,31 @@ def escalate(
     """Move a proposal up to a higher-level forum."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("escalate", decision["stage"], actor, forum=decision["forum"])
-        reason = text_field(reason, "reason", required=True)
-        current = decision_store.forum(conn, decision["forum"])
-        target = decision_store.forum(conn, to_forum)
+        changes, escalated = plan_escalate(
+            decision, actor, now(conn), to_forum=to_forum, reason=reason,
+            current=decision_store.forum(conn, decision["forum"]),
+            target=decision_store.forum(conn, to_forum),
+        )  # fmt: skip
+        _save(conn, key, changes, row_version)
+        store.append_events(conn, [escalated])
+
+
+def plan_escalate(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    to_forum: str,
+    reason: str | None,
+    current: dict,
+    target: dict | None,
+) -> tuple[dict, dict]:
+    """Every rule of escalating the proposal `decision` from its forum (`current`) to
+    `to_forum` (`target`: that forum, None when there is none) on plain data: the decision's
+    changes and the event, for escalate, the import and the demo to write."""
+    check_action("escalate", decision["stage"], actor, forum=decision["forum"])
+    reason = text_field(reason, "reason", required=True)
+    with about("forum"):
         if target is None:
             raise WorkflowError(
                 _("forum {to_forum!r} is not in the list of forums", to_forum=to_forum)
@@ -593,12 +635,9 @@ def escalate(
                     level2=current["level"],
                 )
             )
-        at = now(conn)
-        _save(conn, key, {"forum": to_forum}, row_version)
-        store.append_events(
-            conn,
-            [event(actor, at, "decision", key, "escalated", current["code"], to_forum, reason)],
-        )
+    return {"forum": to_forum}, event(
+        actor, at, "decision", decision["key"], "escalated", current["code"], to_forum, reason
+    )
 
 
 def ready_blockers(conn: sqlite3.Connection, key: str) -> list[dict]:
@@ -785,7 +824,7 @@ def edit_decision(
             fields = {k: v for k, v in fields.items() if k != "rationale"}
         if "module" in fields:
             fields = {**fields, "domain": decision["domain"]}
-        record = _validated_decision_fields(conn, fields, new=False, current=decision)
+        record = validated_decision_fields(References(conn), fields, new=False, current=decision)
         record.pop("domain", None)
         at = now(conn)
         changed, events, shown = plan_edit(decision, actor, at, record, reason=reason)
