@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from decisions import app_address, permissions, settings, store, words
@@ -17,6 +17,7 @@ from decisions.model import (
     STAGE_RANK,
     Actor,
     ApprovalRule,
+    DecisionFacts,
     Missing,
     NotFound,
     StaleRecord,
@@ -331,29 +332,51 @@ def refresh_stages(
     conn: sqlite3.Connection, keys: Iterable[str], actor: Actor, at: str, why: str
 ) -> list[dict]:
     """Bring each decision's stored stage to what its evidence gives, inside the caller's
-    transaction, and return the stage events to append.
-
-    A ready mark is a fact that survives what is not test evidence: a stricter approval rule
-    or an edit lowers the stage, and the stage is ready again once the evidence says tested.
-    It is dropped when the tests no longer say passed, or a new build round starts."""
+    transaction, and return the stage events to append."""
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
     stored = decision_store.stored_stages(conn, keys)
     events = []
     for key, fact in facts.items():
-        derived = derive_stage(fact, rule)
-        changes = stage_changes(fact, derived)
-        if derived != stored[key]:
-            changes.update(stage=derived, stage_since=at)
-            events.append(stage_event(actor, at, key, stored[key], derived, why))
-        elif changes:  # the stage stays, yet the record changes: the log says so all the same
-            before = decision_store.get_decision(conn, key) or {}
-            events += [event(actor, at, "decision", key, f"edited:{c}", before.get(c), v, why)
-                       for c, v in changes.items()]  # fmt: skip
+        changes, refreshed = plan_stage_refresh(
+            key, fact, stored[key], rule, actor, at, why,
+            lambda key=key: decision_store.get_decision(conn, key) or {},
+        )  # fmt: skip
+        events += refreshed
         if changes:
             decision_store.update_decision(conn, key, changes)
     return events
+
+
+def plan_stage_refresh(
+    key: str,
+    fact: DecisionFacts,
+    stage: str,
+    rule: ApprovalRule,
+    actor: Actor,
+    at: str,
+    why: str,
+    on_record: Callable[[], Mapping],
+) -> tuple[dict, list[dict]]:
+    """The rule of a decision's derived stage on plain data (`stage`: the one stored;
+    `on_record`: reads the stored columns, asked only when the stage stays yet a column
+    changes): the changes and events that bring it to what its evidence `fact` gives, for
+    refresh_stages and the demo to write.
+
+    A ready mark is a fact that survives what is not test evidence: a stricter approval rule
+    or an edit lowers the stage, and the stage is ready again once the evidence says tested.
+    It is dropped when the tests no longer say passed, or a new build round starts."""
+    derived = derive_stage(fact, rule)
+    changes = stage_changes(fact, derived)
+    if derived != stage:
+        changes.update(stage=derived, stage_since=at)
+        return changes, [stage_event(actor, at, key, stage, derived, why)]
+    if not changes:
+        return changes, []
+    before = on_record()  # the stage stays, yet the record changes: the log says so all the same
+    return changes, [event(actor, at, "decision", key, f"edited:{c}", before.get(c), v, why)
+                     for c, v in changes.items()]  # fmt: skip
 
 
 def waves_counting(conn: sqlite3.Connection, decision: dict) -> list[str]:
