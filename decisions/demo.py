@@ -993,20 +993,9 @@ class Generator:
     def evidence_rows(self) -> dict[str, list[tuple]]:
         """Rows of the evidence tables, with the events that recorded them."""
         tables: dict[str, list[tuple]] = defaultdict(list)
-        for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
-            held = bool(demo["attendees"])
-            notes = random.Random(f"{demo['key']}:notes").choice(DEMO_NOTES) if held else ""
-            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), notes, "",
-                                    iso(slot)[11:16], *self.demo_place(demo["key"])))  # fmt: skip
-            tables["demo_decisions"] += [(demo["key"], k) for k in dict.fromkeys(demo["decisions"])]  # fmt: skip
-            tables["demo_attendees"] += [(demo["key"], e) for e in demo["attendees"]]
-            tables["demo_invitees"] += [(demo["key"], e) for e in demo["invitees"]]
-            if held:
-                self.event(slot, demo["presenter"], "demo", demo["key"], "held", None, iso(slot),
-                           f"{len(demo['attendees'])} attended", rank=0)  # fmt: skip
-            else:
-                self.event(CLOCK_T - self.rng.randint(1, 20) * DAY, demo["presenter"], "demo",
-                           demo["key"], "scheduled", None, iso(slot), "0 attended", rank=0)  # fmt: skip
+        for demo in sorted(self.demo_rows.values(), key=lambda d: d["key"]):
+            if not demo["attendees"]:  # when it was scheduled
+                demo["scheduled_at"] = CLOCK_T - self.rng.randint(1, 20) * DAY
         for p, plan in enumerate(self.plans):
             for j, (t, email, verdict, comment) in enumerate(plan.verdicts):
                 number = self.verdict_id[p, j]
@@ -1041,6 +1030,36 @@ class Generator:
                 (number, case_key, iso(t), result, tester, run["defect"], "")
             )
             self.add(evidence.run_event(actor, iso(t), number, run), rank=0)
+        return tables
+
+    def demo_tables(self, conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+        """Rows of the demo tables, each demo saved by the app's rule (evidence.plan_demo) as
+        its presenter recorded it: reading the decisions it showed as they were then, the
+        directory, modules and clock as written, with the event that recorded it."""
+        tables: dict[str, list[tuple]] = defaultdict(list)
+        lookups = services.Lookups(conn)
+        for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
+            key, held = demo["key"], bool(demo["attendees"])
+            notes = random.Random(f"{key}:notes").choice(DEMO_NOTES) if held else ""
+            place, meeting_url = self.demo_place(key)
+            shown = list(dict.fromkeys(demo["decisions"]))
+            lookups.decisions = dict(demo["shown"])
+            record, invitees, attendees = evidence.plan_demo(
+                conn, None, module=module, date=iso(slot), decisions=shown,
+                presenter=demo["presenter"], invitees=demo["invitees"],
+                attendees=demo["attendees"], notes=notes, held=held,
+                start_time=iso(slot)[11:16], place=place, meeting_url=meeting_url,
+                lookups=lookups,
+            )  # fmt: skip
+            tables["demos"].append(tuple({"key": key, **record}[c] for c in DEMO_COLUMNS))
+            tables["demo_decisions"] += [(key, k) for k in shown]
+            tables["demo_attendees"] += [(key, e) for e in attendees]
+            tables["demo_invitees"] += [(key, e) for e in invitees]
+            at = slot if held else demo["scheduled_at"]
+            presenter = self.actor(demo["presenter"])
+            permissions.check(presenter, "record_demo")
+            self.add(evidence.demo_event(presenter, iso(at), key, None, record, invitees,
+                                         attendees), rank=0)  # fmt: skip
         return tables
 
     def defect_rows(self, tables: dict, actor: Actor, defect: dict, case_key: str, t: int) -> None:
@@ -1082,11 +1101,6 @@ class Generator:
             ("decision_deciders", ("decision", "expert"), self.deciders),
             ("decision_versions", ("decision", "version", "decision_text", "rationale",
                                    "started_at", "reason"), self.versions),
-            ("demos", ("key", "date", "module", "presenter", "held", "notes", "recording_url",
-                       "start_time", "place", "meeting_url"), tables["demos"]),
-            ("demo_decisions", ("demo", "decision"), tables["demo_decisions"]),
-            ("demo_attendees", ("demo", "expert"), tables["demo_attendees"]),
-            ("demo_invitees", ("demo", "expert"), tables["demo_invitees"]),
             ("approvals", ("id", "decision", "expert", "verdict", "date", "comment"),
              tables["approvals"]),
             ("test_cases", ("key", "title", "kind"), tables["test_cases"]),
@@ -1104,10 +1118,13 @@ class Generator:
             if with_lists:
                 for e in programme.insert_reference_lists(conn, self.lists, SYSTEM_ACTOR, "2020-01-06T07:00:00"):  # fmt: skip
                     self.events.append((e["at"], -2, e))
-            for table, columns, values in inserts:
-                write.insert_rows(conn, table, columns, values)
             for setting, value in SETTINGS.items():
                 settings.put(conn, setting, value)
+            for table, columns, values in inserts:
+                write.insert_rows(conn, table, columns, values)
+            demos = self.demo_tables(conn)
+            for table, columns in DEMO_TABLES.items():
+                write.insert_rows(conn, table, columns, demos[table])
             ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))
             store.append_events(conn, [self.events[i][2] for i in ordered])
 
@@ -1249,6 +1266,14 @@ class Life:
         return tester, f"test run of {case_key}: {fact.result}"
 
 
+DEMO_COLUMNS = ("key", "date", "module", "presenter", "held", "notes", "recording_url",
+                "start_time", "duration_min", "place", "meeting_url")  # fmt: skip
+DEMO_TABLES = {
+    "demos": DEMO_COLUMNS,
+    "demo_decisions": ("demo", "decision"),
+    "demo_attendees": ("demo", "expert"),
+    "demo_invitees": ("demo", "expert"),
+}
 VERSION_COLUMNS = ("decision", "version", "decision_text", "rationale", "started_at", "reason")
 DECISION_COLUMNS = (
     "key", "title", "domain", "module", "forum", "scope", "all_organizations", "criticality",
