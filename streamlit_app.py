@@ -76,9 +76,8 @@ import ui  # noqa: E402
 from decisions import admin, i18n, identity, notices, permissions, services, settings, store, words  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
-from decisions.store import analytics  # noqa: E402
+from decisions.store import analytics, screen_queries  # noqa: E402
 from decisions.store import decisions as decision_store  # noqa: E402
-from decisions.store import screen_queries  # noqa: E402
 
 # One short line on every page (on a phone the whole notice took 40 % of the first screen);
 # how to start a real programme is one click away.
