@@ -216,10 +216,16 @@ def figures_as_of(*computed: Computed) -> None:
 
 # Charts ---------------------------------------------------------------------------------------
 
-CHART_SPECS_KEPT = 128
-_chart_specs: dict[tuple, dict] = {}
+CHARTS_KEPT = 128
+_charts: dict[tuple, DrawnChart] = {}
 _chart_building: dict[tuple, threading.Lock] = {}
-_chart_specs_guard = threading.Lock()
+_charts_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    spec: dict  # Vega-Lite, from decisions.charts.spec
+    tables: tuple[pd.DataFrame, ...]  # the data behind it, as the reader writes it
 
 
 def chart(
@@ -230,42 +236,56 @@ def chart(
     description for screen readers), and the data behind it as tables in an expander.
 
     With a `key` that names the data drawn (for an aggregate: its key and event id), the spec
-    is made once per process and reused by every session until the data changes: building and
-    validating a chart costs 0.05-0.1 s of CPU, more than the rest of a page run. Sessions that
-    ask for a spec being made wait for it rather than each making it again (when an aggregate
-    is refreshed, every session on its dashboard asks at once)."""
-    spec = charts.spec(build()) if key is None else chart_spec((*key, i18n.language()), build)
-    st.vega_lite_chart({**spec, "description": about}, **options)
-    chart_in_words(spec, about)
+    and the tables are made once per process and language, and reused by every session until
+    the data changes: building and validating a chart and writing out its data cost
+    0.05-0.1 s of CPU, more than the rest of a page run. Sessions that ask for a chart being
+    made wait for it rather than each making it again (when an aggregate is refreshed, every
+    session on its dashboard asks at once)."""
+    drawn = _draw(build) if key is None else drawn_chart((*key, i18n.language()), build)
+    st.vega_lite_chart({**drawn.spec, "description": about}, **options)
+    chart_in_words(drawn.tables, about)
 
 
-def chart_spec(full: tuple, build: Callable[[], Any]) -> dict:
-    """The spec of the chart `build()` makes, made once per process for the key `full`."""
-    with _chart_specs_guard:
-        spec = _chart_specs.get(full)
-        building = _chart_building.setdefault(full, threading.Lock()) if spec is None else None
+def drawn_chart(full: tuple, build: Callable[[], Any]) -> DrawnChart:
+    """The chart `build()` makes, made once per process for the key `full`."""
+    with _charts_guard:
+        drawn = _charts.get(full)
+        building = _chart_building.setdefault(full, threading.Lock()) if drawn is None else None
     if building is None:
-        return spec
+        return drawn
     with building:
-        with _chart_specs_guard:
-            spec = _chart_specs.get(full)
-        if spec is None:
-            spec = charts.spec(build())
-            with _chart_specs_guard:
-                _chart_specs[full] = spec
+        with _charts_guard:
+            drawn = _charts.get(full)
+        if drawn is None:
+            drawn = _draw(build)
+            with _charts_guard:
+                _charts[full] = drawn
                 _chart_building.pop(full, None)
-                while len(_chart_specs) > CHART_SPECS_KEPT:
-                    _chart_specs.pop(next(iter(_chart_specs)))
-    return spec
+                while len(_charts) > CHARTS_KEPT:
+                    _charts.pop(next(iter(_charts)))
+    return drawn
 
 
-def chart_in_words(spec: dict, about: str) -> None:
+def _draw(build: Callable[[], Any]) -> DrawnChart:
+    spec = charts.spec(build())
+    return DrawnChart(spec, tables_in_words(spec))
+
+
+def tables_in_words(spec: dict) -> tuple[pd.DataFrame, ...]:
+    """Each dataset of the spec as a table, its cells as the reader writes them."""
+    return tuple(
+        pd.DataFrame(records).map(_cell_in_words)
+        for records in (spec.get("datasets") or {}).values()
+        if records
+    )
+
+
+def chart_in_words(tables: tuple[pd.DataFrame, ...], about: str) -> None:
     """The chart for those who cannot see it (WCAG 1.1.1): its summary and its data."""
     with st.expander(i18n._("The chart as text and table"), icon=":material/table_view:"):
         st.markdown(md(about))
-        for records in (spec.get("datasets") or {}).values():
-            if records:
-                st.table(pd.DataFrame(records).map(_cell_in_words), hide_index=True)
+        for table in tables:
+            st.table(table, hide_index=True)
 
 
 _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")

@@ -399,3 +399,7 @@ def forum_members(conn: sqlite3.Connection, forum: str) -> list[dict]:
 
 def modules_of_domain(conn: sqlite3.Connection, domain: str) -> list[dict]:
     return rows(conn, "SELECT code, name FROM modules WHERE domain = ? ORDER BY code", (domain,))
+
+
+def organization_name(conn: sqlite3.Connection, code: str) -> str | None:
+    return scalar(conn, "SELECT name FROM organizations WHERE code = ?", (code,))
