@@ -167,7 +167,7 @@ def test_an_attending_expert_gives_verdicts_on_each_decision_in_one_sitting(demo
         (first, "per@stolav.no", "approve"),
         (second, "per@stolav.no", "changes_requested"),
     ]
-    new_events = approval_events(path)[len(events_before):]
+    new_events = approval_events(path)[len(events_before) :]
     assert [(action, to) for _id, action, to in new_events] == [
         ("approve", first), ("changes_requested", second),
     ]  # fmt: skip
