@@ -389,7 +389,7 @@ def verdict_form(choices: list[str]) -> None:
         st.page_link(
             "pages/demo.py",
             label=_("Shown in demo {demo} on {date}: its notes, recording and other decisions",
-                    demo=demo["key"], date=date_text(str(demo["date"]))),
+                    demo=ui.md(demo["key"]), date=date_text(str(demo["date"]))),
             icon=":material/co_present:",
             query_params={"key": demo["key"]},
         )  # fmt: skip

@@ -139,7 +139,7 @@ def verdict_row(decision: dict, choices: list[str]) -> tuple[str, str]:
                      verdict=verdict_word(given["verdict"]), date=date_text(given["date"])))  # fmt: skip
     left, right = st.columns([1, 2])
     labels = {"": _(SKIP)} | {c: _(VERDICT_ACTION_WORDS[c]) for c in choices}
-    verdict = left.radio(_("Your verdict on {key}", key=decision["key"]), list(labels),
+    verdict = left.radio(_("Your verdict on {key}", key=ui.md(decision["key"])), list(labels),
                          format_func=labels.get, key=f"demo_verdict_{decision['key']}")  # fmt: skip
     comment = right.text_input(_("Comment (required when requesting changes)"),
                                key=f"demo_comment_{decision['key']}")  # fmt: skip

@@ -54,7 +54,7 @@ def demo_named(search: str | None) -> None:
     """A link to the demo whose key was typed in the search, whichever tab lists it."""
     demo = evidence_store.get_demo(conn, search.upper()) if search else None
     if demo is not None:
-        st.page_link("pages/demo.py", label=_("Open demo {key} ({date})", key=demo["key"],
+        st.page_link("pages/demo.py", label=_("Open demo {key} ({date})", key=ui.md(demo["key"]),
                      date=when_text(demo["date"], demo["start_time"])),
                      icon=":material/arrow_forward:", query_params={"key": demo["key"]})  # fmt: skip
 

@@ -55,11 +55,13 @@ def demo_links() -> None:
     verdict (give them there in one sitting), then those you are invited to."""
     attended = queues.demos_attended_awaiting_verdicts(conn, person.email).head(10)
     invited = screen_queries.demos_invited_to(conn, person.email, services.today(conn).isoformat())
-    links = [(d.key, _("{key} · {module} · {date}: {count} awaiting your verdict", key=d.key,
-                       module=names["modules"].get(d.module, d.module), date=date_text(d.date),
-                       count=d.awaiting)) for d in attended.itertuples()]  # fmt: skip
-    links += [(d["key"], _("{key} · {module} · {date}: you are invited", key=d["key"],
-                           module=names["modules"].get(d["module"], d["module"]),
+    modules = {code: ui.md(name) for code, name in names["modules"].items()}
+    links = [(d.key, _("{key} · {module} · {date}: {count} awaiting your verdict",
+                       key=ui.md(d.key), module=modules.get(d.module, ui.md(d.module)),
+                       date=date_text(d.date), count=d.awaiting))
+             for d in attended.itertuples()]  # fmt: skip
+    links += [(d["key"], _("{key} · {module} · {date}: you are invited", key=ui.md(d["key"]),
+                           module=modules.get(d["module"], ui.md(d["module"])),
                            date=date_text(d["date"]))) for d in invited]  # fmt: skip
     for demo, label in links:
         st.page_link("pages/demo.py", label=label, icon=":material/co_present:",

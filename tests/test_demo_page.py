@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 import test_pages_core
 from conftest import as_read, drive_decision
+from hostile import EXPERT, build_hostile_programme
+from test_hostile_pages import assert_escaped, visit
 from test_pages_core import button, signed_in, texts
 
 from decisions import evidence, i18n, store
@@ -215,3 +217,23 @@ def test_the_decision_page_and_my_work_link_to_the_demo(demo_db):
     labels = [p.proto.label for p in at.get("page_link")]
     assert any(label.startswith(f"{demo} · Medication administration · 15 Sep 2022: 2 awaiting")
                for label in labels), labels  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def hostile_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "hostile.db"
+    conn = store.connect(path)
+    build_hostile_programme(conn)
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("email", ["admin@hemit.no", EXPERT, "vera@hemit.no"])
+def test_the_demo_page_renders_no_user_text_as_markup(hostile_path, monkeypatch, email):
+    monkeypatch.setenv("DECISIONS_DB", str(hostile_path))
+    conn = store.connect(hostile_path)
+    demos = [r[0] for r in conn.execute("SELECT key FROM demos ORDER BY key")]
+    conn.close()
+    for demo in demos:
+        assert_escaped(visit(email, "demo", key=demo))
+    assert_escaped(visit(email, "demo", key="![n](http://127.0.0.1:9/n.png)"))
