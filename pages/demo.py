@@ -131,7 +131,7 @@ def open_verdicts(decision: dict) -> list[str]:
     return workflow.verdicts_open(allowed)
 
 
-def verdict_row(decision: dict, choices: list[str]) -> tuple[str, str]:
+def verdict_row(decision: dict, choices: list[str], form_id: str) -> tuple[str, str]:
     st.markdown(f"**{ui.md(decision['key'])} · {ui.md(decision['title'])}**")
     given = evidence_store.latest_verdict_of(conn, decision["key"], person.email)
     if given:
@@ -140,9 +140,9 @@ def verdict_row(decision: dict, choices: list[str]) -> tuple[str, str]:
     left, right = st.columns([1, 2])
     labels = {"": _(SKIP)} | {c: _(VERDICT_ACTION_WORDS[c]) for c in choices}
     verdict = left.radio(_("Your verdict on {key}", key=ui.md(decision["key"])), list(labels),
-                         format_func=labels.get, key=f"demo_verdict_{decision['key']}")  # fmt: skip
+                         format_func=labels.get, key=f"{form_id}:verdict:{decision['key']}")  # fmt: skip
     comment = right.text_input(_("Comment (required when requesting changes)"),
-                               key=f"demo_comment_{decision['key']}")  # fmt: skip
+                               key=f"{form_id}:comment:{decision['key']}")  # fmt: skip
     return verdict, comment
 
 
@@ -150,6 +150,7 @@ def verdict_form() -> None:
     if not permissions.may_act_anywhere(person, "approve"):
         return
     st.subheader(_("Your verdicts from this demo"), anchor=False)
+    ui.show_flash()  # here, where the expert is: on a phone the top is scrolled away
     if not evidence.attended(person, demo):
         st.caption(_("Verdicts from a demo are given here by the experts who attended it; "
                      "give yours on each decision's page or under Approvals."))  # fmt: skip
@@ -161,10 +162,11 @@ def verdict_form() -> None:
         st.caption(_("None of its decisions awaits a verdict now."))
         return
     form = f"demo_verdicts_{key}"
-    with st.form(ui.form_key(form), enter_to_submit=False):
+    form_id = ui.form_key(form)  # its widgets are new once saved: the form shows empty again
+    with st.form(form_id, enter_to_submit=False):
         st.caption(_("Each verdict is saved on its own; leave a decision at “{skip}” to give "
                      "it later.", skip=_(SKIP)))  # fmt: skip
-        chosen = {d["key"]: verdict_row(d, choices) for d, choices in open_now}
+        chosen = {d["key"]: verdict_row(d, choices, form_id) for d, choices in open_now}
         if not st.form_submit_button(_("Save my verdicts"), type="primary"):
             return
     verdicts = {k: v for k, v in chosen.items() if v[0]}
@@ -195,7 +197,6 @@ def said(outcomes: dict[str, evidence.DemoVerdict]) -> str:
     return " ".join(lines)
 
 
-ui.show_flash()
 st.title(f"{ui.md(key)} · {ui.md(names['modules'].get(demo['module'], demo['module']))}")
 st.markdown(f":blue-badge[{status_word()}]")
 facts()

@@ -17,6 +17,7 @@ from tests.e2e.test_foundation_journey import select_row
 pytestmark = pytest.mark.e2e
 
 WIDTHS = ({"width": 1440, "height": 900}, {"width": 390, "height": 844})
+TALL = 2600  # px: a screenshot's height, so that one shows the whole page
 
 
 def an_expert_with_a_demo_to_review(db_path) -> dict:
@@ -94,9 +95,11 @@ def test_an_expert_opens_a_demo_from_the_list_and_gives_two_verdicts(
     for size in WIDTHS:
         page.set_viewport_size(size)
         wait_idle(page)
-        page.screenshot(path=str(SHOTS / f"demo-page-{size['width']}.png"), full_page=True)
         if violations := accessibility_violations(page):
             found[size["width"]] = violations
+        page.set_viewport_size({"width": size["width"], "height": TALL})  # the whole page
+        wait_idle(page)
+        page.screenshot(path=str(SHOTS / f"demo-page-{size['width']}.png"))
     assert not found, "\n".join(
         f"{width}px: {v['rule']} ({v['impact']}) {v['help']}: {'; '.join(v['elements'])}"
         for width, violations in found.items()
