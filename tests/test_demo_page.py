@@ -11,7 +11,7 @@ from hostile import EXPERT, build_hostile_programme
 from test_hostile_pages import assert_escaped, visit
 from test_pages_core import button, signed_in, texts
 
-from decisions import evidence, i18n, store
+from decisions import evidence, i18n, notices, settings, store
 from decisions.store import decisions as decision_store
 
 ATTENDED = ("per@stolav.no", "hanne@stolav.no")
@@ -245,3 +245,19 @@ def test_the_demo_page_renders_no_user_text_as_markup(hostile_path, monkeypatch,
     for demo in demos:
         assert_escaped(visit(email, "demo", key=demo))
     assert_escaped(visit(email, "demo", key="![n](http://127.0.0.1:9/n.png)"))
+
+
+def test_a_demo_invitation_links_to_the_demos_page(programme, decision_at, actor):
+    base = "https://decisions.example.org/app"
+    with store.transaction(programme):
+        settings.put(programme, settings.BASE_URL, base)
+    demo = evidence.save_demo(
+        programme, actor("ana@hemit.no"), module="MED-ADM", date="2022-09-22",
+        decisions=[decision_at("built")], presenter="ana@hemit.no", invitees=["per@stolav.no"],
+        held=False, start_time="10:00",
+    )  # fmt: skip
+    [invitation] = [n for n in notices.plan(programme) if n.kind == "demo_invitation"]
+    link = f"{base}/demo?key={demo}"
+    assert f"Demo {demo} in the app: {link}" in invitation.message.text
+    assert f'<a href="{link}">Demo {demo} in the app</a>' in invitation.message.html
+    assert f"In the tracker: {link}" in invitation.ics.replace("\r\n ", "")

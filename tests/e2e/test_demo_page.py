@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from decisions import store
 from decisions.store import queues, screen_queries
-from tests.e2e.conftest import SHOTS
+from tests.e2e.conftest import SHOTS, idle
 from tests.e2e.test_foundation_journey import select_row
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +65,8 @@ def test_an_expert_opens_a_demo_from_the_list_and_gives_two_verdicts(
     case = an_expert_with_a_demo_to_review(demo_db_copy)
     demo, keys = case["demo"], case["keys"]
     before = verdicts_of(demo_db_copy, case["email"], keys)
-    page.goto(start_app(demo_db_copy))
+    base = start_app(demo_db_copy)
+    page.goto(base)
     sign_in_as(page, case["email"])
     page.get_by_test_id("stSidebarNav").get_by_role("link", name="Demos").click()
     wait_idle(page)
@@ -90,18 +91,31 @@ def test_an_expert_opens_a_demo_from_the_list_and_gives_two_verdicts(
     after = verdicts_of(demo_db_copy, case["email"], keys)
     assert after[len(before) :] == [(keys[0], "approve", 1), (keys[1], "approve", 1)]
 
+    found = wcag_at_both_widths(page, "demo-page", accessibility_violations)
+    page.goto(f"{base}/demos?as={case['email']}")
+    wait_idle(page)
+    page.get_by_role("tab", name="Past").click()
+    expect(page.get_by_text("Demos 1–")).to_be_visible()
+    found |= wcag_at_both_widths(page, "demos-list", accessibility_violations)
+    assert not found, "\n".join(
+        f"{where}: {v['rule']} ({v['impact']}) {v['help']}: {'; '.join(v['elements'])}"
+        for where, violations in found.items()
+        for v in violations
+    )
+
+
+def wcag_at_both_widths(page, name: str, violations_of) -> dict[str, list[dict]]:
+    """axe-core's WCAG 2.1 AA violations on the page at each width (none: {}), and a
+    screenshot of the whole page at each in SHOTS."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     found = {}
     for size in WIDTHS:
         page.set_viewport_size(size)
-        wait_idle(page)
-        if violations := accessibility_violations(page):
-            found[size["width"]] = violations
-        page.set_viewport_size({"width": size["width"], "height": TALL})  # the whole page
-        wait_idle(page)
-        page.screenshot(path=str(SHOTS / f"demo-page-{size['width']}.png"))
-    assert not found, "\n".join(
-        f"{width}px: {v['rule']} ({v['impact']}) {v['help']}: {'; '.join(v['elements'])}"
-        for width, violations in found.items()
-        for v in violations
-    )
+        idle(page)
+        if violations := violations_of(page):
+            found[f"{name} {size['width']}px"] = violations
+        page.set_viewport_size({"width": size["width"], "height": TALL})
+        idle(page)
+        page.screenshot(path=str(SHOTS / f"{name}-{size['width']}.png"))
+    page.set_viewport_size(WIDTHS[0])
+    return found
