@@ -42,6 +42,7 @@ def pages(person=None) -> dict[str, list[st.Page]]:
         ],
         _("Evidence"): [
             page("demos", _("Demos"), "co_present"),
+            page("demo", _("Demo"), "event", url_path="demo", visibility="hidden"),
             page("approvals", _("Approvals"), "task_alt"),
             page("testing", _("Testing"), "science"),
             page("suspect", _("Suspect evidence"), "report"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from decisions import calendar, permissions, store
+from decisions import app_address, calendar, permissions, store
 from decisions.i18n import _
 from decisions.model import (
     DEFECT_STATUSES,
@@ -438,7 +438,7 @@ def demo_events(
             place=d["place"],
             meeting_url=d["meeting_url"],
             notes=d["notes"],
-            link=f"{base_url.rstrip('/')}/demos" if base_url else "",
+            link=app_address.demo_address(base_url, d["key"]) if base_url else "",
             sequence=d["row_version"] - 1,
             cancelled=bool(d["cancelled"]),
         )
@@ -506,7 +506,7 @@ def record_demo_verdicts(
         shown = evidence_store.get_demo(conn, demo)
         if shown is None:
             raise NotFound(_("no demo {demo!r}", demo=demo))
-        if not shown["held"] or actor.email not in shown["attendees"]:
+        if not attended(actor, shown):
             raise WorkflowError(
                 _(
                     "only experts who attended demo {demo} give their verdicts from it; use the "
@@ -529,6 +529,42 @@ def record_demo_verdicts(
                 ) from None
         store.append_events(conn, events)
         return {k: decision_store.get_decision(conn, k)["stage"] for k in verdicts}
+
+
+def attended(actor: Actor, demo: Mapping) -> bool:
+    """Whether `actor` attended the held `demo` (get_demo's record): only they give verdicts
+    from it."""
+    return bool(demo["held"]) and actor.email in demo["attendees"]
+
+
+@dataclass(frozen=True)
+class DemoVerdict:
+    """What became of one verdict given from a demo."""
+
+    stage: str = ""  # the decision's stage afterwards ("" when refused)
+    stored: bool = False  # False: refused, or the same verdict was on record already
+    refusal: str = ""
+
+
+def give_demo_verdicts(
+    conn: sqlite3.Connection, actor: Actor, demo: str, verdicts: Mapping[str, tuple[str, str]]
+) -> dict[str, DemoVerdict]:
+    """An attending expert's verdicts from a demo, {decision key: (verdict, comment)}, each on
+    its own (record_demo_verdicts for one decision: its own transaction and event), so a
+    refused one leaves the others saved. A verdict the same as the expert's latest in the
+    round is not stored again."""
+    outcomes = {}
+    for key, choice in verdicts.items():
+        before = evidence_store.latest_verdict_of(conn, key, actor.email)
+        try:
+            stage = record_demo_verdicts(conn, actor, demo, {key: choice})[key]
+        except WorkflowError as error:
+            outcomes[key] = DemoVerdict(refusal=str(error))
+            continue
+        after = evidence_store.latest_verdict_of(conn, key, actor.email)
+        stored = after is not None and (before is None or after["id"] != before["id"])
+        outcomes[key] = DemoVerdict(stage, stored)
+    return outcomes
 
 
 def _verdict(

@@ -239,10 +239,13 @@ class Links:
     base: str
 
     def page(self, path: str) -> str:
-        return f"{self.base.rstrip('/')}/{path}"
+        return app_address.page_address(self.base, path)
 
     def decision(self, key: str) -> str:
         return self.page(f"decision?key={quote(key)}")
+
+    def demo(self, key: str) -> str:
+        return app_address.demo_address(self.base, key)
 
 
 def links(conn: sqlite3.Connection) -> Links:
@@ -370,7 +373,7 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         lists["forum"] = [_forum_item(r, link) for r in due]
         more["forum"] = due[0]["waiting"] - len(due) if due else 0
     lists["demos"] = [
-        Item(f"{r['key']} {r['module_name']}", link.page("demos"),
+        Item(f"{r['key']} {r['module_name']}", link.demo(r["key"]),
              texts.when(r["date"], r["start_time"], r["duration_min"])
              + (f", {r['place']}" if r["place"] else ""))
         for r in found["demos"].get(actor.email, [])
@@ -451,7 +454,7 @@ def _demo_notice(
         actor.name, kind=kind, key=event.key, module=event.module,
         module_name=event.module_name, day=event.day, start=event.start_time,
         minutes=event.duration_min, place=event.place, meeting_url=event.meeting_url,
-        presenter=event.organizer[1], decisions=decisions, link=link.page("demos"),
+        presenter=event.organizer[1], decisions=decisions, link=link.demo(event.key),
     )  # fmt: skip
     return Notice(actor.email, kind, event.key, dedup, message, ics)
 

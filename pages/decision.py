@@ -385,18 +385,14 @@ def verdict_form(choices: list[str]) -> None:
     """No verdict is chosen for the expert: a comment written with the form left as it opened
     must not approve by mistake."""
     labels = {"approve": _("Approve"), "changes_requested": _("Request changes")}
-    shown = evidence_store.demos_of_decision(conn, key)
-    if shown:
-        demo = shown[-1]
-        with st.popover(
-            _("The demo it was shown in: {demo}, {date}", demo=demo["key"],
-              date=date_text(str(demo["date"]))),
+    for demo in evidence_store.demos_of_decision(conn, key)[-1:]:
+        st.page_link(
+            "pages/demo.py",
+            label=_("Shown in demo {demo} on {date}: its notes, recording and other decisions",
+                    demo=ui.md(demo["key"]), date=date_text(str(demo["date"]))),
             icon=":material/co_present:",
-        ):  # fmt: skip
-            st.markdown(ui.md(demo["notes"] or _("No notes from the demo.")))
-            if demo["recording_url"]:
-                st.caption(_("Recording"))
-                st.code(demo["recording_url"], language=None)
+            query_params={"key": demo["key"]},
+        )  # fmt: skip
     with st.form("verdict"):
         verdict_column, comment_column = st.columns([1, 2])
         verdict = verdict_column.radio(

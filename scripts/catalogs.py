@@ -34,7 +34,7 @@ DOMAINS = {
     "notices": ["decisions/notices.py", "decisions/notice_texts.py", "decisions/calendar.py"],
     "io": ["decisions/io/*.py"],
     "search": ["pages/decisions_register.py", "decisions/demo.py"],
-    "expert": ["pages/my_work.py", "pages/decision.py", "pages/approvals.py"],
+    "expert": ["pages/my_work.py", "pages/decision.py", "pages/approvals.py", "pages/demo.py"],
     "analyst": ["pages/new_decision.py", "pages/demos.py", "pages/people.py"],
     "testing": ["pages/testing.py"],
     "programme": [
