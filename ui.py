@@ -29,6 +29,18 @@ DECISION_PAGE = "pages/decision.py"
 ROWS_SHOWN = 500
 
 
+_migrated: set[tuple[str, int]] = set()
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """A run's connection to the database file at `path`, brought up to date with the schema
+    the first time this process opens that file (not on every run of every session)."""
+    file = (str(path), path.stat().st_ino)
+    connection = store.connect(path, migrate=file not in _migrated)
+    _migrated.add(file)
+    return connection
+
+
 def conn() -> sqlite3.Connection:
     """This run's connection, opened by streamlit_app.py and closed when the run ends."""
     _require_frame()

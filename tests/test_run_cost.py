@@ -109,3 +109,24 @@ def test_the_register_writes_its_csv_when_asked_not_on_every_run(app_db, monkeyp
     at = open_page("pages/decisions_register.py")
     assert [b.label for b in at.get("download_button")] == ["Download the list (CSV)"]
     assert not written
+
+
+def test_a_run_does_not_ask_for_pending_migrations_once_the_process_has(app_db, monkeypatch):
+    at = open_page("pages/overview.py")
+    asked = counting(monkeypatch, store.migrations, "pending")
+    at.run()
+    assert not at.exception
+    assert not asked
+
+
+def test_a_database_file_put_in_place_of_the_served_one_is_brought_up_to_date(
+    app_db, db_path, monkeypatch
+):
+    at = open_page("pages/overview.py")
+    replacement = db_path.with_name("replacement.db")
+    shutil.copy(db_path, replacement)
+    replacement.replace(db_path)  # a restore: another file under the same name
+    asked = counting(monkeypatch, store.migrations, "pending")
+    at.run()
+    assert not at.exception
+    assert len(asked) == 1
