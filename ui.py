@@ -474,7 +474,7 @@ def decision_table(
     frame: pd.DataFrame, key: str, *, total: int | None = None, height: int | str = "auto"
 ) -> None:
     """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision."""
-    shown = frame.head(ROWS_SHOWN)
+    shown = frame if len(frame) <= ROWS_SHOWN else frame.head(ROWS_SHOWN)
     if total is not None and total > len(shown):
         st.caption(i18n._("Showing the first {shown} of {total}; narrow the search to see more.",
                           shown=i18n.format_number(len(shown)),
