@@ -129,7 +129,7 @@ def open_database() -> None:
 
         ui.build_demo_once(path, lambda conn: demo.build_demo(conn, progress=progress))
         st.rerun()
-    st.session_state["_conn"] = store.connect(path)
+    st.session_state["_conn"] = ui.open_connection(path)
 
 
 def auth_configured() -> bool:

@@ -29,6 +29,18 @@ DECISION_PAGE = "pages/decision.py"
 ROWS_SHOWN = 500
 
 
+_migrated: set[tuple[str, int]] = set()
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """A run's connection to the database file at `path`, brought up to date with the schema
+    the first time this process opens that file (not on every run of every session)."""
+    file = (str(path), path.stat().st_ino)
+    connection = store.connect(path, migrate=file not in _migrated)
+    _migrated.add(file)
+    return connection
+
+
 def conn() -> sqlite3.Connection:
     """This run's connection, opened by streamlit_app.py and closed when the run ends."""
     _require_frame()
@@ -241,7 +253,10 @@ def chart(
     0.05-0.1 s of CPU, more than the rest of a page run. Sessions that ask for a chart being
     made wait for it rather than each making it again (when an aggregate is refreshed, every
     session on its dashboard asks at once)."""
-    drawn = _draw(build) if key is None else drawn_chart((*key, i18n.language()), build)
+    if key is None:
+        drawn = _draw(build)
+    else:  # keyed by database too: the tests' databases share the process
+        drawn = drawn_chart((str(store.database_path()), *key, i18n.language()), build)
     st.vega_lite_chart({**drawn.spec, "description": about}, **options)
     chart_in_words(drawn.tables, about)
 
@@ -459,7 +474,7 @@ def decision_table(
     frame: pd.DataFrame, key: str, *, total: int | None = None, height: int | str = "auto"
 ) -> None:
     """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision."""
-    shown = frame.head(ROWS_SHOWN)
+    shown = frame if len(frame) <= ROWS_SHOWN else frame.head(ROWS_SHOWN)
     if total is not None and total > len(shown):
         st.caption(i18n._("Showing the first {shown} of {total}; narrow the search to see more.",
                           shown=i18n.format_number(len(shown)),

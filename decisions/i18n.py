@@ -99,25 +99,38 @@ def strict() -> bool:
     return os.environ.get("DECISIONS_I18N_STRICT") == "1"
 
 
-@cache
+_catalogs: dict[str, gettext.NullTranslations] = {}
+
+
 def _catalog(lang: str) -> gettext.NullTranslations:
-    with _lock:
-        files = sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
-        if not files:
-            return gettext.NullTranslations()
-        merged = None
-        for path in files:
-            with path.open("rb") as po:
-                catalog = read_po(po, locale=lang, domain=path.stem)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            translations = gettext.GNUTranslations(buffer)
-            if merged is None:
-                merged = translations
-            else:
-                merged._catalog.update(translations._catalog)  # one catalog of all domains
-        return merged
+    """The language's catalogs as one, read once per process: the sessions that arrive
+    together after a start would each read them all, one after the other, under the lock."""
+    found = _catalogs.get(lang)
+    if found is None:
+        with _lock:
+            if lang not in _catalogs:
+                _catalogs[lang] = _read_catalogs(lang)
+            found = _catalogs[lang]
+    return found
+
+
+def _read_catalogs(lang: str) -> gettext.NullTranslations:
+    files = sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
+    if not files:
+        return gettext.NullTranslations()
+    merged = None
+    for path in files:
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=lang, domain=path.stem)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        translations = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = translations
+        else:
+            merged._catalog.update(translations._catalog)  # one catalog of all domains
+    return merged
 
 
 def _translate(message: str, lang: str) -> str:

@@ -10,7 +10,8 @@ functions here word them. A code with no word here is shown as it is stored."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -237,18 +238,29 @@ def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
 def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
     """A queue as a person reads it: stage and verdict words, names for codes (`names` as
     store.queues.code_names gives them), readable dates and headers in words."""
-    shown = frame.drop(columns=[c for c in _INTERNAL if c in frame])
-    for column in shown.columns:
-        if column == "stage":
-            shown[column] = shown[column].map(stage_word)
-        elif column == "my_verdict":
-            shown[column] = shown[column].map(lambda v: verdict_word(v) if v else "")
-        elif column in _NAMED:
-            table = names.get(_NAMED[column], {})
-            shown[column] = shown[column].map(lambda code, t=table: t.get(code, code))
-        elif column in _DATES:
-            shown[column] = shown[column].map(date_text)
-    return shown.rename(columns=headers(QUEUE_COLUMN_WORDS, shown.columns))
+    columns = [c for c in frame.columns if c not in _INTERNAL]
+    titles = headers(QUEUE_COLUMN_WORDS, columns)
+    shown = {}
+    # Plain lists, not a pandas operation per column: a page shows several small queues, and
+    # per column pandas cost more than the words (twice the time in all).
+    for column in columns:
+        word, values = _column_word(column, names), frame[column].tolist()
+        shown[titles.get(column, column)] = values if word is None else [word(v) for v in values]
+    return pd.DataFrame(shown, index=frame.index)
+
+
+def _column_word(column: str, names: dict[str, dict[str, str]]) -> Callable[[Any], str] | None:
+    """How readable() words the values of a queue's column, or None to keep them."""
+    if column == "stage":
+        return stage_word
+    if column == "my_verdict":
+        return lambda v: verdict_word(v) if v else ""
+    if column in _NAMED:
+        table = names.get(_NAMED[column], {})
+        return lambda code: table.get(code, code)
+    if column in _DATES:
+        return date_text
+    return None
 
 
 # Columns of the other screens' tables -----------------------------------------------------------
