@@ -879,20 +879,17 @@ SEPARATOR_WORDS = {
     "\t": N_("CSV, {encoding}, tab-separated"),
 }
 
-IMPORT_COUNT_WORDS = {
-    "new": N_("{count} new"),
-    "updated": N_("{count} updated"),
-    "unchanged": N_("{count} unchanged"),
-    "rejected": N_("{count} rejected"),
-}
-
 
 def import_counts_text(counts: Mapping[str, int]) -> str:
     """A file's rows by what the import did with them: "3 new, 0 updated, 1 rejected"."""
+    said = {
+        "new": lambda n: n_("{count} new", "{count} new", n),
+        "updated": lambda n: n_("{count} updated", "{count} updated", n),
+        "unchanged": lambda n: n_("{count} unchanged", "{count} unchanged", n),
+        "rejected": lambda n: n_("{count} rejected", "{count} rejected", n),
+    }
     return ", ".join(
-        _(IMPORT_COUNT_WORDS[status], count=format_number(n))
-        if status in IMPORT_COUNT_WORDS
-        else f"{format_number(n)} {status}"
+        said[status](n) if status in said else f"{format_number(n)} {status}"
         for status, n in counts.items()
     )
 

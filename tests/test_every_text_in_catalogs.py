@@ -238,3 +238,82 @@ def test_a_text_that_bypasses_the_catalogs_is_found(source):
 )
 def test_a_text_through_the_catalogs_or_without_words_passes(source):
     assert _lines(source) == []
+
+
+# The command line in the reader's language ------------------------------------------------------
+
+BAD_EMAIL = (
+    "email,name,organization,domains,roles,allocation_pct\nnew at stolav.no,New,STO,MED,expert,50\n"
+)
+NEW_ORGANISATION = "code,name,kind\nORK,Orkdal sykehus,hospital\n"
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    from decisions import cli
+
+    status = cli.main(argv)
+    printed = capsys.readouterr()
+    return status, printed.out, printed.err
+
+
+@pytest.fixture
+def reader(monkeypatch, programme, db_path):
+    """Run the command line as an administrator does: no DECISIONS_LANGUAGE, the programme's
+    setting app.language (bokmål unless `reader(...)` stores another)."""
+    from decisions import settings, store
+
+    monkeypatch.delenv("DECISIONS_LANGUAGE", raising=False)
+
+    def choose(language: str | None = None) -> str:
+        if language:
+            with store.transaction(programme):
+                settings.put(programme, settings.LANGUAGE, language)
+        return str(db_path)
+
+    return choose
+
+
+def test_a_refused_row_and_the_summary_read_in_bokmal(reader, tmp_path, capsys):
+    db = reader()
+    bad = tmp_path / "experts.csv"
+    bad.write_text(BAD_EMAIL, encoding="utf-8")
+    status, out, err = _run(["import", "experts", str(bad), "--db", db], capsys)
+    assert status == 1
+    assert f"{bad}:2:email: 'new at stolav.no' er ikke en e-postadresse" in err
+    assert f"{bad}: experts, CSV, UTF-8, kommaseparert: 0 nye, 0 oppdaterte, 0 uendrede, " \
+           "1 avvist" in out  # fmt: skip
+    assert "rejected" not in out + err and "not an email" not in err
+
+
+def test_a_summary_and_a_use_case_refusal_read_in_bokmal(reader, tmp_path, capsys):
+    db = reader()
+    good = tmp_path / "organizations.csv"
+    good.write_text(NEW_ORGANISATION, encoding="utf-8")
+    status, out, _err = _run(["import", "organizations", str(good), "--db", db, "--dry-run"],
+                             capsys)  # fmt: skip
+    assert status == 0
+    assert "1 ny, 0 oppdaterte, 0 uendrede, 0 avviste" in out
+    assert "prøvekjøring: ingenting skrevet" in out
+    status, _out, err = _run(["import", "organizations", str(good), "--db", db,
+                              "--as", "vera@hemit.no"], capsys)  # fmt: skip
+    assert status == 1 and err.startswith("--as vera@hemit.no: ")
+    assert not re.search(r"\b(may not|not allowed|import)\b", err.split(": ", 1)[1]), err
+
+
+def test_check_and_its_usage_errors_read_in_bokmal(reader, tmp_path, capsys):
+    db = reader()
+    status, out, _err = _run(["check", "--db", db], capsys)
+    assert status == 0
+    assert f"{db}: advarsel: hendelseslogg: ingen hodefil å holde den mot" in out
+    assert f"{db}: ok" in out and "warning" not in out
+    status, _out, err = _run(["import", "kinds", str(tmp_path), "--db", db], capsys)
+    assert status == 2 and "ukjent KIND 'kinds'; forventet all eller en av" in err
+
+
+def test_the_programmes_language_is_the_command_lines(reader, tmp_path, capsys):
+    db = reader("en")
+    bad = tmp_path / "experts.csv"
+    bad.write_text(BAD_EMAIL, encoding="utf-8")
+    _status, out, err = _run(["import", "experts", str(bad), "--db", db], capsys)
+    assert "'new at stolav.no' is not an email address" in err
+    assert "0 new, 0 updated, 0 unchanged, 1 rejected" in out
