@@ -394,13 +394,15 @@ def _publish(args: argparse.Namespace) -> int:
     conn = _open(args)
     if conn is None:
         return 1
-    started = time.process_time(), time.perf_counter()
+    started, reader = (time.process_time(), time.perf_counter()), i18n.language()
     try:
         result = publish(conn, Path(args.out), language=args.language,
                          base_url=args.base_url, dry_run=args.dry_run)  # fmt: skip
     except (IndexFailed, Busy) as failed:
         print(_("{path}: {error}", path=args.out, error=failed), file=sys.stderr)
         return 1
+    finally:
+        i18n.use(reader)  # the site is written in its language, the report in the reader's
     if args.dry_run:
         for line in words.publish_dry_run_lines(result.changes, result.index_rebuilt):
             print(line)
