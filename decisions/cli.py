@@ -95,16 +95,20 @@ def _speak_programme_language(db: str | None) -> None:
     """The command line speaks `DECISIONS_LANGUAGE` where set, else the programme's setting
     app.language (where the database is there to hold it), else bokmål."""
     path = store.database_path(db)
-    programme = None
-    if path.is_file():
+    i18n.use(i18n.choose(programme=_programme_language(path) if path.is_file() else None))
+
+
+def _programme_language(path: Path) -> str | None:
+    try:
         conn = store.connect(path, migrate=False)
-        try:
-            programme = settings.get(conn, settings.LANGUAGE)
-        except sqlite3.Error:  # a database too old or too damaged to say; check will tell
-            programme = None
-        finally:
-            conn.close()
-    i18n.use(i18n.choose(programme=programme))
+    except sqlite3.Error:  # not a database, or a damaged one: the command itself will say so
+        return None
+    try:
+        return settings.get(conn, settings.LANGUAGE)
+    except sqlite3.Error:  # a schema too old to hold settings
+        return None
+    finally:
+        conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(_("error: {error}", error=error), file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError:  # SQLite's own words ("file is not a database") stay in
+        print(_("{path}: not a database this program can read (damaged, or another kind of "
+                "file)", path=store.database_path(args.db)), file=sys.stderr)  # fmt: skip
+        return 1
 
 
 class UsageError(Exception):

@@ -317,3 +317,13 @@ def test_the_programmes_language_is_the_command_lines(reader, tmp_path, capsys):
     _status, out, err = _run(["import", "experts", str(bad), "--db", db], capsys)
     assert "'new at stolav.no' is not an email address" in err
     assert "0 new, 0 updated, 0 unchanged, 1 rejected" in out
+
+
+@pytest.mark.parametrize("command", [["check"], ["readiness"], ["export", "waves"]])
+def test_a_file_that_is_no_database_is_named_in_the_readers_words(command, tmp_path, capsys):
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all, " * 200)
+    status, _out, err = _run([*command, "--db", str(garbage)], capsys)
+    assert status == 1
+    assert err == f"{garbage}: not a database this program can read (damaged, or another kind " \
+                  "of file)\n"  # fmt: skip
