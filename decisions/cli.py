@@ -17,8 +17,29 @@ from decisions.model import WorkflowError
 COMMANDS = words.COMMAND_WORDS
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse in the reader's language: its headings, usage line, -h and the frame of its
+    errors (the errors' own texts are argparse's, in English)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", help=_("show this help and exit"))
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, _("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m decisions", description=_(
+    parser = _Parser(prog="python -m decisions", description=_(
         "The command line of the decision tracker (FORMATS.md). Exit status: 0 success, 1 the "
         "input or the data was rejected (nothing written), 2 usage error."))  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

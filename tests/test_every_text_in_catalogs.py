@@ -327,3 +327,13 @@ def test_a_file_that_is_no_database_is_named_in_the_readers_words(command, tmp_p
     assert status == 1
     assert err == f"{garbage}: not a database this program can read (damaged, or another kind " \
                   "of file)\n"  # fmt: skip
+
+
+def test_the_help_and_a_usage_error_read_in_bokmal(monkeypatch, capsys):
+    monkeypatch.delenv("DECISIONS_LANGUAGE", raising=False)
+    status, out, _err = _run(["import", "--help"], capsys)
+    assert status == 0 and out.startswith("bruk: python -m decisions import")
+    assert "vis denne hjelpen og avslutt" in out and "kontroller og rapporter" in out
+    assert not re.search(r"\b(usage|options|show this|validate)\b", out), out
+    status, _out, err = _run(["demo", "--scale", "lots"], capsys)
+    assert status == 2 and "python -m decisions demo: feil: argument --scale" in err
