@@ -18,7 +18,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = re.compile(r"[A-Za-zÆØÅæøå]{2,}")
-TRANSLATED = {"_", "n_", "N_", "translate"}
 # Exceptions for programmers, never shown to a person as a message of the product: a broken
 # invariant of the code (ValueError and its kin), or the catalogs' own strict-mode error.
 FOR_PROGRAMMERS = {
@@ -32,28 +31,10 @@ FOR_PROGRAMMERS = {
 }
 # Keywords of a Streamlit call that a person reads; the first positional argument too.
 READ_KEYWORDS = {"label", "help", "placeholder", "caption", "body", "title", "text"}
-# Streamlit calls whose first argument is not a text: a page's path, a key, a layout, a cache.
-ST_NOT_TEXT = {
-    "page_link",
-    "switch_page",
-    "Page",
-    "session_state",
-    "query_params",
-    "cache_data",
-    "cache_resource",
-    "columns",
-    "tabs",
-    "container",
-    "empty",
-    "set_page_config",
-    "navigation",
-    "context",
-    "fragment",
-    "html",
-    "form",
-    "user",
-    "code",
-}
+# Streamlit calls whose first argument is not a text: a page's file, a session's or a query's
+# key, a form's key, code shown as code, the signed-in user's claims.
+ST_NOT_TEXT = {"Page", "page_link", "switch_page", "session_state", "query_params", "form", "code",
+               "user"}  # fmt: skip
 # Lists whose items a person reads, one text each (a file's problems, a check's findings).
 READ_LISTS = {"problems", "errors", "notes", "warnings", "findings", "refusals"}
 # Not words: a link, a record's key given as an example, a Streamlit icon or badge.
