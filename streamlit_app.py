@@ -201,11 +201,9 @@ def refuse_weak_cookie_secret() -> None:
         ),
         icon=":material/lock:",
     )
-    st.markdown(
-        _("Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:") + "\n\n"
-        '```\npython -c "import secrets; print(secrets.token_urlsafe(48))"\n```\n\n'
-        '```toml\n[auth]\ncookie_secret = "<the printed value>"\n```'
-    )
+    st.markdown(_("Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:"))
+    st.code('python -c "import secrets; print(secrets.token_urlsafe(48))"', language="bash")
+    st.code('[auth]\ncookie_secret = "<the printed value>"', language="toml")
     st.stop()
 
 

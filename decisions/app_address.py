@@ -53,7 +53,7 @@ def check_findings(conn: sqlite3.Connection) -> list[str]:
     if not base_url_set(conn):
         return []
     problem = base_url_problem(settings.get(conn, settings.BASE_URL))
-    return [f"settings: app.base_url: {problem}"] if problem else []
+    return [_("settings: app.base_url: {problem}", problem=problem)] if problem else []
 
 
 def check_warnings(conn: sqlite3.Connection) -> list[str]:
@@ -61,4 +61,4 @@ def check_warnings(conn: sqlite3.Connection) -> list[str]:
     recorded (their links point at the default)."""
     if base_url_set(conn) or not notice_store.count_all(conn):
         return []
-    return [f"settings: {base_url_warning(conn)}"]
+    return [_("settings: {warning}", warning=base_url_warning(conn))]

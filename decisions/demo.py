@@ -1302,8 +1302,9 @@ def _usable_lists(conn: sqlite3.Connection, lists: dict[str, list[dict]]) -> boo
         missing = sorted({r["code"] for r in lists[kind]} - present)
         if missing:
             raise WorkflowError(
-                f"the demo needs the default {kind}; missing: {', '.join(missing[:5])}"
-            )
+                _("the demo needs the default {kind}; missing: {codes}", kind=kind,
+                  codes=", ".join(missing[:5]))
+            )  # fmt: skip
     return True
 
 
@@ -1317,9 +1318,11 @@ def build_demo(
     summary. The same seed and scale give the same database content."""
     progress = progress or _ignore
     if scale <= 0:
-        raise WorkflowError(f"scale must be above 0, not {scale}")
+        raise WorkflowError(_("scale must be above 0, not {scale}", scale=scale))
     if not store.is_empty(conn):
-        raise WorkflowError("the database holds a programme already; the demo needs an empty one")
+        raise WorkflowError(
+            _("the database holds a programme already; the demo needs an empty one")
+        )
     lists = programme.read_reference_lists()
     with_lists = not _usable_lists(conn, lists)
     generator = Generator(random.Random(seed), scale, lists)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from decisions import app_address, calendar, permissions, store
+from decisions import app_address, calendar, permissions, store, words
 from decisions.i18n import _
 from decisions.model import (
     DEFECT_STATUSES,
@@ -26,7 +26,6 @@ from decisions.model import (
 )
 from decisions.services import (
     MAX_TITLE,
-    STALE_MESSAGE,
     Lookups,
     about,
     approval_rule,
@@ -104,7 +103,7 @@ def save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version
         )
         if not saved:
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
+            raise StaleRecord(words.stale_text("demo", key))
         at = now(conn)
         events = [demo_event(actor, at, key, existing, record, invitees, attendees)]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
@@ -314,15 +313,13 @@ def _check_demo_decisions(
         if key in earlier or (held and history and _before_round(decision, when)):
             continue  # already on the demo, or shown in an earlier build round
         if not stage_at_least(decision["stage"], floor):
-            stage = decision["stage"].replace("_", " ")
+            stage = words.stage_word(decision["stage"]).lower()
             raise WorkflowError(
-                _(
-                    "decisions: {key} is {stage}; a demo shows configuration that is {what}",
-                    key=key,
-                    stage=stage,
-                    what="built" if held else "in build or built",
-                )
-            )
+                _("decisions: {key} is {stage}; a held demo shows configuration that is built",
+                  key=key, stage=stage) if held
+                else _("decisions: {key} is {stage}; a demo shows configuration that is in "
+                       "build or built", key=key, stage=stage)
+            )  # fmt: skip
         if held and norm_time(when) < norm_time(decision["built_at"] or when):
             raise WorkflowError(
                 _(
@@ -410,7 +407,7 @@ def cancel_demo(
         if demo["cancelled"]:
             raise WorkflowError(_("demo {key} is cancelled already", key=key))
         if not evidence_store.cancel_demo(conn, key, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
+            raise StaleRecord(words.stale_text("demo", key))
         reason = text_field(reason, "reason", limit=500)
         at = now(conn)
         events = [event(actor, at, "demo", key, "cancelled", demo["date"], None, reason or None)]
@@ -747,7 +744,7 @@ def save_test_case(
         existing = evidence_store.get_test_case(conn, key) if key else None
         key = visible_field(key, "key") or evidence_store.next_key(conn, "test_cases", "TC")
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
+            raise StaleRecord(words.stale_text("test_case", key))
         at = now(conn)
         events = [test_case_event(actor, at, key, existing, decisions, record["title"])]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
@@ -863,7 +860,7 @@ def save_defect(
             },
         )
         if not evidence_store.save_defect(conn, record, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {record['key']}"))
+            raise StaleRecord(words.stale_text("defect", record["key"]))
         store.append_events(conn, [defect_event(actor, now(conn), record, existing)])
         return record["key"]
 

@@ -38,10 +38,6 @@ from decisions.workflow import (
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
-STALE_MESSAGE = (
-    "{what} was changed by someone else since you opened it; nothing was saved. "
-    "Reload to see their change, then make yours again."
-)
 
 # The programme clock --------------------------------------------------------------------------
 
@@ -121,7 +117,8 @@ def invisible_character(text: str) -> str | None:
     for position, char in enumerate(text, start=1):
         if unicodedata.category(char) in _INVISIBLE:
             name = unicodedata.name(char, "a control character")
-            return f"U+{ord(char):04X} {name} at position {position}"
+            return _("U+{code} {name} at position {position}", code=f"{ord(char):04X}",
+                     name=name, position=position)  # fmt: skip
     return None
 
 
@@ -468,17 +465,18 @@ def validated_decision_fields(
         if new or ref in fields:
             code = (fields.get(ref) or "").strip()
             if not code:
-                problems.append(f"{ref} is required")
+                problems.append(_("{field} is required", field=ref))
             elif references.unknown_codes(table, [code]):
-                problems.append(f"{ref} {code!r} is not in the list of {table}")
+                problems.append(_("{field} {code} is not in the list of {table}", field=ref,
+                                  code=repr(code), table=table))  # fmt: skip
             record[ref] = code
     if record.get("module") and record.get("domain"):
         module_domain = references.module_domain(record["module"])
         if module_domain and module_domain != record["domain"]:
             problems.append(
-                f"module {record['module']} belongs to domain {module_domain}, "
-                f"not {record['domain']}"
-            )
+                _("module {module} belongs to domain {domain}, not {given}",
+                  module=record["module"], domain=module_domain, given=record["domain"])
+            )  # fmt: skip
     if new or "scope" in fields:
         record["scope"] = checked(choice_field, fields.get("scope", ""), "scope", SCOPES)
     if new or "criticality" in fields:
@@ -493,7 +491,7 @@ def validated_decision_fields(
     if new or "owner" in fields:
         owner = (fields.get("owner") or "").strip().lower() or None
         if owner and references.unknown_emails([owner]):
-            problems.append(f"owner {owner} is not in the directory")
+            problems.append(_("owner {owner} is not in the directory", owner=owner))
         record["owner"] = owner
     if new or "organizations" in fields:
         organizations = fields.get("organizations") or []
@@ -502,10 +500,11 @@ def validated_decision_fields(
         all_orgs = [o.upper() for o in organizations] == ["ALL"]
         if not all_orgs:
             if not organizations:
-                problems.append("organizations: name at least one, or ALL")
+                problems.append(_("organizations: name at least one, or ALL"))
             unknown = references.unknown_codes("organizations", organizations)
             if unknown:
-                problems.append(f"organizations not in the list: {', '.join(unknown)}")
+                problems.append(_("organizations not in the list: {codes}",
+                                  codes=", ".join(unknown)))  # fmt: skip
         record["all_organizations"] = int(all_orgs)
         record["organizations"] = [] if all_orgs else list(dict.fromkeys(organizations))
     if "scope" in record or "organizations" in record:
@@ -523,7 +522,7 @@ def validated_decision_fields(
 
 def _save(conn: sqlite3.Connection, key: str, changes: dict, row_version: int | None) -> None:
     if not decision_store.update_decision(conn, key, changes, row_version):
-        raise StaleRecord(STALE_MESSAGE.format(what=f"Decision {key}"))
+        raise StaleRecord(words.stale_text("decision", key))
 
 
 def decide(
@@ -937,10 +936,12 @@ def check(
     for key, facts in decision_store.decision_facts(conn).items():
         derived = derive_stage(facts, rule)
         if stored[key] != derived:
-            findings.append(f"stage: {key} is stored as {stored[key]}, the evidence says {derived}")
+            findings.append(_("stage: {key} is stored as {stored}, the evidence says {derived}",
+                              key=key, stored=stored[key], derived=derived))  # fmt: skip
     for key, logged in decision_store.logged_stages(conn).items():
         if logged != stored[key]:
-            findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
+            findings.append(_("history: {key} is stored as {stored}, its events say {logged}",
+                              key=key, stored=stored[key], logged=logged))  # fmt: skip
     return findings + app_address.check_findings(conn)
 
 
@@ -965,9 +966,9 @@ def _head_findings(
     if head is not None:
         return findings + against(name, head, True)
     if last_id:
-        findings.append(f"head {name}: missing, though the log key is set and every change "
-                        "writes it (deleted?); after setting the key, write the first one with "
-                        f"check --anchor {name}")  # fmt: skip
+        findings.append(_("head {name}: missing, though the log key is set and every change "
+                          "writes it (deleted?); after setting the key, write the first one "
+                          "with check --anchor {name}", name=name))  # fmt: skip
     return findings
 
 
@@ -982,20 +983,20 @@ def check_warnings(
     log_key = log_key or anchor.log_key()
     warnings = []
     if not store.has_digests(conn):
-        warnings.append("records: the schema predates record digests (m009); open the "
-                        "database once with the app or any writing command")  # fmt: skip
+        warnings.append(_("records: the schema predates record digests (m009); open the "
+                          "database once with the app or any writing command"))  # fmt: skip
     if log_key is None:
-        warnings.append(f"event log: not anchored: no log key (${anchor.KEY_ENV} or [log] key "
-                        "in .streamlit/secrets.toml); a log recomputed or extended by "
-                        "someone with the file would go unseen")  # fmt: skip
+        warnings.append(_("event log: not anchored: no log key (${variable} or [log] key in "
+                          ".streamlit/secrets.toml); a log recomputed or extended by someone "
+                          "with the file would go unseen", variable=anchor.KEY_ENV))  # fmt: skip
     elif store.last_event(conn)[0] and not store.newest_signed(conn):
-        warnings.append("event log: no event carries a MAC of the log key yet (written "
-                        "before the key was set); the next change starts the keyed "
-                        "log")  # fmt: skip
+        warnings.append(_("event log: no event carries a MAC of the log key yet (written "
+                          "before the key was set); the next change starts the keyed "
+                          "log"))  # fmt: skip
     if not list(heads):
-        warnings.append("event log: no head file to hold it against (check --head FILE, or "
-                        "DB.head.json beside the database); events deleted from the end "
-                        "would go unseen")  # fmt: skip
+        warnings.append(_("event log: no head file to hold it against (check --head FILE, or "
+                          "DB.head.json beside the database); events deleted from the end "
+                          "would go unseen"))  # fmt: skip
     return warnings + app_address.check_warnings(conn)
 
 

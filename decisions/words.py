@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from decisions.i18n import N_, _, format_date, format_datetime, n_
+from decisions.i18n import N_, _, format_date, format_datetime, format_number, n_
 from decisions.model import FORECAST_HORIZON_WEEKS, ApprovalProgress, Missing
 
 # The programme's codes ------------------------------------------------------------------------
@@ -870,3 +870,101 @@ GO_NO_GO_WORDS = {
 def outcome_word(outcome: str) -> str:
     """A go/no-go decision's outcome in the reader's language."""
     return _(GO_NO_GO_WORDS[outcome])
+
+
+# The command line -----------------------------------------------------------------------------
+
+COMMAND_WORDS = {
+    "init": N_("create an empty programme database (schema and reference lists)"),
+    "demo": N_("create the demo programme (--scale N multiplies the volume)"),
+    "import": N_("validate a file (or a folder with `all`), then write all of it or nothing"),
+    "export": N_("write a KIND (or `all` into a folder) in exactly the import format"),
+    "readiness": N_("evaluate each wave's go-live criteria"),
+    "check": N_("integrity, foreign keys, event log and stored stages against the evidence"),
+    "backup": N_("consistent online copy of the database while the app runs"),
+    "notify": N_("send the email notices due (digests, demo invitations, event notices)"),
+    "publish": N_("write the published decision log: a static site with lists, feed and search"),
+}
+SEPARATOR_WORDS = {
+    ";": N_("CSV, {encoding}, semicolon-separated"),
+    ",": N_("CSV, {encoding}, comma-separated"),
+    "\t": N_("CSV, {encoding}, tab-separated"),
+}
+
+
+def import_counts_text(counts: Mapping[str, int]) -> str:
+    """A file's rows by what the import did with them: "3 new, 0 updated, 1 rejected"."""
+    said = {
+        "new": lambda n: n_("{count} new", "{count} new", n),
+        "updated": lambda n: n_("{count} updated", "{count} updated", n),
+        "unchanged": lambda n: n_("{count} unchanged", "{count} unchanged", n),
+        "rejected": lambda n: n_("{count} rejected", "{count} rejected", n),
+    }
+    return ", ".join(
+        said[status](n) if status in said else f"{format_number(n)} {status}"
+        for status, n in counts.items()
+    )
+
+
+def head_text(path: str, event_id: int, digest: str, *, signed: bool) -> str:
+    """The log's head that `check` reports, and whether the log key's MAC holds it."""
+    if signed:
+        return _("{path}: head: event {event}, hash {hash}, with the log key's MAC", path=path,
+                 event=event_id, hash=digest)  # fmt: skip
+    return _("{path}: head: event {event}, hash {hash}, no MAC (no log key)", path=path,
+             event=event_id, hash=digest)  # fmt: skip
+
+
+PUBLISH_CHANGE_WORDS = {
+    "new": N_("new {path}"),
+    "changed": N_("changed {path}"),
+    "removed": N_("removed {path}"),
+}
+
+
+def publish_dry_run_lines(changes, index_rebuilt: bool) -> list[str]:
+    """What a dry run of `publish` would write, change and remove, and the sum of it."""
+    listed = (("new", changes.new), ("changed", changes.changed), ("removed", changes.removed))
+    lines = [_(PUBLISH_CHANGE_WORDS[label], path=path)
+             for label, paths in listed for path in sorted(paths)]  # fmt: skip
+    index = _("would be rebuilt") if index_rebuilt else _("unchanged")
+    lines.append(_("dry run: {written} files would be written, {removed} removed, {unchanged} "
+                   "unchanged; the search index {index}", written=len(changes.written),
+                   removed=len(changes.removed), unchanged=changes.unchanged, index=index))  # fmt: skip
+    return lines
+
+
+def publish_summary_text(result, wall: float, cpu: float) -> str:
+    """What `publish` did, and what it cost."""
+    changes = result.changes
+    index = _("rebuilt") if result.index_rebuilt else _("unchanged")
+    return _("{decisions} decisions published; {written} files written, {removed} removed, "
+             "{unchanged} unchanged; the search index {index}; readiness_now {rows} rows "
+             "({wall} s, {cpu} s CPU in this process)", decisions=result.decisions,
+             written=len(changes.written), removed=len(changes.removed),
+             unchanged=changes.unchanged, index=index, rows=result.readiness_rows,
+             wall=format_number(wall, 1), cpu=format_number(cpu, 1))  # fmt: skip
+
+
+# Refusals -------------------------------------------------------------------------------------
+
+STALE_WORDS = N_(
+    "{what} was changed by someone else since you opened it; nothing was saved. "
+    "Reload to see their change, then make yours again."
+)
+RECORD_WORDS = {
+    "decision": N_("Decision {key}"),
+    "demo": N_("Demo {key}"),
+    "test_case": N_("Test case {key}"),
+    "defect": N_("Defect {key}"),
+    "expert": N_("Expert {key}"),
+    "forum": N_("Forum {key}"),
+    "wave": N_("Wave {key}"),
+    "criterion": N_("Criterion {key}"),
+    "approval_rule": N_("The approval rule"),
+}
+
+
+def stale_text(record: str, key: str = "") -> str:
+    """The refusal of a change to a record someone else changed since the reader opened it."""
+    return _(STALE_WORDS, what=_(RECORD_WORDS[record], key=key))

@@ -386,8 +386,12 @@ class DecisionRows:
             a.fail(
                 row,
                 "stage",
-                f"cannot go from {stage} back to {target}: only the evidence "
-                "(a changes_requested verdict) or a revised decision text moves it back",
+                _(
+                    "cannot go from {stage} back to {target}: only the evidence (a "
+                    "changes_requested verdict) or a revised decision text moves it back",
+                    stage=stage,
+                    target=target,
+                ),
             )
             return stage
         if base == "proposed" and goal != "proposed":
