@@ -521,7 +521,7 @@ def _more_cards(key: str, shown: int) -> None:
 _PHONE_CSS = f"""<style>
 @media (max-width: {NARROW_MAX_PX}.98px) {{
   [class*="st-key-{WIDE}"] {{ display: none; }}
-  h1 {{ font-size: 1.875rem; }}
+  [data-testid="stMain"] h1 {{ font-size: 1.875rem; }}
 }}
 .st-key-phone_script {{ display: none; }}
 @media (min-width: {NARROW_MAX_PX + 1}px) {{
