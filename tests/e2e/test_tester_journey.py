@@ -65,7 +65,8 @@ def log_a_failed_run_then_retest(page, wait_idle, case: dict, width: int) -> int
     clicks = 0
     expect(page.get_by_text(f"Testing {test_case}")).to_be_visible()
     expect(page.get_by_role("link", name=f"Back to {key}")).to_be_visible()
-    expect(page.get_by_role("combobox")).to_have_count(1)  # the tester, in the run's form
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("combobox")).to_have_count(1)  # the tester, in the run's form
     wait_idle(page)
     page.screenshot(path=str(SHOTS / f"{width}-3-log-a-run.png"), full_page=True)
 
