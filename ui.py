@@ -484,6 +484,7 @@ def decision_table(
 NARROW_MAX_PX = 767
 WIDE, NARROW = "wide_", "narrow_"  # keys of containers shown only wide / only narrow
 CARDS_SHOWN = 20
+CARD_DETAILS = 5  # a card's values after its key and title: the first columns, by the table
 FLASH = "flash_"  # key of a confirmation's container: brought into view when it appears
 
 
@@ -500,7 +501,7 @@ def decision_cards(
             page, query = link(position) if link else (DECISION_PAGE, {"key": row["key"]})
             label = " · ".join(md(row[c]) for c in ("key", title) if c in row and row[c])
             details = [f"{column}: {value}" for column, value in row.items()
-                       if column not in ("key", title) and _shown(value)]  # fmt: skip
+                       if column not in ("key", title) and _shown(value)][:CARD_DETAILS]  # fmt: skip
             with st.container(border=True, gap="small"):
                 st.page_link(page, label=f"**{label}**", query_params=query)
                 if details:
