@@ -397,6 +397,7 @@ def main() -> None:
             menu(pages(person)), position="sidebar" if person else "hidden", expanded=True
         )
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
+        ui.phone_layout()
         if demo:
             demo_notice()
         if sso:

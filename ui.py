@@ -4,6 +4,7 @@ The app side of the product; the domain lives in decisions/."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -20,7 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from decisions import charts, i18n, readiness, services, store
+from decisions import charts, i18n, readiness, services, store, words
 from decisions.history import Programme
 from decisions.model import Actor, WorkflowError
 from decisions.store import analytics
@@ -451,7 +452,10 @@ def show_flash() -> dict:
     done = st.session_state.pop("_saving", None) or {}
     message = message or done.get("message")
     if message:
-        st.success(md(message), icon=":material/check_circle:")
+        shown = st.session_state.get("_flashes", 0) + 1
+        st.session_state["_flashes"] = shown
+        with st.container(key=f"{FLASH}{shown}"):  # brought into view (phone_layout)
+            st.success(md(message), icon=":material/check_circle:")
     return done
 
 
@@ -471,25 +475,139 @@ def coloured_labels(title: str, colours: dict[str, str], word, width: int | None
 
 
 def decision_table(
-    frame: pd.DataFrame, key: str, *, total: int | None = None, height: int | str = "auto"
+    frame: pd.DataFrame,
+    key: str,
+    *,
+    total: int | None = None,
+    height: int | str = "auto",
+    opens: Callable[[int], None] | None = None,
+    cards: bool = False,
+    card_link: Callable[[int], tuple[str, dict]] | None = None,
 ) -> None:
-    """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision."""
+    """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision, or
+    calls `opens` with the row's position. With `cards`, a phone shows them as cards instead
+    (decision_cards), each a link to the decision or where `card_link` says."""
     shown = frame if len(frame) <= ROWS_SHOWN else frame.head(ROWS_SHOWN)
     if total is not None and total > len(shown):
         st.caption(i18n._("Showing the first {shown} of {total}; narrow the search to see more.",
                           shown=i18n.format_number(len(shown)),
                           total=i18n.format_number(total)))  # fmt: skip
-    event = st.dataframe(
-        shown,
-        key=key,
-        height=height,
-        hide_index=True,
-        on_select="rerun",
-        selection_mode="single-row",
-        column_config={"key": st.column_config.TextColumn(i18n._("ID"), pinned=True)},
-    )
+    with st.container(key=f"{WIDE}{key}") if cards else contextlib.nullcontext():
+        event = st.dataframe(
+            shown,
+            key=key,
+            height=height,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            column_config={"key": st.column_config.TextColumn(i18n._("ID"), pinned=True)},
+        )
+    if cards:
+        decision_cards(shown, key, card_link)
     if event.selection.rows:
-        open_decision(str(shown.iloc[event.selection.rows[0]]["key"]))
+        row = event.selection.rows[0]
+        if opens is None:
+            open_decision(str(shown.iloc[row]["key"]))
+        else:
+            opens(row)
+
+
+# The phone ------------------------------------------------------------------------------------
+
+# Streamlit's own breakpoint (theme breakpoints.md, 768 px): narrower, the sidebar lies over
+# the page, and lists drawn both ways show as cards rather than tables.
+NARROW_MAX_PX = 767
+WIDE, NARROW = "wide_", "narrow_"  # keys of containers shown only wide / only narrow
+CARDS_SHOWN = 20
+CARD_DETAILS = 5  # a card's values after its key and title: the first columns, by the table
+FLASH = "flash_"  # key of a confirmation's container: brought into view when it appears
+
+
+def decision_cards(
+    frame: pd.DataFrame, key: str, link: Callable[[int], tuple[str, dict]] | None = None
+) -> None:
+    """A list of decisions as cards, for a phone: each a link (to the decision, or where
+    `link(position)` says) with the row's other values as one line of words."""
+    shown = int(st.session_state.get(f"_cards:{key}", CARDS_SHOWN))
+    header = words.QUEUE_COLUMN_WORDS["title"]
+    title = i18n._(header)  # the title's header, as readable() gives it
+    with st.container(key=f"{NARROW}{key}"):
+        for position, row in enumerate(frame.head(shown).to_dict("records")):
+            page, query = link(position) if link else (DECISION_PAGE, {"key": row["key"]})
+            label = " · ".join(md(row[c]) for c in ("key", title) if c in row and row[c])
+            details = [f"{column}: {value}" for column, value in row.items()
+                       if column not in ("key", title) and _shown(value)][:CARD_DETAILS]  # fmt: skip
+            with st.container(border=True, gap="small"):
+                st.page_link(page, label=f"**{label}**", query_params=query)
+                if details:
+                    st.caption(md(" · ".join(details)))
+        if len(frame) > shown:
+            st.button(i18n._("Show {n} more", n=i18n.format_number(min(CARDS_SHOWN, len(frame) - shown))),
+                      key=f"_more_cards:{key}", on_click=_more_cards, args=(key, shown))  # fmt: skip
+
+
+def _shown(value: Any) -> bool:
+    return value is not None and value == value and str(value) != ""
+
+
+def _more_cards(key: str, shown: int) -> None:
+    st.session_state[f"_cards:{key}"] = shown + CARDS_SHOWN
+
+
+_PHONE_CSS = f"""<style>
+@media (max-width: {NARROW_MAX_PX}.98px) {{
+  [class*="st-key-{WIDE}"] {{ display: none; }}
+  [data-testid="stMain"] h1 {{ font-size: 1.875rem; }}
+}}
+.st-key-phone_script {{ display: none; }}
+@media (min-width: {NARROW_MAX_PX + 1}px) {{
+  [class*="st-key-{NARROW}"] {{ display: none; }}
+}}
+h1, h2, h3, h4, [data-testid="stHeadingWithActionElements"] {{
+  overflow-wrap: break-word; word-break: normal; hyphens: auto;
+}}
+</style>"""
+
+# Streamlit closes the menu after a choice only when the browser says it is a phone (its user
+# agent); a narrow window on anything else kept it open over the page. And a confirmation
+# drawn above a form the person scrolled down to was out of view.
+_PHONE_SCRIPT = """<script>
+document.documentElement.lang = "%(lang)s";
+if (!window.decisionsPhone) {
+  window.decisionsPhone = true;
+  const narrow = () => window.matchMedia("(max-width: %(narrow)d.98px)").matches;
+  document.addEventListener("click", (event) => {
+    if (!narrow() || !event.target.closest('[data-testid="stSidebarNav"] a')) return;
+    setTimeout(() => {
+      const sidebar = document.querySelector('[data-testid="stSidebar"]');
+      if (sidebar && sidebar.getAttribute("data-collapsed") === "false") {
+        document.querySelector('[data-testid="stSidebarCollapseButton"] button')?.click();
+      }
+    }, 0);
+  }, true);
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const flash of document.querySelectorAll('[class*="st-key-%(flash)s"]')) {
+      if (seen.has(flash)) continue;
+      seen.add(flash);
+      const box = flash.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) {
+        flash.scrollIntoView({block: "center"});
+      }
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}
+</script>"""
+
+
+def phone_layout() -> None:
+    """What a phone needs beyond Streamlit's own: cards instead of wide tables, titles that
+    wrap between words, the menu closed after a choice, confirmations in view; and the page's
+    language for the browser's hyphenation and screen readers."""
+    st.html(_PHONE_CSS)
+    script = _PHONE_SCRIPT % {"lang": i18n.language(), "narrow": NARROW_MAX_PX, "flash": FLASH}
+    with st.container(key="phone_script"):
+        st.html(script, unsafe_allow_javascript=True)
 
 
 # First start: the demo programme ----------------------------------------------------------------

@@ -112,7 +112,7 @@ else:
     )
     height = "content" if len(found) <= ROWS_AT_OWN_HEIGHT else TABLE_HEIGHT
     shown = readable(found, queues.code_names(conn))
-    ui.decision_table(shown, "register_table", total=total, height=height)
+    ui.decision_table(shown, "register_table", total=total, height=height, cards=True)
     # The table's own toolbar offers no download (client.disableDataExport): this one guards
     # formulas and suits the reader's spreadsheet.
     # Written when asked for, not on every run (outside the run: the reader's language is

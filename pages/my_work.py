@@ -1,4 +1,6 @@
-"""My work: what awaits the signed-in person, queue by queue."""
+"""My work: what awaits the signed-in person, queue by queue. A tester's queues hold their own
+work (store.queues._testers_own: their domains' decisions, test cases they created or ran last),
+and a row opens the run it asks for."""
 
 import streamlit as st
 
@@ -8,46 +10,51 @@ from decisions.i18n import _
 from decisions.store import queues, screen_queries
 from decisions.words import date_text, readable, with_ask
 
+TESTING_PAGE = "pages/testing.py"
+
 conn = ui.conn()
 person = ui.actor()
-
-st.title(_("My work"))
-st.caption(_("What awaits {name}. Select a row to open the decision.", name=ui.md(person.name)))
-
-queue_list = []
-if permissions.may_act_anywhere(person, "approve"):  # first: what only they can give
-    queue_list.append(
-        (_("Awaiting your verdict"), _("Demonstrated decisions of your domains without your "
-         "approval in this build round."), queues.approvals_queue(conn, person.email))
-    )  # fmt: skip
-if person.forums:
-    queue_list.append(
-        (_("Awaiting your forum"), _("Proposals in your forums, waiting for a decision."),
-         screen_queries.awaiting_forum_decision(conn, person))
-    )  # fmt: skip
-if permissions.may_act_anywhere(person, "mark_built"):
-    queue_list.append(
-        (_("To build"), _("Decided, or in build, in your domains."),
-         screen_queries.awaiting_build(conn, person))
-    )  # fmt: skip
-if permissions.may_act_anywhere(person, "record_test_run"):
-    queue_list += [
-        (_("Tests to run"), _("Test cases of approved decisions not run in this build round."),
-         with_ask(queues.cases_to_run(conn), "run")),
-        (_("To retest"), _("Decisions in test whose latest run failed or was blocked."),
-         with_ask(queues.failing_decisions(conn, None)[
-             ["key", "title", "test_case", "result", "run_date", "defect"]], "retest")),
-        (_("Defects to verify"), _("Defects marked fixed: run the case again to confirm."),
-         with_ask(queues.defects_to_verify(conn), "verify")),
-    ]  # fmt: skip
-queue_list += [
-    (_("Your escalations"), _("Proposals you escalated to a higher forum, and where they are "
-     "now."), screen_queries.escalated_by(conn, person.email)),
-    (_("You own"), _("Decisions you own that are not ready or withdrawn."),
-     screen_queries.owned_by(conn, person.email)),
-]  # fmt: skip
-
 names = queues.code_names(conn)
+
+
+def testers_queues() -> list[tuple]:
+    """Tests to run, to retest and defects to verify: the person's own, or every tester's."""
+    every = st.toggle(_("Every tester's work, not only yours"), key="my_work_every_tester")
+    domains = ", ".join(sorted(names["domains"].get(d, d) for d in person.domains))
+    st.caption(
+        _("Every tester's work in the programme.") if every
+        else _("Yours: decisions of your domains ({domains}), and test cases you created or ran "
+               "last.", domains=ui.md(domains) or _("none"))
+    )  # fmt: skip
+    tester = None if every else person.email
+    retest = queues.failing_decisions(conn, None, tester=tester)
+    return [
+        (_("Tests to run"), _("Test cases of approved decisions not run in this build round."),
+         with_ask(queues.cases_to_run(conn, tester=tester), "run"), True),
+        (_("To retest"), _("Decisions in test whose latest run failed or was blocked."),
+         with_ask(retest[["key", "title", "test_case", "result", "run_date", "defect"]],
+                  "retest"), True),
+        (_("Defects to verify"), _("Defects marked fixed: run the case again to confirm."),
+         with_ask(queues.defects_to_verify(conn, tester=tester), "verify"), True),
+    ]  # fmt: skip
+
+
+def run_of(frame):
+    """Where a row of a tester's queue leads: the run of its test case, on its decision."""
+
+    def link(position: int) -> tuple[str, dict]:
+        row = frame.iloc[position]
+        return TESTING_PAGE, {"decision": row["key"], "case": row["test_case"]}
+
+    return link
+
+
+def open_run(link):
+    def opens(position: int) -> None:
+        page, query = link(position)
+        st.switch_page(page, query_params=query)
+
+    return opens
 
 
 def demo_links() -> None:
@@ -68,14 +75,44 @@ def demo_links() -> None:
                      query_params={"key": demo})  # fmt: skip
 
 
+st.title(_("My work"))
+st.caption(_("What awaits {name}. Select a row to open it.", name=ui.md(person.name)))
+
+queue_list = []
+if permissions.may_act_anywhere(person, "approve"):  # first: what only they can give
+    queue_list.append(
+        (_("Awaiting your verdict"), _("Demonstrated decisions of your domains without your "
+         "approval in this build round."), queues.approvals_queue(conn, person.email), False)
+    )  # fmt: skip
+if person.forums:
+    queue_list.append(
+        (_("Awaiting your forum"), _("Proposals in your forums, waiting for a decision."),
+         screen_queries.awaiting_forum_decision(conn, person), False)
+    )  # fmt: skip
+if permissions.may_act_anywhere(person, "mark_built"):
+    queue_list.append(
+        (_("To build"), _("Decided, or in build, in your domains."),
+         screen_queries.awaiting_build(conn, person), False)
+    )  # fmt: skip
+if permissions.may_act_anywhere(person, "record_test_run"):
+    queue_list += testers_queues()
+queue_list += [
+    (_("Your escalations"), _("Proposals you escalated to a higher forum, and where they are "
+     "now."), screen_queries.escalated_by(conn, person.email), False),
+    (_("You own"), _("Decisions you own that are not ready or withdrawn."),
+     screen_queries.owned_by(conn, person.email), False),
+]  # fmt: skip
+
 demo_links()
-tab_labels = [f"{title} ({i18n.format_number(len(frame))})" for title, about, frame in queue_list]
-for number, (tab, (_title, about, frame)) in enumerate(
+tab_labels = [f"{title} ({i18n.format_number(len(frame))})" for title, _a, frame, _r in queue_list]
+for number, (tab, (_title, about, frame, leads_to_run)) in enumerate(
     zip(st.tabs(tab_labels), queue_list, strict=True)
 ):
     with tab:
         st.caption(about)
         if frame.empty:
             st.write(_("Nothing here."))
-        else:
-            ui.decision_table(readable(frame, names), f"my_work_{number}")
+            continue
+        link = run_of(frame) if leads_to_run else None
+        ui.decision_table(readable(frame, names), f"my_work_{number}", cards=True,
+                          opens=open_run(link) if link else None, card_link=link)  # fmt: skip

@@ -49,11 +49,6 @@ def result_means(result: str) -> str:
     return words.word(words.RESULT_MEANING_WORDS, result) if result else ""
 
 
-def keys_from(text: str) -> list[str]:
-    return [k.strip().upper() for k in text.replace(",", ";").replace(" ", ";").split(";")
-            if k.strip()]  # fmt: skip
-
-
 def defect_line(defect: dict) -> str:
     """A defect in one line of words: key, title, both severities, status, opened."""
     return _(
@@ -118,21 +113,31 @@ def new_case_form(covers: list[str]) -> None:
         st.markdown("**" + _("New test case") + "**")
         title = st.text_input(_("Title"), max_chars=services.MAX_TITLE)
         kind = st.selectbox(_("Kind"), TEST_KINDS, format_func=kind_word)
-        covered = st.text_input(_("Decisions it covers"), value="; ".join(covers),
-                                placeholder="MED-0042; MED-0043",
-                                help=_("Decision keys separated by ; or spaces"))  # fmt: skip
+        covered = covered_decisions(covers)
         if not st.form_submit_button(_("Add the test case"), type="primary"):
             return
     ui.form_saved(name)  # before the change: a second click then finds no form
     try:
         key = evidence.save_test_case(conn, person, title=title, kind=kind,
-                                      decisions=keys_from(covered))  # fmt: skip
+                                      decisions=[k.strip().upper() for k in covered])  # fmt: skip
     except WorkflowError as error:
         ui.form_refused(name)
         ui.show_refusal(error)
         return
     ui.flash(_("Test case {key} added.", key=key))
     st.rerun()
+
+
+def covered_decisions(covers: list[str]) -> list[str]:
+    """The decisions a new test case covers, picked from those of the person's domains that
+    are built and not yet ready (any other by typing its key)."""
+    titles = queues.decisions_to_cover(conn, person.domains, also=covers)
+    return st.multiselect(
+        _("Decisions it covers"), list(titles), default=covers, accept_new_options=True,
+        format_func=lambda k: f"{k} · {titles[k]}" if k in titles else k, select_all=False,
+        placeholder=_("Type a key or words of the title"),
+        help=_("Built decisions of your domains not yet ready; another decision by its key"),
+    )  # fmt: skip
 
 
 # Logging a run --------------------------------------------------------------------------------
@@ -193,15 +198,21 @@ def offer_the_missing_defect(case: str) -> None:
 
 
 def chosen_case() -> str | None:
-    """The test case to log a run of: one covering the decision asked for (chosen when it is
-    the only one), the test case asked for, or one found by its key or title."""
+    """The test case to log a run of: the one asked for (from a queue's "Run test case"), one
+    covering the decision asked for (chosen when it is the only one), or one found by its key
+    or title."""
+    case = evidence_store.get_test_case(conn, asked_case) if asked_case else None
+    if asked_case and case is None:
+        st.warning(_("No test case {key}.", key=ui.md(asked_case)))
+    if case is not None:
+        return the_asked_case(case)
     if asked_decision:
         decision = decision_store.get_decision(conn, asked_decision)
         if decision is None:
             st.warning(_("No decision {key}.", key=ui.md(asked_decision)))
         else:
             return case_of_decision(decision)
-    search = st.text_input(_("Find the test case"), key="run_search", value=asked_case,
+    search = st.text_input(_("Find the test case"), key="run_search",
                            placeholder=_("key or words of the title"))  # fmt: skip
     titles = queues.test_case_titles(conn, search.strip())
     if not titles:
@@ -209,8 +220,21 @@ def chosen_case() -> str | None:
         return None
     options = list(titles)
     return st.selectbox(_("Test case"), options, key="run_case",
-                        index=options.index(asked_case) if asked_case in titles else 0,
                         format_func=lambda k: f"{k} · {titles[k]}")  # fmt: skip
+
+
+def the_asked_case(case: dict) -> str:
+    """The test case asked for, kept: named, not asked for again."""
+    st.markdown(_("**Testing {case}** · {title}", case=ui.md(case["key"]),
+                  title=ui.md(case["title"])))  # fmt: skip
+    if asked_decision in case["decisions"]:
+        st.page_link(ui.DECISION_PAGE, label=_("Back to {key}", key=ui.md(asked_decision)),
+                     icon=":material/arrow_back:", query_params={"key": asked_decision})  # fmt: skip
+    if st.button(_("Log a run of another test case"), key="another_case", type="tertiary",
+                 icon=":material/swap_horiz:"):  # fmt: skip
+        st.query_params.pop("case", None)
+        st.rerun()
+    return case["key"]
 
 
 def case_of_decision(decision: dict) -> str | None:
@@ -228,9 +252,7 @@ def case_of_decision(decision: dict) -> str | None:
         new_case_form([key])
         return None
     options = list(cases)
-    index = options.index(asked_case) if asked_case in cases else None
-    if index is None and len(options) == 1:
-        index = 0
+    index = 0 if len(options) == 1 else None
     case = st.selectbox(
         n_("{n} test case covers it", "{n} test cases cover it", len(options),
            n=len(options)),
@@ -487,14 +509,16 @@ def defects_tab() -> None:
         },
     )  # fmt: skip
     if permissions.allowed(person, "save_defect"):
-        defect_form()
+        defect_form(frame)
 
 
-def defect_form() -> None:
-    key = st.text_input(_("Change a defect: its key"), key="defect_key", placeholder="DEF-0042")
-    defect = evidence_store.get_defect(conn, key.strip().upper()) if key.strip() else None
-    if key.strip() and defect is None:
-        st.warning(_("No defect {key}.", key=ui.md(key.strip())))
+def defect_form(listed) -> None:
+    """Change a defect picked from those listed above (the filters narrow the list)."""
+    titles = dict(zip(listed["key"], listed["title"], strict=True))
+    key = st.selectbox(_("Change a defect"), list(titles), index=None, key="defect_key",
+                       format_func=lambda k: f"{k} · {titles[k]}",
+                       placeholder=_("Choose one of the defects listed above"))  # fmt: skip
+    defect = evidence_store.get_defect(conn, key) if key else None
     if defect is None:
         return
     seen = ui.seen("defect", defect["key"], defect["row_version"])

@@ -5,9 +5,11 @@ fast at tens of thousands of decisions."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 import pandas as pd
 
+from decisions.model import STAGES
 from decisions.store import rows, rules
 
 
@@ -498,9 +500,12 @@ def never_run_cases(conn: sqlite3.Connection, wave: str | None, limit: int = 500
     )
 
 
-def failing_decisions(conn: sqlite3.Connection, wave: str | None, limit: int = 500) -> pd.DataFrame:
+def failing_decisions(
+    conn: sqlite3.Connection, wave: str | None, limit: int = 500, *, tester: str | None = None
+) -> pd.DataFrame:
     """Decisions in test whose covering test case's latest run of the current round failed or
-    was blocked, with that run's defect (or the newest open defect of the case)."""
+    was blocked, with that run's defect (or the newest open defect of the case); a tester's
+    own when `tester` is given."""
     return _frame(
         conn,
         f"""
@@ -512,7 +517,7 @@ def failing_decisions(conn: sqlite3.Connection, wave: str | None, limit: int = 5
             JOIN test_case_decisions x ON x.decision = d.key
             JOIN test_runs tr ON tr.test_case = x.test_case
             WHERE d.stage = 'in_test' AND {rules.counts_from("tr.date", "d.built_at")}
-              AND {_in_wave("d")}
+              AND {_in_wave("d")} AND {_testers_own(":tester", "d.domain", "x.test_case")}
         ),
         failing AS (
             SELECT c.*, coalesce(c.defect, (
@@ -529,7 +534,7 @@ def failing_decisions(conn: sqlite3.Connection, wave: str | None, limit: int = 5
         ORDER BY d.criticality = 'critical' DESC, d.key, c.test_case
         LIMIT :limit
         """,
-        {"wave": wave, "limit": limit},
+        {"wave": wave, "limit": limit, "tester": tester},
     )
 
 
@@ -610,9 +615,24 @@ def code_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
 # A tester's own work ------------------------------------------------------------------------
 
 
-def cases_to_run(conn: sqlite3.Connection, limit: int = 500) -> pd.DataFrame:
+def _testers_own(tester: str | None, domain: str, case: str) -> str:
+    """A tester's own work (all when `tester` is NULL): nothing assigns test cases to testers,
+    so a row is theirs when its decision is of one of their domains, or they created the test
+    case, or they logged its latest run."""
+    return f"""({tester} IS NULL
+        OR {domain} IN (SELECT ed.domain FROM expert_domains ed WHERE ed.expert = {tester})
+        OR EXISTS (SELECT 1 FROM events ev WHERE ev.entity = 'test_case'
+                   AND ev.entity_key = {case} AND ev.action = 'created' AND ev.actor = {tester})
+        OR (SELECT lr.tester FROM test_runs lr WHERE lr.id = {rules.latest_run_id(case)})
+           = {tester})"""
+
+
+def cases_to_run(
+    conn: sqlite3.Connection, limit: int = 500, *, tester: str | None = None
+) -> pd.DataFrame:
     """Approved or in-test decisions with a covering test case that has no run in the current
-    build round: one row per decision and case, the soonest needed first."""
+    build round: one row per decision and case, the soonest needed first; a tester's own when
+    `tester` is given."""
     return _frame(
         conn,
         f"""
@@ -621,27 +641,57 @@ def cases_to_run(conn: sqlite3.Connection, limit: int = 500) -> pd.DataFrame:
         WHERE d.stage IN ('approved', 'in_test')
           AND NOT EXISTS (SELECT 1 FROM test_runs tr WHERE tr.test_case = x.test_case
                           AND {rules.counts_from("tr.date", "d.built_at")})
+          AND {_testers_own(":tester", "d.domain", "x.test_case")}
         ORDER BY coalesce(d.needed_by, '9999'), d.key, x.test_case
         LIMIT :limit
         """,
-        {"limit": limit},
+        {"limit": limit, "tester": tester},
     )
 
 
-def defects_to_verify(conn: sqlite3.Connection, limit: int = 500) -> pd.DataFrame:
+def defects_to_verify(
+    conn: sqlite3.Connection, limit: int = 500, *, tester: str | None = None
+) -> pd.DataFrame:
     """Defects the vendor marked fixed, to verify by a new run: one row per defect with the
-    decision it blocks, the most severe first."""
+    decision it blocks, the most severe first; a tester's own when `tester` is given."""
     return _frame(
         conn,
-        """
+        f"""
         SELECT d.key, d.title, f.key AS defect, f.test_case, f.severity_clinical,
                d.needed_by AS due
         FROM defects f JOIN decisions d ON d.key = coalesce(f.decision, (
             SELECT x.decision FROM test_case_decisions x WHERE x.test_case = f.test_case
             ORDER BY x.decision LIMIT 1))
         WHERE f.status = 'fixed'
+          AND {_testers_own(":tester", "d.domain", "f.test_case")}
         ORDER BY f.severity_clinical, coalesce(d.needed_by, '9999'), f.key
         LIMIT :limit
         """,
-        {"limit": limit},
+        {"limit": limit, "tester": tester},
     )
+
+
+def decisions_to_cover(
+    conn: sqlite3.Connection, domains: Iterable[str], also: Iterable[str] = (), limit: int = 500
+) -> dict[str, str]:
+    """{key: title} of the decisions a new test case may cover, for a picker: built or
+    further and not yet ready, of the given domains (all when none), the soonest needed
+    first; and the decisions in `also`, whatever their stage."""
+    domains, also = list(domains), list(also)
+    stages = STAGES[STAGES.index("built") : STAGES.index("ready")]
+    found = rows(
+        conn,
+        f"""
+        SELECT key, title FROM decisions
+        WHERE key IN ({",".join("?" * len(also))})
+        UNION ALL
+        SELECT * FROM (
+            SELECT key, title FROM decisions
+            WHERE stage IN ({",".join("?" * len(stages))})
+              AND ({not domains:d} OR domain IN ({",".join("?" * len(domains))}))
+            ORDER BY coalesce(needed_by, '9999'), key
+            LIMIT ?)
+        """,
+        [*also, *stages, *domains, limit],
+    )
+    return {r["key"]: r["title"] for r in found}
