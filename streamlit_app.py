@@ -399,6 +399,7 @@ def main() -> None:
             menu(pages(person)), position="sidebar" if person else "hidden", expanded=True
         )
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
+        ui.focus_rings()
         if demo:
             demo_notice()
         if sso:
