@@ -81,6 +81,7 @@ class Mouse:
         self.counts = Counts()
 
     def press(self, control: Locator) -> None:
+        idle(self.page)  # a rerun under way may redraw the control under the pointer
         control.click()
         self.counts.clicks += 1
 
@@ -88,10 +89,12 @@ class Mouse:
         self.press(self.page.locator("summary").filter(has_text=expander_title).first)
 
     def tick(self, control: Locator) -> None:
+        idle(self.page)
         control.locator("xpath=ancestor::label[1]").click()  # the input itself is hidden
         self.counts.clicks += 1
 
     def type(self, box: Locator, text: str) -> None:
+        idle(self.page)
         box.click()
         box.fill(text)
         self.counts.clicks += 1
@@ -99,6 +102,7 @@ class Mouse:
 
     def choose(self, box: Locator, text: str) -> None:
         """Open the list, type to narrow it, pick the option."""
+        idle(self.page)
         box.click()
         box.fill(text)
         self.page.get_by_role("option").filter(has_text=text).first.click()
