@@ -398,6 +398,7 @@ def main() -> None:
         )
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         ui.phone_layout()
+        ui.focus_rings()
         if demo:
             demo_notice()
         if sso:

@@ -466,6 +466,29 @@ def open_decision(key: str) -> None:
     st.switch_page(DECISION_PAGE, query_params={"key": key})
 
 
+# The keyboard's focus as a line where Streamlit draws only a faint tint: the menu's links and
+# the pages' links (the same tint marks the current page) and the options of radio buttons and checkboxes, whose own
+# ring is drawn on an input hidden from view (WCAG 2.4.7; tests/e2e/test_keyboard.py).
+FOCUS_RINGS = """<style>
+[data-testid="stSidebarNavLink"]:focus-visible,
+[data-testid="stPageLink-NavLink"]:focus-visible {
+  outline: 2px solid currentColor;
+  outline-offset: -2px;
+}
+label:has(input[type="radio"]:focus-visible),
+label:has(input[type="checkbox"]:focus-visible) {
+  outline: 2px solid currentColor;
+  outline-offset: 2px;
+  border-radius: 0.25rem;
+}
+</style>"""
+
+
+def focus_rings() -> None:
+    """Show where the keyboard's focus is on every page (a style sheet only: takes no room)."""
+    st.html(FOCUS_RINGS)
+
+
 def coloured_labels(title: str, colours: dict[str, str], word, width: int | None = None):
     """A table column of coloured labels (a status, an outlook): each cell holds a list of one
     code, shown as its word in its theme colour."""
