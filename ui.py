@@ -263,9 +263,8 @@ def chart_in_words(spec: dict, about: str) -> None:
     """The chart for those who cannot see it (WCAG 1.1.1): its summary and its data."""
     with st.expander(i18n._("The chart as text and table"), icon=":material/table_view:"):
         st.markdown(md(about))
-        for records in (spec.get("datasets") or {}).values():
-            if records:
-                st.table(pd.DataFrame(records).map(_cell_in_words), hide_index=True)
+        for table in charts.data_tables(spec):
+            st.table(table.map(_cell_in_words), hide_index=True)
 
 
 _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")

@@ -19,7 +19,6 @@ from decisions.words import (
     criticality_word,
     date_text,
     defect_status_word,
-    event_text,
     evidence_note_text,
     moment_text,
     names_text,
@@ -279,22 +278,9 @@ with versions_tab:
         st.caption(_("Not decided yet: the first version is written when the forum decides."))
 with timeline_tab:
     events = screen_queries.decision_timeline(conn, key)
-    names = screen_queries.people_names(conn, [e["actor"] for e in events])
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    _("When"): moment_text(e["at"]),
-                    _("Who"): names.get(e["actor"], e["actor"]),
-                    _("What"): event_text(e),
-                    _("Why"): e["reason"] or "",
-                }
-                for e in reversed(events)
-            ],
-            columns=[_("When"), _("Who"), _("What"), _("Why")],
-        ),
-        hide_index=True,
-    )
+    everyone = queues.code_names(conn)
+    named = {**everyone["forums"], **everyone["people"]}
+    st.dataframe(words.timeline_rows(events, named), hide_index=True)
 
 
 # Actions ---------------------------------------------------------------------------------------
