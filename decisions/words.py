@@ -958,3 +958,28 @@ def timeline_rows(events: list[dict], names: Mapping[str, str]) -> pd.DataFrame:
         for e in reversed(events)
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=list(columns.values()))
+
+
+# What a data file holds (decisions.io.ORDER), as the Data page names it (screenwords) ----------
+
+DATA_KIND_WORDS = {
+    "organizations": N_("Organisations"),
+    "domains": N_("Domains"),
+    "forums": N_("Forums"),
+    "modules": N_("Modules"),
+    "waves": N_("Go-live waves"),
+    "experts": N_("People"),
+    "decisions": N_("Decisions"),
+    "demos": N_("Demos"),
+    "approvals": N_("Verdicts"),
+    "test-cases": N_("Test cases"),
+    "defects": N_("Defects"),
+    "test-runs": N_("Test runs"),
+    "criteria": N_("Go-live criteria"),
+    "measurements": N_("Measurements"),
+}
+
+
+def data_kind_word(kind: str) -> str:
+    """What a file of `kind` holds, in the reader's language ("test-runs" -> "Testkjøringer")."""
+    return word(DATA_KIND_WORDS, kind)

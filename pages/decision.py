@@ -310,6 +310,7 @@ def decide_form() -> None:
             list(members),
             default=[person.email] if person.email in members else [],
             format_func=lambda email: members[email],
+            placeholder=_("Choose one or more"),
         )
         when = st.date_input(_("Decided on"), today, max_value=today, format=DATE_FORMAT)
         if st.form_submit_button(_("Record the decision"), type="primary"):
@@ -506,7 +507,7 @@ def edit_form() -> None:
             everyone = st.checkbox(_("All organisations"), bool(decision["all_organizations"]))
             org_names = queues.code_names(conn)["organizations"]
             chosen = st.multiselect(_("Organisations"), all_orgs, default=decision["organizations"],
-                                    format_func=lambda c: org_names.get(c, c))  # fmt: skip
+                                    format_func=lambda c: org_names.get(c, c), placeholder=_("Choose one or more"))  # fmt: skip
         fields["organizations"] = ["ALL"] if everyone else chosen
         reason = ""
         if stage_at_least(stage, "built"):

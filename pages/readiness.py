@@ -236,7 +236,7 @@ def owner_line(conn, criterion: readiness.Criterion) -> None:
         name = words.person_text(
             criterion.owner, screen_queries.people_names(conn, [criterion.owner])
         )
-        st.caption(_("Owner: {name}", name=ui.md(name)), help=criterion.owner)
+        st.caption(_("Owner: {name}", name=ui.md(name)), help=ui.md(criterion.owner))
 
 
 def record_words(frame: pd.DataFrame) -> dict[str, str]:
