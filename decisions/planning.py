@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import sqlite3
 
-from decisions import i18n, permissions, readiness, store
+from decisions import i18n, permissions, readiness, store, words
 from decisions.i18n import _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
@@ -90,11 +90,19 @@ def _number(value, field: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise WorkflowError(
-            _("{field} must be a number, not {value!r}", field=field, value=value)
+            _(
+                "{field} must be a number, not {value!r}",
+                field=words.field_label(field),
+                value=value,
+            )
         ) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise WorkflowError(
-            _("{field} must be a finite number, not {value!r}", field=field, value=value)
+            _(
+                "{field} must be a finite number, not {value!r}",
+                field=words.field_label(field),
+                value=value,
+            )
         )
     return number
 

@@ -983,3 +983,43 @@ DATA_KIND_WORDS = {
 def data_kind_word(kind: str) -> str:
     """What a file of `kind` holds, in the reader's language ("test-runs" -> "Testkjøringer")."""
     return word(DATA_KIND_WORDS, kind)
+
+
+# Fields as a refusal names them (services.text_field and the other checks) (screenwords) -------
+
+FIELD_LABEL_WORDS = {
+    "code": N_("code"),
+    "comment": N_("comment"),
+    "conditions": N_("conditions"),
+    "date": N_("date"),
+    "decision": N_("decision"),
+    "decided_by": N_("decided by"),
+    "evidence_url": N_("evidence link"),
+    "key": N_("key"),
+    "kind": N_("kind"),
+    "metric": N_("metric"),
+    "minutes": N_("minutes"),
+    "name": N_("name"),
+    "notes": N_("notes"),
+    "outcome": N_("outcome"),
+    "owner": N_("owner"),
+    "rationale": N_("rationale"),
+    "reason": N_("reason"),
+    "result": N_("result"),
+    "roles": N_("roles"),
+    "scope": N_("scope"),
+    "threshold": N_("threshold"),
+    "title": N_("title"),
+    "value": N_("value"),
+    "verdict": N_("verdict"),
+    "waiver_reason": N_("waiver reason"),
+    "waiver_until": N_("waiver until"),
+    "needed_by": N_("needed by"),
+    "criticality": N_("criticality"),
+    "organizations": N_("organisations"),
+}
+
+
+def field_label(field: str) -> str:
+    """A field as a refusal names it, in the reader's language ("comment" -> "kommentar")."""
+    return word(FIELD_LABEL_WORDS, field) if field in FIELD_LABEL_WORDS else field.replace("_", " ")

@@ -14,9 +14,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_pages_core import make_programme
 
-from decisions import charts, i18n, planning, store, words
+from decisions import charts, evidence, i18n, planning, store, words
 from decisions.charts.backlog import cumulative_flow_chart
-from decisions.model import Actor
+from decisions.model import Actor, WorkflowError
 from decisions.store import decisions as decision_store
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
@@ -165,3 +165,15 @@ def test_the_data_page_names_kinds_in_words():
     with reading("nb"):
         assert words.data_kind_word("test-runs") == "Testkjøringer"
         assert words.data_kind_word("approvals") == "Vurderinger"
+
+
+def test_a_refusal_names_the_field_by_its_label(programme):
+    db, keys = programme
+    conn = store.connect(db)
+    try:
+        expert = decision_store.load_actor(conn, "kari@stolav.no")
+        with reading("nb"), pytest.raises(WorkflowError) as refused:
+            evidence.record_verdict(conn, expert, keys["demonstrated"], "changes_requested")
+        assert str(refused.value) == "kommentar må fylles ut"
+    finally:
+        conn.close()
