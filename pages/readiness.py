@@ -464,14 +464,16 @@ png.download_button(
     _("Readiness report (PNG)"),
     key="report_png",
     mime="image/png",
-    data=lambda: charts.to_png(
-        charts.report_chart(
-            title,
-            charts.report_table(table),
-            burn(),
-            charts.report_headers(),
-            go_no_go_text(meetings[0]) if meetings else "",
-        )  # fmt: skip
+    data=i18n.in_language(
+        lambda: charts.to_png(
+            charts.report_chart(
+                title,
+                charts.report_table(table),
+                burn(),
+                charts.report_headers(),
+                go_no_go_text(meetings[0]) if meetings else "",
+            )  # fmt: skip
+        )
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
@@ -488,7 +490,7 @@ xlsx.download_button(
     _("Criteria table (xlsx)"),
     key="report_xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    data=lambda: data_io.table_xlsx(charts.csv_table(table), wave.wave),
+    data=i18n.in_language(lambda: data_io.table_xlsx(charts.csv_table(table), wave.wave)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.xlsx",
     icon=":material/table_view:",
 )

@@ -5,6 +5,7 @@ as the reader writes them, and Streamlit's own widget texts in bokmål."""
 from __future__ import annotations
 
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from test_pages_core import make_programme
 
 from decisions import charts, evidence, i18n, planning, store, words
 from decisions.charts.backlog import cumulative_flow_chart
+from decisions.charts.readiness import report_headers
 from decisions.model import Actor, WorkflowError
 from decisions.store import decisions as decision_store
 
@@ -177,3 +179,16 @@ def test_a_refusal_names_the_field_by_its_label(programme):
         assert str(refused.value) == "kommentar må fylles ut"
     finally:
         conn.close()
+
+
+def test_a_deferred_report_is_made_in_the_language_of_the_reader_who_asked(monkeypatch):
+    """A download made on click runs in a server thread with no reader: an English reader on a
+    bokmål installation gets English headers all the same."""
+    monkeypatch.setenv("DECISIONS_LANGUAGE", "nb")
+    with reading("en"):
+        make = i18n.in_language(report_headers)
+    made: list[dict] = []
+    worker = threading.Thread(target=lambda: made.append(make()))
+    worker.start()
+    worker.join()
+    assert made[0]["criterion"] == "Criterion" and made[0]["outlook"] == "Outlook at go-live"
