@@ -74,6 +74,7 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
+import widget_texts  # noqa: E402
 from decisions import admin, i18n, identity, notices, permissions, services, settings, store, words  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
@@ -331,7 +332,8 @@ def sidebar(conn, person: Actor, demo: bool, sso: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
         roles = ", ".join(words.role_word(r) for r in sorted(person.roles)) or _("no role")
-        st.caption(f"{ui.md(person.organization)} · {ui.md(roles)}")
+        named = dict(zip(*analytics.organizations(conn)[["code", "name"]].T.values, strict=True))
+        st.caption(f"{ui.md(named.get(person.organization, person.organization))} · {ui.md(roles)}")
         if st.button(_("Sign out"), icon=":material/logout:", key="_sign_out"):
             if demo and not sso:
                 st.session_state.pop("_signed_in", None)
@@ -399,6 +401,7 @@ def main() -> None:
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         ui.phone_layout()
         ui.focus_rings()
+        widget_texts.show()
         if demo:
             demo_notice()
         if sso:

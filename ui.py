@@ -289,11 +289,7 @@ def _draw(build: Callable[[], Any]) -> DrawnChart:
 
 def tables_in_words(spec: dict) -> tuple[pd.DataFrame, ...]:
     """Each dataset of the spec as a table, its cells as the reader writes them."""
-    return tuple(
-        pd.DataFrame(records).map(_cell_in_words)
-        for records in (spec.get("datasets") or {}).values()
-        if records
-    )
+    return tuple(table.map(_cell_in_words) for table in charts.data_tables(spec))
 
 
 def chart_in_words(tables: tuple[pd.DataFrame, ...], about: str) -> None:

@@ -18,9 +18,11 @@ import gettext
 import io
 import os
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_date
@@ -39,6 +41,7 @@ _LOCALES = {"nb": "nb_NO", "en": "en"}
 _DATE = {"nb": "dd.MM.yyyy", "en": "dd MMM yyyy"}
 _DATE_MEDIUM = {"nb": "d. MMM y", "en": "d MMM y"}
 
+T = TypeVar("T")
 _language: ContextVar[str | None] = ContextVar("language", default=None)
 _lock = threading.Lock()
 
@@ -52,6 +55,21 @@ def use(language: str | None) -> str:
     chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
     _language.set(chosen)
     return chosen
+
+
+def in_language(make: Callable[[], T]) -> Callable[[], T]:
+    """`make` to be called later, in another thread (a deferred download), in the language of
+    the reader who asked for it now: that thread has no reader of its own."""
+    chosen = language()
+
+    def made() -> T:
+        token = _language.set(chosen)
+        try:
+            return make()
+        finally:
+            _language.reset(token)
+
+    return made
 
 
 def language() -> str:

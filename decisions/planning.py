@@ -89,11 +89,19 @@ def _number(value, field: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise WorkflowError(
-            _("{field} must be a number, not {value!r}", field=field, value=value)
+            _(
+                "{field} must be a number, not {value!r}",
+                field=words.field_label(field),
+                value=value,
+            )
         ) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise WorkflowError(
-            _("{field} must be a finite number, not {value!r}", field=field, value=value)
+            _(
+                "{field} must be a finite number, not {value!r}",
+                field=words.field_label(field),
+                value=value,
+            )
         )
     return number
 

@@ -92,12 +92,12 @@ def text_field(
 ) -> str:
     value = (value or "").strip() if field != "decision" else (value or "").rstrip()
     if required and not value:
-        raise WorkflowError(_("{field} is required", field=field))
+        raise WorkflowError(_("{field} is required", field=words.field_label(field)))
     if len(value) > limit:
         raise WorkflowError(
             _(
                 "{field} is too long: {length} characters, at most {limit}",
-                field=field,
+                field=words.field_label(field),
                 length=len(value),
                 limit=limit,
             )
@@ -131,7 +131,7 @@ def visible_field(value: str | None, field: str) -> str:
             _(
                 "{field}: holds the invisible character {found}; keys, emails and names take "
                 "visible characters only",
-                field=field,
+                field=words.field_label(field),
                 found=found,
             )
         )
@@ -144,7 +144,7 @@ def choice_field(value: str, field: str, choices: Iterable[str]) -> str:
         raise WorkflowError(
             _(
                 "{field} must be one of {choices}, not {value!r}",
-                field=field,
+                field=words.field_label(field),
                 choices=", ".join(choices),
                 value=value,
             )
@@ -168,7 +168,11 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         return parsed.replace(microsecond=0, tzinfo=None).isoformat()
     except ValueError:
         raise WorkflowError(
-            _("{field} must be a date as YYYY-MM-DD, not {text!r}", field=field, text=text)
+            _(
+                "{field} must be a date as YYYY-MM-DD, not {text!r}",
+                field=words.field_label(field),
+                text=text,
+            )
         ) from None
 
 
@@ -194,7 +198,7 @@ def check_not_future(date: str, current: str, field: str) -> None:
         raise WorkflowError(
             _(
                 "{field} {shown} is in the future (it is now {current}); record what has happened",
-                field=field,
+                field=words.field_label(field),
                 shown=shown,
                 current=current.replace("T", " "),
             )
@@ -275,7 +279,11 @@ def known_people(
     unknown = (lookups or Lookups(conn)).unknown(emails)
     if unknown:
         raise WorkflowError(
-            _("{field}: not in the directory: {unknown}", field=field, unknown=", ".join(unknown))
+            _(
+                "{field}: not in the directory: {unknown}",
+                field=words.field_label(field),
+                unknown=", ".join(unknown),
+            )
         )
     return list(dict.fromkeys(emails))
 
@@ -307,14 +315,18 @@ def check_person_may(
     the directory but inactive); the import asks it with its own look-up of the directory."""
     if person is None:
         raise WorkflowError(
-            _("{field}: {email} is inactive; name an active person", field=field, email=email)
+            _(
+                "{field}: {email} is inactive; name an active person",
+                field=words.field_label(field),
+                email=email,
+            )
         )
     reason = permissions.refusal(person, action, target or permissions.Target())
     if reason:
         raise WorkflowError(
             _(
                 "{field}: {email} may not be named: {reason}",
-                field=field,
+                field=words.field_label(field),
                 email=email,
                 reason=reason,
             )

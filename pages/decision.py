@@ -19,7 +19,6 @@ from decisions.words import (
     criticality_word,
     date_text,
     defect_status_word,
-    event_text,
     evidence_note_text,
     moment_text,
     names_text,
@@ -279,22 +278,9 @@ with versions_tab:
         st.caption(_("Not decided yet: the first version is written when the forum decides."))
 with timeline_tab:
     events = screen_queries.decision_timeline(conn, key)
-    names = screen_queries.people_names(conn, [e["actor"] for e in events])
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    _("When"): moment_text(e["at"]),
-                    _("Who"): names.get(e["actor"], e["actor"]),
-                    _("What"): event_text(e),
-                    _("Why"): e["reason"] or "",
-                }
-                for e in reversed(events)
-            ],
-            columns=[_("When"), _("Who"), _("What"), _("Why")],
-        ),
-        hide_index=True,
-    )
+    everyone = queues.code_names(conn)
+    named = {**everyone["forums"], **everyone["people"]}
+    st.dataframe(words.timeline_rows(events, named), hide_index=True)
 
 
 # Actions ---------------------------------------------------------------------------------------
@@ -324,6 +310,7 @@ def decide_form() -> None:
             list(members),
             default=[person.email] if person.email in members else [],
             format_func=lambda email: members[email],
+            placeholder=_("Choose one or more"),
         )
         when = st.date_input(_("Decided on"), today, max_value=today, format=DATE_FORMAT)
         if st.form_submit_button(_("Record the decision"), type="primary"):
@@ -516,7 +503,7 @@ def edit_form() -> None:
             everyone = st.checkbox(_("All organisations"), bool(decision["all_organizations"]))
             org_names = queues.code_names(conn)["organizations"]
             chosen = st.multiselect(_("Organisations"), all_orgs, default=decision["organizations"],
-                                    format_func=lambda c: org_names.get(c, c))  # fmt: skip
+                                    format_func=lambda c: org_names.get(c, c), placeholder=_("Choose one or more"))  # fmt: skip
         fields["organizations"] = ["ALL"] if everyone else chosen
         reason = ""
         if stage_at_least(stage, "built"):

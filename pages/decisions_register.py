@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from decisions import io as data_io
+from decisions import words
 from decisions.i18n import _, format_number, language, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
 from decisions.store import queues, screen_queries
@@ -57,11 +58,21 @@ with st.expander(_("Filters"), icon=":material/filter_list:"):
         forums = pick(_("Forum"), "forums")
     with second:
         stages = tuple(
-            st.multiselect(_("Stage"), ALL_STAGES, key="register_stages", placeholder=_("All"))
+            st.multiselect(
+                _("Stage"),
+                ALL_STAGES,
+                key="register_stages",
+                placeholder=_("All"),
+                format_func=words.stage_word,
+            )  # fmt: skip
         )
         criticalities = tuple(
             st.multiselect(
-                _("Criticality"), CRITICALITIES, key="register_crit", placeholder=_("All")
+                _("Criticality"),
+                CRITICALITIES,
+                key="register_crit",
+                placeholder=_("All"),
+                format_func=words.criticality_word,
             )
         )
     with third:

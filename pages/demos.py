@@ -206,9 +206,9 @@ def edit_form(demo: dict) -> None:
         place = right.text_input(_("Place"), value=demo["place"], max_chars=200)
         meeting_url = st.text_input(_("Meeting link"), value=demo["meeting_url"])
         decisions = st.multiselect(_("Decisions it will show"), list(titles),
-                                   default=demo["decisions"], format_func=titles.get)  # fmt: skip
+                                   default=demo["decisions"], format_func=titles.get, placeholder=_("Choose one or more"))  # fmt: skip
         invitees = st.multiselect(_("Invited experts"), list(experts),
-                                  default=demo["invitees"], format_func=experts.get)  # fmt: skip
+                                  default=demo["invitees"], format_func=experts.get, placeholder=_("Choose one or more"))  # fmt: skip
         notes = st.text_area(_("Notes"), value=demo["notes"], max_chars=services.MAX_TEXT)
         if not st.form_submit_button(_("Save the changes"), type="primary"):
             return
@@ -305,7 +305,7 @@ def schedule_tab(linked: str | None) -> None:
                                  index=list(presenters).index(person.email)
                                  if person.email in presenters else None)  # fmt: skip
         invitees = st.multiselect(_("Invited experts (of {domain})", domain=module_domain),
-                                  list(experts), format_func=experts.get)  # fmt: skip
+                                  list(experts), format_func=experts.get, placeholder=_("Choose one or more"))  # fmt: skip
         notes = st.text_area(_("Notes"), max_chars=services.MAX_TEXT)
         if not st.form_submit_button(_("Schedule the demo"), type="primary"):
             return
@@ -382,7 +382,7 @@ def record_tab() -> None:
         decisions = st.multiselect(_("Decisions shown"), list(titles),
                                    default=[k for k in (demo["decisions"] if demo else [])
                                             if k in titles],
-                                   format_func=titles.get)  # fmt: skip
+                                   format_func=titles.get, placeholder=_("Choose one or more"))  # fmt: skip
         presenter_default = demo["presenter"] if demo else person.email
         presenter = st.selectbox(_("Presenter"), list(presenters), format_func=presenters.get,
                                  index=list(presenters).index(presenter_default)
@@ -390,7 +390,7 @@ def record_tab() -> None:
         attendees = st.multiselect(_("Experts who attended"), list(experts),
                                    default=[e for e in (demo["invitees"] if demo else [])
                                             if e in experts],
-                                   format_func=experts.get)  # fmt: skip
+                                   format_func=experts.get, placeholder=_("Choose one or more"))  # fmt: skip
         notes = st.text_area(_("Notes"), value=demo["notes"] if demo else "",
                              max_chars=services.MAX_TEXT)  # fmt: skip
         recording = st.text_input(_("Recording link"),

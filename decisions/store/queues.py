@@ -605,11 +605,14 @@ def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFram
 
 def code_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
     """Display names by code: {"organizations": {code: name}, "forums": {...}, "domains": {...},
-    "modules": {...}}, so a screen shows what a person reads, not the code."""
-    return {
+    "modules": {...}, "people": {email: name}}, so a screen shows what a person reads, not the
+    code."""
+    names = {
         table: {r["code"]: r["name"] for r in rows(conn, f"SELECT code, name FROM {table}")}
         for table in ("organizations", "forums", "domains", "modules")
     }
+    names["people"] = {r["email"]: r["name"] for r in rows(conn, "SELECT email, name FROM experts")}
+    return names
 
 
 # A tester's own work ------------------------------------------------------------------------
