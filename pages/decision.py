@@ -195,6 +195,10 @@ with evidence_tab:
         },
         _("No demo yet."),
     )
+    with st.container(horizontal=True):
+        for demo in demos:
+            st.page_link("pages/demo.py", label=_("Demo {key}", key=ui.md(demo["key"])),
+                         icon=":material/co_present:", query_params={"key": demo["key"]})  # fmt: skip
     st.markdown("**" + _("Verdicts") + "**")
     verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
     names = queues.code_names(conn)["organizations"]

@@ -221,6 +221,9 @@ def test_the_decision_page_and_my_work_link_to_the_demo(demo_db):
     at = signed_in("per@stolav.no", "pages/decision.py", key=first)
     labels = [as_read(p.proto.label) for p in at.get("page_link")]
     assert any(f"Shown in demo {demo} on 15 Sep 2022" in label for label in labels), labels
+    at = signed_in("vera@hemit.no", "pages/decision.py", key=first)  # who gives no verdict
+    links = [(as_read(p.proto.label), p.proto.query_string) for p in at.get("page_link")]
+    assert (f"Demo {demo}", f"key={demo}") in links
     at = signed_in("per@stolav.no", "pages/my_work.py")
     labels = [as_read(p.proto.label) for p in at.get("page_link")]
     assert any(label.startswith(f"{demo} · Medication administration · 15 Sep 2022: 2 awaiting")

@@ -1,6 +1,7 @@
 """A page per demo in a real browser, on a private copy of the small demo programme: an expert
 who attended a demo finds it in the Demos list by its key, opens it, gives verdicts on two of
-its decisions in one sitting, and the page meets WCAG 2.1 AA at 1440 px and at 390 px."""
+its decisions in one sitting, and the page (in English and in bokmål) and the list meet WCAG
+2.1 AA at 1440 px and at 390 px."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def verdicts_of(db_path, email: str, keys: list[str]) -> list[tuple]:
 
 
 def test_an_expert_opens_a_demo_from_the_list_and_gives_two_verdicts(
-    demo_db_copy, start_app, page, wait_idle, sign_in_as, accessibility_violations
+    demo_db_copy, start_app, browser, page, wait_idle, sign_in_as, accessibility_violations
 ):
     case = an_expert_with_a_demo_to_review(demo_db_copy)
     demo, keys = case["demo"], case["keys"]
@@ -97,6 +98,17 @@ def test_an_expert_opens_a_demo_from_the_list_and_gives_two_verdicts(
     page.get_by_role("tab", name="Past").click()
     expect(page.get_by_text("Demos 1–")).to_be_visible()
     found |= wcag_at_both_widths(page, "demos-list", accessibility_violations)
+
+    reader = browser.new_context(locale="nb-NO", viewport=WIDTHS[0])  # a bokmål browser
+    try:
+        norwegian = reader.new_page()
+        norwegian.goto(f"{base}/demo?key={demo}&as={case['email']}")
+        expect(
+            norwegian.get_by_role("heading", name="Dine vurderinger fra denne demonstrasjonen")
+        ).to_be_visible()
+        found |= wcag_at_both_widths(norwegian, "demo-page-nb", accessibility_violations)
+    finally:
+        reader.close()
     assert not found, "\n".join(
         f"{where}: {v['rule']} ({v['impact']}) {v['help']}: {'; '.join(v['elements'])}"
         for where, violations in found.items()
