@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 IDLE = (
     "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
@@ -36,27 +37,30 @@ NAME = """e => (e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.la
     || e.innerText || e.tagName).trim().replace(/\\s+/g, ' ').slice(0, 60)"""
 # How the focus is drawn around a control: outlines, rings (box shadows) and borders of the
 # control, three of its ancestors and its siblings' trees, less anything that holds the focus
-# now and anything not drawn (a radio's input sits in a 1-pixel clipped box). A tint alone does not count: the menu marks the current page with the same tint, and it
-# stands at about 1.1:1 against the sidebar. Stored on the page, so that the same elements are
-# read again once the control has the focus.
-LOOK = """(e, take) => {
+# now and anything not drawn (a radio's input sits in a 1-pixel clipped box). A tint alone does
+# not count: the menu marks the current page with the same tint, at about 1.1:1 against the
+# sidebar. Taken before the Tab, kept on the page, and read again until it changes.
+LOOK_BEFORE = """(e) => {
     const tiny = (y) => { const r = y.getBoundingClientRect(); return r.width < 4 || r.height < 4; };
-    const shown = (x) => { if (tiny(x)) return false;  // and not inside a visually hidden box
+    const shown = (x) => { if (tiny(x)) return false;
         for (let y = x; y; y = y.parentElement) { const s = getComputedStyle(y);
-            if (s.opacity === '0' || s.visibility === 'hidden' || (s.overflow !== 'visible' && tiny(y))) return false; }
+            if (s.opacity === '0' || s.visibility === 'hidden'
+                || (s.overflow !== 'visible' && tiny(y))) return false; }
         return true; };
     const look = (x) => { const s = getComputedStyle(x);
         const outline = s.outlineStyle === 'none' || parseFloat(s.outlineWidth) === 0
             ? 'none' : `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`;
         return [outline, s.boxShadow, s.borderTopColor, s.borderBottomColor].join('|'); };
-    if (take) {
-        const near = [e];
-        for (let x = e.parentElement, i = 0; x && i < 3; x = x.parentElement, i++) near.push(x);
-        if (e.parentElement) near.push(...e.parentElement.querySelectorAll('*'));
-        const focus = document.activeElement;
-        window.__focusProbe = near.filter((x) => !(focus && focus !== document.body && x.contains(focus)));
-    }
-    return window.__focusProbe.filter(shown).map(look); }"""
+    const near = [e];
+    for (let x = e.parentElement, i = 0; x && i < 3; x = x.parentElement, i++) near.push(x);
+    if (e.parentElement) near.push(...e.parentElement.querySelectorAll('*'));
+    const focus = document.activeElement;
+    const probe = near.filter((x) => !(focus && focus !== document.body && x.contains(focus)));
+    window.__focusLook = () => JSON.stringify(probe.filter(shown).map(look));
+    window.__focusBefore = window.__focusLook(); }"""
+LOOK_CHANGED = "() => window.__focusLook() !== window.__focusBefore"
+FOCUS_SHOWN_MS = 2_000  # a focus ring fades in; one that has not shown by then is missing
+FOCUS_FRAMES = 10  # screenshots of a grid, which draws its focused cell on a later frame
 
 
 def idle(page: Page, timeout: float = 30_000) -> None:
@@ -141,7 +145,7 @@ class Keyboard:
         control = control.first
         control.wait_for(state="attached")
         idle(self.page)
-        before = control.evaluate(LOOK, True)
+        control.evaluate(LOOK_BEFORE)
         self.skip_to_main(control)
         step = "Tab" if control.evaluate(AFTER_FOCUS) else "Shift+Tab"
         for _press in range(TAB_LIMIT):
@@ -150,9 +154,15 @@ class Keyboard:
             self.key(step)
         else:
             raise AssertionError(f"{what or control} cannot be reached with {step}")
-        self.page.wait_for_timeout(250)  # a focus ring fades in
-        if drawn and control.evaluate(LOOK, False) == before:
+        if drawn and not self.shows_focus():
             self.counts.unfocusable.append(what or control.evaluate(NAME))
+
+    def shows_focus(self) -> bool:
+        try:
+            self.page.wait_for_function(LOOK_CHANGED, timeout=FOCUS_SHOWN_MS)
+        except PlaywrightTimeout:
+            return False
+        return True
 
     def skip_to_main(self, control: Locator) -> None:
         """From the top of a freshly opened page to a control in its main part: the skip link
@@ -208,8 +218,7 @@ class Keyboard:
         canvas = grid.get_by_test_id("data-grid-canvas")
         unlit = canvas.screenshot()
         self.reach(canvas, "the table", drawn=False)
-        self.page.wait_for_timeout(250)  # the grid draws its focus on the next frames
-        if canvas.screenshot() == unlit:
+        if not any(canvas.screenshot() != unlit for _frame in range(FOCUS_FRAMES)):
             self.counts.unfocusable.append("the table's cells")
         for _row in range(row):
             self.key("ArrowDown")
