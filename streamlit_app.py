@@ -42,6 +42,7 @@ def pages(person=None) -> dict[str, list[st.Page]]:
         ],
         _("Evidence"): [
             page("demos", _("Demos"), "co_present"),
+            page("demo", _("Demo"), "event", url_path="demo", visibility="hidden"),
             page("approvals", _("Approvals"), "task_alt"),
             page("testing", _("Testing"), "science"),
             page("suspect", _("Suspect evidence"), "report"),
@@ -73,10 +74,11 @@ if PagesManager.uses_pages_directory:
     st.navigation(pages(), position="hidden")
 
 import ui  # noqa: E402
+import widget_texts  # noqa: E402
 from decisions import admin, i18n, identity, notices, permissions, services, settings, store, words  # noqa: E402
 from decisions.i18n import N_, _  # noqa: E402
 from decisions.model import ROLES, Actor  # noqa: E402
-from decisions.store import analytics  # noqa: E402
+from decisions.store import analytics, screen_queries  # noqa: E402
 from decisions.store import decisions as decision_store  # noqa: E402
 
 # One short line on every page (on a phone the whole notice took 40 % of the first screen);
@@ -128,7 +130,7 @@ def open_database() -> None:
 
         ui.build_demo_once(path, lambda conn: demo.build_demo(conn, progress=progress))
         st.rerun()
-    st.session_state["_conn"] = store.connect(path)
+    st.session_state["_conn"] = ui.open_connection(path)
 
 
 def auth_configured() -> bool:
@@ -138,9 +140,9 @@ def auth_configured() -> bool:
 DEMO_PERSON = "as"  # the demo sign-in's widget key and URL parameter
 
 
-def signed_in(conn, demo: bool) -> Actor | None:
+def signed_in(conn, demo: bool, sso: bool) -> Actor | None:
     """The person signed in for this run, or None."""
-    if auth_configured():
+    if sso:
         return sso_person(conn)[0]
     # The demo's choice lives in the URL too (?as=EMAIL), so a reload keeps it.
     email = st.session_state.get("_signed_in") or st.query_params.get(DEMO_PERSON)
@@ -200,11 +202,9 @@ def refuse_weak_cookie_secret() -> None:
         ),
         icon=":material/lock:",
     )
-    st.markdown(
-        _("Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:") + "\n\n"
-        '```\npython -c "import secrets; print(secrets.token_urlsafe(48))"\n```\n\n'
-        '```toml\n[auth]\ncookie_secret = "<the printed value>"\n```'
-    )
+    st.markdown(_("Make a new secret, put it in `.streamlit/secrets.toml` and restart the app:"))
+    st.code('python -c "import secrets; print(secrets.token_urlsafe(48))"', language="bash")
+    st.code('[auth]\ncookie_secret = "<the printed value>"', language="toml")
     st.stop()
 
 
@@ -256,19 +256,17 @@ def sign_in_choices(
     labels: dict[str, str] = {}
     by_role: dict[str, list[str]] = {role: [] for role in ROLES}
     for row in people.itertuples():
-        labels[row.email] = sign_in_label(row)
-        for role in set((row.roles or "").split(";")) & set(ROLES):
+        roles = set((row.roles or "").split(";")) - {""}
+        labels[row.email] = sign_in_label(row.name, row.email, row.organization_name, roles)
+        for role in roles & set(ROLES):
             by_role[role].append(row.email)
     return labels, by_role
 
 
-def sign_in_label(row) -> str:
-    """A person as the demo sign-in lists them (a row of the directory)."""
-    roles = (row.roles or "").split(";")
-    return (
-        f"{row.name} ({row.email}) · {row.organization_name} · "
-        f"{', '.join(map(words.role_word, roles)) if row.roles else _('no role')}"
-    )
+def sign_in_label(name: str, email: str, organization: str, roles: set[str]) -> str:
+    """A person as the demo sign-in lists them."""
+    in_words = ", ".join(map(words.role_word, sorted(roles))) or _("no role")
+    return f"{name} ({email}) · {organization} · {in_words}"
 
 
 CHOOSING = "_choosing_person"  # a signed-in person asked to act as someone else
@@ -285,8 +283,9 @@ def demo_sign_in(conn, person: Actor | None) -> None:
             # the process behind it died signs in as them again (resume_demo_sign_in).
             # Labelled as in the full list: the browser sends the label back, and a new
             # session finds the person by it there.
-            [row] = decision_store.directory(conn, person.email).itertuples()
-            st.selectbox(_("Person"), [person.email], format_func=lambda _email: sign_in_label(row),
+            organization = screen_queries.organization_name(conn, person.organization)
+            label = sign_in_label(person.name, person.email, organization, set(person.roles))
+            st.selectbox(_("Person"), [person.email], format_func=lambda _email: label,
                          key=DEMO_PERSON)  # fmt: skip
             if st.button(_("Act as someone else"), icon=":material/switch_account:",
                          key="_choose_person"):  # fmt: skip
@@ -329,13 +328,14 @@ def resume_demo_sign_in(conn) -> bool:
     return True
 
 
-def sidebar(conn, person: Actor, demo: bool) -> None:
+def sidebar(conn, person: Actor, demo: bool, sso: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
         roles = ", ".join(words.role_word(r) for r in sorted(person.roles)) or _("no role")
-        st.caption(f"{ui.md(person.organization)} · {ui.md(roles)}")
+        named = dict(zip(*analytics.organizations(conn)[["code", "name"]].T.values, strict=True))
+        st.caption(f"{ui.md(named.get(person.organization, person.organization))} · {ui.md(roles)}")
         if st.button(_("Sign out"), icon=":material/logout:", key="_sign_out"):
-            if demo and not auth_configured():
+            if demo and not sso:
                 st.session_state.pop("_signed_in", None)
                 st.session_state.pop(DEMO_PERSON, None)
                 st.query_params.pop(DEMO_PERSON, None)
@@ -391,7 +391,7 @@ def main() -> None:
     try:
         i18n.use(reader_language(conn, None))  # before any text is drawn, even a sign-in error
         demo = bool(settings.get(conn, settings.DEMO))
-        person = signed_in(conn, demo)
+        person = signed_in(conn, demo, sso)
         if person is not None:
             i18n.use(reader_language(conn, person))
         st.session_state["_actor"] = person
@@ -400,6 +400,8 @@ def main() -> None:
         )
         st.set_page_config(page_icon=FAVICON)  # not the page's icon: see FAVICON
         ui.phone_layout()
+        ui.focus_rings()
+        widget_texts.show()
         if demo:
             demo_notice()
         if sso:
@@ -421,7 +423,7 @@ def main() -> None:
                 return
         if demo and not sso and st.query_params.get(DEMO_PERSON) != person.email:
             st.query_params[DEMO_PERSON] = person.email  # page links drop it; put it back
-        sidebar(conn, person, demo)
+        sidebar(conn, person, demo, sso)
         land(person, navigation)
         navigation.run()
     finally:

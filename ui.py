@@ -30,6 +30,18 @@ DECISION_PAGE = "pages/decision.py"
 ROWS_SHOWN = 500
 
 
+_migrated: set[tuple[str, int]] = set()
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """A run's connection to the database file at `path`, brought up to date with the schema
+    the first time this process opens that file (not on every run of every session)."""
+    file = (str(path), path.stat().st_ino)
+    connection = store.connect(path, migrate=file not in _migrated)
+    _migrated.add(file)
+    return connection
+
+
 def conn() -> sqlite3.Connection:
     """This run's connection, opened by streamlit_app.py and closed when the run ends."""
     _require_frame()
@@ -217,10 +229,16 @@ def figures_as_of(*computed: Computed) -> None:
 
 # Charts ---------------------------------------------------------------------------------------
 
-CHART_SPECS_KEPT = 128
-_chart_specs: dict[tuple, dict] = {}
+CHARTS_KEPT = 128
+_charts: dict[tuple, DrawnChart] = {}
 _chart_building: dict[tuple, threading.Lock] = {}
-_chart_specs_guard = threading.Lock()
+_charts_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    spec: dict  # Vega-Lite, from decisions.charts.spec
+    tables: tuple[pd.DataFrame, ...]  # the data behind it, as the reader writes it
 
 
 def chart(
@@ -231,42 +249,55 @@ def chart(
     description for screen readers), and the data behind it as tables in an expander.
 
     With a `key` that names the data drawn (for an aggregate: its key and event id), the spec
-    is made once per process and reused by every session until the data changes: building and
-    validating a chart costs 0.05-0.1 s of CPU, more than the rest of a page run. Sessions that
-    ask for a spec being made wait for it rather than each making it again (when an aggregate
-    is refreshed, every session on its dashboard asks at once)."""
-    spec = charts.spec(build()) if key is None else chart_spec((*key, i18n.language()), build)
-    st.vega_lite_chart({**spec, "description": about}, **options)
-    chart_in_words(spec, about)
+    and the tables are made once per process and language, and reused by every session until
+    the data changes: building and validating a chart and writing out its data cost
+    0.05-0.1 s of CPU, more than the rest of a page run. Sessions that ask for a chart being
+    made wait for it rather than each making it again (when an aggregate is refreshed, every
+    session on its dashboard asks at once)."""
+    if key is None:
+        drawn = _draw(build)
+    else:  # keyed by database too: the tests' databases share the process
+        drawn = drawn_chart((str(store.database_path()), *key, i18n.language()), build)
+    st.vega_lite_chart({**drawn.spec, "description": about}, **options)
+    chart_in_words(drawn.tables, about)
 
 
-def chart_spec(full: tuple, build: Callable[[], Any]) -> dict:
-    """The spec of the chart `build()` makes, made once per process for the key `full`."""
-    with _chart_specs_guard:
-        spec = _chart_specs.get(full)
-        building = _chart_building.setdefault(full, threading.Lock()) if spec is None else None
+def drawn_chart(full: tuple, build: Callable[[], Any]) -> DrawnChart:
+    """The chart `build()` makes, made once per process for the key `full`."""
+    with _charts_guard:
+        drawn = _charts.get(full)
+        building = _chart_building.setdefault(full, threading.Lock()) if drawn is None else None
     if building is None:
-        return spec
+        return drawn
     with building:
-        with _chart_specs_guard:
-            spec = _chart_specs.get(full)
-        if spec is None:
-            spec = charts.spec(build())
-            with _chart_specs_guard:
-                _chart_specs[full] = spec
+        with _charts_guard:
+            drawn = _charts.get(full)
+        if drawn is None:
+            drawn = _draw(build)
+            with _charts_guard:
+                _charts[full] = drawn
                 _chart_building.pop(full, None)
-                while len(_chart_specs) > CHART_SPECS_KEPT:
-                    _chart_specs.pop(next(iter(_chart_specs)))
-    return spec
+                while len(_charts) > CHARTS_KEPT:
+                    _charts.pop(next(iter(_charts)))
+    return drawn
 
 
-def chart_in_words(spec: dict, about: str) -> None:
+def _draw(build: Callable[[], Any]) -> DrawnChart:
+    spec = charts.spec(build())
+    return DrawnChart(spec, tables_in_words(spec))
+
+
+def tables_in_words(spec: dict) -> tuple[pd.DataFrame, ...]:
+    """Each dataset of the spec as a table, its cells as the reader writes them."""
+    return tuple(table.map(_cell_in_words) for table in charts.data_tables(spec))
+
+
+def chart_in_words(tables: tuple[pd.DataFrame, ...], about: str) -> None:
     """The chart for those who cannot see it (WCAG 1.1.1): its summary and its data."""
     with st.expander(i18n._("The chart as text and table"), icon=":material/table_view:"):
         st.markdown(md(about))
-        for records in (spec.get("datasets") or {}).values():
-            if records:
-                st.table(pd.DataFrame(records).map(_cell_in_words), hide_index=True)
+        for table in tables:
+            st.table(table, hide_index=True)
 
 
 _MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}(T00:00:00)?")
@@ -431,6 +462,29 @@ def open_decision(key: str) -> None:
     st.switch_page(DECISION_PAGE, query_params={"key": key})
 
 
+# The keyboard's focus as a line where Streamlit draws only a faint tint: the menu's links and
+# the pages' links (the same tint marks the current page) and the options of radio buttons and checkboxes, whose own
+# ring is drawn on an input hidden from view (WCAG 2.4.7; tests/e2e/test_keyboard.py).
+FOCUS_RINGS = """<style>
+[data-testid="stSidebarNavLink"]:focus-visible,
+[data-testid="stPageLink-NavLink"]:focus-visible {
+  outline: 2px solid currentColor;
+  outline-offset: -2px;
+}
+label:has(input[type="radio"]:focus-visible),
+label:has(input[type="checkbox"]:focus-visible) {
+  outline: 2px solid currentColor;
+  outline-offset: 2px;
+  border-radius: 0.25rem;
+}
+</style>"""
+
+
+def focus_rings() -> None:
+    """Show where the keyboard's focus is on every page (a style sheet only: takes no room)."""
+    st.html(FOCUS_RINGS)
+
+
 def coloured_labels(title: str, colours: dict[str, str], word, width: int | None = None):
     """A table column of coloured labels (a status, an outlook): each cell holds a list of one
     code, shown as its word in its theme colour."""
@@ -452,7 +506,7 @@ def decision_table(
     """Decisions as a table (at most ROWS_SHOWN rows); selecting a row opens that decision, or
     calls `opens` with the row's position. With `cards`, a phone shows them as cards instead
     (decision_cards), each a link to the decision or where `card_link` says."""
-    shown = frame.head(ROWS_SHOWN)
+    shown = frame if len(frame) <= ROWS_SHOWN else frame.head(ROWS_SHOWN)
     if total is not None and total > len(shown):
         st.caption(i18n._("Showing the first {shown} of {total}; narrow the search to see more.",
                           shown=i18n.format_number(len(shown)),

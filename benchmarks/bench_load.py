@@ -178,6 +178,7 @@ class Results:
         self.errors: dict[str, int] = defaultdict(int)
         self.messages: list[str] = []
         self.cpu_before: float | None = None
+        self.cpu_warm: float | None = None  # at WARM_UP s: the steady state's CPU from there
         self.cpu_after: float | None = None
 
     def error(self, page: str, message: str) -> None:
@@ -367,14 +368,22 @@ async def drive(url, args, db, group: int | None) -> tuple[Results, Writer, floa
     writer = Writer(db, args.write_every, until) if args.write_every > 0 else None
     if writer:
         writer.start()
+    warm = asyncio.create_task(cpu_after_warm_up(results, group)) if group else None
     await asyncio.gather(*[
         session(url, email, keys, args.think, until, results, ramp * i / len(emails))
         for i, email in enumerate(emails)])  # fmt: skip
+    if warm is not None:
+        warm.cancel()
     elapsed = time.monotonic() - started
     results.cpu_after = cpu_seconds(group) if group else None
     if writer:
         writer.join(timeout=30)
     return results, writer, elapsed
+
+
+async def cpu_after_warm_up(results: Results, group: int) -> None:
+    await asyncio.sleep(WARM_UP)
+    results.cpu_warm = cpu_seconds(group)
 
 
 def page_figures(times: list[float], sizes: list[int], errors: int) -> dict:
@@ -421,6 +430,8 @@ def result(args, results: Results, writer: Writer | None, elapsed: float, load) 
             steady_bytes += sizes
     runs = sum(len(t) for t in results.times.values())
     used = None if results.cpu_before is None else results.cpu_after - results.cpu_before
+    steady = None if results.cpu_warm is None else results.cpu_after - results.cpu_warm
+    steady_runs = sum(began >= WARM_UP for starts in results.starts.values() for began in starts)
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
@@ -437,7 +448,10 @@ def result(args, results: Results, writer: Writer | None, elapsed: float, load) 
         "warm_up": WARM_UP,
         "after_warm_up": after_warm_up(results),
         "runs_per_second": runs / elapsed,
-        "server_cpu": None if used is None else {"seconds": used, "per_run": used / max(runs, 1)},
+        "server_cpu": None if used is None else {
+            "seconds": used, "per_run": used / max(runs, 1),
+            # without the start (imports, first computations, sign-ins): what a run costs
+            "per_run_after_warm_up": None if steady is None else steady / max(steady_runs, 1)},
         "writes": None if writer is None else {
             "done": writer.written, "refused": len(writer.failed), "lost": writer.lost()},
     }  # fmt: skip
@@ -475,6 +489,9 @@ def report(args, measured: dict, results: Results, writer: Writer | None) -> Non
         used, elapsed = measured["server_cpu"]["seconds"], measured["elapsed"]
         print(f"server CPU: {used:.0f} s in {elapsed:.0f} s ({used / elapsed:.2f} cores), "
               f"{measured['server_cpu']['per_run']:.3f} s per page run")  # fmt: skip
+        steady = measured["server_cpu"]["per_run_after_warm_up"]
+        if steady is not None:
+            print(f"server CPU after the first {WARM_UP:g} s: {steady:.3f} s per page run")
     print(f"benchmark's own CPU: {time.process_time():.0f} s (simulated browsers and writer)")
     if writer:
         print(f"writes: {writer.written} done, {len(writer.failed)} refused, "

@@ -13,7 +13,6 @@ from decisions import identity, permissions, settings, store, words
 from decisions.i18n import _
 from decisions.model import ROLES, SCOPES, Actor, ApprovalRule, StaleRecord, WorkflowError
 from decisions.services import (
-    STALE_MESSAGE,
     approval_rule,
     choice_field,
     event,
@@ -133,7 +132,7 @@ def save_expert(
             )
         _check_role_change(conn, actor, existing, roles, record["active"])
         if not people_store.save_expert(conn, record, domains, roles, forums, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Expert {email}"))
+            raise StaleRecord(words.stale_text("expert", email))
         at = now(conn)
         new = record | {"domains": sorted(domains), "roles": sorted(roles),
                         "forums": sorted(forums)}  # fmt: skip
@@ -299,7 +298,7 @@ def save_forum(
         moved = sorted(set((existing or {}).get("members") or []) ^ set(members))
         before = {m: people_store.get_expert(conn, m)["forums"] for m in moved}
         if not people_store.save_forum(conn, record, domains, members, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Forum {code}"))
+            raise StaleRecord(words.stale_text("forum", code))
         at = now(conn)
         new = record | {"domains": sorted(domains), "members": sorted(members)}
         events = forum_events(actor, at, existing, new)
@@ -388,7 +387,7 @@ def set_approval_rule(
     with store.transaction(conn):
         current = approval_rule(conn)
         if current != expected:
-            raise StaleRecord(STALE_MESSAGE.format(what="The approval rule"))
+            raise StaleRecord(words.stale_text("approval_rule"))
         if rule == current:
             raise WorkflowError(_("the approval rule is unchanged; nothing to save"))
         at = now(conn)

@@ -4,7 +4,7 @@ with: whether it was set, what is wrong with it, and what `check` says of it."""
 from __future__ import annotations
 
 import sqlite3
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from decisions import settings
 from decisions.i18n import _
@@ -20,6 +20,16 @@ def base_url_warning(conn: sqlite3.Connection) -> str:
     return _("app.base_url is not set: the links in notices point at {url}; set the app's "
              "address on the Notices page (Programme defaults)",
              url=settings.get(conn, settings.BASE_URL))  # fmt: skip
+
+
+def page_address(base: str, path: str) -> str:
+    """A page of the app at `base`: page_address("https://x.no/app", "demos")."""
+    return f"{base.rstrip('/')}/{path}"
+
+
+def demo_address(base: str, key: str) -> str:
+    """A demo's own page in the app at `base`."""
+    return page_address(base, f"demo?key={quote(key)}")
 
 
 def base_url_problem(url: object) -> str | None:
@@ -43,7 +53,7 @@ def check_findings(conn: sqlite3.Connection) -> list[str]:
     if not base_url_set(conn):
         return []
     problem = base_url_problem(settings.get(conn, settings.BASE_URL))
-    return [f"settings: app.base_url: {problem}"] if problem else []
+    return [_("settings: app.base_url: {problem}", problem=problem)] if problem else []
 
 
 def check_warnings(conn: sqlite3.Connection) -> list[str]:
@@ -51,4 +61,4 @@ def check_warnings(conn: sqlite3.Connection) -> list[str]:
     recorded (their links point at the default)."""
     if base_url_set(conn) or not notice_store.count_all(conn):
         return []
-    return [f"settings: {base_url_warning(conn)}"]
+    return [_("settings: {warning}", warning=base_url_warning(conn))]

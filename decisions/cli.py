@@ -5,104 +5,151 @@ Exit status: 0 success, 1 the input or the data was rejected (nothing written), 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from decisions import store, words
+from decisions import i18n, settings, store, words
 from decisions.i18n import _
 from decisions.model import WorkflowError
 
-COMMANDS: dict[str, str] = {
-    "init": "create an empty programme database (schema and reference lists)",
-    "demo": "create the demo programme (--scale N multiplies the volume)",
-    "import": "validate a file (or a folder with `all`), then write all of it or nothing",
-    "export": "write a KIND (or `all` into a folder) in exactly the import format",
-    "readiness": "evaluate each wave's go-live criteria",
-    "check": "integrity, foreign keys, event log and stored stages against the evidence",
-    "backup": "consistent online copy of the database while the app runs",
-    "notify": "send the email notices due (digests, demo invitations, event notices)",
-    "publish": "write the published decision log: a static site with lists, feed and search",
-}
+COMMANDS = words.COMMAND_WORDS
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse in the reader's language: its headings, usage line, -h and the frame of its
+    errors (the errors' own texts are argparse's, in English)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", help=_("show this help and exit"))
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, _("{prog}: error: {message}", prog=self.prog, message=message) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m decisions", description=__doc__)
+    parser = _Parser(prog="python -m decisions", description=_(
+        "The command line of the decision tracker (FORMATS.md). Exit status: 0 success, 1 the "
+        "input or the data was rejected (nothing written), 2 usage error."))  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = {name: sub.add_parser(name, help=text, description=text)
+    commands = {name: sub.add_parser(name, help=_(text), description=_(text))
                 for name, text in COMMANDS.items()}  # fmt: skip
     for command in commands.values():
-        command.add_argument("--db", help="database file (default $DECISIONS_DB, else "
-                             "data/decisions.db)")  # fmt: skip
-    commands["demo"].add_argument("--scale", type=float, default=1, help="volume multiplier")
-    commands["demo"].add_argument("--seed", type=int, default=7, help="random seed")
-    commands["import"].add_argument("kind", metavar="KIND", help="a KIND of FORMATS.md, or all")
-    commands["import"].add_argument("path", metavar="FILE", help="the file (a folder for all)")
-    commands["import"].add_argument("--dry-run", action="store_true",
-                                    help="validate and report, write nothing")  # fmt: skip
-    commands["import"].add_argument("--as", dest="as_email", metavar="EMAIL",
-                                    help="import as this person, with their permissions "
-                                    "(default: system, an admin)")  # fmt: skip
-    commands["import"].add_argument("--force", action="store_true",
-                                    help="add rows that nearly duplicate a record (a time "
-                                    "within a minute of it)")  # fmt: skip
-    commands["export"].add_argument("kind", metavar="KIND", help="a KIND of FORMATS.md, or all")
+        command.add_argument("--db", help=_("database file (default $DECISIONS_DB, else "
+                             "data/decisions.db)"))  # fmt: skip
+    commands["demo"].add_argument("--scale", type=float, default=1, help=_("volume multiplier"))
+    commands["demo"].add_argument("--seed", type=int, default=7, help=_("random seed"))
+    _import_arguments(commands["import"])
+    commands["export"].add_argument("kind", metavar="KIND",
+                                    help=_("a KIND of FORMATS.md, or all"))  # fmt: skip
     commands["export"].add_argument("--format", choices=("csv", "xlsx"), default="csv")
-    commands["export"].add_argument("--out", help="file (folder for all); stdout when absent")
+    commands["export"].add_argument("--out",
+                                    help=_("file (folder for all); stdout when absent"))  # fmt: skip
     commands["export"].add_argument(
         "--norwegian",
         action="store_true",
-        help="CSV for Norwegian Excel: semicolons, decimal commas, dates dd.mm.yyyy",
+        help=_("CSV for Norwegian Excel: semicolons, decimal commas, dates dd.mm.yyyy"),
     )
-    commands["readiness"].add_argument("--wave", help="one wave's code")
-    commands["readiness"].add_argument("--as-of", help="evaluate as of this date (YYYY-MM-DD)")
-    commands["readiness"].add_argument("--json", action="store_true", help="print JSON")
-    commands["backup"].add_argument("dest", metavar="DEST", help="where to write the copy "
-                                    "(and its head file DEST.head.json)")  # fmt: skip
-    commands["check"].add_argument("--head", metavar="FILE", help="a head file (of a backup, or "
-                                   "of check --anchor) the log must still hold (default: "
-                                   "DB.head.json beside the database, when there)")  # fmt: skip
-    commands["check"].add_argument("--anchor", metavar="FILE", help="when the check finds "
+    commands["readiness"].add_argument("--wave", help=_("one wave's code"))
+    commands["readiness"].add_argument("--as-of",
+                                       help=_("evaluate as of this date (YYYY-MM-DD)"))  # fmt: skip
+    commands["readiness"].add_argument("--json", action="store_true", help=_("print JSON"))
+    commands["backup"].add_argument("dest", metavar="DEST", help=_("where to write the copy "
+                                    "(and its head file DEST.head.json)"))  # fmt: skip
+    commands["check"].add_argument("--head", metavar="FILE", help=_("a head file (of a backup, "
+                                   "or of check --anchor) the log must still hold (default: "
+                                   "DB.head.json beside the database, when there)"))  # fmt: skip
+    commands["check"].add_argument("--anchor", metavar="FILE", help=_("when the check finds "
                                    "nothing, write the log's head to FILE (after checking the "
-                                   "log against the head already there)")  # fmt: skip
+                                   "log against the head already there)"))  # fmt: skip
     _notify_arguments(commands["notify"])
     _publish_arguments(commands["publish"])
     return parser
 
 
+def _import_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("kind", metavar="KIND", help=_("a KIND of FORMATS.md, or all"))
+    command.add_argument("path", metavar="FILE", help=_("the file (a folder for all)"))
+    command.add_argument("--dry-run", action="store_true",
+                         help=_("validate and report, write nothing"))  # fmt: skip
+    command.add_argument("--as", dest="as_email", metavar="EMAIL",
+                         help=_("import as this person, with their permissions "
+                                "(default: system, an admin)"))  # fmt: skip
+    command.add_argument("--force", action="store_true",
+                         help=_("add rows that nearly duplicate a record (a time "
+                                "within a minute of it)"))  # fmt: skip
+
+
 def _notify_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--dry-run", action="store_true",
-                         help="print what would be sent; send and record nothing")  # fmt: skip
-    command.add_argument("--as-of", help="the programme's date to decide on (YYYY-MM-DD)")
-    command.add_argument("--secrets", help="secrets.toml with an [smtp] table (default "
-                         ".streamlit/secrets.toml; $DECISIONS_SMTP_URL wins)")  # fmt: skip
+                         help=_("print what would be sent; send and record nothing"))  # fmt: skip
+    command.add_argument("--as-of", help=_("the programme's date to decide on (YYYY-MM-DD)"))
+    command.add_argument("--secrets", help=_("secrets.toml with an [smtp] table (default "
+                         ".streamlit/secrets.toml; $DECISIONS_SMTP_URL wins)"))  # fmt: skip
     command.add_argument("--resend", metavar="ID", type=int, action="append", default=[],
-                         help="send again a notice kept back after a lapsed claim (once the "
-                         "server's log shows it never took it); may be repeated")  # fmt: skip
+                         help=_("send again a notice kept back after a lapsed claim (once the "
+                         "server's log shows it never took it); may be repeated"))  # fmt: skip
 
 
 def _publish_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--out", required=True, metavar="DIR", help="the site's folder")
+    command.add_argument("--out", required=True, metavar="DIR", help=_("the site's folder"))
     command.add_argument("--language", choices=("nb", "en"), default="nb",
-                         help="the site's language (default nb, bokmål)")  # fmt: skip
-    command.add_argument("--base-url", metavar="URL", help="the site's public address, for "
-                         "the feed's absolute links (e.g. https://intranett.example/beslutninger)")  # fmt: skip
+                         help=_("the site's language (default nb, bokmål)"))  # fmt: skip
+    command.add_argument("--base-url", metavar="URL", help=_("the site's public address, for "
+                         "the feed's absolute links (e.g. https://intranett.example/beslutninger)"))  # fmt: skip
     command.add_argument("--dry-run", action="store_true",
-                         help="list what would be written or removed; write nothing")  # fmt: skip
+                         help=_("list what would be written or removed; write nothing"))  # fmt: skip
+
+
+def _speak_programme_language(db: str | None) -> None:
+    """The command line speaks `DECISIONS_LANGUAGE` where set, else the programme's setting
+    app.language (where the database is there to hold it), else bokmål."""
+    path = store.database_path(db)
+    i18n.use(i18n.choose(programme=_programme_language(path) if path.is_file() else None))
+
+
+def _programme_language(path: Path) -> str | None:
+    try:
+        conn = store.connect(path, migrate=False)
+    except sqlite3.Error:  # not a database, or a damaged one: the command itself will say so
+        return None
+    try:
+        return settings.get(conn, settings.LANGUAGE)
+    except sqlite3.Error:  # a schema too old to hold settings
+        return None
+    finally:
+        conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
+    i18n.use(i18n.choose())  # the help and usage texts, before a database is named
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    _speak_programme_language(args.db)
     handler: Callable[[argparse.Namespace], int] = HANDLERS[args.command]
     try:
         return handler(args)
     except UsageError as error:
         print(_("error: {error}", error=error), file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError:  # SQLite's own words ("file is not a database") stay in
+        print(_("{path}: not a database this program can read (damaged, or another kind of "
+                "file)", path=store.database_path(args.db)), file=sys.stderr)  # fmt: skip
+        return 1
 
 
 class UsageError(Exception):
@@ -119,9 +166,9 @@ def _fill_empty_programme(args: argparse.Namespace, fill: Callable, done: Callab
     try:
         result = fill(conn)
     except WorkflowError as error:
-        print(f"{path}: {error}", file=sys.stderr)
+        print(_("{path}: {error}", path=path, error=error), file=sys.stderr)
         return 1
-    print(f"{path}: {done(result)}")
+    print(_("{path}: {done}", path=path, done=done(result)))
     return 0
 
 
@@ -155,14 +202,14 @@ def _check(args: argparse.Namespace) -> int:
 
     path = store.database_path(args.db)
     if not path.exists():
-        print(f"{path}: no such database", file=sys.stderr)
+        print(_("{path}: no such database", path=path), file=sys.stderr)
         return 1
     conn = store.connect(path, migrate=False)
     pending = store.pending_migrations(conn)
     if pending:
-        print(f"{path}: an older version wrote this database (its schema lacks "
-              f"{', '.join(pending)}); open it once with the app or any other command, which "
-              "upgrades it, then check it", file=sys.stderr)  # fmt: skip
+        print(_("{path}: an older version wrote this database (its schema lacks {pending}); "
+                "open it once with the app or any other command, which upgrades it, then "
+                "check it", path=path, pending=", ".join(pending)), file=sys.stderr)  # fmt: skip
         return 1
     try:
         with store.snapshot(conn):  # one snapshot of the log, taken together with its heads
@@ -172,20 +219,20 @@ def _check(args: argparse.Namespace) -> int:
             signed = bool(last_id) and store.event_at(conn, last_id)[1] is not None
             head = anchor.head_record(last_id, last_hash, key, str(path), event_signed=signed)
     except anchor.HeadUnreadable as unreadable:
-        print(f"{path}: {unreadable}", file=sys.stderr)
+        print(_("{path}: {error}", path=path, error=unreadable), file=sys.stderr)
         return 1
     for warning in warnings:
-        print(f"{path}: warning: {warning}")
-    print(f"{path}: head: event {head['event_id']}, hash {head['hash']}"
-          + (", with the log key's MAC" if key else ", no MAC (no log key)"))  # fmt: skip
+        print(_("{path}: warning: {warning}", path=path, warning=warning))
+    print(words.head_text(str(path), head["event_id"], head["hash"], signed=bool(key)))
     for finding in findings:
-        print(f"{path}: {finding}", file=sys.stderr)
+        print(_("{path}: {error}", path=path, error=finding), file=sys.stderr)
     if findings:
         return 1
     if args.anchor:
         with anchor.head_lock(str(path), exclusive=True):  # never behind a change's own head
-            print(f"{anchor.advance_head(args.anchor, head)}: head written")
-    print(f"{path}: ok")
+            written = anchor.advance_head(args.anchor, head)
+            print(_("{path}: head written", path=written))
+    print(_("{path}: ok", path=path))
     return 0
 
 
@@ -203,7 +250,7 @@ def _check_snapshot(conn, path: Path, args: argparse.Namespace) -> tuple[list[st
         own = anchor.read_head(beside) if beside.is_file() else None
         heads = [(str(name), anchor.read_head(name)) for name in others]
     if args.head and Path(args.head) != beside and not Path(args.head).is_file():
-        raise anchor.HeadUnreadable(f"{args.head}: no such head file")
+        raise anchor.HeadUnreadable(_("{path}: no such head file", path=args.head))
     bootstrap = own is None and args.anchor and Path(args.anchor).resolve() == beside.resolve()
     own_head = None if bootstrap else (str(beside), own)
     findings = services.check(conn, heads=heads, own_head=own_head)
@@ -223,8 +270,8 @@ def _kind_word(args: argparse.Namespace) -> str:
 
     kind = args.kind.strip().lower()
     if kind != "all" and kind not in io.KINDS:
-        raise UsageError(f"unknown KIND {args.kind!r}; expected all or one of "
-                         f"{', '.join(io.ORDER)}")  # fmt: skip
+        raise UsageError(_("unknown KIND {kind}; expected all or one of {kinds}",
+                           kind=repr(args.kind), kinds=", ".join(io.ORDER)))  # fmt: skip
     return kind
 
 
@@ -247,24 +294,28 @@ def _import(args: argparse.Namespace) -> int:
 
     kind, path = _kind_word(args), Path(args.path)
     if kind == "all" and not path.is_dir():
-        raise UsageError(f"{path}: not a folder (import all takes a folder of KIND files)")
+        raise UsageError(_("{path}: not a folder (import all takes a folder of KIND files)",
+                           path=path))  # fmt: skip
     if kind != "all" and not path.is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(_("{path}: no such file", path=path))
     conn = _open(args)
     if conn is None:
         return 1
     actor = _import_actor(conn, args.as_email)
     if actor is None:
-        print(f"--as {args.as_email}: no active person with this email in the directory",
-              file=sys.stderr)  # fmt: skip
+        print(_("--as {email}: no active person with this email in the directory",
+                email=args.as_email), file=sys.stderr)  # fmt: skip
         return 1
     files = io.kind_files(path) if kind == "all" else [(kind, path)]
     if not files:
-        print(f"{path}:0:: no KIND.csv or KIND.xlsx files in this folder", file=sys.stderr)
+        print(_("{path}:0:: no KIND.csv or KIND.xlsx files in this folder", path=path),
+              file=sys.stderr)  # fmt: skip
         return 1
     limit = io.max_bytes(conn)
-    too_big = [f"{p}:0:: the file is too big: {p.stat().st_size:,} bytes, at most {limit:,} "
-               "(setting import.max_bytes)" for _, p in files if p.stat().st_size > limit]  # fmt: skip
+    too_big = [_("{path}:0:: the file is too big: {size} bytes, at most {limit} (setting "
+                 "import.max_bytes)", path=p, size=i18n.format_number(p.stat().st_size),
+                 limit=i18n.format_number(limit))
+               for _kind, p in files if p.stat().st_size > limit]  # fmt: skip
     for line in too_big:
         print(line, file=sys.stderr)
     if too_big:
@@ -274,24 +325,31 @@ def _import(args: argparse.Namespace) -> int:
         result = io.import_sources(conn, sources, actor, dry_run=args.dry_run,
                                    force=args.force)  # fmt: skip
     except WorkflowError as refused:
-        print(f"--as {actor.email}: {refused}", file=sys.stderr)
+        print(_("--as {email}: {error}", email=actor.email, error=refused), file=sys.stderr)
         return 1
     for line in result.error_lines():
         print(line, file=sys.stderr)
     for report in result.files:
-        counts = ", ".join(f"{n} {status}" for status, n in report.counts.items())
-        print(f"{report.name}: {report.kind}, {report.detected}: {counts}")
-        for note in report.notes:
-            print(f"{report.name}: {note}")
-        notes = [f"{report.name}:{row.number}: {row.key}: {note}"
-                 for row in report.rows for note in row.notes]  # fmt: skip
-        for line in notes[:_ROW_NOTES]:
-            print(line)
-        if len(notes) > _ROW_NOTES:
-            print(f"{report.name}: ... and {len(notes) - _ROW_NOTES} more notes")
+        _print_file_summary(report)
     if result.ok:
-        print("dry run: nothing written" if args.dry_run else f"imported as {actor.email}")
+        print(_("dry run: nothing written") if args.dry_run
+              else _("imported as {email}", email=actor.email))  # fmt: skip
     return 0 if result.ok else 1
+
+
+def _print_file_summary(report) -> None:
+    """A file's line of counts, its notes and the first of its rows' notes."""
+    print(_("{file}: {kind}, {detected}: {counts}", file=report.name, kind=report.kind,
+            detected=report.detected, counts=words.import_counts_text(report.counts)))  # fmt: skip
+    for note in report.notes:
+        print(_("{file}: {note}", file=report.name, note=note))
+    notes = [_("{file}:{row}: {key}: {note}", file=report.name, row=row.number, key=row.key,
+               note=note) for row in report.rows for note in row.notes]  # fmt: skip
+    for line in notes[:_ROW_NOTES]:
+        print(line)
+    if len(notes) > _ROW_NOTES:
+        print(_("{file}: ... and {count} more notes", file=report.name,
+                count=i18n.format_number(len(notes) - _ROW_NOTES)))  # fmt: skip
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -332,7 +390,7 @@ def _backup(args: argparse.Namespace) -> int:
     try:
         dest = io.backup(conn, args.dest)
     except io.BackupFailed as failed:
-        print(f"{args.dest}: {failed}", file=sys.stderr)
+        print(_("{path}: {error}", path=args.dest, error=failed), file=sys.stderr)
         return 1
     print(_("{dest}: backup written and checked; its head in {head}", dest=dest,
             head=head_path(dest)))  # fmt: skip
@@ -360,33 +418,27 @@ def _publish(args: argparse.Namespace) -> int:
     from decisions.publish.search import IndexFailed
 
     if args.base_url and not args.base_url.startswith(("https://", "http://")):
-        raise UsageError(f"--base-url {args.base_url}: expected an http:// or https:// address")
+        raise UsageError(_("--base-url {url}: expected an http:// or https:// address",
+                           url=args.base_url))  # fmt: skip
     conn = _open(args)
     if conn is None:
         return 1
-    started = time.process_time(), time.perf_counter()
+    started, reader = (time.process_time(), time.perf_counter()), i18n.language()
     try:
         result = publish(conn, Path(args.out), language=args.language,
                          base_url=args.base_url, dry_run=args.dry_run)  # fmt: skip
     except (IndexFailed, Busy) as failed:
-        print(f"{args.out}: {failed}", file=sys.stderr)
+        print(_("{path}: {error}", path=args.out, error=failed), file=sys.stderr)
         return 1
-    changes = result.changes
+    finally:
+        i18n.use(reader)  # the site is written in its language, the report in the reader's
     if args.dry_run:
-        for label, paths in (("new", changes.new), ("changed", changes.changed),
-                             ("removed", changes.removed)):  # fmt: skip
-            for path in sorted(paths):
-                print(f"{label} {path}")
-        index = "would be rebuilt" if result.index_rebuilt else "unchanged"
-        print(f"dry run: {len(changes.written)} files would be written, {len(changes.removed)} "
-              f"removed, {changes.unchanged} unchanged; the search index {index}")  # fmt: skip
+        for line in words.publish_dry_run_lines(result.changes, result.index_rebuilt):
+            print(line)
         return 0
     cpu, wall = time.process_time() - started[0], time.perf_counter() - started[1]
-    index = "rebuilt" if result.index_rebuilt else "unchanged"
-    print(f"{args.out}: {result.decisions} decisions published; {len(changes.written)} files "
-          f"written, {len(changes.removed)} removed, {changes.unchanged} unchanged; the search "
-          f"index {index}; readiness_now {result.readiness_rows} rows ({wall:.1f} s, {cpu:.1f} s "
-          "CPU in this process)")  # fmt: skip
+    print(_("{path}: {summary}", path=args.out,
+            summary=words.publish_summary_text(result, wall, cpu)))  # fmt: skip
     return 0
 
 

@@ -17,13 +17,24 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from decisions import notices, permissions, programme, settings, store
+from decisions import (
+    admin,
+    evidence,
+    notices,
+    permissions,
+    planning,
+    programme,
+    services,
+    settings,
+    store,
+)
 from decisions.i18n import _, format_date, format_number
 from decisions.model import (
     STAGE_RANK,
     STAGES,
     SYSTEM_ACTOR,
     WITHDRAWN,
+    Actor,
     ApprovalRule,
     DecisionFacts,
     DemoFact,
@@ -34,12 +45,8 @@ from decisions.model import (
 from decisions.readiness import DEFAULT_CRITERIA
 from decisions.store import bulk, reference, write
 from decisions.workflow import (
-    ACTIONS,
     approvers_needed,
-    derive_stage,
     side_of,
-    stage_changes,
-    step_changes,
 )
 
 CLOCK = "2022-09-15"
@@ -52,6 +59,7 @@ DEMO_ROOMS = (
     "Helse Nord-Trøndelag, Levanger, møterom Nidelva",
 )
 CLOCK_T = int((dt.datetime.fromisoformat(CLOCK) - EPOCH).total_seconds())
+NOW = f"{CLOCK}T00:00:00"  # what the evidence's rules take for now: the clock's first moment
 LAST_T = CLOCK_T - 7 * 3600  # the last moment evidence may carry: the day before the clock
 RULE = ApprovalRule()
 
@@ -338,6 +346,8 @@ class Generator:
                     if fd["forum"] == f["code"]:
                         self.sides_of[fd["domain"]].add(f["scope"])
         self.people: list[Person] = []
+        self.actors: dict[str, Actor] = {}
+        self.refused_verdicts: set[int] = set()
         self.proposals = 0
         self.plans: list[Plan] = []
         self.events: list[tuple[str, int, dict]] = []
@@ -472,6 +482,19 @@ class Generator:
 
     def person(self, email: str) -> Person:
         return self.people_by_email[email]
+
+    def actor(self, email: str) -> Actor:
+        """The person as the use cases see them when they act."""
+        if email not in self.actors:
+            p = self.person(email)
+            self.actors[email] = Actor(email, p.name, frozenset(p.roles), frozenset(p.domains),
+                                       frozenset(p.forums), p.organization, p.side)  # fmt: skip
+        return self.actors[email]
+
+    def severe_defects(self, key: str, at: str) -> list[dict]:
+        """The decision's severity 1-2 defects open at `at`, as mark_ready's rule reads them
+        (store.decisions.open_severe_defects)."""
+        return [d for d in self.defects_of[key] if iso(d["opened"]) <= at < iso(d["until"])]
 
     # Decisions ------------------------------------------------------------------------------
 
@@ -742,7 +765,13 @@ class Generator:
             for slot, attendees, invitees, presenter in plan.demos:
                 demo = self.demo_rows.setdefault(
                     (plan.module, slot),
-                    {"decisions": [], "attendees": [], "invitees": [], "presenter": presenter},
+                    {
+                        "decisions": [],
+                        "attendees": [],
+                        "invitees": [],
+                        "presenter": presenter,
+                        "shown": {},
+                    },
                 )
                 demo["decisions"].append(plan.key)
                 demo["attendees"] += [a for a in attendees if a not in demo["attendees"]]
@@ -780,17 +809,31 @@ class Generator:
         for number, case_key, t, result, _defect, tester in self.run_rows:
             runs_of[case_key].append((t, number, result, tester))
         self.decision_rows, self.versions, self.deciders, self.orgs = [], [], [], []
+        self.defects_of = self.severe_defects_by_decision()
         for index, plan in enumerate(self.plans):
             self.replay(index, plan, covering[plan.key], runs_of)
             if index % max(1, len(self.plans) // 10) == 0:
                 progress(0.5 + 0.3 * index / len(self.plans), _("Replaying decision histories"))
 
+    def severe_defects_by_decision(self) -> dict[str, list[dict]]:
+        """Each decision's severity 1-2 defects, directly or through a test case that covers
+        it, with when each stops being open (`until`)."""
+        cases = {c.key: c for c in self.cases}
+        found = defaultdict(list)
+        for _n, case_key, t, _result, defect, _tester in self.run_rows:
+            if defect and min(defect["severity_vendor"], defect["severity_clinical"]) <= 2:
+                ends = t + 3600 if defect["status"] != "open" else 2 * CLOCK_T
+                defect["until"] = defect.get("closed") or ends
+                for key in {defect["decision"], *cases[case_key].decisions}:
+                    found[key].append(defect)
+        return found
+
     def happenings(self, index: int, plan: Plan, cases: list[Case], runs_of: dict) -> list:
         found: list[tuple] = [(t, 0, n, kind, data) for n, (t, kind, data) in enumerate(plan.steps)]
-        for j, (t, email, verdict, _comment) in enumerate(plan.verdicts):
+        for j, (t, email, verdict, comment) in enumerate(plan.verdicts):
             number = self.verdict_id[index, j]
             side = self.person(email).side
-            found.append((t, 1, number, "verdict", (VerdictFact(email, verdict, iso(t), side, True, number), email)))  # fmt: skip
+            found.append((t, 1, number, "verdict", (VerdictFact(email, verdict, iso(t), side, True, number), email, comment)))  # fmt: skip
         for slot, *_people in plan.demos:
             demo = self.demo_rows[plan.module, slot]
             found.append((slot, 1, 0, "demo", (DemoFact(iso(slot), len(demo["attendees"])), demo)))  # fmt: skip
@@ -808,14 +851,20 @@ class Generator:
         owner = rng.choice(side_pool) if rng.random() < 0.85 else None
         life = Life(self, plan, topic, analyst=rng.choice(self.analysts[plan.domain]),
                     manager=rng.choice(self.by_role[MANAGER]).email)  # fmt: skip
-        life.record(iso(plan.created), owner or rng.choice(side_pool), "created", None,
-                    "proposed", f"{topic}: {aspect}")  # fmt: skip
+        self.event(iso(plan.created), owner or rng.choice(side_pool), "decision", plan.key,
+                   "created", None, "proposed", f"{topic}: {aspect}")  # fmt: skip
         for t, _rank, _number, kind, data in self.happenings(index, plan, cases, runs_of):
             life.happen(iso(t), kind, data)
         self.add_decision_row(plan, life, f"{topic}: {aspect}", topic, aspect, owner)
 
-    def decision_text(self, plan: Plan, topic: str) -> str:
-        return f"{WHO[plan.scope]} bruker {self.rng.choice(OPTIONS)} for {lowered(topic)}."
+    def decision_text(self, plan: Plan, topic: str, unlike: str = "") -> str:
+        """A decision's text; a revision's (`unlike`: the text it revises) says another
+        option: the one listed before the drawn one where the draw repeats the text."""
+        index = self.rng.randrange(len(OPTIONS))
+        text = f"{WHO[plan.scope]} bruker {OPTIONS[index]} for {lowered(topic)}."
+        if text == unlike:
+            text = f"{WHO[plan.scope]} bruker {OPTIONS[index - 1]} for {lowered(topic)}."
+        return text
 
     def add_decision_row(
         self, plan: Plan, life: Life, title: str, topic: str, aspect: str, owner: str | None
@@ -834,17 +883,19 @@ class Generator:
             orgs = rng.sample(hospitals, rng.randint(1, 3)) + rng.sample(municipal, rng.randint(1, 6))  # fmt: skip
         self.orgs += [(plan.key, o) for o in sorted(orgs)]
         due = plan.created + rng.randint(45, 300) * DAY
-        if life.stage == "proposed":  # one open proposal in six is late
+        if life.decision["stage"] == "proposed":  # one open proposal in six is late
             self.proposals += 1
             late = self.proposals % 6 == 1
             due = CLOCK_T + rng.randint(1, 60) * DAY * (-1 if late else 1)
         needed_by = EPOCH + dt.timedelta(seconds=due)
+        d = life.decision
         self.decision_rows.append((
-            plan.key, title, plan.domain, plan.module, life.forum, plan.scope, int(all_orgs),
-            plan.criticality, life.stage, life.base, life.built_at, life.ready_at, life.version,
-            life.version_started_at, f"Hvordan skal vi løse {aspect} for {lowered(topic)}?",
-            life.text, life.rationale, life.decided_at, needed_by.date().isoformat(), owner,
-            life.withdrawn_reason, iso(plan.created), life.since,
+            plan.key, title, plan.domain, plan.module, d["forum"], plan.scope, int(all_orgs),
+            plan.criticality, d["stage"], d["base_stage"], d["built_at"], d["ready_at"],
+            d["version"], d["version_started_at"],
+            f"Hvordan skal vi løse {aspect} for {lowered(topic)}?", d["decision"],
+            d["rationale"], d["decided_at"], needed_by.date().isoformat(), owner,
+            d["withdrawn_reason"], iso(plan.created), d["stage_since"],
         ))  # fmt: skip
 
     def demo_place(self, key: str) -> tuple[str, str]:
@@ -869,6 +920,7 @@ class Generator:
                 self.demo_rows[module, slot] = {
                     "key": f"DEMO-{number:04d}", "decisions": [], "attendees": [],
                     "invitees": [], "presenter": self.rng.choice(self.analysts[domain]),
+                    "shown": {},
                 }  # fmt: skip
             demo = self.demo_rows[module, slot]
             demo["decisions"].append(key)
@@ -905,9 +957,14 @@ class Generator:
                 measurements.append((len(measurements) + 1, wave, code, date, noisy,
                                      owner_of[wave, code],
                                      f"https://helseplattformen.example/evidence/{wave}/{code}/{date}"))  # fmt: skip
-                self.event(f"{date}T15:00:00", owner_of[wave, code], "measurement",
-                           str(len(measurements)), "reported", None, noisy, f"{wave}:{code}",
-                           rank=0)  # fmt: skip
+                reporter = self.actor(owner_of[wave, code])
+                criterion = {"kind": "reported", "owner": owner_of[wave, code]}
+                planning.check_measurement(reporter, criterion, wave, code, reporter.email,
+                                           reporter)  # fmt: skip
+                services.check_not_future(date, NOW, "date")
+                reported = {"wave": wave, "criterion": code, "date": date, "value": noisy}
+                self.add(planning.measurement_event(reporter, f"{date}T15:00:00",
+                                                    len(measurements), reported), rank=0)  # fmt: skip
         return criteria, measurements
 
     # Writing ------------------------------------------------------------------------------------
@@ -920,58 +977,104 @@ class Generator:
             first = REPLAN[1] if code == REPLAN[0] else go_live
             self.event(at, manager, "wave", code, "created", None, first, name, rank=-1)
         wave, old, new, replanned_at, reason = REPLAN
-        self.event(replanned_at, manager, "wave", wave, "replanned", old, new, reason, rank=0)
+        self.replan, replanned = planning.plan_replan(
+            self.actor(manager), replanned_at, {"code": wave, "go_live": old}, new, reason
+        )
+        self.add(replanned, rank=0)
         for p in self.people:
-            self.event(at, "system", "expert", p.email, "created", None, ";".join(p.roles),
-                       p.name, rank=-1)  # fmt: skip
+            new_person = {"email": p.email, "name": p.name, "roles": p.roles}
+            for created in admin.expert_events(SYSTEM_ACTOR, at, None, new_person):
+                self.add(created, rank=-1)
+
+    def add(self, event: dict, rank: int = 1) -> None:
+        """An event a use case's step planned."""
+        self.events.append((event["at"], rank, event))
 
     def evidence_rows(self) -> dict[str, list[tuple]]:
         """Rows of the evidence tables, with the events that recorded them."""
         tables: dict[str, list[tuple]] = defaultdict(list)
-        for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
-            held = bool(demo["attendees"])
-            notes = random.Random(f"{demo['key']}:notes").choice(DEMO_NOTES) if held else ""
-            tables["demos"].append((demo["key"], iso(slot), module, demo["presenter"], int(held), notes, "",
-                                    iso(slot)[11:16], *self.demo_place(demo["key"])))  # fmt: skip
-            tables["demo_decisions"] += [(demo["key"], k) for k in dict.fromkeys(demo["decisions"])]  # fmt: skip
-            tables["demo_attendees"] += [(demo["key"], e) for e in demo["attendees"]]
-            tables["demo_invitees"] += [(demo["key"], e) for e in demo["invitees"]]
-            if held:
-                self.event(slot, demo["presenter"], "demo", demo["key"], "held", None, iso(slot),
-                           f"{len(demo['attendees'])} attended", rank=0)  # fmt: skip
-            else:
-                self.event(CLOCK_T - self.rng.randint(1, 20) * DAY, demo["presenter"], "demo",
-                           demo["key"], "scheduled", None, iso(slot), "0 attended", rank=0)  # fmt: skip
+        for demo in sorted(self.demo_rows.values(), key=lambda d: d["key"]):
+            if not demo["attendees"]:  # when it was scheduled
+                demo["scheduled_at"] = CLOCK_T - self.rng.randint(1, 20) * DAY
         for p, plan in enumerate(self.plans):
             for j, (t, email, verdict, comment) in enumerate(plan.verdicts):
                 number = self.verdict_id[p, j]
+                if number in self.refused_verdicts:
+                    continue
                 tables["approvals"].append((number, plan.key, email, verdict, iso(t), comment))
-                self.event(t, email, "approval", str(number), verdict, None, plan.key,
-                           comment or None, rank=0)  # fmt: skip
+                expert = self.actor(email)
+                evidence.check_verdict_author(expert, email)
+                services.check_not_future(iso(t), NOW, "date")
+                given = {"decision": plan.key, "verdict": verdict, "comment": comment}
+                self.add(evidence.verdict_event(expert, iso(t), number, given), rank=0)
         tables["approvals"].sort()
         for case in self.cases:
             tables["test_cases"].append((case.key, case.title, case.kind))
             tables["test_case_decisions"] += [(case.key, k) for k in case.decisions]
-            self.event(case.created, self.tester(), "test_case", case.key, "created", None,
-                       ";".join(case.decisions), case.title, rank=0)  # fmt: skip
+            author = self.actor(self.tester())
+            permissions.check(author, "save_test_case")
+            self.add(evidence.test_case_event(author, iso(case.created), case.key, None,
+                                              case.decisions, case.title), rank=0)  # fmt: skip
+        covered = {case.key: bool(case.decisions) for case in self.cases}
         for number, case_key, t, result, defect, tester in self.run_rows:
+            actor = self.actor(tester)
             if defect:
-                closed = defect.get("closed")
-                tables["defects"].append((
-                    defect["key"], defect["title"], defect["severity_vendor"],
-                    defect["severity_clinical"], defect["status"], defect["decision"], case_key,
-                    iso(t)[:10], iso(closed)[:10] if closed else None,
-                ))  # fmt: skip
-                self.event(t, tester, "defect", defect["key"], "opened", None, "open",
-                           defect["title"], rank=0)  # fmt: skip
-                if defect["status"] != "open":
-                    self.event(closed or t + 3600, tester, "defect", defect["key"], "updated",
-                               "open", defect["status"], defect["title"], rank=0)  # fmt: skip
-            tables["test_runs"].append((number, case_key, iso(t), result, tester,
-                                        defect["key"] if defect else None, ""))  # fmt: skip
-            self.event(t, tester, "test_run", str(number), result, None, case_key,
-                       defect["key"] if defect else None, rank=0)  # fmt: skip
+                self.defect_rows(tables, actor, defect, case_key, t)
+            run = {"test_case": case_key, "result": result,
+                   "defect": defect["key"] if defect else None}  # fmt: skip
+            permissions.check(actor, "record_test_run")
+            evidence.check_run_case(case_key, known=True, covers=covered[case_key])
+            services.check_person_may(tester, actor, "tester", "record_test_run")
+            services.check_not_future(iso(t), NOW, "date")
+            tables["test_runs"].append(
+                (number, case_key, iso(t), result, tester, run["defect"], "")
+            )
+            self.add(evidence.run_event(actor, iso(t), number, run), rank=0)
         return tables
+
+    def demo_tables(self, conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+        """Rows of the demo tables, each demo saved by the app's rule (evidence.plan_demo) as
+        its presenter recorded it: reading the decisions it showed as they were then, the
+        directory, modules and clock as written, with the event that recorded it."""
+        tables: dict[str, list[tuple]] = defaultdict(list)
+        lookups = services.Lookups(conn)
+        for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
+            key, held = demo["key"], bool(demo["attendees"])
+            notes = random.Random(f"{key}:notes").choice(DEMO_NOTES) if held else ""
+            place, meeting_url = self.demo_place(key)
+            shown = list(dict.fromkeys(demo["decisions"]))
+            lookups.decisions = dict(demo["shown"])
+            record, invitees, attendees = evidence.plan_demo(
+                conn, None, module=module, date=iso(slot), decisions=shown,
+                presenter=demo["presenter"], invitees=demo["invitees"],
+                attendees=demo["attendees"], notes=notes, held=held,
+                start_time=iso(slot)[11:16], place=place, meeting_url=meeting_url,
+                lookups=lookups,
+            )  # fmt: skip
+            tables["demos"].append(tuple({"key": key, **record}[c] for c in DEMO_COLUMNS))
+            tables["demo_decisions"] += [(key, k) for k in shown]
+            tables["demo_attendees"] += [(key, e) for e in attendees]
+            tables["demo_invitees"] += [(key, e) for e in invitees]
+            at = slot if held else demo["scheduled_at"]
+            presenter = self.actor(demo["presenter"])
+            permissions.check(presenter, "record_demo")
+            self.add(evidence.demo_event(presenter, iso(at), key, None, record, invitees,
+                                         attendees), rank=0)  # fmt: skip
+        return tables
+
+    def defect_rows(self, tables: dict, actor: Actor, defect: dict, case_key: str, t: int) -> None:
+        """A defect a failed run opened, and its status since, with their events."""
+        permissions.check(actor, "save_defect")
+        closed = defect.get("closed")
+        tables["defects"].append((
+            defect["key"], defect["title"], defect["severity_vendor"],
+            defect["severity_clinical"], defect["status"], defect["decision"], case_key,
+            iso(t)[:10], iso(closed)[:10] if closed else None,
+        ))  # fmt: skip
+        self.add(evidence.defect_event(actor, iso(t), {**defect, "status": "open"}, None), rank=0)
+        if defect["status"] != "open":
+            self.add(evidence.defect_event(actor, iso(closed or t + 3600), defect,
+                                           {"status": "open"}), rank=0)  # fmt: skip
 
     def write(self, conn: sqlite3.Connection, with_lists: bool) -> None:
         manager = self.by_role[MANAGER][0].email
@@ -986,7 +1089,8 @@ class Generator:
              [(w[0], o) for w in WAVES for o in w[3]]),
             ("wave_replans", ("wave", "old_go_live", "new_go_live", "reason", "replanned_by",
                               "replanned_at"),
-             [(REPLAN[0], REPLAN[1], REPLAN[2], REPLAN[4], manager, REPLAN[3])]),
+             [tuple(self.replan[c] for c in ("wave", "old_go_live", "new_go_live", "reason",
+                                              "replanned_by", "replanned_at"))]),
             ("experts", ("email", "name", "organization", "allocation_pct"),
              [(p.email, p.name, p.organization, p.allocation) for p in people]),
             ("expert_domains", ("expert", "domain"), [(p.email, d) for p in people for d in p.domains]),
@@ -997,11 +1101,6 @@ class Generator:
             ("decision_deciders", ("decision", "expert"), self.deciders),
             ("decision_versions", ("decision", "version", "decision_text", "rationale",
                                    "started_at", "reason"), self.versions),
-            ("demos", ("key", "date", "module", "presenter", "held", "notes", "recording_url",
-                       "start_time", "place", "meeting_url"), tables["demos"]),
-            ("demo_decisions", ("demo", "decision"), tables["demo_decisions"]),
-            ("demo_attendees", ("demo", "expert"), tables["demo_attendees"]),
-            ("demo_invitees", ("demo", "expert"), tables["demo_invitees"]),
             ("approvals", ("id", "decision", "expert", "verdict", "date", "comment"),
              tables["approvals"]),
             ("test_cases", ("key", "title", "kind"), tables["test_cases"]),
@@ -1019,136 +1118,141 @@ class Generator:
             if with_lists:
                 for e in programme.insert_reference_lists(conn, self.lists, SYSTEM_ACTOR, "2020-01-06T07:00:00"):  # fmt: skip
                     self.events.append((e["at"], -2, e))
-            for table, columns, values in inserts:
-                write.insert_rows(conn, table, columns, values)
             for setting, value in SETTINGS.items():
                 settings.put(conn, setting, value)
+            for table, columns, values in inserts:
+                write.insert_rows(conn, table, columns, values)
+            demos = self.demo_tables(conn)
+            for table, columns in DEMO_TABLES.items():
+                write.insert_rows(conn, table, columns, demos[table])
             ordered = sorted(range(len(self.events)), key=lambda i: self.events[i][:2] + (i,))
             store.append_events(conn, [self.events[i][2] for i in ordered])
 
 
 class Life:
-    """One decision's life replayed in time order as the services would record it: each
-    manual step or piece of evidence, then the stage that `derive_stage` gives, with the same
-    side effects as `services.refresh_stages`."""
+    """One decision's life replayed in time order as the app records it: each manual step
+    through its use case's plan (services.plan_escalate, plan_decide, plan_manual_stage,
+    plan_revise), each piece of evidence through its rule, then the stage the evidence gives
+    (services.plan_stage_refresh), as the use case's refresh writes it."""
 
     def __init__(self, gen: Generator, plan: Plan, topic: str, *, analyst: str, manager: str):
         self.gen, self.plan, self.topic = gen, plan, topic
         self.analyst, self.manager = analyst, manager
-        self.base, self.built_at, self.ready_at = "proposed", None, None
-        self.version, self.version_started_at = 1, None
-        self.stage, self.since = "proposed", iso(plan.created)
-        self.text = self.rationale = ""
-        self.decided_at = self.withdrawn_reason = None
-        self.forum = plan.first_forum
+        self.decision = {
+            "key": plan.key, "domain": plan.domain, "module": plan.module,
+            "forum": plan.first_forum, "stage": "proposed", "base_stage": "proposed",
+            "built_at": None, "ready_at": None, "version": 1, "version_started_at": None,
+            "stage_since": iso(plan.created), "decision": "", "rationale": "",
+            "decided_at": None, "withdrawn_reason": None,
+        }  # fmt: skip
         self.demos: list[DemoFact] = []
         self.verdicts: list[VerdictFact] = []
         self.runs: dict[str, list[RunFact]] = {}
 
-    def record(self, at: str, actor: str, action: str, from_value, to_value, reason) -> None:
-        self.gen.event(at, actor, "decision", self.plan.key, action, from_value, to_value, reason)
-
-    def move(self, at: str, actor: str, stage: str, reason: str | None) -> None:
-        self.record(at, actor, "stage", self.stage, stage, reason)
-        self.stage, self.since = stage, at
+    def write(self, changes: dict, events: list[dict]) -> None:
+        self.decision.update(changes)
+        self.gen.events += [(e["at"], 1, e) for e in events]
 
     def happen(self, at: str, kind: str, data) -> None:
         handled = getattr(self, f"on_{kind}")(at, data)
         if handled is not None:
             self.settle(at, *handled)
 
-    def set_columns(self, changes: dict) -> None:
-        """Take the stage columns a step or the evidence changes (not the stage itself: `move`
-        records that with its event)."""
-        self.base = changes.get("base_stage", self.base)
-        self.built_at = changes.get("built_at", self.built_at)
-        self.ready_at = changes.get("ready_at", self.ready_at)
-        self.version_started_at = changes.get("version_started_at", self.version_started_at)
-
     def facts(self) -> DecisionFacts:
         """What the stage is derived from (before built the hand-set stage alone counts, so
         the evidence is left out for speed)."""
-        if self.base != "built":
-            return DecisionFacts(self.base, ready_marked=self.ready_at is not None)
+        d = self.decision
+        if d["base_stage"] != "built":
+            return DecisionFacts(d["base_stage"], ready_marked=d["ready_at"] is not None)
         return DecisionFacts(
-            self.base, self.built_at, self.ready_at is not None, self.plan.scope,
+            d["base_stage"], d["built_at"], d["ready_at"] is not None, self.plan.scope,
             self.plan.criticality, tuple(self.demos), tuple(self.verdicts),
             {c: tuple(r) for c, r in self.runs.items()},
         )  # fmt: skip
 
-    def settle(self, at: str, actor: str, why: str | None) -> None:
-        """The stage the evidence gives now, with the side effects services.refresh_stages
-        writes (workflow.stage_changes)."""
-        facts = self.facts()
-        derived = derive_stage(facts, RULE)
-        if derived == self.stage:
-            return
-        self.set_columns(stage_changes(facts, derived))
-        self.move(at, actor, derived, why)
+    def settle(self, at: str, actor: str, why: str) -> None:
+        """The stage the evidence gives now, as the use cases' refresh writes it."""
+        self.write(*services.plan_stage_refresh(
+            self.plan.key, self.facts(), self.decision["stage"], RULE, self.gen.actor(actor),
+            at, why, lambda: self.decision))  # fmt: skip
 
-    # Manual steps: each returns None when the stage needs no derivation afterwards.
+    # Manual steps: each returns who took it and why the stage may move on, or None.
 
-    def take(self, action: str, at: str) -> str:
-        """Take a step by hand as the services do: refused from a stage the workflow does not
-        allow it at, then the stage columns of workflow.step_changes. Returns its stage."""
-        if self.stage not in ACTIONS[action].from_stages:
-            raise RuntimeError(f"the demo plans {action} for {self.plan.key} at {self.stage}")
-        changes = step_changes(action, at)
-        self.set_columns(changes)
-        return changes["stage"]
+    def step(self, action: str, at: str, actor: str, reason: str | None = "") -> None:
+        severe = self.gen.severe_defects(self.plan.key, at) if action == "mark_ready" else ()
+        changes, moved = services.plan_manual_stage(
+            self.decision, self.gen.actor(actor), at, action, reason=reason, severe_defects=severe
+        )
+        self.write(changes, [moved])
 
     def on_escalate(self, at: str, data: dict) -> None:
-        actor = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
-        self.record(at, actor, "escalated", self.forum, data["to"], data["reason"])
-        self.forum = data["to"]
+        forum = self.decision["forum"]
+        actor = self.gen.rng.choice(self.gen.members[forum] or [self.manager])
+        changes, escalated = services.plan_escalate(
+            self.decision, self.gen.actor(actor), at, to_forum=data["to"], reason=data["reason"],
+            current=self.gen.forums[forum], target=self.gen.forums[data["to"]],
+        )  # fmt: skip
+        self.write(changes, [escalated])
 
     def on_decide(self, at: str, data: dict) -> None:
+        forum = self.decision["forum"]
         deciders = data["deciders"] or [self.manager]
-        stage, self.decided_at = self.take("decide", at), at[:10]
-        self.text = self.gen.decision_text(self.plan, self.topic)
-        self.rationale = self.gen.rng.choice(RATIONALES)
+        text = self.gen.decision_text(self.plan, self.topic)
+        rationale = self.gen.rng.choice(RATIONALES)
+        changes, deciders, version, moved = services.plan_decide(
+            self.decision, self.gen.actor(deciders[0]), at, decision_text=text,
+            rationale=rationale, decided_by=deciders, members=self.gen.members[forum],
+            decided_on=at,
+        )  # fmt: skip
         self.gen.deciders += [(self.plan.key, e) for e in deciders]
-        self.gen.versions.append((self.plan.key, 1, self.text, self.rationale, None, "decided"))
-        self.move(at, deciders[0], stage, f"decided by {', '.join(deciders)}")
+        self.gen.versions.append(tuple(version[c] for c in VERSION_COLUMNS))
+        self.write(changes, [moved])
 
     def on_start_build(self, at: str, data: dict) -> None:
-        self.move(at, self.analyst, self.take("start_build", at), None)
+        self.step("start_build", at, self.analyst)
 
     def on_mark_built(self, at: str, data: dict) -> tuple[str, str]:
-        self.move(at, self.analyst, self.take("mark_built", at), None)
+        self.step("mark_built", at, self.analyst)
         return self.analyst, "evidence on record"
 
     def on_revise(self, at: str, data: dict) -> None:
-        author = self.gen.rng.choice(self.gen.members[self.forum] or [self.manager])
-        self.version += 1
-        stage = self.take("revise", at)
-        self.text = self.gen.decision_text(self.plan, self.topic)
-        self.gen.versions.append(
-            (self.plan.key, self.version, self.text, self.rationale, at, data["reason"])
-        )
-        self.record(at, author, "revised", self.version - 1, self.version, data["reason"])
-        if self.stage != stage:
-            self.move(at, author, stage, f"revised to version {self.version}")
+        author = self.gen.rng.choice(self.gen.members[self.decision["forum"]] or [self.manager])
+        changes, version, events = services.plan_revise(
+            self.decision, self.gen.actor(author), at,
+            decision_text=self.gen.decision_text(self.plan, self.topic, self.decision["decision"]),
+            rationale=None,
+            reason=data["reason"],
+        )  # fmt: skip
+        self.gen.versions.append(tuple(version[c] for c in VERSION_COLUMNS))
+        self.write(changes, events)
 
     def on_withdraw(self, at: str, data: dict) -> None:
-        self.withdrawn_reason = data["reason"]
-        self.move(at, self.manager, self.take("withdraw", at), data["reason"])
+        self.step("withdraw", at, self.manager, data["reason"])
 
     def on_mark_ready(self, at: str, data: dict) -> tuple[str, str] | None:
-        if self.stage not in ACTIONS["mark_ready"].from_stages:
-            return None  # a shared test case failed since: not ready after all
-        self.take("mark_ready", at)  # the stage follows from the evidence and the mark
-        return self.manager, "marked ready for production"
+        if self.decision["stage"] != "tested":
+            return None  # a shared test case failed since: the manager does not mark it
+        self.step("mark_ready", at, self.manager, "marked ready for production")
+        return self.manager, "evidence on record"
 
     # Evidence: each returns who recorded it and why the stage may move.
 
-    def on_verdict(self, at: str, data: tuple) -> tuple[str, str]:
-        fact, expert = data
+    def on_verdict(self, at: str, data: tuple) -> tuple[str, str] | None:
+        """A verdict the rule refuses (a shared test case carried the decision past approved
+        before the expert came to it) is not given: the programme holds what the app took."""
+        fact, expert, comment = data
+        try:
+            evidence.check_verdict(self.decision, expert, self.gen.actor(expert), fact.verdict,
+                                   comment, fact.date)  # fmt: skip
+        except WorkflowError:
+            self.gen.refused_verdicts.add(fact.seq)
+            return None
         self.verdicts.append(fact)
         return expert, f"{fact.verdict} by {expert}"
 
     def on_demo(self, at: str, data: tuple) -> tuple[str, str]:
         fact, demo = data
+        demo["shown"][self.plan.key] = dict(self.decision)  # as the demo's rule reads it then
         self.demos.append(fact)
         return demo["presenter"], f"demo {demo['key']}"
 
@@ -1162,6 +1266,15 @@ class Life:
         return tester, f"test run of {case_key}: {fact.result}"
 
 
+DEMO_COLUMNS = ("key", "date", "module", "presenter", "held", "notes", "recording_url",
+                "start_time", "duration_min", "place", "meeting_url")  # fmt: skip
+DEMO_TABLES = {
+    "demos": DEMO_COLUMNS,
+    "demo_decisions": ("demo", "decision"),
+    "demo_attendees": ("demo", "expert"),
+    "demo_invitees": ("demo", "expert"),
+}
+VERSION_COLUMNS = ("decision", "version", "decision_text", "rationale", "started_at", "reason")
 DECISION_COLUMNS = (
     "key", "title", "domain", "module", "forum", "scope", "all_organizations", "criticality",
     "stage", "base_stage", "built_at", "ready_at", "version", "version_started_at", "question",
@@ -1189,8 +1302,9 @@ def _usable_lists(conn: sqlite3.Connection, lists: dict[str, list[dict]]) -> boo
         missing = sorted({r["code"] for r in lists[kind]} - present)
         if missing:
             raise WorkflowError(
-                f"the demo needs the default {kind}; missing: {', '.join(missing[:5])}"
-            )
+                _("the demo needs the default {kind}; missing: {codes}", kind=kind,
+                  codes=", ".join(missing[:5]))
+            )  # fmt: skip
     return True
 
 
@@ -1204,9 +1318,11 @@ def build_demo(
     summary. The same seed and scale give the same database content."""
     progress = progress or _ignore
     if scale <= 0:
-        raise WorkflowError(f"scale must be above 0, not {scale}")
+        raise WorkflowError(_("scale must be above 0, not {scale}", scale=scale))
     if not store.is_empty(conn):
-        raise WorkflowError("the database holds a programme already; the demo needs an empty one")
+        raise WorkflowError(
+            _("the database holds a programme already; the demo needs an empty one")
+        )
     lists = programme.read_reference_lists()
     with_lists = not _usable_lists(conn, lists)
     generator = Generator(random.Random(seed), scale, lists)

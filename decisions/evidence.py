@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from decisions import calendar, permissions, store
+from decisions import app_address, calendar, permissions, store, words
 from decisions.i18n import _
 from decisions.model import (
     DEFECT_STATUSES,
@@ -26,7 +26,6 @@ from decisions.model import (
 )
 from decisions.services import (
     MAX_TITLE,
-    STALE_MESSAGE,
     Lookups,
     about,
     approval_rule,
@@ -104,7 +103,7 @@ def save_demo(
             conn, {"key": key, **record}, decisions, invitees, attendees, row_version
         )
         if not saved:
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
+            raise StaleRecord(words.stale_text("demo", key))
         at = now(conn)
         events = [demo_event(actor, at, key, existing, record, invitees, attendees)]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
@@ -314,15 +313,13 @@ def _check_demo_decisions(
         if key in earlier or (held and history and _before_round(decision, when)):
             continue  # already on the demo, or shown in an earlier build round
         if not stage_at_least(decision["stage"], floor):
-            stage = decision["stage"].replace("_", " ")
+            stage = words.stage_word(decision["stage"]).lower()
             raise WorkflowError(
-                _(
-                    "decisions: {key} is {stage}; a demo shows configuration that is {what}",
-                    key=key,
-                    stage=stage,
-                    what="built" if held else "in build or built",
-                )
-            )
+                _("decisions: {key} is {stage}; a held demo shows configuration that is built",
+                  key=key, stage=stage) if held
+                else _("decisions: {key} is {stage}; a demo shows configuration that is in "
+                       "build or built", key=key, stage=stage)
+            )  # fmt: skip
         if held and norm_time(when) < norm_time(decision["built_at"] or when):
             raise WorkflowError(
                 _(
@@ -410,7 +407,7 @@ def cancel_demo(
         if demo["cancelled"]:
             raise WorkflowError(_("demo {key} is cancelled already", key=key))
         if not evidence_store.cancel_demo(conn, key, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Demo {key}"))
+            raise StaleRecord(words.stale_text("demo", key))
         reason = text_field(reason, "reason", limit=500)
         at = now(conn)
         events = [event(actor, at, "demo", key, "cancelled", demo["date"], None, reason or None)]
@@ -438,7 +435,7 @@ def demo_events(
             place=d["place"],
             meeting_url=d["meeting_url"],
             notes=d["notes"],
-            link=f"{base_url.rstrip('/')}/demos" if base_url else "",
+            link=app_address.demo_address(base_url, d["key"]) if base_url else "",
             sequence=d["row_version"] - 1,
             cancelled=bool(d["cancelled"]),
         )
@@ -506,7 +503,7 @@ def record_demo_verdicts(
         shown = evidence_store.get_demo(conn, demo)
         if shown is None:
             raise NotFound(_("no demo {demo!r}", demo=demo))
-        if not shown["held"] or actor.email not in shown["attendees"]:
+        if not attended(actor, shown):
             raise WorkflowError(
                 _(
                     "only experts who attended demo {demo} give their verdicts from it; use the "
@@ -529,6 +526,42 @@ def record_demo_verdicts(
                 ) from None
         store.append_events(conn, events)
         return {k: decision_store.get_decision(conn, k)["stage"] for k in verdicts}
+
+
+def attended(actor: Actor, demo: Mapping) -> bool:
+    """Whether `actor` attended the held `demo` (get_demo's record): only they give verdicts
+    from it."""
+    return bool(demo["held"]) and actor.email in demo["attendees"]
+
+
+@dataclass(frozen=True)
+class DemoVerdict:
+    """What became of one verdict given from a demo."""
+
+    stage: str = ""  # the decision's stage afterwards ("" when refused)
+    stored: bool = False  # False: refused, or the same verdict was on record already
+    refusal: str = ""
+
+
+def give_demo_verdicts(
+    conn: sqlite3.Connection, actor: Actor, demo: str, verdicts: Mapping[str, tuple[str, str]]
+) -> dict[str, DemoVerdict]:
+    """An attending expert's verdicts from a demo, {decision key: (verdict, comment)}, each on
+    its own (record_demo_verdicts for one decision: its own transaction and event), so a
+    refused one leaves the others saved. A verdict the same as the expert's latest in the
+    round is not stored again."""
+    outcomes = {}
+    for key, choice in verdicts.items():
+        before = evidence_store.latest_verdict_of(conn, key, actor.email)
+        try:
+            stage = record_demo_verdicts(conn, actor, demo, {key: choice})[key]
+        except WorkflowError as error:
+            outcomes[key] = DemoVerdict(refusal=str(error))
+            continue
+        after = evidence_store.latest_verdict_of(conn, key, actor.email)
+        stored = after is not None and (before is None or after["id"] != before["id"])
+        outcomes[key] = DemoVerdict(stage, stored)
+    return outcomes
 
 
 def _verdict(
@@ -711,7 +744,7 @@ def save_test_case(
         existing = evidence_store.get_test_case(conn, key) if key else None
         key = visible_field(key, "key") or evidence_store.next_key(conn, "test_cases", "TC")
         if not evidence_store.save_test_case(conn, {"key": key, **record}, decisions, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Test case {key}"))
+            raise StaleRecord(words.stale_text("test_case", key))
         at = now(conn)
         events = [test_case_event(actor, at, key, existing, decisions, record["title"])]
         affected = set(decisions) | set(existing["decisions"] if existing else [])
@@ -827,7 +860,7 @@ def save_defect(
             },
         )
         if not evidence_store.save_defect(conn, record, row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Defect {record['key']}"))
+            raise StaleRecord(words.stale_text("defect", record["key"]))
         store.append_events(conn, [defect_event(actor, now(conn), record, existing)])
         return record["key"]
 

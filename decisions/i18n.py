@@ -18,9 +18,11 @@ import gettext
 import io
 import os
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_date
@@ -39,6 +41,7 @@ _LOCALES = {"nb": "nb_NO", "en": "en"}
 _DATE = {"nb": "dd.MM.yyyy", "en": "dd MMM yyyy"}
 _DATE_MEDIUM = {"nb": "d. MMM y", "en": "d MMM y"}
 
+T = TypeVar("T")
 _language: ContextVar[str | None] = ContextVar("language", default=None)
 _lock = threading.Lock()
 
@@ -52,6 +55,21 @@ def use(language: str | None) -> str:
     chosen = language if language in LANGUAGES else DEFAULT_LANGUAGE
     _language.set(chosen)
     return chosen
+
+
+def in_language(make: Callable[[], T]) -> Callable[[], T]:
+    """`make` to be called later, in another thread (a deferred download), in the language of
+    the reader who asked for it now: that thread has no reader of its own."""
+    chosen = language()
+
+    def made() -> T:
+        token = _language.set(chosen)
+        try:
+            return make()
+        finally:
+            _language.reset(token)
+
+    return made
 
 
 def language() -> str:
@@ -99,25 +117,38 @@ def strict() -> bool:
     return os.environ.get("DECISIONS_I18N_STRICT") == "1"
 
 
-@cache
+_catalogs: dict[str, gettext.NullTranslations] = {}
+
+
 def _catalog(lang: str) -> gettext.NullTranslations:
-    with _lock:
-        files = sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
-        if not files:
-            return gettext.NullTranslations()
-        merged = None
-        for path in files:
-            with path.open("rb") as po:
-                catalog = read_po(po, locale=lang, domain=path.stem)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            translations = gettext.GNUTranslations(buffer)
-            if merged is None:
-                merged = translations
-            else:
-                merged._catalog.update(translations._catalog)  # one catalog of all domains
-        return merged
+    """The language's catalogs as one, read once per process: the sessions that arrive
+    together after a start would each read them all, one after the other, under the lock."""
+    found = _catalogs.get(lang)
+    if found is None:
+        with _lock:
+            if lang not in _catalogs:
+                _catalogs[lang] = _read_catalogs(lang)
+            found = _catalogs[lang]
+    return found
+
+
+def _read_catalogs(lang: str) -> gettext.NullTranslations:
+    files = sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po"))
+    if not files:
+        return gettext.NullTranslations()
+    merged = None
+    for path in files:
+        with path.open("rb") as po:
+            catalog = read_po(po, locale=lang, domain=path.stem)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        translations = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = translations
+        else:
+            merged._catalog.update(translations._catalog)  # one catalog of all domains
+    return merged
 
 
 def _translate(message: str, lang: str) -> str:

@@ -254,7 +254,7 @@ def demo_invitation(
             intro=intro,
             facts=tuple(facts),
             sections=(Section(_("Decisions shown"), tuple(decisions)),) if decisions else (),
-            action=Item(_("The demos in the app"), link),
+            action=Item(_("Demo {key} in the app", key=key), link),
         )
     )
 

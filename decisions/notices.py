@@ -239,10 +239,13 @@ class Links:
     base: str
 
     def page(self, path: str) -> str:
-        return f"{self.base.rstrip('/')}/{path}"
+        return app_address.page_address(self.base, path)
 
     def decision(self, key: str) -> str:
         return self.page(f"decision?key={quote(key)}")
+
+    def demo(self, key: str) -> str:
+        return app_address.demo_address(self.base, key)
 
 
 def links(conn: sqlite3.Connection) -> Links:
@@ -370,7 +373,7 @@ def _digest_sections(actor: Actor, found: dict[str, dict], link: Links):
         lists["forum"] = [_forum_item(r, link) for r in due]
         more["forum"] = due[0]["waiting"] - len(due) if due else 0
     lists["demos"] = [
-        Item(f"{r['key']} {r['module_name']}", link.page("demos"),
+        Item(f"{r['key']} {r['module_name']}", link.demo(r["key"]),
              texts.when(r["date"], r["start_time"], r["duration_min"])
              + (f", {r['place']}" if r["place"] else ""))
         for r in found["demos"].get(actor.email, [])
@@ -451,7 +454,7 @@ def _demo_notice(
         actor.name, kind=kind, key=event.key, module=event.module,
         module_name=event.module_name, day=event.day, start=event.start_time,
         minutes=event.duration_min, place=event.place, meeting_url=event.meeting_url,
-        presenter=event.organizer[1], decisions=decisions, link=link.page("demos"),
+        presenter=event.organizer[1], decisions=decisions, link=link.demo(event.key),
     )  # fmt: skip
     return Notice(actor.email, kind, event.key, dedup, message, ics)
 
@@ -637,8 +640,9 @@ def smtp_config(
     if environ.get(ENV_URL):
         url = urlsplit(environ[ENV_URL])
         if url.scheme not in SCHEMES or not url.hostname:
-            raise WorkflowError(f"{ENV_URL}: {environ[ENV_URL]!r}; expected smtp://host:port, "
-                                "smtps://host:port or smtp+starttls://host:port")  # fmt: skip
+            raise WorkflowError(_("{where}: {given}; expected smtp://host:port, "
+                                  "smtps://host:port or smtp+starttls://host:port",
+                                  where=ENV_URL, given=repr(environ[ENV_URL])))  # fmt: skip
         values = {
             "host": url.hostname,
             "port": url.port or {"ssl": 465, "starttls": 587}.get(SCHEMES[url.scheme], 25),
@@ -656,7 +660,8 @@ def smtp_config(
         try:
             table = tomllib.loads(path.read_text()).get("smtp")
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise WorkflowError(f"{path}: not valid TOML: {error}") from None
+            raise WorkflowError(_("{path}: not valid TOML: {error}", path=path,
+                                  error=error)) from None  # fmt: skip
         if not table:
             return None
         values, where = dict(table), f"{path} [smtp]"
@@ -671,10 +676,11 @@ def smtp_config(
             timeout=float(values.get("timeout") or SmtpConfig.timeout),
         )
     except (KeyError, ValueError) as error:
-        raise WorkflowError(f"{where}: {error}; expected host, port (a number), tls, user, "
-                            "password, sender") from None  # fmt: skip
+        raise WorkflowError(_("{where}: {error}; expected host, port (a number), tls, user, "
+                              "password, sender", where=where, error=error)) from None  # fmt: skip
     if config.tls not in TLS_CHOICES:
-        raise WorkflowError(f"{where}: tls {config.tls!r}; expected {', '.join(TLS_CHOICES)}")
+        raise WorkflowError(_("{where}: tls {given}; expected {choices}", where=where,
+                              given=repr(config.tls), choices=", ".join(TLS_CHOICES)))  # fmt: skip
     return config
 
 
@@ -854,7 +860,7 @@ def run(
              if report.failed else ""),
           file=out)  # fmt: skip
     if report.stopped:
-        print(f"notify: {report.stopped}", file=err)
+        print(_("notify: {error}", error=report.stopped), file=err)
     lapsed = hold_lapsed_claims(conn)
     for notice in kept_back(conn):
         print(_("kept back, not sent: {kind} to {person} (notice {id}): {why}", kind=notice["kind"],
@@ -934,19 +940,20 @@ def cli_notify(args) -> int:
 
     path = store.database_path(args.db)
     if not path.exists():
-        print(f"{path}: no such database", file=sys.stderr)
+        print(_("{path}: no such database", path=path), file=sys.stderr)
         return 1
     conn = store.connect(path)
     try:
         as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
     except ValueError:
-        print(f"--as-of {args.as_of!r}: not a date; expected YYYY-MM-DD", file=sys.stderr)
+        print(_("--as-of {given}: not a date; expected YYYY-MM-DD", given=repr(args.as_of)),
+              file=sys.stderr)  # fmt: skip
         return 2
     try:
         config = None if args.dry_run else smtp_config(secrets=args.secrets)
         if args.resend:
             resend(conn, args.resend)
     except WorkflowError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(_("error: {error}", error=error), file=sys.stderr)
         return 1
     return run(conn, config, as_of=as_of, dry_run=args.dry_run, out=sys.stdout, err=sys.stderr)

@@ -8,13 +8,12 @@ import datetime as dt
 import json
 import sqlite3
 
-from decisions import i18n, permissions, readiness, store
+from decisions import i18n, permissions, readiness, store, words
 from decisions.i18n import _
 from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
     MAX_TITLE,
-    STALE_MESSAGE,
     about,
     check_person_may,
     choice_field,
@@ -61,7 +60,7 @@ def replan_wave(
         at = now(conn)
         replan, moved = plan_replan(actor, at, record, go_live, reason)
         if not analytics.replan_wave(conn, wave, replan["new_go_live"], row_version):
-            raise StaleRecord(STALE_MESSAGE.format(what=f"Wave {wave}"))
+            raise StaleRecord(words.stale_text("wave", wave))
         analytics.insert_replan(conn, replan)
         store.append_events(conn, [moved])
 
@@ -90,11 +89,19 @@ def _number(value, field: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise WorkflowError(
-            _("{field} must be a number, not {value!r}", field=field, value=value)
+            _(
+                "{field} must be a number, not {value!r}",
+                field=words.field_label(field),
+                value=value,
+            )
         ) from None
     if number != number or number in (float("inf"), float("-inf")):
         raise WorkflowError(
-            _("{field} must be a finite number, not {value!r}", field=field, value=value)
+            _(
+                "{field} must be a finite number, not {value!r}",
+                field=words.field_label(field),
+                value=value,
+            )
         )
     return number
 
@@ -181,7 +188,7 @@ def save_criterion(
         _wave_or_fail(conn, wave)
         if row_version == FROM_DEFAULTS:
             if analytics.get_criterion(conn, wave, code) is not None:
-                raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {wave}:{code}"))
+                raise StaleRecord(words.stale_text("criterion", f"{wave}:{code}"))
             row_version = None  # the defaults stored just below are the ones the form showed
         at = now(conn)
         events = [{"at": at, "actor": actor.email, **e} for e in materialise_defaults(conn, wave)]
@@ -212,7 +219,7 @@ def save_criterion(
             if not analytics.update_criterion(
                 conn, wave, code, {c: record[c] for c in changed}, row_version
             ):
-                raise StaleRecord(STALE_MESSAGE.format(what=f"Criterion {key}"))
+                raise StaleRecord(words.stale_text("criterion", key))
             events += [
                 event(actor, at, "criterion", key, f"edited:{c}", current[c], record[c])
                 for c in changed
@@ -344,12 +351,12 @@ def record_go_no_go(
     try:
         [assessed] = readiness.assess(conn, dt.date.fromisoformat(day), wave)[1]
     except LookupError:
-        raise NotFound(f"no wave {wave!r}") from None
+        raise NotFound(_("no wave {wave}", wave=repr(wave))) from None
     frozen = {"go": assessed.go, "criteria": assessed.as_json()["criteria"]}
     with store.transaction(conn):
         _wave_or_fail(conn, wave)
         if people.get_forum(conn, forum) is None:
-            raise NotFound(f"no forum {forum!r}")
+            raise NotFound(_("no forum {forum}", forum=repr(forum)))
         at = now(conn)
         record_id = analytics.insert_go_no_go(
             conn,

@@ -690,7 +690,7 @@ def cli_readiness(args: argparse.Namespace) -> int:
         conn = store.connect(path)
         _programme, results = assess(conn, as_of, args.wave)
     except LookupError as error:
-        print(f"--wave: {error.args[0]}", file=sys.stderr)
+        print(_("--wave: {error}", error=error.args[0]), file=sys.stderr)
         return 1
     if args.json:
         latest = go_no_go_json(conn)

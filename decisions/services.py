@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from decisions import app_address, permissions, settings, store, words
@@ -17,6 +17,7 @@ from decisions.model import (
     STAGE_RANK,
     Actor,
     ApprovalRule,
+    DecisionFacts,
     Missing,
     NotFound,
     StaleRecord,
@@ -37,10 +38,6 @@ from decisions.workflow import (
 
 MAX_TEXT = 20_000
 MAX_TITLE = 300
-STALE_MESSAGE = (
-    "{what} was changed by someone else since you opened it; nothing was saved. "
-    "Reload to see their change, then make yours again."
-)
 
 # The programme clock --------------------------------------------------------------------------
 
@@ -95,12 +92,12 @@ def text_field(
 ) -> str:
     value = (value or "").strip() if field != "decision" else (value or "").rstrip()
     if required and not value:
-        raise WorkflowError(_("{field} is required", field=field))
+        raise WorkflowError(_("{field} is required", field=words.field_label(field)))
     if len(value) > limit:
         raise WorkflowError(
             _(
                 "{field} is too long: {length} characters, at most {limit}",
-                field=field,
+                field=words.field_label(field),
                 length=len(value),
                 limit=limit,
             )
@@ -120,7 +117,8 @@ def invisible_character(text: str) -> str | None:
     for position, char in enumerate(text, start=1):
         if unicodedata.category(char) in _INVISIBLE:
             name = unicodedata.name(char, "a control character")
-            return f"U+{ord(char):04X} {name} at position {position}"
+            return _("U+{code} {name} at position {position}", code=f"{ord(char):04X}",
+                     name=name, position=position)  # fmt: skip
     return None
 
 
@@ -133,7 +131,7 @@ def visible_field(value: str | None, field: str) -> str:
             _(
                 "{field}: holds the invisible character {found}; keys, emails and names take "
                 "visible characters only",
-                field=field,
+                field=words.field_label(field),
                 found=found,
             )
         )
@@ -146,7 +144,7 @@ def choice_field(value: str, field: str, choices: Iterable[str]) -> str:
         raise WorkflowError(
             _(
                 "{field} must be one of {choices}, not {value!r}",
-                field=field,
+                field=words.field_label(field),
                 choices=", ".join(choices),
                 value=value,
             )
@@ -170,7 +168,11 @@ def parse_date(value: str | dt.date | None, field: str) -> str | None:
         return parsed.replace(microsecond=0, tzinfo=None).isoformat()
     except ValueError:
         raise WorkflowError(
-            _("{field} must be a date as YYYY-MM-DD, not {text!r}", field=field, text=text)
+            _(
+                "{field} must be a date as YYYY-MM-DD, not {text!r}",
+                field=words.field_label(field),
+                text=text,
+            )
         ) from None
 
 
@@ -196,7 +198,7 @@ def check_not_future(date: str, current: str, field: str) -> None:
         raise WorkflowError(
             _(
                 "{field} {shown} is in the future (it is now {current}); record what has happened",
-                field=field,
+                field=words.field_label(field),
                 shown=shown,
                 current=current.replace("T", " "),
             )
@@ -277,7 +279,11 @@ def known_people(
     unknown = (lookups or Lookups(conn)).unknown(emails)
     if unknown:
         raise WorkflowError(
-            _("{field}: not in the directory: {unknown}", field=field, unknown=", ".join(unknown))
+            _(
+                "{field}: not in the directory: {unknown}",
+                field=words.field_label(field),
+                unknown=", ".join(unknown),
+            )
         )
     return list(dict.fromkeys(emails))
 
@@ -309,14 +315,18 @@ def check_person_may(
     the directory but inactive); the import asks it with its own look-up of the directory."""
     if person is None:
         raise WorkflowError(
-            _("{field}: {email} is inactive; name an active person", field=field, email=email)
+            _(
+                "{field}: {email} is inactive; name an active person",
+                field=words.field_label(field),
+                email=email,
+            )
         )
     reason = permissions.refusal(person, action, target or permissions.Target())
     if reason:
         raise WorkflowError(
             _(
                 "{field}: {email} may not be named: {reason}",
-                field=field,
+                field=words.field_label(field),
                 email=email,
                 reason=reason,
             )
@@ -331,29 +341,51 @@ def refresh_stages(
     conn: sqlite3.Connection, keys: Iterable[str], actor: Actor, at: str, why: str
 ) -> list[dict]:
     """Bring each decision's stored stage to what its evidence gives, inside the caller's
-    transaction, and return the stage events to append.
-
-    A ready mark is a fact that survives what is not test evidence: a stricter approval rule
-    or an edit lowers the stage, and the stage is ready again once the evidence says tested.
-    It is dropped when the tests no longer say passed, or a new build round starts."""
+    transaction, and return the stage events to append."""
     rule = approval_rule(conn)
     keys = list(dict.fromkeys(keys))
     facts = decision_store.decision_facts(conn, keys)
     stored = decision_store.stored_stages(conn, keys)
     events = []
     for key, fact in facts.items():
-        derived = derive_stage(fact, rule)
-        changes = stage_changes(fact, derived)
-        if derived != stored[key]:
-            changes.update(stage=derived, stage_since=at)
-            events.append(stage_event(actor, at, key, stored[key], derived, why))
-        elif changes:  # the stage stays, yet the record changes: the log says so all the same
-            before = decision_store.get_decision(conn, key) or {}
-            events += [event(actor, at, "decision", key, f"edited:{c}", before.get(c), v, why)
-                       for c, v in changes.items()]  # fmt: skip
+        changes, refreshed = plan_stage_refresh(
+            key, fact, stored[key], rule, actor, at, why,
+            lambda key=key: decision_store.get_decision(conn, key) or {},
+        )  # fmt: skip
+        events += refreshed
         if changes:
             decision_store.update_decision(conn, key, changes)
     return events
+
+
+def plan_stage_refresh(
+    key: str,
+    fact: DecisionFacts,
+    stage: str,
+    rule: ApprovalRule,
+    actor: Actor,
+    at: str,
+    why: str,
+    on_record: Callable[[], Mapping],
+) -> tuple[dict, list[dict]]:
+    """The rule of a decision's derived stage on plain data (`stage`: the one stored;
+    `on_record`: reads the stored columns, asked only when the stage stays yet a column
+    changes): the changes and events that bring it to what its evidence `fact` gives, for
+    refresh_stages and the demo to write.
+
+    A ready mark is a fact that survives what is not test evidence: a stricter approval rule
+    or an edit lowers the stage, and the stage is ready again once the evidence says tested.
+    It is dropped when the tests no longer say passed, or a new build round starts."""
+    derived = derive_stage(fact, rule)
+    changes = stage_changes(fact, derived)
+    if derived != stage:
+        changes.update(stage=derived, stage_since=at)
+        return changes, [stage_event(actor, at, key, stage, derived, why)]
+    if not changes:
+        return changes, []
+    before = on_record()  # the stage stays, yet the record changes: the log says so all the same
+    return changes, [event(actor, at, "decision", key, f"edited:{c}", before.get(c), v, why)
+                     for c, v in changes.items()]  # fmt: skip
 
 
 def waves_counting(conn: sqlite3.Connection, decision: dict) -> list[str]:
@@ -376,7 +408,7 @@ def create_decision(conn: sqlite3.Connection, actor: Actor, fields: dict) -> str
     """Propose a new decision; returns its key."""
     permissions.check(actor, "propose")
     with store.transaction(conn):
-        record = _validated_decision_fields(conn, fields, new=True)
+        record = validated_decision_fields(References(conn), fields, new=True)
         organizations = record.pop("organizations")
         key = visible_field(fields.get("key"), "key") or decision_store.next_decision_key(
             conn, record["domain"]
@@ -400,12 +432,33 @@ def plan_proposal(fields: dict, actor: Actor, at: str) -> tuple[dict, dict]:
                          record["title"])  # fmt: skip
 
 
-def _validated_decision_fields(
-    conn: sqlite3.Connection, fields: dict, *, new: bool, current: dict | None = None
+class References:
+    """What the rule of a decision's fields reads of the reference lists and the directory:
+    here from the database; an import reads them from the catalog it holds."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def unknown_codes(self, table: str, codes: list[str]) -> list[str]:
+        return reference.unknown_codes(self.conn, table, codes)
+
+    def module_domain(self, module: str) -> str | None:
+        return reference.module_domain(self.conn, module)
+
+    def unknown_emails(self, emails: list[str]) -> list[str]:
+        return reference.unknown_emails(self.conn, emails)
+
+    def organization_kinds(self) -> dict[str, str]:
+        return {r["code"]: r["kind"] for r in reference.list_table(self.conn, "organizations")}
+
+
+def validated_decision_fields(
+    references: References, fields: dict, *, new: bool, current: dict | None = None
 ) -> dict:
     """The editable fields of a decision, checked against the reference lists and the scope
     rule (`current`: the decision on record, for an edit). Every problem found is reported
-    at once (WorkflowError.problems), not the first alone."""
+    at once (WorkflowError.problems), not the first alone. Creating, editing and importing a
+    decision ask it."""
     record: dict = {}
     problems: list[str] = []
 
@@ -424,17 +477,18 @@ def _validated_decision_fields(
         if new or ref in fields:
             code = (fields.get(ref) or "").strip()
             if not code:
-                problems.append(f"{ref} is required")
-            elif reference.unknown_codes(conn, table, [code]):
-                problems.append(f"{ref} {code!r} is not in the list of {table}")
+                problems.append(_("{field} is required", field=ref))
+            elif references.unknown_codes(table, [code]):
+                problems.append(_("{field} {code} is not in the list of {table}", field=ref,
+                                  code=repr(code), table=table))  # fmt: skip
             record[ref] = code
     if record.get("module") and record.get("domain"):
-        module_domain = reference.module_domain(conn, record["module"])
+        module_domain = references.module_domain(record["module"])
         if module_domain and module_domain != record["domain"]:
             problems.append(
-                f"module {record['module']} belongs to domain {module_domain}, "
-                f"not {record['domain']}"
-            )
+                _("module {module} belongs to domain {domain}, not {given}",
+                  module=record["module"], domain=module_domain, given=record["domain"])
+            )  # fmt: skip
     if new or "scope" in fields:
         record["scope"] = checked(choice_field, fields.get("scope", ""), "scope", SCOPES)
     if new or "criticality" in fields:
@@ -448,8 +502,8 @@ def _validated_decision_fields(
         record["needed_by"] = checked(parse_date, fields.get("needed_by"), "needed_by")
     if new or "owner" in fields:
         owner = (fields.get("owner") or "").strip().lower() or None
-        if owner and reference.unknown_emails(conn, [owner]):
-            problems.append(f"owner {owner} is not in the directory")
+        if owner and references.unknown_emails([owner]):
+            problems.append(_("owner {owner} is not in the directory", owner=owner))
         record["owner"] = owner
     if new or "organizations" in fields:
         organizations = fields.get("organizations") or []
@@ -458,10 +512,11 @@ def _validated_decision_fields(
         all_orgs = [o.upper() for o in organizations] == ["ALL"]
         if not all_orgs:
             if not organizations:
-                problems.append("organizations: name at least one, or ALL")
-            unknown = reference.unknown_codes(conn, "organizations", organizations)
+                problems.append(_("organizations: name at least one, or ALL"))
+            unknown = references.unknown_codes("organizations", organizations)
             if unknown:
-                problems.append(f"organizations not in the list: {', '.join(unknown)}")
+                problems.append(_("organizations not in the list: {codes}",
+                                  codes=", ".join(unknown)))  # fmt: skip
         record["all_organizations"] = int(all_orgs)
         record["organizations"] = [] if all_orgs else list(dict.fromkeys(organizations))
     if "scope" in record or "organizations" in record:
@@ -470,7 +525,7 @@ def _validated_decision_fields(
         everyone = record.get("all_organizations", before.get("all_organizations"))
         chosen = record.get("organizations", before.get("organizations") or [])
         if scope and not everyone:
-            kinds = {r["code"]: r["kind"] for r in reference.list_table(conn, "organizations")}
+            kinds = references.organization_kinds()
             problems += [words.scope_problem_text(*p) for p in scope_problems(scope, chosen, kinds)]
     if problems:
         raise WorkflowError(*problems)
@@ -479,7 +534,7 @@ def _validated_decision_fields(
 
 def _save(conn: sqlite3.Connection, key: str, changes: dict, row_version: int | None) -> None:
     if not decision_store.update_decision(conn, key, changes, row_version):
-        raise StaleRecord(STALE_MESSAGE.format(what=f"Decision {key}"))
+        raise StaleRecord(words.stale_text("decision", key))
 
 
 def decide(
@@ -575,10 +630,31 @@ def escalate(
     """Move a proposal up to a higher-level forum."""
     with store.transaction(conn):
         decision = get_decision_or_fail(conn, key)
-        check_action("escalate", decision["stage"], actor, forum=decision["forum"])
-        reason = text_field(reason, "reason", required=True)
-        current = decision_store.forum(conn, decision["forum"])
-        target = decision_store.forum(conn, to_forum)
+        changes, escalated = plan_escalate(
+            decision, actor, now(conn), to_forum=to_forum, reason=reason,
+            current=decision_store.forum(conn, decision["forum"]),
+            target=decision_store.forum(conn, to_forum),
+        )  # fmt: skip
+        _save(conn, key, changes, row_version)
+        store.append_events(conn, [escalated])
+
+
+def plan_escalate(
+    decision: dict,
+    actor: Actor,
+    at: str,
+    *,
+    to_forum: str,
+    reason: str | None,
+    current: dict,
+    target: dict | None,
+) -> tuple[dict, dict]:
+    """Every rule of escalating the proposal `decision` from its forum (`current`) to
+    `to_forum` (`target`: that forum, None when there is none) on plain data: the decision's
+    changes and the event, for escalate, the import and the demo to write."""
+    check_action("escalate", decision["stage"], actor, forum=decision["forum"])
+    reason = text_field(reason, "reason", required=True)
+    with about("forum"):
         if target is None:
             raise WorkflowError(
                 _("forum {to_forum!r} is not in the list of forums", to_forum=to_forum)
@@ -593,12 +669,9 @@ def escalate(
                     level2=current["level"],
                 )
             )
-        at = now(conn)
-        _save(conn, key, {"forum": to_forum}, row_version)
-        store.append_events(
-            conn,
-            [event(actor, at, "decision", key, "escalated", current["code"], to_forum, reason)],
-        )
+    return {"forum": to_forum}, event(
+        actor, at, "decision", decision["key"], "escalated", current["code"], to_forum, reason
+    )
 
 
 def ready_blockers(conn: sqlite3.Connection, key: str) -> list[dict]:
@@ -785,7 +858,7 @@ def edit_decision(
             fields = {k: v for k, v in fields.items() if k != "rationale"}
         if "module" in fields:
             fields = {**fields, "domain": decision["domain"]}
-        record = _validated_decision_fields(conn, fields, new=False, current=decision)
+        record = validated_decision_fields(References(conn), fields, new=False, current=decision)
         record.pop("domain", None)
         at = now(conn)
         changed, events, shown = plan_edit(decision, actor, at, record, reason=reason)
@@ -875,10 +948,12 @@ def check(
     for key, facts in decision_store.decision_facts(conn).items():
         derived = derive_stage(facts, rule)
         if stored[key] != derived:
-            findings.append(f"stage: {key} is stored as {stored[key]}, the evidence says {derived}")
+            findings.append(_("stage: {key} is stored as {stored}, the evidence says {derived}",
+                              key=key, stored=stored[key], derived=derived))  # fmt: skip
     for key, logged in decision_store.logged_stages(conn).items():
         if logged != stored[key]:
-            findings.append(f"history: {key} is stored as {stored[key]}, its events say {logged}")
+            findings.append(_("history: {key} is stored as {stored}, its events say {logged}",
+                              key=key, stored=stored[key], logged=logged))  # fmt: skip
     return findings + app_address.check_findings(conn)
 
 
@@ -903,9 +978,9 @@ def _head_findings(
     if head is not None:
         return findings + against(name, head, True)
     if last_id:
-        findings.append(f"head {name}: missing, though the log key is set and every change "
-                        "writes it (deleted?); after setting the key, write the first one with "
-                        f"check --anchor {name}")  # fmt: skip
+        findings.append(_("head {name}: missing, though the log key is set and every change "
+                          "writes it (deleted?); after setting the key, write the first one "
+                          "with check --anchor {name}", name=name))  # fmt: skip
     return findings
 
 
@@ -920,20 +995,20 @@ def check_warnings(
     log_key = log_key or anchor.log_key()
     warnings = []
     if not store.has_digests(conn):
-        warnings.append("records: the schema predates record digests (m009); open the "
-                        "database once with the app or any writing command")  # fmt: skip
+        warnings.append(_("records: the schema predates record digests (m009); open the "
+                          "database once with the app or any writing command"))  # fmt: skip
     if log_key is None:
-        warnings.append(f"event log: not anchored: no log key (${anchor.KEY_ENV} or [log] key "
-                        "in .streamlit/secrets.toml); a log recomputed or extended by "
-                        "someone with the file would go unseen")  # fmt: skip
+        warnings.append(_("event log: not anchored: no log key (${variable} or [log] key in "
+                          ".streamlit/secrets.toml); a log recomputed or extended by someone "
+                          "with the file would go unseen", variable=anchor.KEY_ENV))  # fmt: skip
     elif store.last_event(conn)[0] and not store.newest_signed(conn):
-        warnings.append("event log: no event carries a MAC of the log key yet (written "
-                        "before the key was set); the next change starts the keyed "
-                        "log")  # fmt: skip
+        warnings.append(_("event log: no event carries a MAC of the log key yet (written "
+                          "before the key was set); the next change starts the keyed "
+                          "log"))  # fmt: skip
     if not list(heads):
-        warnings.append("event log: no head file to hold it against (check --head FILE, or "
-                        "DB.head.json beside the database); events deleted from the end "
-                        "would go unseen")  # fmt: skip
+        warnings.append(_("event log: no head file to hold it against (check --head FILE, or "
+                          "DB.head.json beside the database); events deleted from the end "
+                          "would go unseen"))  # fmt: skip
     return warnings + app_address.check_warnings(conn)
 
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from decisions import store
+from decisions.i18n import _
 from decisions.model import ApprovalRule, WorkflowError
 
 _RULE = ApprovalRule()
@@ -102,7 +103,8 @@ def put(conn: sqlite3.Connection, setting: Setting | str, value: Any) -> None:
     """Store a declared setting's value, inside the caller's transaction."""
     name = setting.name if isinstance(setting, Setting) else setting
     if name not in BY_NAME:
-        raise WorkflowError(f"no setting {name!r}; the settings are {', '.join(BY_NAME)}")
+        raise WorkflowError(_("no setting {name}; the settings are {names}", name=repr(name),
+                              names=", ".join(BY_NAME)))  # fmt: skip
     store.put_setting(conn, name, value)
 
 
@@ -126,6 +128,6 @@ def put_approval_rule(
     before, after = asdict(approval_rule(conn)), asdict(rule)
     changed = [(setting, before[field], after[field]) for field, setting in APPROVAL_RULE.items()
                if before[field] != after[field]]  # fmt: skip
-    for setting, _, value in changed:
+    for setting, _before, value in changed:
         put(conn, setting, value)
     return changed

@@ -10,11 +10,13 @@ functions here word them. A code with no word here is shown as it is stored."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
-from decisions.i18n import N_, _, format_date, format_datetime, n_
+from decisions.i18n import N_, _, format_date, format_datetime, format_number, n_
 from decisions.model import FORECAST_HORIZON_WEEKS, ApprovalProgress, Missing
 
 # The programme's codes ------------------------------------------------------------------------
@@ -208,7 +210,10 @@ QUEUE_COLUMN_WORDS = {
     "run_date": N_("Last run"),
     "result": N_("Result"),
 }
-_NAMED = {"domain": "domains", "module": "modules", "forum": "forums", "from_forum": "forums"}
+_NAMED = {"domain": "domains", "module": "modules", "forum": "forums", "from_forum": "forums",
+          "owner": "people"}  # fmt: skip
+_CODED = {"criticality": lambda c: criticality_word(c) if c else "",
+          "scope": lambda c: scope_word(c) if c else ""}  # fmt: skip
 _DATES = ("needed_by", "stage_since", "demonstrated_since", "escalated", "due", "run_date")
 ASKS = {
     "run": N_("Run test case {case}"),
@@ -237,18 +242,31 @@ def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
 def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
     """A queue as a person reads it: stage and verdict words, names for codes (`names` as
     store.queues.code_names gives them), readable dates and headers in words."""
-    shown = frame.drop(columns=[c for c in _INTERNAL if c in frame])
-    for column in shown.columns:
-        if column == "stage":
-            shown[column] = shown[column].map(stage_word)
-        elif column == "my_verdict":
-            shown[column] = shown[column].map(lambda v: verdict_word(v) if v else "")
-        elif column in _NAMED:
-            table = names.get(_NAMED[column], {})
-            shown[column] = shown[column].map(lambda code, t=table: t.get(code, code))
-        elif column in _DATES:
-            shown[column] = shown[column].map(date_text)
-    return shown.rename(columns=headers(QUEUE_COLUMN_WORDS, shown.columns))
+    columns = [c for c in frame.columns if c not in _INTERNAL]
+    titles = headers(QUEUE_COLUMN_WORDS, columns)
+    shown = {}
+    # Plain lists, not a pandas operation per column: a page shows several small queues, and
+    # per column pandas cost more than the words (twice the time in all).
+    for column in columns:
+        word, values = _column_word(column, names), frame[column].tolist()
+        shown[titles.get(column, column)] = values if word is None else [word(v) for v in values]
+    return pd.DataFrame(shown, index=frame.index)
+
+
+def _column_word(column: str, names: dict[str, dict[str, str]]) -> Callable[[Any], str] | None:
+    """How readable() words the values of a queue's column, or None to keep them."""
+    if column == "stage":
+        return stage_word
+    if column in _CODED:
+        return _CODED[column]
+    if column == "my_verdict":
+        return lambda v: verdict_word(v) if v else ""
+    if column in _NAMED:
+        table = names.get(_NAMED[column], {})
+        return lambda code: table.get(code, code)
+    if column in _DATES:
+        return date_text
+    return None
 
 
 # Columns of the other screens' tables -----------------------------------------------------------
@@ -505,6 +523,7 @@ FIELD_WORDS = {
     "module": N_("module"),
     "forum": N_("forum"),
 }
+_FIELD_VALUE_WORDS = {"scope": scope_word, "criticality": criticality_word}
 DEMO_EVENT_WORDS = {
     "scheduled": N_("demo {key} scheduled"),
     "held": N_("demo {key} held"),
@@ -522,33 +541,42 @@ DEFECT_EVENT_WORDS = {
 }
 
 
+def fields_text(fields: str) -> str:
+    """Field names written "scope, organizations" as their words ("omfang, virksomheter")."""
+    return ", ".join(word(FIELD_WORDS, f.strip()) for f in fields.split(","))
+
+
 def _change(event: dict, word_of=str) -> str:
     old, new = event["from_value"], event["to_value"]
     return f"{word_of(old) if old else '-'} → {word_of(new) if new else '-'}"
 
 
-def _decision_event_text(event: dict) -> str:
+def _decision_event_text(event: dict, names: Mapping[str, str]) -> str:
     action = event["action"]
+    named = lambda value: person_text(value, names)  # noqa: E731
     if action == "created":
         return _("created as {stage}", stage=stage_word(event["to_value"]))
     if action == "stage":
         return _change(event, stage_word)
     if action == "escalated":
-        return _("escalated from {old} to {new}", old=event["from_value"], new=event["to_value"])
+        return _("escalated from {old} to {new}", old=named(event["from_value"]),
+                 new=named(event["to_value"]))  # fmt: skip
     if action == "revised":
         return _("revised: version {change}", change=_change(event))
     if action.startswith("edited:"):
         field = action.removeprefix("edited:")
-        return _("{field} edited: {change}", field=word(FIELD_WORDS, field), change=_change(event))
+        word_of = named if field == "owner" else _FIELD_VALUE_WORDS.get(field, str)
+        return _("{field} edited: {change}", field=word(FIELD_WORDS, field),
+                 change=_change(event, word_of))  # fmt: skip
     return action
 
 
-def event_text(event: dict) -> str:
+def event_text(event: dict, names: Mapping[str, str] | None = None) -> str:
     """One event of a decision's timeline (store.screen_queries.decision_timeline) as a short
-    line in the reader's language."""
+    line in the reader's language; `names`: people's and forums' names by email and code."""
     entity, action, key = event["entity"], event["action"], event["entity_key"]
     if entity == "decision":
-        return _decision_event_text(event)
+        return _decision_event_text(event, names or {})
     if entity == "approval":
         return verdict_word("approve" if action == "approve" else "changes_requested")
     if entity == "demo" and action in DEMO_EVENT_WORDS:
@@ -858,3 +886,250 @@ GO_NO_GO_WORDS = {
 def outcome_word(outcome: str) -> str:
     """A go/no-go decision's outcome in the reader's language."""
     return _(GO_NO_GO_WORDS[outcome])
+
+
+# The command line -----------------------------------------------------------------------------
+
+COMMAND_WORDS = {
+    "init": N_("create an empty programme database (schema and reference lists)"),
+    "demo": N_("create the demo programme (--scale N multiplies the volume)"),
+    "import": N_("validate a file (or a folder with `all`), then write all of it or nothing"),
+    "export": N_("write a KIND (or `all` into a folder) in exactly the import format"),
+    "readiness": N_("evaluate each wave's go-live criteria"),
+    "check": N_("integrity, foreign keys, event log and stored stages against the evidence"),
+    "backup": N_("consistent online copy of the database while the app runs"),
+    "notify": N_("send the email notices due (digests, demo invitations, event notices)"),
+    "publish": N_("write the published decision log: a static site with lists, feed and search"),
+}
+SEPARATOR_WORDS = {
+    ";": N_("CSV, {encoding}, semicolon-separated"),
+    ",": N_("CSV, {encoding}, comma-separated"),
+    "\t": N_("CSV, {encoding}, tab-separated"),
+}
+
+
+def import_counts_text(counts: Mapping[str, int]) -> str:
+    """A file's rows by what the import did with them: "3 new, 0 updated, 1 rejected"."""
+    said = {
+        "new": lambda n: n_("{count} new", "{count} new", n),
+        "updated": lambda n: n_("{count} updated", "{count} updated", n),
+        "unchanged": lambda n: n_("{count} unchanged", "{count} unchanged", n),
+        "rejected": lambda n: n_("{count} rejected", "{count} rejected", n),
+    }
+    return ", ".join(
+        said[status](n) if status in said else f"{format_number(n)} {status}"
+        for status, n in counts.items()
+    )
+
+
+def head_text(path: str, event_id: int, digest: str, *, signed: bool) -> str:
+    """The log's head that `check` reports, and whether the log key's MAC holds it."""
+    if signed:
+        return _("{path}: head: event {event}, hash {hash}, with the log key's MAC", path=path,
+                 event=event_id, hash=digest)  # fmt: skip
+    return _("{path}: head: event {event}, hash {hash}, no MAC (no log key)", path=path,
+             event=event_id, hash=digest)  # fmt: skip
+
+
+PUBLISH_CHANGE_WORDS = {
+    "new": N_("new {path}"),
+    "changed": N_("changed {path}"),
+    "removed": N_("removed {path}"),
+}
+
+
+def publish_dry_run_lines(changes, index_rebuilt: bool) -> list[str]:
+    """What a dry run of `publish` would write, change and remove, and the sum of it."""
+    listed = (("new", changes.new), ("changed", changes.changed), ("removed", changes.removed))
+    lines = [_(PUBLISH_CHANGE_WORDS[label], path=path)
+             for label, paths in listed for path in sorted(paths)]  # fmt: skip
+    index = _("would be rebuilt") if index_rebuilt else _("unchanged")
+    lines.append(_("dry run: {written} files would be written, {removed} removed, {unchanged} "
+                   "unchanged; the search index {index}", written=len(changes.written),
+                   removed=len(changes.removed), unchanged=changes.unchanged, index=index))  # fmt: skip
+    return lines
+
+
+def publish_summary_text(result, wall: float, cpu: float) -> str:
+    """What `publish` did, and what it cost."""
+    changes = result.changes
+    index = _("rebuilt") if result.index_rebuilt else _("unchanged")
+    return _("{decisions} decisions published; {written} files written, {removed} removed, "
+             "{unchanged} unchanged; the search index {index}; readiness_now {rows} rows "
+             "({wall} s, {cpu} s CPU in this process)", decisions=result.decisions,
+             written=len(changes.written), removed=len(changes.removed),
+             unchanged=changes.unchanged, index=index, rows=result.readiness_rows,
+             wall=format_number(wall, 1), cpu=format_number(cpu, 1))  # fmt: skip
+
+
+# Refusals -------------------------------------------------------------------------------------
+
+STALE_WORDS = N_(
+    "{what} was changed by someone else since you opened it; nothing was saved. "
+    "Reload to see their change, then make yours again."
+)
+RECORD_WORDS = {
+    "decision": N_("Decision {key}"),
+    "demo": N_("Demo {key}"),
+    "test_case": N_("Test case {key}"),
+    "defect": N_("Defect {key}"),
+    "expert": N_("Expert {key}"),
+    "forum": N_("Forum {key}"),
+    "wave": N_("Wave {key}"),
+    "criterion": N_("Criterion {key}"),
+    "approval_rule": N_("The approval rule"),
+}
+
+
+def stale_text(record: str, key: str = "") -> str:
+    """The refusal of a change to a record someone else changed since the reader opened it."""
+    return _(STALE_WORDS, what=_(RECORD_WORDS[record], key=key))
+
+
+# People and the reasons the workflow writes (screenwords) ---------------------------------------
+
+# The reasons the workflow writes on a stage event (evidence.py, services.py, io/apply.py, the
+# demo), stored in English with emails; worded when read, with names for the emails.
+_KEY = r"([A-Z][A-Z0-9]*-\d+)"
+_RESULT = r"(passed|failed|blocked)"
+_IMPORTED = r"(decisions|demos|verdicts|test cases|test runs) imported from (.+)"
+REASON_WORDS = (
+    (rf"demo {_KEY}", lambda m, n: _("shown in demo {key}", key=m[1])),
+    (rf"test run of {_KEY}: {_RESULT}",
+     lambda m, n: _("test run of {case}: {result}", case=m[1], result=result_word(m[2]))),
+    (rf"test case {_KEY}", lambda m, n: _("test case {key} changed", key=m[1])),
+    (r"(approve|changes_requested) by (\S+@\S+)",
+     lambda m, n: verdict_by(m[1], person_text(m[2], n))),
+    (r"decided by (.+@.+)", lambda m, n: _("decided by {names}", names=people_text(m[1], n))),
+    (r"revised to version (\d+)", lambda m, n: _("revised to version {number}", number=m[1])),
+    (r"expert (\S+@\S+) changed",
+     lambda m, n: _("the details of {name} changed", name=person_text(m[1], n))),
+    (r"([\w, ]+?) edited: (.+)", lambda m, n: _("{field} edited: {reason}",
+                                              field=fields_text(m[1]), reason=m[2])),
+    (_IMPORTED, lambda m, n: _(IMPORTED_WORDS[m[1]], file=m[2])),
+    (r"(\d+) attended",
+     lambda m, n: n_("{count} expert attended", "{count} experts attended", int(m[1]))),
+    (r"(\d+) invited",
+     lambda m, n: n_("{count} expert invited", "{count} experts invited", int(m[1]))),
+)  # fmt: skip
+FIXED_REASON_WORDS = {
+    "marked ready for production": N_("marked ready for production"),
+    "evidence on record": N_("the evidence on record"),
+    "approval rule re-checked": N_("the approval rule checked again after an edit"),
+    "approval rule changed": N_("the approval rule changed"),
+}
+IMPORTED_WORDS = {
+    "decisions": N_("decisions imported from {file}"),
+    "demos": N_("demos imported from {file}"),
+    "verdicts": N_("verdicts imported from {file}"),
+    "test cases": N_("test cases imported from {file}"),
+    "test runs": N_("test runs imported from {file}"),
+}
+
+
+def person_text(email: str | None, names: Mapping[str, str]) -> str:
+    """A person by name (`names`: email -> name); the email where the name is not known."""
+    if not isinstance(email, str) or not email:
+        return ""
+    return names.get(email, email)
+
+
+def people_text(emails: str, names: Mapping[str, str]) -> str:
+    """Emails written "a@x, b@y" as names: "Ada Berg, Bo Dahl"."""
+    return ", ".join(person_text(e.strip(), names) for e in emails.split(","))
+
+
+def reason_text(reason: str | None, names: Mapping[str, str]) -> str:
+    """A stage event's reason in the reader's language, people by name; a reason a person
+    typed stays as typed."""
+    if not isinstance(reason, str) or not reason:
+        return ""
+    if reason in FIXED_REASON_WORDS:
+        return _(FIXED_REASON_WORDS[reason])
+    for pattern, worded in REASON_WORDS:
+        found = re.fullmatch(pattern, reason)
+        if found is not None:
+            return worded(found, names)
+    return reason
+
+
+def timeline_rows(events: list[dict], names: Mapping[str, str]) -> pd.DataFrame:
+    """A decision's timeline (store.screen_queries.decision_timeline), latest first, as a
+    person reads it: when, who by name, what happened and why, in the reader's language."""
+    columns = {"at": _("When"), "who": _("Who"), "what": _("What"), "why": _("Why")}
+    rows = [
+        {
+            columns["at"]: moment_text(e["at"]),
+            columns["who"]: _("the system") if e["actor"] == "system" else person_text(
+                e["actor"], names),
+            columns["what"]: event_text(e, names),
+            columns["why"]: reason_text(e["reason"], names),
+        }
+        for e in reversed(events)
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=list(columns.values()))
+
+
+# What a data file holds (decisions.io.ORDER), as the Data page names it (screenwords) ----------
+
+DATA_KIND_WORDS = {
+    "organizations": N_("Organisations"),
+    "domains": N_("Domains"),
+    "forums": N_("Forums"),
+    "modules": N_("Modules"),
+    "waves": N_("Go-live waves"),
+    "experts": N_("People"),
+    "decisions": N_("Decisions"),
+    "demos": N_("Demos"),
+    "approvals": N_("Verdicts"),
+    "test-cases": N_("Test cases"),
+    "defects": N_("Defects"),
+    "test-runs": N_("Test runs"),
+    "criteria": N_("Go-live criteria"),
+    "measurements": N_("Measurements"),
+}
+
+
+def data_kind_word(kind: str) -> str:
+    """What a file of `kind` holds, in the reader's language ("test-runs" -> "Testkjøringer")."""
+    return word(DATA_KIND_WORDS, kind)
+
+
+# Fields as a refusal names them (services.text_field and the other checks) (screenwords) -------
+
+FIELD_LABEL_WORDS = {
+    "code": N_("code"),
+    "comment": N_("comment"),
+    "conditions": N_("conditions"),
+    "date": N_("date"),
+    "decision": N_("decision"),
+    "decided_by": N_("decided by"),
+    "evidence_url": N_("evidence link"),
+    "key": N_("key"),
+    "kind": N_("kind"),
+    "metric": N_("metric"),
+    "minutes": N_("minutes"),
+    "name": N_("name"),
+    "notes": N_("notes"),
+    "outcome": N_("outcome"),
+    "owner": N_("owner"),
+    "rationale": N_("rationale"),
+    "reason": N_("reason"),
+    "result": N_("result"),
+    "roles": N_("roles"),
+    "scope": N_("scope"),
+    "threshold": N_("threshold"),
+    "title": N_("title"),
+    "value": N_("value"),
+    "verdict": N_("verdict"),
+    "waiver_reason": N_("waiver reason"),
+    "waiver_until": N_("waiver until"),
+    "needed_by": N_("needed by"),
+    "criticality": N_("criticality"),
+    "organizations": N_("organisations"),
+}
+
+
+def field_label(field: str) -> str:
+    """A field as a refusal names it, in the reader's language ("comment" -> "kommentar")."""
+    return word(FIELD_LABEL_WORDS, field) if field in FIELD_LABEL_WORDS else field.replace("_", " ")

@@ -1,5 +1,5 @@
 """The accessibility statement: the standard the app is held to, what was tested and how,
-what is known not to meet it, and whom to tell."""
+how to use it with the keyboard, what is known not to meet it, and whom to tell."""
 
 import streamlit as st
 
@@ -28,11 +28,32 @@ st.markdown(
         "- Text and its background keep a contrast of at least 4.5:1."
     )
 )
+st.markdown(
+    _(
+        "- The main journey of each role is done with the keyboard alone (Tab, Shift+Tab, "
+        "Enter, Space, the arrow keys and typing) in Chromium, with the product's automatic "
+        "tests: a subject expert gives a verdict on a decision awaiting it, an analyst "
+        "proposes a decision and a member of its forum records the decision, a tester logs a "
+        "test run, a programme manager records a go/no-go decision, and an administrator adds "
+        "a person. Each is checked in the database afterwards, and every control on the way "
+        "must show where the keyboard's focus is with a line around it."
+    )
+)
+st.subheader(_("Using it with the keyboard"))
+st.markdown(
+    _(
+        "- The first Tab on a page reaches “Skip to main content”, which jumps past the menu.\n"
+        "- In a table, Tab into it, move with the arrow keys and press Shift+Space to select a "
+        "row; in a list of decisions, that opens the decision.\n"
+        "- In a list to choose from, type to narrow it and press Enter to take the first match; "
+        "Escape closes it."
+    )
+)
 st.subheader(_("Known limitations"))
 st.markdown(
     _(
         "- Automatic checks find only part of what WCAG asks; the journeys of each role have "
-        "not yet been tested with the keyboard alone or with a screen reader.\n"
+        "not yet been tried with a screen reader.\n"
         "- The charts' details on hover need a mouse; the same figures are in the tables "
         "under each chart."
     )

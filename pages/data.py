@@ -1,6 +1,6 @@
 """Data: import a file in the public formats after a preview of what it would change, export
-any KIND as CSV or xlsx, and download a checked backup of the whole database. For programme
-managers and administrators."""
+any kind of record as CSV or xlsx, and download a checked backup of the whole database. For
+programme managers and administrators."""
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +11,7 @@ from decisions import permissions, words
 from decisions.i18n import _, format_number
 
 PREVIEW_ROWS = 1000
-GUESS = "guess"  # the import tells the KIND from the headers
+GUESS = "guess"  # the import tells what a file holds from its headers
 FORMAT_LABELS = {"csv": "CSV (UTF-8)", "xlsx": "Excel (xlsx)"}
 STATUS_ORDER = {"rejected": 0, "new": 1, "updated": 2, "unchanged": 3}
 
@@ -63,9 +63,10 @@ def show_preview(result: data_io.ImportResult) -> None:
     for report in result.files:
         counts = ", ".join(f"{format_number(n)} {words.word(words.IMPORT_STATUS_WORDS, status)}"
                            for status, n in report.counts.items())  # fmt: skip
-        st.caption(_("**{file}**: read as {detected}; KIND {kind}; {counts}.",
+        st.caption(_("**{file}**: read as {detected}; holds {kind}; {counts}.",
                      file=ui.md(report.name), detected=report.detected or _("unreadable"),
-                     kind=report.kind or _("unknown"), counts=counts))  # fmt: skip
+                     kind=words.data_kind_word(report.kind) if report.kind else _("unknown"),
+                     counts=counts))  # fmt: skip
         for note in report.notes:
             st.caption(f":material/info: {ui.md(note[0].upper() + note[1:])}.")
     columns = st.columns(4)
@@ -75,8 +76,8 @@ def show_preview(result: data_io.ImportResult) -> None:
         )
     if not result.ok:
         st.error(
-            _("{count} problem(s): nothing will be imported until they are fixed. Each line says "
-              "FILE:ROW:COLUMN (row 1 is the header, 0 the whole file).",
+            _("{count} problem(s): nothing will be imported until they are fixed. Each line names "
+              "the file, the row and the column (row 1 is the header, 0 the whole file).",
               count=format_number(len(result.errors))),
             icon=":material/block:",
         )  # fmt: skip
@@ -92,17 +93,19 @@ def show_preview(result: data_io.ImportResult) -> None:
 
 def import_section() -> None:
     st.write(
-        _("Upload a KIND as CSV or xlsx, in the columns of the public format (an export shows "
-          "them), or several KIND files at once (as `import all`: in dependency order, as one). "
-          "Everything is checked first; you see what would change before anything is written, "
-          "and then it is written in one go or not at all.")
+        _("Upload a file of decisions, demos, test runs or any other kind of record, as CSV or "
+          "xlsx, in the columns an export gives; or several files at once, which are read in the "
+          "order they depend on each other and imported as one. Everything is checked first; "
+          "you see what would change before anything is written, and then it is written in one "
+          "go or not at all.")
     )  # fmt: skip
     uploads = st.file_uploader(
         _("Files"), type=["csv", "xlsx"], accept_multiple_files=True,
         key=f"upload_{st.session_state.get('_uploads', 0)}",
     )  # fmt: skip
-    choice = st.selectbox(_("KIND"), [GUESS, *data_io.ORDER], key="import_kind",
-                          format_func=lambda k: _("Guess from the headers") if k == GUESS else k,
+    choice = st.selectbox(_("What the file holds"), [GUESS, *data_io.ORDER], key="import_kind",
+                          format_func=lambda k: _("Tell from the headers") if k == GUESS
+                          else words.data_kind_word(k),
                           help=_("For a single file; several files are told apart by their "
                                  "headers."))  # fmt: skip
     if not uploads:
@@ -138,13 +141,14 @@ def import_section() -> None:
 
 def export_section() -> None:
     st.write(
-        _("Any KIND in exactly the import format, or every KIND in one zip (the folder "
-          "`import all` takes). Text that a spreadsheet would run as a formula is written with "
-          "a leading ' so it shows as text.")
+        _("One kind of record in exactly the format the import reads, or everything in one zip "
+          "that the import takes back whole. Text that a spreadsheet would run as a formula is "
+          "written with a leading ' so it shows as text.")
     )  # fmt: skip
     left, right = st.columns(2)
-    kind = left.selectbox(_("KIND"), ["all", *data_io.ORDER], key="export_kind",
-                          format_func=lambda k: _("Everything (zip)") if k == "all" else k)  # fmt: skip
+    kind = left.selectbox(_("What to export"), ["all", *data_io.ORDER], key="export_kind",
+                          format_func=lambda k: _("Everything (zip)") if k == "all"
+                          else words.data_kind_word(k))  # fmt: skip
     fmt = right.radio(_("Format"), list(FORMAT_LABELS), format_func=FORMAT_LABELS.get,
                       horizontal=True, key="export_format")  # fmt: skip
     norwegian = fmt == "csv" and st.checkbox(

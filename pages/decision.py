@@ -19,7 +19,6 @@ from decisions.words import (
     criticality_word,
     date_text,
     defect_status_word,
-    event_text,
     evidence_note_text,
     moment_text,
     names_text,
@@ -279,22 +278,9 @@ with versions_tab:
         st.caption(_("Not decided yet: the first version is written when the forum decides."))
 with timeline_tab:
     events = screen_queries.decision_timeline(conn, key)
-    names = screen_queries.people_names(conn, [e["actor"] for e in events])
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    _("When"): moment_text(e["at"]),
-                    _("Who"): names.get(e["actor"], e["actor"]),
-                    _("What"): event_text(e),
-                    _("Why"): e["reason"] or "",
-                }
-                for e in reversed(events)
-            ],
-            columns=[_("When"), _("Who"), _("What"), _("Why")],
-        ),
-        hide_index=True,
-    )
+    everyone = queues.code_names(conn)
+    named = {**everyone["forums"], **everyone["people"]}
+    st.dataframe(words.timeline_rows(events, named), hide_index=True)
 
 
 # Actions ---------------------------------------------------------------------------------------
@@ -324,6 +310,7 @@ def decide_form() -> None:
             list(members),
             default=[person.email] if person.email in members else [],
             format_func=lambda email: members[email],
+            placeholder=_("Choose one or more"),
         )
         when = st.date_input(_("Decided on"), today, max_value=today, format=DATE_FORMAT)
         if st.form_submit_button(_("Record the decision"), type="primary"):
@@ -385,18 +372,14 @@ def verdict_form(choices: list[str]) -> None:
     """No verdict is chosen for the expert: a comment written with the form left as it opened
     must not approve by mistake."""
     labels = {"approve": _("Approve"), "changes_requested": _("Request changes")}
-    shown = evidence_store.demos_of_decision(conn, key)
-    if shown:
-        demo = shown[-1]
-        with st.popover(
-            _("The demo it was shown in: {demo}, {date}", demo=demo["key"],
-              date=date_text(str(demo["date"]))),
+    for demo in evidence_store.demos_of_decision(conn, key)[-1:]:
+        st.page_link(
+            "pages/demo.py",
+            label=_("Shown in demo {demo} on {date}: its notes, recording and other decisions",
+                    demo=ui.md(demo["key"]), date=date_text(str(demo["date"]))),
             icon=":material/co_present:",
-        ):  # fmt: skip
-            st.markdown(ui.md(demo["notes"] or _("No notes from the demo.")))
-            if demo["recording_url"]:
-                st.caption(_("Recording"))
-                st.code(demo["recording_url"], language=None)
+            query_params={"key": demo["key"]},
+        )  # fmt: skip
     with st.form("verdict"):
         verdict_column, comment_column = st.columns([1, 2])
         verdict = verdict_column.radio(
@@ -520,7 +503,7 @@ def edit_form() -> None:
             everyone = st.checkbox(_("All organisations"), bool(decision["all_organizations"]))
             org_names = queues.code_names(conn)["organizations"]
             chosen = st.multiselect(_("Organisations"), all_orgs, default=decision["organizations"],
-                                    format_func=lambda c: org_names.get(c, c))  # fmt: skip
+                                    format_func=lambda c: org_names.get(c, c), placeholder=_("Choose one or more"))  # fmt: skip
         fields["organizations"] = ["ALL"] if everyone else chosen
         reason = ""
         if stage_at_least(stage, "built"):

@@ -4,7 +4,8 @@ import streamlit as st
 
 import ui
 from decisions import io as data_io
-from decisions.i18n import _, format_number, n_
+from decisions import words
+from decisions.i18n import _, format_number, language, n_
 from decisions.model import ALL_STAGES, CRITICALITIES
 from decisions.store import queues, screen_queries
 from decisions.words import readable
@@ -57,11 +58,21 @@ with st.expander(_("Filters"), icon=":material/filter_list:"):
         forums = pick(_("Forum"), "forums")
     with second:
         stages = tuple(
-            st.multiselect(_("Stage"), ALL_STAGES, key="register_stages", placeholder=_("All"))
+            st.multiselect(
+                _("Stage"),
+                ALL_STAGES,
+                key="register_stages",
+                placeholder=_("All"),
+                format_func=words.stage_word,
+            )  # fmt: skip
         )
         criticalities = tuple(
             st.multiselect(
-                _("Criticality"), CRITICALITIES, key="register_crit", placeholder=_("All")
+                _("Criticality"),
+                CRITICALITIES,
+                key="register_crit",
+                placeholder=_("All"),
+                format_func=words.criticality_word,
             )
         )
     with third:
@@ -115,6 +126,10 @@ else:
     ui.decision_table(shown, "register_table", total=total, height=height, cards=True)
     # The table's own toolbar offers no download (client.disableDataExport): this one guards
     # formulas and suits the reader's spreadsheet.
-    st.download_button(_("Download the list (CSV)"), data_io.table_csv(shown),
+    # Written when asked for, not on every run (outside the run: the reader's language is
+    # taken now).
+    norwegian = language() == "nb"
+    st.download_button(_("Download the list (CSV)"),
+                       lambda: data_io.table_csv(shown, norwegian=norwegian),
                        file_name="decisions.csv", mime="text/csv", key="register_csv",
                        icon=":material/download:")  # fmt: skip

@@ -8,11 +8,12 @@ form with that decision's module chosen and the decision ticked."""
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 import ui
 from decisions import evidence, permissions, services, settings, words
-from decisions.i18n import N_, _, format_date, format_datetime, n_
+from decisions.i18n import N_, _, format_date, format_datetime, format_number, n_
 from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import evidence as evidence_store
@@ -36,6 +37,8 @@ def option(table: str, label: str, key: str) -> str | None:
 
 
 def filters() -> dict:
+    search = st.text_input(_("Search"), key="demos_search", max_chars=100,
+                           placeholder=_("Demo key, module, or a decision's key or title"))  # fmt: skip
     left, middle, right = st.columns(3)
     with left:
         module = option("modules", _("Module"), "demos_module")
@@ -43,7 +46,35 @@ def filters() -> dict:
         domain = option("domains", _("Domain"), "demos_domain")
     with right:
         organization = option("organizations", _("Organisation affected"), "demos_org")
-    return {"module": module, "domain": domain, "organization": organization}
+    return {"module": module, "domain": domain, "organization": organization,
+            "search": search.strip() or None}  # fmt: skip
+
+
+def demo_named(search: str | None) -> None:
+    """A link to the demo whose key was typed in the search, whichever tab lists it."""
+    demo = evidence_store.get_demo(conn, search.upper()) if search else None
+    if demo is not None:
+        st.page_link("pages/demo.py", label=_("Open demo {key} ({date})", key=ui.md(demo["key"]),
+                     date=when_text(demo["date"], demo["start_time"])),
+                     icon=":material/arrow_forward:", query_params={"key": demo["key"]})  # fmt: skip
+
+
+def listed(upcoming: bool, chosen: dict, name: str) -> tuple[pd.DataFrame, int]:
+    """One page of the upcoming or past demos (SHOWN a page), with a page chooser when there
+    are more, and how many there are in all."""
+    total = queues.count_demos(conn, upcoming=upcoming, today=today.isoformat(), **chosen)
+    pages = max(1, -(-total // SHOWN))
+    number = f"{name}_page"
+    if st.session_state.get(number, 1) > pages:  # fewer pages since the search changed
+        st.session_state.pop(number)
+    page = st.number_input(_("Page"), 1, pages, key=number, width=160) if pages > 1 else 1
+    frame = queues.demos(conn, upcoming=upcoming, today=today.isoformat(), limit=SHOWN,
+                         offset=(page - 1) * SHOWN, **chosen)  # fmt: skip
+    if pages > 1:
+        first = (page - 1) * SHOWN + 1
+        st.caption(_("Demos {first}–{last} of {total}", first=format_number(first),
+                     last=format_number(first + len(frame) - 1), total=format_number(total)))  # fmt: skip
+    return frame, total
 
 
 def domain_of(module: str) -> str:
@@ -84,23 +115,27 @@ def demo_table(frame, key: str) -> None:
         decisions=frame["decisions"].fillna("").str.replace(";", ", "),
     )
     shown = shown[[c for c in words.DEMO_COLUMN_WORDS if c in shown]]
-    st.dataframe(
+    st.caption(_("Select a row to open the demo."))
+    event = st.dataframe(
         shown.rename(columns=words.headers(words.DEMO_COLUMN_WORDS, shown.columns)),
         key=key,
         hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
         column_config={_("Recording"): st.column_config.LinkColumn(_("Recording"))},
     )
-    if len(frame) >= SHOWN:
-        st.caption(_("Showing {n} demos; narrow the filters to see others.", n=SHOWN))
+    if event.selection.rows:
+        chosen = str(frame.iloc[event.selection.rows[0]]["key"])
+        st.switch_page("pages/demo.py", query_params={"key": chosen})
 
 
 # Upcoming: the list, the calendar file, and changing, moving, cancelling or recording one ----
 
 
 def upcoming_tab(chosen: dict) -> None:
-    upcoming = queues.demos(conn, upcoming=True, today=today.isoformat(), limit=SHOWN, **chosen)
+    upcoming, total = listed(True, chosen, "demos_upcoming")
     st.caption(n_("{count} scheduled from {date} on.", "{count} scheduled from {date} on.",
-                  len(upcoming), date=format_date(today)))  # fmt: skip
+                  total, date=format_date(today)))  # fmt: skip
     demo_table(upcoming, "demos_upcoming")
     st.download_button(
         _("Download my invitations (.ics)"),
@@ -171,9 +206,9 @@ def edit_form(demo: dict) -> None:
         place = right.text_input(_("Place"), value=demo["place"], max_chars=200)
         meeting_url = st.text_input(_("Meeting link"), value=demo["meeting_url"])
         decisions = st.multiselect(_("Decisions it will show"), list(titles),
-                                   default=demo["decisions"], format_func=titles.get)  # fmt: skip
+                                   default=demo["decisions"], format_func=titles.get, placeholder=_("Choose one or more"))  # fmt: skip
         invitees = st.multiselect(_("Invited experts"), list(experts),
-                                  default=demo["invitees"], format_func=experts.get)  # fmt: skip
+                                  default=demo["invitees"], format_func=experts.get, placeholder=_("Choose one or more"))  # fmt: skip
         notes = st.text_area(_("Notes"), value=demo["notes"], max_chars=services.MAX_TEXT)
         if not st.form_submit_button(_("Save the changes"), type="primary"):
             return
@@ -212,7 +247,7 @@ def cancel_form(demo: dict) -> None:
 
 
 def past_tab(chosen: dict) -> None:
-    past = queues.demos(conn, upcoming=False, today=today.isoformat(), limit=SHOWN, **chosen)
+    past, _total = listed(False, chosen, "demos_past")
     not_recorded = int(((past["held"] == 0) & (past["cancelled"] == 0)).sum())
     if not_recorded:
         st.warning(n_("{count} demo whose date has passed is not recorded yet: record who "
@@ -270,7 +305,7 @@ def schedule_tab(linked: str | None) -> None:
                                  index=list(presenters).index(person.email)
                                  if person.email in presenters else None)  # fmt: skip
         invitees = st.multiselect(_("Invited experts (of {domain})", domain=module_domain),
-                                  list(experts), format_func=experts.get)  # fmt: skip
+                                  list(experts), format_func=experts.get, placeholder=_("Choose one or more"))  # fmt: skip
         notes = st.text_area(_("Notes"), max_chars=services.MAX_TEXT)
         if not st.form_submit_button(_("Schedule the demo"), type="primary"):
             return
@@ -347,7 +382,7 @@ def record_tab() -> None:
         decisions = st.multiselect(_("Decisions shown"), list(titles),
                                    default=[k for k in (demo["decisions"] if demo else [])
                                             if k in titles],
-                                   format_func=titles.get)  # fmt: skip
+                                   format_func=titles.get, placeholder=_("Choose one or more"))  # fmt: skip
         presenter_default = demo["presenter"] if demo else person.email
         presenter = st.selectbox(_("Presenter"), list(presenters), format_func=presenters.get,
                                  index=list(presenters).index(presenter_default)
@@ -355,7 +390,7 @@ def record_tab() -> None:
         attendees = st.multiselect(_("Experts who attended"), list(experts),
                                    default=[e for e in (demo["invitees"] if demo else [])
                                             if e in experts],
-                                   format_func=experts.get)  # fmt: skip
+                                   format_func=experts.get, placeholder=_("Choose one or more"))  # fmt: skip
         notes = st.text_area(_("Notes"), value=demo["notes"] if demo else "",
                              max_chars=services.MAX_TEXT)  # fmt: skip
         recording = st.text_input(_("Recording link"),
@@ -397,6 +432,7 @@ st.title(_("Demos"))
 done = ui.show_flash()
 linked = from_decision_link()
 chosen = filters()
+demo_named(chosen["search"])
 labels = [_(t) for t in TABS]
 if going := st.session_state.pop("_demos_go_to", None) or done.get("go_to"):
     st.session_state["demos_tab"] = going[0]

@@ -5,10 +5,10 @@ and a row opens the run it asks for."""
 import streamlit as st
 
 import ui
-from decisions import i18n, permissions
+from decisions import i18n, permissions, services
 from decisions.i18n import _
 from decisions.store import queues, screen_queries
-from decisions.words import readable, with_ask
+from decisions.words import date_text, readable, with_ask
 
 TESTING_PAGE = "pages/testing.py"
 
@@ -57,6 +57,24 @@ def open_run(link):
     return opens
 
 
+def demo_links() -> None:
+    """Your demos, each a link to its page: those attended with decisions awaiting your
+    verdict (give them there in one sitting), then those you are invited to."""
+    attended = queues.demos_attended_awaiting_verdicts(conn, person.email).head(10)
+    invited = screen_queries.demos_invited_to(conn, person.email, services.today(conn).isoformat())
+    modules = {code: ui.md(name) for code, name in names["modules"].items()}
+    links = [(d.key, _("{key} · {module} · {date}: {count} awaiting your verdict",
+                       key=ui.md(d.key), module=modules.get(d.module, ui.md(d.module)),
+                       date=date_text(d.date), count=d.awaiting))
+             for d in attended.itertuples()]  # fmt: skip
+    links += [(d["key"], _("{key} · {module} · {date}: you are invited", key=ui.md(d["key"]),
+                           module=modules.get(d["module"], ui.md(d["module"])),
+                           date=date_text(d["date"]))) for d in invited]  # fmt: skip
+    for demo, label in links:
+        st.page_link("pages/demo.py", label=label, icon=":material/co_present:",
+                     query_params={"key": demo})  # fmt: skip
+
+
 st.title(_("My work"))
 st.caption(_("What awaits {name}. Select a row to open it.", name=ui.md(person.name)))
 
@@ -85,6 +103,7 @@ queue_list += [
      screen_queries.owned_by(conn, person.email), False),
 ]  # fmt: skip
 
+demo_links()
 tab_labels = [f"{title} ({i18n.format_number(len(frame))})" for title, _a, frame, _r in queue_list]
 for number, (tab, (_title, about, frame, leads_to_run)) in enumerate(
     zip(st.tabs(tab_labels), queue_list, strict=True)

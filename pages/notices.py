@@ -59,7 +59,7 @@ def received_tab() -> None:
         label = f"{_(kind) if kind else row.kind} · {row.subject}"
         with st.expander(label):
             st.caption(status(row))
-            text, html = st.tabs([_("Text"), "HTML"])
+            text, html = st.tabs([_("Text"), _("HTML")])
             with text:
                 st.text(row.body_text)
             with html:

@@ -100,15 +100,21 @@ def expert_form(expert: dict | None) -> None:
         allocation = right.number_input(_("Allocation %"), min_value=0, max_value=100, step=5,
                                         value=expert["allocation_pct"] if expert else 20)  # fmt: skip
         chosen_domains = st.multiselect(_("Domains"), list(domains), format_func=domains.get,
-                                        default=expert["domains"] if expert else [])  # fmt: skip
+                                        default=expert["domains"] if expert else [], placeholder=_("Choose one or more"))  # fmt: skip
         chosen_roles = expert["roles"] if expert else permissions.new_person_roles()
-        roles = st.multiselect(_("Roles"), ROLES, default=chosen_roles, format_func=role_text)
+        roles = st.multiselect(
+            _("Roles"),
+            ROLES,
+            default=chosen_roles,
+            format_func=role_text,
+            placeholder=_("Choose one or more"),
+        )
         chosen_forums = st.multiselect(
             _("Forums"), list(forums), format_func=forums.get,
             default=expert["forums"] if expert else [],
             help=_("When empty, a subject expert sits in the level-1 forums of their domains on "
                    "their organisation's side (hospital or municipality) and the joint ones"),
-        )  # fmt: skip
+            placeholder=_("Choose one or more"))  # fmt: skip
         active = st.checkbox(_("Active"), value=bool(expert["active"]) if expert else True)
         same_name = asked_same_name and st.checkbox(_("This is another person with the same name"))
         if not st.form_submit_button(_("Save the expert"), type="primary"):
@@ -243,7 +249,7 @@ def forum_form(forum: dict | None) -> None:
         scope = right.selectbox(_("Scope"), SCOPES, format_func=words.scope_word,
                                 index=SCOPES.index(forum["scope"]) if forum else 0)  # fmt: skip
         chosen_domains = st.multiselect(_("Domains"), list(domains), format_func=domains.get,
-                                        default=forum["domains"] if forum else [])  # fmt: skip
+                                        default=forum["domains"] if forum else [], placeholder=_("Choose one or more"))  # fmt: skip
         if not forum:
             st.caption(_("Add the members once the forum is saved."))
         if not st.form_submit_button(_("Save the forum"), type="primary"):

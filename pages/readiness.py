@@ -13,14 +13,14 @@ from decisions import io as data_io
 from decisions.charts import readiness as charts
 from decisions.i18n import _, n_
 from decisions.model import WorkflowError
-from decisions.store import analytics, queues
+from decisions.store import analytics, queues, screen_queries
 from decisions.store import people as people_store
 
 
-def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
+def waiver_text(criterion: readiness.Criterion, names: dict[str, str]) -> str:
     if not criterion.waiver_reason:
         return ""
-    by = criterion.waived_by or _("unknown")
+    by = words.person_text(criterion.waived_by, names) or _("unknown")
     if criterion.waiver_until:
         return _("{reason} (by {who}, until {date})", reason=criterion.waiver_reason, who=by,
                  date=words.date_text(criterion.waiver_until))  # fmt: skip
@@ -28,8 +28,10 @@ def waiver_text(conn, wave: str, criterion: readiness.Criterion) -> str:
 
 
 def criteria_table(conn, wave: readiness.WaveReadiness) -> pd.DataFrame:
-    waivers = {c.code: waiver_text(conn, wave.wave, c.criterion) for c in wave.criteria}
-    return charts.criteria_table(wave, waivers)
+    people = [p for c in wave.criteria for p in (c.criterion.owner, c.criterion.waived_by) if p]
+    names = screen_queries.people_names(conn, people)
+    waivers = {c.code: waiver_text(c.criterion, names) for c in wave.criteria}
+    return charts.criteria_table(wave, waivers, names)
 
 
 def pick_wave(waves: pd.DataFrame, today: dt.date) -> str:
@@ -228,6 +230,15 @@ def show_records(wave: readiness.WaveReadiness, code: str) -> None:
         )
 
 
+def owner_line(conn, criterion: readiness.Criterion) -> None:
+    """The criterion's owner by name, the email on hover."""
+    if criterion.owner:
+        name = words.person_text(
+            criterion.owner, screen_queries.people_names(conn, [criterion.owner])
+        )
+        st.caption(_("Owner: {name}", name=ui.md(name)), help=ui.md(criterion.owner))
+
+
 def record_words(frame: pd.DataFrame) -> dict[str, str]:
     """The records' headers in words (a column not named here keeps its name)."""
     return words.headers(words.RECORD_COLUMN_WORDS, frame.columns)
@@ -284,14 +295,13 @@ def edit_criterion(conn, person, wave: readiness.WaveReadiness, code: str) -> No
 
 
 def record_measurement(conn, person, wave: readiness.WaveReadiness, code: str) -> None:
-    crit = wave.result(code).criterion
     form = f"measure_{wave.wave}_{code}"
     with (
         st.expander(_("Report a value for {code}", code=ui.md(code)), icon=":material/add_chart:"),
         st.form(form, clear_on_submit=True),
     ):
         value = st.number_input(
-            _("Value"), value=None, placeholder=crit.metric, key=f"{form}_value"
+            _("Value"), value=None, placeholder=_("A number"), key=f"{form}_value"
         )
         date = st.date_input(
             _("Measured on"), value=services.today(conn), format=DATE_INPUT, key=f"{form}_date"
@@ -391,7 +401,9 @@ st.dataframe(
             _("Outlook at go-live"), charts.OUTLOOK_THEME, words.outlook_word, 90
         ),
         "waiver": st.column_config.TextColumn(_("Waiver"), width=160),
-        "owner": st.column_config.TextColumn(_("Owner"), width=130),
+        "owner": st.column_config.TextColumn(
+            _("Owner"), width=130, help=_("Choose the criterion to see its owner's email")
+        ),
     },
 )
 
@@ -411,6 +423,7 @@ def records_behind(wave: readiness.WaveReadiness) -> None:
     )
     if not chosen:
         return
+    owner_line(ui.conn(), wave.result(chosen).criterion)
     show_records(wave, chosen)
     if permissions.allowed(person, "save_criterion"):
         edit_criterion(ui.conn(), person, wave, chosen)
@@ -451,14 +464,16 @@ png.download_button(
     _("Readiness report (PNG)"),
     key="report_png",
     mime="image/png",
-    data=lambda: charts.to_png(
-        charts.report_chart(
-            title,
-            charts.report_table(table),
-            burn(),
-            charts.report_headers(),
-            go_no_go_text(meetings[0]) if meetings else "",
-        )  # fmt: skip
+    data=i18n.in_language(
+        lambda: charts.to_png(
+            charts.report_chart(
+                title,
+                charts.report_table(table),
+                burn(),
+                charts.report_headers(),
+                go_no_go_text(meetings[0]) if meetings else "",
+            )  # fmt: skip
+        )
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
@@ -475,7 +490,7 @@ xlsx.download_button(
     _("Criteria table (xlsx)"),
     key="report_xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    data=lambda: data_io.table_xlsx(charts.csv_table(table), wave.wave),
+    data=i18n.in_language(lambda: data_io.table_xlsx(charts.csv_table(table), wave.wave)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.xlsx",
     icon=":material/table_view:",
 )

@@ -30,11 +30,11 @@ KEYWORDS = {"_": None, "N_": None, "n_": (1, 2)}
 
 # Each file belongs to one domain; the first pattern that matches decides.
 DOMAINS = {
-    "frame": ["streamlit_app.py", "ui.py", "pages/accessibility.py"],
+    "frame": ["streamlit_app.py", "ui.py", "widget_texts.py", "pages/accessibility.py"],
     "notices": ["decisions/notices.py", "decisions/notice_texts.py", "decisions/calendar.py"],
     "io": ["decisions/io/*.py"],
     "search": ["pages/decisions_register.py", "decisions/demo.py"],
-    "expert": ["pages/my_work.py", "pages/decision.py", "pages/approvals.py"],
+    "expert": ["pages/my_work.py", "pages/decision.py", "pages/approvals.py", "pages/demo.py"],
     "analyst": ["pages/new_decision.py", "pages/demos.py", "pages/people.py"],
     "testing": ["pages/testing.py"],
     "programme": [

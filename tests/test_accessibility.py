@@ -87,6 +87,23 @@ def test_the_statement_says_what_was_tested_in_the_readers_language(
     assert all(word in text for word in ("axe-core", "1440", "390", "(WCAG) 2.1", "AA"))
 
 
+@pytest.mark.parametrize(
+    "language, journeys",
+    [
+        ("nb", ("bare tastatur", "fagekspert", "analytiker", "tester", "programleder",
+                "administrator", "Shift+mellomrom")),
+        ("en", ("keyboard alone", "subject expert", "analyst", "tester", "programme manager",
+                "administrator", "Shift+Space")),
+    ],
+)  # fmt: skip
+def test_the_statement_names_the_journeys_tested_by_keyboard_alone(
+    app_db, monkeypatch, language, journeys
+):
+    monkeypatch.setenv("DECISIONS_LANGUAGE", language)
+    text = " ".join(m.value for m in open_page("pages/accessibility.py").markdown)
+    assert all(word in text for word in journeys)
+
+
 def test_a_chart_comes_with_its_summary_and_the_data_behind_it(app_db):
     at = open_page("pages/readiness.py")
     [words] = [e for e in at.expander if e.label == "The chart as text and table"]

@@ -22,6 +22,7 @@ SAME_IN_BOTH = {
     "Format",
     "Import",
     "Wave 1",  # the small programme's wave, by its name
+    "St\\. Olavs hospital · tester",  # the sidebar: a tester's organisation, by its name
     "key",  # the decisions' key column, shown under the heading its column configuration gives
     "Status",
     "Forum",

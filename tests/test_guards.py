@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def product_modules(root: Path = ROOT) -> list[Path]:
     """Every Python module of the product, walked (never listed)."""
     walked = [*root.glob("decisions/**/*.py"), *root.glob("pages/**/*.py")]
-    return sorted([*walked, root / "ui.py", root / "streamlit_app.py"])
+    return sorted([*walked, *root.glob("*.py")])
 
 
 def _name(path: Path) -> str:

@@ -218,14 +218,15 @@ def revise(text="As revised."):
     return app, row
 
 
-def propose(key="MED-9001"):
+def propose(key="MED-9001", **fields):
     def app(conn, actor, given):
         from conftest import DECISION_FIELDS
 
-        return services.create_decision(conn, actor, {**DECISION_FIELDS, "key": key})
+        return services.create_decision(conn, actor, {**DECISION_FIELDS, "key": key, **fields})
 
     def row(conn, given):
-        return decision_row(conn, given, key=key)
+        cells = {c: ";".join(v) if isinstance(v, list) else v for c, v in fields.items()}
+        return decision_row(conn, given, key=key, **cells)
 
     return app, row
 
@@ -249,6 +250,16 @@ def decide(decided_by="hanne@stolav.no"):
     def row(conn, key):
         return decision_row(conn, key, stage="decided", decision="As decided.",
                             decided_by=decided_by)  # fmt: skip
+
+    return app, row
+
+
+def escalate(to_forum="FBG"):
+    def app(conn, actor, key):
+        return services.escalate(conn, actor, key, to_forum=to_forum, reason="Both sides")
+
+    def row(conn, key):
+        return decision_row(conn, key, forum=to_forum)
 
     return app, row
 
@@ -393,6 +404,17 @@ CASES = {
                                               refused=False),
     "decision revised to no text": case("decisions", built, "admin@hemit.no", revise(text="")),
     "proposal made": case("decisions", proposed, "mona@hemit.no", propose(), refused=False),
+    "proposal made with an owner not in the directory": case(
+        "decisions", proposed, "mona@hemit.no", propose(owner="nobody@stolav.no")),
+    "proposal made for an organisation not in the list": case(
+        "decisions", proposed, "mona@hemit.no", propose(organizations=["XYZ"])),
+    "proposal made in a forum not in the list": case(
+        "decisions", proposed, "mona@hemit.no", propose(forum="NOPE")),
+    "proposal escalated": case("decisions", proposed, "mona@hemit.no", escalate(),
+                               refused=False),
+    "proposal escalated to a forum of its own level": case(
+        "decisions", proposed, "mona@hemit.no", escalate(to_forum="MED-M")),
+    "decided decision escalated": case("decisions", decided, "mona@hemit.no", escalate()),
     "title edited": case("decisions", proposed, "mona@hemit.no", edit(title="Sign twice"),
                          refused=False),
     "built decision made to affect all": case(

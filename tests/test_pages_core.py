@@ -663,7 +663,9 @@ def test_a_proposal_is_escalated_through_the_form(keys, db):
     button(at, "Escalate").click().run()
     assert not at.exception
     assert decision_store.get_decision(db, key)["forum"] == "FBG"
-    assert at.dataframe[-1].value["What"].iloc[0] == "escalated from MED-H to FBG"
+    assert at.dataframe[-1].value["What"].iloc[0] == (
+        "escalated from Medication hospital group to Joint decision group"
+    )
 
 
 def test_a_revision_through_the_form_makes_a_new_version(keys, db):

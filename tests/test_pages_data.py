@@ -82,7 +82,7 @@ def test_a_preview_shows_what_would_change_then_confirming_writes_it(app, progra
     assert metrics(at) == {"New": "1", "Updated": "1", "Unchanged": "0", "Rejected": "0"}
     preview = at.dataframe[0].value
     assert preview[["Key", "Status"]].values.tolist() == [["LEV", "new"], ["STO", "updated"]]
-    assert "KIND organizations; 1 new, 1 updated" in "".join(c.value for c in at.caption)
+    assert "holds Organisations; 1 new, 1 updated" in "".join(c.value for c in at.caption)
     assert "LEV" not in organizations(programme)  # nothing written by the preview
     at.button[0].click()
     run(at)

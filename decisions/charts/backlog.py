@@ -3,6 +3,8 @@ expert workload against allocation."""
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import pandas as pd
 
@@ -18,6 +20,9 @@ from decisions.words import (
     word,
 )
 
+# The whole chart, its labels and legend too, within the width it is given (at 390 px the
+# default lets the labels push the bars past the right edge).
+FIT = alt.AutoSizeParams(type="fit-x", contains="padding")
 NUMBERS_SHOWN = ("allocation_pct", "open_items", "per_fte", "recent_activity")
 FLAG_COLORS = ["#cb181d", "#969696", "#4292c6"]
 
@@ -69,6 +74,12 @@ def duration_chart(summary: pd.DataFrame, by: str, title: str) -> alt.LayerChart
     return (bars + ticks).properties(height=max(160, 28 * len(data) + 40))
 
 
+def wrapped(name: str, width: int = 20) -> str:
+    """A name broken into lines of about `width` characters, "|" between them (the axis
+    splits the label there: a long forum name is shown whole, not cut)."""
+    return "|".join(textwrap.wrap(str(name), width, break_long_words=False)) or str(name)
+
+
 def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
     """The `top` worst domains or forums: open decisions waiting at each kind of step."""
     data = table.head(top).melt(
@@ -78,21 +89,36 @@ def bottleneck_chart(table: pd.DataFrame, by: str, top: int = 15) -> alt.Chart:
         value_name="decisions",
     )
     data["waiting"] = data["waiting"].map(waiting_word)
+    data["label"] = data[by].map(wrapped)
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y(by, type="nominal", sort=list(table.head(top)[by]), title=None),
+            y=alt.Y(
+                "label",
+                type="nominal",
+                sort=[wrapped(n) for n in table.head(top)[by]],
+                title=None,
+                axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=0),
+            ),
             x=alt.X("decisions", type="quantitative", title=_("Decisions")),
-            color=alt.Color("waiting", type="nominal", title=None, legend=alt.Legend(orient="top")),
-            yOffset=alt.YOffset("waiting", type="nominal"),
+            color=alt.Color(
+                "waiting",
+                type="nominal",
+                title=None,
+                sort=[waiting_word(w) for w in WAITING_WORDS],
+                legend=alt.Legend(orient="top", columns=1, labelLimit=0),
+            ),
+            yOffset=alt.YOffset(
+                "waiting", type="nominal", sort=[waiting_word(w) for w in WAITING_WORDS]
+            ),
             tooltip=[
                 tip(by, title=word(BACKLOG_COLUMN_WORDS, by)),
                 tip("waiting", title=_("Waiting")),
                 tip("decisions", "quantitative", title=_("Decisions")),
             ],
         )
-        .properties(height=60 * min(len(table), top) + 20)
+        .properties(height=60 * min(len(table), top) + 20, autosize=FIT)
     )
 
 

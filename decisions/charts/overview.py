@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from decisions.charts import stage_color, stage_words, tip, with_stage_words
+from decisions.charts.backlog import FIT, wrapped
 from decisions.i18n import _
 from decisions.model import ALL_STAGES
 
@@ -45,12 +46,20 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
     name, stage and decisions, in go-live order."""
     waves = list(dict.fromkeys(counts["name"]))
     order = {stage: rank for rank, stage in enumerate(ALL_STAGES)}
-    data = with_stage_words(counts.assign(order=counts["stage"].map(order)))
+    data = with_stage_words(
+        counts.assign(order=counts["stage"].map(order), label=counts["name"].map(wrapped))
+    )
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            y=alt.Y("name", type="nominal", sort=waves, title=None, axis=alt.Axis(labelLimit=200)),
+            y=alt.Y(
+                "label",
+                type="nominal",
+                sort=[wrapped(w) for w in waves],
+                title=None,
+                axis=alt.Axis(labelExpr="split(datum.label, '|')", labelLimit=0),
+            ),
             x=alt.X(
                 "decisions",
                 type="quantitative",
@@ -58,7 +67,7 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
                 title=_("Share of decisions in scope"),
                 axis=alt.Axis(format="%"),
             ),
-            color=stage_color().legend(None),  # the pipeline beside it shows the colours
+            color=stage_color(orient="bottom", columns=2, labelLimit=170),
             order=alt.Order("order", type="quantitative"),
             tooltip=[
                 tip("name", title=_("Wave")),
@@ -66,5 +75,5 @@ def wave_stage_chart(counts: pd.DataFrame) -> alt.Chart:
                 tip("decisions", "quantitative", title=_("Decisions")),
             ],
         )
-        .properties(height=max(60, 40 * len(waves)))
+        .properties(height=max(60, 40 * len(waves)), autosize=FIT)
     )

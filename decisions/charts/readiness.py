@@ -43,10 +43,13 @@ def outlook_key(result: readiness.CriterionResult, go_live: dt.date | None = Non
     return result.outlook if go_live is None else readiness.outlook_on(result, go_live)
 
 
-def criteria_table(wave: readiness.WaveReadiness, waivers: dict[str, str]) -> pd.DataFrame:
+def criteria_table(
+    wave: readiness.WaveReadiness, waivers: dict[str, str], names: dict[str, str] | None = None
+) -> pd.DataFrame:
     """The wave's criteria as the Readiness page shows them, and as its CSV and PNG report
     give them (`csv_table`, `report_table`): status, value, target, trend, the forecast as
-    words.forecast_text words readiness.forecast, the outlook; `waivers` by criterion code."""
+    words.forecast_text words readiness.forecast, the outlook; `waivers` by criterion code;
+    the owner by name (`names`: email -> name), with `owner_email` beside it."""
     rows = []
     for c in wave.criteria:
         crit = c.criterion
@@ -68,7 +71,8 @@ def criteria_table(wave: readiness.WaveReadiness, waivers: dict[str, str]) -> pd
                 "outlook_word": words.outlook_word(outlook_key(c)),
                 "unmet": c.status == "not_met",
                 "waiver": waivers.get(c.code, ""),
-                "owner": crit.owner or "",
+                "owner": words.person_text(crit.owner, names or {}),
+                "owner_email": crit.owner or "",
             }
         )
     return pd.DataFrame(rows)

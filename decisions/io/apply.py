@@ -272,6 +272,13 @@ class Applier:
                                      value=repr(value), table=table))  # fmt: skip
         return code
 
+    def resolve(self, table: str, value: str | None) -> str | None:
+        """A domain, module or forum given by code or name, as its code; else as given, for
+        the rule that reads it to refuse."""
+        if not value or value in self.catalog[table]:
+            return value
+        return self.names[table].get(value.lower(), value)
+
     def refs(self, row: Row, column: str, table: str) -> list[str]:
         codes = [self.ref(row, column, table, v) for v in row.values.get(column) or []]
         return [c for c in codes if c]

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from decisions import permissions, services, store
+from decisions.i18n import _
 from decisions.model import SYSTEM_ACTOR, Actor
 from decisions.store import anchor, transfer
 
@@ -26,7 +27,7 @@ def backup(
     permissions.check(actor, "backup")
     dest = Path(dest)
     if dest.exists():
-        raise BackupFailed(f"{dest} exists already; choose a new name")
+        raise BackupFailed(_("{path} exists already; choose a new name", path=dest))
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
     os.close(handle)
@@ -35,7 +36,8 @@ def backup(
         transfer.vacuum_into(conn, Path(partial))
         findings = check_copy(Path(partial))
         if findings:
-            raise BackupFailed("the copy fails its check: " + "; ".join(findings[:5]))
+            raise BackupFailed(_("the copy fails its check: {findings}",
+                                 findings="; ".join(findings[:5])))  # fmt: skip
         last_id, last_hash, signed = _last_event(Path(partial))
         head = anchor.head_record(last_id, last_hash, anchor.log_key(), str(dest),
                                   event_signed=signed)  # fmt: skip

@@ -7,9 +7,10 @@ decision's state; a decision on record keeps its own."""
 
 from __future__ import annotations
 
-from decisions import services, words
+from decisions import services
 from decisions.i18n import _
 from decisions.io.kinds import Row, plain
+from decisions.model import WorkflowError
 from decisions.store import decisions as decision_store
 from decisions.store import write
 from decisions.workflow import check_action, norm_time
@@ -20,6 +21,9 @@ _SHOWN_AS = {"base_stage": None, "stage_since": None, "built_at": "stage", "read
              "all_organizations": "organizations", "version": None,
              "version_started_at": None}  # fmt: skip
 _STEP_ACTION = {"in_build": "start_build", "built": "mark_built"}
+# The fields services.validated_decision_fields rules on.
+_RULED = ("title", "domain", "module", "forum", "scope", "criticality", "question", "rationale",
+          "needed_by", "owner", "organizations")  # fmt: skip
 _EDITABLE = ("title", "question", "needed_by", "owner", "criticality", "organizations",
              "module", "scope")  # fmt: skip
 
@@ -35,6 +39,7 @@ class DecisionRows:
         self.touched: list[str] = []
         # rule fields edited after built: (row, key, stage before), held once all is written
         self.holds: list[tuple[Row, str, str]] = []
+        self.references = CatalogReferences(applier.catalog)
 
     def apply(self, rows: list[Row]) -> None:
         a = self.a
@@ -64,24 +69,11 @@ class DecisionRows:
 
     def _references(self, row: Row) -> None:
         a, v = self.a, row.values
-        v["domain"] = a.ref(row, "domain", "domains", v["domain"])
-        v["module"] = a.ref(row, "module", "modules", v["module"])
-        v["forum"] = a.ref(row, "forum", "forums", v["forum"])
-        module = a.catalog["modules"].get(v["module"])
-        if module and v["domain"] and module["domain"] != v["domain"]:
-            a.fail(row, "module", _("module {module} belongs to domain {domain}, not {given}",
-                   module=v["module"], domain=module["domain"], given=v["domain"]))  # fmt: skip
-        organizations = v["organizations"]
-        if [o.upper() for o in organizations] == ["ALL"]:
+        for column, table in (("domain", "domains"), ("module", "modules"), ("forum", "forums")):
+            v[column] = a.resolve(table, v[column])
+        if [o.upper() for o in v["organizations"]] == ["ALL"]:
             v["organizations"] = ["ALL"]
-        else:
-            a.known(row, "organizations", "organizations", organizations)
-            # the app's scope rule (services.scope_problems), as creating or editing applies it
-            for problem in services.scope_problems(v.get("scope") or "", organizations,
-                                                   a.catalog["organizations"]):  # fmt: skip
-                a.fail(row, "organizations", words.scope_problem_text(*problem))
-        if v.get("owner"):
-            a.known(row, "owner", "experts", v["owner"])
+        self._fields_by_the_rule(row, a.existing.get((v["key"],)))
         a.known(row, "decided_by", "experts", v.get("decided_by"))
         version, started = v.get("version") or 1, v.get("version_started_at")
         if version > 1 and not started:
@@ -92,6 +84,37 @@ class DecisionRows:
         if bool(v.get("stage_cap")) != bool(v.get("stage_cap_since")):
             column = "stage_cap_since" if v.get("stage_cap") else "stage_cap"
             a.fail(row, column, _("a held stage needs both stage_cap and stage_cap_since"))
+
+    def _fields_by_the_rule(self, row: Row, current: dict | None) -> None:
+        """The row's fields by the app's rule (services.validated_decision_fields): all of a
+        new row's, the changed ones of a decision on record. When it refuses, each field is
+        asked alone, so that every problem stands in the column it is about."""
+        a, v = self.a, row.values
+        fields = {c: v.get(c) for c in _RULED if c in v}
+        before = _as_stored(current) if current else {**fields, "all_organizations": int(
+            fields.get("organizations") == ["ALL"])}  # fmt: skip
+        if current:
+            fields = {c: value for c, value in fields.items() if not _same_text(v, current, c)}
+        try:
+            services.validated_decision_fields(
+                self.references, fields, new=current is None, current=before
+            )
+            return
+        except WorkflowError:
+            pass
+        told: set[str] = set()
+        for column in fields:
+            alone = {column: fields[column]} | (
+                {"domain": v["domain"]} if column == "module" else {})  # fmt: skip
+            try:
+                services.validated_decision_fields(
+                    self.references, alone, new=False, current=before
+                )
+            except WorkflowError as refused:
+                for problem in refused.problems:
+                    if problem not in told:
+                        told.add(problem)
+                        a.fail(row, column, problem)
 
     def _may(self, row: Row, action: str, stage: str, decision: dict) -> bool:
         """Whether the importing person may take this workflow action now: the app's own rule
@@ -262,21 +285,19 @@ class DecisionRows:
         return sorted(shown | ({"stage"} if target != current["stage"] else set()))
 
     def _forum(self, row: Row, current: dict, changes: dict, events: list) -> None:
+        """A new forum escalates the proposal, by the app's rule (services.plan_escalate)."""
         a, v = self.a, row.values
         old, new = current["forum"], v["forum"]
         if new == old:
             return
-        levels = a.catalog["forums"]
-        if current["stage"] != "proposed" or levels[new]["level"] <= levels[old]["level"]:
-            a.fail(row, "forum", _("the forum changes only by escalating a proposal to a "
-                   "higher-level forum ({forum} is level {level})", forum=old,
-                   level=levels[old]["level"]))  # fmt: skip
-            return
-        if not self._may(row, "escalate", "proposed", current):
-            return
-        changes["forum"] = new
-        events.append(a.event("decision", v["key"], "escalated", old, new,
-                              f"escalated by import of {a.file.label}"))  # fmt: skip
+        forums = a.catalog["forums"]
+        planned = a.obey(row, "forum", services.plan_escalate, current, a.actor, a.at,
+                         to_forum=new, reason=f"escalated by import of {a.file.label}",
+                         current={"code": old, **forums[old]},
+                         target=forums.get(new) and {"code": new, **forums[new]})  # fmt: skip
+        if planned:
+            changes.update(planned[0])
+            events.append(planned[1])
 
     def _edits(self, row: Row, current: dict, changes: dict, events: list, *, proposed: bool):
         """The row's edits of the decision's details, by the app's rule of editing
@@ -297,11 +318,7 @@ class DecisionRows:
                 record[column] = v[column] or "" if column in ("question", "rationale") else (
                     v[column])  # fmt: skip
         reason = f"changed by import of {a.file.label} row {row.number}"
-        on_record = list(current.get("organizations") or [])
-        everyone = on_record == ["ALL"]
-        stored = {**current, "all_organizations": int(everyone),
-                  "organizations": [] if everyone else on_record}  # fmt: skip
-        planned = a.obey(row, "stage", services.plan_edit, stored, a.actor, a.at, record,
+        planned = a.obey(row, "stage", services.plan_edit, _as_stored(current), a.actor, a.at, record,
                          reason=reason)  # fmt: skip
         if not planned:
             return False
@@ -369,8 +386,12 @@ class DecisionRows:
             a.fail(
                 row,
                 "stage",
-                f"cannot go from {stage} back to {target}: only the evidence "
-                "(a changes_requested verdict) or a revised decision text moves it back",
+                _(
+                    "cannot go from {stage} back to {target}: only the evidence (a "
+                    "changes_requested verdict) or a revised decision text moves it back",
+                    stage=stage,
+                    target=target,
+                ),
             )
             return stage
         if base == "proposed" and goal != "proposed":
@@ -396,6 +417,34 @@ class DecisionRows:
         changes.update(stage_columns)
         events.append(moved)
         return stage_columns["stage"]
+
+
+class CatalogReferences(services.References):
+    """The reference lists and the directory as an import's catalog holds them."""
+
+    def __init__(self, catalog: dict) -> None:
+        self.catalog = catalog
+
+    def unknown_codes(self, table: str, codes: list[str]) -> list[str]:
+        return [c for c in codes if c not in self.catalog[table]]
+
+    def module_domain(self, module: str) -> str | None:
+        return (self.catalog["modules"].get(module) or {}).get("domain")
+
+    def unknown_emails(self, emails: list[str]) -> list[str]:
+        return [e for e in emails if e not in self.catalog["experts"]]
+
+    def organization_kinds(self) -> dict[str, str]:
+        return self.catalog["organizations"]
+
+
+def _as_stored(current: dict) -> dict:
+    """A decision on record as the use cases read it: its organisations a list, ALL as
+    all_organizations."""
+    on_record = list(current.get("organizations") or [])
+    everyone = on_record == ["ALL"]
+    return {**current, "all_organizations": int(everyone),
+            "organizations": [] if everyone else on_record}  # fmt: skip
 
 
 def _proposal(values: dict) -> dict:

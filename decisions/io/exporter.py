@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 from decisions import i18n, permissions, store
+from decisions.i18n import _
 from decisions.io import formats
 from decisions.io.kinds import KINDS, ORDER
 from decisions.model import SYSTEM_ACTOR, Actor
@@ -31,8 +32,9 @@ def write_file(path: Path, data: bytes) -> Path:
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise ExportRefused(
-                f"{path} is a symbolic link; nothing written. Name a plain file or a new one"
-            ) from None
+                _("{path} is a symbolic link; nothing written. Name a plain file or a new one",
+                  path=path)
+            ) from None  # fmt: skip
         raise
     with os.fdopen(handle, "wb") as file:
         file.write(data)
@@ -103,7 +105,7 @@ def export_all(
         str(folder / f"{kind}.{fmt}") for kind in ORDER if (folder / f"{kind}.{fmt}").is_symlink()
     ]
     if links:
-        raise ExportRefused(f"{', '.join(links)}: symbolic links; nothing written")
+        raise ExportRefused(_("{paths}: symbolic links; nothing written", paths=", ".join(links)))
     written = []
     for kind in ORDER:
         data = export_kind(conn, kind, fmt, actor=actor, norwegian=norwegian)

@@ -11,6 +11,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from decisions import words
 from decisions.i18n import _, n_
 
 # A line feed too: XML (xlsx) turns a leading carriage return into one.
@@ -161,8 +162,7 @@ def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> Table:
     numbered = [(n, r) for n, r in enumerate(records, start=1) if any(c.strip() for c in r)]
     if not numbered:
         raise FileRejected(_("the file is empty"))
-    separator = {";": "semicolon", ",": "comma", "\t": "tab"}[delimiter]
-    detected = f"CSV, {encoding}, {separator}-separated"
+    detected = _(words.SEPARATOR_WORDS[delimiter], encoding=encoding)
     notes = []
     norwegian = delimiter == ";" or encoding.startswith("Windows")
     if norwegian:
@@ -259,7 +259,7 @@ def _read_xlsx(data: bytes, max_expanded: int, max_rows: int = MAX_ROWS) -> Tabl
         for column, (_text, kind) in enumerate(r)
         if kind
     }
-    return Table(header, rows, "xlsx, first sheet", notes,
+    return Table(header, rows, _("xlsx, first sheet"), notes,
                  numbers=[n for n, _r in numbered[1:]], cell_types=cell_types)  # fmt: skip
 
 

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from decisions.i18n import _
+
 MANIFEST = ".published.json"
 LOCK = ".publish.lock"
 
@@ -31,7 +33,7 @@ def exclusive(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Busy(f"another publish is writing {out}; nothing written") from None
+            raise Busy(_("another publish is writing {path}; nothing written", path=out)) from None
         yield
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pagefind.service import get_executable
 
+from decisions.i18n import _
 from decisions.publish.pages import DECISION_PATH
 
 INDEX_PATH = "pagefind"
@@ -27,7 +28,7 @@ def build_index(site: Path) -> dict[str, bytes]:
     path in the site."""
     executable = get_executable()
     if executable is None:
-        raise IndexFailed("the pagefind binary is missing: pip install 'pagefind[bin]'")
+        raise IndexFailed(_("the pagefind binary is missing: pip install 'pagefind[bin]'"))
     with tempfile.TemporaryDirectory(prefix="pagefind-") as bundle:
         done = subprocess.run(
             [str(executable), "--site", str(site), "--glob", f"{DECISION_PATH}/**/*.html",
@@ -35,7 +36,8 @@ def build_index(site: Path) -> dict[str, bytes]:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if done.returncode != 0:
-            raise IndexFailed(f"pagefind failed: {done.stderr.strip() or done.stdout.strip()}")
+            raise IndexFailed(_("pagefind failed: {error}",
+                                error=done.stderr.strip() or done.stdout.strip()))  # fmt: skip
         root = Path(bundle)
         return {
             f"{INDEX_PATH}/{path.relative_to(root).as_posix()}": path.read_bytes()

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from decisions.i18n import _
 from decisions.model import WorkflowError
 from decisions.store import anchor, records, write
 from decisions.store.schema import migrations
@@ -100,7 +101,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 raise
             if time.monotonic() > deadline:
                 raise WorkflowError(
-                    "The database is busy with another change; please try again."
+                    _("The database is busy with another change; please try again.")
                 ) from error
     key = anchor.log_key()
     before = _log_end(conn) if key else None
@@ -160,12 +161,15 @@ def scalar(conn: sqlite3.Connection, sql: str, params: Sequence | dict = ()) -> 
 def integrity_findings(conn: sqlite3.Connection) -> list[str]:
     """What SQLite's own checks find: a damaged file, rows referring to missing rows."""
     findings = [
-        f"integrity: {r[0]}" for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"
+        _("integrity: {problem}", problem=r[0])
+        for r in conn.execute("PRAGMA integrity_check")
+        if r[0] != "ok"
     ]
     return findings + [
-        f"foreign key: {r[0]} row {r[1]} refers to a missing {r[2]}"
+        _("foreign key: {table} row {row} refers to a missing {parent}", table=r[0], row=r[1],
+          parent=r[2])
         for r in conn.execute("PRAGMA foreign_key_check")
-    ]
+    ]  # fmt: skip
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:
@@ -316,9 +320,11 @@ def verify_event_log(
     for row in cursor:
         event = dict(row)
         if event["id"] != expected_id:
-            findings.append(f"event log: event {expected_id} is missing (next is {event['id']})")
+            findings.append(_("event log: event {event} is missing (next is {next})",
+                              event=expected_id, next=event["id"]))  # fmt: skip
         if event_hash(previous, event) != event["hash"] and len(findings) <= 20:
-            findings.append(f"event log: event {event['id']} does not match its hash")
+            findings.append(_("event log: event {event} does not match its hash",
+                              event=event["id"]))  # fmt: skip
         if key is not None:  # from the first event with a MAC on, every one needs a valid one
             keyed = keyed or event["mac"] is not None
             if keyed and not anchor.mac_ok(key, event["id"], event["hash"], event["mac"]):
@@ -329,9 +335,10 @@ def verify_event_log(
     if unkeyed:
         shown = ", ".join(str(i) for i in unkeyed[:10]) + (" ..." if len(unkeyed) > 10 else "")
         findings.append(
-            f"event log: {len(unkeyed)} event(s) carry no valid MAC of the log key ({shown}): "
-            "appended or rewritten by someone without the key"
-        )
+            _("event log: {count} event(s) carry no valid MAC of the log key ({shown}): "
+              "appended or rewritten by someone without the key", count=len(unkeyed),
+              shown=shown)
+        )  # fmt: skip
     return findings
 
 

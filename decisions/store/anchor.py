@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from decisions.i18n import _
+
 KEY_ENV = "DECISIONS_LOG_KEY"
 SECRETS = Path(".streamlit") / "secrets.toml"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -120,8 +122,9 @@ def read_head(path: str | os.PathLike) -> dict:
         int(head["event_id"]), str(head["hash"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise HeadUnreadable(
-            f"{path}: not a head file (expected JSON with event_id and hash): {error}"
-        ) from error
+            _("{path}: not a head file (expected JSON with event_id and hash): {error}",
+              path=path, error=error)
+        ) from error  # fmt: skip
     return head
 
 
@@ -168,31 +171,35 @@ def head_findings(
     findings: list[str] = []
     head_id, head_hash = int(head["event_id"]), str(head["hash"])
     if key is not None and head.get("mac") is None:
-        findings.append(f"head {name}: carries no MAC of the log key, which is set (a head "
-                        "written without the key, or rewritten)")  # fmt: skip
+        findings.append(_("head {name}: carries no MAC of the log key, which is set (a head "
+                          "written without the key, or rewritten)", name=name))  # fmt: skip
     elif key is not None and not mac_ok(key, head_id, head_hash, head.get("mac")):
-        findings.append(f"head {name}: its MAC is not the log key's (a forged head file, "
-                        "or another key)")  # fmt: skip
+        findings.append(_("head {name}: its MAC is not the log key's (a forged head file, "
+                          "or another key)", name=name))  # fmt: skip
     elif (key is not None and log.at_head and not mac_ok(key, head_id, *log.at_head)
           and not _says_unsigned(key, head)):  # fmt: skip
-        findings.append(f"event log: event {head_id} carries no valid MAC, though the head "
-                        f"{name} was signed there (MACs stripped)")  # fmt: skip
+        findings.append(_("event log: event {event} carries no valid MAC, though the head "
+                          "{name} was signed there (MACs stripped)", event=head_id,
+                          name=name))  # fmt: skip
     if key is not None and head.get("mac") is not None and log.unsigned_after:
-        findings.append(f"event log: {log.unsigned_after} event(s) after event {head_id} of the "
-                        f"signed head {name} carry no MAC (MACs stripped, or appended without "
-                        "the key)")  # fmt: skip
+        findings.append(_("event log: {count} event(s) after event {event} of the signed "
+                          "head {name} carry no MAC (MACs stripped, or appended without the "
+                          "key)", count=log.unsigned_after, event=head_id, name=name))  # fmt: skip
     if own and key is not None and head_id < log.newest_signed:
-        findings.append(f"head {name}: at event {head_id}, older than event "
-                        f"{log.newest_signed}, the newest with a MAC (every change moves it: an "
-                        "older head was put back)")  # fmt: skip
+        findings.append(_("head {name}: at event {event}, older than event {newest}, the "
+                          "newest with a MAC (every change moves it: an older head was put "
+                          "back)", name=name, event=head_id, newest=log.newest_signed))  # fmt: skip
     if head_id == 0:
         return findings
     if log.at_head is None and log.last_id < head_id:
-        findings.append(f"event log: ends at event {log.last_id}, before event {head_id} of the "
-                        f"head {name} (events were deleted from the end)")  # fmt: skip
+        findings.append(_("event log: ends at event {last}, before event {event} of the head "
+                          "{name} (events were deleted from the end)", last=log.last_id,
+                          event=head_id, name=name))  # fmt: skip
     elif log.at_head is None:
-        findings.append(f"event log: event {head_id} of the head {name} is missing")
+        findings.append(_("event log: event {event} of the head {name} is missing",
+                          event=head_id, name=name))  # fmt: skip
     elif log.at_head[0] != head_hash:
-        findings.append(f"event log: event {head_id} no longer has the hash of the head {name} "
-                        "(the log was rewritten up to there)")  # fmt: skip
+        findings.append(_("event log: event {event} no longer has the hash of the head {name} "
+                          "(the log was rewritten up to there)", event=head_id,
+                          name=name))  # fmt: skip
     return findings

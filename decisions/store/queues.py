@@ -130,6 +130,30 @@ _DEMO_FILTERS = (
 )
 
 
+_DEMO_SEARCH = """
+    (:search IS NULL OR dm.key LIKE :like ESCAPE '\\' OR dm.module LIKE :like ESCAPE '\\'
+     OR m.name LIKE :like ESCAPE '\\' OR EXISTS (
+        SELECT 1 FROM demo_decisions sd JOIN decisions sdec ON sdec.key = sd.decision
+        WHERE sd.demo = dm.key
+          AND (sdec.key LIKE :like ESCAPE '\\' OR sdec.title LIKE :like ESCAPE '\\')))
+"""
+
+
+def _demo_list_where(upcoming: bool) -> str:
+    when = (
+        "dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) >= :today"
+        if upcoming
+        else "(dm.held = 1 OR dm.cancelled = 1 OR substr(dm.date, 1, 10) < :today)"
+    )
+    return f"{when} AND {_DEMO_FILTERS} AND {_DEMO_SEARCH}"
+
+
+def _demo_list_params(today: str, search: str | None, **filters: str | None) -> dict:
+    text = (search or "").strip()
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return {"today": today, "search": text or None, "like": f"%{escaped}%", **filters}
+
+
 def demos(
     conn: sqlite3.Connection,
     *,
@@ -138,17 +162,17 @@ def demos(
     module: str | None = None,
     domain: str | None = None,
     organization: str | None = None,
+    search: str | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """Upcoming demos (scheduled, today or later, soonest first) or past ones (held, or whose
     date has passed, newest first), filtered by module, the module's domain and the
-    organisations the shown decisions affect."""
-    when = (
-        "dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) >= :today"
-        if upcoming
-        else "(dm.held = 1 OR dm.cancelled = 1 OR substr(dm.date, 1, 10) < :today)"
-    )
+    organisations the shown decisions affect, and by `search`: a part of the demo's key, its
+    module's code or name, or a shown decision's key or title."""
     order = "dm.date, dm.key" if upcoming else "dm.date DESC, dm.key DESC"
+    params = _demo_list_params(today, search, module=module, domain=domain,
+                               organization=organization)  # fmt: skip
     return _frame(
         conn,
         f"""
@@ -163,18 +187,33 @@ def demos(
         FROM demos dm
         JOIN modules m ON m.code = dm.module
         LEFT JOIN experts p ON p.email = dm.presenter
-        WHERE {when} AND {_DEMO_FILTERS}
+        WHERE {_demo_list_where(upcoming)}
         ORDER BY {order}
-        LIMIT :limit
+        LIMIT :limit OFFSET :offset
         """,
-        {
-            "today": today,
-            "module": module,
-            "domain": domain,
-            "organization": organization,
-            "limit": limit,
-        },
+        {**params, "limit": limit, "offset": offset},
     )
+
+
+def count_demos(
+    conn: sqlite3.Connection,
+    *,
+    upcoming: bool,
+    today: str,
+    module: str | None = None,
+    domain: str | None = None,
+    organization: str | None = None,
+    search: str | None = None,
+) -> int:
+    """How many demos `demos` lists with the same choices, over all its pages."""
+    params = _demo_list_params(today, search, module=module, domain=domain,
+                               organization=organization)  # fmt: skip
+    found = conn.execute(
+        f"SELECT count(*) FROM demos dm JOIN modules m ON m.code = dm.module "
+        f"WHERE {_demo_list_where(upcoming)}",
+        params,
+    )
+    return int(found.fetchone()[0])
 
 
 def scheduled_demos(conn: sqlite3.Connection, limit: int = 300) -> pd.DataFrame:
@@ -566,11 +605,14 @@ def suspect_evidence(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFram
 
 def code_names(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
     """Display names by code: {"organizations": {code: name}, "forums": {...}, "domains": {...},
-    "modules": {...}}, so a screen shows what a person reads, not the code."""
-    return {
+    "modules": {...}, "people": {email: name}}, so a screen shows what a person reads, not the
+    code."""
+    names = {
         table: {r["code"]: r["name"] for r in rows(conn, f"SELECT code, name FROM {table}")}
         for table in ("organizations", "forums", "domains", "modules")
     }
+    names["people"] = {r["email"]: r["name"] for r in rows(conn, "SELECT email, name FROM experts")}
+    return names
 
 
 # A tester's own work ------------------------------------------------------------------------

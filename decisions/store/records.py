@@ -23,6 +23,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from decisions.i18n import _
+
 ABSENT = "absent"  # the digest of a record that does not exist (deleted, or never written)
 _CHUNK = 500  # keys per IN (...) list
 _ALL_ABOVE = 2_000  # more keys than this: read the whole table and keep the ones asked for
@@ -183,14 +185,14 @@ def findings(conn: sqlite3.Connection, latest: dict | None = None) -> list[str]:
     by_entity: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
     for (entity, key), logged in latest.items():
         by_entity[entity][key] = logged
-    out: list[str] = []
+    findings: list[str] = []
     for entity, record in COVERED.items():
         found = _differences(conn, entity, record, by_entity[entity])
-        out += found[:SHOWN]
+        findings += found[:SHOWN]
         if len(found) > SHOWN:
-            out.append(f"records: ... and {len(found) - SHOWN} more records of {record.table} "
-                       "like those")  # fmt: skip
-    return out
+            findings.append(_("records: ... and {count} more records of {table} like those",
+                              count=len(found) - SHOWN, table=record.table))  # fmt: skip
+    return findings
 
 
 SHOWN = 20  # findings named per table
@@ -200,19 +202,21 @@ def _differences(
     conn: sqlite3.Connection, entity: str, record: Record, latest: dict[str, tuple[int, str]]
 ) -> list[str]:
     """`latest`: {entity_key: (event id, digest)} of this entity's records."""
-    out: list[str] = []
+    findings: list[str] = []
     current = digests(conn, entity)
     where = f"{record.table} {'+'.join(record.key)}"
     for key, digest in current.items():
         logged = latest.get(key)
         if logged is None:
-            out.append(f"records: {where} {key} has no event that covers it (written "
-                       "directly into the database?)")  # fmt: skip
+            findings.append(_("records: {where} {key} has no event that covers it (written "
+                              "directly into the database?)", where=where, key=key))  # fmt: skip
         elif logged[1] != digest:
-            out.append(f"records: {where} {key} differs from the record its latest event "
-                       f"({logged[0]}) covers (changed directly in the database?)")  # fmt: skip
+            findings.append(_("records: {where} {key} differs from the record its latest event "
+                              "({event}) covers (changed directly in the database?)",
+                              where=where, key=key, event=logged[0]))  # fmt: skip
     for key, (event_id, digest) in latest.items():
         if key not in current and digest != ABSENT:
-            out.append(f"records: {where} {key} is gone, but its latest event ({event_id}) "
-                       "says it exists (deleted directly in the database?)")  # fmt: skip
-    return out
+            findings.append(_("records: {where} {key} is gone, but its latest event ({event}) "
+                              "says it exists (deleted directly in the database?)",
+                              where=where, key=key, event=event_id))  # fmt: skip
+    return findings

@@ -399,3 +399,55 @@ def forum_members(conn: sqlite3.Connection, forum: str) -> list[dict]:
 
 def modules_of_domain(conn: sqlite3.Connection, domain: str) -> list[dict]:
     return rows(conn, "SELECT code, name FROM modules WHERE domain = ? ORDER BY code", (domain,))
+
+
+def organization_name(conn: sqlite3.Connection, code: str) -> str | None:
+    return scalar(conn, "SELECT name FROM organizations WHERE code = ?", (code,))
+
+
+# A demo's page (issue 24: the demo, its decisions and the verdicts given on them) -----------
+
+
+def demo_decisions(conn: sqlite3.Connection, demo: str) -> list[dict]:
+    """The decisions a demo showed, with what its page and its verdict form need."""
+    return rows(
+        conn,
+        "SELECT d.key, d.title, d.stage, d.domain, d.forum, d.scope "
+        "FROM demo_decisions dd JOIN decisions d ON d.key = dd.decision "
+        "WHERE dd.demo = ? ORDER BY d.key",
+        (demo,),
+    )
+
+
+def demo_verdicts(conn: sqlite3.Connection, demo: str) -> list[dict]:
+    """The verdicts given on the decisions a demo showed from its day on, oldest first;
+    `counts` is 0 for one of an earlier build round than the decision's current one."""
+    return rows(
+        conn,
+        f"""
+        SELECT a.decision, a.expert, e.name, a.verdict, a.date, a.comment,
+               {rules.counts_from("a.date", "d.built_at")} AS counts
+        FROM demos dm
+        JOIN demo_decisions dd ON dd.demo = dm.key
+        JOIN approvals a ON a.decision = dd.decision
+        JOIN decisions d ON d.key = a.decision
+        LEFT JOIN experts e ON e.email = a.expert
+        WHERE dm.key = ? AND substr(a.date, 1, 10) >= substr(dm.date, 1, 10)
+        ORDER BY a.date, a.id
+        """,
+        (demo,),
+    )
+
+
+def demos_invited_to(
+    conn: sqlite3.Connection, email: str, today: str, limit: int = 20
+) -> list[dict]:
+    """The scheduled demos from `today` on that `email` is invited to, soonest first."""
+    return rows(
+        conn,
+        "SELECT dm.key, dm.date, dm.start_time, dm.module FROM demo_invitees i "
+        "JOIN demos dm ON dm.key = i.demo "
+        "WHERE i.expert = ? AND dm.held = 0 AND dm.cancelled = 0 AND substr(dm.date, 1, 10) >= ? "
+        "ORDER BY dm.date, dm.start_time, dm.key LIMIT ?",
+        (email, today, limit),
+    )
