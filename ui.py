@@ -605,7 +605,7 @@ if (!window.decisionsPhone) {
     }, 0);
   }, true);
   const seen = new WeakSet();
-  new MutationObserver(() => {
+  const bringIntoView = () => {
     for (const flash of document.querySelectorAll('[class*="st-key-%(flash)s"]')) {
       if (seen.has(flash)) continue;
       seen.add(flash);
@@ -614,6 +614,12 @@ if (!window.decisionsPhone) {
         flash.scrollIntoView({block: "center"});
       }
     }
+  };
+  let queued = false;  // at most one look per frame, however many changes the page makes
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; bringIntoView(); });
   }).observe(document.body, {childList: true, subtree: true});
 }
 </script>"""
