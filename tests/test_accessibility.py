@@ -110,4 +110,4 @@ def test_a_chart_comes_with_its_summary_and_the_data_behind_it(app_db):
     summary = as_read(words.markdown[0].value)
     assert summary.startswith("Decisions in the wave's scope reaching approved and ready")
     data = words.table[0].value
-    assert len(data) > 0 and "count" in data.columns
+    assert len(data) > 0 and "Decisions" in data.columns

@@ -232,11 +232,11 @@ def test_a_test_case_is_added_and_an_unknown_decision_refused(app, programme, de
     key = decision_at("approved")
     at = app("testing", "tess@hemit.no")
     widget(at.text_input, "Title").input("Two signatures")
-    widget(at.text_input, "Decisions it covers").input(f"{key}; NOPE-0001")
+    widget(at.multiselect, "Decisions it covers").set_value([key, "NOPE-0001"])
     submit(at, "Add the test case")
     assert "no decision 'NOPE-0001'" in texts(at.error)
     widget(at.text_input, "Title").input("Two signatures")
-    widget(at.text_input, "Decisions it covers").input(key.lower())
+    widget(at.multiselect, "Decisions it covers").set_value([key.lower()])
     submit(at, "Add the test case")
     assert "Test case TC-0001 added." in texts(at.success)
 

@@ -78,7 +78,7 @@ def test_a_reporter_is_the_criterion_owner_or_a_manager(programme, actor):
     mona = actor("mona@hemit.no")
     planning.save_criterion(programme, mona, "W1", "R7", {"owner": "kari@stolav.no"})
     before = snapshot(programme)
-    with pytest.raises(WorkflowError, match="reported_by: hanne@stolav.no may not be named"):
+    with pytest.raises(WorkflowError, match="reported by: hanne@stolav.no may not be named"):
         planning.record_measurement(programme, mona, "W1", "R7", value=50,
                                     reported_by="hanne@stolav.no")  # fmt: skip
     assert snapshot(programme) == before
