@@ -945,11 +945,15 @@ class Generator:
                 reason, until, at = waivers.get((wave, code), (None, None, None))
                 criteria.append((wave, code, name, kind, metric, comparator, threshold, owner,
                                  reason, until))  # fmt: skip
-                self.event("2021-06-01T09:00:00", owner, "criterion", f"{wave}:{code}",
-                           "created", None, f"{comparator} {threshold:g}", name, rank=0)  # fmt: skip
-                if reason:
-                    self.event(at, owner, "criterion", f"{wave}:{code}", "waived", None, until,
-                               reason, rank=0)  # fmt: skip
+                record = dict(zip(CRITERION_COLUMNS, criteria[-1][2:], strict=True))
+                unwaived = {**record, "waiver_reason": None, "waiver_until": None}
+                for event in planning.criterion_events(self.actor(owner), "2021-06-01T09:00:00",
+                                                       wave, code, None, unwaived)[1]:  # fmt: skip
+                    self.add(event, rank=0)
+                if reason:  # the owner grants the waiver later, as an edit
+                    for event in planning.criterion_events(self.actor(owner), at, wave, code,
+                                                           unwaived, record)[1]:  # fmt: skip
+                        self.add(event, rank=0)
         owner_of = {(c[0], c[1]): c[7] for c in criteria}
         for wave, code, values in MEASUREMENTS:
             for date, value in values:
@@ -1266,6 +1270,8 @@ class Life:
         return tester, f"test run of {case_key}: {fact.result}"
 
 
+CRITERION_COLUMNS = ("name", "kind", "metric", "comparator", "threshold", "owner",
+                     "waiver_reason", "waiver_until")  # fmt: skip
 DEMO_COLUMNS = ("key", "date", "module", "presenter", "held", "notes", "recording_url",
                 "start_time", "duration_min", "place", "meeting_url")  # fmt: skip
 DEMO_TABLES = {
