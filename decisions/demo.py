@@ -851,8 +851,9 @@ class Generator:
         owner = rng.choice(side_pool) if rng.random() < 0.85 else None
         life = Life(self, plan, topic, analyst=rng.choice(self.analysts[plan.domain]),
                     manager=rng.choice(self.by_role[MANAGER]).email)  # fmt: skip
-        self.event(iso(plan.created), owner or rng.choice(side_pool), "decision", plan.key,
-                   "created", None, "proposed", f"{topic}: {aspect}")  # fmt: skip
+        proposer = self.actor(owner or rng.choice(side_pool))
+        proposal = {"key": plan.key, "title": f"{topic}: {aspect}"}
+        self.add(services.plan_proposal(proposal, proposer, iso(plan.created))[1])
         for t, _rank, _number, kind, data in self.happenings(index, plan, cases, runs_of):
             life.happen(iso(t), kind, data)
         self.add_decision_row(plan, life, f"{topic}: {aspect}", topic, aspect, owner)
