@@ -851,8 +851,9 @@ class Generator:
         owner = rng.choice(side_pool) if rng.random() < 0.85 else None
         life = Life(self, plan, topic, analyst=rng.choice(self.analysts[plan.domain]),
                     manager=rng.choice(self.by_role[MANAGER]).email)  # fmt: skip
-        self.event(iso(plan.created), owner or rng.choice(side_pool), "decision", plan.key,
-                   "created", None, "proposed", f"{topic}: {aspect}")  # fmt: skip
+        proposer = self.actor(owner or rng.choice(side_pool))
+        proposal = {"key": plan.key, "title": f"{topic}: {aspect}"}
+        self.add(services.plan_proposal(proposal, proposer, iso(plan.created))[1])
         for t, _rank, _number, kind, data in self.happenings(index, plan, cases, runs_of):
             life.happen(iso(t), kind, data)
         self.add_decision_row(plan, life, f"{topic}: {aspect}", topic, aspect, owner)
@@ -945,11 +946,15 @@ class Generator:
                 reason, until, at = waivers.get((wave, code), (None, None, None))
                 criteria.append((wave, code, name, kind, metric, comparator, threshold, owner,
                                  reason, until))  # fmt: skip
-                self.event("2021-06-01T09:00:00", owner, "criterion", f"{wave}:{code}",
-                           "created", None, f"{comparator} {threshold:g}", name, rank=0)  # fmt: skip
-                if reason:
-                    self.event(at, owner, "criterion", f"{wave}:{code}", "waived", None, until,
-                               reason, rank=0)  # fmt: skip
+                record = dict(zip(CRITERION_COLUMNS, criteria[-1][2:], strict=True))
+                unwaived = {**record, "waiver_reason": None, "waiver_until": None}
+                for event in planning.criterion_events(self.actor(owner), "2021-06-01T09:00:00",
+                                                       wave, code, None, unwaived)[1]:  # fmt: skip
+                    self.add(event, rank=0)
+                if reason:  # the owner grants the waiver later, as an edit
+                    for event in planning.criterion_events(self.actor(owner), at, wave, code,
+                                                           unwaived, record)[1]:  # fmt: skip
+                        self.add(event, rank=0)
         owner_of = {(c[0], c[1]): c[7] for c in criteria}
         for wave, code, values in MEASUREMENTS:
             for date, value in values:
@@ -1266,6 +1271,8 @@ class Life:
         return tester, f"test run of {case_key}: {fact.result}"
 
 
+CRITERION_COLUMNS = ("name", "kind", "metric", "comparator", "threshold", "owner",
+                     "waiver_reason", "waiver_until")  # fmt: skip
 DEMO_COLUMNS = ("key", "date", "module", "presenter", "held", "notes", "recording_url",
                 "start_time", "duration_min", "place", "meeting_url")  # fmt: skip
 DEMO_TABLES = {

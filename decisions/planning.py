@@ -14,6 +14,7 @@ from decisions.model import Actor, NotFound, StaleRecord, WorkflowError
 from decisions.readiness import COMPARATORS, DEFAULT_CRITERIA, METRICS
 from decisions.services import (
     MAX_TITLE,
+    Lookups,
     about,
     check_person_may,
     choice_field,
@@ -136,7 +137,11 @@ def materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     ]
 
 
-def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | None) -> dict:
+def checked_criterion(
+    conn: sqlite3.Connection, fields: dict, current: dict | None, lookups: Lookups | None = None
+) -> dict:
+    """The rule of a criterion's fields (`current`: as stored, None for a new one): the
+    record to store. Saving one and importing one both ask it."""
     merged = {**(current or {}), **fields}
     kind = choice_field(merged.get("kind") or "", "kind", CRITERION_KINDS)
     metric = text_field(merged.get("metric"), "metric", required=True, limit=100)
@@ -150,7 +155,7 @@ def _criterion_record(conn: sqlite3.Connection, fields: dict, current: dict | No
         )
     owner = (merged.get("owner") or "").strip().lower() or None
     if owner:
-        known_people(conn, [owner], "owner")
+        known_people(conn, [owner], "owner", lookups)
     waiver_reason = text_field(merged.get("waiver_reason"), "waiver_reason") or None
     waiver_until = parse_date(merged.get("waiver_until"), "waiver_until")
     if bool(waiver_reason) != bool(waiver_until):
@@ -193,53 +198,43 @@ def save_criterion(
         at = now(conn)
         events = [{"at": at, "actor": actor.email, **e} for e in materialise_defaults(conn, wave)]
         current = analytics.get_criterion(conn, wave, code)
-        record = _criterion_record(conn, fields, current)
-        key = f"{wave}:{code}"
+        record = checked_criterion(conn, fields, current)
+        changed, saved = criterion_events(actor, at, wave, code, current, record)
         if current is None:
             analytics.insert_criterion(conn, {"wave": wave, "code": code, **record})
-            changed = sorted(record)
-            events.append(
-                event(
-                    actor,
-                    at,
-                    "criterion",
-                    key,
-                    "created",
-                    None,
-                    f"{record['comparator']} {record['threshold']:g}",
-                    record["name"],
-                )
-            )
-        else:
-            changed = sorted(c for c, v in record.items() if current[c] != v)
-            if not changed:
-                if events:  # the default set, stored just now, is logged all the same
-                    store.append_events(conn, events)
-                return []
-            if not analytics.update_criterion(
-                conn, wave, code, {c: record[c] for c in changed}, row_version
-            ):
-                raise StaleRecord(words.stale_text("criterion", key))
-            events += [
-                event(actor, at, "criterion", key, f"edited:{c}", current[c], record[c])
-                for c in changed
-            ]
-        if "waiver_reason" in changed or "waiver_until" in changed:
-            action = "waived" if record["waiver_reason"] else "waiver_removed"
-            events.append(
-                event(
-                    actor,
-                    at,
-                    "criterion",
-                    key,
-                    action,
-                    None,
-                    record["waiver_until"],
-                    record["waiver_reason"],
-                )
-            )
-        store.append_events(conn, events)
+        elif not changed:
+            if events:  # the default set, stored just now, is logged all the same
+                store.append_events(conn, events)
+            return []
+        elif not analytics.update_criterion(
+            conn, wave, code, {c: record[c] for c in changed}, row_version
+        ):
+            raise StaleRecord(words.stale_text("criterion", f"{wave}:{code}"))
+        store.append_events(conn, events + saved)
         return changed
+
+
+def criterion_events(
+    actor: Actor, at: str, wave: str, code: str, current: dict | None, record: dict
+) -> tuple[list[str], list[dict]]:
+    """The fields of a criterion that a checked `record` changes (`current`: as stored, None
+    for a new one) and the events that record it, for save_criterion, the import and the
+    demo to write."""
+    key = f"{wave}:{code}"
+    if current is None:
+        changed = sorted(record)
+        events = [event(actor, at, "criterion", key, "created", None,
+                        f"{record['comparator']} {record['threshold']:g}", record["name"])]  # fmt: skip
+    else:
+        changed = sorted(c for c, v in record.items() if current[c] != v)
+        events = [event(actor, at, "criterion", key, f"edited:{c}", current[c], record[c])
+                  for c in changed]  # fmt: skip
+    waiver = ("waiver_reason", "waiver_until")
+    if [record[c] for c in waiver] != [(current or {}).get(c) for c in waiver]:
+        action = "waived" if record["waiver_reason"] else "waiver_removed"
+        events.append(event(actor, at, "criterion", key, action, None, record["waiver_until"],
+                            record["waiver_reason"]))  # fmt: skip
+    return changed, events
 
 
 def record_measurement(

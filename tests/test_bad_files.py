@@ -69,7 +69,7 @@ CASES = {
     "severity_out_of_range.csv": ("defects", "2:severity_vendor: 5 is out of range"),
     "criteria_unknown_wave.csv": ("criteria", "2:wave: not among the waves: W9"),
     "waiver_without_date.csv": (
-        "criteria", "2:waiver_until: a waiver needs both its reason and its expiry date"),
+        "criteria", "2:waiver_until: waiver: give both a reason and an expiry date, or neither"),
     "measurement_unknown_criterion.csv": (
         "measurements", "2:criterion: wave W1 has no criterion R99"),
     "replan_without_reason.csv": (

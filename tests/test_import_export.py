@@ -176,7 +176,7 @@ def test_a_decimal_comma_is_read_in_a_semicolon_file(programme):
             "W1;R7;Trained;reported;end_users_trained_pct;>=;92,5\r\n")  # fmt: skip
     result = run_import(programme, "criteria", "", data=text.encode("cp1252"))
     assert result.ok, result.error_lines()
-    assert store.scalar(programme, "SELECT threshold FROM criteria") == 92.5
+    assert store.scalar(programme, "SELECT threshold FROM criteria WHERE code = 'R7'") == 92.5
 
 
 @pytest.mark.parametrize(

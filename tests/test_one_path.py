@@ -150,6 +150,22 @@ def measurement(reporter="mona@hemit.no", date="2022-09-14"):
     return app, row
 
 
+def criterion(waiver_reason="", waiver_until=""):
+    def app(conn, actor, key):
+        return planning.save_criterion(conn, actor, "W1", "X1", {
+            "name": "Printers tested", "kind": "reported", "metric": "printers_pct",
+            "comparator": ">=", "threshold": 90, "owner": "mona@hemit.no",
+            "waiver_reason": waiver_reason, "waiver_until": waiver_until})  # fmt: skip
+
+    def row(conn, key):
+        return ("wave,code,name,kind,metric,comparator,threshold,owner,waiver_reason,"
+                "waiver_until\n"
+                f"W1,X1,Printers tested,reported,printers_pct,>=,90,mona@hemit.no,"
+                f"{waiver_reason},{waiver_until}\n")  # fmt: skip
+
+    return app, row
+
+
 def forum(name="Laboratory group"):
     def app(conn, actor, key):
         return admin.save_forum(conn, actor, code="NEW-H", name=name, level=1,
@@ -365,6 +381,13 @@ CASES = {
         "measurements", nothing, "admin@hemit.no", measurement(date="2022-09-16")),
     "measurement": case("measurements", nothing, "admin@hemit.no", measurement(),
                         refused=False),
+    "criterion added": case("criteria", nothing, "mona@hemit.no", criterion(), refused=False),
+    "criterion added with a waiver": case(
+        "criteria", nothing, "mona@hemit.no",
+        criterion(waiver_reason="Printers come in October", waiver_until="2022-10-31"),
+        refused=False),
+    "criterion added with a waiver but no expiry": case(
+        "criteria", nothing, "mona@hemit.no", criterion(waiver_reason="Printers late")),
     "forum named like another": case("forums", nothing, "admin@hemit.no", forum()),
     "forum": case("forums", nothing, "admin@hemit.no", forum(name="New group"),
                   refused=False),
@@ -530,3 +553,11 @@ def test_a_file_the_database_refuses_whole_says_so_in_the_imports_words(programm
     assert "UNIQUE" not in result.errors[0].message
     assert result.files[0].counts["rejected"] == 1
     assert result.files[0].counts["new"] == 0
+
+
+def test_a_criterion_added_without_a_waiver_records_no_waiver_removed(programme):
+    app, _row = criterion()
+    app(programme, load(programme, "mona@hemit.no"), "")
+    actions = [e["action"] for e in store.rows(
+        programme, "SELECT action FROM events WHERE entity_key = 'W1:X1'")]  # fmt: skip
+    assert actions == ["created"]

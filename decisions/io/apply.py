@@ -93,6 +93,10 @@ def refused_column(refused: WorkflowError, kind: Kind, default: str) -> str:
     return marked if marked in kind.column else column_named(str(refused), kind, default)
 
 
+_CRITERION = ("name", "kind", "metric", "comparator", "threshold", "owner", "waiver_reason",
+              "waiver_until")  # fmt: skip
+
+
 class Applier:
     """Applies the checked rows of each file, collecting row errors instead of stopping."""
 
@@ -685,45 +689,42 @@ class Applier:
     # Readiness ------------------------------------------------------------------------------
 
     def _criteria(self, rows: list[Row]) -> None:
-        records, events = [], []
+        records, events = [], self._defaults_stored(rows)
+        if events:  # a row of a default criterion now edits the one stored
+            self.existing = existing_records(self.conn, self.file.kind)
+        self.permitted(rows, "wave", permissions.check, self.actor, "save_criterion")
         for row in rows:
             v = row.values
             self.known(row, "wave", "waves", v["wave"])
-            if v.get("owner"):
-                self.known(row, "owner", "experts", v["owner"])
-            if bool(v.get("waiver_reason")) != bool(v.get("waiver_until")):
-                column = "waiver_until" if v.get("waiver_reason") else "waiver_reason"
-                self.fail(row, column, _("a waiver needs both its reason and its expiry date"))
             current = self.existing.get(row.key(self.file.kind))
-            merged = {**(current or {}), **v}
             changed = self.diff(v, current)
+            record = None
+            if changed and not row.errors:
+                stored = current and {c: current.get(c) for c in _CRITERION}
+                missing = "waiver_until" if v.get("waiver_reason") else "waiver_reason"
+                record = self.obey(row, missing, planning.checked_criterion, self.conn, v,
+                                   stored, self.lookups)  # fmt: skip
             if self.finish(row, current, changed) not in ("new", "updated"):
                 continue
-            records.append({c: merged.get(c) for c in (
-                "wave", "code", "name", "kind", "metric", "comparator", "threshold", "owner",
-                "waiver_reason", "waiver_until")})  # fmt: skip
-            key = f"{v['wave']}:{v['code']}"  # as planning and the demo key criterion events
-            events.append(self.event("criterion", key, "created" if current is None else "updated",
-                                     None, v["threshold"], merged.get("waiver_reason")))  # fmt: skip
-            waiver = (merged.get("waiver_reason"), merged.get("waiver_until"))
-            if waiver != (
-                (current or {}).get("waiver_reason"),
-                (current or {}).get("waiver_until"),
-            ):
-                # readiness counts a waiver from its grant, the first 'waived' event
-                events.append(self.event("criterion", key,
-                                         "waived" if waiver[0] else "waiver_removed", None,
-                                         waiver[1], waiver[0]))  # fmt: skip
+            records.append({"wave": v["wave"], "code": v["code"], **record})
+            events += planning.criterion_events(self.actor, self.at, v["wave"], v["code"],
+                                                stored, record)[1]  # fmt: skip
         with self.writing():
             write.upsert(self.conn, "criteria", records, ("wave", "code"))
         self.append(events)
 
-    def _measurements(self, rows: list[Row]) -> None:
-        events = [  # a wave's first measurement stores its default criteria, as in the app
+    def _defaults_stored(self, rows: list[Row]) -> list[dict]:
+        """A wave with no stored criteria is evaluated on the default set: its first criterion
+        stored, or measurement, stores that set first, as in the app. Returns the events."""
+        waves = sorted({r.values["wave"] for r in rows} & set(self.catalog["waves"]))
+        return [
             self.event(e["entity"], e["entity_key"], e["action"], None, e["to_value"], e["reason"])
-            for wave in sorted({r.values["wave"] for r in rows} & set(self.catalog["waves"]))
+            for wave in waves
             for e in planning.materialise_defaults(self.conn, wave)
         ]
+
+    def _measurements(self, rows: list[Row]) -> None:
+        events = self._defaults_stored(rows)
         ids = transfer.evidence_ids(self.conn, "measurements", ("wave", "criterion", "date"))
         for row in rows:
             v = row.values
