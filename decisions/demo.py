@@ -1042,7 +1042,7 @@ class Generator:
         its presenter recorded it: reading the decisions it showed as they were then, the
         directory, modules and clock as written, with the event that recorded it."""
         tables: dict[str, list[tuple]] = defaultdict(list)
-        lookups = services.Lookups(conn)
+        lookups = services.Lookups(conn, NOW)
         for (module, slot), demo in sorted(self.demo_rows.items(), key=lambda i: i[1]["key"]):
             key, held = demo["key"], bool(demo["attendees"])
             notes = random.Random(f"{key}:notes").choice(DEMO_NOTES) if held else ""

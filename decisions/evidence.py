@@ -143,7 +143,7 @@ def plan_demo(
             _check_demo_change(conn, existing, held)
     with about("attendees" if bool(attendees) != held else "date"):
         when = _demo_date(
-            conn,
+            lookups,
             date,
             held=held,
             attendees=attendees,
@@ -264,7 +264,7 @@ def check_an_expert_attended(attendees: list[str], experts: list[str]) -> None:
 
 
 def _demo_date(
-    conn: sqlite3.Connection, date, *, held: bool, attendees, scheduling: bool, as_given: bool
+    lookups: Lookups, date, *, held: bool, attendees, scheduling: bool, as_given: bool
 ) -> str:
     if held:
         if not attendees:
@@ -273,13 +273,13 @@ def _demo_date(
                     "attendees: a held demo needs at least one attending expert; if nobody came, leave it scheduled or move its date"
                 )
             )
-        return evidence_date(conn, date, "date", as_given=as_given)
+        return evidence_date(lookups.conn, date, "date", as_given=as_given)
     if attendees:
         raise WorkflowError(_("attendees are recorded once the demo was held"))
     when = parse_date(date, "date")
     if when is None:
         raise WorkflowError(_("date is required"))
-    if scheduling and when[:10] < now(conn)[:10]:
+    if scheduling and when[:10] < lookups.now()[:10]:
         raise WorkflowError(
             _(
                 "date {when} has passed; schedule today or later, or record a held demo with "

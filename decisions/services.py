@@ -246,11 +246,17 @@ class Lookups:
     makes its own; an import keeps one while it checks a file's rows (nothing they read
     changes before the file is written)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, moment: str | None = None) -> None:
         self.conn = conn
+        self.moment = moment
         self.people: dict[str, Actor | None] = {}
         self.listed: dict[str, bool] = {}
         self.decisions: dict[str, dict] = {}
+
+    def now(self) -> str:
+        """The moment the use case takes for now: `moment` where the caller gives one (the demo
+        generator, writing a programme's past), else the programme clock (services.now)."""
+        return self.moment or now(self.conn)
 
     def person(self, email: str) -> Actor | None:
         """The active person with this email, else None."""
