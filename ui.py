@@ -70,7 +70,10 @@ MAX_AGE_VARIABLE = "DECISIONS_DASHBOARD_MAX_AGE"
 # Seconds a dashboard's figures may be old. With 0 every change makes the next session that
 # opens a dashboard compute its figures while every other session on it waits: at ten times
 # the demo's volume, with a change every few seconds, they queued 10-20 s (benchmarks/README.md).
-DEFAULT_MAX_AGE = 10.0
+# Each refresh of the three dashboards costs about 2.5 s of CPU at ten times the demo's volume:
+# with 10 s (a refresh every 5 s) it was half of one process's CPU under load; with 30 s a
+# sixth. Figures half a minute old are fresh enough for a readiness dashboard.
+DEFAULT_MAX_AGE = 30.0
 AGGREGATES_KEPT = 64
 
 
@@ -221,10 +224,12 @@ _OWN_CHANGE = "_own_change_event"
 
 def figures_as_of(*computed: Computed) -> None:
     """A caption saying as of when the figures are (the oldest of those given) and, when they
-    may be a few seconds old, that a person's own changes show at once."""
+    may be some seconds old, how often they are brought up to date and that a person's own
+    changes show at once."""
     moment = i18n.format_time(min(c.as_of for c in computed))
-    text = charts.FIGURES_REFRESHED if dashboard_max_age() else charts.FIGURES_AS_OF
-    st.caption(i18n._(text, time=moment))
+    max_age = dashboard_max_age()
+    text = charts.FIGURES_REFRESHED if max_age else charts.FIGURES_AS_OF
+    st.caption(i18n._(text, time=moment, seconds=i18n.format_number(max_age / 2)))
 
 
 # Charts ---------------------------------------------------------------------------------------

@@ -261,7 +261,7 @@ def test_by_default_the_dashboards_may_be_a_few_seconds_old_and_say_so(app_db, m
     captions = [c.value for c in at.caption if c.value.startswith("Figures as of ")]
     assert len(captions) == 1
     assert re.fullmatch(
-        r"Figures as of \d\d:\d\d:\d\d, brought up to date every few seconds; your own "
+        r"Figures as of \d\d:\d\d:\d\d, brought up to date about every 15 seconds; your own "
         r"changes show at once\.",
         captions[0],
     )

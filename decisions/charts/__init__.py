@@ -23,7 +23,8 @@ from decisions.words import stage_word
 READINESS_SPINNER = N_("Evaluating the go-live criteria…")
 FIGURES_AS_OF = N_("Figures as of {time}.")
 FIGURES_REFRESHED = N_(
-    "Figures as of {time}, brought up to date every few seconds; your own changes show at once."
+    "Figures as of {time}, brought up to date about every {seconds} seconds; your own changes "
+    "show at once."
 )
 
 # Altair's theme and data transformer are process-wide. Streamlit switches both while
