@@ -322,13 +322,17 @@ def _cell_in_words(value: Any) -> Any:
 def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:
     """st.fragment for a part of a page whose widgets should rerun only that part. Those
     reruns skip streamlit_app.py, whose connection closed with the last full run, so the part
-    opens its own for the rerun and closes it after."""
+    opens its own for the rerun and closes it after, and speaks the reader's language (set by
+    streamlit_app.py on the full run that drew the page)."""
+
+    reader = i18n.language()  # a rerun of the part alone has no reader: the full run's
 
     @st.fragment
     @functools.wraps(draw)
     def part(*args: Any, **kwargs: Any) -> Any:
         if _is_open(st.session_state.get("_conn")):  # drawn within a full run of the page
             return draw(*args, **kwargs)
+        i18n.use(reader)
         st.session_state["_conn"] = store.connect(store.database_path(), migrate=False)
         try:
             return draw(*args, **kwargs)
