@@ -986,7 +986,7 @@ def stale_text(record: str, key: str = "") -> str:
     return _(STALE_WORDS, what=_(RECORD_WORDS[record], key=key))
 
 
-# People and the reasons the workflow writes (screenwords) ---------------------------------------
+# People and the reasons the workflow writes ----------
 
 # The reasons the workflow writes on a stage event (evidence.py, services.py, io/apply.py, the
 # demo), stored in English with emails; worded when read, with names for the emails.
@@ -1070,7 +1070,7 @@ def timeline_rows(events: list[dict], names: Mapping[str, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns.values()))
 
 
-# What a data file holds (decisions.io.ORDER), as the Data page names it (screenwords) ----------
+# What a data file holds (decisions.io.ORDER), as the Data page names it ----------
 
 DATA_KIND_WORDS = {
     "organizations": N_("Organisations"),
@@ -1095,7 +1095,7 @@ def data_kind_word(kind: str) -> str:
     return word(DATA_KIND_WORDS, kind)
 
 
-# Fields as a refusal names them (services.text_field and the other checks) (screenwords) -------
+# Fields as a refusal names them (services.text_field and the other checks) ----------
 
 FIELD_LABEL_WORDS = {
     "code": N_("code"),
