@@ -31,6 +31,7 @@ def test_every_setting_is_a_streamlit_option(option):
         ("browser.gatherUsageStats", False),
         ("client.showErrorDetails", "none"),
         ("client.disableDataExport", True),
+        ("client.toolbarMode", "minimal"),
     ],
 )
 def test_setting(option, value):
