@@ -599,11 +599,13 @@ for action in allowed:
 
 if person and stage_at_least(stage, "built") and stage != "ready":
     if permissions.may_act_anywhere(person, "record_test_run"):
+        covering = list(evidence_store.test_cases_of_decision(conn, key))
+        only_case = {"case": covering[0]} if len(covering) == 1 else {}
         st.page_link(
             "pages/testing.py",
             label=_("Log a test run"),
             icon=":material/science:",
-            query_params={"decision": key},
+            query_params={"decision": key, **only_case},
         )
     if stage == "built" and permissions.may_act_anywhere(person, "record_demo"):
         st.page_link(

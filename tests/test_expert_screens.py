@@ -133,6 +133,28 @@ def test_the_decision_page_offers_a_tester_to_log_a_run(keys):
     assert not any("Log a test run" in p.proto.label for p in viewer.get("page_link"))
 
 
+def test_the_log_a_run_link_names_the_decisions_only_test_case(keys, demo_db):
+    def run_link() -> str:
+        at = signed_in("tess@hemit.no", "pages/decision.py", key=keys["tested"])
+        return next(p for p in at.get("page_link") if "Log a test run" in p.proto.label).proto
+
+    conn = store.connect(demo_db[0])
+    with conn:
+        conn.execute("DELETE FROM test_case_decisions WHERE decision = ?", (keys["tested"],))
+        conn.execute(
+            "INSERT INTO test_cases (key, title, kind) VALUES ('TC-8801', 'One', 'application')"
+        )
+        conn.execute("INSERT INTO test_case_decisions VALUES ('TC-8801', ?)", (keys["tested"],))
+    assert "case=TC-8801" in run_link().query_string
+    with conn:
+        conn.execute(
+            "INSERT INTO test_cases (key, title, kind) VALUES ('TC-8802', 'Two', 'application')"
+        )
+        conn.execute("INSERT INTO test_case_decisions VALUES ('TC-8802', ?)", (keys["tested"],))
+    conn.close()
+    assert "case=" not in run_link().query_string
+
+
 def test_mark_ready_shows_its_blockers_before_the_click(keys, demo_db):
     conn = store.connect(demo_db[0])
     with conn:

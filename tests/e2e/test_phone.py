@@ -84,6 +84,7 @@ def test_titles_wrap_between_words_in_bokmal(
     page.goto(f"{demo_db_server}/{page_path}?as={a_manager(demo_db)}")
     wait_idle(page)
     expect(page.locator("html")).to_have_attribute("lang", "nb")
+    expect(page.get_by_test_id("stSkipToContent")).to_have_text("Hopp til hovedinnholdet")
     heading = page.locator('[data-testid="stMain"] h1').first
     expect(heading).to_be_visible()
     assert heading.evaluate("h => getComputedStyle(h).wordBreak") == "normal"
