@@ -275,10 +275,14 @@ def go_to(driver: Driver, page_name: str) -> None:
     close_menu(driver)
 
 
-def queue_grid(page: Page, tab: str) -> Locator:
-    return page.get_by_role("tabpanel", name=re.compile(f"^{re.escape(tab)}")).get_by_test_id(
-        "stDataFrame"
-    )
+def open_top_of_queue(driver: Driver, tab: str) -> None:
+    """Open the top row of My work's queue `tab`: its table's first row, or on a phone (where
+    the queue is a list of cards) its first card's link."""
+    panel = driver.page.get_by_role("tabpanel", name=re.compile(f"^{re.escape(tab)}"))
+    if narrow(driver.page):
+        driver.press(panel.locator('[class*="st-key-narrow_"]').get_by_role("link").first)
+    else:
+        driver.open_row(panel.get_by_test_id("stDataFrame"), 0)
 
 
 # -- the journeys ---------------------------------------------------------------------------------
@@ -318,7 +322,7 @@ def expert_gives_a_verdict(driver: Driver, base: str, db: Path) -> str:
     before = query(db, given, key, email, "approve")[0][0]
     landed(page, base, email)
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
-    driver.open_row(queue_grid(page, "Awaiting your verdict"), 0)
+    open_top_of_queue(driver, "Awaiting your verdict")
     expect(page.get_by_role("heading", name=re.compile(f"^{key}"))).to_be_visible()
     expect(page.get_by_role("heading", name="Your verdict awaits")).to_be_visible()
     idle(page)
@@ -403,28 +407,23 @@ def a_tester_and_a_test_to_run(db: Path) -> tuple[str, str, str]:
     )
     conn = store.connect(db)
     try:
-        top = queues.cases_to_run(conn).iloc[0]
+        top = queues.cases_to_run(conn, tester=tester).iloc[0]
     finally:
         conn.close()
     return tester, str(top["key"]), str(top["test_case"])
 
 
 def tester_logs_a_run(driver: Driver, base: str, db: Path) -> str:
-    """From My work's Tests to run, the top decision; Log a test run; passed, notes, Log the
-    run."""
+    """From My work's Tests to run (the tester's own), the top row, which opens the run of its
+    test case; passed, notes, Log the run."""
     page = driver.page
-    tester, key, case = a_tester_and_a_test_to_run(db)
+    tester, _decision, case = a_tester_and_a_test_to_run(db)
     runs = query(db, "SELECT count(*) FROM test_runs WHERE test_case = ?", case)[0][0]
     landed(page, base, tester)
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
-    driver.open_row(queue_grid(page, "Tests to run"), 0)
-    expect(page.get_by_role("heading", name=re.compile(f"^{key}"))).to_be_visible()
-    driver.press(page.get_by_role("link", name="Log a test run"))
-    expect(page.get_by_text(f"Testing {key}")).to_be_visible()
+    open_top_of_queue(driver, "Tests to run")
+    expect(page.get_by_text(re.compile(f"^Testing {case}"))).to_be_visible()
     idle(page)
-    covering = page.get_by_role("combobox", name=re.compile(r"test cases? covers? it"))
-    if covering.count() and not covering.input_value().startswith(case):
-        driver.choose(covering, case)  # the page asks which of the decision's test cases
     form = page.get_by_test_id("stForm").filter(has_text="Log the run")
     expect(form).to_be_visible()
     idle(page)
