@@ -57,6 +57,10 @@ def test_the_menu_closes_once_a_page_is_chosen(demo_db, demo_db_server, page, wa
     page.set_viewport_size(PHONE)
     page.goto(f"{demo_db_server}/my_work?as={tester}")
     wait_idle(page)
+    # A new session's first visit straight to a page may show Streamlit's "Page not found"
+    # over the right page (a known fault, in the closing note of issue 24); not this test's.
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar).to_have_attribute("data-collapsed", "true")
     page.get_by_test_id("stExpandSidebarButton").click()
