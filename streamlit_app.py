@@ -332,8 +332,8 @@ def sidebar(conn, person: Actor, demo: bool, sso: bool) -> None:
     with st.sidebar:
         st.markdown(f"**{ui.md(person.name)}**")
         roles = ", ".join(words.role_word(r) for r in sorted(person.roles)) or _("no role")
-        named = dict(zip(*analytics.organizations(conn)[["code", "name"]].T.values, strict=True))
-        st.caption(f"{ui.md(named.get(person.organization, person.organization))} · {ui.md(roles)}")
+        organization = screen_queries.organization_name(conn, person.organization)
+        st.caption(f"{ui.md(organization or person.organization)} · {ui.md(roles)}")
         if st.button(_("Sign out"), icon=":material/logout:", key="_sign_out"):
             if demo and not sso:
                 st.session_state.pop("_signed_in", None)

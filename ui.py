@@ -45,7 +45,7 @@ def open_connection(path: Path) -> sqlite3.Connection:
 
 def conn() -> sqlite3.Connection:
     """This run's connection, opened by streamlit_app.py and closed when the run ends."""
-    _require_frame()
+    require_frame()
     return st.session_state["_conn"]
 
 
@@ -345,7 +345,7 @@ def fragment(draw: Callable[..., Any]) -> Callable[..., Any]:
 
 def actor() -> Actor | None:
     """The signed-in person, or None."""
-    _require_frame()
+    require_frame()
     return st.session_state.get("_actor")
 
 
@@ -356,7 +356,7 @@ def _is_open(connection: sqlite3.Connection | None) -> bool:
         return False
 
 
-def _require_frame() -> None:
+def require_frame() -> None:
     """Rerun through streamlit_app.py when a page was started without it.
 
     Streamlit treats an app with a pages/ folder as an old-style multipage app until the first
@@ -554,7 +554,9 @@ def decision_table(
 # the page, and lists drawn both ways show as cards rather than tables.
 NARROW_MAX_PX = 767
 WIDE, NARROW = "wide_", "narrow_"  # keys of containers shown only wide / only narrow
-CARDS_SHOWN = 20
+# Cards are drawn with the table on every run (a style sheet shows one by the width): each costs
+# about 1.5 ms of a run's CPU, so a phone gets ten per list and a button for more.
+CARDS_SHOWN = 10
 CARD_DETAILS = 5  # a card's values after its key and title: the first columns, by the table
 FLASH = "flash_"  # key of a confirmation's container: brought into view when it appears
 

@@ -68,7 +68,7 @@ def skip_pages_directory_mode() -> None:
 
     With a pages/ folder, Streamlit starts in its old pages-directory mode until st.navigation
     is called; AppTest resets that before every run, so each run would first start the page on
-    its own and rerun through streamlit_app.py (ui._require_frame), which the server does not.
+    its own and rerun through streamlit_app.py (ui.require_frame), which the server does not.
     """
     created = PagesManager.__init__
 

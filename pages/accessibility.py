@@ -3,8 +3,10 @@ how to use it with the keyboard, what is known not to meet it, and whom to tell.
 
 import streamlit as st
 
+import ui
 from decisions.i18n import _
 
+ui.require_frame()  # opened straight after a start: the frame (language, sign-in, menu) first
 st.title(_("Accessibility statement"))
 st.markdown(
     _(

@@ -42,9 +42,10 @@ def testers_queues() -> list[tuple]:
 def run_of(frame):
     """Where a row of a tester's queue leads: the run of its test case, on its decision."""
 
+    keys, cases = frame["key"].tolist(), frame["test_case"].tolist()  # not a pandas row per card
+
     def link(position: int) -> tuple[str, dict]:
-        row = frame.iloc[position]
-        return TESTING_PAGE, {"decision": row["key"], "case": row["test_case"]}
+        return TESTING_PAGE, {"decision": keys[position], "case": cases[position]}
 
     return link
 
