@@ -150,6 +150,8 @@ def status_of(url: str) -> int:
             return reply.status
     except urllib.error.HTTPError as error:
         return error.code
+    except urllib.error.URLError:  # not listening yet: a restarted process is still starting
+        return 0
 
 
 def test_the_proxy_does_not_serve_streamlits_metrics(proxy):
