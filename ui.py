@@ -371,6 +371,20 @@ def require_frame() -> None:
         st.rerun()
 
 
+def record_not_found(
+    title: str, missing: str | None, where_to_find: str, listing: tuple[str, str, str]
+) -> None:
+    """A page for one record opened without one, or with a key nobody holds: say so, where
+    records are found, link to their list (`listing`: page, label, icon), and stop the run."""
+    st.title(title)
+    if missing:
+        st.error(missing, icon=":material/search_off:")
+    st.write(where_to_find)
+    page, label, icon = listing
+    st.page_link(page, label=label, icon=icon)
+    st.stop()
+
+
 def show_refusal(error: WorkflowError) -> None:
     """A refused change: say why (the message may quote user input); nothing was written.
     Several problems found at once are listed, each on its line."""

@@ -38,12 +38,11 @@ if decision is None and key != key.upper():  # a key typed in lower case
     key = key.upper()
     decision = decision_store.get_decision(conn, key)
 if decision is None:
-    st.title(_("Decision"))
-    if key:
-        st.error(_("There is no decision {key}.", key=ui.md(key)), icon=":material/search_off:")
-    st.write(_("Open a decision from the register, or link to one as `/decision?key=MED-0042`."))
-    st.page_link("pages/decisions_register.py", label=_("Decisions"), icon=":material/list_alt:")
-    st.stop()
+    ui.record_not_found(
+        _("Decision"), _("There is no decision {key}.", key=ui.md(key)) if key else None,
+        _("Open a decision from the register, or link to one as `/decision?key=MED-0042`."),
+        ("pages/decisions_register.py", _("Decisions"), ":material/list_alt:"),
+    )  # fmt: skip
 
 # The row version the forms below were built from is the one shown on the previous run.
 BUILT_FROM = f"_built_from:{key}"

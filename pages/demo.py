@@ -24,12 +24,11 @@ person = ui.actor()
 key = st.query_params.get("key", "").strip().upper()
 demo = evidence_store.get_demo(conn, key) if key else None
 if demo is None:
-    st.title(_("Demo"))
-    if key:
-        st.error(_("There is no demo {key}.", key=ui.md(key)), icon=":material/search_off:")
-    st.write(_("Open a demo from the Demos list, or link to one as `/demo?key=DEMO-0042`."))
-    st.page_link("pages/demos.py", label=_("Demos"), icon=":material/co_present:")
-    st.stop()
+    ui.record_not_found(
+        _("Demo"), _("There is no demo {key}.", key=ui.md(key)) if key else None,
+        _("Open a demo from the Demos list, or link to one as `/demo?key=DEMO-0042`."),
+        ("pages/demos.py", _("Demos"), ":material/co_present:"),
+    )  # fmt: skip
 
 names = queues.code_names(conn)
 people = screen_queries.people_names(
