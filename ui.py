@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from decisions import charts, i18n, readiness, services, store, words
+from decisions import aggregates, charts, i18n, readiness, services, store, words
 from decisions.history import Programme
 from decisions.model import Actor, WorkflowError
 from decisions.store import analytics
@@ -52,11 +52,7 @@ def conn() -> sqlite3.Connection:
 def readiness_computed(as_of: dt.date) -> Computed:
     """Every wave evaluated as of the date, with history enough for the burn-up (`.value`:
     the programme and the waves), and as of when; see shared()."""
-    return shared(
-        ("readiness", as_of),
-        lambda c: readiness.assess(c, as_of, weeks=readiness.BURN_UP_WEEKS),
-        spinner=i18n._(charts.READINESS_SPINNER),
-    )
+    return shared(aggregates.Job("readiness", (as_of,)), spinner=i18n._(charts.READINESS_SPINNER))
 
 
 def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadiness]]:
@@ -68,6 +64,7 @@ def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadi
 # Aggregates shared by every session of the process ------------------------------------------
 
 MAX_AGE_VARIABLE = "DECISIONS_DASHBOARD_MAX_AGE"
+WORKER_VARIABLE = "DECISIONS_AGGREGATE_WORKER"
 # Seconds a dashboard's figures may be old. With 0 every change makes the next session that
 # opens a dashboard compute its figures while every other session on it waits: at ten times
 # the demo's volume, with a change every few seconds, they queued 10-20 s (benchmarks/README.md).
@@ -107,8 +104,13 @@ class Aggregates:
       the last event of the session's own change, so a person's change shows at once.
     """
 
-    def __init__(self, connect: Callable[[str], sqlite3.Connection]):
+    def __init__(
+        self,
+        connect: Callable[[str], sqlite3.Connection],
+        worker: aggregates.Worker | None = None,
+    ):
         self._connect = connect
+        self._worker = worker  # computes the aggregates named by an aggregates.Job
         self._guard = threading.Lock()
         self._locks: dict[tuple, threading.Lock] = {}
         self._latest: dict[tuple, Computed] = {}
@@ -158,7 +160,10 @@ class Aggregates:
         """Compute and keep the result; the caller holds the aggregate's lock."""
         event_id = _event_id(analytics.data_marker(conn))[1]
         started = services.wall_clock()
-        value = compute(conn)
+        if self._worker is not None and isinstance(compute, aggregates.Job) and full[0]:
+            value = self._worker.compute(full[0], compute, conn)
+        else:
+            value = compute(conn)
         computed = Computed(value, event_id, started, services.wall_clock())
         with self._guard:
             self.computations += 1
@@ -198,7 +203,13 @@ class Aggregates:
         threading.Thread(target=refresh, name=f"refresh {full[1]}", daemon=True).start()
 
 
-AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False))
+def aggregate_worker() -> aggregates.Worker | None:
+    """The worker process that computes the shared aggregates, unless $DECISIONS_AGGREGATE_WORKER
+    is 0 (then the serving process computes them)."""
+    return None if os.environ.get(WORKER_VARIABLE, "1").strip() == "0" else aggregates.Worker()
+
+
+AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False), aggregate_worker())
 
 
 def dashboard_max_age() -> float:
@@ -210,13 +221,13 @@ def dashboard_max_age() -> float:
         return DEFAULT_MAX_AGE
 
 
-def shared(key: tuple, compute: Callable[[sqlite3.Connection], Any], *, spinner: str) -> Computed:
-    """The aggregate `key` of this process, computed by `compute(connection)` (which must not
-    call Streamlit: it may run in a background thread); never older than this session's own
-    last change. Shared objects: never modify them."""
+def shared(job: aggregates.Job, *, spinner: str) -> Computed:
+    """The aggregate `job` names, shared by the sessions of this process and computed in its
+    worker process; never older than this session's own last change. Shared objects: never
+    modify them."""
     needed = int(st.session_state.get(_OWN_CHANGE, 0))
     with st.spinner(spinner):
-        computed = AGGREGATES.get(conn(), key, compute, needed=needed, max_age=dashboard_max_age())
+        computed = AGGREGATES.get(conn(), job.key, job, needed=needed, max_age=dashboard_max_age())
     return computed
 
 

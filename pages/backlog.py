@@ -8,44 +8,32 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import backlog, i18n, services, words
+from decisions import aggregates, backlog, i18n, services, words
 from decisions.charts import backlog as charts
 from decisions.i18n import _
 from decisions.store import queues
 
 # Each part is computed once per change of the data for every session (ui.shared; shared
-# objects: never modify them); the parts that need the decisions read them from the same store.
-
-
-def _read(connection, as_of: dt.date):
-    base, decisions = backlog.load_current(connection, as_of)
-    return base, decisions, backlog.overdue(decisions, as_of)
-
-
-def _current(connection, as_of: dt.date):
-    return ui.AGGREGATES.get(connection, ("backlog", as_of), lambda c: _read(c, as_of)).value
+# objects: never modify them).
 
 
 def load(as_of: dt.date) -> ui.Computed:
     """The decisions as of the date with their details, and those past their needed-by date."""
-    return ui.shared(
-        ("backlog", as_of), lambda c: _read(c, as_of), spinner=_("Reading the backlog…")
-    )
+    return ui.shared(aggregates.Job("backlog", (as_of,)), spinner=_("Reading the backlog…"))
 
 
 def cumulative_flow(as_of: dt.date, weeks: int) -> ui.Computed:
-    compute = lambda c: backlog.load_flow(c, as_of, weeks)  # noqa: E731
-    return ui.shared(("backlog.flow", as_of, weeks), compute, spinner=_("Replaying the weeks…"))
+    job = aggregates.Job("backlog.flow", (as_of, weeks))
+    return ui.shared(job, spinner=_("Replaying the weeks…"))
 
 
 def stage_times(as_of: dt.date) -> ui.Computed:
-    compute = lambda c: backlog.load_stage_times(c, _current(c, as_of)[0])  # noqa: E731
-    return ui.shared(("backlog.times", as_of), compute, spinner=_("Timing the stages…"))
+    return ui.shared(aggregates.Job("backlog.times", (as_of,)), spinner=_("Timing the stages…"))
 
 
 def workload(as_of: dt.date) -> ui.Computed:
-    compute = lambda c: backlog.load_workload(c, _current(c, as_of)[1], as_of)  # noqa: E731
-    return ui.shared(("backlog.workload", as_of), compute, spinner=_("Counting open items…"))
+    job = aggregates.Job("backlog.workload", (as_of,))
+    return ui.shared(job, spinner=_("Counting open items…"))
 
 
 def table(frame: pd.DataFrame, **options) -> None:

@@ -5,13 +5,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from decisions import i18n, readiness, services, words
+from decisions import aggregates, i18n, readiness, services, words
 from decisions.charts.overview import pipeline_chart, wave_stage_chart
 from decisions.i18n import _, n_
 from decisions.standing import approved_share, days_left
-from decisions.store import queues, screen_queries
-
-SUSPECT_SHOWN = 1000
+from decisions.store import queues
 
 
 def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -25,31 +23,6 @@ def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     )
 
 
-def figures(conn, today: str) -> dict[str, pd.DataFrame | int]:
-    """Everything the overview shows; computed once per change of the data, for every session
-    (ui.shared: never modify the result)."""
-    suspect = queues.suspect_evidence(conn, limit=SUSPECT_SHOWN)
-    return {
-        "waves": screen_queries.next_go_lives(conn, today),
-        "stages": screen_queries.stage_counts(conn),
-        "overdue": screen_queries.overdue_proposals(conn, today),
-        "overdue_total": screen_queries.count_overdue_proposals(conn, today),
-        "stuck": screen_queries.stuck_longest(conn, today),
-        "escalated": screen_queries.escalated_open(conn),
-        "suspect": suspect[
-            [
-                "key",
-                "title",
-                "stage",
-                "version",
-                "suspect_demos",
-                "suspect_verdicts",
-                "suspect_runs",
-            ]
-        ],
-    }
-
-
 def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
     """Per wave: criteria met or waived, criteria in all, and whether that is a go; and its
     decisions in scope per stage."""
@@ -58,9 +31,7 @@ def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFram
 
 
 today = services.today(ui.conn())
-counted = ui.shared(
-    ("overview", today), lambda c: figures(c, today.isoformat()), spinner=_("Counting…")
-)
+counted = ui.shared(aggregates.Job("overview", (today.isoformat(),)), spinner=_("Counting…"))
 assessed = ui.readiness_computed(today)
 data = counted.value
 criteria, per_wave = wave_readiness(assessed.value[1])
@@ -136,7 +107,7 @@ with right:
 
 st.subheader(_("Needs attention"))
 suspect_count = i18n.format_number(len(data["suspect"]))
-if len(data["suspect"]) >= SUSPECT_SHOWN:
+if len(data["suspect"]) >= aggregates.SUSPECT_SHOWN:
     suspect_count += "+"
 overdue_tab, stuck_tab, escalated_tab, suspect_tab = st.tabs(
     [
