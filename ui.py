@@ -246,10 +246,10 @@ def figures_as_of(*computed: Computed) -> None:
 
 # Charts ---------------------------------------------------------------------------------------
 
-CHARTS_KEPT = 128
-_charts: dict[tuple, DrawnChart] = {}
-_chart_building: dict[tuple, threading.Lock] = {}
-_charts_guard = threading.Lock()
+KEPT = 128
+_kept: dict[tuple, Any] = {}
+_building: dict[tuple, threading.Lock] = {}
+_kept_guard = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -271,32 +271,39 @@ def chart(
     0.05-0.1 s of CPU, more than the rest of a page run. Sessions that ask for a chart being
     made wait for it rather than each making it again (when an aggregate is refreshed, every
     session on its dashboard asks at once)."""
-    if key is None:
-        drawn = _draw(build)
-    else:  # keyed by database too: the tests' databases share the process
-        drawn = drawn_chart((str(store.database_path()), *key, i18n.language()), build)
+    drawn = _draw(build) if key is None else worded(("chart", *key), lambda: _draw(build))
     st.vega_lite_chart({**drawn.spec, "description": about}, **options)
     chart_in_words(drawn.tables, about)
 
 
-def drawn_chart(full: tuple, build: Callable[[], Any]) -> DrawnChart:
-    """The chart `build()` makes, made once per process for the key `full`."""
-    with _charts_guard:
-        drawn = _charts.get(full)
-        building = _chart_building.setdefault(full, threading.Lock()) if drawn is None else None
+def worded(key: tuple, build: Callable[[], Any]) -> Any:
+    """What `build()` makes from the data `key` names (for an aggregate: its key and event id),
+    made once per process, database and language (see `kept`)."""
+    return kept((str(store.database_path()), *key, i18n.language()), build)
+
+
+def kept(full: tuple, build: Callable[[], Any]) -> Any:
+    """What `build()` makes, made once per process for the key `full`, which names the data it
+    is made from (with an aggregate's event id), the database and the language: what every
+    session shows from a shared aggregate, worded once rather than on every run. Sessions that
+    ask while it is being made wait for it rather than each making it again. Shared objects:
+    never modify them."""
+    with _kept_guard:
+        made = _kept.get(full)
+        building = _building.setdefault(full, threading.Lock()) if made is None else None
     if building is None:
-        return drawn
+        return made
     with building:
-        with _charts_guard:
-            drawn = _charts.get(full)
-        if drawn is None:
-            drawn = _draw(build)
-            with _charts_guard:
-                _charts[full] = drawn
-                _chart_building.pop(full, None)
-                while len(_charts) > CHARTS_KEPT:
-                    _charts.pop(next(iter(_charts)))
-    return drawn
+        with _kept_guard:
+            made = _kept.get(full)
+        if made is None:
+            made = build()
+            with _kept_guard:
+                _kept[full] = made
+                _building.pop(full, None)
+                while len(_kept) > KEPT:
+                    _kept.pop(next(iter(_kept)))
+    return made
 
 
 def _draw(build: Callable[[], Any]) -> DrawnChart:

@@ -23,20 +23,28 @@ def readable(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
     )
 
 
-def wave_readiness(waves) -> tuple[dict[str, tuple[int, int, bool]], pd.DataFrame]:
-    """Per wave: criteria met or waived, criteria in all, and whether that is a go; and its
-    decisions in scope per stage."""
+def wave_readiness(waves) -> tuple[dict, pd.DataFrame, dict]:
+    """Per wave: criteria met or waived, criteria in all, and whether that is a go; its
+    decisions in scope per stage; and how many of them are approved or further."""
     met = {w.wave: (sum(c.cleared for c in w.criteria), len(w.criteria), w.go) for w in waves}
-    return met, readiness.stages_per_wave(waves)
+    per_wave = readiness.stages_per_wave(waves)
+    return met, per_wave, approved_share(per_wave)
+
+
+TABLES = ("overdue", "stuck", "escalated", "suspect")
 
 
 today = services.today(ui.conn())
 counted = ui.shared(aggregates.Job("overview", (today.isoformat(),)), spinner=_("Counting…"))
 assessed = ui.readiness_computed(today)
 data = counted.value
-criteria, per_wave = wave_readiness(assessed.value[1])
-
-names = queues.code_names(ui.conn())
+criteria, per_wave, shares = ui.worded(
+    ("overview.waves", today, assessed.event_id), lambda: wave_readiness(assessed.value[1])
+)
+tables = ui.worded(
+    ("overview.tables", today, counted.event_id),
+    lambda: {part: readable(data[part], queues.code_names(ui.conn())) for part in TABLES},
+)
 
 st.title(_("Overview"))
 st.caption(_("The programme as of {date}.", date=i18n.format_date(today, "medium")))
@@ -44,7 +52,6 @@ ui.figures_as_of(counted, assessed)
 
 st.subheader(_("Next go-lives"))
 waves = data["waves"]
-shares = approved_share(per_wave)
 if waves.empty:
     st.write(_("No wave is planned after today."))
 for column, wave in zip(st.columns(max(len(waves), 1)), waves.itertuples(), strict=False):
@@ -119,15 +126,13 @@ overdue_tab, stuck_tab, escalated_tab, suspect_tab = st.tabs(
 )
 with overdue_tab:
     st.caption(_("Still proposed after the date the decision was needed by."))
-    ui.decision_table(
-        readable(data["overdue"], names), "overview_overdue", total=data["overdue_total"]
-    )
+    ui.decision_table(tables["overdue"], "overview_overdue", total=data["overdue_total"])
 with stuck_tab:
     st.caption(_("Decisions still on their way that have sat longest in their current stage."))
-    ui.decision_table(readable(data["stuck"], names), "overview_stuck")
+    ui.decision_table(tables["stuck"], "overview_stuck")
 with escalated_tab:
     st.caption(_("Proposals escalated to a higher forum that still wait for a decision."))
-    ui.decision_table(readable(data["escalated"], names), "overview_escalated")
+    ui.decision_table(tables["escalated"], "overview_escalated")
 with suspect_tab:
     st.caption(
         _(
@@ -135,4 +140,4 @@ with suspect_tab:
             "they count for nothing until renewed."
         )
     )
-    ui.decision_table(readable(data["suspect"], names), "overview_suspect")
+    ui.decision_table(tables["suspect"], "overview_suspect")

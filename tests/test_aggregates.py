@@ -321,7 +321,7 @@ def test_a_chart_asked_for_by_many_sessions_at_once_is_made_once():
 
     def session(i: int) -> None:
         start.wait()
-        specs[i] = ui.drawn_chart(key, build).spec
+        specs[i] = ui.kept(key, lambda: ui._draw(build)).spec
 
     threads = [threading.Thread(target=session, args=(i,)) for i in range(SESSIONS)]
     for thread in threads:

@@ -13,7 +13,7 @@ from conftest import drive_decision
 from streamlit.testing.v1 import AppTest
 
 import ui
-from decisions import i18n, store
+from decisions import i18n, standing, store, words
 from decisions import io as data_io
 from decisions.store import decisions as decision_store
 
@@ -130,3 +130,17 @@ def test_a_database_file_put_in_place_of_the_served_one_is_brought_up_to_date(
     at.run()
     assert not at.exception
     assert len(asked) == 1
+
+
+def test_the_overview_words_its_tables_once_per_change_not_on_every_run(app_db, monkeypatch):
+    """Its four decision tables come from the shared aggregate: every run of every session
+    worded them again (dates, stages, names), a quarter of the page's CPU at ten times the
+    demo's volume."""
+    at = open_page("pages/overview.py")
+    worded = counting(monkeypatch, words, "readable")
+    shares = counting(monkeypatch, standing, "approved_share")
+    at.run()
+    assert not at.exception
+    assert not worded and not shares
+    stuck = [t for t in at.tabs if t.label == "Stuck longest"]
+    assert "Title" in stuck[0].dataframe[0].value.columns  # worded, as before
