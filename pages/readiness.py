@@ -362,7 +362,9 @@ show_go_no_go(meetings)
 if permissions.allowed(person, "record_go_no_go"):
     record_go_no_go(conn, person, wave)
 
-table = criteria_table(conn, wave)
+table = ui.worded(
+    ("readiness.criteria", code, as_of, assessed.event_id), lambda: criteria_table(conn, wave)
+)
 st.dataframe(
     table,
     hide_index=True,
@@ -482,7 +484,7 @@ csv.download_button(
     _("Criteria table (CSV)"),
     key="report_csv",
     mime="text/csv",
-    data=data_io.table_csv(charts.csv_table(table)),
+    data=i18n.in_language(lambda: data_io.table_csv(charts.csv_table(table))),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
 )
