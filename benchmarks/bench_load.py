@@ -441,6 +441,8 @@ def result(args, results: Results, writer: Writer | None, elapsed: float, load) 
             "write_every": args.write_every, "scale": args.scale, "processes": args.processes,
             "duration": args.duration, "dashboard_max_age": args.dashboard_max_age,
             "app_dir": str(args.app_dir), "commit": commit(args.app_dir),
+            # DECISIONS_AGGREGATE_WORKER=0 in the benchmark's environment reaches the server
+            "aggregate_worker": os.environ.get("DECISIONS_AGGREGATE_WORKER", "1").strip() != "0",
         },  # fmt: skip
         "elapsed": elapsed,
         "pages": pages,

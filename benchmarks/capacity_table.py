@@ -51,7 +51,8 @@ def row(result: dict) -> str:
         "",
         f"{scale}, {settings['sessions']} sessions ({settings['think']:g} s think, changes "
         f"{changes})",
-        str(settings["processes"]),
+        str(settings["processes"]) + ("" if settings.get("aggregate_worker") else
+                                      " (aggregates computed in it, no worker)"),
         app_default_max_age() if max_age is None else f"{max_age:g} s",
         seconds(result["all"]["p95"]),
         f"{slowest.replace('_', ' ')} {seconds(steady[slowest]['p95'])}",
