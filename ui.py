@@ -206,7 +206,11 @@ class Aggregates:
 def aggregate_worker() -> aggregates.Worker | None:
     """The worker process that computes the shared aggregates, unless $DECISIONS_AGGREGATE_WORKER
     is 0 (then the serving process computes them)."""
-    return None if os.environ.get(WORKER_VARIABLE, "1").strip() == "0" else aggregates.Worker()
+    if os.environ.get(WORKER_VARIABLE, "1").strip() == "0":
+        return None
+    worker = aggregates.Worker()
+    worker.start()
+    return worker
 
 
 AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False), aggregate_worker())

@@ -139,6 +139,14 @@ class Worker:
         self._pool: ProcessPoolExecutor | None = None
         self._guard = threading.Lock()
 
+    def start(self) -> None:
+        """Start the process now (it imports the package: a second or two), not when the first
+        dashboard waits for it."""
+        try:
+            self._executor().submit(int)
+        except (BrokenExecutor, OSError, RuntimeError):
+            self._discard()
+
     def compute(self, path: str, job: Job, conn: sqlite3.Connection) -> Any:
         try:
             future = self._executor().submit(compute_at, path, job)

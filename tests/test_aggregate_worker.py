@@ -84,12 +84,14 @@ def test_a_worker_killed_outright_is_replaced_and_the_figures_still_come(
 ):
     job = job_for("overview", services.today(programme))
     expected = job(programme)
+    others = worker_pids()
     worker.compute(str(db_path), job, programme)
-    [first] = worker_pids()
+    [first] = worker_pids() - others
     os.kill(first, signal.SIGKILL)
     same(worker.compute(str(db_path), job, programme), expected)  # in this process meanwhile
     same(worker.compute(str(db_path), job, programme), expected)
-    assert worker_pids() and first not in worker_pids()
+    replaced = worker_pids() - others
+    assert replaced and first not in replaced
 
 
 def test_an_error_in_the_computation_reaches_the_page_as_it_would_without_the_worker(
@@ -145,3 +147,14 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_the_serving_process_computes_them_itself_when_told_to(monkeypatch):
+    monkeypatch.setenv(ui.WORKER_VARIABLE, "0")
+    assert ui.aggregate_worker() is None
+    monkeypatch.delenv(ui.WORKER_VARIABLE)
+    started = ui.aggregate_worker()
+    try:
+        assert isinstance(started, aggregates.Worker)
+    finally:
+        started._discard()
