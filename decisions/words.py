@@ -249,8 +249,24 @@ def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFr
     # per column pandas cost more than the words (twice the time in all).
     for column in columns:
         word, values = _column_word(column, names), frame[column].tolist()
-        shown[titles.get(column, column)] = values if word is None else [word(v) for v in values]
+        shown[titles.get(column, column)] = values if word is None else each_worded(word, values)
     return pd.DataFrame(shown, index=frame.index)
+
+
+def each_worded(word: Callable[[Any], str], values: Iterable) -> list[str]:
+    """word(value) for each value, each distinct value worded once: a queue's columns repeat
+    a few stages, names and dates, and wording one costs a catalog look-up or more."""
+    worded: dict = {}
+    out = []
+    for value in values:
+        seen = (type(value), value)  # 1 and True are equal, and may be worded apart
+        try:
+            out.append(worded[seen])
+        except KeyError:  # not worded yet, or NaN (never equal to itself)
+            out.append(worded.setdefault(seen, word(value)))
+        except TypeError:  # unhashable
+            out.append(word(value))
+    return out
 
 
 def _column_word(column: str, names: dict[str, dict[str, str]]) -> Callable[[Any], str] | None:
@@ -711,6 +727,11 @@ def progress_text(progress: ApprovalProgress, scope: str) -> str:
     if progress.met:
         return _("rule met: {have}", have=have)
     return f"{have}; {missing_text(progress.missing)}"
+
+
+def progress_texts(progresses: Iterable[ApprovalProgress], scopes: Iterable[str]) -> list[str]:
+    """progress_text of each decision of a queue, given its progress and scope."""
+    return each_worded(lambda pair: progress_text(*pair), zip(progresses, scopes, strict=True))
 
 
 def stage_explanation_text(target: str, actual: str, missing: Missing) -> str:
