@@ -226,14 +226,15 @@ _INTERNAL = ("row_version", "built_at")  # what a queue carries for its forms, n
 def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
     """A tester's queue with `asked` (what is asked, in words) right after the key."""
     shown = frame.copy()
+
+    def column(name: str) -> list:
+        return frame[name].tolist() if name in frame else [""] * len(frame)
+
     asked = [
-        _(
-            ASKS[ask],
-            case=row.get("test_case", ""),
-            defect=row.get("defect", ""),
-            result=result_word(row.get("result") or ""),
+        _(ASKS[ask], case=case, defect=defect, result=result_word(result or ""))
+        for case, defect, result in zip(
+            column("test_case"), column("defect"), column("result"), strict=True
         )
-        for row in shown.to_dict("records")
     ]
     shown.insert(1, "asked", asked)
     return shown
