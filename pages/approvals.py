@@ -129,9 +129,9 @@ if not permissions.may_act_anywhere(person, "approve"):
     st.info(_("The approvals queue is for experts with a domain: it lists demonstrated "
               "decisions of their domains that await their verdict. You are signed in without "
               "that, so here is what awaits every expert."), icon=":material/info:")  # fmt: skip
-    waiting = queues.awaiting_approval(conn)
+    waiting = queues.awaiting_approval(conn, limit=SHOWN)
     st.subheader(_("Demonstrated, awaiting approval ({count})",
-                   count=format_number(len(waiting))))  # fmt: skip
+                   count=format_number(queues.count_awaiting_approval(conn))))  # fmt: skip
     if not waiting.empty:
         ui.decision_table(readable(with_progress(waiting), names), "approvals_all")
 else:

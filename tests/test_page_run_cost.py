@@ -60,3 +60,20 @@ def test_wording_each_value_once_keeps_values_python_finds_equal_apart():
         "[1]",
         "[1]",
     ]
+
+
+def test_approvals_without_a_domain_counts_every_decision_awaiting_not_those_it_read(
+    app_db,  # noqa: F811
+    monkeypatch,
+):
+    """It read the 1,000 longest-waiting decisions to show 200, and counted those it read."""
+    for _ in range(3):
+        drive_decision(app_db, "demonstrated")
+    at = open_page("pages/approvals.py")  # a manager: no domain of their own
+    read = queues.awaiting_approval
+    monkeypatch.setattr(queues, "awaiting_approval",
+                        lambda conn, limit=1000: read(conn, limit=min(limit, 2)))  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == "Demonstrated, awaiting approval (3)"
+    assert len(at.dataframe[0].value) == 2

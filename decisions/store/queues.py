@@ -85,6 +85,11 @@ def awaiting_approval(conn: sqlite3.Connection, limit: int = 1000) -> pd.DataFra
     )
 
 
+def count_awaiting_approval(conn: sqlite3.Connection) -> int:
+    """How many decisions are demonstrated: awaiting approval."""
+    return int(scalar(conn, "SELECT count(*) FROM decisions WHERE stage = 'demonstrated'"))
+
+
 def demos_attended_awaiting_verdicts(conn: sqlite3.Connection, expert: str) -> pd.DataFrame:
     """Held demos the expert attended that still show a demonstrated decision of the expert's
     domains without their approval in its current round, newest first."""
