@@ -10,6 +10,7 @@ import pandas as pd
 from conftest import drive_decision
 from test_run_cost import app_db, counting, open_page  # noqa: F401  (app_db: a fixture)
 
+import ui
 from decisions import evidence, words
 from decisions.store import queues
 
@@ -77,3 +78,19 @@ def test_approvals_without_a_domain_counts_every_decision_awaiting_not_those_it_
     assert not at.exception
     assert at.subheader[0].value == "Demonstrated, awaiting approval (3)"
     assert len(at.dataframe[0].value) == 2
+
+
+def test_my_work_words_only_the_rows_a_queue_shows(app_db, monkeypatch):  # noqa: F811
+    for _ in range(3):
+        drive_decision(app_db, "demonstrated")
+    at = open_page("pages/my_work.py", "hanne@stolav.no")
+    monkeypatch.setattr(ui, "ROWS_SHOWN", 2)
+    worded = []
+    readable = words.readable
+    monkeypatch.setattr(words, "readable",
+                        lambda frame, names: worded.append(len(frame)) or readable(frame, names))  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert worded and max(worded) <= 2
+    assert at.tabs[0].label.endswith("(3)")
+    assert len(at.tabs[0].dataframe[0].value) == 2
