@@ -240,7 +240,7 @@ def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
     return shown
 
 
-def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
+def readable(frame: pd.DataFrame, names: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:
     """A queue as a person reads it: stage and verdict words, names for codes (`names` as
     store.queues.code_names gives them), readable dates and headers in words."""
     columns = [c for c in frame.columns if c not in _INTERNAL]
@@ -270,7 +270,9 @@ def each_worded(word: Callable[[Any], str], values: Iterable) -> list[str]:
     return out
 
 
-def _column_word(column: str, names: dict[str, dict[str, str]]) -> Callable[[Any], str] | None:
+def _column_word(
+    column: str, names: Mapping[str, Mapping[str, str]]
+) -> Callable[[Any], str] | None:
     """How readable() words the values of a queue's column, or None to keep them."""
     if column == "stage":
         return stage_word
