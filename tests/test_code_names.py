@@ -47,9 +47,7 @@ def test_a_second_call_reads_no_names_when_nothing_changed(programme):
     assert reads == []
 
 
-def test_a_change_to_other_records_keeps_the_names_without_reading_them(
-    programme, other, decision_at
-):
+def test_a_change_to_other_records_keeps_the_names_without_reading_them(programme, decision_at):
     queues.code_names(programme)
     decision_at("decided")
     reads = name_reads(programme)
