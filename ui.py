@@ -605,8 +605,11 @@ def decision_cards(
     shown = int(st.session_state.get(f"_cards:{key}", CARDS_SHOWN))
     header = words.QUEUE_COLUMN_WORDS["title"]
     title = i18n._(header)  # the title's header, as readable() gives it
+    columns = list(frame.columns)
+    records = [dict(zip(columns, values, strict=True))
+               for values in frame.head(shown).to_numpy(dtype=object).tolist()]  # fmt: skip
     with st.container(key=f"{NARROW}{key}"):
-        for position, row in enumerate(frame.head(shown).to_dict("records")):
+        for position, row in enumerate(records):
             page, query = link(position) if link else (DECISION_PAGE, {"key": row["key"]})
             label = " · ".join(md(row[c]) for c in ("key", title) if c in row and row[c])
             details = [f"{column}: {value}" for column, value in row.items()

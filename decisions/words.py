@@ -226,20 +226,21 @@ _INTERNAL = ("row_version", "built_at")  # what a queue carries for its forms, n
 def with_ask(frame: pd.DataFrame, ask: str) -> pd.DataFrame:
     """A tester's queue with `asked` (what is asked, in words) right after the key."""
     shown = frame.copy()
+
+    def column(name: str) -> list:
+        return frame[name].tolist() if name in frame else [""] * len(frame)
+
     asked = [
-        _(
-            ASKS[ask],
-            case=row.get("test_case", ""),
-            defect=row.get("defect", ""),
-            result=result_word(row.get("result") or ""),
+        _(ASKS[ask], case=case, defect=defect, result=result_word(result or ""))
+        for case, defect, result in zip(
+            column("test_case"), column("defect"), column("result"), strict=True
         )
-        for row in shown.to_dict("records")
     ]
     shown.insert(1, "asked", asked)
     return shown
 
 
-def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFrame:
+def readable(frame: pd.DataFrame, names: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:
     """A queue as a person reads it: stage and verdict words, names for codes (`names` as
     store.queues.code_names gives them), readable dates and headers in words."""
     columns = [c for c in frame.columns if c not in _INTERNAL]
@@ -249,11 +250,29 @@ def readable(frame: pd.DataFrame, names: dict[str, dict[str, str]]) -> pd.DataFr
     # per column pandas cost more than the words (twice the time in all).
     for column in columns:
         word, values = _column_word(column, names), frame[column].tolist()
-        shown[titles.get(column, column)] = values if word is None else [word(v) for v in values]
+        shown[titles.get(column, column)] = values if word is None else each_worded(word, values)
     return pd.DataFrame(shown, index=frame.index)
 
 
-def _column_word(column: str, names: dict[str, dict[str, str]]) -> Callable[[Any], str] | None:
+def each_worded(word: Callable[[Any], str], values: Iterable) -> list[str]:
+    """word(value) for each value, each distinct value worded once: a queue's columns repeat
+    a few stages, names and dates, and wording one costs a catalog look-up or more."""
+    worded: dict = {}
+    out = []
+    for value in values:
+        seen = (type(value), value)  # 1 and True are equal, and may be worded apart
+        try:
+            out.append(worded[seen])
+        except KeyError:  # not worded yet, or NaN (never equal to itself)
+            out.append(worded.setdefault(seen, word(value)))
+        except TypeError:  # unhashable
+            out.append(word(value))
+    return out
+
+
+def _column_word(
+    column: str, names: Mapping[str, Mapping[str, str]]
+) -> Callable[[Any], str] | None:
     """How readable() words the values of a queue's column, or None to keep them."""
     if column == "stage":
         return stage_word
@@ -711,6 +730,11 @@ def progress_text(progress: ApprovalProgress, scope: str) -> str:
     if progress.met:
         return _("rule met: {have}", have=have)
     return f"{have}; {missing_text(progress.missing)}"
+
+
+def progress_texts(progresses: Iterable[ApprovalProgress], scopes: Iterable[str]) -> list[str]:
+    """progress_text of each decision of a queue, given its progress and scope."""
+    return each_worded(lambda pair: progress_text(*pair), zip(progresses, scopes, strict=True))
 
 
 def stage_explanation_text(target: str, actual: str, missing: Missing) -> str:

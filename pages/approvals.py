@@ -23,16 +23,18 @@ def verdict_label(verdict: str) -> str:
 
 conn = ui.conn()
 person = ui.actor()
+names = queues.code_names(conn)
+rule_texts: dict[str, str] = {}  # this run's: the queue and a demo's part of it share rows
 
 
 def with_progress(frame: pd.DataFrame) -> pd.DataFrame:
     """The first SHOWN rows with what the approval rule still needs for each."""
     shown = frame.head(SHOWN).copy()
-    status = evidence.approval_status(conn, shown["key"].tolist())
-    shown["approval_rule"] = [
-        words.progress_text(status[k], scope)
-        for k, scope in zip(shown["key"], shown["scope"], strict=True)
-    ]
+    new = shown[~shown["key"].isin(rule_texts)]
+    status = evidence.approval_status(conn, new["key"].tolist()) if len(new) else {}
+    texts = words.progress_texts([status[k] for k in new["key"]], new["scope"])
+    rule_texts.update(zip(new["key"], texts, strict=True))
+    shown["approval_rule"] = [rule_texts[k] for k in shown["key"]]
     return shown
 
 
@@ -49,7 +51,7 @@ def queue_section(queue: pd.DataFrame) -> None:
     shown["my_verdict"] = shown["my_verdict"].fillna("")
     columns = ["key", "approval_rule", "title", "domain", "scope", "criticality",
                "demonstrated_since", "my_verdict"]  # fmt: skip
-    ui.decision_table(readable(shown[columns], queues.code_names(conn)), "approvals_queue")
+    ui.decision_table(readable(shown[columns], names), "approvals_queue")
     verdict_form(shown)
 
 
@@ -81,19 +83,18 @@ def verdict_form(shown: pd.DataFrame) -> None:
     st.rerun()
 
 
-def demo_section() -> None:
+def demo_section(queue: pd.DataFrame) -> None:
     demos = queues.demos_attended_awaiting_verdicts(conn, person.email)
     st.subheader(_("After a demo: all its decisions in one pass"))
     if demos.empty:
         st.write(_("No demo you attended shows a decision still awaiting your verdict."))
         return
-    modules = queues.code_names(conn)["modules"]
+    modules = names["modules"]
     labels = {d.key: _("{demo} · {date} · {module} · {count} awaiting", demo=d.key,
                        date=date_text(d.date), module=modules.get(d.module, d.module),
                        count=d.awaiting)
               for d in demos.itertuples()}  # fmt: skip
     demo = st.selectbox(_("Demo you attended"), list(labels), format_func=labels.get)
-    queue = queues.approvals_queue(conn, person.email)
     shown = decision_store.decisions_of_demo(conn, demo)
     awaiting = with_progress(queue[queue["key"].isin(shown)])
     with st.form("demo_verdicts", enter_to_submit=False):
@@ -128,16 +129,16 @@ if not permissions.may_act_anywhere(person, "approve"):
     st.info(_("The approvals queue is for experts with a domain: it lists demonstrated "
               "decisions of their domains that await their verdict. You are signed in without "
               "that, so here is what awaits every expert."), icon=":material/info:")  # fmt: skip
-    waiting = queues.awaiting_approval(conn)
+    waiting = queues.awaiting_approval(conn, limit=SHOWN)
     st.subheader(_("Demonstrated, awaiting approval ({count})",
-                   count=format_number(len(waiting))))  # fmt: skip
+                   count=format_number(queues.count_awaiting_approval(conn))))  # fmt: skip
     if not waiting.empty:
-        ui.decision_table(readable(with_progress(waiting), queues.code_names(conn)),
-                          "approvals_all")  # fmt: skip
+        ui.decision_table(readable(with_progress(waiting), names), "approvals_all")
 else:
-    domains = queues.code_names(conn)["domains"]
+    domains = names["domains"]
     st.caption(_("Demonstrated decisions of your domains ({domains}) that still need your "
                  "verdict in their current build round.",
                  domains=ui.md(", ".join(sorted(domains.get(d, d) for d in person.domains)))))  # fmt: skip
-    queue_section(queues.approvals_queue(conn, person.email))
-    demo_section()
+    queue = queues.approvals_queue(conn, person.email)
+    queue_section(queue)
+    demo_section(queue)

@@ -2,6 +2,7 @@
 the actions the signed-in person may take on it now."""
 
 import datetime as dt
+from collections import ChainMap
 
 import pandas as pd
 import streamlit as st
@@ -32,6 +33,7 @@ DATE_FORMAT = "DD.MM.YYYY"  # the date pickers as Norwegians write dates
 
 conn = ui.conn()
 person = ui.actor()
+names = queues.code_names(conn)
 key = st.query_params.get("key", "").strip()
 decision = decision_store.get_decision(conn, key) if key else None
 if decision is None and key != key.upper():  # a key typed in lower case
@@ -71,8 +73,7 @@ def paragraph(label: str, text: str) -> None:
 
 
 def people(emails: list[str]) -> str:
-    names = screen_queries.people_names(conn, emails)
-    return ", ".join(names.get(e, e) for e in emails)
+    return ", ".join(names["people"].get(e, e) for e in emails)
 
 
 texts, facts = st.columns([3, 2])
@@ -83,21 +84,20 @@ with texts:
     if decision["withdrawn_reason"]:
         paragraph(_("Withdrawn because"), decision["withdrawn_reason"])
 with facts, st.container(border=True):
-    code_names = queues.code_names(conn)
     organizations = (
         _("all")
         if decision["all_organizations"]
-        else names_text(decision["organizations"], code_names["organizations"])
+        else names_text(decision["organizations"], names["organizations"])
     )
     lines = [
         f"**{label}:** {ui.md(value) if value else '—'}"
         for label, value in (
             (
                 _("Domain / module"),
-                f"{code_names['domains'].get(decision['domain'], decision['domain'])} / "
-                f"{code_names['modules'].get(decision['module'], decision['module'])}",
+                f"{names['domains'].get(decision['domain'], decision['domain'])} / "
+                f"{names['modules'].get(decision['module'], decision['module'])}",
             ),
-            (_("Forum"), code_names["forums"].get(decision["forum"], decision["forum"])),
+            (_("Forum"), names["forums"].get(decision["forum"], decision["forum"])),
             (_("Organisations"), organizations),
             (_("Needed by"), date_text(decision["needed_by"])),
             (_("Decided"), date_text(decision["decided_at"])),
@@ -121,34 +121,43 @@ def counts(result: str) -> str:
     return words.counts_text(result)
 
 
+def blank(value) -> object:
+    """A missing value as an empty cell."""
+    return "" if value is None or value != value else value
+
+
+def records(rows: list[dict], columns: dict[str, str], worded: dict) -> pd.DataFrame:
+    """The rows' fields as columns headed in words (`columns`), those in `worded` in words."""
+    return pd.DataFrame({header: [worded[field](row[field]) if field in worded else row[field]
+                                  for row in rows] for field, header in columns.items()})  # fmt: skip
+
+
 def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
     """Evidence rows, each with a status first: it counts, or why it does not. `columns` maps
-    each field shown to its header in words."""
+    each field shown to its header in words. (Plain lists: a handful of rows, where each pandas
+    step cost more than the words.)"""
     if not rows:
         st.caption(empty)
         return
-    frame = pd.DataFrame(rows)[list(columns)].astype(object).fillna("")
-    if "date" in frame:
-        frame["date"] = frame["date"].map(moment_text)
-    if "verdict" in frame:
-        frame["verdict"] = frame["verdict"].map(verdict_word)
-    notes = frame.pop("note").map(lambda note: evidence_note_text(note, decision))
+    cells = {field: [blank(row[field]) for row in rows] for field in columns}
+    notes = [evidence_note_text(note, decision) for note in cells.pop("note")]
+    results = cells.get("result", [""] * len(rows))
     status = _("Status")
-    results = frame["result"] if "result" in frame else pd.Series("", index=frame.index)
-    frame.insert(0, status, [f"✗ {note}" if note else counts(result)
-                             for note, result in zip(notes, results, strict=True)])  # fmt: skip
-    if "result" in frame:
-        frame["result"] = frame["result"].map(result_word)
-    if not_counted := int((notes != "").sum()):
+    shown = {status: [f"✗ {note}" if note else counts(result)
+                      for note, result in zip(notes, results, strict=True)]}  # fmt: skip
+    worded = {"date": moment_text, "verdict": verdict_word, "result": result_word}
+    for field, values in cells.items():
+        shown[columns[field]] = [worded[field](v) for v in values] if field in worded else values
+    if not_counted := sum(1 for note in notes if note):
         st.caption(
             _(
                 "{n} of {total} do not count now (✗, with the reason).",
                 n=not_counted,
-                total=len(frame),
+                total=len(rows),
             )
         )
     st.dataframe(
-        frame.rename(columns=columns),
+        pd.DataFrame(shown, dtype=object),
         hide_index=True,
         column_config={status: st.column_config.TextColumn(status, pinned=True)},
     )
@@ -176,11 +185,8 @@ with evidence_tab:
             )  # fmt: skip
     st.markdown("**" + _("Demos") + "**")
     demos = with_notes(evidence_store.demos_of_decision(conn, key), decision)
-    presenters = screen_queries.people_names(
-        conn, [d["presenter"] for d in demos if d["presenter"]]
-    )
     for demo in demos:
-        demo["presenter"] = presenters.get(demo["presenter"], demo["presenter"])
+        demo["presenter"] = names["people"].get(demo["presenter"], demo["presenter"])
         demo["attended"] = len((demo["attendees"] or "").split(";")) if demo["attendees"] else 0
     table(
         demos,
@@ -200,9 +206,8 @@ with evidence_tab:
                          icon=":material/co_present:", query_params={"key": demo["key"]})  # fmt: skip
     st.markdown("**" + _("Verdicts") + "**")
     verdicts = verdicts_with_notes(evidence_store.approvals_of_decision(conn, key), decision)
-    names = queues.code_names(conn)["organizations"]
     for row in verdicts:
-        row["organization"] = names.get(row["organization"], row["organization"])
+        row["organization"] = names["organizations"].get(row["organization"], row["organization"])
     table(
         verdicts,
         {
@@ -217,9 +222,8 @@ with evidence_tab:
     )
     st.markdown("**" + _("Test runs") + "**")
     runs = with_notes(evidence_store.test_runs_of_decision(conn, key), decision)
-    testers = screen_queries.people_names(conn, [r["tester"] for r in runs if r.get("tester")])
     for run in runs:
-        run["tester"] = testers.get(run.get("tester"), run.get("tester"))
+        run["tester"] = names["people"].get(run.get("tester"), run.get("tester"))
     table(
         runs,
         {
@@ -237,22 +241,17 @@ with evidence_tab:
     defects = evidence_store.defects_of_decision(conn, key)
     if defects:
         st.dataframe(
-            pd.DataFrame(defects)[
-                ["key", "title", "severity_vendor", "severity_clinical", "status", "opened"]
-            ]
-            .assign(
-                opened=lambda f: f["opened"].map(date_text),
-                status=lambda f: f["status"].map(defect_status_word),
-            )  # fmt: skip
-            .rename(
-                columns={
+            records(
+                defects,
+                {
                     "key": _("Defect"),
                     "title": _("Title"),
                     "severity_vendor": _("Vendor severity"),
                     "severity_clinical": _("Clinical severity"),
                     "status": _("Status"),
                     "opened": _("Opened"),
-                }
+                },
+                {"opened": date_text, "status": defect_status_word},
             ),
             hide_index=True,
         )
@@ -262,18 +261,16 @@ with versions_tab:
     versions = decision_store.decision_versions(conn, key)
     if versions:
         st.dataframe(
-            pd.DataFrame(versions)[
-                ["version", "started_at", "reason", "decision_text", "rationale"]
-            ]
-            .assign(started_at=lambda f: f["started_at"].map(moment_text))
-            .rename(
-                columns={
+            records(
+                versions,
+                {
                     "version": _("Version"),
                     "started_at": _("Since"),
                     "reason": _("Why"),
                     "decision_text": _("Decision"),
                     "rationale": _("Rationale"),
-                }
+                },
+                {"started_at": moment_text},
             ),
             hide_index=True,
         )
@@ -281,8 +278,7 @@ with versions_tab:
         st.caption(_("Not decided yet: the first version is written when the forum decides."))
 with timeline_tab:
     events = screen_queries.decision_timeline(conn, key)
-    everyone = queues.code_names(conn)
-    named = {**everyone["forums"], **everyone["people"]}
+    named = ChainMap(names["people"], names["forums"])
     st.dataframe(words.timeline_rows(events, named), hide_index=True)
 
 
@@ -307,7 +303,7 @@ def decide_form() -> None:
     with st.form("decide"):
         text = st.text_area(_("Decision"), decision["decision"])
         rationale = st.text_area(_("Rationale"), decision["rationale"])
-        forum = queues.code_names(conn)["forums"].get(decision["forum"], decision["forum"])
+        forum = names["forums"].get(decision["forum"], decision["forum"])
         deciders = st.multiselect(
             _("Decided by (members of {forum})", forum=ui.md(forum)),
             list(members),
@@ -504,7 +500,7 @@ def edit_form() -> None:
             )
             fields["owner"] = st.text_input(_("Owner (email)"), decision["owner"] or "")
             everyone = st.checkbox(_("All organisations"), bool(decision["all_organizations"]))
-            org_names = queues.code_names(conn)["organizations"]
+            org_names = names["organizations"]
             chosen = st.multiselect(_("Organisations"), all_orgs, default=decision["organizations"],
                                     format_func=lambda c: org_names.get(c, c), placeholder=_("Choose one or more"))  # fmt: skip
         fields["organizations"] = ["ALL"] if everyone else chosen

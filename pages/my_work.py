@@ -115,5 +115,6 @@ for number, (tab, (_title, about, frame, leads_to_run)) in enumerate(
             st.write(_("Nothing here."))
             continue
         link = run_of(frame) if leads_to_run else None
-        ui.decision_table(readable(frame, names), f"my_work_{number}", cards=True,
-                          opens=open_run(link) if link else None, card_link=link)  # fmt: skip
+        ui.decision_table(readable(frame.head(ui.ROWS_SHOWN), names), f"my_work_{number}",
+                          cards=True, opens=open_run(link) if link else None,
+                          card_link=link)  # fmt: skip
