@@ -9,14 +9,17 @@ another core; the serving process only waits for the result (ui.Aggregates).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import multiprocessing
 import os
 import sqlite3
+import sys
 import threading
 import time
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +133,19 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
+@contextlib.contextmanager
+def _no_main_script() -> Iterator[None]:
+    """A process started meanwhile does not run this one's __main__ again: multiprocessing's
+    spawn runs it in the new process (by its path) before anything else, and under Streamlit
+    __main__ is the app's script (every script runs as __main__), which must not run there."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 class Worker:
     """A process of its own that computes jobs one at a time, started on first use. When it
     cannot be started or dies, the job is computed in the calling process instead (and the
@@ -143,28 +159,30 @@ class Worker:
         """Start the process now (it imports the package: a second or two), not when the first
         dashboard waits for it."""
         try:
-            self._executor().submit(int)
+            self._submit(int)
         except (BrokenExecutor, OSError, RuntimeError):
             self._discard()
 
     def compute(self, path: str, job: Job, conn: sqlite3.Connection) -> Any:
         try:
-            future = self._executor().submit(compute_at, path, job)
-            return future.result()
+            return self._submit(compute_at, path, job).result()
         except (BrokenExecutor, OSError, RuntimeError):
             logging.getLogger(__name__).exception("the aggregate worker failed on %s", job)
             self._discard()
             return job(conn)
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _submit(self, *call: Any):
         with self._guard:
             if self._pool is None:
-                context = multiprocessing.get_context("spawn")  # never fork a threaded server
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=context, initializer=_exit_with,
-                    initargs=(os.getpid(),),
-                )  # fmt: skip
-            return self._pool
+                with _no_main_script():  # its process starts with the first submit
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1,
+                        mp_context=multiprocessing.get_context("spawn"),  # never fork a server
+                        initializer=_exit_with,
+                        initargs=(os.getpid(),),
+                    )
+                    return self._pool.submit(*call)
+            return self._pool.submit(*call)
 
     def _discard(self) -> None:
         with self._guard:

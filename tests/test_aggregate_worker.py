@@ -158,3 +158,35 @@ def test_the_serving_process_computes_them_itself_when_told_to(monkeypatch):
         assert isinstance(started, aggregates.Worker)
     finally:
         started._discard()
+
+
+UNDER_STREAMLIT = """
+import sys, types
+from pathlib import Path
+from decisions import aggregates, services, store
+script = types.ModuleType("__main__")  # as Streamlit runs the app's script
+script.__file__ = sys.argv[2]
+sys.modules["__main__"] = script
+conn = store.connect(sys.argv[1], migrate=False)
+job = aggregates.Job("overview", (services.today(conn).isoformat(),))
+worker = aggregates.Worker()
+print(sorted(worker.compute(sys.argv[1], job, conn)), flush=True)
+worker._discard()
+"""
+
+
+def test_the_worker_never_runs_the_apps_script(programme, db_path, tmp_path):
+    """Under `streamlit run` __main__ is the app's script, and a spawned process runs its
+    parent's __main__ first: the worker ran streamlit_app.py without Streamlit, and its
+    computations fell back to the serving process."""
+    ran = tmp_path / "ran"
+    script = tmp_path / "app_script.py"
+    script.write_text(f"open({str(ran)!r}, 'w').close()\n")
+    done = subprocess.run(
+        [sys.executable, "-c", UNDER_STREAMLIT, str(db_path), str(script)],
+        capture_output=True, text=True, cwd=Path(ui.__file__).parent, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "stages" in done.stdout
+    assert "the aggregate worker failed" not in done.stderr
+    assert not ran.exists()
