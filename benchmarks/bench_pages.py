@@ -34,9 +34,10 @@ from typing import NamedTuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.chdir(REPO)  # AppTest paths and .streamlit/config.toml are relative to the repo
-# The aggregates are computed in this process, so that "changed" counts their CPU (the server
-# computes them in its worker process, on another core).
-os.environ["DECISIONS_AGGREGATE_WORKER"] = "0"
+if __name__ == "__main__":  # not when bench_load imports it: its server inherits the variable
+    # The aggregates are computed in this process, so that "changed" counts their CPU (the
+    # server computes them in its worker process, on another core).
+    os.environ["DECISIONS_AGGREGATE_WORKER"] = "0"
 
 import streamlit as st  # noqa: E402
 from streamlit import config  # noqa: E402
