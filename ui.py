@@ -68,9 +68,9 @@ WORKER_VARIABLE = "DECISIONS_AGGREGATE_WORKER"
 # Seconds a dashboard's figures may be old. With 0 every change makes the next session that
 # opens a dashboard compute its figures while every other session on it waits: at ten times
 # the demo's volume, with a change every few seconds, they queued 10-20 s (benchmarks/README.md).
-# Each refresh of the three dashboards costs about 2.5 s of CPU at ten times the demo's volume:
-# with 10 s (a refresh every 5 s) it was half of one process's CPU under load; with 30 s a
-# sixth. Figures half a minute old are fresh enough for a readiness dashboard.
+# Each refresh of the three dashboards costs about 2.5 s of CPU at ten times the demo's volume
+# (in the aggregate worker, on the other core): with 10 s (a refresh every 5 s) half a core,
+# with 30 s a sixth. Figures half a minute old are fresh enough for a readiness dashboard.
 DEFAULT_MAX_AGE = 30.0
 AGGREGATES_KEPT = 64
 
