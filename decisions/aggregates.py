@@ -54,8 +54,7 @@ def overview_figures(conn: sqlite3.Connection, today: str) -> dict[str, pd.DataF
     }
 
 
-_current_kept: dict[tuple[str, dt.date], tuple]
-_current_kept = {}
+_current_kept: dict[tuple[str, dt.date], tuple] = {}
 _current_guard = threading.Lock()
 
 

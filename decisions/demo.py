@@ -946,14 +946,14 @@ class Generator:
                 reason, until, at = waivers.get((wave, code), (None, None, None))
                 criteria.append((wave, code, name, kind, metric, comparator, threshold, owner,
                                  reason, until))  # fmt: skip
-                record = dict(zip(CRITERION_COLUMNS, criteria[-1][2:], strict=True))
+                record = dict(zip(planning.CRITERION_FIELDS, criteria[-1][2:], strict=True))
                 unwaived = {**record, "waiver_reason": None, "waiver_until": None}
-                for event in planning.criterion_events(self.actor(owner), "2021-06-01T09:00:00",
-                                                       wave, code, None, unwaived)[1]:  # fmt: skip
-                    self.add(event, rank=0)
+                steps = [("2021-06-01T09:00:00", None, unwaived)]
                 if reason:  # the owner grants the waiver later, as an edit
-                    for event in planning.criterion_events(self.actor(owner), at, wave, code,
-                                                           unwaived, record)[1]:  # fmt: skip
+                    steps.append((at, unwaived, record))
+                for when, before, after in steps:
+                    for event in planning.criterion_events(self.actor(owner), when, wave, code,
+                                                           before, after)[1]:  # fmt: skip
                         self.add(event, rank=0)
         owner_of = {(c[0], c[1]): c[7] for c in criteria}
         for wave, code, values in MEASUREMENTS:
@@ -1271,8 +1271,6 @@ class Life:
         return tester, f"test run of {case_key}: {fact.result}"
 
 
-CRITERION_COLUMNS = ("name", "kind", "metric", "comparator", "threshold", "owner",
-                     "waiver_reason", "waiver_until")  # fmt: skip
 DEMO_COLUMNS = ("key", "date", "module", "presenter", "held", "notes", "recording_url",
                 "start_time", "duration_min", "place", "meeting_url")  # fmt: skip
 DEMO_TABLES = {

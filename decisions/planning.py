@@ -137,11 +137,16 @@ def materialise_defaults(conn: sqlite3.Connection, wave: str) -> list[dict]:
     ]
 
 
+# A criterion's fields besides its wave and code: what checked_criterion returns.
+CRITERION_FIELDS = ("name", "kind", "metric", "comparator", "threshold", "owner",
+                    "waiver_reason", "waiver_until")  # fmt: skip
+
+
 def checked_criterion(
     conn: sqlite3.Connection, fields: dict, current: dict | None, lookups: Lookups | None = None
 ) -> dict:
     """The rule of a criterion's fields (`current`: as stored, None for a new one): the
-    record to store. Saving one and importing one both ask it."""
+    record to store (CRITERION_FIELDS). Saving one and importing one both ask it."""
     merged = {**(current or {}), **fields}
     kind = choice_field(merged.get("kind") or "", "kind", CRITERION_KINDS)
     metric = text_field(merged.get("metric"), "metric", required=True, limit=100)

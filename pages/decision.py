@@ -126,10 +126,10 @@ def blank(value) -> object:
     return "" if value is None or value != value else value
 
 
-def records(rows: list[dict], columns: dict[str, str], worded: dict) -> pd.DataFrame:
+def worded_columns(rows: list[dict], columns: dict[str, str], worded: dict) -> dict[str, list]:
     """The rows' fields as columns headed in words (`columns`), those in `worded` in words."""
-    return pd.DataFrame({header: [worded[field](row[field]) if field in worded else row[field]
-                                  for row in rows] for field, header in columns.items()})  # fmt: skip
+    return {header: [worded[field](row[field]) if field in worded else row[field] for row in rows]
+            for field, header in columns.items()}  # fmt: skip
 
 
 def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
@@ -139,15 +139,13 @@ def table(rows: list[dict], columns: dict[str, str], empty: str) -> None:
     if not rows:
         st.caption(empty)
         return
-    cells = {field: [blank(row[field]) for row in rows] for field in columns}
-    notes = [evidence_note_text(note, decision) for note in cells.pop("note")]
-    results = cells.get("result", [""] * len(rows))
+    blanked = [{field: blank(row[field]) for field in columns} for row in rows]
+    notes = [evidence_note_text(row["note"], decision) for row in blanked]
     status = _("Status")
-    shown = {status: [f"✗ {note}" if note else counts(result)
-                      for note, result in zip(notes, results, strict=True)]}  # fmt: skip
+    shown = {status: [f"✗ {note}" if note else counts(row.get("result", ""))
+                      for note, row in zip(notes, blanked, strict=True)]}  # fmt: skip
     worded = {"date": moment_text, "verdict": verdict_word, "result": result_word}
-    for field, values in cells.items():
-        shown[columns[field]] = [worded[field](v) for v in values] if field in worded else values
+    shown.update(worded_columns(blanked, {f: h for f, h in columns.items() if f != "note"}, worded))
     if not_counted := sum(1 for note in notes if note):
         st.caption(
             _(
@@ -241,7 +239,7 @@ with evidence_tab:
     defects = evidence_store.defects_of_decision(conn, key)
     if defects:
         st.dataframe(
-            records(
+            worded_columns(
                 defects,
                 {
                     "key": _("Defect"),
@@ -261,7 +259,7 @@ with versions_tab:
     versions = decision_store.decision_versions(conn, key)
     if versions:
         st.dataframe(
-            records(
+            worded_columns(
                 versions,
                 {
                     "version": _("Version"),

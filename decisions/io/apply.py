@@ -93,10 +93,6 @@ def refused_column(refused: WorkflowError, kind: Kind, default: str) -> str:
     return marked if marked in kind.column else column_named(str(refused), kind, default)
 
 
-_CRITERION = ("name", "kind", "metric", "comparator", "threshold", "owner", "waiver_reason",
-              "waiver_until")  # fmt: skip
-
-
 class Applier:
     """Applies the checked rows of each file, collecting row errors instead of stopping."""
 
@@ -700,7 +696,7 @@ class Applier:
             changed = self.diff(v, current)
             record = None
             if changed and not row.errors:
-                stored = current and {c: current.get(c) for c in _CRITERION}
+                stored = current and {c: current.get(c) for c in planning.CRITERION_FIELDS}
                 missing = "waiver_until" if v.get("waiver_reason") else "waiver_reason"
                 record = self.obey(row, missing, planning.checked_criterion, self.conn, v,
                                    stored, self.lookups)  # fmt: skip

@@ -244,6 +244,21 @@ def page(browser, request):
     context.close()
 
 
+@pytest.fixture
+def bokmal_browser(browser):
+    """open(viewport) -> a new page of a browser whose preferred language is Norwegian bokmål;
+    each is closed after the test."""
+    contexts = []
+
+    def open_page(viewport: dict):
+        contexts.append(browser.new_context(locale="nb-NO", viewport=viewport))
+        return contexts[-1].new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 

@@ -18,12 +18,9 @@ SHOTS = Path("/tmp/shots/bokmal")
 
 
 @pytest.fixture
-def norwegian_page(browser):
+def norwegian_page(bokmal_browser):
     """A page in a browser whose preferred language is Norwegian bokmål."""
-    context = browser.new_context(locale="nb-NO", viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    return bokmal_browser({"width": 1440, "height": 900})
 
 
 def verdicts_by(db_path, email: str, key: str) -> list[str]:

@@ -44,11 +44,8 @@ WORDS_BROKEN = """() => {
 
 
 @pytest.fixture
-def norwegian_phone(browser):
-    context = browser.new_context(locale="nb-NO", viewport=PHONE)
-    page = context.new_page()
-    yield page
-    context.close()
+def norwegian_phone(bokmal_browser):
+    return bokmal_browser(PHONE)
 
 
 def test_the_menu_closes_once_a_page_is_chosen(demo_db, demo_db_server, page, wait_idle):

@@ -19,12 +19,9 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
 @pytest.fixture
-def phone(browser):
+def phone(bokmal_browser):
     """A phone whose browser prefers Norwegian bokmål."""
-    context = browser.new_context(locale="nb-NO", viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    yield page
-    context.close()
+    return bokmal_browser({"width": 390, "height": 844})
 
 
 def one(db_path: Path, sql: str) -> str:
