@@ -35,44 +35,38 @@ def test_the_report_is_the_same_image_every_time_while_sessions_draw_charts(app_
     conn, _ = app_db
     alone = report_png(conn)
     stop = threading.Event()
-    reruns = [0, 0]
+    reruns = [0]
     failures: list[BaseException] = []
 
-    def session(index: int) -> None:  # another person on the Readiness page, rerunning it
+    # One session thread: AppTest itself is not safe to drive from two threads at once (two
+    # sessions looked up each other's widget ids now and then, in the test and not in the app).
+    # The race this test guards is between a session drawing charts and the report converting.
+    def session() -> None:  # another person on the Readiness page, rerunning it
         try:
             at = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
             while not stop.is_set():
-                try:
-                    at.run()
-                except KeyError:
-                    # AppTest, driven from two threads at once, now and then looks up a widget
-                    # of its previous run that is gone (seen twice in 20 loaded runs); the page
-                    # is opened again, as a new session would, and keeps drawing its charts.
-                    at = open_page("mona@hemit.no", "pages/readiness.py", wave="W1")
-                    continue
+                at.run()
                 assert not at.exception, at.exception
-                reruns[index] += 1
+                reruns[0] += 1
         except BaseException as error:
             failures.append(error)
 
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
+    thread = threading.Thread(target=session)
+    thread.start()
     try:
-        while not any(reruns):  # both sessions at work before the downloads start
+        while not reruns[0]:  # the session at work before the downloads start
             if failures:
                 raise failures[0]
             threading.Event().wait(0.05)
         downloads: list[bytes] = []
-        # at least DOWNLOADS, and on until the sessions reran twice (a loaded machine is slow)
-        while len(downloads) < DOWNLOADS or (sum(reruns) < 2 and len(downloads) < 10 * DOWNLOADS):
+        # at least DOWNLOADS, and on until the session reran twice (a loaded machine is slow)
+        while len(downloads) < DOWNLOADS or (reruns[0] < 3 and len(downloads) < 10 * DOWNLOADS):
             downloads.append(report_png(conn))
     finally:
         stop.set()
-        for thread in threads:
-            thread.join(timeout=120)
+        thread.join(timeout=120)
     assert not failures, failures
-    assert sum(reruns) >= 2
+    assert reruns[0] >= 3
     assert len(alone) > 10_000
     assert all(png == alone for png in downloads)
 
