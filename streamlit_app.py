@@ -430,4 +430,5 @@ def main() -> None:
         conn.close()  # the next run opens its own; pages see a closed one as no frame
 
 
-main()
+with ui.RUN_SLOTS.taken():
+    main()

@@ -4,6 +4,7 @@ The app side of the product; the domain lives in decisions/."""
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import functools
@@ -14,7 +15,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ def readiness_as_of(as_of: dt.date) -> tuple[Programme, list[readiness.WaveReadi
 
 MAX_AGE_VARIABLE = "DECISIONS_DASHBOARD_MAX_AGE"
 WORKER_VARIABLE = "DECISIONS_AGGREGATE_WORKER"
+RUNS_AT_ONCE_VARIABLE = "DECISIONS_RUNS_AT_ONCE"
 # Seconds a dashboard's figures may be old. With 0 every change makes the next session that
 # opens a dashboard compute its figures while every other session on it waits: at ten times
 # the demo's volume, with a change every few seconds, they queued 10-20 s (benchmarks/README.md).
@@ -73,6 +75,7 @@ WORKER_VARIABLE = "DECISIONS_AGGREGATE_WORKER"
 # with 30 s a sixth. Figures half a minute old are fresh enough for a readiness dashboard.
 DEFAULT_MAX_AGE = 30.0
 AGGREGATES_KEPT = 64
+RUNS_AT_ONCE = 2  # page runs of one process at once: see RunSlots
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,77 @@ class Computed:
 def _event_id(marker: str) -> tuple[str, int]:
     path, _, last = marker.rpartition("#")
     return path, int(last)
+
+
+class RunSlots:
+    """At most `slots` page runs of this process at once; the others wait their turn, first
+    come first served.
+
+    Every page run is Python holding one GIL. Forty runs at once each took forty times as
+    long, and each SQL query a run made waited again for the GIL when it returned; two at a
+    time (one on the GIL, one in SQLite or Arrow, which let go of it) finish the same work in
+    a fraction of the time. A run that waits for an aggregate gives its slot back meanwhile,
+    and has the next free one when it returns: it is further along than the runs in line."""
+
+    def __init__(self, slots: int):
+        self._guard = threading.Lock()
+        self._free = slots
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._holding = threading.local()
+
+    @contextlib.contextmanager
+    def taken(self) -> Iterator[None]:
+        self._take(first=False)
+        self._holding.slot = True
+        try:
+            yield
+        finally:
+            self._holding.slot = False
+            self._give()
+
+    @contextlib.contextmanager
+    def given_back(self) -> Iterator[None]:
+        """While a run waits for something that does not need the GIL (another computation)."""
+        if not getattr(self._holding, "slot", False):
+            yield
+            return
+        self._holding.slot = False
+        self._give()
+        try:
+            yield
+        finally:
+            self._take(first=True)
+            self._holding.slot = True
+
+    def _take(self, *, first: bool) -> None:
+        with self._guard:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            if first:
+                self._waiting.appendleft(turn)
+            else:
+                self._waiting.append(turn)
+        turn.wait()  # _give hands the slot over
+
+    def _give(self) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
+def runs_at_once() -> int:
+    """$DECISIONS_RUNS_AT_ONCE, default RUNS_AT_ONCE."""
+    try:
+        return max(int(os.environ.get(RUNS_AT_ONCE_VARIABLE, RUNS_AT_ONCE)), 1)
+    except ValueError:
+        return RUNS_AT_ONCE
+
+
+RUN_SLOTS = RunSlots(runs_at_once())
 
 
 class Aggregates:
@@ -148,20 +222,26 @@ class Aggregates:
                     self._refresh_in_background(full, lock, path, compute)
                 return latest
         seen = latest
-        with lock:  # single flight: wait for the computation under way, if any
+        if not lock.acquire(blocking=False):  # single flight: wait for the one under way
+            with RUN_SLOTS.given_back():
+                lock.acquire()
+        try:
             latest = self._latest.get(full)
             # A result computed while we waited covers the data this session saw when it asked;
             # changes made since go into the next computation, not into one per waiter.
             if latest is not seen and latest.event_id >= max(current, needed):
                 return latest
             return self._compute(full, conn, compute)
+        finally:
+            lock.release()
 
     def _compute(self, full: tuple, conn: sqlite3.Connection, compute) -> Computed:
         """Compute and keep the result; the caller holds the aggregate's lock."""
         event_id = _event_id(analytics.data_marker(conn))[1]
         started = services.wall_clock()
         if self._worker is not None and isinstance(compute, aggregates.Job) and full[0]:
-            value = self._worker.compute(full[0], compute, conn)
+            with RUN_SLOTS.given_back():
+                value = self._worker.compute(full[0], compute, conn)
         else:
             value = compute(conn)
         computed = Computed(value, event_id, started, services.wall_clock())
@@ -536,6 +616,19 @@ button[data-variant="segmented_control"][aria-checked="true"]:is(:hover, :focus)
 def focus_rings() -> None:
     """Show where the keyboard's focus is on every page (a style sheet only: takes no room)."""
     st.html(FOCUS_RINGS)
+
+
+def tabs_drawn_when_open(key: str, labels: list[str]) -> Sequence[Any]:
+    """Tabs of which only the open one runs its content (test each tab's `.open`): drawing
+    every tab's tables on each run was most of a page's cost. The open tab is kept by its
+    position, so a count in a label that changes under the reader, or a new language, does
+    not move them back to the first tab."""
+    position = f"_{key}_position"
+    if st.session_state.get(key) in labels:
+        st.session_state[position] = labels.index(st.session_state[key])
+    # New labels make a new widget, which would open the first tab: it is told which is open.
+    st.session_state[key] = labels[min(st.session_state.get(position, 0), len(labels) - 1)]
+    return st.tabs(labels, key=key, on_change="rerun")
 
 
 def coloured_labels(title: str, colours: dict[str, str], word, width: int | None = None):

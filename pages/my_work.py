@@ -107,8 +107,10 @@ queue_list += [
 demo_links()
 tab_labels = [f"{title} ({i18n.format_number(len(frame))})" for title, _a, frame, _r in queue_list]
 for number, (tab, (_title, about, frame, leads_to_run)) in enumerate(
-    zip(st.tabs(tab_labels), queue_list, strict=True)
+    zip(ui.tabs_drawn_when_open("my_work_tab", tab_labels), queue_list, strict=True)
 ):
+    if not tab.open:
+        continue
     with tab:
         st.caption(about)
         if frame.empty:

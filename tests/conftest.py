@@ -297,6 +297,18 @@ def as_read(text: object) -> str:
     return re.sub(r"\\(.)", r"\1", str(text))
 
 
+def every_tab_table(at, key: str = "my_work_tab") -> list:
+    """The first table of each tab in turn, opening each (only the open tab is drawn); None
+    for a tab without one."""
+    tables = []
+    for label in [t.label for t in at.tabs]:
+        at.session_state[key] = label
+        at.run()
+        [tab] = [t for t in at.tabs if t.label == label]
+        tables.append(tab.dataframe[0].value if tab.dataframe else None)
+    return tables
+
+
 def snapshot(conn) -> dict[str, list[tuple]]:
     """Every row of every table, to show that a refused change wrote nothing."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]

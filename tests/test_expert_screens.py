@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import test_pages_core
-from conftest import as_read
+from conftest import as_read, every_tab_table
 from test_pages_core import signed_in, texts
 
 from decisions import i18n, store
@@ -79,7 +79,7 @@ def test_my_work_queues_read_in_words(keys, demo_db):
     forums = queues.code_names(conn)["forums"]
     conn.close()
     at = signed_in("per@stolav.no", "pages/my_work.py")
-    forum_queue = at.dataframe[1].value  # after the verdicts
+    forum_queue = every_tab_table(at)[1]  # after the verdicts
     assert list(forum_queue["key"]) == [keys["proposed"]]
     assert list(forum_queue["Stage"]) == ["Proposed"]
     assert forum_queue["Forum"].iloc[0] in forums.values()  # a name, not a code
@@ -117,7 +117,7 @@ def test_a_tester_sees_their_own_queues_with_what_is_asked(keys, demo_db):
         "Tests to run", "To retest", "Defects to verify",
     ]  # fmt: skip
     assert labels[2] == "Defects to verify (1)"
-    verify = next(d.value for d in at.dataframe if "Defect" in d.value)
+    verify = next(t for t in every_tab_table(at) if t is not None and "Defect" in t)
     assert list(verify["key"]) == [keys["tested"]]
     assert verify["What is asked"].iloc[0] == "Verify that defect DEF-9 is fixed"
     assert verify["Due"].iloc[0] == date_text("2022-09-01")

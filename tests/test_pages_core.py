@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import as_read, build_small_programme, drive_decision
+from conftest import as_read, build_small_programme, drive_decision, every_tab_table
 from streamlit.testing.v1 import AppTest
 
 import ui
@@ -597,8 +597,8 @@ def test_user_text_is_shown_as_typed_not_as_markup(demo_db, db):
 
 def test_my_work_shows_what_awaits_the_person(keys):
     at = signed_in("per@stolav.no", "pages/my_work.py")
-    tables = [d.value for d in at.dataframe]
     labels = [t.label for t in at.tabs]
+    tables = [t for t in every_tab_table(at) if t is not None]
     assert labels[:2] == ["Awaiting your verdict (1)", "Awaiting your forum (1)"]  # verdicts first
     assert list(tables[0]["key"]) == [keys["demonstrated"]]
     assert list(tables[1]["key"]) == [keys["proposed"]]
