@@ -119,7 +119,9 @@ class RunSlots:
 
     @contextlib.contextmanager
     def given_back(self) -> Iterator[None]:
-        """While a run waits for something that does not need the GIL (another computation)."""
+        """While a run waits for something that does not need the GIL (another computation),
+        or does long work (an import, re-deriving every stage) that would hold up the line:
+        that work then shares the GIL with the runs, as every run did before."""
         if not getattr(self._holding, "slot", False):
             yield
             return

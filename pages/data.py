@@ -26,11 +26,12 @@ def run_import(uploads, kind: str | None, *, dry_run: bool, label: str):
     bar = slot.progress(0.0, text=label)
     sources = [data_io.Source(u.name, u.getvalue(), kind) for u in uploads]
     try:
-        return data_io.import_sources(
-            conn, sources, person, dry_run=dry_run,
-            progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0),
-                                                         text=f"{label} {ui.md(text)}"),
-        )  # fmt: skip
+        with ui.RUN_SLOTS.given_back():  # seconds or minutes: not in the line of page runs
+            return data_io.import_sources(
+                conn, sources, person, dry_run=dry_run,
+                progress=lambda fraction, text: bar.progress(min(max(fraction, 0.0), 1.0),
+                                                             text=f"{label} {ui.md(text)}"),
+            )  # fmt: skip
     finally:
         slot.empty()
 

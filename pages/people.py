@@ -298,7 +298,8 @@ def rule_tab() -> None:
             rule = admin.validated_rule(minimum, critical, both)
             if rule == current:
                 raise WorkflowError(_("the approval rule is unchanged; nothing to save"))
-            with st.spinner(_("Re-deriving the stage of every demonstrated or later decision…")):
+            working = _("Re-deriving the stage of every demonstrated or later decision…")
+            with st.spinner(working), ui.RUN_SLOTS.given_back():
                 st.session_state[PREVIEW] = (rule, admin.rule_effect(conn, rule))
         except WorkflowError as error:
             ui.show_refusal(error)
@@ -317,7 +318,8 @@ def rule_tab() -> None:
     st.session_state.pop(PREVIEW, None)
     st.session_state.pop("people_rule_seen", None)
     try:
-        with st.spinner(_("Changing the rule and moving the stages it changes…")):
+        working = _("Changing the rule and moving the stages it changes…")
+        with st.spinner(working), ui.RUN_SLOTS.given_back():
             moves = admin.set_approval_rule(conn, person, rule, expected=expected)
     except WorkflowError as error:
         ui.show_refusal(error)
