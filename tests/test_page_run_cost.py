@@ -94,3 +94,23 @@ def test_my_work_words_only_the_rows_a_queue_shows(app_db, monkeypatch):  # noqa
     assert worded and max(worded) <= 2
     assert at.tabs[0].label.endswith("(3)")
     assert len(at.tabs[0].dataframe[0].value) == 2
+
+
+def test_my_works_own_queues_search_by_index_not_every_row(programme):
+    """At ten times the demo's volume 'You own' scanned every decision (14 ms a run) and 'Your
+    escalations' looked up each escalation in the event log for its actor (25 ms)."""
+    from decisions.store import screen_queries
+
+    statements: list[str] = []
+    programme.set_trace_callback(statements.append)
+    screen_queries.owned_by(programme, "hanne@stolav.no")
+    screen_queries.escalated_by(programme, "hanne@stolav.no")
+    programme.set_trace_callback(None)
+    plans = [
+        [row[3] for row in programme.execute(f"EXPLAIN QUERY PLAN {statement}")]
+        for statement in statements
+        if statement.lstrip().startswith("SELECT")
+    ]
+    assert len(plans) == 2
+    assert plans[0][0].startswith("SEARCH d USING INDEX decisions_owner (owner=?)")
+    assert plans[1][0].startswith("SEARCH e USING INDEX events_action_actor (action=? AND actor=?)")

@@ -662,3 +662,16 @@ def m027_go_no_go(db: Database) -> None:
         CREATE INDEX go_no_go_wave ON go_no_go(wave, meeting_date, id);
         """
     )
+
+
+@migrations()
+def m028_queue_indexes(db: Database) -> None:
+    # My work asks on every run for the decisions a person owns and the proposals they escalated:
+    # at ten times the demo's volume a scan of every decision (14 ms) and a look-up of each of
+    # the 2,300 escalations in the event log for its actor (25 ms).
+    db.executescript(
+        """
+        CREATE INDEX decisions_owner ON decisions(owner, stage);
+        CREATE INDEX events_action_actor ON events(action, actor, entity);
+        """
+    )
