@@ -440,9 +440,7 @@ if going := st.session_state.pop("_demos_go_to", None) or done.get("go_to"):
         st.session_state["manage_demo"] = going[1]
     elif going[0] == _(RECORD):
         st.session_state["_record_wanted"] = going[1]
-if st.session_state.get("demos_tab") not in labels:  # a language changed, or set in English
-    st.session_state.pop("demos_tab", None)
-upcoming, past, schedule, record = st.tabs(labels, key="demos_tab", on_change="rerun")
+upcoming, past, schedule, record = ui.tabs_drawn_when_open("demos_tab", labels)
 for tab, show in ((upcoming, lambda: upcoming_tab(chosen)), (past, lambda: past_tab(chosen)),
                   (schedule, lambda: schedule_tab(linked)), (record, record_tab)):  # fmt: skip
     if tab.open:

@@ -373,9 +373,7 @@ if not permissions.allowed(person, "manage_people"):
                icon=":material/lock:")  # fmt: skip
     st.stop()
 labels = [_("Experts"), _("Forums"), _("Approval rule")]
-if st.session_state.get("people_tab") not in labels:
-    st.session_state.pop("people_tab", None)
-experts, forums, rule = st.tabs(labels, key="people_tab", on_change="rerun")
+experts, forums, rule = ui.tabs_drawn_when_open("people_tab", labels)
 for tab, show in ((experts, experts_tab), (forums, forums_tab), (rule, rule_tab)):
     if tab.open:
         with tab:

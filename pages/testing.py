@@ -632,7 +632,7 @@ if any(asked) and st.session_state.get("_testing_asked") != asked:
     # Arriving from a decision or a test case: its run is what is wanted.
     st.session_state["_testing_asked"] = asked
     st.session_state["testing_tab"] = _(TABS[1])
-cases, runs, defects, coverage = st.tabs([_(t) for t in TABS], key="testing_tab", on_change="rerun")
+cases, runs, defects, coverage = ui.tabs_drawn_when_open("testing_tab", [_(t) for t in TABS])
 if cases.open:
     with cases:
         ui.show_flash()
