@@ -153,15 +153,16 @@ class RunSlots:
                 self._free += 1
 
 
-def runs_at_once() -> int:
-    """$DECISIONS_RUNS_AT_ONCE, default RUNS_AT_ONCE."""
+def number_from_environment(variable: str, default: float, least: float, kind=float) -> Any:
+    """$variable as a number (`kind`) no smaller than `least`; `default` when unset or not a
+    number."""
     try:
-        return max(int(os.environ.get(RUNS_AT_ONCE_VARIABLE, RUNS_AT_ONCE)), 1)
+        return max(kind(os.environ.get(variable, default)), least)
     except ValueError:
-        return RUNS_AT_ONCE
+        return default
 
 
-RUN_SLOTS = RunSlots(runs_at_once())
+RUN_SLOTS = RunSlots(number_from_environment(RUNS_AT_ONCE_VARIABLE, RUNS_AT_ONCE, 1, int))
 
 
 class Aggregates:
@@ -301,10 +302,7 @@ AGGREGATES = Aggregates(lambda path: store.connect(path, migrate=False), aggrega
 def dashboard_max_age() -> float:
     """How many seconds old a dashboard's figures may be while they are brought up to date
     ($DECISIONS_DASHBOARD_MAX_AGE, default DEFAULT_MAX_AGE; 0 means always current)."""
-    try:
-        return max(float(os.environ.get(MAX_AGE_VARIABLE, DEFAULT_MAX_AGE)), 0.0)
-    except ValueError:
-        return DEFAULT_MAX_AGE
+    return number_from_environment(MAX_AGE_VARIABLE, DEFAULT_MAX_AGE, 0.0)
 
 
 def shared(job: aggregates.Job, *, spinner: str) -> Computed:
