@@ -132,4 +132,4 @@ else:
     st.download_button(_("Download the list (CSV)"),
                        lambda: data_io.table_csv(shown, norwegian=norwegian),
                        file_name="decisions.csv", mime="text/csv", key="register_csv",
-                       icon=":material/download:")  # fmt: skip
+                       icon=":material/download:", on_click="ignore")  # fmt: skip

@@ -479,6 +479,7 @@ png.download_button(
     ),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.png",
     icon=":material/download:",
+    on_click="ignore",  # a rerun on the click can replace the file being made: no download
 )
 csv.download_button(
     _("Criteria table (CSV)"),
@@ -487,6 +488,7 @@ csv.download_button(
     data=i18n.in_language(lambda: data_io.table_csv(charts.csv_table(table))),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.csv",
     icon=":material/table:",
+    on_click="ignore",  # a rerun on the click can replace the file being made: no download
 )
 xlsx.download_button(
     _("Criteria table (xlsx)"),
@@ -495,4 +497,5 @@ xlsx.download_button(
     data=i18n.in_language(lambda: data_io.table_xlsx(charts.csv_table(table), wave.wave)),
     file_name=f"readiness-{wave.wave}-{wave.as_of}.xlsx",
     icon=":material/table_view:",
+    on_click="ignore",  # a rerun on the click can replace the file being made: no download
 )
